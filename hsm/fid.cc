@@ -35,8 +35,8 @@ std::optional<uint64_t> ParseField(std::string_view text, size_t& pos) {
     return std::nullopt;
   std::string field;
   while (pos < text.size() &&
-         (isxdigit(static_cast<unsigned char>(text[pos])) ||
-          text[pos] == 'x' || text[pos] == 'X'))
+         (isxdigit(static_cast<unsigned char>(text[pos])) || text[pos] == 'x' ||
+          text[pos] == 'X'))
     field.push_back(text[pos++]);
   errno = 0;
   char* end = nullptr;

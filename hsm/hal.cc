@@ -1,8 +1,8 @@
 #include "hsm/hal.h"
 
-#include <cstring>
-
 #include <fmt/format.h>
+
+#include <cstring>
 
 namespace hsm {
 
@@ -52,8 +52,8 @@ bool DecodeHal(const void* data, size_t size, DecodedHal* out,
                std::string* error) {
   const char* base = static_cast<const char*>(data);
   if (size < kHalHeaderSize) {
-    *error = fmt::format("message of {} bytes is shorter than a HAL header",
-                         size);
+    *error =
+        fmt::format("message of {} bytes is shorter than a HAL header", size);
     return false;
   }
   hsm_action_list hal;
@@ -79,16 +79,16 @@ bool DecodeHal(const void* data, size_t size, DecodedHal* out,
   size_t pos = kHalHeaderSize + Align8(fsname_len + 1);
   for (uint32_t i = 0; i < hal.hal_count; ++i) {
     if (pos > size || size - pos < kHaiFixedSize) {
-      *error = fmt::format("item {} of {} lies beyond the {} bytes received",
-                           i, uint32_t{hal.hal_count}, size);
+      *error = fmt::format("item {} of {} lies beyond the {} bytes received", i,
+                           uint32_t{hal.hal_count}, size);
       return false;
     }
     ActionItem item;
     memcpy(&item.hai, base + pos, kHaiFixedSize);
     const uint32_t hai_len = item.hai.hai_len;
     if (hai_len < kHaiFixedSize) {
-      *error = fmt::format("item {}: hai_len {} is shorter than {}", i,
-                           hai_len, kHaiFixedSize);
+      *error = fmt::format("item {}: hai_len {} is shorter than {}", i, hai_len,
+                           kHaiFixedSize);
       return false;
     }
     if (hai_len > size - pos) {

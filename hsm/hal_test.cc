@@ -42,8 +42,8 @@ TEST(HalTest, EncodeDecodeRoundTrip) {
                             std::string(i % 9, 'a' + i % 26)));
   DecodedHal decoded;
   std::string error;
-  ASSERT_TRUE(DecodeHal(builder.bytes().data(), builder.size(), &decoded,
-                        &error))
+  ASSERT_TRUE(
+      DecodeHal(builder.bytes().data(), builder.size(), &decoded, &error))
       << error;
   EXPECT_EQ(decoded.version, 1u);
   EXPECT_EQ(decoded.compound_id, 0u);

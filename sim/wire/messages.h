@@ -44,27 +44,27 @@ inline constexpr const char* kFidDir = ".lustre/fid";
 enum class MsgType : uint16_t {
   kReply = 1,
   // Copytool.
-  kRegister = 10,     // RegisterReq (+ archives[]) -> empty; then KUC channel
-  kCopyStart = 11,    // CopyReq -> empty           (LL_IOC_HSM_COPY_START)
-  kProgress = 12,     // hsm_progress -> empty      (LL_IOC_HSM_PROGRESS)
-  kCopyEnd = 13,      // CopyReq [+fd: restore volatile] -> empty
+  kRegister = 10,   // RegisterReq (+ archives[]) -> empty; then KUC channel
+  kCopyStart = 11,  // CopyReq -> empty           (LL_IOC_HSM_COPY_START)
+  kProgress = 12,   // hsm_progress -> empty      (LL_IOC_HSM_PROGRESS)
+  kCopyEnd = 13,    // CopyReq [+fd: restore volatile] -> empty
   // Files (each carries the file's fd as SCM_RIGHTS).
-  kFd2Fid = 20,       // empty + fd -> lu_fid (allocates one on first sight)
-  kStateGet = 21,     // empty + fd -> hsm_user_state
-  kStateSet = 22,     // hsm_state_set + fd -> empty
+  kFd2Fid = 20,         // empty + fd -> lu_fid (allocates one on first sight)
+  kStateGet = 21,       // empty + fd -> hsm_user_state
+  kStateSet = 22,       // hsm_state_set + fd -> empty
   kCurrentAction = 23,  // empty + fd -> hsm_current_action
-  kImport = 24,       // hsm_user_import + fd -> lu_fid
-  kDataVersion = 25,  // empty + fd -> u64 data version
+  kImport = 24,         // hsm_user_import + fd -> lu_fid
+  kDataVersion = 25,    // empty + fd -> u64 data version
   kRelease = 26,      // lu_fid -> empty  (what the client does for HUA_RELEASE)
   kWaitRestore = 27,  // lu_fid -> empty once no restore holds the file
   kFidAlloc = 28,     // empty + fd -> lu_fid: a volatile (restore target) FID
   // By FID.
-  kFid2Path = 30,     // Fid2PathReq -> path relative to the mount, no NUL
-  kHsmRequest = 31,   // hsm_user_request bytes -> empty (LL_IOC_HSM_REQUEST)
+  kFid2Path = 30,    // Fid2PathReq -> path relative to the mount, no NUL
+  kHsmRequest = 31,  // hsm_user_request bytes -> empty (LL_IOC_HSM_REQUEST)
   // Tunables and debugfs (sim-lctl).
-  kGetParam = 40,     // name -> text value
-  kSetParam = 41,     // "name=value" -> empty
-  kListParam = 42,    // empty -> names, one per line
+  kGetParam = 40,   // name -> text value
+  kSetParam = 41,   // "name=value" -> empty
+  kListParam = 42,  // empty -> names, one per line
 };
 
 struct MsgHeader {
@@ -81,7 +81,7 @@ static_assert(sizeof(MsgHeader) == 24);
 struct RegisterReq {
   uint32_t archive_count;  // 0 = all archives
   uint32_t pid;
-  char uuid[40];           // agent uuid; empty: the daemon makes one
+  char uuid[40];  // agent uuid; empty: the daemon makes one
   // followed by archive_count uint32_t archive ids
 };
 static_assert(sizeof(RegisterReq) == 48);

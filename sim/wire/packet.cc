@@ -1,13 +1,12 @@
 #include "sim/wire/packet.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace sim::wire {
 
@@ -120,8 +119,9 @@ int RecvPacket(int sock, Packet* out, std::string* error) {
   }
   if (rc < 0) return rc;
   if (buf.size() < sizeof(MsgHeader)) {
-    *error = fmt::format("packet of {} bytes is shorter than the {}-byte header",
-                         buf.size(), sizeof(MsgHeader));
+    *error =
+        fmt::format("packet of {} bytes is shorter than the {}-byte header",
+                    buf.size(), sizeof(MsgHeader));
     return -EPROTO;
   }
   memcpy(&out->header, buf.data(), sizeof(MsgHeader));
@@ -130,8 +130,8 @@ int RecvPacket(int sock, Packet* out, std::string* error) {
     return -EPROTO;
   }
   if (out->header.version != kVersion) {
-    *error = fmt::format("unsupported protocol version {}",
-                         out->header.version);
+    *error =
+        fmt::format("unsupported protocol version {}", out->header.version);
     return -EPROTO;
   }
   size_t body = buf.size() - sizeof(MsgHeader);
@@ -154,15 +154,16 @@ int ConnectSeqPacket(const std::string& path) {
   if (target.size() >= sizeof(addr.sun_path)) {
     // Too long for sun_path: go through the directory's descriptor.
     size_t slash = target.rfind('/');
-    std::string parent = slash == std::string::npos ? "." : target.substr(0, slash);
+    std::string parent =
+        slash == std::string::npos ? "." : target.substr(0, slash);
     dir.Reset(open(parent.c_str(), O_PATH | O_CLOEXEC));
     if (!dir) {
       int err = -errno;
       close(sock);
       return err;
     }
-    target = fmt::format("/proc/self/fd/{}/{}", dir.get(),
-                         target.substr(slash + 1));
+    target =
+        fmt::format("/proc/self/fd/{}/{}", dir.get(), target.substr(slash + 1));
     if (target.size() >= sizeof(addr.sun_path)) {
       close(sock);
       return -ENAMETOOLONG;

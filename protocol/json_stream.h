@@ -1,0 +1,51 @@
+// JsonStreamReader: splits a byte stream of JSON objects written back to back
+// (the coordinatool wire framing: no separator, no length prefix) into
+// complete values. Whitespace between objects is accepted, as the original's
+// reader should have.
+//
+// Every byte comes from a peer that may be hostile: one value larger than
+// `max_value_bytes` is an error, as are bytes that are not JSON and values
+// that are not objects. After an error the stream cannot be resynchronised;
+// the caller closes the connection.
+//
+// Thread-safety: none; one reader per connection.
+#ifndef PROTOCOL_JSON_STREAM_H_
+#define PROTOCOL_JSON_STREAM_H_
+
+#include <boost/json.hpp>
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <string_view>
+
+namespace protocol {
+
+inline constexpr size_t kDefaultMaxValueBytes = 32u << 20;
+
+class JsonStreamReader {
+ public:
+  explicit JsonStreamReader(size_t max_value_bytes = kDefaultMaxValueBytes);
+
+  // Consumes `bytes`; complete objects become available through Next().
+  // Returns false (and sets error()) on malformed input or an oversized value.
+  bool Feed(std::string_view bytes);
+
+  // Moves the next complete object to *out; false if none is ready.
+  bool Next(boost::json::object* out);
+
+  // Bytes of the value being parsed so far (0 between values).
+  size_t pending_bytes() const { return pending_bytes_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  size_t max_value_bytes_;
+  boost::json::stream_parser parser_;
+  size_t pending_bytes_ = 0;
+  bool in_value_ = false;
+  std::deque<boost::json::object> ready_;
+  std::string error_;
+};
+
+}  // namespace protocol
+
+#endif  // PROTOCOL_JSON_STREAM_H_

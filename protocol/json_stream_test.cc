@@ -1,0 +1,75 @@
+#include "protocol/json_stream.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace protocol {
+namespace {
+
+TEST(JsonStreamReaderTest, SplitsObjectsWrittenBackToBack) {
+  JsonStreamReader reader;
+  ASSERT_TRUE(
+      reader.Feed(R"({"command":"ehlo"}{"command":"recv","max_bytes":4096})"));
+  boost::json::object first, second, none;
+  ASSERT_TRUE(reader.Next(&first));
+  ASSERT_TRUE(reader.Next(&second));
+  EXPECT_FALSE(reader.Next(&none));
+  EXPECT_EQ(first.at("command").as_string(), "ehlo");
+  EXPECT_EQ(second.at("max_bytes").as_int64(), 4096);
+}
+
+TEST(JsonStreamReaderTest, ReassemblesObjectsSplitAcrossReads) {
+  JsonStreamReader reader;
+  std::string text = R"({"command":"done","hai_cookie":-1,"status":0})";
+  boost::json::object object;
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    ASSERT_TRUE(reader.Feed(text.substr(i, 1)));
+    EXPECT_FALSE(reader.Next(&object)) << "complete after byte " << i;
+  }
+  ASSERT_TRUE(reader.Feed(text.substr(text.size() - 1)));
+  ASSERT_TRUE(reader.Next(&object));
+  EXPECT_EQ(object.at("hai_cookie").as_int64(), -1);
+}
+
+TEST(JsonStreamReaderTest, AcceptsWhitespaceBetweenObjects) {
+  JsonStreamReader reader;
+  ASSERT_TRUE(reader.Feed("{\"a\":1}\n  \r\n{\"a\":2}\n"));
+  boost::json::object object;
+  ASSERT_TRUE(reader.Next(&object));
+  ASSERT_TRUE(reader.Next(&object));
+  EXPECT_EQ(object.at("a").as_int64(), 2);
+  EXPECT_EQ(reader.pending_bytes(), 0u);
+}
+
+TEST(JsonStreamReaderTest, RejectsGarbage) {
+  JsonStreamReader reader;
+  EXPECT_FALSE(reader.Feed("\x01\x02hello"));
+  EXPECT_EQ(reader.error(), "expected a JSON object, got byte 0x01");
+  EXPECT_FALSE(reader.Feed("{}"));  // no resynchronisation after an error
+}
+
+TEST(JsonStreamReaderTest, RejectsNonObjectValues) {
+  JsonStreamReader reader;
+  EXPECT_FALSE(reader.Feed("[1,2]"));
+  EXPECT_EQ(reader.error(), "expected a JSON object, got byte 0x5b");
+}
+
+TEST(JsonStreamReaderTest, RejectsMalformedJson) {
+  JsonStreamReader reader;
+  EXPECT_FALSE(reader.Feed("{\"command\" \"ehlo\"}"));
+  EXPECT_NE(reader.error().find("malformed JSON"), std::string::npos)
+      << reader.error();
+}
+
+TEST(JsonStreamReaderTest, RejectsOversizedValueBeforeItEnds) {
+  JsonStreamReader reader(1024);
+  ASSERT_TRUE(reader.Feed("{\"data\":\""));
+  std::string chunk(512, 'x');
+  ASSERT_TRUE(reader.Feed(chunk));
+  EXPECT_FALSE(reader.Feed(chunk));
+  EXPECT_EQ(reader.error(), "JSON value exceeds 1024 bytes");
+}
+
+}  // namespace
+}  // namespace protocol
