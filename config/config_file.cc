@@ -1,0 +1,141 @@
+#include "config/config_file.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace config {
+
+namespace {
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+ConfigText ParseConfigText(std::string_view path, std::string_view text) {
+  ConfigText out;
+  out.path = path;
+  int line_no = 0;
+  while (!text.empty()) {
+    size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    size_t start = 0;
+    while (start < line.size() && IsBlank(line[start])) ++start;
+    line.remove_prefix(start);
+    if (line.empty() || line.front() == '#') continue;
+    size_t key_end = 0;
+    while (key_end < line.size() && !IsBlank(line[key_end])) ++key_end;
+    std::string_view value = line.substr(key_end);
+    while (!value.empty() && IsBlank(value.front())) value.remove_prefix(1);
+    while (!value.empty() && IsBlank(value.back())) value.remove_suffix(1);
+    out.entries.push_back(
+        {Lower(line.substr(0, key_end)), std::string(value), line_no});
+  }
+  return out;
+}
+
+std::optional<ConfigText> ReadConfigFile(const std::string& path,
+                                         std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = fmt::format("{}: {}", path, strerror(errno));
+    return std::nullopt;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return ParseConfigText(path, buffer.str());
+}
+
+std::string EntryError(const ConfigText& file, const ConfigEntry& entry,
+                       std::string_view message) {
+  return fmt::format("{}:{}: key '{}': {}", file.path, entry.line, entry.key,
+                     message);
+}
+
+std::optional<int64_t> ParseInteger(std::string_view text, int64_t min,
+                                    int64_t max) {
+  if (text.empty() || IsBlank(text.front())) return std::nullopt;
+  std::string copy(text);
+  errno = 0;
+  char* end = nullptr;
+  long long value = strtoll(copy.c_str(), &end, 0);
+  if (errno != 0 || end != copy.c_str() + copy.size()) return std::nullopt;
+  if (value < min || value > max) return std::nullopt;
+  return value;
+}
+
+std::optional<uint32_t> ParseSize(std::string_view text, std::string* warning,
+                                  std::string* error) {
+  warning->clear();
+  std::string copy(text);
+  errno = 0;
+  char* end = nullptr;
+  long long value = strtoll(copy.c_str(), &end, 0);
+  if (copy.empty() || end == copy.c_str() || errno != 0) {
+    *error = fmt::format("'{}' is not a size", text);
+    return std::nullopt;
+  }
+  unsigned long long multiplier = 1;
+  if (*end != '\0') {
+    switch (*end) {
+      case 'k':
+      case 'K':
+        multiplier = 1ULL << 10;
+        break;
+      case 'm':
+      case 'M':
+        multiplier = 1ULL << 20;
+        break;
+      case 'g':
+      case 'G':
+        multiplier = 1ULL << 30;
+        break;
+      default:
+        *error =
+            fmt::format("'{}': unexpected '{}' after the number", text, *end);
+        return std::nullopt;
+    }
+    if (end[1] != '\0')
+      *warning =
+          fmt::format("'{}': ignoring '{}' after the unit", text, end + 1);
+  }
+  if (value == -1) return kUnlimited;
+  if (value < 0) {
+    *error =
+        fmt::format("'{}': negative sizes other than -1 are invalid", text);
+    return std::nullopt;
+  }
+  unsigned long long result =
+      static_cast<unsigned long long>(value) * multiplier;
+  if (result / multiplier != static_cast<unsigned long long>(value) ||
+      result > kUnlimited) {
+    *error = fmt::format("'{}' is larger than 4294967295", text);
+    return std::nullopt;
+  }
+  return static_cast<uint32_t>(result);
+}
+
+std::optional<int> ParseLogLevel(std::string_view text) {
+  static constexpr const char* kNames[] = {"off",    "fatal", "error", "warn",
+                                           "normal", "info",  "debug"};
+  std::string lower = Lower(text);
+  for (int i = 0; i < 7; ++i)
+    if (lower == kNames[i]) return i;
+  return std::nullopt;
+}
+
+}  // namespace config

@@ -1,0 +1,195 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "config/config_file.h"
+#include "config/settings.h"
+
+namespace config {
+namespace {
+
+EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
+  return [vars](const char* name, std::string* value) {
+    auto it = vars.find(name);
+    if (it == vars.end()) return false;
+    *value = it->second;
+    return true;
+  };
+}
+
+TEST(ConfigFileTest, SplitsKeysAndValuesLikeTheOriginal) {
+  ConfigText text = ParseConfigText("c.conf",
+                                    "# comment\n"
+                                    "\n"
+                                    "  HOST   server.example  \n"
+                                    "archive_on_hosts tag=a  h1 h2\r\n"
+                                    "lonely\n");
+  ASSERT_EQ(text.entries.size(), 3u);
+  EXPECT_EQ(text.entries[0].key, "host");
+  EXPECT_EQ(text.entries[0].value, "server.example");
+  EXPECT_EQ(text.entries[0].line, 3);
+  EXPECT_EQ(text.entries[1].value, "tag=a  h1 h2");
+  EXPECT_EQ(text.entries[2].key, "lonely");
+  EXPECT_EQ(text.entries[2].value, "");
+}
+
+TEST(ConfigFileTest, IntegersUseAutomaticBase) {
+  EXPECT_EQ(ParseInteger("0x10", 0, 100), 16);
+  EXPECT_EQ(ParseInteger("010", 0, 100), 8);
+  EXPECT_EQ(ParseInteger("42", 0, 100), 42);
+  EXPECT_FALSE(ParseInteger("42x", 0, 100));
+  EXPECT_FALSE(ParseInteger("101", 0, 100));
+  EXPECT_FALSE(ParseInteger("", 0, 100));
+}
+
+TEST(ConfigFileTest, SizeSyntax) {
+  std::string warning, error;
+  EXPECT_EQ(ParseSize("1M", &warning, &error), 1u << 20);
+  EXPECT_EQ(ParseSize("4k", &warning, &error), 4096u);
+  EXPECT_EQ(ParseSize("0x10", &warning, &error), 16u);
+  EXPECT_EQ(ParseSize("-1", &warning, &error), kUnlimited);
+  EXPECT_EQ(ParseSize("-1G", &warning, &error), kUnlimited);
+  EXPECT_EQ(ParseSize("2KiB", &warning, &error), 2048u);
+  EXPECT_EQ(warning, "'2KiB': ignoring 'iB' after the unit");
+  EXPECT_FALSE(ParseSize("5x", &warning, &error));
+  EXPECT_EQ(error, "'5x': unexpected 'x' after the number");
+  EXPECT_FALSE(ParseSize("-2", &warning, &error));
+  EXPECT_FALSE(ParseSize("4G", &warning, &error));
+  EXPECT_EQ(error, "'4G' is larger than 4294967295");
+}
+
+TEST(ServerSettingsTest, DefaultsAreTheOriginals) {
+  ServerSettings s;
+  EXPECT_EQ(s.host, "coordinatool");
+  EXPECT_EQ(s.port, "5123");
+  EXPECT_EQ(s.redis_host, "localhost");
+  EXPECT_EQ(s.redis_port, 6379);
+  EXPECT_EQ(s.client_grace_ms, 600000);
+  EXPECT_FALSE(s.batching());
+  EXPECT_EQ(s.reporting_schedule_interval_ms, 60000);
+}
+
+TEST(ServerSettingsTest, ReadsEveryServerKey) {
+  ConfigText text = ParseConfigText(
+      "c.conf",
+      "host 0.0.0.0\nport 6000\nverbose DEBUG\nredis_host\nredis_port 7000\n"
+      "archive_id 1\narchive_id 3\nclient_grace_ms 5000\n"
+      "archive_on_hosts tape=a m1 m2\narchive_on_hosts_ch proj= 10 m1 m2 m3\n"
+      "batch_archives_slice_sec 10 60\nbatch_archives_slots_per_client 2\n"
+      "reporting_dir .reports\nreporting_hint job\n"
+      "reporting_schedule_interval_ms 100\nmax_archive 4\nbogus 1\n");
+  ServerSettings s;
+  std::vector<std::string> warnings;
+  std::string error;
+  ASSERT_TRUE(ApplyServerFile(text, &s, &warnings, &error)) << error;
+  EXPECT_EQ(s.host, "0.0.0.0");
+  EXPECT_EQ(s.port, "6000");
+  EXPECT_EQ(s.verbose, 6);
+  EXPECT_EQ(s.redis_host, "localhost");  // a key without value is skipped
+  EXPECT_EQ(s.redis_port, 7000);
+  EXPECT_EQ(s.archive_ids, (std::vector<uint32_t>{1, 3}));
+  EXPECT_EQ(s.client_grace_ms, 5000);
+  ASSERT_EQ(s.archive_on_hosts.size(), 1u);
+  EXPECT_EQ(s.archive_on_hosts[0].hosts,
+            (std::vector<std::string>{"m1", "m2"}));
+  ASSERT_EQ(s.archive_on_hosts_ch.size(), 1u);
+  EXPECT_EQ(s.archive_on_hosts_ch[0].count, 10u);
+  EXPECT_EQ(s.archive_on_hosts_ch[0].line, 10);
+  EXPECT_EQ(s.batch_idle_sec, 10u);
+  EXPECT_EQ(s.batch_max_sec, 60u);
+  EXPECT_EQ(s.batch_slots_per_client, 2u);
+  EXPECT_EQ(s.reporting_dir, ".reports");
+  EXPECT_EQ(s.reporting_schedule_interval_ms, 100);
+  EXPECT_EQ(warnings, (std::vector<std::string>{
+                          "c.conf:4: key 'redis_host': no value, line ignored",
+                          "c.conf:17: key 'bogus': unknown key, ignored"}));
+}
+
+TEST(ServerSettingsTest, BadValueNamesFileLineAndKey) {
+  ServerSettings s;
+  std::vector<std::string> warnings;
+  std::string error;
+  EXPECT_FALSE(
+      ApplyServerFile(ParseConfigText("/etc/c.conf", "\nredis_port 70000\n"),
+                      &s, &warnings, &error));
+  EXPECT_EQ(error,
+            "/etc/c.conf:2: key 'redis_port': '70000' is not an integer in "
+            "0..65535");
+  EXPECT_FALSE(ApplyServerFile(ParseConfigText("c", "archive_id 0\n"), &s,
+                               &warnings, &error));
+  EXPECT_EQ(error,
+            "c:1: key 'archive_id': '0' is not an integer in 1..2147483647");
+  EXPECT_FALSE(ApplyServerFile(ParseConfigText("c", "verbose loud\n"), &s,
+                               &warnings, &error));
+  EXPECT_EQ(error, "c:1: key 'verbose': unknown log level 'loud'");
+  EXPECT_FALSE(
+      ApplyServerFile(ParseConfigText("c", "batch_archives_slices_sec ten\n"),
+                      &s, &warnings, &error));
+  EXPECT_EQ(
+      error,
+      "c:1: key 'batch_archives_slices_sec': expected IDLE [MAX] in seconds");
+  EXPECT_FALSE(
+      ApplyServerFile(ParseConfigText("c", "archive_on_hosts_ch t= x h\n"), &s,
+                      &warnings, &error));
+  EXPECT_EQ(error,
+            "c:1: key 'archive_on_hosts_ch': COUNT 'x' is not an integer in "
+            "0..4294967295");
+}
+
+TEST(ServerSettingsTest, EnvironmentOverridesFile) {
+  ServerSettings s;
+  std::vector<std::string> warnings;
+  std::string error;
+  ASSERT_TRUE(ApplyServerFile(ParseConfigText("c", "port 1\nredis_host db\n"),
+                              &s, &warnings, &error));
+  ASSERT_TRUE(ApplyServerEnv(FakeEnv({{"COORDINATOOL_PORT", "2"},
+                                      {"COORDINATOOL_REDIS_HOST", ""},
+                                      {"COORDINATOOL_REDIS_PORT", "nope"},
+                                      {"COORDINATOOL_CLIENT_GRACE", "10"}}),
+                             &s, &warnings, &error))
+      << error;
+  EXPECT_EQ(s.port, "2");
+  EXPECT_EQ(s.redis_host, "");  // empty disables Redis
+  EXPECT_EQ(s.redis_port, 6379);
+  EXPECT_EQ(s.client_grace_ms, 10);
+  EXPECT_EQ(warnings.back(),
+            "COORDINATOOL_REDIS_PORT: 'nope' is not a port, ignored");
+  EXPECT_FALSE(ApplyServerEnv(FakeEnv({{"COORDINATOOL_CLIENT_GRACE", "x"}}), &s,
+                              &warnings, &error));
+}
+
+TEST(ClientSettingsTest, ReadsClientKeysAndSkipsServerOnes) {
+  ClientSettings s;
+  std::vector<std::string> warnings;
+  std::string error;
+  ASSERT_TRUE(ApplyClientFile(
+      ParseConfigText("c",
+                      "client_id mover7\nmax_archive 4\nhal_size 64k\n"
+                      "archive_on_hosts t h\nredis_port 1\n"),
+      &s, &warnings, &error))
+      << error;
+  EXPECT_EQ(s.client_id, "mover7");
+  EXPECT_EQ(s.max_archive, 4u);
+  EXPECT_EQ(s.max_restore, kUnlimited);
+  EXPECT_EQ(s.hal_size, 65536u);
+  EXPECT_TRUE(warnings.empty());
+  ASSERT_TRUE(
+      ApplyClientEnv(FakeEnv({{"COORDINATOOL_MAX_RESTORE", "2"}}), &s, &error));
+  EXPECT_EQ(s.max_restore, 2u);
+  EXPECT_FALSE(
+      ApplyClientEnv(FakeEnv({{"COORDINATOOL_HAL_SIZE", "big"}}), &s, &error));
+  EXPECT_EQ(error, "COORDINATOOL_HAL_SIZE: 'big' is not a size");
+}
+
+TEST(ConfigPathTest, CommandLineThenEnvironmentThenDefault) {
+  auto env = FakeEnv({{"COORDINATOOL_CONF", "/env.conf"}});
+  EXPECT_EQ(ResolveConfigPath("/cli.conf", env).path, "/cli.conf");
+  EXPECT_TRUE(ResolveConfigPath("/cli.conf", env).required);
+  EXPECT_EQ(ResolveConfigPath("", env).path, "/env.conf");
+  ConfigPath fallback = ResolveConfigPath("", FakeEnv({}));
+  EXPECT_EQ(fallback.path, "/etc/coordinatool.conf");
+  EXPECT_FALSE(fallback.required);
+}
+
+}  // namespace
+}  // namespace config

@@ -1,0 +1,99 @@
+// Typed server and client settings, filled from defaults, the configuration
+// file, the environment and the command line, in increasing priority
+// (reference-behaviour §8, §9). The server and client share one file: each
+// side skips the other's keys silently and warns about keys nobody knows.
+//
+// Thread-safety: value types; the Apply functions are pure.
+#ifndef CONFIG_SETTINGS_H_
+#define CONFIG_SETTINGS_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "config/config_file.h"
+
+namespace config {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/coordinatool.conf";
+
+// Looks up an environment variable; returns false when it is unset.
+using EnvLookup = std::function<bool(const char* name, std::string* value)>;
+EnvLookup ProcessEnvironment();
+
+struct HostAffinityRule {  // archive_on_hosts TAG HOST...
+  std::string tag;
+  std::vector<std::string> hosts;
+  int line = 0;
+};
+
+struct ConsistentHashRule {  // archive_on_hosts_ch TAG COUNT HOST...
+  std::string tag;
+  uint32_t count = 0;  // 0: no rewrite of the value
+  std::vector<std::string> hosts;
+  int line = 0;
+};
+
+struct ServerSettings {
+  std::string host = "coordinatool";
+  std::string port = "5123";
+  int verbose = 4;                       // normal
+  std::string redis_host = "localhost";  // empty: no Redis
+  uint16_t redis_port = 6379;
+  std::vector<uint32_t> archive_ids;  // empty: every archive
+  int64_t client_grace_ms = 600000;
+  std::vector<HostAffinityRule> archive_on_hosts;
+  std::vector<ConsistentHashRule> archive_on_hosts_ch;
+  uint32_t batch_idle_sec = 0;  // 0: batching off
+  uint32_t batch_max_sec = 0;   // 0: no maximum
+  uint32_t batch_slots_per_client = 1;
+  std::string reporting_dir;
+  std::string reporting_hint;
+  int64_t reporting_schedule_interval_ms = 60000;
+
+  bool batching() const { return batch_idle_sec > 0; }
+};
+
+struct ClientSettings {
+  std::string host = "coordinatool";
+  std::string port = "5123";
+  std::string client_id;  // empty: DefaultClientId()
+  uint32_t max_restore = kUnlimited;
+  uint32_t max_archive = kUnlimited;
+  uint32_t max_remove = kUnlimited;
+  uint32_t hal_size = 1u << 20;
+  int verbose = 4;
+};
+
+// The host name up to its first dot.
+std::string DefaultClientId();
+
+// Applies the file's entries. Returns false with *error naming file, line
+// and key for the first invalid value; appends non-fatal remarks (unknown
+// key, key without value) to *warnings.
+bool ApplyServerFile(const ConfigText& file, ServerSettings* settings,
+                     std::vector<std::string>* warnings, std::string* error);
+bool ApplyClientFile(const ConfigText& file, ClientSettings* settings,
+                     std::vector<std::string>* warnings, std::string* error);
+
+// Applies COORDINATOOL_* variables. Invalid values are errors, except
+// COORDINATOOL_REDIS_PORT, which is reported in *warnings and ignored, as
+// the original does.
+bool ApplyServerEnv(const EnvLookup& env, ServerSettings* settings,
+                    std::vector<std::string>* warnings, std::string* error);
+bool ApplyClientEnv(const EnvLookup& env, ClientSettings* settings,
+                    std::string* error);
+
+// The configuration path: `cli_path` if given, else COORDINATOOL_CONF, else
+// the default. `required` is true unless it is the default: a missing
+// default file is not an error.
+struct ConfigPath {
+  std::string path;
+  bool required = false;
+};
+ConfigPath ResolveConfigPath(const std::string& cli_path, const EnvLookup& env);
+
+}  // namespace config
+
+#endif  // CONFIG_SETTINGS_H_
