@@ -1,0 +1,71 @@
+// Item: one HSM request (archive, restore or remove of one file) as the
+// server holds it from the moment Lustre (or a `queue` command) hands it over
+// until its mover reports it done.
+//
+// Identity is (cookie, dfid) as in the original: cookies are unique only per
+// MDT.
+#ifndef SERVER_ITEM_H_
+#define SERVER_ITEM_H_
+
+#include <boost/intrusive/list.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "hsm/fid.h"
+#include "protocol/action_item.h"
+
+namespace server {
+
+// In dispatch order: restores first, then removes, then archives.
+enum class ItemType : uint8_t { kRestore = 0, kRemove = 1, kArchive = 2 };
+inline constexpr int kItemTypeCount = 3;
+inline constexpr ItemType kDispatchOrder[] = {
+    ItemType::kRestore, ItemType::kRemove, ItemType::kArchive};
+
+// ARCHIVE, RESTORE and REMOVE have a type; CANCEL and others do not.
+std::optional<ItemType> TypeOfAction(uint32_t hsma_action);
+const char* TypeName(ItemType type);  // "restore", "remove", "archive"
+
+struct ItemId {
+  uint64_t cookie = 0;
+  lu_fid dfid{};
+
+  static ItemId Of(const hsm_action_item& hai) {
+    return {hai.hai_cookie, hai.hai_dfid};
+  }
+  bool operator==(const ItemId& other) const {
+    return cookie == other.cookie && hsm::operator==(dfid, other.dfid);
+  }
+};
+
+struct ItemIdHash {
+  size_t operator()(const ItemId& id) const {
+    return hsm::FidHash()(id.dfid) ^ (id.cookie * 0x9E3779B97F4A7C15ULL);
+  }
+};
+
+using ClientId = std::string;
+
+using QueueHook = boost::intrusive::list_member_hook<
+    boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+
+struct Item {
+  ItemId id;
+  ItemType type = ItemType::kArchive;
+  uint64_t seq = 0;  // arrival order; FIFO across queues
+  ClientId owner;    // mover running it; empty while queued
+  QueueHook hook;    // in a waiting queue, or in its owner's list
+  // Last: WireItem ends with a flexible array member.
+  protocol::WireItem wire;
+
+  bool running() const { return !owner.empty(); }
+};
+
+using ItemList = boost::intrusive::list<
+    Item, boost::intrusive::member_hook<Item, QueueHook, &Item::hook>,
+    boost::intrusive::constant_time_size<false>>;
+
+}  // namespace server
+
+#endif  // SERVER_ITEM_H_

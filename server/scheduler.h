@@ -1,0 +1,150 @@
+// Scheduler: the server's queues of waiting items and which mover runs what,
+// and the dispatch decision for one mover asking for work.
+//
+// Waiting items sit in FIFO queues keyed by (type, archive id, hal flags), so
+// a dispatch looks at the head of each eligible queue only: its cost grows
+// with the number of distinct keys (a handful of archive ids), never with the
+// number of queued items, and items a mover cannot take never hide the ones
+// it can (the original's "examine 100 items" starvation, Q8, cannot happen).
+//
+// Pure logic: no I/O, no clock. Thread-safety: none; the server's event loop
+// owns it.
+#ifndef SERVER_SCHEDULER_H_
+#define SERVER_SCHEDULER_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "server/item.h"
+
+namespace server {
+
+inline constexpr uint32_t kUnlimited = 0xffffffffu;
+
+// What a mover said in its last `recv`.
+struct MoverLimits {
+  std::array<uint32_t, kItemTypeCount> max_running{kUnlimited, kUnlimited,
+                                                   kUnlimited};
+  uint32_t max_bytes = 1u << 20;
+};
+
+// The byte cost of one item in a reply, as the original counts it (an
+// over-estimate of the binary list the mover builds): 72 + 72 + data.
+inline size_t ReplyCost(const protocol::WireItem& wire) {
+  return 72 + 72 + wire.item.data.size();
+}
+
+struct DispatchReply {
+  uint32_t archive_id = 0;
+  uint64_t hal_flags = 0;
+  std::vector<protocol::WireItem> cancels;  // sent first
+  std::vector<protocol::WireItem> items;
+  bool empty() const { return cancels.empty() && items.empty(); }
+};
+
+struct SchedulerCounters {
+  std::array<uint64_t, kItemTypeCount> pending{};
+  std::array<uint64_t, kItemTypeCount> running{};
+  std::array<uint64_t, kItemTypeCount> done{};
+  uint64_t pending_cancel = 0;
+  uint64_t done_cancel = 0;
+};
+
+class Scheduler {
+ public:
+  Scheduler();
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Queues a new item. Returns false (and changes nothing) if an item with
+  // that identity is already known, queued or running.
+  // REQUIRES: TypeOfAction(wire.item.hai.hai_action) has a value.
+  bool Enqueue(const protocol::WireItem& wire);
+
+  // Makes the item run on `mover` (a mover re-announcing its work after a
+  // reconnect). An unknown item is created first. Returns false if the
+  // action has no type.
+  bool Claim(const ClientId& mover, const protocol::WireItem& wire);
+
+  enum class CancelOutcome {
+    kUnknown,    // nothing to do
+    kDequeued,   // was waiting: forgotten; the caller answers Lustre
+    kForwarded,  // running: a cancel is queued for its mover
+  };
+  // `cancel` is the CANCEL item from Lustre; its identity names the target.
+  CancelOutcome Cancel(const protocol::WireItem& cancel,
+                       protocol::WireItem* target, ClientId* mover);
+
+  // Forgets a finished item. Returns false for an unknown identity.
+  bool Done(const ItemId& id);
+
+  // Puts every item running on `mover` back in the queues (at their original
+  // place in FIFO order) and drops its pending cancels, which are returned so
+  // that the caller answers Lustre for their targets. Returns the number of
+  // items requeued.
+  size_t Release(const ClientId& mover,
+                 std::vector<protocol::WireItem>* orphan_cancels);
+
+  // Chooses work for `mover`: its pending cancels first, then restores,
+  // removes and archives, FIFO within each type, all of one archive id and
+  // one set of hal flags, within its limits and byte budget. At most
+  // ceil(pending of a type / share_divisor) items of each type are taken, so
+  // that several waiting movers share a burst. Marks what it returns as
+  // running on `mover`. `archive_ids` empty means every archive.
+  DispatchReply Dispatch(const ClientId& mover,
+                         const std::vector<uint32_t>& archive_ids,
+                         const MoverLimits& limits, size_t share_divisor = 1);
+
+  // True when Dispatch() for this mover would return something.
+  bool HasWorkFor(const ClientId& mover,
+                  const std::vector<uint32_t>& archive_ids,
+                  const MoverLimits& limits) const;
+
+  const Item* Find(const ItemId& id) const;
+  uint32_t Running(const ClientId& mover, ItemType type) const;
+  const SchedulerCounters& counters() const { return counters_; }
+  size_t size() const { return items_.size(); }
+
+  // Visits waiting items of one type in FIFO order (status dumps).
+  void ForEachWaiting(ItemType type,
+                      const std::function<void(const Item&)>& visit) const;
+  // Visits the items running on `mover`.
+  void ForEachRunning(const ClientId& mover,
+                      const std::function<void(const Item&)>& visit) const;
+
+ private:
+  using QueueKey = std::tuple<ItemType, uint32_t, uint64_t>;
+  struct Mover {
+    ItemList running;
+    std::array<uint32_t, kItemTypeCount> running_count{};
+    std::vector<protocol::WireItem> cancels;
+  };
+
+  Item* Create(const protocol::WireItem& wire, ItemType type);
+  void PushWaiting(Item* item);
+  void MakeRunning(Item* item, const ClientId& mover);
+  void Forget(Item* item);
+  Mover& MoverOf(const ClientId& mover);
+  // The eligible queue whose head arrived first, or nullptr.
+  ItemList* BestQueue(ItemType type, const std::vector<uint32_t>& archive_ids,
+                      const std::optional<std::pair<uint32_t, uint64_t>>& key);
+
+  std::unordered_map<ItemId, std::unique_ptr<Item>, ItemIdHash> items_;
+  std::map<QueueKey, ItemList> queues_;
+  std::unordered_map<ClientId, Mover> movers_;
+  SchedulerCounters counters_;
+  uint64_t next_seq_ = 1;
+};
+
+}  // namespace server
+
+#endif  // SERVER_SCHEDULER_H_
