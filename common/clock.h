@@ -23,6 +23,8 @@ class Clock {
   virtual TimePoint Now() const = 0;
   // Seconds since the Unix epoch.
   virtual int64_t UnixSeconds() const = 0;
+  // Nanoseconds since the Unix epoch.
+  virtual int64_t UnixNanos() const { return UnixSeconds() * 1'000'000'000; }
 };
 
 class SteadyClock final : public Clock {
@@ -30,6 +32,11 @@ class SteadyClock final : public Clock {
   TimePoint Now() const override { return std::chrono::steady_clock::now(); }
   int64_t UnixSeconds() const override {
     return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  int64_t UnixNanos() const override {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
@@ -46,6 +53,9 @@ class ManualClock final : public Clock {
   }
   int64_t UnixSeconds() const override {
     return start_unix_ + elapsed_ns_.load() / 1'000'000'000;
+  }
+  int64_t UnixNanos() const override {
+    return start_unix_ * 1'000'000'000 + elapsed_ns_.load();
   }
   void Advance(Duration d) { elapsed_ns_ += d.count(); }
 

@@ -118,6 +118,17 @@ Scheduler::CancelOutcome Scheduler::Cancel(const protocol::WireItem& cancel,
   return CancelOutcome::kForwarded;
 }
 
+bool Scheduler::Requeue(const ItemId& id) {
+  auto it = items_.find(id);
+  if (it == items_.end() || !it->second->running()) return false;
+  Item* item = it->second.get();
+  --movers_[item->owner].running_count[Index(item->type)];
+  --counters_.running[Index(item->type)];
+  item->hook.unlink();
+  PushWaiting(item);
+  return true;
+}
+
 bool Scheduler::Done(const ItemId& id) {
   auto it = items_.find(id);
   if (it == items_.end()) return false;

@@ -84,6 +84,10 @@ class Scheduler {
   CancelOutcome Cancel(const protocol::WireItem& cancel,
                        protocol::WireItem* target, ClientId* mover);
 
+  // Puts one running item back in the queues at its arrival place. Returns
+  // false if it is unknown or not running.
+  bool Requeue(const ItemId& id);
+
   // Forgets a finished item. Returns false for an unknown identity.
   bool Done(const ItemId& id);
 

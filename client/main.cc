@@ -1,0 +1,331 @@
+// coordinatool-client: status, queue, lock and debug receive against a
+// coordinatool server (reference-behaviour §7, §10.2).
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+
+#include "client/active_requests.h"
+#include "client/session.h"
+#include "config/settings.h"
+#include "hsm/fid.h"
+#include "protocol/action_item.h"
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+constexpr int kReplyTimeoutMs = 60'000;
+
+void PrintJson(const json::value& value, std::ostream& out,
+               const std::string& indent = "") {
+  // Indented by 2, as the original CLI prints replies.
+  if (value.is_object()) {
+    const json::object& o = value.get_object();
+    if (o.empty()) {
+      out << "{}";
+      return;
+    }
+    out << "{\n";
+    size_t i = 0;
+    for (const auto& kv : o) {
+      out << indent << "  " << json::serialize(json::string(kv.key())) << ": ";
+      PrintJson(kv.value(), out, indent + "  ");
+      out << (++i < o.size() ? ",\n" : "\n");
+    }
+    out << indent << "}";
+  } else if (value.is_array()) {
+    const json::array& a = value.get_array();
+    if (a.empty()) {
+      out << "[]";
+      return;
+    }
+    out << "[\n";
+    for (size_t i = 0; i < a.size(); ++i) {
+      out << indent << "  ";
+      PrintJson(a[i], out, indent + "  ");
+      out << (i + 1 < a.size() ? ",\n" : "\n");
+    }
+    out << indent << "]";
+  } else {
+    out << json::serialize(value);
+  }
+}
+
+int64_t Field(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_int64() ? v->get_int64() : 0;
+}
+
+std::string Text(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : "";
+}
+
+void PrintStatus(const json::object& r) {
+  fmt::print("{:<10}{:>10}{:>10}{:>12}\n", "", "pending", "running", "done");
+  for (const char* type : {"restore", "remove", "archive"}) {
+    fmt::print("{:<10}{:>10}{:>10}{:>12}\n", type,
+               Field(r, fmt::format("pending_{}", type)),
+               Field(r, fmt::format("running_{}", type)),
+               Field(r, fmt::format("done_{}", type)));
+  }
+  fmt::print("{:<10}{:>10}{:>10}{:>12}\n", "cancel", Field(r, "pending_cancel"),
+             "-", Field(r, "done_cancel"));
+  int64_t locked = Field(r, "locked");
+  fmt::print("dispatch: {}\n", locked == 0   ? "running"
+                               : locked == 1 ? "locked"
+                                             : "locked, quitting when idle");
+  fmt::print("connections: {}\n", Field(r, "clients_connected"));
+  const json::value* clients = r.if_contains("clients");
+  if (!clients || !clients->is_array() || clients->get_array().empty()) return;
+  fmt::print("{:<24}{:<14}{:>20}{:>20}\n", "client", "status", "running r/rm/a",
+             "done r/rm/a");
+  for (const json::value& c : clients->get_array()) {
+    if (!c.is_object()) continue;
+    const json::object& o = c.get_object();
+    fmt::print(
+        "{:<24}{:<14}{:>20}{:>20}\n", Text(o, "client_id"), Text(o, "status"),
+        fmt::format("{}/{}/{}", Field(o, "current_restore"),
+                    Field(o, "current_remove"), Field(o, "current_archive")),
+        fmt::format("{}/{}/{}", Field(o, "done_restore"),
+                    Field(o, "done_remove"), Field(o, "done_archive")));
+  }
+  for (const char* queue :
+       {"waiting_restore", "waiting_remove", "waiting_archive"}) {
+    const json::value* q = r.if_contains(queue);
+    if (!q || !q->is_array()) continue;
+    fmt::print("{} ({}):\n", queue, q->get_array().size());
+    for (const json::value& entry : q->get_array()) {
+      if (!entry.is_object()) continue;
+      lu_fid fid{};
+      std::string ignored;
+      if (auto* f = entry.get_object().if_contains("hai_fid"))
+        protocol::FidFromJson(*f, &fid, &ignored);
+      fmt::print("  {} cookie={:#x} data={}\n", hsm::FormatFid(fid),
+                 static_cast<uint64_t>(Field(entry.get_object(), "hai_cookie")),
+                 Text(entry.get_object(), "hai_data"));
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"coordinatool-client: talk to a coordinatool server"};
+  std::string config_path, host, port, fsname, client_id;
+  std::vector<uint32_t> archives;
+  bool lock = false, unlock = false, lock_quit = false, queue = false,
+       recv_mode = false, drain = false, as_json = false;
+  int iters = 1, more = 0, less = 0;
+  app.add_option("-c,--config", config_path, "configuration file");
+  app.add_option("-H,--host", host, "server host");
+  app.add_option("-p,--port", port, "server port");
+  app.add_flag("--lock", lock, "stop handing out work");
+  app.add_flag("--unlock", unlock, "hand out work again");
+  app.add_flag("--lock-quit", lock_quit,
+               "stop handing out work, exit the server once nothing runs");
+  auto* queue_opt = app.add_flag(
+      "-Q,--queue", queue,
+      "queue the requests of Lustre's hsm/active_requests text read on stdin");
+  app.add_option("--fsname", fsname, "filesystem name sent with -Q")
+      ->needs(queue_opt);
+  app.add_flag("-R,--recv", recv_mode, "debug: receive work and print it");
+  app.add_flag("--drain", drain,
+               "debug: receive work and report every item done");
+  app.add_option("-I,--client-id", client_id, "id sent in ehlo");
+  app.add_option("-A,--archive", archives, "archive id for ehlo (repeatable)")
+      ->check(CLI::Range(1, INT32_MAX));
+  app.add_option("-i,--iters", iters, "replies to read with -R/--drain")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--json", as_json, "print replies as JSON");
+  app.add_flag("-v,--verbose", more, "more output; -vv dumps every queue");
+  app.add_flag("-q,--quiet", less, "less output");
+  app.set_version_flag("-V,--version",
+                       std::string("Coordinatool client version ") + kVersion);
+  CLI11_PARSE(app, argc, argv);
+  if (lock + unlock + lock_quit + queue + recv_mode + drain > 1) {
+    std::cerr
+        << "choose one of --lock, --unlock, --lock-quit, -Q, -R, --drain\n";
+    return EXIT_FAILURE;
+  }
+
+  config::ClientSettings settings;
+  std::vector<std::string> warnings;
+  std::string error;
+  auto env = config::ProcessEnvironment();
+  config::ConfigPath path = config::ResolveConfigPath(config_path, env);
+  std::string read_error;
+  if (auto file = config::ReadConfigFile(path.path, &read_error)) {
+    if (!config::ApplyClientFile(*file, &settings, &warnings, &error)) {
+      std::cerr << error << "\n";
+      return EXIT_FAILURE;
+    }
+  } else if (path.required) {
+    std::cerr << read_error << "\n";
+    return EXIT_FAILURE;
+  }
+  if (!config::ApplyClientEnv(env, &settings, &error)) {
+    std::cerr << error << "\n";
+    return EXIT_FAILURE;
+  }
+  if (!host.empty()) settings.host = host;
+  if (!port.empty()) settings.port = port;
+  int verbose = std::clamp(settings.verbose + more - less, 0, 6);
+  if (verbose >= 3)
+    for (const std::string& warning : warnings) std::cerr << warning << "\n";
+
+  // Parse stdin before connecting: a bad line sends nothing.
+  std::vector<protocol::WireItem> items;
+  if (queue) {
+    std::string text((std::istreambuf_iterator<char>(std::cin)),
+                     std::istreambuf_iterator<char>());
+    std::vector<std::string> parse_warnings;
+    if (!client::ParseActiveRequests(text, &items, &parse_warnings, &error)) {
+      std::cerr << "stdin: " << error << "\n";
+      return EXIT_FAILURE;
+    }
+    for (const std::string& w : parse_warnings)
+      std::cerr << "stdin: " << w << "\n";
+    if (items.empty()) return EXIT_SUCCESS;
+  }
+
+  client::Session session;
+  if (!session.Connect(settings.host, settings.port, &error)) {
+    std::cerr << error << "\n";
+    return EXIT_FAILURE;
+  }
+  json::object ehlo{{"command", "ehlo"}};
+  if (!client_id.empty()) ehlo["id"] = client_id;
+  if (!archives.empty()) {
+    json::array ids;
+    for (uint32_t id : archives) ids.push_back(id);
+    ehlo["archive_ids"] = std::move(ids);
+  }
+  json::object reply;
+  if (!session.Call(ehlo, &reply, kReplyTimeoutMs, &error)) {
+    std::cerr << "ehlo: " << error << "\n";
+    return EXIT_FAILURE;
+  }
+  if (int status = client::ReplyStatus(reply)) {
+    std::cerr << "ehlo refused: " << Text(reply, "error") << " ("
+              << strerror(status) << ")\n";
+    return EXIT_FAILURE;
+  }
+
+  if (lock || unlock || lock_quit) {
+    json::object request{{"command", "lock"},
+                         {"locked", lock        ? 1
+                                    : lock_quit ? 2
+                                                : 0}};
+    if (!session.Call(request, &reply, kReplyTimeoutMs, &error)) {
+      std::cerr << "lock: " << error << "\n";
+      return EXIT_FAILURE;
+    }
+    if (client::ReplyStatus(reply)) {
+      std::cerr << "error locking: " << Text(reply, "error") << "\n";
+      return EXIT_FAILURE;
+    }
+    std::cout << "ok\n";
+    return EXIT_SUCCESS;
+  }
+
+  if (queue) {
+    json::array list;
+    for (const auto& item : items) {
+      json::object o = protocol::ItemToJson(item);
+      o.erase("timestamp");
+      list.push_back(std::move(o));
+    }
+    json::object request{{"command", "queue"},
+                         {"hsm_action_items", std::move(list)}};
+    if (!fsname.empty()) request["fsname"] = fsname;
+    if (!session.Call(request, &reply, kReplyTimeoutMs, &error)) {
+      std::cerr << "queue: " << error << "\n";
+      return EXIT_FAILURE;
+    }
+    int64_t enqueued = Field(reply, "enqueued"),
+            skipped = Field(reply, "skipped");
+    if (as_json) {
+      PrintJson(reply, std::cout);
+      std::cout << "\n";
+    } else {
+      fmt::print("queued {} new requests, {} already known\n", enqueued,
+                 skipped);
+    }
+    if (client::ReplyStatus(reply)) {
+      std::cerr << "queue: " << Text(reply, "error") << "\n";
+      return EXIT_FAILURE;
+    }
+    if (enqueued + skipped != static_cast<int64_t>(items.size())) {
+      std::cerr << fmt::format(
+          "didn't process all records (expected {}, got {}+{})\n", items.size(),
+          enqueued, skipped);
+      return EXIT_FAILURE;
+    }
+    return EXIT_SUCCESS;
+  }
+
+  if (recv_mode || drain) {
+    json::object request{
+        {"command", "recv"},
+        {"max_archive", settings.max_archive == config::kUnlimited
+                            ? -1
+                            : int64_t{settings.max_archive}},
+        {"max_restore", settings.max_restore == config::kUnlimited
+                            ? -1
+                            : int64_t{settings.max_restore}},
+        {"max_remove", settings.max_remove == config::kUnlimited
+                           ? -1
+                           : int64_t{settings.max_remove}},
+        {"max_bytes", settings.hal_size}};
+    for (int i = 0; iters == 0 || i < iters; ++i) {
+      if (!session.Call(request, &reply, -1, &error)) {
+        std::cerr << "recv: " << error << "\n";
+        return EXIT_FAILURE;
+      }
+      PrintJson(reply, std::cout);
+      std::cout << std::endl;
+      if (!drain) continue;
+      const json::value* hal = reply.if_contains("hsm_action_list");
+      const json::value* list = hal && hal->is_object()
+                                    ? hal->get_object().if_contains("list")
+                                    : nullptr;
+      if (!list || !list->is_array()) continue;
+      for (const json::value& entry : list->get_array()) {
+        if (!entry.is_object()) continue;
+        const json::object& item = entry.get_object();
+        json::object done{
+            {"command", "done"},
+            {"hai_cookie",
+             item.contains("hai_cookie") ? item.at("hai_cookie") : 0},
+            {"hai_dfid",
+             item.contains("hai_dfid") ? item.at("hai_dfid") : json::object{}},
+            {"status", 0}};
+        json::object done_reply;
+        if (!session.Call(done, &done_reply, kReplyTimeoutMs, &error)) {
+          std::cerr << "done: " << error << "\n";
+          return EXIT_FAILURE;
+        }
+      }
+    }
+    return EXIT_SUCCESS;
+  }
+
+  json::object request{{"command", "status"}, {"verbose", verbose}};
+  if (!session.Call(request, &reply, kReplyTimeoutMs, &error)) {
+    std::cerr << "status: " << error << "\n";
+    return EXIT_FAILURE;
+  }
+  if (as_json) {
+    PrintJson(reply, std::cout);
+    std::cout << "\n";
+  } else {
+    PrintStatus(reply);
+  }
+  return EXIT_SUCCESS;
+}

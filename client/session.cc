@@ -1,0 +1,152 @@
+#include "client/session.h"
+
+#include <fmt/format.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace client {
+
+namespace json = boost::json;
+
+bool Session::Connect(const std::string& host, const std::string& port,
+                      std::string* error) {
+  Close();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &result);
+  if (rc != 0) {
+    *error =
+        fmt::format("cannot resolve {}:{}: {}", host, port, gai_strerror(rc));
+    return false;
+  }
+  int last_errno = 0;
+  for (addrinfo* ai = result; ai; ai = ai->ai_next) {
+    int fd =
+        socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      last_errno = errno;
+      continue;
+    }
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      fd_.Reset(fd);
+      break;
+    }
+    last_errno = errno;
+    close(fd);
+  }
+  freeaddrinfo(result);
+  if (!fd_) {
+    *error = fmt::format("cannot connect to {}:{}: {}", host, port,
+                         strerror(last_errno));
+    return false;
+  }
+  reader_ = std::make_unique<protocol::JsonStreamReader>();
+  ready_.clear();
+  return true;
+}
+
+void Session::Close() {
+  fd_.Reset();
+  ready_.clear();
+}
+
+bool Session::Send(const json::object& message, std::string* error) {
+  if (!fd_) {
+    *error = "not connected";
+    return false;
+  }
+  std::string text = json::serialize(message);
+  size_t sent = 0;
+  while (sent < text.size()) {
+    ssize_t n =
+        ::send(fd_.get(), text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *error = fmt::format("send: {}", strerror(errno));
+      return false;
+    }
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool Session::HasBuffered() { return !ready_.empty(); }
+
+bool Session::Pump(std::string* error) {
+  char buffer[64 * 1024];
+  for (;;) {
+    ssize_t n = recv(fd_.get(), buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+      *error = fmt::format("recv: {}", strerror(errno));
+      return false;
+    }
+    if (n == 0) {
+      *error = "the server closed the connection";
+      return false;
+    }
+    if (!reader_->Feed(std::string_view(buffer, static_cast<size_t>(n)))) {
+      *error = reader_->error();
+      return false;
+    }
+    json::object object;
+    while (reader_->Next(&object)) ready_.push_back(std::move(object));
+    if (static_cast<size_t>(n) < sizeof(buffer)) return true;
+  }
+}
+
+bool Session::Receive(json::object* out, int timeout_ms, std::string* error) {
+  if (!fd_) {
+    *error = "not connected";
+    return false;
+  }
+  while (ready_.empty()) {
+    pollfd pfd{fd_.get(), POLLIN, 0};
+    int rc = poll(&pfd, 1, timeout_ms);
+    if (rc < 0) {
+      if (errno == EINTR) continue;
+      *error = fmt::format("poll: {}", strerror(errno));
+      return false;
+    }
+    if (rc == 0) {
+      *error = "timed out";
+      return false;
+    }
+    if (!Pump(error)) return false;
+  }
+  *out = std::move(ready_.front());
+  ready_.pop_front();
+  return true;
+}
+
+bool Session::Call(const json::object& request, json::object* reply,
+                   int timeout_ms, std::string* error) {
+  if (!Send(request, error)) return false;
+  const json::value* command = request.if_contains("command");
+  for (;;) {
+    if (!Receive(reply, timeout_ms, error)) return false;
+    const json::value* got = reply->if_contains("command");
+    if (!command || !got || *got == *command) return true;
+  }
+}
+
+int ReplyStatus(const json::object& reply) {
+  const json::value* status = reply.if_contains("status");
+  if (!status || !status->is_int64()) return 0;
+  return static_cast<int>(std::llabs(status->get_int64()));
+}
+
+}  // namespace client

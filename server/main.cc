@@ -1,0 +1,131 @@
+// coordinatool: the server daemon. See server.h.
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "common/clock.h"
+#include "config/settings.h"
+#include "server/server.h"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+spdlog::level::level_enum SpdlogLevel(int verbose) {
+  switch (verbose) {
+    case 0:
+      return spdlog::level::off;
+    case 1:
+      return spdlog::level::critical;
+    case 2:
+      return spdlog::level::err;
+    case 3:
+      return spdlog::level::warn;
+    case 4:
+      return spdlog::level::info;
+    case 5:
+      return spdlog::level::debug;
+    default:
+      return spdlog::level::trace;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"coordinatool: Lustre HSM coordinator in userspace"};
+  std::string config_path, host, port, redis_host, mount;
+  std::optional<std::string> redis_host_opt;
+  std::optional<int> redis_port;
+  std::optional<int64_t> client_grace;
+  std::vector<uint32_t> archives;
+  int more = 0, less = 0;
+  app.add_option("-c,--config", config_path, "configuration file");
+  app.add_option("-A,--archive", archives,
+                 "archive id to register for (repeatable)")
+      ->check(CLI::Range(1, INT32_MAX));
+  app.add_option("-H,--host", host, "address to bind");
+  app.add_option("-p,--port", port, "port to bind");
+  app.add_option("--redis-host", redis_host_opt,
+                 "Redis host (empty: no Redis)");
+  app.add_option("--redis-port", redis_port, "Redis port")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--client-grace", client_grace,
+                 "milliseconds a disconnected mover keeps its work")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("-v,--verbose", more, "more logging (repeatable)");
+  app.add_flag("-q,--quiet", less, "less logging (repeatable)");
+  app.set_version_flag("-V,--version",
+                       std::string("Coordinatool version ") + kVersion);
+  app.add_option("MOUNTPOINT", mount, "Lustre mount point")->required();
+  CLI11_PARSE(app, argc, argv);
+
+  auto logger = spdlog::stderr_color_mt("coordinatool");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  config::ServerSettings settings;
+  std::vector<std::string> warnings;
+  std::string error;
+  auto env = config::ProcessEnvironment();
+  config::ConfigPath path = config::ResolveConfigPath(config_path, env);
+  std::string read_error;
+  if (auto file = config::ReadConfigFile(path.path, &read_error)) {
+    if (!config::ApplyServerFile(*file, &settings, &warnings, &error)) {
+      spdlog::critical("{}", error);
+      return EXIT_FAILURE;
+    }
+  } else if (path.required) {
+    spdlog::critical("{}", read_error);
+    return EXIT_FAILURE;
+  }
+  if (!config::ApplyServerEnv(env, &settings, &warnings, &error)) {
+    spdlog::critical("{}", error);
+    return EXIT_FAILURE;
+  }
+  if (!host.empty()) settings.host = host;
+  if (!port.empty()) settings.port = port;
+  if (redis_host_opt) settings.redis_host = *redis_host_opt;
+  if (redis_port) settings.redis_port = static_cast<uint16_t>(*redis_port);
+  if (client_grace) settings.client_grace_ms = *client_grace;
+  if (!archives.empty()) settings.archive_ids = archives;
+  settings.verbose = std::clamp(settings.verbose + more - less, 0, 6);
+  spdlog::set_level(SpdlogLevel(settings.verbose));
+  for (const std::string& warning : warnings) spdlog::warn("{}", warning);
+
+  boost::asio::io_context io;
+  common::SteadyClock clock;
+  server::ServerOptions options{settings, mount};
+  server::Server server(io, options, clock);
+  if (!server.Start(&error)) {
+    spdlog::critical("{}", error);
+    return EXIT_FAILURE;
+  }
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGQUIT);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        if (server.stopped()) {
+          spdlog::warn("second signal {}: exiting now", signo);
+          std::_Exit(EXIT_FAILURE);
+        }
+        server.Shutdown(fmt::format("signal {}", signo));
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
+  // Once shut down, leave the loop when only the signal wait is left.
+  while (!io.stopped()) {
+    io.run_one();
+    if (server.stopped()) {
+      io.poll();
+      break;
+    }
+  }
+  return EXIT_SUCCESS;
+}

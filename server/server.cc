@@ -1,0 +1,604 @@
+#include "server/server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace server {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+// Reads an optional integer field; `fallback` when absent. False when present
+// but not an integer.
+bool OptionalInt(const json::object& m, std::string_view key, int64_t fallback,
+                 int64_t* out) {
+  const json::value* v = m.if_contains(key);
+  if (!v) {
+    *out = fallback;
+    return true;
+  }
+  if (v->is_int64()) {
+    *out = v->get_int64();
+    return true;
+  }
+  if (v->is_uint64()) {
+    *out = static_cast<int64_t>(v->get_uint64());
+    return true;
+  }
+  return false;
+}
+
+uint32_t LimitOf(int64_t value) {
+  return value < 0 || value >= kUnlimited ? kUnlimited
+                                          : static_cast<uint32_t>(value);
+}
+
+const char* StateName(Connection::State state) {
+  switch (state) {
+    case Connection::State::kInit:
+      return "init";
+    case Connection::State::kReady:
+      return "ready";
+    case Connection::State::kWaiting:
+      return "waiting";
+  }
+  return "?";
+}
+
+json::object QueueEntry(const Item& item) {
+  const std::string& data = item.wire.item.data;
+  return {{"hai_fid", protocol::FidToJson(item.id.dfid)},
+          {"hai_cookie", static_cast<int64_t>(item.id.cookie)},
+          {"hai_data", data.substr(0, data.find('\0'))}};
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, ServerOptions options,
+               const common::Clock& clock)
+    : io_(io),
+      options_(std::move(options)),
+      clock_(clock),
+      acceptor_(io),
+      grace_timer_(io) {}
+
+Server::~Server() {
+  if (lustre_fd_) lustre_fd_->release();
+}
+
+bool Server::Start(std::string* error) {
+  const config::ServerSettings& s = options_.settings;
+  if (lustre_.Register(options_.mount, s.archive_ids, error) < 0) return false;
+
+  boost::system::error_code ec;
+  asio::ip::tcp::resolver resolver(io_);
+  auto endpoints =
+      resolver.resolve(s.host, s.port, asio::ip::tcp::resolver::passive, ec);
+  if (ec || endpoints.empty()) {
+    *error =
+        fmt::format("cannot resolve {}:{}: {}", s.host, s.port, ec.message());
+    return false;
+  }
+  asio::ip::tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    *error =
+        fmt::format("cannot listen on {}:{}: {}", s.host, s.port, ec.message());
+    return false;
+  }
+  port_ = acceptor_.local_endpoint().port();
+  spdlog::info("serving {} (fsname {}) on {}:{}", options_.mount,
+               lustre_.fsname(), s.host, port_);
+  Accept();
+  WatchLustre();
+  return true;
+}
+
+void Server::Shutdown(const std::string& why) {
+  if (stopped_) return;
+  stopped_ = true;
+  spdlog::info("shutting down: {}", why);
+  if (lustre_fd_) {
+    lustre_fd_->cancel();
+    lustre_fd_->release();
+    lustre_fd_.reset();
+  }
+  lustre_.Unregister();
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  grace_timer_.cancel();
+  for (auto& connection : std::vector(connections_.begin(), connections_.end()))
+    connection->Close("server shutting down");
+}
+
+void Server::Accept() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec,
+                                asio::ip::tcp::socket socket) {
+    if (stopped_) return;
+    if (!ec) {
+      auto connection = std::make_shared<Connection>(
+          std::move(socket), *this, options_.max_message_bytes);
+      connections_.insert(connection);
+      spdlog::debug("{}: connected", connection->peer());
+      connection->Start();
+    } else if (ec != asio::error::operation_aborted) {
+      spdlog::warn("accept: {}", ec.message());
+    }
+    Accept();
+  });
+}
+
+void Server::WatchLustre() {
+  if (stopped_) return;
+  // Re-assign the descriptor on every wait: the channel's descriptor number
+  // stays the same but the underlying socket may change when the library
+  // reconnects, and epoll watches the old one.
+  if (lustre_fd_) lustre_fd_->release();
+  lustre_fd_.emplace(io_, lustre_.fd());
+  lustre_fd_->async_wait(asio::posix::descriptor_base::wait_read,
+                         [this](const boost::system::error_code& ec) {
+                           if (ec || stopped_) return;
+                           OnLustreReadable();
+                         });
+}
+
+void Server::OnLustreReadable() {
+  std::string error;
+  int rc = lustre_.Drain(
+      [this](const hsm::DecodedHal& hal) { OnActionList(hal); }, &error);
+  if (!error.empty()) spdlog::error("{}", error);
+  if (rc == -ESHUTDOWN) return Shutdown("the filesystem is shutting down");
+  if (rc < 0)
+    return Shutdown(fmt::format("lost the Lustre channel: {}", strerror(-rc)));
+  DispatchAll();
+  WatchLustre();
+}
+
+void Server::OnActionList(const hsm::DecodedHal& hal) {
+  if (hal.fsname != lustre_.fsname())
+    spdlog::warn("action list for filesystem '{}' on a mount of '{}'",
+                 hal.fsname, lustre_.fsname());
+  int64_t now = clock_.UnixNanos();
+  for (const hsm::ActionItem& item : hal.items) {
+    protocol::WireItem wire;
+    wire.item = item;
+    wire.archive_id = hal.archive_id;
+    wire.hal_flags = hal.flags;
+    wire.timestamp_ns = now;
+    if (item.hai.hai_action == HSMA_CANCEL) {
+      OnLustreCancel(wire);
+    } else if (TypeOfAction(item.hai.hai_action)) {
+      if (!scheduler_.Enqueue(wire))
+        spdlog::debug("cookie {:#x} {} already known",
+                      uint64_t{item.hai.hai_cookie},
+                      hsm::FormatFid(item.hai.hai_dfid));
+    } else {
+      spdlog::error("cookie {:#x} {}: unknown action {}, failing it",
+                    uint64_t{item.hai.hai_cookie},
+                    hsm::FormatFid(item.hai.hai_fid),
+                    uint32_t{item.hai.hai_action});
+      lustre_.EndWithoutRunning(item.hai, EINVAL);
+    }
+  }
+}
+
+void Server::OnLustreCancel(const protocol::WireItem& cancel) {
+  protocol::WireItem target;
+  ClientId mover;
+  switch (scheduler_.Cancel(cancel, &target, &mover)) {
+    case Scheduler::CancelOutcome::kUnknown:
+      spdlog::info("cancel of unknown request {:#x} {}",
+                   uint64_t{cancel.item.hai.hai_cookie},
+                   hsm::FormatFid(cancel.item.hai.hai_dfid));
+      break;
+    case Scheduler::CancelOutcome::kDequeued:
+      AnswerCancelled(target);
+      break;
+    case Scheduler::CancelOutcome::kForwarded:
+      spdlog::info("cancel of {} forwarded to {}",
+                   hsm::FormatFid(cancel.item.hai.hai_dfid), mover);
+      break;
+  }
+}
+
+void Server::AnswerCancelled(const protocol::WireItem& target) {
+  int rc = lustre_.EndWithoutRunning(target.item.hai, ECANCELED);
+  if (rc < 0)
+    spdlog::warn("telling Lustre that {:#x} {} is cancelled: {}",
+                 uint64_t{target.item.hai.hai_cookie},
+                 hsm::FormatFid(target.item.hai.hai_dfid), strerror(-rc));
+}
+
+void Server::OnMessage(Connection& c, json::object& m) {
+  const json::value* command = m.if_contains("command");
+  if (!command || !command->is_string()) {
+    spdlog::warn("{}: message without a string 'command', closing", c.id);
+    c.Close("no command");
+    return;
+  }
+  std::string_view name = command->get_string();
+  if (name == "ehlo") return Ehlo(c, m);
+  if (name == "recv") return Recv(c, m);
+  if (name == "done") return Done(c, m);
+  if (name == "queue") return Queue(c, m);
+  if (name == "status") return Status(c, m);
+  if (name == "lock") return Lock(c, m);
+  spdlog::warn("{}: unknown command '{}', closing", c.id, name);
+  c.Close("unknown command");
+}
+
+void Server::Reply(Connection& c, const std::string& command, int status,
+                   const std::string& error, json::object fields) {
+  fields["command"] = command;
+  if (status != 0) fields["status"] = status;
+  if (!error.empty()) {
+    fields["error"] = error;
+    spdlog::info("{}: {} refused: {}", c.id, command, error);
+  }
+  c.Send(fields);
+}
+
+void Server::Ehlo(Connection& c, const json::object& m) {
+  if (c.state != Connection::State::kInit)
+    return Reply(c, "ehlo", EINVAL, "Client cannot send EHLO twice");
+  std::vector<uint32_t> archive_ids;
+  if (const json::value* ids = m.if_contains("archive_ids")) {
+    if (!ids->is_array())
+      return Reply(c, "ehlo", EINVAL, "Bad archive id in list");
+    for (const json::value& id : ids->get_array()) {
+      if (!id.is_int64() || id.get_int64() < 1 || id.get_int64() > INT32_MAX)
+        return Reply(c, "ehlo", EINVAL, "Bad archive id in list");
+      archive_ids.push_back(static_cast<uint32_t>(id.get_int64()));
+    }
+  }
+  std::string id = c.peer();
+  bool identified = false;
+  if (const json::value* v = m.if_contains("id")) {
+    if (!v->is_string())
+      return Reply(c, "ehlo", EINVAL, "'id' must be a string");
+    id = std::string(v->get_string());
+    identified = true;
+  }
+  for (const auto& other : connections_) {
+    if (other.get() != &c && other->state != Connection::State::kInit &&
+        other->id == id)
+      return Reply(c, "ehlo", EEXIST, "id already used by another client");
+  }
+  c.archive_ids = std::move(archive_ids);
+  c.id = id;
+  c.identified = identified;
+  c.state = Connection::State::kReady;
+  if (!identified) return Reply(c, "ehlo", 0, "");
+
+  Client& client = clients_[id];
+  client.connection = c.shared_from_this();
+  // Items this id was running: kept if re-announced, else placed again.
+  std::vector<ItemId> set_aside;
+  scheduler_.ForEachRunning(
+      id, [&](const Item& item) { set_aside.push_back(item.id); });
+  std::vector<ItemId> claimed;
+  if (const json::value* list = m.if_contains("hai_list");
+      list && list->is_array()) {
+    for (const json::value& entry : list->get_array()) {
+      protocol::WireItem wire;
+      std::string why;
+      if (!entry.is_object() ||
+          !protocol::ItemFromJson(entry.get_object(), &wire, &why) ||
+          wire.archive_id == 0) {
+        spdlog::warn("{}: skipping a re-announced item: {}", id,
+                     why.empty() ? "no hal_archive_id" : why);
+        continue;
+      }
+      if (wire.timestamp_ns == 0) wire.timestamp_ns = clock_.UnixNanos();
+      if (scheduler_.Claim(id, wire))
+        claimed.push_back(ItemId::Of(wire.item.hai));
+    }
+  }
+  for (const ItemId& item : set_aside) {
+    if (std::find(claimed.begin(), claimed.end(), item) == claimed.end())
+      scheduler_.Requeue(item);
+  }
+  spdlog::info("{}: mover {} ready, {} items re-announced", c.peer(), id,
+               claimed.size());
+  Reply(c, "ehlo", 0, "");
+  ArmGraceTimer();
+  DispatchAll();
+}
+
+void Server::Recv(Connection& c, const json::object& m) {
+  int64_t max_archive, max_restore, max_remove, max_bytes;
+  if (!OptionalInt(m, "max_archive", -1, &max_archive) ||
+      !OptionalInt(m, "max_restore", -1, &max_restore) ||
+      !OptionalInt(m, "max_remove", -1, &max_remove) ||
+      !OptionalInt(m, "max_bytes", 1 << 20, &max_bytes))
+    return Reply(c, "recv", EINVAL, "limits must be integers");
+  c.limits.max_running[static_cast<int>(ItemType::kArchive)] =
+      LimitOf(max_archive);
+  c.limits.max_running[static_cast<int>(ItemType::kRestore)] =
+      LimitOf(max_restore);
+  c.limits.max_running[static_cast<int>(ItemType::kRemove)] =
+      LimitOf(max_remove);
+  c.limits.max_bytes = max_bytes < 0 ? kUnlimited : LimitOf(max_bytes);
+  if (c.state != Connection::State::kReady)
+    return Reply(c, "recv", EINVAL,
+                 "Client must send EHLO first and not already be in RECV");
+  if (max_bytes >= 0 && max_bytes < 172)
+    return Reply(c, "recv", EINVAL, "Buffer too small");
+  c.state = Connection::State::kWaiting;
+  c.waiting_since = ++recv_order_;
+  size_t waiting = std::count_if(
+      connections_.begin(), connections_.end(), [](const auto& other) {
+        return other->state == Connection::State::kWaiting;
+      });
+  DispatchTo(c, waiting);
+}
+
+void Server::Done(Connection& c, const json::object& m) {
+  uint64_t cookie;
+  const json::value* dfid = m.if_contains("hai_dfid");
+  ItemId id;
+  std::string why;
+  if (!protocol::GetU64(m, "hai_cookie", &cookie) || !dfid ||
+      !protocol::FidFromJson(*dfid, &id.dfid, &why))
+    return Reply(c, "done", EINVAL, "cookie or fid not set -- old client?");
+  id.cookie = cookie;
+  int64_t status = 0;
+  OptionalInt(m, "status", 0, &status);
+  std::shared_ptr<Connection> owner_connection;
+  if (const Item* item = scheduler_.Find(id)) {
+    std::string owner = item->owner;
+    ItemType type = item->type;
+    scheduler_.Done(id);
+    auto client = clients_.find(owner);
+    if (client != clients_.end()) {
+      ++client->second.done[static_cast<int>(type)];
+      owner_connection = client->second.connection;
+    }
+    spdlog::debug("{}: done {} status {}", c.id, hsm::FormatFid(id.dfid),
+                  status);
+  }
+  Reply(c, "done", 0, "");
+  if (owner_connection && owner_connection.get() != &c)
+    DispatchTo(*owner_connection, 1);
+  DispatchTo(c, 1);
+  MaybeQuit();
+}
+
+void Server::Queue(Connection& c, const json::object& m) {
+  const json::value* list = m.if_contains("hsm_action_items");
+  if (!list || !list->is_array())
+    return Reply(c, "queue", EINVAL, "No hsm_action_items set");
+  for (const char* key : {"fsname", "hal_fsname"}) {
+    const json::value* fsname = m.if_contains(key);
+    if (fsname &&
+        (!fsname->is_string() || fsname->get_string() != lustre_.fsname()))
+      return Reply(c, "queue", EINVAL, "Bad fsname");
+  }
+  int64_t enqueued = 0, skipped = 0, bad = 0;
+  for (const json::value& entry : list->get_array()) {
+    protocol::WireItem wire;
+    std::string why;
+    if (!entry.is_object() ||
+        !protocol::ItemFromJson(entry.get_object(), &wire, &why) ||
+        wire.archive_id == 0 || !TypeOfAction(wire.item.hai.hai_action)) {
+      ++bad;
+      continue;
+    }
+    if (wire.timestamp_ns == 0) wire.timestamp_ns = clock_.UnixNanos();
+    if (scheduler_.Enqueue(wire))
+      ++enqueued;
+    else
+      ++skipped;
+  }
+  json::object fields{{"enqueued", enqueued}, {"skipped", skipped}};
+  Reply(c, "queue", bad ? EINVAL : 0,
+        bad ? "Error while parsing hsm action items" : "", std::move(fields));
+  DispatchAll();
+}
+
+json::object Server::ClientStatus(const std::string& id, const Client& client,
+                                  int verbose) const {
+  json::object o;
+  o["client_id"] = id;
+  for (ItemType type : kDispatchOrder) {
+    o[fmt::format("current_{}", TypeName(type))] = scheduler_.Running(id, type);
+    o[fmt::format("done_{}", TypeName(type))] =
+        client.done[static_cast<int>(type)];
+  }
+  o["status"] =
+      client.connection ? StateName(client.connection->state) : "disconnected";
+  o["batches"] = json::array();
+  if (!client.connection)
+    o["disconnected_timestamp"] = client.disconnected_unix_ns;
+  if (verbose >= 6) {
+    json::array running;
+    scheduler_.ForEachRunning(
+        id, [&](const Item& item) { running.push_back(QueueEntry(item)); });
+    o["active_requests"] = std::move(running);
+  }
+  return o;
+}
+
+void Server::Status(Connection& c, const json::object& m) {
+  int64_t verbose = 4;
+  OptionalInt(m, "verbose", 4, &verbose);
+  const SchedulerCounters& n = scheduler_.counters();
+  json::object o;
+  for (ItemType type : kDispatchOrder) {
+    int t = static_cast<int>(type);
+    o[fmt::format("running_{}", TypeName(type))] = n.running[t];
+    o[fmt::format("pending_{}", TypeName(type))] = n.pending[t];
+    o[fmt::format("done_{}", TypeName(type))] = n.done[t];
+  }
+  o["pending_cancel"] = n.pending_cancel;
+  o["done_cancel"] = n.done_cancel;
+  o["clients_connected"] = connections_.size();
+  o["locked"] = locked_;
+  json::array clients;
+  for (bool connected : {true, false}) {
+    for (const auto& [id, client] : clients_) {
+      if ((client.connection != nullptr) == connected)
+        clients.push_back(ClientStatus(id, client, static_cast<int>(verbose)));
+    }
+  }
+  // Anonymous connections are clients too, for the status.
+  for (const auto& connection : connections_) {
+    if (connection->identified) continue;
+    json::object a{{"client_id", connection->id},
+                   {"status", StateName(connection->state)}};
+    for (ItemType type : kDispatchOrder)
+      a[fmt::format("current_{}", TypeName(type))] =
+          scheduler_.Running(connection->id, type);
+    clients.push_back(std::move(a));
+  }
+  o["clients"] = std::move(clients);
+  if (verbose >= 6) {
+    for (ItemType type : kDispatchOrder) {
+      json::array waiting;
+      scheduler_.ForEachWaiting(
+          type, [&](const Item& item) { waiting.push_back(QueueEntry(item)); });
+      o[fmt::format("waiting_{}", TypeName(type))] = std::move(waiting);
+    }
+  }
+  // Zero-valued fields are omitted in replies, as the original does.
+  for (auto it = o.begin(); it != o.end();) {
+    if ((it->value().is_int64() && it->value().get_int64() == 0) ||
+        (it->value().is_uint64() && it->value().get_uint64() == 0))
+      it = o.erase(it);
+    else
+      ++it;
+  }
+  Reply(c, "status", 0, "", std::move(o));
+}
+
+void Server::Lock(Connection& c, const json::object& m) {
+  int64_t locked;
+  if (!OptionalInt(m, "locked", 0, &locked) || locked < 0 || locked > 2)
+    return Reply(c, "lock", EINVAL, "invalid locked value");
+  Reply(c, "lock", 0, "");
+  int previous = locked_;
+  locked_ = static_cast<int>(locked);
+  spdlog::info("{}: {}", c.id,
+               locked_ == 0   ? "unlocked"
+               : locked_ == 1 ? "locked"
+                              : "lock and quit");
+  if (previous != 0 && locked_ == 0) DispatchAll();
+  MaybeQuit();
+}
+
+void Server::DispatchAll() {
+  if (locked_ || stopped_) return;
+  std::vector<Connection*> waiting;
+  for (const auto& c : connections_)
+    if (c->state == Connection::State::kWaiting) waiting.push_back(c.get());
+  // Most recent recv first, as the original.
+  std::sort(waiting.begin(), waiting.end(), [](Connection* a, Connection* b) {
+    return a->waiting_since > b->waiting_since;
+  });
+  size_t remaining = waiting.size();
+  for (Connection* c : waiting) DispatchTo(*c, remaining--);
+}
+
+bool Server::DispatchTo(Connection& c, size_t share_divisor) {
+  if (locked_ || stopped_ || c.state != Connection::State::kWaiting ||
+      !c.open())
+    return false;
+  DispatchReply reply =
+      scheduler_.Dispatch(c.id, c.archive_ids, c.limits, share_divisor);
+  if (reply.empty()) return false;
+  SendList(c, std::move(reply));
+  return true;
+}
+
+void Server::SendList(Connection& c, DispatchReply reply) {
+  json::array list;
+  for (const auto& cancel : reply.cancels)
+    list.push_back(protocol::ItemToJson(cancel));
+  for (const auto& item : reply.items)
+    list.push_back(protocol::ItemToJson(item));
+  json::object hal{{"hal_version", HAL_VERSION},
+                   {"hal_archive_id", reply.archive_id},
+                   {"hal_fsname", lustre_.fsname()},
+                   {"list", std::move(list)}};
+  if (reply.hal_flags) hal["hal_flags"] = static_cast<int64_t>(reply.hal_flags);
+  c.state = Connection::State::kReady;
+  c.Send(
+      json::object{{"command", "recv"}, {"hsm_action_list", std::move(hal)}});
+}
+
+void Server::OnClosed(Connection& c, const std::string& why) {
+  auto self = c.shared_from_this();
+  connections_.erase(self);
+  if (stopped_) return;
+  auto client = clients_.find(c.id);
+  if (c.identified && client != clients_.end() &&
+      client->second.connection.get() == &c) {
+    spdlog::info("{}: mover {} disconnected ({}), keeping its work for {} ms",
+                 c.peer(), c.id, why, options_.settings.client_grace_ms);
+    client->second.connection.reset();
+    client->second.disconnected_at = clock_.Now();
+    client->second.disconnected_unix_ns = clock_.UnixNanos();
+    ArmGraceTimer();
+    return;
+  }
+  spdlog::debug("{}: closed ({})", c.peer(), why);
+  if (!c.identified) ForgetClient(c.id);
+}
+
+void Server::ForgetClient(const std::string& id) {
+  std::vector<protocol::WireItem> orphans;
+  size_t requeued = scheduler_.Release(id, &orphans);
+  if (requeued) spdlog::info("{}: {} running items placed again", id, requeued);
+  for (const auto& cancel : orphans) OnLustreCancel(cancel);
+  clients_.erase(id);
+  DispatchAll();
+}
+
+void Server::ArmGraceTimer() {
+  std::optional<common::Clock::TimePoint> earliest;
+  auto grace = std::chrono::milliseconds(options_.settings.client_grace_ms);
+  for (const auto& [id, client] : clients_) {
+    if (client.connection) continue;
+    auto deadline = client.disconnected_at + grace;
+    if (!earliest || deadline < *earliest) earliest = deadline;
+  }
+  if (!earliest) return;
+  auto delay = *earliest - clock_.Now();
+  grace_timer_.expires_after(std::max(delay, common::Clock::Duration::zero()));
+  grace_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopped_) OnGraceTimer();
+  });
+}
+
+void Server::OnGraceTimer() {
+  auto grace = std::chrono::milliseconds(options_.settings.client_grace_ms);
+  auto now = clock_.Now();
+  std::vector<std::string> expired;
+  for (const auto& [id, client] : clients_)
+    if (!client.connection && client.disconnected_at + grace <= now)
+      expired.push_back(id);
+  for (const std::string& id : expired) {
+    spdlog::info("mover {} did not come back within {} ms", id,
+                 options_.settings.client_grace_ms);
+    ForgetClient(id);
+  }
+  ArmGraceTimer();
+}
+
+void Server::MaybeQuit() {
+  if (locked_ != 2) return;
+  const SchedulerCounters& n = scheduler_.counters();
+  if (n.running[0] + n.running[1] + n.running[2] == 0)
+    Shutdown("lock and quit: nothing left running");
+}
+
+}  // namespace server

@@ -1,0 +1,113 @@
+// Server: coordinatool's daemon. It is the only copytool agent of a Lustre
+// mount, keeps every request it receives in the Scheduler's queues, and hands
+// them to movers over TCP (the original's JSON protocol, reference-behaviour
+// §5) until each mover reports its item done.
+//
+// One thread runs everything on one io_context: the Lustre channel, the
+// listening socket, every connection and the grace timer, as the original.
+#ifndef SERVER_SERVER_H_
+#define SERVER_SERVER_H_
+
+#include <boost/asio.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "config/settings.h"
+#include "server/connection.h"
+#include "server/lustre_agent.h"
+#include "server/scheduler.h"
+
+namespace server {
+
+struct ServerOptions {
+  config::ServerSettings settings;
+  std::string mount;
+  // Largest JSON object accepted from a peer.
+  size_t max_message_bytes = protocol::kDefaultMaxValueBytes;
+};
+
+class Server : public ConnectionHandler {
+ public:
+  Server(boost::asio::io_context& io, ServerOptions options,
+         const common::Clock& clock);
+  ~Server() override;
+
+  // Registers on the mount and starts listening. Returns false with *error.
+  bool Start(std::string* error);
+  // Stops as the original does on TERM: stop reading from Lustre, close the
+  // listener and every connection, put running items back. Idempotent.
+  void Shutdown(const std::string& why);
+  // The port actually bound (useful with port 0).
+  uint16_t port() const { return port_; }
+  bool stopped() const { return stopped_; }
+
+  // ConnectionHandler.
+  void OnMessage(Connection& connection, boost::json::object& message) override;
+  void OnClosed(Connection& connection, const std::string& why) override;
+
+ private:
+  // A mover known by id: connected, or disconnected within its grace time.
+  struct Client {
+    std::shared_ptr<Connection> connection;  // null while disconnected
+    common::Clock::TimePoint disconnected_at{};
+    int64_t disconnected_unix_ns = 0;
+    std::array<uint64_t, kItemTypeCount> done{};
+  };
+
+  void Accept();
+  void WatchLustre();
+  void OnLustreReadable();
+  void OnActionList(const hsm::DecodedHal& hal);
+  void OnLustreCancel(const protocol::WireItem& cancel);
+  void AnswerCancelled(const protocol::WireItem& target);
+
+  // Commands.
+  void Ehlo(Connection& c, const boost::json::object& m);
+  void Recv(Connection& c, const boost::json::object& m);
+  void Done(Connection& c, const boost::json::object& m);
+  void Queue(Connection& c, const boost::json::object& m);
+  void Status(Connection& c, const boost::json::object& m);
+  void Lock(Connection& c, const boost::json::object& m);
+  void Reply(Connection& c, const std::string& command, int status,
+             const std::string& error, boost::json::object fields = {});
+
+  // Dispatch.
+  void DispatchAll();
+  bool DispatchTo(Connection& c, size_t share_divisor);
+  void SendList(Connection& c, DispatchReply reply);
+
+  // Disconnected clients.
+  void ForgetClient(const std::string& id);
+  void ArmGraceTimer();
+  void OnGraceTimer();
+  void MaybeQuit();
+
+  boost::json::object ClientStatus(const std::string& id, const Client& client,
+                                   int verbose) const;
+
+  boost::asio::io_context& io_;
+  ServerOptions options_;
+  const common::Clock& clock_;
+  Scheduler scheduler_;
+  LustreAgent lustre_;
+  std::optional<boost::asio::posix::stream_descriptor> lustre_fd_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer grace_timer_;
+  std::set<std::shared_ptr<Connection>> connections_;
+  std::unordered_map<std::string, Client> clients_;
+  uint16_t port_ = 0;
+  int locked_ = 0;  // 0 unlocked, 1 locked, 2 lock and quit
+  bool stopped_ = false;
+  uint64_t recv_order_ = 0;
+};
+
+}  // namespace server
+
+#endif  // SERVER_SERVER_H_
