@@ -1,0 +1,241 @@
+#include "preload/mover.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "hsm/hal.h"
+#include "protocol/action_item.h"
+
+namespace preload {
+
+namespace json = boost::json;
+
+namespace {
+
+void Log(const std::string& message) {
+  std::string line = "coordinatool-preload: " + message + "\n";
+  ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
+}
+
+int64_t Limit(uint32_t value) {
+  return value == config::kUnlimited ? -1 : int64_t{value};
+}
+
+}  // namespace
+
+Mover::Mover(config::ClientSettings settings, std::string fsname,
+             std::vector<uint32_t> archive_ids)
+    : settings_(std::move(settings)),
+      fsname_(std::move(fsname)),
+      archive_ids_(std::move(archive_ids)),
+      owner_pid_(getpid()) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
+    pipe_read_.Reset(fds[0]);
+    pipe_write_.Reset(fds[1]);
+    // Children write completions; a full pipe must block them rather than
+    // lose a completion.
+    fcntl(fds[1], F_SETFL, 0);
+  }
+}
+
+bool Mover::Start(std::string* error) {
+  std::lock_guard lock(mu_);
+  return Connect(error);
+}
+
+// REQUIRES: mu_ held.
+bool Mover::Connect(std::string* error) {
+  recv_pending_ = false;
+  if (!session_.Connect(settings_.host, settings_.port, error)) return false;
+  json::object ehlo{{"command", "ehlo"}, {"fsname", fsname_}};
+  ehlo["id"] = settings_.client_id.empty() ? config::DefaultClientId()
+                                           : settings_.client_id;
+  if (!archive_ids_.empty()) {
+    json::array ids;
+    for (uint32_t id : archive_ids_) ids.push_back(id);
+    ehlo["archive_ids"] = std::move(ids);
+  }
+  if (!running_.empty()) {
+    json::array list;
+    for (const auto& [id, item] : running_) list.push_back(item);
+    ehlo["hai_list"] = std::move(list);
+  }
+  json::object reply;
+  if (!session_.Call(ehlo, &reply, 30'000, error)) {
+    session_.Close();
+    return false;
+  }
+  if (int status = client::ReplyStatus(reply)) {
+    const json::value* why = reply.if_contains("error");
+    *error =
+        fmt::format("ehlo refused: {}", why && why->is_string()
+                                            ? std::string(why->get_string())
+                                            : strerror(status));
+    session_.Close();
+    return false;
+  }
+  FlushDonesLocked();
+  return session_.connected();
+}
+
+void Mover::Reconnect() {
+  session_.Close();
+  auto delay = std::chrono::milliseconds(100);
+  for (;;) {
+    std::string error;
+    {
+      std::lock_guard lock(mu_);
+      if (Connect(&error)) {
+        Log(fmt::format("reconnected to {}:{}, {} items re-announced",
+                        settings_.host, settings_.port, running_.size()));
+        return;
+      }
+    }
+    Log(fmt::format("{}; retrying in {} ms", error, delay.count()));
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(5000));
+  }
+}
+
+// REQUIRES: mu_ held.
+bool Mover::SendLocked(const json::object& message) {
+  std::string error;
+  if (session_.Send(message, &error)) return true;
+  Log(fmt::format("send: {}", error));
+  return false;
+}
+
+// REQUIRES: mu_ held.
+void Mover::FlushDonesLocked() {
+  while (!undelivered_.empty() && session_.connected()) {
+    const DoneRecord& done = undelivered_.front();
+    json::object message{{"command", "done"},
+                         {"hai_cookie", static_cast<int64_t>(done.cookie)},
+                         {"hai_dfid", protocol::FidToJson(done.dfid)},
+                         {"status", done.status}};
+    if (!SendLocked(message)) {
+      session_.Close();
+      return;
+    }
+    undelivered_.pop_front();
+  }
+}
+
+bool Mover::SendRecv() {
+  std::lock_guard lock(mu_);
+  if (recv_pending_) return true;
+  json::object recv{{"command", "recv"},
+                    {"max_archive", Limit(settings_.max_archive)},
+                    {"max_restore", Limit(settings_.max_restore)},
+                    {"max_remove", Limit(settings_.max_remove)},
+                    {"max_bytes", int64_t{settings_.hal_size}}};
+  if (!SendLocked(recv)) return false;
+  recv_pending_ = true;
+  return true;
+}
+
+void Mover::ReportDone(const server::ItemId& id, int status) {
+  DoneRecord record{id.cookie, id.dfid, status};
+  if (getpid() != owner_pid_) {
+    // A forked child: the parent's Recv() delivers it.
+    if (write(pipe_write_.get(), &record, sizeof(record)) != sizeof(record))
+      Log(fmt::format("cannot pass a completion to the parent: {}",
+                      strerror(errno)));
+    return;
+  }
+  std::lock_guard lock(mu_);
+  running_.erase(id);
+  undelivered_.push_back(record);
+  FlushDonesLocked();
+}
+
+void Mover::DrainPipe() {
+  DoneRecord record;
+  while (read(pipe_read_.get(), &record, sizeof(record)) == sizeof(record)) {
+    std::lock_guard lock(mu_);
+    running_.erase(server::ItemId{record.cookie, record.dfid});
+    undelivered_.push_back(record);
+    FlushDonesLocked();
+  }
+}
+
+int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {
+  const json::value* command = reply.if_contains("command");
+  if (!command || !command->is_string() || command->get_string() != "recv")
+    return 0;  // a done acknowledgement
+  {
+    std::lock_guard lock(mu_);
+    recv_pending_ = false;
+  }
+  if (int status = client::ReplyStatus(reply)) return -status;
+  const json::value* hal_value = reply.if_contains("hsm_action_list");
+  if (!hal_value || !hal_value->is_object()) return -EPROTO;
+  const json::object& hal = hal_value->get_object();
+  uint64_t version = 0, archive_id = 0, flags = 0;
+  protocol::GetU64(hal, "hal_version", &version);
+  protocol::GetU64(hal, "hal_archive_id", &archive_id);
+  protocol::GetU64(hal, "hal_flags", &flags);
+  const json::value* fsname = hal.if_contains("hal_fsname");
+  const json::value* list = hal.if_contains("list");
+  if (version != HAL_VERSION || !fsname || !fsname->is_string() || !list ||
+      !list->is_array() || fsname->get_string().size() > LUSTRE_MAXFSNAME)
+    return -EPROTO;
+  hsm::HalBuilder builder(std::string_view(fsname->get_string()),
+                          static_cast<uint32_t>(archive_id), flags);
+  std::vector<std::pair<server::ItemId, json::object>> received;
+  for (const json::value& entry : list->get_array()) {
+    protocol::WireItem item;
+    std::string why;
+    if (!entry.is_object() ||
+        !protocol::ItemFromJson(entry.get_object(), &item, &why))
+      return -EPROTO;
+    if (!builder.Add(item.item, capacity)) return -EMSGSIZE;
+    if (item.item.hai.hai_action != HSMA_CANCEL)
+      received.emplace_back(server::ItemId::Of(item.item.hai),
+                            entry.get_object());
+  }
+  if (builder.size() > capacity) return -EMSGSIZE;
+  memcpy(buffer, builder.bytes().data(), builder.size());
+  std::lock_guard lock(mu_);
+  for (auto& [id, item] : received) running_[id] = std::move(item);
+  return static_cast<int>(builder.size());
+}
+
+int Mover::Recv(char* buffer, size_t capacity, bool nonblocking) {
+  for (;;) {
+    if (!session_.connected()) Reconnect();
+    DrainPipe();
+    if (!SendRecv()) {
+      Reconnect();
+      continue;
+    }
+    std::string error;
+    json::object reply;
+    while (session_.HasBuffered()) {
+      session_.Receive(&reply, 0, &error);
+      int rc = HandleReply(reply, buffer, capacity);
+      if (rc != 0) return rc;
+    }
+    pollfd fds[2] = {{session_.fd(), POLLIN, 0}, {pipe_read_.get(), POLLIN, 0}};
+    int rc = poll(fds, 2, nonblocking ? 0 : -1);
+    if (rc < 0 && errno != EINTR) return -errno;
+    if (rc == 0) return -EAGAIN;
+    if (fds[1].revents) DrainPipe();
+    if (fds[0].revents && !session_.Pump(&error)) {
+      Log(fmt::format("lost the server: {}", error));
+      std::lock_guard lock(mu_);
+      session_.Close();
+    }
+  }
+}
+
+}  // namespace preload

@@ -1,0 +1,82 @@
+// Mover: the preload library's state for one registered copytool: its
+// session with the coordinatool server, the items it is running (to
+// re-announce them after a reconnect), and the completions not yet
+// delivered.
+//
+// Thread-safety: Recv() is called by one thread at a time (the copytool's
+// main loop); ReportDone() and the begin/end bookkeeping may be called from
+// any thread, and from forked children (through a pipe).
+#ifndef PRELOAD_MOVER_H_
+#define PRELOAD_MOVER_H_
+
+#include <sys/types.h>
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "client/session.h"
+#include "common/unique_fd.h"
+#include "config/settings.h"
+#include "server/item.h"
+
+namespace preload {
+
+struct DoneRecord {  // fixed size: written to the pipe in one write()
+  uint64_t cookie;
+  lu_fid dfid;
+  int32_t status;
+};
+
+class Mover {
+ public:
+  Mover(config::ClientSettings settings, std::string fsname,
+        std::vector<uint32_t> archive_ids);
+
+  // Connects and introduces itself; false with *error if the first attempt
+  // fails (later failures reconnect by themselves).
+  bool Start(std::string* error);
+
+  // Waits for the next action list and encodes it, in Lustre's binary form,
+  // into `buffer` of `capacity` bytes. Returns the size, or -EAGAIN when
+  // `nonblocking` and nothing has arrived, or another -errno.
+  int Recv(char* buffer, size_t capacity, bool nonblocking);
+
+  // The descriptor a copytool may poll: readable when a reply arrives.
+  int fd() const { return session_.fd(); }
+
+  // Records that `id` finished with `status` (0 or positive errno) and tells
+  // the server as soon as possible.
+  void ReportDone(const server::ItemId& id, int status);
+
+ private:
+  bool Connect(std::string* error);
+  void Reconnect();
+  bool SendLocked(const boost::json::object& message);
+  bool SendRecv();
+  void FlushDonesLocked();
+  void DrainPipe();
+  int HandleReply(boost::json::object& reply, char* buffer, size_t capacity);
+
+  const config::ClientSettings settings_;
+  const std::string fsname_;
+  const std::vector<uint32_t> archive_ids_;
+  const pid_t owner_pid_;
+  common::UniqueFd pipe_read_;
+  common::UniqueFd pipe_write_;
+
+  std::mutex mu_;  // guards everything below
+  client::Session session_;
+  bool recv_pending_ = false;
+  std::unordered_map<server::ItemId, boost::json::object, server::ItemIdHash>
+      running_;
+  std::deque<DoneRecord> undelivered_;
+};
+
+}  // namespace preload
+
+#endif  // PRELOAD_MOVER_H_

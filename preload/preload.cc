@@ -1,0 +1,225 @@
+// libcoordinatool_preload.so: loaded with LD_PRELOAD into an unmodified
+// copytool, it makes llapi_hsm_copytool_register/_recv/_get_fd/_unregister
+// talk to a coordinatool server instead of the Lustre coordinator, and wraps
+// llapi_hsm_action_begin/_end (calling the real ones, so Lustre still learns
+// every result from the mover) to tell the server when each item is done.
+//
+// The copytool handle keeps Lustre's leading fields (mnt, mnt_fd,
+// open_by_fid_fd) because the real llapi_hsm_action_begin reads them, but
+// carries another magic so that a real llapi_hsm_copytool_* call rejects it.
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <lustre/lustreapi.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "config/settings.h"
+#include "preload/mover.h"
+
+#define PRELOAD_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace {
+
+constexpr int kPreloadMagic = 0x0C00D001;
+
+}  // namespace
+
+struct hsm_copytool_private {
+  // Lustre's layout (fact sheet §2.5), read by the real action_begin.
+  int magic;
+  char* mnt;
+  struct kuc_hdr* kuch;
+  int mnt_fd;
+  int open_by_fid_fd;
+  void* kuc;
+  // Ours.
+  preload::Mover* mover;
+  size_t buffer_size;
+  bool nonblocking;
+};
+
+namespace {
+
+using BeginFn = int (*)(hsm_copyaction_private**, const hsm_copytool_private*,
+                        const hsm_action_item*, int, int, bool);
+using EndFn = int (*)(hsm_copyaction_private**, const hsm_extent*, int, int);
+
+template <typename Fn>
+Fn Real(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+}
+
+void Log(const std::string& message) {
+  std::string line = "coordinatool-preload: " + message + "\n";
+  ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
+}
+
+// Which item each copy-action handle works on, and for which copytool.
+struct Action {
+  server::ItemId id;
+  preload::Mover* mover;
+};
+std::mutex actions_mu;
+std::unordered_map<const hsm_copyaction_private*, Action>& Actions() {
+  static auto* actions =
+      new std::unordered_map<const hsm_copyaction_private*, Action>;
+  return *actions;
+}
+
+bool Valid(const hsm_copytool_private* ct) {
+  return ct != nullptr && ct->magic == kPreloadMagic;
+}
+
+bool LoadSettings(config::ClientSettings* settings, std::string* error) {
+  std::vector<std::string> warnings;
+  auto env = config::ProcessEnvironment();
+  config::ConfigPath path = config::ResolveConfigPath("", env);
+  std::string read_error;
+  if (auto file = config::ReadConfigFile(path.path, &read_error)) {
+    if (!config::ApplyClientFile(*file, settings, &warnings, error))
+      return false;
+  } else if (path.required) {
+    *error = read_error;
+    return false;
+  }
+  if (!config::ApplyClientEnv(env, settings, error)) return false;
+  for (const std::string& warning : warnings) Log(warning);
+  return true;
+}
+
+void Free(hsm_copytool_private* ct) {
+  if (ct->mnt_fd >= 0) close(ct->mnt_fd);
+  if (ct->open_by_fid_fd >= 0) close(ct->open_by_fid_fd);
+  delete ct->mover;
+  free(ct->mnt);
+  free(ct->kuch);
+  delete ct;
+}
+
+}  // namespace
+
+PRELOAD_EXPORT int llapi_hsm_copytool_register(hsm_copytool_private** priv,
+                                               const char* mnt,
+                                               int archive_count, int* archives,
+                                               int rfd_flags) {
+  if (priv == nullptr || mnt == nullptr) return -EINVAL;
+  if (archive_count > 0 && archives == nullptr) return -EINVAL;
+  std::vector<uint32_t> archive_ids;
+  for (int i = 0; i < archive_count; ++i) {
+    if (archives[i] < 0) return -EINVAL;
+    if (archives[i] == 0) {  // 0 means every archive
+      archive_ids.clear();
+      break;
+    }
+    archive_ids.push_back(static_cast<uint32_t>(archives[i]));
+  }
+  char fsname[LUSTRE_MAXFSNAME + 1 + 120] = {};
+  int rc = llapi_search_fsname(mnt, fsname);
+  if (rc < 0) return rc;
+  config::ClientSettings settings;
+  std::string error;
+  if (!LoadSettings(&settings, &error)) {
+    Log(error);
+    return -EINVAL;
+  }
+
+  auto* ct = new hsm_copytool_private{};
+  ct->magic = kPreloadMagic;
+  ct->mnt = strdup(mnt);
+  ct->mnt_fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ct->open_by_fid_fd =
+      ct->mnt_fd < 0 ? -1
+                     : openat(ct->mnt_fd, ".lustre/fid", O_RDONLY | O_CLOEXEC);
+  if (ct->open_by_fid_fd < 0) {
+    rc = -errno;
+    Free(ct);
+    return rc;
+  }
+  ct->buffer_size = settings.hal_size;
+  ct->kuch = static_cast<kuc_hdr*>(calloc(1, ct->buffer_size + 8));
+  ct->nonblocking = (rfd_flags & O_NONBLOCK) != 0;
+  ct->mover = new preload::Mover(settings, fsname, archive_ids);
+  if (!ct->mover->Start(&error)) {
+    Log(fmt::format("cannot reach coordinatool at {}:{}: {}", settings.host,
+                    settings.port, error));
+    Free(ct);
+    return -ENOTCONN;
+  }
+  *priv = ct;
+  return 0;
+}
+
+PRELOAD_EXPORT int llapi_hsm_copytool_unregister(hsm_copytool_private** priv) {
+  if (priv == nullptr || !Valid(*priv)) return -EINVAL;
+  Free(*priv);
+  *priv = nullptr;
+  return 0;
+}
+
+PRELOAD_EXPORT int llapi_hsm_copytool_get_fd(hsm_copytool_private* ct) {
+  if (!Valid(ct)) return -EINVAL;
+  return ct->mover->fd();
+}
+
+PRELOAD_EXPORT int llapi_hsm_copytool_recv(hsm_copytool_private* ct,
+                                           hsm_action_list** hal,
+                                           int* msgsize) {
+  if (!Valid(ct) || hal == nullptr || msgsize == nullptr) return -EINVAL;
+  *hal = nullptr;
+  *msgsize = 0;
+  char* buffer = reinterpret_cast<char*>(ct->kuch) + 8;
+  int rc = ct->mover->Recv(buffer, ct->buffer_size, ct->nonblocking);
+  if (rc < 0) return rc;
+  *hal = reinterpret_cast<hsm_action_list*>(buffer);
+  *msgsize = rc;
+  return 0;
+}
+
+PRELOAD_EXPORT int llapi_hsm_action_begin(hsm_copyaction_private** phcp,
+                                          const hsm_copytool_private* ct,
+                                          const hsm_action_item* hai,
+                                          int restore_mdt_index,
+                                          int restore_open_flags,
+                                          bool is_error) {
+  static BeginFn real = Real<BeginFn>("llapi_hsm_action_begin");
+  if (real == nullptr) return -ENOSYS;
+  int rc = real(phcp, ct, hai, restore_mdt_index, restore_open_flags, is_error);
+  if (rc == 0 && Valid(ct) && phcp && *phcp) {
+    hsm_action_item fixed;
+    memcpy(&fixed, hai, sizeof(fixed));
+    std::lock_guard lock(actions_mu);
+    Actions()[*phcp] = {server::ItemId::Of(fixed), ct->mover};
+  }
+  return rc;
+}
+
+PRELOAD_EXPORT int llapi_hsm_action_end(hsm_copyaction_private** phcp,
+                                        const hsm_extent* he, int hp_flags,
+                                        int errval) {
+  static EndFn real = Real<EndFn>("llapi_hsm_action_end");
+  if (real == nullptr) return -ENOSYS;
+  std::optional<Action> action;
+  if (phcp && *phcp) {
+    std::lock_guard lock(actions_mu);
+    auto it = Actions().find(*phcp);
+    if (it != Actions().end()) {
+      action = it->second;
+      Actions().erase(it);
+    }
+  }
+  int rc = real(phcp, he, hp_flags, errval);
+  if (action) {
+    int status = errval != 0 ? std::abs(errval) : std::abs(rc);
+    action->mover->ReportDone(action->id, status);
+  }
+  return rc;
+}
