@@ -134,7 +134,9 @@ PRELOAD_EXPORT int llapi_hsm_copytool_register(hsm_copytool_private** priv,
 
   auto* ct = new hsm_copytool_private{};
   ct->magic = kPreloadMagic;
-  ct->mnt = strdup(mnt);
+  // The real action calls find the filesystem from this path.
+  ct->mnt = realpath(mnt, nullptr);
+  if (ct->mnt == nullptr) ct->mnt = strdup(mnt);
   ct->mnt_fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   ct->open_by_fid_fd =
       ct->mnt_fd < 0 ? -1

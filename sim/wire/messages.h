@@ -67,6 +67,13 @@ enum class MsgType : uint16_t {
   kListParam = 42,  // empty -> names, one per line
 };
 
+// kGetParam: the payload is the name, optionally followed by a NUL and a
+// decimal byte offset into the value. The reply carries at most kParamChunk
+// bytes of the value from that offset; a reply of exactly kParamChunk bytes
+// means more may follow (read on at offset + kParamChunk). Values such as
+// hsm.actions can exceed one packet.
+inline constexpr size_t kParamChunk = 60000;
+
 struct MsgHeader {
   uint32_t magic;
   uint16_t version;

@@ -42,8 +42,11 @@ llapi_log_callback_t llapi_error_callback_set(llapi_log_callback_t cb);
 llapi_log_callback_t llapi_info_callback_set(llapi_log_callback_t cb);
 void llapi_error(enum llapi_message_level level, int err, const char *fmt, ...)
 	__attribute__((__format__(__printf__, 3, 4)));
-#define llapi_err_noerrno(level, fmt, a...) \
-	llapi_error((level) | LLAPI_MSG_NO_ERRNO, 0, fmt, ##a)
+/* The cast keeps the macro usable from C++, where an int does not convert
+ * to an enum implicitly. */
+#define llapi_err_noerrno(level, fmt, a...)                                  \
+	llapi_error((enum llapi_message_level)((level) | LLAPI_MSG_NO_ERRNO), \
+		    0, fmt, ##a)
 void llapi_printf(enum llapi_message_level level, const char *fmt, ...)
 	__attribute__((__format__(__printf__, 2, 3)));
 

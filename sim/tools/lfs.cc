@@ -1,0 +1,592 @@
+// sim-lfs: the `lfs` HSM commands for the Lustre HSM simulator (fact sheet
+// §6), written only against liblustreapi (plus llapi_sim_wait_restore for
+// hsm_read). Options, output formats and messages follow lfs; see
+// sim/tools/README.md for the differences.
+#include <fcntl.h>
+#include <getopt.h>
+#include <lustre/lustreapi.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/llapi/sim_extensions.h"
+
+namespace {
+
+// lfs's CMD_HELP: the command prints its usage and fails with EINVAL.
+constexpr int kCmdHelp = 1000;
+// hur_len() must stay below MDS_MAXREQSIZE / 3 (fact sheet §1.7).
+constexpr size_t kMaxHurLen = 5120 / 3;
+
+const char* g_prog = "sim-lfs";
+
+struct Command {
+  const char* name;
+  int (*fn)(int argc, char** argv);
+  const char* help;
+};
+
+std::string ErrorText(int rc) { return strerror(rc < 0 ? -rc : rc); }
+
+// ---- hsm_state, hsm_action ----
+
+int HsmState(int argc, char** argv) {
+  if (argc < 2) return kCmdHelp;
+  for (int i = 1; i < argc; ++i) {
+    const char* path = argv[i];
+    hsm_user_state hus{};
+    int rc = llapi_hsm_state_get(path, &hus);
+    if (rc) {
+      fprintf(stderr, "%s %s: get HSM state for '%s' failed: %s\n", g_prog,
+              argv[0], path, ErrorText(rc).c_str());
+      return rc;
+    }
+    printf("%s: (0x%08x)", path, hus.hus_states);
+    if (hus.hus_states & HS_RELEASED) printf(" released");
+    if (hus.hus_states & HS_EXISTS) printf(" exists");
+    if (hus.hus_states & HS_DIRTY) printf(" dirty");
+    if (hus.hus_states & HS_ARCHIVED) printf(" archived");
+    if (hus.hus_states & HS_NORELEASE) printf(" never_release");
+    if (hus.hus_states & HS_NOARCHIVE) printf(" never_archive");
+    if (hus.hus_states & HS_LOST) printf(" lost_from_hsm");
+    if (hus.hus_archive_id != 0) printf(", archive_id:%d", hus.hus_archive_id);
+    printf("\n");
+  }
+  return 0;
+}
+
+int HsmAction(int argc, char** argv) {
+  if (argc < 2) return kCmdHelp;
+  for (int i = 1; i < argc; ++i) {
+    const char* path = argv[i];
+    hsm_current_action hca{};
+    int rc = llapi_hsm_current_action(path, &hca);
+    if (rc) {
+      fprintf(stderr, "%s %s: get HSM action for '%s' failed: %s\n", g_prog,
+              argv[0], path, ErrorText(rc).c_str());
+      return rc;
+    }
+    const hsm_extent& he = hca.hca_location;
+    printf("%s: %s", path,
+           hsm_user_action2name(static_cast<hsm_user_action>(hca.hca_action)));
+    if (hca.hca_action == HUA_NONE) {
+      printf("\n");
+      continue;
+    }
+    printf(" %s ", hsm_progress_state2name(
+                       static_cast<hsm_progress_states>(hca.hca_state)));
+    if (hca.hca_state == HPS_RUNNING &&
+        (hca.hca_action == HUA_ARCHIVE || hca.hca_action == HUA_RESTORE))
+      printf("(%llu bytes moved)\n",
+             static_cast<unsigned long long>(he.length));
+    else if (he.offset + he.length == LUSTRE_EOF)
+      printf("(from %llu to EOF)\n",
+             static_cast<unsigned long long>(he.offset));
+    else
+      printf("(from %llu to %llu)\n",
+             static_cast<unsigned long long>(he.offset),
+             static_cast<unsigned long long>(he.offset + he.length));
+  }
+  return 0;
+}
+
+// ---- hsm_set, hsm_clear ----
+
+int ChangeFlags(int argc, char** argv, bool set) {
+  static const option long_opts[] = {
+      {"archived", no_argument, nullptr, 'A'},
+      {"noarchive", no_argument, nullptr, 'a'},
+      {"dirty", no_argument, nullptr, 'd'},
+      {"exists", no_argument, nullptr, 'e'},
+      {"help", no_argument, nullptr, 'h'},
+      {"archive-id", required_argument, nullptr, 'i'},
+      {"lost", no_argument, nullptr, 'l'},
+      {"norelease", no_argument, nullptr, 'r'},
+      {nullptr, 0, nullptr, 0}};
+  if (argc < 3) return kCmdHelp;
+  uint64_t mask = 0;
+  uint32_t archive_id = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "aAdehi:lr", long_opts, nullptr)) != -1) {
+    switch (c) {
+      case 'l':
+        mask |= HS_LOST;
+        break;
+      case 'a':
+        mask |= HS_NOARCHIVE;
+        break;
+      case 'A':
+        mask |= HS_ARCHIVED;
+        break;
+      case 'r':
+        mask |= HS_NORELEASE;
+        break;
+      case 'd':
+        mask |= HS_DIRTY;
+        break;
+      case 'e':
+        mask |= HS_EXISTS;
+        break;
+      case 'i': {
+        char* end = nullptr;
+        archive_id = static_cast<uint32_t>(strtol(optarg, &end, 10));
+        if (*end != '\0') {
+          fprintf(stderr, "invalid archive_id: '%s'\n", end);
+          return kCmdHelp;
+        }
+        break;
+      }
+      default:
+        return kCmdHelp;
+    }
+  }
+  if (mask == 0) return kCmdHelp;
+  for (; optind < argc; ++optind) {
+    const char* path = argv[optind];
+    int rc = set ? llapi_hsm_state_set(path, mask, 0, archive_id)
+                 : llapi_hsm_state_set(path, 0, mask, 0);
+    if (rc) {
+      fprintf(stderr, "%s %s: change HSM flags for '%s' failed: %s\n", g_prog,
+              argv[0], path, ErrorText(rc).c_str());
+      return rc;
+    }
+  }
+  return 0;
+}
+
+int HsmSet(int argc, char** argv) { return ChangeFlags(argc, argv, true); }
+int HsmClear(int argc, char** argv) { return ChangeFlags(argc, argv, false); }
+
+// ---- hsm_archive, hsm_restore, hsm_release, hsm_remove, hsm_cancel ----
+
+struct RequestItems {
+  std::vector<hsm_user_item> items;
+  dev_t last_dev = 0;
+  std::string some_file;  // the file (or mount) the request is sent through
+};
+
+int PrepareFile(const char* file, lu_fid* fid, dev_t* last_dev) {
+  struct stat st;
+  if (lstat(file, &st)) {
+    int rc = -errno;
+    fprintf(stderr, "Cannot stat %s: %s\n", file, strerror(errno));
+    return rc;
+  }
+  // The POSIX copytool archives regular files only.
+  if (!S_ISREG(st.st_mode)) {
+    fprintf(stderr, "error: \"%s\" is not a regular file\n", file);
+    return kCmdHelp;
+  }
+  if (*last_dev != st.st_dev && *last_dev != 0) {
+    fprintf(stderr, "All files should be on the same filesystem: %s\n", file);
+    return -EINVAL;
+  }
+  *last_dev = st.st_dev;
+  int rc = llapi_path2fid(file, fid);
+  if (rc) {
+    fprintf(stderr, "Cannot read FID of %s: %s\n", file, ErrorText(rc).c_str());
+    return rc;
+  }
+  return 0;
+}
+
+int AddItem(RequestItems* req, const char* mntpath, const char* name) {
+  hsm_user_item hui{};
+  hui.hui_extent.offset = 0;
+  hui.hui_extent.length = LUSTRE_EOF;
+  int rc;
+  if (mntpath) {
+    rc = llapi_fid_parse(name, &hui.hui_fid, nullptr);
+    if (rc) fprintf(stderr, "hsm: '%s' is not a valid FID\n", name);
+  } else {
+    rc = PrepareFile(name, &hui.hui_fid, &req->last_dev);
+  }
+  if (rc == 0) {
+    req->items.push_back(hui);
+    if (req->some_file.empty()) req->some_file = name;
+  }
+  return rc;
+}
+
+int ReadFileList(RequestItems* req, const char* filelist, const char* mntpath) {
+  FILE* fp = fopen(filelist, "re");
+  if (fp == nullptr) {
+    int rc = -errno;
+    fprintf(stderr, "Cannot read the file list %s: %s\n", filelist,
+            strerror(errno));
+    return rc;
+  }
+  char* line = nullptr;
+  size_t len = 0;
+  int rc = 0;
+  while (getline(&line, &len, fp) != -1) {
+    size_t n = strlen(line);
+    if (n > 0 && line[n - 1] == '\n') line[n - 1] = '\0';
+    rc = AddItem(req, mntpath, line);
+    if (rc) break;
+  }
+  free(line);
+  fclose(fp);
+  return rc;
+}
+
+// Sends the items in requests of at most as many items as fit under
+// kMaxHurLen: lfs sends one request and fails with E2BIG beyond 52 files.
+int SendRequests(const RequestItems& req, int action, uint32_t archive_id,
+                 const std::string& data) {
+  char fullpath[PATH_MAX];
+  if (realpath(req.some_file.c_str(), fullpath) == nullptr) {
+    fprintf(stderr, "Could not find path '%s': %s\n", req.some_file.c_str(),
+            strerror(errno));
+    snprintf(fullpath, sizeof(fullpath), "%s", req.some_file.c_str());
+  }
+  size_t fixed = sizeof(hsm_request) + data.size();
+  size_t per_request = 1;
+  if (fixed + sizeof(hsm_user_item) < kMaxHurLen)
+    per_request = (kMaxHurLen - 1 - fixed) / sizeof(hsm_user_item);
+  for (size_t first = 0; first < req.items.size(); first += per_request) {
+    size_t count = std::min(per_request, req.items.size() - first);
+    std::unique_ptr<hsm_user_request, decltype(&free)> hur(
+        llapi_hsm_user_request_alloc(static_cast<int>(count),
+                                     static_cast<int>(data.size())),
+        &free);
+    if (!hur) {
+      fprintf(stderr, "Cannot create the request: %s\n", strerror(errno));
+      return -ENOMEM;
+    }
+    hur->hur_request.hr_action = static_cast<uint32_t>(action);
+    hur->hur_request.hr_archive_id = archive_id;
+    hur->hur_request.hr_flags = 0;
+    hur->hur_request.hr_itemcount = static_cast<uint32_t>(count);
+    hur->hur_request.hr_data_len = static_cast<uint32_t>(data.size());
+    memcpy(hur->hur_user_item, &req.items[first],
+           count * sizeof(hsm_user_item));
+    if (!data.empty()) memcpy(hur_data(hur.get()), data.data(), data.size());
+    int rc = llapi_hsm_request(fullpath, hur.get());
+    if (rc) {
+      fprintf(stderr, "Cannot send HSM request (use of %s): %s\n",
+              req.some_file.c_str(), ErrorText(rc).c_str());
+      return rc;
+    }
+  }
+  return 0;
+}
+
+int HsmRequest(int argc, char** argv, int action) {
+  static const option long_opts[] = {
+      {"archive", required_argument, nullptr, 'a'},
+      {"data", required_argument, nullptr, 'D'},
+      {"help", no_argument, nullptr, 'h'},
+      {"filelist", required_argument, nullptr, 'l'},
+      {"mntpath", required_argument, nullptr, 'm'},
+      {nullptr, 0, nullptr, 0}};
+  if (argc < 2) return kCmdHelp;
+  const char* filelist = nullptr;
+  const char* mntpath = nullptr;
+  std::string data;
+  uint32_t archive_id = 0;
+  RequestItems req;
+  int c;
+  while ((c = getopt_long(argc, argv, "a:D:hl:m:", long_opts, nullptr)) != -1) {
+    switch (c) {
+      case 'l':
+        filelist = optarg;
+        break;
+      case 'D':
+        data = optarg;
+        break;
+      case 'a':
+        if (action != HUA_ARCHIVE && action != HUA_REMOVE) {
+          fprintf(stderr,
+                  "error: -a is supported only when archiving or removing\n");
+          return kCmdHelp;
+        }
+        archive_id = static_cast<uint32_t>(atoi(optarg));
+        break;
+      case 'm':
+        if (req.some_file.empty()) {
+          mntpath = optarg;
+          req.some_file = optarg;
+        }
+        break;
+      default:
+        return kCmdHelp;
+    }
+  }
+  if (optind == argc && filelist == nullptr) return kCmdHelp;
+  for (int i = optind; i < argc; ++i) {
+    int rc = AddItem(&req, mntpath, argv[i]);
+    if (rc) return rc;
+  }
+  if (filelist) {
+    int rc = ReadFileList(&req, filelist, mntpath);
+    if (rc) return rc;
+  }
+  if (req.items.empty()) return 0;
+  return SendRequests(req, action, archive_id, data);
+}
+
+int HsmArchive(int argc, char** argv) {
+  return HsmRequest(argc, argv, HUA_ARCHIVE);
+}
+int HsmRestore(int argc, char** argv) {
+  return HsmRequest(argc, argv, HUA_RESTORE);
+}
+int HsmRelease(int argc, char** argv) {
+  return HsmRequest(argc, argv, HUA_RELEASE);
+}
+int HsmRemove(int argc, char** argv) {
+  return HsmRequest(argc, argv, HUA_REMOVE);
+}
+int HsmCancel(int argc, char** argv) {
+  return HsmRequest(argc, argv, HUA_CANCEL);
+}
+
+// ---- hsm_read (simulator extension) ----
+
+int HsmRead(int argc, char** argv) {
+  if (argc != 2) return kCmdHelp;
+  const char* path = argv[1];
+  int rc = llapi_sim_wait_restore(path);
+  if (rc) {
+    fprintf(stderr, "%s %s: restore of '%s' failed: %s\n", g_prog, argv[0],
+            path, ErrorText(rc).c_str());
+    return rc;
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    rc = -errno;
+    fprintf(stderr, "%s %s: cannot open '%s': %s\n", g_prog, argv[0], path,
+            strerror(errno));
+    return rc;
+  }
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n < 0) {
+        rc = -errno;
+        fprintf(stderr, "%s %s: read of '%s' failed: %s\n", g_prog, argv[0],
+                path, strerror(errno));
+      }
+      break;
+    }
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w =
+          write(STDOUT_FILENO, buf + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+      }
+      done += w;
+    }
+  }
+  close(fd);
+  return rc;
+}
+
+// ---- path2fid, fid2path ----
+
+int Path2Fid(int argc, char** argv) {
+  if (argc < 2) return kCmdHelp;
+  int result = 0;
+  for (int i = 1; i < argc; ++i) {
+    lu_fid fid{};
+    int rc = llapi_path2fid(argv[i], &fid);
+    if (rc) {
+      fprintf(stderr, "%s %s: cannot get FID for '%s': %s\n", g_prog, argv[0],
+              argv[i], ErrorText(rc).c_str());
+      if (result == 0) result = rc;
+      continue;
+    }
+    if (argc > 2) printf("%s: ", argv[i]);
+    printf(DFID "\n", PFID(&fid));
+  }
+  return result;
+}
+
+int Fid2Path(int argc, char** argv) {
+  static const option long_opts[] = {{"print-fid", no_argument, nullptr, 'f'},
+                                     {"link", required_argument, nullptr, 'l'},
+                                     {"rec", required_argument, nullptr, 'r'},
+                                     {"help", no_argument, nullptr, 'h'},
+                                     {nullptr, 0, nullptr, 0}};
+  bool print_fid = false;
+  long long recno = -1;
+  int linkno = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "fl:r:h", long_opts, nullptr)) != -1) {
+    switch (c) {
+      case 'f':
+        print_fid = true;
+        break;
+      case 'l':
+        linkno = atoi(optarg);
+        break;
+      case 'r':
+        recno = strtoll(optarg, nullptr, 0);
+        break;
+      default:
+        return kCmdHelp;
+    }
+  }
+  if (argc - optind < 2) return kCmdHelp;
+  const char* device = argv[optind++];
+  // A path as device: print full paths under its mount.
+  std::string mntdir;
+  struct stat st;
+  if (strchr(device, '/') != nullptr || stat(device, &st) == 0) {
+    char resolved[PATH_MAX];
+    if (realpath(device, resolved)) {
+      char fsname[LUSTRE_MAXFSNAME + 1];
+      std::string dir = resolved;
+      // Walk up to the directory holding .lustre/fsname.
+      while (!dir.empty()) {
+        if (access((dir + "/.lustre/fsname").c_str(), F_OK) == 0) break;
+        size_t slash = dir.rfind('/');
+        dir = slash == 0 || slash == std::string::npos ? ""
+                                                       : dir.substr(0, slash);
+      }
+      if (!dir.empty() && llapi_search_fsname(dir.c_str(), fsname) == 0)
+        mntdir = dir;
+    }
+  }
+  int result = 0;
+  for (; optind < argc; ++optind) {
+    const char* fidstr = argv[optind];
+    char path[PATH_MAX];
+    long long rec = recno;
+    int link = linkno;
+    int rc = llapi_fid2path(device, fidstr, path, sizeof(path), &rec, &link);
+    if (rc) {
+      fprintf(stderr, "%s %s: cannot find %s '%s': %s\n", g_prog, argv[0],
+              device, fidstr, ErrorText(rc).c_str());
+      if (result == 0) result = rc;
+      continue;
+    }
+    if (print_fid) {
+      lu_fid fid{};
+      llapi_fid_parse(fidstr, &fid, nullptr);
+      printf(DFID " ", PFID(&fid));
+    }
+    if (!mntdir.empty())
+      printf("%s%s%s\n", mntdir.c_str(), path[0] == '/' ? "" : "/", path);
+    else
+      printf("%s\n", path);
+  }
+  return result;
+}
+
+// ---- dispatch ----
+
+int Help(int argc, char** argv);
+
+const Command kCommands[] = {
+    {"hsm_state", HsmState, "usage: hsm_state FILE..."},
+    {"hsm_action", HsmAction, "usage: hsm_action FILE..."},
+    {"hsm_set", HsmSet,
+     "usage: hsm_set [--norelease] [--noarchive] [--dirty] [--exists] "
+     "[--archived] [--lost] [--archive-id NUM] FILE..."},
+    {"hsm_clear", HsmClear,
+     "usage: hsm_clear [--norelease] [--noarchive] [--dirty] [--exists] "
+     "[--archived] [--lost] FILE..."},
+    {"hsm_archive", HsmArchive,
+     "usage: hsm_archive [--filelist FILELIST] [--data DATA] [--archive NUM] "
+     "FILE...\n       hsm_archive [--filelist FILELIST] [--data DATA] "
+     "[--archive NUM] --mntpath MOUNTPATH FID..."},
+    {"hsm_restore", HsmRestore,
+     "usage: hsm_restore [--filelist FILELIST] [--data DATA] FILE...\n"
+     "       hsm_restore [--filelist FILELIST] [--data DATA] --mntpath "
+     "MOUNTPATH FID..."},
+    {"hsm_release", HsmRelease,
+     "usage: hsm_release [--filelist FILELIST] [--data DATA] FILE...\n"
+     "       hsm_release [--filelist FILELIST] [--data DATA] --mntpath "
+     "MOUNTPATH FID..."},
+    {"hsm_remove", HsmRemove,
+     "usage: hsm_remove [--filelist FILELIST] [--data DATA] [--archive NUM] "
+     "FILE...\n       hsm_remove [--filelist FILELIST] [--data DATA] "
+     "[--archive NUM] --mntpath MOUNTPATH FID..."},
+    {"hsm_cancel", HsmCancel,
+     "usage: hsm_cancel [--filelist FILELIST] [--data DATA] FILE...\n"
+     "       hsm_cancel [--filelist FILELIST] [--data DATA] --mntpath "
+     "MOUNTPATH FID..."},
+    {"hsm_read", HsmRead,
+     "usage: hsm_read FILE\n"
+     "       (simulator) restore FILE if released, then copy it to stdout"},
+    {"path2fid", Path2Fid, "usage: path2fid FILE..."},
+    {"fid2path", Fid2Path,
+     "usage: fid2path [--print-fid] [--link LINKNO] [--rec RECNO] "
+     "FSNAME|ROOT FID..."},
+    {"help", Help, "usage: help [COMMAND]"},
+};
+
+const Command* FindCommand(const std::string& name) {
+  for (const Command& cmd : kCommands)
+    if (name == cmd.name) return &cmd;
+  return nullptr;
+}
+
+int Help(int argc, char** argv) {
+  if (argc > 1) {
+    const Command* cmd = FindCommand(argv[1]);
+    if (cmd) {
+      printf("%s: %s\n", cmd->name, cmd->help);
+      return 0;
+    }
+  }
+  printf(
+      "Lustre HSM simulator lfs. Commands (also as 'hsm <cmd>' without "
+      "the hsm_ prefix):\n");
+  for (const Command& cmd : kCommands) printf("  %s\n", cmd.name);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  g_prog = program_invocation_short_name;
+  if (argc < 2) {
+    Help(1, argv);
+    return EINVAL;
+  }
+  std::string name = argv[1];
+  int shift = 1;
+  // `lfs hsm <sub>` (2.17) is `lfs hsm_<sub>`.
+  if (name == "hsm") {
+    if (argc < 3) {
+      fprintf(stderr, "%s hsm: missing command\n", g_prog);
+      return EINVAL;
+    }
+    name = std::string("hsm_") + argv[2];
+    shift = 2;
+  }
+  const Command* cmd = FindCommand(name);
+  if (cmd == nullptr) {
+    fprintf(stderr, "%s: unknown command '%s'\n", g_prog, name.c_str());
+    return ENOTTY;
+  }
+  // The command sees argv[0] as its own name, as lfs's parser passes it.
+  std::vector<char*> args(argv + shift, argv + argc);
+  std::string display = cmd->name;
+  args[0] = display.data();
+  args.push_back(nullptr);
+  optind = 0;  // full getopt reset
+  int rc = cmd->fn(static_cast<int>(args.size() - 1), args.data());
+  fflush(stdout);
+  if (rc == kCmdHelp) {
+    fprintf(stderr, "%s: %s\n", cmd->name, cmd->help);
+    return EINVAL;
+  }
+  return rc < 0 ? -rc : rc;
+}
