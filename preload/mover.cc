@@ -48,8 +48,14 @@ Mover::Mover(config::ClientSettings settings, std::string fsname,
 }
 
 bool Mover::Start(std::string* error) {
-  std::lock_guard lock(mu_);
-  return Connect(error);
+  {
+    std::lock_guard lock(mu_);
+    if (!Connect(error)) return false;
+  }
+  // Ask for work at once: a copytool that polls fd() before its first recv
+  // must see the descriptor become readable when work arrives.
+  SendRecv();
+  return true;
 }
 
 // REQUIRES: mu_ held.
@@ -97,13 +103,14 @@ void Mover::Reconnect() {
       if (Connect(&error)) {
         Log(fmt::format("reconnected to {}:{}, {} items re-announced",
                         settings_.host, settings_.port, running_.size()));
-        return;
+        break;
       }
     }
     Log(fmt::format("{}; retrying in {} ms", error, delay.count()));
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, std::chrono::milliseconds(5000));
   }
+  SendRecv();
 }
 
 // REQUIRES: mu_ held.
@@ -205,8 +212,13 @@ int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {
   }
   if (builder.size() > capacity) return -EMSGSIZE;
   memcpy(buffer, builder.bytes().data(), builder.size());
-  std::lock_guard lock(mu_);
-  for (auto& [id, item] : received) running_[id] = std::move(item);
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, item] : received) running_[id] = std::move(item);
+  }
+  // Keep one recv outstanding, for the same reason as in Start(); the
+  // server still honours this mover's limits.
+  SendRecv();
   return static_cast<int>(builder.size());
 }
 

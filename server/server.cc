@@ -368,8 +368,8 @@ void Server::Done(Connection& c, const json::object& m) {
   }
   Reply(c, "done", 0, "");
   if (owner_connection && owner_connection.get() != &c)
-    DispatchTo(*owner_connection, 1);
-  DispatchTo(c, 1);
+    DispatchTo(*owner_connection, ShareDivisor());
+  DispatchTo(c, ShareDivisor());
   MaybeQuit();
 }
 
@@ -504,8 +504,19 @@ void Server::DispatchAll() {
   std::sort(waiting.begin(), waiting.end(), [](Connection* a, Connection* b) {
     return a->waiting_since > b->waiting_since;
   });
-  size_t remaining = waiting.size();
-  for (Connection* c : waiting) DispatchTo(*c, remaining--);
+  size_t divisor = ShareDivisor();
+  for (Connection* c : waiting) DispatchTo(*c, divisor);
+}
+
+size_t Server::ShareDivisor() const {
+  // Every introduced connection may take work soon (a busy mover asks again
+  // as soon as it has room), so a burst is split between all of them, not
+  // only those waiting right now.
+  return std::max<size_t>(
+      1, std::count_if(connections_.begin(), connections_.end(),
+                       [](const auto& c) {
+                         return c->state != Connection::State::kInit;
+                       }));
 }
 
 bool Server::DispatchTo(Connection& c, size_t share_divisor) {

@@ -80,6 +80,7 @@ class Server : public ConnectionHandler {
 
   // Dispatch.
   void DispatchAll();
+  size_t ShareDivisor() const;
   bool DispatchTo(Connection& c, size_t share_divisor);
   void SendList(Connection& c, DispatchReply reply);
 
