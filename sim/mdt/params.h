@@ -28,6 +28,10 @@ class ParamTable {
   std::vector<std::string> Names() const;
   int Get(std::string_view name, std::string* value) const;
   int Set(std::string_view name, std::string_view value);
+  // Adds a read-only parameter "mdt.<fs>-MDT0000.<suffix>".
+  void AddReadOnly(std::string suffix, std::function<std::string()> get) {
+    Add(std::move(suffix), std::move(get));
+  }
 
  private:
   struct Param {

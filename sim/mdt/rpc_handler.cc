@@ -95,7 +95,11 @@ RpcReply RpcHandler::Handle(const Caller& caller, const wire::Packet& packet,
     case wire::MsgType::kCopyStart: {
       wire::CopyReq req;
       memcpy(&req, payload.data(), sizeof(req));
-      return Status(cdt_->CopyStart(req.copy));
+      int rc = cdt_->CopyStart(req.copy);
+      if (rc == 0)
+        copies_.Started(caller.pid, req.copy.hc_hai.hai_cookie,
+                        req.copy.hc_hai.hai_action);
+      return Status(rc);
     }
     case wire::MsgType::kProgress: {
       hsm_progress hp;
@@ -105,6 +109,7 @@ RpcReply RpcHandler::Handle(const Caller& caller, const wire::Packet& packet,
     case wire::MsgType::kCopyEnd: {
       wire::CopyReq req;
       memcpy(&req, payload.data(), sizeof(req));
+      copies_.Ended(req.copy.hc_hai.hai_cookie);
       return Status(cdt_->CopyEnd(req.copy, packet.fd.get()));
     }
     case wire::MsgType::kFd2Fid:

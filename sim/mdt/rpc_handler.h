@@ -12,6 +12,7 @@
 #include <string>
 
 #include "sim/mdt/coordinator.h"
+#include "sim/mdt/copy_tracker.h"
 #include "sim/mdt/params.h"
 #include "sim/wire/packet.h"
 
@@ -39,6 +40,7 @@ class RpcHandler {
 
   RpcReply Handle(const Caller& caller, const wire::Packet& packet,
                   ParamCache* cache);
+  const CopyTracker& copies() const { return copies_; }
 
  private:
   RpcReply FileCall(const wire::Packet& packet, const Caller& caller);
@@ -47,6 +49,7 @@ class RpcHandler {
   Coordinator* cdt_;
   FileTable* files_;
   ParamTable* params_;
+  CopyTracker copies_;
 };
 
 }  // namespace sim::mdt

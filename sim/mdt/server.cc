@@ -112,6 +112,8 @@ std::string Server::PrepareMount() {
                files_->size(), cdt_->log().records().size());
   params_ = std::make_unique<ParamTable>(cdt_.get());
   rpc_ = std::make_unique<RpcHandler>(cdt_.get(), files_.get(), params_.get());
+  params_->AddReadOnly("hsm.sim_copy_peaks",
+                       [rpc = rpc_.get()] { return rpc->copies().Format(); });
   return "";
 }
 
