@@ -1,0 +1,199 @@
+#include "tests/server/coordinatool_setup.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "client/session.h"
+#include "tests/support/wait_for.h"
+
+namespace testing_support {
+
+namespace json = boost::json;
+
+std::string CoordinatoolBinary() { return COORDINATOOL_BIN; }
+std::string CoordinatoolClientBinary() { return COORDINATOOL_CLIENT_BIN; }
+std::string PreloadLibrary() { return PRELOAD_LIB; }
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string Tail(const std::string& text, size_t bytes) {
+  return text.size() <= bytes ? text : text.substr(text.size() - bytes);
+}
+
+}  // namespace
+
+CoordinatoolSetup::~CoordinatoolSetup() {
+  for (auto& mover : movers_) mover->Kill();
+  server_.Kill();
+}
+
+::testing::AssertionResult CoordinatoolSetup::StartServer(
+    const std::vector<std::string>& args) {
+  ++server_starts_;
+  std::string log = sim_.archive() + "/../logs/coordinatool-" +
+                    std::to_string(server_starts_) + ".log";
+  std::vector<std::string> argv = {CoordinatoolBinary(), "-H", "127.0.0.1",
+                                   "-p", std::to_string(port_)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back(sim_.mount());
+  SpawnOptions options;
+  options.stdout_path = options.stderr_path = log;
+  options.env = {{"COORDINATOOL_REDIS_HOST", ""},
+                 {"COORDINATOOL_CONF", "/dev/null"}};
+  std::string error;
+  server_ = Process::Spawn(argv, options, &error);
+  if (server_.pid() < 0) return ::testing::AssertionFailure() << error;
+  std::regex serving(R"(serving .* on 127\.0\.0\.1:(\d+))");
+  std::smatch match;
+  bool up = WaitFor([&] {
+    std::string text = ReadFile(log);
+    if (!std::regex_search(text, match, serving)) return server_.Running() && false;
+    port_ = std::stoi(match[1]);
+    return true;
+  });
+  if (!up)
+    return ::testing::AssertionFailure()
+           << "coordinatool did not start; log:\n" << Tail(ReadFile(log), 4000);
+  return ::testing::AssertionSuccess();
+}
+
+std::vector<std::pair<std::string, std::string>> CoordinatoolSetup::ClientEnv()
+    const {
+  return {{"COORDINATOOL_HOST", "127.0.0.1"},
+          {"COORDINATOOL_PORT", std::to_string(port_)},
+          {"COORDINATOOL_CONF", "/dev/null"}};
+}
+
+Process* CoordinatoolSetup::StartMover(
+    const std::string& id,
+    const std::vector<std::pair<std::string, std::string>>& env,
+    const std::vector<std::string>& ct_args) {
+  std::vector<std::string> argv = {CtPosixBinary(), "-p", sim_.archive(),
+                                   "-u", "1"};
+  argv.insert(argv.end(), ct_args.begin(), ct_args.end());
+  argv.push_back(sim_.mount());
+  SpawnOptions options;
+  std::string log = sim_.archive() + "/../logs/mover-" + id + "-" +
+                    std::to_string(movers_.size()) + ".log";
+  mover_logs_.push_back(log);
+  mover_log_of_[id] = log;
+  options.stdout_path = options.stderr_path = log;
+  options.env = ClientEnv();
+  options.env.emplace_back("COORDINATOOL_CLIENT_ID", id);
+  options.env.emplace_back("LD_PRELOAD", PreloadLibrary());
+  // Under AddressSanitizer the preloaded library comes before the ASan
+  // runtime, which ASan refuses unless told this order is intended.
+  const char* asan = getenv("ASAN_OPTIONS");
+  options.env.emplace_back(
+      "ASAN_OPTIONS", std::string(asan ? asan : "") +
+                          (asan && *asan ? ":" : "") +
+                          "verify_asan_link_order=0");
+  options.env.insert(options.env.end(), env.begin(), env.end());
+  std::string error;
+  auto mover = std::make_unique<Process>(Process::Spawn(argv, options, &error));
+  if (mover->pid() < 0) {
+    ADD_FAILURE() << error;
+    return nullptr;
+  }
+  movers_.push_back(std::move(mover));
+  if (!WaitFor([&] {
+        std::string status = ClientField(id, "status");
+        return !status.empty() && status != "disconnected";
+      })) {
+    ADD_FAILURE() << "mover " << id << " did not connect; logs:\n" << Logs();
+    return nullptr;
+  }
+  return movers_.back().get();
+}
+
+CommandResult CoordinatoolSetup::Client(const std::vector<std::string>& args,
+                                        const std::string& stdin_text) const {
+  std::vector<std::string> argv = {CoordinatoolClientBinary(), "-H",
+                                   "127.0.0.1", "-p", std::to_string(port_)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  if (stdin_text.empty()) return RunCommand(argv);
+  // Feed stdin through a file: RunCommand inherits the test's stdin.
+  std::string input = sim_.archive() + "/../logs/client-stdin.txt";
+  std::ofstream(input) << stdin_text;
+  std::vector<std::string> shell = {"/bin/sh", "-c", "exec \"$0\" \"$@\" < " + input};
+  shell.insert(shell.end(), argv.begin(), argv.end());
+  return RunCommand(shell);
+}
+
+json::object CoordinatoolSetup::Status() const {
+  client::Session session;
+  std::string error;
+  json::object reply;
+  if (!session.Connect("127.0.0.1", std::to_string(port_), &error) ||
+      !session.Call({{"command", "ehlo"}}, &reply, 10'000, &error) ||
+      !session.Call({{"command", "status"}, {"verbose", 6}}, &reply, 10'000,
+                    &error)) {
+    ADD_FAILURE() << "status: " << error;
+    return {};
+  }
+  return reply;
+}
+
+json::object CoordinatoolSetup::ClientStatus(const std::string& id) const {
+  json::object status = Status();
+  const json::value* clients = status.if_contains("clients");
+  if (!clients || !clients->is_array()) return {};
+  for (const json::value& c : clients->get_array()) {
+    if (c.is_object() && c.get_object().contains("client_id") &&
+        c.get_object().at("client_id") == id.c_str())
+      return c.get_object();
+  }
+  return {};
+}
+
+int64_t CoordinatoolSetup::Counter(const std::string& key) const {
+  json::object status = Status();
+  const json::value* v = status.if_contains(key);
+  return v && v->is_int64() ? v->get_int64() : 0;
+}
+
+std::string CoordinatoolSetup::ClientField(const std::string& id,
+                                           const std::string& key) const {
+  json::object c = ClientStatus(id);
+  const json::value* v = c.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : "";
+}
+
+int64_t CoordinatoolSetup::ClientNumber(const std::string& id,
+                                        const std::string& key) const {
+  json::object c = ClientStatus(id);
+  if (c.empty()) return -1;
+  const json::value* v = c.if_contains(key);
+  return v && v->is_int64() ? v->get_int64() : 0;
+}
+
+std::string CoordinatoolSetup::MoverLog(const std::string& id) const {
+  auto it = mover_log_of_.find(id);
+  return it == mover_log_of_.end() ? "" : ReadFile(it->second);
+}
+
+std::string CoordinatoolSetup::Logs() const {
+  std::string out = sim_.Logs();
+  for (int i = 1; i <= server_starts_; ++i) {
+    std::string log = sim_.archive() + "/../logs/coordinatool-" +
+                      std::to_string(i) + ".log";
+    out += "== coordinatool-" + std::to_string(i) + " ==\n" +
+           Tail(ReadFile(log), 4000) + "\n";
+  }
+  for (const std::string& log : mover_logs_)
+    out += "== " + log + " ==\n" + Tail(ReadFile(log), 3000) + "\n";
+  return out;
+}
+
+}  // namespace testing_support

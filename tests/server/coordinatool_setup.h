@@ -1,0 +1,82 @@
+// CoordinatoolSetup: a coordinatool server registered on a SimMount, movers
+// running ct-posix unmodified under libcoordinatool_preload.so, and helpers
+// to ask the server for its status. Everything it starts is killed when it
+// is destroyed (before the SimMount, which must outlive it).
+//
+// Thread-compatible: one test thread drives it.
+#ifndef TESTS_SERVER_COORDINATOOL_SETUP_H_
+#define TESTS_SERVER_COORDINATOOL_SETUP_H_
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/process.h"
+#include "tests/support/sim_mount.h"
+
+namespace testing_support {
+
+std::string CoordinatoolBinary();
+std::string CoordinatoolClientBinary();
+std::string PreloadLibrary();
+
+class CoordinatoolSetup {
+ public:
+  explicit CoordinatoolSetup(SimMount& sim) : sim_(sim) {}
+  ~CoordinatoolSetup();
+
+  // Starts `coordinatool -H 127.0.0.1 -p PORT ARGS MOUNT` (port 0 the first
+  // time: the kernel picks one, which later restarts reuse) and waits for it
+  // to serve.
+  ::testing::AssertionResult StartServer(
+      const std::vector<std::string>& args = {});
+  void KillServer() { server_.Kill(); }
+  Process& server() { return server_; }
+  int port() const { return port_; }
+
+  // Starts ct-posix under the preload library as mover `id` and waits until
+  // the server lists it. `env` adds COORDINATOOL_* settings (limits...).
+  Process* StartMover(
+      const std::string& id,
+      const std::vector<std::pair<std::string, std::string>>& env = {},
+      const std::vector<std::string>& ct_args = {});
+  // The environment a mover or client needs to reach the server.
+  std::vector<std::pair<std::string, std::string>> ClientEnv() const;
+
+  // coordinatool-client -H 127.0.0.1 -p PORT ARGS, with optional stdin.
+  CommandResult Client(const std::vector<std::string>& args,
+                       const std::string& stdin_text = "") const;
+  // The server's status reply (verbose 6: queues included); an empty object
+  // (and a test failure) if it cannot be read.
+  boost::json::object Status() const;
+  // A client's entry in Status()["clients"], or an empty object.
+  boost::json::object ClientStatus(const std::string& id) const;
+  // Status counter `key` (absent counts as 0).
+  int64_t Counter(const std::string& key) const;
+
+  // The value of a string field of ClientStatus(id), or "".
+  std::string ClientField(const std::string& id, const std::string& key) const;
+  // The number field of ClientStatus(id), or -1.
+  int64_t ClientNumber(const std::string& id, const std::string& key) const;
+  // Everything mover `id` logged.
+  std::string MoverLog(const std::string& id) const;
+
+  std::string Logs() const;
+
+ private:
+  SimMount& sim_;
+  Process server_;
+  int port_ = 0;
+  int server_starts_ = 0;
+  std::vector<std::unique_ptr<Process>> movers_;
+  std::vector<std::string> mover_logs_;
+  std::map<std::string, std::string> mover_log_of_;
+};
+
+}  // namespace testing_support
+
+#endif  // TESTS_SERVER_COORDINATOOL_SETUP_H_

@@ -1,0 +1,194 @@
+// Hostile clients over real TCP: each gets an error reply or a closed
+// connection, nothing else changes, and the movers keep working.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <string>
+
+#include "common/unique_fd.h"
+#include "tests/server/coordinatool_setup.h"
+#include "tests/support/file_data.h"
+#include "tests/support/sim_mount.h"
+#include "tests/support/wait_for.h"
+
+namespace testing_support {
+namespace {
+
+namespace json = boost::json;
+
+class HostileClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(sim_.StartDaemon());
+    ASSERT_TRUE(cdt_.StartServer());
+    ASSERT_NE(cdt_.StartMover("m1"), nullptr);
+  }
+
+  common::UniqueFd Connect() {
+    common::UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(cdt_.port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    return fd;
+  }
+
+  static bool SendAll(int fd, const std::string& bytes) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      sent += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  // Reads until one JSON object is complete or the peer closes; returns the
+  // object's text, or "" if the connection was closed first.
+  static std::string ReadObject(int fd) {
+    std::string text;
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    char c;
+    for (;;) {
+      pollfd pfd{fd, POLLIN, 0};
+      if (poll(&pfd, 1, 30'000) <= 0) return "timeout";
+      if (recv(fd, &c, 1, 0) <= 0) return "";
+      text.push_back(c);
+      if (in_string) {
+        if (escaped) escaped = false;
+        else if (c == '\\') escaped = true;
+        else if (c == '"') in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '{') {
+        ++depth;
+      } else if (c == '}' && --depth == 0) {
+        return text;
+      }
+    }
+  }
+
+  static bool ClosedByPeer(int fd) {
+    char c;
+    pollfd pfd{fd, POLLIN, 0};
+    if (poll(&pfd, 1, 30'000) <= 0) return false;
+    return recv(fd, &c, 1, 0) <= 0;
+  }
+
+  // The movers still work: one more archive completes.
+  void ExpectServiceContinues() {
+    std::string path = sim_.Path("after" + std::to_string(++files_));
+    ASSERT_TRUE(WriteTestFile(path, 10000, files_).has_value());
+    ASSERT_TRUE(sim_.Lfs({"hsm_archive", path}).ok());
+    EXPECT_TRUE(sim_.WaitForStatus(FidOf(path), "ARCHIVE", "SUCCEED"))
+        << cdt_.Logs();
+  }
+
+  SimMount sim_;
+  CoordinatoolSetup cdt_{sim_};
+  int files_ = 0;
+};
+
+TEST_F(HostileClientTest, GarbageBytesCloseOnlyThatConnection) {
+  common::UniqueFd fd = Connect();
+  ASSERT_TRUE(SendAll(fd.get(), std::string("\x01\x02garbage\xff", 11)));
+  EXPECT_TRUE(ClosedByPeer(fd.get()));
+  ExpectServiceContinues();
+}
+
+TEST_F(HostileClientTest, HundredMegabyteObjectIsCutOff) {
+  common::UniqueFd fd = Connect();
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"ehlo","id":")"));
+  std::string chunk(1 << 20, 'a');
+  size_t sent_mib = 0;
+  while (sent_mib < 100 && SendAll(fd.get(), chunk)) ++sent_mib;
+  // The server stops reading at its 32 MiB cap; what is in flight in the
+  // socket buffers may still be accepted.
+  EXPECT_LT(sent_mib, 100u);
+  EXPECT_TRUE(ClosedByPeer(fd.get()));
+  ExpectServiceContinues();
+}
+
+TEST_F(HostileClientTest, HalfAMessageThenDisconnect) {
+  {
+    common::UniqueFd fd = Connect();
+    ASSERT_TRUE(SendAll(fd.get(), R"({"command":"recv","max_ar)"));
+  }
+  ExpectServiceContinues();
+  EXPECT_EQ(cdt_.Counter("running_archive"), 0);
+}
+
+TEST_F(HostileClientTest, UnknownCommandClosesTheConnection) {
+  common::UniqueFd fd = Connect();
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"fly"})"));
+  EXPECT_TRUE(ClosedByPeer(fd.get()));
+  common::UniqueFd no_command = Connect();
+  ASSERT_TRUE(SendAll(no_command.get(), R"({"verb":"status"})"));
+  EXPECT_TRUE(ClosedByPeer(no_command.get()));
+  ExpectServiceContinues();
+}
+
+TEST_F(HostileClientTest, WrongTypesGetAnErrorReplyAndTheConnectionLives) {
+  common::UniqueFd fd = Connect();
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"ehlo","archive_ids":"one"})"));
+  json::object reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("status").as_int64(), 22);
+  EXPECT_EQ(reply.at("error"), "Bad archive id in list");
+
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"recv","max_bytes":4096})"));
+  reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("error"),
+            "Client must send EHLO first and not already be in RECV");
+
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"ehlo","id":7})"));
+  reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("status").as_int64(), 22);
+
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"ehlo"})"));
+  reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_FALSE(reply.contains("status"));
+
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"recv","max_bytes":"lots"})"));
+  reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("error"), "limits must be integers");
+
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"recv","max_bytes":100})"));
+  reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("error"), "Buffer too small");
+
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"done","hai_cookie":"x"})"));
+  reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("error"), "cookie or fid not set -- old client?");
+
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"lock","locked":9})"));
+  reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("error"), "invalid locked value");
+
+  ASSERT_TRUE(SendAll(
+      fd.get(),
+      R"({"command":"queue","hsm_action_items":[{"hai_action":20},5]})"));
+  reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("error"), "Error while parsing hsm action items");
+  EXPECT_FALSE(reply.contains("enqueued"));
+
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"queue","fsname":"other","hsm_action_items":[]})"));
+  reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("error"), "Bad fsname");
+
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"status"})"));
+  reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("command"), "status");
+  EXPECT_FALSE(reply.contains("pending_archive"));
+  ExpectServiceContinues();
+}
+
+}  // namespace
+}  // namespace testing_support

@@ -1,0 +1,187 @@
+// End-to-end behaviour of single HSM operations through the real tools:
+// remove, hsm_read of a released file, and the output formats of
+// hsm_state, hsm_action, hsm.active_requests, hsm.agents and hsm.actions
+// (lustre-hsm.md §5, §6).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "tests/sim/hsm_test_util.h"
+#include "tests/support/file_data.h"
+#include "tests/support/sim_mount.h"
+#include "tests/support/wait_for.h"
+
+namespace testing_support {
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+
+class HsmOpsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(sim_.StartDaemon()); }
+
+  // Creates `name` with `size` bytes and returns its path.
+  std::string MakeFile(const std::string& name, uint64_t size) {
+    const std::string path = sim_.Path(name);
+    auto digest = WriteTestFile(path, size, size + name.size());
+    EXPECT_TRUE(digest) << path;
+    digests_[path] = digest.value_or(0);
+    return path;
+  }
+
+  // Archives `path` and waits for its request to succeed.
+  void Archive(const std::string& path) {
+    CommandResult r = sim_.Lfs({"hsm_archive", path});
+    ASSERT_TRUE(r.ok()) << r.Describe();
+    ASSERT_TRUE(sim_.WaitForStatus(FidOf(path), "ARCHIVE", "SUCCEED"));
+  }
+
+  std::string Output(const std::vector<std::string>& args) {
+    CommandResult r = sim_.Lfs(args);
+    EXPECT_TRUE(r.ok()) << r.Describe();
+    return r.out;
+  }
+
+  SimMount sim_;
+  std::map<std::string, uint64_t> digests_;
+};
+
+TEST_F(HsmOpsTest, RemoveClearsArchivedAndDeletesTheArchiveCopy) {
+  ASSERT_NE(sim_.StartCopytool(), nullptr);
+  const std::string file = MakeFile("doomed", 3 * kMiB + 17);
+  Archive(file);
+  const std::string copy = ArchiveCopyOf(sim_, file);
+  ASSERT_EQ(DigestFile(copy), digests_[file]);
+
+  CommandResult r = sim_.Lfs({"hsm_remove", file});
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  ASSERT_TRUE(sim_.WaitForStatus(FidOf(file), "REMOVE", "SUCCEED"));
+  EXPECT_EQ(HsmStates(file) & (HS_ARCHIVED | HS_EXISTS), 0u);
+  EXPECT_FALSE(FileExists(copy));
+  EXPECT_FALSE(FileExists(copy + "_tmp"));
+  EXPECT_EQ(DigestFile(file), digests_[file]);  // the file itself is intact
+}
+
+TEST_F(HsmOpsTest, HsmReadOfAReleasedFileReturnsTheOriginalData) {
+  ASSERT_NE(sim_.StartCopytool(), nullptr);
+  const std::string file = MakeFile("cold", 2 * kMiB + 5);
+  Archive(file);
+  CommandResult r = sim_.Lfs({"hsm_release", file});
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  ASSERT_EQ(HsmStates(file) & HS_RELEASED, HS_RELEASED);
+
+  r = sim_.Lfs({"hsm_read", file});
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  EXPECT_EQ(r.out.size(), 2 * kMiB + 5);
+  EXPECT_EQ(Digest(r.out), digests_[file]);
+  // The read restored the file (an implicit, blocking restore).
+  EXPECT_EQ(HsmStates(file) & HS_RELEASED, 0u);
+  EXPECT_EQ(DigestFile(file), digests_[file]);
+  bool blocking = false;
+  for (const ActionRecord& rec : sim_.Actions()) {
+    if (rec.fid() == FidOf(file) && rec.action() == "RESTORE") {
+      EXPECT_EQ(rec.status(), "SUCCEED") << rec.line;
+      blocking = rec.Get("flags") == "0x4";
+    }
+  }
+  EXPECT_TRUE(blocking) << sim_.GetParam("hsm.actions");
+}
+
+TEST_F(HsmOpsTest, HsmStatePrintsTheFlagWordsInLfsOrder) {
+  ASSERT_NE(sim_.StartCopytool(), nullptr);
+  const std::string file = MakeFile("states", 100000);
+  EXPECT_EQ(Output({"hsm_state", file}), file + ": (0x00000000)\n");
+  Archive(file);
+  EXPECT_EQ(Output({"hsm_state", file}),
+            file + ": (0x00000009) exists archived, archive_id:1\n");
+  ASSERT_TRUE(sim_.Lfs({"hsm_release", file}).ok());
+  EXPECT_EQ(Output({"hsm_state", file}),
+            file + ": (0x0000000d) released exists archived, archive_id:1\n");
+  ASSERT_TRUE(sim_.Lfs({"hsm_restore", file}).ok());
+  ASSERT_TRUE(sim_.WaitForStatus(FidOf(file), "RESTORE", "SUCCEED"));
+  ASSERT_TRUE(AppendTestData(file, 10, 1));
+  EXPECT_EQ(Output({"hsm_state", file}),
+            file + ": (0x0000000b) exists dirty archived, archive_id:1\n");
+}
+
+TEST_F(HsmOpsTest, HsmActionShowsNoopWaitingAndRunning) {
+  const std::string file = MakeFile("busy", 3 * kMiB);
+  EXPECT_EQ(Output({"hsm_action", file}), file + ": NOOP\n");
+  // No copytool yet: the request waits.
+  ASSERT_TRUE(sim_.Lfs({"hsm_archive", file}).ok());
+  EXPECT_EQ(Output({"hsm_action", file}),
+            file + ": ARCHIVE waiting (from 0 to EOF)\n");
+  // A slow copytool (1 MiB/s) takes it and reports progress every second.
+  ASSERT_NE(sim_.StartCopytool({"-b", "1"}), nullptr);
+  const std::regex running(
+      std::regex_replace(file, std::regex(R"([.\[\]])"), R"(\$&)") +
+      R"(: ARCHIVE running \(([1-9][0-9]*) bytes moved\)
+)");
+  std::string out;
+  EXPECT_TRUE(WaitFor([&] {
+    out = Output({"hsm_action", file});
+    return std::regex_match(out, running);
+  })) << out;
+  ASSERT_TRUE(sim_.WaitForStatus(FidOf(file), "ARCHIVE", "SUCCEED"));
+  EXPECT_EQ(Output({"hsm_action", file}), file + ": NOOP\n");
+}
+
+TEST_F(HsmOpsTest, DebugfsFilesDescribeARunningRequest) {
+  const std::string file = MakeFile("watched", 3 * kMiB);
+  ASSERT_NE(sim_.StartCopytool({"-b", "1"}), nullptr);
+  ASSERT_TRUE(sim_.Lfs({"hsm_archive", file}).ok());
+  const std::string fid = FidOf(file);
+  ASSERT_TRUE(sim_.WaitForStatus(fid, "ARCHIVE", "STARTED"));
+
+  const std::string agents = sim_.GetParam("hsm.agents");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(
+      agents, m,
+      std::regex(
+          R"(uuid=(\S+) archive_id=ANY requests=\[current:1 ok:0 errors:0\]
+)"))) << agents;
+  const std::string uuid = m[1];
+
+  const std::string fid_re =
+      std::regex_replace(fid, std::regex(R"([\[\]])"), R"(\$&)");
+  std::string active;
+  ASSERT_TRUE(WaitFor([&] {
+    active = sim_.GetParam("hsm.active_requests");
+    return std::regex_match(
+        active, std::regex("fid=" + fid_re + " dfid=" + fid_re +
+                           R"( compound/cookie=0x0/0x[0-9a-f]+ action=ARCHIVE )"
+                           R"(archive#=1 flags=0x0 )"
+                           R"(extent=0x0-0xffffffffffffffff gid=0x0 data=\[\] )"
+                           R"(canceled=0 uuid=)" +
+                           uuid + R"( done=[1-9][0-9]*
+)"));
+  })) << active;
+
+  const std::string actions = sim_.GetParam("hsm.actions");
+  EXPECT_TRUE(std::regex_match(
+      actions,
+      std::regex(R"(lrh=\[type=10680000 len=136 idx=1/[0-9]+\] fid=)" + fid_re +
+                 " dfid=" + fid_re +
+                 R"( compound/cookie=0x0/0x[0-9a-f]+ action=ARCHIVE )"
+                 R"(archive#=1 flags=0x0 extent=0x0-0xffffffffffffffff )"
+                 R"(gid=0x0 datalen=0 status=STARTED data=\[\]
+)"))) << actions;
+  // The status is awk field 13, as sanity-hsm's wait_request_state reads it.
+  std::istringstream words(actions);
+  std::string word;
+  for (int i = 0; i < 13; ++i) words >> word;
+  EXPECT_EQ(word, "status=STARTED");
+
+  // Once it succeeded: no active request, and the agent counted it as ok.
+  ASSERT_TRUE(sim_.WaitForStatus(fid, "ARCHIVE", "SUCCEED"));
+  EXPECT_EQ(sim_.GetParam("hsm.active_requests"), "");
+  EXPECT_EQ(
+      sim_.GetParam("hsm.agents"),
+      "uuid=" + uuid + " archive_id=ANY requests=[current:0 ok:1 errors:0]\n");
+}
+
+}  // namespace
+}  // namespace testing_support
