@@ -238,6 +238,16 @@ void Server::OnMessage(Connection& c, json::object& m) {
 
 void Server::Reply(Connection& c, const std::string& command, int status,
                    const std::string& error, json::object fields) {
+  // Zero numbers, empty strings and false are omitted from replies, as the
+  // original does (readers take a missing field as zero).
+  for (auto it = fields.begin(); it != fields.end();) {
+    const json::value& v = it->value();
+    bool zero = (v.is_int64() && v.get_int64() == 0) ||
+                (v.is_uint64() && v.get_uint64() == 0) ||
+                (v.is_string() && v.get_string().empty()) ||
+                (v.is_bool() && !v.get_bool());
+    it = zero ? fields.erase(it) : std::next(it);
+  }
   fields["command"] = command;
   if (status != 0) fields["status"] = status;
   if (!error.empty()) {
@@ -468,14 +478,6 @@ void Server::Status(Connection& c, const json::object& m) {
           type, [&](const Item& item) { waiting.push_back(QueueEntry(item)); });
       o[fmt::format("waiting_{}", TypeName(type))] = std::move(waiting);
     }
-  }
-  // Zero-valued fields are omitted in replies, as the original does.
-  for (auto it = o.begin(); it != o.end();) {
-    if ((it->value().is_int64() && it->value().get_int64() == 0) ||
-        (it->value().is_uint64() && it->value().get_uint64() == 0))
-      it = o.erase(it);
-    else
-      ++it;
   }
   Reply(c, "status", 0, "", std::move(o));
 }

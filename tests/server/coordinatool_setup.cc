@@ -58,13 +58,14 @@ CoordinatoolSetup::~CoordinatoolSetup() {
   std::smatch match;
   bool up = WaitFor([&] {
     std::string text = ReadFile(log);
-    if (!std::regex_search(text, match, serving)) return server_.Running() && false;
+    if (!std::regex_search(text, match, serving))
+      return server_.Running() && false;
     port_ = std::stoi(match[1]);
     return true;
   });
   if (!up)
-    return ::testing::AssertionFailure()
-           << "coordinatool did not start; log:\n" << Tail(ReadFile(log), 4000);
+    return ::testing::AssertionFailure() << "coordinatool did not start; log:\n"
+                                         << Tail(ReadFile(log), 4000);
   return ::testing::AssertionSuccess();
 }
 
@@ -79,8 +80,8 @@ Process* CoordinatoolSetup::StartMover(
     const std::string& id,
     const std::vector<std::pair<std::string, std::string>>& env,
     const std::vector<std::string>& ct_args) {
-  std::vector<std::string> argv = {CtPosixBinary(), "-p", sim_.archive(),
-                                   "-u", "1"};
+  std::vector<std::string> argv = {CtPosixBinary(), "-p", sim_.archive(), "-u",
+                                   "1"};
   argv.insert(argv.end(), ct_args.begin(), ct_args.end());
   argv.push_back(sim_.mount());
   SpawnOptions options;
@@ -95,10 +96,9 @@ Process* CoordinatoolSetup::StartMover(
   // Under AddressSanitizer the preloaded library comes before the ASan
   // runtime, which ASan refuses unless told this order is intended.
   const char* asan = getenv("ASAN_OPTIONS");
-  options.env.emplace_back(
-      "ASAN_OPTIONS", std::string(asan ? asan : "") +
-                          (asan && *asan ? ":" : "") +
-                          "verify_asan_link_order=0");
+  options.env.emplace_back("ASAN_OPTIONS", std::string(asan ? asan : "") +
+                                               (asan && *asan ? ":" : "") +
+                                               "verify_asan_link_order=0");
   options.env.insert(options.env.end(), env.begin(), env.end());
   std::string error;
   auto mover = std::make_unique<Process>(Process::Spawn(argv, options, &error));
@@ -126,7 +126,8 @@ CommandResult CoordinatoolSetup::Client(const std::vector<std::string>& args,
   // Feed stdin through a file: RunCommand inherits the test's stdin.
   std::string input = sim_.archive() + "/../logs/client-stdin.txt";
   std::ofstream(input) << stdin_text;
-  std::vector<std::string> shell = {"/bin/sh", "-c", "exec \"$0\" \"$@\" < " + input};
+  std::vector<std::string> shell = {"/bin/sh", "-c",
+                                    "exec \"$0\" \"$@\" < " + input};
   shell.insert(shell.end(), argv.begin(), argv.end());
   return RunCommand(shell);
 }
@@ -186,8 +187,8 @@ std::string CoordinatoolSetup::MoverLog(const std::string& id) const {
 std::string CoordinatoolSetup::Logs() const {
   std::string out = sim_.Logs();
   for (int i = 1; i <= server_starts_; ++i) {
-    std::string log = sim_.archive() + "/../logs/coordinatool-" +
-                      std::to_string(i) + ".log";
+    std::string log =
+        sim_.archive() + "/../logs/coordinatool-" + std::to_string(i) + ".log";
     out += "== coordinatool-" + std::to_string(i) + " ==\n" +
            Tail(ReadFile(log), 4000) + "\n";
   }

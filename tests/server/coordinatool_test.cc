@@ -26,8 +26,9 @@ class CoordinatoolTest : public ::testing::Test {
 
   // Creates `count` files name<i> with sizes from `size_of`; returns their
   // paths and records their digests.
-  std::vector<std::string> MakeFiles(const std::string& name, int count,
-                                     const std::function<uint64_t(int)>& size_of) {
+  std::vector<std::string> MakeFiles(
+      const std::string& name, int count,
+      const std::function<uint64_t(int)>& size_of) {
     std::vector<std::string> paths;
     for (int i = 0; i < count; ++i) {
       std::string path = sim_.Path(name + std::to_string(i));
@@ -52,10 +53,10 @@ class CoordinatoolTest : public ::testing::Test {
     if (WaitFor([&] { return sim_.CountActions(action, status) >= count; },
                 std::chrono::seconds(180)))
       return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure()
-           << action << " " << status << ": "
-           << sim_.CountActions(action, status) << " of " << count
-           << "; logs:\n" << cdt_.Logs();
+    return ::testing::AssertionFailure() << action << " " << status << ": "
+                                         << sim_.CountActions(action, status)
+                                         << " of " << count << "; logs:\n"
+                                         << cdt_.Logs();
   }
 
   size_t CountStatus(const std::string& status) {
@@ -72,7 +73,8 @@ class CoordinatoolTest : public ::testing::Test {
 // Issue: three movers, 2,000 mixed requests issued with sim-lfs, all reach
 // SUCCEED at the simulated MDT; data identical after restore.
 TEST_F(CoordinatoolTest, TwoThousandMixedRequestsThroughThreeMovers) {
-  for (const char* id : {"m1", "m2", "m3"}) ASSERT_NE(cdt_.StartMover(id), nullptr);
+  for (const char* id : {"m1", "m2", "m3"})
+    ASSERT_NE(cdt_.StartMover(id), nullptr);
   auto files = MakeFiles("f", 1200, [](int i) -> uint64_t {
     if (i % 300 == 7) return (2u << 20) + i;  // a few of 2 MiB
     return (uint64_t(i) * 7919) % 65536;      // 0 .. 64 KiB
@@ -93,7 +95,8 @@ TEST_F(CoordinatoolTest, TwoThousandMixedRequestsThroughThreeMovers) {
   for (const std::string& path : released)
     EXPECT_EQ(DigestFile(path), digests_[path]) << path;
   CommandResult state = sim_.Lfs({"hsm_state", removed[0]});
-  EXPECT_EQ(state.out, removed[0] + ": (0x00000000)\n");
+  // Lustre keeps the archive id after a remove.
+  EXPECT_EQ(state.out, removed[0] + ": (0x00000000), archive_id:1\n");
   EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 1200; }));
   EXPECT_EQ(cdt_.Counter("done_restore"), 600);
   EXPECT_EQ(cdt_.Counter("done_remove"), 200);
@@ -103,8 +106,10 @@ TEST_F(CoordinatoolTest, TwoThousandMixedRequestsThroughThreeMovers) {
 // Issue: with 1,000 archives queued and then 10 restores issued, the
 // restores finish before the archive backlog is done.
 TEST_F(CoordinatoolTest, RestoresOvertakeAnArchiveBacklog) {
-  ASSERT_NE(cdt_.StartMover("m1", {{"COORDINATOOL_MAX_ARCHIVE", "2"}}), nullptr);
-  auto to_restore = MakeFiles("r", 10, [](int i) -> uint64_t { return 5000 + i; });
+  ASSERT_NE(cdt_.StartMover("m1", {{"COORDINATOOL_MAX_ARCHIVE", "2"}}),
+            nullptr);
+  auto to_restore =
+      MakeFiles("r", 10, [](int i) -> uint64_t { return 5000 + i; });
   Lfs("hsm_archive", to_restore);
   ASSERT_TRUE(WaitForCount("ARCHIVE", "SUCCEED", 10));
   Lfs("hsm_release", to_restore);
@@ -134,8 +139,8 @@ TEST_F(CoordinatoolTest, PerMoverLimitsAndReplySizeHold) {
   Process* limited = cdt_.StartMover(
       "limited", {{"COORDINATOOL_MAX_ARCHIVE", "3"}}, {"-b", "20"});
   // 600 bytes hold 4 items by the server's count (72 + 72 + data each).
-  Process* small = cdt_.StartMover(
-      "small", {{"COORDINATOOL_HAL_SIZE", "600"}}, {"-b", "20"});
+  Process* small = cdt_.StartMover("small", {{"COORDINATOOL_HAL_SIZE", "600"}},
+                                   {"-b", "20"});
   ASSERT_TRUE(limited && small);
   auto files = MakeFiles("l", 80, [](int) -> uint64_t { return 512 << 10; });
   Lfs("hsm_archive", files);
@@ -146,10 +151,12 @@ TEST_F(CoordinatoolTest, PerMoverLimitsAndReplySizeHold) {
   size_t at = peaks.find(prefix);
   ASSERT_NE(at, std::string::npos) << peaks;
   unsigned running = 0, peak = 0;
-  ASSERT_EQ(sscanf(peaks.c_str() + at + prefix.size(), "%u/%u", &running, &peak), 2);
+  ASSERT_EQ(
+      sscanf(peaks.c_str() + at + prefix.size(), "%u/%u", &running, &peak), 2);
   EXPECT_EQ(running, 0u);
   EXPECT_EQ(peak, 3u) << "limit exceeded, or never reached (then the test "
-                         "proves nothing): " << peaks;
+                         "proves nothing): "
+                      << peaks;
 
   std::string log = cdt_.MoverLog("small");
   std::regex count_re("item_count=(\\d+)");
@@ -177,9 +184,8 @@ TEST_F(CoordinatoolTest, KilledMoversWorkMovesToOthersAfterGrace) {
     return cdt_.ClientNumber("slow", "current_archive") == 6;
   })) << cdt_.Logs();
   slow->Kill();
-  ASSERT_TRUE(WaitFor([&] {
-    return cdt_.ClientField("slow", "status") == "disconnected";
-  }));
+  ASSERT_TRUE(WaitFor(
+      [&] { return cdt_.ClientField("slow", "status") == "disconnected"; }));
   // Within the grace time the work stays with the dead mover.
   EXPECT_EQ(cdt_.Counter("running_archive"), 6);
   ASSERT_NE(cdt_.StartMover("fast"), nullptr);

@@ -1,12 +1,11 @@
 // Hostile clients over real TCP: each gets an error reply or a closed
 // connection, nothing else changes, and the movers keep working.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <string>
@@ -36,14 +35,16 @@ class HostileClientTest : public ::testing::Test {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(cdt_.port()));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(
+        connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
     return fd;
   }
 
   static bool SendAll(int fd, const std::string& bytes) {
     size_t sent = 0;
     while (sent < bytes.size()) {
-      ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      ssize_t n =
+          send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
       if (n <= 0) return false;
       sent += static_cast<size_t>(n);
     }
@@ -63,9 +64,12 @@ class HostileClientTest : public ::testing::Test {
       if (recv(fd, &c, 1, 0) <= 0) return "";
       text.push_back(c);
       if (in_string) {
-        if (escaped) escaped = false;
-        else if (c == '\\') escaped = true;
-        else if (c == '"') in_string = false;
+        if (escaped)
+          escaped = false;
+        else if (c == '\\')
+          escaped = true;
+        else if (c == '"')
+          in_string = false;
       } else if (c == '"') {
         in_string = true;
       } else if (c == '{') {
@@ -179,7 +183,9 @@ TEST_F(HostileClientTest, WrongTypesGetAnErrorReplyAndTheConnectionLives) {
   EXPECT_EQ(reply.at("error"), "Error while parsing hsm action items");
   EXPECT_FALSE(reply.contains("enqueued"));
 
-  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"queue","fsname":"other","hsm_action_items":[]})"));
+  ASSERT_TRUE(
+      SendAll(fd.get(),
+              R"({"command":"queue","fsname":"other","hsm_action_items":[]})"));
   reply = json::parse(ReadObject(fd.get())).as_object();
   EXPECT_EQ(reply.at("error"), "Bad fsname");
 
