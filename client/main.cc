@@ -157,19 +157,8 @@ int main(int argc, char** argv) {
   config::ClientSettings settings;
   std::vector<std::string> warnings;
   std::string error;
-  auto env = config::ProcessEnvironment();
-  config::ConfigPath path = config::ResolveConfigPath(config_path, env);
-  std::string read_error;
-  if (auto file = config::ReadConfigFile(path.path, &read_error)) {
-    if (!config::ApplyClientFile(*file, &settings, &warnings, &error)) {
-      std::cerr << error << "\n";
-      return EXIT_FAILURE;
-    }
-  } else if (path.required) {
-    std::cerr << read_error << "\n";
-    return EXIT_FAILURE;
-  }
-  if (!config::ApplyClientEnv(env, &settings, &error)) {
+  if (!config::LoadClientSettings(config_path, config::ProcessEnvironment(),
+                                  &settings, &warnings, &error)) {
     std::cerr << error << "\n";
     return EXIT_FAILURE;
   }

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <map>
 
 #include "config/config_file.h"
@@ -189,6 +191,51 @@ TEST(ConfigPathTest, CommandLineThenEnvironmentThenDefault) {
   ConfigPath fallback = ResolveConfigPath("", FakeEnv({}));
   EXPECT_EQ(fallback.path, "/etc/coordinatool.conf");
   EXPECT_FALSE(fallback.required);
+}
+
+}  // namespace
+}  // namespace config
+
+namespace config {
+namespace {
+
+TEST(LoadSettingsTest, FileThenEnvironmentAndErrorsNameTheLine) {
+  char path[] = "/tmp/coordinatool-conf-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string text = "port 7000\nclient_grace_ms 10\nmax_archive 3\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()), ssize_t(text.size()));
+  close(fd);
+  ServerSettings server;
+  ClientSettings client;
+  std::vector<std::string> warnings;
+  std::string error;
+  auto env = FakeEnv({{"COORDINATOOL_PORT", "7001"}});
+  ASSERT_TRUE(LoadServerSettings(path, env, &server, &warnings, &error))
+      << error;
+  EXPECT_EQ(server.port, "7001");
+  EXPECT_EQ(server.client_grace_ms, 10);
+  ASSERT_TRUE(LoadClientSettings(path, env, &client, &warnings, &error))
+      << error;
+  EXPECT_EQ(client.max_archive, 3u);
+  EXPECT_TRUE(warnings.empty());
+
+  text = "port 7000\nredis_port many\n";
+  FILE* f = fopen(path, "w");
+  fputs(text.c_str(), f);
+  fclose(f);
+  EXPECT_FALSE(LoadServerSettings(path, env, &server, &warnings, &error));
+  EXPECT_EQ(error,
+            std::string(path) +
+                ":2: key 'redis_port': 'many' is not an integer in 0..65535");
+  unlink(path);
+
+  EXPECT_FALSE(LoadServerSettings(path, env, &server, &warnings, &error));
+  EXPECT_EQ(error, std::string(path) + ": No such file or directory");
+  // The default file may be missing.
+  EXPECT_TRUE(LoadServerSettings("", FakeEnv({{"COORDINATOOL_CONF", ""}}),
+                                 &server, &warnings, &error) ||
+              access(kDefaultConfigPath, F_OK) == 0);
 }
 
 }  // namespace

@@ -200,6 +200,27 @@ std::string DefaultClientId() {
   return id.substr(0, id.find('.'));
 }
 
+namespace {
+
+// The variables server and clients share.
+bool ApplyCommonEnv(const EnvLookup& env, int* verbose, std::string* host,
+                    std::string* port, std::string* error) {
+  std::string v;
+  if (env("COORDINATOOL_VERBOSE", &v)) {
+    auto level = ParseLogLevel(v);
+    if (!level) {
+      *error = fmt::format("COORDINATOOL_VERBOSE: unknown log level '{}'", v);
+      return false;
+    }
+    *verbose = *level;
+  }
+  if (env("COORDINATOOL_HOST", &v)) *host = v;
+  if (env("COORDINATOOL_PORT", &v)) *port = v;
+  return true;
+}
+
+}  // namespace
+
 EnvLookup ProcessEnvironment() {
   return [](const char* name, std::string* value) {
     const char* v = getenv(name);
@@ -222,16 +243,8 @@ bool ApplyClientFile(const ConfigText& file, ClientSettings* settings,
 bool ApplyServerEnv(const EnvLookup& env, ServerSettings* s,
                     std::vector<std::string>* warnings, std::string* error) {
   std::string v;
-  if (env("COORDINATOOL_VERBOSE", &v)) {
-    auto level = ParseLogLevel(v);
-    if (!level) {
-      *error = fmt::format("COORDINATOOL_VERBOSE: unknown log level '{}'", v);
-      return false;
-    }
-    s->verbose = *level;
-  }
-  if (env("COORDINATOOL_HOST", &v)) s->host = v;
-  if (env("COORDINATOOL_PORT", &v)) s->port = v;
+  if (!ApplyCommonEnv(env, &s->verbose, &s->host, &s->port, error))
+    return false;
   if (env("COORDINATOOL_REDIS_HOST", &v)) s->redis_host = v;
   if (env("COORDINATOOL_REDIS_PORT", &v)) {
     auto port = ParseInteger(v, 0, 65535);
@@ -256,16 +269,8 @@ bool ApplyServerEnv(const EnvLookup& env, ServerSettings* s,
 bool ApplyClientEnv(const EnvLookup& env, ClientSettings* s,
                     std::string* error) {
   std::string v;
-  if (env("COORDINATOOL_VERBOSE", &v)) {
-    auto level = ParseLogLevel(v);
-    if (!level) {
-      *error = fmt::format("COORDINATOOL_VERBOSE: unknown log level '{}'", v);
-      return false;
-    }
-    s->verbose = *level;
-  }
-  if (env("COORDINATOOL_HOST", &v)) s->host = v;
-  if (env("COORDINATOOL_PORT", &v)) s->port = v;
+  if (!ApplyCommonEnv(env, &s->verbose, &s->host, &s->port, error))
+    return false;
   if (env("COORDINATOOL_CLIENT_ID", &v)) s->client_id = v;
   struct {
     const char* name;
@@ -285,6 +290,42 @@ bool ApplyClientEnv(const EnvLookup& env, ClientSettings* s,
     *size.out = *parsed;
   }
   return true;
+}
+
+namespace {
+
+// Applies the configuration file, if any, with `apply`.
+template <typename Settings, typename Apply>
+bool LoadFile(const std::string& cli_path, const EnvLookup& env,
+              Settings* settings, std::vector<std::string>* warnings,
+              std::string* error, Apply apply) {
+  ConfigPath path = ResolveConfigPath(cli_path, env);
+  std::string read_error;
+  auto file = ReadConfigFile(path.path, &read_error);
+  if (!file) {
+    if (!path.required) return true;
+    *error = read_error;
+    return false;
+  }
+  return apply(*file, settings, warnings, error);
+}
+
+}  // namespace
+
+bool LoadServerSettings(const std::string& cli_path, const EnvLookup& env,
+                        ServerSettings* settings,
+                        std::vector<std::string>* warnings,
+                        std::string* error) {
+  return LoadFile(cli_path, env, settings, warnings, error, ApplyServerFile) &&
+         ApplyServerEnv(env, settings, warnings, error);
+}
+
+bool LoadClientSettings(const std::string& cli_path, const EnvLookup& env,
+                        ClientSettings* settings,
+                        std::vector<std::string>* warnings,
+                        std::string* error) {
+  return LoadFile(cli_path, env, settings, warnings, error, ApplyClientFile) &&
+         ApplyClientEnv(env, settings, error);
 }
 
 ConfigPath ResolveConfigPath(const std::string& cli_path,

@@ -94,6 +94,16 @@ struct ConfigPath {
 };
 ConfigPath ResolveConfigPath(const std::string& cli_path, const EnvLookup& env);
 
+// Defaults, then the configuration file (ResolveConfigPath), then the
+// environment: everything but the command line, which the caller applies
+// last. False with *error on a missing required file or a bad value.
+bool LoadServerSettings(const std::string& cli_path, const EnvLookup& env,
+                        ServerSettings* settings,
+                        std::vector<std::string>* warnings, std::string* error);
+bool LoadClientSettings(const std::string& cli_path, const EnvLookup& env,
+                        ClientSettings* settings,
+                        std::vector<std::string>* warnings, std::string* error);
+
 }  // namespace config
 
 #endif  // CONFIG_SETTINGS_H_

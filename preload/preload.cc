@@ -81,17 +81,9 @@ bool Valid(const hsm_copytool_private* ct) {
 
 bool LoadSettings(config::ClientSettings* settings, std::string* error) {
   std::vector<std::string> warnings;
-  auto env = config::ProcessEnvironment();
-  config::ConfigPath path = config::ResolveConfigPath("", env);
-  std::string read_error;
-  if (auto file = config::ReadConfigFile(path.path, &read_error)) {
-    if (!config::ApplyClientFile(*file, settings, &warnings, error))
-      return false;
-  } else if (path.required) {
-    *error = read_error;
+  if (!config::LoadClientSettings("", config::ProcessEnvironment(), settings,
+                                  &warnings, error))
     return false;
-  }
-  if (!config::ApplyClientEnv(env, settings, error)) return false;
   for (const std::string& warning : warnings) Log(warning);
   return true;
 }

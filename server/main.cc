@@ -73,19 +73,8 @@ int main(int argc, char** argv) {
   config::ServerSettings settings;
   std::vector<std::string> warnings;
   std::string error;
-  auto env = config::ProcessEnvironment();
-  config::ConfigPath path = config::ResolveConfigPath(config_path, env);
-  std::string read_error;
-  if (auto file = config::ReadConfigFile(path.path, &read_error)) {
-    if (!config::ApplyServerFile(*file, &settings, &warnings, &error)) {
-      spdlog::critical("{}", error);
-      return EXIT_FAILURE;
-    }
-  } else if (path.required) {
-    spdlog::critical("{}", read_error);
-    return EXIT_FAILURE;
-  }
-  if (!config::ApplyServerEnv(env, &settings, &warnings, &error)) {
+  if (!config::LoadServerSettings(config_path, config::ProcessEnvironment(),
+                                  &settings, &warnings, &error)) {
     spdlog::critical("{}", error);
     return EXIT_FAILURE;
   }
