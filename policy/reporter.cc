@@ -1,0 +1,112 @@
+#include "policy/reporter.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+
+#include "hsm/fid.h"
+#include "policy/tag.h"
+
+namespace policy {
+
+namespace {
+
+constexpr size_t kMaxNameBytes = 64;
+constexpr size_t kMaxLineBytes = 127;
+
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameBytes) return false;
+  for (char c : name)
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
+      return false;
+  return true;
+}
+
+}  // namespace
+
+Reporter::Reporter(std::string dir, std::string hint)
+    : dir_(std::move(dir)), tag_(std::move(hint) + "=") {}
+
+std::optional<std::string> Reporter::NameOf(std::string_view data) const {
+  auto value = TagValue(data, tag_);
+  if (!value || !ValidName(*value)) return std::nullopt;
+  return std::string(*value);
+}
+
+void Reporter::Write(std::string_view data, const std::string& line) {
+  auto name = NameOf(data);
+  if (!name || line.size() > kMaxLineBytes) return;
+  mkdir(dir_.c_str(), 0711);
+  std::string path = dir_ + "/" + *name;
+  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  std::string text = line + "\n";
+  ssize_t ignored = write(fd, text.data(), text.size());
+  (void)ignored;
+  close(fd);
+}
+
+void Reporter::New(std::string_view data, const lu_fid& dfid) {
+  auto name = NameOf(data);
+  if (!name) return;
+  Name& n = names_[*name];
+  ++n.live;
+  n.idle_ticks = -1;
+  Write(data, fmt::format("new {}", hsm::FormatFid(dfid)));
+}
+
+void Reporter::Assign(std::string_view data, const lu_fid& dfid,
+                      std::string_view client) {
+  Write(data, fmt::format("assign {} {}", hsm::FormatFid(dfid), client));
+}
+
+void Reporter::Sent(std::string_view data, const lu_fid& dfid,
+                    std::string_view client) {
+  Write(data, fmt::format("sent {} {}", hsm::FormatFid(dfid), client));
+}
+
+void Reporter::Progress(std::string_view data, const lu_fid& dfid,
+                        std::string_view client, size_t pos, size_t len) {
+  Write(data, fmt::format("progress {} {} {}/{}", hsm::FormatFid(dfid), client,
+                          pos, len));
+}
+
+void Reporter::Done(std::string_view data, const lu_fid& dfid, int status) {
+  Write(data, fmt::format("done {} {}", hsm::FormatFid(dfid), status));
+  Ended(data);
+}
+
+void Reporter::Cancel(std::string_view data, const lu_fid& dfid) {
+  Write(data, fmt::format("cancel {}", hsm::FormatFid(dfid)));
+  Ended(data);
+}
+
+void Reporter::Ended(std::string_view data) {
+  auto name = NameOf(data);
+  if (!name) return;
+  auto it = names_.find(*name);
+  if (it == names_.end() || it->second.live == 0) return;
+  if (--it->second.live == 0) it->second.idle_ticks = 0;
+}
+
+void Reporter::Tick() {
+  for (auto it = names_.begin(); it != names_.end();) {
+    Name& n = it->second;
+    if (n.live == 0 && ++n.idle_ticks >= 2) {
+      unlink((dir_ + "/" + it->first).c_str());
+      it = names_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+int64_t Reporter::Live(const std::string& name) const {
+  auto it = names_.find(name);
+  return it == names_.end() ? 0 : it->second.live;
+}
+
+}  // namespace policy

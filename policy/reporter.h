@@ -1,0 +1,70 @@
+// Reporter: the original's report files (reference-behaviour §14). Items
+// whose data carries `<reporting_hint>=<name>` are reported, line by line,
+// in <mount>/<reporting_dir>/<name>:
+//   new <fid>
+//   assign <fid> <client_id>
+//   sent <fid> <client_id>
+//   progress <fid> <client_id> <pos>/<len>
+//   done <fid> <status>
+//   cancel <fid>
+// A name's file is deleted on the second Tick() after its last live item
+// ended, unless a new item with that name appeared meanwhile.
+//
+// Unlike the original, the `cancel` line ends with a newline (its missing
+// newline, Q7, glues it to the next line).
+//
+// Thread-safety: none; the server's event loop owns it.
+#ifndef POLICY_REPORTER_H_
+#define POLICY_REPORTER_H_
+
+#include <linux/lustre/lustre_user.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace policy {
+
+class Reporter {
+ public:
+  // `dir` is the absolute report directory (created, mode 0711, if missing
+  // at the first line written); `hint` is reporting_hint without '='.
+  Reporter(std::string dir, std::string hint);
+
+  // The report name of an item's data: the hint's value, if it is 1 to 64
+  // letters, digits, '-' or '_'.
+  std::optional<std::string> NameOf(std::string_view data) const;
+
+  void New(std::string_view data, const lu_fid& dfid);
+  void Assign(std::string_view data, const lu_fid& dfid,
+              std::string_view client);
+  void Sent(std::string_view data, const lu_fid& dfid, std::string_view client);
+  void Progress(std::string_view data, const lu_fid& dfid,
+                std::string_view client, size_t pos, size_t len);
+  void Done(std::string_view data, const lu_fid& dfid, int status);
+  void Cancel(std::string_view data, const lu_fid& dfid);
+
+  // The periodic job: deletes the files whose items all ended two ticks ago.
+  void Tick();
+
+  // Live items of a name (tests and status).
+  int64_t Live(const std::string& name) const;
+
+ private:
+  struct Name {
+    int64_t live = 0;
+    int idle_ticks = -1;  // ticks since live reached 0; -1 while live
+  };
+  void Write(std::string_view data, const std::string& line);
+  void Ended(std::string_view data);
+
+  std::string dir_;
+  std::string tag_;  // hint + '='
+  std::map<std::string, Name> names_;
+};
+
+}  // namespace policy
+
+#endif  // POLICY_REPORTER_H_

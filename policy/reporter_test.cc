@@ -1,0 +1,111 @@
+#include "policy/reporter.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace policy {
+namespace {
+
+class ReporterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/reporter-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    dir_ = root_ + "/reports";
+  }
+  void TearDown() override {
+    std::string cmd = "rm -rf '" + root_ + "'";
+    ASSERT_EQ(system(cmd.c_str()), 0);
+  }
+  std::string Read(const std::string& name) {
+    std::ifstream in(dir_ + "/" + name);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  bool Exists(const std::string& name) {
+    return access((dir_ + "/" + name).c_str(), F_OK) == 0;
+  }
+  std::string root_, dir_;
+};
+
+TEST_F(ReporterTest, WritesTheOriginalsLinesInOrder) {
+  Reporter r(dir_, "job");
+  lu_fid a{0x200000401, 0x2a, 0}, b{0x200000401, 0x2b, 0};
+  r.New("job=run7", a);
+  r.Assign("job=run7", a, "mover1");
+  r.New("x=1,job=run7", b);
+  r.Sent("job=run7", a, "mover1");
+  r.Progress("x=1,job=run7", b, "global_queue", 1, 3);
+  r.Done("job=run7", a, 0);
+  r.Cancel("x=1,job=run7", b);
+  EXPECT_EQ(Read("run7"),
+            "new [0x200000401:0x2a:0x0]\n"
+            "assign [0x200000401:0x2a:0x0] mover1\n"
+            "new [0x200000401:0x2b:0x0]\n"
+            "sent [0x200000401:0x2a:0x0] mover1\n"
+            "progress [0x200000401:0x2b:0x0] global_queue 1/3\n"
+            "done [0x200000401:0x2a:0x0] 0\n"
+            "cancel [0x200000401:0x2b:0x0]\n");
+  struct stat st;
+  ASSERT_EQ(stat(dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0711u);
+}
+
+TEST_F(ReporterTest, OnlyPlainNamesOfAtMost64BytesAreReported) {
+  Reporter r(dir_, "job");
+  EXPECT_EQ(r.NameOf("job=a-b_C9"), "a-b_C9");
+  EXPECT_FALSE(r.NameOf("job=a/b"));
+  EXPECT_FALSE(r.NameOf("job="));
+  EXPECT_FALSE(r.NameOf("job=" + std::string(65, 'x')));
+  EXPECT_EQ(r.NameOf("job=" + std::string(64, 'x')), std::string(64, 'x'));
+  EXPECT_FALSE(r.NameOf("xjob=a"));
+  r.New("job=../etc", {0x200000401, 1, 0});
+  EXPECT_FALSE(Exists("..") && Exists("../etc"));
+}
+
+TEST_F(ReporterTest, FileIsDeletedOnTheSecondTickAfterItsLastItem) {
+  Reporter r(dir_, "job");
+  lu_fid a{0x200000401, 1, 0}, b{0x200000401, 2, 0};
+  r.New("job=n", a);
+  r.New("job=n", b);
+  r.Done("job=n", a, 0);
+  r.Tick();
+  r.Tick();
+  EXPECT_TRUE(Exists("n"));  // b still lives
+  r.Done("job=n", b, 5);
+  EXPECT_EQ(r.Live("n"), 0);
+  r.Tick();
+  EXPECT_TRUE(Exists("n"));
+  r.Tick();
+  EXPECT_FALSE(Exists("n"));
+}
+
+TEST_F(ReporterTest, NewItemBeforeTheSecondTickKeepsTheFile) {
+  Reporter r(dir_, "job");
+  r.New("job=n", {0x200000401, 1, 0});
+  r.Done("job=n", {0x200000401, 1, 0}, 0);
+  r.Tick();
+  r.New("job=n", {0x200000401, 2, 0});
+  r.Tick();
+  r.Tick();
+  EXPECT_TRUE(Exists("n"));
+  EXPECT_EQ(r.Live("n"), 1);
+}
+
+TEST_F(ReporterTest, LinesOver127BytesAreDropped) {
+  Reporter r(dir_, "job");
+  lu_fid a{0x200000401, 1, 0};
+  r.New("job=n", a);
+  r.Assign("job=n", a, std::string(120, 'm'));
+  EXPECT_EQ(Read("n"), "new [0x200000401:0x1:0x0]\n");
+}
+
+}  // namespace
+}  // namespace policy
