@@ -160,6 +160,57 @@ TEST(ServerSettingsTest, EnvironmentOverridesFile) {
                               &warnings, &error));
 }
 
+// Issue 4: the store keys, from the file and the environment; errors name
+// file, line and key.
+TEST(ServerSettingsTest, StoreKeys) {
+  ServerSettings s;
+  std::vector<std::string> warnings;
+  std::string error;
+  ASSERT_TRUE(ApplyServerFile(
+      ParseConfigText("c",
+                      "store embedded\nstate_dir /srv/cdt\nredis_socket "
+                      "/run/redis.sock\nredis_user cdt\nredis_password "
+                      "s3cret\nstale_timeout_ms 60000\n"),
+      &s, &warnings, &error))
+      << error;
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(s.store, "embedded");
+  EXPECT_EQ(s.state_dir, "/srv/cdt");
+  EXPECT_EQ(s.redis_socket, "/run/redis.sock");
+  EXPECT_EQ(s.redis_user, "cdt");
+  EXPECT_EQ(s.redis_password, "s3cret");
+  EXPECT_EQ(s.stale_timeout_ms, 60000);
+  ASSERT_TRUE(ApplyServerEnv(FakeEnv({{"COORDINATOOL_STORE", "redis"},
+                                      {"COORDINATOOL_REDIS_PASSWORD", "pw"},
+                                      {"COORDINATOOL_REDIS_USER", "u"},
+                                      {"COORDINATOOL_REDIS_SOCKET", ""},
+                                      {"COORDINATOOL_STATE_DIR", "/tmp/s"},
+                                      {"COORDINATOOL_STALE_TIMEOUT_MS", "5"}}),
+                             &s, &warnings, &error))
+      << error;
+  EXPECT_EQ(s.store, "redis");
+  EXPECT_EQ(s.redis_password, "pw");
+  EXPECT_EQ(s.redis_user, "u");
+  EXPECT_EQ(s.redis_socket, "");
+  EXPECT_EQ(s.state_dir, "/tmp/s");
+  EXPECT_EQ(s.stale_timeout_ms, 5);
+  EXPECT_FALSE(ApplyServerFile(ParseConfigText("/etc/c.conf", "store sql\n"),
+                               &s, &warnings, &error));
+  EXPECT_EQ(error,
+            "/etc/c.conf:1: key 'store': 'sql' is not one of auto, redis, "
+            "embedded, none");
+  EXPECT_FALSE(ApplyServerEnv(FakeEnv({{"COORDINATOOL_STORE", "x"}}), &s,
+                              &warnings, &error));
+  EXPECT_EQ(
+      error,
+      "COORDINATOOL_STORE: 'x' is not one of auto, redis, embedded, none");
+  EXPECT_FALSE(ApplyServerFile(ParseConfigText("c", "stale_timeout_ms -1\n"),
+                               &s, &warnings, &error));
+  EXPECT_EQ(error,
+            "c:1: key 'stale_timeout_ms': '-1' is not an integer in "
+            "0..9223372036854775807");
+}
+
 TEST(ClientSettingsTest, ReadsClientKeysAndSkipsServerOnes) {
   ClientSettings s;
   std::vector<std::string> warnings;

@@ -12,6 +12,12 @@ namespace {
 
 const char* const kServerOnlyKeys[] = {"redis_host",
                                        "redis_port",
+                                       "redis_socket",
+                                       "redis_user",
+                                       "redis_password",
+                                       "store",
+                                       "state_dir",
+                                       "stale_timeout_ms",
                                        "archive_id",
                                        "client_grace_ms",
                                        "archive_on_hosts",
@@ -30,6 +36,15 @@ bool IsOneOf(const std::string& key, const auto& keys) {
     if (key == k) return true;
   return false;
 }
+
+}  // namespace
+
+bool IsStoreKind(const std::string& value) {
+  return value == "auto" || value == "redis" || value == "embedded" ||
+         value == "none";
+}
+
+namespace {
 
 std::vector<std::string> Words(const std::string& value) {
   std::istringstream in(value);
@@ -73,6 +88,25 @@ bool ApplyServerEntry(const ConfigText& file, const ConfigEntry& e,
     s->redis_host = e.value;
   } else if (k == "redis_port") {
     return IntegerEntry(file, e, 0, 65535, &s->redis_port, error);
+  } else if (k == "redis_socket") {
+    s->redis_socket = e.value;
+  } else if (k == "redis_user") {
+    s->redis_user = e.value;
+  } else if (k == "redis_password") {
+    s->redis_password = e.value;
+  } else if (k == "store") {
+    if (!IsStoreKind(e.value)) {
+      *error = EntryError(
+          file, e,
+          fmt::format("'{}' is not one of auto, redis, embedded, none",
+                      e.value));
+      return false;
+    }
+    s->store = e.value;
+  } else if (k == "state_dir") {
+    s->state_dir = e.value;
+  } else if (k == "stale_timeout_ms") {
+    return IntegerEntry(file, e, 0, INT64_MAX, &s->stale_timeout_ms, error);
   } else if (k == "archive_id") {
     uint32_t id;
     if (!IntegerEntry(file, e, 1, INT32_MAX, &id, error)) return false;
@@ -262,6 +296,30 @@ bool ApplyServerEnv(const EnvLookup& env, ServerSettings* s,
       return false;
     }
     s->client_grace_ms = *grace;
+  }
+  if (env("COORDINATOOL_REDIS_SOCKET", &v)) s->redis_socket = v;
+  if (env("COORDINATOOL_REDIS_USER", &v)) s->redis_user = v;
+  if (env("COORDINATOOL_REDIS_PASSWORD", &v)) s->redis_password = v;
+  if (env("COORDINATOOL_STATE_DIR", &v)) s->state_dir = v;
+  if (env("COORDINATOOL_STORE", &v)) {
+    if (!IsStoreKind(v)) {
+      *error = fmt::format(
+          "COORDINATOOL_STORE: '{}' is not one of auto, redis, embedded, none",
+          v);
+      return false;
+    }
+    s->store = v;
+  }
+  if (env("COORDINATOOL_STALE_TIMEOUT_MS", &v)) {
+    auto timeout = ParseInteger(v, 0, INT64_MAX);
+    if (!timeout) {
+      *error = fmt::format(
+          "COORDINATOOL_STALE_TIMEOUT_MS: '{}' is not a number of "
+          "milliseconds",
+          v);
+      return false;
+    }
+    s->stale_timeout_ms = *timeout;
   }
   return true;
 }

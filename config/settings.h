@@ -41,6 +41,16 @@ struct ServerSettings {
   int verbose = 4;                       // normal
   std::string redis_host = "localhost";  // empty: no Redis
   uint16_t redis_port = 6379;
+  std::string redis_socket;    // unix socket; replaces host and port
+  std::string redis_user;      // ACL user for AUTH
+  std::string redis_password;  // empty: no AUTH
+  // Where the state goes: auto (Redis if redis_host or redis_socket is set,
+  // else embedded), redis, embedded (a journal in state_dir) or none.
+  std::string store = "auto";
+  std::string state_dir;  // empty: /var/lib/coordinatool/<fsname>
+  // A running item without progress for this long is taken back from its
+  // mover and dispatched again; 0: never.
+  int64_t stale_timeout_ms = 0;
   std::vector<uint32_t> archive_ids;  // empty: every archive
   int64_t client_grace_ms = 600000;
   std::vector<HostAffinityRule> archive_on_hosts;
@@ -65,6 +75,9 @@ struct ClientSettings {
   uint32_t hal_size = 1u << 20;
   int verbose = 4;
 };
+
+// True for the values of the `store` key.
+bool IsStoreKind(const std::string& value);
 
 // The host name up to its first dot.
 std::string DefaultClientId();

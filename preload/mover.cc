@@ -62,7 +62,9 @@ bool Mover::Start(std::string* error) {
 bool Mover::Connect(std::string* error) {
   recv_pending_ = false;
   if (!session_.Connect(settings_.host, settings_.port, error)) return false;
-  json::object ehlo{{"command", "ehlo"}, {"fsname", fsname_}};
+  // "progress": this mover sends heartbeats (ignored by the original).
+  json::object ehlo{
+      {"command", "ehlo"}, {"fsname", fsname_}, {"progress", true}};
   ehlo["id"] = settings_.client_id.empty() ? config::DefaultClientId()
                                            : settings_.client_id;
   if (!archive_ids_.empty()) {
@@ -89,6 +91,9 @@ bool Mover::Connect(std::string* error) {
     session_.Close();
     return false;
   }
+  const json::value* progress = reply.if_contains("progress");
+  server_takes_progress_ =
+      progress && progress->is_bool() && progress->get_bool();
   FlushDonesLocked();
   return session_.connected();
 }
@@ -163,6 +168,16 @@ void Mover::ReportDone(const server::ItemId& id, int status) {
   running_.erase(id);
   undelivered_.push_back(record);
   FlushDonesLocked();
+}
+
+void Mover::ReportProgress(const server::ItemId& id) {
+  if (getpid() != owner_pid_) return;
+  std::lock_guard lock(mu_);
+  if (!server_takes_progress_ || !session_.connected()) return;
+  json::object message{{"command", "progress"},
+                       {"hai_cookie", static_cast<int64_t>(id.cookie)},
+                       {"hai_dfid", protocol::FidToJson(id.dfid)}};
+  if (!SendLocked(message)) session_.Close();
 }
 
 void Mover::DrainPipe() {

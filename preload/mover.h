@@ -53,6 +53,12 @@ class Mover {
   // the server as soon as possible.
   void ReportDone(const server::ItemId& id, int status);
 
+  // Forwards a copytool's progress report on `id` to the server as a
+  // heartbeat (the `progress` command, no reply), if the server said in
+  // its ehlo reply that it understands it: the original closes the
+  // connection on an unknown command. Not from forked children.
+  void ReportProgress(const server::ItemId& id);
+
  private:
   bool Connect(std::string* error);
   void Reconnect();
@@ -72,6 +78,7 @@ class Mover {
   std::mutex mu_;  // guards everything below
   client::Session session_;
   bool recv_pending_ = false;
+  bool server_takes_progress_ = false;
   std::unordered_map<server::ItemId, boost::json::object, server::ItemIdHash>
       running_;
   std::deque<DoneRecord> undelivered_;

@@ -51,6 +51,8 @@ namespace {
 using BeginFn = int (*)(hsm_copyaction_private**, const hsm_copytool_private*,
                         const hsm_action_item*, int, int, bool);
 using EndFn = int (*)(hsm_copyaction_private**, const hsm_extent*, int, int);
+using ProgressFn = int (*)(hsm_copyaction_private*, const hsm_extent*, __u64,
+                           int);
 
 template <typename Fn>
 Fn Real(const char* name) {
@@ -187,12 +189,34 @@ PRELOAD_EXPORT int llapi_hsm_action_begin(hsm_copyaction_private** phcp,
   static BeginFn real = Real<BeginFn>("llapi_hsm_action_begin");
   if (real == nullptr) return -ENOSYS;
   int rc = real(phcp, ct, hai, restore_mdt_index, restore_open_flags, is_error);
-  if (rc == 0 && Valid(ct) && phcp && *phcp) {
-    hsm_action_item fixed;
-    memcpy(&fixed, hai, sizeof(fixed));
+  if (!Valid(ct) || hai == nullptr) return rc;
+  hsm_action_item fixed;
+  memcpy(&fixed, hai, sizeof(fixed));
+  if (rc == 0 && phcp && *phcp) {
     std::lock_guard lock(actions_mu);
     Actions()[*phcp] = {server::ItemId::Of(fixed), ct->mover};
+  } else if (rc == -ENOENT || rc == -ECANCELED) {
+    // Lustre no longer knows the request (it ended, or was cancelled): the
+    // copytool will not end it, so tell the server it is over. Happens when
+    // an item is dispatched again after a server crash lost its `done`.
+    ct->mover->ReportDone(server::ItemId::Of(fixed), -rc);
   }
+  return rc;
+}
+
+PRELOAD_EXPORT int llapi_hsm_action_progress(hsm_copyaction_private* hcp,
+                                             const hsm_extent* he, __u64 total,
+                                             int hp_flags) {
+  static ProgressFn real = Real<ProgressFn>("llapi_hsm_action_progress");
+  if (real == nullptr) return -ENOSYS;
+  int rc = real(hcp, he, total, hp_flags);
+  std::optional<Action> action;
+  if (hcp) {
+    std::lock_guard lock(actions_mu);
+    auto it = Actions().find(hcp);
+    if (it != Actions().end()) action = it->second;
+  }
+  if (action) action->mover->ReportProgress(action->id);
   return rc;
 }
 

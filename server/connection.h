@@ -56,7 +56,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool identified = false;
   std::vector<uint32_t> archive_ids;
   MoverLimits limits;
-  uint64_t waiting_since = 0;  // order of recv, for dispatch passes
+  uint64_t waiting_since = 0;   // order of recv, for dispatch passes
+  bool sends_progress = false;  // announced progress heartbeats in ehlo
+  bool stalled = false;  // had work taken back: no dispatch until progress
 
  private:
   void ReadMore();

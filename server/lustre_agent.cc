@@ -12,6 +12,18 @@ namespace server {
 
 LustreAgent::~LustreAgent() { Unregister(); }
 
+int LustreAgent::FindFsname(const std::string& mount, std::string* fsname,
+                            std::string* error) {
+  char name[LUSTRE_MAXFSNAME + 1 + 120] = {};
+  int rc = llapi_search_fsname(mount.c_str(), name);
+  if (rc < 0) {
+    *error = fmt::format("{} is not a Lustre mount: {}", mount, strerror(-rc));
+    return rc;
+  }
+  *fsname = name;
+  return 0;
+}
+
 int LustreAgent::Register(const std::string& mount,
                           const std::vector<uint32_t>& archive_ids,
                           std::string* error) {

@@ -24,6 +24,10 @@ class LustreAgent {
   LustreAgent(const LustreAgent&) = delete;
   LustreAgent& operator=(const LustreAgent&) = delete;
 
+  // The filesystem name of `mount`. Returns 0 or -errno with *error set.
+  static int FindFsname(const std::string& mount, std::string* fsname,
+                        std::string* error);
+
   // Registers on `mount` for `archive_ids` (empty: every archive), with a
   // non-blocking channel. Returns 0 or -errno with *error set.
   int Register(const std::string& mount,

@@ -43,7 +43,10 @@ int main(int argc, char** argv) {
   std::string config_path, host, port, redis_host, mount;
   std::optional<std::string> redis_host_opt;
   std::optional<int> redis_port;
-  std::optional<int64_t> client_grace;
+  std::optional<int64_t> client_grace, stale_timeout;
+  std::optional<std::string> store_kind, state_dir, redis_socket, redis_user,
+      redis_password;
+  bool no_store = false;
   std::vector<uint32_t> archives;
   int more = 0, less = 0;
   app.add_option("-c,--config", config_path, "configuration file");
@@ -56,6 +59,23 @@ int main(int argc, char** argv) {
                  "Redis host (empty: no Redis)");
   app.add_option("--redis-port", redis_port, "Redis port")
       ->check(CLI::Range(0, 65535));
+  app.add_option("--redis-socket", redis_socket,
+                 "Redis unix socket (instead of host and port)");
+  app.add_option("--redis-user", redis_user, "Redis ACL user");
+  app.add_option("--redis-password", redis_password,
+                 "Redis password (prefer COORDINATOOL_REDIS_PASSWORD)");
+  app.add_option("--store", store_kind,
+                 "where the state goes: auto, redis, embedded, none")
+      ->check(CLI::IsMember({"auto", "redis", "embedded", "none"}));
+  app.add_flag("--no-store", no_store,
+               "keep the state in memory only (same as --store none)");
+  app.add_option("--state-dir", state_dir,
+                 "directory of the embedded store (default "
+                 "/var/lib/coordinatool/FSNAME)");
+  app.add_option("--stale-timeout", stale_timeout,
+                 "milliseconds without progress after which a running item "
+                 "is taken back (0: never)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--client-grace", client_grace,
                  "milliseconds a disconnected mover keeps its work")
       ->check(CLI::NonNegativeNumber);
@@ -83,6 +103,13 @@ int main(int argc, char** argv) {
   if (redis_host_opt) settings.redis_host = *redis_host_opt;
   if (redis_port) settings.redis_port = static_cast<uint16_t>(*redis_port);
   if (client_grace) settings.client_grace_ms = *client_grace;
+  if (stale_timeout) settings.stale_timeout_ms = *stale_timeout;
+  if (redis_socket) settings.redis_socket = *redis_socket;
+  if (redis_user) settings.redis_user = *redis_user;
+  if (redis_password) settings.redis_password = *redis_password;
+  if (store_kind) settings.store = *store_kind;
+  if (no_store) settings.store = "none";
+  if (state_dir) settings.state_dir = *state_dir;
   if (!archives.empty()) settings.archive_ids = archives;
   settings.verbose = std::clamp(settings.verbose + more - less, 0, 6);
   spdlog::set_level(SpdlogLevel(settings.verbose));

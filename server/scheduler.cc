@@ -40,9 +40,15 @@ void Scheduler::PushWaiting(Item* item) {
       queues_[{item->type, item->wire.archive_id, item->wire.hal_flags}];
   // Keep FIFO order by arrival: a requeued item goes back before younger
   // ones. New items are always the youngest, so this is a push_back for them.
-  auto pos = queue.end();
-  while (pos != queue.begin() && std::prev(pos)->seq > item->seq) --pos;
-  queue.insert(pos, *item);
+  // A requeued item was dispatched from near the head, so its place is
+  // searched from the head: from the tail it would cost the whole queue.
+  if (queue.empty() || queue.back().seq < item->seq) {
+    queue.push_back(*item);
+  } else {
+    auto pos = queue.begin();
+    while (pos->seq < item->seq) ++pos;
+    queue.insert(pos, *item);
+  }
   item->owner.clear();
   ++counters_.pending[Index(item->type)];
 }
@@ -72,7 +78,8 @@ void Scheduler::Forget(Item* item) {
     --counters_.pending[Index(item->type)];
   }
   item->hook.unlink();
-  items_.erase(item->id);
+  const ItemId id = item->id;  // the key outlives the item it names
+  items_.erase(id);
 }
 
 Scheduler::Mover& Scheduler::MoverOf(const ClientId& mover) {
@@ -143,9 +150,11 @@ size_t Scheduler::Release(const ClientId& mover,
   if (it == movers_.end()) return 0;
   Mover& m = it->second;
   size_t count = 0;
+  // Youngest first: each then goes in front of the ones placed before it,
+  // found at once from the head of its queue.
   while (!m.running.empty()) {
-    Item& item = m.running.front();
-    m.running.pop_front();
+    Item& item = m.running.back();
+    m.running.pop_back();
     --counters_.running[Index(item.type)];
     PushWaiting(&item);
     ++count;

@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "store/null_store.h"
+#include "store/open_store.h"
+
 namespace server {
 
 namespace asio = boost::asio;
@@ -51,6 +54,40 @@ const char* StateName(Connection::State state) {
   return "?";
 }
 
+std::string KeyOf(const ItemId& id) {
+  return store::RequestKey(id.cookie, id.dfid);
+}
+
+// Reads the store's requests and assignments, before anything is changed.
+struct Recovered : store::LoadVisitor {
+  std::vector<protocol::WireItem> requests;
+  std::vector<std::string> dropped;  // keys of unreadable requests
+  std::vector<std::pair<std::string, std::string>> assignments;
+
+  void OnRequest(std::string_view key, std::string_view text) override {
+    boost::system::error_code ec;
+    json::value value = json::parse(text, ec);
+    protocol::WireItem wire;
+    std::string why = ec ? ec.message() : "";
+    if (why.empty() && !value.is_object()) why = "not an object";
+    if (why.empty() && !protocol::ItemFromJson(value.get_object(), &wire, &why))
+      why = why.empty() ? "bad item" : why;
+    if (why.empty() && !TypeOfAction(wire.item.hai.hai_action))
+      why = "not an archive, restore or remove";
+    if (why.empty() && KeyOf(ItemId::Of(wire.item.hai)) != key)
+      why = "key does not match the item's cookie and dfid";
+    if (!why.empty()) {
+      spdlog::error("store: request {} dropped: {}: {:.200}", key, why, text);
+      dropped.emplace_back(key);
+      return;
+    }
+    requests.push_back(std::move(wire));
+  }
+  void OnAssignment(std::string_view key, std::string_view mover) override {
+    assignments.emplace_back(key, mover);
+  }
+};
+
 json::object QueueEntry(const Item& item) {
   const std::string& data = item.wire.item.data;
   return {{"hai_fid", protocol::FidToJson(item.id.dfid)},
@@ -66,14 +103,110 @@ Server::Server(asio::io_context& io, ServerOptions options,
       options_(std::move(options)),
       clock_(clock),
       acceptor_(io),
-      grace_timer_(io) {}
+      grace_timer_(io),
+      stale_timer_(io),
+      store_(std::make_unique<store::NullStore>()) {}
 
 Server::~Server() {
   if (lustre_fd_) lustre_fd_->release();
 }
 
+bool Server::OpenStore(std::string* error) {
+  std::string fsname;
+  if (LustreAgent::FindFsname(options_.mount, &fsname, error) < 0) return false;
+  std::vector<std::string> warnings;
+  auto opened =
+      store::OpenStore(io_, options_.settings, fsname, &warnings, error);
+  for (const std::string& warning : warnings)
+    spdlog::warn("store: {}", warning);
+  if (!opened) {
+    *error = "store: " + *error;
+    return false;
+  }
+  store_ = std::move(opened);
+  store_->SetHealthCallback([this](bool writable) { OnStoreHealth(writable); });
+  return true;
+}
+
+bool Server::Recover(std::string* error) {
+  Recovered found;
+  if (!store_->Load(found, error)) {
+    *error = fmt::format("store: {}: {}", store_->Describe(), *error);
+    return false;
+  }
+  for (const std::string& key : found.dropped) store_->Forget(key);
+  // Arrival order: the timestamp each item got when first seen.
+  std::stable_sort(found.requests.begin(), found.requests.end(),
+                   [](const auto& a, const auto& b) {
+                     return a.timestamp_ns < b.timestamp_ns;
+                   });
+  for (const protocol::WireItem& wire : found.requests)
+    scheduler_.Enqueue(wire);
+  std::unordered_map<std::string, ItemId> by_key;
+  for (const protocol::WireItem& wire : found.requests) {
+    ItemId id = ItemId::Of(wire.item.hai);
+    by_key.emplace(KeyOf(id), id);
+  }
+  size_t running = 0;
+  for (const auto& [key, mover] : found.assignments) {
+    auto it = by_key.find(key);
+    const Item* item =
+        it == by_key.end() ? nullptr : scheduler_.Find(it->second);
+    if (!item) {
+      store_->Unassign(key);
+      continue;
+    }
+    // Placeholder: a mover that has not come back yet, whose grace time
+    // starts now.
+    auto [client, created] = clients_.try_emplace(mover);
+    if (created) {
+      client->second.disconnected_at = clock_.Now();
+      client->second.disconnected_unix_ns = clock_.UnixNanos();
+    }
+    protocol::WireItem wire = item->wire;
+    scheduler_.Claim(mover, wire);
+    ++running;
+  }
+  spdlog::info("recovered {} requests from {}, {} of them running on {} movers",
+               found.requests.size(), store_->Describe(), running,
+               clients_.size());
+  return true;
+}
+
+void Server::OnStoreHealth(bool writable) {
+  if (!writable) {
+    spdlog::error(
+        "store {} cannot persist: not taking new requests from Lustre (they "
+        "wait in Lustre) nor from queue commands until it is back; serving "
+        "the {} requests held",
+        store_->Describe(), scheduler_.size());
+    return;
+  }
+  spdlog::warn("store {} is back: taking new requests again",
+               store_->Describe());
+  if (lustre_paused_) {
+    lustre_paused_ = false;
+    WatchLustre();
+  }
+}
+
+void Server::PutItem(const protocol::WireItem& wire) {
+  store_->Put(KeyOf(ItemId::Of(wire.item.hai)),
+              json::serialize(protocol::ItemToJson(wire)));
+}
+
+void Server::SendWhenDurable(Connection& c, json::object message) {
+  std::weak_ptr<Connection> weak = c.weak_from_this();
+  store_->Sync([weak, message = std::move(message)](bool) {
+    // Not durable: the store is down. What is held is served anyway.
+    if (auto connection = weak.lock(); connection && connection->open())
+      connection->Send(message);
+  });
+}
+
 bool Server::Start(std::string* error) {
   const config::ServerSettings& s = options_.settings;
+  if (!OpenStore(error) || !Recover(error)) return false;
   if (lustre_.Register(options_.mount, s.archive_ids, error) < 0) return false;
 
   boost::system::error_code ec;
@@ -100,6 +233,8 @@ bool Server::Start(std::string* error) {
                lustre_.fsname(), s.host, port_);
   Accept();
   WatchLustre();
+  ArmGraceTimer();
+  ArmStaleTimer();
   return true;
 }
 
@@ -116,8 +251,12 @@ void Server::Shutdown(const std::string& why) {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   grace_timer_.cancel();
+  stale_timer_.cancel();
   for (auto& connection : std::vector(connections_.begin(), connections_.end()))
     connection->Close("server shutting down");
+  // Assignments stay in the store (unlike the original, Q11): the movers
+  // keep running their items and re-announce them to the next server.
+  store_->Close(10'000);
 }
 
 void Server::Accept() {
@@ -139,6 +278,10 @@ void Server::Accept() {
 
 void Server::WatchLustre() {
   if (stopped_) return;
+  if (!store_->writable()) {
+    lustre_paused_ = true;
+    return;
+  }
   // Re-assign the descriptor on every wait: the channel's descriptor number
   // stays the same but the underlying socket may change when the library
   // reconnects, and epoll watches the old one.
@@ -152,6 +295,11 @@ void Server::WatchLustre() {
 }
 
 void Server::OnLustreReadable() {
+  if (!store_->writable()) {
+    // What Lustre sent stays in the channel until the store is back.
+    lustre_paused_ = true;
+    return;
+  }
   std::string error;
   int rc = lustre_.Drain(
       [this](const hsm::DecodedHal& hal) { OnActionList(hal); }, &error);
@@ -177,7 +325,9 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
     if (item.hai.hai_action == HSMA_CANCEL) {
       OnLustreCancel(wire);
     } else if (TypeOfAction(item.hai.hai_action)) {
-      if (!scheduler_.Enqueue(wire))
+      if (scheduler_.Enqueue(wire))
+        PutItem(wire);
+      else
         spdlog::debug("cookie {:#x} {} already known",
                       uint64_t{item.hai.hai_cookie},
                       hsm::FormatFid(item.hai.hai_dfid));
@@ -201,7 +351,11 @@ void Server::OnLustreCancel(const protocol::WireItem& cancel) {
                    hsm::FormatFid(cancel.item.hai.hai_dfid));
       break;
     case Scheduler::CancelOutcome::kDequeued:
-      AnswerCancelled(target);
+      activity_.erase(ItemId::Of(target.item.hai));
+      store_->Forget(KeyOf(ItemId::Of(target.item.hai)));
+      store_->Sync([this, target](bool) {
+        if (!stopped_) AnswerCancelled(target);
+      });
       break;
     case Scheduler::CancelOutcome::kForwarded:
       spdlog::info("cancel of {} forwarded to {}",
@@ -232,6 +386,7 @@ void Server::OnMessage(Connection& c, json::object& m) {
   if (name == "queue") return Queue(c, m);
   if (name == "status") return Status(c, m);
   if (name == "lock") return Lock(c, m);
+  if (name == "progress") return Progress(c, m);
   spdlog::warn("{}: unknown command '{}', closing", c.id, name);
   c.Close("unknown command");
 }
@@ -254,7 +409,7 @@ void Server::Reply(Connection& c, const std::string& command, int status,
     fields["error"] = error;
     spdlog::info("{}: {} refused: {}", c.id, command, error);
   }
-  c.Send(fields);
+  SendWhenDurable(c, std::move(fields));
 }
 
 void Server::Ehlo(Connection& c, const json::object& m) {
@@ -287,7 +442,11 @@ void Server::Ehlo(Connection& c, const json::object& m) {
   c.id = id;
   c.identified = identified;
   c.state = Connection::State::kReady;
-  if (!identified) return Reply(c, "ehlo", 0, "");
+  if (const json::value* p = m.if_contains("progress"))
+    c.sends_progress = p->is_bool() && p->get_bool();
+  // Tells the mover that `progress` heartbeats are understood.
+  json::object reply{{"progress", true}};
+  if (!identified) return Reply(c, "ehlo", 0, "", std::move(reply));
 
   Client& client = clients_[id];
   client.connection = c.shared_from_this();
@@ -309,17 +468,26 @@ void Server::Ehlo(Connection& c, const json::object& m) {
         continue;
       }
       if (wire.timestamp_ns == 0) wire.timestamp_ns = clock_.UnixNanos();
-      if (scheduler_.Claim(id, wire))
-        claimed.push_back(ItemId::Of(wire.item.hai));
+      ItemId item_id = ItemId::Of(wire.item.hai);
+      bool known = scheduler_.Find(item_id) != nullptr;
+      if (!scheduler_.Claim(id, wire)) continue;
+      if (!known) PutItem(wire);
+      store_->Assign(KeyOf(item_id), id);
+      revoked_.erase(item_id);
+      if (c.sends_progress) activity_[item_id] = {id, clock_.Now()};
+      claimed.push_back(item_id);
     }
   }
   for (const ItemId& item : set_aside) {
-    if (std::find(claimed.begin(), claimed.end(), item) == claimed.end())
-      scheduler_.Requeue(item);
+    if (std::find(claimed.begin(), claimed.end(), item) == claimed.end() &&
+        scheduler_.Requeue(item)) {
+      store_->Unassign(KeyOf(item));
+      activity_.erase(item);
+    }
   }
   spdlog::info("{}: mover {} ready, {} items re-announced", c.peer(), id,
                claimed.size());
-  Reply(c, "ehlo", 0, "");
+  Reply(c, "ehlo", 0, "", std::move(reply));
   ArmGraceTimer();
   DispatchAll();
 }
@@ -364,17 +532,31 @@ void Server::Done(Connection& c, const json::object& m) {
   int64_t status = 0;
   OptionalInt(m, "status", 0, &status);
   std::shared_ptr<Connection> owner_connection;
-  if (const Item* item = scheduler_.Find(id)) {
+  const Item* item = scheduler_.Find(id);
+  auto revoked = revoked_.find(id);
+  if (item && revoked != revoked_.end() && revoked->second == c.id &&
+      item->owner != c.id) {
+    // The late result of a mover whose work was taken back: the item runs
+    // elsewhere now.
+    spdlog::info("{}: done of {} ignored: taken back, now on {}", c.id,
+                 hsm::FormatFid(id.dfid), item->owner);
+    revoked_.erase(revoked);
+    item = nullptr;
+  }
+  if (item) {
     std::string owner = item->owner;
     ItemType type = item->type;
     scheduler_.Done(id);
+    store_->Forget(KeyOf(id));
+    activity_.erase(id);
+    revoked_.erase(id);
     auto client = clients_.find(owner);
     if (client != clients_.end()) {
       ++client->second.done[static_cast<int>(type)];
       owner_connection = client->second.connection;
     }
-    spdlog::debug("{}: done {} status {}", c.id, hsm::FormatFid(id.dfid),
-                  status);
+    spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
+                  hsm::FormatFid(id.dfid), id.cookie, status);
   }
   Reply(c, "done", 0, "");
   if (owner_connection && owner_connection.get() != &c)
@@ -393,6 +575,9 @@ void Server::Queue(Connection& c, const json::object& m) {
         (!fsname->is_string() || fsname->get_string() != lustre_.fsname()))
       return Reply(c, "queue", EINVAL, "Bad fsname");
   }
+  if (!store_->writable())
+    return Reply(c, "queue", EAGAIN,
+                 "the store cannot persist new requests now, retry later");
   int64_t enqueued = 0, skipped = 0, bad = 0;
   for (const json::value& entry : list->get_array()) {
     protocol::WireItem wire;
@@ -404,10 +589,20 @@ void Server::Queue(Connection& c, const json::object& m) {
       continue;
     }
     if (wire.timestamp_ns == 0) wire.timestamp_ns = clock_.UnixNanos();
-    if (scheduler_.Enqueue(wire))
-      ++enqueued;
-    else
+    // Lustre lists a started restore with the volatile file as its dfid;
+    // the server knows it by the dfid it was handed, the file's own.
+    const hsm_action_item& hai = wire.item.hai;
+    if (hai.hai_action == HSMA_RESTORE &&
+        scheduler_.Find({hai.hai_cookie, hai.hai_fid})) {
       ++skipped;
+      continue;
+    }
+    if (!scheduler_.Enqueue(wire)) {
+      ++skipped;
+      continue;
+    }
+    PutItem(wire);
+    ++enqueued;
   }
   json::object fields{{"enqueued", enqueued}, {"skipped", skipped}};
   Reply(c, "queue", bad ? EINVAL : 0,
@@ -453,6 +648,8 @@ void Server::Status(Connection& c, const json::object& m) {
   o["done_cancel"] = n.done_cancel;
   o["clients_connected"] = connections_.size();
   o["locked"] = locked_;
+  o["store"] = store_->Describe();
+  o["store_state"] = store_->writable() ? "ok" : "cannot persist";
   json::array clients;
   for (bool connected : {true, false}) {
     for (const auto& [id, client] : clients_) {
@@ -523,7 +720,7 @@ size_t Server::ShareDivisor() const {
 
 bool Server::DispatchTo(Connection& c, size_t share_divisor) {
   if (locked_ || stopped_ || c.state != Connection::State::kWaiting ||
-      !c.open())
+      !c.open() || c.stalled)
     return false;
   DispatchReply reply =
       scheduler_.Dispatch(c.id, c.archive_ids, c.limits, share_divisor);
@@ -544,8 +741,15 @@ void Server::SendList(Connection& c, DispatchReply reply) {
                    {"list", std::move(list)}};
   if (reply.hal_flags) hal["hal_flags"] = static_cast<int64_t>(reply.hal_flags);
   c.state = Connection::State::kReady;
-  c.Send(
-      json::object{{"command", "recv"}, {"hsm_action_list", std::move(hal)}});
+  // The assignments are durable before the mover hears of its items.
+  auto now = clock_.Now();
+  for (const auto& item : reply.items) {
+    ItemId id = ItemId::Of(item.item.hai);
+    store_->Assign(KeyOf(id), c.id);
+    if (c.sends_progress) activity_[id] = {c.id, now};
+  }
+  SendWhenDurable(c, json::object{{"command", "recv"},
+                                  {"hsm_action_list", std::move(hal)}});
 }
 
 void Server::OnClosed(Connection& c, const std::string& why) {
@@ -568,10 +772,26 @@ void Server::OnClosed(Connection& c, const std::string& why) {
 }
 
 void Server::ForgetClient(const std::string& id) {
+  std::vector<ItemId> running;
+  scheduler_.ForEachRunning(
+      id, [&](const Item& item) { running.push_back(item.id); });
   std::vector<protocol::WireItem> orphans;
   size_t requeued = scheduler_.Release(id, &orphans);
+  for (const ItemId& item : running) {
+    store_->Unassign(KeyOf(item));
+    activity_.erase(item);
+  }
   if (requeued) spdlog::info("{}: {} running items placed again", id, requeued);
-  for (const auto& cancel : orphans) OnLustreCancel(cancel);
+  for (const auto& cancel : orphans) {
+    // The cancel of an item taken back from this mover concerns this mover
+    // only: the item runs elsewhere now.
+    auto revoked = revoked_.find(ItemId::Of(cancel.item.hai));
+    if (revoked != revoked_.end() && revoked->second == id) {
+      revoked_.erase(revoked);
+      continue;
+    }
+    OnLustreCancel(cancel);
+  }
   clients_.erase(id);
   DispatchAll();
 }
@@ -612,6 +832,85 @@ void Server::MaybeQuit() {
   const SchedulerCounters& n = scheduler_.counters();
   if (n.running[0] + n.running[1] + n.running[2] == 0)
     Shutdown("lock and quit: nothing left running");
+}
+
+}  // namespace server
+
+namespace server {
+
+void Server::Progress(Connection& c, const json::object& m) {
+  // A heartbeat from llapi_hsm_action_progress: no reply. Malformed ones
+  // are ignored.
+  uint64_t cookie;
+  const json::value* dfid = m.if_contains("hai_dfid");
+  ItemId id;
+  std::string why;
+  if (!protocol::GetU64(m, "hai_cookie", &cookie) || !dfid ||
+      !protocol::FidFromJson(*dfid, &id.dfid, &why))
+    return;
+  id.cookie = cookie;
+  auto it = activity_.find(id);
+  if (it != activity_.end() && it->second.owner == c.id)
+    it->second.last = clock_.Now();
+  if (c.stalled) {
+    spdlog::info("{}: mover {} makes progress again", c.peer(), c.id);
+    c.stalled = false;
+    DispatchTo(c, ShareDivisor());
+  }
+}
+
+void Server::ArmStaleTimer() {
+  int64_t timeout = options_.settings.stale_timeout_ms;
+  if (timeout <= 0 || stopped_) return;
+  stale_timer_.expires_after(
+      std::chrono::milliseconds(std::clamp<int64_t>(timeout / 4, 50, 5000)));
+  stale_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    OnStaleTimer();
+    ArmStaleTimer();
+  });
+}
+
+void Server::OnStaleTimer() {
+  auto limit = std::chrono::milliseconds(options_.settings.stale_timeout_ms);
+  auto now = clock_.Now();
+  std::vector<ItemId> stale;
+  for (auto it = activity_.begin(); it != activity_.end();) {
+    const Item* item = scheduler_.Find(it->first);
+    if (!item || item->owner != it->second.owner) {
+      it = activity_.erase(it);
+      continue;
+    }
+    // A disconnected mover is the grace time's business.
+    auto client = clients_.find(item->owner);
+    bool connected = client != clients_.end() && client->second.connection;
+    if (connected && now - it->second.last > limit) stale.push_back(it->first);
+    ++it;
+  }
+  for (const ItemId& id : stale) TakeBack(id);
+  if (!stale.empty()) DispatchAll();
+}
+
+void Server::TakeBack(const ItemId& id) {
+  const Item* item = scheduler_.Find(id);
+  ClientId owner = item->owner;
+  spdlog::warn(
+      "{} {:#x}: no progress on mover {} for {} ms: cancelling it "
+      "there and placing it again",
+      hsm::FormatFid(id.dfid), id.cookie, owner,
+      options_.settings.stale_timeout_ms);
+  protocol::WireItem cancel = item->wire;
+  cancel.item.hai.hai_action = HSMA_CANCEL;
+  protocol::WireItem target;
+  ClientId mover;
+  scheduler_.Cancel(cancel, &target, &mover);  // queued for the owner
+  scheduler_.Requeue(id);
+  store_->Unassign(KeyOf(id));
+  activity_.erase(id);
+  revoked_[id] = owner;
+  auto client = clients_.find(owner);
+  if (client != clients_.end() && client->second.connection)
+    client->second.connection->stalled = true;
 }
 
 }  // namespace server

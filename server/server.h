@@ -5,6 +5,16 @@
 //
 // One thread runs everything on one io_context: the Lustre channel, the
 // listening socket, every connection and the grace timer, as the original.
+//
+// Durability (issue 4): every change that matters (new request, assignment,
+// requeue, done, cancel) goes to the Store as it happens in memory, and
+// every reply goes out from a Store::Sync() callback, so nobody acts on a
+// change the store could still lose. At start the queues, the assignments
+// and placeholder movers (whose grace starts then) are rebuilt from the
+// store before registering with Lustre. While the store cannot persist, the
+// server stops reading the Lustre channel (Lustre keeps the requests and
+// they are read once the store is back), refuses `queue`, and serves what it
+// holds.
 #ifndef SERVER_SERVER_H_
 #define SERVER_SERVER_H_
 
@@ -23,6 +33,7 @@
 #include "server/connection.h"
 #include "server/lustre_agent.h"
 #include "server/scheduler.h"
+#include "store/store.h"
 
 namespace server {
 
@@ -68,6 +79,14 @@ class Server : public ConnectionHandler {
   void OnLustreCancel(const protocol::WireItem& cancel);
   void AnswerCancelled(const protocol::WireItem& target);
 
+  // Durability.
+  bool OpenStore(std::string* error);
+  bool Recover(std::string* error);
+  void OnStoreHealth(bool writable);
+  void PutItem(const protocol::WireItem& wire);
+  // Sends `message` to `c` once every change made so far is durable.
+  void SendWhenDurable(Connection& c, boost::json::object message);
+
   // Commands.
   void Ehlo(Connection& c, const boost::json::object& m);
   void Recv(Connection& c, const boost::json::object& m);
@@ -75,6 +94,7 @@ class Server : public ConnectionHandler {
   void Queue(Connection& c, const boost::json::object& m);
   void Status(Connection& c, const boost::json::object& m);
   void Lock(Connection& c, const boost::json::object& m);
+  void Progress(Connection& c, const boost::json::object& m);
   void Reply(Connection& c, const std::string& command, int status,
              const std::string& error, boost::json::object fields = {});
 
@@ -90,6 +110,11 @@ class Server : public ConnectionHandler {
   void OnGraceTimer();
   void MaybeQuit();
 
+  // Stale work: items without progress for stale_timeout_ms.
+  void ArmStaleTimer();
+  void OnStaleTimer();
+  void TakeBack(const ItemId& id);
+
   boost::json::object ClientStatus(const std::string& id, const Client& client,
                                    int verbose) const;
 
@@ -101,6 +126,18 @@ class Server : public ConnectionHandler {
   std::optional<boost::asio::posix::stream_descriptor> lustre_fd_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer grace_timer_;
+  boost::asio::steady_timer stale_timer_;
+  std::unique_ptr<store::Store> store_;
+  bool lustre_paused_ = false;  // not reading Lustre: the store is down
+  // Running items of movers that send progress: owner and last sign of life.
+  struct Activity {
+    ClientId owner;
+    common::Clock::TimePoint last;
+  };
+  std::unordered_map<ItemId, Activity, ItemIdHash> activity_;
+  // Items taken back from a stale mover: its late done is ignored and its
+  // pending cancel is not forwarded to the new owner.
+  std::unordered_map<ItemId, ClientId, ItemIdHash> revoked_;
   std::set<std::shared_ptr<Connection>> connections_;
   std::unordered_map<std::string, Client> clients_;
   uint16_t port_ = 0;

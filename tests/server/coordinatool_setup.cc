@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -45,6 +46,10 @@ CoordinatoolSetup::~CoordinatoolSetup() {
                     std::to_string(server_starts_) + ".log";
   std::vector<std::string> argv = {CoordinatoolBinary(), "-H", "127.0.0.1",
                                    "-p", std::to_string(port_)};
+  if (std::find(args.begin(), args.end(), "--state-dir") == args.end()) {
+    argv.push_back("--state-dir");
+    argv.push_back(state_dir());
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back(sim_.mount());
   SpawnOptions options;
@@ -67,6 +72,23 @@ CoordinatoolSetup::~CoordinatoolSetup() {
     return ::testing::AssertionFailure() << "coordinatool did not start; log:\n"
                                          << Tail(ReadFile(log), 4000);
   return ::testing::AssertionSuccess();
+}
+
+std::string CoordinatoolSetup::state_dir() const {
+  return sim_.archive() + "/../state";
+}
+
+std::vector<std::string> CoordinatoolSetup::ServerLogLines(
+    const std::string& pattern) const {
+  std::regex re(pattern);
+  std::vector<std::string> lines;
+  for (int i = 1; i <= server_starts_; ++i) {
+    std::istringstream in(ReadFile(sim_.archive() + "/../logs/coordinatool-" +
+                                   std::to_string(i) + ".log"));
+    for (std::string line; std::getline(in, line);)
+      if (std::regex_search(line, re)) lines.push_back(line);
+  }
+  return lines;
 }
 
 std::vector<std::pair<std::string, std::string>> CoordinatoolSetup::ClientEnv()

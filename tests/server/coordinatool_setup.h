@@ -31,12 +31,16 @@ class CoordinatoolSetup {
 
   // Starts `coordinatool -H 127.0.0.1 -p PORT ARGS MOUNT` (port 0 the first
   // time: the kernel picks one, which later restarts reuse) and waits for it
-  // to serve.
+  // to serve. The embedded store goes to state_dir() unless ARGS choose a
+  // --state-dir or another store.
   ::testing::AssertionResult StartServer(
       const std::vector<std::string>& args = {});
   void KillServer() { server_.Kill(); }
   Process& server() { return server_; }
   int port() const { return port_; }
+  std::string state_dir() const;
+  // Lines of every server log so far matching `pattern` (ECMAScript).
+  std::vector<std::string> ServerLogLines(const std::string& pattern) const;
 
   // Starts ct-posix under the preload library as mover `id` and waits until
   // the server lists it. `env` adds COORDINATOOL_* settings (limits...).

@@ -271,12 +271,15 @@ TEST_F(CoordinatoolTest, LockUnlockAndLockAndQuit) {
 // re-queues requests after a server restart without duplicating ones
 // already known.
 TEST_F(CoordinatoolTest, RequeueFromActiveRequestsAfterRestart) {
+  // A server without a store: what a wiped store looks like.
+  cdt_.KillServer();
+  ASSERT_TRUE(cdt_.StartServer({"--client-grace", "3000", "--no-store"}));
   ASSERT_TRUE(cdt_.Client({"--lock"}).ok());
   auto files = MakeFiles("g", 20, [](int i) -> uint64_t { return 1000 * i; });
   Lfs("hsm_archive", files);
   ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_archive") == 20; }));
   cdt_.KillServer();  // the queued requests were only in its memory
-  ASSERT_TRUE(cdt_.StartServer({"--client-grace", "3000"}));
+  ASSERT_TRUE(cdt_.StartServer({"--client-grace", "3000", "--no-store"}));
   ASSERT_TRUE(cdt_.Client({"--lock"}).ok());
 
   std::string active = sim_.GetParam("hsm.active_requests");

@@ -1,0 +1,525 @@
+// coordinatool_bench: end-to-end figures of the coordinatool server, bound
+// by the coordinator (movers are NullMovers, which complete work at once).
+//
+// Starts sim-mdt on a temp mount and `coordinatool` registered on it, then
+// one of three scenarios:
+//
+//   concurrent  the movers connect, then N ARCHIVE requests are injected at
+//               full speed; measured from the first injection to the last
+//               `done` acknowledged.
+//   backlog     N requests are injected with no mover connected (RSS per
+//               queued request), then the movers connect and drain them;
+//               throughput is measured over the drain, at queue size N.
+//   restart     N requests are queued, the server is killed (SIGKILL) and
+//               started again on the same store; measured: time until its
+//               status shows the N requests again. Needs a store.
+//
+// Injection: `--inject queue` sends the server's `queue` command (batches of
+// --batch items, a window of --window batches in flight); `--inject sim`
+// creates N files and sends llapi_hsm_request calls to sim-mdt, which hands
+// the requests to coordinatool as Lustre does. With `sim`, a null mover's
+// `done` does not reach Lustre unless --end-on-sim (then each item is also
+// begun and ended on the mount: that measures the simulator's RPCs too).
+//
+// `--store NAME` is passed to the server as `--store NAME` when it has that
+// option (and `--state-dir` a directory kept for the whole run, restarts
+// included); a server without stores runs only as `none`. `--server-arg`
+// passes anything else ("{dir}" in it is replaced by that directory), e.g.
+// a Redis address or a policy configuration file.
+//
+// Output: one JSON object (--json) and a summary line. A benchmark, not a
+// test: nothing is asserted about the figures.
+#include <fmt/format.h>
+#include <lustre/lustreapi.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/e2e/null_mover.h"
+#include "bench/e2e/proc_stats.h"
+#include "bench/e2e/send_all.h"
+#include "client/session.h"
+#include "tests/support/process.h"
+#include "tests/support/sim_daemon.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait_for.h"
+
+namespace {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+using testing_support::Process;
+
+struct Config {
+  std::string mode = "concurrent";
+  std::string inject = "queue";
+  int64_t requests = 100'000;
+  int movers = 8;
+  int batch = 1000;
+  int window = 4;
+  int data_bytes = 64;
+  int64_t max_bytes = 1 << 20;
+  int64_t max_running = -1;
+  bool end_on_sim = false;
+  std::string store = "none";
+  std::vector<std::string> server_args;
+  int timeout_s = 600;
+  std::string json_path = "coordinatool_bench.json";
+  std::string mdt = SIM_MDT_BIN;
+  std::string server = COORDINATOOL_BIN;
+};
+
+double Seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string Replace(std::string text, const std::string& from,
+                    const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+// True if the server binary lists `option` in its help.
+bool ServerHelpHas(const std::string& server, const std::string& option) {
+  static const std::string help =
+      testing_support::RunCommand({server, "--help"}).out;
+  return help.find(option) != std::string::npos;
+}
+
+// The coordinatool server under test: its process, port and log.
+class ServerUnderTest {
+ public:
+  ServerUnderTest(const Config& config, std::string mount, std::string dir)
+      : config_(config), mount_(std::move(mount)), dir_(std::move(dir)) {}
+
+  // Starts the server (again) and waits until it serves. "" or the error.
+  std::string Start() {
+    const std::string log = fmt::format("{}/coordinatool-{}.log", dir_, ++starts_);
+    std::vector<std::string> argv = {config_.server, "-H", "127.0.0.1", "-p",
+                                     std::to_string(port_)};
+    // A server without stores gets no store option at all; one with stores
+    // is always told which (its default may be a store in /var/lib).
+    if (ServerHelpHas(config_.server, "--store")) {
+      argv.push_back("--store");
+      argv.push_back(config_.store);
+    }
+    if (ServerHelpHas(config_.server, "--state-dir")) {
+      argv.push_back("--state-dir");
+      argv.push_back(dir_ + "/store");
+    }
+    for (const std::string& arg : config_.server_args)
+      argv.push_back(Replace(arg, "{dir}", dir_ + "/store"));
+    argv.push_back(mount_);
+    testing_support::SpawnOptions options;
+    options.stdout_path = options.stderr_path = log;
+    options.env = {{"COORDINATOOL_REDIS_HOST", ""},
+                   {"COORDINATOOL_CONF", "/dev/null"}};
+    std::string error;
+    process_ = Process::Spawn(argv, options, &error);
+    if (process_.pid() < 0) return error;
+    std::regex serving(R"(serving .* on 127\.0\.0\.1:(\d+))");
+    std::smatch match;
+    bool up = testing_support::WaitFor(
+        [&] {
+          std::string text = ReadFile(log);
+          if (!std::regex_search(text, match, serving)) return false;
+          port_ = std::stoi(match[1]);
+          return true;
+        },
+        std::chrono::seconds(config_.timeout_s), std::chrono::milliseconds(2));
+    if (!up) return "coordinatool did not start: " + ReadFile(log);
+    return "";
+  }
+
+  pid_t pid() const { return process_.pid(); }
+  Process& process() { return process_; }
+  int port() const { return port_; }
+
+  bench::ProcStats Stats() const {
+    bench::ProcStats stats;
+    bench::ReadProcStats(process_.pid(), &stats);
+    return stats;
+  }
+
+  // Items the server knows (pending + running + done), or -1.
+  int64_t Known() const {
+    client::Session session;
+    json::object reply;
+    std::string error;
+    if (!session.Connect("127.0.0.1", std::to_string(port_), &error) ||
+        !session.Call({{"command", "status"}}, &reply, 10'000, &error))
+      return -1;
+    int64_t total = 0;
+    for (const char* type : {"archive", "restore", "remove"})
+      for (const char* state : {"pending", "running", "done"})
+        if (const json::value* v =
+                reply.if_contains(fmt::format("{}_{}", state, type));
+            v && v->is_number())
+          total += v->to_number<int64_t>();
+    return total;
+  }
+
+ private:
+  const Config& config_;
+  const std::string mount_;
+  const std::string dir_;
+  Process process_;
+  int port_ = 0;
+  int starts_ = 0;
+};
+
+// Sends N ARCHIVE items with the `queue` command. "" or the error.
+std::string InjectByQueue(const Config& config, int port) {
+  client::Session session;
+  std::string error;
+  if (!session.Connect("127.0.0.1", std::to_string(port), &error))
+    return error;
+  const std::string data(static_cast<size_t>(config.data_bytes), 'x');
+  int64_t next = 0, in_flight = 0;
+  auto send_batch = [&] {
+    std::string text = R"({"command":"queue","hsm_action_items":[)";
+    int64_t end = std::min(config.requests, next + config.batch);
+    for (int64_t i = next; i < end; ++i) {
+      if (i != next) text += ',';
+      text += fmt::format(
+          R"({{"hai_action":20,"hai_fid":{{"f_seq":{},"f_oid":{},"f_ver":0}},)"
+          R"("hai_dfid":{{"f_seq":{},"f_oid":{},"f_ver":0}},)"
+          R"("hai_extent_offset":0,"hai_extent_length":-1,"hai_cookie":{},)"
+          R"("hai_gid":0,"hai_data":"{}","hal_archive_id":1,"hal_flags":0}})",
+          0x200000401, i + 1, 0x200000401, i + 1, i + 1, data);
+    }
+    text += "]}";
+    next = end;
+    ++in_flight;
+    return bench::SendAll(session.fd(), text, &error);
+  };
+  while (next < config.requests || in_flight > 0) {
+    while (next < config.requests && in_flight < config.window)
+      if (!send_batch()) return error;
+    json::object reply;
+    if (!session.Receive(&reply, config.timeout_s * 1000, &error)) return error;
+    if (client::ReplyStatus(reply) != 0)
+      return "queue refused: " + json::serialize(reply);
+    --in_flight;
+  }
+  return "";
+}
+
+// Creates N empty files under `mount` (1,000 per directory); their FIDs.
+std::vector<lu_fid> CreateFiles(const std::string& mount, int64_t n) {
+  std::vector<lu_fid> fids;
+  for (int64_t i = 0; i < n; ++i) {
+    const std::string dir = fmt::format("{}/d{}", mount, i / 1000);
+    if (i % 1000 == 0) mkdir(dir.c_str(), 0755);
+    const std::string path = fmt::format("{}/f{}", dir, i);
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (f == nullptr) return {};
+    std::fclose(f);
+    lu_fid fid{};
+    if (llapi_path2fid(path.c_str(), &fid) < 0) return {};
+    fids.push_back(fid);
+  }
+  return fids;
+}
+
+// Sends ARCHIVE requests for `fids` to sim-mdt, as many per call as fit in
+// one action list. "" or the error.
+std::string InjectBySim(const Config& config, const std::string& mount,
+                        const std::vector<lu_fid>& fids) {
+  const size_t per_call =
+      std::clamp<size_t>(5000 / (72 + static_cast<size_t>(config.data_bytes) + 8), 1,
+                         static_cast<size_t>(config.batch));
+  const std::string data(static_cast<size_t>(config.data_bytes), 'x');
+  for (size_t i = 0; i < fids.size(); i += per_call) {
+    const int count = static_cast<int>(std::min(per_call, fids.size() - i));
+    hsm_user_request* hur =
+        llapi_hsm_user_request_alloc(count, static_cast<int>(data.size()));
+    hur->hur_request.hr_action = HUA_ARCHIVE;
+    hur->hur_request.hr_archive_id = 1;
+    hur->hur_request.hr_itemcount = count;
+    hur->hur_request.hr_data_len = static_cast<uint32_t>(data.size());
+    for (int j = 0; j < count; ++j) {
+      hur->hur_user_item[j].hui_fid = fids[i + j];
+      hur->hur_user_item[j].hui_extent = {0, LUSTRE_EOF};
+    }
+    std::memcpy(hur_data(hur), data.data(), data.size());
+    int rc = llapi_hsm_request(mount.c_str(), hur);
+    std::free(hur);
+    if (rc < 0) return fmt::format("llapi_hsm_request: {}", strerror(-rc));
+  }
+  return "";
+}
+
+struct Percentiles {
+  int64_t p50 = 0, p99 = 0, max = 0;
+};
+
+Percentiles Summarize(std::vector<int64_t> values) {
+  Percentiles p;
+  if (values.empty()) return p;
+  std::sort(values.begin(), values.end());
+  auto at = [&](double q) {
+    return values[std::min(values.size() - 1,
+                           static_cast<size_t>(q * static_cast<double>(values.size())))];
+  };
+  p.p50 = at(0.50);
+  p.p99 = at(0.99);
+  p.max = values.back();
+  return p;
+}
+
+class Bench {
+ public:
+  explicit Bench(const Config& config)
+      : config_(config),
+        dir_("coordinatool-bench"),
+        mount_(dir_.Join("mnt")),
+        server_(config, mount_, dir_.path()) {
+    result_["benchmark"] = "coordinatool_e2e";
+    result_["mode"] = config.mode;
+    result_["inject"] = config.inject;
+    result_["store"] = config.store;
+    result_["requests"] = config.requests;
+    result_["movers"] = config.movers;
+    result_["data_bytes"] = config.data_bytes;
+    result_["batch"] = config.batch;
+    result_["max_bytes"] = config.max_bytes;
+    result_["max_running"] = config.max_running;
+    result_["end_on_sim"] = config.end_on_sim;
+    json::array args;
+    for (const auto& arg : config.server_args) args.push_back(json::string(arg));
+    result_["server_args"] = std::move(args);
+  }
+
+  // Runs the scenario; "" or what went wrong.
+  std::string Run() {
+    if (std::string error = Setup(); !error.empty()) return error;
+    if (config_.mode == "concurrent") return Concurrent();
+    if (config_.mode == "backlog") return Backlog();
+    if (config_.mode == "restart") return Restart();
+    return "unknown mode " + config_.mode;
+  }
+
+  json::object& result() { return result_; }
+
+ private:
+  std::string Setup() {
+    mkdir(mount_.c_str(), 0755);
+    mkdir(dir_.Join("store").c_str(), 0755);
+    mdt_ = std::make_unique<testing_support::SimDaemon>(config_.mdt, mount_,
+                                                         "lustre", dir_.path());
+    std::string error = mdt_->Start(
+        {fmt::format("hsm.max_requests={}", config_.requests + 1000),
+         "hsm.min_scan_interval_ms=1", "hsm.loop_period=10",
+         "hsm.grace_delay=3600", "hsm.active_request_timeout=86400"});
+    if (!error.empty()) return "sim-mdt: " + error;
+    if (config_.inject == "sim") {
+      fids_ = CreateFiles(mount_, config_.requests);
+      if (static_cast<int64_t>(fids_.size()) != config_.requests)
+        return "cannot create the files";
+    }
+    return server_.Start();
+  }
+
+  std::string Inject() {
+    if (config_.inject == "queue") return InjectByQueue(config_, server_.port());
+    return InjectBySim(config_, mount_, fids_);
+  }
+
+  // Waits until the server knows all N requests (they may still be in
+  // sim-mdt's hands after llapi_hsm_request returned).
+  bool WaitUntilKnown() {
+    return testing_support::WaitFor(
+        [&] { return server_.Known() >= config_.requests; },
+        std::chrono::seconds(config_.timeout_s), std::chrono::milliseconds(2));
+  }
+
+  std::string StartMovers() {
+    bench::NullMoverOptions options;
+    options.port = std::to_string(server_.port());
+    options.max_bytes = config_.max_bytes;
+    options.max_running = config_.max_running;
+    if (config_.end_on_sim) options.end_on_mount = mount_;
+    movers_ = std::make_unique<bench::NullMovers>(options);
+    std::string error;
+    movers_->Start(config_.movers, &error);
+    return error;
+  }
+
+  std::string WaitForMovers() {
+    if (!movers_->WaitForCompleted(static_cast<uint64_t>(config_.requests),
+                                   std::chrono::seconds(config_.timeout_s)))
+      return fmt::format("movers completed {} of {}: {}", movers_->completed(),
+                         config_.requests, movers_->error());
+    return "";
+  }
+
+  // Throughput, CPU and latency over [start, end] and stats s0 -> s1.
+  void Record(Clock::duration elapsed, const bench::ProcStats& s0,
+              const bench::ProcStats& s1) {
+    const double n = static_cast<double>(config_.requests);
+    const double seconds = Seconds(elapsed);
+    result_["seconds"] = seconds;
+    result_["requests_per_second"] = n / seconds;
+    result_["server_cpu_seconds"] = s1.cpu_seconds - s0.cpu_seconds;
+    result_["server_cpu_seconds_per_1000"] =
+        (s1.cpu_seconds - s0.cpu_seconds) / n * 1000;
+    result_["server_cpu_utilisation"] = (s1.cpu_seconds - s0.cpu_seconds) / seconds;
+    result_["server_write_bytes_per_request"] =
+        static_cast<double>(s1.write_bytes - s0.write_bytes) / n;
+    result_["server_peak_rss_bytes"] = s1.hwm_bytes;
+    movers_->Stop();
+    Percentiles p = Summarize(movers_->Latencies());
+    result_["dispatch_latency_ns"] = {
+        {"p50", p.p50}, {"p99", p.p99}, {"max", p.max}};
+    result_["completed"] = movers_->completed();
+    result_["end_failures"] = movers_->end_failures();
+  }
+
+  std::string Concurrent() {
+    if (std::string error = StartMovers(); !error.empty()) return error;
+    const bench::ProcStats s0 = server_.Stats();
+    const Clock::time_point start = Clock::now();
+    if (std::string error = Inject(); !error.empty()) return error;
+    result_["inject_seconds"] = Seconds(Clock::now() - start);
+    if (std::string error = WaitForMovers(); !error.empty()) return error;
+    const Clock::time_point end = Clock::now();
+    Record(end - start, s0, server_.Stats());
+    return "";
+  }
+
+  // Fills the queue with no mover: inject seconds, RSS per queued request.
+  std::string Fill(bench::ProcStats* queued) {
+    const bench::ProcStats s0 = server_.Stats();
+    const Clock::time_point start = Clock::now();
+    if (std::string error = Inject(); !error.empty()) return error;
+    if (!WaitUntilKnown()) return "the server did not receive every request";
+    const double seconds = Seconds(Clock::now() - start);
+    *queued = server_.Stats();
+    const double n = static_cast<double>(config_.requests);
+    result_["inject_seconds"] = seconds;
+    result_["inject_requests_per_second"] = n / seconds;
+    result_["inject_server_cpu_seconds_per_1000"] =
+        (queued->cpu_seconds - s0.cpu_seconds) / n * 1000;
+    result_["bytes_per_queued_request"] =
+        (static_cast<double>(queued->rss_bytes) - static_cast<double>(s0.rss_bytes)) / n;
+    result_["queued_rss_bytes"] = queued->rss_bytes;
+    return "";
+  }
+
+  std::string Backlog() {
+    bench::ProcStats queued;
+    if (std::string error = Fill(&queued); !error.empty()) return error;
+    const Clock::time_point start = Clock::now();
+    if (std::string error = StartMovers(); !error.empty()) return error;
+    if (std::string error = WaitForMovers(); !error.empty()) return error;
+    Record(Clock::now() - start, queued, server_.Stats());
+    return "";
+  }
+
+  std::string Restart() {
+    if (config_.store == "none") {
+      result_["skipped"] = "no store: a restarted server recovers nothing";
+      return "";
+    }
+    bench::ProcStats queued;
+    if (std::string error = Fill(&queued); !error.empty()) return error;
+    server_.process().Kill();
+    const Clock::time_point start = Clock::now();
+    if (std::string error = server_.Start(); !error.empty()) return error;
+    result_["listen_seconds"] = Seconds(Clock::now() - start);
+    if (!WaitUntilKnown()) return "the restarted server did not recover them";
+    result_["recovery_seconds"] = Seconds(Clock::now() - start);
+    result_["recovered_rss_bytes"] = server_.Stats().rss_bytes;
+    return "";
+  }
+
+  const Config& config_;
+  testing_support::TempDir dir_;
+  const std::string mount_;
+  std::unique_ptr<testing_support::SimDaemon> mdt_;
+  ServerUnderTest server_;
+  std::unique_ptr<bench::NullMovers> movers_;
+  std::vector<lu_fid> fids_;
+  json::object result_;
+};
+
+
+int Main(const Config& config) {
+  json::object result;
+  std::string error;
+  if (config.store != "none" && !ServerHelpHas(config.server, "--store")) {
+    result = {{"benchmark", "coordinatool_e2e"},
+              {"mode", config.mode},
+              {"store", config.store},
+              {"skipped", "this coordinatool has no --store option"}};
+  } else {
+    Bench bench(config);
+    error = bench.Run();
+    result = std::move(bench.result());
+  }
+  result["ok"] = error.empty();
+  if (!error.empty()) result["error"] = error;
+  std::ofstream(config.json_path) << json::serialize(result) << "\n";
+  std::printf("%s\n", json::serialize(result).c_str());
+  if (!error.empty()) std::fprintf(stderr, "coordinatool_bench: %s\n", error.c_str());
+  return error.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  Config config;
+  CLI::App app("coordinatool_bench: end-to-end figures of coordinatool");
+  app.add_option("--mode", config.mode, "concurrent, backlog or restart")
+      ->check(CLI::IsMember({"concurrent", "backlog", "restart"}));
+  app.add_option("--inject", config.inject, "queue (the command) or sim")
+      ->check(CLI::IsMember({"queue", "sim"}));
+  app.add_option("-n,--requests", config.requests, "requests to inject")
+      ->check(CLI::Range(int64_t{1}, int64_t{100'000'000}));
+  app.add_option("-m,--movers", config.movers, "null movers")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--batch", config.batch, "items per queue command");
+  app.add_option("--window", config.window, "queue commands in flight");
+  app.add_option("--data-bytes", config.data_bytes, "hsm data per request")
+      ->check(CLI::Range(0, 4096));
+  app.add_option("--max-bytes", config.max_bytes, "movers' recv max_bytes");
+  app.add_option("--max-running", config.max_running,
+                 "movers' max_archive/restore/remove (-1: unlimited)");
+  app.add_flag("--end-on-sim", config.end_on_sim,
+               "movers also begin and end each item on the simulator");
+  app.add_option("--store", config.store,
+                 "store passed to the server: none, embedded, redis...");
+  app.add_option("--server-arg", config.server_args,
+                 "extra server argument (repeatable; {dir} replaced)")
+      ->allow_extra_args(false);
+  app.add_option("--timeout", config.timeout_s, "seconds to wait at most");
+  app.add_option("--json", config.json_path, "result file");
+  app.add_option("--mdt", config.mdt, "sim-mdt binary");
+  app.add_option("--server", config.server, "coordinatool binary");
+  CLI11_PARSE(app, argc, argv);
+  llapi_msg_set_level(LLAPI_MSG_ERROR);
+  return Main(config);
+}

@@ -1,0 +1,226 @@
+#include "bench/e2e/null_mover.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <fmt/format.h>
+#include <lustre/lustreapi.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+#include "bench/e2e/send_all.h"
+#include "client/session.h"
+#include "protocol/action_item.h"
+
+// The leading fields of Lustre's copytool handle, which the (simulated)
+// llapi_hsm_action_begin reads: the preload library builds its handle the
+// same way. The magic is not checked by action_begin.
+struct hsm_copytool_private {
+  int magic;
+  char* mnt;
+  struct kuc_hdr* kuch;
+  int mnt_fd;
+  int open_by_fid_fd;
+  void* kuc;
+};
+
+namespace bench {
+
+namespace json = boost::json;
+
+namespace {
+
+int64_t RealtimeNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+// A handle for llapi_hsm_action_begin on `mount`, or nullptr.
+hsm_copytool_private* OpenHandle(const std::string& mount) {
+  auto* ct = new hsm_copytool_private{};
+  ct->mnt = realpath(mount.c_str(), nullptr);
+  ct->mnt_fd = open(mount.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ct->open_by_fid_fd =
+      ct->mnt_fd < 0 ? -1
+                     : openat(ct->mnt_fd, ".lustre/fid", O_RDONLY | O_CLOEXEC);
+  if (ct->mnt == nullptr || ct->open_by_fid_fd < 0) {
+    if (ct->mnt_fd >= 0) close(ct->mnt_fd);
+    free(ct->mnt);
+    delete ct;
+    return nullptr;
+  }
+  return ct;
+}
+
+void CloseHandle(hsm_copytool_private* ct) {
+  if (ct == nullptr) return;
+  close(ct->open_by_fid_fd);
+  close(ct->mnt_fd);
+  free(ct->mnt);
+  delete ct;
+}
+
+// Begins and ends `item` on the mount at once. False if either fails.
+bool EndOnLustre(const hsm_copytool_private* ct, const json::object& item) {
+  protocol::WireItem wire;
+  std::string why;
+  if (!protocol::ItemFromJson(item, &wire, &why)) return false;
+  // action_begin reads hai_len bytes: the item and its data, contiguous.
+  std::vector<char> buffer(sizeof(hsm_action_item) + wire.item.data.size());
+  auto* hai = reinterpret_cast<hsm_action_item*>(buffer.data());
+  std::memcpy(hai, &wire.item.hai, sizeof(hsm_action_item));
+  std::memcpy(hai->hai_data, wire.item.data.data(), wire.item.data.size());
+  hai->hai_len = static_cast<uint32_t>(buffer.size());
+  hsm_copyaction_private* hcp = nullptr;
+  if (llapi_hsm_action_begin(&hcp, ct, hai, -1, 0, false) < 0) return false;
+  hsm_extent extent = hai->hai_extent;
+  return llapi_hsm_action_end(&hcp, &extent, 0, 0) == 0;
+}
+
+}  // namespace
+
+bool SendAll(int fd, const std::string& text, std::string* error) {
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = send(fd, text.data() + off, text.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *error = fmt::format("send: {}", strerror(errno));
+      return false;
+    }
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+struct NullMovers::Mover {
+  client::Session session;
+  std::vector<int64_t> latencies;
+};
+
+NullMovers::NullMovers(NullMoverOptions options)
+    : options_(std::move(options)) {}
+
+NullMovers::~NullMovers() { Stop(); }
+
+bool NullMovers::Start(int count, std::string* error) {
+  for (int i = 0; i < count; ++i) {
+    auto mover = std::make_unique<Mover>();
+    json::object reply;
+    if (!mover->session.Connect(options_.host, options_.port, error) ||
+        !mover->session.Call({{"command", "ehlo"}, {"id", fmt::format("null-{}", i)}},
+                             &reply, 10'000, error))
+      return false;
+    if (client::ReplyStatus(reply) != 0) {
+      *error = fmt::format("ehlo refused: {}", json::serialize(reply));
+      return false;
+    }
+    movers_.push_back(std::move(mover));
+  }
+  for (auto& mover : movers_)
+    threads_.emplace_back([this, m = mover.get()] { Run(m); });
+  return true;
+}
+
+void NullMovers::Stop() {
+  stop_ = true;
+  for (auto& thread : threads_) thread.join();
+  threads_.clear();
+  for (auto& mover : movers_) mover->session.Close();
+}
+
+bool NullMovers::WaitForCompleted(uint64_t n,
+                                  std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (completed_.load() < n) {
+    if (failed_ || std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+std::string NullMovers::error() const {
+  std::lock_guard lock(mu_);
+  return error_;
+}
+
+std::vector<int64_t> NullMovers::Latencies() const {
+  std::vector<int64_t> all;
+  for (const auto& mover : movers_)
+    all.insert(all.end(), mover->latencies.begin(), mover->latencies.end());
+  return all;
+}
+
+void NullMovers::Fail(const std::string& why) {
+  std::lock_guard lock(mu_);
+  if (error_.empty()) error_ = why;
+  failed_ = true;
+}
+
+void NullMovers::Run(Mover* mover) {
+  hsm_copytool_private* ct = nullptr;
+  if (!options_.end_on_mount.empty()) {
+    ct = OpenHandle(options_.end_on_mount);
+    if (ct == nullptr)
+      return Fail("cannot open " + options_.end_on_mount + "/.lustre/fid");
+  }
+  const int64_t max = options_.max_running;
+  const std::string recv = fmt::format(
+      "{{\"command\":\"recv\",\"max_archive\":{},\"max_restore\":{},"
+      "\"max_remove\":{},\"max_bytes\":{}}}",
+      max, max, max, options_.max_bytes);
+  std::string out = recv, error;
+  const int fd = mover->session.fd();
+  if (!SendAll(fd, out, &error)) return Fail(error);
+  while (!stop_) {
+    json::object m;
+    if (!mover->session.Receive(&m, 50, &error)) {
+      if (error == "timed out") continue;
+      if (!stop_) Fail(error);
+      break;
+    }
+    const json::value* command = m.if_contains("command");
+    if (client::ReplyStatus(m) != 0 || !command) {
+      Fail(fmt::format("server replied {}", json::serialize(m)));
+      break;
+    }
+    if (*command == "done") {
+      ++completed_;
+      continue;
+    }
+    if (*command != "recv") continue;
+    const int64_t now = RealtimeNanos();
+    out.clear();
+    const json::value* hal = m.if_contains("hsm_action_list");
+    const json::value* list = hal && hal->is_object()
+                                  ? hal->get_object().if_contains("list")
+                                  : nullptr;
+    if (list && list->is_array()) {
+      for (const json::value& entry : list->get_array()) {
+        const json::object& item = entry.get_object();
+        if (const json::value* ts = item.if_contains("timestamp");
+            ts && ts->is_int64())
+          mover->latencies.push_back(now - ts->get_int64());
+        if (ct && !EndOnLustre(ct, item)) ++end_failures_;
+        out += fmt::format(
+            "{{\"command\":\"done\",\"hai_cookie\":{},\"hai_dfid\":{},"
+            "\"status\":0}}",
+            json::serialize(item.at("hai_cookie")),
+            json::serialize(item.at("hai_dfid")));
+      }
+    }
+    out += recv;
+    if (!SendAll(fd, out, &error)) {
+      if (!stop_) Fail(error);
+      break;
+    }
+  }
+  CloseHandle(ct);
+}
+
+}  // namespace bench

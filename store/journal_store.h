@@ -1,0 +1,168 @@
+// JournalStore: the embedded durable store, an append-only journal file in
+// a state directory, for a server that needs no database service.
+//
+// File: an 8-byte magic, then records: length (u32 LE), CRC-32C of the body
+// (u32 LE), body = type byte + length-prefixed strings (Put key json,
+// Assign key mover, Unassign key, Forget key). Records are idempotent, so a
+// snapshot followed by records it already contains replays to the same
+// state.
+//
+// Group commit: changes are encoded into a pending buffer on the event loop;
+// a writer thread writes a whole batch with one write and one fdatasync
+// while the loop goes on filling the next one, so at high rates the cost is
+// one fdatasync per batch, not per request, and the loop never blocks on
+// the disk. Sync() callbacks run when the batch holding their changes is on
+// disk.
+//
+// Replay at Open(): a record that runs past the end of the file or fails
+// its checksum ends the journal (a write torn by a crash); the tail is
+// reported and cut off. Compaction: when the file exceeds both
+// `min_compact_bytes` and `compact_ratio` times the size of the live state,
+// the next batch is a snapshot of the live state written to journal.tmp,
+// synced and renamed over the journal.
+//
+// A write error (disk full, I/O error) makes the store unwritable: the batch
+// is kept, retried with backoff, and the health callback says so.
+//
+// An SQLite database in WAL mode would do the same job; the journal is
+// smaller, has no schema to migrate, and its group commit is explicit.
+//
+// Thread-safety: as Store; the writer thread touches only the file and the
+// job handed to it (guarded by mu_).
+#ifndef STORE_JOURNAL_STORE_H_
+#define STORE_JOURNAL_STORE_H_
+
+#include <boost/asio.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/unique_fd.h"
+#include "store/store.h"
+
+namespace store {
+
+struct JournalOptions {
+  std::string dir;  // created if missing
+  uint64_t min_compact_bytes = 64u << 20;
+  uint64_t compact_ratio = 4;
+};
+
+struct JournalStats {
+  uint64_t batches = 0;      // appends, one write + one fdatasync each
+  uint64_t records = 0;      // records appended
+  uint64_t compactions = 0;  // snapshots written
+  uint64_t file_bytes = 0;   // current journal size
+  uint64_t live_bytes = 0;   // encoded size of the live state
+};
+
+class JournalStore : public Store {
+ public:
+  // Opens or creates `options.dir`/journal and replays it. A torn tail is
+  // cut and reported in *warnings. Returns nullptr with *error if the
+  // directory or the file cannot be used, or another process holds it.
+  static std::unique_ptr<JournalStore> Open(boost::asio::io_context& io,
+                                            const JournalOptions& options,
+                                            std::vector<std::string>* warnings,
+                                            std::string* error);
+  ~JournalStore() override;
+
+  std::string Describe() const override;
+  bool Load(LoadVisitor& visitor, std::string* error) override;
+  void Put(const std::string& key, const std::string& json) override;
+  void Assign(const std::string& key, const std::string& mover) override;
+  void Unassign(const std::string& key) override;
+  void Forget(const std::string& key) override;
+  void Sync(SyncCallback done) override;
+  bool writable() const override { return writable_; }
+  void SetHealthCallback(HealthCallback callback) override {
+    health_ = std::move(callback);
+  }
+  void Close(int timeout_ms) override;
+
+  const JournalStats& stats() const { return stats_; }
+  std::string path() const { return dir_ + "/journal"; }
+
+ private:
+  struct Entry {
+    std::string json;  // empty: no request (an assignment alone)
+    std::string mover;
+  };
+  struct Job {
+    bool snapshot = false;
+    std::string data;
+    uint64_t records = 0;
+  };
+
+  JournalStore(boost::asio::io_context& io, JournalOptions options);
+  bool OpenFiles(std::vector<std::string>* warnings, std::string* error);
+  void Append(char type, const std::string& key, const std::string* value);
+  void UpdateLive(const std::string& key, const Entry* before,
+                  const Entry* after);
+  void ScheduleFlush();
+  void Flush();
+  std::string Snapshot(uint64_t* records) const;
+  void OnWritten(Job job, std::string error, uint64_t file_bytes);
+  void SetWritable(bool writable);
+  void FireWaiting(bool durable);
+
+  // Writer thread.
+  void WriterMain();
+  std::string Write(const Job& job);  // "" or what failed
+
+  boost::asio::io_context& io_;
+  const JournalOptions options_;
+  const std::string dir_;
+  common::UniqueFd lock_fd_;
+  boost::asio::steady_timer retry_timer_;
+
+  // Event loop only.
+  std::unordered_map<std::string, Entry> live_;
+  std::string pending_;
+  uint64_t pending_records_ = 0;
+  std::vector<SyncCallback> waiting_;   // need pending_ (and the job) done
+  std::vector<SyncCallback> inflight_;  // need the job in flight done
+  bool busy_ = false;                   // a job is with the writer
+  bool flush_posted_ = false;
+  bool writable_ = true;
+  bool closed_ = false;
+  std::chrono::milliseconds backoff_{100};
+  HealthCallback health_;
+  JournalStats stats_;
+
+  // Writer thread, or any thread once it has stopped.
+  common::UniqueFd fd_;
+  uint64_t offset_ = 0;
+
+  // Handlers posted to io_ hold it weakly: they do nothing once the store
+  // is gone, even if the loop runs them later.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Job job_;                   // GUARDED_BY(mu_)
+  bool has_job_ = false;      // GUARDED_BY(mu_)
+  bool job_running_ = false;  // GUARDED_BY(mu_)
+  bool quit_ = false;         // GUARDED_BY(mu_)
+  std::thread writer_;
+};
+
+// Replays journal bytes (magic included) into `visit` calls. Returns the
+// offset where the valid records end; *why says what stopped the replay
+// before the end ("" when everything was valid). For tests and tools.
+struct JournalRecord {
+  char type;  // 'P' put, 'A' assign, 'U' unassign, 'F' forget
+  std::string_view key;
+  std::string_view value;
+};
+size_t ReplayJournal(std::string_view data,
+                     const std::function<void(const JournalRecord&)>& visit,
+                     std::string* why);
+
+}  // namespace store
+
+#endif  // STORE_JOURNAL_STORE_H_

@@ -1,0 +1,29 @@
+// NullStore: no durability at all (`store none`, `--no-store`): the server
+// keeps its state in memory only, as the original without Redis. Every
+// Sync() completes at once. For benchmarks and throw-away setups.
+//
+// Thread-safety: as Store.
+#ifndef STORE_NULL_STORE_H_
+#define STORE_NULL_STORE_H_
+
+#include "store/store.h"
+
+namespace store {
+
+class NullStore : public Store {
+ public:
+  std::string Describe() const override { return "no store (memory only)"; }
+  bool Load(LoadVisitor&, std::string*) override { return true; }
+  void Put(const std::string&, const std::string&) override {}
+  void Assign(const std::string&, const std::string&) override {}
+  void Unassign(const std::string&) override {}
+  void Forget(const std::string&) override {}
+  void Sync(SyncCallback done) override { done(true); }
+  bool writable() const override { return true; }
+  void SetHealthCallback(HealthCallback) override {}
+  void Close(int) override {}
+};
+
+}  // namespace store
+
+#endif  // STORE_NULL_STORE_H_

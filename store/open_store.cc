@@ -1,0 +1,36 @@
+#include "store/open_store.h"
+
+#include "store/journal_store.h"
+#include "store/null_store.h"
+#include "store/redis_store.h"
+
+namespace store {
+
+std::unique_ptr<Store> OpenStore(boost::asio::io_context& io,
+                                 const config::ServerSettings& settings,
+                                 const std::string& fsname,
+                                 std::vector<std::string>* warnings,
+                                 std::string* error) {
+  std::string kind = settings.store;
+  if (kind == "auto")
+    kind = settings.redis_host.empty() && settings.redis_socket.empty()
+               ? "embedded"
+               : "redis";
+  if (kind == "none") return std::make_unique<NullStore>();
+  if (kind == "redis") {
+    RedisOptions options;
+    options.host = settings.redis_host;
+    options.port = settings.redis_port;
+    options.socket = settings.redis_socket;
+    options.user = settings.redis_user;
+    options.password = settings.redis_password;
+    return RedisStore::Open(io, options, error);
+  }
+  JournalOptions options;
+  options.dir = settings.state_dir.empty()
+                    ? std::string(kDefaultStateRoot) + "/" + fsname
+                    : settings.state_dir;
+  return JournalStore::Open(io, options, warnings, error);
+}
+
+}  // namespace store

@@ -1,0 +1,303 @@
+#include "store/redis_store.h"
+
+#include <fmt/format.h>
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstring>
+
+namespace store {
+
+namespace {
+
+constexpr size_t kMaxBatch = 4096;
+
+timeval Timeval(int ms) { return {ms / 1000, (ms % 1000) * 1000}; }
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const {
+    if (r) freeReplyObject(r);
+  }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+// Error replies that mean "not now" rather than "never": the connection is
+// dropped and the command retried.
+bool Transient(const redisReply* r) {
+  for (const char* prefix : {"LOADING", "NOAUTH", "READONLY", "MASTERDOWN",
+                             "BUSY", "TRYAGAIN", "MISCONF", "CLUSTERDOWN"})
+    if (strncmp(r->str, prefix, strlen(prefix)) == 0) return true;
+  return false;
+}
+
+Reply Call(redisContext* ctx, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  return Reply(static_cast<redisReply*>(redisCommandArgv(
+      ctx, static_cast<int>(args.size()), argv.data(), lens.data())));
+}
+
+}  // namespace
+
+RedisStore::RedisStore(boost::asio::io_context& io, RedisOptions options)
+    : io_(io), options_(std::move(options)) {}
+
+std::unique_ptr<RedisStore> RedisStore::Open(boost::asio::io_context& io,
+                                             const RedisOptions& options,
+                                             std::string* error) {
+  std::unique_ptr<RedisStore> store(new RedisStore(io, options));
+  if (!store->Connect(error)) return nullptr;
+  return store;
+}
+
+RedisStore::~RedisStore() {
+  Close(5'000);
+  Disconnect();
+}
+
+std::string RedisStore::Describe() const {
+  return options_.socket.empty()
+             ? fmt::format("redis {}:{}", options_.host, options_.port)
+             : fmt::format("redis unix:{}", options_.socket);
+}
+
+bool RedisStore::Connect(std::string* error) {
+  Disconnect();
+  ctx_ = options_.socket.empty()
+             ? redisConnectWithTimeout(options_.host.c_str(), options_.port,
+                                       Timeval(options_.timeout_ms))
+             : redisConnectUnixWithTimeout(options_.socket.c_str(),
+                                           Timeval(options_.timeout_ms));
+  if (!ctx_ || ctx_->err) {
+    *error = fmt::format("cannot connect to {}: {}", Describe(),
+                         ctx_ ? ctx_->errstr : "out of memory");
+    Disconnect();
+    return false;
+  }
+  redisSetTimeout(ctx_, Timeval(options_.timeout_ms));
+  if (options_.socket.empty()) redisEnableKeepAlive(ctx_);
+  if (!options_.password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!options_.user.empty()) auth.push_back(options_.user);
+    auth.push_back(options_.password);
+    Reply r = Call(ctx_, auth);
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+      *error = fmt::format("{}: AUTH{} failed: {}", Describe(),
+                           options_.user.empty() ? "" : " " + options_.user,
+                           r ? r->str : ctx_->errstr);
+      Disconnect();
+      return false;
+    }
+  }
+  return true;
+}
+
+void RedisStore::Disconnect() {
+  if (ctx_) redisFree(ctx_);
+  ctx_ = nullptr;
+}
+
+bool RedisStore::Load(LoadVisitor& visitor, std::string* error) {
+  if (!ctx_ && !Connect(error)) return false;
+  for (const char* hash : {kRequestsHash, kAssignedHash}) {
+    std::string cursor = "0";
+    do {
+      Reply r = Call(ctx_, {"HSCAN", hash, cursor, "COUNT", "1000"});
+      if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+          r->element[0]->type != REDIS_REPLY_STRING ||
+          r->element[1]->type != REDIS_REPLY_ARRAY) {
+        *error = fmt::format("{}: HSCAN {} failed: {}", Describe(), hash,
+                             !r                             ? ctx_->errstr
+                             : r->type == REDIS_REPLY_ERROR ? r->str
+                                                            : "bad reply");
+        return false;
+      }
+      cursor.assign(r->element[0]->str, r->element[0]->len);
+      const redisReply* pairs = r->element[1];
+      for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
+        std::string_view field(pairs->element[i]->str, pairs->element[i]->len);
+        std::string_view value(pairs->element[i + 1]->str,
+                               pairs->element[i + 1]->len);
+        if (std::string_view(hash) == kRequestsHash)
+          visitor.OnRequest(field, value);
+        else
+          visitor.OnAssignment(field, value);
+      }
+    } while (cursor != "0");
+  }
+  return true;
+}
+
+void RedisStore::Issue(Command command) {
+  if (closed_) return;
+  ++issued_;
+  std::lock_guard lock(mu_);
+  queue_.push_back(std::move(command));
+  if (!thread_.joinable()) thread_ = std::thread([this] { ThreadMain(); });
+  cv_.notify_all();
+}
+
+void RedisStore::Put(const std::string& key, const std::string& json) {
+  Issue({"HSET", kRequestsHash, key, json});
+}
+void RedisStore::Assign(const std::string& key, const std::string& mover) {
+  Issue({"HSET", kAssignedHash, key, mover});
+}
+void RedisStore::Unassign(const std::string& key) {
+  Issue({"HDEL", kAssignedHash, key});
+}
+void RedisStore::Forget(const std::string& key) {
+  Issue({"HDEL", kRequestsHash, key});
+  Issue({"HDEL", kAssignedHash, key});
+}
+
+void RedisStore::Sync(SyncCallback done) {
+  if (closed_) return;
+  if (!writable_) return done(false);
+  if (acked_ >= issued_ && waiting_.empty()) return done(true);
+  waiting_.emplace_back(issued_, std::move(done));
+}
+
+void RedisStore::OnProgress(uint64_t acked, bool healthy) {
+  if (closed_) return;
+  acked_ = std::max(acked_, acked);
+  if (!healthy) {
+    if (writable_) {
+      writable_ = false;
+      if (health_) health_(false);
+    }
+    auto callbacks = std::move(waiting_);
+    waiting_.clear();
+    for (auto& [seq, callback] : callbacks) {
+      if (closed_) return;
+      callback(false);
+    }
+    return;
+  }
+  if (!writable_) {
+    writable_ = true;
+    if (health_) health_(true);
+  }
+  while (!waiting_.empty() && waiting_.front().first <= acked_ && !closed_) {
+    auto callback = std::move(waiting_.front().second);
+    waiting_.pop_front();
+    callback(true);
+  }
+}
+
+void RedisStore::Post(uint64_t acked, bool healthy) {
+  boost::asio::post(io_,
+                    [this, alive = std::weak_ptr<int>(alive_), acked, healthy] {
+                      if (!alive.expired()) OnProgress(acked, healthy);
+                    });
+}
+
+size_t RedisStore::Pipeline(const std::vector<Command>& batch,
+                            std::string* error) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const Command& command : batch) {
+    argv.clear();
+    lens.clear();
+    for (const auto& a : command) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(ctx_, static_cast<int>(command.size()), argv.data(),
+                           lens.data());
+  }
+  ++stats_.round_trips;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK) {
+      *error = ctx_->errstr;
+      return i;
+    }
+    Reply r(static_cast<redisReply*>(raw));
+    if (r->type == REDIS_REPLY_ERROR) {
+      if (Transient(r.get())) {
+        *error = r->str;
+        return i;
+      }
+      spdlog::error("store: {}: {} {} {}: {}", Describe(), batch[i][0],
+                    batch[i][1], batch[i][2], r->str);
+    }
+  }
+  return batch.size();
+}
+
+void RedisStore::ThreadMain() {
+  auto backoff = std::chrono::milliseconds(100);
+  bool healthy = true;
+  for (;;) {
+    std::vector<Command> batch;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return quit_ || !queue_.empty(); });
+      if (queue_.empty() || (quit_ && !ctx_)) return;
+      size_t n = std::min(queue_.size(), kMaxBatch);
+      batch.assign(queue_.begin(), queue_.begin() + static_cast<long>(n));
+      in_flight_ = true;
+    }
+    std::string error;
+    size_t acked = 0;
+    if (!ctx_ && Connect(&error)) {
+      ++stats_.reconnects;
+      spdlog::warn("store: reconnected to {}, replaying {}+ changes",
+                   Describe(), batch.size());
+    }
+    if (ctx_) acked = Pipeline(batch, &error);
+    uint64_t total;
+    {
+      std::lock_guard lock(mu_);
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(acked));
+      thread_acked_ += acked;
+      total = thread_acked_;
+      in_flight_ = false;
+      cv_.notify_all();
+    }
+    stats_.commands += acked;
+    if (error.empty()) {
+      healthy = true;
+      backoff = std::chrono::milliseconds(100);
+      Post(total, true);
+      continue;
+    }
+    Disconnect();
+    if (healthy)
+      spdlog::error(
+          "store: {} unreachable: {}; changes are queued and the "
+          "server takes no new requests until it is back",
+          Describe(), error);
+    else
+      spdlog::warn("store: {} still unreachable: {}; retrying in {} ms",
+                   Describe(), error, backoff.count());
+    healthy = false;
+    Post(total, false);
+    std::unique_lock lock(mu_);
+    if (cv_.wait_for(lock, backoff, [&] { return quit_; })) return;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+}
+
+void RedisStore::Close(int timeout_ms) {
+  if (closed_) return;
+  closed_ = true;
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+               [&] { return queue_.empty() && !in_flight_; });
+  if (!queue_.empty())
+    spdlog::error("store: {}: {} changes not written", Describe(),
+                  queue_.size());
+  quit_ = true;
+  cv_.notify_all();
+  lock.unlock();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace store

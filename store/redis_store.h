@@ -1,0 +1,132 @@
+// RedisStore: the server's state in Redis, with the original coordinatool's
+// schema (reference-behaviour §13), so that a site switching from the
+// original keeps its queued and running requests, and the other way round:
+//   HSET coordinatool_requests <RequestKey> <item JSON>   (Put)
+//   HSET coordinatool_assigned <RequestKey> <mover id>    (Assign)
+//   HDEL coordinatool_assigned <RequestKey>               (Unassign)
+//   HDEL of both                                          (Forget)
+//
+// A dedicated thread owns a synchronous hiredis context and pipelines: it
+// takes every command queued so far, writes them all, then reads all the
+// replies (one round trip per batch, however many commands), and tells the
+// event loop how far Redis has acknowledged; Sync() callbacks run then. The
+// event loop never waits on Redis.
+//
+// When Redis is unreachable the commands stay queued, the store reports
+// itself unwritable, and the thread reconnects with backoff (100 ms doubling
+// to 5 s), then replays the queue from the first unacknowledged command:
+// HSET and HDEL of one field are idempotent and replayed in order, so the
+// hashes end as if nothing had happened. Durable here means acknowledged by
+// Redis: configure Redis with appendonly (appendfsync everysec or always) to
+// survive a Redis crash.
+//
+// Thread-safety: as Store; the queue is guarded by mu_.
+#ifndef STORE_REDIS_STORE_H_
+#define STORE_REDIS_STORE_H_
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store.h"
+
+struct redisContext;
+
+namespace store {
+
+inline constexpr const char* kRequestsHash = "coordinatool_requests";
+inline constexpr const char* kAssignedHash = "coordinatool_assigned";
+
+struct RedisOptions {
+  std::string host = "localhost";
+  uint16_t port = 6379;
+  std::string socket;     // a unix socket path: used instead of host/port
+  std::string user;       // ACL user (AUTH user password); empty: default
+  std::string password;   // empty: no AUTH
+  int timeout_ms = 5000;  // connect and per-reply timeout
+};
+
+struct RedisStats {
+  std::atomic<uint64_t> commands{0};     // acknowledged commands
+  std::atomic<uint64_t> round_trips{0};  // pipelined batches
+  std::atomic<uint64_t> reconnects{0};
+};
+
+class RedisStore : public Store {
+ public:
+  // Connects (and authenticates) now: returns nullptr with *error if Redis
+  // is unreachable, as the original refuses to start then.
+  static std::unique_ptr<RedisStore> Open(boost::asio::io_context& io,
+                                          const RedisOptions& options,
+                                          std::string* error);
+  ~RedisStore() override;
+
+  std::string Describe() const override;
+  // HSCANs both hashes (on the calling thread: start-up only).
+  bool Load(LoadVisitor& visitor, std::string* error) override;
+  void Put(const std::string& key, const std::string& json) override;
+  void Assign(const std::string& key, const std::string& mover) override;
+  void Unassign(const std::string& key) override;
+  void Forget(const std::string& key) override;
+  void Sync(SyncCallback done) override;
+  bool writable() const override { return writable_; }
+  void SetHealthCallback(HealthCallback callback) override {
+    health_ = std::move(callback);
+  }
+  void Close(int timeout_ms) override;
+
+  const RedisStats& stats() const { return stats_; }
+
+ private:
+  using Command = std::vector<std::string>;
+
+  RedisStore(boost::asio::io_context& io, RedisOptions options);
+  void Issue(Command command);
+  void OnProgress(uint64_t acked, bool healthy);
+
+  // Thread.
+  void ThreadMain();
+  bool Connect(std::string* error);
+  void Disconnect();
+  // Sends `batch` pipelined; returns how many were acknowledged, with
+  // *error set if the connection failed before the end.
+  size_t Pipeline(const std::vector<Command>& batch, std::string* error);
+  void Post(uint64_t acked, bool healthy);
+
+  boost::asio::io_context& io_;
+  const RedisOptions options_;
+  RedisStats stats_;
+
+  // Event loop only.
+  uint64_t issued_ = 0;
+  uint64_t acked_ = 0;
+  std::deque<std::pair<uint64_t, SyncCallback>> waiting_;
+  bool writable_ = true;
+  bool closed_ = false;
+  HealthCallback health_;
+
+  // The thread (or the loop before the thread starts, for Load()).
+  redisContext* ctx_ = nullptr;
+
+  // Handlers posted to io_ hold it weakly: they do nothing once the store
+  // is gone, even if the loop runs them later.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Command> queue_;  // GUARDED_BY(mu_), unacknowledged
+  uint64_t thread_acked_ = 0;  // GUARDED_BY(mu_)
+  bool in_flight_ = false;     // GUARDED_BY(mu_)
+  bool quit_ = false;          // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace store
+
+#endif  // STORE_REDIS_STORE_H_

@@ -1,0 +1,194 @@
+// RedisStore against a real redis-server: the original's schema, pipelining,
+// authentication, the unix socket, and a Redis restart under load.
+#include "store/redis_store.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "tests/support/redis_server.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait_for.h"
+
+namespace store {
+namespace {
+
+using testing_support::RedisServer;
+using testing_support::TempDir;
+using testing_support::WaitFor;
+
+lu_fid Fid(uint32_t oid) { return {0x200000401, oid, 0}; }
+
+struct State : LoadVisitor {
+  std::map<std::string, std::string> requests, assigned;
+  void OnRequest(std::string_view key, std::string_view json) override {
+    requests[std::string(key)] = json;
+  }
+  void OnAssignment(std::string_view key, std::string_view mover) override {
+    assigned[std::string(key)] = mover;
+  }
+};
+
+class RedisStoreTest : public ::testing::Test {
+ protected:
+  void StartRedis(std::vector<std::string> args = {}) {
+    redis_ = std::make_unique<RedisServer>(dir_.path(), std::move(args));
+    std::string error = redis_->Start();
+    ASSERT_EQ(error, "");
+    options_.host = "127.0.0.1";
+    options_.port = static_cast<uint16_t>(redis_->port());
+  }
+
+  void Open() {
+    store_.reset();
+    std::string error;
+    store_ = RedisStore::Open(io_, options_, &error);
+    ASSERT_NE(store_, nullptr) << error;
+  }
+
+  // Runs the loop until a Sync() answers; returns its `durable`.
+  bool SyncNow(std::chrono::seconds bound = std::chrono::seconds(20)) {
+    bool called = false, durable = false;
+    store_->Sync([&](bool ok) {
+      called = true;
+      durable = ok;
+    });
+    auto deadline = std::chrono::steady_clock::now() + bound;
+    while (!called && std::chrono::steady_clock::now() < deadline) {
+      io_.restart();
+      io_.run_one_for(std::chrono::milliseconds(50));
+    }
+    return called && durable;
+  }
+
+  TempDir dir_{"redis_store"};
+  boost::asio::io_context io_;
+  RedisOptions options_;
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<RedisStore> store_;
+};
+
+// reference-behaviour §13: two hashes, fields of 48 hex digits, the item
+// JSON and the mover id as values; Forget deletes both fields.
+TEST_F(RedisStoreTest, WritesTheOriginalSchema) {
+  StartRedis();
+  Open();
+  lu_fid fid{0x200000401, 0x2a, 0};
+  std::string key = RequestKey(0x65a1b2c4, fid);
+  ASSERT_EQ(key, "0000000065a1b2c400000002000004010000002a00000000");
+  store_->Put(key, R"({"hai_cookie":1705095876})");
+  store_->Put(RequestKey(7, Fid(7)), "{}");
+  store_->Assign(key, "mover1");
+  ASSERT_TRUE(SyncNow());
+  EXPECT_EQ(
+      redis_->HGetAll("coordinatool_requests"),
+      (std::map<std::string, std::string>{{key, R"({"hai_cookie":1705095876})"},
+                                          {RequestKey(7, Fid(7)), "{}"}}));
+  EXPECT_EQ(redis_->HGetAll("coordinatool_assigned"),
+            (std::map<std::string, std::string>{{key, "mover1"}}));
+  store_->Unassign(key);
+  store_->Forget(RequestKey(7, Fid(7)));
+  ASSERT_TRUE(SyncNow());
+  EXPECT_EQ(redis_->HGetAll("coordinatool_assigned").size(), 0u);
+  EXPECT_EQ(redis_->HGetAll("coordinatool_requests").size(), 1u);
+}
+
+TEST_F(RedisStoreTest, LoadReadsWhatAnotherWriterLeft) {
+  StartRedis();
+  std::vector<std::string> hset = {"HSET", "coordinatool_requests"};
+  for (uint32_t i = 0; i < 2500; ++i) {
+    hset.push_back(RequestKey(i, Fid(i)));
+    hset.push_back(std::to_string(i));
+  }
+  redis_->Call(hset);
+  redis_->Call({"HSET", "coordinatool_assigned", RequestKey(1, Fid(1)), "m"});
+  Open();
+  State state;
+  std::string error;
+  ASSERT_TRUE(store_->Load(state, &error)) << error;
+  EXPECT_EQ(state.requests.size(), 2500u);
+  EXPECT_EQ(state.requests[RequestKey(42, Fid(42))], "42");
+  EXPECT_EQ(state.assigned,
+            (std::map<std::string, std::string>{{RequestKey(1, Fid(1)), "m"}}));
+}
+
+TEST_F(RedisStoreTest, ManyChangesArePipelined) {
+  StartRedis();
+  Open();
+  // Redis holds writes for a while: the store's thread waits on its first
+  // reply while everything else is queued, whatever the machine's speed.
+  redis_->Call({"CLIENT", "PAUSE", "1000", "WRITE"});
+  for (uint32_t i = 0; i < 20000; ++i) {
+    store_->Put(RequestKey(i, Fid(i)), "{}");
+    store_->Assign(RequestKey(i, Fid(i)), "m");
+  }
+  ASSERT_TRUE(SyncNow());
+  EXPECT_EQ(store_->stats().commands, 40000u);
+  // 40,000 commands in batches of at most 4096: a handful of round trips.
+  EXPECT_LE(store_->stats().round_trips, 15u);
+  EXPECT_EQ(redis_->Call({"HLEN", "coordinatool_requests"}),
+            std::vector<std::string>{"20000"});
+}
+
+TEST_F(RedisStoreTest, AuthenticatesWithAnAclUserOverTheUnixSocket) {
+  StartRedis({"--user", "cdt", "on", ">s3cret", "~coordinatool_*", "+@all",
+              "--user", "default", "off"});
+  redis_->set_password("cdt", "s3cret");
+  options_.socket = redis_->socket();
+  options_.user = "cdt";
+  options_.password = "wrong";
+  std::string error;
+  EXPECT_EQ(RedisStore::Open(io_, options_, &error), nullptr);
+  EXPECT_NE(error.find("AUTH cdt failed: WRONGPASS"), std::string::npos)
+      << error;
+  options_.password = "s3cret";
+  Open();
+  EXPECT_EQ(store_->Describe(), "redis unix:" + redis_->socket());
+  store_->Put(RequestKey(1, Fid(1)), "{}");
+  ASSERT_TRUE(SyncNow());
+  EXPECT_EQ(redis_->HGetAll("coordinatool_requests").size(), 1u);
+}
+
+TEST_F(RedisStoreTest, UnreachableAtStartIsAnError) {
+  options_.host = "127.0.0.1";
+  options_.port = 1;
+  std::string error;
+  EXPECT_EQ(RedisStore::Open(io_, options_, &error), nullptr);
+  EXPECT_EQ(error.rfind("cannot connect to redis 127.0.0.1:1: ", 0), 0u)
+      << error;
+}
+
+// Changes made while Redis is down are kept and replayed in order once it is
+// back: the hashes end as if it had never gone.
+TEST_F(RedisStoreTest, ChangesDuringAnOutageAreReplayed) {
+  StartRedis();
+  Open();
+  std::vector<bool> health;
+  store_->SetHealthCallback([&](bool ok) { health.push_back(ok); });
+  for (uint32_t i = 0; i < 10; ++i) store_->Put(RequestKey(i, Fid(i)), "{}");
+  ASSERT_TRUE(SyncNow());
+  redis_->Kill();
+  for (uint32_t i = 0; i < 10; ++i) store_->Forget(RequestKey(i, Fid(i)));
+  store_->Put(RequestKey(100, Fid(100)), "new");
+  store_->Assign(RequestKey(100, Fid(100)), "m");
+  EXPECT_FALSE(SyncNow());  // fails fast: not durable now
+  EXPECT_FALSE(store_->writable());
+  ASSERT_EQ(redis_->Start(), "");
+  ASSERT_TRUE(WaitFor([&] {
+    io_.restart();
+    io_.poll();
+    return store_->writable();
+  }));
+  ASSERT_TRUE(SyncNow());
+  EXPECT_EQ(health, (std::vector<bool>{false, true}));
+  EXPECT_EQ(
+      redis_->HGetAll("coordinatool_requests"),
+      (std::map<std::string, std::string>{{RequestKey(100, Fid(100)), "new"}}));
+  EXPECT_EQ(
+      redis_->HGetAll("coordinatool_assigned"),
+      (std::map<std::string, std::string>{{RequestKey(100, Fid(100)), "m"}}));
+  EXPECT_GE(store_->stats().reconnects, 1u);
+}
+
+}  // namespace
+}  // namespace store

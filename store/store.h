@@ -1,0 +1,81 @@
+// Store: where the server keeps what it must not forget across a crash or a
+// restart: every request it holds (as the JSON of reference-behaviour §3.2)
+// and which mover runs which request (§13). The server changes its memory
+// first, tells the store, and acts on the change (a reply to a mover, to a
+// client, to Lustre) only from a Sync() callback, once the change is
+// durable. Implementations batch: many changes, one durable write.
+//
+// Records are keyed by RequestKey() of the item identity, the original's
+// Redis field name, whatever the implementation.
+//
+// Thread-safety: every call is made on the server's event loop thread, and
+// every callback runs there (posted, or directly from Sync() when nothing is
+// outstanding, see Sync()).
+#ifndef STORE_STORE_H_
+#define STORE_STORE_H_
+
+#include <linux/lustre/lustre_user.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace store {
+
+// The 48 lowercase hex digits of §13: cookie on 16, FID sequence on 16, oid
+// on 8, version on 8.
+std::string RequestKey(uint64_t cookie, const lu_fid& dfid);
+
+// What Load() finds, in two passes: every request, then every assignment.
+class LoadVisitor {
+ public:
+  virtual ~LoadVisitor() = default;
+  virtual void OnRequest(std::string_view key, std::string_view json) = 0;
+  virtual void OnAssignment(std::string_view key, std::string_view mover) = 0;
+};
+
+class Store {
+ public:
+  // `durable` is false when the changes before the Sync() could not be made
+  // durable now (the store is unreachable); they stay queued and are
+  // retried, but the caller decides whether to act without them.
+  using SyncCallback = std::function<void(bool durable)>;
+  // Called on transitions: false when changes can no longer be made durable,
+  // true when they can again.
+  using HealthCallback = std::function<void(bool writable)>;
+
+  virtual ~Store() = default;
+
+  // A short description for logs ("journal /var/lib/...", "redis host:port").
+  virtual std::string Describe() const = 0;
+
+  // Visits the stored state. Only before the first change. False with
+  // *error if the store cannot be read.
+  virtual bool Load(LoadVisitor& visitor, std::string* error) = 0;
+
+  // Changes. Each is ordered after the previous ones.
+  virtual void Put(const std::string& key, const std::string& json) = 0;
+  virtual void Assign(const std::string& key, const std::string& mover) = 0;
+  virtual void Unassign(const std::string& key) = 0;
+  // Removes the request and its assignment.
+  virtual void Forget(const std::string& key) = 0;
+
+  // Calls `done` once every change made before this call is durable (or has
+  // failed to become so). Callbacks run in the order of their Sync() calls.
+  // When nothing is outstanding `done` runs before Sync() returns: call it
+  // last in a handler.
+  virtual void Sync(SyncCallback done) = 0;
+
+  // False while changes cannot be made durable.
+  virtual bool writable() const = 0;
+  virtual void SetHealthCallback(HealthCallback callback) = 0;
+
+  // Makes every change durable if the store can within `timeout_ms`, then
+  // stops. No callback runs afterwards. Idempotent.
+  virtual void Close(int timeout_ms) = 0;
+};
+
+}  // namespace store
+
+#endif  // STORE_STORE_H_

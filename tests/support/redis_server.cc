@@ -1,0 +1,152 @@
+#include "tests/support/redis_server.h"
+
+#include <arpa/inet.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tests/support/wait_for.h"
+
+namespace testing_support {
+
+namespace {
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+void Flatten(const redisReply* r, std::vector<std::string>* out) {
+  if (r->type == REDIS_REPLY_ARRAY) {
+    for (size_t i = 0; i < r->elements; ++i) Flatten(r->element[i], out);
+  } else if (r->type == REDIS_REPLY_INTEGER) {
+    out->push_back(std::to_string(r->integer));
+  } else if (r->type == REDIS_REPLY_NIL) {
+    out->push_back("");
+  } else {
+    out->emplace_back(r->str, r->len);
+  }
+}
+
+}  // namespace
+
+std::string RedisServerBinary() { return "/usr/bin/redis-server"; }
+
+RedisServer::RedisServer(std::string dir, std::vector<std::string> extra_args)
+    : dir_(std::move(dir)), extra_args_(std::move(extra_args)) {}
+
+std::string RedisServer::Start() {
+  std::string error;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (port_ == 0 || (starts_ == 0 && attempt > 0)) port_ = FreePort();
+    std::vector<std::string> argv = {RedisServerBinary(),
+                                     "--port",
+                                     std::to_string(port_),
+                                     "--bind",
+                                     "127.0.0.1",
+                                     "--dir",
+                                     dir_,
+                                     "--unixsocket",
+                                     socket(),
+                                     "--unixsocketperm",
+                                     "700",
+                                     "--save",
+                                     "",
+                                     "--appendonly",
+                                     "yes",
+                                     "--appendfsync",
+                                     "always",
+                                     "--daemonize",
+                                     "no"};
+    argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+    SpawnOptions options;
+    options.stdout_path = options.stderr_path = dir_ + "/redis.log";
+    process_ = Process::Spawn(argv, options, &error);
+    if (process_.pid() < 0) return error;
+    bool up = WaitFor(
+        [&] {
+          if (!process_.Running()) return true;
+          std::string why;
+          Call({"PING"}, &why);
+          return why.empty() || why.find("NOAUTH") != std::string::npos;
+        },
+        std::chrono::seconds(20));
+    if (up && process_.Running()) {
+      ++starts_;
+      return "";
+    }
+    process_.Kill();
+    error = "redis-server did not start on port " + std::to_string(port_) +
+            " (see " + dir_ + "/redis.log)";
+    if (starts_ > 0) break;  // the port must stay the same
+  }
+  return error;
+}
+
+std::vector<std::string> RedisServer::Call(const std::vector<std::string>& args,
+                                           std::string* error) const {
+  std::string ignored;
+  if (!error) error = &ignored;
+  error->clear();
+  std::vector<std::string> out;
+  timeval tv{5, 0};
+  redisContext* ctx = redisConnectWithTimeout("127.0.0.1", port_, tv);
+  if (!ctx || ctx->err) {
+    *error = ctx ? ctx->errstr : "no memory";
+    if (ctx) redisFree(ctx);
+    return out;
+  }
+  redisSetTimeout(ctx, tv);
+  auto run = [&](const std::vector<std::string>& command) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : command) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    auto* r = static_cast<redisReply*>(redisCommandArgv(
+        ctx, static_cast<int>(argv.size()), argv.data(), lens.data()));
+    if (!r) {
+      *error = ctx->errstr;
+      return false;
+    }
+    bool ok = r->type != REDIS_REPLY_ERROR;
+    if (!ok) *error = std::string(r->str, r->len);
+    out.clear();
+    if (ok) Flatten(r, &out);
+    freeReplyObject(r);
+    return ok;
+  };
+  if (!password_.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!user_.empty()) auth.push_back(user_);
+    auth.push_back(password_);
+    if (!run(auth)) {
+      redisFree(ctx);
+      return {};
+    }
+  }
+  run(args);
+  redisFree(ctx);
+  return out;
+}
+
+std::map<std::string, std::string> RedisServer::HGetAll(
+    const std::string& hash) const {
+  std::vector<std::string> flat = Call({"HGETALL", hash});
+  std::map<std::string, std::string> out;
+  for (size_t i = 0; i + 1 < flat.size(); i += 2) out[flat[i]] = flat[i + 1];
+  return out;
+}
+
+}  // namespace testing_support
