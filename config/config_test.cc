@@ -107,6 +107,25 @@ TEST(ServerSettingsTest, ReadsEveryServerKey) {
                           "c.conf:17: key 'bogus': unknown key, ignored"}));
 }
 
+TEST(ServerSettingsTest, RedisCountsAsConfiguredOnlyWhenMentioned) {
+  std::vector<std::string> warnings;
+  std::string error;
+  ServerSettings plain;
+  ASSERT_TRUE(ApplyServerFile(ParseConfigText("c", "port 1\n"), &plain,
+                              &warnings, &error));
+  ASSERT_TRUE(ApplyServerEnv(FakeEnv({}), &plain, &warnings, &error));
+  EXPECT_FALSE(plain.redis_configured);
+  EXPECT_EQ(plain.redis_host, "localhost");
+  ServerSettings by_file;
+  ASSERT_TRUE(ApplyServerFile(ParseConfigText("c", "redis_port 7000\n"),
+                              &by_file, &warnings, &error));
+  EXPECT_TRUE(by_file.redis_configured);
+  ServerSettings by_env;
+  ASSERT_TRUE(ApplyServerEnv(FakeEnv({{"COORDINATOOL_REDIS_HOST", "db"}}),
+                             &by_env, &warnings, &error));
+  EXPECT_TRUE(by_env.redis_configured);
+}
+
 TEST(ServerSettingsTest, BadValueNamesFileLineAndKey) {
   ServerSettings s;
   std::vector<std::string> warnings;

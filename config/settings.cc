@@ -72,6 +72,7 @@ bool ApplyServerEntry(const ConfigText& file, const ConfigEntry& e,
                       ServerSettings* s, std::vector<std::string>* warnings,
                       std::string* error) {
   const std::string& k = e.key;
+  if (k.starts_with("redis_")) s->redis_configured = true;
   if (k == "host") {
     s->host = e.value;
   } else if (k == "port") {
@@ -279,6 +280,11 @@ bool ApplyServerEnv(const EnvLookup& env, ServerSettings* s,
   std::string v;
   if (!ApplyCommonEnv(env, &s->verbose, &s->host, &s->port, error))
     return false;
+  for (const char* name :
+       {"COORDINATOOL_REDIS_HOST", "COORDINATOOL_REDIS_PORT",
+        "COORDINATOOL_REDIS_SOCKET", "COORDINATOOL_REDIS_USER",
+        "COORDINATOOL_REDIS_PASSWORD"})
+    if (env(name, &v)) s->redis_configured = true;
   if (env("COORDINATOOL_REDIS_HOST", &v)) s->redis_host = v;
   if (env("COORDINATOOL_REDIS_PORT", &v)) {
     auto port = ParseInteger(v, 0, 65535);

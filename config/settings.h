@@ -44,8 +44,13 @@ struct ServerSettings {
   std::string redis_socket;    // unix socket; replaces host and port
   std::string redis_user;      // ACL user for AUTH
   std::string redis_password;  // empty: no AUTH
-  // Where the state goes: auto (Redis if redis_host or redis_socket is set,
-  // else embedded), redis, embedded (a journal in state_dir) or none.
+  // Whether any redis_* key, COORDINATOOL_REDIS_* variable or --redis-*
+  // option was given. The original's redis_host defaults to localhost, but
+  // a server nobody pointed at Redis uses the embedded store (store auto).
+  bool redis_configured = false;
+  // Where the state goes: auto (Redis if redis was configured, with a host
+  // or a socket, else embedded), redis, embedded (a journal in state_dir)
+  // or none.
   std::string store = "auto";
   std::string state_dir;  // empty: /var/lib/coordinatool/<fsname>
   // A running item without progress for this long is taken back from its

@@ -100,6 +100,9 @@ int main(int argc, char** argv) {
   }
   if (!host.empty()) settings.host = host;
   if (!port.empty()) settings.port = port;
+  if (redis_host_opt || redis_port || redis_socket || redis_user ||
+      redis_password)
+    settings.redis_configured = true;
   if (redis_host_opt) settings.redis_host = *redis_host_opt;
   if (redis_port) settings.redis_port = static_cast<uint16_t>(*redis_port);
   if (client_grace) settings.client_grace_ms = *client_grace;

@@ -13,9 +13,10 @@ std::unique_ptr<Store> OpenStore(boost::asio::io_context& io,
                                  std::string* error) {
   std::string kind = settings.store;
   if (kind == "auto")
-    kind = settings.redis_host.empty() && settings.redis_socket.empty()
-               ? "embedded"
-               : "redis";
+    kind = settings.redis_configured && (!settings.redis_host.empty() ||
+                                         !settings.redis_socket.empty())
+               ? "redis"
+               : "embedded";
   if (kind == "none") return std::make_unique<NullStore>();
   if (kind == "redis") {
     RedisOptions options;
