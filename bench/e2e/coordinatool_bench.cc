@@ -115,7 +115,8 @@ class ServerUnderTest {
 
   // Starts the server (again) and waits until it serves. "" or the error.
   std::string Start() {
-    const std::string log = fmt::format("{}/coordinatool-{}.log", dir_, ++starts_);
+    const std::string log =
+        fmt::format("{}/coordinatool-{}.log", dir_, ++starts_);
     std::vector<std::string> argv = {config_.server, "-H", "127.0.0.1", "-p",
                                      std::to_string(port_)};
     // A server without stores gets no store option at all; one with stores
@@ -193,8 +194,7 @@ class ServerUnderTest {
 std::string InjectByQueue(const Config& config, int port) {
   client::Session session;
   std::string error;
-  if (!session.Connect("127.0.0.1", std::to_string(port), &error))
-    return error;
+  if (!session.Connect("127.0.0.1", std::to_string(port), &error)) return error;
   const std::string data(static_cast<size_t>(config.data_bytes), 'x');
   int64_t next = 0, in_flight = 0;
   auto send_batch = [&] {
@@ -247,9 +247,9 @@ std::vector<lu_fid> CreateFiles(const std::string& mount, int64_t n) {
 // one action list. "" or the error.
 std::string InjectBySim(const Config& config, const std::string& mount,
                         const std::vector<lu_fid>& fids) {
-  const size_t per_call =
-      std::clamp<size_t>(5000 / (72 + static_cast<size_t>(config.data_bytes) + 8), 1,
-                         static_cast<size_t>(config.batch));
+  const size_t per_call = std::clamp<size_t>(
+      5000 / (72 + static_cast<size_t>(config.data_bytes) + 8), 1,
+      static_cast<size_t>(config.batch));
   const std::string data(static_cast<size_t>(config.data_bytes), 'x');
   for (size_t i = 0; i < fids.size(); i += per_call) {
     const int count = static_cast<int>(std::min(per_call, fids.size() - i));
@@ -280,8 +280,9 @@ Percentiles Summarize(std::vector<int64_t> values) {
   if (values.empty()) return p;
   std::sort(values.begin(), values.end());
   auto at = [&](double q) {
-    return values[std::min(values.size() - 1,
-                           static_cast<size_t>(q * static_cast<double>(values.size())))];
+    return values[std::min(
+        values.size() - 1,
+        static_cast<size_t>(q * static_cast<double>(values.size())))];
   };
   p.p50 = at(0.50);
   p.p99 = at(0.99);
@@ -308,7 +309,8 @@ class Bench {
     result_["max_running"] = config.max_running;
     result_["end_on_sim"] = config.end_on_sim;
     json::array args;
-    for (const auto& arg : config.server_args) args.push_back(json::string(arg));
+    for (const auto& arg : config.server_args)
+      args.push_back(json::string(arg));
     result_["server_args"] = std::move(args);
   }
 
@@ -328,7 +330,7 @@ class Bench {
     mkdir(mount_.c_str(), 0755);
     mkdir(dir_.Join("store").c_str(), 0755);
     mdt_ = std::make_unique<testing_support::SimDaemon>(config_.mdt, mount_,
-                                                         "lustre", dir_.path());
+                                                        "lustre", dir_.path());
     std::string error = mdt_->Start(
         {fmt::format("hsm.max_requests={}", config_.requests + 1000),
          "hsm.min_scan_interval_ms=1", "hsm.loop_period=10",
@@ -343,7 +345,8 @@ class Bench {
   }
 
   std::string Inject() {
-    if (config_.inject == "queue") return InjectByQueue(config_, server_.port());
+    if (config_.inject == "queue")
+      return InjectByQueue(config_, server_.port());
     return InjectBySim(config_, mount_, fids_);
   }
 
@@ -385,7 +388,8 @@ class Bench {
     result_["server_cpu_seconds"] = s1.cpu_seconds - s0.cpu_seconds;
     result_["server_cpu_seconds_per_1000"] =
         (s1.cpu_seconds - s0.cpu_seconds) / n * 1000;
-    result_["server_cpu_utilisation"] = (s1.cpu_seconds - s0.cpu_seconds) / seconds;
+    result_["server_cpu_utilisation"] =
+        (s1.cpu_seconds - s0.cpu_seconds) / seconds;
     result_["server_write_bytes_per_request"] =
         static_cast<double>(s1.write_bytes - s0.write_bytes) / n;
     result_["server_peak_rss_bytes"] = s1.hwm_bytes;
@@ -423,7 +427,9 @@ class Bench {
     result_["inject_server_cpu_seconds_per_1000"] =
         (queued->cpu_seconds - s0.cpu_seconds) / n * 1000;
     result_["bytes_per_queued_request"] =
-        (static_cast<double>(queued->rss_bytes) - static_cast<double>(s0.rss_bytes)) / n;
+        (static_cast<double>(queued->rss_bytes) -
+         static_cast<double>(s0.rss_bytes)) /
+        n;
     result_["queued_rss_bytes"] = queued->rss_bytes;
     return "";
   }
@@ -465,7 +471,6 @@ class Bench {
   json::object result_;
 };
 
-
 int Main(const Config& config) {
   json::object result;
   std::string error;
@@ -483,7 +488,8 @@ int Main(const Config& config) {
   if (!error.empty()) result["error"] = error;
   std::ofstream(config.json_path) << json::serialize(result) << "\n";
   std::printf("%s\n", json::serialize(result).c_str());
-  if (!error.empty()) std::fprintf(stderr, "coordinatool_bench: %s\n", error.c_str());
+  if (!error.empty())
+    std::fprintf(stderr, "coordinatool_bench: %s\n", error.c_str());
   return error.empty() ? 0 : 1;
 }
 

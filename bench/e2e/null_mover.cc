@@ -1,9 +1,9 @@
 #include "bench/e2e/null_mover.h"
 
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <fmt/format.h>
 #include <lustre/lustreapi.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -113,8 +113,9 @@ bool NullMovers::Start(int count, std::string* error) {
     auto mover = std::make_unique<Mover>();
     json::object reply;
     if (!mover->session.Connect(options_.host, options_.port, error) ||
-        !mover->session.Call({{"command", "ehlo"}, {"id", fmt::format("null-{}", i)}},
-                             &reply, 10'000, error))
+        !mover->session.Call(
+            {{"command", "ehlo"}, {"id", fmt::format("null-{}", i)}}, &reply,
+            10'000, error))
       return false;
     if (client::ReplyStatus(reply) != 0) {
       *error = fmt::format("ehlo refused: {}", json::serialize(reply));

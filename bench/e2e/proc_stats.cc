@@ -38,8 +38,8 @@ bool ReadProcStats(pid_t pid, ProcStats* out) {
     if (i == 14) utime = std::stoull(field);
     if (i == 15) stime = std::stoull(field);
   }
-  out->cpu_seconds =
-      static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  out->cpu_seconds = static_cast<double>(utime + stime) /
+                     static_cast<double>(sysconf(_SC_CLK_TCK));
 
   std::ifstream status_file(dir + "/status");
   std::stringstream status;

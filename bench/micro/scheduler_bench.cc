@@ -119,8 +119,7 @@ void BM_Enqueue(benchmark::State& state) {
     for (const auto& wire : fresh)
       benchmark::DoNotOptimize(q.scheduler.Enqueue(wire));
     state.SetIterationTime(Since(start));
-    for (const auto& wire : fresh)
-      q.scheduler.Done(ItemId::Of(wire.item.hai));
+    for (const auto& wire : fresh) q.scheduler.Done(ItemId::Of(wire.item.hai));
   }
   ReportPerOp(state, batch);
 }
@@ -171,7 +170,8 @@ void BM_Done(benchmark::State& state) {
   for (auto _ : state) {
     server::DispatchReply reply = q.scheduler.Dispatch("mover", {}, limits);
     std::vector<ItemId> ids;
-    for (const auto& wire : reply.items) ids.push_back(ItemId::Of(wire.item.hai));
+    for (const auto& wire : reply.items)
+      ids.push_back(ItemId::Of(wire.item.hai));
     auto start = Clock::now();
     for (const ItemId& id : ids) benchmark::DoNotOptimize(q.scheduler.Done(id));
     state.SetIterationTime(Since(start));
@@ -261,11 +261,8 @@ BENCHMARK(BM_DispatchBurst64)->Apply(Sizes);
 BENCHMARK(BM_Done)->Apply(Sizes);
 BENCHMARK(BM_Cancel)->Apply(Sizes);
 BENCHMARK(BM_Release)->Apply(Sizes);
-BENCHMARK(BM_Memory)
-    ->Arg(100'000)
-    ->Arg(1'000'000)
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Memory)->Arg(100'000)->Arg(1'000'000)->Iterations(1)->Unit(
+    benchmark::kMillisecond);
 
 }  // namespace
 
