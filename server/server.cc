@@ -191,8 +191,21 @@ void Server::OnStoreHealth(bool writable) {
 }
 
 void Server::PutItem(const protocol::WireItem& wire) {
+  if (!store_->persistent()) return;
   store_->Put(KeyOf(ItemId::Of(wire.item.hai)),
               json::serialize(protocol::ItemToJson(wire)));
+}
+
+void Server::StoreAssign(const ItemId& id, const std::string& mover) {
+  if (store_->persistent()) store_->Assign(KeyOf(id), mover);
+}
+
+void Server::StoreUnassign(const ItemId& id) {
+  if (store_->persistent()) store_->Unassign(KeyOf(id));
+}
+
+void Server::StoreForget(const ItemId& id) {
+  if (store_->persistent()) store_->Forget(KeyOf(id));
 }
 
 void Server::SendWhenDurable(Connection& c, json::object message) {
@@ -352,7 +365,7 @@ void Server::OnLustreCancel(const protocol::WireItem& cancel) {
       break;
     case Scheduler::CancelOutcome::kDequeued:
       activity_.erase(ItemId::Of(target.item.hai));
-      store_->Forget(KeyOf(ItemId::Of(target.item.hai)));
+      StoreForget(ItemId::Of(target.item.hai));
       store_->Sync([this, target](bool) {
         if (!stopped_) AnswerCancelled(target);
       });
@@ -472,7 +485,7 @@ void Server::Ehlo(Connection& c, const json::object& m) {
       bool known = scheduler_.Find(item_id) != nullptr;
       if (!scheduler_.Claim(id, wire)) continue;
       if (!known) PutItem(wire);
-      store_->Assign(KeyOf(item_id), id);
+      StoreAssign(item_id, id);
       revoked_.erase(item_id);
       if (c.sends_progress) activity_[item_id] = {id, clock_.Now()};
       claimed.push_back(item_id);
@@ -481,7 +494,7 @@ void Server::Ehlo(Connection& c, const json::object& m) {
   for (const ItemId& item : set_aside) {
     if (std::find(claimed.begin(), claimed.end(), item) == claimed.end() &&
         scheduler_.Requeue(item)) {
-      store_->Unassign(KeyOf(item));
+      StoreUnassign(item);
       activity_.erase(item);
     }
   }
@@ -547,7 +560,7 @@ void Server::Done(Connection& c, const json::object& m) {
     std::string owner = item->owner;
     ItemType type = item->type;
     scheduler_.Done(id);
-    store_->Forget(KeyOf(id));
+    StoreForget(id);
     activity_.erase(id);
     revoked_.erase(id);
     auto client = clients_.find(owner);
@@ -745,7 +758,7 @@ void Server::SendList(Connection& c, DispatchReply reply) {
   auto now = clock_.Now();
   for (const auto& item : reply.items) {
     ItemId id = ItemId::Of(item.item.hai);
-    store_->Assign(KeyOf(id), c.id);
+    StoreAssign(id, c.id);
     if (c.sends_progress) activity_[id] = {c.id, now};
   }
   SendWhenDurable(c, json::object{{"command", "recv"},
@@ -778,7 +791,7 @@ void Server::ForgetClient(const std::string& id) {
   std::vector<protocol::WireItem> orphans;
   size_t requeued = scheduler_.Release(id, &orphans);
   for (const ItemId& item : running) {
-    store_->Unassign(KeyOf(item));
+    StoreUnassign(item);
     activity_.erase(item);
   }
   if (requeued) spdlog::info("{}: {} running items placed again", id, requeued);
@@ -905,7 +918,7 @@ void Server::TakeBack(const ItemId& id) {
   ClientId mover;
   scheduler_.Cancel(cancel, &target, &mover);  // queued for the owner
   scheduler_.Requeue(id);
-  store_->Unassign(KeyOf(id));
+  StoreUnassign(id);
   activity_.erase(id);
   revoked_[id] = owner;
   auto client = clients_.find(owner);

@@ -83,6 +83,10 @@ class Server : public ConnectionHandler {
   bool OpenStore(std::string* error);
   bool Recover(std::string* error);
   void OnStoreHealth(bool writable);
+  // Store writes, skipped for a memory-only store.
+  void StoreAssign(const ItemId& id, const std::string& mover);
+  void StoreUnassign(const ItemId& id);
+  void StoreForget(const ItemId& id);
   void PutItem(const protocol::WireItem& wire);
   // Sends `message` to `c` once every change made so far is durable.
   void SendWhenDurable(Connection& c, boost::json::object message);

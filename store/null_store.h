@@ -13,6 +13,7 @@ namespace store {
 class NullStore : public Store {
  public:
   std::string Describe() const override { return "no store (memory only)"; }
+  bool persistent() const override { return false; }
   bool Load(LoadVisitor&, std::string*) override { return true; }
   void Put(const std::string&, const std::string&) override {}
   void Assign(const std::string&, const std::string&) override {}

@@ -49,6 +49,9 @@ class Store {
 
   // A short description for logs ("journal /var/lib/...", "redis host:port").
   virtual std::string Describe() const = 0;
+  // False for the memory-only store: the server then skips encoding what
+  // it would write.
+  virtual bool persistent() const { return true; }
 
   // Visits the stored state. Only before the first change. False with
   // *error if the store cannot be read.
