@@ -68,6 +68,18 @@ bool IntegerEntry(const ConfigText& file, const ConfigEntry& entry, int64_t min,
   return true;
 }
 
+bool LogLevelEntry(const ConfigText& file, const ConfigEntry& e, int* out,
+                   std::string* error) {
+  auto level = ParseLogLevel(e.value);
+  if (!level) {
+    *error =
+        EntryError(file, e, fmt::format("unknown log level '{}'", e.value));
+    return false;
+  }
+  *out = *level;
+  return true;
+}
+
 bool ApplyServerEntry(const ConfigText& file, const ConfigEntry& e,
                       ServerSettings* s, std::vector<std::string>* warnings,
                       std::string* error) {
@@ -78,13 +90,7 @@ bool ApplyServerEntry(const ConfigText& file, const ConfigEntry& e,
   } else if (k == "port") {
     s->port = e.value;
   } else if (k == "verbose") {
-    auto level = ParseLogLevel(e.value);
-    if (!level) {
-      *error =
-          EntryError(file, e, fmt::format("unknown log level '{}'", e.value));
-      return false;
-    }
-    s->verbose = *level;
+    return LogLevelEntry(file, e, &s->verbose, error);
   } else if (k == "redis_host") {
     s->redis_host = e.value;
   } else if (k == "redis_port") {
@@ -199,13 +205,7 @@ bool ApplyClientEntry(const ConfigText& file, const ConfigEntry& e,
   } else if (k == "hal_size") {
     return SizeEntry(file, e, &s->hal_size, warnings, error);
   } else if (k == "verbose") {
-    auto level = ParseLogLevel(e.value);
-    if (!level) {
-      *error =
-          EntryError(file, e, fmt::format("unknown log level '{}'", e.value));
-      return false;
-    }
-    s->verbose = *level;
+    return LogLevelEntry(file, e, &s->verbose, error);
   } else if (!IsOneOf(k, kServerOnlyKeys)) {
     warnings->push_back(EntryError(file, e, "unknown key, ignored"));
   }

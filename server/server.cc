@@ -37,6 +37,14 @@ bool OptionalInt(const json::object& m, std::string_view key, int64_t fallback,
   return false;
 }
 
+// The item identity a `done` or `progress` names: hai_cookie + hai_dfid.
+bool ItemIdOf(const json::object& m, ItemId* id) {
+  const json::value* dfid = m.if_contains("hai_dfid");
+  std::string why;
+  return protocol::GetU64(m, "hai_cookie", &id->cookie) && dfid &&
+         protocol::FidFromJson(*dfid, &id->dfid, &why);
+}
+
 uint32_t LimitOf(int64_t value) {
   return value < 0 || value >= kUnlimited ? kUnlimited
                                           : static_cast<uint32_t>(value);
@@ -526,22 +534,13 @@ void Server::Recv(Connection& c, const json::object& m) {
     return Reply(c, "recv", EINVAL, "Buffer too small");
   c.state = Connection::State::kWaiting;
   c.waiting_since = ++recv_order_;
-  size_t waiting = std::count_if(
-      connections_.begin(), connections_.end(), [](const auto& other) {
-        return other->state == Connection::State::kWaiting;
-      });
-  DispatchTo(c, waiting);
+  DispatchTo(c, ShareDivisor());
 }
 
 void Server::Done(Connection& c, const json::object& m) {
-  uint64_t cookie;
-  const json::value* dfid = m.if_contains("hai_dfid");
   ItemId id;
-  std::string why;
-  if (!protocol::GetU64(m, "hai_cookie", &cookie) || !dfid ||
-      !protocol::FidFromJson(*dfid, &id.dfid, &why))
+  if (!ItemIdOf(m, &id))
     return Reply(c, "done", EINVAL, "cookie or fid not set -- old client?");
-  id.cookie = cookie;
   int64_t status = 0;
   OptionalInt(m, "status", 0, &status);
   std::shared_ptr<Connection> owner_connection;
@@ -854,14 +853,8 @@ namespace server {
 void Server::Progress(Connection& c, const json::object& m) {
   // A heartbeat from llapi_hsm_action_progress: no reply. Malformed ones
   // are ignored.
-  uint64_t cookie;
-  const json::value* dfid = m.if_contains("hai_dfid");
   ItemId id;
-  std::string why;
-  if (!protocol::GetU64(m, "hai_cookie", &cookie) || !dfid ||
-      !protocol::FidFromJson(*dfid, &id.dfid, &why))
-    return;
-  id.cookie = cookie;
+  if (!ItemIdOf(m, &id)) return;
   auto it = activity_.find(id);
   if (it != activity_.end() && it->second.owner == c.id)
     it->second.last = clock_.Now();
