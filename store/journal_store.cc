@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "store/crc32c.h"
@@ -90,19 +92,62 @@ bool SyncDir(const std::string& dir) {
   return fd.valid() && fsync(fd.get()) == 0;
 }
 
-size_t EntryBytes(const std::string& key, const std::string& json,
-                  const std::string& mover) {
-  size_t n = 0;
-  if (!json.empty()) n += kRecordHeader + 9 + key.size() + json.size();
-  if (!mover.empty()) n += kRecordHeader + 9 + key.size() + mover.size();
-  return n;
+bool ReadAll(int fd, char* out, size_t size, uint64_t offset) {
+  while (size > 0) {
+    ssize_t n = pread(fd, out, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    out += n;
+    size -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return true;
 }
 
-}  // namespace
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
 
-size_t ReplayJournal(std::string_view data,
-                     const std::function<void(const JournalRecord&)>& visit,
-                     std::string* why) {
+template <class Key>
+bool Pack(std::string_view key, Key* packed) {
+  if (key.size() != 2 * packed->size()) return false;
+  for (size_t i = 0; i < packed->size(); ++i) {
+    int hi = HexDigit(key[2 * i]), lo = HexDigit(key[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*packed)[i] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  return true;
+}
+
+template <class Key>
+std::string Unpack(const Key& packed) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string key;
+  key.reserve(2 * packed.size());
+  for (unsigned char b : packed) {
+    key.push_back(kDigits[b >> 4]);
+    key.push_back(kDigits[b & 15]);
+  }
+  return key;
+}
+
+// The value of the Put or Assign record at the start of `record`, a record
+// the replay found valid.
+std::string_view RecordValue(std::string_view record) {
+  if (record.size() < kRecordHeader + 1) return {};
+  std::string_view rest = record.substr(kRecordHeader + 1);
+  std::string_view key, value;
+  if (!GetString(&rest, &key) || !GetString(&rest, &value)) return {};
+  return value;
+}
+
+using RecordVisitor =
+    std::function<void(const JournalRecord&, size_t at, size_t size)>;
+
+size_t Replay(std::string_view data, const RecordVisitor& visit,
+              std::string* why) {
   why->clear();
   if (data.size() < kMagic.size() || data.substr(0, kMagic.size()) != kMagic) {
     *why = "no journal header";
@@ -144,10 +189,31 @@ size_t ReplayJournal(std::string_view data,
       *why = "malformed record";
       return at;
     }
-    visit(record);
+    visit(record, at, kRecordHeader + length);
     at += kRecordHeader + length;
   }
   return at;
+}
+
+}  // namespace
+
+size_t ReplayJournal(std::string_view data,
+                     const std::function<void(const JournalRecord&)>& visit,
+                     std::string* why) {
+  return Replay(
+      data, [&](const JournalRecord& r, size_t, size_t) { visit(r); }, why);
+}
+
+size_t JournalStore::PackedKeyHash::operator()(
+    const PackedKey& key) const noexcept {
+  return std::hash<std::string_view>()(
+      std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+}
+
+template <class F>
+void JournalStore::ForEachEntry(F f) {
+  for (auto& [key, entry] : packed_) f(entry);
+  for (auto& [key, entry] : other_) f(entry);
 }
 
 JournalStore::JournalStore(boost::asio::io_context& io, JournalOptions options)
@@ -199,18 +265,10 @@ bool JournalStore::OpenFiles(std::vector<std::string>* warnings,
     data.append(buffer, static_cast<size_t>(n));
   }
   std::string why;
-  size_t end = ReplayJournal(
+  size_t end = Replay(
       data,
-      [&](const JournalRecord& r) {
-        std::string key(r.key);
-        auto it = live_.find(key);
-        Entry before = it == live_.end() ? Entry{} : it->second;
-        Entry after = before;
-        if (r.type == 'P') after.json = r.value;
-        if (r.type == 'A') after.mover = r.value;
-        if (r.type == 'U') after.mover.clear();
-        if (r.type == 'F') after = Entry{};
-        UpdateLive(key, &before, &after);
+      [&](const JournalRecord& r, size_t at, size_t size) {
+        Apply(r.type, std::string(r.key), at, static_cast<uint32_t>(size));
       },
       &why);
   if (end < kMagic.size()) {
@@ -236,6 +294,7 @@ bool JournalStore::OpenFiles(std::vector<std::string>* warnings,
     }
   }
   offset_ = end;
+  base_ = end;
   stats_.file_bytes = end;
   return true;
 }
@@ -246,37 +305,83 @@ std::string JournalStore::Describe() const {
   return fmt::format("journal {}", path());
 }
 
-bool JournalStore::Load(LoadVisitor& visitor, std::string*) {
-  for (const auto& [key, entry] : live_)
-    if (!entry.json.empty()) visitor.OnRequest(key, entry.json);
-  for (const auto& [key, entry] : live_)
-    if (!entry.mover.empty()) visitor.OnAssignment(key, entry.mover);
+bool JournalStore::Load(LoadVisitor& visitor, std::string* error) {
+  // Only before the first change: the writer has had no job, the file is
+  // all there is.
+  std::string data(base_, '\0');
+  if (!ReadAll(fd_.get(), data.data(), data.size(), 0)) {
+    *error = Errno("cannot read " + path());
+    return false;
+  }
+  auto value = [&](uint64_t at, uint32_t size) {
+    return RecordValue(std::string_view(data).substr(at, size));
+  };
+  for (const auto& [key, entry] : packed_)
+    if (entry.put_len)
+      visitor.OnRequest(Unpack(key), value(entry.put_at, entry.put_len));
+  for (const auto& [key, entry] : other_)
+    if (entry.put_len)
+      visitor.OnRequest(key, value(entry.put_at, entry.put_len));
+  for (const auto& [key, entry] : packed_)
+    if (entry.assign_len)
+      visitor.OnAssignment(Unpack(key),
+                           value(entry.assign_at, entry.assign_len));
+  for (const auto& [key, entry] : other_)
+    if (entry.assign_len)
+      visitor.OnAssignment(key, value(entry.assign_at, entry.assign_len));
   return true;
 }
 
-void JournalStore::UpdateLive(const std::string& key, const Entry* before,
-                              const Entry* after) {
-  stats_.live_bytes -= EntryBytes(key, before->json, before->mover);
-  stats_.live_bytes += EntryBytes(key, after->json, after->mover);
-  if (after->json.empty() && after->mover.empty())
-    live_.erase(key);
-  else
-    live_[key] = *after;
+void JournalStore::Apply(char type, const std::string& key, uint64_t at,
+                         uint32_t size) {
+  PackedKey packed;
+  bool is_packed = Pack(key, &packed);
+  Entry* entry = nullptr;
+  if (is_packed) {
+    auto it = packed_.find(packed);
+    if (it != packed_.end()) entry = &it->second;
+  } else {
+    auto it = other_.find(key);
+    if (it != other_.end()) entry = &it->second;
+  }
+  Entry after = entry ? *entry : Entry{};
+  stats_.live_bytes -= after.put_len + after.assign_len;
+  if (type == 'P') {
+    after.put_at = at;
+    after.put_len = size;
+  } else if (type == 'A') {
+    after.assign_at = at;
+    after.assign_len = size;
+  } else if (type == 'U') {
+    after.assign_at = 0;
+    after.assign_len = 0;
+  } else if (type == 'F') {
+    after = Entry{};
+  }
+  stats_.live_bytes += after.put_len + after.assign_len;
+  if (after.put_len == 0 && after.assign_len == 0) {
+    if (!entry) return;
+    if (is_packed)
+      packed_.erase(packed);
+    else
+      other_.erase(key);
+  } else if (entry) {
+    *entry = after;
+  } else if (is_packed) {
+    packed_.emplace(packed, after);
+  } else {
+    other_.emplace(key, after);
+  }
 }
 
 void JournalStore::Append(char type, const std::string& key,
                           const std::string* value) {
   if (closed_) return;
-  auto it = live_.find(key);
-  Entry before = it == live_.end() ? Entry{} : it->second;
-  Entry after = before;
-  if (type == 'P') after.json = *value;
-  if (type == 'A') after.mover = *value;
-  if (type == 'U') after.mover.clear();
-  if (type == 'F') after = Entry{};
-  UpdateLive(key, &before, &after);
+  size_t start = pending_.size();
   std::string_view v = value ? std::string_view(*value) : std::string_view();
   EncodeRecord(&pending_, type, key, value ? &v : nullptr);
+  Apply(type, key, base_ + start,
+        static_cast<uint32_t>(pending_.size() - start));
   ++pending_records_;
   ScheduleFlush();
 }
@@ -312,22 +417,49 @@ void JournalStore::ScheduleFlush() {
   });
 }
 
-std::string JournalStore::Snapshot(uint64_t* records) const {
-  std::string out(kMagic);
-  *records = 0;
-  for (const auto& [key, entry] : live_) {
-    if (entry.json.empty()) continue;
-    std::string_view v(entry.json);
-    EncodeRecord(&out, 'P', key, &v);
-    ++*records;
+void JournalStore::PlanSnapshot(Job* job) {
+  size_t count = 0;
+  ForEachEntry(
+      [&](const Entry& e) { count += (e.put_len != 0) + (e.assign_len != 0); });
+  job->copies.reserve(count);
+  // `to` holds the length until the copies are sorted.
+  ForEachEntry([&](const Entry& e) {
+    if (e.put_len) job->copies.push_back({e.put_at, e.put_len});
+    if (e.assign_len) job->copies.push_back({e.assign_at, e.assign_len});
+  });
+  std::sort(job->copies.begin(), job->copies.end(),
+            [](const Copy& a, const Copy& b) { return a.from < b.from; });
+  uint64_t to = kMagic.size();
+  for (Copy& copy : job->copies) {
+    uint64_t size = copy.to;
+    copy.to = to;
+    to += size;
   }
-  for (const auto& [key, entry] : live_) {
-    if (entry.mover.empty()) continue;
-    std::string_view v(entry.mover);
-    EncodeRecord(&out, 'A', key, &v);
-    ++*records;
-  }
-  return out;
+  job->snapshot_bytes = to;
+  job->old_end = base_;
+}
+
+void JournalStore::Relocate(const Job& job) {
+  // Records appended since the plan follow the snapshot, the others are
+  // where the snapshot put them.
+  const std::vector<Copy>& copies = job.copies;
+  auto moved = [&](uint64_t at) {
+    if (at >= job.old_end) return at - job.old_end + job.snapshot_bytes;
+    auto it = std::lower_bound(
+        copies.begin(), copies.end(), at,
+        [](const Copy& c, uint64_t from) { return c.from < from; });
+    if (it == copies.end() || it->from != at) {
+      spdlog::critical("store: journal {}: record at {} not in the snapshot",
+                       path(), at);
+      std::abort();
+    }
+    return it->to;
+  };
+  ForEachEntry([&](Entry& e) {
+    if (e.put_len) e.put_at = moved(e.put_at);
+    if (e.assign_len) e.assign_at = moved(e.assign_at);
+  });
+  base_ = base_ - job.old_end + job.snapshot_bytes;
 }
 
 void JournalStore::Flush() {
@@ -340,13 +472,13 @@ void JournalStore::Flush() {
   uint64_t limit = std::max(
       options_.min_compact_bytes,
       options_.compact_ratio * std::max<uint64_t>(stats_.live_bytes, 1));
-  if (stats_.file_bytes + pending_.size() > limit) {
+  job.data = std::move(pending_);
+  job.records = pending_records_;
+  base_ += job.data.size();
+  if (stats_.file_bytes + job.data.size() > limit) {
     // The snapshot holds every change, pending ones included.
     job.snapshot = true;
-    job.data = Snapshot(&job.records);
-  } else {
-    job.data = std::move(pending_);
-    job.records = pending_records_;
+    PlanSnapshot(&job);
   }
   pending_.clear();
   pending_records_ = 0;
@@ -367,7 +499,9 @@ void JournalStore::OnWritten(Job job, std::string error, uint64_t file_bytes) {
   if (!error.empty()) {
     spdlog::error("store: journal {}: {}; retrying in {} ms", path(), error,
                   backoff_.count());
-    if (!job.snapshot) {
+    if (!job.appended) {
+      // Not in the file: written again first, at the same position.
+      base_ -= job.data.size();
       job.data += pending_;
       pending_ = std::move(job.data);
       pending_records_ += job.records;
@@ -387,6 +521,7 @@ void JournalStore::OnWritten(Job job, std::string error, uint64_t file_bytes) {
   backoff_ = std::chrono::milliseconds(100);
   stats_.file_bytes = file_bytes;
   if (job.snapshot) {
+    Relocate(job);
     ++stats_.compactions;
     spdlog::info("store: journal {} compacted to {} bytes", path(), file_bytes);
   } else {
@@ -441,30 +576,60 @@ void JournalStore::WriterMain() {
   }
 }
 
-std::string JournalStore::Write(const Job& job) {
-  if (!job.snapshot) {
-    if (!WriteAll(fd_.get(), job.data, offset_)) {
-      std::string error = Errno("write");
-      if (ftruncate(fd_.get(), static_cast<off_t>(offset_)) < 0) {
-        // The next write starts at offset_ anyway.
-      }
-      return error;
+std::string JournalStore::Write(Job& job) {
+  // The batch first, even before a snapshot: the snapshot copies records
+  // from the file, and if it fails the batch is durable all the same.
+  if (!WriteAll(fd_.get(), job.data, offset_)) {
+    std::string error = Errno("write");
+    if (ftruncate(fd_.get(), static_cast<off_t>(offset_)) < 0) {
+      // The next write starts at offset_ anyway.
     }
-    if (fdatasync(fd_.get()) < 0) return Errno("fdatasync");
-    offset_ += job.data.size();
-    return "";
+    return error;
   }
+  if (fdatasync(fd_.get()) < 0) return Errno("fdatasync");
+  offset_ += job.data.size();
+  job.appended = true;
+  return job.snapshot ? WriteSnapshot(job) : "";
+}
+
+std::string JournalStore::WriteSnapshot(const Job& job) {
   std::string tmp = dir_ + "/journal.tmp";
   common::UniqueFd fd(
       open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd.valid()) return Errno("cannot create " + tmp);
-  if (!WriteAll(fd.get(), job.data, 0) || fdatasync(fd.get()) < 0)
+  constexpr uint64_t kRun = 1u << 20, kBuffer = 4u << 20;
+  const std::vector<Copy>& copies = job.copies;
+  std::string buffer(kMagic);
+  uint64_t out = 0;
+  auto length = [&](size_t i) {
+    return (i + 1 < copies.size() ? copies[i + 1].to : job.snapshot_bytes) -
+           copies[i].to;
+  };
+  for (size_t i = 0; i < copies.size();) {
+    // Adjacent records are read together.
+    uint64_t from = copies[i].from, size = 0;
+    for (; i < copies.size() && copies[i].from == from + size && size < kRun;
+         ++i)
+      size += length(i);
+    size_t at = buffer.size();
+    buffer.resize(at + size);
+    if (!ReadAll(fd_.get(), buffer.data() + at, size, from))
+      return Errno("cannot read " + path());
+    if (buffer.size() >= kBuffer) {
+      if (!WriteAll(fd.get(), buffer, out)) return Errno("cannot write " + tmp);
+      out += buffer.size();
+      buffer.clear();
+    }
+  }
+  if (!WriteAll(fd.get(), buffer, out) || fdatasync(fd.get()) < 0)
     return Errno("cannot write " + tmp);
+  out += buffer.size();
+  if (out != job.snapshot_bytes) return "snapshot size mismatch";
   if (rename(tmp.c_str(), path().c_str()) < 0)
     return Errno("cannot rename " + tmp);
   if (!SyncDir(dir_)) return Errno("cannot sync " + dir_);
   fd_ = std::move(fd);
-  offset_ = job.data.size();
+  offset_ = out;
   return "";
 }
 

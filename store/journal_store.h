@@ -18,8 +18,14 @@
 // its checksum ends the journal (a write torn by a crash); the tail is
 // reported and cut off. Compaction: when the file exceeds both
 // `min_compact_bytes` and `compact_ratio` times the size of the live state,
-// the next batch is a snapshot of the live state written to journal.tmp,
-// synced and renamed over the journal.
+// the next batch is appended to the journal (unsynced), then the latest Put
+// and Assign record of every live key is copied from the journal to
+// journal.tmp, which is synced and renamed over the journal.
+//
+// Memory: the store keeps no copy of the live state, only, per live key,
+// where its latest Put and Assign records are in the journal (about 70
+// bytes per key for the 48-hex-digit keys of RequestKey()). Load() reads
+// the values from the file.
 //
 // A write error (disk full, I/O error) makes the store unwritable: the batch
 // is kept, retried with backoff, and the health callback says so.
@@ -32,6 +38,7 @@
 #ifndef STORE_JOURNAL_STORE_H_
 #define STORE_JOURNAL_STORE_H_
 
+#include <array>
 #include <boost/asio.hpp>
 #include <condition_variable>
 #include <memory>
@@ -88,31 +95,58 @@ class JournalStore : public Store {
   std::string path() const { return dir_ + "/journal"; }
 
  private:
+  // Where the latest Put and Assign records of a key are: their position
+  // in the current journal (where they are, or will be once the pending
+  // and in-flight records are written) and their length, 0 for none.
   struct Entry {
-    std::string json;  // empty: no request (an assignment alone)
-    std::string mover;
+    uint64_t put_at = 0;
+    uint64_t assign_at = 0;
+    uint32_t put_len = 0;
+    uint32_t assign_len = 0;
+  };
+  // A RequestKey() (48 lowercase hex digits) as 24 bytes; other keys are
+  // kept as they are.
+  using PackedKey = std::array<unsigned char, 24>;
+  struct PackedKeyHash {
+    size_t operator()(const PackedKey& key) const noexcept;
+  };
+  // One record of a snapshot: where it is in the journal once `data` is
+  // appended, where it goes in the new one. Sorted by `from`.
+  struct Copy {
+    uint64_t from;
+    uint64_t to;
   };
   struct Job {
     bool snapshot = false;
-    std::string data;
+    std::string data;  // records to append to the current journal
     uint64_t records = 0;
+    // Snapshot: the live records, the size of the new file, and the end of
+    // the current one once `data` is appended.
+    std::vector<Copy> copies;
+    uint64_t snapshot_bytes = 0;
+    uint64_t old_end = 0;
+    bool appended = false;  // set by the writer: `data` is in the journal
   };
 
   JournalStore(boost::asio::io_context& io, JournalOptions options);
   bool OpenFiles(std::vector<std::string>* warnings, std::string* error);
   void Append(char type, const std::string& key, const std::string* value);
-  void UpdateLive(const std::string& key, const Entry* before,
-                  const Entry* after);
+  // Records that the latest record of `key` of `type` is at `at`.
+  void Apply(char type, const std::string& key, uint64_t at, uint32_t size);
+  template <class F>
+  void ForEachEntry(F f);
   void ScheduleFlush();
   void Flush();
-  std::string Snapshot(uint64_t* records) const;
+  void PlanSnapshot(Job* job);
+  void Relocate(const Job& job);
   void OnWritten(Job job, std::string error, uint64_t file_bytes);
   void SetWritable(bool writable);
   void FireWaiting(bool durable);
 
   // Writer thread.
   void WriterMain();
-  std::string Write(const Job& job);  // "" or what failed
+  std::string Write(Job& job);  // "" or what failed
+  std::string WriteSnapshot(const Job& job);
 
   boost::asio::io_context& io_;
   const JournalOptions options_;
@@ -121,7 +155,10 @@ class JournalStore : public Store {
   boost::asio::steady_timer retry_timer_;
 
   // Event loop only.
-  std::unordered_map<std::string, Entry> live_;
+  std::unordered_map<PackedKey, Entry, PackedKeyHash> packed_;
+  std::unordered_map<std::string, Entry> other_;
+  // Position in the journal where pending_ will be written.
+  uint64_t base_ = 0;
   std::string pending_;
   uint64_t pending_records_ = 0;
   std::vector<SyncCallback> waiting_;   // need pending_ (and the job) done

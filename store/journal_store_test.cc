@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 
 namespace store {
@@ -202,6 +203,125 @@ TEST_F(JournalStoreTest, CompactionKeepsTheLiveStateAndShrinksTheFile) {
   State after = Load();
   EXPECT_EQ(after.requests, before.requests);
   EXPECT_EQ(after.assigned, before.assigned);
+}
+
+// The store keeps only where each key's latest records are; a compaction
+// copies them from the journal. Random changes, some made while a
+// compaction is in flight, over RequestKey()s and other keys: the compacted
+// journal replays to the live state exactly, before and after a reopen.
+TEST_F(JournalStoreTest, CompactionReproducesTheLiveStateExactly) {
+  options_.min_compact_bytes = 16 << 10;
+  options_.compact_ratio = 2;
+  Open();
+  std::mt19937 random(42);
+  std::vector<std::string> keys;
+  for (uint32_t i = 0; i < 150; ++i) {
+    keys.push_back(RequestKey(i, Fid(i)));
+    keys.push_back("key-" + std::to_string(i));
+  }
+  State model;
+  auto change = [&] {
+    const std::string& key = keys[random() % keys.size()];
+    switch (random() % 6) {
+      case 0:
+      case 1: {
+        std::string json = "{\"v\":" + std::to_string(random()) + "," +
+                           std::string(random() % 300,
+                                       static_cast<char>('a' + random() % 26)) +
+                           "}";
+        store_->Put(key, json);
+        model.requests[key] = json;
+        break;
+      }
+      case 2:
+      case 3: {
+        std::string mover = "mover" + std::to_string(random() % 5);
+        store_->Assign(key, mover);
+        model.assigned[key] = mover;
+        break;
+      }
+      case 4:
+        store_->Unassign(key);
+        model.assigned.erase(key);
+        break;
+      default:
+        store_->Forget(key);
+        model.requests.erase(key);
+        model.assigned.erase(key);
+    }
+  };
+  auto replayed = [&] {
+    std::ifstream in(store_->path(), std::ios::binary);
+    std::stringstream data;
+    data << in.rdbuf();
+    State state;
+    std::string why;
+    std::string bytes = data.str();
+    EXPECT_EQ(ReplayJournal(
+                  bytes,
+                  [&](const JournalRecord& r) {
+                    std::string key(r.key);
+                    if (r.type == 'P') state.requests[key] = r.value;
+                    if (r.type == 'A') state.assigned[key] = r.value;
+                    if (r.type == 'U') state.assigned.erase(key);
+                    if (r.type == 'F') {
+                      state.requests.erase(key);
+                      state.assigned.erase(key);
+                    }
+                  },
+                  &why),
+              bytes.size())
+        << why;
+    return state;
+  };
+  for (int reopen = 0; reopen < 3; ++reopen) {
+    uint64_t compactions = store_->stats().compactions;
+    for (int round = 0; round < 200; ++round) {
+      for (int i = 0; i < 50; ++i) change();
+      // Mostly let the writer work while changes go on.
+      if (round % 10 == 9) {
+        ASSERT_TRUE(SyncNow());
+      } else {
+        io_.restart();
+        io_.poll();
+      }
+    }
+    ASSERT_TRUE(SyncNow());
+    EXPECT_GE(store_->stats().compactions, compactions + 2);
+    State loaded = Load();
+    EXPECT_EQ(loaded.requests, model.requests);
+    EXPECT_EQ(loaded.assigned, model.assigned);
+    State file = replayed();
+    EXPECT_EQ(file.requests, model.requests);
+    EXPECT_EQ(file.assigned, model.assigned);
+    Open();
+    EXPECT_TRUE(warnings_.empty());
+    State reopened = Load();
+    EXPECT_EQ(reopened.requests, model.requests);
+    EXPECT_EQ(reopened.assigned, model.assigned);
+  }
+  // A snapshot holds one record per live request and assignment.
+  store_->Put(keys[0], "{}");
+  model.requests[keys[0]] = "{}";
+  options_.min_compact_bytes = 0;
+  options_.compact_ratio = 1;
+  Open();
+  store_->Put(keys[0], "{}");
+  ASSERT_TRUE(SyncNow());
+  EXPECT_EQ(store_->stats().compactions, 1u);
+  uint64_t records = 0;
+  {
+    std::ifstream in(store_->path(), std::ios::binary);
+    std::stringstream data;
+    data << in.rdbuf();
+    std::string why;
+    ReplayJournal(
+        data.str(), [&](const JournalRecord&) { ++records; }, &why);
+  }
+  EXPECT_EQ(records, model.requests.size() + model.assigned.size());
+  State file = replayed();
+  EXPECT_EQ(file.requests, model.requests);
+  EXPECT_EQ(file.assigned, model.assigned);
 }
 
 TEST_F(JournalStoreTest, SecondOpenOfOneDirectoryIsRefused) {
