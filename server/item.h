@@ -53,9 +53,10 @@ using QueueHook = boost::intrusive::list_member_hook<
 struct Item {
   ItemId id;
   ItemType type = ItemType::kArchive;
-  uint64_t seq = 0;  // arrival order; FIFO across queues
-  ClientId owner;    // mover running it; empty while queued
-  QueueHook hook;    // in a waiting queue, or in its owner's list
+  uint64_t seq = 0;   // arrival order; FIFO across queues
+  ClientId owner;     // mover running it; empty while queued
+  ClientId affinity;  // the only mover that may run it; empty: any
+  QueueHook hook;     // in a waiting queue, or in its owner's list
   // Last: WireItem ends with a flexible array member.
   protocol::WireItem wire;
 

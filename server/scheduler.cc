@@ -6,6 +6,8 @@ namespace server {
 
 namespace {
 
+const ClientId kGlobal;
+
 bool Accepts(const std::vector<uint32_t>& archive_ids, uint32_t archive_id) {
   return archive_ids.empty() ||
          std::find(archive_ids.begin(), archive_ids.end(), archive_id) !=
@@ -36,8 +38,8 @@ Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type) {
 }
 
 void Scheduler::PushWaiting(Item* item) {
-  ItemList& queue =
-      queues_[{item->type, item->wire.archive_id, item->wire.hal_flags}];
+  ItemList& queue = queues_[{item->affinity, item->type, item->wire.archive_id,
+                             item->wire.hal_flags}];
   // Keep FIFO order by arrival: a requeued item goes back before younger
   // ones. New items are always the youngest, so this is a push_back for them.
   // A requeued item was dispatched from near the head, so its place is
@@ -86,10 +88,13 @@ Scheduler::Mover& Scheduler::MoverOf(const ClientId& mover) {
   return movers_[mover];
 }
 
-bool Scheduler::Enqueue(const protocol::WireItem& wire) {
+bool Scheduler::Enqueue(const protocol::WireItem& wire,
+                        const ClientId& affinity) {
   auto type = TypeOfAction(wire.item.hai.hai_action);
   if (!type || items_.contains(ItemId::Of(wire.item.hai))) return false;
-  PushWaiting(Create(wire, *type));
+  Item* item = Create(wire, *type);
+  item->affinity = affinity;
+  PushWaiting(item);
   return true;
 }
 
@@ -166,7 +171,8 @@ size_t Scheduler::Release(const ClientId& mover,
 }
 
 ItemList* Scheduler::BestQueue(
-    ItemType type, const std::vector<uint32_t>& archive_ids,
+    ItemType type, const ClientId& mover,
+    const std::vector<uint32_t>& archive_ids,
     const std::optional<std::pair<uint32_t, uint64_t>>& key) {
   ItemList* best = nullptr;
   uint64_t best_seq = UINT64_MAX;
@@ -176,14 +182,19 @@ ItemList* Scheduler::BestQueue(
       best_seq = queue.front().seq;
     }
   };
-  if (key) {
-    auto it = queues_.find({type, key->first, key->second});
-    if (it != queues_.end()) consider(it->second);
-    return best;
-  }
-  for (auto it = queues_.lower_bound({type, 0, 0});
-       it != queues_.end() && std::get<0>(it->first) == type; ++it) {
-    if (Accepts(archive_ids, std::get<1>(it->first))) consider(it->second);
+  for (const ClientId* owner : {&kGlobal, &mover}) {
+    if (key) {
+      auto it = queues_.find({*owner, type, key->first, key->second});
+      if (it != queues_.end()) consider(it->second);
+    } else {
+      for (auto it = queues_.lower_bound({*owner, type, 0, 0});
+           it != queues_.end() && std::get<0>(it->first) == *owner &&
+           std::get<1>(it->first) == type;
+           ++it) {
+        if (Accepts(archive_ids, std::get<2>(it->first))) consider(it->second);
+      }
+    }
+    if (mover.empty()) break;  // the global queues were the mover's
   }
   return best;
 }
@@ -221,7 +232,7 @@ DispatchReply Scheduler::Dispatch(const ClientId& mover,
     uint64_t share = (counters_.pending[t] + share_divisor - 1) / share_divisor;
     size_t taken = 0;
     while (taken < share && m.running_count[t] < limits.max_running[t]) {
-      ItemList* queue = BestQueue(type, archive_ids, key);
+      ItemList* queue = BestQueue(type, mover, archive_ids, key);
       if (!queue) break;
       Item& item = queue->front();
       size_t cost = ReplyCost(item.wire);
@@ -247,7 +258,8 @@ bool Scheduler::HasWorkFor(const ClientId& mover,
   if (it != movers_.end() && !it->second.cancels.empty()) return true;
   for (const auto& [queue_key, queue] : queues_) {
     if (queue.empty()) continue;
-    auto [type, archive_id, flags] = queue_key;
+    auto [owner, type, archive_id, flags] = queue_key;
+    if (!owner.empty() && owner != mover) continue;
     uint32_t running =
         it == movers_.end() ? 0 : it->second.running_count[Index(type)];
     if (running >= limits.max_running[Index(type)]) continue;
@@ -272,9 +284,9 @@ void Scheduler::ForEachWaiting(
     ItemType type, const std::function<void(const Item&)>& visit) const {
   // Merge the queues of this type by arrival order.
   std::vector<const Item*> items;
-  for (auto it = queues_.lower_bound({type, 0, 0});
-       it != queues_.end() && std::get<0>(it->first) == type; ++it)
-    for (const Item& item : it->second) items.push_back(&item);
+  for (const auto& [key, queue] : queues_)
+    if (std::get<1>(key) == type)
+      for (const Item& item : queue) items.push_back(&item);
   std::sort(items.begin(), items.end(),
             [](const Item* a, const Item* b) { return a->seq < b->seq; });
   for (const Item* item : items) visit(*item);

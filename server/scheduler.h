@@ -67,9 +67,11 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   // Queues a new item. Returns false (and changes nothing) if an item with
-  // that identity is already known, queued or running.
+  // that identity is already known, queued or running. With an `affinity`
+  // (a host rule chose the mover) it waits in that mover's own queue, also
+  // while that mover is away, and whenever it is placed again.
   // REQUIRES: TypeOfAction(wire.item.hai.hai_action) has a value.
-  bool Enqueue(const protocol::WireItem& wire);
+  bool Enqueue(const protocol::WireItem& wire, const ClientId& affinity = "");
 
   // Makes the item run on `mover` (a mover re-announcing its work after a
   // reconnect). An unknown item is created first. Returns false if the
@@ -127,7 +129,9 @@ class Scheduler {
                       const std::function<void(const Item&)>& visit) const;
 
  private:
-  using QueueKey = std::tuple<ItemType, uint32_t, uint64_t>;
+  // (mover whose own queue it is, "" for the global ones; type; archive id;
+  // hal flags). A mover takes from the global queues and its own.
+  using QueueKey = std::tuple<ClientId, ItemType, uint32_t, uint64_t>;
   struct Mover {
     ItemList running;
     std::array<uint32_t, kItemTypeCount> running_count{};
@@ -140,7 +144,8 @@ class Scheduler {
   void Forget(Item* item);
   Mover& MoverOf(const ClientId& mover);
   // The eligible queue whose head arrived first, or nullptr.
-  ItemList* BestQueue(ItemType type, const std::vector<uint32_t>& archive_ids,
+  ItemList* BestQueue(ItemType type, const ClientId& mover,
+                      const std::vector<uint32_t>& archive_ids,
                       const std::optional<std::pair<uint32_t, uint64_t>>& key);
 
   // Open addressing: a lookup costs one cache miss, not a bucket and a node,

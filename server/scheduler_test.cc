@@ -178,3 +178,49 @@ TEST(SchedulerTest, ClaimMovesOrCreatesRunningItems) {
 
 }  // namespace
 }  // namespace server
+
+namespace server {
+namespace {
+
+TEST(SchedulerAffinityTest, ItemsWithAffinityGoOnlyToTheirMover) {
+  Scheduler s;
+  ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_ARCHIVE, 1), "m2"));
+  ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_ARCHIVE, 2)));
+  ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_ARCHIVE, 3), "m2"));
+  EXPECT_EQ(s.counters().pending[2], 3u);
+  EXPECT_EQ(Cookies(s.Dispatch("m1", {}, MoverLimits{}).items),
+            (std::vector<uint64_t>{2}));
+  EXPECT_TRUE(s.Dispatch("m1", {}, MoverLimits{}).empty());
+  EXPECT_FALSE(s.HasWorkFor("m1", {}, MoverLimits{}));
+  EXPECT_TRUE(s.HasWorkFor("m2", {}, MoverLimits{}));
+  EXPECT_EQ(Cookies(s.Dispatch("m2", {}, MoverLimits{}).items),
+            (std::vector<uint64_t>{1, 3}));
+}
+
+TEST(SchedulerAffinityTest, ReleasedItemsGoBackToTheirMoversQueue) {
+  Scheduler s;
+  s.Enqueue(MakeItem(HSMA_ARCHIVE, 1), "m2");
+  s.Dispatch("m2", {}, MoverLimits{});
+  std::vector<protocol::WireItem> orphans;
+  EXPECT_EQ(s.Release("m2", &orphans), 1u);
+  EXPECT_TRUE(s.Dispatch("m1", {}, MoverLimits{}).empty());
+  EXPECT_EQ(Cookies(s.Dispatch("m2", {}, MoverLimits{}).items),
+            (std::vector<uint64_t>{1}));
+}
+
+TEST(SchedulerAffinityTest, OwnAndGlobalQueuesMergeInArrivalOrder) {
+  Scheduler s;
+  s.Enqueue(MakeItem(HSMA_ARCHIVE, 1));
+  s.Enqueue(MakeItem(HSMA_ARCHIVE, 2), "m1");
+  s.Enqueue(MakeItem(HSMA_ARCHIVE, 3));
+  std::vector<uint64_t> waiting;
+  s.ForEachWaiting(ItemType::kArchive, [&](const Item& item) {
+    waiting.push_back(item.id.cookie);
+  });
+  EXPECT_EQ(waiting, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(Cookies(s.Dispatch("m1", {}, MoverLimits{}).items),
+            (std::vector<uint64_t>{1, 2, 3}));
+}
+
+}  // namespace
+}  // namespace server

@@ -110,6 +110,8 @@ Server::Server(asio::io_context& io, ServerOptions options,
     : io_(io),
       options_(std::move(options)),
       clock_(clock),
+      host_rules_(options_.settings.archive_on_hosts,
+                  options_.settings.archive_on_hosts_ch),
       acceptor_(io),
       grace_timer_(io),
       stale_timer_(io),
@@ -148,8 +150,7 @@ bool Server::Recover(std::string* error) {
                    [](const auto& a, const auto& b) {
                      return a.timestamp_ns < b.timestamp_ns;
                    });
-  for (const protocol::WireItem& wire : found.requests)
-    scheduler_.Enqueue(wire);
+  for (const protocol::WireItem& wire : found.requests) Enqueue(wire);
   std::unordered_map<std::string, ItemId> by_key;
   for (const protocol::WireItem& wire : found.requests) {
     ItemId id = ItemId::Of(wire.item.hai);
@@ -196,6 +197,31 @@ void Server::OnStoreHealth(bool writable) {
     lustre_paused_ = false;
     WatchLustre();
   }
+}
+
+bool Server::Enqueue(const protocol::WireItem& wire) {
+  if (host_rules_.empty() || wire.item.hai.hai_action != HSMA_ARCHIVE)
+    return scheduler_.Enqueue(wire);
+  auto presence = [this](const std::string& id) {
+    auto it = clients_.find(id);
+    if (it == clients_.end()) return policy::MoverPresence::kUnknown;
+    return it->second.connection ? policy::MoverPresence::kConnected
+                                 : policy::MoverPresence::kDisconnected;
+  };
+  auto random = [this](size_t n) {
+    return std::uniform_int_distribution<size_t>(0, n - 1)(random_);
+  };
+  auto choice = host_rules_.Choose(wire.item.data, presence, random);
+  if (!choice) return scheduler_.Enqueue(wire);
+  // The store keeps the data as received: a recovered item is placed again
+  // from it and folds to the same value (the original rewrote twice, Q10).
+  protocol::WireItem placed = wire;
+  if (choice->rewritten_data) {
+    placed.item.data = *choice->rewritten_data;
+    placed.item.hai.hai_len =
+        static_cast<uint32_t>(hsm::kHaiFixedSize + placed.item.data.size());
+  }
+  return scheduler_.Enqueue(placed, choice->host);
 }
 
 void Server::PutItem(const protocol::WireItem& wire) {
@@ -346,7 +372,7 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
     if (item.hai.hai_action == HSMA_CANCEL) {
       OnLustreCancel(wire);
     } else if (TypeOfAction(item.hai.hai_action)) {
-      if (scheduler_.Enqueue(wire))
+      if (Enqueue(wire))
         PutItem(wire);
       else
         spdlog::debug("cookie {:#x} {} already known",
@@ -609,7 +635,7 @@ void Server::Queue(Connection& c, const json::object& m) {
       ++skipped;
       continue;
     }
-    if (!scheduler_.Enqueue(wire)) {
+    if (!Enqueue(wire)) {
       ++skipped;
       continue;
     }

@@ -24,12 +24,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <unordered_map>
 
 #include "common/clock.h"
 #include "config/settings.h"
+#include "policy/host_rules.h"
 #include "server/connection.h"
 #include "server/lustre_agent.h"
 #include "server/scheduler.h"
@@ -87,6 +89,9 @@ class Server : public ConnectionHandler {
   void StoreAssign(const ItemId& id, const std::string& mover);
   void StoreUnassign(const ItemId& id);
   void StoreForget(const ItemId& id);
+  // Places a new item: host rules first (archives), then the global queues.
+  // False if its identity is already known.
+  bool Enqueue(const protocol::WireItem& wire);
   void PutItem(const protocol::WireItem& wire);
   // Sends `message` to `c` once every change made so far is durable.
   void SendWhenDurable(Connection& c, boost::json::object message);
@@ -126,6 +131,8 @@ class Server : public ConnectionHandler {
   ServerOptions options_;
   const common::Clock& clock_;
   Scheduler scheduler_;
+  policy::HostRules host_rules_;
+  std::mt19937_64 random_{std::random_device{}()};
   LustreAgent lustre_;
   std::optional<boost::asio::posix::stream_descriptor> lustre_fd_;
   boost::asio::ip::tcp::acceptor acceptor_;

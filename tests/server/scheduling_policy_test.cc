@@ -1,0 +1,131 @@
+// Scheduling policies end to end: the server on the simulator with real
+// movers (ct-posix under the preload library).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/server/coordinatool_setup.h"
+#include "tests/support/file_data.h"
+#include "tests/support/sim_mount.h"
+#include "tests/support/wait_for.h"
+
+namespace testing_support {
+namespace {
+
+class PolicyTest : public ::testing::Test {
+ protected:
+  // Starts the simulator and a server with `config` as its configuration.
+  void Start(const std::string& config) {
+    ASSERT_TRUE(sim_.StartDaemon());
+    config_path_ = sim_.archive() + "/../coordinatool.conf";
+    std::ofstream(config_path_) << config;
+    ASSERT_TRUE(
+        cdt_.StartServer({"-c", config_path_, "--client-grace", "600000"}));
+  }
+
+  std::vector<std::string> Archive(const std::string& name, int count,
+                                   const std::string& data) {
+    std::vector<std::string> paths;
+    for (int i = 0; i < count; ++i) {
+      std::string path = sim_.Path(name + std::to_string(i));
+      EXPECT_TRUE(WriteTestFile(path, 20000 + i, i).has_value());
+      paths.push_back(path);
+    }
+    std::vector<std::string> args = {"hsm_archive"};
+    if (!data.empty()) args.insert(args.end(), {"--data", data});
+    args.insert(args.end(), paths.begin(), paths.end());
+    CommandResult r = sim_.Lfs(args);
+    EXPECT_TRUE(r.ok()) << r.Describe();
+    return paths;
+  }
+
+  ::testing::AssertionResult AllArchived(
+      const std::vector<std::string>& paths) {
+    for (const std::string& path : paths) {
+      auto r = sim_.WaitForStatus(FidOf(path), "ARCHIVE", "SUCCEED");
+      if (!r) return r << "\n" << cdt_.Logs();
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  SimMount sim_;
+  CoordinatoolSetup cdt_{sim_};
+  std::string config_path_;
+};
+
+// archive_on_hosts: archives whose data carries the tag go to a listed
+// mover only, even when another mover is idle and asking for work.
+TEST_F(PolicyTest, HostAffinitySendsTaggedArchivesToItsMover) {
+  Start("archive_on_hosts tape=t1 mover-b\n");
+  ASSERT_NE(cdt_.StartMover("mover-a"), nullptr);
+  auto tagged = Archive("t", 12, "tape=t1");
+  // Nobody listed is connected: the archives wait for mover-b.
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_archive") == 12; }))
+      << cdt_.Logs();
+  EXPECT_EQ(cdt_.ClientNumber("mover-a", "current_archive"), 0);
+  ASSERT_NE(cdt_.StartMover("mover-b"), nullptr);
+  ASSERT_TRUE(AllArchived(tagged));
+  EXPECT_TRUE(WaitFor(
+      [&] { return cdt_.ClientNumber("mover-b", "done_archive") == 12; }));
+  EXPECT_EQ(cdt_.ClientNumber("mover-a", "done_archive"), 0);
+  // Untagged archives still go to anyone.
+  auto plain = Archive("p", 4, "");
+  ASSERT_TRUE(AllArchived(plain));
+}
+
+// archive_on_hosts_ch: the mover comes from a hash of the tag's value, so
+// the same value always lands on the same mover, whoever else is connected;
+// its archives wait while it is away (leaving) and run when it comes back
+// (joining).
+TEST_F(PolicyTest, ConsistentHashingWithMoversJoiningAndLeaving) {
+  // djb2("test0") % 3 == 0, "test1" -> 1, "test2" -> 2.
+  Start("archive_on_hosts_ch proj= 0 m0 m1 m2\n");
+  ASSERT_NE(cdt_.StartMover("m0"), nullptr);
+  Process* m1 = cdt_.StartMover("m1");
+  ASSERT_NE(m1, nullptr);
+  auto p0 = Archive("a", 5, "proj=test0");
+  auto p1 = Archive("b", 5, "proj=test1");
+  auto p2 = Archive("c", 5, "proj=test2");
+  ASSERT_TRUE(AllArchived(p0));
+  ASSERT_TRUE(AllArchived(p1));
+  EXPECT_EQ(cdt_.Counter("pending_archive"), 5);  // m2 has not joined
+  EXPECT_EQ(cdt_.ClientNumber("m0", "done_archive"), 5);
+  EXPECT_EQ(cdt_.ClientNumber("m1", "done_archive"), 5);
+
+  ASSERT_NE(cdt_.StartMover("m2"), nullptr);  // joins
+  ASSERT_TRUE(AllArchived(p2));
+  EXPECT_TRUE(
+      WaitFor([&] { return cdt_.ClientNumber("m2", "done_archive") == 5; }));
+
+  m1->Kill();  // leaves
+  ASSERT_TRUE(WaitFor(
+      [&] { return cdt_.ClientField("m1", "status") == "disconnected"; }));
+  auto again = Archive("d", 3, "proj=test1");
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_archive") == 3; }));
+  EXPECT_EQ(cdt_.ClientNumber("m0", "done_archive"), 5);
+  EXPECT_EQ(cdt_.ClientNumber("m2", "done_archive"), 5);
+  ASSERT_NE(cdt_.StartMover("m1"), nullptr);  // comes back
+  ASSERT_TRUE(AllArchived(again));
+  EXPECT_EQ(cdt_.ClientNumber("m0", "done_archive"), 5);
+  EXPECT_EQ(cdt_.ClientNumber("m2", "done_archive"), 5);
+}
+
+// archive_on_hosts_ch with COUNT folds the value and rewrites it in the
+// data the mover receives (and in what Lustre's copytool sees).
+TEST_F(PolicyTest, ConsistentHashingFoldsTheValueForTheMover) {
+  // djb2("test1") % 10 == 8 and djb2("8") % 3 == 2: m2.
+  Start("archive_on_hosts_ch proj= 10 m0 m1 m2\n");
+  for (const char* id : {"m0", "m1", "m2"})
+    ASSERT_NE(cdt_.StartMover(id), nullptr);
+  auto files = Archive("f", 4, "proj=test1,x=y");
+  ASSERT_TRUE(AllArchived(files));
+  EXPECT_TRUE(
+      WaitFor([&] { return cdt_.ClientNumber("m2", "done_archive") == 4; }));
+  EXPECT_EQ(cdt_.ClientNumber("m0", "done_archive"), 0);
+  EXPECT_EQ(cdt_.ClientNumber("m1", "done_archive"), 0);
+}
+
+}  // namespace
+}  // namespace testing_support
