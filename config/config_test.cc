@@ -126,6 +126,31 @@ TEST(ServerSettingsTest, RedisCountsAsConfiguredOnlyWhenMentioned) {
   EXPECT_TRUE(by_env.redis_configured);
 }
 
+TEST(ServerSettingsTest, FairShareAndAgingKeys) {
+  ServerSettings s;
+  std::vector<std::string> warnings;
+  std::string error;
+  ASSERT_TRUE(ApplyServerFile(
+      ParseConfigText("c",
+                      "fair_share_tag user=\nfair_share_weight alice 3\n"
+                      "fair_share_weight bob 1\narchive_max_wait_sec 3600\n"),
+      &s, &warnings, &error))
+      << error;
+  EXPECT_EQ(s.fair_share_tag, "user=");
+  EXPECT_EQ(s.fair_share_weights.at("alice"), 3u);
+  EXPECT_EQ(s.archive_max_wait_sec, 3600u);
+  EXPECT_FALSE(
+      ApplyServerFile(ParseConfigText("c", "fair_share_weight alice 2\n"), &s,
+                      &warnings, &error));
+  EXPECT_EQ(error,
+            "c:1: key 'fair_share_weight': weight of 'alice' given twice");
+  EXPECT_FALSE(
+      ApplyServerFile(ParseConfigText("c", "\nfair_share_weight bob 0\n"), &s,
+                      &warnings, &error));
+  EXPECT_EQ(error,
+            "c:2: key 'fair_share_weight': expected OWNER WEIGHT (1..1000000)");
+}
+
 TEST(ServerSettingsTest, BadValueNamesFileLineAndKey) {
   ServerSettings s;
   std::vector<std::string> warnings;

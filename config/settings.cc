@@ -27,7 +27,10 @@ const char* const kServerOnlyKeys[] = {"redis_host",
                                        "batch_archives_slots_per_client",
                                        "reporting_dir",
                                        "reporting_hint",
-                                       "reporting_schedule_interval_ms"};
+                                       "reporting_schedule_interval_ms",
+                                       "fair_share_tag",
+                                       "fair_share_weight",
+                                       "archive_max_wait_sec"};
 const char* const kClientOnlyKeys[] = {"client_id", "max_restore",
                                        "max_archive", "max_remove", "hal_size"};
 
@@ -167,6 +170,24 @@ bool ApplyServerEntry(const ConfigText& file, const ConfigEntry& e,
   } else if (k == "reporting_schedule_interval_ms") {
     return IntegerEntry(file, e, 0, INT64_MAX,
                         &s->reporting_schedule_interval_ms, error);
+  } else if (k == "fair_share_tag") {
+    s->fair_share_tag = e.value;
+  } else if (k == "fair_share_weight") {
+    auto words = Words(e.value);
+    auto weight =
+        words.size() == 2 ? ParseInteger(words[1], 1, 1000000) : std::nullopt;
+    if (!weight) {
+      *error = EntryError(file, e, "expected OWNER WEIGHT (1..1000000)");
+      return false;
+    }
+    if (s->fair_share_weights.contains(words[0])) {
+      *error = EntryError(file, e,
+                          fmt::format("weight of '{}' given twice", words[0]));
+      return false;
+    }
+    s->fair_share_weights[words[0]] = static_cast<uint32_t>(*weight);
+  } else if (k == "archive_max_wait_sec") {
+    return IntegerEntry(file, e, 0, INT32_MAX, &s->archive_max_wait_sec, error);
   } else if (!IsOneOf(k, kClientOnlyKeys)) {
     warnings->push_back(EntryError(file, e, "unknown key, ignored"));
   }

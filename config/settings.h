@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,12 @@ struct ServerSettings {
   std::string reporting_dir;
   std::string reporting_hint;
   int64_t reporting_schedule_interval_ms = 60000;
+  // Fair share of restores between the owners named by this tag of the
+  // request data (e.g. "user="); empty: off. Weights default to 1.
+  std::string fair_share_tag;
+  std::map<std::string, uint32_t> fair_share_weights;
+  // Archives older than this go before restores; 0: off.
+  uint32_t archive_max_wait_sec = 0;
 
   bool batching() const { return batch_idle_sec > 0; }
 };

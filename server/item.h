@@ -56,6 +56,7 @@ struct Item {
   uint64_t seq = 0;   // arrival order; FIFO across queues
   ClientId owner;     // mover running it; empty while queued
   ClientId affinity;  // the only mover that may run it; empty: any
+  std::string share;  // fair-share owner (restores); empty: the default
   QueueHook hook;     // in a waiting queue, or in its owner's list
   // Last: WireItem ends with a flexible array member.
   protocol::WireItem wire;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "policy/tag.h"
+
 namespace server {
 
 namespace {
@@ -38,8 +40,13 @@ Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type) {
 }
 
 void Scheduler::PushWaiting(Item* item) {
-  ItemList& queue = queues_[{item->affinity, item->type, item->wire.archive_id,
-                             item->wire.hal_flags}];
+  ItemList& queue = queues_[{item->affinity, item->type, item->share,
+                             item->wire.archive_id, item->wire.hal_flags}];
+  if (FairShared(item->type)) {
+    Share& share = shares_[item->share];
+    // Back from idle: start at the current pass, with no saved credit.
+    if (share.waiting++ == 0) share.pass = std::max(share.pass, share_pass_);
+  }
   // Keep FIFO order by arrival: a requeued item goes back before younger
   // ones. New items are always the youngest, so this is a push_back for them.
   // A requeued item was dispatched from near the head, so its place is
@@ -63,6 +70,7 @@ void Scheduler::MakeRunning(Item* item, const ClientId& mover) {
       --counters_.running[Index(item->type)];
     } else {
       --counters_.pending[Index(item->type)];
+      LeftWaiting(*item);
     }
   }
   Mover& m = MoverOf(mover);
@@ -84,6 +92,23 @@ void Scheduler::Forget(Item* item) {
   items_.erase(id);
 }
 
+void Scheduler::LeftWaiting(const Item& item) {
+  if (!FairShared(item.type)) return;
+  auto it = shares_.find(item.share);
+  if (it != shares_.end() && it->second.waiting > 0) --it->second.waiting;
+}
+
+void Scheduler::Served(const Item& item) {
+  if (!FairShared(item.type)) return;
+  Share& share = shares_[item.share];
+  share_pass_ = share.pass;
+  auto weight = fair_share_.weights.find(item.share);
+  uint32_t w = weight == fair_share_.weights.end()
+                   ? 1
+                   : std::max<uint32_t>(1, weight->second);
+  share.pass += kStride / w;
+}
+
 Scheduler::Mover& Scheduler::MoverOf(const ClientId& mover) {
   return movers_[mover];
 }
@@ -94,6 +119,9 @@ bool Scheduler::Enqueue(const protocol::WireItem& wire,
   if (!type || items_.contains(ItemId::Of(wire.item.hai))) return false;
   Item* item = Create(wire, *type);
   item->affinity = affinity;
+  if (FairShared(*type))
+    item->share = std::string(
+        policy::TagValue(wire.item.data, fair_share_.tag).value_or(""));
   PushWaiting(item);
   return true;
 }
@@ -174,24 +202,28 @@ ItemList* Scheduler::BestQueue(
     ItemType type, const ClientId& mover,
     const std::vector<uint32_t>& archive_ids,
     const std::optional<std::pair<uint32_t, uint64_t>>& key) {
+  // FIFO by arrival, or for fair-shared restores the owner with the lowest
+  // pass first (then arrival).
   ItemList* best = nullptr;
-  uint64_t best_seq = UINT64_MAX;
-  auto consider = [&](ItemList& queue) {
-    if (!queue.empty() && queue.front().seq < best_seq) {
-      best = &queue;
-      best_seq = queue.front().seq;
-    }
-  };
+  std::pair<uint64_t, uint64_t> best_rank{UINT64_MAX, UINT64_MAX};
+  const bool fair = FairShared(type);
   for (const ClientId* owner : {&kGlobal, &mover}) {
-    if (key) {
-      auto it = queues_.find({*owner, type, key->first, key->second});
-      if (it != queues_.end()) consider(it->second);
-    } else {
-      for (auto it = queues_.lower_bound({*owner, type, 0, 0});
-           it != queues_.end() && std::get<0>(it->first) == *owner &&
-           std::get<1>(it->first) == type;
-           ++it) {
-        if (Accepts(archive_ids, std::get<2>(it->first))) consider(it->second);
+    for (auto it = queues_.lower_bound({*owner, type, "", 0, 0});
+         it != queues_.end() && std::get<0>(it->first) == *owner &&
+         std::get<1>(it->first) == type;
+         ++it) {
+      auto& [queue_key, queue] = *it;
+      if (queue.empty()) continue;
+      uint32_t archive_id = std::get<3>(queue_key);
+      uint64_t flags = std::get<4>(queue_key);
+      if (key ? (archive_id != key->first || flags != key->second)
+              : !Accepts(archive_ids, archive_id))
+        continue;
+      std::pair<uint64_t, uint64_t> rank{
+          fair ? shares_[std::get<2>(queue_key)].pass : 0, queue.front().seq};
+      if (rank < best_rank) {
+        best = &queue;
+        best_rank = rank;
       }
     }
     if (mover.empty()) break;  // the global queues were the mover's
@@ -202,7 +234,7 @@ ItemList* Scheduler::BestQueue(
 DispatchReply Scheduler::Dispatch(const ClientId& mover,
                                   const std::vector<uint32_t>& archive_ids,
                                   const MoverLimits& limits,
-                                  size_t share_divisor) {
+                                  size_t share_divisor, int64_t now_ns) {
   DispatchReply reply;
   std::optional<std::pair<uint32_t, uint64_t>> key;
   size_t used = 0;
@@ -227,7 +259,16 @@ DispatchReply Scheduler::Dispatch(const ClientId& mover,
   }
 
   if (share_divisor == 0) share_divisor = 1;
-  for (ItemType type : kDispatchOrder) {
+  // Aging: an archive that waited too long goes first.
+  std::array<ItemType, kItemTypeCount> order = {
+      ItemType::kRestore, ItemType::kRemove, ItemType::kArchive};
+  if (archive_max_wait_ns_ > 0 && now_ns > 0) {
+    ItemList* oldest = BestQueue(ItemType::kArchive, mover, archive_ids, key);
+    if (oldest &&
+        now_ns - oldest->front().wire.timestamp_ns > archive_max_wait_ns_)
+      order = {ItemType::kArchive, ItemType::kRestore, ItemType::kRemove};
+  }
+  for (ItemType type : order) {
     size_t t = Index(type);
     uint64_t share = (counters_.pending[t] + share_divisor - 1) / share_divisor;
     size_t taken = 0;
@@ -239,6 +280,7 @@ DispatchReply Scheduler::Dispatch(const ClientId& mover,
       if (used + cost > limits.max_bytes) break;
       used += cost;
       key = std::make_pair(item.wire.archive_id, item.wire.hal_flags);
+      Served(item);
       MakeRunning(&item, mover);
       reply.items.push_back(item.wire);
       ++taken;
@@ -258,7 +300,7 @@ bool Scheduler::HasWorkFor(const ClientId& mover,
   if (it != movers_.end() && !it->second.cancels.empty()) return true;
   for (const auto& [queue_key, queue] : queues_) {
     if (queue.empty()) continue;
-    auto [owner, type, archive_id, flags] = queue_key;
+    auto [owner, type, share, archive_id, flags] = queue_key;
     if (!owner.empty() && owner != mover) continue;
     uint32_t running =
         it == movers_.end() ? 0 : it->second.running_count[Index(type)];

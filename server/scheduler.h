@@ -14,12 +14,14 @@
 
 #include <array>
 #include <boost/unordered/unordered_flat_map.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -51,6 +53,15 @@ struct DispatchReply {
   bool empty() const { return cancels.empty() && items.empty(); }
 };
 
+// Restores shared between owners (users, groups, projects named by a tag of
+// the request's data) in proportion to their weights, by stride scheduling
+// over the owners that have restores waiting: one owner's bulk recall
+// cannot starve the others, and an idle owner saves no credit.
+struct FairShareOptions {
+  std::string tag;                          // e.g. "user="; empty: off
+  std::map<std::string, uint32_t> weights;  // absent owners weigh 1
+};
+
 struct SchedulerCounters {
   std::array<uint64_t, kItemTypeCount> pending{};
   std::array<uint64_t, kItemTypeCount> running{};
@@ -63,6 +74,16 @@ class Scheduler {
  public:
   Scheduler();
   ~Scheduler();
+
+  // REQUIRES: nothing queued yet.
+  void SetFairShare(FairShareOptions options) {
+    fair_share_ = std::move(options);
+  }
+  // Archives that waited longer than this go before restores (aging), so a
+  // stream of restores never starves them forever. 0: off.
+  void SetArchiveMaxWait(std::chrono::nanoseconds wait) {
+    archive_max_wait_ns_ = wait.count();
+  }
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
@@ -107,9 +128,11 @@ class Scheduler {
   // ceil(pending of a type / share_divisor) items of each type are taken, so
   // that several waiting movers share a burst. Marks what it returns as
   // running on `mover`. `archive_ids` empty means every archive.
+  // `now_ns` (Unix ns, as item timestamps) drives aging; 0 disables it.
   DispatchReply Dispatch(const ClientId& mover,
                          const std::vector<uint32_t>& archive_ids,
-                         const MoverLimits& limits, size_t share_divisor = 1);
+                         const MoverLimits& limits, size_t share_divisor = 1,
+                         int64_t now_ns = 0);
 
   // True when Dispatch() for this mover would return something.
   bool HasWorkFor(const ClientId& mover,
@@ -129,9 +152,16 @@ class Scheduler {
                       const std::function<void(const Item&)>& visit) const;
 
  private:
-  // (mover whose own queue it is, "" for the global ones; type; archive id;
-  // hal flags). A mover takes from the global queues and its own.
-  using QueueKey = std::tuple<ClientId, ItemType, uint32_t, uint64_t>;
+  // (mover whose own queue it is, "" for the global ones; type; fair-share
+  // owner; archive id; hal flags). A mover takes from the global queues and
+  // its own.
+  using QueueKey =
+      std::tuple<ClientId, ItemType, std::string, uint32_t, uint64_t>;
+  struct Share {
+    uint64_t pass = 0;
+    uint64_t waiting = 0;
+  };
+  static constexpr uint64_t kStride = 1u << 20;
   struct Mover {
     ItemList running;
     std::array<uint32_t, kItemTypeCount> running_count{};
@@ -142,6 +172,12 @@ class Scheduler {
   void PushWaiting(Item* item);
   void MakeRunning(Item* item, const ClientId& mover);
   void Forget(Item* item);
+  // Bookkeeping of restores leaving the waiting queues.
+  void LeftWaiting(const Item& item);
+  void Served(const Item& item);
+  bool FairShared(ItemType type) const {
+    return type == ItemType::kRestore && !fair_share_.tag.empty();
+  }
   Mover& MoverOf(const ClientId& mover);
   // The eligible queue whose head arrived first, or nullptr.
   ItemList* BestQueue(ItemType type, const ClientId& mover,
@@ -152,6 +188,10 @@ class Scheduler {
   // which matters once a million items are no longer in cache.
   boost::unordered_flat_map<ItemId, std::unique_ptr<Item>, ItemIdHash> items_;
   std::map<QueueKey, ItemList> queues_;
+  FairShareOptions fair_share_;
+  std::unordered_map<std::string, Share> shares_;
+  uint64_t share_pass_ = 0;  // the pass of the last owner served
+  int64_t archive_max_wait_ns_ = 0;
   std::unordered_map<ClientId, Mover> movers_;
   SchedulerCounters counters_;
   uint64_t next_seq_ = 1;

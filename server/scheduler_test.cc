@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace server {
 namespace {
 
@@ -220,6 +222,99 @@ TEST(SchedulerAffinityTest, OwnAndGlobalQueuesMergeInArrivalOrder) {
   EXPECT_EQ(waiting, (std::vector<uint64_t>{1, 2, 3}));
   EXPECT_EQ(Cookies(s.Dispatch("m1", {}, MoverLimits{}).items),
             (std::vector<uint64_t>{1, 2, 3}));
+}
+
+}  // namespace
+}  // namespace server
+
+namespace server {
+namespace {
+
+protocol::WireItem Restore(uint64_t cookie, const std::string& user,
+                           int64_t timestamp_ns = 0) {
+  protocol::WireItem wire =
+      MakeItem(HSMA_RESTORE, cookie, 1, user.empty() ? "" : "user=" + user);
+  wire.timestamp_ns = timestamp_ns;
+  return wire;
+}
+
+// Dispatches `rounds` replies of at most `per_reply` restores, reporting each
+// done, and counts what each user got.
+std::map<std::string, int> Serve(Scheduler& s, int rounds, uint32_t per_reply) {
+  MoverLimits limits;
+  limits.max_running[static_cast<int>(ItemType::kRestore)] = per_reply;
+  std::map<std::string, int> served;
+  for (int i = 0; i < rounds; ++i) {
+    for (const auto& item : s.Dispatch("m1", {}, limits).items) {
+      ++served[item.item.data.substr(5)];
+      EXPECT_TRUE(s.Done(ItemId::Of(item.item.hai)));
+    }
+  }
+  return served;
+}
+
+TEST(SchedulerFairShareTest, ThreeUsersOfUnequalWeightShareRestores) {
+  Scheduler s;
+  s.SetFairShare({"user=", {{"alice", 1}, {"bob", 2}, {"carol", 3}}});
+  uint64_t cookie = 1;
+  // alice's bulk recall arrives first: FIFO would serve only her.
+  for (int i = 0; i < 300; ++i) s.Enqueue(Restore(cookie++, "alice"));
+  for (int i = 0; i < 300; ++i) s.Enqueue(Restore(cookie++, "bob"));
+  for (int i = 0; i < 300; ++i) s.Enqueue(Restore(cookie++, "carol"));
+  auto served = Serve(s, 60, 10);
+  EXPECT_EQ(served["alice"], 100);
+  EXPECT_EQ(served["bob"], 200);
+  EXPECT_EQ(served["carol"], 300);
+}
+
+TEST(SchedulerFairShareTest, OffMeansArrivalOrder) {
+  Scheduler s;
+  for (int i = 0; i < 10; ++i) s.Enqueue(Restore(i + 1, "alice"));
+  s.Enqueue(Restore(100, "bob"));
+  auto served = Serve(s, 1, 10);
+  EXPECT_EQ(served["alice"], 10);
+  EXPECT_EQ(served["bob"], 0);
+}
+
+TEST(SchedulerFairShareTest, LateUserIsServedAtOnceAndIdleEarnsNothing) {
+  Scheduler s;
+  s.SetFairShare({"user=", {}});
+  for (int i = 0; i < 1000; ++i) s.Enqueue(Restore(i + 1, "bulk"));
+  Serve(s, 50, 1);
+  s.Enqueue(Restore(5000, "late"));
+  auto next = Serve(s, 2, 1);
+  EXPECT_EQ(next["late"], 1);
+  // Two owners of equal weight alternate from now on.
+  for (int i = 0; i < 10; ++i) s.Enqueue(Restore(6000 + i, "late"));
+  auto after = Serve(s, 10, 1);
+  EXPECT_EQ(after["late"], 5);
+  EXPECT_EQ(after["bulk"], 5);
+}
+
+TEST(SchedulerAgingTest, OldArchivesGoBeforeAStreamOfRestores) {
+  Scheduler s;
+  s.SetArchiveMaxWait(std::chrono::seconds(60));
+  const int64_t t0 = 1'000'000'000'000'000'000;
+  protocol::WireItem archive = MakeItem(HSMA_ARCHIVE, 1);
+  archive.timestamp_ns = t0;
+  s.Enqueue(archive);
+  for (int i = 0; i < 5; ++i) s.Enqueue(Restore(10 + i, "", t0 + i));
+  MoverLimits one;
+  one.max_bytes = 200;  // one item per reply
+  // Young: restores first.
+  auto reply = s.Dispatch("m1", {}, one, 1, t0 + 30'000'000'000);
+  EXPECT_EQ(Cookies(reply.items), (std::vector<uint64_t>{10}));
+  // Older than 60 s: the archive goes first.
+  reply = s.Dispatch("m1", {}, one, 1, t0 + 61'000'000'000);
+  EXPECT_EQ(Cookies(reply.items), (std::vector<uint64_t>{1}));
+  // Without a clock, no aging.
+  s.Enqueue([&] {
+    protocol::WireItem a = MakeItem(HSMA_ARCHIVE, 2);
+    a.timestamp_ns = t0;
+    return a;
+  }());
+  EXPECT_EQ(Cookies(s.Dispatch("m1", {}, one).items),
+            (std::vector<uint64_t>{11}));
 }
 
 }  // namespace

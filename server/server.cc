@@ -115,7 +115,12 @@ Server::Server(asio::io_context& io, ServerOptions options,
       acceptor_(io),
       grace_timer_(io),
       stale_timer_(io),
-      store_(std::make_unique<store::NullStore>()) {}
+      store_(std::make_unique<store::NullStore>()) {
+  const config::ServerSettings& s = options_.settings;
+  if (!s.fair_share_tag.empty())
+    scheduler_.SetFairShare({s.fair_share_tag, s.fair_share_weights});
+  scheduler_.SetArchiveMaxWait(std::chrono::seconds(s.archive_max_wait_sec));
+}
 
 Server::~Server() {
   if (lustre_fd_) lustre_fd_->release();
@@ -760,8 +765,8 @@ bool Server::DispatchTo(Connection& c, size_t share_divisor) {
   if (locked_ || stopped_ || c.state != Connection::State::kWaiting ||
       !c.open() || c.stalled)
     return false;
-  DispatchReply reply =
-      scheduler_.Dispatch(c.id, c.archive_ids, c.limits, share_divisor);
+  DispatchReply reply = scheduler_.Dispatch(c.id, c.archive_ids, c.limits,
+                                            share_divisor, clock_.UnixNanos());
   if (reply.empty()) return false;
   SendList(c, std::move(reply));
   return true;

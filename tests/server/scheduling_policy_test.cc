@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,83 @@ TEST_F(PolicyTest, ConsistentHashingFoldsTheValueForTheMover) {
       WaitFor([&] { return cdt_.ClientNumber("m2", "done_archive") == 4; }));
   EXPECT_EQ(cdt_.ClientNumber("m0", "done_archive"), 0);
   EXPECT_EQ(cdt_.ClientNumber("m1", "done_archive"), 0);
+}
+
+}  // namespace
+}  // namespace testing_support
+
+namespace testing_support {
+namespace {
+
+// Fair share: three users of unequal weight recall files; with one restore
+// at a time, the first dozen done follow the weights, not the arrival
+// order (alice's bulk recall was queued first).
+TEST_F(PolicyTest, RestoresAreSharedBetweenUsersByWeight) {
+  Start(
+      "fair_share_tag user=\nfair_share_weight bob 2\n"
+      "fair_share_weight carol 3\n");
+  ASSERT_NE(
+      cdt_.StartMover("m1", {{"COORDINATOOL_MAX_RESTORE", "1"}}, {"-b", "1"}),
+      nullptr);
+  std::map<std::string, std::string> user_of;  // FID -> user
+  std::map<std::string, std::vector<std::string>> files;
+  for (const char* user : {"alice", "bob", "carol"}) {
+    for (int i = 0; i < 12; ++i) {
+      std::string path = sim_.Path(std::string(user) + std::to_string(i));
+      ASSERT_TRUE(WriteTestFile(path, 100000, i).has_value());
+      files[user].push_back(path);
+    }
+  }
+  std::vector<std::string> all;
+  for (auto& [user, paths] : files)
+    all.insert(all.end(), paths.begin(), paths.end());
+  std::vector<std::string> archive = {"hsm_archive"};
+  archive.insert(archive.end(), all.begin(), all.end());
+  ASSERT_TRUE(sim_.Lfs(archive).ok());
+  ASSERT_TRUE(AllArchived(all));
+  std::vector<std::string> release = {"hsm_release"};
+  release.insert(release.end(), all.begin(), all.end());
+  ASSERT_TRUE(sim_.Lfs(release).ok());
+  for (const std::string& path : all) user_of[FidOf(path)] = "";
+  for (auto& [user, paths] : files)
+    for (const std::string& path : paths) user_of[FidOf(path)] = user;
+
+  ASSERT_TRUE(cdt_.Client({"--lock"}).ok());
+  for (const char* user : {"alice", "bob", "carol"}) {
+    std::vector<std::string> args = {"hsm_restore", "--data",
+                                     std::string("user=") + user};
+    args.insert(args.end(), files[user].begin(), files[user].end());
+    CommandResult r = sim_.Lfs(args);
+    ASSERT_TRUE(r.ok()) << r.Describe();
+    ASSERT_TRUE(WaitFor([&] {
+      return cdt_.Counter("pending_restore") ==
+             12 * (1 + (std::string(user) == "bob") +
+                   2 * (std::string(user) == "carol"));
+    })) << cdt_.Logs();
+  }
+  ASSERT_TRUE(cdt_.Client({"--unlock"}).ok());
+
+  std::map<std::string, int> done;
+  ASSERT_TRUE(WaitFor([&] {
+    done.clear();
+    int total = 0;
+    for (const ActionRecord& r : sim_.Actions()) {
+      if (r.action() != "RESTORE" || r.status() != "SUCCEED") continue;
+      ++done[user_of[r.fid()]];
+      ++total;
+    }
+    return total >= 12;
+  })) << cdt_.Logs();
+  // Weights 1:2:3 give 2, 4 and 6 of the first 12; arrival order would
+  // have given alice all 12.
+  EXPECT_LE(done["alice"], 3)
+      << done["alice"] << "/" << done["bob"] << "/" << done["carol"];
+  EXPECT_GE(done["carol"], 5);
+  EXPECT_GE(done["carol"], done["bob"]);
+  EXPECT_GE(done["bob"], done["alice"]);
+  ASSERT_TRUE(
+      WaitFor([&] { return sim_.CountActions("RESTORE", "SUCCEED") == 36; },
+              std::chrono::seconds(120)));
 }
 
 }  // namespace
