@@ -12,20 +12,10 @@
 #include <random>
 #include <sstream>
 
+#include "store/test_state.h"
+
 namespace store {
 namespace {
-
-lu_fid Fid(uint32_t oid) { return {0x200000401, oid, 0}; }
-
-struct State : LoadVisitor {
-  std::map<std::string, std::string> requests, assigned;
-  void OnRequest(std::string_view key, std::string_view json) override {
-    requests[std::string(key)] = json;
-  }
-  void OnAssignment(std::string_view key, std::string_view mover) override {
-    assigned[std::string(key)] = mover;
-  }
-};
 
 class JournalStoreTest : public ::testing::Test {
  protected:

@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "store/test_state.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -16,18 +17,6 @@ namespace {
 using testing_support::RedisServer;
 using testing_support::TempDir;
 using testing_support::WaitFor;
-
-lu_fid Fid(uint32_t oid) { return {0x200000401, oid, 0}; }
-
-struct State : LoadVisitor {
-  std::map<std::string, std::string> requests, assigned;
-  void OnRequest(std::string_view key, std::string_view json) override {
-    requests[std::string(key)] = json;
-  }
-  void OnAssignment(std::string_view key, std::string_view mover) override {
-    assigned[std::string(key)] = mover;
-  }
-};
 
 class RedisStoreTest : public ::testing::Test {
  protected:

@@ -50,6 +50,7 @@
 #include "bench/e2e/null_mover.h"
 #include "bench/e2e/proc_stats.h"
 #include "bench/e2e/send_all.h"
+#include "bench/support/sim_files.h"
 #include "client/session.h"
 #include "tests/support/process.h"
 #include "tests/support/sim_daemon.h"
@@ -60,6 +61,7 @@ namespace {
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
+using bench::CreateFiles;
 using testing_support::Process;
 
 struct Config {
@@ -224,23 +226,6 @@ std::string InjectByQueue(const Config& config, int port) {
     --in_flight;
   }
   return "";
-}
-
-// Creates N empty files under `mount` (1,000 per directory); their FIDs.
-std::vector<lu_fid> CreateFiles(const std::string& mount, int64_t n) {
-  std::vector<lu_fid> fids;
-  for (int64_t i = 0; i < n; ++i) {
-    const std::string dir = fmt::format("{}/d{}", mount, i / 1000);
-    if (i % 1000 == 0) mkdir(dir.c_str(), 0755);
-    const std::string path = fmt::format("{}/f{}", dir, i);
-    FILE* f = std::fopen(path.c_str(), "w");
-    if (f == nullptr) return {};
-    std::fclose(f);
-    lu_fid fid{};
-    if (llapi_path2fid(path.c_str(), &fid) < 0) return {};
-    fids.push_back(fid);
-  }
-  return fids;
 }
 
 // Sends ARCHIVE requests for `fids` to sim-mdt, as many per call as fit in

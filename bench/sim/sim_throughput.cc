@@ -18,12 +18,14 @@
 #include <vector>
 
 #include "bench/sim/noop_copytool.h"
+#include "bench/support/sim_files.h"
 #include "tests/support/sim_daemon.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using bench::CreateFiles;
 
 struct Config {
   int files = 20000;
@@ -36,24 +38,6 @@ struct Config {
 
 double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
-}
-
-// Creates `n` empty files under `mount` (1,000 per directory) and returns
-// their FIDs, or an empty vector on error.
-std::vector<lu_fid> CreateFiles(const std::string& mount, int n) {
-  std::vector<lu_fid> fids;
-  for (int i = 0; i < n; ++i) {
-    const std::string dir = fmt::format("{}/d{}", mount, i / 1000);
-    if (i % 1000 == 0) mkdir(dir.c_str(), 0755);
-    const std::string path = fmt::format("{}/f{}", dir, i);
-    FILE* f = std::fopen(path.c_str(), "w");
-    if (f == nullptr) return {};
-    std::fclose(f);
-    lu_fid fid{};
-    if (llapi_path2fid(path.c_str(), &fid) < 0) return {};
-    fids.push_back(fid);
-  }
-  return fids;
 }
 
 // Sends ARCHIVE requests for `fids`, `batch` items each. Returns the number
