@@ -56,7 +56,10 @@ struct Item {
   uint64_t seq = 0;   // arrival order; FIFO across queues
   ClientId owner;     // mover running it; empty while queued
   ClientId affinity;  // the only mover that may run it; empty: any
-  std::string share;  // fair-share owner (restores); empty: the default
+  // Restores: the fair-share owner. Archives with batching on: the batch
+  // hint (the whole data). Empty: the default owner, or not batched.
+  std::string group;
+  int32_t slot = -1;  // running: the batch slot it was sent from, or -1
   QueueHook hook;     // in a waiting queue, or in its owner's list
   // Last: WireItem ends with a flexible array member.
   protocol::WireItem wire;

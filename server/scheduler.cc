@@ -39,11 +39,19 @@ Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type) {
   return raw;
 }
 
+void Scheduler::SetBatching(BatchOptions options) {
+  batch_ = options;
+  if (!batching()) batch_ = {.idle = {}, .max = {}, .slots = 0};
+}
+
 void Scheduler::PushWaiting(Item* item) {
-  ItemList& queue = queues_[{item->affinity, item->type, item->share,
-                             item->wire.archive_id, item->wire.hal_flags}];
+  auto [q, inserted] = queues_.try_emplace(
+      QueueKey{item->affinity, item->type, item->group, item->wire.archive_id,
+               item->wire.hal_flags});
+  ItemList& queue = q->second;
+  const uint64_t old_head = queue.empty() ? 0 : queue.front().seq;
   if (FairShared(item->type)) {
-    Share& share = shares_[item->share];
+    Share& share = shares_[item->group];
     // Back from idle: start at the current pass, with no saved credit.
     if (share.waiting++ == 0) share.pass = std::max(share.pass, share_pass_);
   }
@@ -58,21 +66,57 @@ void Scheduler::PushWaiting(Item* item) {
     while (pos->seq < item->seq) ++pos;
     queue.insert(pos, *item);
   }
+  if (Batched(*item)) NoteHead(q, old_head);
   item->owner.clear();
   ++counters_.pending[Index(item->type)];
 }
 
+void Scheduler::Unqueue(Item* item) {
+  if (item->group.empty()) {  // few such queues: they stay
+    item->hook.unlink();
+    return;
+  }
+  auto q = queues_.find({item->affinity, item->type, item->group,
+                         item->wire.archive_id, item->wire.hal_flags});
+  const uint64_t old_head = q->second.front().seq;
+  item->hook.unlink();
+  if (Batched(*item)) NoteHead(q, old_head);
+  // One queue per owner or hint: drop it once empty, or a stream of
+  // distinct hints would grow the map forever.
+  if (q->second.empty()) queues_.erase(q);
+}
+
+void Scheduler::NoteHead(QueueMap::iterator q, uint64_t old_head) {
+  const uint64_t new_head = q->second.empty() ? 0 : q->second.front().seq;
+  if (new_head == old_head) return;
+  auto& heads = batch_heads_[std::get<0>(q->first)];
+  if (old_head) heads.erase({old_head, &q->first});
+  if (new_head) heads.insert({new_head, &q->first});
+}
+
+void Scheduler::LeftSlot(const Item& item) {
+  if (item.slot < 0) return;
+  auto m = movers_.find(item.owner);
+  if (m != movers_.end() &&
+      static_cast<size_t>(item.slot) < m->second.slots.size() &&
+      m->second.slots[item.slot].running > 0)
+    --m->second.slots[item.slot].running;
+}
+
 void Scheduler::MakeRunning(Item* item, const ClientId& mover) {
   if (item->hook.is_linked()) {
-    item->hook.unlink();
     if (item->running()) {
+      item->hook.unlink();
+      LeftSlot(*item);
       --movers_[item->owner].running_count[Index(item->type)];
       --counters_.running[Index(item->type)];
     } else {
+      Unqueue(item);
       --counters_.pending[Index(item->type)];
       LeftWaiting(*item);
     }
   }
+  item->slot = -1;
   Mover& m = MoverOf(mover);
   m.running.push_back(*item);
   ++m.running_count[Index(item->type)];
@@ -82,27 +126,30 @@ void Scheduler::MakeRunning(Item* item, const ClientId& mover) {
 
 void Scheduler::Forget(Item* item) {
   if (item->running()) {
+    LeftSlot(*item);
     --movers_[item->owner].running_count[Index(item->type)];
     --counters_.running[Index(item->type)];
+    item->hook.unlink();
   } else {
     --counters_.pending[Index(item->type)];
+    LeftWaiting(*item);
+    Unqueue(item);
   }
-  item->hook.unlink();
   const ItemId id = item->id;  // the key outlives the item it names
   items_.erase(id);
 }
 
 void Scheduler::LeftWaiting(const Item& item) {
   if (!FairShared(item.type)) return;
-  auto it = shares_.find(item.share);
+  auto it = shares_.find(item.group);
   if (it != shares_.end() && it->second.waiting > 0) --it->second.waiting;
 }
 
 void Scheduler::Served(const Item& item) {
   if (!FairShared(item.type)) return;
-  Share& share = shares_[item.share];
+  Share& share = shares_[item.group];
   share_pass_ = share.pass;
-  auto weight = fair_share_.weights.find(item.share);
+  auto weight = fair_share_.weights.find(item.group);
   uint32_t w = weight == fair_share_.weights.end()
                    ? 1
                    : std::max<uint32_t>(1, weight->second);
@@ -110,7 +157,9 @@ void Scheduler::Served(const Item& item) {
 }
 
 Scheduler::Mover& Scheduler::MoverOf(const ClientId& mover) {
-  return movers_[mover];
+  Mover& m = movers_[mover];
+  if (m.slots.size() != batch_.slots) m.slots.resize(batch_.slots);
+  return m;
 }
 
 bool Scheduler::Enqueue(const protocol::WireItem& wire,
@@ -119,9 +168,23 @@ bool Scheduler::Enqueue(const protocol::WireItem& wire,
   if (!type || items_.contains(ItemId::Of(wire.item.hai))) return false;
   Item* item = Create(wire, *type);
   item->affinity = affinity;
-  if (FairShared(*type))
-    item->share = std::string(
+  if (FairShared(*type)) {
+    item->group = std::string(
         policy::TagValue(wire.item.data, fair_share_.tag).value_or(""));
+  } else if (*type == ItemType::kArchive && batching()) {
+    // The hint is the whole data, without the NUL padding queue mode may
+    // have added (Q6).
+    std::string_view data = wire.item.data;
+    while (!data.empty() && data.back() == '\0') data.remove_suffix(1);
+    item->group = std::string(data);
+    // An archive joining a held slot renews its idle deadline.
+    auto holder = holders_.find(item->group);
+    if (holder != holders_.end()) {
+      Slot& slot = MoverOf(holder->second.first).slots[holder->second.second];
+      slot.idle_deadline =
+          std::max(slot.idle_deadline, wire.timestamp_ns + batch_.idle.count());
+    }
+  }
   PushWaiting(item);
   return true;
 }
@@ -162,6 +225,8 @@ bool Scheduler::Requeue(const ItemId& id) {
   auto it = items_.find(id);
   if (it == items_.end() || !it->second->running()) return false;
   Item* item = it->second.get();
+  LeftSlot(*item);
+  item->slot = -1;
   --movers_[item->owner].running_count[Index(item->type)];
   --counters_.running[Index(item->type)];
   item->hook.unlink();
@@ -182,12 +247,14 @@ size_t Scheduler::Release(const ClientId& mover,
   auto it = movers_.find(mover);
   if (it == movers_.end()) return 0;
   Mover& m = it->second;
+  for (Slot& slot : m.slots) FreeSlot(slot);
   size_t count = 0;
   // Youngest first: each then goes in front of the ones placed before it,
   // found at once from the head of its queue.
   while (!m.running.empty()) {
     Item& item = m.running.back();
     m.running.pop_back();
+    item.slot = -1;
     --counters_.running[Index(item.type)];
     PushWaiting(&item);
     ++count;
@@ -201,16 +268,20 @@ size_t Scheduler::Release(const ClientId& mover,
 ItemList* Scheduler::BestQueue(
     ItemType type, const ClientId& mover,
     const std::vector<uint32_t>& archive_ids,
-    const std::optional<std::pair<uint32_t, uint64_t>>& key) {
+    const std::optional<std::pair<uint32_t, uint64_t>>& key,
+    const std::string* group) {
   // FIFO by arrival, or for fair-shared restores the owner with the lowest
   // pass first (then arrival).
   ItemList* best = nullptr;
   std::pair<uint64_t, uint64_t> best_rank{UINT64_MAX, UINT64_MAX};
   const bool fair = FairShared(type);
+  static const std::string kNoGroup;
   for (const ClientId* owner : {&kGlobal, &mover}) {
-    for (auto it = queues_.lower_bound({*owner, type, "", 0, 0});
+    for (auto it = queues_.lower_bound(
+             {*owner, type, group ? *group : kNoGroup, 0, 0});
          it != queues_.end() && std::get<0>(it->first) == *owner &&
-         std::get<1>(it->first) == type;
+         std::get<1>(it->first) == type &&
+         (!group || std::get<2>(it->first) == *group);
          ++it) {
       auto& [queue_key, queue] = *it;
       if (queue.empty()) continue;
@@ -263,26 +334,74 @@ DispatchReply Scheduler::Dispatch(const ClientId& mover,
   std::array<ItemType, kItemTypeCount> order = {
       ItemType::kRestore, ItemType::kRemove, ItemType::kArchive};
   if (archive_max_wait_ns_ > 0 && now_ns > 0) {
-    ItemList* oldest = BestQueue(ItemType::kArchive, mover, archive_ids, key);
-    if (oldest &&
-        now_ns - oldest->front().wire.timestamp_ns > archive_max_wait_ns_)
+    auto oldest = OldestArchive(mover, archive_ids, key);
+    if (oldest && now_ns - *oldest > archive_max_wait_ns_)
       order = {ItemType::kArchive, ItemType::kRestore, ItemType::kRemove};
   }
+  // Sends the head of `queue`; false when it does not fit the byte budget.
+  auto take = [&](ItemList* queue) {
+    Item& item = queue->front();
+    size_t cost = ReplyCost(item.wire);
+    if (used + cost > limits.max_bytes) return false;
+    used += cost;
+    key = std::make_pair(item.wire.archive_id, item.wire.hal_flags);
+    Served(item);
+    MakeRunning(&item, mover);
+    reply.items.push_back(item.wire);
+    return true;
+  };
   for (ItemType type : order) {
+    bool full = false;  // this type's next item does not fit
     size_t t = Index(type);
     uint64_t share = (counters_.pending[t] + share_divisor - 1) / share_divisor;
     size_t taken = 0;
-    while (taken < share && m.running_count[t] < limits.max_running[t]) {
+    const uint32_t max = limits.max_running[t];
+    if (type == ItemType::kArchive && batching()) {
+      // Slot by slot: each sends only archives of its hint, up to its share
+      // of the mover's archive capacity.
+      const uint32_t slots = batch_.slots;
+      const uint32_t cap =
+          max == kUnlimited ? kUnlimited : (max + slots - 1) / slots;
+      for (uint32_t index = 0; index < slots && !full; ++index) {
+        Slot& slot = m.slots[index];
+        if (slot.held && !Reserved(mover, slot, now_ns)) FreeSlot(slot);
+        while (taken < share && m.running_count[t] < max &&
+               slot.running < cap) {
+          if (!slot.held && !TakeHint(mover, index, archive_ids, key, now_ns))
+            break;
+          ItemList* queue =
+              BestQueue(type, mover, archive_ids, key, &slot.hint);
+          if (!queue) break;
+          Item& item = queue->front();
+          if (!take(queue)) {
+            full = true;
+            break;
+          }
+          item.slot = static_cast<int32_t>(index);
+          ++slot.running;
+          slot.idle_deadline = now_ns + batch_.idle.count();
+          ++taken;
+        }
+      }
+      // Archives without data are not batched.
+      static const std::string kNoHint;
+      while (!full && taken < share && m.running_count[t] < max) {
+        ItemList* queue = BestQueue(type, mover, archive_ids, key, &kNoHint);
+        if (!queue) break;
+        if (!take(queue))
+          full = true;
+        else
+          ++taken;
+      }
+      continue;
+    }
+    while (taken < share && m.running_count[t] < max) {
       ItemList* queue = BestQueue(type, mover, archive_ids, key);
       if (!queue) break;
-      Item& item = queue->front();
-      size_t cost = ReplyCost(item.wire);
-      if (used + cost > limits.max_bytes) break;
-      used += cost;
-      key = std::make_pair(item.wire.archive_id, item.wire.hal_flags);
-      Served(item);
-      MakeRunning(&item, mover);
-      reply.items.push_back(item.wire);
+      if (!take(queue)) {
+        full = true;
+        break;
+      }
       ++taken;
     }
   }
@@ -291,6 +410,151 @@ DispatchReply Scheduler::Dispatch(const ClientId& mover,
     reply.hal_flags = key->second;
   }
   return reply;
+}
+
+std::optional<int64_t> Scheduler::OldestArchive(
+    const ClientId& mover, const std::vector<uint32_t>& archive_ids,
+    const std::optional<std::pair<uint32_t, uint64_t>>& key) {
+  static const std::string kNoHint;
+  std::optional<int64_t> oldest;
+  auto consider = [&](const Item& item) {
+    if (!oldest || item.wire.timestamp_ns < *oldest)
+      oldest = item.wire.timestamp_ns;
+  };
+  if (!batching()) {
+    if (ItemList* q = BestQueue(ItemType::kArchive, mover, archive_ids, key))
+      consider(q->front());
+    return oldest;
+  }
+  if (ItemList* q =
+          BestQueue(ItemType::kArchive, mover, archive_ids, key, &kNoHint))
+    consider(q->front());
+  // Batched archives: the oldest head of each owner's index (whatever its
+  // archive id: aging is a hint, not a promise).
+  for (const ClientId* owner : {&kGlobal, &mover}) {
+    auto heads = batch_heads_.find(*owner);
+    if (heads != batch_heads_.end() && !heads->second.empty())
+      consider(queues_.find(*heads->second.begin()->second)->second.front());
+    if (mover.empty()) break;
+  }
+  return oldest;
+}
+
+bool Scheduler::Reserved(const ClientId& mover, const Slot& slot,
+                         int64_t now) const {
+  if (!slot.held) return false;
+  if (slot.max_deadline && now >= slot.max_deadline) return false;
+  return now < slot.idle_deadline || HasWaiting(mover, slot.hint);
+}
+
+bool Scheduler::HasWaiting(const ClientId& mover,
+                           const std::string& hint) const {
+  for (const ClientId* owner : {&kGlobal, &mover}) {
+    auto it = queues_.lower_bound({*owner, ItemType::kArchive, hint, 0, 0});
+    if (it != queues_.end() && std::get<0>(it->first) == *owner &&
+        std::get<1>(it->first) == ItemType::kArchive &&
+        std::get<2>(it->first) == hint && !it->second.empty())
+      return true;
+    if (mover.empty()) break;
+  }
+  return false;
+}
+
+void Scheduler::FreeSlot(Slot& slot) {
+  if (slot.held) holders_.erase(slot.hint);
+  slot.hint.clear();
+  slot.held = false;
+  slot.idle_deadline = slot.max_deadline = 0;
+}
+
+bool Scheduler::TakeHint(
+    const ClientId& mover, uint32_t index,
+    const std::vector<uint32_t>& archive_ids,
+    const std::optional<std::pair<uint32_t, uint64_t>>& key, int64_t now) {
+  // Merge the global and the mover's own index by head arrival.
+  using Heads = std::set<std::pair<uint64_t, const QueueKey*>>;
+  static const Heads kNone;
+  auto find = [&](const ClientId& owner) -> const Heads& {
+    auto it = batch_heads_.find(owner);
+    return it == batch_heads_.end() ? kNone : it->second;
+  };
+  const Heads& global = find(kGlobal);
+  const Heads& own = find(mover);
+  auto g = global.begin(), o = own.begin();
+  while (g != global.end() || o != own.end()) {
+    auto& next =
+        (o == own.end() || (g != global.end() && g->first < o->first)) ? g : o;
+    const QueueKey& queue_key = *next->second;
+    ++next;
+    const uint32_t archive_id = std::get<3>(queue_key);
+    const uint64_t flags = std::get<4>(queue_key);
+    if (key ? (archive_id != key->first || flags != key->second)
+            : !Accepts(archive_ids, archive_id))
+      continue;
+    const std::string& hint = std::get<2>(queue_key);
+    auto holder = holders_.find(hint);
+    if (holder != holders_.end()) {
+      auto [holder_id, holder_index] = holder->second;
+      Slot& held = movers_[holder_id].slots[holder_index];
+      if (Reserved(holder_id, held, now)) continue;
+      FreeSlot(held);  // its slice is over: the hint is free again
+    }
+    Slot& slot = movers_[mover].slots[index];
+    slot.hint = hint;
+    slot.held = true;
+    slot.idle_deadline = now + batch_.idle.count();
+    slot.max_deadline = batch_.max.count() ? now + batch_.max.count() : 0;
+    holders_[hint] = {mover, index};
+    return true;
+  }
+  return false;
+}
+
+std::optional<int64_t> Scheduler::NextBatchDeadline(int64_t now_ns) const {
+  std::optional<int64_t> next;
+  auto consider = [&](int64_t deadline) {
+    if (deadline > now_ns && (!next || deadline < *next)) next = deadline;
+  };
+  for (const auto& [id, mover] : movers_)
+    for (const Slot& slot : mover.slots) {
+      if (!slot.held) continue;
+      consider(slot.idle_deadline);
+      if (slot.max_deadline) consider(slot.max_deadline);
+    }
+  return next;
+}
+
+std::vector<BatchSlotView> Scheduler::Batches(const ClientId& mover,
+                                              int64_t now_ns) const {
+  std::vector<BatchSlotView> views;
+  auto it = movers_.find(mover);
+  if (it == movers_.end()) return views;
+  for (const Slot& slot : it->second.slots) {
+    BatchSlotView view;
+    if (Reserved(mover, slot, now_ns)) {
+      view.hint = slot.hint;
+      view.idle_deadline_ns = slot.idle_deadline;
+      view.max_deadline_ns = slot.max_deadline;
+      for (const ClientId* owner : {&kGlobal, &mover})
+        for (auto q = queues_.lower_bound(
+                 {*owner, ItemType::kArchive, slot.hint, 0, 0});
+             q != queues_.end() && std::get<0>(q->first) == *owner &&
+             std::get<1>(q->first) == ItemType::kArchive &&
+             std::get<2>(q->first) == slot.hint;
+             ++q)
+          view.waiting += q->second.size();
+    }
+    view.running = slot.running;
+    views.push_back(std::move(view));
+  }
+  return views;
+}
+
+size_t Scheduler::HeldSlots(const ClientId& mover) const {
+  auto it = movers_.find(mover);
+  if (it == movers_.end()) return 0;
+  return std::count_if(it->second.slots.begin(), it->second.slots.end(),
+                       [](const Slot& slot) { return slot.held; });
 }
 
 bool Scheduler::HasWorkFor(const ClientId& mover,

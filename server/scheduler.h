@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -62,6 +63,31 @@ struct FairShareOptions {
   std::map<std::string, uint32_t> weights;  // absent owners weigh 1
 };
 
+// Archive batching (reference-behaviour §12.8): each mover has `slots` batch
+// slots. A slot holds a hint (an archive's whole data) for a time slice and
+// only archives with that hint are sent from it, so files meant to be read
+// together land on one mover (and its tapes). The slice ends `idle` after
+// the last item joined or left the slot while none waits for it, or `max`
+// after the slot took the hint. A slot never runs more than
+// ceil(max_archive / slots) items, so one batch cannot take all of a mover's
+// archive capacity. A hint belongs to at most one slot at a time; a free slot
+// takes the hint whose oldest archive waited longest. Archives without data
+// are not batched: any mover takes them, within its max_archive.
+struct BatchOptions {
+  std::chrono::nanoseconds idle{0};  // 0: batching off
+  std::chrono::nanoseconds max{0};   // 0: no maximum
+  uint32_t slots = 1;
+};
+
+// One batch slot as status reports it.
+struct BatchSlotView {
+  std::string hint;      // empty: free
+  uint32_t running = 0;  // items sent from the slot and not done
+  int64_t idle_deadline_ns = 0;
+  int64_t max_deadline_ns = 0;  // 0: none
+  size_t waiting = 0;           // archives with this hint it may take
+};
+
 struct SchedulerCounters {
   std::array<uint64_t, kItemTypeCount> pending{};
   std::array<uint64_t, kItemTypeCount> running{};
@@ -84,6 +110,9 @@ class Scheduler {
   void SetArchiveMaxWait(std::chrono::nanoseconds wait) {
     archive_max_wait_ns_ = wait.count();
   }
+  // REQUIRES: nothing queued yet. slots == 0 or idle == 0 turn batching off.
+  void SetBatching(BatchOptions options);
+  bool batching() const { return batch_.idle.count() > 0 && batch_.slots > 0; }
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
@@ -128,7 +157,8 @@ class Scheduler {
   // ceil(pending of a type / share_divisor) items of each type are taken, so
   // that several waiting movers share a burst. Marks what it returns as
   // running on `mover`. `archive_ids` empty means every archive.
-  // `now_ns` (Unix ns, as item timestamps) drives aging; 0 disables it.
+  // `now_ns` (Unix ns, as item timestamps) drives aging and batch slices;
+  // 0 disables aging.
   DispatchReply Dispatch(const ClientId& mover,
                          const std::vector<uint32_t>& archive_ids,
                          const MoverLimits& limits, size_t share_divisor = 1,
@@ -138,6 +168,15 @@ class Scheduler {
   bool HasWorkFor(const ClientId& mover,
                   const std::vector<uint32_t>& archive_ids,
                   const MoverLimits& limits) const;
+
+  // The earliest batch deadline after `now_ns` (when a slot may free up and
+  // a waiting mover get new work), or nullopt.
+  std::optional<int64_t> NextBatchDeadline(int64_t now_ns) const;
+  // A mover's batch slots (empty when batching is off or it is unknown).
+  std::vector<BatchSlotView> Batches(const ClientId& mover,
+                                     int64_t now_ns) const;
+  // Batch slots of `mover` holding a hint: how busy it is with batches.
+  size_t HeldSlots(const ClientId& mover) const;
 
   const Item* Find(const ItemId& id) const;
   uint32_t Running(const ClientId& mover, ItemType type) const;
@@ -162,13 +201,44 @@ class Scheduler {
     uint64_t waiting = 0;
   };
   static constexpr uint64_t kStride = 1u << 20;
+  struct Slot {
+    std::string hint;
+    bool held = false;
+    int64_t idle_deadline = 0;
+    int64_t max_deadline = 0;  // 0: none
+    uint32_t running = 0;
+  };
   struct Mover {
+    std::vector<Slot> slots;
     ItemList running;
     std::array<uint32_t, kItemTypeCount> running_count{};
     std::vector<protocol::WireItem> cancels;
   };
 
+  using QueueMap = std::map<QueueKey, ItemList>;
+
   Item* Create(const protocol::WireItem& wire, ItemType type);
+  // Takes a waiting item out of its queue (keeping the batch index and
+  // dropping queues of a group that empty).
+  void Unqueue(Item* item);
+  void NoteHead(QueueMap::iterator queue, uint64_t old_head);
+  bool Batched(const Item& item) const {
+    return item.type == ItemType::kArchive && !item.group.empty() && batching();
+  }
+  void LeftSlot(const Item& item);
+  // Arrival time of the oldest archive `mover` could take, for aging.
+  std::optional<int64_t> OldestArchive(
+      const ClientId& mover, const std::vector<uint32_t>& archive_ids,
+      const std::optional<std::pair<uint32_t, uint64_t>>& key);
+  bool Reserved(const ClientId& mover, const Slot& slot, int64_t now) const;
+  bool HasWaiting(const ClientId& mover, const std::string& hint) const;
+  void FreeSlot(Slot& slot);
+  // Gives free slot `index` of `mover` the hint whose oldest archive waited
+  // longest among those nobody holds. False if there is none.
+  bool TakeHint(const ClientId& mover, uint32_t index,
+                const std::vector<uint32_t>& archive_ids,
+                const std::optional<std::pair<uint32_t, uint64_t>>& key,
+                int64_t now);
   void PushWaiting(Item* item);
   void MakeRunning(Item* item, const ClientId& mover);
   void Forget(Item* item);
@@ -179,15 +249,24 @@ class Scheduler {
     return type == ItemType::kRestore && !fair_share_.tag.empty();
   }
   Mover& MoverOf(const ClientId& mover);
-  // The eligible queue whose head arrived first, or nullptr.
+  // The eligible queue whose head arrived first, or nullptr. With `group`,
+  // only the queues of that group.
   ItemList* BestQueue(ItemType type, const ClientId& mover,
                       const std::vector<uint32_t>& archive_ids,
-                      const std::optional<std::pair<uint32_t, uint64_t>>& key);
+                      const std::optional<std::pair<uint32_t, uint64_t>>& key,
+                      const std::string* group = nullptr);
 
   // Open addressing: a lookup costs one cache miss, not a bucket and a node,
   // which matters once a million items are no longer in cache.
   boost::unordered_flat_map<ItemId, std::unique_ptr<Item>, ItemIdHash> items_;
-  std::map<QueueKey, ItemList> queues_;
+  QueueMap queues_;
+  BatchOptions batch_{.idle = {}, .max = {}, .slots = 0};  // off
+  // Batched archive queues by owner ("" global), ordered by head arrival:
+  // a free slot finds the oldest unheld hint without scanning the queues.
+  std::map<ClientId, std::set<std::pair<uint64_t, const QueueKey*>>>
+      batch_heads_;
+  // Hint -> the (mover, slot index) holding it.
+  std::unordered_map<std::string, std::pair<ClientId, uint32_t>> holders_;
   FairShareOptions fair_share_;
   std::unordered_map<std::string, Share> shares_;
   uint64_t share_pass_ = 0;  // the pass of the last owner served
