@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <map>
+#include <string_view>
 
 #include "config/config_file.h"
 #include "config/settings.h"
@@ -255,6 +256,213 @@ TEST(ServerSettingsTest, StoreKeys) {
             "0..9223372036854775807");
 }
 
+// The result of ApplyServerFile on a file named /etc/c.conf.
+struct Applied {
+  bool ok = false;
+  ServerSettings settings;
+  std::vector<std::string> warnings;
+  std::string error;
+};
+
+Applied ApplyServerText(std::string_view text) {
+  Applied a;
+  a.ok = ApplyServerFile(ParseConfigText("/etc/c.conf", text), &a.settings,
+                         &a.warnings, &a.error);
+  return a;
+}
+
+TEST(ServerSettingsTest, LocalityFairShareKindAndMoversKeys) {
+  ServerSettings defaults;
+  EXPECT_EQ(defaults.fair_share_by, "tag");
+  EXPECT_TRUE(defaults.restore_locality_command.empty());
+  EXPECT_EQ(defaults.restore_locality_timeout_ms, 5000);
+  EXPECT_TRUE(defaults.movers.empty());
+  Applied a = ApplyServerText(
+      "restore_locality_command /usr/bin/order  --by tape\n"
+      "restore_locality_timeout_ms 2000\nfair_share_by projid\n"
+      "movers m1 m2\nmovers m3 m1\n");
+  ASSERT_TRUE(a.ok) << a.error;
+  EXPECT_EQ(a.settings.restore_locality_command,
+            (std::vector<std::string>{"/usr/bin/order", "--by", "tape"}));
+  EXPECT_EQ(a.settings.restore_locality_timeout_ms, 2000);
+  EXPECT_EQ(a.settings.fair_share_by, "projid");
+  EXPECT_EQ(a.settings.movers, (std::vector<std::string>{"m1", "m2", "m3"}));
+  EXPECT_EQ(a.settings.mover_lines, (std::vector<int>{4, 4, 5}));
+  EXPECT_EQ(a.warnings,
+            (std::vector<std::string>{
+                "/etc/c.conf:5: key 'movers': host 'm1' already listed at "
+                "line 4"}));
+}
+
+TEST(ServerSettingsTest, BadLocalityOrFairShareKindNamesTheLine) {
+  Applied a = ApplyServerText("\nfair_share_by user\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:2: key 'fair_share_by': 'user' is not one of tag, "
+            "uid, gid, projid");
+  a = ApplyServerText("restore_locality_timeout_ms 0\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:1: key 'restore_locality_timeout_ms': '0' is not an "
+            "integer in 1..2147483647");
+}
+
+// With `movers` declared, a host rule naming another host is a typo that
+// would park archives on a mover that never comes.
+TEST(PolicyCheckTest, HostRuleNamingAnUndeclaredMoverIsAnError) {
+  Applied a = ApplyServerText(
+      "movers m1 m2\nmovers m3\narchive_on_hosts tape= m1 m4\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:3: key 'archive_on_hosts': unknown host 'm4' (not in "
+            "movers, lines 1, 2)");
+  a = ApplyServerText("movers m1 m2\n\narchive_on_hosts_ch proj= 0 m2 mx\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:3: key 'archive_on_hosts_ch': unknown host 'mx' (not "
+            "in movers, line 1)");
+  // Without `movers`, any host goes, as in the original.
+  a = ApplyServerText("archive_on_hosts tape= m1 m4\n");
+  EXPECT_TRUE(a.ok) << a.error;
+  a = ApplyServerText("movers m1 m4\narchive_on_hosts tape= m1 m4\n");
+  EXPECT_TRUE(a.ok) << a.error;
+}
+
+// Rules are consulted last-first and a rule with hosts always yields a
+// mover, so an earlier rule of the same tag is dead, whatever its kind.
+TEST(PolicyCheckTest, RuleHiddenByALaterRuleOfTheSameTagIsAnError) {
+  Applied a = ApplyServerText(
+      "archive_on_hosts_ch tape= 0 a b\narchive_on_hosts disk= c\n"
+      "archive_on_hosts tape= d\narchive_on_hosts tape= e\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:1: key 'archive_on_hosts_ch': tag 'tape=' is also "
+            "ruled at line 4, which takes precedence: this rule never applies");
+  // Different tags, even when one contains the other.
+  a = ApplyServerText("archive_on_hosts tape= a\narchive_on_hosts tape=x b\n");
+  EXPECT_TRUE(a.ok) << a.error;
+}
+
+TEST(PolicyCheckTest, HostListedTwiceInARuleIsAnError) {
+  Applied a = ApplyServerText("\narchive_on_hosts tape= a b a\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:2: key 'archive_on_hosts': host 'a' listed twice: it "
+            "would get twice its share of the draws");
+  a = ApplyServerText("archive_on_hosts_ch proj= 4 a b b\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:1: key 'archive_on_hosts_ch': host 'b' listed twice: "
+            "it would get twice its share of the hash ring");
+}
+
+TEST(PolicyCheckTest, RuleWithoutHostIsStillAWarning) {
+  Applied a = ApplyServerText("movers m1\narchive_on_hosts tape=\n");
+  EXPECT_TRUE(a.ok) << a.error;
+  EXPECT_TRUE(a.settings.archive_on_hosts.empty());
+  EXPECT_EQ(a.warnings, (std::vector<std::string>{
+                            "/etc/c.conf:2: key 'archive_on_hosts': no host "
+                            "given, line ignored"}));
+}
+
+TEST(PolicyCheckTest, FairShareWeightWithoutFairShareIsAnError) {
+  Applied a = ApplyServerText("port 1\nfair_share_weight alice 2\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:2: key 'fair_share_weight': fair_share_weight without "
+            "fair_share_tag or fair_share_by");
+  a = ApplyServerText(
+      "fair_share_by tag\nfair_share_weight alice 2\n"
+      "fair_share_weight bob 1\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:2: key 'fair_share_weight': fair_share_weight without "
+            "fair_share_tag or fair_share_by");
+  a = ApplyServerText("fair_share_by uid\nfair_share_weight 1000 2\n");
+  EXPECT_TRUE(a.ok) << a.error;
+  a = ApplyServerText("fair_share_weight alice 2\nfair_share_tag user=\n");
+  EXPECT_TRUE(a.ok) << a.error;
+}
+
+TEST(PolicyCheckTest, BatchSlotsWithoutBatchingIsAWarning) {
+  Applied a = ApplyServerText("batch_archives_slots_per_client 2\n");
+  EXPECT_TRUE(a.ok) << a.error;
+  EXPECT_EQ(a.warnings, (std::vector<std::string>{
+                            "/etc/c.conf:1: key "
+                            "'batch_archives_slots_per_client': batching is "
+                            "off (no batch_archives_slices_sec, or IDLE 0): "
+                            "ignored"}));
+  a = ApplyServerText(
+      "batch_archives_slices_sec 0\nbatch_archives_slots_per_client 3\n");
+  ASSERT_EQ(a.warnings.size(), 1u);
+  EXPECT_TRUE(a.warnings[0].starts_with(
+      "/etc/c.conf:2: key 'batch_archives_slots_per_client': batching is off"));
+  a = ApplyServerText("batch_archives_slots_per_client 0\n");
+  EXPECT_TRUE(a.warnings.empty());
+  a = ApplyServerText(
+      "batch_archives_slices_sec 10\nbatch_archives_slots_per_client 3\n");
+  EXPECT_TRUE(a.warnings.empty());
+}
+
+TEST(PolicyCheckTest, BatchMaxShorterThanIdleIsAnError) {
+  Applied a = ApplyServerText("\nbatch_archives_slices_sec 60 10\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:2: key 'batch_archives_slices_sec': MAX (10) shorter "
+            "than IDLE (60)");
+  a = ApplyServerText("batch_archives_slices_sec 60 0\n");  // 0: no maximum
+  EXPECT_TRUE(a.ok) << a.error;
+  a = ApplyServerText("batch_archives_slices_sec 60 60\n");
+  EXPECT_TRUE(a.ok) << a.error;
+}
+
+TEST(PolicyCheckTest, HalfConfiguredReportingIsAWarningAndOff) {
+  Applied a = ApplyServerText("port 1\nreporting_dir .reports\n");
+  EXPECT_TRUE(a.ok) << a.error;
+  EXPECT_EQ(a.warnings, (std::vector<std::string>{
+                            "/etc/c.conf:2: key 'reporting_dir': reporting "
+                            "needs both reporting_dir and reporting_hint; "
+                            "reporting off"}));
+  EXPECT_EQ(a.settings.reporting_dir, "");
+  a = ApplyServerText("reporting_hint job\n");
+  EXPECT_EQ(a.warnings, (std::vector<std::string>{
+                            "/etc/c.conf:1: key 'reporting_hint': reporting "
+                            "needs both reporting_dir and reporting_hint; "
+                            "reporting off"}));
+  EXPECT_EQ(a.settings.reporting_hint, "");
+}
+
+// reporting_dir is joined to the mount point.
+TEST(PolicyCheckTest, ReportingDirOutsideTheMountIsAnError) {
+  Applied a = ApplyServerText("reporting_hint job\nreporting_dir /var/rep\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:2: key 'reporting_dir': '/var/rep' must be relative "
+            "to the mount point, without '..'");
+  for (const char* dir : {"..", "a/../b", "a/..", "../a"}) {
+    a = ApplyServerText(std::string("reporting_dir ") + dir + "\n");
+    EXPECT_FALSE(a.ok) << dir;
+    EXPECT_EQ(a.error, std::string("/etc/c.conf:1: key 'reporting_dir': '") +
+                           dir +
+                           "' must be relative to the mount point, without "
+                           "'..'");
+  }
+  a = ApplyServerText("reporting_dir a..b/.r\nreporting_hint job\n");
+  EXPECT_TRUE(a.ok) << a.error;
+  EXPECT_EQ(a.settings.reporting_dir, "a..b/.r");
+}
+
+TEST(PolicyCheckTest, StoreNoneWithRedisKeysIsAWarning) {
+  Applied a = ApplyServerText("redis_host db\nport 1\nstore none\n");
+  EXPECT_TRUE(a.ok) << a.error;
+  EXPECT_EQ(a.warnings, (std::vector<std::string>{
+                            "/etc/c.conf:3: key 'store': store none keeps "
+                            "nothing: the redis_* keys (line 1) are "
+                            "ignored"}));
+  a = ApplyServerText("store none\n");
+  EXPECT_TRUE(a.warnings.empty());
+}
+
 TEST(ClientSettingsTest, ReadsClientKeysAndSkipsServerOnes) {
   ClientSettings s;
   std::vector<std::string> warnings;
@@ -262,7 +470,8 @@ TEST(ClientSettingsTest, ReadsClientKeysAndSkipsServerOnes) {
   ASSERT_TRUE(ApplyClientFile(
       ParseConfigText("c",
                       "client_id mover7\nmax_archive 4\nhal_size 64k\n"
-                      "archive_on_hosts t h\nredis_port 1\n"),
+                      "archive_on_hosts t h\nredis_port 1\n"
+                      "movers m1\nfair_share_by uid\n"),
       &s, &warnings, &error))
       << error;
   EXPECT_EQ(s.client_id, "mover7");

@@ -1,10 +1,13 @@
 #include "config/settings.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
+#include <string_view>
 
 namespace config {
 
@@ -30,7 +33,11 @@ const char* const kServerOnlyKeys[] = {"redis_host",
                                        "reporting_schedule_interval_ms",
                                        "fair_share_tag",
                                        "fair_share_weight",
-                                       "archive_max_wait_sec"};
+                                       "archive_max_wait_sec",
+                                       "fair_share_by",
+                                       "restore_locality_command",
+                                       "restore_locality_timeout_ms",
+                                       "movers"};
 const char* const kClientOnlyKeys[] = {"client_id", "max_restore",
                                        "max_archive", "max_remove", "hal_size"};
 
@@ -81,6 +88,60 @@ bool LogLevelEntry(const ConfigText& file, const ConfigEntry& e, int* out,
   }
   *out = *level;
   return true;
+}
+
+bool IsFairShareKind(const std::string& value) {
+  return value == "tag" || value == "uid" || value == "gid" ||
+         value == "projid";
+}
+
+// reporting_dir is joined to the mount point: it must stay under it.
+bool IsBelowMount(const std::string& dir) {
+  if (dir.starts_with('/')) return false;
+  for (size_t start = 0; start <= dir.size();) {
+    size_t end = std::min(dir.find('/', start), dir.size());
+    if (std::string_view(dir).substr(start, end - start) == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+bool BatchEntry(const ConfigText& file, const ConfigEntry& e, ServerSettings* s,
+                std::string* error) {
+  auto words = Words(e.value);
+  auto idle =
+      words.empty() ? std::nullopt : ParseInteger(words[0], 0, UINT32_MAX);
+  auto max = words.size() < 2 ? std::optional<int64_t>(0)
+                              : ParseInteger(words[1], 0, UINT32_MAX);
+  if (!idle || !max || words.size() > 2) {
+    *error = EntryError(file, e, "expected IDLE [MAX] in seconds");
+    return false;
+  }
+  if (*max != 0 && *max < *idle) {
+    *error = EntryError(
+        file, e, fmt::format("MAX ({}) shorter than IDLE ({})", *max, *idle));
+    return false;
+  }
+  s->batch_idle_sec = static_cast<uint32_t>(*idle);
+  s->batch_max_sec = static_cast<uint32_t>(*max);
+  return true;
+}
+
+// Appends the hosts of a `movers` line; a host listed again is harmless.
+void MoversEntry(const ConfigText& file, const ConfigEntry& e,
+                 ServerSettings* s, std::vector<std::string>* warnings) {
+  for (std::string& host : Words(e.value)) {
+    auto it = std::find(s->movers.begin(), s->movers.end(), host);
+    if (it != s->movers.end()) {
+      warnings->push_back(
+          EntryError(file, e,
+                     fmt::format("host '{}' already listed at line {}", host,
+                                 s->mover_lines[it - s->movers.begin()])));
+      continue;
+    }
+    s->movers.push_back(std::move(host));
+    s->mover_lines.push_back(e.line);
+  }
 }
 
 bool ApplyServerEntry(const ConfigText& file, const ConfigEntry& e,
@@ -150,20 +211,17 @@ bool ApplyServerEntry(const ConfigText& file, const ConfigEntry& e,
                                       e.line});
   } else if (k == "batch_archives_slices_sec" ||
              k == "batch_archives_slice_sec") {
-    auto words = Words(e.value);
-    auto idle =
-        words.empty() ? std::nullopt : ParseInteger(words[0], 0, UINT32_MAX);
-    auto max = words.size() < 2 ? std::optional<int64_t>(0)
-                                : ParseInteger(words[1], 0, UINT32_MAX);
-    if (!idle || !max || words.size() > 2) {
-      *error = EntryError(file, e, "expected IDLE [MAX] in seconds");
-      return false;
-    }
-    s->batch_idle_sec = static_cast<uint32_t>(*idle);
-    s->batch_max_sec = static_cast<uint32_t>(*max);
+    return BatchEntry(file, e, s, error);
   } else if (k == "batch_archives_slots_per_client") {
     return IntegerEntry(file, e, 0, 1024, &s->batch_slots_per_client, error);
   } else if (k == "reporting_dir") {
+    if (!IsBelowMount(e.value)) {
+      *error = EntryError(
+          file, e,
+          fmt::format("'{}' must be relative to the mount point, without '..'",
+                      e.value));
+      return false;
+    }
     s->reporting_dir = e.value;
   } else if (k == "reporting_hint") {
     s->reporting_hint = e.value;
@@ -188,6 +246,21 @@ bool ApplyServerEntry(const ConfigText& file, const ConfigEntry& e,
     s->fair_share_weights[words[0]] = static_cast<uint32_t>(*weight);
   } else if (k == "archive_max_wait_sec") {
     return IntegerEntry(file, e, 0, INT32_MAX, &s->archive_max_wait_sec, error);
+  } else if (k == "fair_share_by") {
+    if (!IsFairShareKind(e.value)) {
+      *error = EntryError(
+          file, e,
+          fmt::format("'{}' is not one of tag, uid, gid, projid", e.value));
+      return false;
+    }
+    s->fair_share_by = e.value;
+  } else if (k == "restore_locality_command") {
+    s->restore_locality_command = Words(e.value);
+  } else if (k == "restore_locality_timeout_ms") {
+    return IntegerEntry(file, e, 1, INT32_MAX, &s->restore_locality_timeout_ms,
+                        error);
+  } else if (k == "movers") {
+    MoversEntry(file, e, s, warnings);
   } else if (!IsOneOf(k, kClientOnlyKeys)) {
     warnings->push_back(EntryError(file, e, "unknown key, ignored"));
   }
@@ -286,9 +359,172 @@ EnvLookup ProcessEnvironment() {
   };
 }
 
+namespace {
+
+// Checks of the policy keys against each other, once the whole file is read:
+// each names the line of the entry it is about. A conflict that would make
+// a rule or a key silently useless is an error; a key that merely has no
+// effect is a warning, as the original ignores it.
+
+// The first (or last) entry of `file` with a value whose key `matches`;
+// entries without value were skipped, so they are not candidates.
+template <typename Match>
+const ConfigEntry* FindEntry(const ConfigText& file, bool last, Match matches) {
+  const ConfigEntry* found = nullptr;
+  for (const ConfigEntry& e : file.entries) {
+    if (e.value.empty() || !matches(e.key)) continue;
+    found = &e;
+    if (!last) break;
+  }
+  return found;
+}
+
+const ConfigEntry* LastEntry(const ConfigText& file, std::string_view key) {
+  return FindEntry(file, true,
+                   [key](const std::string& k) { return k == key; });
+}
+
+// A host rule of either kind, for the checks across kinds.
+struct RuleView {
+  const char* key;
+  int line;
+  const std::string* tag;
+  const std::vector<std::string>* hosts;
+};
+
+std::vector<RuleView> RulesByLine(const ServerSettings& s) {
+  std::vector<RuleView> rules;
+  for (const HostAffinityRule& r : s.archive_on_hosts)
+    rules.push_back({"archive_on_hosts", r.line, &r.tag, &r.hosts});
+  for (const ConsistentHashRule& r : s.archive_on_hosts_ch)
+    rules.push_back({"archive_on_hosts_ch", r.line, &r.tag, &r.hosts});
+  std::sort(
+      rules.begin(), rules.end(),
+      [](const RuleView& a, const RuleView& b) { return a.line < b.line; });
+  return rules;
+}
+
+// "line 3" or "lines 3, 5": where the movers were declared.
+std::string MoverLines(const ServerSettings& s) {
+  std::vector<int> lines;
+  for (int line : s.mover_lines)
+    if (std::find(lines.begin(), lines.end(), line) == lines.end())
+      lines.push_back(line);
+  return fmt::format("{} {}", lines.size() == 1 ? "line" : "lines",
+                     fmt::join(lines, ", "));
+}
+
+// What is wrong with rules[index], or empty when it is sound.
+std::string RuleProblem(const ServerSettings& s,
+                        const std::vector<RuleView>& rules, size_t index) {
+  const RuleView& rule = rules[index];
+  const std::vector<std::string>& hosts = *rule.hosts;
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    if (std::find(hosts.begin(), hosts.begin() + i, hosts[i]) !=
+        hosts.begin() + i)
+      return fmt::format(
+          "host '{}' listed twice: it would get twice its share of the {}",
+          hosts[i],
+          std::string_view(rule.key) == "archive_on_hosts" ? "draws"
+                                                           : "hash ring");
+    if (!s.movers.empty() &&
+        std::find(s.movers.begin(), s.movers.end(), hosts[i]) == s.movers.end())
+      return fmt::format("unknown host '{}' (not in movers, {})", hosts[i],
+                         MoverLines(s));
+  }
+  // Rules are consulted last-first and one with hosts always yields a
+  // mover: the last rule of a tag hides the earlier ones.
+  for (size_t j = rules.size(); j-- > index + 1;)
+    if (*rules[j].tag == *rule.tag)
+      return fmt::format(
+          "tag '{}' is also ruled at line {}, which takes precedence: this "
+          "rule never applies",
+          *rule.tag, rules[j].line);
+  return "";
+}
+
+bool CheckHostRules(const ConfigText& file, const ServerSettings& s,
+                    std::string* error) {
+  std::vector<RuleView> rules = RulesByLine(s);
+  for (size_t i = 0; i < rules.size(); ++i) {
+    std::string problem = RuleProblem(s, rules, i);
+    if (problem.empty()) continue;
+    *error = EntryError(file, {rules[i].key, "", rules[i].line}, problem);
+    return false;
+  }
+  return true;
+}
+
+bool CheckFairShare(const ConfigText& file, const ServerSettings& s,
+                    std::string* error) {
+  if (s.fair_share_weights.empty() || s.fair_share_by != "tag" ||
+      !s.fair_share_tag.empty())
+    return true;
+  const ConfigEntry* weight = FindEntry(file, false, [](const std::string& k) {
+    return k == "fair_share_weight";
+  });
+  *error = EntryError(
+      file, weight ? *weight : ConfigEntry{"fair_share_weight", "", 0},
+      "fair_share_weight without fair_share_tag or "
+      "fair_share_by");
+  return false;
+}
+
+void CheckBatching(const ConfigText& file, const ServerSettings& s,
+                   std::vector<std::string>* warnings) {
+  const ConfigEntry* slots = LastEntry(file, "batch_archives_slots_per_client");
+  if (!slots || s.batching() || s.batch_slots_per_client == 0) return;
+  warnings->push_back(EntryError(
+      file, *slots,
+      "batching is off (no batch_archives_slices_sec, or IDLE 0): ignored"));
+}
+
+// Reporting takes both keys: with one, it is turned off rather than
+// half-configured.
+void CheckReporting(const ConfigText& file, ServerSettings* s,
+                    std::vector<std::string>* warnings) {
+  if (s->reporting_dir.empty() == s->reporting_hint.empty()) return;
+  const ConfigEntry* given = LastEntry(
+      file, s->reporting_dir.empty() ? "reporting_hint" : "reporting_dir");
+  warnings->push_back(EntryError(
+      file, given ? *given : ConfigEntry{"reporting_dir", "", 0},
+      "reporting needs both reporting_dir and reporting_hint; reporting off"));
+  s->reporting_dir.clear();
+  s->reporting_hint.clear();
+}
+
+void CheckStore(const ConfigText& file, const ServerSettings& s,
+                std::vector<std::string>* warnings) {
+  if (s.store != "none" || !s.redis_configured) return;
+  const ConfigEntry* store = LastEntry(file, "store");
+  const ConfigEntry* redis = FindEntry(file, false, [](const std::string& k) {
+    return k.starts_with("redis_");
+  });
+  if (!store || !redis) return;
+  warnings->push_back(EntryError(
+      file, *store,
+      fmt::format("store none keeps nothing: the redis_* keys (line {}) are "
+                  "ignored",
+                  redis->line)));
+}
+
+bool CheckServerPolicies(const ConfigText& file, ServerSettings* s,
+                         std::vector<std::string>* warnings,
+                         std::string* error) {
+  if (!CheckHostRules(file, *s, error) || !CheckFairShare(file, *s, error))
+    return false;
+  CheckBatching(file, *s, warnings);
+  CheckReporting(file, s, warnings);
+  CheckStore(file, *s, warnings);
+  return true;
+}
+
+}  // namespace
+
 bool ApplyServerFile(const ConfigText& file, ServerSettings* settings,
                      std::vector<std::string>* warnings, std::string* error) {
-  return ApplyFile(file, settings, warnings, error, ApplyServerEntry);
+  return ApplyFile(file, settings, warnings, error, ApplyServerEntry) &&
+         CheckServerPolicies(file, settings, warnings, error);
 }
 
 bool ApplyClientFile(const ConfigText& file, ClientSettings* settings,

@@ -73,6 +73,21 @@ struct ServerSettings {
   std::map<std::string, uint32_t> fair_share_weights;
   // Archives older than this go before restores; 0: off.
   uint32_t archive_max_wait_sec = 0;
+  // Whose share a restore counts against: "tag" (the value of fair_share_tag
+  // in the request data), or "uid", "gid", "projid" of the file itself.
+  std::string fair_share_by = "tag";
+  // Restore locality (docs/restore-locality.md): the helper program (and
+  // its arguments) that names the preferred mover of each new restore;
+  // empty: off. A lookup without answer after the timeout gets no
+  // preference (the helper keeps running).
+  std::vector<std::string> restore_locality_command;
+  int64_t restore_locality_timeout_ms = 5000;
+  // The mover ids this site runs, and the line each came from; empty: not
+  // declared, host rules may name any host. When given, a host rule naming
+  // another host is a configuration error (a typo would park archives on a
+  // mover that never comes).
+  std::vector<std::string> movers;
+  std::vector<int> mover_lines;  // mover_lines[i]: the line of movers[i]
 
   bool batching() const { return batch_idle_sec > 0; }
 };
@@ -94,9 +109,12 @@ bool IsStoreKind(const std::string& value);
 // The host name up to its first dot.
 std::string DefaultClientId();
 
-// Applies the file's entries. Returns false with *error naming file, line
-// and key for the first invalid value; appends non-fatal remarks (unknown
-// key, key without value) to *warnings.
+// Applies the file's entries, then checks that the policy keys agree with
+// each other (host rules against `movers` and against each other, fair
+// share, batching, reporting, store). Returns false with *error naming file,
+// line and key for the first invalid value or conflict; appends non-fatal
+// remarks (unknown key, key without value, a key that has no effect) to
+// *warnings.
 bool ApplyServerFile(const ConfigText& file, ServerSettings* settings,
                      std::vector<std::string>* warnings, std::string* error);
 bool ApplyClientFile(const ConfigText& file, ClientSettings* settings,

@@ -79,9 +79,9 @@ void Reporter::Done(std::string_view data, const lu_fid& dfid, int status) {
   Ended(data);
 }
 
-void Reporter::Cancel(std::string_view data, const lu_fid& dfid) {
+void Reporter::Cancel(std::string_view data, const lu_fid& dfid, bool ended) {
   Write(data, fmt::format("cancel {}", hsm::FormatFid(dfid)));
-  Ended(data);
+  if (ended) Ended(data);
 }
 
 void Reporter::Ended(std::string_view data) {

@@ -44,7 +44,9 @@ class Reporter {
   void Progress(std::string_view data, const lu_fid& dfid,
                 std::string_view client, size_t pos, size_t len);
   void Done(std::string_view data, const lu_fid& dfid, int status);
-  void Cancel(std::string_view data, const lu_fid& dfid);
+  // `ended`: the item is forgotten now (it was waiting); a running item
+  // lives on until its mover's done.
+  void Cancel(std::string_view data, const lu_fid& dfid, bool ended = true);
 
   // The periodic job: deletes the files whose items all ended two ticks ago.
   void Tick();
