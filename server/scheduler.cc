@@ -56,14 +56,21 @@ void Scheduler::PushWaiting(Item* item) {
     if (share.waiting++ == 0) share.pass = std::max(share.pass, share_pass_);
   }
   // Keep FIFO order by arrival: a requeued item goes back before younger
-  // ones. New items are always the youngest, so this is a push_back for them.
-  // A requeued item was dispatched from near the head, so its place is
-  // searched from the head: from the tail it would cost the whole queue.
+  // ones. New items are always the youngest, so this is a push_back for
+  // them. Otherwise the place is searched from the end nearer in arrival
+  // order: a requeued item was dispatched from near the head, an item moved
+  // by Reassign() arrived recently.
   if (queue.empty() || queue.back().seq < item->seq) {
     queue.push_back(*item);
-  } else {
+  } else if (item->seq < queue.front().seq) {
+    queue.push_front(*item);
+  } else if (item->seq - queue.front().seq <= queue.back().seq - item->seq) {
     auto pos = queue.begin();
     while (pos->seq < item->seq) ++pos;
+    queue.insert(pos, *item);
+  } else {
+    auto pos = queue.end();
+    while (std::prev(pos)->seq > item->seq) --pos;
     queue.insert(pos, *item);
   }
   if (Batched(*item)) NoteHead(q, old_head);
@@ -163,14 +170,18 @@ Scheduler::Mover& Scheduler::MoverOf(const ClientId& mover) {
 }
 
 bool Scheduler::Enqueue(const protocol::WireItem& wire,
-                        const ClientId& affinity) {
+                        const ClientId& affinity,
+                        const std::string& share_owner) {
   auto type = TypeOfAction(wire.item.hai.hai_action);
   if (!type || items_.contains(ItemId::Of(wire.item.hai))) return false;
   Item* item = Create(wire, *type);
   item->affinity = affinity;
   if (FairShared(*type)) {
-    item->group = std::string(
-        policy::TagValue(wire.item.data, fair_share_.tag).value_or(""));
+    item->group =
+        fair_share_.by_caller
+            ? share_owner
+            : std::string(policy::TagValue(wire.item.data, fair_share_.tag)
+                              .value_or(""));
   } else if (*type == ItemType::kArchive && batching()) {
     // The hint is the whole data, without the NUL padding queue mode may
     // have added (Q6).
@@ -187,6 +198,31 @@ bool Scheduler::Enqueue(const protocol::WireItem& wire,
   }
   PushWaiting(item);
   return true;
+}
+
+bool Scheduler::Reassign(const ItemId& id, const ClientId& affinity) {
+  auto it = items_.find(id);
+  if (it == items_.end() || it->second->running()) return false;
+  Item* item = it->second.get();
+  if (item->affinity == affinity) return true;
+  Unqueue(item);
+  --counters_.pending[Index(item->type)];
+  LeftWaiting(*item);
+  item->affinity = affinity;
+  PushWaiting(item);
+  return true;
+}
+
+size_t Scheduler::Unpin(const ClientId& mover, ItemType type) {
+  if (mover.empty()) return 0;
+  std::vector<Item*> items;
+  for (auto q = queues_.lower_bound({mover, type, "", 0, 0});
+       q != queues_.end() && std::get<0>(q->first) == mover &&
+       std::get<1>(q->first) == type;
+       ++q)
+    for (Item& item : q->second) items.push_back(&item);
+  for (Item* item : items) Reassign(item->id, "");
+  return items.size();
 }
 
 bool Scheduler::Claim(const ClientId& mover, const protocol::WireItem& wire) {
@@ -593,6 +629,20 @@ void Scheduler::ForEachWaiting(
   for (const auto& [key, queue] : queues_)
     if (std::get<1>(key) == type)
       for (const Item& item : queue) items.push_back(&item);
+  std::sort(items.begin(), items.end(),
+            [](const Item* a, const Item* b) { return a->seq < b->seq; });
+  for (const Item* item : items) visit(*item);
+}
+
+void Scheduler::ForEachWaitingIn(
+    const ClientId& owner, ItemType type,
+    const std::function<void(const Item&)>& visit) const {
+  std::vector<const Item*> items;
+  for (auto it = queues_.lower_bound({owner, type, "", 0, 0});
+       it != queues_.end() && std::get<0>(it->first) == owner &&
+       std::get<1>(it->first) == type;
+       ++it)
+    for (const Item& item : it->second) items.push_back(&item);
   std::sort(items.begin(), items.end(),
             [](const Item* a, const Item* b) { return a->seq < b->seq; });
   for (const Item* item : items) visit(*item);

@@ -59,8 +59,11 @@ struct DispatchReply {
 // over the owners that have restores waiting: one owner's bulk recall
 // cannot starve the others, and an idle owner saves no credit.
 struct FairShareOptions {
-  std::string tag;                          // e.g. "user="; empty: off
+  std::string tag;  // e.g. "user="; empty: off unless `by_caller`
   std::map<std::string, uint32_t> weights;  // absent owners weigh 1
+  // The owner of each restore is given to Enqueue() (the server looked the
+  // file's uid, gid or project up) instead of read from the tag.
+  bool by_caller = false;
 };
 
 // Archive batching (reference-behaviour §12.8): each mover has `slots` batch
@@ -121,7 +124,17 @@ class Scheduler {
   // (a host rule chose the mover) it waits in that mover's own queue, also
   // while that mover is away, and whenever it is placed again.
   // REQUIRES: TypeOfAction(wire.item.hai.hai_action) has a value.
-  bool Enqueue(const protocol::WireItem& wire, const ClientId& affinity = "");
+  // `share_owner` names the fair-share owner of a restore when the options
+  // say the caller looks it up.
+  bool Enqueue(const protocol::WireItem& wire, const ClientId& affinity = "",
+               const std::string& share_owner = "");
+
+  // Moves a waiting item to `affinity`'s own queue ("" for the global
+  // ones), keeping its arrival place. False if it is unknown or running.
+  bool Reassign(const ItemId& id, const ClientId& affinity);
+  // Moves every waiting item of `type` from `mover`'s own queues to the
+  // global ones (that mover is gone for good). Returns how many.
+  size_t Unpin(const ClientId& mover, ItemType type);
 
   // Makes the item run on `mover` (a mover re-announcing its work after a
   // reconnect). An unknown item is created first. Returns false if the
@@ -186,6 +199,10 @@ class Scheduler {
   // Visits waiting items of one type in FIFO order (status dumps).
   void ForEachWaiting(ItemType type,
                       const std::function<void(const Item&)>& visit) const;
+  // Visits the waiting items of one type in `owner`'s own queues ("" for
+  // the global ones), in the order they would be taken (arrival).
+  void ForEachWaitingIn(const ClientId& owner, ItemType type,
+                        const std::function<void(const Item&)>& visit) const;
   // Visits the items running on `mover`.
   void ForEachRunning(const ClientId& mover,
                       const std::function<void(const Item&)>& visit) const;
@@ -246,7 +263,8 @@ class Scheduler {
   void LeftWaiting(const Item& item);
   void Served(const Item& item);
   bool FairShared(ItemType type) const {
-    return type == ItemType::kRestore && !fair_share_.tag.empty();
+    return type == ItemType::kRestore &&
+           (!fair_share_.tag.empty() || fair_share_.by_caller);
   }
   Mover& MoverOf(const ClientId& mover);
   // The eligible queue whose head arrived first, or nullptr. With `group`,

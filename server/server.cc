@@ -1,6 +1,8 @@
 #include "server/server.h"
 
 #include <fmt/format.h>
+#include <grp.h>
+#include <pwd.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -103,6 +105,33 @@ json::object QueueEntry(const Item& item) {
           {"hai_data", data.substr(0, data.find('\0'))}};
 }
 
+// The owner of restores whose locality lookup is pending: no mover can
+// have this id (ehlo refuses ids with NUL), so they are not dispatched yet.
+const ClientId kLocating("\0locating", 9);
+
+// fair_share_weight names users or groups; the lookup gives numeric ids.
+std::map<std::string, uint32_t> WeightsById(
+    const std::map<std::string, uint32_t>& weights, policy::OwnerKind kind) {
+  std::map<std::string, uint32_t> by_id;
+  for (const auto& [name, weight] : weights) {
+    std::string id = name;
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      if (kind == policy::OwnerKind::kUid) {
+        if (const passwd* pw = getpwnam(name.c_str()))
+          id = std::to_string(pw->pw_uid);
+      } else if (kind == policy::OwnerKind::kGid) {
+        if (const group* gr = getgrnam(name.c_str()))
+          id = std::to_string(gr->gr_gid);
+      }
+      if (id == name)
+        spdlog::warn("fair_share_weight {}: no such {}, weight unused", name,
+                     kind == policy::OwnerKind::kGid ? "group" : "user");
+    }
+    by_id[id] = weight;
+  }
+  return by_id;
+}
+
 }  // namespace
 
 Server::Server(asio::io_context& io, ServerOptions options,
@@ -115,10 +144,35 @@ Server::Server(asio::io_context& io, ServerOptions options,
       acceptor_(io),
       grace_timer_(io),
       stale_timer_(io),
+      batch_timer_(io),
+      report_timer_(io),
       store_(std::make_unique<store::NullStore>()) {
   const config::ServerSettings& s = options_.settings;
-  if (!s.fair_share_tag.empty())
-    scheduler_.SetFairShare({s.fair_share_tag, s.fair_share_weights});
+  if (s.batching())
+    scheduler_.SetBatching({std::chrono::seconds(s.batch_idle_sec),
+                            std::chrono::seconds(s.batch_max_sec),
+                            s.batch_slots_per_client});
+  if (!s.fair_share_tag.empty() || s.fair_share_by != "tag") {
+    FairShareOptions fair;
+    fair.tag = s.fair_share_tag;
+    fair.weights = s.fair_share_weights;
+    if (s.fair_share_by != "tag") {
+      fair.by_caller = true;
+      owner_kind_ = s.fair_share_by == "uid"   ? policy::OwnerKind::kUid
+                    : s.fair_share_by == "gid" ? policy::OwnerKind::kGid
+                                               : policy::OwnerKind::kProjid;
+      fair.weights = WeightsById(s.fair_share_weights, *owner_kind_);
+    }
+    scheduler_.SetFairShare(std::move(fair));
+  }
+  if (!s.restore_locality_command.empty()) {
+    policy::LocatorOptions locator;
+    locator.command = s.restore_locality_command;
+    locator.timeout = std::chrono::milliseconds(s.restore_locality_timeout_ms);
+    locator_ = std::make_unique<policy::Locator>(io, std::move(locator));
+  }
+  if (!s.reporting_dir.empty() && !s.reporting_hint.empty())
+    reporter_.emplace(options_.mount + "/" + s.reporting_dir, s.reporting_hint);
   scheduler_.SetArchiveMaxWait(std::chrono::seconds(s.archive_max_wait_sec));
 }
 
@@ -205,6 +259,9 @@ void Server::OnStoreHealth(bool writable) {
 }
 
 bool Server::Enqueue(const protocol::WireItem& wire) {
+  if (scheduler_.Find(ItemId::Of(wire.item.hai))) return false;
+  if (reporter_) reporter_->New(wire.item.data, wire.item.hai.hai_dfid);
+  if (wire.item.hai.hai_action == HSMA_RESTORE) return EnqueueRestore(wire);
   if (host_rules_.empty() || wire.item.hai.hai_action != HSMA_ARCHIVE)
     return scheduler_.Enqueue(wire);
   auto presence = [this](const std::string& id) {
@@ -226,7 +283,64 @@ bool Server::Enqueue(const protocol::WireItem& wire) {
     placed.item.hai.hai_len =
         static_cast<uint32_t>(hsm::kHaiFixedSize + placed.item.data.size());
   }
+  if (reporter_)
+    reporter_->Assign(placed.item.data, placed.item.hai.hai_dfid, choice->host);
   return scheduler_.Enqueue(placed, choice->host);
+}
+
+bool Server::EnqueueRestore(const protocol::WireItem& wire) {
+  std::string owner;
+  if (owner_kind_) {
+    std::string error;
+    auto found = policy::FileOwner(options_.mount, wire.item.hai.hai_dfid,
+                                   *owner_kind_, &error);
+    if (found)
+      owner = *found;
+    else
+      spdlog::warn("fair share: {}: counted for the default owner", error);
+  }
+  if (!locator_) return scheduler_.Enqueue(wire, "", owner);
+  // Parked until the helper answers (or its timeout): not dispatched yet.
+  if (!scheduler_.Enqueue(wire, kLocating, owner)) return false;
+  policy::LocateRequest request;
+  request.fid = hsm::FormatFid(wire.item.hai.hai_dfid);
+  request.archive_id = wire.archive_id;
+  const std::string& data = wire.item.data;
+  request.data = data.substr(0, data.find('\0'));
+  uint32_t least = UINT32_MAX;
+  for (const auto& [id, client] : clients_) {
+    if (!client.connection) continue;
+    request.movers.push_back(id);
+    uint32_t running = scheduler_.Running(id, ItemType::kRestore);
+    if (running < least) {
+      least = running;
+      request.suggested = id;
+    }
+  }
+  ItemId id = ItemId::Of(wire.item.hai);
+  locator_->Locate(request, [this, id](std::optional<std::string> mover) {
+    OnLocated(id, std::move(mover));
+  });
+  return true;
+}
+
+void Server::OnLocated(const ItemId& id, std::optional<std::string> mover) {
+  if (stopped_) return;
+  const Item* item = scheduler_.Find(id);
+  if (!item || item->running() || item->affinity != kLocating) return;
+  std::shared_ptr<Connection> target;
+  if (mover) {
+    auto client = clients_.find(*mover);
+    if (client != clients_.end() && client->second.connection)
+      target = client->second.connection;
+    else
+      spdlog::info("{}: locality prefers {}, not connected: any mover",
+                   hsm::FormatFid(id.dfid), *mover);
+  }
+  scheduler_.Reassign(id, target ? *mover : ClientId());
+  if (!target) return DispatchAll();
+  if (reporter_) reporter_->Assign(item->wire.item.data, id.dfid, *mover);
+  DispatchTo(*target, ShareDivisor());
 }
 
 void Server::PutItem(const protocol::WireItem& wire) {
@@ -287,6 +401,7 @@ bool Server::Start(std::string* error) {
   WatchLustre();
   ArmGraceTimer();
   ArmStaleTimer();
+  ArmReportTimer();
   return true;
 }
 
@@ -304,6 +419,8 @@ void Server::Shutdown(const std::string& why) {
   acceptor_.close(ignored);
   grace_timer_.cancel();
   stale_timer_.cancel();
+  batch_timer_.cancel();
+  report_timer_.cancel();
   for (auto& connection : std::vector(connections_.begin(), connections_.end()))
     connection->Close("server shutting down");
   // Assignments stay in the store (unlike the original, Q11): the movers
@@ -396,7 +513,11 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
 void Server::OnLustreCancel(const protocol::WireItem& cancel) {
   protocol::WireItem target;
   ClientId mover;
-  switch (scheduler_.Cancel(cancel, &target, &mover)) {
+  auto outcome = scheduler_.Cancel(cancel, &target, &mover);
+  if (reporter_ && outcome != Scheduler::CancelOutcome::kUnknown)
+    reporter_->Cancel(target.item.data, target.item.hai.hai_dfid,
+                      outcome == Scheduler::CancelOutcome::kDequeued);
+  switch (outcome) {
     case Scheduler::CancelOutcome::kUnknown:
       spdlog::info("cancel of unknown request {:#x} {}",
                    uint64_t{cancel.item.hai.hai_cookie},
@@ -483,6 +604,10 @@ void Server::Ehlo(Connection& c, const json::object& m) {
     if (!v->is_string())
       return Reply(c, "ehlo", EINVAL, "'id' must be a string");
     id = std::string(v->get_string());
+    // "" names the global queues, and ids starting with NUL are the
+    // server's own (restores being located).
+    if (id.empty() || id.find('\0') != std::string::npos)
+      return Reply(c, "ehlo", EINVAL, "'id' must be non-empty, without NUL");
     identified = true;
   }
   for (const auto& other : connections_) {
@@ -563,6 +688,15 @@ void Server::Recv(Connection& c, const json::object& m) {
                  "Client must send EHLO first and not already be in RECV");
   if (max_bytes >= 0 && max_bytes < 172)
     return Reply(c, "recv", EINVAL, "Buffer too small");
+  const uint32_t slots = options_.settings.batch_slots_per_client;
+  if (scheduler_.batching() && max_archive > 0 && max_archive % slots != 0 &&
+      !c.warned_slots) {
+    c.warned_slots = true;
+    spdlog::warn(
+        "{}: max_archive {} is not a multiple of the {} batch slots: each "
+        "slot runs at most {}",
+        c.id, max_archive, slots, (max_archive + slots - 1) / slots);
+  }
   c.state = Connection::State::kWaiting;
   c.waiting_since = ++recv_order_;
   DispatchTo(c, ShareDivisor());
@@ -589,6 +723,8 @@ void Server::Done(Connection& c, const json::object& m) {
   if (item) {
     std::string owner = item->owner;
     ItemType type = item->type;
+    if (reporter_)
+      reporter_->Done(item->wire.item.data, id.dfid, static_cast<int>(status));
     scheduler_.Done(id);
     StoreForget(id);
     activity_.erase(id);
@@ -664,7 +800,17 @@ json::object Server::ClientStatus(const std::string& id, const Client& client,
   }
   o["status"] =
       client.connection ? StateName(client.connection->state) : "disconnected";
-  o["batches"] = json::array();
+  json::array batches;
+  for (const BatchSlotView& slot : scheduler_.Batches(id, clock_.UnixNanos())) {
+    constexpr int64_t kSec = 1'000'000'000;
+    batches.push_back(
+        json::object{{"hint", slot.hint},
+                     {"current_count", slot.running},
+                     {"expire_idle_s", slot.idle_deadline_ns / kSec},
+                     {"expire_max_s", slot.max_deadline_ns / kSec},
+                     {"waiting_count", slot.waiting}});
+  }
+  o["batches"] = std::move(batches);
   if (!client.connection)
     o["disconnected_timestamp"] = client.disconnected_unix_ns;
   if (verbose >= 6) {
@@ -746,8 +892,20 @@ void Server::DispatchAll() {
   std::sort(waiting.begin(), waiting.end(), [](Connection* a, Connection* b) {
     return a->waiting_since > b->waiting_since;
   });
+  if (scheduler_.batching()) {
+    // New batches go to the least busy movers first: fewest slots held,
+    // then fewest archives running.
+    auto busy = [this](Connection* c) {
+      return std::make_pair(scheduler_.HeldSlots(c->id),
+                            scheduler_.Running(c->id, ItemType::kArchive));
+    };
+    std::stable_sort(
+        waiting.begin(), waiting.end(),
+        [&](Connection* a, Connection* b) { return busy(a) < busy(b); });
+  }
   size_t divisor = ShareDivisor();
   for (Connection* c : waiting) DispatchTo(*c, divisor);
+  ArmBatchTimer();
 }
 
 size_t Server::ShareDivisor() const {
@@ -767,6 +925,7 @@ bool Server::DispatchTo(Connection& c, size_t share_divisor) {
     return false;
   DispatchReply reply = scheduler_.Dispatch(c.id, c.archive_ids, c.limits,
                                             share_divisor, clock_.UnixNanos());
+  if (scheduler_.batching()) ArmBatchTimer();
   if (reply.empty()) return false;
   SendList(c, std::move(reply));
   return true;
@@ -788,6 +947,7 @@ void Server::SendList(Connection& c, DispatchReply reply) {
   auto now = clock_.Now();
   for (const auto& item : reply.items) {
     ItemId id = ItemId::Of(item.item.hai);
+    if (reporter_) reporter_->Sent(item.item.data, id.dfid, c.id);
     StoreAssign(id, c.id);
     if (c.sends_progress) activity_[id] = {c.id, now};
   }
@@ -835,6 +995,9 @@ void Server::ForgetClient(const std::string& id) {
     }
     OnLustreCancel(cancel);
   }
+  // Restores located on it may go anywhere now; archives a host rule sent
+  // there keep waiting for it, as the original's.
+  scheduler_.Unpin(id, ItemType::kRestore);
   clients_.erase(id);
   DispatchAll();
 }
@@ -868,6 +1031,49 @@ void Server::OnGraceTimer() {
     ForgetClient(id);
   }
   ArmGraceTimer();
+}
+
+void Server::ArmBatchTimer() {
+  if (!scheduler_.batching() || stopped_) return;
+  int64_t now = clock_.UnixNanos();
+  auto next = scheduler_.NextBatchDeadline(now);
+  if (!next || *next == batch_timer_deadline_) return;
+  batch_timer_deadline_ = *next;
+  batch_timer_.expires_after(std::chrono::nanoseconds(*next - now));
+  batch_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    batch_timer_deadline_ = 0;
+    DispatchAll();  // re-arms
+  });
+}
+
+void Server::ArmReportTimer() {
+  const int64_t interval = options_.settings.reporting_schedule_interval_ms;
+  if (!reporter_ || interval <= 0 || stopped_) return;
+  report_timer_.expires_after(std::chrono::milliseconds(interval));
+  report_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    OnReportTimer();
+    ArmReportTimer();
+  });
+}
+
+void Server::OnReportTimer() {
+  // Where each waiting restore stands in the queue its mover (or any mover,
+  // for the global queue) takes it from.
+  auto report = [this](const ClientId& owner, const std::string& name) {
+    std::vector<const Item*> queue;
+    scheduler_.ForEachWaitingIn(
+        owner, ItemType::kRestore,
+        [&](const Item& item) { queue.push_back(&item); });
+    for (size_t pos = 0; pos < queue.size(); ++pos)
+      reporter_->Progress(queue[pos]->wire.item.data, queue[pos]->id.dfid, name,
+                          pos + 1, queue.size());
+  };
+  for (const auto& [id, client] : clients_)
+    if (client.connection) report(id, id);
+  report("", "global_queue");
+  reporter_->Tick();
 }
 
 void Server::MaybeQuit() {

@@ -31,7 +31,10 @@
 
 #include "common/clock.h"
 #include "config/settings.h"
+#include "policy/file_owner.h"
 #include "policy/host_rules.h"
+#include "policy/locator.h"
+#include "policy/reporter.h"
 #include "server/connection.h"
 #include "server/lustre_agent.h"
 #include "server/scheduler.h"
@@ -92,6 +95,10 @@ class Server : public ConnectionHandler {
   // Places a new item: host rules first (archives), then the global queues.
   // False if its identity is already known.
   bool Enqueue(const protocol::WireItem& wire);
+  // Restores: fair-share owner from the file (fair_share_by), then the
+  // locality helper's answer, if one is configured.
+  bool EnqueueRestore(const protocol::WireItem& wire);
+  void OnLocated(const ItemId& id, std::optional<std::string> mover);
   void PutItem(const protocol::WireItem& wire);
   // Sends `message` to `c` once every change made so far is durable.
   void SendWhenDurable(Connection& c, boost::json::object message);
@@ -119,6 +126,13 @@ class Server : public ConnectionHandler {
   void OnGraceTimer();
   void MaybeQuit();
 
+  // Batch slices: a waiting mover may get work when a slot's slice ends.
+  void ArmBatchTimer();
+
+  // Report files (reference-behaviour §14).
+  void ArmReportTimer();
+  void OnReportTimer();
+
   // Stale work: items without progress for stale_timeout_ms.
   void ArmStaleTimer();
   void OnStaleTimer();
@@ -132,12 +146,19 @@ class Server : public ConnectionHandler {
   const common::Clock& clock_;
   Scheduler scheduler_;
   policy::HostRules host_rules_;
+  // Declared after scheduler_: destroyed first, dropping its callbacks.
+  std::unique_ptr<policy::Locator> locator_;
+  std::optional<policy::OwnerKind> owner_kind_;  // fair_share_by uid/gid/...
   std::mt19937_64 random_{std::random_device{}()};
   LustreAgent lustre_;
   std::optional<boost::asio::posix::stream_descriptor> lustre_fd_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer grace_timer_;
   boost::asio::steady_timer stale_timer_;
+  boost::asio::steady_timer batch_timer_;
+  int64_t batch_timer_deadline_ = 0;  // Unix ns; 0: not armed
+  boost::asio::steady_timer report_timer_;
+  std::optional<policy::Reporter> reporter_;
   std::unique_ptr<store::Store> store_;
   bool lustre_paused_ = false;  // not reading Lustre: the store is down
   // Running items of movers that send progress: owner and last sign of life.

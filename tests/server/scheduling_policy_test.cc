@@ -1,9 +1,12 @@
 // Scheduling policies end to end: the server on the simulator with real
 // movers (ct-posix under the preload library).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -203,6 +206,133 @@ TEST_F(PolicyTest, RestoresAreSharedBetweenUsersByWeight) {
   ASSERT_TRUE(
       WaitFor([&] { return sim_.CountActions("RESTORE", "SUCCEED") == 36; },
               std::chrono::seconds(120)));
+}
+
+}  // namespace
+}  // namespace testing_support
+
+namespace testing_support {
+namespace {
+
+// The lines of a report file, and the movers its `sent` lines name.
+std::vector<std::string> Lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::set<std::string> SentTo(const std::vector<std::string>& lines) {
+  std::set<std::string> movers;
+  for (const std::string& line : lines)
+    if (line.rfind("sent ", 0) == 0)
+      movers.insert(line.substr(line.rfind(' ') + 1));
+  return movers;
+}
+
+// Batching with host affinity: each hint's archives all go to one mover
+// (the hint holds a slot for the whole slice, even when another mover is
+// idle), and the pinned hint only to its host. The report files say which
+// mover got each file.
+TEST_F(PolicyTest, BatchingKeepsEachHintOnOneMoverWithHostAffinity) {
+  Start(
+      "batch_archives_slices_sec 3600\n"
+      "batch_archives_slots_per_client 2\n"
+      "archive_on_hosts pin m2\n"
+      "reporting_dir reports\n"
+      "reporting_hint r\n"
+      "reporting_schedule_interval_ms 3600000\n");
+  ASSERT_NE(cdt_.StartMover("m1"), nullptr);
+  ASSERT_NE(cdt_.StartMover("m2"), nullptr);
+  ASSERT_TRUE(cdt_.Client({"--lock"}).ok());
+  auto a = Archive("a", 6, "r=A");
+  auto b = Archive("b", 4, "r=B");
+  auto p = Archive("p", 3, "r=P,pin");
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_archive") == 13; }))
+      << cdt_.Logs();
+  ASSERT_TRUE(cdt_.Client({"--unlock"}).ok());
+  ASSERT_TRUE(AllArchived(a));
+  ASSERT_TRUE(AllArchived(b));
+  ASSERT_TRUE(AllArchived(p));
+  const std::string reports = sim_.Path("reports");
+  std::map<std::string, std::set<std::string>> movers;
+  for (const char* hint : {"A", "B", "P"}) {
+    ASSERT_TRUE(WaitFor([&] {
+      auto lines = Lines(reports + "/" + hint);
+      return std::count_if(lines.begin(), lines.end(),
+                           [](const auto& l) {
+                             return l.rfind("done ", 0) == 0;
+                           }) == (hint[0] == 'A'   ? 6
+                                  : hint[0] == 'B' ? 4
+                                                   : 3);
+    })) << hint;
+    movers[hint] = SentTo(Lines(reports + "/" + hint));
+    EXPECT_EQ(movers[hint].size(), 1u) << hint;
+  }
+  EXPECT_EQ(movers["P"], std::set<std::string>{"m2"});
+  EXPECT_EQ(cdt_.ClientNumber("m1", "done_archive") +
+                cdt_.ClientNumber("m2", "done_archive"),
+            13);
+  // Both movers hold their hints for the slice (one hour).
+  EXPECT_NE(cdt_.ClientField("m2", "batches"), "[]");
+}
+
+// Report files line by line (reference-behaviour §14): new, assign, sent,
+// done for archives; progress of waiting restores in the global queue;
+// the file removed two ticks after its last item ended.
+TEST_F(PolicyTest, ReportFilesFollowTheDocumentedFormat) {
+  Start(
+      "archive_on_hosts pin m1\n"
+      "reporting_dir reports\n"
+      "reporting_hint job\n"
+      "reporting_schedule_interval_ms 100\n");
+  ASSERT_NE(cdt_.StartMover("m1"), nullptr);
+  auto files = Archive("f", 2, "job=run7,pin");
+  ASSERT_TRUE(AllArchived(files));
+  const std::string report = sim_.Path("reports/run7");
+  std::vector<std::string> expected;
+  for (const std::string& path : files)
+    expected.push_back("new " + FidOf(path));
+  for (const std::string& path : files)
+    expected.push_back("assign " + FidOf(path) + " m1");
+  std::vector<std::string> lines;
+  ASSERT_TRUE(WaitFor([&] {
+    lines = Lines(report);
+    return lines.size() == 8;
+  })) << ::testing::PrintToString(Lines(report));
+  // Lustre sends both in one list: new and assign come per item as it is
+  // placed, then the reply and the results.
+  std::vector<std::string> placed(lines.begin(), lines.begin() + 4);
+  std::vector<std::string> want_placed = {
+      "new " + FidOf(files[0]), "assign " + FidOf(files[0]) + " m1",
+      "new " + FidOf(files[1]), "assign " + FidOf(files[1]) + " m1"};
+  EXPECT_EQ(placed, want_placed);
+  EXPECT_EQ(lines[4], "sent " + FidOf(files[0]) + " m1");
+  EXPECT_EQ(lines[5], "sent " + FidOf(files[1]) + " m1");
+  std::set<std::string> done(lines.begin() + 6, lines.end());
+  EXPECT_EQ(done, (std::set<std::string>{"done " + FidOf(files[0]) + " 0",
+                                         "done " + FidOf(files[1]) + " 0"}));
+  // All ended: the file goes after two ticks.
+  EXPECT_TRUE(WaitFor([&] { return access(report.c_str(), F_OK) != 0; }));
+
+  // Restores waiting in the global queue get progress lines each tick.
+  ASSERT_TRUE(sim_.Lfs({"hsm_release", files[0], files[1]}).ok());
+  ASSERT_TRUE(cdt_.Client({"--lock"}).ok());
+  ASSERT_TRUE(
+      sim_.Lfs({"hsm_restore", "--data", "job=back", files[0], files[1]}).ok());
+  const std::string back = sim_.Path("reports/back");
+  ASSERT_TRUE(WaitFor([&] {
+    auto l = Lines(back);
+    return std::find(l.begin(), l.end(),
+                     "progress " + FidOf(files[1]) + " global_queue 2/2") !=
+           l.end();
+  })) << ::testing::PrintToString(Lines(back));
+  auto l = Lines(back);
+  EXPECT_NE(std::find(l.begin(), l.end(),
+                      "progress " + FidOf(files[0]) + " global_queue 1/2"),
+            l.end());
+  ASSERT_TRUE(cdt_.Client({"--unlock"}).ok());
+  EXPECT_TRUE(WaitFor([&] { return access(back.c_str(), F_OK) != 0; }));
 }
 
 }  // namespace
