@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 namespace server {
@@ -315,6 +316,58 @@ TEST(SchedulerAgingTest, OldArchivesGoBeforeAStreamOfRestores) {
   }());
   EXPECT_EQ(Cookies(s.Dispatch("m1", {}, one).items),
             (std::vector<uint64_t>{11}));
+}
+
+TEST(SchedulerFairShareTest, OwnersGivenByTheCallerAreShared) {
+  Scheduler s;
+  FairShareOptions options;
+  options.weights = {{"1002", 3}};
+  options.by_caller = true;
+  s.SetFairShare(options);
+  for (uint64_t c = 1; c <= 4; ++c)
+    s.Enqueue(MakeItem(HSMA_RESTORE, c), "", "1001");
+  for (uint64_t c = 5; c <= 8; ++c)
+    s.Enqueue(MakeItem(HSMA_RESTORE, c), "", "1002");
+  MoverLimits one;
+  one.max_running[0] = 1;
+  std::vector<uint64_t> order;
+  for (int i = 0; i < 4; ++i) {
+    auto reply = s.Dispatch("m1", {}, one);
+    ASSERT_EQ(reply.items.size(), 1u);
+    order.push_back(reply.items[0].item.hai.hai_cookie);
+    s.Done(ItemId::Of(reply.items[0].item.hai));
+  }
+  // Weight 3 against 1: three of 1002's for one of 1001's.
+  EXPECT_EQ(std::count_if(order.begin(), order.end(),
+                          [](uint64_t c) { return c >= 5; }),
+            3);
+}
+
+TEST(SchedulerAffinityTest, ReassignMovesAWaitingItemKeepingItsPlace) {
+  Scheduler s;
+  s.Enqueue(MakeItem(HSMA_RESTORE, 1), "parked");
+  s.Enqueue(MakeItem(HSMA_RESTORE, 2));
+  EXPECT_EQ(Cookies(s.Dispatch("m1", {}, MoverLimits{}).items),
+            (std::vector<uint64_t>{2}));
+  s.Enqueue(MakeItem(HSMA_RESTORE, 3));
+  ASSERT_TRUE(s.Reassign(ItemId::Of(MakeItem(HSMA_RESTORE, 1).item.hai), "m2"));
+  EXPECT_TRUE(s.Dispatch("m1", {}, MoverLimits{}).items.size() == 1);
+  EXPECT_EQ(Cookies(s.Dispatch("m2", {}, MoverLimits{}).items),
+            (std::vector<uint64_t>{1}));
+  EXPECT_FALSE(s.Reassign(ItemId::Of(MakeItem(HSMA_RESTORE, 1).item.hai), ""));
+}
+
+TEST(SchedulerAffinityTest, UnpinSendsAGoneMoversRestoresToTheGlobalQueue) {
+  Scheduler s;
+  s.Enqueue(MakeItem(HSMA_RESTORE, 1), "gone");
+  s.Enqueue(MakeItem(HSMA_ARCHIVE, 2), "gone");
+  s.Enqueue(MakeItem(HSMA_RESTORE, 3), "gone");
+  EXPECT_TRUE(s.Dispatch("m1", {}, MoverLimits{}).empty());
+  EXPECT_EQ(s.Unpin("gone", ItemType::kRestore), 2u);
+  // Restores go anywhere now, in arrival order; the archive still waits.
+  EXPECT_EQ(Cookies(s.Dispatch("m1", {}, MoverLimits{}).items),
+            (std::vector<uint64_t>{1, 3}));
+  EXPECT_EQ(s.counters().pending[static_cast<size_t>(ItemType::kArchive)], 1u);
 }
 
 }  // namespace

@@ -18,7 +18,26 @@
 namespace testing_support {
 namespace {
 
+// The lines of a report file, and the movers its `sent` lines name.
+std::vector<std::string> Lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::set<std::string> SentTo(const std::vector<std::string>& lines) {
+  std::set<std::string> movers;
+  for (const std::string& line : lines)
+    if (line.rfind("sent ", 0) == 0)
+      movers.insert(line.substr(line.rfind(' ') + 1));
+  return movers;
+}
+
 class PolicyTest : public ::testing::Test {
+ public:
+  void StartWith(const std::string& config) { Start(config); }
+
  protected:
   // Starts the simulator and a server with `config` as its configuration.
   void Start(const std::string& config) {
@@ -45,6 +64,7 @@ class PolicyTest : public ::testing::Test {
     return paths;
   }
 
+ public:
   ::testing::AssertionResult AllArchived(
       const std::vector<std::string>& paths) {
     for (const std::string& path : paths) {
@@ -139,20 +159,26 @@ namespace {
 
 // Fair share: three users of unequal weight recall files; with one restore
 // at a time, the first dozen done follow the weights, not the arrival
-// order (alice's bulk recall was queued first).
-TEST_F(PolicyTest, RestoresAreSharedBetweenUsersByWeight) {
-  Start(
-      "fair_share_tag user=\nfair_share_weight bob 2\n"
-      "fair_share_weight carol 3\n");
+// order (alice's bulk recall was queued first). The owner comes from the
+// request data (`by_tag`) or from the files' uid.
+void SharedByWeight(PolicyTest* t, SimMount& sim, CoordinatoolSetup& cdt,
+                    bool by_tag) {
+  const std::map<std::string, uid_t> uid_of = {
+      {"alice", 1001}, {"bob", 1002}, {"carol", 1003}};
+  t->StartWith(by_tag ? "fair_share_tag user=\nfair_share_weight bob 2\n"
+                        "fair_share_weight carol 3\n"
+                      : "fair_share_by uid\nfair_share_weight 1002 2\n"
+                        "fair_share_weight 1003 3\n");
   ASSERT_NE(
-      cdt_.StartMover("m1", {{"COORDINATOOL_MAX_RESTORE", "1"}}, {"-b", "1"}),
+      cdt.StartMover("m1", {{"COORDINATOOL_MAX_RESTORE", "1"}}, {"-b", "1"}),
       nullptr);
   std::map<std::string, std::string> user_of;  // FID -> user
   std::map<std::string, std::vector<std::string>> files;
   for (const char* user : {"alice", "bob", "carol"}) {
     for (int i = 0; i < 12; ++i) {
-      std::string path = sim_.Path(std::string(user) + std::to_string(i));
+      std::string path = sim.Path(std::string(user) + std::to_string(i));
       ASSERT_TRUE(WriteTestFile(path, 100000, i).has_value());
+      ASSERT_EQ(chown(path.c_str(), uid_of.at(user), 0), 0) << path;
       files[user].push_back(path);
     }
   }
@@ -161,41 +187,41 @@ TEST_F(PolicyTest, RestoresAreSharedBetweenUsersByWeight) {
     all.insert(all.end(), paths.begin(), paths.end());
   std::vector<std::string> archive = {"hsm_archive"};
   archive.insert(archive.end(), all.begin(), all.end());
-  ASSERT_TRUE(sim_.Lfs(archive).ok());
-  ASSERT_TRUE(AllArchived(all));
+  ASSERT_TRUE(sim.Lfs(archive).ok());
+  ASSERT_TRUE(t->AllArchived(all));
   std::vector<std::string> release = {"hsm_release"};
   release.insert(release.end(), all.begin(), all.end());
-  ASSERT_TRUE(sim_.Lfs(release).ok());
-  for (const std::string& path : all) user_of[FidOf(path)] = "";
+  ASSERT_TRUE(sim.Lfs(release).ok());
   for (auto& [user, paths] : files)
     for (const std::string& path : paths) user_of[FidOf(path)] = user;
 
-  ASSERT_TRUE(cdt_.Client({"--lock"}).ok());
+  ASSERT_TRUE(cdt.Client({"--lock"}).ok());
+  int queued = 0;
   for (const char* user : {"alice", "bob", "carol"}) {
-    std::vector<std::string> args = {"hsm_restore", "--data",
-                                     std::string("user=") + user};
+    std::vector<std::string> args = {"hsm_restore"};
+    if (by_tag)
+      args.insert(args.end(), {"--data", std::string("user=") + user});
     args.insert(args.end(), files[user].begin(), files[user].end());
-    CommandResult r = sim_.Lfs(args);
+    CommandResult r = sim.Lfs(args);
     ASSERT_TRUE(r.ok()) << r.Describe();
+    queued += 12;
     ASSERT_TRUE(WaitFor([&] {
-      return cdt_.Counter("pending_restore") ==
-             12 * (1 + (std::string(user) == "bob") +
-                   2 * (std::string(user) == "carol"));
-    })) << cdt_.Logs();
+      return cdt.Counter("pending_restore") == queued;
+    })) << cdt.Logs();
   }
-  ASSERT_TRUE(cdt_.Client({"--unlock"}).ok());
+  ASSERT_TRUE(cdt.Client({"--unlock"}).ok());
 
   std::map<std::string, int> done;
   ASSERT_TRUE(WaitFor([&] {
     done.clear();
     int total = 0;
-    for (const ActionRecord& r : sim_.Actions()) {
+    for (const ActionRecord& r : sim.Actions()) {
       if (r.action() != "RESTORE" || r.status() != "SUCCEED") continue;
       ++done[user_of[r.fid()]];
       ++total;
     }
     return total >= 12;
-  })) << cdt_.Logs();
+  })) << cdt.Logs();
   // Weights 1:2:3 give 2, 4 and 6 of the first 12; arrival order would
   // have given alice all 12.
   EXPECT_LE(done["alice"], 3)
@@ -204,8 +230,66 @@ TEST_F(PolicyTest, RestoresAreSharedBetweenUsersByWeight) {
   EXPECT_GE(done["carol"], done["bob"]);
   EXPECT_GE(done["bob"], done["alice"]);
   ASSERT_TRUE(
-      WaitFor([&] { return sim_.CountActions("RESTORE", "SUCCEED") == 36; },
+      WaitFor([&] { return sim.CountActions("RESTORE", "SUCCEED") == 36; },
               std::chrono::seconds(120)));
+}
+
+TEST_F(PolicyTest, RestoresAreSharedBetweenUsersByWeight) {
+  SharedByWeight(this, sim_, cdt_, /*by_tag=*/true);
+}
+
+TEST_F(PolicyTest, RestoresAreSharedBetweenFileOwnersByWeight) {
+  SharedByWeight(this, sim_, cdt_, /*by_tag=*/false);
+}
+
+// Restore locality: the helper (the reference table) sends each tape's
+// restores to the mover that reads it; tapes it does not know go anywhere.
+TEST_F(PolicyTest, RestoreLocalityHelperChoosesTheMover) {
+  const std::string table = sim_.archive() + "/../tapes";
+  std::ofstream(table) << "# tape mover\nVOL1 m2\nVOL2 m1\n";
+  Start(std::string("restore_locality_command ") + LOCATE_TABLE_BIN +
+        " --tag tape= " + table +
+        "\nreporting_dir reports\nreporting_hint tape\n"
+        "reporting_schedule_interval_ms 3600000\n");
+  ASSERT_NE(cdt_.StartMover("m1"), nullptr);
+  ASSERT_NE(cdt_.StartMover("m2"), nullptr);
+  std::map<std::string, std::vector<std::string>> files;
+  std::vector<std::string> all;
+  for (const char* tape : {"VOL1", "VOL2", "VOL9"}) {
+    files[tape] = Archive(tape, 4, "");
+    all.insert(all.end(), files[tape].begin(), files[tape].end());
+  }
+  ASSERT_TRUE(AllArchived(all));
+  std::vector<std::string> release = {"hsm_release"};
+  release.insert(release.end(), all.begin(), all.end());
+  ASSERT_TRUE(sim_.Lfs(release).ok());
+  ASSERT_TRUE(cdt_.Client({"--lock"}).ok());
+  for (const char* tape : {"VOL1", "VOL2", "VOL9"}) {
+    std::vector<std::string> args = {"hsm_restore", "--data",
+                                     std::string("tape=") + tape};
+    args.insert(args.end(), files[tape].begin(), files[tape].end());
+    ASSERT_TRUE(sim_.Lfs(args).ok());
+  }
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_restore") == 12; }));
+  ASSERT_TRUE(cdt_.Client({"--unlock"}).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    return sim_.CountActions("RESTORE", "SUCCEED") == 12;
+  })) << cdt_.Logs();
+  const std::string reports = sim_.Path("reports");
+  ASSERT_TRUE(WaitFor([&] {
+    return SentTo(Lines(reports + "/VOL1")).size() == 1 &&
+           SentTo(Lines(reports + "/VOL2")).size() == 1;
+  }));
+  EXPECT_EQ(SentTo(Lines(reports + "/VOL1")), std::set<std::string>{"m2"});
+  EXPECT_EQ(SentTo(Lines(reports + "/VOL2")), std::set<std::string>{"m1"});
+  auto vol1 = Lines(reports + "/VOL1");
+  for (const std::string& path : files["VOL1"])
+    EXPECT_NE(
+        std::find(vol1.begin(), vol1.end(), "assign " + FidOf(path) + " m2"),
+        vol1.end());
+  // Unknown tape: no assign line, any mover.
+  for (const std::string& line : Lines(reports + "/VOL9"))
+    EXPECT_NE(line.rfind("assign ", 0), 0u) << line;
 }
 
 }  // namespace
@@ -213,22 +297,6 @@ TEST_F(PolicyTest, RestoresAreSharedBetweenUsersByWeight) {
 
 namespace testing_support {
 namespace {
-
-// The lines of a report file, and the movers its `sent` lines name.
-std::vector<std::string> Lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::set<std::string> SentTo(const std::vector<std::string>& lines) {
-  std::set<std::string> movers;
-  for (const std::string& line : lines)
-    if (line.rfind("sent ", 0) == 0)
-      movers.insert(line.substr(line.rfind(' ') + 1));
-  return movers;
-}
 
 // Batching with host affinity: each hint's archives all go to one mover
 // (the hint holds a slot for the whole slice, even when another mover is
