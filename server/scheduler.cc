@@ -593,25 +593,6 @@ size_t Scheduler::HeldSlots(const ClientId& mover) const {
                        [](const Slot& slot) { return slot.held; });
 }
 
-bool Scheduler::HasWorkFor(const ClientId& mover,
-                           const std::vector<uint32_t>& archive_ids,
-                           const MoverLimits& limits) const {
-  auto it = movers_.find(mover);
-  if (it != movers_.end() && !it->second.cancels.empty()) return true;
-  for (const auto& [queue_key, queue] : queues_) {
-    if (queue.empty()) continue;
-    auto [owner, type, share, archive_id, flags] = queue_key;
-    if (!owner.empty() && owner != mover) continue;
-    uint32_t running =
-        it == movers_.end() ? 0 : it->second.running_count[Index(type)];
-    if (running >= limits.max_running[Index(type)]) continue;
-    if (!Accepts(archive_ids, archive_id)) continue;
-    if (ReplyCost(queue.front().wire) > limits.max_bytes) continue;
-    return true;
-  }
-  return false;
-}
-
 const Item* Scheduler::Find(const ItemId& id) const {
   auto it = items_.find(id);
   return it == items_.end() ? nullptr : it->second.get();

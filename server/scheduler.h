@@ -1,14 +1,18 @@
 // Scheduler: the server's queues of waiting items and which mover runs what,
 // and the dispatch decision for one mover asking for work.
 //
-// Waiting items sit in FIFO queues keyed by (type, archive id, hal flags), so
-// a dispatch looks at the head of each eligible queue only: its cost grows
-// with the number of distinct keys (a handful of archive ids), never with the
-// number of queued items, and items a mover cannot take never hide the ones
-// it can (the original's "examine 100 items" starvation, Q8, cannot happen).
+// Waiting items sit in FIFO queues keyed by (owner, type, group, archive id,
+// hal flags) — owner: a mover's own queue or the global one; group: the
+// fair-share owner of a restore or the batch hint of an archive — so a
+// dispatch looks at the heads of the eligible queues only: its cost grows
+// with the number of keys it looks at, never with the number of queued
+// items, and items a mover cannot take never hide the ones it can (the
+// original's "examine 100 items" starvation, Q8, cannot happen). Free batch
+// slots find the oldest unheld hint through an index of batch queue heads.
+// docs/policies.md describes every policy.
 //
-// Pure logic: no I/O, no clock. Thread-safety: none; the server's event loop
-// owns it.
+// Pure logic: no I/O, no clock (time is the caller's `now_ns`). Thread-safety:
+// none; the server's event loop owns it.
 #ifndef SERVER_SCHEDULER_H_
 #define SERVER_SCHEDULER_H_
 
@@ -176,11 +180,6 @@ class Scheduler {
                          const std::vector<uint32_t>& archive_ids,
                          const MoverLimits& limits, size_t share_divisor = 1,
                          int64_t now_ns = 0);
-
-  // True when Dispatch() for this mover would return something.
-  bool HasWorkFor(const ClientId& mover,
-                  const std::vector<uint32_t>& archive_ids,
-                  const MoverLimits& limits) const;
 
   // The earliest batch deadline after `now_ns` (when a slot may free up and
   // a waiting mover get new work), or nullopt.

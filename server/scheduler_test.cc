@@ -75,8 +75,7 @@ TEST(SchedulerTest, UnmatchedItemsNeverHideMatchingOnes) {
   DispatchReply reply = s.Dispatch("m7", {7}, MoverLimits{});
   EXPECT_EQ(Cookies(reply.items), (std::vector<uint64_t>{5000}));
   EXPECT_TRUE(s.Dispatch("m7", {7}, MoverLimits{}).empty());
-  EXPECT_FALSE(s.HasWorkFor("m7", {7}, MoverLimits{}));
-  EXPECT_TRUE(s.HasWorkFor("m1", {1}, MoverLimits{}));
+  EXPECT_EQ(s.Dispatch("m1", {1}, MoverLimits{}).items.size(), 1000u);
 }
 
 TEST(SchedulerTest, PerTypeLimitsHoldAcrossReplies) {
@@ -88,7 +87,6 @@ TEST(SchedulerTest, PerTypeLimitsHoldAcrossReplies) {
   DispatchReply reply = s.Dispatch("m1", {}, limits);
   EXPECT_EQ(Cookies(reply.items), (std::vector<uint64_t>{11, 12, 1, 2, 3}));
   EXPECT_TRUE(s.Dispatch("m1", {}, limits).empty());
-  EXPECT_FALSE(s.HasWorkFor("m1", {}, limits));
   ASSERT_TRUE(s.Done(ItemId::Of(MakeItem(HSMA_RESTORE, 11).item.hai)));
   EXPECT_EQ(Cookies(s.Dispatch("m1", {}, limits).items),
             (std::vector<uint64_t>{13}));
@@ -194,8 +192,6 @@ TEST(SchedulerAffinityTest, ItemsWithAffinityGoOnlyToTheirMover) {
   EXPECT_EQ(Cookies(s.Dispatch("m1", {}, MoverLimits{}).items),
             (std::vector<uint64_t>{2}));
   EXPECT_TRUE(s.Dispatch("m1", {}, MoverLimits{}).empty());
-  EXPECT_FALSE(s.HasWorkFor("m1", {}, MoverLimits{}));
-  EXPECT_TRUE(s.HasWorkFor("m2", {}, MoverLimits{}));
   EXPECT_EQ(Cookies(s.Dispatch("m2", {}, MoverLimits{}).items),
             (std::vector<uint64_t>{1, 3}));
 }
