@@ -20,7 +20,122 @@ size_t Index(ItemType type) { return static_cast<size_t>(type); }
 
 }  // namespace
 
-Scheduler::Scheduler() = default;
+// The sources: one per type, the policy that picks which queue a mover
+// takes that type from. Adding a policy is adding a source (or a group
+// rule), not editing the dispatch loop.
+
+// Arrival order over the global queues and the mover's own.
+class Scheduler::FifoSource : public Scheduler::Source {
+ public:
+  FifoSource(Scheduler& s, ItemType type) : Source(s), type_(type) {}
+  ItemList* Next(Turn& turn) override {
+    return s_.BestQueue(type_, turn.mover, turn.archive_ids, turn.key);
+  }
+
+ private:
+  const ItemType type_;
+};
+
+// Fair share of restores (stride scheduling): each owner's queues are a
+// group; the owner with the lowest pass goes first, and its pass advances
+// by kStride / weight for each restore sent.
+class Scheduler::FairShareSource : public Scheduler::Source {
+ public:
+  using Source::Source;
+  std::string GroupOf(const protocol::WireItem& wire,
+                      const std::string& share_owner) const override {
+    const FairShareOptions& options = s_.fair_share_;
+    if (options.by_caller) return share_owner;
+    return std::string(
+        policy::TagValue(wire.item.data, options.tag).value_or(""));
+  }
+  ItemList* Next(Turn& turn) override {
+    return s_.BestQueue(ItemType::kRestore, turn.mover, turn.archive_ids,
+                        turn.key, nullptr, /*by_pass=*/true);
+  }
+  void Queued(const Item& item) override {
+    Share& share = s_.shares_[item.group];
+    // Back from idle: start at the current pass, with no saved credit.
+    if (share.waiting++ == 0) share.pass = std::max(share.pass, s_.share_pass_);
+  }
+  void Left(const Item& item) override {
+    auto it = s_.shares_.find(item.group);
+    if (it != s_.shares_.end() && it->second.waiting > 0) --it->second.waiting;
+  }
+  void Sent(Item& item, Turn&) override {
+    Share& share = s_.shares_[item.group];
+    s_.share_pass_ = share.pass;
+    auto weight = s_.fair_share_.weights.find(item.group);
+    uint32_t w = weight == s_.fair_share_.weights.end()
+                     ? 1
+                     : std::max<uint32_t>(1, weight->second);
+    share.pass += kStride / w;
+  }
+};
+
+// Archive batching: slot by slot, each sends only archives of its hint (the
+// group), up to its share of the mover's archive capacity; then archives
+// without data, which are not batched.
+class Scheduler::BatchSource : public Scheduler::Source {
+ public:
+  using Source::Source;
+  std::string GroupOf(const protocol::WireItem& wire,
+                      const std::string&) const override {
+    // The whole data, without the NUL padding queue mode may add (Q6).
+    std::string_view data = wire.item.data;
+    while (!data.empty() && data.back() == '\0') data.remove_suffix(1);
+    return std::string(data);
+  }
+  void Joined(Item& item) override {
+    // An archive joining a held slot renews its idle deadline.
+    auto holder = s_.holders_.find(item.group);
+    if (holder == s_.holders_.end()) return;
+    Slot& slot = s_.MoverOf(holder->second.first).slots[holder->second.second];
+    slot.idle_deadline = std::max(
+        slot.idle_deadline, item.wire.timestamp_ns + s_.batch_.idle.count());
+  }
+  ItemList* Next(Turn& turn) override {
+    static const std::string kNoHint;
+    const uint32_t slots = s_.batch_.slots;
+    const uint32_t max = turn.limits.max_running[Index(ItemType::kArchive)];
+    const uint32_t cap =
+        max == kUnlimited ? kUnlimited : (max + slots - 1) / slots;
+    for (; turn.slot < slots; ++turn.slot) {
+      Slot& slot = turn.m.slots[turn.slot];
+      if (slot.held && !s_.Reserved(turn.mover, slot, turn.now))
+        s_.FreeSlot(slot);
+      if (slot.running >= cap) continue;
+      if (!slot.held && !s_.TakeHint(turn.mover, turn.slot, turn.archive_ids,
+                                     turn.key, turn.now))
+        continue;
+      if (ItemList* queue =
+              s_.BestQueue(ItemType::kArchive, turn.mover, turn.archive_ids,
+                           turn.key, &slot.hint))
+        return queue;
+    }
+    return s_.BestQueue(ItemType::kArchive, turn.mover, turn.archive_ids,
+                        turn.key, &kNoHint);
+  }
+  void Sent(Item& item, Turn& turn) override {
+    if (item.group.empty()) return;  // not batched
+    Slot& slot = turn.m.slots[turn.slot];
+    item.slot = static_cast<int32_t>(turn.slot);
+    ++slot.running;
+    slot.idle_deadline = turn.now + s_.batch_.idle.count();
+  }
+};
+
+Scheduler::Scheduler() {
+  for (ItemType type : kDispatchOrder)
+    sources_[Index(type)] = std::make_unique<FifoSource>(*this, type);
+}
+
+void Scheduler::SetFairShare(FairShareOptions options) {
+  fair_share_ = std::move(options);
+  if (!fair_share_.tag.empty() || fair_share_.by_caller)
+    sources_[Index(ItemType::kRestore)] =
+        std::make_unique<FairShareSource>(*this);
+}
 
 Scheduler::~Scheduler() {
   // Unlink every item before the lists go, so no hook outlives its list.
@@ -41,7 +156,11 @@ Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type) {
 
 void Scheduler::SetBatching(BatchOptions options) {
   batch_ = options;
-  if (!batching()) batch_ = {.idle = {}, .max = {}, .slots = 0};
+  if (!batching()) {
+    batch_ = {.idle = {}, .max = {}, .slots = 0};
+    return;
+  }
+  sources_[Index(ItemType::kArchive)] = std::make_unique<BatchSource>(*this);
 }
 
 void Scheduler::PushWaiting(Item* item) {
@@ -50,11 +169,7 @@ void Scheduler::PushWaiting(Item* item) {
                item->wire.hal_flags});
   ItemList& queue = q->second;
   const uint64_t old_head = queue.empty() ? 0 : queue.front().seq;
-  if (FairShared(item->type)) {
-    Share& share = shares_[item->group];
-    // Back from idle: start at the current pass, with no saved credit.
-    if (share.waiting++ == 0) share.pass = std::max(share.pass, share_pass_);
-  }
+  sources_[Index(item->type)]->Queued(*item);
   // Keep FIFO order by arrival: a requeued item goes back before younger
   // ones. New items are always the youngest, so this is a push_back for
   // them. Otherwise the place is searched from the end nearer in arrival
@@ -147,20 +262,7 @@ void Scheduler::Forget(Item* item) {
 }
 
 void Scheduler::LeftWaiting(const Item& item) {
-  if (!FairShared(item.type)) return;
-  auto it = shares_.find(item.group);
-  if (it != shares_.end() && it->second.waiting > 0) --it->second.waiting;
-}
-
-void Scheduler::Served(const Item& item) {
-  if (!FairShared(item.type)) return;
-  Share& share = shares_[item.group];
-  share_pass_ = share.pass;
-  auto weight = fair_share_.weights.find(item.group);
-  uint32_t w = weight == fair_share_.weights.end()
-                   ? 1
-                   : std::max<uint32_t>(1, weight->second);
-  share.pass += kStride / w;
+  sources_[Index(item.type)]->Left(item);
 }
 
 Scheduler::Mover& Scheduler::MoverOf(const ClientId& mover) {
@@ -176,26 +278,9 @@ bool Scheduler::Enqueue(const protocol::WireItem& wire,
   if (!type || items_.contains(ItemId::Of(wire.item.hai))) return false;
   Item* item = Create(wire, *type);
   item->affinity = affinity;
-  if (FairShared(*type)) {
-    item->group =
-        fair_share_.by_caller
-            ? share_owner
-            : std::string(policy::TagValue(wire.item.data, fair_share_.tag)
-                              .value_or(""));
-  } else if (*type == ItemType::kArchive && batching()) {
-    // The hint is the whole data, without the NUL padding queue mode may
-    // have added (Q6).
-    std::string_view data = wire.item.data;
-    while (!data.empty() && data.back() == '\0') data.remove_suffix(1);
-    item->group = std::string(data);
-    // An archive joining a held slot renews its idle deadline.
-    auto holder = holders_.find(item->group);
-    if (holder != holders_.end()) {
-      Slot& slot = MoverOf(holder->second.first).slots[holder->second.second];
-      slot.idle_deadline =
-          std::max(slot.idle_deadline, wire.timestamp_ns + batch_.idle.count());
-    }
-  }
+  Source& source = *sources_[Index(*type)];
+  item->group = source.GroupOf(wire, share_owner);
+  source.Joined(*item);
   PushWaiting(item);
   return true;
 }
@@ -305,12 +390,11 @@ ItemList* Scheduler::BestQueue(
     ItemType type, const ClientId& mover,
     const std::vector<uint32_t>& archive_ids,
     const std::optional<std::pair<uint32_t, uint64_t>>& key,
-    const std::string* group) {
-  // FIFO by arrival, or for fair-shared restores the owner with the lowest
-  // pass first (then arrival).
+    const std::string* group, bool by_pass) {
+  // FIFO by arrival, or by owner pass first (fair share), then arrival.
   ItemList* best = nullptr;
   std::pair<uint64_t, uint64_t> best_rank{UINT64_MAX, UINT64_MAX};
-  const bool fair = FairShared(type);
+  const bool fair = by_pass;
   static const std::string kNoGroup;
   for (const ClientId* owner : {&kGlobal, &mover}) {
     for (auto it = queues_.lower_bound(
@@ -374,71 +458,24 @@ DispatchReply Scheduler::Dispatch(const ClientId& mover,
     if (oldest && now_ns - *oldest > archive_max_wait_ns_)
       order = {ItemType::kArchive, ItemType::kRestore, ItemType::kRemove};
   }
-  // Sends the head of `queue`; false when it does not fit the byte budget.
-  auto take = [&](ItemList* queue) {
-    Item& item = queue->front();
-    size_t cost = ReplyCost(item.wire);
-    if (used + cost > limits.max_bytes) return false;
-    used += cost;
-    key = std::make_pair(item.wire.archive_id, item.wire.hal_flags);
-    Served(item);
-    MakeRunning(&item, mover);
-    reply.items.push_back(item.wire);
-    return true;
-  };
   for (ItemType type : order) {
-    bool full = false;  // this type's next item does not fit
-    size_t t = Index(type);
-    uint64_t share = (counters_.pending[t] + share_divisor - 1) / share_divisor;
-    size_t taken = 0;
-    const uint32_t max = limits.max_running[t];
-    if (type == ItemType::kArchive && batching()) {
-      // Slot by slot: each sends only archives of its hint, up to its share
-      // of the mover's archive capacity.
-      const uint32_t slots = batch_.slots;
-      const uint32_t cap =
-          max == kUnlimited ? kUnlimited : (max + slots - 1) / slots;
-      for (uint32_t index = 0; index < slots && !full; ++index) {
-        Slot& slot = m.slots[index];
-        if (slot.held && !Reserved(mover, slot, now_ns)) FreeSlot(slot);
-        while (taken < share && m.running_count[t] < max &&
-               slot.running < cap) {
-          if (!slot.held && !TakeHint(mover, index, archive_ids, key, now_ns))
-            break;
-          ItemList* queue =
-              BestQueue(type, mover, archive_ids, key, &slot.hint);
-          if (!queue) break;
-          Item& item = queue->front();
-          if (!take(queue)) {
-            full = true;
-            break;
-          }
-          item.slot = static_cast<int32_t>(index);
-          ++slot.running;
-          slot.idle_deadline = now_ns + batch_.idle.count();
-          ++taken;
-        }
-      }
-      // Archives without data are not batched.
-      static const std::string kNoHint;
-      while (!full && taken < share && m.running_count[t] < max) {
-        ItemList* queue = BestQueue(type, mover, archive_ids, key, &kNoHint);
-        if (!queue) break;
-        if (!take(queue))
-          full = true;
-        else
-          ++taken;
-      }
-      continue;
-    }
-    while (taken < share && m.running_count[t] < max) {
-      ItemList* queue = BestQueue(type, mover, archive_ids, key);
+    const size_t t = Index(type);
+    const uint64_t share =
+        (counters_.pending[t] + share_divisor - 1) / share_divisor;
+    Source& source = *sources_[t];
+    Turn turn{mover, m, archive_ids, key, limits, now_ns};
+    for (size_t taken = 0;
+         taken < share && m.running_count[t] < limits.max_running[t]; ++taken) {
+      ItemList* queue = source.Next(turn);
       if (!queue) break;
-      if (!take(queue)) {
-        full = true;
-        break;
-      }
-      ++taken;
+      Item& item = queue->front();
+      const size_t cost = ReplyCost(item.wire);
+      if (used + cost > limits.max_bytes) break;
+      used += cost;
+      key = std::make_pair(item.wire.archive_id, item.wire.hal_flags);
+      MakeRunning(&item, mover);  // may drop `queue`, now empty
+      reply.items.push_back(item.wire);
+      source.Sent(item, turn);
     }
   }
   if (key) {

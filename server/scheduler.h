@@ -109,9 +109,7 @@ class Scheduler {
   ~Scheduler();
 
   // REQUIRES: nothing queued yet.
-  void SetFairShare(FairShareOptions options) {
-    fair_share_ = std::move(options);
-  }
+  void SetFairShare(FairShareOptions options);
   // Archives that waited longer than this go before restores (aging), so a
   // stream of restores never starves them forever. 0: off.
   void SetArchiveMaxWait(std::chrono::nanoseconds wait) {
@@ -232,6 +230,46 @@ class Scheduler {
   };
 
   using QueueMap = std::map<QueueKey, ItemList>;
+  using ReplyKey = std::optional<std::pair<uint32_t, uint64_t>>;
+
+  // One type's share of a mover's reply being built.
+  struct Turn {
+    const ClientId& mover;
+    Mover& m;
+    const std::vector<uint32_t>& archive_ids;
+    const ReplyKey& key;  // archive id and flags the reply is bound to
+    const MoverLimits& limits;
+    int64_t now;
+    uint32_t slot = 0;  // BatchSource: the slot being served
+  };
+  // The policy of one type: which group a new item joins, and which queue a
+  // mover takes the next item from (see scheduler.cc for the sources).
+  class Source {
+   public:
+    explicit Source(Scheduler& s) : s_(s) {}
+    virtual ~Source() = default;
+    // The group (queue key part) a new item of this type joins.
+    virtual std::string GroupOf(const protocol::WireItem&,
+                                const std::string& /*share_owner*/) const {
+      return "";
+    }
+    // A new item was created (before it is queued).
+    virtual void Joined(Item&) {}
+    // An item entered a waiting queue, or left it (sent or forgotten).
+    virtual void Queued(const Item&) {}
+    virtual void Left(const Item&) {}
+    // The queue whose head goes next, or nullptr: nothing more of this type
+    // for this reply.
+    virtual ItemList* Next(Turn& turn) = 0;
+    // That head was sent (it runs on turn.mover now).
+    virtual void Sent(Item&, Turn&) {}
+
+   protected:
+    Scheduler& s_;
+  };
+  class FifoSource;
+  class FairShareSource;
+  class BatchSource;
 
   Item* Create(const protocol::WireItem& wire, ItemType type);
   // Takes a waiting item out of its queue (keeping the batch index and
@@ -258,25 +296,21 @@ class Scheduler {
   void PushWaiting(Item* item);
   void MakeRunning(Item* item, const ClientId& mover);
   void Forget(Item* item);
-  // Bookkeeping of restores leaving the waiting queues.
+  // An item left the waiting queues: its source's bookkeeping.
   void LeftWaiting(const Item& item);
-  void Served(const Item& item);
-  bool FairShared(ItemType type) const {
-    return type == ItemType::kRestore &&
-           (!fair_share_.tag.empty() || fair_share_.by_caller);
-  }
   Mover& MoverOf(const ClientId& mover);
   // The eligible queue whose head arrived first, or nullptr. With `group`,
   // only the queues of that group.
   ItemList* BestQueue(ItemType type, const ClientId& mover,
                       const std::vector<uint32_t>& archive_ids,
                       const std::optional<std::pair<uint32_t, uint64_t>>& key,
-                      const std::string* group = nullptr);
+                      const std::string* group = nullptr, bool by_pass = false);
 
   // Open addressing: a lookup costs one cache miss, not a bucket and a node,
   // which matters once a million items are no longer in cache.
   boost::unordered_flat_map<ItemId, std::unique_ptr<Item>, ItemIdHash> items_;
   QueueMap queues_;
+  std::array<std::unique_ptr<Source>, kItemTypeCount> sources_;
   BatchOptions batch_{.idle = {}, .max = {}, .slots = 0};  // off
   // Batched archive queues by owner ("" global), ordered by head arrival:
   // a free slot finds the oldest unheld hint without scanning the queues.
