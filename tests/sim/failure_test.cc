@@ -3,6 +3,7 @@
 // (lustre-hsm.md §4.5-§4.7).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <string>
 
@@ -18,6 +19,12 @@ constexpr uint64_t kMiB = 1 << 20;
 // A copytool copying 1 MiB/s in 256 KiB chunks: a 16 MiB file takes 16 s,
 // and progress goes out every second.
 const std::vector<std::string> kSlow = {"-b", "1", "-c", "256K"};
+
+// The size of `path`, or 0 if it does not exist.
+uint64_t FileSize(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
 
 class FailureTest : public ::testing::Test {
  protected:
@@ -98,11 +105,17 @@ TEST_F(FailureTest, RetryWhileTheTimedOutCopyStillRunsSucceeds) {
   ASSERT_NE(ct, nullptr);
   const std::string file = MakeFile("revived", 4 * kMiB);
   StartArchive(file);
+  // Stop the copy mid-transfer, not before its data starts to flow.
+  const std::string copy = ArchiveCopyOf(sim_, file);
+  ASSERT_TRUE(WaitFor([&] { return FileSize(copy + "_tmp") > 0; }));
   ASSERT_EQ(ct->Signal(SIGSTOP), 0);
   ASSERT_TRUE(sim_.WaitForStatus(FidOf(file), "ARCHIVE", "CANCELED"));
 
   // The retry goes to the same copytool, whose old copy then resumes: the
   // new request waits for it instead of writing the same archive file.
+  // Held, the retry reports no progress, so the 3 s timeout would cancel it
+  // too whenever the old copy needs longer than that to end (§4.6): lift it.
+  ASSERT_TRUE(sim_.SetParam("hsm.active_request_timeout", "3600"));
   CommandResult r = sim_.Lfs({"hsm_archive", file});
   ASSERT_TRUE(r.ok()) << r.Describe();
   ASSERT_TRUE(sim_.WaitForStatus(FidOf(file), "ARCHIVE", "STARTED"));
