@@ -49,9 +49,40 @@ class Scheduler::FairShareSource : public Scheduler::Source {
     return std::string(
         policy::TagValue(wire.item.data, options.tag).value_or(""));
   }
+  bool WatchesAllHeads() const override { return true; }
+  void HeadChanged(QueueMap::iterator queue, uint64_t) override {
+    Unindex(queue);
+    if (queue->second.empty()) return;
+    const QueueKey& key = queue->first;
+    Entry entry{0, queue->second.front().seq, queue,
+                &s_.shares_[std::get<2>(key)]};
+    entry.pass = entry.share->pass;
+    index_[{std::get<0>(key), std::get<3>(key), std::get<4>(key)}].insert(
+        entry);
+    entries_.emplace(&key, entry);
+  }
   ItemList* Next(Turn& turn) override {
-    return s_.BestQueue(ItemType::kRestore, turn.mover, turn.archive_ids,
-                        turn.key, nullptr, /*by_pass=*/true);
+    // The lowest (pass, head arrival) among the global queues and the
+    // mover's own, of the reply's archive id and flags, or of any archive
+    // id the mover accepts before the first item.
+    const Entry* best = nullptr;
+    auto consider = [&](Set& set) {
+      const Entry* first = Valid(set);
+      if (first && (!best || *first < *best)) best = first;
+    };
+    for (const ClientId* owner : {&kGlobal, &turn.mover}) {
+      if (turn.key) {
+        auto it = index_.find({*owner, turn.key->first, turn.key->second});
+        if (it != index_.end()) consider(it->second);
+      } else {
+        for (auto it = index_.lower_bound({*owner, 0, 0});
+             it != index_.end() && std::get<0>(it->first) == *owner; ++it)
+          if (Accepts(turn.archive_ids, std::get<1>(it->first)))
+            consider(it->second);
+      }
+      if (turn.mover.empty()) break;
+    }
+    return best ? &best->queue->second : nullptr;
   }
   void Queued(const Item& item) override {
     Share& share = s_.shares_[item.group];
@@ -70,7 +101,48 @@ class Scheduler::FairShareSource : public Scheduler::Source {
                      ? 1
                      : std::max<uint32_t>(1, weight->second);
     share.pass += kStride / w;
+    // That owner's index entries are stale now: Valid() fixes them when
+    // they come first (a pass only grows).
   }
+
+ private:
+  struct Entry {
+    uint64_t pass;  // the owner's pass when indexed
+    uint64_t seq;   // head arrival
+    QueueMap::iterator queue;
+    Share* share;  // shares_ nodes are stable
+    bool operator<(const Entry& other) const {
+      return std::tie(pass, seq) < std::tie(other.pass, other.seq);
+    }
+  };
+  using Set = std::set<Entry>;
+
+  // The first entry of `set` whose pass is current, or nullptr.
+  const Entry* Valid(Set& set) {
+    while (!set.empty()) {
+      Entry first = *set.begin();
+      if (first.pass == first.share->pass) return &*set.begin();
+      set.erase(set.begin());
+      first.pass = first.share->pass;
+      set.insert(first);
+      entries_[&first.queue->first] = first;
+    }
+    return nullptr;
+  }
+  void Unindex(QueueMap::iterator queue) {
+    auto it = entries_.find(&queue->first);
+    if (it == entries_.end()) return;
+    const QueueKey& key = queue->first;
+    auto set =
+        index_.find({std::get<0>(key), std::get<3>(key), std::get<4>(key)});
+    set->second.erase(it->second);
+    if (set->second.empty()) index_.erase(set);
+    entries_.erase(it);
+  }
+
+  // Non-empty restore queues by (queue owner, archive id, flags).
+  std::map<std::tuple<ClientId, uint32_t, uint64_t>, Set> index_;
+  std::unordered_map<const QueueKey*, Entry> entries_;
 };
 
 // Archive batching: slot by slot, each sends only archives of its hint (the
@@ -85,6 +157,13 @@ class Scheduler::BatchSource : public Scheduler::Source {
     std::string_view data = wire.item.data;
     while (!data.empty() && data.back() == '\0') data.remove_suffix(1);
     return std::string(data);
+  }
+  void HeadChanged(QueueMap::iterator q, uint64_t old_head) override {
+    // The index of batch queue heads by owner, for TakeHint().
+    const uint64_t new_head = q->second.empty() ? 0 : q->second.front().seq;
+    auto& heads = s_.batch_heads_[std::get<0>(q->first)];
+    if (old_head) heads.erase({old_head, &q->first});
+    if (new_head) heads.insert({new_head, &q->first});
   }
   void Joined(Item& item) override {
     // An archive joining a held slot renews its idle deadline.
@@ -188,32 +267,27 @@ void Scheduler::PushWaiting(Item* item) {
     while (std::prev(pos)->seq > item->seq) --pos;
     queue.insert(pos, *item);
   }
-  if (Batched(*item)) NoteHead(q, old_head);
+  if (queue.front().seq != old_head)
+    sources_[Index(item->type)]->HeadChanged(q, old_head);
   item->owner.clear();
   ++counters_.pending[Index(item->type)];
 }
 
 void Scheduler::Unqueue(Item* item) {
-  if (item->group.empty()) {  // few such queues: they stay
-    item->hook.unlink();
+  Source& source = *sources_[Index(item->type)];
+  if (item->group.empty() && !source.WatchesAllHeads()) {
+    item->hook.unlink();  // few such queues: no index, and they stay
     return;
   }
   auto q = queues_.find({item->affinity, item->type, item->group,
                          item->wire.archive_id, item->wire.hal_flags});
   const uint64_t old_head = q->second.front().seq;
   item->hook.unlink();
-  if (Batched(*item)) NoteHead(q, old_head);
+  if (q->second.empty() || q->second.front().seq != old_head)
+    source.HeadChanged(q, old_head);
   // One queue per owner or hint: drop it once empty, or a stream of
   // distinct hints would grow the map forever.
-  if (q->second.empty()) queues_.erase(q);
-}
-
-void Scheduler::NoteHead(QueueMap::iterator q, uint64_t old_head) {
-  const uint64_t new_head = q->second.empty() ? 0 : q->second.front().seq;
-  if (new_head == old_head) return;
-  auto& heads = batch_heads_[std::get<0>(q->first)];
-  if (old_head) heads.erase({old_head, &q->first});
-  if (new_head) heads.insert({new_head, &q->first});
+  if (q->second.empty() && !item->group.empty()) queues_.erase(q);
 }
 
 void Scheduler::LeftSlot(const Item& item) {
@@ -390,11 +464,10 @@ ItemList* Scheduler::BestQueue(
     ItemType type, const ClientId& mover,
     const std::vector<uint32_t>& archive_ids,
     const std::optional<std::pair<uint32_t, uint64_t>>& key,
-    const std::string* group, bool by_pass) {
-  // FIFO by arrival, or by owner pass first (fair share), then arrival.
+    const std::string* group) {
+  // FIFO by arrival.
   ItemList* best = nullptr;
-  std::pair<uint64_t, uint64_t> best_rank{UINT64_MAX, UINT64_MAX};
-  const bool fair = by_pass;
+  uint64_t best_seq = UINT64_MAX;
   static const std::string kNoGroup;
   for (const ClientId* owner : {&kGlobal, &mover}) {
     for (auto it = queues_.lower_bound(
@@ -410,11 +483,9 @@ ItemList* Scheduler::BestQueue(
       if (key ? (archive_id != key->first || flags != key->second)
               : !Accepts(archive_ids, archive_id))
         continue;
-      std::pair<uint64_t, uint64_t> rank{
-          fair ? shares_[std::get<2>(queue_key)].pass : 0, queue.front().seq};
-      if (rank < best_rank) {
+      if (queue.front().seq < best_seq) {
         best = &queue;
-        best_rank = rank;
+        best_seq = queue.front().seq;
       }
     }
     if (mover.empty()) break;  // the global queues were the mover's

@@ -258,6 +258,13 @@ class Scheduler {
     // An item entered a waiting queue, or left it (sent or forgotten).
     virtual void Queued(const Item&) {}
     virtual void Left(const Item&) {}
+    // The head of `queue` changed (`old_head`: the seq of the former head,
+    // 0 if it was empty; the queue may be empty now, and is then erased
+    // right after if it has a group). Seen for every queue when
+    // WatchesAllHeads(), else for queues with a group only.
+    virtual void HeadChanged(QueueMap::iterator /*queue*/,
+                             uint64_t /*old_head*/) {}
+    virtual bool WatchesAllHeads() const { return false; }
     // The queue whose head goes next, or nullptr: nothing more of this type
     // for this reply.
     virtual ItemList* Next(Turn& turn) = 0;
@@ -275,10 +282,6 @@ class Scheduler {
   // Takes a waiting item out of its queue (keeping the batch index and
   // dropping queues of a group that empty).
   void Unqueue(Item* item);
-  void NoteHead(QueueMap::iterator queue, uint64_t old_head);
-  bool Batched(const Item& item) const {
-    return item.type == ItemType::kArchive && !item.group.empty() && batching();
-  }
   void LeftSlot(const Item& item);
   // Arrival time of the oldest archive `mover` could take, for aging.
   std::optional<int64_t> OldestArchive(
@@ -304,7 +307,7 @@ class Scheduler {
   ItemList* BestQueue(ItemType type, const ClientId& mover,
                       const std::vector<uint32_t>& archive_ids,
                       const std::optional<std::pair<uint32_t, uint64_t>>& key,
-                      const std::string* group = nullptr, bool by_pass = false);
+                      const std::string* group = nullptr);
 
   // Open addressing: a lookup costs one cache miss, not a bucket and a node,
   // which matters once a million items are no longer in cache.
