@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Summarizes a scripts/bench results directory.
 
-Reads micro.json (Google Benchmark) and the coordinatool_bench JSON files
+Reads micro.json and micro-policy.json (Google Benchmark) and the
+coordinatool_bench JSON files
 (one per run), writes summary.md (tables: median and min of the repetitions,
 or max for throughputs) and, when gnuplot is installed, PNG plots of
 throughput and per-request cost against queue size.
@@ -19,13 +20,27 @@ import sys
 SIZES = [1000, 10000, 100000, 1000000]
 MICRO_OPS = ["Enqueue", "Dispatch", "DispatchBurst64", "Done", "Cancel",
              "Release"]
+# policy_bench rows: (benchmark name, label). one_policy_dispatch runs are
+# named by their policy bit (bench/micro/policy_bench.cc).
+POLICY_OPS = [
+    ("plain_dispatch", "Dispatch, no policy (per item)"),
+    ("policy_dispatch", "**Dispatch, all policies** (per item)"),
+    ("one_policy_dispatch:1", "Dispatch, fair share only"),
+    ("one_policy_dispatch:2", "Dispatch, aging only"),
+    ("one_policy_dispatch:4", "Dispatch, batching only"),
+    ("one_policy_dispatch:8", "Dispatch, affinity only"),
+    ("plain_enqueue", "Enqueue, no policy"),
+    ("policy_enqueue", "Enqueue, all policies"),
+]
+POLICY_COUNTERS = ["per_call", "items_per_call", "slot_share", "aged_calls",
+                   "u0_restore_share", "restore_owners", "restore_queues"]
 
 
 def load_runs(results):
     runs = []
     for path in sorted(glob.glob(os.path.join(results, "*.json"))):
         name = os.path.basename(path)
-        if name in ("micro.json", "machine.json"):
+        if name in ("micro.json", "micro-policy.json", "machine.json"):
             continue
         with open(path) as f:
             try:
@@ -99,6 +114,68 @@ def micro(results):
         elif "per_op" in b:
             per_op.setdefault((op, size), []).append(b["per_op"] * 1e9)
     return per_op, memory
+
+
+def policy_micro(results):
+    """{(op, size): [ns per op]} and {(op, size): [benchmark]} of
+    micro-policy.json."""
+    path = os.path.join(results, "micro-policy.json")
+    if not os.path.exists(path):
+        return {}, {}
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except json.JSONDecodeError:
+        return {}, {}
+    per_op, runs = {}, {}
+    for b in data.get("benchmarks", []):
+        if b.get("run_type") != "iteration" or "per_op" not in b:
+            continue
+        parts = b["run_name"].split("/")
+        op, size = parts[0], int(parts[1])
+        if len(parts) > 2 and parts[2].startswith("policy:"):
+            op += ":" + parts[2].removeprefix("policy:")
+        per_op.setdefault((op, size), []).append(b["per_op"] * 1e9)
+        runs.setdefault((op, size), []).append(b)
+    return per_op, runs
+
+
+def policy_tables(per_op, runs, lines):
+    if not per_op:
+        return
+    lines += ["## Micro: Scheduler with scheduling policies, ns per item at "
+              "N queued", "", "16 movers, 30 % restores, 10 % removes, 60 % "
+              "archives (1,000 hints); median (min) of the repetitions; "
+              "ratio = 1e6 / 1e3 medians",
+              "", "| operation | " + " | ".join(f"{n:,}" for n in SIZES) +
+              " | ratio |", "|---|" + "---:|" * (len(SIZES) + 1)]
+    for op, label in POLICY_OPS:
+        if not any((op, n) in per_op for n in SIZES):
+            continue
+        cells, meds = [], {}
+        for n in SIZES:
+            xs = per_op.get((op, n), [])
+            meds[n] = med(xs)
+            cells.append(f"{fmt(meds[n])} ({fmt(min(xs) if xs else None)})")
+        ratio = (meds[SIZES[-1]] / meds[SIZES[0]]
+                 if meds[SIZES[0]] and meds[SIZES[-1]] else None)
+        lines.append(f"| {label} | " + " | ".join(cells) +
+                     f" | {fmt(ratio, digits=2)} |")
+    lines.append("")
+    rows = [(n, runs[("policy_dispatch", n)]) for n in SIZES
+            if ("policy_dispatch", n) in runs]
+    if rows:
+        lines += ["### All policies: what the timed dispatches did (medians)",
+                  "", "| N | " + " | ".join(POLICY_COUNTERS) + " |",
+                  "|---:|" + "---:|" * len(POLICY_COUNTERS)]
+        for n, bs in rows:
+            cells = []
+            for c in POLICY_COUNTERS:
+                v = med([b[c] for b in bs if c in b])
+                cells.append(fmt(v, 1e6, 2) + " us" if c == "per_call"
+                             else fmt(v, digits=3 if v and v < 10 else 0))
+            lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
+        lines.append("")
 
 
 def micro_tables(per_op, memory, lines):
@@ -227,8 +304,17 @@ def gnuplot(results, name, script, series):
     return True
 
 
-def plots(results, per_op, runs):
+def plots(results, per_op, runs, policy_per_op):
     made = []
+    series = {label.strip("*"): [(n, med(policy_per_op[(op, n)]))
+                                 for n in SIZES if (op, n) in policy_per_op]
+              for op, label in POLICY_OPS if op.endswith("dispatch")
+              or op.startswith("one_policy")}
+    if gnuplot(results, "micro_policy_per_op", "set logscale x\nset xlabel "
+               "'queued requests'\nset ylabel 'ns per dispatched item'\n"
+               "set yrange [0:*]\nset title 'Scheduler dispatch with "
+               "policies: cost per item vs queue size'", series):
+        made.append("micro_policy_per_op.png")
     series = {op: [(n, med(per_op[(op, n)])) for n in SIZES if (op, n) in per_op]
               for op in MICRO_OPS}
     if gnuplot(results, "micro_per_op", "set logscale x\nset xlabel 'queued requests'"
@@ -287,6 +373,8 @@ def main():
              f"{machine.get('nproc', '?')} CPUs ({machine.get('cpu', '?')}), "
              f"{machine.get('reps', '?')} repetitions", ""]
     micro_tables(per_op, memory, lines)
+    policy_per_op, policy_runs = policy_micro(results)
+    policy_tables(policy_per_op, policy_runs, lines)
     e2e_table(runs, lines)
     backlog_table(runs, lines)
     restart_table(runs, lines)
@@ -296,7 +384,7 @@ def main():
         lines += [f"- {r.get('mode')} {r.get('store')} {r.get('requests')}: "
                   f"{r.get('error', '')[:200]}" for r in failed]
         lines.append("")
-    made = plots(results, per_op, runs)
+    made = plots(results, per_op, runs, policy_per_op)
     lines += [f"![{m}]({m})" for m in made]
     with open(os.path.join(results, "summary.md"), "w") as f:
         f.write("\n".join(lines) + "\n")

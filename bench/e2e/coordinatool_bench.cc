@@ -72,6 +72,10 @@ struct Config {
   int batch = 1000;
   int window = 4;
   int data_bytes = 64;
+  // Distinct hsm data strings: request i carries "tape=T<i % hints>,
+  // user=u<i % 100>," padded to data_bytes, so that batching, host rules
+  // and fair share have something to work on. 0: every request "xxx...".
+  int hints = 0;
   int64_t max_bytes = 1 << 20;
   int64_t max_running = -1;
   bool end_on_sim = false;
@@ -192,12 +196,21 @@ class ServerUnderTest {
   int starts_ = 0;
 };
 
+// The hsm data of request `i` (see Config::hints).
+std::string DataOf(const Config& config, int64_t i) {
+  const auto size = static_cast<size_t>(config.data_bytes);
+  if (config.hints <= 0) return std::string(size, 'x');
+  std::string data =
+      fmt::format("tape=T{:05},user=u{},", i % config.hints, i % 100);
+  data.resize(std::max(size, data.size()), 'x');
+  return data;
+}
+
 // Sends N ARCHIVE items with the `queue` command. "" or the error.
 std::string InjectByQueue(const Config& config, int port) {
   client::Session session;
   std::string error;
   if (!session.Connect("127.0.0.1", std::to_string(port), &error)) return error;
-  const std::string data(static_cast<size_t>(config.data_bytes), 'x');
   int64_t next = 0, in_flight = 0;
   auto send_batch = [&] {
     std::string text = R"({"command":"queue","hsm_action_items":[)";
@@ -209,7 +222,7 @@ std::string InjectByQueue(const Config& config, int port) {
           R"("hai_dfid":{{"f_seq":{},"f_oid":{},"f_ver":0}},)"
           R"("hai_extent_offset":0,"hai_extent_length":-1,"hai_cookie":{},)"
           R"("hai_gid":0,"hai_data":"{}","hal_archive_id":1,"hal_flags":0}})",
-          0x200000401, i + 1, 0x200000401, i + 1, i + 1, data);
+          0x200000401, i + 1, 0x200000401, i + 1, i + 1, DataOf(config, i));
     }
     text += "]}";
     next = end;
@@ -235,8 +248,9 @@ std::string InjectBySim(const Config& config, const std::string& mount,
   const size_t per_call = std::clamp<size_t>(
       5000 / (72 + static_cast<size_t>(config.data_bytes) + 8), 1,
       static_cast<size_t>(config.batch));
-  const std::string data(static_cast<size_t>(config.data_bytes), 'x');
   for (size_t i = 0; i < fids.size(); i += per_call) {
+    // One data per call: Lustre's requests carry one data for all items.
+    const std::string data = DataOf(config, static_cast<int64_t>(i / per_call));
     const int count = static_cast<int>(std::min(per_call, fids.size() - i));
     hsm_user_request* hur =
         llapi_hsm_user_request_alloc(count, static_cast<int>(data.size()));
@@ -289,6 +303,7 @@ class Bench {
     result_["requests"] = config.requests;
     result_["movers"] = config.movers;
     result_["data_bytes"] = config.data_bytes;
+    result_["hints"] = config.hints;
     result_["batch"] = config.batch;
     result_["max_bytes"] = config.max_bytes;
     result_["max_running"] = config.max_running;
@@ -496,6 +511,9 @@ int main(int argc, char** argv) {
   app.add_option("--window", config.window, "queue commands in flight");
   app.add_option("--data-bytes", config.data_bytes, "hsm data per request")
       ->check(CLI::Range(0, 4096));
+  app.add_option("--hints", config.hints,
+                 "distinct hsm data strings (tape=,user= tags); 0: one")
+      ->check(CLI::Range(0, 1'000'000));
   app.add_option("--max-bytes", config.max_bytes, "movers' recv max_bytes");
   app.add_option("--max-running", config.max_running,
                  "movers' max_archive/restore/remove (-1: unlimited)");
