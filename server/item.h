@@ -14,6 +14,7 @@
 
 #include "hsm/fid.h"
 #include "protocol/action_item.h"
+#include "server/mover_name.h"
 
 namespace server {
 
@@ -53,14 +54,14 @@ using QueueHook = boost::intrusive::list_member_hook<
 struct Item {
   ItemId id;
   ItemType type = ItemType::kArchive;
-  uint64_t seq = 0;   // arrival order; FIFO across queues
-  ClientId owner;     // mover running it; empty while queued
-  ClientId affinity;  // the only mover that may run it; empty: any
+  int32_t slot = -1;   // running: the batch slot it was sent from, or -1
+  uint64_t seq = 0;    // arrival order; FIFO across queues
+  MoverName owner;     // mover running it; empty while queued
+  MoverName affinity;  // the only mover that may run it; empty: any
   // Restores: the fair-share owner. Archives with batching on: the batch
   // hint (the whole data). Empty: the default owner, or not batched.
   std::string group;
-  int32_t slot = -1;  // running: the batch slot it was sent from, or -1
-  QueueHook hook;     // in a waiting queue, or in its owner's list
+  QueueHook hook;  // in a waiting queue, or in its owner's list
   // Last: WireItem ends with a flexible array member.
   protocol::WireItem wire;
 

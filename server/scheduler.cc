@@ -300,6 +300,10 @@ void Scheduler::LeftSlot(const Item& item) {
 }
 
 void Scheduler::MakeRunning(Item* item, const ClientId& mover) {
+  MakeRunning(item, MoverName(mover), MoverOf(mover));
+}
+
+void Scheduler::MakeRunning(Item* item, const MoverName& name, Mover& m) {
   if (item->hook.is_linked()) {
     if (item->running()) {
       item->hook.unlink();
@@ -313,11 +317,10 @@ void Scheduler::MakeRunning(Item* item, const ClientId& mover) {
     }
   }
   item->slot = -1;
-  Mover& m = MoverOf(mover);
   m.running.push_back(*item);
   ++m.running_count[Index(item->type)];
   ++counters_.running[Index(item->type)];
-  item->owner = mover;
+  item->owner = name;
 }
 
 void Scheduler::Forget(Item* item) {
@@ -501,6 +504,7 @@ DispatchReply Scheduler::Dispatch(const ClientId& mover,
   std::optional<std::pair<uint32_t, uint64_t>> key;
   size_t used = 0;
   Mover& m = MoverOf(mover);
+  const MoverName name(mover);  // interned once per reply
 
   // Cancels go first whatever their archive id; the first fixes the reply's.
   auto cancel = m.cancels.begin();
@@ -544,7 +548,7 @@ DispatchReply Scheduler::Dispatch(const ClientId& mover,
       if (used + cost > limits.max_bytes) break;
       used += cost;
       key = std::make_pair(item.wire.archive_id, item.wire.hal_flags);
-      MakeRunning(&item, mover);  // may drop `queue`, now empty
+      MakeRunning(&item, name, m);  // may drop `queue`, now empty
       reply.items.push_back(item.wire);
       source.Sent(item, turn);
     }

@@ -298,6 +298,8 @@ class Scheduler {
                 int64_t now);
   void PushWaiting(Item* item);
   void MakeRunning(Item* item, const ClientId& mover);
+  // The same, with the mover's name and record at hand (Dispatch).
+  void MakeRunning(Item* item, const MoverName& name, Mover& m);
   void Forget(Item* item);
   // An item left the waiting queues: its source's bookkeeping.
   void LeftWaiting(const Item& item);

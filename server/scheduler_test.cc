@@ -366,5 +366,34 @@ TEST(SchedulerAffinityTest, UnpinSendsAGoneMoversRestoresToTheGlobalQueue) {
   EXPECT_EQ(s.counters().pending[static_cast<size_t>(ItemType::kArchive)], 1u);
 }
 
+TEST(MoverNameTest, InternedNamesAreCountedAndForgotten) {
+  const size_t before = MoverName::TableSize();
+  {
+    MoverName a(std::string("mover-a"));
+    MoverName b = a;
+    MoverName c(std::string("mover-c"));
+    EXPECT_EQ(MoverName::TableSize(), before + 2);
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(a.str(), "mover-a");
+    EXPECT_TRUE(a == std::string("mover-a"));
+    b = c;
+    a.clear();
+    EXPECT_TRUE(a.empty());
+    EXPECT_EQ(a.str(), "");
+    EXPECT_EQ(MoverName::TableSize(), before + 1);  // mover-a is gone
+  }
+  EXPECT_EQ(MoverName::TableSize(), before);
+  // A scheduler's items hold their movers' names only while they run.
+  {
+    Scheduler s;
+    for (uint64_t c = 1; c <= 3; ++c) s.Enqueue(MakeItem(HSMA_ARCHIVE, c));
+    s.Dispatch("anonymous:1234", {}, MoverLimits{});
+    EXPECT_EQ(MoverName::TableSize(), before + 1);
+    std::vector<protocol::WireItem> orphans;
+    s.Release("anonymous:1234", &orphans);
+    EXPECT_EQ(MoverName::TableSize(), before);
+  }
+}
+
 }  // namespace
 }  // namespace server

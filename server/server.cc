@@ -716,7 +716,7 @@ void Server::Done(Connection& c, const json::object& m) {
     // The late result of a mover whose work was taken back: the item runs
     // elsewhere now.
     spdlog::info("{}: done of {} ignored: taken back, now on {}", c.id,
-                 hsm::FormatFid(id.dfid), item->owner);
+                 hsm::FormatFid(id.dfid), item->owner.str());
     revoked_.erase(revoked);
     item = nullptr;
   }
