@@ -72,9 +72,10 @@ struct Config {
   int batch = 1000;
   int window = 4;
   int data_bytes = 64;
-  // Distinct hsm data strings: request i carries "tape=T<i % hints>,
-  // user=u<i % 100>," padded to data_bytes, so that batching, host rules
-  // and fair share have something to work on. 0: every request "xxx...".
+  // Distinct hsm data strings: request i carries "tape=T<h>,user=u<h %
+  // 100>," (h = i % hints) padded to data_bytes, so that batching (whose
+  // hint is the whole data), host rules and fair share have something to
+  // work on. 0: every request "xxx...".
   int hints = 0;
   int64_t max_bytes = 1 << 20;
   int64_t max_running = -1;
@@ -200,8 +201,8 @@ class ServerUnderTest {
 std::string DataOf(const Config& config, int64_t i) {
   const auto size = static_cast<size_t>(config.data_bytes);
   if (config.hints <= 0) return std::string(size, 'x');
-  std::string data =
-      fmt::format("tape=T{:05},user=u{},", i % config.hints, i % 100);
+  std::string data = fmt::format("tape=T{:05},user=u{},", i % config.hints,
+                                 (i % config.hints) % 100);
   data.resize(std::max(size, data.size()), 'x');
   return data;
 }
