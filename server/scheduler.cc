@@ -229,7 +229,7 @@ Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type) {
   item->seq = next_seq_++;
   item->wire = wire;
   Item* raw = item.get();
-  items_.emplace(raw->id, std::move(item));
+  items_.insert(std::move(item));
   return raw;
 }
 
@@ -335,7 +335,7 @@ void Scheduler::Forget(Item* item) {
     Unqueue(item);
   }
   const ItemId id = item->id;  // the key outlives the item it names
-  items_.erase(id);
+  items_.erase(items_.find(id));
 }
 
 void Scheduler::LeftWaiting(const Item& item) {
@@ -363,9 +363,8 @@ bool Scheduler::Enqueue(const protocol::WireItem& wire,
 }
 
 bool Scheduler::Reassign(const ItemId& id, const ClientId& affinity) {
-  auto it = items_.find(id);
-  if (it == items_.end() || it->second->running()) return false;
-  Item* item = it->second.get();
+  Item* item = FindItem(id);
+  if (!item || item->running()) return false;
   if (item->affinity == affinity) return true;
   Unqueue(item);
   --counters_.pending[Index(item->type)];
@@ -388,11 +387,8 @@ size_t Scheduler::Unpin(const ClientId& mover, ItemType type) {
 }
 
 bool Scheduler::Claim(const ClientId& mover, const protocol::WireItem& wire) {
-  auto it = items_.find(ItemId::Of(wire.item.hai));
-  Item* item;
-  if (it != items_.end()) {
-    item = it->second.get();
-  } else {
+  Item* item = FindItem(ItemId::Of(wire.item.hai));
+  if (!item) {
     auto type = TypeOfAction(wire.item.hai.hai_action);
     if (!type) return false;
     item = Create(wire, *type);
@@ -404,9 +400,8 @@ bool Scheduler::Claim(const ClientId& mover, const protocol::WireItem& wire) {
 Scheduler::CancelOutcome Scheduler::Cancel(const protocol::WireItem& cancel,
                                            protocol::WireItem* target,
                                            ClientId* mover) {
-  auto it = items_.find(ItemId::Of(cancel.item.hai));
-  if (it == items_.end()) return CancelOutcome::kUnknown;
-  Item* item = it->second.get();
+  Item* item = FindItem(ItemId::Of(cancel.item.hai));
+  if (!item) return CancelOutcome::kUnknown;
   *target = item->wire;
   if (!item->running()) {
     Forget(item);
@@ -420,9 +415,8 @@ Scheduler::CancelOutcome Scheduler::Cancel(const protocol::WireItem& cancel,
 }
 
 bool Scheduler::Requeue(const ItemId& id) {
-  auto it = items_.find(id);
-  if (it == items_.end() || !it->second->running()) return false;
-  Item* item = it->second.get();
+  Item* item = FindItem(id);
+  if (!item || !item->running()) return false;
   LeftSlot(*item);
   item->slot = -1;
   --movers_[item->owner].running_count[Index(item->type)];
@@ -433,10 +427,10 @@ bool Scheduler::Requeue(const ItemId& id) {
 }
 
 bool Scheduler::Done(const ItemId& id) {
-  auto it = items_.find(id);
-  if (it == items_.end()) return false;
-  ++counters_.done[Index(it->second->type)];
-  Forget(it->second.get());
+  Item* item = FindItem(id);
+  if (!item) return false;
+  ++counters_.done[Index(item->type)];
+  Forget(item);
   return true;
 }
 
@@ -705,10 +699,7 @@ size_t Scheduler::HeldSlots(const ClientId& mover) const {
                        [](const Slot& slot) { return slot.held; });
 }
 
-const Item* Scheduler::Find(const ItemId& id) const {
-  auto it = items_.find(id);
-  return it == items_.end() ? nullptr : it->second.get();
-}
+const Item* Scheduler::Find(const ItemId& id) const { return FindItem(id); }
 
 uint32_t Scheduler::Running(const ClientId& mover, ItemType type) const {
   auto it = movers_.find(mover);

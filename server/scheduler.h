@@ -17,7 +17,7 @@
 #define SERVER_SCHEDULER_H_
 
 #include <array>
-#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -313,7 +313,31 @@ class Scheduler {
 
   // Open addressing: a lookup costs one cache miss, not a bucket and a node,
   // which matters once a million items are no longer in cache.
-  boost::unordered_flat_map<ItemId, std::unique_ptr<Item>, ItemIdHash> items_;
+  // Every item, found by identity through the item itself (the key is not
+  // stored twice): 8 bytes per slot instead of 32, 48 MiB less at 1e6.
+  struct ItemHash {
+    using is_transparent = void;
+    size_t operator()(const ItemId& id) const { return ItemIdHash()(id); }
+    size_t operator()(const std::unique_ptr<Item>& item) const {
+      return ItemIdHash()(item->id);
+    }
+  };
+  struct ItemEq {
+    using is_transparent = void;
+    static const ItemId& Id(const ItemId& id) { return id; }
+    static const ItemId& Id(const std::unique_ptr<Item>& item) {
+      return item->id;
+    }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return Id(a) == Id(b);
+    }
+  };
+  Item* FindItem(const ItemId& id) const {
+    auto it = items_.find(id);
+    return it == items_.end() ? nullptr : it->get();
+  }
+  boost::unordered_flat_set<std::unique_ptr<Item>, ItemHash, ItemEq> items_;
   QueueMap queues_;
   std::array<std::unique_ptr<Source>, kItemTypeCount> sources_;
   BatchOptions batch_{.idle = {}, .max = {}, .slots = 0};  // off
