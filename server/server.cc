@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <spdlog/spdlog.h>
 
@@ -210,20 +211,20 @@ bool Server::Recover(std::string* error) {
                      return a.timestamp_ns < b.timestamp_ns;
                    });
   for (const protocol::WireItem& wire : found.requests) Enqueue(wire);
-  std::unordered_map<std::string, ItemId> by_key;
-  for (const protocol::WireItem& wire : found.requests) {
-    ItemId id = ItemId::Of(wire.item.hai);
-    by_key.emplace(KeyOf(id), id);
-  }
+  // Assignments by key (few: the work movers had in hand), matched against
+  // the requests; an assignment without request is dropped.
+  std::unordered_map<std::string_view, const std::string*> mover_of;
+  for (const auto& [key, mover] : found.assignments) mover_of[key] = &mover;
   size_t running = 0;
-  for (const auto& [key, mover] : found.assignments) {
-    auto it = by_key.find(key);
-    const Item* item =
-        it == by_key.end() ? nullptr : scheduler_.Find(it->second);
-    if (!item) {
-      store_->Unassign(key);
-      continue;
-    }
+  for (const protocol::WireItem& wire : found.requests) {
+    if (mover_of.empty()) break;
+    ItemId id = ItemId::Of(wire.item.hai);
+    auto it = mover_of.find(KeyOf(id));
+    if (it == mover_of.end()) continue;
+    const std::string mover = *it->second;
+    mover_of.erase(it);
+    const Item* item = scheduler_.Find(id);
+    if (!item) continue;  // a duplicate identity
     // Placeholder: a mover that has not come back yet, whose grace time
     // starts now.
     auto [client, created] = clients_.try_emplace(mover);
@@ -231,10 +232,11 @@ bool Server::Recover(std::string* error) {
       client->second.disconnected_at = clock_.Now();
       client->second.disconnected_unix_ns = clock_.UnixNanos();
     }
-    protocol::WireItem wire = item->wire;
-    scheduler_.Claim(mover, wire);
+    protocol::WireItem claimed = item->wire;
+    scheduler_.Claim(mover, claimed);
     ++running;
   }
+  for (const auto& [key, mover] : mover_of) store_->Unassign(std::string(key));
   spdlog::info("recovered {} requests from {}, {} of them running on {} movers",
                found.requests.size(), store_->Describe(), running,
                clients_.size());
@@ -373,6 +375,11 @@ void Server::SendWhenDurable(Connection& c, json::object message) {
 bool Server::Start(std::string* error) {
   const config::ServerSettings& s = options_.settings;
   if (!OpenStore(error) || !Recover(error)) return false;
+#ifdef __GLIBC__
+  // The load's temporary copies (a million requests: hundreds of MiB) are
+  // free now; give the pages back rather than keep them as resident heap.
+  malloc_trim(0);
+#endif
   if (lustre_.Register(options_.mount, s.archive_ids, error) < 0) return false;
 
   boost::system::error_code ec;
