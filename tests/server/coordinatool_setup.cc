@@ -190,7 +190,8 @@ std::string CoordinatoolSetup::ClientField(const std::string& id,
                                            const std::string& key) const {
   json::object c = ClientStatus(id);
   const json::value* v = c.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : "";
+  if (!v) return "";
+  return v->is_string() ? std::string(v->get_string()) : json::serialize(*v);
 }
 
 int64_t CoordinatoolSetup::ClientNumber(const std::string& id,

@@ -62,7 +62,8 @@ class CoordinatoolSetup {
   // Status counter `key` (absent counts as 0).
   int64_t Counter(const std::string& key) const;
 
-  // The value of a string field of ClientStatus(id), or "".
+  // A field of ClientStatus(id): a string as it is, anything else as JSON
+  // text; "" when absent.
   std::string ClientField(const std::string& id, const std::string& key) const;
   // The number field of ClientStatus(id), or -1.
   int64_t ClientNumber(const std::string& id, const std::string& key) const;
