@@ -623,6 +623,7 @@ void Server::Ehlo(Connection& c, const json::object& m) {
       return Reply(c, "ehlo", EEXIST, "id already used by another client");
   }
   c.archive_ids = std::move(archive_ids);
+  ++introduced_;  // c leaves kInit below
   c.id = id;
   c.identified = identified;
   c.state = Connection::State::kReady;
@@ -919,11 +920,7 @@ size_t Server::ShareDivisor() const {
   // Every introduced connection may take work soon (a busy mover asks again
   // as soon as it has room), so a burst is split between all of them, not
   // only those waiting right now.
-  return std::max<size_t>(
-      1, std::count_if(connections_.begin(), connections_.end(),
-                       [](const auto& c) {
-                         return c->state != Connection::State::kInit;
-                       }));
+  return std::max<size_t>(1, introduced_);
 }
 
 bool Server::DispatchTo(Connection& c, size_t share_divisor) {
@@ -964,7 +961,8 @@ void Server::SendList(Connection& c, DispatchReply reply) {
 
 void Server::OnClosed(Connection& c, const std::string& why) {
   auto self = c.shared_from_this();
-  connections_.erase(self);
+  if (connections_.erase(self) && c.state != Connection::State::kInit)
+    --introduced_;
   if (stopped_) return;
   auto client = clients_.find(c.id);
   if (c.identified && client != clients_.end() &&

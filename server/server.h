@@ -171,6 +171,7 @@ class Server : public ConnectionHandler {
   // pending cancel is not forwarded to the new owner.
   std::unordered_map<ItemId, ClientId, ItemIdHash> revoked_;
   std::set<std::shared_ptr<Connection>> connections_;
+  size_t introduced_ = 0;  // connections past ehlo (ShareDivisor)
   std::unordered_map<std::string, Client> clients_;
   uint16_t port_ = 0;
   int locked_ = 0;  // 0 unlocked, 1 locked, 2 lock and quit
