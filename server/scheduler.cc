@@ -159,7 +159,9 @@ class Scheduler::BatchSource : public Scheduler::Source {
     return std::string(data);
   }
   void HeadChanged(QueueMap::iterator q, uint64_t old_head) override {
-    // The index of batch queue heads by owner, for TakeHint().
+    // The index of batch queue heads by owner, for TakeHint(). Archives
+    // without data are not batched: their queues stay out of it.
+    if (std::get<2>(q->first).empty()) return;
     const uint64_t new_head = q->second.empty() ? 0 : q->second.front().seq;
     auto& heads = s_.batch_heads_[std::get<0>(q->first)];
     if (old_head) heads.erase({old_head, &q->first});

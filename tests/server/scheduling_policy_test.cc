@@ -346,8 +346,7 @@ TEST_F(PolicyTest, BatchingKeepsEachHintOnOneMoverWithHostAffinity) {
             13);
   // m2 holds its hints for the slice (one hour): P, and A or B.
   const std::string batches = cdt_.ClientField("m2", "batches");
-  EXPECT_NE(batches.find(R"("hint":"r=P,pin")"), std::string::npos)
-      << batches;
+  EXPECT_NE(batches.find(R"("hint":"r=P,pin")"), std::string::npos) << batches;
 }
 
 // Report files line by line (reference-behaviour §14): new, assign, sent,
@@ -481,6 +480,44 @@ TEST_F(PolicyTest, StatusShowsEachMoversBatchSlots) {
       << batches;
   EXPECT_GT(std::stoll(m[1]), now + 7000);
   EXPECT_LE(std::stoll(m[1]), now + 7200);
+}
+
+}  // namespace
+}  // namespace testing_support
+
+namespace testing_support {
+namespace {
+
+// With one slot per mover, each new hint goes to a mover that holds none
+// (the least busy first), not to one whose slice must end first.
+TEST_F(PolicyTest, NewBatchesGoToTheLeastBusyMovers) {
+  Start(
+      "batch_archives_slices_sec 30 60\n"
+      "batch_archives_slots_per_client 1\n"
+      "reporting_dir reports\n"
+      "reporting_hint project\n");
+  for (const char* id : {"m1", "m2", "m3"})
+    ASSERT_NE(cdt_.StartMover(id), nullptr);
+  // Archives without data first: not batched, any mover takes them.
+  ASSERT_TRUE(AllArchived(Archive("plain", 60, "")));
+  std::set<std::string> used;
+  std::map<std::string, std::vector<std::string>> files;
+  for (const char* project : {"alpha", "beta", "gamma"})
+    files[project] = Archive(project, 10, std::string("project=") + project);
+  for (const char* project : {"alpha", "beta", "gamma"}) {
+    ASSERT_TRUE(AllArchived(files[project]));
+    const std::string report = sim_.Path(std::string("reports/") + project);
+    ASSERT_TRUE(WaitFor([&] {
+      auto lines = Lines(report);
+      return std::count_if(lines.begin(), lines.end(), [](const auto& l) {
+               return l.rfind("done ", 0) == 0;
+             }) == 10;
+    }));
+    auto movers = SentTo(Lines(report));
+    ASSERT_EQ(movers.size(), 1u) << project;
+    used.insert(*movers.begin());
+  }
+  EXPECT_EQ(used.size(), 3u) << cdt_.Logs();
 }
 
 }  // namespace
