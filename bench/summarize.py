@@ -94,19 +94,24 @@ def fmt(x, scale=1.0, digits=0):
     return f"{x * scale:,.{digits}f}"
 
 
-def micro(results):
-    path = os.path.join(results, "micro.json")
+def iterations(results, name):
+    """The iteration runs (not aggregates) of Google Benchmark file NAME in
+    RESULTS; none if it is missing or not JSON."""
+    path = os.path.join(results, name)
     if not os.path.exists(path):
-        return {}, {}
+        return []
     try:
         with open(path) as f:
             data = json.load(f)
     except json.JSONDecodeError:
-        return {}, {}
+        return []
+    return [b for b in data.get("benchmarks", [])
+            if b.get("run_type") == "iteration"]
+
+
+def micro(results):
     per_op, memory = {}, {}
-    for b in data.get("benchmarks", []):
-        if b.get("run_type") != "iteration":
-            continue
+    for b in iterations(results, "micro.json"):
         parts = b["run_name"].split("/")
         op, size = parts[0].removeprefix("BM_"), int(parts[1])
         if op == "Memory":
@@ -119,17 +124,9 @@ def micro(results):
 def policy_micro(results):
     """{(op, size): [ns per op]} and {(op, size): [benchmark]} of
     micro-policy.json."""
-    path = os.path.join(results, "micro-policy.json")
-    if not os.path.exists(path):
-        return {}, {}
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except json.JSONDecodeError:
-        return {}, {}
     per_op, runs = {}, {}
-    for b in data.get("benchmarks", []):
-        if b.get("run_type") != "iteration" or "per_op" not in b:
+    for b in iterations(results, "micro-policy.json"):
+        if "per_op" not in b:
             continue
         parts = b["run_name"].split("/")
         op, size = parts[0], int(parts[1])

@@ -22,6 +22,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/spawn_attr.h"
 #include "common/unique_fd.h"
 
 extern char** environ;
@@ -95,24 +96,13 @@ int Spawn(const std::vector<std::string>& argv, pid_t* pid,
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, theirs.get(), STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, theirs.get(), STDOUT_FILENO);
-  // The server ignores SIGPIPE, and ignored signals survive exec: give the
-  // helper the defaults.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  const common::SpawnAttr attr;
   std::vector<char*> args;
   for (const std::string& arg : argv)
     args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   const int rc =
-      posix_spawnp(pid, args[0], &actions, &attr, args.data(), environ);
-  posix_spawnattr_destroy(&attr);
+      posix_spawnp(pid, args[0], &actions, attr.get(), args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc == 0) *ours = std::move(mine);
   return rc;

@@ -85,6 +85,15 @@ class LocatorTest : public ::testing::Test {
     options.restart_backoff = milliseconds(0);
     return options;
   }
+  // A helper whose first run exits 3 at once and whose later runs answer
+  // from kTable.
+  LocatorOptions ExitsOnceThenRunsTable() {
+    return Shell(
+        "if [ -e \"$0\" ]; then exec \"$1\" --tag tape= \"$2\"; fi\n"
+        "touch \"$0\"; exit 3",
+        {dir_.path() + "/started", LOCATE_TABLE_PATH,
+         dir_.Write("table", kTable)});
+  }
 
   std::shared_ptr<Outcome> Start(Locator& locator,
                                  const LocateRequest& request) {
@@ -177,13 +186,7 @@ TEST_F(LocatorTest, SilentHelperMeansNoPreferenceAfterTheTimeout) {
 
 TEST_F(LocatorTest, HelperExitFailsPendingLookupsAndNextLookupRestartsIt) {
   {
-    // The first run exits 3 at once; the second runs the table.
-    LocatorOptions options = Shell(
-        "if [ -e \"$0\" ]; then exec \"$1\" --tag tape= \"$2\"; fi\n"
-        "touch \"$0\"; exit 3",
-        {dir_.path() + "/started", LOCATE_TABLE_PATH,
-         dir_.Write("table", kTable)});
-    Locator locator(io_, options);
+    Locator locator(io_, ExitsOnceThenRunsTable());
     auto a = Start(locator, Restore("tape=VOL001"));
     auto b = Start(locator, Restore("tape=VOL002"));
     RunUntil([&] { return a->fired && b->fired; });
@@ -195,12 +198,7 @@ TEST_F(LocatorTest, HelperExitFailsPendingLookupsAndNextLookupRestartsIt) {
 }
 
 TEST_F(LocatorTest, CallbackOfAFailedLookupMayLocateAgain) {
-  LocatorOptions options = Shell(
-      "if [ -e \"$0\" ]; then exec \"$1\" --tag tape= \"$2\"; fi\n"
-      "touch \"$0\"; exit 3",
-      {dir_.path() + "/started", LOCATE_TABLE_PATH,
-       dir_.Write("table", kTable)});
-  Locator locator(io_, options);
+  Locator locator(io_, ExitsOnceThenRunsTable());
   std::shared_ptr<Outcome> retry;
   locator.Locate(Restore("tape=VOL001"), [&](std::optional<std::string> mover) {
     EXPECT_EQ(mover, std::nullopt);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "server/scheduler.h"
+#include "server/test_items.h"
 
 namespace server {
 namespace {
@@ -18,15 +19,8 @@ constexpr int64_t kT0 = 1'700'000'000 * kSec;  // any epoch time
 
 protocol::WireItem Archive(uint64_t cookie, std::string data,
                            int64_t at = kT0) {
-  protocol::WireItem wire;
-  wire.item.hai.hai_action = HSMA_ARCHIVE;
-  wire.item.hai.hai_fid = {0x200000401, static_cast<uint32_t>(cookie), 0};
-  wire.item.hai.hai_dfid = wire.item.hai.hai_fid;
-  wire.item.hai.hai_extent = {0, LUSTRE_EOF};
-  wire.item.hai.hai_cookie = cookie;
-  wire.item.data = std::move(data);
-  wire.item.hai.hai_len = 72 + wire.item.data.size();
-  wire.archive_id = 1;
+  protocol::WireItem wire =
+      test::MakeItem(HSMA_ARCHIVE, cookie, /*archive_id=*/1, std::move(data));
   wire.timestamp_ns = at;
   return wire;
 }
@@ -269,6 +263,24 @@ TEST(SchedulerBatchTest, ZeroIdleOrSlotsTurnBatchingOff) {
   EXPECT_EQ(Cookies(s.Dispatch("m1", {}, {}, 1, kT0)),
             (std::vector<uint64_t>{1, 2}));
   EXPECT_TRUE(s.Batches("m1", kT0).empty());
+}
+
+TEST(SchedulerBatchTest, UnbatchedArchivesNeverGiveASlotTheEmptyHint) {
+  Scheduler s;
+  s.SetBatching({30s, 0s, 1});
+  // Archives without data come and go through any mover...
+  s.Enqueue(Archive(1, ""));
+  s.Enqueue(Archive(2, ""));
+  ASSERT_EQ(Cookies(s.Dispatch("m1", {}, {}, 1, kT0)),
+            (std::vector<uint64_t>{1, 2}));
+  ASSERT_TRUE(s.Done(IdOf(1)));
+  ASSERT_TRUE(s.Done(IdOf(2)));
+  // ...and leave no hint behind: m1's free slot takes the next batch.
+  EXPECT_EQ(s.Batches("m1", kT0)[0].hint, "");
+  s.Enqueue(Archive(3, "A"));
+  EXPECT_EQ(Cookies(s.Dispatch("m1", {}, {}, 1, kT0)),
+            (std::vector<uint64_t>{3}));
+  EXPECT_EQ(s.Batches("m1", kT0)[0].hint, "A");
 }
 
 }  // namespace

@@ -47,6 +47,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/micro/bench_item.h"
 #include "server/scheduler.h"
 
 namespace {
@@ -114,14 +115,7 @@ protocol::WireItem MakeItem(uint64_t n, int64_t now_ns, int* pin) {
     if ((r >> 44) % 20 == 0) wire.timestamp_ns -= 2 * kMaxWait.count();
   }
   wire.item.data = data;
-  hsm_action_item& hai = wire.item.hai;
-  hai.hai_len = static_cast<uint32_t>(72 + wire.item.data.size());
-  hai.hai_action = action;
-  hai.hai_fid = {0x200000400ULL + (n >> 20),
-                 static_cast<uint32_t>(n & 0xfffff) + 1, 0};
-  hai.hai_dfid = hai.hai_fid;
-  hai.hai_extent = {0, ~0ULL};
-  hai.hai_cookie = n;
+  bench::SetActionItem(n, action, &wire);
   return wire;
 }
 

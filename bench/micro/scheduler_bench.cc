@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/micro/bench_item.h"
 #include "server/scheduler.h"
 
 namespace {
@@ -49,14 +50,7 @@ protocol::WireItem MakeItem(uint64_t n, uint32_t action = HSMA_ARCHIVE) {
   wire.archive_id = 1 + static_cast<uint32_t>(n % kArchiveIds);
   wire.timestamp_ns = static_cast<int64_t>(n);
   wire.item.data = std::string(kDataBytes, 'd');
-  hsm_action_item& hai = wire.item.hai;
-  hai.hai_len = static_cast<uint32_t>(72 + kDataBytes);
-  hai.hai_action = action;
-  hai.hai_fid = {0x200000400ULL + (n >> 20),
-                 static_cast<uint32_t>(n & 0xfffff) + 1, 0};
-  hai.hai_dfid = hai.hai_fid;
-  hai.hai_extent = {0, ~0ULL};
-  hai.hai_cookie = n;
+  bench::SetActionItem(n, action, &wire);
   return wire;
 }
 

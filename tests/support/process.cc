@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 
+#include "common/spawn_attr.h"
 #include "tests/support/wait_for.h"
 
 extern char** environ;
@@ -58,20 +59,10 @@ pid_t SpawnWith(const std::vector<std::string>& argv,
   std::vector<std::string> env = BuildEnv(options.env);
   std::vector<char*> c_args = CStrings(args);
   std::vector<char*> c_env = CStrings(env);
-  // Children start with default signal dispositions and an empty mask.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  const common::SpawnAttr attr;  // default signal dispositions, empty mask
   pid_t pid = -1;
-  const int rc =
-      posix_spawn(&pid, c_args[0], actions, &attr, c_args.data(), c_env.data());
-  posix_spawnattr_destroy(&attr);
+  const int rc = posix_spawn(&pid, c_args[0], actions, attr.get(),
+                             c_args.data(), c_env.data());
   return rc == 0 ? pid : -rc;
 }
 
