@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 
 #include "hsm/fid.h"
 #include "policy/tag.h"
@@ -36,17 +37,45 @@ std::optional<std::string> Reporter::NameOf(std::string_view data) const {
   return std::string(*value);
 }
 
+common::UniqueFd Reporter::Open(const std::string& name) const {
+  const std::string path = dir_ + "/" + name;
+  constexpr int kFlags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC;
+  int fd = open(path.c_str(), kFlags, 0644);
+  if (fd < 0 && errno == ENOENT && mkdir(dir_.c_str(), 0711) == 0)
+    fd = open(path.c_str(), kFlags, 0644);
+  return common::UniqueFd(fd);
+}
+
+void Reporter::Close(Name& n) {
+  if (!n.fd) return;
+  n.fd.Reset();
+  --open_files_;
+}
+
 void Reporter::Write(std::string_view data, const std::string& line) {
   auto name = NameOf(data);
   if (!name || line.size() > kMaxLineBytes) return;
-  mkdir(dir_.c_str(), 0711);
-  std::string path = dir_ + "/" + *name;
-  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  std::string text = line + "\n";
+  const std::string text = line + "\n";
+  auto it = names_.find(*name);
+  Name* n = it == names_.end() ? nullptr : &it->second;
+  common::UniqueFd once;  // no room to keep it open
+  int fd = -1;
+  if (n && n->fd) {
+    fd = n->fd.get();
+  } else {
+    common::UniqueFd opened = Open(*name);
+    if (!opened) return;
+    if (n && n->live > 0 && open_files_ < kMaxOpenFiles) {
+      n->fd = std::move(opened);
+      ++open_files_;
+      fd = n->fd.get();
+    } else {
+      once = std::move(opened);
+      fd = once.get();
+    }
+  }
   ssize_t ignored = write(fd, text.data(), text.size());
   (void)ignored;
-  close(fd);
 }
 
 void Reporter::New(std::string_view data, const lu_fid& dfid) {
@@ -89,13 +118,17 @@ void Reporter::Ended(std::string_view data) {
   if (!name) return;
   auto it = names_.find(*name);
   if (it == names_.end() || it->second.live == 0) return;
-  if (--it->second.live == 0) it->second.idle_ticks = 0;
+  if (--it->second.live == 0) {
+    it->second.idle_ticks = 0;
+    Close(it->second);  // idle: no need to hold it
+  }
 }
 
 void Reporter::Tick() {
   for (auto it = names_.begin(); it != names_.end();) {
     Name& n = it->second;
     if (n.live == 0 && ++n.idle_ticks >= 2) {
+      Close(n);
       unlink((dir_ + "/" + it->first).c_str());
       it = names_.erase(it);
     } else {

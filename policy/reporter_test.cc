@@ -1,5 +1,6 @@
 #include "policy/reporter.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -105,6 +106,40 @@ TEST_F(ReporterTest, LinesOver127BytesAreDropped) {
   r.New("job=n", a);
   r.Assign("job=n", a, std::string(120, 'm'));
   EXPECT_EQ(Read("n"), "new [0x200000401:0x1:0x0]\n");
+}
+
+TEST_F(ReporterTest, KeepsLiveFilesOpenAndClosesIdleOnes) {
+  Reporter r(dir_, "job");
+  lu_fid a{0x200000401, 0x2a, 0}, b{0x200000401, 0x2b, 0};
+  r.New("job=run7", a);
+  r.New("job=run8", b);
+  EXPECT_EQ(r.open_files(), 2u);
+  r.Sent("job=run7", a, "m1");
+  r.Done("job=run7", a, 0);
+  EXPECT_EQ(r.open_files(), 1u);  // run7 is idle
+  r.Tick();
+  r.Tick();
+  EXPECT_FALSE(Exists("run7"));
+  // A new item of a deleted name: a new file, opened again.
+  r.New("job=run7", b);
+  EXPECT_EQ(r.open_files(), 2u);
+  EXPECT_EQ(Read("run7"), "new [0x200000401:0x2b:0x0]\n");
+  EXPECT_EQ(Read("run8"), "new [0x200000401:0x2b:0x0]\n");
+}
+
+TEST_F(ReporterTest, BeyondTheOpenFileBoundLinesStillLand) {
+  Reporter r(dir_, "job");
+  const size_t names = Reporter::kMaxOpenFiles + 10;
+  for (size_t i = 0; i < names; ++i) {
+    lu_fid fid{0x200000401, static_cast<uint32_t>(i + 1), 0};
+    r.New("job=n" + std::to_string(i), fid);
+    r.Sent("job=n" + std::to_string(i), fid, "m1");
+  }
+  EXPECT_EQ(r.open_files(), Reporter::kMaxOpenFiles);
+  EXPECT_EQ(Read("n" + std::to_string(names - 1)),
+            "new [0x200000401:0x" + fmt::format("{:x}", names) +
+                ":0x0]\nsent [0x200000401:0x" + fmt::format("{:x}", names) +
+                ":0x0] m1\n");
 }
 
 }  // namespace
