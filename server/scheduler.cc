@@ -734,6 +734,24 @@ void Scheduler::ForEachWaitingIn(
   for (const Item* item : items) visit(*item);
 }
 
+void Scheduler::ForEachWaitingOfHint(
+    const ClientId& mover, const std::string& hint,
+    const std::function<void(const Item&)>& visit) const {
+  std::vector<const Item*> items;
+  for (const ClientId* owner : {&kGlobal, &mover}) {
+    for (auto q = queues_.lower_bound({*owner, ItemType::kArchive, hint, 0, 0});
+         q != queues_.end() && std::get<0>(q->first) == *owner &&
+         std::get<1>(q->first) == ItemType::kArchive &&
+         std::get<2>(q->first) == hint;
+         ++q)
+      for (const Item& item : q->second) items.push_back(&item);
+    if (mover.empty()) break;
+  }
+  std::sort(items.begin(), items.end(),
+            [](const Item* a, const Item* b) { return a->seq < b->seq; });
+  for (const Item* item : items) visit(*item);
+}
+
 void Scheduler::ForEachRunning(
     const ClientId& mover,
     const std::function<void(const Item&)>& visit) const {

@@ -200,6 +200,11 @@ class Scheduler {
   // the global ones), in the order they would be taken (arrival).
   void ForEachWaitingIn(const ClientId& owner, ItemType type,
                         const std::function<void(const Item&)>& visit) const;
+  // Visits the waiting archives of batch hint `hint` that `mover` may take
+  // (global queues and its own), in arrival order.
+  void ForEachWaitingOfHint(
+      const ClientId& mover, const std::string& hint,
+      const std::function<void(const Item&)>& visit) const;
   // Visits the items running on `mover`.
   void ForEachRunning(const ClientId& mover,
                       const std::function<void(const Item&)>& visit) const;

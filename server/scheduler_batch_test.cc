@@ -283,5 +283,23 @@ TEST(SchedulerBatchTest, UnbatchedArchivesNeverGiveASlotTheEmptyHint) {
   EXPECT_EQ(s.Batches("m1", kT0)[0].hint, "A");
 }
 
+TEST(SchedulerBatchTest, WaitingArchivesOfAHintAreListedInArrivalOrder) {
+  Scheduler s;
+  s.SetBatching({10s, 0s, 1});
+  s.Enqueue(Archive(1, "A"));
+  s.Enqueue(Archive(2, "A"), "m2");  // pinned: only m2 may take it
+  s.Enqueue(Archive(3, "B"));
+  s.Enqueue(Archive(4, "A"));
+  auto listed = [&](const ClientId& mover) {
+    std::vector<uint64_t> cookies;
+    s.ForEachWaitingOfHint(mover, "A", [&](const Item& item) {
+      cookies.push_back(item.id.cookie);
+    });
+    return cookies;
+  };
+  EXPECT_EQ(listed("m1"), (std::vector<uint64_t>{1, 4}));
+  EXPECT_EQ(listed("m2"), (std::vector<uint64_t>{1, 2, 4}));
+}
+
 }  // namespace
 }  // namespace server

@@ -811,12 +811,20 @@ json::object Server::ClientStatus(const std::string& id, const Client& client,
   json::array batches;
   for (const BatchSlotView& slot : scheduler_.Batches(id, clock_.UnixNanos())) {
     constexpr int64_t kSec = 1'000'000'000;
-    batches.push_back(
-        json::object{{"hint", slot.hint},
-                     {"current_count", slot.running},
-                     {"expire_idle_s", slot.idle_deadline_ns / kSec},
-                     {"expire_max_s", slot.max_deadline_ns / kSec},
-                     {"waiting_count", slot.waiting}});
+    json::object batch{{"hint", slot.hint},
+                       {"current_count", slot.running},
+                       {"expire_idle_s", slot.idle_deadline_ns / kSec},
+                       {"expire_max_s", slot.max_deadline_ns / kSec},
+                       {"waiting_count", slot.waiting}};
+    if (verbose >= 6) {
+      json::array waiting;
+      if (!slot.hint.empty())
+        scheduler_.ForEachWaitingOfHint(id, slot.hint, [&](const Item& item) {
+          waiting.push_back(QueueEntry(item));
+        });
+      batch["waiting_archive"] = std::move(waiting);
+    }
+    batches.push_back(std::move(batch));
   }
   o["batches"] = std::move(batches);
   if (!client.connection)
