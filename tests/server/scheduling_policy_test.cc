@@ -522,3 +522,50 @@ TEST_F(PolicyTest, NewBatchesGoToTheLeastBusyMovers) {
 
 }  // namespace
 }  // namespace testing_support
+
+namespace testing_support {
+namespace {
+
+// A mover killed in the middle of its batch: while it is away (grace time)
+// its hint stays its own; once it is forgotten, the slot is free, the
+// archive it was copying is placed again, and another mover takes the
+// whole rest of the batch. Nothing is lost or done twice.
+TEST_F(PolicyTest, AKilledMoversBatchMovesToAnotherAfterGrace) {
+  ASSERT_TRUE(sim_.StartDaemon());
+  config_path_ = sim_.archive() + "/../coordinatool.conf";
+  std::ofstream(config_path_) << "batch_archives_slices_sec 3600\n"
+                                 "batch_archives_slots_per_client 1\n";
+  ASSERT_TRUE(cdt_.StartServer({"-c", config_path_, "--client-grace", "1000"}));
+  Process* slow =
+      cdt_.StartMover("slow", {{"COORDINATOOL_MAX_ARCHIVE", "1"}}, {"-b", "1"});
+  ASSERT_NE(slow, nullptr);
+  std::vector<std::string> files;
+  for (int i = 0; i < 6; ++i) {
+    files.push_back(sim_.Path("k" + std::to_string(i)));
+    ASSERT_TRUE(WriteTestFile(files.back(), 3 << 20, i).has_value());
+  }
+  std::vector<std::string> args = {"hsm_archive", "--data", "tape=A"};
+  args.insert(args.end(), files.begin(), files.end());
+  ASSERT_TRUE(sim_.Lfs(args).ok());
+  // `slow` takes the hint and copies one archive at a time at 1 MiB/s.
+  ASSERT_TRUE(WaitFor([&] {
+    return cdt_.ClientNumber("slow", "current_archive") == 1;
+  })) << cdt_.Logs();
+  ASSERT_NE(cdt_.StartMover("fast"), nullptr);
+  // The batch is slow's: the idle `fast` gets none of it.
+  ASSERT_TRUE(
+      WaitFor([&] { return cdt_.ClientField("fast", "status") == "waiting"; }));
+  EXPECT_EQ(cdt_.Counter("pending_archive"), 5);
+  EXPECT_EQ(cdt_.ClientNumber("fast", "current_archive"), 0);
+  EXPECT_EQ(cdt_.ClientNumber("fast", "done_archive"), 0);
+  slow->Kill();
+  ASSERT_TRUE(AllArchived(files));
+  EXPECT_TRUE(WaitFor([&] {
+    return cdt_.ClientNumber("fast", "done_archive") == 6;
+  })) << cdt_.Logs();
+  EXPECT_TRUE(cdt_.ClientStatus("slow").empty());  // forgotten
+  EXPECT_EQ(sim_.CountActions("ARCHIVE", "FAILED"), 0);
+}
+
+}  // namespace
+}  // namespace testing_support
