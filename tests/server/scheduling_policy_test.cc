@@ -355,36 +355,45 @@ TEST_F(PolicyTest, BatchingKeepsEachHintOnOneMoverWithHostAffinity) {
 TEST_F(PolicyTest, ReportFilesFollowTheDocumentedFormat) {
   Start(
       "archive_on_hosts pin m1\n"
+      "archive_on_hosts anchor nobody\n"
       "reporting_dir reports\n"
       "reporting_hint job\n"
       "reporting_schedule_interval_ms 100\n");
   ASSERT_NE(cdt_.StartMover("m1"), nullptr);
+  // An anchor keeps the report live while the lines are read: it waits
+  // for a mover that never comes.
+  auto anchor = Archive("anchor", 1, "job=run7,anchor");
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_archive") == 1; }));
   auto files = Archive("f", 2, "job=run7,pin");
   ASSERT_TRUE(AllArchived(files));
   const std::string report = sim_.Path("reports/run7");
-  std::vector<std::string> expected;
-  for (const std::string& path : files)
-    expected.push_back("new " + FidOf(path));
-  for (const std::string& path : files)
-    expected.push_back("assign " + FidOf(path) + " m1");
+  const std::string a = FidOf(anchor[0]), f0 = FidOf(files[0]),
+                    f1 = FidOf(files[1]);
   std::vector<std::string> lines;
   ASSERT_TRUE(WaitFor([&] {
     lines = Lines(report);
-    return lines.size() == 8;
+    return lines.size() == 10;
   })) << ::testing::PrintToString(Lines(report));
-  // Lustre sends both in one list: new and assign come per item as it is
-  // placed, then the reply and the results.
-  std::vector<std::string> placed(lines.begin(), lines.begin() + 4);
+  // Lustre sends f0 and f1 in one list: new and assign come per item as it
+  // is placed, then the reply and the results.
+  std::vector<std::string> placed(lines.begin(), lines.begin() + 6);
   std::vector<std::string> want_placed = {
-      "new " + FidOf(files[0]), "assign " + FidOf(files[0]) + " m1",
-      "new " + FidOf(files[1]), "assign " + FidOf(files[1]) + " m1"};
+      "new " + a,  "assign " + a + " nobody",
+      "new " + f0, "assign " + f0 + " m1",
+      "new " + f1, "assign " + f1 + " m1"};
   EXPECT_EQ(placed, want_placed);
-  EXPECT_EQ(lines[4], "sent " + FidOf(files[0]) + " m1");
-  EXPECT_EQ(lines[5], "sent " + FidOf(files[1]) + " m1");
-  std::set<std::string> done(lines.begin() + 6, lines.end());
-  EXPECT_EQ(done, (std::set<std::string>{"done " + FidOf(files[0]) + " 0",
-                                         "done " + FidOf(files[1]) + " 0"}));
-  // All ended: the file goes after two ticks.
+  EXPECT_EQ(lines[6], "sent " + f0 + " m1");
+  EXPECT_EQ(lines[7], "sent " + f1 + " m1");
+  std::set<std::string> done(lines.begin() + 8, lines.end());
+  EXPECT_EQ(done,
+            (std::set<std::string>{"done " + f0 + " 0", "done " + f1 + " 0"}));
+  // The anchor's cancel ends the last item: a cancel line, then the file
+  // goes after two ticks.
+  ASSERT_TRUE(sim_.Lfs({"hsm_cancel", anchor[0]}).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    auto l = Lines(report);
+    return !l.empty() && l.back() == "cancel " + a;
+  })) << ::testing::PrintToString(Lines(report));
   EXPECT_TRUE(WaitFor([&] { return access(report.c_str(), F_OK) != 0; }));
 
   // Restores waiting in the global queue get progress lines each tick.
