@@ -224,6 +224,27 @@ Scheduler::~Scheduler() {
   for (auto& [id, mover] : movers_) mover.running.clear();
 }
 
+template <class F>
+void Scheduler::ForEachQueue(const ClientId& owner, ItemType type,
+                             const std::string* group, F f) const {
+  static const std::string kNoGroup;
+  for (auto q =
+           queues_.lower_bound({owner, type, group ? *group : kNoGroup, 0, 0});
+       q != queues_.end() && std::get<0>(q->first) == owner &&
+       std::get<1>(q->first) == type &&
+       (!group || std::get<2>(q->first) == *group);
+       ++q)
+    f(q->second);
+}
+
+void Scheduler::VisitInArrivalOrder(
+    std::vector<const Item*> items,
+    const std::function<void(const Item&)>& visit) {
+  std::sort(items.begin(), items.end(),
+            [](const Item* a, const Item* b) { return a->seq < b->seq; });
+  for (const Item* item : items) visit(*item);
+}
+
 Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type) {
   auto item = std::make_unique<Item>();
   item->id = ItemId::Of(wire.item.hai);
@@ -378,14 +399,12 @@ bool Scheduler::Reassign(const ItemId& id, const ClientId& affinity) {
 
 size_t Scheduler::Unpin(const ClientId& mover, ItemType type) {
   if (mover.empty()) return 0;
-  std::vector<Item*> items;
-  for (auto q = queues_.lower_bound({mover, type, "", 0, 0});
-       q != queues_.end() && std::get<0>(q->first) == mover &&
-       std::get<1>(q->first) == type;
-       ++q)
-    for (Item& item : q->second) items.push_back(&item);
-  for (Item* item : items) Reassign(item->id, "");
-  return items.size();
+  std::vector<ItemId> ids;
+  ForEachQueue(mover, type, nullptr, [&](const ItemList& queue) {
+    for (const Item& item : queue) ids.push_back(item.id);
+  });
+  for (const ItemId& id : ids) Reassign(id, "");
+  return ids.size();
 }
 
 bool Scheduler::Claim(const ClientId& mover, const protocol::WireItem& wire) {
@@ -593,15 +612,13 @@ bool Scheduler::Reserved(const ClientId& mover, const Slot& slot,
 
 bool Scheduler::HasWaiting(const ClientId& mover,
                            const std::string& hint) const {
+  bool waiting = false;
   for (const ClientId* owner : {&kGlobal, &mover}) {
-    auto it = queues_.lower_bound({*owner, ItemType::kArchive, hint, 0, 0});
-    if (it != queues_.end() && std::get<0>(it->first) == *owner &&
-        std::get<1>(it->first) == ItemType::kArchive &&
-        std::get<2>(it->first) == hint && !it->second.empty())
-      return true;
-    if (mover.empty()) break;
+    ForEachQueue(*owner, ItemType::kArchive, &hint,
+                 [&](const ItemList& queue) { waiting |= !queue.empty(); });
+    if (waiting || mover.empty()) break;
   }
-  return false;
+  return waiting;
 }
 
 void Scheduler::FreeSlot(Slot& slot) {
@@ -680,13 +697,9 @@ std::vector<BatchSlotView> Scheduler::Batches(const ClientId& mover,
       view.idle_deadline_ns = slot.idle_deadline;
       view.max_deadline_ns = slot.max_deadline;
       for (const ClientId* owner : {&kGlobal, &mover})
-        for (auto q = queues_.lower_bound(
-                 {*owner, ItemType::kArchive, slot.hint, 0, 0});
-             q != queues_.end() && std::get<0>(q->first) == *owner &&
-             std::get<1>(q->first) == ItemType::kArchive &&
-             std::get<2>(q->first) == slot.hint;
-             ++q)
-          view.waiting += q->second.size();
+        ForEachQueue(
+            *owner, ItemType::kArchive, &slot.hint,
+            [&](const ItemList& queue) { view.waiting += queue.size(); });
     }
     view.running = slot.running;
     views.push_back(std::move(view));
@@ -710,28 +723,21 @@ uint32_t Scheduler::Running(const ClientId& mover, ItemType type) const {
 
 void Scheduler::ForEachWaiting(
     ItemType type, const std::function<void(const Item&)>& visit) const {
-  // Merge the queues of this type by arrival order.
   std::vector<const Item*> items;
   for (const auto& [key, queue] : queues_)
     if (std::get<1>(key) == type)
       for (const Item& item : queue) items.push_back(&item);
-  std::sort(items.begin(), items.end(),
-            [](const Item* a, const Item* b) { return a->seq < b->seq; });
-  for (const Item* item : items) visit(*item);
+  VisitInArrivalOrder(std::move(items), visit);
 }
 
 void Scheduler::ForEachWaitingIn(
     const ClientId& owner, ItemType type,
     const std::function<void(const Item&)>& visit) const {
   std::vector<const Item*> items;
-  for (auto it = queues_.lower_bound({owner, type, "", 0, 0});
-       it != queues_.end() && std::get<0>(it->first) == owner &&
-       std::get<1>(it->first) == type;
-       ++it)
-    for (const Item& item : it->second) items.push_back(&item);
-  std::sort(items.begin(), items.end(),
-            [](const Item* a, const Item* b) { return a->seq < b->seq; });
-  for (const Item* item : items) visit(*item);
+  ForEachQueue(owner, type, nullptr, [&](const ItemList& queue) {
+    for (const Item& item : queue) items.push_back(&item);
+  });
+  VisitInArrivalOrder(std::move(items), visit);
 }
 
 void Scheduler::ForEachWaitingOfHint(
@@ -739,17 +745,12 @@ void Scheduler::ForEachWaitingOfHint(
     const std::function<void(const Item&)>& visit) const {
   std::vector<const Item*> items;
   for (const ClientId* owner : {&kGlobal, &mover}) {
-    for (auto q = queues_.lower_bound({*owner, ItemType::kArchive, hint, 0, 0});
-         q != queues_.end() && std::get<0>(q->first) == *owner &&
-         std::get<1>(q->first) == ItemType::kArchive &&
-         std::get<2>(q->first) == hint;
-         ++q)
-      for (const Item& item : q->second) items.push_back(&item);
+    ForEachQueue(*owner, ItemType::kArchive, &hint, [&](const ItemList& queue) {
+      for (const Item& item : queue) items.push_back(&item);
+    });
     if (mover.empty()) break;
   }
-  std::sort(items.begin(), items.end(),
-            [](const Item* a, const Item* b) { return a->seq < b->seq; });
-  for (const Item* item : items) visit(*item);
+  VisitInArrivalOrder(std::move(items), visit);
 }
 
 void Scheduler::ForEachRunning(

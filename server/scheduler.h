@@ -283,6 +283,16 @@ class Scheduler {
   class FairShareSource;
   class BatchSource;
 
+  // Calls f(queue) for each queue of `owner` and `type` (of `group` only,
+  // if given): one contiguous range of queues_.
+  template <class F>
+  void ForEachQueue(const ClientId& owner, ItemType type,
+                    const std::string* group, F f) const;
+  // Visits `items` in arrival order.
+  static void VisitInArrivalOrder(
+      std::vector<const Item*> items,
+      const std::function<void(const Item&)>& visit);
+
   Item* Create(const protocol::WireItem& wire, ItemType type);
   // Takes a waiting item out of its queue (keeping the batch index and
   // dropping queues of a group that empty).
