@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "protocol/byte_string.h"
+
 namespace protocol {
 
 namespace json = boost::json;
@@ -91,7 +93,7 @@ json::object ItemToJson(const WireItem& wire) {
   o["hai_extent_length"] = Signed(hai.hai_extent.length);
   o["hai_cookie"] = Signed(hai.hai_cookie);
   o["hai_gid"] = Signed(hai.hai_gid);
-  o["hai_data"] = json::string(wire.item.data);
+  PutBytes(o, "hai_data", wire.item.data);
   o["hal_archive_id"] = static_cast<int64_t>(wire.archive_id);
   o["hal_flags"] = Signed(wire.hal_flags);
   o["timestamp"] = wire.timestamp_ns;
@@ -136,12 +138,7 @@ bool ItemFromJson(const json::object& object, WireItem* wire,
   hai.hai_extent.length = length;
   hai.hai_cookie = cookie;
   hai.hai_gid = gid;
-  const json::value* data = object.if_contains("hai_data");
-  if (!data || !data->is_string()) {
-    *error = "'hai_data' must be a string";
-    return false;
-  }
-  wire->item.data.assign(data->get_string().data(), data->get_string().size());
+  if (!GetBytes(object, "hai_data", &wire->item.data, error)) return false;
   hai.hai_len =
       static_cast<uint32_t>(hsm::kHaiFixedSize + wire->item.data.size());
   wire->archive_id = 0;
@@ -162,6 +159,35 @@ bool ItemFromJson(const json::object& object, WireItem* wire,
     return false;
   }
   wire->timestamp_ns = static_cast<int64_t>(timestamp);
+  return true;
+}
+
+bool ItemIdentityFromJson(const json::object& object, hsm_action_item* hai,
+                          std::string* error) {
+  *hai = hsm_action_item{};
+  uint64_t cookie;
+  const json::value* dfid = object.if_contains("hai_dfid");
+  if (!GetU64(object, "hai_cookie", &cookie)) {
+    *error = "'hai_cookie' must be an integer";
+    return false;
+  }
+  if (!dfid || !FidFromJson(*dfid, &hai->hai_dfid, error)) {
+    *error = "'hai_dfid' is missing or malformed";
+    return false;
+  }
+  hai->hai_cookie = cookie;
+  hai->hai_fid = hai->hai_dfid;
+  std::string ignored;
+  if (const json::value* fid = object.if_contains("hai_fid"))
+    FidFromJson(*fid, &hai->hai_fid, &ignored);
+  uint32_t action;
+  if (GetU32(object, "hai_action", &action, &ignored)) hai->hai_action = action;
+  uint64_t offset = 0, length = LUSTRE_EOF;
+  GetU64(object, "hai_extent_offset", &offset);
+  GetU64(object, "hai_extent_length", &length);
+  hai->hai_extent.offset = offset;
+  hai->hai_extent.length = length;
+  hai->hai_len = sizeof(hsm_action_item);
   return true;
 }
 

@@ -1,6 +1,8 @@
 // JSON forms of FIDs and action items on the coordinatool wire
-// (reference-behaviour §3): FID = {"f_seq","f_oid","f_ver"}; an item carries
-// the eight hai_* keys plus hal_archive_id, hal_flags and timestamp.
+// (docs/protocol.md): FID = {"f_seq","f_oid","f_ver"}; an item carries the
+// eight hai_* keys plus hal_archive_id, hal_flags and timestamp. The data
+// is a byte string (protocol/byte_string.h): `hai_data` when it is valid
+// UTF-8, else `hai_data_base64`.
 // Unsigned 64-bit values travel as their two's complement signed value
 // (an extent length of 0xffffffffffffffff is written -1); readers accept
 // both forms.
@@ -33,10 +35,18 @@ bool FidFromJson(const boost::json::value& value, lu_fid* fid,
 
 // Every key is written, zeros included (items are never abbreviated).
 boost::json::object ItemToJson(const WireItem& item);
-// Requires the eight hai_* keys; hal_archive_id, hal_flags and timestamp are
+// Requires the eight hai_* keys (the data as exactly one of hai_data and
+// hai_data_base64); hal_archive_id, hal_flags and timestamp are
 // optional (0). Other keys are ignored. On failure names the bad key.
 bool ItemFromJson(const boost::json::object& object, WireItem* item,
                   std::string* error);
+
+// What can be read of an item ItemFromJson refused, to end it at Lustre:
+// requires hai_cookie and hai_dfid; hai_fid (default: the dfid), hai_action
+// and the extent (default: whole file) when readable; no data. False with
+// *error if the identity itself is unreadable.
+bool ItemIdentityFromJson(const boost::json::object& object,
+                          hsm_action_item* hai, std::string* error);
 
 // Reads an integer field as the 64-bit pattern it denotes (signed or
 // unsigned JSON number). False if absent or not an integer.
