@@ -26,6 +26,20 @@ bool ValidName(std::string_view name) {
   return true;
 }
 
+// A client id as it goes in a line: ids are any JSON text, and a control
+// character (a newline above all) would forge or break lines.
+std::string Field(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '\\')
+      out += fmt::format("\\x{:02x}", u);
+    else
+      out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace
 
 Reporter::Reporter(std::string dir, std::string hint)
@@ -89,18 +103,19 @@ void Reporter::New(std::string_view data, const lu_fid& dfid) {
 
 void Reporter::Assign(std::string_view data, const lu_fid& dfid,
                       std::string_view client) {
-  Write(data, fmt::format("assign {} {}", hsm::FormatFid(dfid), client));
+  Write(data,
+        fmt::format("assign {} {}", hsm::FormatFid(dfid), Field(client)));
 }
 
 void Reporter::Sent(std::string_view data, const lu_fid& dfid,
                     std::string_view client) {
-  Write(data, fmt::format("sent {} {}", hsm::FormatFid(dfid), client));
+  Write(data, fmt::format("sent {} {}", hsm::FormatFid(dfid), Field(client)));
 }
 
 void Reporter::Progress(std::string_view data, const lu_fid& dfid,
                         std::string_view client, size_t pos, size_t len) {
-  Write(data, fmt::format("progress {} {} {}/{}", hsm::FormatFid(dfid), client,
-                          pos, len));
+  Write(data, fmt::format("progress {} {} {}/{}", hsm::FormatFid(dfid),
+                          Field(client), pos, len));
 }
 
 void Reporter::Done(std::string_view data, const lu_fid& dfid, int status) {

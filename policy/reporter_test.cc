@@ -36,6 +36,25 @@ class ReporterTest : public ::testing::Test {
   std::string root_, dir_;
 };
 
+// hsm data is bytes: only a well-formed name is reported, whatever else
+// the data holds, and no byte of it, nor of a client id, can split a line.
+TEST_F(ReporterTest, BinaryDataAndOddIdsKeepLinesWhole) {
+  Reporter r(dir_, "job");
+  lu_fid a{0x200000401, 0x2a, 0};
+  r.New("job=bin,\xff\xfe\n\x80", a);
+  r.Sent("job=bin,\xff\xfe\n\x80", a, "m1\ndone [0x1:0x2:0x0] 0");
+  r.Done("job=bin,\xff\xfe\n\x80", a, 0);
+  EXPECT_EQ(Read("bin"),
+            "new [0x200000401:0x2a:0x0]\n"
+            "sent [0x200000401:0x2a:0x0] m1\\x0adone [0x1:0x2:0x0] 0\n"
+            "done [0x200000401:0x2a:0x0] 0\n");
+  // A name that is not letters, digits, '-' or '_' is not reported.
+  r.New("job=b\xffn", a);
+  r.New(std::string("job=b\0n", 7), a);
+  EXPECT_FALSE(Exists("b\xffn"));
+  EXPECT_EQ(r.NameOf("job=b\xffn"), std::nullopt);
+}
+
 TEST_F(ReporterTest, WritesTheOriginalsLinesInOrder) {
   Reporter r(dir_, "job");
   lu_fid a{0x200000401, 0x2a, 0}, b{0x200000401, 0x2b, 0};
