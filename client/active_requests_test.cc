@@ -31,6 +31,25 @@ TEST(ActiveRequestsTest, ParsesTheReferenceExample) {
   EXPECT_EQ(hai.hai_len, 77u);
 }
 
+// Lustre prints the data as %02X of each byte (at most 5), so any byte
+// value comes through: it is sent on as the protocol's byte string.
+TEST(ActiveRequestsTest, BinaryDataComesThroughExactly) {
+  std::string line = kRestoreLine;
+  line.replace(line.find("63723D6162"), 10, "FFfe800041");
+  protocol::WireItem item;
+  std::string error, warning;
+  ASSERT_TRUE(ParseActiveRequestLine(line, &item, &error, &warning)) << error;
+  EXPECT_EQ(item.item.data, std::string("\xff\xfe\x80\0A", 5));
+  boost::json::object o = protocol::ItemToJson(item);
+  EXPECT_EQ(o.at("hai_data_base64").as_string(), "//6AAEE=");
+  protocol::WireItem back;
+  ASSERT_TRUE(protocol::ItemFromJson(
+      boost::json::parse(boost::json::serialize(o)).as_object(), &back,
+      &error))
+      << error;
+  EXPECT_EQ(back.item.data, item.item.data);
+}
+
 TEST(ActiveRequestsTest, SkipsLctlHeaderAndParsesEveryLine) {
   std::string text = std::string("mdt.lustre-MDT0000.hsm.active_requests=\n") +
                      kRestoreLine + "\n" + kRestoreLine + "\n";

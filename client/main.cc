@@ -13,6 +13,7 @@
 #include "config/settings.h"
 #include "hsm/fid.h"
 #include "protocol/action_item.h"
+#include "protocol/byte_string.h"
 
 namespace json = boost::json;
 
@@ -106,9 +107,13 @@ void PrintStatus(const json::object& r) {
       std::string ignored;
       if (auto* f = entry.get_object().if_contains("hai_fid"))
         protocol::FidFromJson(*f, &fid, &ignored);
+      std::string data, why;
+      if (!protocol::GetBytes(entry.get_object(), "hai_data", &data, &why))
+        data = "(" + why + ")";
+      // Escaped: data may be any bytes, a terminal line must stay a line.
       fmt::print("  {} cookie={:#x} data={}\n", hsm::FormatFid(fid),
                  static_cast<uint64_t>(Field(entry.get_object(), "hai_cookie")),
-                 Text(entry.get_object(), "hai_data"));
+                 protocol::Printable(data));
     }
   }
 }
@@ -248,6 +253,14 @@ int main(int argc, char** argv) {
     }
     if (client::ReplyStatus(reply)) {
       std::cerr << "queue: " << Text(reply, "error") << "\n";
+      // Which items were refused and why; the others are queued.
+      if (const json::value* failed = reply.if_contains("failed");
+          failed && failed->is_array())
+        for (const json::value& f : failed->get_array())
+          if (f.is_object())
+            std::cerr << fmt::format("queue: request {}: {}\n",
+                                     Field(f.get_object(), "index") + 1,
+                                     Text(f.get_object(), "error"));
       return EXIT_FAILURE;
     }
     if (enqueued + skipped != static_cast<int64_t>(items.size())) {

@@ -8,10 +8,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <random>
 #include <thread>
 
+#include "hsm/fid.h"
 #include "hsm/hal.h"
 #include "protocol/action_item.h"
+#include "protocol/byte_string.h"
 
 namespace preload {
 
@@ -32,11 +35,17 @@ int64_t Limit(uint32_t value) {
 }  // namespace
 
 Mover::Mover(config::ClientSettings settings, std::string fsname,
-             std::vector<uint32_t> archive_ids)
+             std::vector<uint32_t> archive_ids, EndAtLustre end_at_lustre,
+             client::BackoffOptions backoff)
     : settings_(std::move(settings)),
       fsname_(std::move(fsname)),
       archive_ids_(std::move(archive_ids)),
-      owner_pid_(getpid()) {
+      owner_pid_(getpid()),
+      end_at_lustre_(std::move(end_at_lustre)),
+      backoff_(clock_, backoff,
+               [random = std::mt19937_64(std::random_device()())]() mutable {
+                 return random();
+               }) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
     pipe_read_.Reset(fds[0]);
@@ -52,6 +61,7 @@ bool Mover::Start(std::string* error) {
     std::lock_guard lock(mu_);
     if (!Connect(error)) return false;
   }
+  backoff_.Connected();
   // Ask for work at once: a copytool that polls fd() before its first recv
   // must see the descriptor become readable when work arrives.
   SendRecv();
@@ -99,22 +109,30 @@ bool Mover::Connect(std::string* error) {
 }
 
 void Mover::Reconnect() {
-  session_.Close();
-  auto delay = std::chrono::milliseconds(100);
+  {
+    std::lock_guard lock(mu_);
+    session_.Close();
+  }
+  // Every attempt waits its turn, the first one included: a server that
+  // drops this mover as soon as it connects must not see it back at once.
   for (;;) {
+    auto delay = backoff_.NextDelay();
+    std::this_thread::sleep_for(delay);
     std::string error;
     {
       std::lock_guard lock(mu_);
       if (Connect(&error)) {
-        Log(fmt::format("reconnected to {}:{}, {} items re-announced",
-                        settings_.host, settings_.port, running_.size()));
+        Log(fmt::format("reconnected to {}:{} after {} ms, {} items "
+                        "re-announced",
+                        settings_.host, settings_.port, delay.count(),
+                        running_.size()));
         break;
       }
     }
-    Log(fmt::format("{}; retrying in {} ms", error, delay.count()));
-    std::this_thread::sleep_for(delay);
-    delay = std::min(delay * 2, std::chrono::milliseconds(5000));
+    Log(fmt::format("{}; next attempt within {} ms", error,
+                    backoff_.Ceiling().count()));
   }
+  backoff_.Connected();
   SendRecv();
 }
 
@@ -138,6 +156,7 @@ void Mover::FlushDonesLocked() {
       session_.Close();
       return;
     }
+    running_.erase(server::ItemId{done.cookie, done.dfid});
     undelivered_.pop_front();
   }
 }
@@ -165,7 +184,6 @@ void Mover::ReportDone(const server::ItemId& id, int status) {
     return;
   }
   std::lock_guard lock(mu_);
-  running_.erase(id);
   undelivered_.push_back(record);
   FlushDonesLocked();
 }
@@ -184,7 +202,6 @@ void Mover::DrainPipe() {
   DoneRecord record;
   while (read(pipe_read_.get(), &record, sizeof(record)) == sizeof(record)) {
     std::lock_guard lock(mu_);
-    running_.erase(server::ItemId{record.cookie, record.dfid});
     undelivered_.push_back(record);
     FlushDonesLocked();
   }
@@ -214,16 +231,26 @@ int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {
   hsm::HalBuilder builder(std::string_view(fsname->get_string()),
                           static_cast<uint32_t>(archive_id), flags);
   std::vector<std::pair<server::ItemId, json::object>> received;
+  size_t added = 0;
   for (const json::value& entry : list->get_array()) {
     protocol::WireItem item;
-    std::string why;
+    std::string why = entry.is_object() ? "" : "not an object";
     if (!entry.is_object() ||
-        !protocol::ItemFromJson(entry.get_object(), &item, &why))
-      return -EPROTO;
+        !protocol::ItemFromJson(entry.get_object(), &item, &why)) {
+      // That item only: the others in the list are served.
+      RefuseItem(entry, why);
+      continue;
+    }
     if (!builder.Add(item.item, capacity)) return -EMSGSIZE;
+    ++added;
     if (item.item.hai.hai_action != HSMA_CANCEL)
       received.emplace_back(server::ItemId::Of(item.item.hai),
                             entry.get_object());
+  }
+  backoff_.Healthy();  // a reply this mover can read
+  if (added == 0) {
+    SendRecv();
+    return 0;  // nothing for the copytool: wait for the next reply
   }
   if (builder.size() > capacity) return -EMSGSIZE;
   memcpy(buffer, builder.bytes().data(), builder.size());
@@ -235,6 +262,32 @@ int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {
   // server still honours this mover's limits.
   SendRecv();
   return static_cast<int>(builder.size());
+}
+
+void Mover::RefuseItem(const json::value& entry, const std::string& why) {
+  hsm_action_item hai;
+  std::string error;
+  if (!entry.is_object() ||
+      !protocol::ItemIdentityFromJson(entry.get_object(), &hai, &error)) {
+    Log(fmt::format("skipping an item that cannot be decoded ({}), nor its "
+                    "identity ({}): {:.200}",
+                    why, error, protocol::Printable(json::serialize(entry))));
+    return;
+  }
+  const server::ItemId id = server::ItemId::Of(hai);
+  if (hai.hai_action == HSMA_CANCEL) {
+    Log(fmt::format("skipping a cancel of {} cookie {:#x} that cannot be "
+                    "decoded: {}",
+                    hsm::FormatFid(id.dfid), id.cookie, why));
+    return;
+  }
+  int rc = end_at_lustre_ ? end_at_lustre_(hai, EPROTO) : -ENOSYS;
+  Log(fmt::format("item {} cookie {:#x} cannot be decoded ({}): failed at "
+                  "Lustre with EPROTO{}",
+                  hsm::FormatFid(id.dfid), id.cookie, why,
+                  rc < 0 ? fmt::format(" (end: {})", strerror(-rc)) : ""));
+  // Reported done: the server forgets it rather than send it again.
+  ReportDone(id, EPROTO);
 }
 
 int Mover::Recv(char* buffer, size_t capacity, bool nonblocking) {

@@ -14,12 +14,15 @@
 #include <boost/json.hpp>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "client/backoff.h"
 #include "client/session.h"
+#include "common/clock.h"
 #include "common/unique_fd.h"
 #include "config/settings.h"
 #include "server/item.h"
@@ -34,8 +37,13 @@ struct DoneRecord {  // fixed size: written to the pipe in one write()
 
 class Mover {
  public:
+  // Ends an item at Lustre without running it (begin with is_error, then
+  // end with `errval`); returns 0 or -errno.
+  using EndAtLustre = std::function<int(const hsm_action_item&, int errval)>;
+
   Mover(config::ClientSettings settings, std::string fsname,
-        std::vector<uint32_t> archive_ids);
+        std::vector<uint32_t> archive_ids, EndAtLustre end_at_lustre = {},
+        client::BackoffOptions backoff = {});
 
   // Connects and introduces itself; false with *error if the first attempt
   // fails (later failures reconnect by themselves).
@@ -67,11 +75,17 @@ class Mover {
   void FlushDonesLocked();
   void DrainPipe();
   int HandleReply(boost::json::object& reply, char* buffer, size_t capacity);
+  // An item of a reply that cannot be decoded: ended at Lustre as failed
+  // and reported done with EPROTO if its identity is readable, else skipped.
+  void RefuseItem(const boost::json::value& entry, const std::string& why);
 
   const config::ClientSettings settings_;
   const std::string fsname_;
   const std::vector<uint32_t> archive_ids_;
   const pid_t owner_pid_;
+  const EndAtLustre end_at_lustre_;
+  common::SteadyClock clock_;
+  client::Backoff backoff_;  // used by the thread in Recv() only
   common::UniqueFd pipe_read_;
   common::UniqueFd pipe_write_;
 
@@ -79,6 +93,9 @@ class Mover {
   client::Session session_;
   bool recv_pending_ = false;
   bool server_takes_progress_ = false;
+  // Items received and not yet reported done to the server (an item whose
+  // done is not delivered yet is re-announced, so that the done that
+  // follows the reconnect comes from its owner).
   std::unordered_map<server::ItemId, boost::json::object, server::ItemIdHash>
       running_;
   std::deque<DoneRecord> undelivered_;

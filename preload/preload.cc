@@ -143,7 +143,19 @@ PRELOAD_EXPORT int llapi_hsm_copytool_register(hsm_copytool_private** priv,
   ct->buffer_size = settings.hal_size;
   ct->kuch = static_cast<kuc_hdr*>(calloc(1, ct->buffer_size + 8));
   ct->nonblocking = (rfd_flags & O_NONBLOCK) != 0;
-  ct->mover = new preload::Mover(settings, fsname, archive_ids);
+  // An item the library cannot decode is failed at Lustre as the server's
+  // agent does it: begin with is_error, then end with the error.
+  auto end_at_lustre = [ct](const hsm_action_item& hai, int errval) {
+    static BeginFn begin = Real<BeginFn>("llapi_hsm_action_begin");
+    static EndFn end = Real<EndFn>("llapi_hsm_action_end");
+    if (begin == nullptr || end == nullptr) return -ENOSYS;
+    hsm_copyaction_private* hcp = nullptr;
+    int rc = begin(&hcp, ct, &hai, -1, 0, true);
+    if (rc < 0) return rc;
+    hsm_extent extent = hai.hai_extent;
+    return end(&hcp, &extent, 0, errval);
+  };
+  ct->mover = new preload::Mover(settings, fsname, archive_ids, end_at_lustre);
   if (!ct->mover->Start(&error)) {
     Log(fmt::format("cannot reach coordinatool at {}:{}: {}", settings.host,
                     settings.port, error));

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "protocol/byte_string.h"
+#include "server/command_fields.h"
 #include "store/null_store.h"
 #include "store/open_store.h"
 
@@ -19,34 +21,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
-
-// Reads an optional integer field; `fallback` when absent. False when present
-// but not an integer.
-bool OptionalInt(const json::object& m, std::string_view key, int64_t fallback,
-                 int64_t* out) {
-  const json::value* v = m.if_contains(key);
-  if (!v) {
-    *out = fallback;
-    return true;
-  }
-  if (v->is_int64()) {
-    *out = v->get_int64();
-    return true;
-  }
-  if (v->is_uint64()) {
-    *out = static_cast<int64_t>(v->get_uint64());
-    return true;
-  }
-  return false;
-}
-
-// The item identity a `done` or `progress` names: hai_cookie + hai_dfid.
-bool ItemIdOf(const json::object& m, ItemId* id) {
-  const json::value* dfid = m.if_contains("hai_dfid");
-  std::string why;
-  return protocol::GetU64(m, "hai_cookie", &id->cookie) && dfid &&
-         protocol::FidFromJson(*dfid, &id->dfid, &why);
-}
 
 uint32_t LimitOf(int64_t value) {
   return value < 0 || value >= kUnlimited ? kUnlimited
@@ -101,9 +75,12 @@ struct Recovered : store::LoadVisitor {
 
 json::object QueueEntry(const Item& item) {
   const std::string& data = item.wire.item.data;
-  return {{"hai_fid", protocol::FidToJson(item.id.dfid)},
-          {"hai_cookie", static_cast<int64_t>(item.id.cookie)},
-          {"hai_data", data.substr(0, data.find('\0'))}};
+  json::object entry{{"hai_fid", protocol::FidToJson(item.id.dfid)},
+                     {"hai_cookie", static_cast<int64_t>(item.id.cookie)}};
+  // Cut at the first NUL as the original; a byte string like any data.
+  protocol::PutBytes(entry, "hai_data",
+                     std::string_view(data).substr(0, data.find('\0')));
+  return entry;
 }
 
 // The owner of restores whose locality lookup is pending: no mover can
@@ -605,6 +582,13 @@ void Server::Ehlo(Connection& c, const json::object& m) {
       archive_ids.push_back(static_cast<uint32_t>(id.get_int64()));
     }
   }
+  bool sends_progress = false;
+  std::string error;
+  if (!OptionalBool(m, "progress", false, &sends_progress, &error))
+    return Reply(c, "ehlo", EINVAL, error);
+  const json::value* hai_list = m.if_contains("hai_list");
+  if (hai_list && !hai_list->is_array())
+    return Reply(c, "ehlo", EINVAL, "'hai_list' must be an array");
   std::string id = c.peer();
   bool identified = false;
   if (const json::value* v = m.if_contains("id")) {
@@ -627,8 +611,7 @@ void Server::Ehlo(Connection& c, const json::object& m) {
   c.id = id;
   c.identified = identified;
   c.state = Connection::State::kReady;
-  if (const json::value* p = m.if_contains("progress"))
-    c.sends_progress = p->is_bool() && p->get_bool();
+  c.sends_progress = sends_progress;
   // Tells the mover that `progress` heartbeats are understood.
   json::object reply{{"progress", true}};
   if (!identified) return Reply(c, "ehlo", 0, "", std::move(reply));
@@ -640,9 +623,8 @@ void Server::Ehlo(Connection& c, const json::object& m) {
   scheduler_.ForEachRunning(
       id, [&](const Item& item) { set_aside.push_back(item.id); });
   std::vector<ItemId> claimed;
-  if (const json::value* list = m.if_contains("hai_list");
-      list && list->is_array()) {
-    for (const json::value& entry : list->get_array()) {
+  if (hai_list) {
+    for (const json::value& entry : hai_list->get_array()) {
       protocol::WireItem wire;
       std::string why;
       if (!entry.is_object() ||
@@ -679,11 +661,12 @@ void Server::Ehlo(Connection& c, const json::object& m) {
 
 void Server::Recv(Connection& c, const json::object& m) {
   int64_t max_archive, max_restore, max_remove, max_bytes;
-  if (!OptionalInt(m, "max_archive", -1, &max_archive) ||
-      !OptionalInt(m, "max_restore", -1, &max_restore) ||
-      !OptionalInt(m, "max_remove", -1, &max_remove) ||
-      !OptionalInt(m, "max_bytes", 1 << 20, &max_bytes))
-    return Reply(c, "recv", EINVAL, "limits must be integers");
+  std::string error;
+  if (!OptionalInt(m, "max_archive", -1, &max_archive, &error) ||
+      !OptionalInt(m, "max_restore", -1, &max_restore, &error) ||
+      !OptionalInt(m, "max_remove", -1, &max_remove, &error) ||
+      !OptionalInt(m, "max_bytes", 1 << 20, &max_bytes, &error))
+    return Reply(c, "recv", EINVAL, error);
   c.limits.max_running[static_cast<int>(ItemType::kArchive)] =
       LimitOf(max_archive);
   c.limits.max_running[static_cast<int>(ItemType::kRestore)] =
@@ -712,13 +695,33 @@ void Server::Recv(Connection& c, const json::object& m) {
 
 void Server::Done(Connection& c, const json::object& m) {
   ItemId id;
-  if (!ItemIdOf(m, &id))
-    return Reply(c, "done", EINVAL, "cookie or fid not set -- old client?");
+  std::string error;
+  switch (ReadItemId(m, &id, &error)) {
+    case IdField::kMissing:
+      return Reply(c, "done", EINVAL, "cookie or fid not set -- old client?");
+    case IdField::kMalformed:
+      return Reply(c, "done", EINVAL, error);
+    case IdField::kOk:
+      break;
+  }
   int64_t status = 0;
-  OptionalInt(m, "status", 0, &status);
+  if (!OptionalIntIn(m, "status", 0, INT32_MIN, INT32_MAX, &status, &error))
+    return Reply(c, "done", EINVAL, error);
   std::shared_ptr<Connection> owner_connection;
   const Item* item = scheduler_.Find(id);
   auto revoked = revoked_.find(id);
+  if (item && item->owner != c.id &&
+      !(revoked != revoked_.end() && revoked->second == c.id)) {
+    // Only the mover running an item may end it: another's done (a
+    // confused or hostile peer, or an item still waiting) changes nothing.
+    spdlog::warn("{}: done of {} cookie {:#x} refused: {}", c.id,
+                 hsm::FormatFid(id.dfid), id.cookie,
+                 item->running() ? "runs on " + item->owner.str()
+                                 : std::string("not running"));
+    return Reply(c, "done", EPERM,
+                 item->running() ? "item runs on another client"
+                                 : "item is not running");
+  }
   if (item && revoked != revoked_.end() && revoked->second == c.id &&
       item->owner != c.id) {
     // The late result of a mover whose work was taken back: the item runs
@@ -765,14 +768,23 @@ void Server::Queue(Connection& c, const json::object& m) {
   if (!store_->writable())
     return Reply(c, "queue", EAGAIN,
                  "the store cannot persist new requests now, retry later");
-  int64_t enqueued = 0, skipped = 0, bad = 0;
+  int64_t enqueued = 0, skipped = 0, index = 0;
+  json::array failed;
   for (const json::value& entry : list->get_array()) {
+    ++index;
     protocol::WireItem wire;
     std::string why;
-    if (!entry.is_object() ||
-        !protocol::ItemFromJson(entry.get_object(), &wire, &why) ||
-        wire.archive_id == 0 || !TypeOfAction(wire.item.hai.hai_action)) {
-      ++bad;
+    if (!entry.is_object())
+      why = "not an object";
+    else if (!protocol::ItemFromJson(entry.get_object(), &wire, &why))
+      ;
+    else if (wire.archive_id == 0)
+      why = "'hal_archive_id' is missing or 0";
+    else if (!TypeOfAction(wire.item.hai.hai_action))
+      why = "'hai_action' is not an archive, restore or remove";
+    if (!why.empty()) {
+      // One bad item is reported for itself; the others are queued.
+      failed.push_back(json::object{{"index", index - 1}, {"error", why}});
       continue;
     }
     if (wire.timestamp_ns == 0) wire.timestamp_ns = clock_.UnixNanos();
@@ -792,6 +804,12 @@ void Server::Queue(Connection& c, const json::object& m) {
     ++enqueued;
   }
   json::object fields{{"enqueued", enqueued}, {"skipped", skipped}};
+  const bool bad = !failed.empty();
+  if (bad) {
+    spdlog::warn("{}: queue: {} items refused, first: {}", c.id, failed.size(),
+                 json::serialize(failed.front()));
+    fields["failed"] = std::move(failed);  // absent when all were good
+  }
   Reply(c, "queue", bad ? EINVAL : 0,
         bad ? "Error while parsing hsm action items" : "", std::move(fields));
   DispatchAll();
@@ -811,11 +829,11 @@ json::object Server::ClientStatus(const std::string& id, const Client& client,
   json::array batches;
   for (const BatchSlotView& slot : scheduler_.Batches(id, clock_.UnixNanos())) {
     constexpr int64_t kSec = 1'000'000'000;
-    json::object batch{{"hint", slot.hint},
-                       {"current_count", slot.running},
+    json::object batch{{"current_count", slot.running},
                        {"expire_idle_s", slot.idle_deadline_ns / kSec},
                        {"expire_max_s", slot.max_deadline_ns / kSec},
                        {"waiting_count", slot.waiting}};
+    protocol::PutBytes(batch, "hint", slot.hint);  // the whole data: bytes
     if (verbose >= 6) {
       json::array waiting;
       if (!slot.hint.empty())
@@ -840,7 +858,8 @@ json::object Server::ClientStatus(const std::string& id, const Client& client,
 
 void Server::Status(Connection& c, const json::object& m) {
   int64_t verbose = 4;
-  OptionalInt(m, "verbose", 4, &verbose);
+  std::string ignored;
+  OptionalInt(m, "verbose", 4, &verbose, &ignored);
   const SchedulerCounters& n = scheduler_.counters();
   json::object o;
   for (ItemType type : kDispatchOrder) {
@@ -886,7 +905,8 @@ void Server::Status(Connection& c, const json::object& m) {
 
 void Server::Lock(Connection& c, const json::object& m) {
   int64_t locked;
-  if (!OptionalInt(m, "locked", 0, &locked) || locked < 0 || locked > 2)
+  std::string error;
+  if (!OptionalInt(m, "locked", 0, &locked, &error) || locked < 0 || locked > 2)
     return Reply(c, "lock", EINVAL, "invalid locked value");
   Reply(c, "lock", 0, "");
   int previous = locked_;
@@ -1101,10 +1121,15 @@ void Server::MaybeQuit() {
 namespace server {
 
 void Server::Progress(Connection& c, const json::object& m) {
-  // A heartbeat from llapi_hsm_action_progress: no reply. Malformed ones
-  // are ignored.
+  // A heartbeat from llapi_hsm_action_progress: no reply, except an error
+  // for a malformed one (only our movers send progress; they skip replies
+  // to anything but recv).
   ItemId id;
-  if (!ItemIdOf(m, &id)) return;
+  std::string error;
+  if (ReadItemId(m, &id, &error) != IdField::kOk)
+    return Reply(c, "progress", EINVAL,
+                 error.empty() ? "'hai_cookie' and 'hai_dfid' are required"
+                               : error);
   auto it = activity_.find(id);
   if (it != activity_.end() && it->second.owner == c.id)
     it->second.last = clock_.Now();

@@ -157,6 +157,14 @@ int Copytool::HandleMessage(hsm_action_list* hal, int msgsize,
       CancelItem(context_, Item(bytes));
       continue;
     }
+    if (options_.verbosity >= LLAPI_MSG_DEBUG) {
+      // The request's data as received, every byte of it.
+      std::string hex;
+      for (size_t k = sizeof(hsm_action_item); k < len; ++k)
+        hex += fmt::format("{:02X}", static_cast<unsigned char>(start[k]));
+      Log(LLAPI_MSG_DEBUG, "cookie={:#x} data=[{}]", Item(bytes).hai_cookie,
+          hex);
+    }
     Submit(std::move(bytes), pool);
   }
   return 0;
