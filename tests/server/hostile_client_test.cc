@@ -162,7 +162,7 @@ TEST_F(HostileClientTest, WrongTypesGetAnErrorReplyAndTheConnectionLives) {
 
   ASSERT_TRUE(SendAll(fd.get(), R"({"command":"recv","max_bytes":"lots"})"));
   reply = json::parse(ReadObject(fd.get())).as_object();
-  EXPECT_EQ(reply.at("error"), "limits must be integers");
+  EXPECT_EQ(reply.at("error"), "'max_bytes' must be an integer");
 
   ASSERT_TRUE(SendAll(fd.get(), R"({"command":"recv","max_bytes":100})"));
   reply = json::parse(ReadObject(fd.get())).as_object();
