@@ -44,8 +44,7 @@ TEST(ActiveRequestsTest, BinaryDataComesThroughExactly) {
   EXPECT_EQ(o.at("hai_data_base64").as_string(), "//6AAEE=");
   protocol::WireItem back;
   ASSERT_TRUE(protocol::ItemFromJson(
-      boost::json::parse(boost::json::serialize(o)).as_object(), &back,
-      &error))
+      boost::json::parse(boost::json::serialize(o)).as_object(), &back, &error))
       << error;
   EXPECT_EQ(back.item.data, item.item.data);
 }

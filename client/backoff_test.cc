@@ -20,10 +20,11 @@ TEST(BackoffTest, DoublesFrom100MsToA30SecondCap) {
     ceilings.push_back(backoff.Ceiling().count());
     backoff.NextDelay();
   }
-  EXPECT_EQ(ceilings, (std::vector<int64_t>{100, 200, 400, 800, 1600, 3200,
-                                            6400, 12800, 25600, 30000, 30000,
-                                            30000}));
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(backoff.Ceiling(), milliseconds(30000));
+  EXPECT_EQ(ceilings,
+            (std::vector<int64_t>{100, 200, 400, 800, 1600, 3200, 6400, 12800,
+                                  25600, 30000, 30000, 30000}));
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(backoff.Ceiling(), milliseconds(30000));
 }
 
 TEST(BackoffTest, FullJitterSpansZeroToTheCeiling) {

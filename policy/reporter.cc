@@ -103,8 +103,7 @@ void Reporter::New(std::string_view data, const lu_fid& dfid) {
 
 void Reporter::Assign(std::string_view data, const lu_fid& dfid,
                       std::string_view client) {
-  Write(data,
-        fmt::format("assign {} {}", hsm::FormatFid(dfid), Field(client)));
+  Write(data, fmt::format("assign {} {}", hsm::FormatFid(dfid), Field(client)));
 }
 
 void Reporter::Sent(std::string_view data, const lu_fid& dfid,

@@ -122,10 +122,10 @@ void Mover::Reconnect() {
     {
       std::lock_guard lock(mu_);
       if (Connect(&error)) {
-        Log(fmt::format("reconnected to {}:{} after {} ms, {} items "
-                        "re-announced",
-                        settings_.host, settings_.port, delay.count(),
-                        running_.size()));
+        Log(fmt::format(
+            "reconnected to {}:{} after {} ms, {} items "
+            "re-announced",
+            settings_.host, settings_.port, delay.count(), running_.size()));
         break;
       }
     }
@@ -269,20 +269,23 @@ void Mover::RefuseItem(const json::value& entry, const std::string& why) {
   std::string error;
   if (!entry.is_object() ||
       !protocol::ItemIdentityFromJson(entry.get_object(), &hai, &error)) {
-    Log(fmt::format("skipping an item that cannot be decoded ({}), nor its "
+    Log(
+        fmt::format("skipping an item that cannot be decoded ({}), nor its "
                     "identity ({}): {:.200}",
                     why, error, protocol::Printable(json::serialize(entry))));
     return;
   }
   const server::ItemId id = server::ItemId::Of(hai);
   if (hai.hai_action == HSMA_CANCEL) {
-    Log(fmt::format("skipping a cancel of {} cookie {:#x} that cannot be "
+    Log(
+        fmt::format("skipping a cancel of {} cookie {:#x} that cannot be "
                     "decoded: {}",
                     hsm::FormatFid(id.dfid), id.cookie, why));
     return;
   }
   int rc = end_at_lustre_ ? end_at_lustre_(hai, EPROTO) : -ENOSYS;
-  Log(fmt::format("item {} cookie {:#x} cannot be decoded ({}): failed at "
+  Log(
+      fmt::format("item {} cookie {:#x} cannot be decoded ({}): failed at "
                   "Lustre with EPROTO{}",
                   hsm::FormatFid(id.dfid), id.cookie, why,
                   rc < 0 ? fmt::format(" (end: {})", strerror(-rc)) : ""));

@@ -71,7 +71,8 @@ std::string Base64Encode(std::string_view bytes) {
   auto byte = [&](size_t k) { return static_cast<unsigned char>(bytes[k]); };
   for (; i + 3 <= bytes.size(); i += 3) {
     uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-    for (int shift : {18, 12, 6, 0}) out.push_back(kAlphabet[(v >> shift) & 63]);
+    for (int shift : {18, 12, 6, 0})
+      out.push_back(kAlphabet[(v >> shift) & 63]);
   }
   size_t rest = bytes.size() - i;
   if (rest > 0) {
@@ -166,11 +167,20 @@ std::string Printable(std::string_view bytes) {
       continue;
     }
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: out += fmt::format("\\x{:02x}", c);
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += fmt::format("\\x{:02x}", c);
     }
     ++pos;
   }

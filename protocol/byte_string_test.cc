@@ -59,11 +59,11 @@ TEST(ByteStringTest, ValidUtf8StaysPlain) {
 TEST(ByteStringTest, Utf8ValidationIsStrict) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8(std::string("\0", 1)));
-  EXPECT_TRUE(IsValidUtf8("\xf4\x8f\xbf\xbf"));  // U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\x80"));             // lone continuation
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));         // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xe0\x80\xaf"));     // overlong
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));     // surrogate
+  EXPECT_TRUE(IsValidUtf8("\xf4\x8f\xbf\xbf"));   // U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\x80"));              // lone continuation
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xe0\x80\xaf"));      // overlong
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
   EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
   EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // truncated
   // Every string this validator accepts, the JSON parser accepts.
@@ -86,8 +86,8 @@ TEST(ByteStringTest, Base64IsStandardAndStrict) {
   std::string out;
   EXPECT_TRUE(Base64Decode("Zm9vYg==", &out));
   EXPECT_EQ(out, "foob");
-  for (const char* bad : {"Zg=", "Zg", "Z===", "Zh==", "Zm9v\n", "Zg==Zg==",
-                          "Zm-v", "Zm_v", "=Zm9"})
+  for (const char* bad : {"Zg=", "Zg", "Z===", "Zh==", "Zm9v\n",
+                          "Zg==Zg==", "Zm-v", "Zm_v", "=Zm9"})
     EXPECT_FALSE(Base64Decode(bad, &out)) << bad;
 }
 
@@ -98,8 +98,8 @@ TEST(ByteStringTest, ExactlyOneKey) {
   EXPECT_EQ(error, "'hai_data' and 'hai_data_base64' are both present");
   EXPECT_FALSE(GetBytes(json::object{}, "hai_data", &out, &error));
   EXPECT_EQ(error, "'hai_data' is missing");
-  EXPECT_FALSE(
-      GetBytes(json::object{{"hai_data_base64", "!"}}, "hai_data", &out, &error));
+  EXPECT_FALSE(GetBytes(json::object{{"hai_data_base64", "!"}}, "hai_data",
+                        &out, &error));
   EXPECT_EQ(error, "'hai_data_base64' must be a base64 string");
   EXPECT_FALSE(
       GetBytes(json::object{{"hai_data_base64", 3}}, "hai_data", &out, &error));
@@ -119,8 +119,7 @@ TEST(ByteStringTest, ItemsCarryBinaryData) {
   wire.item.data = "tag=\xff\xfe,\x80";
   json::object o = ItemToJson(wire);
   EXPECT_FALSE(o.contains("hai_data"));
-  EXPECT_EQ(o.at("hai_data_base64").as_string(),
-            Base64Encode(wire.item.data));
+  EXPECT_EQ(o.at("hai_data_base64").as_string(), Base64Encode(wire.item.data));
   json::value parsed = json::parse(json::serialize(o));
   WireItem decoded;
   std::string error;

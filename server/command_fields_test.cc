@@ -16,9 +16,9 @@ TEST(CommandFieldsTest, WrongTypesAreErrorsNamingTheField) {
   EXPECT_EQ(v, 3);
   EXPECT_TRUE(OptionalInt(Parse(R"({"status":-5})"), "status", 0, &v, &error));
   EXPECT_EQ(v, -5);
-  for (const char* bad : {R"({"status":"x"})", R"({"status":1.5})",
-                          R"({"status":null})", R"({"status":[0]})",
-                          R"({"status":true})"}) {
+  for (const char* bad :
+       {R"({"status":"x"})", R"({"status":1.5})", R"({"status":null})",
+        R"({"status":[0]})", R"({"status":true})"}) {
     EXPECT_FALSE(OptionalInt(Parse(bad), "status", 0, &v, &error)) << bad;
     EXPECT_EQ(error, "'status' must be an integer");
   }
@@ -29,8 +29,8 @@ TEST(CommandFieldsTest, WrongTypesAreErrorsNamingTheField) {
                              "status", 0, INT64_MIN, INT64_MAX, &v, &error));
   EXPECT_EQ(error, "'status' is out of range");
   bool b;
-  EXPECT_FALSE(OptionalBool(Parse(R"({"progress":1})"), "progress", false, &b,
-                            &error));
+  EXPECT_FALSE(
+      OptionalBool(Parse(R"({"progress":1})"), "progress", false, &b, &error));
   EXPECT_EQ(error, "'progress' must be a boolean");
 }
 
@@ -39,12 +39,12 @@ TEST(CommandFieldsTest, ItemIdMissingOrMalformed) {
   std::string error;
   EXPECT_EQ(ReadItemId(Parse(R"({"hai_cookie":1})"), &id, &error),
             IdField::kMissing);
-  EXPECT_EQ(ReadItemId(Parse(R"({"hai_cookie":"1","hai_dfid":{}})"), &id,
-                       &error),
-            IdField::kMalformed);
+  EXPECT_EQ(
+      ReadItemId(Parse(R"({"hai_cookie":"1","hai_dfid":{}})"), &id, &error),
+      IdField::kMalformed);
   EXPECT_EQ(error, "'hai_cookie' must be an integer");
-  EXPECT_EQ(ReadItemId(Parse(R"({"hai_cookie":1,"hai_dfid":{"f_seq":1}})"),
-                       &id, &error),
+  EXPECT_EQ(ReadItemId(Parse(R"({"hai_cookie":1,"hai_dfid":{"f_seq":1}})"), &id,
+                       &error),
             IdField::kMalformed);
   EXPECT_EQ(error, "'hai_dfid': 'f_oid' must be an integer");
   EXPECT_EQ(ReadItemId(Parse(R"({"hai_cookie":-1,"hai_dfid":

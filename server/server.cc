@@ -1127,9 +1127,9 @@ void Server::Progress(Connection& c, const json::object& m) {
   ItemId id;
   std::string error;
   if (ReadItemId(m, &id, &error) != IdField::kOk)
-    return Reply(c, "progress", EINVAL,
-                 error.empty() ? "'hai_cookie' and 'hai_dfid' are required"
-                               : error);
+    return Reply(
+        c, "progress", EINVAL,
+        error.empty() ? "'hai_cookie' and 'hai_dfid' are required" : error);
   auto it = activity_.find(id);
   if (it != activity_.end() && it->second.owner == c.id)
     it->second.last = clock_.Now();

@@ -12,11 +12,11 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <sstream>
-#include <fstream>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -223,9 +223,9 @@ TEST(QueueItemsTest, OneBadItemIsReportedAlone) {
   std::string error;
   ASSERT_TRUE(session.Connect("127.0.0.1", std::to_string(cdt.port()), &error));
   json::object reply;
-  ASSERT_TRUE(session.Call({{"command", "queue"},
-                            {"hsm_action_items", {item(1), both, item(3)}}},
-                           &reply, 10'000, &error))
+  ASSERT_TRUE(session.Call(
+      {{"command", "queue"}, {"hsm_action_items", {item(1), both, item(3)}}},
+      &reply, 10'000, &error))
       << error;
   EXPECT_EQ(reply.at("enqueued").as_int64(), 2) << json::serialize(reply);
   EXPECT_EQ(client::ReplyStatus(reply), EINVAL);
@@ -236,9 +236,9 @@ TEST(QueueItemsTest, OneBadItemIsReportedAlone) {
             "'hai_data' and 'hai_data_base64' are both present");
   EXPECT_EQ(cdt.Counter("pending_archive"), 2);
 
-  ASSERT_TRUE(session.Call(
-      {{"command", "queue"}, {"hsm_action_items", {item(4)}}}, &reply, 10'000,
-      &error));
+  ASSERT_TRUE(
+      session.Call({{"command", "queue"}, {"hsm_action_items", {item(4)}}},
+                   &reply, 10'000, &error));
   EXPECT_EQ(json::serialize(reply), R"({"enqueued":1,"command":"queue"})");
 }
 
@@ -409,8 +409,7 @@ TEST(MoverReconnectTest, UndecodableItemIsReportedNotADisconnect) {
       FakeServer::Send(fd, json::serialize(json::object{
                                {"command", "recv"}, {"hsm_action_list", hal}}));
     }
-    if (Command(m) == "done")
-      FakeServer::Send(fd, R"({"command":"done"})");
+    if (Command(m) == "done") FakeServer::Send(fd, R"({"command":"done"})");
   });
   const std::string log = sim.archive() + "/../m.log";
   Process mover = StartMoverOn(sim, server.port(), log);
@@ -442,9 +441,9 @@ TEST(DoneOwnershipTest, DoneFromAnotherConnectionChangesNothing) {
   ASSERT_TRUE(WaitFor([&] {
     return cdt.ClientNumber("m1", "current_archive") == 1;
   })) << cdt.Logs();
-  json::object running =
-      json::parse(cdt.ClientField("m1", "active_requests")).as_array()[0]
-          .as_object();
+  json::object running = json::parse(cdt.ClientField("m1", "active_requests"))
+                             .as_array()[0]
+                             .as_object();
 
   client::Session intruder;
   std::string error;
@@ -480,8 +479,9 @@ TEST(DoneOwnershipTest, DoneFromAnotherConnectionChangesNothing) {
   // The owner's own done ends it.
   ASSERT_TRUE(sim.WaitForStatus(FidOf(path), "ARCHIVE", "SUCCEED",
                                 std::chrono::seconds(60)));
-  EXPECT_TRUE(WaitFor([&] { return cdt.ClientNumber("m1", "done_archive") == 1; }))
-      << cdt.Logs();
+  EXPECT_TRUE(WaitFor([&] {
+    return cdt.ClientNumber("m1", "done_archive") == 1;
+  })) << cdt.Logs();
   EXPECT_EQ(cdt.Counter("running_archive"), 0);
 }
 
