@@ -35,6 +35,25 @@ TEST(ByteStringTest, EveryByteValueRoundTrips) {
   EXPECT_EQ(RoundTrip(all), all);
 }
 
+// Every byte value, alone and among others, through the item codec and
+// the JSON text a mover reads.
+TEST(ByteStringTest, ItemDataRoundTripsEveryByteValue) {
+  for (int b = 0; b < 256; ++b) {
+    for (const std::string& data :
+         {std::string(1, static_cast<char>(b)),
+          "tag=" + std::string(1, static_cast<char>(b)) +
+              std::string(2, '\0')}) {
+      WireItem wire;
+      wire.item.data = data;
+      json::value parsed = json::parse(json::serialize(ItemToJson(wire)));
+      WireItem back;
+      std::string error;
+      ASSERT_TRUE(ItemFromJson(parsed.as_object(), &back, &error)) << error;
+      EXPECT_EQ(back.item.data, data) << b;
+    }
+  }
+}
+
 TEST(ByteStringTest, RandomBinaryRoundTrips) {
   std::mt19937 random(42);
   for (int i = 0; i < 2000; ++i) {
