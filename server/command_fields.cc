@@ -27,6 +27,12 @@ bool OptionalInt(const json::object& m, std::string_view key, int64_t fallback,
   return false;
 }
 
+bool OptionalInt(const json::object& m, std::string_view key, int64_t fallback,
+                 int64_t* out) {
+  std::string ignored;
+  return OptionalInt(m, key, fallback, out, &ignored);
+}
+
 bool OptionalIntIn(const json::object& m, std::string_view key,
                    int64_t fallback, int64_t min, int64_t max, int64_t* out,
                    std::string* error) {

@@ -20,6 +20,12 @@ namespace server {
 bool OptionalInt(const boost::json::object& m, std::string_view key,
                  int64_t fallback, int64_t* out, std::string* error);
 
+// The same where a bad value is the caller's own error (lock) or a
+// harmless default (status verbosity): false when present but not an
+// integer.
+bool OptionalInt(const boost::json::object& m, std::string_view key,
+                 int64_t fallback, int64_t* out);
+
 // An optional integer field that must lie in [min, max]; *error says
 // "'KEY' must be an integer" or "'KEY' is out of range".
 bool OptionalIntIn(const boost::json::object& m, std::string_view key,

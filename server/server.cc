@@ -858,8 +858,7 @@ json::object Server::ClientStatus(const std::string& id, const Client& client,
 
 void Server::Status(Connection& c, const json::object& m) {
   int64_t verbose = 4;
-  std::string ignored;
-  OptionalInt(m, "verbose", 4, &verbose, &ignored);
+  OptionalInt(m, "verbose", 4, &verbose);
   const SchedulerCounters& n = scheduler_.counters();
   json::object o;
   for (ItemType type : kDispatchOrder) {
@@ -905,8 +904,7 @@ void Server::Status(Connection& c, const json::object& m) {
 
 void Server::Lock(Connection& c, const json::object& m) {
   int64_t locked;
-  std::string error;
-  if (!OptionalInt(m, "locked", 0, &locked, &error) || locked < 0 || locked > 2)
+  if (!OptionalInt(m, "locked", 0, &locked) || locked < 0 || locked > 2)
     return Reply(c, "lock", EINVAL, "invalid locked value");
   Reply(c, "lock", 0, "");
   int previous = locked_;
