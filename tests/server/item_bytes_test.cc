@@ -433,10 +433,10 @@ TEST(DoneOwnershipTest, DoneFromAnotherConnectionChangesNothing) {
   ASSERT_TRUE(sim.StartDaemon());
   CoordinatoolSetup cdt(sim);
   ASSERT_TRUE(cdt.StartServer({"--client-grace", "3000"}));
-  // 2 MiB at 1 MiB/s: running long enough to be ended by someone else.
+  // 3 MiB at 1 MiB/s: running long enough to be ended by someone else.
   ASSERT_NE(cdt.StartMover("m1", {}, {"--bandwidth", "1"}), nullptr);
   const std::string path = sim.Path("slow");
-  ASSERT_TRUE(WriteTestFile(path, 2 << 20, 3).has_value());
+  ASSERT_TRUE(WriteTestFile(path, 3 << 20, 3).has_value());
   ASSERT_TRUE(sim.Lfs({"hsm_archive", path}).ok());
   ASSERT_TRUE(WaitFor([&] {
     return cdt.ClientNumber("m1", "current_archive") == 1;
