@@ -374,6 +374,7 @@ TEST(MoverReconnectTest, NoReconnectStormAgainstAServerThatDropsIt) {
   while (std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const int in_window = server.connections() - start;
+  RecordProperty("connections_in_4s", in_window);
   EXPECT_LE(in_window, 25);
   EXPECT_TRUE(mover.Running());
 }
