@@ -152,6 +152,8 @@ void Mover::FlushDonesLocked() {
                          {"hai_cookie", static_cast<int64_t>(done.cookie)},
                          {"hai_dfid", protocol::FidToJson(done.dfid)},
                          {"status", done.status}};
+    if (done.begin_rc != 0) message["begin_rc"] = done.begin_rc;
+    if (done.end_rc != 0) message["end_rc"] = done.end_rc;
     if (!SendLocked(message)) {
       session_.Close();
       return;
@@ -174,8 +176,9 @@ bool Mover::SendRecv() {
   return true;
 }
 
-void Mover::ReportDone(const server::ItemId& id, int status) {
-  DoneRecord record{id.cookie, id.dfid, status};
+void Mover::ReportDone(const server::ItemId& id, int status, int end_rc,
+                       int begin_rc) {
+  DoneRecord record{id.cookie, id.dfid, status, begin_rc, end_rc};
   if (getpid() != owner_pid_) {
     // A forked child: the parent's Recv() delivers it.
     if (write(pipe_write_.get(), &record, sizeof(record)) != sizeof(record))

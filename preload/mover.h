@@ -33,6 +33,10 @@ struct DoneRecord {  // fixed size: written to the pipe in one write()
   uint64_t cookie;
   lu_fid dfid;
   int32_t status;
+  // Nonzero: what the real llapi_hsm_action_begin or _end returned (see
+  // ReportDone).
+  int32_t begin_rc;
+  int32_t end_rc;
 };
 
 class Mover {
@@ -58,8 +62,13 @@ class Mover {
   int fd() const { return session_.fd(); }
 
   // Records that `id` finished with `status` (0 or positive errno) and tells
-  // the server as soon as possible.
-  void ReportDone(const server::ItemId& id, int status);
+  // the server as soon as possible. `end_rc` is what Lustre answered to the
+  // end (llapi_hsm_action_end's return): other than 0 or -ENOENT, Lustre
+  // did not take the end and still holds the request. `begin_rc` is the
+  // failed llapi_hsm_action_begin that came before (0: none). Both travel
+  // in the `done` as optional fields, absent when 0.
+  void ReportDone(const server::ItemId& id, int status, int end_rc = 0,
+                  int begin_rc = 0);
 
   // Forwards a copytool's progress report on `id` to the server as a
   // heartbeat (the `progress` command, no reply), if the server said in

@@ -76,6 +76,14 @@ std::unordered_map<const hsm_copyaction_private*, Action>& Actions() {
       new std::unordered_map<const hsm_copyaction_private*, Action>;
   return *actions;
 }
+// Items whose begin failed, with its return, until the copytool reports
+// the failure (a begin with is_error, then an end): the `done` then says
+// the begin failed, not the copy.
+std::unordered_map<server::ItemId, int, server::ItemIdHash>& FailedBegins() {
+  static auto* failed =
+      new std::unordered_map<server::ItemId, int, server::ItemIdHash>;
+  return *failed;
+}
 
 bool Valid(const hsm_copytool_private* ct) {
   return ct != nullptr && ct->magic == kPreloadMagic;
@@ -211,7 +219,11 @@ PRELOAD_EXPORT int llapi_hsm_action_begin(hsm_copyaction_private** phcp,
     // Lustre no longer knows the request (it ended, or was cancelled): the
     // copytool will not end it, so tell the server it is over. Happens when
     // an item is dispatched again after a server crash lost its `done`.
-    ct->mover->ReportDone(server::ItemId::Of(fixed), -rc);
+    ct->mover->ReportDone(server::ItemId::Of(fixed), -rc, 0, rc);
+  } else if (rc < 0) {
+    std::lock_guard lock(actions_mu);
+    if (FailedBegins().size() < 4096)
+      FailedBegins()[server::ItemId::Of(fixed)] = rc;
   }
   return rc;
 }
@@ -248,8 +260,17 @@ PRELOAD_EXPORT int llapi_hsm_action_end(hsm_copyaction_private** phcp,
   }
   int rc = real(phcp, he, hp_flags, errval);
   if (action) {
+    int begin_rc = 0;
+    {
+      std::lock_guard lock(actions_mu);
+      auto failed = FailedBegins().find(action->id);
+      if (failed != FailedBegins().end()) {
+        begin_rc = failed->second;
+        FailedBegins().erase(failed);
+      }
+    }
     int status = errval != 0 ? std::abs(errval) : std::abs(rc);
-    action->mover->ReportDone(action->id, status);
+    action->mover->ReportDone(action->id, status, rc, begin_rc);
   }
   return rc;
 }

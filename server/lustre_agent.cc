@@ -8,6 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "hsm/fid.h"
+
 namespace server {
 
 LustreAgent::~LustreAgent() { Unregister(); }
@@ -86,13 +88,21 @@ int LustreAgent::Drain(
   }
 }
 
-int LustreAgent::EndWithoutRunning(const hsm_action_item& hai, int errval) {
+int LustreAgent::EndWithoutRunning(const hsm_action_item& hai, int errval,
+                                   int hp_flags) {
   if (!ct_) return -ENOTCONN;
   hsm_copyaction_private* hcp = nullptr;
   int rc = llapi_hsm_action_begin(&hcp, ct_, &hai, -1, 0, true);
   if (rc < 0) return rc;
   hsm_extent extent = hai.hai_extent;
-  return llapi_hsm_action_end(&hcp, &extent, 0, errval);
+  return llapi_hsm_action_end(&hcp, &extent, hp_flags, errval);
+}
+
+int LustreAgent::CurrentAction(const lu_fid& fid,
+                               hsm_current_action* hca) const {
+  if (mount_.empty()) return -ENOTCONN;
+  std::string path = mount_ + "/.lustre/fid/" + hsm::FormatFidNoBrace(fid);
+  return llapi_hsm_current_action(path.c_str(), hca);
 }
 
 }  // namespace server

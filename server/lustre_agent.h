@@ -13,6 +13,8 @@
 
 #include "hsm/hal.h"
 
+struct hsm_current_action;
+
 struct hsm_copytool_private;
 
 namespace server {
@@ -47,7 +49,15 @@ class LustreAgent {
 
   // Ends `hai` on the coordinator with `errval` (positive errno) without
   // running it: what the server answers for a cancelled queued item.
-  int EndWithoutRunning(const hsm_action_item& hai, int errval);
+  // `hp_flags` HP_FLAG_RETRY asks Lustre to put the request back to
+  // WAITING and send it again (a restore is then bound to no copy).
+  int EndWithoutRunning(const hsm_action_item& hai, int errval,
+                        int hp_flags = 0);
+
+  // llapi_hsm_current_action on the file `fid` (opened by FID under the
+  // mount): the action Lustre has waiting or running on it. Returns 0 or
+  // -errno. May block for an MDS round trip.
+  int CurrentAction(const lu_fid& fid, hsm_current_action* hca) const;
 
  private:
   hsm_copytool_private* ct_ = nullptr;

@@ -115,6 +115,12 @@ class Redispatch {
   void Forget(const ItemId& id);
 
   const RedispatchCounters& counters() const { return counters_; }
+  // Visits items with failed re-dispatches (status).
+  template <class F>
+  void ForEachRetrying(F visit) const {
+    for (const auto& [id, e] : entries_)
+      if (e.attempts > 0) visit(id, e.attempts);
+  }
 
  private:
   struct Entry {

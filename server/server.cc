@@ -44,8 +44,14 @@ std::string KeyOf(const ItemId& id) {
 }
 
 // Reads the store's requests and assignments, before anything is changed.
+// A stored item whose host rules were applied before it was stored (a
+// re-announced item the store had lost) names its mover here: recovery
+// places it there as it is, instead of applying the rules a second time.
+constexpr std::string_view kPlacedOnKey = "placed_on";
+
 struct Recovered : store::LoadVisitor {
   std::vector<protocol::WireItem> requests;
+  std::unordered_map<std::string, std::string> placed_on;  // key -> mover
   std::vector<std::string> dropped;  // keys of unreadable requests
   std::vector<std::pair<std::string, std::string>> assignments;
 
@@ -66,6 +72,9 @@ struct Recovered : store::LoadVisitor {
       dropped.emplace_back(key);
       return;
     }
+    if (const json::value* placed = value.get_object().if_contains(kPlacedOnKey);
+        placed && placed->is_string() && !placed->get_string().empty())
+      placed_on.emplace(key, placed->get_string());
     requests.push_back(std::move(wire));
   }
   void OnAssignment(std::string_view key, std::string_view mover) override {
@@ -86,6 +95,15 @@ json::object QueueEntry(const Item& item) {
 // The owner of restores whose locality lookup is pending: no mover can
 // have this id (ehlo refuses ids with NUL), so they are not dispatched yet.
 const ClientId kLocating("\0locating", 9);
+
+// The owner of items held until Lustre confirms they are still live
+// (re-dispatch safety): not dispatched meanwhile.
+const ClientId kChecking("\0checking", 9);
+
+// Liveness checks run on the event loop, this many per turn: each is an
+// MDS round trip on Lustre (well under a millisecond on a healthy MDS), so
+// a turn stays short and other peers are served between batches.
+constexpr size_t kChecksPerTurn = 32;
 
 // fair_share_weight names users or groups; the lookup gives numeric ids.
 std::map<std::string, uint32_t> WeightsById(
@@ -124,7 +142,9 @@ Server::Server(asio::io_context& io, ServerOptions options,
       stale_timer_(io),
       batch_timer_(io),
       report_timer_(io),
-      store_(std::make_unique<store::NullStore>()) {
+      store_(std::make_unique<store::NullStore>()),
+      redispatch_(clock),
+      redispatch_timer_(io) {
   const config::ServerSettings& s = options_.settings;
   if (s.batching())
     scheduler_.SetBatching({std::chrono::seconds(s.batch_idle_sec),
@@ -187,7 +207,13 @@ bool Server::Recover(std::string* error) {
                    [](const auto& a, const auto& b) {
                      return a.timestamp_ns < b.timestamp_ns;
                    });
-  for (const protocol::WireItem& wire : found.requests) Enqueue(wire);
+  for (const protocol::WireItem& wire : found.requests) {
+    auto placed = found.placed_on.find(KeyOf(ItemId::Of(wire.item.hai)));
+    if (placed == found.placed_on.end())
+      Enqueue(wire);
+    else if (!scheduler_.Find(ItemId::Of(wire.item.hai)))
+      scheduler_.Enqueue(wire, placed->second);
+  }
   // Assignments by key (few: the work movers had in hand), matched against
   // the requests; an assignment without request is dropped.
   std::unordered_map<std::string_view, const std::string*> mover_of;
@@ -322,10 +348,12 @@ void Server::OnLocated(const ItemId& id, std::optional<std::string> mover) {
   DispatchTo(*target, ShareDivisor());
 }
 
-void Server::PutItem(const protocol::WireItem& wire) {
+void Server::PutItem(const protocol::WireItem& wire,
+                     const std::string& placed_on) {
   if (!store_->persistent()) return;
-  store_->Put(KeyOf(ItemId::Of(wire.item.hai)),
-              json::serialize(protocol::ItemToJson(wire)));
+  json::object o = protocol::ItemToJson(wire);
+  if (!placed_on.empty()) o[kPlacedOnKey] = placed_on;
+  store_->Put(KeyOf(ItemId::Of(wire.item.hai)), json::serialize(o));
 }
 
 void Server::StoreAssign(const ItemId& id, const std::string& mover) {
@@ -405,6 +433,7 @@ void Server::Shutdown(const std::string& why) {
   stale_timer_.cancel();
   batch_timer_.cancel();
   report_timer_.cancel();
+  redispatch_timer_.cancel();
   for (auto& connection : std::vector(connections_.begin(), connections_.end()))
     connection->Close("server shutting down");
   // Assignments stay in the store (unlike the original, Q11): the movers
@@ -637,10 +666,25 @@ void Server::Ehlo(Connection& c, const json::object& m) {
       if (wire.timestamp_ns == 0) wire.timestamp_ns = clock_.UnixNanos();
       ItemId item_id = ItemId::Of(wire.item.hai);
       bool known = scheduler_.Find(item_id) != nullptr;
+      if (redispatch_.held(item_id)) {
+        // Back with its mover: no check needed, its own affinity again.
+        auto affinity = held_affinity_.find(item_id);
+        scheduler_.Reassign(item_id, affinity == held_affinity_.end()
+                                         ? ClientId()
+                                         : affinity->second);
+        redispatch_.Forget(item_id);
+        held_affinity_.erase(item_id);
+      }
       if (!scheduler_.Claim(id, wire)) continue;
-      if (!known) PutItem(wire);
+      // Unknown (the store lost it): its data is as the mover got it, host
+      // rules already applied; recovery must not apply them again.
+      if (!known) PutItem(wire, host_rules_.empty() ? "" : id);
       StoreAssign(item_id, id);
       revoked_.erase(item_id);
+      if (redispatch_.held(item_id)) {
+        redispatch_.Forget(item_id);
+        held_affinity_.erase(item_id);
+      }
       if (c.sends_progress) activity_[item_id] = {id, clock_.Now()};
       claimed.push_back(item_id);
     }
@@ -648,8 +692,8 @@ void Server::Ehlo(Connection& c, const json::object& m) {
   for (const ItemId& item : set_aside) {
     if (std::find(claimed.begin(), claimed.end(), item) == claimed.end() &&
         scheduler_.Requeue(item)) {
-      StoreUnassign(item);
       activity_.erase(item);
+      HoldForCheck(item);
     }
   }
   spdlog::info("{}: mover {} ready, {} items re-announced", c.peer(), id,
@@ -731,6 +775,11 @@ void Server::Done(Connection& c, const json::object& m) {
     revoked_.erase(revoked);
     item = nullptr;
   }
+  int64_t end_rc = 0;
+  OptionalInt(m, "end_rc", 0, &end_rc);
+  if (item && end_rc < 0 && end_rc != -ENOENT && item->owner == c.id)
+    return OnEndRefused(c, id, static_cast<int>(status),
+                        static_cast<int>(end_rc));
   if (item) {
     std::string owner = item->owner;
     ItemType type = item->type;
@@ -740,6 +789,7 @@ void Server::Done(Connection& c, const json::object& m) {
     StoreForget(id);
     activity_.erase(id);
     revoked_.erase(id);
+    redispatch_.Forget(id);
     auto client = clients_.find(owner);
     if (client != clients_.end()) {
       ++client->second.done[static_cast<int>(type)];
@@ -873,6 +923,7 @@ void Server::Status(Connection& c, const json::object& m) {
   o["locked"] = locked_;
   o["store"] = store_->Describe();
   o["store_state"] = store_->writable() ? "ok" : "cannot persist";
+  o["redispatch"] = RedispatchStatus(static_cast<int>(verbose));
   json::array clients;
   for (bool connected : {true, false}) {
     for (const auto& [id, client] : clients_) {
@@ -1012,8 +1063,8 @@ void Server::ForgetClient(const std::string& id) {
   std::vector<protocol::WireItem> orphans;
   size_t requeued = scheduler_.Release(id, &orphans);
   for (const ItemId& item : running) {
-    StoreUnassign(item);
     activity_.erase(item);
+    HoldForCheck(item);
   }
   if (requeued) spdlog::info("{}: {} running items placed again", id, requeued);
   for (const auto& cancel : orphans) {
@@ -1184,12 +1235,177 @@ void Server::TakeBack(const ItemId& id) {
   ClientId mover;
   scheduler_.Cancel(cancel, &target, &mover);  // queued for the owner
   scheduler_.Requeue(id);
-  StoreUnassign(id);
   activity_.erase(id);
   revoked_[id] = owner;
+  HoldForCheck(id);
   auto client = clients_.find(owner);
   if (client != clients_.end() && client->second.connection)
     client->second.connection->stalled = true;
+}
+
+}  // namespace server
+
+namespace server {
+
+void Server::HoldForCheck(const ItemId& id) {
+  const Item* item = scheduler_.Find(id);
+  if (!item || item->running() || stopped_) return;
+  // Its assignment stays in the store until it runs again or is forgotten:
+  // after a crash the recovered item is held again, never replayed
+  // unchecked.
+  if (!redispatch_.held(id)) {
+    if (item->affinity != kChecking && item->affinity != kLocating)
+      held_affinity_[id] = item->affinity.str();
+    redispatch_.Hold(id);
+  }
+  scheduler_.Reassign(id, kChecking);
+  ArmRedispatchTimer();
+}
+
+void Server::ArmRedispatchTimer() {
+  if (stopped_ || checks_posted_) return;
+  auto next = redispatch_.NextDue();
+  if (!next) return;
+  auto delay = std::max(*next - clock_.Now(), common::Clock::Duration::zero());
+  if (delay == common::Clock::Duration::zero()) {
+    // Due now: on the next turn of the loop, after the current handler.
+    checks_posted_ = true;
+    asio::post(io_, [this] {
+      checks_posted_ = false;
+      if (!stopped_) RunChecks();
+    });
+    return;
+  }
+  redispatch_timer_.expires_after(delay);
+  redispatch_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopped_) RunChecks();
+  });
+}
+
+void Server::RunChecks() {
+  bool handed_out = false;
+  for (const ItemId& id : redispatch_.Due(kChecksPerTurn)) {
+    const Item* item = scheduler_.Find(id);
+    if (!item || item->running()) {  // cancelled, done or re-announced
+      redispatch_.Forget(id);
+      held_affinity_.erase(id);
+      continue;
+    }
+    const hsm_action_item& hai = item->wire.item.hai;
+    hsm_current_action hca{};
+    int rc = lustre_.CurrentAction(hai.hai_fid, &hca);
+    Liveness answer = JudgeCurrentAction(hai.hai_action, rc, hca);
+    switch (redispatch_.OnCheck(id, answer)) {
+      case Redispatch::Verdict::kHandOut: {
+        auto affinity = held_affinity_.find(id);
+        ClientId back;
+        if (affinity != held_affinity_.end()) {
+          back = std::move(affinity->second);
+          held_affinity_.erase(affinity);
+        }
+        spdlog::info("{} {:#x}: still {} at Lustre: placed again",
+                     hsm::FormatFid(id.dfid), id.cookie,
+                     TypeName(item->type));
+        scheduler_.Reassign(id, back);
+        handed_out = true;
+        break;
+      }
+      case Redispatch::Verdict::kForget:
+        ForgetEnded(id, "Lustre ended it already: forgotten, not replayed");
+        break;
+      case Redispatch::Verdict::kWait:
+        spdlog::warn("{} {:#x}: cannot ask Lustre whether it is live ({}): "
+                     "asking again later",
+                     hsm::FormatFid(id.dfid), id.cookie,
+                     rc < 0 ? strerror(-rc) : "unexpected answer");
+        break;
+      default:
+        break;
+    }
+  }
+  if (handed_out) DispatchAll();
+  ArmRedispatchTimer();
+}
+
+void Server::ForgetEnded(const ItemId& id, const char* why) {
+  const Item* item = scheduler_.Find(id);
+  if (!item) return;
+  spdlog::warn("{} {:#x} ({}): {}", hsm::FormatFid(id.dfid), id.cookie,
+               TypeName(item->type), why);
+  if (reporter_) reporter_->Done(item->wire.item.data, id.dfid, ECANCELED);
+  scheduler_.Done(id);
+  StoreForget(id);
+  activity_.erase(id);
+  revoked_.erase(id);
+  redispatch_.Forget(id);
+  held_affinity_.erase(id);
+}
+
+void Server::EndAtLustre(const ItemId& id, int errval, int hp_flags) {
+  const Item* item = scheduler_.Find(id);
+  if (!item) return;
+  int rc = lustre_.EndWithoutRunning(item->wire.item.hai, errval, hp_flags);
+  if (hp_flags & HP_FLAG_RETRY) {
+    // Lustre puts it back to WAITING, unbound, and sends it again; the
+    // server keeps holding it until its backoff ends and a check says so.
+    if (rc < 0 && rc != -ENOENT)
+      spdlog::warn("{} {:#x}: asking Lustre to retry it: {}",
+                   hsm::FormatFid(id.dfid), id.cookie, strerror(-rc));
+    return;
+  }
+  if (rc == 0 || rc == -ENOENT) {
+    ForgetEnded(id, rc == 0 ? "ended at Lustre as failed after its retries"
+                            : "Lustre ended it already");
+    return;
+  }
+  // Lustre still holds it: never forgotten; checked and tried again.
+  spdlog::error("{} {:#x}: cannot end it at Lustre: {}; trying again later",
+                hsm::FormatFid(id.dfid), id.cookie, strerror(-rc));
+  HoldForCheck(id);
+}
+
+void Server::OnEndRefused(Connection& c, const ItemId& id, int status,
+                          int end_rc) {
+  spdlog::warn(
+      "{}: {} {:#x} status {}: Lustre refused its end ({}) and still holds "
+      "it (attempt {} of {})",
+      c.id, hsm::FormatFid(id.dfid), id.cookie, status, strerror(-end_rc),
+      redispatch_.attempts(id) + 1, RedispatchOptions{}.max_attempts);
+  scheduler_.Requeue(id);
+  activity_.erase(id);
+  int errval = status != 0 ? status : -end_rc;
+  switch (redispatch_.OnFailedRedispatch(id)) {
+    case Redispatch::Verdict::kRetryLater:
+      HoldForCheck(id);
+      EndAtLustre(id, errval, HP_FLAG_RETRY);
+      break;
+    default:  // kEndFailed: a reader waiting for a restore gets its answer
+      EndAtLustre(id, errval, 0);
+      break;
+  }
+  Reply(c, "done", 0, "");
+  DispatchTo(c, ShareDivisor());
+  MaybeQuit();
+}
+
+json::object Server::RedispatchStatus(int verbose) const {
+  const RedispatchCounters& n = redispatch_.counters();
+  json::object o{{"held", redispatch_.size()},
+                 {"checks", n.checks},
+                 {"handed_out", n.handed_out},
+                 {"forgotten", n.forgotten},
+                 {"check_errors", n.check_errors},
+                 {"failed", n.failed},
+                 {"ended_failed", n.ended_failed}};
+  json::array retrying;
+  redispatch_.ForEachRetrying([&](const ItemId& id, uint32_t attempts) {
+    if (verbose < 6 && retrying.size() >= 100) return;
+    retrying.push_back({{"hai_fid", protocol::FidToJson(id.dfid)},
+                        {"hai_cookie", static_cast<int64_t>(id.cookie)},
+                        {"attempts", attempts}});
+  });
+  o["retrying"] = std::move(retrying);
+  return o;
 }
 
 }  // namespace server

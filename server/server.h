@@ -37,6 +37,7 @@
 #include "policy/reporter.h"
 #include "server/connection.h"
 #include "server/lustre_agent.h"
+#include "server/redispatch.h"
 #include "server/scheduler.h"
 #include "store/store.h"
 
@@ -99,7 +100,10 @@ class Server : public ConnectionHandler {
   // locality helper's answer, if one is configured.
   bool EnqueueRestore(const protocol::WireItem& wire);
   void OnLocated(const ItemId& id, std::optional<std::string> mover);
-  void PutItem(const protocol::WireItem& wire);
+  // Stores a new item; `placed_on`: host rules were applied already, and
+  // chose that mover (see kPlacedOnKey).
+  void PutItem(const protocol::WireItem& wire,
+               const std::string& placed_on = "");
   // Sends `message` to `c` once every change made so far is durable.
   void SendWhenDurable(Connection& c, boost::json::object message);
 
@@ -138,6 +142,21 @@ class Server : public ConnectionHandler {
   void OnStaleTimer();
   void TakeBack(const ItemId& id);
 
+  // Re-dispatch safety (issue 10, server/redispatch.h): an item placed
+  // again after it ran waits, out of every mover's reach, until Lustre
+  // confirms that it still holds the request.
+  void HoldForCheck(const ItemId& id);
+  void ArmRedispatchTimer();
+  void RunChecks();
+  // A mover ended `id` but Lustre refused the end (`end_rc`): Lustre still
+  // holds it. Retried later, then ended at Lustre as failed.
+  void OnEndRefused(Connection& c, const ItemId& id, int status, int end_rc);
+  // Ends `id` at Lustre without running it and forgets it (unless Lustre
+  // refuses: then it is checked again later).
+  void EndAtLustre(const ItemId& id, int errval, int hp_flags);
+  void ForgetEnded(const ItemId& id, const char* why);
+  boost::json::object RedispatchStatus(int verbose) const;
+
   boost::json::object ClientStatus(const std::string& id, const Client& client,
                                    int verbose) const;
 
@@ -170,6 +189,11 @@ class Server : public ConnectionHandler {
   // Items taken back from a stale mover: its late done is ignored and its
   // pending cancel is not forwarded to the new owner.
   std::unordered_map<ItemId, ClientId, ItemIdHash> revoked_;
+  Redispatch redispatch_;
+  // Held items' own affinity (host rules), given back when handed out.
+  std::unordered_map<ItemId, ClientId, ItemIdHash> held_affinity_;
+  boost::asio::steady_timer redispatch_timer_;
+  bool checks_posted_ = false;
   std::set<std::shared_ptr<Connection>> connections_;
   size_t introduced_ = 0;  // connections past ehlo (ShareDivisor)
   std::unordered_map<std::string, Client> clients_;
