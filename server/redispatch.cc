@@ -25,10 +25,15 @@ Liveness JudgeCurrentAction(uint32_t hsma_action, int rc,
   }
   // Lustre reports the first waiting or started request of the file, and
   // keeps at most one such request per file and action.
-  if (hca.hca_action == user_action &&
-      (hca.hca_state == HPS_WAITING || hca.hca_state == HPS_RUNNING))
-    return Liveness::kLive;
-  return Liveness::kEnded;
+  if (hca.hca_action != user_action ||
+      (hca.hca_state != HPS_WAITING && hca.hca_state != HPS_RUNNING))
+    return Liveness::kEnded;
+  // For a running request the location's length is the volume copied so
+  // far, known only from a copy's progress, which names its volatile file.
+  if (hsma_action == HSMA_RESTORE && hca.hca_state == HPS_RUNNING &&
+      hca.hca_location.length > 0)
+    return Liveness::kBound;
+  return Liveness::kLive;
 }
 
 Redispatch::Redispatch(const common::Clock& clock, RedispatchOptions options)
@@ -98,6 +103,9 @@ Redispatch::Verdict Redispatch::OnCheck(const ItemId& id, Liveness answer) {
       --held_;
       entries_.erase(it);
       return Verdict::kForget;
+    case Liveness::kBound:
+      e.checking = false;
+      return OnFailedRedispatch(id);
     case Liveness::kUnknown:
       break;
   }

@@ -47,6 +47,11 @@ enum class Liveness {
   kLive,     // Lustre has this action waiting or running on the file
   kEnded,    // no such action on the file any more: Lustre ended it
   kUnknown,  // the check failed: ask again later
+  // A restore Lustre runs with copied bytes recorded: a copy reported
+  // progress, which bound the request to that copy's volatile file, and
+  // Lustre refuses the end of any other copy. Handing it out cannot work;
+  // it must be ended at Lustre first (with HP_FLAG_RETRY).
+  kBound,
 };
 
 // Reads llapi_hsm_current_action's answer (`rc` its return) for an item of
@@ -101,6 +106,7 @@ class Redispatch {
   std::optional<common::Clock::TimePoint> NextDue() const;
 
   // The answer of a check of `id` (held and returned by Due).
+  // kBound counts as a failed re-dispatch (see OnFailedRedispatch).
   Verdict OnCheck(const ItemId& id, Liveness answer);
 
   // A mover could not run `id` while Lustre keeps it (its begin failed, or

@@ -52,6 +52,38 @@ TEST(JudgeCurrentAction, ErrorsAreUnknownButAGoneFileIsLive) {
   EXPECT_EQ(JudgeCurrentAction(HSMA_CANCEL, 0, none), Liveness::kUnknown);
 }
 
+TEST(JudgeCurrentAction, ARestoreWithCopiedBytesIsBoundToItsCopy) {
+  hsm_current_action hca = Current(HUA_RESTORE, HPS_RUNNING);
+  hca.hca_location = {0, 1 << 20};
+  EXPECT_EQ(JudgeCurrentAction(HSMA_RESTORE, 0, hca), Liveness::kBound);
+  hca.hca_location = {0, 0};  // started, nothing copied: no copy bound
+  EXPECT_EQ(JudgeCurrentAction(HSMA_RESTORE, 0, hca), Liveness::kLive);
+  hca = Current(HUA_RESTORE, HPS_WAITING);
+  hca.hca_location = {0, 1 << 20};  // waiting: the request's own extent
+  EXPECT_EQ(JudgeCurrentAction(HSMA_RESTORE, 0, hca), Liveness::kLive);
+  hca = Current(HUA_ARCHIVE, HPS_RUNNING);
+  hca.hca_location = {0, 1 << 20};  // archives are not bound to a copy
+  EXPECT_EQ(JudgeCurrentAction(HSMA_ARCHIVE, 0, hca), Liveness::kLive);
+}
+
+TEST(Redispatch, BoundRestoreCountsAsAFailedAttempt) {
+  common::ManualClock clock;
+  Redispatch r(clock, {.max_attempts = 2,
+                       .first_backoff = milliseconds(100),
+                       .max_backoff = milliseconds(1000)});
+  r.Hold(Id(1));
+  ASSERT_EQ(r.Due(10).size(), 1u);
+  EXPECT_EQ(r.OnCheck(Id(1), Liveness::kBound), Verdict::kRetryLater);
+  EXPECT_EQ(r.attempts(Id(1)), 1u);
+  EXPECT_TRUE(r.held(Id(1)));
+  EXPECT_TRUE(r.Due(10).empty());
+  clock.Advance(milliseconds(100));
+  ASSERT_EQ(r.Due(10).size(), 1u);
+  EXPECT_EQ(r.OnCheck(Id(1), Liveness::kBound), Verdict::kEndFailed);
+  EXPECT_FALSE(r.held(Id(1)));
+  EXPECT_EQ(r.size(), 0u);
+}
+
 TEST(Redispatch, HeldItemIsCheckedBeforeItIsHandedOut) {
   common::ManualClock clock;
   Redispatch r(clock);

@@ -1295,7 +1295,8 @@ void Server::RunChecks() {
     hsm_current_action hca{};
     int rc = lustre_.CurrentAction(hai.hai_fid, &hca);
     Liveness answer = JudgeCurrentAction(hai.hai_action, rc, hca);
-    switch (redispatch_.OnCheck(id, answer)) {
+    Redispatch::Verdict verdict = redispatch_.OnCheck(id, answer);
+    switch (verdict) {
       case Redispatch::Verdict::kHandOut: {
         auto affinity = held_affinity_.find(id);
         ClientId back;
@@ -1312,6 +1313,16 @@ void Server::RunChecks() {
       }
       case Redispatch::Verdict::kForget:
         ForgetEnded(id, "Lustre ended it already: forgotten, not replayed");
+        break;
+      case Redispatch::Verdict::kRetryLater:
+      case Redispatch::Verdict::kEndFailed:
+        // kBound: a restore tied to the copy of a mover that is gone.
+        spdlog::warn(
+            "{} {:#x}: restore bound to the copy of a mover that is gone "
+            "(attempt {} of {})",
+            hsm::FormatFid(id.dfid), id.cookie, redispatch_.attempts(id),
+            RedispatchOptions{}.max_attempts);
+        OnRetryVerdict(id, verdict, EIO);
         break;
       case Redispatch::Verdict::kWait:
         spdlog::warn("{} {:#x}: cannot ask Lustre whether it is live ({}): "
@@ -1364,6 +1375,19 @@ void Server::EndAtLustre(const ItemId& id, int errval, int hp_flags) {
   HoldForCheck(id);
 }
 
+void Server::OnRetryVerdict(const ItemId& id, Redispatch::Verdict verdict,
+                            int errval) {
+  if (verdict == Redispatch::Verdict::kRetryLater) {
+    // Lustre (unless its policy says NRA, the default, which fails it and
+    // answers a waiting reader) puts it back to WAITING, bound to no copy,
+    // and sends it again; the server holds it until the backoff ends.
+    HoldForCheck(id);
+    EndAtLustre(id, errval, HP_FLAG_RETRY);
+  } else {  // kEndFailed: a reader waiting for a restore gets its answer
+    EndAtLustre(id, errval, 0);
+  }
+}
+
 void Server::OnEndRefused(Connection& c, const ItemId& id, int status,
                           int end_rc) {
   spdlog::warn(
@@ -1374,15 +1398,7 @@ void Server::OnEndRefused(Connection& c, const ItemId& id, int status,
   scheduler_.Requeue(id);
   activity_.erase(id);
   int errval = status != 0 ? status : -end_rc;
-  switch (redispatch_.OnFailedRedispatch(id)) {
-    case Redispatch::Verdict::kRetryLater:
-      HoldForCheck(id);
-      EndAtLustre(id, errval, HP_FLAG_RETRY);
-      break;
-    default:  // kEndFailed: a reader waiting for a restore gets its answer
-      EndAtLustre(id, errval, 0);
-      break;
-  }
+  OnRetryVerdict(id, redispatch_.OnFailedRedispatch(id), errval);
   Reply(c, "done", 0, "");
   DispatchTo(c, ShareDivisor());
   MaybeQuit();

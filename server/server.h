@@ -151,6 +151,9 @@ class Server : public ConnectionHandler {
   // A mover ended `id` but Lustre refused the end (`end_rc`): Lustre still
   // holds it. Retried later, then ended at Lustre as failed.
   void OnEndRefused(Connection& c, const ItemId& id, int status, int end_rc);
+  // Acts on kRetryLater (end with HP_FLAG_RETRY, hold) or kEndFailed.
+  void OnRetryVerdict(const ItemId& id, Redispatch::Verdict verdict,
+                      int errval);
   // Ends `id` at Lustre without running it and forgets it (unless Lustre
   // refuses: then it is checked again later).
   void EndAtLustre(const ItemId& id, int errval, int hp_flags);

@@ -109,10 +109,21 @@ TEST_F(LivenessTest, RemoveThatLustreEndedIsNeverReplayed) {
 
 // Defect 3: a reader waits in hsm_read for a restore whose mover is killed
 // in the middle of its copy (after its progress bound the restore to its
-// volatile file). After the grace time the restore goes to another mover;
-// Lustre refuses that copy's end; the server does not forget the request,
-// has Lustre retry it, and hands it out again: the reader gets its data.
-TEST_F(LivenessTest, RestoreOfAMoverKilledMidCopyStillAnswersItsReader) {
+// volatile file: Lustre would refuse the end of any other copy). After the
+// grace time the server must not lose the request: it ends it at Lustre
+// with HP_FLAG_RETRY. With Lustre's default policy (NRA, no retry) the
+// request ends FAILED at once and the reader gets an error instead of
+// waiting for the request timeout; a new read restores the file. With
+// retries allowed, Lustre sends the request again and another mover
+// restores it: the reader gets its data.
+class KilledRestoreTest : public LivenessTest,
+                          public ::testing::WithParamInterface<bool> {};
+
+TEST_P(KilledRestoreTest, ReaderOfARestoreWhoseMoverDiedMidCopyIsAnswered) {
+  const bool retry = GetParam();
+  if (retry) {
+    ASSERT_TRUE(sim_.SetParam("hsm.policy", "-NRA"));
+  }
   ASSERT_TRUE(cdt_.StartServer({"-v", "--client-grace", "1500"}));
   Process* fast = cdt_.StartMover("fast");
   ASSERT_NE(fast, nullptr);
@@ -127,14 +138,23 @@ TEST_F(LivenessTest, RestoreOfAMoverKilledMidCopyStillAnswersItsReader) {
 
   Process* slow = cdt_.StartMover("slow", {}, {"-b", "1"});
   ASSERT_NE(slow, nullptr);
-  std::string out = sim_.archive() + "/../read.out";
-  SpawnOptions options;
-  options.stdout_path = out;
-  options.stderr_path = sim_.archive() + "/../read.err";
-  std::string error;
-  Process reader =
-      Process::Spawn({SimLfsBinary(), "hsm_read", file}, options, &error);
-  ASSERT_GE(reader.pid(), 0) << error;
+  auto read = [&](const std::string& name) {
+    SpawnOptions options;
+    options.stdout_path = sim_.archive() + "/../" + name + ".out";
+    options.stderr_path = sim_.archive() + "/../" + name + ".err";
+    std::string error;
+    Process reader =
+        Process::Spawn({SimLfsBinary(), "hsm_read", file}, options, &error);
+    EXPECT_GE(reader.pid(), 0) << error;
+    return reader;
+  };
+  auto output = [&](const std::string& name) {
+    std::ifstream in(sim_.archive() + "/../" + name + ".out",
+                     std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)),
+                       std::istreambuf_iterator<char>());
+  };
+  Process reader = read("first");
   // The copy has begun and reported progress: Lustre's record names the
   // slow mover's volatile file as its data FID.
   const std::string fid = FidOf(file);
@@ -151,24 +171,44 @@ TEST_F(LivenessTest, RestoreOfAMoverKilledMidCopyStillAnswersItsReader) {
   slow->Kill();
   ASSERT_NE(cdt_.StartMover("other"), nullptr);
 
-  auto status = reader.Wait(std::chrono::seconds(90));
+  auto status = reader.Wait(std::chrono::seconds(60));
   ASSERT_TRUE(status.has_value())
       << "the reader still waits\n"
       << sim_.GetParam("hsm.actions") << cdt_.Logs();
-  ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-      << std::ifstream(options.stderr_path).rdbuf();
-  std::ifstream in(out, std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(in)),
-                   std::istreambuf_iterator<char>());
-  EXPECT_EQ(Digest(data), digest);
-  EXPECT_EQ(DigestFile(file), digest);
-  EXPECT_TRUE(Reaches(file, "RESTORE", "SUCCEED"));
-  EXPECT_GE(Redispatch("failed"), 1) << cdt_.Logs();
-  EXPECT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status) == 0, retry) << cdt_.Logs();
+  // The request ended at Lustre, and the server holds nothing of it.
+  ASSERT_TRUE(WaitFor([&] {
     return cdt_.Counter("running_restore") == 0 &&
            cdt_.Counter("pending_restore") == 0;
   })) << cdt_.Logs();
+  EXPECT_GE(Redispatch("failed"), 1) << cdt_.Logs();
+  size_t restores = 0;
+  for (const ActionRecord& r : sim_.Actions()) {
+    if (r.fid() != fid || r.action() != "RESTORE") continue;
+    ++restores;
+    EXPECT_EQ(r.status(), retry ? "SUCCEED" : "FAILED") << r.line;
+  }
+  EXPECT_EQ(restores, 1u) << sim_.GetParam("hsm.actions");
+  if (retry) {
+    EXPECT_EQ(Digest(output("first")), digest);
+  } else {
+    // Not retried by Lustre: a new read restores the file.
+    Process again = read("second");
+    auto second = again.Wait(std::chrono::seconds(60));
+    ASSERT_TRUE(second.has_value()) << cdt_.Logs();
+    ASSERT_TRUE(WIFEXITED(*second) && WEXITSTATUS(*second) == 0)
+        << cdt_.Logs();
+    EXPECT_EQ(Digest(output("second")), digest);
+  }
+  EXPECT_EQ(DigestFile(file), digest);
 }
+
+INSTANTIATE_TEST_SUITE_P(Policies, KilledRestoreTest,
+                         ::testing::Values(false, true),
+                         [](const auto& info) {
+                           return info.param ? "RetryAllowed" : "NoRetry";
+                         });
 
 // Defect 7: an archive placed by a consistent-hash rule (its data folded
 // and rewritten) runs on its mover when the server restarts with an empty
