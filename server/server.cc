@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 
 #include "protocol/byte_string.h"
@@ -172,6 +174,8 @@ Server::Server(asio::io_context& io, ServerOptions options,
   if (!s.reporting_dir.empty() && !s.reporting_hint.empty())
     reporter_.emplace(options_.mount + "/" + s.reporting_dir, s.reporting_hint);
   scheduler_.SetArchiveMaxWait(std::chrono::seconds(s.archive_max_wait_sec));
+  if (const char* n = getenv("COORDINATOOL_TEST_KILL_AFTER_READS"))
+    kill_after_reads_ = std::max(0, atoi(n));
 }
 
 Server::~Server() {
@@ -507,6 +511,13 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
     if (item.hai.hai_action == HSMA_CANCEL) {
       OnLustreCancel(wire);
     } else if (TypeOfAction(item.hai.hai_action)) {
+      if (kill_after_reads_ > 0 && --kill_after_reads_ == 0) {
+        // Test-only fault (COORDINATOOL_TEST_KILL_AFTER_READS): read from
+        // Lustre, not yet written to the store.
+        spdlog::critical("test fault: killed after reading from Lustre");
+        spdlog::default_logger()->flush();
+        raise(SIGKILL);
+      }
       if (Enqueue(wire))
         PutItem(wire);
       else

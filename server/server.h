@@ -197,6 +197,10 @@ class Server : public ConnectionHandler {
   std::unordered_map<ItemId, ClientId, ItemIdHash> held_affinity_;
   boost::asio::steady_timer redispatch_timer_;
   bool checks_posted_ = false;
+  // Test-only fault hook: with COORDINATOOL_TEST_KILL_AFTER_READS=N in its
+  // environment the server kills itself (SIGKILL) right after reading its
+  // N-th request from Lustre, before storing it (the crash-loop test).
+  int kill_after_reads_ = 0;
   std::set<std::shared_ptr<Connection>> connections_;
   size_t introduced_ = 0;  // connections past ehlo (ShareDivisor)
   std::unordered_map<std::string, Client> clients_;
