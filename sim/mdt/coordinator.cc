@@ -655,6 +655,12 @@ int Coordinator::HandleProgress(const lu_fid& fid, uint64_t cookie,
     RemoveActive(cookie);
     return -ENOENT;
   }
+  // As Lustre: the request's time and copied bytes are updated before the
+  // FIDs are checked, so a refused progress still keeps it from timing out.
+  a.last_progress = clock_->Now();
+  if (rec->is_live()) rec->change = Unix();
+  if (a.action != HSMA_REMOVE && errval == 0 && extent.length != 0)
+    a.done.Add(extent.offset, extent.length);
   hsm_action_item& hai = rec->hai;
   if (a.action == HSMA_RESTORE && hai.hai_dfid == hai.hai_fid &&
       !(fid == hai.hai_fid)) {
@@ -665,10 +671,6 @@ int Coordinator::HandleProgress(const lu_fid& fid, uint64_t cookie,
       !(fid == hai.hai_fid) && !(fid == hai.hai_dfid))
     return -EINVAL;
   if (errval != 0 && !(flags & HP_FLAG_COMPLETED)) return -EINVAL;
-  a.last_progress = clock_->Now();
-  if (rec->is_live()) rec->change = Unix();
-  if (a.action != HSMA_REMOVE && extent.length != 0)
-    a.done.Add(extent.offset, extent.length);
   *out = &a;
   if (!(flags & HP_FLAG_COMPLETED)) return a.canceled ? -ECANCELED : 0;
   return 1;

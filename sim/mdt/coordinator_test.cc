@@ -381,6 +381,66 @@ TEST_F(CoordinatorTest, RestoreCopiesTheVolatileIntoTheFile) {
   ASSERT_EQ(channel_.released.size(), 1u);
 }
 
+// Lustre (mdt_hsm_update_request_state): the first progress naming a
+// volatile binds a restore to it. A second copy (its first copytool died)
+// starts fine (copy start names the file's own FID), but its progress and
+// end name its own volatile and are refused with EINVAL; the refused
+// progress still counts as activity and copied bytes, as Lustre updates the
+// request before it checks the FID. Ending it from the file's FID with
+// HP_FLAG_RETRY (NRA off) puts it back to WAITING, unbound; with NRA (the
+// default) it fails and the reader is answered.
+TEST_F(CoordinatorTest, SecondCopyOfABoundRestoreIsRefusedUntilRetried) {
+  cdt_->tunables().active_request_timeout = 100;
+  lu_fid fid = MakeFile("a", "original");
+  ASSERT_EQ(Request(HUA_ARCHIVE, {fid}), 0);
+  ASSERT_EQ(cdt_->RegisterAgent("x", {}), 0);
+  Scan();
+  ASSERT_EQ(RunItem(channel_.hals.at(0).hal.items.at(0).hai), 0);
+  ASSERT_EQ(files_->Release(fid), 0);
+  ASSERT_EQ(Request(HUA_RESTORE, {fid}), 0);
+  Scan();
+  hsm_action_item hai = channel_.hals.at(1).hal.items.at(0).hai;
+  auto volatile_fid = [&](int* fd) {
+    *fd = open(mount_.c_str(), O_TMPFILE | O_RDWR, 0600);
+    FileEntry* v;
+    struct stat vst;
+    EXPECT_EQ(files_->Identify(*fd, &v, &vst), 0);
+    return v->fid;
+  };
+  int first_fd, second_fd;
+  lu_fid first = volatile_fid(&first_fd);
+  lu_fid second = volatile_fid(&second_fd);
+  EXPECT_EQ(cdt_->CopyStart(Copy(hai)), 0);
+  EXPECT_EQ(cdt_->Progress({first, hai.hai_cookie, {0, 4}, 0, 0, 0}), 0);
+  EXPECT_TRUE(Rec(2).hai.hai_dfid == first);
+  // The first copytool dies; a second one starts the same request.
+  EXPECT_EQ(cdt_->CopyStart(Copy(hai)), 0);
+  clock_.Advance(seconds(95));
+  EXPECT_EQ(cdt_->Progress({second, hai.hai_cookie, {4, 4}, 0, 0, 0}),
+            -EINVAL);
+  hsm_current_action hca;
+  cdt_->CurrentAction(fid, &hca);
+  EXPECT_EQ(hca.hca_state, uint32_t{HPS_RUNNING});
+  EXPECT_EQ(hca.hca_location.length, 8u);  // counted all the same
+  clock_.Advance(seconds(10));
+  Scan();
+  EXPECT_EQ(Status(2), ARS_STARTED);  // the refused progress was activity
+  hsm_copy end = Copy(hai);
+  end.hc_hai.hai_fid = second;
+  end.hc_hai.hai_dfid = second;
+  EXPECT_EQ(cdt_->CopyEnd(end, second_fd), -EINVAL);
+  EXPECT_EQ(Status(2), ARS_STARTED);
+  EXPECT_TRUE(cdt_->RestoreLocked(fid));
+  // The agent ends it from the file's FID, asking for a retry.
+  cdt_->tunables().policy &= ~kPolicyNra;
+  EXPECT_EQ(cdt_->CopyEnd(Copy(hai, EIO, HP_FLAG_RETRY), -1), 0);
+  EXPECT_EQ(Status(2), ARS_WAITING);
+  EXPECT_TRUE(Rec(2).hai.hai_dfid == fid);  // unbound
+  EXPECT_TRUE(cdt_->RestoreLocked(fid));
+  close(first_fd);
+  close(second_fd);
+}
+
 TEST_F(CoordinatorTest, RemoveClearsArchiveFlags) {
   lu_fid fid = MakeFile("a");
   ASSERT_EQ(cdt_->RegisterAgent("x", {}), 0);

@@ -252,10 +252,12 @@ TEST_P(DurabilityTest, CrashLoopLosesNothingAndDoublesNothing) {
   std::vector<int> kills_in_round(kRounds, kMoverKills / kRounds);
   for (int i = 0; i < kMoverKills % kRounds; ++i)
     ++kills_in_round[(i * kRounds) / (kMoverKills % kRounds)];
-  for (int round = 0; round < kRounds; ++round) {
-    const bool self_kill = round % 3 == 2;
-    std::vector<std::string> batch(files.begin() + round * kPerRound,
-                                   files.begin() + (round + 1) * kPerRound);
+  // One round's requests: new archives, then on files of earlier rounds
+  // restores, removes, and archives again of files whose copy was removed.
+  auto issue = [&](int round) {
+    std::vector<std::string> batch(
+        files.begin() + round * kPerRound,
+        files.begin() + (round + 1) * kPerRound);
     Lfs("hsm_archive", batch);
     if (round >= 3) {
       // Files of earlier rounds: restore some archived ones, remove some,
@@ -280,6 +282,10 @@ TEST_P(DurabilityTest, CrashLoopLosesNothingAndDoublesNothing) {
       Lfs("hsm_remove", remove);
       Lfs("hsm_archive", again);
     }
+  };
+  for (int round = 0; round < kRounds; ++round) {
+    const bool self_kill = round % 3 == 2;
+    if (!self_kill) issue(round);
     for (int kill = 0; kill < kills_in_round[round]; ++kill) {
       // A mover dies in the middle of what it runs; it comes back under
       // its own id (a restart) or another one (a replacement).
@@ -305,8 +311,7 @@ TEST_P(DurabilityTest, CrashLoopLosesNothingAndDoublesNothing) {
       ASSERT_TRUE(cdt_.StartServer(ServerArgs())) << cdt_.Logs();
       unsetenv("COORDINATOOL_TEST_KILL_AFTER_READS");
       (void)RequeueActive();  // fails if it is dead already
-      Lfs("hsm_archive", {files[std::uniform_int_distribution<int>(
-                             0, round * kPerRound)(random)]});
+      issue(round);  // what it reads first is not stored
       if (WaitFor([&] { return !cdt_.server().Running(); },
                   std::chrono::milliseconds(2000)))
         ++self_kills;
