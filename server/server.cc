@@ -549,6 +549,8 @@ void Server::OnLustreCancel(const protocol::WireItem& cancel) {
       break;
     case Scheduler::CancelOutcome::kDequeued:
       activity_.erase(ItemId::Of(target.item.hai));
+      redispatch_.Forget(ItemId::Of(target.item.hai));
+      held_affinity_.erase(ItemId::Of(target.item.hai));
       StoreForget(ItemId::Of(target.item.hai));
       store_->Sync([this, target](bool) {
         if (!stopped_) AnswerCancelled(target);
@@ -1315,6 +1317,10 @@ void Server::RunChecks() {
           back = std::move(affinity->second);
           held_affinity_.erase(affinity);
         }
+        // A restore located on a mover that is gone may go anywhere now
+        // (ForgetClient unpins those that were waiting).
+        if (item->type == ItemType::kRestore && !clients_.contains(back))
+          back.clear();
         spdlog::info("{} {:#x}: still {} at Lustre: placed again",
                      hsm::FormatFid(id.dfid), id.cookie,
                      TypeName(item->type));

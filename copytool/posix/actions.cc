@@ -212,7 +212,11 @@ ItemOutcome Remove(const ActionContext& ctx, const hsm_action_item& hai) {
   const Options& o = *ctx.options;
   const std::string path =
       ArchivePath(o.hsm_root, hai.hai_fid, o.archive_format);
-  rc = unlink(path.c_str()) < 0 ? -errno : 0;
+  // A copy already gone is removed: the REMOVE may be a replay whose first
+  // run was killed between the unlink and the end. Failing it would leave
+  // Lustre saying "archived" with no copy, and the file lost once released
+  // (lhsmtool_posix fails it).
+  rc = UnlinkIfPresent(path);
   if (rc == 0) rc = UnlinkIfPresent(path + ".lov");
   if (rc == 0) rc = UnlinkIfPresent(path + "_tmp");
   return Finish(&handle, hai, rc);

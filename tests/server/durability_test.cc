@@ -269,6 +269,9 @@ TEST_P(DurabilityTest, CrashLoopLosesNothingAndDoublesNothing) {
         if (contains(restore, path) || contains(remove, path) ||
             contains(again, path))
           continue;
+        // Only files with nothing pending at Lustre: a release or a remove
+        // would make a pending request fail.
+        if (!has(sim_.Lfs({"hsm_action", path}).out, ": NOOP")) continue;
         std::string s = state(path);
         if (has(s, "released")) continue;
         if (!has(s, "archived")) {
@@ -349,11 +352,9 @@ TEST_P(DurabilityTest, CrashLoopLosesNothingAndDoublesNothing) {
   for (const ActionRecord& r : sim_.Actions()) {
     ++requests;
     ++per_cookie[CookieOf(r)];
-    // An archive request for a file archived meanwhile fails at dispatch
-    // (nothing to do): the only failure allowed.
     if (r.status() == "SUCCEED") continue;
     ++not_succeeded;
-    EXPECT_EQ(r.action(), "ARCHIVE") << r.line;
+    ADD_FAILURE() << r.line;
   }
   size_t ended_twice = 0;
   for (const auto& [cookie, n] : per_cookie) ended_twice += n > 1;

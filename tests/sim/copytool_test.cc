@@ -126,8 +126,9 @@ TEST_F(CopytoolTest, RestoreWithoutAnArchiveCopyFailsAndTheFileStaysReleased) {
   EXPECT_EQ(HsmStates(file) & HS_RELEASED, HS_RELEASED);
 }
 
-TEST_F(CopytoolTest, RemoveWithoutAnArchiveCopyFails) {
-  // As lhsmtool_posix: only a missing companion file (.lov, _tmp) is fine.
+TEST_F(CopytoolTest, RemoveOfAnArchiveCopyAlreadyGoneSucceeds) {
+  // Unlike lhsmtool_posix: a REMOVE run again (its first run killed after
+  // the unlink) must not leave the file "archived" without a copy.
   ASSERT_NE(sim_.StartCopytool(), nullptr);
   const std::string file = MakeFile("gone", 5000);
   Request({"hsm_archive", file});
@@ -135,8 +136,10 @@ TEST_F(CopytoolTest, RemoveWithoutAnArchiveCopyFails) {
   ASSERT_EQ(unlink(ArchiveCopyOf(sim_, file).c_str()), 0);
 
   Request({"hsm_remove", file});
-  EXPECT_TRUE(sim_.WaitForStatus(FidOf(file), "REMOVE", "FAILED"));
-  EXPECT_EQ(HsmStates(file) & HS_ARCHIVED, HS_ARCHIVED);
+  EXPECT_TRUE(sim_.WaitForStatus(FidOf(file), "REMOVE", "SUCCEED"));
+  EXPECT_EQ(HsmStates(file) & HS_ARCHIVED, 0u);
+  // Not archived any more: it cannot be released and lost.
+  EXPECT_FALSE(sim_.Lfs({"hsm_release", file}).ok());
 }
 
 }  // namespace
