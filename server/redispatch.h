@@ -72,12 +72,12 @@ struct RedispatchOptions {
 };
 
 struct RedispatchCounters {
-  uint64_t checks = 0;          // answers received
-  uint64_t handed_out = 0;      // live: placed again
-  uint64_t forgotten = 0;       // ended at Lustre: never replayed
-  uint64_t check_errors = 0;    // unknown answers (retried)
-  uint64_t failed = 0;          // re-dispatches that failed on a mover
-  uint64_t ended_failed = 0;    // given up: ended at Lustre as failed
+  uint64_t checks = 0;        // answers received
+  uint64_t handed_out = 0;    // live: placed again
+  uint64_t forgotten = 0;     // ended at Lustre: never replayed
+  uint64_t check_errors = 0;  // unknown answers (retried)
+  uint64_t failed = 0;        // re-dispatches that failed on a mover
+  uint64_t ended_failed = 0;  // given up: ended at Lustre as failed
 };
 
 class Redispatch {

@@ -20,26 +20,25 @@ hsm_current_action Current(uint32_t action, uint32_t state) {
 }
 
 TEST(JudgeCurrentAction, SameActionWaitingOrRunningIsLive) {
-  EXPECT_EQ(JudgeCurrentAction(HSMA_REMOVE, 0,
-                               Current(HUA_REMOVE, HPS_RUNNING)),
-            Liveness::kLive);
-  EXPECT_EQ(JudgeCurrentAction(HSMA_RESTORE, 0,
-                               Current(HUA_RESTORE, HPS_WAITING)),
-            Liveness::kLive);
-  EXPECT_EQ(JudgeCurrentAction(HSMA_ARCHIVE, 0,
-                               Current(HUA_ARCHIVE, HPS_RUNNING)),
-            Liveness::kLive);
+  EXPECT_EQ(
+      JudgeCurrentAction(HSMA_REMOVE, 0, Current(HUA_REMOVE, HPS_RUNNING)),
+      Liveness::kLive);
+  EXPECT_EQ(
+      JudgeCurrentAction(HSMA_RESTORE, 0, Current(HUA_RESTORE, HPS_WAITING)),
+      Liveness::kLive);
+  EXPECT_EQ(
+      JudgeCurrentAction(HSMA_ARCHIVE, 0, Current(HUA_ARCHIVE, HPS_RUNNING)),
+      Liveness::kLive);
 }
 
 TEST(JudgeCurrentAction, NothingOrAnotherActionMeansEnded) {
   // The REMOVE of issue 10: ended, then the file archived again.
   EXPECT_EQ(JudgeCurrentAction(HSMA_REMOVE, 0, Current(HUA_NONE, HPS_NONE)),
             Liveness::kEnded);
-  EXPECT_EQ(JudgeCurrentAction(HSMA_REMOVE, 0,
-                               Current(HUA_ARCHIVE, HPS_RUNNING)),
-            Liveness::kEnded);
-  EXPECT_EQ(JudgeCurrentAction(HSMA_RESTORE, 0,
-                               Current(HUA_RESTORE, HPS_NONE)),
+  EXPECT_EQ(
+      JudgeCurrentAction(HSMA_REMOVE, 0, Current(HUA_ARCHIVE, HPS_RUNNING)),
+      Liveness::kEnded);
+  EXPECT_EQ(JudgeCurrentAction(HSMA_RESTORE, 0, Current(HUA_RESTORE, HPS_NONE)),
             Liveness::kEnded);
 }
 

@@ -74,7 +74,8 @@ struct Recovered : store::LoadVisitor {
       dropped.emplace_back(key);
       return;
     }
-    if (const json::value* placed = value.get_object().if_contains(kPlacedOnKey);
+    if (const json::value* placed =
+            value.get_object().if_contains(kPlacedOnKey);
         placed && placed->is_string() && !placed->get_string().empty())
       placed_on.emplace(key, placed->get_string());
     requests.push_back(std::move(wire));
@@ -1322,8 +1323,7 @@ void Server::RunChecks() {
         if (item->type == ItemType::kRestore && !clients_.contains(back))
           back.clear();
         spdlog::info("{} {:#x}: still {} at Lustre: placed again",
-                     hsm::FormatFid(id.dfid), id.cookie,
-                     TypeName(item->type));
+                     hsm::FormatFid(id.dfid), id.cookie, TypeName(item->type));
         scheduler_.Reassign(id, back);
         handed_out = true;
         break;
@@ -1342,10 +1342,11 @@ void Server::RunChecks() {
         OnRetryVerdict(id, verdict, EIO);
         break;
       case Redispatch::Verdict::kWait:
-        spdlog::warn("{} {:#x}: cannot ask Lustre whether it is live ({}): "
-                     "asking again later",
-                     hsm::FormatFid(id.dfid), id.cookie,
-                     rc < 0 ? strerror(-rc) : "unexpected answer");
+        spdlog::warn(
+            "{} {:#x}: cannot ask Lustre whether it is live ({}): "
+            "asking again later",
+            hsm::FormatFid(id.dfid), id.cookie,
+            rc < 0 ? strerror(-rc) : "unexpected answer");
         break;
       default:
         break;
@@ -1423,12 +1424,9 @@ void Server::OnEndRefused(Connection& c, const ItemId& id, int status,
 
 json::object Server::RedispatchStatus(int verbose) const {
   const RedispatchCounters& n = redispatch_.counters();
-  json::object o{{"held", redispatch_.size()},
-                 {"checks", n.checks},
-                 {"handed_out", n.handed_out},
-                 {"forgotten", n.forgotten},
-                 {"check_errors", n.check_errors},
-                 {"failed", n.failed},
+  json::object o{{"held", redispatch_.size()},     {"checks", n.checks},
+                 {"handed_out", n.handed_out},     {"forgotten", n.forgotten},
+                 {"check_errors", n.check_errors}, {"failed", n.failed},
                  {"ended_failed", n.ended_failed}};
   json::array retrying;
   redispatch_.ForEachRetrying([&](const ItemId& id, uint32_t attempts) {

@@ -416,8 +416,7 @@ TEST_F(CoordinatorTest, SecondCopyOfABoundRestoreIsRefusedUntilRetried) {
   // The first copytool dies; a second one starts the same request.
   EXPECT_EQ(cdt_->CopyStart(Copy(hai)), 0);
   clock_.Advance(seconds(95));
-  EXPECT_EQ(cdt_->Progress({second, hai.hai_cookie, {4, 4}, 0, 0, 0}),
-            -EINVAL);
+  EXPECT_EQ(cdt_->Progress({second, hai.hai_cookie, {4, 4}, 0, 0, 0}), -EINVAL);
   hsm_current_action hca;
   cdt_->CurrentAction(fid, &hca);
   EXPECT_EQ(hca.hca_state, uint32_t{HPS_RUNNING});

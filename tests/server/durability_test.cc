@@ -255,9 +255,8 @@ TEST_P(DurabilityTest, CrashLoopLosesNothingAndDoublesNothing) {
   // One round's requests: new archives, then on files of earlier rounds
   // restores, removes, and archives again of files whose copy was removed.
   auto issue = [&](int round) {
-    std::vector<std::string> batch(
-        files.begin() + round * kPerRound,
-        files.begin() + (round + 1) * kPerRound);
+    std::vector<std::string> batch(files.begin() + round * kPerRound,
+                                   files.begin() + (round + 1) * kPerRound);
     Lfs("hsm_archive", batch);
     if (round >= 3) {
       // Files of earlier rounds: restore some archived ones, remove some,
@@ -314,14 +313,13 @@ TEST_P(DurabilityTest, CrashLoopLosesNothingAndDoublesNothing) {
       ASSERT_TRUE(cdt_.StartServer(ServerArgs())) << cdt_.Logs();
       unsetenv("COORDINATOOL_TEST_KILL_AFTER_READS");
       (void)RequeueActive();  // fails if it is dead already
-      issue(round);  // what it reads first is not stored
+      issue(round);           // what it reads first is not stored
       if (WaitFor([&] { return !cdt_.server().Running(); },
                   std::chrono::milliseconds(2000)))
         ++self_kills;
     } else {
       std::uniform_int_distribution<int> pause_ms(0, 300);
-      WaitFor([] { return false; },
-              std::chrono::milliseconds(pause_ms(random)),
+      WaitFor([] { return false; }, std::chrono::milliseconds(pause_ms(random)),
               std::chrono::milliseconds(10));  // the random moment
     }
     ++server_kills;

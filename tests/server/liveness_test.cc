@@ -71,9 +71,9 @@ TEST_F(LivenessTest, RemoveThatLustreEndedIsNeverReplayed) {
   // The REMOVE reaches m1 while it is stopped, then the server stops.
   ASSERT_EQ(m1->Signal(SIGSTOP), 0);
   Lfs({"hsm_remove", file});
-  ASSERT_TRUE(WaitFor(
-      [&] { return cdt_.ClientNumber("m1", "current_remove") == 1; }))
-      << cdt_.Logs();
+  ASSERT_TRUE(WaitFor([&] {
+    return cdt_.ClientNumber("m1", "current_remove") == 1;
+  })) << cdt_.Logs();
   ASSERT_EQ(cdt_.server().Signal(SIGSTOP), 0);
   ASSERT_EQ(m1->Signal(SIGCONT), 0);
   ASSERT_TRUE(Reaches(file, "REMOVE", "SUCCEED"));
@@ -149,8 +149,7 @@ TEST_P(KilledRestoreTest, ReaderOfARestoreWhoseMoverDiedMidCopyIsAnswered) {
     return reader;
   };
   auto output = [&](const std::string& name) {
-    std::ifstream in(sim_.archive() + "/../" + name + ".out",
-                     std::ios::binary);
+    std::ifstream in(sim_.archive() + "/../" + name + ".out", std::ios::binary);
     return std::string((std::istreambuf_iterator<char>(in)),
                        std::istreambuf_iterator<char>());
   };
@@ -197,16 +196,14 @@ TEST_P(KilledRestoreTest, ReaderOfARestoreWhoseMoverDiedMidCopyIsAnswered) {
     Process again = read("second");
     auto second = again.Wait(std::chrono::seconds(60));
     ASSERT_TRUE(second.has_value()) << cdt_.Logs();
-    ASSERT_TRUE(WIFEXITED(*second) && WEXITSTATUS(*second) == 0)
-        << cdt_.Logs();
+    ASSERT_TRUE(WIFEXITED(*second) && WEXITSTATUS(*second) == 0) << cdt_.Logs();
     EXPECT_EQ(Digest(output("second")), digest);
   }
   EXPECT_EQ(DigestFile(file), digest);
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, KilledRestoreTest,
-                         ::testing::Values(false, true),
-                         [](const auto& info) {
+                         ::testing::Values(false, true), [](const auto& info) {
                            return info.param ? "RetryAllowed" : "NoRetry";
                          });
 
@@ -240,8 +237,7 @@ TEST_F(LivenessTest, ConsistentHashRewriteIsAppliedOncePerRequest) {
     }
     return false;
   };
-  ASSERT_TRUE(WaitFor([&] { return running(&mover, &data); }))
-      << cdt_.Logs();
+  ASSERT_TRUE(WaitFor([&] { return running(&mover, &data); })) << cdt_.Logs();
   ASSERT_NE(data, "proj=test1");  // folded
 
   // The store is lost: the mover re-announces its item.
