@@ -789,8 +789,9 @@ void Server::Done(Connection& c, const json::object& m) {
     revoked_.erase(revoked);
     item = nullptr;
   }
-  int64_t end_rc = 0;
-  OptionalInt(m, "end_rc", 0, &end_rc);
+  int64_t end_rc = 0;  // what Lustre answered to the mover's end
+  if (!OptionalIntIn(m, "end_rc", 0, INT32_MIN, INT32_MAX, &end_rc, &error))
+    return Reply(c, "done", EINVAL, error);
   if (item && end_rc < 0 && end_rc != -ENOENT && item->owner == c.id)
     return OnEndRefused(c, id, static_cast<int>(status),
                         static_cast<int>(end_rc));
