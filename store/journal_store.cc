@@ -1,107 +1,23 @@
 #include "store/journal_store.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
-
-#include "store/crc32c.h"
 
 namespace store {
 
 namespace {
 
-constexpr std::string_view kMagic = "CDTJRN01";
-constexpr size_t kRecordHeader = 8;  // length + crc
-// A record longer than this is corruption, not data.
-constexpr uint32_t kMaxRecord = 64u << 20;
+constexpr std::string_view kMagic = kJournalMagic;
+constexpr size_t kRecordHeader = kJournalRecordHeader;
 
-void PutU32(std::string* out, uint32_t v) {
-  char b[4] = {static_cast<char>(v), static_cast<char>(v >> 8),
-               static_cast<char>(v >> 16), static_cast<char>(v >> 24)};
-  out->append(b, 4);
-}
-
-uint32_t GetU32(const char* p) {
-  const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return uint32_t{u[0]} | uint32_t{u[1]} << 8 | uint32_t{u[2]} << 16 |
-         uint32_t{u[3]} << 24;
-}
-
-void PutString(std::string* out, std::string_view s) {
-  PutU32(out, static_cast<uint32_t>(s.size()));
-  out->append(s);
-}
-
-bool GetString(std::string_view* in, std::string_view* out) {
-  if (in->size() < 4) return false;
-  uint32_t n = GetU32(in->data());
-  if (in->size() - 4 < n) return false;
-  *out = in->substr(4, n);
-  in->remove_prefix(4 + n);
-  return true;
-}
-
-void EncodeRecord(std::string* out, char type, std::string_view key,
-                  const std::string_view* value) {
-  std::string body(1, type);
-  PutString(&body, key);
-  if (value) PutString(&body, *value);
-  PutU32(out, static_cast<uint32_t>(body.size()));
-  PutU32(out, Crc32c(body.data(), body.size()));
-  out->append(body);
-}
-
-std::string Errno(const std::string& what) {
-  return fmt::format("{}: {}", what, strerror(errno));
-}
-
-bool WriteAll(int fd, std::string_view data, uint64_t offset) {
-  while (!data.empty()) {
-    ssize_t n =
-        pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-    offset += static_cast<uint64_t>(n);
-  }
-  return true;
-}
-
-bool MakeDirs(const std::string& dir, std::string* error) {
-  for (size_t pos = 1; pos <= dir.size(); ++pos) {
-    if (pos != dir.size() && dir[pos] != '/') continue;
-    std::string part = dir.substr(0, pos);
-    if (mkdir(part.c_str(), 0700) < 0 && errno != EEXIST) {
-      *error = Errno("cannot create " + part);
-      return false;
-    }
-  }
-  return true;
-}
-
-bool SyncDir(const std::string& dir) {
-  common::UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  return fd.valid() && fsync(fd.get()) == 0;
-}
-
-bool ReadAll(int fd, char* out, size_t size, uint64_t offset) {
-  while (size > 0) {
-    ssize_t n = pread(fd, out, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    out += n;
-    size -= static_cast<size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-  return true;
+std::string Error(const std::string& what, int error) {
+  return fmt::format("{}: {}", what, strerror(error));
 }
 
 int HexDigit(char c) {
@@ -136,73 +52,23 @@ std::string Unpack(const Key& packed) {
 // The value of the Put or Assign record at the start of `record`, a record
 // the replay found valid.
 std::string_view RecordValue(std::string_view record) {
+  auto skip_string = [](std::string_view* in) {
+    if (in->size() < 4) return std::string_view();
+    const auto* u = reinterpret_cast<const unsigned char*>(in->data());
+    uint32_t n = uint32_t{u[0]} | uint32_t{u[1]} << 8 | uint32_t{u[2]} << 16 |
+                 uint32_t{u[3]} << 24;
+    if (in->size() - 4 < n) return std::string_view();
+    std::string_view s = in->substr(4, n);
+    in->remove_prefix(4 + n);
+    return s;
+  };
   if (record.size() < kRecordHeader + 1) return {};
   std::string_view rest = record.substr(kRecordHeader + 1);
-  std::string_view key, value;
-  if (!GetString(&rest, &key) || !GetString(&rest, &value)) return {};
-  return value;
-}
-
-using RecordVisitor =
-    std::function<void(const JournalRecord&, size_t at, size_t size)>;
-
-size_t Replay(std::string_view data, const RecordVisitor& visit,
-              std::string* why) {
-  why->clear();
-  if (data.size() < kMagic.size() || data.substr(0, kMagic.size()) != kMagic) {
-    *why = "no journal header";
-    return 0;
-  }
-  size_t at = kMagic.size();
-  while (at < data.size()) {
-    if (data.size() - at < kRecordHeader) {
-      *why = "record header cut short";
-      return at;
-    }
-    uint32_t length = GetU32(data.data() + at);
-    uint32_t crc = GetU32(data.data() + at + 4);
-    if (length > kMaxRecord || data.size() - at - kRecordHeader < length) {
-      *why = fmt::format("record of {} bytes runs past the end", length);
-      return at;
-    }
-    std::string_view body = data.substr(at + kRecordHeader, length);
-    if (Crc32c(body.data(), body.size()) != crc) {
-      *why = "checksum mismatch";
-      return at;
-    }
-    JournalRecord record{};
-    std::string_view rest = body.substr(body.empty() ? 0 : 1);
-    bool ok = !body.empty() && GetString(&rest, &record.key);
-    record.type = ok ? body[0] : 0;
-    switch (record.type) {
-      case 'P':
-      case 'A':
-        ok = GetString(&rest, &record.value);
-        break;
-      case 'U':
-      case 'F':
-        break;
-      default:
-        ok = false;
-    }
-    if (!ok || !rest.empty()) {
-      *why = "malformed record";
-      return at;
-    }
-    visit(record, at, kRecordHeader + length);
-    at += kRecordHeader + length;
-  }
-  return at;
+  skip_string(&rest);
+  return skip_string(&rest);
 }
 
 }  // namespace
-
-size_t ReplayJournal(std::string_view data,
-                     const std::function<void(const JournalRecord&)>& visit,
-                     std::string* why) {
-  return Replay(
-      data, [&](const JournalRecord& r, size_t, size_t) { visit(r); }, why);
-}
 
 size_t JournalStore::PackedKeyHash::operator()(
     const PackedKey& key) const noexcept {
@@ -220,6 +86,7 @@ JournalStore::JournalStore(boost::asio::io_context& io, JournalOptions options)
     : io_(io),
       options_(std::move(options)),
       dir_(options_.dir),
+      env_(options_.env ? options_.env : PosixEnv()),
       retry_timer_(io) {}
 
 std::unique_ptr<JournalStore> JournalStore::Open(
@@ -231,72 +98,213 @@ std::unique_ptr<JournalStore> JournalStore::Open(
   return store;
 }
 
+JournalScan JournalStore::Index(std::string_view data) {
+  packed_.clear();
+  other_.clear();
+  stats_.live_bytes = 0;
+  return ScanJournal(data, [&](const JournalRecord& r, size_t at, size_t size) {
+    Apply(r.type, std::string(r.key), at, static_cast<uint32_t>(size));
+  });
+}
+
+std::string JournalStore::Aside(const std::string& kind) {
+  // journal.<kind>.<unix seconds>[.n]: never over an earlier one.
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  std::string base = fmt::format("{}/journal.{}.{}", dir_, kind, now);
+  std::string name = base;
+  for (int n = 1; n < 1000; ++n) {
+    std::unique_ptr<File> probe;
+    if (env_->Open(name, Env::Mode::kReadOnly, &probe) == ENOENT) break;
+    name = fmt::format("{}.{}", base, n);
+  }
+  return name;
+}
+
 bool JournalStore::OpenFiles(std::vector<std::string>* warnings,
                              std::string* error) {
-  if (!MakeDirs(dir_, error)) return false;
-  std::string lock_path = dir_ + "/lock";
-  lock_fd_.Reset(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!lock_fd_.valid()) {
-    *error = Errno("cannot open " + lock_path);
+  if (int e = env_->MakeDirs(dir_)) {
+    *error = Error("cannot create " + dir_, e);
     return false;
   }
-  if (flock(lock_fd_.get(), LOCK_EX | LOCK_NB) < 0) {
-    *error = errno == EWOULDBLOCK
+  std::string lock_path = dir_ + "/lock";
+  if (int e = env_->Lock(lock_path, &lock_)) {
+    *error = e == EWOULDBLOCK
                  ? fmt::format("{} is in use by another coordinatool", dir_)
-                 : Errno("cannot lock " + lock_path);
+                 : Error("cannot lock " + lock_path, e);
     return false;
   }
   std::string file = path();
-  fd_.Reset(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!fd_.valid()) {
-    *error = Errno("cannot open " + file);
+  if (int e = env_->Open(file, Env::Mode::kReadWrite, &file_)) {
+    *error = Error("cannot open " + file, e);
     return false;
   }
   std::string data;
-  char buffer[1 << 16];
-  for (;;) {
-    ssize_t n = read(fd_.get(), buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *error = Errno("cannot read " + file);
-      return false;
-    }
-    if (n == 0) break;
-    data.append(buffer, static_cast<size_t>(n));
+  if (int e = ReadWhole(*file_, &data)) {
+    *error = Error("cannot read " + file, e);
+    return false;
   }
-  std::string why;
-  size_t end = Replay(
-      data,
-      [&](const JournalRecord& r, size_t at, size_t size) {
-        Apply(r.type, std::string(r.key), at, static_cast<uint32_t>(size));
-      },
-      &why);
-  if (end < kMagic.size()) {
-    // Empty or headerless: start afresh.
-    if (!data.empty())
-      warnings->push_back(
-          fmt::format("journal {}: {} bytes without a valid header discarded",
-                      file, data.size()));
-    if (ftruncate(fd_.get(), 0) < 0 || !WriteAll(fd_.get(), kMagic, 0) ||
-        fdatasync(fd_.get()) < 0 || !SyncDir(dir_)) {
-      *error = Errno("cannot initialise " + file);
+  JournalScan scan = Index(data);
+  uint64_t end = scan.end;
+  if (!scan.header) {
+    // Empty or headerless: start afresh, the bytes kept aside.
+    if (!data.empty()) {
+      std::string aside = Aside("damaged");
+      if (int e = env_->Link(file, aside)) {
+        *error = Error("cannot keep " + file + " aside as " + aside, e);
+        return false;
+      }
+      warnings->push_back(fmt::format(
+          "journal {}: {} bytes without a valid header; kept as {}, starting "
+          "an empty journal: requeue what Lustre lists as active "
+          "(hsm.active_requests into coordinatool-client -Q)",
+          file, data.size(), aside));
+      if (int e = env_->Open(file + ".tmp", Env::Mode::kTruncate, &file_);
+          e || (e = env_->Rename(file + ".tmp", file))) {
+        *error = Error("cannot initialise " + file, e);
+        return false;
+      }
+    }
+    int e = WriteFully(*file_, 0, kMagic);
+    if (!e) e = file_->Sync();
+    if (!e) e = env_->SyncDir(dir_);
+    if (e) {
+      *error = Error("cannot initialise " + file, e);
       return false;
     }
     end = kMagic.size();
+  } else if (!scan.damage.empty()) {
+    if (!Repair(data, scan, warnings, error)) return false;
+    end = offset_;
   } else if (end < data.size()) {
-    warnings->push_back(
-        fmt::format("journal {}: torn tail at offset {} ({}): {} bytes cut off",
-                    file, end, why, data.size() - end));
-    if (ftruncate(fd_.get(), static_cast<off_t>(end)) < 0 ||
-        fdatasync(fd_.get()) < 0) {
-      *error = Errno("cannot cut the tail of " + file);
+    // A torn tail: the bytes are saved, then cut.
+    std::string aside = Aside("tail");
+    std::unique_ptr<File> saved;
+    int e = env_->Open(aside, Env::Mode::kTruncate, &saved);
+    if (!e) e = WriteFully(*saved, 0, std::string_view(data).substr(end));
+    if (!e) e = saved->Sync();
+    if (e)
+      warnings->push_back(Error("journal " + file + ": cannot save the torn "
+                                "tail to " + aside, e));
+    warnings->push_back(fmt::format(
+        "journal {}: torn tail at offset {} ({}): {} bytes cut off{}", file,
+        end, scan.tail_why, data.size() - end,
+        e ? "" : ", saved as " + aside));
+    // Requests named in the tail: Lustre is the truth for them (see
+    // Repair()); forgotten here, after the cut.
+    std::string forgets, names;
+    for (const std::string& key : scan.tail_keys) {
+      if (!Known(key)) continue;
+      size_t at = forgets.size();
+      EncodeJournalRecord(&forgets, 'F', key, nullptr);
+      Apply('F', key, end + at, static_cast<uint32_t>(forgets.size() - at));
+      names += (names.empty() ? "" : ", ") + DescribeRequestKey(key);
+    }
+    e = file_->Truncate(end);
+    if (!e) e = WriteFully(*file_, end, forgets);
+    if (!e) e = file_->Sync();
+    if (e) {
+      *error = Error("cannot cut the tail of " + file, e);
       return false;
     }
+    end += forgets.size();
+    if (!names.empty())
+      warnings->push_back(fmt::format(
+          "journal {}: requests named in the torn tail dropped: {}; requeue "
+          "what Lustre lists as active (hsm.active_requests into "
+          "coordinatool-client -Q, as the systemd unit does after start)",
+          file, names));
   }
   offset_ = end;
   base_ = end;
   stats_.file_bytes = end;
   return true;
+}
+
+bool JournalStore::Repair(std::string_view data, const JournalScan& scan,
+                          std::vector<std::string>* warnings,
+                          std::string* error) {
+  std::string file = path();
+  // The file as it was, before anything is written.
+  std::string aside = Aside("damaged");
+  int e = env_->Link(file, aside);
+  if (!e) e = env_->SyncDir(dir_);
+  if (e) {
+    *error = Error("journal " + file + " is damaged and cannot be kept aside as " + aside, e);
+    return false;
+  }
+  size_t named = 0, unnamed = 0;
+  for (const JournalDamage& damage : scan.damage) {
+    std::string names;
+    for (const std::string& key : damage.keys) {
+      // Lustre is the truth for these: a live one is requeued from its
+      // active list, one that ended stays forgotten (never replayed).
+      Apply('F', key, 0, 0);
+      names += (names.empty() ? "" : ", ") + DescribeRequestKey(key);
+    }
+    named += damage.keys.size();
+    if (damage.keys.empty()) ++unnamed;
+    warnings->push_back(fmt::format(
+        "journal {}: damaged bytes at offset {} ({} bytes, {}) skipped; {}",
+        file, damage.offset, damage.length, damage.why,
+        damage.keys.empty()
+            ? std::string("no request key readable in them")
+            : "requests dropped, their records may be lost: " + names));
+  }
+  if (!scan.tail_why.empty()) {
+    std::string names;
+    for (const std::string& key : scan.tail_keys) {
+      Apply('F', key, 0, 0);
+      names += (names.empty() ? "" : ", ") + DescribeRequestKey(key);
+    }
+    named += scan.tail_keys.size();
+    warnings->push_back(fmt::format(
+        "journal {}: torn tail at offset {} ({}): {} bytes dropped{}", file,
+        scan.end, scan.tail_why, data.size() - scan.end,
+        names.empty() ? "" : "; requests dropped: " + names));
+  }
+  // A clean journal of what is left: the live records, in journal order.
+  std::vector<std::pair<uint64_t, uint32_t>> live;
+  ForEachEntry([&](const Entry& entry) {
+    if (entry.put_len) live.emplace_back(entry.put_at, entry.put_len);
+    if (entry.assign_len) live.emplace_back(entry.assign_at, entry.assign_len);
+  });
+  std::sort(live.begin(), live.end());
+  std::string clean(kMagic);
+  for (const auto& [at, size] : live) clean.append(data.substr(at, size));
+  std::string tmp = file + ".tmp";
+  std::unique_ptr<File> out;
+  e = env_->Open(tmp, Env::Mode::kTruncate, &out);
+  if (!e) e = WriteFully(*out, 0, clean);
+  if (!e) e = out->Sync();
+  if (!e) e = env_->Rename(tmp, file);
+  if (!e) e = env_->SyncDir(dir_);
+  if (e) {
+    *error = Error("cannot write a repaired journal " + file, e);
+    return false;
+  }
+  file_ = std::move(out);
+  Index(clean);
+  offset_ = clean.size();
+  warnings->push_back(fmt::format(
+      "journal {}: {} damaged places, {} requests dropped{}; the journal as "
+      "it was is kept as {}. Lustre still holds every live request: requeue "
+      "what it lists as active (hsm.active_requests into coordinatool-client "
+      "-Q, as the systemd unit does after start); one that ended meanwhile "
+      "stays forgotten.{}",
+      file, scan.damage.size(), named,
+      unnamed ? fmt::format(", {} places with no readable key", unnamed) : "",
+      aside,
+      unnamed ? " Where no key was readable, a request that had ended may "
+                "be listed again: check those against Lustre."
+              : ""));
+  return true;
+}
+
+bool JournalStore::Known(const std::string& key) const {
+  PackedKey packed;
+  return Pack(key, &packed) ? packed_.contains(packed) : other_.contains(key);
 }
 
 JournalStore::~JournalStore() { Close(10'000); }
@@ -309,8 +317,8 @@ bool JournalStore::Load(LoadVisitor& visitor, std::string* error) {
   // Only before the first change: the writer has had no job, the file is
   // all there is.
   std::string data(base_, '\0');
-  if (!ReadAll(fd_.get(), data.data(), data.size(), 0)) {
-    *error = Errno("cannot read " + path());
+  if (int e = ReadFully(*file_, 0, data.data(), data.size())) {
+    *error = Error("cannot read " + path(), e);
     return false;
   }
   auto value = [&](uint64_t at, uint32_t size) {
@@ -379,7 +387,7 @@ void JournalStore::Append(char type, const std::string& key,
   if (closed_) return;
   size_t start = pending_.size();
   std::string_view v = value ? std::string_view(*value) : std::string_view();
-  EncodeRecord(&pending_, type, key, value ? &v : nullptr);
+  EncodeJournalRecord(&pending_, type, key, value ? &v : nullptr);
   Apply(type, key, base_ + start,
         static_cast<uint32_t>(pending_.size() - start));
   ++pending_records_;
@@ -463,19 +471,23 @@ void JournalStore::Relocate(const Job& job) {
 }
 
 void JournalStore::Flush() {
-  if (closed_ || busy_ || !writable_) return;
+  // While unwritable only the retry timer flushes (retrying_).
+  if (closed_ || busy_ || (!writable_ && !retrying_)) return;
+  retrying_ = false;
   if (pending_.empty()) {
+    // Nothing to prove the disk with: the last batch was durable.
+    SetWritable(true);
     FireWaiting(true);
     return;
   }
   Job job;
   uint64_t limit = std::max(
-      options_.min_compact_bytes,
-      options_.compact_ratio * std::max<uint64_t>(stats_.live_bytes, 1));
+      {options_.min_compact_bytes, compact_floor_,
+       options_.compact_ratio * std::max<uint64_t>(stats_.live_bytes, 1)});
   job.data = std::move(pending_);
   job.records = pending_records_;
   base_ += job.data.size();
-  if (stats_.file_bytes + job.data.size() > limit) {
+  if (writable_ && stats_.file_bytes + job.data.size() > limit) {
     // The snapshot holds every change, pending ones included.
     job.snapshot = true;
     PlanSnapshot(&job);
@@ -497,37 +509,50 @@ void JournalStore::OnWritten(Job job, std::string error, uint64_t file_bytes) {
   std::vector<SyncCallback> callbacks = std::move(inflight_);
   inflight_.clear();
   if (!error.empty()) {
+    // Not in the file (or not known to be synced): written again first, at
+    // the same position, once a retry succeeds.
     spdlog::error("store: journal {}: {}; retrying in {} ms", path(), error,
                   backoff_.count());
-    if (!job.appended) {
-      // Not in the file: written again first, at the same position.
-      base_ -= job.data.size();
-      job.data += pending_;
-      pending_ = std::move(job.data);
-      pending_records_ += job.records;
-    }
+    base_ -= job.data.size();
+    job.data += pending_;
+    pending_ = std::move(job.data);
+    pending_records_ += job.records;
     SetWritable(false);
-    for (auto& callback : callbacks) callback(false);
+    for (auto& callback : callbacks) {
+      if (closed_) return;
+      callback(false);
+    }
     FireWaiting(false);
     retry_timer_.expires_after(backoff_);
     backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(5000));
     retry_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || closed_) return;
-      SetWritable(true);
+      retrying_ = true;
       Flush();
     });
     return;
   }
   backoff_ = std::chrono::milliseconds(100);
   stats_.file_bytes = file_bytes;
-  if (job.snapshot) {
+  ++stats_.batches;
+  stats_.records += job.records;
+  if (job.renamed) {
     Relocate(job);
     ++stats_.compactions;
     spdlog::info("store: journal {} compacted to {} bytes", path(), file_bytes);
-  } else {
-    ++stats_.batches;
-    stats_.records += job.records;
+  } else if (job.snapshot) {
+    // The batch is durable; compaction waits until the journal has grown
+    // by as much again.
+    compact_floor_ = 2 * file_bytes;
+    spdlog::warn("store: journal {}: compaction failed: {}; tried again "
+                 "past {} bytes",
+                 path(), job.snapshot_error, compact_floor_);
   }
+  if (job.renamed) compact_floor_ = 0;
+  // Writable again only now: a write and its sync succeeded.
+  if (!writable_)
+    spdlog::warn("store: journal {}: write and sync succeeded again", path());
+  SetWritable(true);
   for (auto& callback : callbacks) {
     if (closed_) return;
     callback(true);
@@ -577,30 +602,43 @@ void JournalStore::WriterMain() {
 }
 
 std::string JournalStore::Write(Job& job) {
+  if (dir_unsynced_) {
+    // A compaction's rename must be durable before anything is appended
+    // to the new file, or a crash could bring back the old one without it.
+    if (int e = env_->SyncDir(dir_)) return Error("cannot sync " + dir_, e);
+    dir_unsynced_ = false;
+  }
   // The batch first, even before a snapshot: the snapshot copies records
   // from the file, and if it fails the batch is durable all the same.
-  if (!WriteAll(fd_.get(), job.data, offset_)) {
-    std::string error = Errno("write");
-    if (ftruncate(fd_.get(), static_cast<off_t>(offset_)) < 0) {
-      // The next write starts at offset_ anyway.
-    }
-    return error;
+  if (int e = WriteFully(*file_, offset_, job.data)) {
+    // A short write leaves part of the batch: cut it (the retry writes at
+    // offset_ again anyway).
+    file_->Truncate(offset_);
+    return Error("write", e);
   }
-  if (fdatasync(fd_.get()) < 0) return Errno("fdatasync");
+  // After a failed fdatasync the pages may be marked clean with the error
+  // consumed: the retry writes the batch again before syncing again.
+  if (int e = file_->Sync()) return Error("fdatasync", e);
   offset_ += job.data.size();
   job.appended = true;
-  return job.snapshot ? WriteSnapshot(job) : "";
+  if (job.snapshot) job.snapshot_error = WriteSnapshot(job);
+  return "";
 }
 
-std::string JournalStore::WriteSnapshot(const Job& job) {
+std::string JournalStore::WriteSnapshot(Job& job) {
   std::string tmp = dir_ + "/journal.tmp";
-  common::UniqueFd fd(
-      open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd.valid()) return Errno("cannot create " + tmp);
+  std::unique_ptr<File> out;
+  if (int e = env_->Open(tmp, Env::Mode::kTruncate, &out))
+    return Error("cannot create " + tmp, e);
+  auto fail = [&](const std::string& what, int e) {
+    out.reset();
+    env_->Remove(tmp);
+    return Error(what, e);
+  };
   constexpr uint64_t kRun = 1u << 20, kBuffer = 4u << 20;
   const std::vector<Copy>& copies = job.copies;
   std::string buffer(kMagic);
-  uint64_t out = 0;
+  uint64_t written = 0;
   auto length = [&](size_t i) {
     return (i + 1 < copies.size() ? copies[i + 1].to : job.snapshot_bytes) -
            copies[i].to;
@@ -613,23 +651,26 @@ std::string JournalStore::WriteSnapshot(const Job& job) {
       size += length(i);
     size_t at = buffer.size();
     buffer.resize(at + size);
-    if (!ReadAll(fd_.get(), buffer.data() + at, size, from))
-      return Errno("cannot read " + path());
+    if (int e = ReadFully(*file_, from, buffer.data() + at, size))
+      return fail("cannot read " + path(), e);
     if (buffer.size() >= kBuffer) {
-      if (!WriteAll(fd.get(), buffer, out)) return Errno("cannot write " + tmp);
-      out += buffer.size();
+      if (int e = WriteFully(*out, written, buffer))
+        return fail("cannot write " + tmp, e);
+      written += buffer.size();
       buffer.clear();
     }
   }
-  if (!WriteAll(fd.get(), buffer, out) || fdatasync(fd.get()) < 0)
-    return Errno("cannot write " + tmp);
-  out += buffer.size();
-  if (out != job.snapshot_bytes) return "snapshot size mismatch";
-  if (rename(tmp.c_str(), path().c_str()) < 0)
-    return Errno("cannot rename " + tmp);
-  if (!SyncDir(dir_)) return Errno("cannot sync " + dir_);
-  fd_ = std::move(fd);
-  offset_ = out;
+  if (int e = WriteFully(*out, written, buffer))
+    return fail("cannot write " + tmp, e);
+  written += buffer.size();
+  if (int e = out->Sync()) return fail("cannot sync " + tmp, e);
+  if (written != job.snapshot_bytes) return fail("snapshot size mismatch", EIO);
+  if (int e = env_->Rename(tmp, path())) return fail("cannot rename " + tmp, e);
+  // Renamed: the journal is the new file from now on.
+  file_ = std::move(out);
+  offset_ = written;
+  job.renamed = true;
+  if (env_->SyncDir(dir_)) dir_unsynced_ = true;
   return "";
 }
 
@@ -647,12 +688,15 @@ void JournalStore::Close(int timeout_ms) {
   if (writer_.joinable()) writer_.join();
   // The writer has stopped: the file is ours. A job it took but whose
   // completion was not seen yet is on disk already (Write finished).
-  if (!pending_.empty() && fd_.valid()) {
-    if (WriteAll(fd_.get(), pending_, offset_) && fdatasync(fd_.get()) == 0)
+  if (!pending_.empty() && file_) {
+    int e = dir_unsynced_ ? env_->SyncDir(dir_) : 0;
+    if (!e) e = WriteFully(*file_, offset_, pending_);
+    if (!e) e = file_->Sync();
+    if (!e)
       offset_ += pending_.size();
     else
       spdlog::error("store: journal {}: last changes not written: {}", path(),
-                    strerror(errno));
+                    strerror(e));
   }
   pending_.clear();
 }

@@ -1,11 +1,10 @@
 // JournalStore: the embedded durable store, an append-only journal file in
 // a state directory, for a server that needs no database service.
 //
-// File: an 8-byte magic, then records: length (u32 LE), CRC-32C of the body
-// (u32 LE), body = type byte + length-prefixed strings (Put key json,
-// Assign key mover, Unassign key, Forget key). Records are idempotent, so a
-// snapshot followed by records it already contains replays to the same
-// state.
+// File: an 8-byte magic, then checksummed records (store/journal_format.h,
+// docs/journal.md): Put key json, Assign key mover, Unassign key, Forget
+// key. Records are idempotent, so a snapshot followed by records it already
+// contains replays to the same state.
 //
 // Group commit: changes are encoded into a pending buffer on the event loop;
 // a writer thread writes a whole batch with one write and one fdatasync
@@ -14,9 +13,17 @@
 // the disk. Sync() callbacks run when the batch holding their changes is on
 // disk.
 //
-// Replay at Open(): a record that runs past the end of the file or fails
-// its checksum ends the journal (a write torn by a crash); the tail is
-// reported and cut off. Compaction: when the file exceeds both
+// Replay at Open() resynchronises: a damaged record (bad checksum, bad
+// length, bad body) costs that record only; the replay goes on at the next
+// valid record. Damage that no valid record follows is a torn tail (a
+// write cut short by a crash): its bytes are saved to journal.tail.<time>
+// and cut off. Damage in the middle: the journal as it was is kept as
+// journal.damaged.<time> (a hard link, before anything is written), the
+// requests named in the damaged bytes are dropped (Lustre still lists
+// those that are live: the post-start requeue brings them back, and one
+// that ended meanwhile stays forgotten rather than replayed), and a clean
+// journal of what is left replaces it. Every loss is reported in
+// *warnings with cookie and FID. Compaction: when the file exceeds both
 // `min_compact_bytes` and `compact_ratio` times the size of the live state,
 // the next batch is appended to the journal (unsynced), then the latest Put
 // and Assign record of every live key is copied from the journal to
@@ -27,8 +34,16 @@
 // bytes per key for the 48-hex-digit keys of RequestKey()). Load() reads
 // the values from the file.
 //
-// A write error (disk full, I/O error) makes the store unwritable: the batch
-// is kept, retried with backoff, and the health callback says so.
+// A write or sync error (disk full, I/O error, short write) makes the store
+// unwritable: the batch is kept and rewritten at the same place, retried
+// with backoff (100 ms doubling to 5 s); the store is writable again only
+// once a retry's write and its fdatasync both succeeded. A Sync() while it
+// is unwritable answers "not durable" at once. A failed compaction does not
+// make the store unwritable (the batch before it is durable); compaction is
+// tried again once the journal has grown further.
+//
+// All file and directory operations go through JournalOptions::env
+// (store/env.h), so tests can inject faults.
 //
 // An SQLite database in WAL mode would do the same job; the journal is
 // smaller, has no schema to migrate, and its group commit is explicit.
@@ -48,7 +63,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/unique_fd.h"
+#include "store/env.h"
+#include "store/journal_format.h"
 #include "store/store.h"
 
 namespace store {
@@ -57,6 +73,7 @@ struct JournalOptions {
   std::string dir;  // created if missing
   uint64_t min_compact_bytes = 64u << 20;
   uint64_t compact_ratio = 4;
+  Env* env = PosixEnv();  // file I/O; tests inject faults here
 };
 
 struct JournalStats {
@@ -69,8 +86,8 @@ struct JournalStats {
 
 class JournalStore : public Store {
  public:
-  // Opens or creates `options.dir`/journal and replays it. A torn tail is
-  // cut and reported in *warnings. Returns nullptr with *error if the
+  // Opens or creates `options.dir`/journal and replays it. Damage and a torn
+  // tail are handled as above and reported in *warnings. Returns nullptr with *error if the
   // directory or the file cannot be used, or another process holds it.
   static std::unique_ptr<JournalStore> Open(boost::asio::io_context& io,
                                             const JournalOptions& options,
@@ -125,11 +142,23 @@ class JournalStore : public Store {
     std::vector<Copy> copies;
     uint64_t snapshot_bytes = 0;
     uint64_t old_end = 0;
-    bool appended = false;  // set by the writer: `data` is in the journal
+    // Set by the writer: `data` is in the journal (written and synced);
+    // the snapshot replaced the journal, or why it did not.
+    bool appended = false;
+    bool renamed = false;
+    std::string snapshot_error;
   };
 
   JournalStore(boost::asio::io_context& io, JournalOptions options);
   bool OpenFiles(std::vector<std::string>* warnings, std::string* error);
+  // Indexes the records of `data`, the whole journal.
+  JournalScan Index(std::string_view data);
+  // Middle damage: keeps the file aside, drops the damaged keys, writes a
+  // clean journal. Reports in *warnings.
+  bool Repair(std::string_view data, const JournalScan& scan,
+              std::vector<std::string>* warnings, std::string* error);
+  std::string Aside(const std::string& kind);
+  bool Known(const std::string& key) const;
   void Append(char type, const std::string& key, const std::string* value);
   // Records that the latest record of `key` of `type` is at `at`.
   void Apply(char type, const std::string& key, uint64_t at, uint32_t size);
@@ -146,12 +175,13 @@ class JournalStore : public Store {
   // Writer thread.
   void WriterMain();
   std::string Write(Job& job);  // "" or what failed
-  std::string WriteSnapshot(const Job& job);
+  std::string WriteSnapshot(Job& job);
 
   boost::asio::io_context& io_;
   const JournalOptions options_;
   const std::string dir_;
-  common::UniqueFd lock_fd_;
+  Env* const env_;
+  std::unique_ptr<File> lock_;
   boost::asio::steady_timer retry_timer_;
 
   // Event loop only.
@@ -166,14 +196,18 @@ class JournalStore : public Store {
   bool busy_ = false;                   // a job is with the writer
   bool flush_posted_ = false;
   bool writable_ = true;
+  bool retrying_ = false;  // unwritable, a retry of the batch is due
   bool closed_ = false;
+  // No compaction until the file is this big (after a failed one).
+  uint64_t compact_floor_ = 0;
   std::chrono::milliseconds backoff_{100};
   HealthCallback health_;
   JournalStats stats_;
 
   // Writer thread, or any thread once it has stopped.
-  common::UniqueFd fd_;
+  std::unique_ptr<File> file_;
   uint64_t offset_ = 0;
+  bool dir_unsynced_ = false;  // a rename whose directory sync failed
 
   // Handlers posted to io_ hold it weakly: they do nothing once the store
   // is gone, even if the loop runs them later.
@@ -187,18 +221,6 @@ class JournalStore : public Store {
   bool quit_ = false;         // GUARDED_BY(mu_)
   std::thread writer_;
 };
-
-// Replays journal bytes (magic included) into `visit` calls. Returns the
-// offset where the valid records end; *why says what stopped the replay
-// before the end ("" when everything was valid). For tests and tools.
-struct JournalRecord {
-  char type;  // 'P' put, 'A' assign, 'U' unassign, 'F' forget
-  std::string_view key;
-  std::string_view value;
-};
-size_t ReplayJournal(std::string_view data,
-                     const std::function<void(const JournalRecord&)>& visit,
-                     std::string* why);
 
 }  // namespace store
 

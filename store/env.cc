@@ -1,0 +1,144 @@
+#include "store/env.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/unique_fd.h"
+
+namespace store {
+
+namespace {
+
+class PosixFile : public File {
+ public:
+  explicit PosixFile(common::UniqueFd fd) : fd_(std::move(fd)) {}
+
+  ssize_t ReadAt(uint64_t offset, char* out, size_t size) override {
+    for (;;) {
+      ssize_t n = pread(fd_.get(), out, size, static_cast<off_t>(offset));
+      if (n >= 0) return n;
+      if (errno != EINTR) return -errno;
+    }
+  }
+  ssize_t WriteAt(uint64_t offset, std::string_view data) override {
+    for (;;) {
+      ssize_t n =
+          pwrite(fd_.get(), data.data(), data.size(), static_cast<off_t>(offset));
+      if (n >= 0) return n;
+      if (errno != EINTR) return -errno;
+    }
+  }
+  int Sync() override { return fdatasync(fd_.get()) == 0 ? 0 : errno; }
+  int Truncate(uint64_t size) override {
+    return ftruncate(fd_.get(), static_cast<off_t>(size)) == 0 ? 0 : errno;
+  }
+  int Size(uint64_t* size) override {
+    struct stat st {};
+    if (fstat(fd_.get(), &st) < 0) return errno;
+    *size = static_cast<uint64_t>(st.st_size);
+    return 0;
+  }
+
+ private:
+  common::UniqueFd fd_;
+};
+
+class Posix : public Env {
+ public:
+  int Open(const std::string& path, Mode mode,
+           std::unique_ptr<File>* file) override {
+    int flags = O_CLOEXEC;
+    switch (mode) {
+      case Mode::kReadWrite:
+        flags |= O_RDWR | O_CREAT;
+        break;
+      case Mode::kTruncate:
+        flags |= O_RDWR | O_CREAT | O_TRUNC;
+        break;
+      case Mode::kReadOnly:
+        flags |= O_RDONLY;
+        break;
+    }
+    common::UniqueFd fd(open(path.c_str(), flags, 0600));
+    if (!fd.valid()) return errno;
+    *file = std::make_unique<PosixFile>(std::move(fd));
+    return 0;
+  }
+  int MakeDirs(const std::string& dir) override {
+    for (size_t pos = 1; pos <= dir.size(); ++pos) {
+      if (pos != dir.size() && dir[pos] != '/') continue;
+      std::string part = dir.substr(0, pos);
+      if (mkdir(part.c_str(), 0700) < 0 && errno != EEXIST) return errno;
+    }
+    return 0;
+  }
+  int Lock(const std::string& path, std::unique_ptr<File>* lock) override {
+    common::UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd.valid()) return errno;
+    if (flock(fd.get(), LOCK_EX | LOCK_NB) < 0) return errno;
+    *lock = std::make_unique<PosixFile>(std::move(fd));
+    return 0;
+  }
+  int Rename(const std::string& from, const std::string& to) override {
+    return rename(from.c_str(), to.c_str()) == 0 ? 0 : errno;
+  }
+  int Link(const std::string& from, const std::string& to) override {
+    return link(from.c_str(), to.c_str()) == 0 ? 0 : errno;
+  }
+  int Remove(const std::string& path) override {
+    return unlink(path.c_str()) == 0 ? 0 : errno;
+  }
+  int SyncDir(const std::string& dir) override {
+    common::UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) return errno;
+    return fsync(fd.get()) == 0 ? 0 : errno;
+  }
+};
+
+}  // namespace
+
+Env* PosixEnv() {
+  static Posix env;
+  return &env;
+}
+
+int ReadFully(File& file, uint64_t offset, char* out, size_t size) {
+  while (size > 0) {
+    ssize_t n = file.ReadAt(offset, out, size);
+    if (n < 0) return static_cast<int>(-n);
+    if (n == 0) return EIO;
+    out += n;
+    size -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return 0;
+}
+
+int WriteFully(File& file, uint64_t offset, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = file.WriteAt(offset, data);
+    if (n < 0) return static_cast<int>(-n);
+    if (n == 0) return ENOSPC;
+    data.remove_prefix(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+  return 0;
+}
+
+int ReadWhole(File& file, std::string* out) {
+  out->clear();
+  char buffer[1 << 16];
+  for (uint64_t offset = 0;;) {
+    ssize_t n = file.ReadAt(offset, buffer, sizeof(buffer));
+    if (n < 0) return static_cast<int>(-n);
+    if (n == 0) return 0;
+    out->append(buffer, static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+}
+
+}  // namespace store

@@ -1,0 +1,72 @@
+// Env: the file and directory operations the embedded journal needs, behind
+// a small interface (as leveldb's Env), so that tests can make any of them
+// fail: a disk that fills up, an I/O error on a write or on a sync, a write
+// cut short. PosixEnv() is the real thing; store/fault_env.h wraps it with
+// faults for tests.
+//
+// Errors are errno values: 0 is success. Short reads and writes are not
+// retried here (the caller loops), so that a fault can cut one short.
+//
+// Thread-safety: a File is used by one thread at a time; an Env may be used
+// from several.
+#ifndef STORE_ENV_H_
+#define STORE_ENV_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace store {
+
+class File {
+ public:
+  virtual ~File() = default;
+  // Bytes read at `offset` (0 at the end of the file), or -errno.
+  virtual ssize_t ReadAt(uint64_t offset, char* out, size_t size) = 0;
+  // Bytes written at `offset` (possibly fewer than `data`), or -errno.
+  virtual ssize_t WriteAt(uint64_t offset, std::string_view data) = 0;
+  // fdatasync: what was written is on disk. 0 or errno.
+  virtual int Sync() = 0;
+  virtual int Truncate(uint64_t size) = 0;
+  virtual int Size(uint64_t* size) = 0;
+};
+
+class Env {
+ public:
+  enum class Mode {
+    kReadWrite,  // created if missing, kept otherwise
+    kTruncate,   // created if missing, emptied otherwise
+    kReadOnly,
+  };
+  virtual ~Env() = default;
+  virtual int Open(const std::string& path, Mode mode,
+                   std::unique_ptr<File>* file) = 0;
+  // Creates `dir` and its parents (mode 0700) if missing.
+  virtual int MakeDirs(const std::string& dir) = 0;
+  // Takes an exclusive lock on `path` (created if missing) for as long as
+  // *lock lives. EWOULDBLOCK if another process holds it.
+  virtual int Lock(const std::string& path, std::unique_ptr<File>* lock) = 0;
+  virtual int Rename(const std::string& from, const std::string& to) = 0;
+  // A second name for the file `from` (a hard link).
+  virtual int Link(const std::string& from, const std::string& to) = 0;
+  virtual int Remove(const std::string& path) = 0;
+  // Makes the directory's entries (renames, creations) durable.
+  virtual int SyncDir(const std::string& dir) = 0;
+};
+
+// The process-wide POSIX implementation.
+Env* PosixEnv();
+
+// Helpers looping over short transfers; 0 or errno (EIO for a read that
+// ends early, ENOSPC for a write that makes no progress).
+int ReadFully(File& file, uint64_t offset, char* out, size_t size);
+int WriteFully(File& file, uint64_t offset, std::string_view data);
+// The whole file.
+int ReadWhole(File& file, std::string* out);
+
+}  // namespace store
+
+#endif  // STORE_ENV_H_

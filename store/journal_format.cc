@@ -1,0 +1,202 @@
+#include "store/journal_format.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "store/crc32c.h"
+
+namespace store {
+
+namespace {
+
+void PutU32(std::string* out, uint32_t v) {
+  char b[4] = {static_cast<char>(v), static_cast<char>(v >> 8),
+               static_cast<char>(v >> 16), static_cast<char>(v >> 24)};
+  out->append(b, 4);
+}
+
+uint32_t GetU32(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return uint32_t{u[0]} | uint32_t{u[1]} << 8 | uint32_t{u[2]} << 16 |
+         uint32_t{u[3]} << 24;
+}
+
+void PutString(std::string* out, std::string_view s) {
+  PutU32(out, static_cast<uint32_t>(s.size()));
+  out->append(s);
+}
+
+bool GetString(std::string_view* in, std::string_view* out) {
+  if (in->size() < 4) return false;
+  uint32_t n = GetU32(in->data());
+  if (in->size() - 4 < n) return false;
+  *out = in->substr(4, n);
+  in->remove_prefix(4 + n);
+  return true;
+}
+
+bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+// The record at `at`: true with *record and *size if it is whole, its
+// checksum matches and its body parses; else false with *why.
+bool ParseRecord(std::string_view data, size_t at, JournalRecord* record,
+                 size_t* size, std::string* why) {
+  if (data.size() - at < kJournalRecordHeader) {
+    if (why) *why = "record header cut short";
+    return false;
+  }
+  uint32_t length = GetU32(data.data() + at);
+  uint32_t crc = GetU32(data.data() + at + 4);
+  if (length > kJournalMaxRecord ||
+      data.size() - at - kJournalRecordHeader < length) {
+    if (why) *why = fmt::format("record of {} bytes runs past the end", length);
+    return false;
+  }
+  std::string_view body = data.substr(at + kJournalRecordHeader, length);
+  if (Crc32c(body.data(), body.size()) != crc) {
+    if (why) *why = "checksum mismatch";
+    return false;
+  }
+  *record = JournalRecord{};
+  std::string_view rest = body.substr(body.empty() ? 0 : 1);
+  bool ok = !body.empty() && GetString(&rest, &record->key);
+  record->type = ok ? body[0] : 0;
+  switch (record->type) {
+    case 'P':
+    case 'A':
+      ok = GetString(&rest, &record->value);
+      break;
+    case 'U':
+    case 'F':
+      break;
+    default:
+      ok = false;
+  }
+  if (!ok || !rest.empty()) {
+    if (why) *why = "malformed record";
+    return false;
+  }
+  *size = kJournalRecordHeader + length;
+  return true;
+}
+
+// Request keys in damaged bytes: 48 hex digits after their length prefix
+// (48, u32 LE), else runs of exactly 48 hex digits (the prefix damaged).
+std::vector<std::string> KeysIn(std::string_view bytes) {
+  std::vector<std::string> keys;
+  auto add = [&](std::string_view key) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end())
+      keys.emplace_back(key);
+  };
+  auto hex_at = [&](size_t at, size_t n) {
+    return at + n <= bytes.size() &&
+           std::all_of(bytes.begin() + static_cast<long>(at),
+                       bytes.begin() + static_cast<long>(at + n), IsHex);
+  };
+  constexpr std::string_view kPrefix("0\0\0\0", 4);
+  std::vector<bool> covered(bytes.size(), false);
+  for (size_t at = bytes.find(kPrefix); at != std::string_view::npos;
+       at = bytes.find(kPrefix, at + 1)) {
+    if (!hex_at(at + 4, 48)) continue;
+    add(bytes.substr(at + 4, 48));
+    std::fill(covered.begin() + static_cast<long>(at),
+              covered.begin() + static_cast<long>(at + 52), true);
+  }
+  for (size_t i = 0; i < bytes.size();) {
+    if (!IsHex(bytes[i])) {
+      ++i;
+      continue;
+    }
+    size_t start = i;
+    while (i < bytes.size() && IsHex(bytes[i])) ++i;
+    if (i - start == 48 && !covered[start]) add(bytes.substr(start, 48));
+  }
+  return keys;
+}
+
+}  // namespace
+
+void EncodeJournalRecord(std::string* out, char type, std::string_view key,
+                         const std::string_view* value) {
+  size_t length = 1 + 4 + key.size() + (value ? 4 + value->size() : 0);
+  size_t start = out->size();
+  out->reserve(start + kJournalRecordHeader + length);
+  PutU32(out, static_cast<uint32_t>(length));
+  PutU32(out, 0);  // the checksum, once the body is there
+  out->push_back(type);
+  PutString(out, key);
+  if (value) PutString(out, *value);
+  std::string crc;
+  PutU32(&crc, Crc32c(out->data() + start + kJournalRecordHeader, length));
+  out->replace(start + 4, 4, crc);
+}
+
+JournalScan ScanJournal(
+    std::string_view data,
+    const std::function<void(const JournalRecord&, size_t at, size_t size)>&
+        visit) {
+  JournalScan scan;
+  if (data.size() < kJournalMagic.size() ||
+      data.substr(0, kJournalMagic.size()) != kJournalMagic)
+    return scan;
+  scan.header = true;
+  size_t at = kJournalMagic.size();
+  while (at < data.size()) {
+    JournalRecord record;
+    size_t size = 0;
+    std::string why;
+    if (ParseRecord(data, at, &record, &size, &why)) {
+      visit(record, at, size);
+      at += size;
+      continue;
+    }
+    // Damage: the next valid record, if any, is where the journal goes on.
+    size_t next = at + 1;
+    for (; next < data.size(); ++next)
+      if (ParseRecord(data, next, &record, &size, nullptr)) break;
+    if (next >= data.size()) {
+      scan.tail_why = why;
+      scan.tail_keys = KeysIn(data.substr(at));
+      break;
+    }
+    JournalDamage damage;
+    damage.offset = at;
+    damage.length = next - at;
+    damage.why = std::move(why);
+    damage.keys = KeysIn(data.substr(at, next - at));
+    scan.damage.push_back(std::move(damage));
+    at = next;
+  }
+  scan.end = at;
+  return scan;
+}
+
+size_t ReplayJournal(std::string_view data,
+                     const std::function<void(const JournalRecord&)>& visit,
+                     std::string* why) {
+  JournalScan scan = ScanJournal(
+      data, [&](const JournalRecord& r, size_t, size_t) { visit(r); });
+  why->clear();
+  if (!scan.header)
+    *why = "no journal header";
+  else if (!scan.damage.empty())
+    *why = fmt::format("{} at offset {}", scan.damage[0].why,
+                       scan.damage[0].offset);
+  else
+    *why = scan.tail_why;
+  return scan.end;
+}
+
+std::string DescribeRequestKey(std::string_view key) {
+  if (key.size() != 48 ||
+      !std::all_of(key.begin(), key.end(), [](char c) { return IsHex(c); }))
+    return std::string(key);
+  auto hex = [&](size_t at, size_t n) {
+    return std::stoull(std::string(key.substr(at, n)), nullptr, 16);
+  };
+  return fmt::format("cookie {:#x} fid [{:#x}:{:#x}:{:#x}]", hex(0, 16),
+                     hex(16, 16), hex(32, 8), hex(40, 8));
+}
+
+}  // namespace store
