@@ -22,15 +22,6 @@ struct ReplyDeleter {
 };
 using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
-// Error replies that mean "not now" rather than "never": the connection is
-// dropped and the command retried.
-bool Transient(const redisReply* r) {
-  for (const char* prefix : {"LOADING", "NOAUTH", "READONLY", "MASTERDOWN",
-                             "BUSY", "TRYAGAIN", "MISCONF", "CLUSTERDOWN"})
-    if (strncmp(r->str, prefix, strlen(prefix)) == 0) return true;
-  return false;
-}
-
 Reply Call(redisContext* ctx, const std::vector<std::string>& args) {
   std::vector<const char*> argv;
   std::vector<size_t> lens;
@@ -220,12 +211,13 @@ size_t RedisStore::Pipeline(const std::vector<Command>& batch,
     }
     Reply r(static_cast<redisReply*>(raw));
     if (r->type == REDIS_REPLY_ERROR) {
-      if (Transient(r.get())) {
-        *error = r->str;
-        return i;
-      }
-      spdlog::error("store: {}: {} {} {}: {}", Describe(), batch[i][0],
-                    batch[i][1], batch[i][2], r->str);
+      // Every error reply is a failed write (OOM, READONLY, MISCONF,
+      // NOPERM, WRONGTYPE...): not acknowledged, retried in order from
+      // here. What follows in the pipeline may have been applied; replaying
+      // it in order is harmless (one field per command, last write wins).
+      *error = fmt::format("{} {} {}: {}", batch[i][0], batch[i][1],
+                           batch[i][2], std::string_view(r->str, r->len));
+      return i;
     }
   }
   return batch.size();
@@ -271,11 +263,11 @@ void RedisStore::ThreadMain() {
     Disconnect();
     if (healthy)
       spdlog::error(
-          "store: {} unreachable: {}; changes are queued and the "
-          "server takes no new requests until it is back",
+          "store: {} cannot persist: {}; changes are queued and the "
+          "server takes no new requests until it can",
           Describe(), error);
     else
-      spdlog::warn("store: {} still unreachable: {}; retrying in {} ms",
+      spdlog::warn("store: {} still cannot persist: {}; retrying in {} ms",
                    Describe(), error, backoff.count());
     healthy = false;
     Post(total, false);

@@ -12,9 +12,13 @@
 // event loop how far Redis has acknowledged; Sync() callbacks run then. The
 // event loop never waits on Redis.
 //
-// When Redis is unreachable the commands stay queued, the store reports
-// itself unwritable, and the thread reconnects with backoff (100 ms doubling
-// to 5 s), then replays the queue from the first unacknowledged command:
+// When Redis is unreachable or refuses a write (any error reply: OOM at
+// maxmemory, READONLY on a replica, MISCONF after a failed save, NOPERM,
+// WRONGTYPE...) the command is not acknowledged: the commands stay queued,
+// the store reports itself unwritable, and the thread reconnects with
+// backoff (100 ms doubling to 5 s), then replays the queue from the first
+// unacknowledged command; it is writable again once a whole batch was
+// acknowledged without error:
 // HSET and HDEL of one field are idempotent and replayed in order, so the
 // hashes end as if nothing had happened. Durable here means acknowledged by
 // Redis: configure Redis with appendonly (appendfsync everysec or always) to

@@ -4,7 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <functional>
 #include <map>
+#include <sstream>
 
 #include "store/test_state.h"
 #include "tests/support/redis_server.h"
@@ -177,6 +183,144 @@ TEST_F(RedisStoreTest, ChangesDuringAnOutageAreReplayed) {
       redis_->HGetAll("coordinatool_assigned"),
       (std::map<std::string, std::string>{{RequestKey(100, Fid(100)), "m"}}));
   EXPECT_GE(store_->stats().reconnects, 1u);
+}
+
+// Issue 10 (5): a write Redis refuses with an error reply used to count as
+// acknowledged ("enqueued 3000", store ok, then lost). Each kind of error
+// reply, made by a real redis-server, is now a failed write: the Sync()
+// says not durable, the store is unwritable (health false, once), and the
+// queued changes are replayed in order once Redis takes writes again.
+class RedisErrorReplyTest : public RedisStoreTest {
+ protected:
+  void ExpectRefusedThenReplayed(const std::function<void()>& refuse,
+                                 const std::function<void()>& heal,
+                                 const std::string& error_prefix) {
+    Open();
+    std::vector<bool> health;
+    store_->SetHealthCallback([&](bool ok) { health.push_back(ok); });
+    store_->Put(RequestKey(1, Fid(1)), "before");
+    store_->Assign(RequestKey(1, Fid(1)), "m");
+    ASSERT_TRUE(SyncNow());
+    refuse();
+    store_->Put(RequestKey(2, Fid(2)), "refused");
+    store_->Put(RequestKey(3, Fid(3)), "refused too");
+    store_->Forget(RequestKey(1, Fid(1)));
+    EXPECT_FALSE(SyncNow());
+    EXPECT_FALSE(store_->writable());
+    EXPECT_EQ(health, std::vector<bool>{false});
+    // It stays so while Redis refuses (retries with backoff, no flapping).
+    WaitFor(
+        [&] {
+          io_.restart();
+          io_.poll();
+          return false;
+        },
+        std::chrono::milliseconds(400));
+    EXPECT_FALSE(store_->writable());
+    EXPECT_EQ(health, std::vector<bool>{false});
+    EXPECT_EQ(redis_->HGetAll("coordinatool_requests").count(RequestKey(2, Fid(2))),
+              0u);
+    std::string log = ReadLog();
+    EXPECT_NE(log.find(error_prefix), std::string::npos) << log;
+    heal();
+    ASSERT_TRUE(WaitFor([&] {
+      io_.restart();
+      io_.poll();
+      return store_->writable();
+    }));
+    ASSERT_TRUE(SyncNow());
+    EXPECT_EQ(health, (std::vector<bool>{false, true}));
+    EXPECT_EQ(redis_->HGetAll("coordinatool_requests"),
+              (std::map<std::string, std::string>{
+                  {RequestKey(2, Fid(2)), "refused"},
+                  {RequestKey(3, Fid(3)), "refused too"}}));
+    EXPECT_TRUE(redis_->HGetAll("coordinatool_assigned").empty());
+  }
+
+  std::string ReadLog() { return log_.str(); }
+
+  void SetUp() override {
+    // The store's errors, captured to check they name the reply.
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_);
+    logger_ = std::make_shared<spdlog::logger>("test", sink);
+    previous_ = spdlog::default_logger();
+    spdlog::set_default_logger(logger_);
+  }
+  void TearDown() override { spdlog::set_default_logger(previous_); }
+
+  std::ostringstream log_;
+  std::shared_ptr<spdlog::logger> logger_, previous_;
+};
+
+TEST_F(RedisErrorReplyTest, OutOfMemoryIsAFailedWrite) {
+  StartRedis();
+  ExpectRefusedThenReplayed(
+      [&] {
+        redis_->Call({"CONFIG", "SET", "maxmemory-policy", "noeviction"});
+        redis_->Call({"CONFIG", "SET", "maxmemory", "1"});
+      },
+      [&] { redis_->Call({"CONFIG", "SET", "maxmemory", "0"}); }, "OOM");
+}
+
+TEST_F(RedisErrorReplyTest, ReadOnlyReplicaIsAFailedWrite) {
+  StartRedis();
+  ExpectRefusedThenReplayed(
+      [&] {
+        // A replica of a master that is not there: writes are refused.
+        redis_->Call({"REPLICAOF", "127.0.0.1", "1"});
+      },
+      [&] { redis_->Call({"REPLICAOF", "NO", "ONE"}); }, "READONLY");
+}
+
+TEST_F(RedisErrorReplyTest, FailedBackgroundSaveIsAFailedWrite) {
+  StartRedis({"--enable-protected-configs", "yes"});
+  ExpectRefusedThenReplayed(
+      [&] {
+        // Saves go to a directory that is gone: the save fails, and with
+        // stop-writes-on-bgsave-error writes are refused (MISCONF).
+        std::string gone = dir_.path() + "/gone";
+        ASSERT_EQ(mkdir(gone.c_str(), 0700), 0);
+        redis_->Call({"CONFIG", "SET", "dir", gone});
+        ASSERT_EQ(rmdir(gone.c_str()), 0);
+        redis_->Call({"CONFIG", "SET", "save", "3600 1"});
+        redis_->Call({"CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"});
+        redis_->Call({"BGSAVE"});
+        ASSERT_TRUE(WaitFor([&] {
+          for (const std::string& line : redis_->Call({"INFO", "persistence"}))
+            if (line.find("rdb_last_bgsave_status:err") != std::string::npos)
+              return true;
+          return false;
+        }));
+      },
+      [&] {
+        redis_->Call({"CONFIG", "SET", "dir", dir_.path()});
+        redis_->Call({"CONFIG", "SET", "save", ""});
+      },
+      "MISCONF");
+}
+
+TEST_F(RedisErrorReplyTest, NoPermissionIsAFailedWrite) {
+  StartRedis({"--user", "cdt", "on", ">s3cret", "~*", "+@all"});
+  options_.user = "cdt";
+  options_.password = "s3cret";
+  ExpectRefusedThenReplayed(
+      [&] { redis_->Call({"ACL", "SETUSER", "cdt", "-@write"}); },
+      [&] { redis_->Call({"ACL", "SETUSER", "cdt", "+@all"}); }, "NOPERM");
+}
+
+// Any other error reply too: the hash is of the wrong type.
+TEST_F(RedisErrorReplyTest, WrongTypeIsAFailedWrite) {
+  StartRedis();
+  ExpectRefusedThenReplayed(
+      [&] {
+        redis_->Call({"RENAME", "coordinatool_requests", "saved"});
+        redis_->Call({"SET", "coordinatool_requests", "a string"});
+      },
+      [&] {
+        redis_->Call({"DEL", "coordinatool_requests"});
+        redis_->Call({"RENAME", "saved", "coordinatool_requests"});
+      },
+      "WRONGTYPE");
 }
 
 }  // namespace
