@@ -196,6 +196,7 @@ bool Server::OpenStore(std::string* error) {
     return false;
   }
   store_ = std::move(opened);
+  outbox_ = std::make_unique<store::Outbox>(*store_);
   store_->SetHealthCallback([this](bool writable) { OnStoreHealth(writable); });
   return true;
 }
@@ -262,6 +263,8 @@ void Server::OnStoreHealth(bool writable) {
   }
   spdlog::warn("store {} is back: taking new requests again",
                store_->Describe());
+  // What waited for the store leaves first, in order.
+  outbox_->OnWritable();
   if (lustre_paused_) {
     lustre_paused_ = false;
     WatchLustre();
@@ -373,10 +376,10 @@ void Server::StoreForget(const ItemId& id) {
   if (store_->persistent()) store_->Forget(KeyOf(id));
 }
 
-void Server::SendWhenDurable(Connection& c, json::object message) {
+void Server::SendWhenDurable(Connection& c, json::object message,
+                             bool acknowledges) {
   std::weak_ptr<Connection> weak = c.weak_from_this();
-  store_->Sync([weak, message = std::move(message)](bool) {
-    // Not durable: the store is down. What is held is served anyway.
+  outbox_->Send(&c, acknowledges, [weak, message = std::move(message)] {
     if (auto connection = weak.lock(); connection && connection->open())
       connection->Send(message);
   });
@@ -553,7 +556,9 @@ void Server::OnLustreCancel(const protocol::WireItem& cancel) {
       redispatch_.Forget(ItemId::Of(target.item.hai));
       held_affinity_.erase(ItemId::Of(target.item.hai));
       StoreForget(ItemId::Of(target.item.hai));
-      store_->Sync([this, target](bool) {
+      // Only once forgotten for good: a cancelled request that came back
+      // after a crash would be run.
+      outbox_->Send(nullptr, true, [this, target] {
         if (!stopped_) AnswerCancelled(target);
       });
       break;
@@ -592,7 +597,8 @@ void Server::OnMessage(Connection& c, json::object& m) {
 }
 
 void Server::Reply(Connection& c, const std::string& command, int status,
-                   const std::string& error, json::object fields) {
+                   const std::string& error, json::object fields,
+                   bool acknowledges) {
   // Zero numbers, empty strings and false are omitted from replies, as the
   // original does (readers take a missing field as zero).
   for (auto it = fields.begin(); it != fields.end();) {
@@ -609,7 +615,7 @@ void Server::Reply(Connection& c, const std::string& command, int status,
     fields["error"] = error;
     spdlog::info("{}: {} refused: {}", c.id, command, error);
   }
-  SendWhenDurable(c, std::move(fields));
+  SendWhenDurable(c, std::move(fields), acknowledges);
 }
 
 void Server::Ehlo(Connection& c, const json::object& m) {
@@ -875,8 +881,10 @@ void Server::Queue(Connection& c, const json::object& m) {
                  json::serialize(failed.front()));
     fields["failed"] = std::move(failed);  // absent when all were good
   }
+  // "enqueued N" only once the N are durable.
   Reply(c, "queue", bad ? EINVAL : 0,
-        bad ? "Error while parsing hsm action items" : "", std::move(fields));
+        bad ? "Error while parsing hsm action items" : "", std::move(fields),
+        enqueued > 0);
   DispatchAll();
 }
 
@@ -1047,8 +1055,10 @@ void Server::SendList(Connection& c, DispatchReply reply) {
     StoreAssign(id, c.id);
     if (c.sends_progress) activity_[id] = {c.id, now};
   }
-  SendWhenDurable(c, json::object{{"command", "recv"},
-                                  {"hsm_action_list", std::move(hal)}});
+  SendWhenDurable(c,
+                  json::object{{"command", "recv"},
+                               {"hsm_action_list", std::move(hal)}},
+                  !reply.items.empty());
 }
 
 void Server::OnClosed(Connection& c, const std::string& why) {

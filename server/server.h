@@ -39,6 +39,7 @@
 #include "server/lustre_agent.h"
 #include "server/redispatch.h"
 #include "server/scheduler.h"
+#include "store/outbox.h"
 #include "store/store.h"
 
 namespace server {
@@ -104,8 +105,11 @@ class Server : public ConnectionHandler {
   // chose that mover (see kPlacedOnKey).
   void PutItem(const protocol::WireItem& wire,
                const std::string& placed_on = "");
-  // Sends `message` to `c` once every change made so far is durable.
-  void SendWhenDurable(Connection& c, boost::json::object message);
+  // Sends `message` to `c` once every change made so far is durable; when
+  // the store cannot persist, a message that `acknowledges` changes (new
+  // requests queued, items handed out) waits until it can (store::Outbox).
+  void SendWhenDurable(Connection& c, boost::json::object message,
+                       bool acknowledges = false);
 
   // Commands.
   void Ehlo(Connection& c, const boost::json::object& m);
@@ -116,7 +120,8 @@ class Server : public ConnectionHandler {
   void Lock(Connection& c, const boost::json::object& m);
   void Progress(Connection& c, const boost::json::object& m);
   void Reply(Connection& c, const std::string& command, int status,
-             const std::string& error, boost::json::object fields = {});
+             const std::string& error, boost::json::object fields = {},
+             bool acknowledges = false);
 
   // Dispatch.
   void DispatchAll();
@@ -182,6 +187,7 @@ class Server : public ConnectionHandler {
   boost::asio::steady_timer report_timer_;
   std::optional<policy::Reporter> reporter_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::Outbox> outbox_;  // over store_
   bool lustre_paused_ = false;  // not reading Lustre: the store is down
   // Running items of movers that send progress: owner and last sign of life.
   struct Activity {
