@@ -39,6 +39,9 @@ spdlog::level::level_enum SpdlogLevel(int verbose) {
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
+  // Past a file-size limit (ulimit -f) a write fails with EFBIG, which the
+  // store handles as a failed write, rather than killing the server.
+  signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"coordinatool: Lustre HSM coordinator in userspace"};
   std::string config_path, host, port, redis_host, mount;
   std::optional<std::string> redis_host_opt;
