@@ -54,6 +54,15 @@ bool ParseRecord(std::string_view data, size_t at, JournalRecord* record,
     return false;
   }
   std::string_view body = data.substr(at + kJournalRecordHeader, length);
+  // The shape first (cheap), then the checksum: resynchronising tries
+  // every byte position, most of which fail here.
+  bool shaped = body.size() >= 5 && std::string_view("PAUF").find(body[0]) !=
+                                        std::string_view::npos;
+  if (shaped && GetU32(body.data() + 1) > body.size() - 5) shaped = false;
+  if (!shaped) {
+    if (why) *why = "malformed record";
+    return false;
+  }
   if (Crc32c(body.data(), body.size()) != crc) {
     if (why) *why = "checksum mismatch";
     return false;
