@@ -9,13 +9,19 @@
 
 #include <filesystem>
 #include <future>
+#include <fstream>
 #include <map>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "store/journal_format.h"
 #include "tests/server/coordinatool_setup.h"
 #include "tests/support/file_data.h"
+#include "tests/support/redis_server.h"
 #include "tests/support/sim_mount.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
 
 namespace testing_support {
@@ -26,9 +32,53 @@ std::string CookieOf(const ActionRecord& r) {
   return compound.substr(compound.find('/') + 1);
 }
 
-class StoreFaultTest : public ::testing::Test {
+// A simulated mount, a store of kind `kind` ("embedded" or "redis", then
+// with a redis-server of its own) and a server using it.
+class StoreFixture : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(sim_.StartDaemon()); }
+  explicit StoreFixture(std::string kind) : kind_(std::move(kind)) {}
+
+  void SetUp() override {
+    ASSERT_TRUE(sim_.StartDaemon());
+    if (redis()) {
+      redis_ = std::make_unique<RedisServer>(redis_dir_.path());
+      ASSERT_EQ(redis_->Start(), "");
+    }
+  }
+
+  bool redis() const { return kind_ == "redis"; }
+
+  std::vector<std::string> ServerArgs() const {
+    std::vector<std::string> args = {"--client-grace", "3000"};
+    if (redis_)
+      args.insert(args.end(), {"--redis-host", "127.0.0.1", "--redis-port",
+                               std::to_string(redis_->port())});
+    return args;
+  }
+
+  // The store loses what it held.
+  void WipeStore() {
+    if (redis_)
+      redis_->Call({"FLUSHALL"});
+    else
+      std::filesystem::remove_all(cdt_.state_dir());
+  }
+
+  // No room for one more write, then room again.
+  void FillStore() {
+    if (redis_) {
+      redis_->Call({"CONFIG", "SET", "maxmemory-policy", "noeviction"});
+      redis_->Call({"CONFIG", "SET", "maxmemory", "1"});
+    } else {
+      LimitServerFiles(JournalSize());
+    }
+  }
+  void FreeStore() {
+    if (redis_)
+      redis_->Call({"CONFIG", "SET", "maxmemory", "0"});
+    else
+      LimitServerFiles(RLIM_INFINITY);
+  }
 
   std::vector<std::string> MakeFiles(const std::string& name, int count) {
     std::vector<std::string> paths;
@@ -62,32 +112,57 @@ class StoreFaultTest : public ::testing::Test {
     return static_cast<uint64_t>(st.st_size);
   }
 
-  // Items the mover has received (ct-posix logs each action it starts).
+  // Items the mover has received (ct-posix logs each action it starts),
+  // by cookie.
+  std::map<std::string, int> Received(
+      const std::vector<std::string>& movers = {"m1"}) {
+    std::map<std::string, int> cookies;
+    std::regex action(R"(action ARCHIVE .* cookie=(0x[0-9a-f]+))");
+    for (const std::string& mover : movers) {
+      std::istringstream in(cdt_.MoverLog(mover));
+      for (std::string line; std::getline(in, line);) {
+        std::smatch m;
+        if (std::regex_search(line, m, action)) ++cookies[m[1]];
+      }
+    }
+    return cookies;
+  }
   size_t Begun() {
-    std::string log = cdt_.MoverLog("m1");
     size_t n = 0;
-    for (size_t at = log.find("action ARCHIVE"); at != std::string::npos;
-         at = log.find("action ARCHIVE", at + 1))
-      ++n;
+    for (const auto& [cookie, count] : Received()) n += count;
     return n;
   }
 
+  const std::string kind_;
+  TempDir redis_dir_{"redis"};
   SimMount sim_;
+  std::unique_ptr<RedisServer> redis_;
   CoordinatoolSetup cdt_{sim_};
 };
 
-TEST_F(StoreFaultTest, DiskFullHandsOutAndAcknowledgesNothingUntilDurable) {
+class StoreFaultTest : public StoreFixture,
+                       public ::testing::WithParamInterface<std::string> {
+ protected:
+  StoreFaultTest() : StoreFixture(GetParam()) {}
+};
+
+class JournalDamageTest : public StoreFixture {
+ protected:
+  JournalDamageTest() : StoreFixture("embedded") {}
+};
+
+TEST_P(StoreFaultTest, FullStoreHandsOutAndAcknowledgesNothingUntilDurable) {
   // Requests Lustre holds that the server does not know (its store was
   // wiped), for a `queue` command to bring in while the disk is full.
-  ASSERT_TRUE(cdt_.StartServer({"--client-grace", "3000"}));
+  ASSERT_TRUE(cdt_.StartServer(ServerArgs()));
   ASSERT_TRUE(cdt_.Client({"--lock"}).ok());
   Lfs("hsm_archive", MakeFiles("q", 4));
   ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_archive") == 4; }));
   cdt_.KillServer();
-  std::filesystem::remove_all(cdt_.state_dir());
+  WipeStore();
   std::string active = sim_.GetParam("hsm.active_requests");
 
-  ASSERT_TRUE(cdt_.StartServer({"--client-grace", "3000"}));
+  ASSERT_TRUE(cdt_.StartServer(ServerArgs()));
   ASSERT_NE(cdt_.StartMover("m1"), nullptr);
   Lfs("hsm_archive", MakeFiles("before", 3));
   ASSERT_TRUE(
@@ -96,8 +171,8 @@ TEST_F(StoreFaultTest, DiskFullHandsOutAndAcknowledgesNothingUntilDurable) {
   ASSERT_EQ(cdt_.Status()["store_state"], "ok");
   ASSERT_EQ(Begun(), 3u);
 
-  // The disk is full: no byte more for the journal.
-  LimitServerFiles(JournalSize());
+  // The disk is full (no byte more for the journal), or Redis's memory.
+  FillStore();
   auto queued = std::async(std::launch::async,
                            [&] { return cdt_.Client({"-Q"}, active); });
   ASSERT_TRUE(WaitFor(
@@ -124,7 +199,7 @@ TEST_F(StoreFaultTest, DiskFullHandsOutAndAcknowledgesNothingUntilDurable) {
 
   // Room again: the queued changes are written, then acknowledged and
   // served; every request ends once.
-  LimitServerFiles(RLIM_INFINITY);
+  FreeStore();
   CommandResult r = queued.get();
   ASSERT_TRUE(r.ok()) << r.Describe() << cdt_.Logs();
   EXPECT_EQ(r.out, "queued 4 new requests, 0 already known\n");
@@ -145,11 +220,89 @@ TEST_F(StoreFaultTest, DiskFullHandsOutAndAcknowledgesNothingUntilDurable) {
            cdt_.Counter("pending_archive") == 0;
   }));
   cdt_.KillServer();
-  ASSERT_TRUE(cdt_.StartServer({"--client-grace", "3000"}));
+  ASSERT_TRUE(cdt_.StartServer(ServerArgs()));
   auto lines = cdt_.ServerLogLines("recovered \\d+ requests");
   ASSERT_FALSE(lines.empty());
   EXPECT_NE(lines.back().find("recovered 0 requests"), std::string::npos)
       << lines.back();
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreFaultTest,
+                         ::testing::Values("embedded", "redis"),
+                         [](const auto& info) { return info.param; });
+
+// The journal holds finished requests (their Put, Assign and, later,
+// Forget) and waiting ones. A byte of the first Assign is damaged while the
+// server is down. That record only is lost: the finished requests are not
+// brought back and run again (they used to be: the journal was cut at the
+// damage, losing every Forget after it, and the waiting requests), the
+// waiting ones are all recovered, the loss is reported with its cookie and
+// FID, and the damaged journal is kept.
+TEST_F(JournalDamageTest, DamagedRecordCostsOneRecordAndReplaysNothing) {
+  ASSERT_TRUE(cdt_.StartServer(ServerArgs()));
+  Process* m1 = cdt_.StartMover("m1");
+  ASSERT_NE(m1, nullptr);
+  Lfs("hsm_archive", MakeFiles("done", 10));
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 10; }))
+      << cdt_.Logs();
+  ASSERT_TRUE(cdt_.Client({"--lock"}).ok());
+  Lfs("hsm_archive", MakeFiles("wait", 10));
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_archive") == 10; }));
+  cdt_.Status();  // answered once every change before it is durable
+  cdt_.KillServer();
+  // No mover until the requeue below is done: what Lustre lists as active
+  // then is what the restarted server must know.
+  m1->Kill();
+
+  std::string path = cdt_.state_dir() + "/journal";
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream data;
+    data << in.rdbuf();
+    bytes = data.str();
+  }
+  size_t damaged_at = 0;
+  std::string damaged_key;
+  store::ScanJournal(bytes, [&](const store::JournalRecord& r, size_t at,
+                                size_t size) {
+    if (r.type == 'A' && damaged_key.empty()) {
+      damaged_key = r.key;
+      damaged_at = at + size - 1;  // the last byte of the mover id
+    }
+  });
+  ASSERT_FALSE(damaged_key.empty());
+  bytes[damaged_at] ^= 0x80;
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+
+  ASSERT_TRUE(cdt_.StartServer(ServerArgs()));
+  auto damage = cdt_.ServerLogLines("damaged bytes at offset");
+  ASSERT_EQ(damage.size(), 1u) << cdt_.Logs();
+  EXPECT_NE(damage[0].find(store::DescribeRequestKey(damaged_key)),
+            std::string::npos)
+      << damage[0];
+  EXPECT_FALSE(cdt_.ServerLogLines("kept as .*journal.damaged").empty());
+  auto recovered = cdt_.ServerLogLines("recovered \\d+ requests");
+  EXPECT_NE(recovered.back().find("recovered 10 requests"), std::string::npos)
+      << recovered.back();
+  // The post-start requeue finds every waiting request known.
+  CommandResult requeue =
+      cdt_.Client({"-Q"}, sim_.GetParam("hsm.active_requests"));
+  ASSERT_TRUE(requeue.ok()) << requeue.Describe();
+  EXPECT_EQ(requeue.out, "queued 0 new requests, 10 already known\n")
+      << cdt_.Logs();
+  ASSERT_NE(cdt_.StartMover("m2"), nullptr);
+  ASSERT_TRUE(WaitFor(
+      [&] { return sim_.CountActions("ARCHIVE", "SUCCEED") == 20; }))
+      << sim_.GetParam("hsm.actions") << cdt_.Logs();
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 10; }));
+  // Each request reached the mover once: nothing finished was run again.
+  std::map<std::string, int> received = Received({"m1", "m2"});
+  EXPECT_EQ(received.size(), 20u);
+  for (const auto& [cookie, n] : received) EXPECT_EQ(n, 1) << cookie;
 }
 
 }  // namespace
