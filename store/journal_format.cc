@@ -146,11 +146,20 @@ JournalScan ScanJournal(
     const std::function<void(const JournalRecord&, size_t at, size_t size)>&
         visit) {
   JournalScan scan;
-  if (data.size() < kJournalMagic.size() ||
-      data.substr(0, kJournalMagic.size()) != kJournalMagic)
-    return scan;
-  scan.header = true;
   size_t at = kJournalMagic.size();
+  if (data.size() < kJournalMagic.size() ||
+      data.substr(0, kJournalMagic.size()) != kJournalMagic) {
+    // A damaged header in front of valid records is damage like any other;
+    // without a valid record, this is not a journal.
+    JournalRecord record;
+    size_t size = 0, next = 0;
+    for (; next < data.size(); ++next)
+      if (ParseRecord(data, next, &record, &size, nullptr)) break;
+    if (next >= data.size()) return scan;
+    scan.damage.push_back({0, next, "bad journal header", KeysIn(data.substr(0, next))});
+    at = next;
+  }
+  scan.header = true;
   while (at < data.size()) {
     JournalRecord record;
     size_t size = 0;

@@ -50,7 +50,8 @@ struct JournalDamage {
 };
 
 struct JournalScan {
-  bool header = false;  // the magic is there
+  // The magic is there, or valid records follow a damaged one.
+  bool header = false;
   // End of the last valid record: where a torn tail starts, else the size.
   uint64_t end = 0;
   std::string tail_why;  // why the tail is torn; "" without a torn tail
