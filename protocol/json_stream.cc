@@ -3,11 +3,53 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <new>
 
 namespace protocol {
 
-JsonStreamReader::JsonStreamReader(size_t max_value_bytes)
-    : max_value_bytes_(max_value_bytes) {}
+namespace {
+
+// new/delete with a running total and a ceiling: allocation beyond it
+// throws std::bad_alloc, which Feed() turns into an error.
+class CountingResource : public boost::json::memory_resource {
+ public:
+  explicit CountingResource(size_t limit) : limit_(limit) {}
+  size_t used() const { return used_; }
+
+ private:
+  void* do_allocate(size_t n, size_t align) override {
+    if (n > limit_ - used_) throw std::bad_alloc();
+    void* p = ::operator new(n, std::align_val_t(align));
+    used_ += n;
+    return p;
+  }
+  void do_deallocate(void* p, size_t n, size_t align) override {
+    used_ -= n;
+    ::operator delete(p, n, std::align_val_t(align));
+  }
+  bool do_is_equal(const memory_resource& other) const noexcept override {
+    return this == &other;
+  }
+
+  const size_t limit_;
+  size_t used_ = 0;
+};
+
+}  // namespace
+
+JsonStreamReader::JsonStreamReader(size_t max_value_bytes,
+                                   size_t max_memory_bytes)
+    : max_value_bytes_(max_value_bytes),
+      max_memory_bytes_(max_memory_bytes),
+      storage_(boost::json::make_shared_resource<CountingResource>(
+          max_memory_bytes)),
+      parser_(storage_) {
+  parser_.reset(storage_);
+}
+
+size_t JsonStreamReader::memory_bytes() const {
+  return static_cast<const CountingResource*>(storage_.get())->used();
+}
 
 bool JsonStreamReader::Feed(std::string_view bytes) {
   if (!error_.empty()) return false;
@@ -30,7 +72,16 @@ bool JsonStreamReader::Feed(std::string_view bytes) {
       pending_bytes_ = 0;
     }
     boost::system::error_code ec;
-    size_t used = parser_.write_some(bytes.data(), bytes.size(), ec);
+    size_t used;
+    try {
+      used = parser_.write_some(bytes.data(), bytes.size(), ec);
+    } catch (const std::bad_alloc&) {
+      error_ = fmt::format(
+          "JSON value needs more than {} bytes of memory (after {} bytes "
+          "of it)",
+          max_memory_bytes_, pending_bytes_);
+      return false;
+    }
     if (ec) {
       error_ = fmt::format("malformed JSON: {}", ec.message());
       return false;
@@ -43,7 +94,7 @@ bool JsonStreamReader::Feed(std::string_view bytes) {
     }
     if (parser_.done()) {
       boost::json::value value = parser_.release();
-      parser_.reset();
+      parser_.reset(storage_);
       in_value_ = false;
       pending_bytes_ = 0;
       ready_.push_back(std::move(value.as_object()));

@@ -8,12 +8,21 @@
 // that are not objects. After an error the stream cannot be resynchronised;
 // the caller closes the connection.
 //
+// Memory is bounded too: a parsed value costs several times its text (an
+// unfinished 30 MiB array of small numbers took 360 MiB), so every value the
+// reader builds, finished or not, is allocated from a counting resource
+// and the reader fails once more than `max_memory_bytes` are in use. Objects
+// handed out by Next() keep that resource (and count against it) until they
+// are destroyed; a caller that declares its object with storage() avoids a
+// copy on Next().
+//
 // Thread-safety: none; one reader per connection.
 #ifndef PROTOCOL_JSON_STREAM_H_
 #define PROTOCOL_JSON_STREAM_H_
 
 #include <boost/json.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -21,10 +30,12 @@
 namespace protocol {
 
 inline constexpr size_t kDefaultMaxValueBytes = 32u << 20;
+inline constexpr size_t kUnboundedMemory = SIZE_MAX;
 
 class JsonStreamReader {
  public:
-  explicit JsonStreamReader(size_t max_value_bytes = kDefaultMaxValueBytes);
+  explicit JsonStreamReader(size_t max_value_bytes = kDefaultMaxValueBytes,
+                            size_t max_memory_bytes = kUnboundedMemory);
 
   // Consumes `bytes`; complete objects become available through Next().
   // Returns false (and sets error()) on malformed input or an oversized value.
@@ -36,9 +47,16 @@ class JsonStreamReader {
   // Bytes of the value being parsed so far (0 between values).
   size_t pending_bytes() const { return pending_bytes_; }
   const std::string& error() const { return error_; }
+  // Bytes of parsed values alive now (parser state, ready objects and
+  // objects handed out and not yet destroyed).
+  size_t memory_bytes() const;
+  // The storage of the objects this reader builds.
+  const boost::json::storage_ptr& storage() const { return storage_; }
 
  private:
   size_t max_value_bytes_;
+  size_t max_memory_bytes_;
+  boost::json::storage_ptr storage_;
   boost::json::stream_parser parser_;
   size_t pending_bytes_ = 0;
   bool in_value_ = false;
