@@ -62,6 +62,10 @@ struct Item {
   // hint (the whole data). Empty: the default owner, or not batched.
   std::string group;
   QueueHook hook;  // in a waiting queue, or in its owner's list
+  // Waiting, but set aside: larger than the buffer of a mover that reached
+  // it (Scheduler, "oversized"); in no queue then.
+  bool parked = false;
+  int64_t parked_since = 0;  // Unix ns
   // Last: WireItem ends with a flexible array member.
   protocol::WireItem wire;
 

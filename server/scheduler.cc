@@ -327,7 +327,10 @@ void Scheduler::MakeRunning(Item* item, const ClientId& mover) {
 }
 
 void Scheduler::MakeRunning(Item* item, const MoverName& name, Mover& m) {
-  if (item->hook.is_linked()) {
+  if (item->parked) {
+    Unpark(item);
+    --counters_.pending[Index(item->type)];
+  } else if (item->hook.is_linked()) {
     if (item->running()) {
       item->hook.unlink();
       LeftSlot(*item);
@@ -352,6 +355,9 @@ void Scheduler::Forget(Item* item) {
     --movers_[item->owner].running_count[Index(item->type)];
     --counters_.running[Index(item->type)];
     item->hook.unlink();
+  } else if (item->parked) {
+    --counters_.pending[Index(item->type)];
+    Unpark(item);
   } else {
     --counters_.pending[Index(item->type)];
     LeftWaiting(*item);
@@ -389,9 +395,13 @@ bool Scheduler::Reassign(const ItemId& id, const ClientId& affinity) {
   Item* item = FindItem(id);
   if (!item || item->running()) return false;
   if (item->affinity == affinity) return true;
-  Unqueue(item);
+  if (item->parked) {
+    Unpark(item);
+  } else {
+    Unqueue(item);
+    LeftWaiting(*item);
+  }
   --counters_.pending[Index(item->type)];
-  LeftWaiting(*item);
   item->affinity = affinity;
   PushWaiting(item);
   return true;
@@ -553,14 +563,25 @@ DispatchReply Scheduler::Dispatch(const ClientId& mover,
     const uint64_t share =
         (counters_.pending[t] + share_divisor - 1) / share_divisor;
     Source& source = *sources_[t];
+    const size_t before = reply.items.size();
+    if (!oversized_[t].empty())
+      TakeOversized(type, name, m, archive_ids, limits, share, &key, &used,
+                    &reply);
     Turn turn{mover, m, archive_ids, key, limits, now_ns};
-    for (size_t taken = 0;
-         taken < share && m.running_count[t] < limits.max_running[t]; ++taken) {
+    for (size_t taken = reply.items.size() - before;
+         taken < share && m.running_count[t] < limits.max_running[t];) {
       ItemList* queue = source.Next(turn);
       if (!queue) break;
       Item& item = queue->front();
       const size_t cost = ReplyCost(item.wire);
+      if (cost > limits.max_bytes) {
+        // Never fits this mover: set aside, so it blocks nobody.
+        reply.parked.push_back({item.id, cost, limits.max_bytes});
+        Park(&item, now_ns);
+        continue;
+      }
       if (used + cost > limits.max_bytes) break;
+      ++taken;
       used += cost;
       key = std::make_pair(item.wire.archive_id, item.wire.hal_flags);
       MakeRunning(&item, name, m);  // may drop `queue`, now empty
@@ -573,6 +594,78 @@ DispatchReply Scheduler::Dispatch(const ClientId& mover,
     reply.hal_flags = key->second;
   }
   return reply;
+}
+
+void Scheduler::Park(Item* item, int64_t now) {
+  Unqueue(item);
+  LeftWaiting(*item);
+  item->parked = true;
+  item->parked_since = now;
+  oversized_[Index(item->type)].emplace(
+      std::make_pair(ReplyCost(item->wire), item->seq), item);
+  ++counters_.oversized;
+}
+
+void Scheduler::Unpark(Item* item) {
+  oversized_[Index(item->type)].erase({ReplyCost(item->wire), item->seq});
+  item->parked = false;
+  --counters_.oversized;
+}
+
+void Scheduler::TakeOversized(
+    ItemType type, const MoverName& name, Mover& m,
+    const std::vector<uint32_t>& archive_ids, const MoverLimits& limits,
+    size_t share, std::optional<std::pair<uint32_t, uint64_t>>* key,
+    size_t* used, DispatchReply* reply) {
+  // Few entries are looked at (a dispatch never walks the index): those
+  // another mover must take (affinity) or of other archive ids are skipped,
+  // up to this many.
+  constexpr size_t kLooks = 8;
+  const size_t t = Index(type);
+  auto& index = oversized_[t];
+  size_t looked = 0, taken = 0;
+  for (auto it = index.begin(); it != index.end() && looked < kLooks &&
+                                taken < share &&
+                                m.running_count[t] < limits.max_running[t];) {
+    const size_t cost = it->first.first;
+    if (*used + cost > limits.max_bytes) break;  // by cost: none further fits
+    ++looked;
+    Item* item = it->second;
+    const uint32_t archive_id = item->wire.archive_id;
+    const uint64_t flags = item->wire.hal_flags;
+    if ((!item->affinity.empty() && item->affinity != name) ||
+        (*key ? (archive_id != (*key)->first || flags != (*key)->second)
+              : !Accepts(archive_ids, archive_id))) {
+      ++it;
+      continue;
+    }
+    ++it;  // MakeRunning erases the entry
+    *used += cost;
+    *key = std::make_pair(archive_id, flags);
+    MakeRunning(item, name, m);
+    reply->items.push_back(item->wire);
+    ++taken;
+  }
+}
+
+std::vector<protocol::WireItem> Scheduler::ExpireOversized(
+    int64_t older_than_ns) {
+  std::vector<Item*> expired;
+  for (const auto& index : oversized_)
+    for (const auto& [key, item] : index)
+      if (item->parked_since <= older_than_ns) expired.push_back(item);
+  std::vector<protocol::WireItem> wires;
+  for (Item* item : expired) {
+    wires.push_back(item->wire);
+    Forget(item);
+  }
+  return wires;
+}
+
+void Scheduler::ForEachOversized(
+    const std::function<void(const Item&)>& visit) const {
+  for (const auto& index : oversized_)
+    for (const auto& [key, item] : index) visit(*item);
 }
 
 std::optional<int64_t> Scheduler::OldestArchive(

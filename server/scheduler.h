@@ -50,11 +50,20 @@ inline size_t ReplyCost(const protocol::WireItem& wire) {
   return 72 + 72 + wire.item.data.size();
 }
 
+// An item set aside by a dispatch: it needs `cost` bytes, more than the
+// buffer of the mover that asked.
+struct ParkedNote {
+  ItemId id;
+  size_t cost = 0;
+  uint32_t max_bytes = 0;
+};
+
 struct DispatchReply {
   uint32_t archive_id = 0;
   uint64_t hal_flags = 0;
   std::vector<protocol::WireItem> cancels;  // sent first
   std::vector<protocol::WireItem> items;
+  std::vector<ParkedNote> parked;  // for the log; not part of the reply
   bool empty() const { return cancels.empty() && items.empty(); }
 };
 
@@ -101,6 +110,7 @@ struct SchedulerCounters {
   std::array<uint64_t, kItemTypeCount> done{};
   uint64_t pending_cancel = 0;
   uint64_t done_cancel = 0;
+  uint64_t oversized = 0;  // waiting items set aside (in pending too)
 };
 
 class Scheduler {
@@ -165,6 +175,19 @@ class Scheduler {
   // items requeued.
   size_t Release(const ClientId& mover,
                  std::vector<protocol::WireItem>* orphan_cancels);
+
+  // Oversized items: a queue head whose cost (ReplyCost) exceeds the
+  // max_bytes of the mover that reached it can never go to that mover, and
+  // left at the head it would hold back everything behind it and every
+  // queue it is older than. Dispatch sets it aside instead (still pending,
+  // reported in the reply's `parked` and in counters().oversized), indexed
+  // by cost, and offers it to every later dispatch whose free budget fits
+  // it: a look at a few entries of that index, whatever the queue lengths.
+  // The items set aside before `older_than_ns` (Unix ns) are forgotten and
+  // returned, for the caller to fail them at Lustre.
+  std::vector<protocol::WireItem> ExpireOversized(int64_t older_than_ns);
+  // Visits the items set aside, smallest first.
+  void ForEachOversized(const std::function<void(const Item&)>& visit) const;
 
   // Chooses work for `mover`: its pending cancels first, then restores,
   // removes and archives, FIFO within each type, all of one archive id and
@@ -294,6 +317,16 @@ class Scheduler {
       const std::function<void(const Item&)>& visit);
 
   Item* Create(const protocol::WireItem& wire, ItemType type);
+  // Oversized items (see ExpireOversized): set `item`, a queue head, aside;
+  // take one out of the index (it stays pending).
+  void Park(Item* item, int64_t now);
+  void Unpark(Item* item);
+  // Moves to `reply` the items set aside that fit the rest of the budget.
+  void TakeOversized(ItemType type, const MoverName& name, Mover& m,
+                     const std::vector<uint32_t>& archive_ids,
+                     const MoverLimits& limits, size_t share,
+                     std::optional<std::pair<uint32_t, uint64_t>>* key,
+                     size_t* used, DispatchReply* reply);
   // Takes a waiting item out of its queue (keeping the batch index and
   // dropping queues of a group that empty).
   void Unqueue(Item* item);
@@ -354,6 +387,9 @@ class Scheduler {
   }
   boost::unordered_flat_set<std::unique_ptr<Item>, ItemHash, ItemEq> items_;
   QueueMap queues_;
+  // Oversized items by type, by (cost, arrival).
+  std::array<std::map<std::pair<size_t, uint64_t>, Item*>, kItemTypeCount>
+      oversized_;
   std::array<std::unique_ptr<Source>, kItemTypeCount> sources_;
   BatchOptions batch_{.idle = {}, .max = {}, .slots = 0};  // off
   // Batched archive queues by owner ("" global), ordered by head arrival:
