@@ -37,7 +37,12 @@ const char* const kServerOnlyKeys[] = {"redis_host",
                                        "fair_share_by",
                                        "restore_locality_command",
                                        "restore_locality_timeout_ms",
-                                       "movers"};
+                                       "movers",
+                                       "max_connections",
+                                       "connection_memory_mb",
+                                       "liveness_timeout_ms",
+                                       "handshake_timeout_ms",
+                                       "oversized_timeout_ms"};
 const char* const kClientOnlyKeys[] = {"client_id", "max_restore",
                                        "max_archive", "max_remove", "hal_size"};
 
@@ -184,6 +189,18 @@ bool ApplyServerEntry(const ConfigText& file, const ConfigEntry& e,
     s->archive_ids.push_back(id);
   } else if (k == "client_grace_ms") {
     return IntegerEntry(file, e, 0, INT64_MAX, &s->client_grace_ms, error);
+  } else if (k == "max_connections") {
+    return IntegerEntry(file, e, 0, 1 << 20, &s->max_connections, error);
+  } else if (k == "connection_memory_mb") {
+    return IntegerEntry(file, e, 1, 1 << 20, &s->connection_memory_mb, error);
+  } else if (k == "liveness_timeout_ms") {
+    return IntegerEntry(file, e, 0, INT32_MAX, &s->liveness_timeout_ms, error);
+  } else if (k == "handshake_timeout_ms") {
+    return IntegerEntry(file, e, 0, INT32_MAX, &s->handshake_timeout_ms,
+                        error);
+  } else if (k == "oversized_timeout_ms") {
+    return IntegerEntry(file, e, 0, INT64_MAX, &s->oversized_timeout_ms,
+                        error);
   } else if (k == "archive_on_hosts") {
     auto words = Words(e.value);
     if (words.size() < 2) {
@@ -583,6 +600,32 @@ bool ApplyServerEnv(const EnvLookup& env, ServerSettings* s,
       return false;
     }
     s->stale_timeout_ms = *timeout;
+  }
+  struct {
+    const char* name;
+    int64_t min, max;
+    int64_t* out;
+    const char* unit;
+  } numbers[] = {
+      {"COORDINATOOL_MAX_CONNECTIONS", 0, 1 << 20, &s->max_connections,
+       "number of connections"},
+      {"COORDINATOOL_CONNECTION_MEMORY_MB", 1, 1 << 20,
+       &s->connection_memory_mb, "number of MiB"},
+      {"COORDINATOOL_LIVENESS_TIMEOUT_MS", 0, INT32_MAX,
+       &s->liveness_timeout_ms, "number of milliseconds"},
+      {"COORDINATOOL_HANDSHAKE_TIMEOUT_MS", 0, INT32_MAX,
+       &s->handshake_timeout_ms, "number of milliseconds"},
+      {"COORDINATOOL_OVERSIZED_TIMEOUT_MS", 0, INT64_MAX,
+       &s->oversized_timeout_ms, "number of milliseconds"},
+  };
+  for (const auto& n : numbers) {
+    if (!env(n.name, &v)) continue;
+    auto value = ParseInteger(v, n.min, n.max);
+    if (!value) {
+      *error = fmt::format("{}: '{}' is not a {}", n.name, v, n.unit);
+      return false;
+    }
+    *n.out = *value;
   }
   return true;
 }

@@ -88,6 +88,17 @@ struct ServerSettings {
   // mover that never comes).
   std::vector<std::string> movers;
   std::vector<int> mover_lines;  // mover_lines[i]: the line of movers[i]
+  // Connections (docs/operations.md, "Connections and dead peers").
+  int64_t max_connections = 0;       // 0: from the descriptor limit
+  int64_t connection_memory_mb = 64;  // parsed objects of one peer at once
+  // A mover that announced heartbeats and sent nothing for this long is
+  // closed, and a new ehlo takes the id of a connection silent this long;
+  // also sets TCP keepalive. 0: off.
+  int64_t liveness_timeout_ms = 120000;
+  int64_t handshake_timeout_ms = 30000;  // no ehlo by then: closed; 0: off
+  // An item larger than every asking mover's buffer is failed at Lustre
+  // once it waited this long; 0: never.
+  int64_t oversized_timeout_ms = 300000;
 
   bool batching() const { return batch_idle_sec > 0; }
 };

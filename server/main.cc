@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
   std::optional<std::string> redis_host_opt;
   std::optional<int> redis_port;
   std::optional<int64_t> client_grace, stale_timeout;
+  std::optional<int64_t> max_connections, connection_memory, liveness_timeout,
+      handshake_timeout, oversized_timeout;
   std::optional<std::string> store_kind, state_dir, redis_socket, redis_user,
       redis_password;
   bool no_store = false;
@@ -82,6 +84,23 @@ int main(int argc, char** argv) {
   app.add_option("--client-grace", client_grace,
                  "milliseconds a disconnected mover keeps its work")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-connections", max_connections,
+                 "connections served at once (0: from the descriptor limit)")
+      ->check(CLI::Range(0, 1 << 20));
+  app.add_option("--connection-memory", connection_memory,
+                 "MiB the messages of one connection may use while parsed")
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--liveness-timeout", liveness_timeout,
+                 "milliseconds of silence after which a mover connection is "
+                 "dead (0: never)")
+      ->check(CLI::Range(0, INT32_MAX));
+  app.add_option("--handshake-timeout", handshake_timeout,
+                 "milliseconds a new connection has to send ehlo (0: no bound)")
+      ->check(CLI::Range(0, INT32_MAX));
+  app.add_option("--oversized-timeout", oversized_timeout,
+                 "milliseconds before an item no mover's buffer fits is failed "
+                 "(0: never)")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("-v,--verbose", more, "more logging (repeatable)");
   app.add_flag("-q,--quiet", less, "less logging (repeatable)");
   app.set_version_flag("-V,--version",
@@ -110,6 +129,11 @@ int main(int argc, char** argv) {
   if (redis_port) settings.redis_port = static_cast<uint16_t>(*redis_port);
   if (client_grace) settings.client_grace_ms = *client_grace;
   if (stale_timeout) settings.stale_timeout_ms = *stale_timeout;
+  if (max_connections) settings.max_connections = *max_connections;
+  if (connection_memory) settings.connection_memory_mb = *connection_memory;
+  if (liveness_timeout) settings.liveness_timeout_ms = *liveness_timeout;
+  if (handshake_timeout) settings.handshake_timeout_ms = *handshake_timeout;
+  if (oversized_timeout) settings.oversized_timeout_ms = *oversized_timeout;
   if (redis_socket) settings.redis_socket = *redis_socket;
   if (redis_user) settings.redis_user = *redis_user;
   if (redis_password) settings.redis_password = *redis_password;
