@@ -2,7 +2,11 @@
 // Reads back-to-back JSON objects, hands each to its Handler, and writes
 // replies without ever blocking the event loop: replies queue in memory and
 // a peer that lets more than kMaxQueuedBytes pile up is disconnected, so one
-// slow or dead peer cannot stall the server.
+// slow or dead peer cannot stall the server. What a peer makes the server
+// hold is bounded: the object being parsed (raw bytes and parsed memory,
+// ConnectionOptions) and the replies queued. A reply too large to build at
+// once (a full status dump) is an OutputStream: it is produced chunk by
+// chunk, each when the previous one left, one chunk per event-loop turn.
 //
 // Thread-safety: none; lives on the server's io_context.
 #ifndef SERVER_CONNECTION_H_
@@ -16,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "protocol/json_stream.h"
 #include "server/scheduler.h"
 
@@ -32,17 +37,41 @@ class ConnectionHandler {
   virtual void OnClosed(Connection& connection, const std::string& why) = 0;
 };
 
+// A reply written in pieces. Produce() appends the next piece (a few
+// hundred KiB at most) to *out and returns true once the reply is complete.
+class OutputStream {
+ public:
+  virtual ~OutputStream() = default;
+  virtual bool Produce(std::string* out) = 0;
+};
+
+struct ConnectionOptions {
+  // Largest JSON object accepted from the peer, in bytes of text.
+  size_t max_message_bytes = protocol::kDefaultMaxValueBytes;
+  // Memory the objects parsed from the peer may use at once.
+  size_t max_message_memory = 64u << 20;
+  // TCP keepalive: first probe after `keepalive_idle_s` of silence, then
+  // every `keepalive_interval_s`, dead after `keepalive_count` unanswered
+  // probes (or unacknowledged data for as long). 0: kernel defaults.
+  int keepalive_idle_s = 0;
+  int keepalive_interval_s = 0;
+  int keepalive_count = 0;
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   enum class State { kInit, kReady, kWaiting };
   static constexpr size_t kMaxQueuedBytes = 64u << 20;
 
   Connection(boost::asio::ip::tcp::socket socket, ConnectionHandler& handler,
-             size_t max_message_bytes);
+             const ConnectionOptions& options);
 
   void Start();
   // Queues one object for sending (compact JSON, nothing after the brace).
   void Send(const boost::json::object& message);
+  // Queues a reply produced in pieces, after what is queued already; what
+  // is sent later goes after it.
+  void SendStream(std::shared_ptr<OutputStream> stream);
   // Closes the socket; OnClosed follows from the event loop.
   void Close(const std::string& why);
 
@@ -60,6 +89,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool sends_progress = false;  // announced progress heartbeats in ehlo
   bool warned_slots = false;    // max_archive vs batch slots, logged once
   bool stalled = false;  // had work taken back: no dispatch until progress
+  bool heartbeats = false;  // announced heartbeats in ehlo
+  // Liveness (server/liveness.h): when it connected, when it last sent a
+  // whole message.
+  common::Clock::TimePoint connected_at{};
+  common::Clock::TimePoint last_heard{};
 
  private:
   void ReadMore();
@@ -70,8 +104,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ConnectionHandler& handler_;
   protocol::JsonStreamReader reader_;
   std::array<char, 64 * 1024> read_buffer_;
-  std::deque<std::string> out_;
-  size_t out_bytes_ = 0;
+  // Queued replies, in order: text, or a stream producing text.
+  struct Pending {
+    std::string text;
+    std::shared_ptr<OutputStream> stream;
+  };
+  std::deque<Pending> out_;
+  std::string current_;   // being written
+  size_t out_bytes_ = 0;  // queued text and current_
   bool writing_ = false;
   bool open_ = true;
   bool finished_ = false;

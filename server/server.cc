@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <pwd.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -145,10 +146,35 @@ Server::Server(asio::io_context& io, ServerOptions options,
       stale_timer_(io),
       batch_timer_(io),
       report_timer_(io),
+      accept_timer_(io),
+      liveness_timer_(io),
+      oversized_timer_(io),
+      liveness_({std::chrono::milliseconds(
+                     options_.settings.handshake_timeout_ms),
+                 std::chrono::milliseconds(
+                     options_.settings.liveness_timeout_ms)}),
       store_(std::make_unique<store::NullStore>()),
       redispatch_(clock),
       redispatch_timer_(io) {
   const config::ServerSettings& s = options_.settings;
+  connection_options_.max_message_bytes = options_.max_message_bytes;
+  connection_options_.max_message_memory =
+      static_cast<size_t>(s.connection_memory_mb) << 20;
+  KeepaliveSettings keepalive =
+      KeepaliveFor(std::chrono::milliseconds(s.liveness_timeout_ms));
+  connection_options_.keepalive_idle_s = keepalive.idle_s;
+  connection_options_.keepalive_interval_s = keepalive.interval_s;
+  connection_options_.keepalive_count = keepalive.count;
+  max_connections_ = static_cast<size_t>(s.max_connections);
+  if (max_connections_ == 0) {
+    // What the descriptor limit allows, less a reserve for the store, the
+    // Lustre channel, report files and the locality helper.
+    rlimit limit{};
+    rlim_t fds = getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
+    if (fds == RLIM_INFINITY || fds > (1u << 20)) fds = 1u << 20;
+    max_connections_ = fds > 128 ? static_cast<size_t>(fds) - 64
+                                 : std::max<size_t>(8, fds / 2);
+  }
   if (s.batching())
     scheduler_.SetBatching({std::chrono::seconds(s.batch_idle_sec),
                             std::chrono::seconds(s.batch_max_sec),
@@ -417,11 +443,14 @@ bool Server::Start(std::string* error) {
   port_ = acceptor_.local_endpoint().port();
   spdlog::info("serving {} (fsname {}) on {}:{}", options_.mount,
                lustre_.fsname(), s.host, port_);
+  spdlog::info("serving at most {} connections", max_connections_);
   Accept();
   WatchLustre();
   ArmGraceTimer();
   ArmStaleTimer();
   ArmReportTimer();
+  ArmLivenessTimer();
+  ArmOversizedTimer();
   return true;
 }
 
@@ -442,6 +471,9 @@ void Server::Shutdown(const std::string& why) {
   batch_timer_.cancel();
   report_timer_.cancel();
   redispatch_timer_.cancel();
+  accept_timer_.cancel();
+  liveness_timer_.cancel();
+  oversized_timer_.cancel();
   for (auto& connection : std::vector(connections_.begin(), connections_.end()))
     connection->Close("server shutting down");
   // Assignments stay in the store (unlike the original, Q11): the movers
@@ -450,20 +482,107 @@ void Server::Shutdown(const std::string& why) {
 }
 
 void Server::Accept() {
+  if (stopped_) return;
   acceptor_.async_accept([this](const boost::system::error_code& ec,
                                 asio::ip::tcp::socket socket) {
-    if (stopped_) return;
-    if (!ec) {
-      auto connection = std::make_shared<Connection>(
-          std::move(socket), *this, options_.max_message_bytes);
+    if (stopped_ || ec == asio::error::operation_aborted) return;
+    // Out of descriptors (or memory), the pending connection stays in the
+    // backlog and accept fails again at once: retrying at once spins a core
+    // and floods the log. Pause instead; the movers already connected are
+    // served meanwhile.
+    if (ec) return PauseAccepts(ec);
+    if (accept_failures_) {
+      spdlog::info("accept works again after {} failures", accept_failures_);
+      accept_failures_ = 0;
+      accept_pause_ = {};
+    }
+    if (connections_.size() >= max_connections_) {
+      Refuse(std::move(socket));
+    } else {
+      auto connection = std::make_shared<Connection>(std::move(socket), *this,
+                                                     connection_options_);
+      connection->connected_at = connection->last_heard = clock_.Now();
       connections_.insert(connection);
       spdlog::debug("{}: connected", connection->peer());
       connection->Start();
-    } else if (ec != asio::error::operation_aborted) {
-      spdlog::warn("accept: {}", ec.message());
     }
     Accept();
   });
+}
+
+void Server::PauseAccepts(const boost::system::error_code& ec) {
+  using std::chrono::milliseconds;
+  accept_pause_ = std::clamp(accept_pause_ * 2, milliseconds(10),
+                             milliseconds(1000));
+  auto now = clock_.Now();
+  if (accept_failures_++ == 0 || now - accept_logged_ >= std::chrono::minutes(1)) {
+    accept_logged_ = now;
+    spdlog::warn(
+        "accept: {} ({} connections, {} failures so far): pausing accepts "
+        "for up to {} ms at a time; logged again in a minute at most",
+        ec.message(), connections_.size(), accept_failures_, 1000);
+  }
+  accept_timer_.expires_after(accept_pause_);
+  accept_timer_.async_wait([this](const boost::system::error_code& wait_ec) {
+    if (!wait_ec) Accept();
+  });
+}
+
+void Server::Refuse(asio::ip::tcp::socket socket) {
+  auto now = clock_.Now();
+  if (refused_++ == 0 || now - refuse_logged_ >= std::chrono::minutes(1)) {
+    refuse_logged_ = now;
+    spdlog::warn(
+        "refusing connections: {} open, max_connections {} ({} refused so "
+        "far; logged again in a minute at most)",
+        connections_.size(), max_connections_, refused_);
+  }
+  // A reply without "command": clients take it as the answer to whatever
+  // they ask, and report its error.
+  std::string text = json::serialize(json::object{
+      {"status", EAGAIN},
+      {"error", fmt::format("the server has too many connections "
+                            "(max_connections {}), retry later",
+                            max_connections_)}});
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.send(asio::buffer(text), 0, ignored);
+  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  // Closing now would reset the connection if the peer's request arrives
+  // after, losing the refusal: wait a little for the peer to close first,
+  // for a bounded number of sockets.
+  if (lingering_ >= 64) return;
+  ++lingering_;
+  auto peer = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+  auto timer = std::make_shared<asio::steady_timer>(io_);
+  auto buffer = std::make_shared<std::array<char, 4096>>();
+  auto done = std::make_shared<bool>(false);
+  auto finish = [this, peer, timer, done] {
+    if (*done) return;
+    *done = true;
+    --lingering_;
+    boost::system::error_code ignored;
+    timer->cancel();
+    peer->close(ignored);
+  };
+  timer->expires_after(std::chrono::seconds(2));
+  timer->async_wait([finish](const boost::system::error_code& ec) {
+    if (!ec) finish();
+  });
+  auto drain = std::make_shared<std::function<void()>>();
+  *drain = [peer, buffer, finish, drain_weak = std::weak_ptr(drain)] {
+    peer->async_read_some(
+        asio::buffer(*buffer),
+        [finish, drain_weak](const boost::system::error_code& ec, size_t) {
+          auto again = drain_weak.lock();
+          if (ec || !again) return finish();
+          (*again)();
+        });
+  };
+  (*drain)();
+  // The read handler holds the only other reference chain; keep the
+  // function alive until the timer or the peer ends it.
+  timer->async_wait([drain](const boost::system::error_code&) {});
 }
 
 void Server::WatchLustre() {
@@ -578,6 +697,7 @@ void Server::AnswerCancelled(const protocol::WireItem& target) {
 }
 
 void Server::OnMessage(Connection& c, json::object& m) {
+  c.last_heard = clock_.Now();
   const json::value* command = m.if_contains("command");
   if (!command || !command->is_string()) {
     spdlog::warn("{}: message without a string 'command', closing", c.id);
@@ -592,6 +712,7 @@ void Server::OnMessage(Connection& c, json::object& m) {
   if (name == "status") return Status(c, m);
   if (name == "lock") return Lock(c, m);
   if (name == "progress") return Progress(c, m);
+  if (name == "heartbeat") return;  // a sign of life, no reply
   spdlog::warn("{}: unknown command '{}', closing", c.id, name);
   c.Close("unknown command");
 }
@@ -651,9 +772,23 @@ void Server::Ehlo(Connection& c, const json::object& m) {
     identified = true;
   }
   for (const auto& other : connections_) {
-    if (other.get() != &c && other->state != Connection::State::kInit &&
-        other->id == id)
+    if (other.get() == &c || other->state == Connection::State::kInit ||
+        !other->open() || other->id != id)
+      continue;
+    // A holder silent past the liveness bound is taken for dead (a mover
+    // restarted on a host that vanished, or stopped): the new connection
+    // takes the id and its items over.
+    if (!liveness_.MayTakeOver(TimesOf(*other), clock_.Now()))
       return Reply(c, "ehlo", EEXIST, "id already used by another client");
+    spdlog::warn(
+        "{}: takes mover id {} over from {}, silent for {} ms; closing that "
+        "one",
+        c.peer(), id, other->peer(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            clock_.Now() - other->last_heard)
+            .count());
+    other->Close("taken over by a new connection with the same id");
+    break;
   }
   c.archive_ids = std::move(archive_ids);
   ++introduced_;  // c leaves kInit below
@@ -663,6 +798,13 @@ void Server::Ehlo(Connection& c, const json::object& m) {
   c.sends_progress = sends_progress;
   // Tells the mover that `progress` heartbeats are understood.
   json::object reply{{"progress", true}};
+  // A mover that announces heartbeats is asked for one this often, and is
+  // closed once silent for the liveness bound.
+  if (liveness_.heartbeat_interval().count() > 0) {
+    if (const json::value* h = m.if_contains("heartbeat"))
+      c.heartbeats = h->is_bool() && h->get_bool();
+    reply["heartbeat_ms"] = liveness_.heartbeat_interval().count();
+  }
   if (!identified) return Reply(c, "ehlo", 0, "", std::move(reply));
 
   Client& client = clients_[id];
@@ -889,7 +1031,7 @@ void Server::Queue(Connection& c, const json::object& m) {
 }
 
 json::object Server::ClientStatus(const std::string& id, const Client& client,
-                                  int verbose) const {
+                                  int verbose, StatusStream& stream) const {
   json::object o;
   o["client_id"] = id;
   for (ItemType type : kDispatchOrder) {
@@ -908,12 +1050,13 @@ json::object Server::ClientStatus(const std::string& id, const Client& client,
                        {"waiting_count", slot.waiting}};
     protocol::PutBytes(batch, "hint", slot.hint);  // the whole data: bytes
     if (verbose >= 6) {
-      json::array waiting;
+      std::vector<ItemId> waiting;
       if (!slot.hint.empty())
         scheduler_.ForEachWaitingOfHint(id, slot.hint, [&](const Item& item) {
-          waiting.push_back(QueueEntry(item));
+          waiting.push_back(item.id);
         });
-      batch["waiting_archive"] = std::move(waiting);
+      batch["waiting_archive"] =
+          stream.AddArray(std::move(waiting), WaitingEntry());
     }
     batches.push_back(std::move(batch));
   }
@@ -921,17 +1064,37 @@ json::object Server::ClientStatus(const std::string& id, const Client& client,
   if (!client.connection)
     o["disconnected_timestamp"] = client.disconnected_unix_ns;
   if (verbose >= 6) {
-    json::array running;
+    std::vector<ItemId> running;
     scheduler_.ForEachRunning(
-        id, [&](const Item& item) { running.push_back(QueueEntry(item)); });
-    o["active_requests"] = std::move(running);
+        id, [&](const Item& item) { running.push_back(item.id); });
+    o["active_requests"] = stream.AddArray(
+        std::move(running),
+        [this, id](const ItemId& item_id, json::object* entry) {
+          const Item* item = scheduler_.Find(item_id);
+          if (!item || item->owner != id) return false;
+          *entry = QueueEntry(*item);
+          return true;
+        });
   }
   return o;
+}
+
+StatusStream::Render Server::WaitingEntry() const {
+  return [this](const ItemId& id, json::object* entry) {
+    const Item* item = stopped_ ? nullptr : scheduler_.Find(id);
+    if (!item || item->running()) return false;
+    *entry = QueueEntry(*item);
+    return true;
+  };
 }
 
 void Server::Status(Connection& c, const json::object& m) {
   int64_t verbose = 4;
   OptionalInt(m, "verbose", 4, &verbose);
+  // Written in pieces as the client reads (server/status_stream.h): the
+  // item lists of a big queue exceed the output cap and would stall the
+  // loop if built at once.
+  auto stream = std::make_shared<StatusStream>();
   const SchedulerCounters& n = scheduler_.counters();
   json::object o;
   for (ItemType type : kDispatchOrder) {
@@ -951,7 +1114,8 @@ void Server::Status(Connection& c, const json::object& m) {
   for (bool connected : {true, false}) {
     for (const auto& [id, client] : clients_) {
       if ((client.connection != nullptr) == connected)
-        clients.push_back(ClientStatus(id, client, static_cast<int>(verbose)));
+        clients.push_back(
+            ClientStatus(id, client, static_cast<int>(verbose), *stream));
     }
   }
   // Anonymous connections are clients too, for the status.
@@ -965,15 +1129,39 @@ void Server::Status(Connection& c, const json::object& m) {
     clients.push_back(std::move(a));
   }
   o["clients"] = std::move(clients);
+  o["oversized"] = n.oversized;
   if (verbose >= 6) {
     for (ItemType type : kDispatchOrder) {
-      json::array waiting;
+      std::vector<ItemId> waiting;
       scheduler_.ForEachWaiting(
-          type, [&](const Item& item) { waiting.push_back(QueueEntry(item)); });
-      o[fmt::format("waiting_{}", TypeName(type))] = std::move(waiting);
+          type, [&](const Item& item) { waiting.push_back(item.id); });
+      o[fmt::format("waiting_{}", TypeName(type))] =
+          stream->AddArray(std::move(waiting), WaitingEntry());
     }
+    // Items set aside for their size, with what they need.
+    json::array oversized;
+    scheduler_.ForEachOversized([&](const Item& item) {
+      json::object entry = QueueEntry(item);
+      entry["bytes"] = ReplyCost(item.wire);
+      oversized.push_back(std::move(entry));
+    });
+    o["oversized_items"] = std::move(oversized);
   }
-  Reply(c, "status", 0, "", std::move(o));
+  // As Reply(): zero fields omitted, "command" last.
+  for (auto it = o.begin(); it != o.end();) {
+    const json::value& v = it->value();
+    bool zero = (v.is_int64() && v.get_int64() == 0) ||
+                (v.is_uint64() && v.get_uint64() == 0) ||
+                (v.is_string() && v.get_string().empty());
+    it = zero ? o.erase(it) : std::next(it);
+  }
+  o["command"] = "status";
+  stream->SetObject(o);
+  std::weak_ptr<Connection> weak = c.weak_from_this();
+  store_->Sync([weak, stream](bool) {
+    if (auto connection = weak.lock(); connection && connection->open())
+      connection->SendStream(stream);
+  });
 }
 
 void Server::Lock(Connection& c, const json::object& m) {
@@ -1029,6 +1217,7 @@ bool Server::DispatchTo(Connection& c, size_t share_divisor) {
     return false;
   DispatchReply reply = scheduler_.Dispatch(c.id, c.archive_ids, c.limits,
                                             share_divisor, clock_.UnixNanos());
+  if (!reply.parked.empty()) NoteParked(c, reply);
   if (scheduler_.batching()) ArmBatchTimer();
   if (reply.empty()) return false;
   SendList(c, std::move(reply));
@@ -1448,6 +1637,81 @@ json::object Server::RedispatchStatus(int verbose) const {
   });
   o["retrying"] = std::move(retrying);
   return o;
+}
+
+PeerTimes Server::TimesOf(const Connection& c) const {
+  return {c.state != Connection::State::kInit, c.heartbeats, c.connected_at,
+          c.last_heard};
+}
+
+void Server::ArmLivenessTimer() {
+  auto period = liveness_.check_period();
+  if (period.count() == 0 || stopped_) return;
+  liveness_timer_.expires_after(period);
+  liveness_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    OnLivenessTimer();
+    ArmLivenessTimer();
+  });
+}
+
+void Server::OnLivenessTimer() {
+  auto now = clock_.Now();
+  std::vector<std::shared_ptr<Connection>> dead;
+  for (const auto& c : connections_)
+    if (c->open() && !liveness_.Verdict(TimesOf(*c), now).empty())
+      dead.push_back(c);
+  for (const auto& c : dead) {
+    std::string why = liveness_.Verdict(TimesOf(*c), now);
+    spdlog::warn("{}: {} {}: closing", c->peer(),
+                 c->identified ? "mover " + c->id : std::string("client"), why);
+    c->Close(why);
+  }
+}
+
+void Server::NoteParked(const Connection& c, const DispatchReply& reply) {
+  for (const ParkedNote& note : reply.parked) {
+    const Item* item = scheduler_.Find(note.id);
+    spdlog::warn(
+        "{} {:#x} (archive id {}): needs {} bytes, more than the buffer of "
+        "mover {} ({} bytes): set aside for a mover with a larger buffer{}",
+        hsm::FormatFid(note.id.dfid), note.id.cookie,
+        item ? item->wire.archive_id : 0, note.cost, c.id, note.max_bytes,
+        options_.settings.oversized_timeout_ms > 0
+            ? fmt::format(", failed at Lustre after {} ms",
+                          options_.settings.oversized_timeout_ms)
+            : std::string());
+  }
+}
+
+void Server::ArmOversizedTimer() {
+  const int64_t timeout = options_.settings.oversized_timeout_ms;
+  if (timeout <= 0 || stopped_) return;
+  oversized_timer_.expires_after(
+      std::chrono::milliseconds(std::clamp<int64_t>(timeout / 4, 50, 5000)));
+  oversized_timer_.async_wait([this, timeout](
+                                  const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    if (scheduler_.counters().oversized > 0) {
+      auto expired = scheduler_.ExpireOversized(clock_.UnixNanos() -
+                                                timeout * 1'000'000);
+      for (const protocol::WireItem& wire : expired) {
+        const hsm_action_item& hai = wire.item.hai;
+        spdlog::error(
+            "{} {:#x}: needs {} bytes and no mover with a buffer that large "
+            "asked for work within {} ms: failing it at Lustre (E2BIG)",
+            hsm::FormatFid(hai.hai_dfid), uint64_t{hai.hai_cookie},
+            ReplyCost(wire), timeout);
+        StoreForget(ItemId::Of(hai));
+        int rc = lustre_.EndWithoutRunning(hai, E2BIG);
+        if (rc < 0)
+          spdlog::warn("telling Lustre that {:#x} {} failed: {}",
+                       uint64_t{hai.hai_cookie}, hsm::FormatFid(hai.hai_dfid),
+                       strerror(-rc));
+      }
+    }
+    ArmOversizedTimer();
+  });
 }
 
 }  // namespace server

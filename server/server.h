@@ -36,9 +36,11 @@
 #include "policy/locator.h"
 #include "policy/reporter.h"
 #include "server/connection.h"
+#include "server/liveness.h"
 #include "server/lustre_agent.h"
 #include "server/redispatch.h"
 #include "server/scheduler.h"
+#include "server/status_stream.h"
 #include "store/outbox.h"
 #include "store/store.h"
 
@@ -80,6 +82,17 @@ class Server : public ConnectionHandler {
   };
 
   void Accept();
+  // Accept failed (EMFILE...): accept again after a growing pause.
+  void PauseAccepts(const boost::system::error_code& ec);
+  // Over max_connections: tell the peer and close.
+  void Refuse(boost::asio::ip::tcp::socket socket);
+  // Dead connections (server/liveness.h).
+  void ArmLivenessTimer();
+  void OnLivenessTimer();
+  PeerTimes TimesOf(const Connection& c) const;
+  // Oversized items: logged as set aside, failed at Lustre when too old.
+  void NoteParked(const Connection& c, const DispatchReply& reply);
+  void ArmOversizedTimer();
   void WatchLustre();
   void OnLustreReadable();
   void OnActionList(const hsm::DecodedHal& hal);
@@ -117,6 +130,8 @@ class Server : public ConnectionHandler {
   void Done(Connection& c, const boost::json::object& m);
   void Queue(Connection& c, const boost::json::object& m);
   void Status(Connection& c, const boost::json::object& m);
+  // Renders a waiting item of a status snapshot, if it still waits.
+  StatusStream::Render WaitingEntry() const;
   void Lock(Connection& c, const boost::json::object& m);
   void Progress(Connection& c, const boost::json::object& m);
   void Reply(Connection& c, const std::string& command, int status,
@@ -165,8 +180,9 @@ class Server : public ConnectionHandler {
   void ForgetEnded(const ItemId& id, const char* why);
   boost::json::object RedispatchStatus(int verbose) const;
 
+  // `stream` receives the item lists (verbose 6).
   boost::json::object ClientStatus(const std::string& id, const Client& client,
-                                   int verbose) const;
+                                   int verbose, StatusStream& stream) const;
 
   boost::asio::io_context& io_;
   ServerOptions options_;
@@ -185,6 +201,19 @@ class Server : public ConnectionHandler {
   boost::asio::steady_timer batch_timer_;
   int64_t batch_timer_deadline_ = 0;  // Unix ns; 0: not armed
   boost::asio::steady_timer report_timer_;
+  boost::asio::steady_timer accept_timer_;
+  boost::asio::steady_timer liveness_timer_;
+  boost::asio::steady_timer oversized_timer_;
+  Liveness liveness_;
+  ConnectionOptions connection_options_;
+  size_t max_connections_ = 0;
+  // Accept failures and refusals: counted, logged at most once a minute.
+  std::chrono::milliseconds accept_pause_{0};
+  uint64_t accept_failures_ = 0;
+  uint64_t refused_ = 0;
+  common::Clock::TimePoint accept_logged_{};
+  common::Clock::TimePoint refuse_logged_{};
+  size_t lingering_ = 0;  // refused sockets waiting for the peer's close
   std::optional<policy::Reporter> reporter_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Outbox> outbox_;  // over store_
