@@ -189,6 +189,8 @@ int main(int argc, char** argv) {
   }
 
   client::Session session;
+  // A -vv status of a million queued items is ~100 MB of JSON.
+  session.set_max_reply_bytes(SIZE_MAX);
   if (!session.Connect(settings.host, settings.port, &error)) {
     std::cerr << error << "\n";
     return EXIT_FAILURE;

@@ -52,7 +52,7 @@ bool Session::Connect(const std::string& host, const std::string& port,
                          strerror(last_errno));
     return false;
   }
-  reader_ = std::make_unique<protocol::JsonStreamReader>();
+  reader_ = std::make_unique<protocol::JsonStreamReader>(max_reply_bytes_);
   ready_.clear();
   return true;
 }
@@ -102,7 +102,7 @@ bool Session::Pump(std::string* error) {
       *error = reader_->error();
       return false;
     }
-    json::object object;
+    json::object object(reader_->storage());
     while (reader_->Next(&object)) ready_.push_back(std::move(object));
     if (static_cast<size_t>(n) < sizeof(buffer)) return true;
   }

@@ -22,6 +22,10 @@ class Session {
   bool Connect(const std::string& host, const std::string& port,
                std::string* error);
   void Close();
+  // Largest object accepted from the server, for the next Connect(): the
+  // CLI lifts it for status dumps of big queues (written in pieces by the
+  // server, one object all the same).
+  void set_max_reply_bytes(size_t bytes) { max_reply_bytes_ = bytes; }
   bool connected() const { return fd_.valid(); }
   int fd() const { return fd_.get(); }
 
@@ -43,6 +47,7 @@ class Session {
 
  private:
   common::UniqueFd fd_;
+  size_t max_reply_bytes_ = protocol::kDefaultMaxValueBytes;
   std::unique_ptr<protocol::JsonStreamReader> reader_ =
       std::make_unique<protocol::JsonStreamReader>();
   std::deque<boost::json::object> ready_;
