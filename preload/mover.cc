@@ -72,9 +72,12 @@ bool Mover::Start(std::string* error) {
 bool Mover::Connect(std::string* error) {
   recv_pending_ = false;
   if (!session_.Connect(settings_.host, settings_.port, error)) return false;
-  // "progress": this mover sends heartbeats (ignored by the original).
-  json::object ehlo{
-      {"command", "ehlo"}, {"fsname", fsname_}, {"progress", true}};
+  // "progress": this mover sends progress heartbeats; "heartbeat": it
+  // answers the server's liveness checks (both ignored by the original).
+  json::object ehlo{{"command", "ehlo"},
+                    {"fsname", fsname_},
+                    {"progress", true},
+                    {"heartbeat", true}};
   ehlo["id"] = settings_.client_id.empty() ? config::DefaultClientId()
                                            : settings_.client_id;
   if (!archive_ids_.empty()) {
@@ -212,6 +215,13 @@ void Mover::DrainPipe() {
 
 int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {
   const json::value* command = reply.if_contains("command");
+  if (command && command->is_string() && command->get_string() == "heartbeat") {
+    // The server checks that this mover lives (docs/operations.md, "Dead
+    // connections"): answer at once, whatever the copytool is doing.
+    std::lock_guard lock(mu_);
+    if (!SendLocked(json::object{{"command", "heartbeat"}})) session_.Close();
+    return 0;
+  }
   if (!command || !command->is_string() || command->get_string() != "recv")
     return 0;  // a done acknowledgement
   {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <memory>
 #include <new>
 
 namespace protocol {
@@ -11,20 +12,21 @@ namespace {
 
 // new/delete with a running total and a ceiling: allocation beyond it
 // throws std::bad_alloc, which Feed() turns into an error.
+// `used` is shared with the reader: objects handed out may outlive it.
 class CountingResource : public boost::json::memory_resource {
  public:
-  explicit CountingResource(size_t limit) : limit_(limit) {}
-  size_t used() const { return used_; }
+  CountingResource(size_t limit, std::shared_ptr<size_t> used)
+      : limit_(limit), used_(std::move(used)) {}
 
  private:
   void* do_allocate(size_t n, size_t align) override {
-    if (n > limit_ - used_) throw std::bad_alloc();
+    if (n > limit_ - *used_) throw std::bad_alloc();
     void* p = ::operator new(n, std::align_val_t(align));
-    used_ += n;
+    *used_ += n;
     return p;
   }
   void do_deallocate(void* p, size_t n, size_t align) override {
-    used_ -= n;
+    *used_ -= n;
     ::operator delete(p, n, std::align_val_t(align));
   }
   bool do_is_equal(const memory_resource& other) const noexcept override {
@@ -32,7 +34,7 @@ class CountingResource : public boost::json::memory_resource {
   }
 
   const size_t limit_;
-  size_t used_ = 0;
+  std::shared_ptr<size_t> used_;
 };
 
 }  // namespace
@@ -41,15 +43,14 @@ JsonStreamReader::JsonStreamReader(size_t max_value_bytes,
                                    size_t max_memory_bytes)
     : max_value_bytes_(max_value_bytes),
       max_memory_bytes_(max_memory_bytes),
+      used_(std::make_shared<size_t>(0)),
       storage_(boost::json::make_shared_resource<CountingResource>(
-          max_memory_bytes)),
+          max_memory_bytes, used_)),
       parser_(storage_) {
   parser_.reset(storage_);
 }
 
-size_t JsonStreamReader::memory_bytes() const {
-  return static_cast<const CountingResource*>(storage_.get())->used();
-}
+size_t JsonStreamReader::memory_bytes() const { return *used_; }
 
 bool JsonStreamReader::Feed(std::string_view bytes) {
   if (!error_.empty()) return false;

@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -56,6 +57,7 @@ class JsonStreamReader {
  private:
   size_t max_value_bytes_;
   size_t max_memory_bytes_;
+  std::shared_ptr<size_t> used_;  // shared with the storage
   boost::json::storage_ptr storage_;
   boost::json::stream_parser parser_;
   size_t pending_bytes_ = 0;

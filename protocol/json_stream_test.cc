@@ -73,3 +73,41 @@ TEST(JsonStreamReaderTest, RejectsOversizedValueBeforeItEnds) {
 
 }  // namespace
 }  // namespace protocol
+
+namespace protocol {
+namespace {
+
+// Issue 10: an unfinished array of small values costs many times its text.
+TEST(JsonStreamReaderTest, BoundsTheMemoryOfAnUnfinishedValue) {
+  JsonStreamReader reader(kDefaultMaxValueBytes, 1 << 20);
+  ASSERT_TRUE(reader.Feed(R"({"list":[)"));
+  std::string chunk;
+  for (int i = 0; i < 1024; ++i) chunk += "0,";
+  bool ok = true;
+  size_t fed = 0;
+  while (ok && fed < (8u << 20)) {
+    ok = reader.Feed(chunk);
+    fed += chunk.size();
+  }
+  EXPECT_FALSE(ok);
+  EXPECT_LT(fed, 1u << 20);  // 16 bytes a value: cut before 1 MiB of text
+  EXPECT_NE(reader.error().find("JSON value needs more than 1048576 bytes"),
+            std::string::npos)
+      << reader.error();
+  EXPECT_LE(reader.memory_bytes(), 1u << 20);
+}
+
+TEST(JsonStreamReaderTest, MemoryIsGivenBackWhenObjectsGo) {
+  JsonStreamReader reader(kDefaultMaxValueBytes, 1 << 20);
+  std::string text = R"({"a":")" + std::string(100000, 'x') + R"("})";
+  for (int i = 0; i < 50; ++i) {  // 5 MB through a 1 MiB bound
+    ASSERT_TRUE(reader.Feed(text)) << reader.error();
+    boost::json::object object(reader.storage());
+    ASSERT_TRUE(reader.Next(&object));
+    EXPECT_EQ(object.at("a").as_string().size(), 100000u);
+  }
+  EXPECT_LT(reader.memory_bytes(), 512u << 10);  // parser buffers only
+}
+
+}  // namespace
+}  // namespace protocol

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 namespace server {
@@ -51,6 +52,7 @@ void Connection::ReadMore() {
                                                : ec.message());
         }
         if (!reader_.Feed(std::string_view(read_buffer_.data(), n))) {
+          spdlog::warn("{}: {}: closing", id, reader_.error());
           return Finish(reader_.error());
         }
         // Same storage as the reader's objects: Next() moves, not copies.

@@ -94,6 +94,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // whole message.
   common::Clock::TimePoint connected_at{};
   common::Clock::TimePoint last_heard{};
+  common::Clock::TimePoint asked{};  // last heartbeat sent to it
 
  private:
   void ReadMore();

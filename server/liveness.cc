@@ -30,6 +30,13 @@ std::string Liveness::Verdict(const PeerTimes& peer,
   return "";
 }
 
+bool Liveness::ShouldAsk(const PeerTimes& peer,
+                         common::Clock::TimePoint now) const {
+  const auto interval = heartbeat_interval();
+  return peer.introduced && peer.heartbeats && interval.count() > 0 &&
+         now - peer.last_heard >= interval && now - peer.asked >= interval;
+}
+
 bool Liveness::MayTakeOver(const PeerTimes& holder,
                            common::Clock::TimePoint now) const {
   return options_.silence.count() > 0 &&

@@ -5,9 +5,10 @@
 // connections", states the rules:
 //
 // - a connection that sent no ehlo within `handshake` is closed;
-// - a mover that announced heartbeats (ehlo "heartbeat": true; the server
-//   then asks for one every `heartbeat_interval()` in its reply) and sent
-//   nothing for `silence` is closed;
+// - a mover that announced heartbeats (ehlo "heartbeat": true) is sent
+//   {"command":"heartbeat"} once silent for `heartbeat_interval()` (and
+//   again each interval), which it answers at once; silent for `silence`,
+//   it is closed;
 // - a new ehlo with the id of a connection silent for `silence` takes the
 //   id over (whether or not the old one announced heartbeats): the old
 //   connection is closed, the id keeps its items.
@@ -34,6 +35,7 @@ struct PeerTimes {
   bool heartbeats = false;  // announced heartbeats
   common::Clock::TimePoint connected_at{};
   common::Clock::TimePoint last_heard{};  // last whole message
+  common::Clock::TimePoint asked{};       // last heartbeat sent to it
 };
 
 class Liveness {
@@ -43,11 +45,14 @@ class Liveness {
   // Why `peer` must be closed now, or "" if it may live on.
   std::string Verdict(const PeerTimes& peer,
                       common::Clock::TimePoint now) const;
+  // Whether `peer` should be sent a heartbeat now.
+  bool ShouldAsk(const PeerTimes& peer, common::Clock::TimePoint now) const;
   // Whether a new ehlo may take the id of `holder` over.
   bool MayTakeOver(const PeerTimes& holder,
                    common::Clock::TimePoint now) const;
-  // The heartbeat period asked of movers: a third of the silence bound, so
-  // that two lost or late heartbeats do not kill a live mover. 0: none.
+  // The silence after which a mover is asked for a heartbeat, and the
+  // period of the asking: a third of the silence bound, so that a slow
+  // answer does not kill a live mover. 0: none.
   std::chrono::milliseconds heartbeat_interval() const {
     return options_.silence / 3;
   }

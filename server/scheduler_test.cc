@@ -385,3 +385,63 @@ TEST(MoverNameTest, InternedNamesAreCountedAndForgotten) {
 
 }  // namespace
 }  // namespace server
+
+namespace server {
+namespace {
+
+// Defect 9 (issue 10): an item larger than a mover's buffer held back
+// everything queued after it, of every archive id.
+TEST(SchedulerOversizedTest, ItemLargerThanTheBufferBlocksNobody) {
+  Scheduler s;
+  const std::string big(5000, 'x');
+  ASSERT_TRUE(s.Enqueue(test::MakeItem(HSMA_ARCHIVE, 1, 1, big)));
+  ASSERT_TRUE(s.Enqueue(test::MakeItem(HSMA_ARCHIVE, 2, 1)));
+  ASSERT_TRUE(s.Enqueue(test::MakeItem(HSMA_ARCHIVE, 3, 2)));
+  MoverLimits small;
+  small.max_bytes = 4096;
+  DispatchReply reply = s.Dispatch("small", {}, small, 1, 100);
+  EXPECT_EQ(Cookies(reply.items), (std::vector<uint64_t>{2}));
+  ASSERT_EQ(reply.parked.size(), 1u);
+  EXPECT_EQ(reply.parked[0].id.cookie, 1u);
+  EXPECT_EQ(reply.parked[0].cost, 5144u);
+  EXPECT_EQ(s.counters().oversized, 1u);
+  EXPECT_EQ(s.counters().pending[2], 2u);  // still pending
+  EXPECT_EQ(Cookies(s.Dispatch("small", {}, small, 1, 100).items),
+            (std::vector<uint64_t>{3}));
+  // A mover whose buffer fits takes it.
+  DispatchReply large = s.Dispatch("large", {}, MoverLimits{}, 1, 200);
+  EXPECT_EQ(Cookies(large.items), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(s.counters().oversized, 0u);
+  EXPECT_EQ(s.counters().pending[2], 0u);
+  EXPECT_EQ(s.Running("large", ItemType::kArchive), 1u);
+}
+
+TEST(SchedulerOversizedTest, SetAsideItemsExpireAndKeepTheirArchiveId) {
+  Scheduler s;
+  const std::string big(5000, 'x');
+  ASSERT_TRUE(s.Enqueue(test::MakeItem(HSMA_ARCHIVE, 1, 3, big)));
+  ASSERT_TRUE(s.Enqueue(test::MakeItem(HSMA_ARCHIVE, 2, 3, big)));
+  MoverLimits small;
+  small.max_bytes = 4096;
+  EXPECT_TRUE(s.Dispatch("small", {}, small, 1, 100).items.empty());
+  EXPECT_EQ(s.counters().oversized, 2u);
+  // Not for a mover of another archive id, whatever its buffer.
+  EXPECT_TRUE(s.Dispatch("other", {4}, MoverLimits{}, 1, 150).items.empty());
+  // Cancelled while set aside: forgotten cleanly.
+  protocol::WireItem cancel = test::MakeItem(HSMA_CANCEL, 2, 3);
+  protocol::WireItem target;
+  ClientId mover;
+  EXPECT_EQ(s.Cancel(cancel, &target, &mover),
+            Scheduler::CancelOutcome::kDequeued);
+  EXPECT_EQ(s.counters().oversized, 1u);
+  EXPECT_TRUE(s.ExpireOversized(99).empty());
+  auto expired = s.ExpireOversized(100);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].item.hai.hai_cookie, 1u);
+  EXPECT_EQ(s.size(), 0u);
+  EXPECT_EQ(s.counters().pending[2], 0u);
+  EXPECT_EQ(s.counters().oversized, 0u);
+}
+
+}  // namespace
+}  // namespace server

@@ -798,8 +798,8 @@ void Server::Ehlo(Connection& c, const json::object& m) {
   c.sends_progress = sends_progress;
   // Tells the mover that `progress` heartbeats are understood.
   json::object reply{{"progress", true}};
-  // A mover that announces heartbeats is asked for one this often, and is
-  // closed once silent for the liveness bound.
+  // A mover that announces heartbeats is asked for one when silent this
+  // long, and is closed once silent for the liveness bound.
   if (liveness_.heartbeat_interval().count() > 0) {
     if (const json::value* h = m.if_contains("heartbeat"))
       c.heartbeats = h->is_bool() && h->get_bool();
@@ -1641,7 +1641,7 @@ json::object Server::RedispatchStatus(int verbose) const {
 
 PeerTimes Server::TimesOf(const Connection& c) const {
   return {c.state != Connection::State::kInit, c.heartbeats, c.connected_at,
-          c.last_heard};
+          c.last_heard, c.asked};
 }
 
 void Server::ArmLivenessTimer() {
@@ -1658,9 +1658,15 @@ void Server::ArmLivenessTimer() {
 void Server::OnLivenessTimer() {
   auto now = clock_.Now();
   std::vector<std::shared_ptr<Connection>> dead;
-  for (const auto& c : connections_)
-    if (c->open() && !liveness_.Verdict(TimesOf(*c), now).empty())
+  for (const auto& c : connections_) {
+    if (!c->open()) continue;
+    if (!liveness_.Verdict(TimesOf(*c), now).empty()) {
       dead.push_back(c);
+    } else if (liveness_.ShouldAsk(TimesOf(*c), now)) {
+      c->asked = now;
+      c->Send(json::object{{"command", "heartbeat"}});
+    }
+  }
   for (const auto& c : dead) {
     std::string why = liveness_.Verdict(TimesOf(*c), now);
     spdlog::warn("{}: {} {}: closing", c->peer(),

@@ -17,6 +17,7 @@
 
 #include <boost/json.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ namespace server {
 
 class StatusStream : public OutputStream {
  public:
+  StatusStream();
   // Appends the entry of `id` to *out (as JSON), or returns false if it
   // no longer belongs to the array.
   using Render = std::function<bool(const ItemId& id, boost::json::object*)>;
@@ -46,12 +48,15 @@ class StatusStream : public OutputStream {
   struct Array {
     std::vector<ItemId> ids;
     Render render;
-    bool placed = false;  // found in the object
   };
+  std::string Placeholder(size_t i) const;
+
+  const uint64_t token_;
   std::vector<Array> arrays_;
-  // The serialized object split at the placeholders: text_[i], array i,
-  // text_[i + 1], ...
+  // The serialized object split at the placeholders: text_[0], array
+  // order_[0], text_[1], ...
   std::vector<std::string> text_;
+  std::vector<size_t> order_;  // order_[i]: the array after text_[i]
   size_t part_ = 0;      // text_ index next to write
   size_t array_ = 0;     // arrays_ index being written, when in_array_
   size_t position_ = 0;  // next id of that array

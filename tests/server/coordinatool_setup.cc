@@ -15,7 +15,11 @@ namespace testing_support {
 
 namespace json = boost::json;
 
-std::string CoordinatoolBinary() { return COORDINATOOL_BIN; }
+std::string CoordinatoolBinary() {
+  // Another build's server, for before/after measurements by hand.
+  const char* other = getenv("COORDINATOOL_TEST_SERVER_BIN");
+  return other && *other ? other : COORDINATOOL_BIN;
+}
 std::string CoordinatoolClientBinary() { return COORDINATOOL_CLIENT_BIN; }
 std::string PreloadLibrary() { return PRELOAD_LIB; }
 
@@ -156,6 +160,7 @@ CommandResult CoordinatoolSetup::Client(const std::vector<std::string>& args,
 
 json::object CoordinatoolSetup::Status() const {
   client::Session session;
+  session.set_max_reply_bytes(SIZE_MAX);  // dumps of big queues
   std::string error;
   json::object reply;
   if (!session.Connect("127.0.0.1", std::to_string(port_), &error) ||
