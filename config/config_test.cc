@@ -256,6 +256,56 @@ TEST(ServerSettingsTest, StoreKeys) {
             "0..9223372036854775807");
 }
 
+// Issue 10: the connection keys, from the file and the environment.
+TEST(ServerSettingsTest, ConnectionKeys) {
+  ServerSettings s;
+  EXPECT_EQ(s.max_connections, 0);
+  EXPECT_EQ(s.connection_memory_mb, 64);
+  EXPECT_EQ(s.liveness_timeout_ms, 120000);
+  EXPECT_EQ(s.handshake_timeout_ms, 30000);
+  EXPECT_EQ(s.oversized_timeout_ms, 300000);
+  std::vector<std::string> warnings;
+  std::string error;
+  ASSERT_TRUE(ApplyServerFile(
+      ParseConfigText("c",
+                      "max_connections 500\nconnection_memory_mb 16\n"
+                      "liveness_timeout_ms 0\nhandshake_timeout_ms 1000\n"
+                      "oversized_timeout_ms 60000\n"),
+      &s, &warnings, &error))
+      << error;
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(s.max_connections, 500);
+  EXPECT_EQ(s.connection_memory_mb, 16);
+  EXPECT_EQ(s.liveness_timeout_ms, 0);
+  EXPECT_EQ(s.handshake_timeout_ms, 1000);
+  EXPECT_EQ(s.oversized_timeout_ms, 60000);
+  ASSERT_TRUE(ApplyServerEnv(
+      FakeEnv({{"COORDINATOOL_MAX_CONNECTIONS", "7"},
+               {"COORDINATOOL_CONNECTION_MEMORY_MB", "2"},
+               {"COORDINATOOL_LIVENESS_TIMEOUT_MS", "1500"},
+               {"COORDINATOOL_HANDSHAKE_TIMEOUT_MS", "0"},
+               {"COORDINATOOL_OVERSIZED_TIMEOUT_MS", "5"}}),
+      &s, &warnings, &error))
+      << error;
+  EXPECT_EQ(s.max_connections, 7);
+  EXPECT_EQ(s.connection_memory_mb, 2);
+  EXPECT_EQ(s.liveness_timeout_ms, 1500);
+  EXPECT_EQ(s.handshake_timeout_ms, 0);
+  EXPECT_EQ(s.oversized_timeout_ms, 5);
+  EXPECT_FALSE(ApplyServerFile(
+      ParseConfigText("/etc/c.conf", "\nconnection_memory_mb 0\n"), &s,
+      &warnings, &error));
+  EXPECT_EQ(error,
+            "/etc/c.conf:2: key 'connection_memory_mb': '0' is not an "
+            "integer in 1..1048576");
+  EXPECT_FALSE(ApplyServerEnv(
+      FakeEnv({{"COORDINATOOL_LIVENESS_TIMEOUT_MS", "soon"}}), &s, &warnings,
+      &error));
+  EXPECT_EQ(error,
+            "COORDINATOOL_LIVENESS_TIMEOUT_MS: 'soon' is not a number of "
+            "milliseconds");
+}
+
 // The result of ApplyServerFile on a file named /etc/c.conf.
 struct Applied {
   bool ok = false;

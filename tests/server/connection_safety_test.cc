@@ -35,6 +35,22 @@ namespace json = boost::json;
 class ConnectionSafetyTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(sim_.StartDaemon()); }
+  void TearDown() override {
+    for (const std::string& name : env_) unsetenv(name.c_str());
+  }
+
+  // Starts the server with COORDINATOOL_* settings in its environment (a
+  // server that does not know a setting ignores it: the same test runs
+  // against an older build, where it shows the defect).
+  ::testing::AssertionResult StartServer(
+      const std::vector<std::pair<std::string, std::string>>& env,
+      const std::vector<std::string>& args = {}) {
+    for (const auto& [name, value] : env) {
+      setenv(name.c_str(), value.c_str(), 1);
+      env_.push_back(name);
+    }
+    return cdt_.StartServer(args);
+  }
 
   common::UniqueFd Connect() {
     common::UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -123,6 +139,7 @@ class ConnectionSafetyTest : public ::testing::Test {
   SimMount sim_;
   CoordinatoolSetup cdt_{sim_};
   int files_ = 0;
+  std::vector<std::string> env_;
 };
 
 // Defect 9: an archive whose data exceeds the mover's buffer used to stay at
@@ -155,7 +172,7 @@ TEST_F(ConnectionSafetyTest, OversizedItemDoesNotBlockOthersAndGoesToABigBuffer)
 }
 
 TEST_F(ConnectionSafetyTest, OversizedItemNobodyFitsIsFailedAtLustre) {
-  ASSERT_TRUE(cdt_.StartServer({"--oversized-timeout", "1000"}));
+  ASSERT_TRUE(StartServer({{"COORDINATOOL_OVERSIZED_TIMEOUT_MS", "1000"}}));
   ASSERT_NE(cdt_.StartMover("small", {{"COORDINATOOL_HAL_SIZE", "1024"}}),
             nullptr);
   std::string big = NewFile("big");
@@ -171,7 +188,7 @@ TEST_F(ConnectionSafetyTest, OversizedItemNobodyFitsIsFailedAtLustre) {
 // Defect 10: a peer that says ehlo and then nothing kept its id for ever,
 // and the restarted mover with that id was refused.
 TEST_F(ConnectionSafetyTest, SilentPeerLosesItsIdToARestartedMover) {
-  ASSERT_TRUE(cdt_.StartServer({"--liveness-timeout", "1500"}));
+  ASSERT_TRUE(StartServer({{"COORDINATOOL_LIVENESS_TIMEOUT_MS", "1500"}}));
   common::UniqueFd silent = Connect();
   ASSERT_TRUE(SendAll(silent.get(), R"({"command":"ehlo","id":"m9"})"));
   ASSERT_NE(ReadObject(silent.get()).find("\"command\":\"ehlo\""),
@@ -198,15 +215,15 @@ TEST_F(ConnectionSafetyTest, SilentPeerLosesItsIdToARestartedMover) {
 }
 
 TEST_F(ConnectionSafetyTest, ConnectionWithoutEhloIsClosed) {
-  ASSERT_TRUE(cdt_.StartServer({"--handshake-timeout", "500"}));
+  ASSERT_TRUE(StartServer({{"COORDINATOOL_HANDSHAKE_TIMEOUT_MS", "500"}}));
   common::UniqueFd mute = Connect();
   EXPECT_TRUE(ClosedByPeer(mute.get()));
   EXPECT_FALSE(cdt_.ServerLogLines("no ehlo within 500 ms").empty());
 }
 
 TEST_F(ConnectionSafetyTest, StoppedMoverLosesItsIdAndTheRestartedOneGetsItsItems) {
-  ASSERT_TRUE(
-      cdt_.StartServer({"--liveness-timeout", "2000", "--client-grace", "60000"}));
+  ASSERT_TRUE(StartServer({{"COORDINATOOL_LIVENESS_TIMEOUT_MS", "2000"}},
+                          {"--client-grace", "60000"}));
   // A slow copy, so that the mover holds the item when it stops.
   Process* stopped = cdt_.StartMover("m1", {}, {"--bandwidth", "100K"});
   ASSERT_NE(stopped, nullptr);
@@ -229,7 +246,7 @@ TEST_F(ConnectionSafetyTest, StoppedMoverLosesItsIdAndTheRestartedOneGetsItsItem
 }
 
 TEST_F(ConnectionSafetyTest, HeartbeatsKeepAnIdleMoverConnected) {
-  ASSERT_TRUE(cdt_.StartServer({"--liveness-timeout", "900"}));
+  ASSERT_TRUE(StartServer({{"COORDINATOOL_LIVENESS_TIMEOUT_MS", "900"}}));
   ASSERT_NE(cdt_.StartMover("m1"), nullptr);
   // Three bounds without work: heartbeats only.
   std::string path = NewFile("late");
@@ -244,7 +261,7 @@ TEST_F(ConnectionSafetyTest, HeartbeatsKeepAnIdleMoverConnected) {
 // Defect 11: out of descriptors, accept failed at once again and again (a
 // core and a log line each time).
 TEST_F(ConnectionSafetyTest, AcceptBacksOffWhenOutOfDescriptorsAndRecovers) {
-  ASSERT_TRUE(cdt_.StartServer({"--max-connections", "100000"}));
+  ASSERT_TRUE(StartServer({{"COORDINATOOL_MAX_CONNECTIONS", "100000"}}));
   ASSERT_NE(cdt_.StartMover("m1"), nullptr);
   rlimit low{64, 64};
   ASSERT_EQ(prlimit(cdt_.server().pid(), RLIMIT_NOFILE, &low, nullptr), 0);
@@ -265,7 +282,7 @@ TEST_F(ConnectionSafetyTest, AcceptBacksOffWhenOutOfDescriptorsAndRecovers) {
 }
 
 TEST_F(ConnectionSafetyTest, ConnectionsOverTheCapAreRefusedWithAnError) {
-  ASSERT_TRUE(cdt_.StartServer({"--max-connections", "3"}));
+  ASSERT_TRUE(StartServer({{"COORDINATOOL_MAX_CONNECTIONS", "3"}}));
   ASSERT_NE(cdt_.StartMover("m1"), nullptr);
   common::UniqueFd a = Connect(), b = Connect();
   for (int fd : {a.get(), b.get()}) {  // both served: 3 connections
