@@ -321,6 +321,8 @@ TEST_F(ConnectionSafetyTest, HalfSentHugeArrayStaysWithinTheMemoryBound) {
   const int64_t peak_kb = ProcStatusKb(pid, "VmHWM");
   RecordProperty("rss_before_kb", std::to_string(before_kb));
   RecordProperty("rss_peak_kb", std::to_string(peak_kb));
+  std::cout << "server RSS before " << before_kb << " kB, peak " << peak_kb
+            << " kB\n";
   // 64 MiB for the parse, and a margin for buffers and the allocator.
   EXPECT_LT(peak_kb - before_kb, 96 * 1024)
       << "before " << before_kb << " kB, peak " << peak_kb << " kB";
