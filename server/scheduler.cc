@@ -823,6 +823,32 @@ void Scheduler::ForEachWaiting(
   VisitInArrivalOrder(std::move(items), visit);
 }
 
+std::vector<ItemId> Scheduler::WaitingIds(ItemType type) const {
+  struct Cursor {
+    ItemList::const_iterator at, end;
+  };
+  std::vector<Cursor> cursors;
+  for (const auto& [key, queue] : queues_)
+    if (std::get<1>(key) == type && !queue.empty())
+      cursors.push_back({queue.begin(), queue.end()});
+  auto later = [](const Cursor& a, const Cursor& b) {
+    return a.at->seq > b.at->seq;
+  };
+  std::make_heap(cursors.begin(), cursors.end(), later);
+  std::vector<ItemId> ids;
+  ids.reserve(counters_.pending[Index(type)]);
+  while (!cursors.empty()) {
+    std::pop_heap(cursors.begin(), cursors.end(), later);
+    Cursor& next = cursors.back();
+    ids.push_back(next.at->id);
+    if (++next.at == next.end)
+      cursors.pop_back();
+    else
+      std::push_heap(cursors.begin(), cursors.end(), later);
+  }
+  return ids;
+}
+
 void Scheduler::ForEachWaitingIn(
     const ClientId& owner, ItemType type,
     const std::function<void(const Item&)>& visit) const {

@@ -216,6 +216,11 @@ class Scheduler {
   const SchedulerCounters& counters() const { return counters_; }
   size_t size() const { return items_.size(); }
 
+  // The identities of the waiting items of one type, in FIFO order: a merge
+  // of the queues, which are each in that order already (a status dump's
+  // snapshot of a million items, without a sort that stalled the loop).
+  // Items set aside for their size are not included.
+  std::vector<ItemId> WaitingIds(ItemType type) const;
   // Visits waiting items of one type in FIFO order (status dumps).
   void ForEachWaiting(ItemType type,
                       const std::function<void(const Item&)>& visit) const;

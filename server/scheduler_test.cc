@@ -416,6 +416,25 @@ TEST(SchedulerOversizedTest, ItemLargerThanTheBufferBlocksNobody) {
   EXPECT_EQ(s.Running("large", ItemType::kArchive), 1u);
 }
 
+TEST(SchedulerTest, WaitingIdsMergeTheQueuesInArrivalOrder) {
+  Scheduler s;
+  for (uint64_t cookie = 1; cookie <= 9; ++cookie)
+    ASSERT_TRUE(s.Enqueue(test::MakeItem(HSMA_ARCHIVE, cookie,
+                                         1 + static_cast<uint32_t>(cookie % 3))));
+  ASSERT_TRUE(s.Enqueue(test::MakeItem(HSMA_RESTORE, 10)));
+  MoverLimits one;
+  one.max_running[2] = 1;
+  ASSERT_EQ(Cookies(s.Dispatch("m1", {2}, one).items),
+            (std::vector<uint64_t>{1}));
+  std::vector<uint64_t> cookies;
+  for (const ItemId& id : s.WaitingIds(ItemType::kArchive))
+    cookies.push_back(id.cookie);
+  EXPECT_EQ(cookies, (std::vector<uint64_t>{2, 3, 4, 5, 6, 7, 8, 9}));
+  ASSERT_EQ(s.WaitingIds(ItemType::kRestore).size(), 1u);
+  EXPECT_EQ(s.WaitingIds(ItemType::kRestore)[0].cookie, 10u);
+  EXPECT_TRUE(s.WaitingIds(ItemType::kRemove).empty());
+}
+
 TEST(SchedulerOversizedTest, SetAsideItemsExpireAndKeepTheirArchiveId) {
   Scheduler s;
   const std::string big(5000, 'x');

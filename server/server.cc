@@ -1132,11 +1132,8 @@ void Server::Status(Connection& c, const json::object& m) {
   o["oversized"] = n.oversized;
   if (verbose >= 6) {
     for (ItemType type : kDispatchOrder) {
-      std::vector<ItemId> waiting;
-      scheduler_.ForEachWaiting(
-          type, [&](const Item& item) { waiting.push_back(item.id); });
       o[fmt::format("waiting_{}", TypeName(type))] =
-          stream->AddArray(std::move(waiting), WaitingEntry());
+          stream->AddArray(scheduler_.WaitingIds(type), WaitingEntry());
     }
     // Items set aside for their size, with what they need.
     json::array oversized;
