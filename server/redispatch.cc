@@ -5,10 +5,10 @@
 
 namespace server {
 
-Liveness JudgeCurrentAction(uint32_t hsma_action, int rc,
+RequestAtLustre JudgeCurrentAction(uint32_t hsma_action, int rc,
                             const hsm_current_action& hca) {
-  if (rc == -ENOENT) return Liveness::kLive;
-  if (rc < 0) return Liveness::kUnknown;
+  if (rc == -ENOENT) return RequestAtLustre::kLive;
+  if (rc < 0) return RequestAtLustre::kUnknown;
   uint32_t user_action;
   switch (hsma_action) {
     case HSMA_ARCHIVE:
@@ -21,19 +21,19 @@ Liveness JudgeCurrentAction(uint32_t hsma_action, int rc,
       user_action = HUA_REMOVE;
       break;
     default:
-      return Liveness::kUnknown;
+      return RequestAtLustre::kUnknown;
   }
   // Lustre reports the first waiting or started request of the file, and
   // keeps at most one such request per file and action.
   if (hca.hca_action != user_action ||
       (hca.hca_state != HPS_WAITING && hca.hca_state != HPS_RUNNING))
-    return Liveness::kEnded;
+    return RequestAtLustre::kEnded;
   // For a running request the location's length is the volume copied so
   // far, known only from a copy's progress, which names its volatile file.
   if (hsma_action == HSMA_RESTORE && hca.hca_state == HPS_RUNNING &&
       hca.hca_location.length > 0)
-    return Liveness::kBound;
-  return Liveness::kLive;
+    return RequestAtLustre::kBound;
+  return RequestAtLustre::kLive;
 }
 
 Redispatch::Redispatch(const common::Clock& clock, RedispatchOptions options)
@@ -84,29 +84,29 @@ std::optional<common::Clock::TimePoint> Redispatch::NextDue() const {
   return next;
 }
 
-Redispatch::Verdict Redispatch::OnCheck(const ItemId& id, Liveness answer) {
+Redispatch::Verdict Redispatch::OnCheck(const ItemId& id, RequestAtLustre answer) {
   auto it = entries_.find(id);
   if (it == entries_.end() || !it->second.held) return Verdict::kWait;
   Entry& e = it->second;
   e.checking = false;
   ++counters_.checks;
   switch (answer) {
-    case Liveness::kLive:
+    case RequestAtLustre::kLive:
       ++counters_.handed_out;
       e.held = false;
       --held_;
       // Attempts are kept: the next failure counts on.
       if (e.attempts == 0) entries_.erase(it);
       return Verdict::kHandOut;
-    case Liveness::kEnded:
+    case RequestAtLustre::kEnded:
       ++counters_.forgotten;
       --held_;
       entries_.erase(it);
       return Verdict::kForget;
-    case Liveness::kBound:
+    case RequestAtLustre::kBound:
       e.checking = false;
       return OnFailedRedispatch(id);
-    case Liveness::kUnknown:
+    case RequestAtLustre::kUnknown:
       break;
   }
   ++counters_.check_errors;

@@ -43,7 +43,7 @@
 namespace server {
 
 // What a check of one file says about one held item.
-enum class Liveness {
+enum class RequestAtLustre {
   kLive,     // Lustre has this action waiting or running on the file
   kEnded,    // no such action on the file any more: Lustre ended it
   kUnknown,  // the check failed: ask again later
@@ -59,7 +59,7 @@ enum class Liveness {
 // (-ENOENT) counts as live: a removed file cannot have been archived again,
 // and the mover's begin finds out for copies (Lustre removes on last unlink
 // with such REMOVEs).
-Liveness JudgeCurrentAction(uint32_t hsma_action, int rc,
+RequestAtLustre JudgeCurrentAction(uint32_t hsma_action, int rc,
                             const hsm_current_action& hca);
 
 struct RedispatchOptions {
@@ -107,7 +107,7 @@ class Redispatch {
 
   // The answer of a check of `id` (held and returned by Due).
   // kBound counts as a failed re-dispatch (see OnFailedRedispatch).
-  Verdict OnCheck(const ItemId& id, Liveness answer);
+  Verdict OnCheck(const ItemId& id, RequestAtLustre answer);
 
   // A mover could not run `id` while Lustre keeps it (its begin failed, or
   // Lustre refused its end). kRetryLater or kEndFailed.

@@ -22,47 +22,47 @@ hsm_current_action Current(uint32_t action, uint32_t state) {
 TEST(JudgeCurrentAction, SameActionWaitingOrRunningIsLive) {
   EXPECT_EQ(
       JudgeCurrentAction(HSMA_REMOVE, 0, Current(HUA_REMOVE, HPS_RUNNING)),
-      Liveness::kLive);
+      RequestAtLustre::kLive);
   EXPECT_EQ(
       JudgeCurrentAction(HSMA_RESTORE, 0, Current(HUA_RESTORE, HPS_WAITING)),
-      Liveness::kLive);
+      RequestAtLustre::kLive);
   EXPECT_EQ(
       JudgeCurrentAction(HSMA_ARCHIVE, 0, Current(HUA_ARCHIVE, HPS_RUNNING)),
-      Liveness::kLive);
+      RequestAtLustre::kLive);
 }
 
 TEST(JudgeCurrentAction, NothingOrAnotherActionMeansEnded) {
   // The REMOVE of issue 10: ended, then the file archived again.
   EXPECT_EQ(JudgeCurrentAction(HSMA_REMOVE, 0, Current(HUA_NONE, HPS_NONE)),
-            Liveness::kEnded);
+            RequestAtLustre::kEnded);
   EXPECT_EQ(
       JudgeCurrentAction(HSMA_REMOVE, 0, Current(HUA_ARCHIVE, HPS_RUNNING)),
-      Liveness::kEnded);
+      RequestAtLustre::kEnded);
   EXPECT_EQ(JudgeCurrentAction(HSMA_RESTORE, 0, Current(HUA_RESTORE, HPS_NONE)),
-            Liveness::kEnded);
+            RequestAtLustre::kEnded);
 }
 
 TEST(JudgeCurrentAction, ErrorsAreUnknownButAGoneFileIsLive) {
   hsm_current_action none{};
-  EXPECT_EQ(JudgeCurrentAction(HSMA_REMOVE, -EIO, none), Liveness::kUnknown);
+  EXPECT_EQ(JudgeCurrentAction(HSMA_REMOVE, -EIO, none), RequestAtLustre::kUnknown);
   EXPECT_EQ(JudgeCurrentAction(HSMA_ARCHIVE, -ETIMEDOUT, none),
-            Liveness::kUnknown);
-  EXPECT_EQ(JudgeCurrentAction(HSMA_REMOVE, -ENOENT, none), Liveness::kLive);
-  EXPECT_EQ(JudgeCurrentAction(HSMA_CANCEL, 0, none), Liveness::kUnknown);
+            RequestAtLustre::kUnknown);
+  EXPECT_EQ(JudgeCurrentAction(HSMA_REMOVE, -ENOENT, none), RequestAtLustre::kLive);
+  EXPECT_EQ(JudgeCurrentAction(HSMA_CANCEL, 0, none), RequestAtLustre::kUnknown);
 }
 
 TEST(JudgeCurrentAction, ARestoreWithCopiedBytesIsBoundToItsCopy) {
   hsm_current_action hca = Current(HUA_RESTORE, HPS_RUNNING);
   hca.hca_location = {0, 1 << 20};
-  EXPECT_EQ(JudgeCurrentAction(HSMA_RESTORE, 0, hca), Liveness::kBound);
+  EXPECT_EQ(JudgeCurrentAction(HSMA_RESTORE, 0, hca), RequestAtLustre::kBound);
   hca.hca_location = {0, 0};  // started, nothing copied: no copy bound
-  EXPECT_EQ(JudgeCurrentAction(HSMA_RESTORE, 0, hca), Liveness::kLive);
+  EXPECT_EQ(JudgeCurrentAction(HSMA_RESTORE, 0, hca), RequestAtLustre::kLive);
   hca = Current(HUA_RESTORE, HPS_WAITING);
   hca.hca_location = {0, 1 << 20};  // waiting: the request's own extent
-  EXPECT_EQ(JudgeCurrentAction(HSMA_RESTORE, 0, hca), Liveness::kLive);
+  EXPECT_EQ(JudgeCurrentAction(HSMA_RESTORE, 0, hca), RequestAtLustre::kLive);
   hca = Current(HUA_ARCHIVE, HPS_RUNNING);
   hca.hca_location = {0, 1 << 20};  // archives are not bound to a copy
-  EXPECT_EQ(JudgeCurrentAction(HSMA_ARCHIVE, 0, hca), Liveness::kLive);
+  EXPECT_EQ(JudgeCurrentAction(HSMA_ARCHIVE, 0, hca), RequestAtLustre::kLive);
 }
 
 TEST(Redispatch, BoundRestoreCountsAsAFailedAttempt) {
@@ -72,13 +72,13 @@ TEST(Redispatch, BoundRestoreCountsAsAFailedAttempt) {
                        .max_backoff = milliseconds(1000)});
   r.Hold(Id(1));
   ASSERT_EQ(r.Due(10).size(), 1u);
-  EXPECT_EQ(r.OnCheck(Id(1), Liveness::kBound), Verdict::kRetryLater);
+  EXPECT_EQ(r.OnCheck(Id(1), RequestAtLustre::kBound), Verdict::kRetryLater);
   EXPECT_EQ(r.attempts(Id(1)), 1u);
   EXPECT_TRUE(r.held(Id(1)));
   EXPECT_TRUE(r.Due(10).empty());
   clock.Advance(milliseconds(100));
   ASSERT_EQ(r.Due(10).size(), 1u);
-  EXPECT_EQ(r.OnCheck(Id(1), Liveness::kBound), Verdict::kEndFailed);
+  EXPECT_EQ(r.OnCheck(Id(1), RequestAtLustre::kBound), Verdict::kEndFailed);
   EXPECT_FALSE(r.held(Id(1)));
   EXPECT_EQ(r.size(), 0u);
 }
@@ -93,7 +93,7 @@ TEST(Redispatch, HeldItemIsCheckedBeforeItIsHandedOut) {
   ASSERT_EQ(due.size(), 1u);
   EXPECT_TRUE(r.Due(10).empty());  // being checked: not twice
   EXPECT_FALSE(r.NextDue());
-  EXPECT_EQ(r.OnCheck(Id(1), Liveness::kLive), Verdict::kHandOut);
+  EXPECT_EQ(r.OnCheck(Id(1), RequestAtLustre::kLive), Verdict::kHandOut);
   EXPECT_FALSE(r.held(Id(1)));
   EXPECT_EQ(r.size(), 0u);
   EXPECT_EQ(r.counters().handed_out, 1u);
@@ -104,7 +104,7 @@ TEST(Redispatch, EndedAtLustreIsForgottenNeverReplayed) {
   Redispatch r(clock);
   r.Hold(Id(1));
   ASSERT_EQ(r.Due(10).size(), 1u);
-  EXPECT_EQ(r.OnCheck(Id(1), Liveness::kEnded), Verdict::kForget);
+  EXPECT_EQ(r.OnCheck(Id(1), RequestAtLustre::kEnded), Verdict::kForget);
   EXPECT_FALSE(r.held(Id(1)));
   EXPECT_EQ(r.counters().forgotten, 1u);
   EXPECT_TRUE(r.Due(10).empty());
@@ -117,22 +117,22 @@ TEST(Redispatch, UnknownAnswerIsAskedAgainWithBackoff) {
                        .max_backoff = milliseconds(300)});
   r.Hold(Id(1));
   ASSERT_EQ(r.Due(10).size(), 1u);
-  EXPECT_EQ(r.OnCheck(Id(1), Liveness::kUnknown), Verdict::kWait);
+  EXPECT_EQ(r.OnCheck(Id(1), RequestAtLustre::kUnknown), Verdict::kWait);
   EXPECT_TRUE(r.held(Id(1)));
   EXPECT_TRUE(r.Due(10).empty());
   ASSERT_TRUE(r.NextDue());
   EXPECT_EQ(*r.NextDue() - clock.Now(), milliseconds(100));
   clock.Advance(milliseconds(100));
   ASSERT_EQ(r.Due(10).size(), 1u);
-  EXPECT_EQ(r.OnCheck(Id(1), Liveness::kUnknown), Verdict::kWait);
+  EXPECT_EQ(r.OnCheck(Id(1), RequestAtLustre::kUnknown), Verdict::kWait);
   EXPECT_EQ(*r.NextDue() - clock.Now(), milliseconds(200));
   clock.Advance(milliseconds(200));
   ASSERT_EQ(r.Due(10).size(), 1u);
-  EXPECT_EQ(r.OnCheck(Id(1), Liveness::kUnknown), Verdict::kWait);
+  EXPECT_EQ(r.OnCheck(Id(1), RequestAtLustre::kUnknown), Verdict::kWait);
   EXPECT_EQ(*r.NextDue() - clock.Now(), milliseconds(300));  // capped
   clock.Advance(milliseconds(300));
   ASSERT_EQ(r.Due(10).size(), 1u);
-  EXPECT_EQ(r.OnCheck(Id(1), Liveness::kLive), Verdict::kHandOut);
+  EXPECT_EQ(r.OnCheck(Id(1), RequestAtLustre::kLive), Verdict::kHandOut);
   EXPECT_EQ(r.counters().check_errors, 3u);
 }
 
@@ -158,7 +158,7 @@ TEST(Redispatch, FailedRedispatchRetriesWithBackoffThenEndsAsFailed) {
   // Handed out once after a check, then the new mover fails it.
   r.Hold(Id(1));
   ASSERT_EQ(r.Due(10).size(), 1u);
-  ASSERT_EQ(r.OnCheck(Id(1), Liveness::kLive), Verdict::kHandOut);
+  ASSERT_EQ(r.OnCheck(Id(1), RequestAtLustre::kLive), Verdict::kHandOut);
   EXPECT_EQ(r.OnFailedRedispatch(Id(1)), Verdict::kRetryLater);
   EXPECT_EQ(r.attempts(Id(1)), 1u);
   EXPECT_TRUE(r.held(Id(1)));
@@ -167,13 +167,13 @@ TEST(Redispatch, FailedRedispatchRetriesWithBackoffThenEndsAsFailed) {
   EXPECT_TRUE(r.Due(10).empty());
   clock.Advance(milliseconds(1));
   ASSERT_EQ(r.Due(10).size(), 1u);
-  ASSERT_EQ(r.OnCheck(Id(1), Liveness::kLive), Verdict::kHandOut);
+  ASSERT_EQ(r.OnCheck(Id(1), RequestAtLustre::kLive), Verdict::kHandOut);
   EXPECT_EQ(r.attempts(Id(1)), 1u);  // kept across the hand-out
   EXPECT_EQ(r.OnFailedRedispatch(Id(1)), Verdict::kRetryLater);
   EXPECT_EQ(*r.NextDue() - clock.Now(), milliseconds(200));
   clock.Advance(milliseconds(200));
   ASSERT_EQ(r.Due(10).size(), 1u);
-  ASSERT_EQ(r.OnCheck(Id(1), Liveness::kLive), Verdict::kHandOut);
+  ASSERT_EQ(r.OnCheck(Id(1), RequestAtLustre::kLive), Verdict::kHandOut);
   EXPECT_EQ(r.OnFailedRedispatch(Id(1)), Verdict::kEndFailed);
   EXPECT_FALSE(r.held(Id(1)));
   EXPECT_EQ(r.attempts(Id(1)), 0u);
@@ -206,7 +206,7 @@ TEST(Redispatch, ForgetDropsHeldItemsAndAttempts) {
   EXPECT_EQ(r.attempts(Id(2)), 0u);
   EXPECT_FALSE(r.NextDue());
   // An answer for a forgotten item changes nothing.
-  EXPECT_EQ(r.OnCheck(Id(1), Liveness::kLive), Verdict::kWait);
+  EXPECT_EQ(r.OnCheck(Id(1), RequestAtLustre::kLive), Verdict::kWait);
 }
 
 }  // namespace

@@ -1505,7 +1505,7 @@ void Server::RunChecks() {
     const hsm_action_item& hai = item->wire.item.hai;
     hsm_current_action hca{};
     int rc = lustre_.CurrentAction(hai.hai_fid, &hca);
-    Liveness answer = JudgeCurrentAction(hai.hai_action, rc, hca);
+    RequestAtLustre answer = JudgeCurrentAction(hai.hai_action, rc, hca);
     Redispatch::Verdict verdict = redispatch_.OnCheck(id, answer);
     switch (verdict) {
       case Redispatch::Verdict::kHandOut: {
