@@ -87,7 +87,15 @@ bool JsonStreamReader::Feed(std::string_view bytes) {
       error_ = fmt::format("malformed JSON: {}", ec.message());
       return false;
     }
-    pending_bytes_ += used;
+    // The parser also takes the blanks that follow a complete value in the
+    // same write; they are not part of it, and whether they came in the same
+    // read must not decide whether the value fits.
+    size_t value_bytes = used;
+    if (parser_.done())
+      while (value_bytes > 0 &&
+             isspace(static_cast<unsigned char>(bytes[value_bytes - 1])))
+        --value_bytes;
+    pending_bytes_ += value_bytes;
     bytes.remove_prefix(used);
     if (pending_bytes_ > max_value_bytes_) {
       error_ = fmt::format("JSON value exceeds {} bytes", max_value_bytes_);

@@ -71,6 +71,29 @@ TEST(JsonStreamReaderTest, RejectsOversizedValueBeforeItEnds) {
   EXPECT_EQ(reader.error(), "JSON value exceeds 1024 bytes");
 }
 
+// The limit counts the value's bytes, not the blanks after it: whether they
+// arrive in the same read must not change the verdict (found by
+// fuzz/json_stream).
+TEST(JsonStreamReaderTest, BlanksAfterAValueDoNotCountAgainstItsLimit) {
+  const std::string value = "{\"a\":\"" + std::string(8, 'x') + "\"}";
+  ASSERT_EQ(value.size(), 16u);
+  JsonStreamReader whole(16);
+  EXPECT_TRUE(whole.Feed(value + "\n\n\n\n" + value + "\n")) << whole.error();
+  JsonStreamReader split(16);
+  EXPECT_TRUE(split.Feed(value));
+  EXPECT_TRUE(split.Feed("\n\n\n\n"));
+  EXPECT_TRUE(split.Feed(value + "\n"));
+  boost::json::object object;
+  for (JsonStreamReader* reader : {&whole, &split}) {
+    ASSERT_TRUE(reader->Next(&object));
+    ASSERT_TRUE(reader->Next(&object));
+    EXPECT_FALSE(reader->Next(&object));
+    EXPECT_EQ(reader->pending_bytes(), 0u);
+  }
+  JsonStreamReader over(15);
+  EXPECT_FALSE(over.Feed(value + "\n"));
+}
+
 }  // namespace
 }  // namespace protocol
 
