@@ -81,6 +81,14 @@ std::optional<int64_t> ParseInteger(std::string_view text, int64_t min,
 std::optional<uint32_t> ParseSize(std::string_view text, std::string* warning,
                                   std::string* error) {
   warning->clear();
+  if (text.find('\0') != std::string_view::npos) {
+    // strtoll would stop there and take what precedes for the whole value.
+    std::string shown;
+    for (char c : text)
+      shown += c == '\0' ? std::string("\\x00") : std::string(1, c);
+    *error = fmt::format("'{}': a size cannot contain a NUL byte", shown);
+    return std::nullopt;
+  }
   std::string copy(text);
   errno = 0;
   char* end = nullptr;

@@ -61,6 +61,22 @@ TEST(ConfigFileTest, SizeSyntax) {
   EXPECT_EQ(error, "'4G' is larger than 4294967295");
 }
 
+// strtoll stops at a NUL byte: "4\0..." must not read as 4 (found by
+// fuzz/config_file).
+TEST(ConfigFileTest, SizeWithANulByteIsRefused) {
+  std::string warning, error;
+  EXPECT_FALSE(ParseSize(std::string_view("4\0", 2), &warning, &error));
+  EXPECT_EQ(error, "'4\\x00': a size cannot contain a NUL byte");
+  EXPECT_FALSE(ParseSize(std::string_view("4k\0junk", 7), &warning, &error));
+  EXPECT_FALSE(ParseSize(std::string_view("\0", 1), &warning, &error));
+  ConfigText file =
+      ParseConfigText("c.conf", std::string_view("max_restore 4\0\n", 15));
+  ClientSettings settings;
+  std::vector<std::string> warnings;
+  EXPECT_FALSE(ApplyClientFile(file, &settings, &warnings, &error));
+  EXPECT_EQ(settings.max_restore, kUnlimited);
+}
+
 TEST(ServerSettingsTest, DefaultsAreTheOriginals) {
   ServerSettings s;
   EXPECT_EQ(s.host, "coordinatool");
