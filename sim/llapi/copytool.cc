@@ -179,7 +179,8 @@ int ReceiveOne(hsm_copytool_private* ct, size_t* msglen) {
                       kuch->kuc_magic, KUC_MAGIC);
     return -EPROTO;
   }
-  if (kuch->kuc_msglen > kRecvBufferSize) return -EMSGSIZE;
+  // kuc_msglen is a u16: any length it announces fits the buffer.
+  static_assert(kRecvBufferSize > UINT16_MAX);
   if (kuch->kuc_msglen < sizeof(*kuch)) {
     llapi_err_noerrno(LLAPI_MSG_ERROR,
                       "message length %u is shorter than "
