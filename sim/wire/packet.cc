@@ -118,13 +118,17 @@ int RecvPacket(int sock, Packet* out, std::string* error) {
     return -EPROTO;
   }
   if (rc < 0) return rc;
-  if (buf.size() < sizeof(MsgHeader)) {
+  return ParsePacket(buf, out, error);
+}
+
+int ParsePacket(std::string_view bytes, Packet* out, std::string* error) {
+  if (bytes.size() < sizeof(MsgHeader)) {
     *error =
         fmt::format("packet of {} bytes is shorter than the {}-byte header",
-                    buf.size(), sizeof(MsgHeader));
+                    bytes.size(), sizeof(MsgHeader));
     return -EPROTO;
   }
-  memcpy(&out->header, buf.data(), sizeof(MsgHeader));
+  memcpy(&out->header, bytes.data(), sizeof(MsgHeader));
   if (out->header.magic != kMagic) {
     *error = fmt::format("bad magic {:#x}", out->header.magic);
     return -EPROTO;
@@ -134,13 +138,13 @@ int RecvPacket(int sock, Packet* out, std::string* error) {
         fmt::format("unsupported protocol version {}", out->header.version);
     return -EPROTO;
   }
-  size_t body = buf.size() - sizeof(MsgHeader);
+  size_t body = bytes.size() - sizeof(MsgHeader);
   if (out->header.payload_len != body) {
     *error = fmt::format("header announces {} payload bytes, packet has {}",
                          out->header.payload_len, body);
     return -EPROTO;
   }
-  out->payload.assign(buf, sizeof(MsgHeader), body);
+  out->payload.assign(bytes.substr(sizeof(MsgHeader)));
   return 0;
 }
 

@@ -41,6 +41,11 @@ int SendRaw(int sock, std::string_view bytes, int fd = -1);
 // descriptor is owned by *out even when the packet is malformed.
 int RecvPacket(int sock, Packet* out, std::string* error);
 
+// Checks and splits the bytes of one received packet into *out's header and
+// payload (the descriptor is left alone). Returns 0, or -EPROTO with *error
+// set, for the malformed packets RecvPacket describes.
+int ParsePacket(std::string_view bytes, Packet* out, std::string* error);
+
 // Receives one raw packet of at most `max` bytes into *out. Returns 0,
 // -EAGAIN, -EPIPE, or -EMSGSIZE if the packet was longer than `max`.
 int RecvRaw(int sock, std::string* out, size_t max, common::UniqueFd* fd);
