@@ -59,7 +59,7 @@ int ParseBool(std::string_view text, uint32_t* out) {
 
 ParamTable::ParamTable(Coordinator* cdt) : cdt_(cdt) {
   Tunables* t = &cdt->tunables();
-  auto u32 = [t, cdt](uint32_t* field, bool positive) {
+  auto u32 = [cdt](uint32_t* field, bool positive) {
     return [field, positive, cdt](std::string_view v) {
       uint64_t x;
       int rc = ParseBounded(v, UINT32_MAX, positive, &x);
