@@ -24,12 +24,23 @@ namespace {
 
 std::atomic<int> g_msg_level{LLAPI_MSG_MAX};
 
+// The level with its flag bits. Lustre's llapi_err_noerrno() ors
+// LLAPI_MSG_NO_ERRNO (0x10) into the level, beyond the values of the enum
+// (0..7): loading such a value as the enum is undefined in C++ (clang's
+// UBSan reports it), so its bits are read as an int.
+int Bits(const enum llapi_message_level& level) {
+  int bits;
+  static_assert(sizeof(bits) == sizeof(level));
+  memcpy(&bits, &level, sizeof(bits));
+  return bits;
+}
+
 void ErrorCallbackDefault(enum llapi_message_level level, int err,
                           const char* fmt, va_list ap) {
   size_t len = strlen(fmt);
   bool has_nl = len > 0 && fmt[len - 1] == '\n';
   fprintf(stderr, "%s: ", program_invocation_short_name);
-  if (level & LLAPI_MSG_NO_ERRNO) {
+  if (Bits(level) & LLAPI_MSG_NO_ERRNO) {
     vfprintf(stderr, fmt, ap);
     if (!has_nl) fputc('\n', stderr);
     return;
@@ -194,20 +205,23 @@ llapi_log_callback_t llapi_info_callback_set(llapi_log_callback_t cb) {
 void llapi_error(enum llapi_message_level level, int err, const char* fmt,
                  ...) {
   int saved_errno = errno;
-  if ((level & LLAPI_MSG_MASK) > g_msg_level.load()) return;
+  const int bits = sim::llapi::Bits(level);
+  if ((bits & LLAPI_MSG_MASK) > g_msg_level.load()) return;
   va_list args;
   va_start(args, fmt);
-  g_error_cb.load()(level, abs(err), fmt, args);
+  g_error_cb.load()(static_cast<enum llapi_message_level>(bits), abs(err), fmt,
+                    args);
   va_end(args);
   errno = saved_errno;
 }
 
 void llapi_printf(enum llapi_message_level level, const char* fmt, ...) {
   int saved_errno = errno;
-  if ((level & LLAPI_MSG_MASK) > g_msg_level.load()) return;
+  const int bits = sim::llapi::Bits(level);
+  if ((bits & LLAPI_MSG_MASK) > g_msg_level.load()) return;
   va_list args;
   va_start(args, fmt);
-  g_info_cb.load()(level, 0, fmt, args);
+  g_info_cb.load()(static_cast<enum llapi_message_level>(bits), 0, fmt, args);
   va_end(args);
   errno = saved_errno;
 }
@@ -262,7 +276,9 @@ void llapi_hsm_log_error(enum llapi_message_level level, int _rc,
   int saved_errno = errno;
   va_list copy;
   va_copy(copy, args);
-  sim::llapi::ErrorCallbackDefault(level, _rc, fmt, copy);
+  const int bits = sim::llapi::Bits(level);
+  sim::llapi::ErrorCallbackDefault(static_cast<enum llapi_message_level>(bits),
+                                   _rc, fmt, copy);
   va_end(copy);
   if (sim::llapi::EventsEnabled()) {
     char message[4096];
@@ -272,11 +288,11 @@ void llapi_hsm_log_error(enum llapi_message_level level, int _rc,
 #pragma GCC diagnostic pop
     std::string text = message;
     while (!text.empty() && text.back() == '\n') text.pop_back();
-    if (!(level & LLAPI_MSG_NO_ERRNO) && _rc != 0)
+    if (!(bits & LLAPI_MSG_NO_ERRNO) && _rc != 0)
       text += fmt::format(": {} ({})", strerror(abs(_rc)), abs(_rc));
     sim::llapi::JsonObject event;
     event.Add("event_type", "LOGGED_MESSAGE")
-        .Add("level", sim::llapi::LevelName(level))
+        .Add("level", sim::llapi::LevelName(bits))
         .Add("message", text);
     sim::llapi::WriteEvent(std::move(event));
   }
