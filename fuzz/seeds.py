@@ -12,6 +12,8 @@ sim_journal's seeds are journals sim-mdt wrote: the journal the sim_wire
 target leaves after each of its seeds (archive-cycle, files), taken with
   FUZZ_KEEP_SCRATCH=1 build-fuzz/fuzz/fuzz_sim_wire fuzz/corpus/sim_wire/NAME
   cp SCRATCH/mnt/.lustre/state/journal fuzz/corpus/sim_journal/NAME
+and journal_store's written-by-store is the journal JournalStore itself wrote
+when the journal_store target copied four-requests (SCRATCH/copy/journal).
 """
 import json
 import os
