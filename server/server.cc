@@ -676,10 +676,14 @@ void Server::OnLustreCancel(const protocol::WireItem& cancel) {
       held_affinity_.erase(ItemId::Of(target.item.hai));
       StoreForget(ItemId::Of(target.item.hai));
       // Only once forgotten for good: a cancelled request that came back
-      // after a crash would be run.
-      outbox_->Send(nullptr, true, [this, target] {
-        if (!stopped_) AnswerCancelled(target);
-      });
+      // after a crash would be run. Held by pointer: clang cannot capture a
+      // struct that ends with a flexible array member (hsm_action_item) by
+      // copy.
+      outbox_->Send(
+          nullptr, true,
+          [this, held = std::make_shared<protocol::WireItem>(target)] {
+            if (!stopped_) AnswerCancelled(*held);
+          });
       break;
     case Scheduler::CancelOutcome::kForwarded:
       spdlog::info("cancel of {} forwarded to {}",
