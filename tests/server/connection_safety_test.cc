@@ -2,13 +2,9 @@
 // buffer, silence, too many connections or descriptors, a huge unfinished
 // message, a huge status dump) never stops the server from serving the
 // others. Real server, movers and sockets.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -23,6 +19,7 @@
 
 #include "common/unique_fd.h"
 #include "tests/server/coordinatool_setup.h"
+#include "tests/server/raw_peer.h"
 #include "tests/support/file_data.h"
 #include "tests/support/sim_mount.h"
 #include "tests/support/wait_for.h"
@@ -52,65 +49,7 @@ class ConnectionSafetyTest : public ::testing::Test {
     return cdt_.StartServer(args);
   }
 
-  common::UniqueFd Connect() {
-    common::UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(cdt_.port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(
-        connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    return fd;
-  }
-
-  static bool SendAll(int fd, const std::string& bytes) {
-    size_t sent = 0;
-    while (sent < bytes.size()) {
-      ssize_t n =
-          send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      sent += static_cast<size_t>(n);
-    }
-    return true;
-  }
-
-  // Reads one JSON object (or "" if the peer closed first).
-  static std::string ReadObject(int fd) {
-    std::string text;
-    int depth = 0;
-    bool in_string = false, escaped = false;
-    char c;
-    for (;;) {
-      pollfd pfd{fd, POLLIN, 0};
-      if (poll(&pfd, 1, 30'000) <= 0) return "timeout";
-      if (recv(fd, &c, 1, 0) <= 0) return "";
-      text.push_back(c);
-      if (in_string) {
-        if (escaped)
-          escaped = false;
-        else if (c == '\\')
-          escaped = true;
-        else if (c == '"')
-          in_string = false;
-      } else if (c == '"') {
-        in_string = true;
-      } else if (c == '{') {
-        ++depth;
-      } else if (c == '}' && --depth == 0) {
-        return text;
-      }
-    }
-  }
-
-  static bool ClosedByPeer(int fd) {
-    char buffer[4096];
-    for (;;) {
-      pollfd pfd{fd, POLLIN, 0};
-      if (poll(&pfd, 1, 30'000) <= 0) return false;
-      ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
-      if (n <= 0) return true;
-    }
-  }
+  common::UniqueFd Connect() { return ConnectTo(cdt_.port()); }
 
   std::string NewFile(const std::string& name, size_t size = 10000) {
     std::string path = sim_.Path(name);
@@ -211,13 +150,13 @@ TEST_F(ConnectionSafetyTest, SilentPeerLosesItsIdToARestartedMover) {
       << cdt_.Logs();
   EXPECT_FALSE(cdt_.ServerLogLines("takes mover id m9 over").empty())
       << cdt_.Logs();
-  EXPECT_TRUE(ClosedByPeer(silent.get()));
+  EXPECT_TRUE(ClosedAfterDraining(silent.get()));
 }
 
 TEST_F(ConnectionSafetyTest, ConnectionWithoutEhloIsClosed) {
   ASSERT_TRUE(StartServer({{"COORDINATOOL_HANDSHAKE_TIMEOUT_MS", "500"}}));
   common::UniqueFd mute = Connect();
-  EXPECT_TRUE(ClosedByPeer(mute.get()));
+  EXPECT_TRUE(ClosedAfterDraining(mute.get()));
   EXPECT_FALSE(cdt_.ServerLogLines("no ehlo within 500 ms").empty());
 }
 
@@ -294,7 +233,7 @@ TEST_F(ConnectionSafetyTest, ConnectionsOverTheCapAreRefusedWithAnError) {
   EXPECT_NE(reply.find("too many connections (max_connections 3)"),
             std::string::npos)
       << reply;
-  EXPECT_TRUE(ClosedByPeer(refused.get()));
+  EXPECT_TRUE(ClosedAfterDraining(refused.get()));
   CommandResult client = cdt_.Client({});
   EXPECT_FALSE(client.ok());
   EXPECT_NE(client.err.find("too many connections"), std::string::npos)
@@ -317,7 +256,7 @@ TEST_F(ConnectionSafetyTest, HalfSentHugeArrayStaysWithinTheMemoryBound) {
   for (int i = 0; i < (1 << 19); ++i) chunk += "0,";  // 1 MiB
   for (int mib = 0; mib < 30 && SendAll(fd.get(), chunk); ++mib) {
   }
-  EXPECT_TRUE(ClosedByPeer(fd.get()));
+  EXPECT_TRUE(ClosedAfterDraining(fd.get()));
   const int64_t peak_kb = ProcStatusKb(pid, "VmHWM");
   RecordProperty("rss_before_kb", std::to_string(before_kb));
   RecordProperty("rss_peak_kb", std::to_string(peak_kb));

@@ -1,17 +1,13 @@
 // Hostile clients over real TCP: each gets an error reply or a closed
 // connection, nothing else changes, and the movers keep working.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <string>
 
 #include "common/unique_fd.h"
 #include "tests/server/coordinatool_setup.h"
+#include "tests/server/raw_peer.h"
 #include "tests/support/file_data.h"
 #include "tests/support/sim_mount.h"
 #include "tests/support/wait_for.h"
@@ -29,63 +25,7 @@ class HostileClientTest : public ::testing::Test {
     ASSERT_NE(cdt_.StartMover("m1"), nullptr);
   }
 
-  common::UniqueFd Connect() {
-    common::UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(cdt_.port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(
-        connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    return fd;
-  }
-
-  static bool SendAll(int fd, const std::string& bytes) {
-    size_t sent = 0;
-    while (sent < bytes.size()) {
-      ssize_t n =
-          send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      sent += static_cast<size_t>(n);
-    }
-    return true;
-  }
-
-  // Reads until one JSON object is complete or the peer closes; returns the
-  // object's text, or "" if the connection was closed first.
-  static std::string ReadObject(int fd) {
-    std::string text;
-    int depth = 0;
-    bool in_string = false, escaped = false;
-    char c;
-    for (;;) {
-      pollfd pfd{fd, POLLIN, 0};
-      if (poll(&pfd, 1, 30'000) <= 0) return "timeout";
-      if (recv(fd, &c, 1, 0) <= 0) return "";
-      text.push_back(c);
-      if (in_string) {
-        if (escaped)
-          escaped = false;
-        else if (c == '\\')
-          escaped = true;
-        else if (c == '"')
-          in_string = false;
-      } else if (c == '"') {
-        in_string = true;
-      } else if (c == '{') {
-        ++depth;
-      } else if (c == '}' && --depth == 0) {
-        return text;
-      }
-    }
-  }
-
-  static bool ClosedByPeer(int fd) {
-    char c;
-    pollfd pfd{fd, POLLIN, 0};
-    if (poll(&pfd, 1, 30'000) <= 0) return false;
-    return recv(fd, &c, 1, 0) <= 0;
-  }
+  common::UniqueFd Connect() { return ConnectTo(cdt_.port()); }
 
   // The movers still work: one more archive completes.
   void ExpectServiceContinues() {
@@ -104,7 +44,7 @@ class HostileClientTest : public ::testing::Test {
 TEST_F(HostileClientTest, GarbageBytesCloseOnlyThatConnection) {
   common::UniqueFd fd = Connect();
   ASSERT_TRUE(SendAll(fd.get(), std::string("\x01\x02garbage\xff", 11)));
-  EXPECT_TRUE(ClosedByPeer(fd.get()));
+  EXPECT_TRUE(ClosedWithNothingMore(fd.get()));
   ExpectServiceContinues();
 }
 
@@ -117,7 +57,7 @@ TEST_F(HostileClientTest, HundredMegabyteObjectIsCutOff) {
   // The server stops reading at its 32 MiB cap; what is in flight in the
   // socket buffers may still be accepted.
   EXPECT_LT(sent_mib, 100u);
-  EXPECT_TRUE(ClosedByPeer(fd.get()));
+  EXPECT_TRUE(ClosedWithNothingMore(fd.get()));
   ExpectServiceContinues();
 }
 
@@ -133,10 +73,10 @@ TEST_F(HostileClientTest, HalfAMessageThenDisconnect) {
 TEST_F(HostileClientTest, UnknownCommandClosesTheConnection) {
   common::UniqueFd fd = Connect();
   ASSERT_TRUE(SendAll(fd.get(), R"({"command":"fly"})"));
-  EXPECT_TRUE(ClosedByPeer(fd.get()));
+  EXPECT_TRUE(ClosedWithNothingMore(fd.get()));
   common::UniqueFd no_command = Connect();
   ASSERT_TRUE(SendAll(no_command.get(), R"({"verb":"status"})"));
-  EXPECT_TRUE(ClosedByPeer(no_command.get()));
+  EXPECT_TRUE(ClosedWithNothingMore(no_command.get()));
   ExpectServiceContinues();
 }
 
