@@ -23,6 +23,14 @@ std::string CoordinatoolBinary() {
 std::string CoordinatoolClientBinary() { return COORDINATOOL_CLIENT_BIN; }
 std::string PreloadLibrary() { return PRELOAD_LIB; }
 
+void RunLfs(SimMount& sim, const std::string& command,
+            const std::vector<std::string>& paths) {
+  std::vector<std::string> args = {command};
+  args.insert(args.end(), paths.begin(), paths.end());
+  CommandResult r = sim.Lfs(args);
+  ASSERT_TRUE(r.ok()) << r.Describe();
+}
+
 namespace {
 
 std::string ReadFile(const std::string& path) {

@@ -24,6 +24,11 @@ std::string CoordinatoolBinary();
 std::string CoordinatoolClientBinary();
 std::string PreloadLibrary();
 
+// `lfs COMMAND PATHS...` on `sim`; a test failure with its output if it
+// fails.
+void RunLfs(SimMount& sim, const std::string& command,
+            const std::vector<std::string>& paths);
+
 class CoordinatoolSetup {
  public:
   explicit CoordinatoolSetup(SimMount& sim) : sim_(sim) {}

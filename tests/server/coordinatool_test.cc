@@ -41,10 +41,7 @@ class CoordinatoolTest : public ::testing::Test {
   }
 
   void Lfs(const std::string& command, const std::vector<std::string>& paths) {
-    std::vector<std::string> args = {command};
-    args.insert(args.end(), paths.begin(), paths.end());
-    CommandResult r = sim_.Lfs(args);
-    ASSERT_TRUE(r.ok()) << r.Describe();
+    RunLfs(sim_, command, paths);
   }
 
   ::testing::AssertionResult WaitForCount(const std::string& action,

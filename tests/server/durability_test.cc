@@ -19,6 +19,7 @@
 
 #include "client/active_requests.h"
 #include "tests/server/coordinatool_setup.h"
+#include "tests/server/store_fixture.h"
 #include "tests/support/file_data.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/sim_mount.h"
@@ -34,39 +35,11 @@ bool Final(const std::string& status) {
   return status == "SUCCEED" || status == "FAILED" || status == "CANCELED";
 }
 
-std::string CookieOf(const ActionRecord& r) {
-  const std::string& compound = r.Get("compound/cookie");
-  return compound.substr(compound.find('/') + 1);
-}
-
-// A simulated mount, a store of kind `kind` ("embedded" or "redis", then
-// with a redis-server of its own) and a server using it.
-class StoreFixture : public ::testing::Test {
+// The server restarted on its store, and what every run must end with.
+class DurabilityFixture : public StoreFixture {
  protected:
-  explicit StoreFixture(std::string kind) : kind_(std::move(kind)) {}
-
-  void SetUp() override {
-    ASSERT_TRUE(sim_.StartDaemon());
-    if (redis()) {
-      redis_ = std::make_unique<RedisServer>(redis_dir_.path());
-      ASSERT_EQ(redis_->Start(), "");
-    }
-  }
-
-  bool redis() const { return kind_ == "redis"; }
-
-  std::vector<std::string> ServerArgs(
-      std::vector<std::string> extra = {}) const {
-    std::vector<std::string> args = {"-v"};
-    if (std::find(extra.begin(), extra.end(), "--client-grace") == extra.end())
-      args.insert(args.end(), {"--client-grace", "3000"});
-    if (redis_) {
-      args.insert(args.end(), {"--redis-host", "127.0.0.1", "--redis-port",
-                               std::to_string(redis_->port())});
-    }
-    args.insert(args.end(), extra.begin(), extra.end());
-    return args;
-  }
+  explicit DurabilityFixture(std::string kind)
+      : StoreFixture(std::move(kind), {"-v"}) {}
 
   // What the systemd unit's post-start step does: requests Lustre lists as
   // active but the store lacks (read from the channel, not yet durable at
@@ -95,14 +68,6 @@ class StoreFixture : public ::testing::Test {
       paths.push_back(path);
     }
     return paths;
-  }
-
-  void Lfs(const std::string& command, const std::vector<std::string>& paths) {
-    if (paths.empty()) return;
-    std::vector<std::string> args = {command};
-    args.insert(args.end(), paths.begin(), paths.end());
-    CommandResult r = sim_.Lfs(args);
-    ASSERT_TRUE(r.ok()) << r.Describe();
   }
 
   // Every record of hsm.actions is final, there are `count` of them, one per
@@ -160,28 +125,22 @@ class StoreFixture : public ::testing::Test {
     EXPECT_NE(lines.back().find("recovered 0 requests"), std::string::npos)
         << lines.back();
   }
-
-  const std::string kind_;
-  TempDir redis_dir_{"redis"};
-  SimMount sim_;
-  std::unique_ptr<RedisServer> redis_;
-  CoordinatoolSetup cdt_{sim_};
 };
 
-class DurabilityTest : public StoreFixture,
+class DurabilityTest : public DurabilityFixture,
                        public ::testing::WithParamInterface<std::string> {
  protected:
-  DurabilityTest() : StoreFixture(GetParam()) {}
+  DurabilityTest() : DurabilityFixture(GetParam()) {}
 };
 
-class RedisStoreE2eTest : public StoreFixture {
+class RedisStoreE2eTest : public DurabilityFixture {
  protected:
-  RedisStoreE2eTest() : StoreFixture("redis") {}
+  RedisStoreE2eTest() : DurabilityFixture("redis") {}
 };
 
-class EmbeddedStoreE2eTest : public StoreFixture {
+class EmbeddedStoreE2eTest : public DurabilityFixture {
  protected:
-  EmbeddedStoreE2eTest() : StoreFixture("embedded") {}
+  EmbeddedStoreE2eTest() : DurabilityFixture("embedded") {}
 };
 
 // Size of the crash loop, from the environment (for long runs by hand):

@@ -18,6 +18,7 @@
 
 #include "store/journal_format.h"
 #include "tests/server/coordinatool_setup.h"
+#include "tests/server/store_fixture.h"
 #include "tests/support/file_data.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/sim_mount.h"
@@ -27,34 +28,11 @@
 namespace testing_support {
 namespace {
 
-std::string CookieOf(const ActionRecord& r) {
-  const std::string& compound = r.Get("compound/cookie");
-  return compound.substr(compound.find('/') + 1);
-}
-
-// A simulated mount, a store of kind `kind` ("embedded" or "redis", then
-// with a redis-server of its own) and a server using it.
-class StoreFixture : public ::testing::Test {
+// The server's disk or Redis's memory fills up, then has room again.
+class StoreFaultFixture : public StoreFixture {
  protected:
-  explicit StoreFixture(std::string kind) : kind_(std::move(kind)) {}
-
-  void SetUp() override {
-    ASSERT_TRUE(sim_.StartDaemon());
-    if (redis()) {
-      redis_ = std::make_unique<RedisServer>(redis_dir_.path());
-      ASSERT_EQ(redis_->Start(), "");
-    }
-  }
-
-  bool redis() const { return kind_ == "redis"; }
-
-  std::vector<std::string> ServerArgs() const {
-    std::vector<std::string> args = {"--client-grace", "3000"};
-    if (redis_)
-      args.insert(args.end(), {"--redis-host", "127.0.0.1", "--redis-port",
-                               std::to_string(redis_->port())});
-    return args;
-  }
+  explicit StoreFaultFixture(std::string kind)
+      : StoreFixture(std::move(kind)) {}
 
   // The store loses what it held.
   void WipeStore() {
@@ -88,13 +66,6 @@ class StoreFixture : public ::testing::Test {
       paths.push_back(path);
     }
     return paths;
-  }
-
-  void Lfs(const std::string& command, const std::vector<std::string>& paths) {
-    std::vector<std::string> args = {command};
-    args.insert(args.end(), paths.begin(), paths.end());
-    CommandResult r = sim_.Lfs(args);
-    ASSERT_TRUE(r.ok()) << r.Describe();
   }
 
   // Limits the size of any file the server writes (its journal) to
@@ -132,23 +103,17 @@ class StoreFixture : public ::testing::Test {
     for (const auto& [cookie, count] : Received()) n += count;
     return n;
   }
-
-  const std::string kind_;
-  TempDir redis_dir_{"redis"};
-  SimMount sim_;
-  std::unique_ptr<RedisServer> redis_;
-  CoordinatoolSetup cdt_{sim_};
 };
 
-class StoreFaultTest : public StoreFixture,
+class StoreFaultTest : public StoreFaultFixture,
                        public ::testing::WithParamInterface<std::string> {
  protected:
-  StoreFaultTest() : StoreFixture(GetParam()) {}
+  StoreFaultTest() : StoreFaultFixture(GetParam()) {}
 };
 
-class JournalDamageTest : public StoreFixture {
+class JournalDamageTest : public StoreFaultFixture {
  protected:
-  JournalDamageTest() : StoreFixture("embedded") {}
+  JournalDamageTest() : StoreFaultFixture("embedded") {}
 };
 
 TEST_P(StoreFaultTest, FullStoreHandsOutAndAcknowledgesNothingUntilDurable) {
