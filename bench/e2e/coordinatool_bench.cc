@@ -13,6 +13,10 @@
 //   restart     N requests are queued, the server is killed (SIGKILL) and
 //               started again on the same store; measured: time until its
 //               status shows the N requests again. Needs a store.
+//   status-dump N requests are queued with no mover connected, then the
+//               full status dump (every queue) is asked for while another
+//               connection sends small status requests: their round trips
+//               show how long the dump stalls the server's event loop.
 //
 // Injection: `--inject queue` sends the server's `queue` command (batches of
 // --batch items, a window of --window batches in flight); `--inject sim`
@@ -36,8 +40,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -321,6 +327,7 @@ class Bench {
     if (config_.mode == "concurrent") return Concurrent();
     if (config_.mode == "backlog") return Backlog();
     if (config_.mode == "restart") return Restart();
+    if (config_.mode == "status-dump") return StatusDump();
     return "unknown mode " + config_.mode;
   }
 
@@ -462,6 +469,54 @@ class Bench {
     return "";
   }
 
+  // Round trips of small status requests on one connection while another
+  // reads the whole dump (verbose 6, as `coordinatool-client -vv`).
+  std::string StatusDump() {
+    bench::ProcStats queued;
+    if (std::string error = Fill(&queued); !error.empty()) return error;
+    const std::string port = std::to_string(server_.port());
+    const int timeout_ms = config_.timeout_s * 1000;
+    client::Session probe, dumper;
+    dumper.set_max_reply_bytes(SIZE_MAX);
+    std::string error, probe_error;
+    if (!probe.Connect("127.0.0.1", port, &error) ||
+        !dumper.Connect("127.0.0.1", port, &error))
+      return error;
+    std::atomic<bool> stop = false;
+    std::vector<int64_t> round_trips_ns;
+    std::thread sampler([&] {
+      json::object reply;
+      while (!stop) {
+        const Clock::time_point start = Clock::now();
+        if (!probe.Call({{"command", "status"}, {"verbose", 0}}, &reply,
+                        timeout_ms, &probe_error))
+          return;
+        round_trips_ns.push_back(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() -
+                                                                 start)
+                .count());
+      }
+    });
+    json::object dump;
+    const Clock::time_point start = Clock::now();
+    const bool dumped = dumper.Call({{"command", "status"}, {"verbose", 6}},
+                                    &dump, timeout_ms, &error);
+    result_["dump_seconds"] = Seconds(Clock::now() - start);
+    stop = true;
+    sampler.join();
+    if (!dumped) return "status dump: " + error;
+    if (!probe_error.empty()) return "probe: " + probe_error;
+    const json::value* waiting = dump.if_contains("waiting_archive");
+    result_["dump_entries"] =
+        waiting && waiting->is_array() ? waiting->get_array().size() : 0;
+    result_["probe_round_trips"] = round_trips_ns.size();
+    Percentiles p = Summarize(std::move(round_trips_ns));
+    result_["probe_round_trip_ns"] = {
+        {"p50", p.p50}, {"p99", p.p99}, {"max", p.max}};
+    result_["server_peak_rss_bytes"] = server_.Stats().hwm_bytes;
+    return "";
+  }
+
   const Config& config_;
   testing_support::TempDir dir_;
   const std::string mount_;
@@ -500,8 +555,10 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   Config config;
   CLI::App app("coordinatool_bench: end-to-end figures of coordinatool");
-  app.add_option("--mode", config.mode, "concurrent, backlog or restart")
-      ->check(CLI::IsMember({"concurrent", "backlog", "restart"}));
+  app.add_option("--mode", config.mode,
+                 "concurrent, backlog, restart or status-dump")
+      ->check(
+          CLI::IsMember({"concurrent", "backlog", "restart", "status-dump"}));
   app.add_option("--inject", config.inject, "queue (the command) or sim")
       ->check(CLI::IsMember({"queue", "sim"}));
   app.add_option("-n,--requests", config.requests, "requests to inject")

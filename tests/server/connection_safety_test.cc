@@ -7,7 +7,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <boost/json.hpp>
 #include <iostream>
 #include <fmt/format.h>
@@ -308,63 +307,6 @@ TEST_F(ConnectionSafetyTest, HugeStatusDumpStreamsEverythingWhileMoversWork) {
   EXPECT_EQ(status.at("waiting_archive").as_array().size(),
             static_cast<size_t>(kItems));
   EXPECT_TRUE(sim_.WaitForStatus(FidOf(path), "ARCHIVE", "SUCCEED"));
-}
-
-// By hand (--gtest_also_run_disabled_tests): the longest event-loop stall a
-// full status dump causes, seen as the round trip of small requests on
-// another connection meanwhile. COORDINATOOL_DUMP_ITEMS (default 1e6)
-// queued items; COORDINATOOL_TEST_SERVER_BIN runs another build's server.
-TEST_F(ConnectionSafetyTest, DISABLED_MeasureStallDuringHugeStatusDump) {
-  const char* env = getenv("COORDINATOOL_DUMP_ITEMS");
-  const int items = env ? std::atoi(env) : 1'000'000;
-  ASSERT_TRUE(cdt_.StartServer({"--no-store"}));
-  for (int batch = 0; batch * 10'000 < items; ++batch) {
-    std::string lines;
-    for (int i = 0; i < 10'000 && batch * 10'000 + i < items; ++i) {
-      int n = batch * 10'000 + i + 1;
-      lines += fmt::format(
-          "fid=[0x300000401:{:#x}:0x0] dfid=[0x300000401:{:#x}:0x0] "
-          "compound/cookie=0x1/{:#x} action=ARCHIVE archive#=7 flags=0x0 "
-          "extent=0x0-0xffffffffffffffff gid=0x0 data=[7461673D31] "
-          "canceled=0 uuid=0b1c2d3e-0000-4000-8000-000000000001 done=0\n",
-          n, n, n);
-    }
-    ASSERT_TRUE(cdt_.Client({"-Q"}, lines).ok());
-  }
-  common::UniqueFd probe = Connect();
-  ASSERT_TRUE(SendAll(probe.get(), R"({"command":"ehlo"})"));
-  ASSERT_NE(ReadObject(probe.get()), "");
-  std::atomic<bool> stop = false;
-  std::vector<double> rtt_ms;
-  std::thread sampler([&] {
-    while (!stop) {
-      auto t0 = std::chrono::steady_clock::now();
-      if (!SendAll(probe.get(), R"({"command":"status","verbose":0})")) break;
-      if (ReadObject(probe.get()).empty()) break;
-      rtt_ms.push_back(std::chrono::duration<double, std::milli>(
-                           std::chrono::steady_clock::now() - t0)
-                           .count());
-    }
-  });
-  auto t0 = std::chrono::steady_clock::now();
-  CommandResult dump = cdt_.Client({"-vv", "--json"});
-  double dump_s = std::chrono::duration<double>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count();
-  stop = true;
-  sampler.join();
-  size_t entries = 0;
-  if (dump.ok())
-    entries = json::parse(dump.out).at("waiting_archive").as_array().size();
-  std::sort(rtt_ms.begin(), rtt_ms.end());
-  double max = rtt_ms.empty() ? 0 : rtt_ms.back();
-  double median = rtt_ms.empty() ? 0 : rtt_ms[rtt_ms.size() / 2];
-  std::cout << fmt::format(
-      "items {}: dump {} ({} bytes, {} entries) in {:.2f} s; probe round "
-      "trips {}: median {:.2f} ms, max {:.1f} ms; server VmHWM {} kB\n",
-      items, dump.ok() ? "ok" : "FAILED: " + dump.err.substr(0, 200),
-      dump.out.size(), entries, dump_s, rtt_ms.size(), median, max,
-      ProcStatusKb(cdt_.server().pid(), "VmHWM"));
 }
 
 }  // namespace
