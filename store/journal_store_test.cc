@@ -3,7 +3,6 @@
 #include "store/journal_store.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,19 +22,13 @@ namespace {
 class JournalStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/journal_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    dir_ = MakeTempDir("journal_test");
+    ASSERT_NE(dir_, "");
     options_.dir = dir_ + "/state/lustre";
   }
   void TearDown() override {
     store_.reset();
-    nftw(
-        dir_.c_str(),
-        [](const char* path, const struct stat*, int, FTW*) {
-          return remove(path);
-        },
-        16, FTW_DEPTH | FTW_PHYS);
+    RemoveTree(dir_);
   }
 
   void Open() {

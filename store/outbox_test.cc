@@ -3,7 +3,6 @@
 // a write and its sync succeeded; what acknowledges nothing still leaves.
 #include "store/outbox.h"
 
-#include <ftw.h>
 #include <gtest/gtest.h>
 
 #include "store/fault_env.h"
@@ -16,9 +15,8 @@ namespace {
 class OutboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/outbox_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    dir_ = MakeTempDir("outbox_test");
+    ASSERT_NE(dir_, "");
     JournalOptions options;
     options.dir = dir_ + "/state";
     options.env = &env_;
@@ -34,12 +32,7 @@ class OutboxTest : public ::testing::Test {
   void TearDown() override {
     outbox_.reset();
     store_.reset();
-    nftw(
-        dir_.c_str(),
-        [](const char* path, const struct stat*, int, FTW*) {
-          return remove(path);
-        },
-        16, FTW_DEPTH | FTW_PHYS);
+    RemoveTree(dir_);
   }
 
   bool RunUntil(const std::function<bool()>& done) {
