@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <memory>
 #include <new>
@@ -21,13 +22,20 @@ class CountingResource : public boost::json::memory_resource {
  private:
   void* do_allocate(size_t n, size_t align) override {
     if (n > limit_ - *used_) throw std::bad_alloc();
-    void* p = ::operator new(n, std::align_val_t(align));
+    void* p = ::operator new(n, AlignmentFor(align));
     *used_ += n;
     return p;
   }
   void do_deallocate(void* p, size_t n, size_t align) override {
     *used_ -= n;
-    ::operator delete(p, n, std::align_val_t(align));
+    ::operator delete(p, n, AlignmentFor(align));
+  }
+  // Boost.JSON does not always pass the same alignment to deallocate as to
+  // allocate (a value_stack's storage); rounding both up to the default
+  // new alignment keeps each pair matched, as sized aligned delete requires.
+  static std::align_val_t AlignmentFor(size_t align) {
+    return std::align_val_t(
+        std::max(align, size_t{__STDCPP_DEFAULT_NEW_ALIGNMENT__}));
   }
   bool do_is_equal(const memory_resource& other) const noexcept override {
     return this == &other;
