@@ -28,7 +28,7 @@ class CountingResource : public boost::json::memory_resource {
   }
   void do_deallocate(void* p, size_t n, size_t align) override {
     *used_ -= n;
-    ::operator delete(p, n, AlignmentFor(align));
+    ::operator delete(p, AlignmentFor(align));
   }
   // Boost.JSON does not always pass the same alignment to deallocate as to
   // allocate (a value_stack's storage); rounding both up to the default
