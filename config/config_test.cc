@@ -295,13 +295,13 @@ TEST(ServerSettingsTest, ConnectionKeys) {
   EXPECT_EQ(s.liveness_timeout_ms, 0);
   EXPECT_EQ(s.handshake_timeout_ms, 1000);
   EXPECT_EQ(s.oversized_timeout_ms, 60000);
-  ASSERT_TRUE(ApplyServerEnv(
-      FakeEnv({{"COORDINATOOL_MAX_CONNECTIONS", "7"},
-               {"COORDINATOOL_CONNECTION_MEMORY_MB", "2"},
-               {"COORDINATOOL_LIVENESS_TIMEOUT_MS", "1500"},
-               {"COORDINATOOL_HANDSHAKE_TIMEOUT_MS", "0"},
-               {"COORDINATOOL_OVERSIZED_TIMEOUT_MS", "5"}}),
-      &s, &warnings, &error))
+  ASSERT_TRUE(
+      ApplyServerEnv(FakeEnv({{"COORDINATOOL_MAX_CONNECTIONS", "7"},
+                              {"COORDINATOOL_CONNECTION_MEMORY_MB", "2"},
+                              {"COORDINATOOL_LIVENESS_TIMEOUT_MS", "1500"},
+                              {"COORDINATOOL_HANDSHAKE_TIMEOUT_MS", "0"},
+                              {"COORDINATOOL_OVERSIZED_TIMEOUT_MS", "5"}}),
+                     &s, &warnings, &error))
       << error;
   EXPECT_EQ(s.max_connections, 7);
   EXPECT_EQ(s.connection_memory_mb, 2);
@@ -314,9 +314,9 @@ TEST(ServerSettingsTest, ConnectionKeys) {
   EXPECT_EQ(error,
             "/etc/c.conf:2: key 'connection_memory_mb': '0' is not an "
             "integer in 1..1048576");
-  EXPECT_FALSE(ApplyServerEnv(
-      FakeEnv({{"COORDINATOOL_LIVENESS_TIMEOUT_MS", "soon"}}), &s, &warnings,
-      &error));
+  EXPECT_FALSE(
+      ApplyServerEnv(FakeEnv({{"COORDINATOOL_LIVENESS_TIMEOUT_MS", "soon"}}),
+                     &s, &warnings, &error));
   EXPECT_EQ(error,
             "COORDINATOOL_LIVENESS_TIMEOUT_MS: 'soon' is not a number of "
             "milliseconds");

@@ -196,11 +196,9 @@ bool ApplyServerEntry(const ConfigText& file, const ConfigEntry& e,
   } else if (k == "liveness_timeout_ms") {
     return IntegerEntry(file, e, 0, INT32_MAX, &s->liveness_timeout_ms, error);
   } else if (k == "handshake_timeout_ms") {
-    return IntegerEntry(file, e, 0, INT32_MAX, &s->handshake_timeout_ms,
-                        error);
+    return IntegerEntry(file, e, 0, INT32_MAX, &s->handshake_timeout_ms, error);
   } else if (k == "oversized_timeout_ms") {
-    return IntegerEntry(file, e, 0, INT64_MAX, &s->oversized_timeout_ms,
-                        error);
+    return IntegerEntry(file, e, 0, INT64_MAX, &s->oversized_timeout_ms, error);
   } else if (k == "archive_on_hosts") {
     auto words = Words(e.value);
     if (words.size() < 2) {

@@ -89,7 +89,7 @@ struct ServerSettings {
   std::vector<std::string> movers;
   std::vector<int> mover_lines;  // mover_lines[i]: the line of movers[i]
   // Connections (docs/operations.md, "Connections and dead peers").
-  int64_t max_connections = 0;       // 0: from the descriptor limit
+  int64_t max_connections = 0;        // 0: from the descriptor limit
   int64_t connection_memory_mb = 64;  // parsed objects of one peer at once
   // A mover that announced heartbeats and sent nothing for this long is
   // closed, and a new ehlo takes the id of a connection silent this long;

@@ -8,6 +8,8 @@
 //    (as Lustre's mdt_hsm_cdt_requests.c and the simulator's debugfs print
 //    it) and parsed back. Property: every field the line carries comes back
 //    (data: the first 5 bytes, all the line shows).
+#include "client/active_requests.h"
+
 #include <fmt/format.h>
 
 #include <cstddef>
@@ -17,7 +19,6 @@
 #include <string_view>
 #include <vector>
 
-#include "client/active_requests.h"
 #include "fuzz/fuzz_util.h"
 #include "hsm/fid.h"
 
@@ -129,7 +130,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data[0] & 1)
     RoundTrip(data + 1, size - 1);
   else
-    ParseText(std::string_view(reinterpret_cast<const char*>(data) + 1,
-                               size - 1));
+    ParseText(
+        std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
   return 0;
 }

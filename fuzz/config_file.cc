@@ -5,6 +5,8 @@
 // (lower-case key without blanks, value without surrounding blanks, lines
 // increasing); a refused file names the file; a value with bytes the parser
 // did not read (a NUL) is never accepted.
+#include "config/config_file.h"
+
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +14,6 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config_file.h"
 #include "config/settings.h"
 #include "fuzz/fuzz_util.h"
 

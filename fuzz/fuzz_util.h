@@ -14,13 +14,13 @@
 
 // Aborts with the failed property: a crash for libFuzzer, kept as a
 // reproducer.
-#define FUZZ_CHECK(cond)                                              \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__,       \
-              __LINE__, #cond);                                       \
-      abort();                                                        \
-    }                                                                 \
+#define FUZZ_CHECK(cond)                                                  \
+  do {                                                                    \
+    if (!(cond)) {                                                        \
+      fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, \
+              #cond);                                                     \
+      abort();                                                            \
+    }                                                                     \
   } while (0)
 
 namespace fuzz {

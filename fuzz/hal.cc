@@ -5,6 +5,8 @@
 // hal_count items (what every copytool does after llapi_hsm_copytool_recv);
 // rebuilding it with HalBuilder gives a HAL that decodes to the same header
 // fields and items.
+#include "hsm/hal.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -14,7 +16,6 @@
 #include <vector>
 
 #include "fuzz/fuzz_util.h"
-#include "hsm/hal.h"
 
 namespace {
 
@@ -64,8 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(builder.Add(item, std::numeric_limits<size_t>::max()));
   FUZZ_CHECK(builder.count() == hal.items.size());
   hsm::DecodedHal again;
-  FUZZ_CHECK(hsm::DecodeHal(builder.bytes().data(), builder.size(), &again,
-                            &error));
+  FUZZ_CHECK(
+      hsm::DecodeHal(builder.bytes().data(), builder.size(), &again, &error));
   FUZZ_CHECK(again.fsname == hal.fsname);
   FUZZ_CHECK(again.archive_id == hal.archive_id);
   FUZZ_CHECK(again.flags == hal.flags);

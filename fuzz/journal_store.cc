@@ -5,6 +5,8 @@
 // either succeeds or says why, and Load succeeds; the live state loaded,
 // written by a fresh store and loaded again, is the same state (what the
 // server recovers is what it would persist).
+#include "store/journal_store.h"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
@@ -17,7 +19,6 @@
 #include <vector>
 
 #include "fuzz/fuzz_util.h"
-#include "store/journal_store.h"
 
 namespace {
 

@@ -7,6 +7,8 @@
 // input holds at most the limit of a pending value. (Objects are not
 // required to re-serialize to JSON: Boost.JSON reads 1e400 as infinity and
 // writes it "Infinity"; nothing in coordinatool echoes a peer's numbers.)
+#include "protocol/json_stream.h"
+
 #include <boost/json.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +17,6 @@
 #include <vector>
 
 #include "fuzz/fuzz_util.h"
-#include "protocol/json_stream.h"
 
 namespace {
 

@@ -51,8 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       memcpy(&header, bytes.data(), sizeof(header));
       header.magic = sim::wire::kMagic;
       header.version = sim::wire::kVersion;
-      header.payload_len =
-          static_cast<uint32_t>(bytes.size() - sizeof(header));
+      header.payload_len = static_cast<uint32_t>(bytes.size() - sizeof(header));
       memcpy(bytes.data(), &header, sizeof(header));
     }
     sim::wire::Packet packet;

@@ -75,8 +75,8 @@ class SimWorld {
 
   // An open descriptor of MOUNT/f<which>, or of a file outside the mount.
   common::UniqueFd OpenFile(int which) const {
-    std::string path = which == 2 ? "/dev/null"
-                                  : mount_ + "/f" + std::to_string(which);
+    std::string path =
+        which == 2 ? "/dev/null" : mount_ + "/f" + std::to_string(which);
     return common::UniqueFd(open(path.c_str(), O_RDWR | O_CLOEXEC));
   }
 

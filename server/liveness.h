@@ -48,8 +48,7 @@ class Liveness {
   // Whether `peer` should be sent a heartbeat now.
   bool ShouldAsk(const PeerTimes& peer, common::Clock::TimePoint now) const;
   // Whether a new ehlo may take the id of `holder` over.
-  bool MayTakeOver(const PeerTimes& holder,
-                   common::Clock::TimePoint now) const;
+  bool MayTakeOver(const PeerTimes& holder, common::Clock::TimePoint now) const;
   // The silence after which a mover is asked for a heartbeat, and the
   // period of the asking: a third of the silence bound, so that a slow
   // answer does not kill a live mover. 0: none.

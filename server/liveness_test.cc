@@ -10,8 +10,8 @@ using std::chrono::milliseconds;
 class LivenessTest : public ::testing::Test {
  protected:
   common::ManualClock clock_;
-  Liveness liveness_{{.handshake = milliseconds(1000),
-                      .silence = milliseconds(9000)}};
+  Liveness liveness_{
+      {.handshake = milliseconds(1000), .silence = milliseconds(9000)}};
 };
 
 TEST_F(LivenessTest, ConnectionWithoutEhloIsClosedAfterTheHandshakeBound) {

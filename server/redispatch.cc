@@ -6,7 +6,7 @@
 namespace server {
 
 RequestAtLustre JudgeCurrentAction(uint32_t hsma_action, int rc,
-                            const hsm_current_action& hca) {
+                                   const hsm_current_action& hca) {
   if (rc == -ENOENT) return RequestAtLustre::kLive;
   if (rc < 0) return RequestAtLustre::kUnknown;
   uint32_t user_action;
@@ -84,7 +84,8 @@ std::optional<common::Clock::TimePoint> Redispatch::NextDue() const {
   return next;
 }
 
-Redispatch::Verdict Redispatch::OnCheck(const ItemId& id, RequestAtLustre answer) {
+Redispatch::Verdict Redispatch::OnCheck(const ItemId& id,
+                                        RequestAtLustre answer) {
   auto it = entries_.find(id);
   if (it == entries_.end() || !it->second.held) return Verdict::kWait;
   Entry& e = it->second;

@@ -60,7 +60,7 @@ enum class RequestAtLustre {
 // and the mover's begin finds out for copies (Lustre removes on last unlink
 // with such REMOVEs).
 RequestAtLustre JudgeCurrentAction(uint32_t hsma_action, int rc,
-                            const hsm_current_action& hca);
+                                   const hsm_current_action& hca);
 
 struct RedispatchOptions {
   // Failed re-dispatches before the request is ended at Lustre as failed.

@@ -44,11 +44,14 @@ TEST(JudgeCurrentAction, NothingOrAnotherActionMeansEnded) {
 
 TEST(JudgeCurrentAction, ErrorsAreUnknownButAGoneFileIsLive) {
   hsm_current_action none{};
-  EXPECT_EQ(JudgeCurrentAction(HSMA_REMOVE, -EIO, none), RequestAtLustre::kUnknown);
+  EXPECT_EQ(JudgeCurrentAction(HSMA_REMOVE, -EIO, none),
+            RequestAtLustre::kUnknown);
   EXPECT_EQ(JudgeCurrentAction(HSMA_ARCHIVE, -ETIMEDOUT, none),
             RequestAtLustre::kUnknown);
-  EXPECT_EQ(JudgeCurrentAction(HSMA_REMOVE, -ENOENT, none), RequestAtLustre::kLive);
-  EXPECT_EQ(JudgeCurrentAction(HSMA_CANCEL, 0, none), RequestAtLustre::kUnknown);
+  EXPECT_EQ(JudgeCurrentAction(HSMA_REMOVE, -ENOENT, none),
+            RequestAtLustre::kLive);
+  EXPECT_EQ(JudgeCurrentAction(HSMA_CANCEL, 0, none),
+            RequestAtLustre::kUnknown);
 }
 
 TEST(JudgeCurrentAction, ARestoreWithCopiedBytesIsBoundToItsCopy) {

@@ -612,11 +612,11 @@ void Scheduler::Unpark(Item* item) {
   --counters_.oversized;
 }
 
-void Scheduler::TakeOversized(
-    ItemType type, const MoverName& name, Mover& m,
-    const std::vector<uint32_t>& archive_ids, const MoverLimits& limits,
-    size_t share, std::optional<std::pair<uint32_t, uint64_t>>* key,
-    size_t* used, DispatchReply* reply) {
+void Scheduler::TakeOversized(ItemType type, const MoverName& name, Mover& m,
+                              const std::vector<uint32_t>& archive_ids,
+                              const MoverLimits& limits, size_t share,
+                              std::optional<std::pair<uint32_t, uint64_t>>* key,
+                              size_t* used, DispatchReply* reply) {
   // Few entries are looked at (a dispatch never walks the index): those
   // another mover must take (affinity) or of other archive ids are skipped,
   // up to this many.

@@ -419,8 +419,8 @@ TEST(SchedulerOversizedTest, ItemLargerThanTheBufferBlocksNobody) {
 TEST(SchedulerTest, WaitingIdsMergeTheQueuesInArrivalOrder) {
   Scheduler s;
   for (uint64_t cookie = 1; cookie <= 9; ++cookie)
-    ASSERT_TRUE(s.Enqueue(test::MakeItem(HSMA_ARCHIVE, cookie,
-                                         1 + static_cast<uint32_t>(cookie % 3))));
+    ASSERT_TRUE(s.Enqueue(test::MakeItem(
+        HSMA_ARCHIVE, cookie, 1 + static_cast<uint32_t>(cookie % 3))));
   ASSERT_TRUE(s.Enqueue(test::MakeItem(HSMA_RESTORE, 10)));
   MoverLimits one;
   one.max_running[2] = 1;

@@ -149,10 +149,9 @@ Server::Server(asio::io_context& io, ServerOptions options,
       accept_timer_(io),
       liveness_timer_(io),
       oversized_timer_(io),
-      liveness_({std::chrono::milliseconds(
-                     options_.settings.handshake_timeout_ms),
-                 std::chrono::milliseconds(
-                     options_.settings.liveness_timeout_ms)}),
+      liveness_(
+          {std::chrono::milliseconds(options_.settings.handshake_timeout_ms),
+           std::chrono::milliseconds(options_.settings.liveness_timeout_ms)}),
       store_(std::make_unique<store::NullStore>()),
       redispatch_(clock),
       redispatch_timer_(io) {
@@ -512,10 +511,11 @@ void Server::Accept() {
 
 void Server::PauseAccepts(const boost::system::error_code& ec) {
   using std::chrono::milliseconds;
-  accept_pause_ = std::clamp(accept_pause_ * 2, milliseconds(10),
-                             milliseconds(1000));
+  accept_pause_ =
+      std::clamp(accept_pause_ * 2, milliseconds(10), milliseconds(1000));
   auto now = clock_.Now();
-  if (accept_failures_++ == 0 || now - accept_logged_ >= std::chrono::minutes(1)) {
+  if (accept_failures_++ == 0 ||
+      now - accept_logged_ >= std::chrono::minutes(1)) {
     accept_logged_ = now;
     spdlog::warn(
         "accept: {} ({} connections, {} failures so far): pausing accepts "
@@ -539,11 +539,11 @@ void Server::Refuse(asio::ip::tcp::socket socket) {
   }
   // A reply without "command": clients take it as the answer to whatever
   // they ask, and report its error.
-  std::string text = json::serialize(json::object{
-      {"status", EAGAIN},
-      {"error", fmt::format("the server has too many connections "
-                            "(max_connections {}), retry later",
-                            max_connections_)}});
+  std::string text = json::serialize(
+      json::object{{"status", EAGAIN},
+                   {"error", fmt::format("the server has too many connections "
+                                         "(max_connections {}), retry later",
+                                         max_connections_)}});
   boost::system::error_code ignored;
   socket.non_blocking(true, ignored);
   socket.send(asio::buffer(text), 0, ignored);
@@ -788,8 +788,8 @@ void Server::Ehlo(Connection& c, const json::object& m) {
         "{}: takes mover id {} over from {}, silent for {} ms; closing that "
         "one",
         c.peer(), id, other->peer(),
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            clock_.Now() - other->last_heard)
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() -
+                                                              other->last_heard)
             .count());
     other->Close("taken over by a new connection with the same id");
     break;
@@ -1071,14 +1071,14 @@ json::object Server::ClientStatus(const std::string& id, const Client& client,
     std::vector<ItemId> running;
     scheduler_.ForEachRunning(
         id, [&](const Item& item) { running.push_back(item.id); });
-    o["active_requests"] = stream.AddArray(
-        std::move(running),
-        [this, id](const ItemId& item_id, json::object* entry) {
-          const Item* item = scheduler_.Find(item_id);
-          if (!item || item->owner != id) return false;
-          *entry = QueueEntry(*item);
-          return true;
-        });
+    o["active_requests"] =
+        stream.AddArray(std::move(running),
+                        [this, id](const ItemId& item_id, json::object* entry) {
+                          const Item* item = scheduler_.Find(item_id);
+                          if (!item || item->owner != id) return false;
+                          *entry = QueueEntry(*item);
+                          return true;
+                        });
   }
   return o;
 }
@@ -1245,10 +1245,9 @@ void Server::SendList(Connection& c, DispatchReply reply) {
     StoreAssign(id, c.id);
     if (c.sends_progress) activity_[id] = {c.id, now};
   }
-  SendWhenDurable(c,
-                  json::object{{"command", "recv"},
-                               {"hsm_action_list", std::move(hal)}},
-                  !reply.items.empty());
+  SendWhenDurable(
+      c, json::object{{"command", "recv"}, {"hsm_action_list", std::move(hal)}},
+      !reply.items.empty());
 }
 
 void Server::OnClosed(Connection& c, const std::string& why) {
@@ -1696,12 +1695,12 @@ void Server::ArmOversizedTimer() {
   if (timeout <= 0 || stopped_) return;
   oversized_timer_.expires_after(
       std::chrono::milliseconds(std::clamp<int64_t>(timeout / 4, 50, 5000)));
-  oversized_timer_.async_wait([this, timeout](
-                                  const boost::system::error_code& ec) {
+  oversized_timer_.async_wait([this,
+                               timeout](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
     if (scheduler_.counters().oversized > 0) {
-      auto expired = scheduler_.ExpireOversized(clock_.UnixNanos() -
-                                                timeout * 1'000'000);
+      auto expired =
+          scheduler_.ExpireOversized(clock_.UnixNanos() - timeout * 1'000'000);
       for (const protocol::WireItem& wire : expired) {
         const hsm_action_item& hai = wire.item.hai;
         spdlog::error(

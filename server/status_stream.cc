@@ -45,8 +45,7 @@ void StatusStream::SetObject(const json::object& object) {
   // Split at each placeholder, in the order they come in the text (not
   // the order they were made: objects may reorder their keys).
   const std::string all = json::serialize(object);
-  const std::string marker =
-      fmt::format("\"\\u0001stream:{:016x}:", token_);
+  const std::string marker = fmt::format("\"\\u0001stream:{:016x}:", token_);
   const std::string end_marker = "\\u0001\"";
   text_.clear();
   order_.clear();

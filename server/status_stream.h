@@ -57,9 +57,9 @@ class StatusStream : public OutputStream {
   // order_[0], text_[1], ...
   std::vector<std::string> text_;
   std::vector<size_t> order_;  // order_[i]: the array after text_[i]
-  size_t part_ = 0;      // text_ index next to write
-  size_t array_ = 0;     // arrays_ index being written, when in_array_
-  size_t position_ = 0;  // next id of that array
+  size_t part_ = 0;            // text_ index next to write
+  size_t array_ = 0;           // arrays_ index being written, when in_array_
+  size_t position_ = 0;        // next id of that array
   bool in_array_ = false;
   bool first_ = true;  // no entry written yet in the current array
 };

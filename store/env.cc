@@ -26,8 +26,8 @@ class PosixFile : public File {
   }
   ssize_t WriteAt(uint64_t offset, std::string_view data) override {
     for (;;) {
-      ssize_t n =
-          pwrite(fd_.get(), data.data(), data.size(), static_cast<off_t>(offset));
+      ssize_t n = pwrite(fd_.get(), data.data(), data.size(),
+                         static_cast<off_t>(offset));
       if (n >= 0) return n;
       if (errno != EINTR) return -errno;
     }

@@ -54,9 +54,9 @@ class FaultEnv : public Env {
 
   Env* const base_;
   std::mutex mu_;
-  int write_error_ = 0;     // GUARDED_BY(mu_)
+  int write_error_ = 0;        // GUARDED_BY(mu_)
   uint64_t write_budget_ = 0;  // GUARDED_BY(mu_)
-  int sync_error_ = 0;      // GUARDED_BY(mu_)
+  int sync_error_ = 0;         // GUARDED_BY(mu_)
   std::atomic<uint64_t> failed_writes_{0};
   std::atomic<uint64_t> failed_syncs_{0};
   std::atomic<uint64_t> syncs_{0};

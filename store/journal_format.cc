@@ -156,7 +156,8 @@ JournalScan ScanJournal(
     for (; next < data.size(); ++next)
       if (ParseRecord(data, next, &record, &size, nullptr)) break;
     if (next >= data.size()) return scan;
-    scan.damage.push_back({0, next, "bad journal header", KeysIn(data.substr(0, next))});
+    scan.damage.push_back(
+        {0, next, "bad journal header", KeysIn(data.substr(0, next))});
     at = next;
   }
   scan.header = true;

@@ -185,12 +185,14 @@ bool JournalStore::OpenFiles(std::vector<std::string>* warnings,
     if (!e) e = WriteFully(*saved, 0, std::string_view(data).substr(end));
     if (!e) e = saved->Sync();
     if (e)
-      warnings->push_back(Error("journal " + file + ": cannot save the torn "
-                                "tail to " + aside, e));
+      warnings->push_back(Error("journal " + file +
+                                    ": cannot save the torn "
+                                    "tail to " +
+                                    aside,
+                                e));
     warnings->push_back(fmt::format(
         "journal {}: torn tail at offset {} ({}): {} bytes cut off{}", file,
-        end, scan.tail_why, data.size() - end,
-        e ? "" : ", saved as " + aside));
+        end, scan.tail_why, data.size() - end, e ? "" : ", saved as " + aside));
     // Requests named in the tail: Lustre is the truth for them (see
     // Repair()); forgotten here, after the cut.
     std::string forgets, names;
@@ -231,7 +233,9 @@ bool JournalStore::Repair(std::string_view data, const JournalScan& scan,
   int e = env_->Link(file, aside);
   if (!e) e = env_->SyncDir(dir_);
   if (e) {
-    *error = Error("journal " + file + " is damaged and cannot be kept aside as " + aside, e);
+    *error = Error(
+        "journal " + file + " is damaged and cannot be kept aside as " + aside,
+        e);
     return false;
   }
   size_t named = 0, unnamed = 0;
@@ -544,9 +548,10 @@ void JournalStore::OnWritten(Job job, std::string error, uint64_t file_bytes) {
     // The batch is durable; compaction waits until the journal has grown
     // by as much again.
     compact_floor_ = 2 * file_bytes;
-    spdlog::warn("store: journal {}: compaction failed: {}; tried again "
-                 "past {} bytes",
-                 path(), job.snapshot_error, compact_floor_);
+    spdlog::warn(
+        "store: journal {}: compaction failed: {}; tried again "
+        "past {} bytes",
+        path(), job.snapshot_error, compact_floor_);
   }
   if (job.renamed) compact_floor_ = 0;
   // Writable again only now: a write and its sync succeeded.

@@ -87,8 +87,9 @@ struct JournalStats {
 class JournalStore : public Store {
  public:
   // Opens or creates `options.dir`/journal and replays it. Damage and a torn
-  // tail are handled as above and reported in *warnings. Returns nullptr with *error if the
-  // directory or the file cannot be used, or another process holds it.
+  // tail are handled as above and reported in *warnings. Returns nullptr with
+  // *error if the directory or the file cannot be used, or another process
+  // holds it.
   static std::unique_ptr<JournalStore> Open(boost::asio::io_context& io,
                                             const JournalOptions& options,
                                             std::vector<std::string>* warnings,

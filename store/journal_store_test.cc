@@ -208,8 +208,9 @@ TEST_F(JournalStoreTest, DamagedRecordInTheMiddleCostsThatRecordOnly) {
   EXPECT_EQ(state.requests.size(), 99u);
   EXPECT_FALSE(state.requests.contains(RequestKey(50, Fid(50))));
   EXPECT_EQ(state.requests[RequestKey(99, Fid(99))], R"({"n":99})");
-  EXPECT_EQ(state.assigned, (std::map<std::string, std::string>{
-                                {RequestKey(7, Fid(7)), "m1"}}));
+  EXPECT_EQ(
+      state.assigned,
+      (std::map<std::string, std::string>{{RequestKey(7, Fid(7)), "m1"}}));
   // Kept aside as it was, before anything was written.
   auto aside = Files("journal.damaged.");
   ASSERT_EQ(aside.size(), 1u);
@@ -258,9 +259,15 @@ TEST_F(JournalStoreTest, DamageAtAnyOffsetCostsOneRecordOnly) {
       if (i == skip) continue;
       std::string k(records[i].r.key);
       switch (records[i].r.type) {
-        case 'P': s.requests[k] = records[i].r.value; break;
-        case 'A': s.assigned[k] = records[i].r.value; break;
-        case 'U': s.assigned.erase(k); break;
+        case 'P':
+          s.requests[k] = records[i].r.value;
+          break;
+        case 'A':
+          s.assigned[k] = records[i].r.value;
+          break;
+        case 'U':
+          s.assigned.erase(k);
+          break;
         case 'F':
           s.requests.erase(k);
           s.assigned.erase(k);

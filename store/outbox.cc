@@ -12,8 +12,7 @@ void Outbox::Send(const void* channel, bool needs_durable,
 void Outbox::Submit(uint64_t seq, Message message) {
   auto shared = std::make_shared<Message>(std::move(message));
   store_.Sync([this, seq, shared](bool durable) {
-    if (durable ||
-        (!shared->needs_durable && !HeldOn(shared->channel))) {
+    if (durable || (!shared->needs_durable && !HeldOn(shared->channel))) {
       shared->send();
       return;
     }

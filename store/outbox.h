@@ -32,7 +32,8 @@ class Outbox {
   // Runs `send` once every change made to the store before this call is
   // durable, or, with `needs_durable` false, once the store has answered.
   // `channel` identifies the peer (nullptr: one of its own).
-  void Send(const void* channel, bool needs_durable, std::function<void()> send);
+  void Send(const void* channel, bool needs_durable,
+            std::function<void()> send);
   // To call when the store becomes writable again.
   void OnWritable();
   size_t held() const { return held_.size(); }

@@ -100,8 +100,8 @@ TEST_F(OutboxTest, SendsOnlyWhatIsDurable) {
   EXPECT_EQ(sent.size(), 2u);
   env_.Heal();
   ASSERT_TRUE(RunUntil([&] { return sent.size() == 5; }));
-  EXPECT_EQ(sent, (std::vector<std::string>{"a1", "b status", "a2",
-                                            "a status", "b2"}));
+  EXPECT_EQ(sent, (std::vector<std::string>{"a1", "b status", "a2", "a status",
+                                            "b2"}));
   EXPECT_EQ(outbox_->held(), 0u);
 }
 

@@ -3,7 +3,6 @@
 #include "store/redis_store.h"
 
 #include <gtest/gtest.h>
-
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -218,8 +217,9 @@ class RedisErrorReplyTest : public RedisStoreTest {
         std::chrono::milliseconds(400));
     EXPECT_FALSE(store_->writable());
     EXPECT_EQ(health, std::vector<bool>{false});
-    EXPECT_EQ(redis_->HGetAll("coordinatool_requests").count(RequestKey(2, Fid(2))),
-              0u);
+    EXPECT_EQ(
+        redis_->HGetAll("coordinatool_requests").count(RequestKey(2, Fid(2))),
+        0u);
     std::string log = ReadLog();
     EXPECT_NE(log.find(error_prefix), std::string::npos) << log;
     heal();
@@ -259,7 +259,10 @@ TEST_F(RedisErrorReplyTest, OutOfMemoryIsAFailedWrite) {
         redis_->Call({"CONFIG", "SET", "maxmemory-policy", "noeviction"});
         redis_->Call({"CONFIG", "SET", "maxmemory", "1"});
       },
-      [&] { redis_->Call({"CONFIG", "SET", "maxmemory", "0"}); }, "OOM");
+      [&] {
+        redis_->Call({"CONFIG", "SET", "maxmemory", "0"});
+      },
+      "OOM");
 }
 
 TEST_F(RedisErrorReplyTest, ReadOnlyReplicaIsAFailedWrite) {
@@ -269,7 +272,10 @@ TEST_F(RedisErrorReplyTest, ReadOnlyReplicaIsAFailedWrite) {
         // A replica of a master that is not there: writes are refused.
         redis_->Call({"REPLICAOF", "127.0.0.1", "1"});
       },
-      [&] { redis_->Call({"REPLICAOF", "NO", "ONE"}); }, "READONLY");
+      [&] {
+        redis_->Call({"REPLICAOF", "NO", "ONE"});
+      },
+      "READONLY");
 }
 
 TEST_F(RedisErrorReplyTest, FailedBackgroundSaveIsAFailedWrite) {
@@ -304,8 +310,13 @@ TEST_F(RedisErrorReplyTest, NoPermissionIsAFailedWrite) {
   options_.user = "cdt";
   options_.password = "s3cret";
   ExpectRefusedThenReplayed(
-      [&] { redis_->Call({"ACL", "SETUSER", "cdt", "-@write"}); },
-      [&] { redis_->Call({"ACL", "SETUSER", "cdt", "+@all"}); }, "NOPERM");
+      [&] {
+        redis_->Call({"ACL", "SETUSER", "cdt", "-@write"});
+      },
+      [&] {
+        redis_->Call({"ACL", "SETUSER", "cdt", "+@all"});
+      },
+      "NOPERM");
 }
 
 // Any other error reply too: the hash is of the wrong type.

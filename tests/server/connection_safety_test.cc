@@ -2,15 +2,15 @@
 // buffer, silence, too many connections or descriptors, a huge unfinished
 // message, a huge status dump) never stops the server from serving the
 // others. Real server, movers and sockets.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
-#include <iostream>
-#include <fmt/format.h>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -82,7 +82,8 @@ class ConnectionSafetyTest : public ::testing::Test {
 
 // Defect 9: an archive whose data exceeds the mover's buffer used to stay at
 // the head of its queue and block every archive behind it.
-TEST_F(ConnectionSafetyTest, OversizedItemDoesNotBlockOthersAndGoesToABigBuffer) {
+TEST_F(ConnectionSafetyTest,
+       OversizedItemDoesNotBlockOthersAndGoesToABigBuffer) {
   ASSERT_TRUE(cdt_.StartServer({"-v"}));
   ASSERT_NE(cdt_.StartMover("small", {{"COORDINATOOL_HAL_SIZE", "1024"}}),
             nullptr);
@@ -159,7 +160,8 @@ TEST_F(ConnectionSafetyTest, ConnectionWithoutEhloIsClosed) {
   EXPECT_FALSE(cdt_.ServerLogLines("no ehlo within 500 ms").empty());
 }
 
-TEST_F(ConnectionSafetyTest, StoppedMoverLosesItsIdAndTheRestartedOneGetsItsItems) {
+TEST_F(ConnectionSafetyTest,
+       StoppedMoverLosesItsIdAndTheRestartedOneGetsItsItems) {
   ASSERT_TRUE(StartServer({{"COORDINATOOL_LIVENESS_TIMEOUT_MS", "2000"}},
                           {"--client-grace", "60000"}));
   // A slow copy, so that the mover holds the item when it stops.
@@ -188,9 +190,9 @@ TEST_F(ConnectionSafetyTest, HeartbeatsKeepAnIdleMoverConnected) {
   ASSERT_NE(cdt_.StartMover("m1"), nullptr);
   // Three bounds without work: heartbeats only.
   std::string path = NewFile("late");
-  EXPECT_FALSE(WaitFor(
-      [&] { return !cdt_.ServerLogLines("silent for").empty(); },
-      std::chrono::milliseconds(2700)));
+  EXPECT_FALSE(
+      WaitFor([&] { return !cdt_.ServerLogLines("silent for").empty(); },
+              std::chrono::milliseconds(2700)));
   ASSERT_TRUE(sim_.Lfs({"hsm_archive", path}).ok());
   EXPECT_TRUE(sim_.WaitForStatus(FidOf(path), "ARCHIVE", "SUCCEED"));
   EXPECT_TRUE(cdt_.ServerLogLines("disconnected").empty()) << cdt_.Logs();
@@ -249,8 +251,7 @@ TEST_F(ConnectionSafetyTest, HalfSentHugeArrayStaysWithinTheMemoryBound) {
   const pid_t pid = cdt_.server().pid();
   const int64_t before_kb = ProcStatusKb(pid, "VmRSS");
   common::UniqueFd fd = Connect();
-  ASSERT_TRUE(
-      SendAll(fd.get(), R"({"command":"queue","hsm_action_items":[)"));
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"queue","hsm_action_items":[)"));
   std::string chunk;
   for (int i = 0; i < (1 << 19); ++i) chunk += "0,";  // 1 MiB
   for (int mib = 0; mib < 30 && SendAll(fd.get(), chunk); ++mib) {

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <future>
 #include <fstream>
+#include <future>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -85,8 +85,8 @@ class StoreFaultFixture : public StoreFixture {
 
   // Items the mover has received (ct-posix logs each action it starts),
   // by cookie.
-  std::map<std::string, int> Received(
-      const std::vector<std::string>& movers = {"m1"}) {
+  std::map<std::string, int> Received(const std::vector<std::string>& movers = {
+                                          "m1"}) {
     std::map<std::string, int> cookies;
     std::regex action(R"(action ARCHIVE .* cookie=(0x[0-9a-f]+))");
     for (const std::string& mover : movers) {
@@ -130,9 +130,9 @@ TEST_P(StoreFaultTest, FullStoreHandsOutAndAcknowledgesNothingUntilDurable) {
   ASSERT_TRUE(cdt_.StartServer(ServerArgs()));
   ASSERT_NE(cdt_.StartMover("m1"), nullptr);
   Lfs("hsm_archive", MakeFiles("before", 3));
-  ASSERT_TRUE(
-      WaitFor([&] { return sim_.CountActions("ARCHIVE", "SUCCEED") == 3; }))
-      << cdt_.Logs();
+  ASSERT_TRUE(WaitFor([&] {
+    return sim_.CountActions("ARCHIVE", "SUCCEED") == 3;
+  })) << cdt_.Logs();
   ASSERT_EQ(cdt_.Status()["store_state"], "ok");
   ASSERT_EQ(Begun(), 3u);
 
@@ -140,9 +140,9 @@ TEST_P(StoreFaultTest, FullStoreHandsOutAndAcknowledgesNothingUntilDurable) {
   FillStore();
   auto queued = std::async(std::launch::async,
                            [&] { return cdt_.Client({"-Q"}, active); });
-  ASSERT_TRUE(WaitFor(
-      [&] { return cdt_.Status()["store_state"] == "cannot persist"; }))
-      << cdt_.Logs();
+  ASSERT_TRUE(WaitFor([&] {
+    return cdt_.Status()["store_state"] == "cannot persist";
+  })) << cdt_.Logs();
   Lfs("hsm_archive", MakeFiles("full", 5));
   // Through several retries (100 ms doubling): the store never says it is
   // back, nothing new reaches the mover, the queue is not acknowledged.
@@ -168,9 +168,10 @@ TEST_P(StoreFaultTest, FullStoreHandsOutAndAcknowledgesNothingUntilDurable) {
   CommandResult r = queued.get();
   ASSERT_TRUE(r.ok()) << r.Describe() << cdt_.Logs();
   EXPECT_EQ(r.out, "queued 4 new requests, 0 already known\n");
-  ASSERT_TRUE(WaitFor(
-      [&] { return sim_.CountActions("ARCHIVE", "SUCCEED") == 12; }))
-      << sim_.GetParam("hsm.actions") << cdt_.Logs();
+  ASSERT_TRUE(WaitFor([&] {
+    return sim_.CountActions("ARCHIVE", "SUCCEED") == 12;
+  })) << sim_.GetParam("hsm.actions")
+      << cdt_.Logs();
   std::map<std::string, int> per_cookie;
   for (const ActionRecord& r : sim_.Actions()) {
     ++per_cookie[CookieOf(r)];
@@ -229,13 +230,13 @@ TEST_F(JournalDamageTest, DamagedRecordCostsOneRecordAndReplaysNothing) {
   }
   size_t damaged_at = 0;
   std::string damaged_key;
-  store::ScanJournal(bytes, [&](const store::JournalRecord& r, size_t at,
-                                size_t size) {
-    if (r.type == 'A' && damaged_key.empty()) {
-      damaged_key = r.key;
-      damaged_at = at + size - 1;  // the last byte of the mover id
-    }
-  });
+  store::ScanJournal(
+      bytes, [&](const store::JournalRecord& r, size_t at, size_t size) {
+        if (r.type == 'A' && damaged_key.empty()) {
+          damaged_key = r.key;
+          damaged_at = at + size - 1;  // the last byte of the mover id
+        }
+      });
   ASSERT_FALSE(damaged_key.empty());
   bytes[damaged_at] ^= 0x80;
   {
@@ -260,9 +261,10 @@ TEST_F(JournalDamageTest, DamagedRecordCostsOneRecordAndReplaysNothing) {
   EXPECT_EQ(requeue.out, "queued 0 new requests, 10 already known\n")
       << cdt_.Logs();
   ASSERT_NE(cdt_.StartMover("m2"), nullptr);
-  ASSERT_TRUE(WaitFor(
-      [&] { return sim_.CountActions("ARCHIVE", "SUCCEED") == 20; }))
-      << sim_.GetParam("hsm.actions") << cdt_.Logs();
+  ASSERT_TRUE(WaitFor([&] {
+    return sim_.CountActions("ARCHIVE", "SUCCEED") == 20;
+  })) << sim_.GetParam("hsm.actions")
+      << cdt_.Logs();
   ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 10; }));
   // Each request reached the mover once: nothing finished was run again.
   std::map<std::string, int> received = Received({"m1", "m2"});
