@@ -490,9 +490,10 @@ void Server::Accept() {
     // and floods the log. Pause instead; the movers already connected are
     // served meanwhile.
     if (ec) return PauseAccepts(ec);
-    if (accept_failures_) {
-      spdlog::info("accept works again after {} failures", accept_failures_);
-      accept_failures_ = 0;
+    if (accept_failures_.count) {
+      spdlog::info("accept works again after {} failures",
+                   accept_failures_.count);
+      accept_failures_.count = 0;
       accept_pause_ = {};
     }
     if (connections_.size() >= max_connections_) {
@@ -513,14 +514,11 @@ void Server::PauseAccepts(const boost::system::error_code& ec) {
   using std::chrono::milliseconds;
   accept_pause_ =
       std::clamp(accept_pause_ * 2, milliseconds(10), milliseconds(1000));
-  auto now = clock_.Now();
-  if (accept_failures_++ == 0 ||
-      now - accept_logged_ >= std::chrono::minutes(1)) {
-    accept_logged_ = now;
+  if (accept_failures_.Count(clock_.Now())) {
     spdlog::warn(
         "accept: {} ({} connections, {} failures so far): pausing accepts "
         "for up to {} ms at a time; logged again in a minute at most",
-        ec.message(), connections_.size(), accept_failures_, 1000);
+        ec.message(), connections_.size(), accept_failures_.count, 1000);
   }
   accept_timer_.expires_after(accept_pause_);
   accept_timer_.async_wait([this](const boost::system::error_code& wait_ec) {
@@ -529,13 +527,11 @@ void Server::PauseAccepts(const boost::system::error_code& ec) {
 }
 
 void Server::Refuse(asio::ip::tcp::socket socket) {
-  auto now = clock_.Now();
-  if (refused_++ == 0 || now - refuse_logged_ >= std::chrono::minutes(1)) {
-    refuse_logged_ = now;
+  if (refused_.Count(clock_.Now())) {
     spdlog::warn(
         "refusing connections: {} open, max_connections {} ({} refused so "
         "far; logged again in a minute at most)",
-        connections_.size(), max_connections_, refused_);
+        connections_.size(), max_connections_, refused_.count);
   }
   // A reply without "command": clients take it as the answer to whatever
   // they ask, and report its error.

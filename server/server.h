@@ -209,10 +209,19 @@ class Server : public ConnectionHandler {
   size_t max_connections_ = 0;
   // Accept failures and refusals: counted, logged at most once a minute.
   std::chrono::milliseconds accept_pause_{0};
-  uint64_t accept_failures_ = 0;
-  uint64_t refused_ = 0;
-  common::Clock::TimePoint accept_logged_{};
-  common::Clock::TimePoint refuse_logged_{};
+  // Counts events and says when one is worth a log line: the first, then
+  // at most one a minute.
+  struct LogThrottle {
+    uint64_t count = 0;
+    common::Clock::TimePoint logged{};
+    bool Count(common::Clock::TimePoint now) {
+      if (count++ != 0 && now - logged < std::chrono::minutes(1)) return false;
+      logged = now;
+      return true;
+    }
+  };
+  LogThrottle accept_failures_;
+  LogThrottle refused_;
   size_t lingering_ = 0;  // refused sockets waiting for the peer's close
   std::optional<policy::Reporter> reporter_;
   std::unique_ptr<store::Store> store_;
