@@ -10,7 +10,9 @@
 
 #include "client/active_requests.h"
 #include "client/session.h"
+#include "config/command_line.h"
 #include "config/settings.h"
+#include "config/settings_table.h"
 #include "hsm/fid.h"
 #include "protocol/action_item.h"
 #include "protocol/byte_string.h"
@@ -122,14 +124,17 @@ void PrintStatus(const json::object& r) {
 
 int main(int argc, char** argv) {
   CLI::App app{"coordinatool-client: talk to a coordinatool server"};
-  std::string config_path, host, port, fsname, client_id;
+  std::string config_path, fsname, client_id;
   std::vector<uint32_t> archives;
   bool lock = false, unlock = false, lock_quit = false, queue = false,
        recv_mode = false, drain = false, as_json = false;
   int iters = 1, more = 0, less = 0;
-  app.add_option("-c,--config", config_path, "configuration file");
-  app.add_option("-H,--host", host, "server host");
-  app.add_option("-p,--port", port, "server port");
+  app.add_option("-c,--config", config_path,
+                 std::string("configuration file (default ") +
+                     config::kDefaultConfigPath + ")");
+  // The settings' options, from the table (config/settings_table.cc).
+  config::CommandLine<config::ClientSettings> options(
+      &app, config::ClientSettingTable());
   app.add_flag("--lock", lock, "stop handing out work");
   app.add_flag("--unlock", unlock, "hand out work again");
   app.add_flag("--lock-quit", lock_quit,
@@ -152,6 +157,7 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", less, "less output");
   app.set_version_flag("-V,--version",
                        std::string("Coordinatool client version ") + kVersion);
+  app.footer(config::EnvironmentHelp(config::ClientSettingTable()));
   CLI11_PARSE(app, argc, argv);
   if (lock + unlock + lock_quit + queue + recv_mode + drain > 1) {
     std::cerr
@@ -167,8 +173,10 @@ int main(int argc, char** argv) {
     std::cerr << error << "\n";
     return EXIT_FAILURE;
   }
-  if (!host.empty()) settings.host = host;
-  if (!port.empty()) settings.port = port;
+  if (!options.Apply(&settings, &error)) {
+    std::cerr << error << "\n";
+    return EXIT_FAILURE;
+  }
   int verbose = std::clamp(settings.verbose + more - less, 0, 6);
   if (verbose >= 3)
     for (const std::string& warning : warnings) std::cerr << warning << "\n";

@@ -6,331 +6,128 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <sstream>
+#include <ostream>
 #include <string_view>
+
+#include "config/settings_table.h"
 
 namespace config {
 
 namespace {
 
-const char* const kServerOnlyKeys[] = {"redis_host",
-                                       "redis_port",
-                                       "redis_socket",
-                                       "redis_user",
-                                       "redis_password",
-                                       "store",
-                                       "state_dir",
-                                       "stale_timeout_ms",
-                                       "archive_id",
-                                       "client_grace_ms",
-                                       "archive_on_hosts",
-                                       "archive_on_hosts_ch",
-                                       "batch_archives_slices_sec",
-                                       "batch_archives_slice_sec",
-                                       "batch_archives_slots_per_client",
-                                       "reporting_dir",
-                                       "reporting_hint",
-                                       "reporting_schedule_interval_ms",
-                                       "fair_share_tag",
-                                       "fair_share_weight",
-                                       "archive_max_wait_sec",
-                                       "fair_share_by",
-                                       "restore_locality_command",
-                                       "restore_locality_timeout_ms",
-                                       "movers",
-                                       "max_connections",
-                                       "connection_memory_mb",
-                                       "liveness_timeout_ms",
-                                       "handshake_timeout_ms",
-                                       "oversized_timeout_ms"};
-const char* const kClientOnlyKeys[] = {"client_id", "max_restore",
-                                       "max_archive", "max_remove", "hal_size"};
+template <typename E>
+struct Named {
+  std::string_view name;
+  E value;
+};
 
-bool IsOneOf(const std::string& key, const auto& keys) {
-  for (const char* k : keys)
-    if (key == k) return true;
-  return false;
+constexpr Named<StoreKind> kStoreKinds[] = {{"auto", StoreKind::kAuto},
+                                            {"redis", StoreKind::kRedis},
+                                            {"embedded", StoreKind::kEmbedded},
+                                            {"none", StoreKind::kNone}};
+constexpr Named<FairShareBy> kFairShareBys[] = {
+    {"tag", FairShareBy::kTag},
+    {"uid", FairShareBy::kUid},
+    {"gid", FairShareBy::kGid},
+    {"projid", FairShareBy::kProjid}};
+
+template <typename E, size_t N>
+std::string_view NameIn(const Named<E> (&names)[N], E value) {
+  for (const Named<E>& n : names)
+    if (n.value == value) return n.name;
+  return "?";
+}
+
+template <typename E, size_t N>
+std::optional<E> ValueIn(const Named<E> (&names)[N], std::string_view name) {
+  for (const Named<E>& n : names)
+    if (n.name == name) return n.value;
+  return std::nullopt;
 }
 
 }  // namespace
 
+std::string_view Name(StoreKind kind) { return NameIn(kStoreKinds, kind); }
+std::string_view Name(FairShareBy by) { return NameIn(kFairShareBys, by); }
+
+std::optional<StoreKind> ParseStoreKind(std::string_view name) {
+  return ValueIn(kStoreKinds, name);
+}
+
+std::optional<FairShareBy> ParseFairShareBy(std::string_view name) {
+  return ValueIn(kFairShareBys, name);
+}
+
+std::ostream& operator<<(std::ostream& out, StoreKind kind) {
+  return out << Name(kind);
+}
+
+std::ostream& operator<<(std::ostream& out, FairShareBy by) {
+  return out << Name(by);
+}
+
 bool IsStoreKind(const std::string& value) {
-  return value == "auto" || value == "redis" || value == "embedded" ||
-         value == "none";
+  return ParseStoreKind(value).has_value();
 }
 
 namespace {
 
-std::vector<std::string> Words(const std::string& value) {
-  std::istringstream in(value);
-  std::vector<std::string> words;
-  for (std::string word; in >> word;) words.push_back(word);
-  return words;
-}
-
-// Parses an integer value of `entry` into *out or explains why not.
-template <typename T>
-bool IntegerEntry(const ConfigText& file, const ConfigEntry& entry, int64_t min,
-                  int64_t max, T* out, std::string* error) {
-  auto value = ParseInteger(entry.value, min, max);
-  if (!value) {
-    *error = EntryError(
-        file, entry,
-        fmt::format("'{}' is not an integer in {}..{}", entry.value, min, max));
-    return false;
-  }
-  *out = static_cast<T>(*value);
-  return true;
-}
-
-bool LogLevelEntry(const ConfigText& file, const ConfigEntry& e, int* out,
-                   std::string* error) {
-  auto level = ParseLogLevel(e.value);
-  if (!level) {
-    *error =
-        EntryError(file, e, fmt::format("unknown log level '{}'", e.value));
-    return false;
-  }
-  *out = *level;
-  return true;
-}
-
-bool IsFairShareKind(const std::string& value) {
-  return value == "tag" || value == "uid" || value == "gid" ||
-         value == "projid";
-}
-
-// reporting_dir is joined to the mount point: it must stay under it.
-bool IsBelowMount(const std::string& dir) {
-  if (dir.starts_with('/')) return false;
-  for (size_t start = 0; start <= dir.size();) {
-    size_t end = std::min(dir.find('/', start), dir.size());
-    if (std::string_view(dir).substr(start, end - start) == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
-bool BatchEntry(const ConfigText& file, const ConfigEntry& e, ServerSettings* s,
-                std::string* error) {
-  auto words = Words(e.value);
-  auto idle =
-      words.empty() ? std::nullopt : ParseInteger(words[0], 0, UINT32_MAX);
-  auto max = words.size() < 2 ? std::optional<int64_t>(0)
-                              : ParseInteger(words[1], 0, UINT32_MAX);
-  if (!idle || !max || words.size() > 2) {
-    *error = EntryError(file, e, "expected IDLE [MAX] in seconds");
-    return false;
-  }
-  if (*max != 0 && *max < *idle) {
-    *error = EntryError(
-        file, e, fmt::format("MAX ({}) shorter than IDLE ({})", *max, *idle));
-    return false;
-  }
-  s->batch_idle_sec = static_cast<uint32_t>(*idle);
-  s->batch_max_sec = static_cast<uint32_t>(*max);
-  return true;
-}
-
-// Appends the hosts of a `movers` line; a host listed again is harmless.
-void MoversEntry(const ConfigText& file, const ConfigEntry& e,
-                 ServerSettings* s, std::vector<std::string>* warnings) {
-  for (std::string& host : Words(e.value)) {
-    auto it = std::find(s->movers.begin(), s->movers.end(), host);
-    if (it != s->movers.end()) {
-      warnings->push_back(
-          EntryError(file, e,
-                     fmt::format("host '{}' already listed at line {}", host,
-                                 s->mover_lines[it - s->movers.begin()])));
-      continue;
-    }
-    s->movers.push_back(std::move(host));
-    s->mover_lines.push_back(e.line);
-  }
-}
-
-bool ApplyServerEntry(const ConfigText& file, const ConfigEntry& e,
-                      ServerSettings* s, std::vector<std::string>* warnings,
-                      std::string* error) {
-  const std::string& k = e.key;
-  if (k.starts_with("redis_")) s->redis_configured = true;
-  if (k == "host") {
-    s->host = e.value;
-  } else if (k == "port") {
-    s->port = e.value;
-  } else if (k == "verbose") {
-    return LogLevelEntry(file, e, &s->verbose, error);
-  } else if (k == "redis_host") {
-    s->redis_host = e.value;
-  } else if (k == "redis_port") {
-    return IntegerEntry(file, e, 0, 65535, &s->redis_port, error);
-  } else if (k == "redis_socket") {
-    s->redis_socket = e.value;
-  } else if (k == "redis_user") {
-    s->redis_user = e.value;
-  } else if (k == "redis_password") {
-    s->redis_password = e.value;
-  } else if (k == "store") {
-    if (!IsStoreKind(e.value)) {
-      *error = EntryError(
-          file, e,
-          fmt::format("'{}' is not one of auto, redis, embedded, none",
-                      e.value));
-      return false;
-    }
-    s->store = e.value;
-  } else if (k == "state_dir") {
-    s->state_dir = e.value;
-  } else if (k == "stale_timeout_ms") {
-    return IntegerEntry(file, e, 0, INT64_MAX, &s->stale_timeout_ms, error);
-  } else if (k == "archive_id") {
-    uint32_t id;
-    if (!IntegerEntry(file, e, 1, INT32_MAX, &id, error)) return false;
-    s->archive_ids.push_back(id);
-  } else if (k == "client_grace_ms") {
-    return IntegerEntry(file, e, 0, INT64_MAX, &s->client_grace_ms, error);
-  } else if (k == "max_connections") {
-    return IntegerEntry(file, e, 0, 1 << 20, &s->max_connections, error);
-  } else if (k == "connection_memory_mb") {
-    return IntegerEntry(file, e, 1, 1 << 20, &s->connection_memory_mb, error);
-  } else if (k == "liveness_timeout_ms") {
-    return IntegerEntry(file, e, 0, INT32_MAX, &s->liveness_timeout_ms, error);
-  } else if (k == "handshake_timeout_ms") {
-    return IntegerEntry(file, e, 0, INT32_MAX, &s->handshake_timeout_ms, error);
-  } else if (k == "oversized_timeout_ms") {
-    return IntegerEntry(file, e, 0, INT64_MAX, &s->oversized_timeout_ms, error);
-  } else if (k == "archive_on_hosts") {
-    auto words = Words(e.value);
-    if (words.size() < 2) {
-      warnings->push_back(EntryError(file, e, "no host given, line ignored"));
-      return true;
-    }
-    s->archive_on_hosts.push_back(
-        {words[0], {words.begin() + 1, words.end()}, e.line});
-  } else if (k == "archive_on_hosts_ch") {
-    auto words = Words(e.value);
-    if (words.size() < 3) {
-      *error = EntryError(file, e, "expected TAG COUNT HOST [HOST...]");
-      return false;
-    }
-    auto count = ParseInteger(words[1], 0, UINT32_MAX);
-    if (!count) {
-      *error = EntryError(file, e,
-                          fmt::format("COUNT '{}' is not an integer in 0..{}",
-                                      words[1], UINT32_MAX));
-      return false;
-    }
-    s->archive_on_hosts_ch.push_back({words[0],
-                                      static_cast<uint32_t>(*count),
-                                      {words.begin() + 2, words.end()},
-                                      e.line});
-  } else if (k == "batch_archives_slices_sec" ||
-             k == "batch_archives_slice_sec") {
-    return BatchEntry(file, e, s, error);
-  } else if (k == "batch_archives_slots_per_client") {
-    return IntegerEntry(file, e, 0, 1024, &s->batch_slots_per_client, error);
-  } else if (k == "reporting_dir") {
-    if (!IsBelowMount(e.value)) {
-      *error = EntryError(
-          file, e,
-          fmt::format("'{}' must be relative to the mount point, without '..'",
-                      e.value));
-      return false;
-    }
-    s->reporting_dir = e.value;
-  } else if (k == "reporting_hint") {
-    s->reporting_hint = e.value;
-  } else if (k == "reporting_schedule_interval_ms") {
-    return IntegerEntry(file, e, 0, INT64_MAX,
-                        &s->reporting_schedule_interval_ms, error);
-  } else if (k == "fair_share_tag") {
-    s->fair_share_tag = e.value;
-  } else if (k == "fair_share_weight") {
-    auto words = Words(e.value);
-    auto weight =
-        words.size() == 2 ? ParseInteger(words[1], 1, 1000000) : std::nullopt;
-    if (!weight) {
-      *error = EntryError(file, e, "expected OWNER WEIGHT (1..1000000)");
-      return false;
-    }
-    if (s->fair_share_weights.contains(words[0])) {
-      *error = EntryError(file, e,
-                          fmt::format("weight of '{}' given twice", words[0]));
-      return false;
-    }
-    s->fair_share_weights[words[0]] = static_cast<uint32_t>(*weight);
-  } else if (k == "archive_max_wait_sec") {
-    return IntegerEntry(file, e, 0, INT32_MAX, &s->archive_max_wait_sec, error);
-  } else if (k == "fair_share_by") {
-    if (!IsFairShareKind(e.value)) {
-      *error = EntryError(
-          file, e,
-          fmt::format("'{}' is not one of tag, uid, gid, projid", e.value));
-      return false;
-    }
-    s->fair_share_by = e.value;
-  } else if (k == "restore_locality_command") {
-    s->restore_locality_command = Words(e.value);
-  } else if (k == "restore_locality_timeout_ms") {
-    return IntegerEntry(file, e, 1, INT32_MAX, &s->restore_locality_timeout_ms,
-                        error);
-  } else if (k == "movers") {
-    MoversEntry(file, e, s, warnings);
-  } else if (!IsOneOf(k, kClientOnlyKeys)) {
-    warnings->push_back(EntryError(file, e, "unknown key, ignored"));
-  }
-  return true;
-}
-
-bool SizeEntry(const ConfigText& file, const ConfigEntry& e, uint32_t* out,
+// Applies the file's entries with the rows of `table`; keys of
+// `other_table` (the other program's) are skipped silently, others warned
+// about.
+template <typename Settings, typename Other>
+bool ApplyFile(const ConfigText& file, std::span<const Setting<Settings>> table,
+               std::span<const Setting<Other>> other_table, Settings* settings,
                std::vector<std::string>* warnings, std::string* error) {
-  std::string warning, why;
-  auto size = ParseSize(e.value, &warning, &why);
-  if (!size) {
-    *error = EntryError(file, e, why);
-    return false;
-  }
-  if (!warning.empty()) warnings->push_back(EntryError(file, e, warning));
-  *out = *size;
-  return true;
-}
-
-bool ApplyClientEntry(const ConfigText& file, const ConfigEntry& e,
-                      ClientSettings* s, std::vector<std::string>* warnings,
-                      std::string* error) {
-  const std::string& k = e.key;
-  if (k == "host") {
-    s->host = e.value;
-  } else if (k == "port") {
-    s->port = e.value;
-  } else if (k == "client_id") {
-    s->client_id = e.value;
-  } else if (k == "max_restore") {
-    return SizeEntry(file, e, &s->max_restore, warnings, error);
-  } else if (k == "max_archive") {
-    return SizeEntry(file, e, &s->max_archive, warnings, error);
-  } else if (k == "max_remove") {
-    return SizeEntry(file, e, &s->max_remove, warnings, error);
-  } else if (k == "hal_size") {
-    return SizeEntry(file, e, &s->hal_size, warnings, error);
-  } else if (k == "verbose") {
-    return LogLevelEntry(file, e, &s->verbose, error);
-  } else if (!IsOneOf(k, kServerOnlyKeys)) {
-    warnings->push_back(EntryError(file, e, "unknown key, ignored"));
-  }
-  return true;
-}
-
-template <typename Settings, typename ApplyEntry>
-bool ApplyFile(const ConfigText& file, Settings* settings,
-               std::vector<std::string>* warnings, std::string* error,
-               ApplyEntry apply) {
   for (const ConfigEntry& entry : file.entries) {
     if (entry.value.empty()) {
       warnings->push_back(EntryError(file, entry, "no value, line ignored"));
       continue;
     }
-    if (!apply(file, entry, settings, warnings, error)) return false;
+    const Setting<Settings>* row = FindSetting(table, entry.key);
+    if (!row) {
+      if (!FindSetting(other_table, entry.key))
+        warnings->push_back(EntryError(file, entry, "unknown key, ignored"));
+      continue;
+    }
+    ValueContext context{.source = ValueContext::Source::kFile,
+                         .line = entry.line,
+                         .unit = row->unit};
+    bool ok = row->apply(entry.value, settings, &context);
+    for (const std::string& w : context.warnings)
+      warnings->push_back(EntryError(file, entry, w));
+    if (!ok) {
+      *error = EntryError(file, entry, context.error);
+      return false;
+    }
+  }
+  return true;
+}
+
+// Applies the COORDINATOOL_* variables of the rows of `table`, in table
+// order. Remarks go to *warnings when given.
+template <typename Settings>
+bool ApplyEnv(const EnvLookup& env, std::span<const Setting<Settings>> table,
+              Settings* settings, std::vector<std::string>* warnings,
+              std::string* error) {
+  std::string value;
+  for (const Setting<Settings>& row : table) {
+    if (!row.env || row.flag_value || !env(row.env, &value)) continue;
+    ValueContext context{.source = ValueContext::Source::kEnvironment,
+                         .unit = row.unit};
+    bool ok = row.apply(value, settings, &context);
+    if (warnings)
+      for (const std::string& w : context.warnings)
+        warnings->push_back(fmt::format("{}: {}", row.env, w));
+    if (ok) continue;
+    if (row.env_bad_is_warning) {
+      if (warnings)
+        warnings->push_back(
+            fmt::format("{}: {}, ignored", row.env, context.error));
+      continue;
+    }
+    *error = fmt::format("{}: {}", row.env, context.error);
+    return false;
   }
   return true;
 }
@@ -343,27 +140,6 @@ std::string DefaultClientId() {
   std::string id(name);
   return id.substr(0, id.find('.'));
 }
-
-namespace {
-
-// The variables server and clients share.
-bool ApplyCommonEnv(const EnvLookup& env, int* verbose, std::string* host,
-                    std::string* port, std::string* error) {
-  std::string v;
-  if (env("COORDINATOOL_VERBOSE", &v)) {
-    auto level = ParseLogLevel(v);
-    if (!level) {
-      *error = fmt::format("COORDINATOOL_VERBOSE: unknown log level '{}'", v);
-      return false;
-    }
-    *verbose = *level;
-  }
-  if (env("COORDINATOOL_HOST", &v)) *host = v;
-  if (env("COORDINATOOL_PORT", &v)) *port = v;
-  return true;
-}
-
-}  // namespace
 
 EnvLookup ProcessEnvironment() {
   return [](const char* name, std::string* value) {
@@ -472,7 +248,7 @@ bool CheckHostRules(const ConfigText& file, const ServerSettings& s,
 
 bool CheckFairShare(const ConfigText& file, const ServerSettings& s,
                     std::string* error) {
-  if (s.fair_share_weights.empty() || s.fair_share_by != "tag" ||
+  if (s.fair_share_weights.empty() || s.fair_share_by != FairShareBy::kTag ||
       !s.fair_share_tag.empty())
     return true;
   const ConfigEntry* weight = FindEntry(file, false, [](const std::string& k) {
@@ -510,7 +286,7 @@ void CheckReporting(const ConfigText& file, ServerSettings* s,
 
 void CheckStore(const ConfigText& file, const ServerSettings& s,
                 std::vector<std::string>* warnings) {
-  if (s.store != "none" || !s.redis_configured) return;
+  if (s.store != StoreKind::kNone || !s.redis_configured) return;
   const ConfigEntry* store = LastEntry(file, "store");
   const ConfigEntry* redis = FindEntry(file, false, [](const std::string& k) {
     return k.starts_with("redis_");
@@ -538,120 +314,25 @@ bool CheckServerPolicies(const ConfigText& file, ServerSettings* s,
 
 bool ApplyServerFile(const ConfigText& file, ServerSettings* settings,
                      std::vector<std::string>* warnings, std::string* error) {
-  return ApplyFile(file, settings, warnings, error, ApplyServerEntry) &&
+  return ApplyFile(file, ServerSettingTable(), ClientSettingTable(), settings,
+                   warnings, error) &&
          CheckServerPolicies(file, settings, warnings, error);
 }
 
 bool ApplyClientFile(const ConfigText& file, ClientSettings* settings,
                      std::vector<std::string>* warnings, std::string* error) {
-  return ApplyFile(file, settings, warnings, error, ApplyClientEntry);
+  return ApplyFile(file, ClientSettingTable(), ServerSettingTable(), settings,
+                   warnings, error);
 }
 
-bool ApplyServerEnv(const EnvLookup& env, ServerSettings* s,
+bool ApplyServerEnv(const EnvLookup& env, ServerSettings* settings,
                     std::vector<std::string>* warnings, std::string* error) {
-  std::string v;
-  if (!ApplyCommonEnv(env, &s->verbose, &s->host, &s->port, error))
-    return false;
-  for (const char* name :
-       {"COORDINATOOL_REDIS_HOST", "COORDINATOOL_REDIS_PORT",
-        "COORDINATOOL_REDIS_SOCKET", "COORDINATOOL_REDIS_USER",
-        "COORDINATOOL_REDIS_PASSWORD"})
-    if (env(name, &v)) s->redis_configured = true;
-  if (env("COORDINATOOL_REDIS_HOST", &v)) s->redis_host = v;
-  if (env("COORDINATOOL_REDIS_PORT", &v)) {
-    auto port = ParseInteger(v, 0, 65535);
-    if (port)
-      s->redis_port = static_cast<uint16_t>(*port);
-    else
-      warnings->push_back(fmt::format(
-          "COORDINATOOL_REDIS_PORT: '{}' is not a port, ignored", v));
-  }
-  if (env("COORDINATOOL_CLIENT_GRACE", &v)) {
-    auto grace = ParseInteger(v, 0, INT64_MAX);
-    if (!grace) {
-      *error = fmt::format(
-          "COORDINATOOL_CLIENT_GRACE: '{}' is not a number of milliseconds", v);
-      return false;
-    }
-    s->client_grace_ms = *grace;
-  }
-  if (env("COORDINATOOL_REDIS_SOCKET", &v)) s->redis_socket = v;
-  if (env("COORDINATOOL_REDIS_USER", &v)) s->redis_user = v;
-  if (env("COORDINATOOL_REDIS_PASSWORD", &v)) s->redis_password = v;
-  if (env("COORDINATOOL_STATE_DIR", &v)) s->state_dir = v;
-  if (env("COORDINATOOL_STORE", &v)) {
-    if (!IsStoreKind(v)) {
-      *error = fmt::format(
-          "COORDINATOOL_STORE: '{}' is not one of auto, redis, embedded, none",
-          v);
-      return false;
-    }
-    s->store = v;
-  }
-  if (env("COORDINATOOL_STALE_TIMEOUT_MS", &v)) {
-    auto timeout = ParseInteger(v, 0, INT64_MAX);
-    if (!timeout) {
-      *error = fmt::format(
-          "COORDINATOOL_STALE_TIMEOUT_MS: '{}' is not a number of "
-          "milliseconds",
-          v);
-      return false;
-    }
-    s->stale_timeout_ms = *timeout;
-  }
-  struct {
-    const char* name;
-    int64_t min, max;
-    int64_t* out;
-    const char* unit;
-  } numbers[] = {
-      {"COORDINATOOL_MAX_CONNECTIONS", 0, 1 << 20, &s->max_connections,
-       "number of connections"},
-      {"COORDINATOOL_CONNECTION_MEMORY_MB", 1, 1 << 20,
-       &s->connection_memory_mb, "number of MiB"},
-      {"COORDINATOOL_LIVENESS_TIMEOUT_MS", 0, INT32_MAX,
-       &s->liveness_timeout_ms, "number of milliseconds"},
-      {"COORDINATOOL_HANDSHAKE_TIMEOUT_MS", 0, INT32_MAX,
-       &s->handshake_timeout_ms, "number of milliseconds"},
-      {"COORDINATOOL_OVERSIZED_TIMEOUT_MS", 0, INT64_MAX,
-       &s->oversized_timeout_ms, "number of milliseconds"},
-  };
-  for (const auto& n : numbers) {
-    if (!env(n.name, &v)) continue;
-    auto value = ParseInteger(v, n.min, n.max);
-    if (!value) {
-      *error = fmt::format("{}: '{}' is not a {}", n.name, v, n.unit);
-      return false;
-    }
-    *n.out = *value;
-  }
-  return true;
+  return ApplyEnv(env, ServerSettingTable(), settings, warnings, error);
 }
 
-bool ApplyClientEnv(const EnvLookup& env, ClientSettings* s,
+bool ApplyClientEnv(const EnvLookup& env, ClientSettings* settings,
                     std::string* error) {
-  std::string v;
-  if (!ApplyCommonEnv(env, &s->verbose, &s->host, &s->port, error))
-    return false;
-  if (env("COORDINATOOL_CLIENT_ID", &v)) s->client_id = v;
-  struct {
-    const char* name;
-    uint32_t* out;
-  } sizes[] = {{"COORDINATOOL_MAX_RESTORE", &s->max_restore},
-               {"COORDINATOOL_MAX_ARCHIVE", &s->max_archive},
-               {"COORDINATOOL_MAX_REMOVE", &s->max_remove},
-               {"COORDINATOOL_HAL_SIZE", &s->hal_size}};
-  for (auto& size : sizes) {
-    if (!env(size.name, &v)) continue;
-    std::string warning, why;
-    auto parsed = ParseSize(v, &warning, &why);
-    if (!parsed) {
-      *error = fmt::format("{}: {}", size.name, why);
-      return false;
-    }
-    *size.out = *parsed;
-  }
-  return true;
+  return ApplyEnv(env, ClientSettingTable(), settings, nullptr, error);
 }
 
 namespace {

@@ -1,7 +1,9 @@
 // Typed server and client settings, filled from defaults, the configuration
-// file, the environment and the command line, in increasing priority
-// (reference-behaviour §8, §9). The server and client share one file: each
-// side skips the other's keys silently and warns about keys nobody knows.
+// file, the environment and the command line, in increasing priority. Every
+// key, its variable and its option are listed once, in the tables of
+// config/settings_table.h, and described in docs/configuration.md. The
+// server and client share one file: each side skips the other's keys
+// silently and warns about keys nobody knows.
 //
 // Thread-safety: value types; the Apply functions are pure.
 #ifndef CONFIG_SETTINGS_H_
@@ -9,8 +11,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config_file.h"
@@ -22,6 +27,39 @@ inline constexpr const char* kDefaultConfigPath = "/etc/coordinatool.conf";
 // Looks up an environment variable; returns false when it is unset.
 using EnvLookup = std::function<bool(const char* name, std::string* value)>;
 EnvLookup ProcessEnvironment();
+
+// Where the server keeps its state (the `store` key).
+enum class StoreKind {
+  kAuto,      // Redis if redis was configured (host or socket), else embedded
+  kRedis,     // Redis, with the original coordinatool's schema
+  kEmbedded,  // a journal in state_dir
+  kNone,      // memory only
+};
+
+// Whose share a restore counts against (the `fair_share_by` key).
+enum class FairShareBy {
+  kTag,     // the value of fair_share_tag in the request data
+  kUid,     // the file's owner
+  kGid,     // the file's group
+  kProjid,  // the file's project id
+};
+
+// The names the file, the environment and the command line use: "auto",
+// "redis", "embedded", "none"; "tag", "uid", "gid", "projid".
+std::string_view Name(StoreKind kind);
+std::string_view Name(FairShareBy by);
+std::optional<StoreKind> ParseStoreKind(std::string_view name);
+std::optional<FairShareBy> ParseFairShareBy(std::string_view name);
+// Comparison with a name ("embedded"), for readers and tests that speak in
+// the file's words; an unknown name equals nothing.
+inline bool operator==(StoreKind kind, std::string_view name) {
+  return Name(kind) == name;
+}
+inline bool operator==(FairShareBy by, std::string_view name) {
+  return Name(by) == name;
+}
+std::ostream& operator<<(std::ostream& out, StoreKind kind);
+std::ostream& operator<<(std::ostream& out, FairShareBy by);
 
 struct HostAffinityRule {  // archive_on_hosts TAG HOST...
   std::string tag;
@@ -52,7 +90,7 @@ struct ServerSettings {
   // Where the state goes: auto (Redis if redis was configured, with a host
   // or a socket, else embedded), redis, embedded (a journal in state_dir)
   // or none.
-  std::string store = "auto";
+  StoreKind store = StoreKind::kAuto;
   std::string state_dir;  // empty: /var/lib/coordinatool/<fsname>
   // A running item without progress for this long is taken back from its
   // mover and dispatched again; 0: never.
@@ -73,9 +111,9 @@ struct ServerSettings {
   std::map<std::string, uint32_t> fair_share_weights;
   // Archives older than this go before restores; 0: off.
   uint32_t archive_max_wait_sec = 0;
-  // Whose share a restore counts against: "tag" (the value of fair_share_tag
-  // in the request data), or "uid", "gid", "projid" of the file itself.
-  std::string fair_share_by = "tag";
+  // Whose share a restore counts against: the value of fair_share_tag in the
+  // request data, or the uid, gid or project id of the file itself.
+  FairShareBy fair_share_by = FairShareBy::kTag;
   // Restore locality (docs/restore-locality.md): the helper program (and
   // its arguments) that names the preferred mover of each new restore;
   // empty: off. A lookup without answer after the timeout gets no

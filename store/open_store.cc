@@ -11,7 +11,7 @@ std::unique_ptr<Store> OpenStore(boost::asio::io_context& io,
                                  const std::string& fsname,
                                  std::vector<std::string>* warnings,
                                  std::string* error) {
-  std::string kind = settings.store;
+  std::string kind(config::Name(settings.store));
   if (kind == "auto")
     kind = settings.redis_configured && (!settings.redis_host.empty() ||
                                          !settings.redis_socket.empty())

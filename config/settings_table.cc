@@ -1,0 +1,487 @@
+#include "config/settings_table.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <sstream>
+
+#include "config/config_file.h"
+
+namespace config {
+
+namespace {
+
+using Source = ValueContext::Source;
+
+constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+constexpr int64_t kUint32Max = std::numeric_limits<uint32_t>::max();
+constexpr int64_t kMaxConnections = 1 << 20;
+
+// The settings type and member type of a member pointer.
+template <auto M>
+struct Member;
+template <typename S, typename T, T S::*M>
+struct Member<M> {
+  using Settings = S;
+  using Type = T;
+};
+template <auto M>
+using SettingsOf = typename Member<M>::Settings;
+
+std::vector<std::string> SplitWords(std::string_view value) {
+  std::istringstream in{std::string(value)};
+  std::vector<std::string> words;
+  for (std::string word; in >> word;) words.push_back(word);
+  return words;
+}
+
+std::string NotAnInteger(std::string_view value, int64_t min, int64_t max,
+                         const ValueContext& c) {
+  if (c.source == Source::kEnvironment && c.unit)
+    return fmt::format("'{}' is not a {}", value, c.unit);
+  return fmt::format("'{}' is not an integer in {}..{}", value, min, max);
+}
+
+template <auto M>
+bool Text(std::string_view value, SettingsOf<M>* s, ValueContext*) {
+  s->*M = std::string(value);
+  return true;
+}
+
+template <auto M>
+bool WordList(std::string_view value, SettingsOf<M>* s, ValueContext*) {
+  s->*M = SplitWords(value);
+  return true;
+}
+
+template <auto M, int64_t Min, int64_t Max>
+bool Integer(std::string_view value, SettingsOf<M>* s, ValueContext* c) {
+  auto parsed = ParseInteger(value, Min, Max);
+  if (!parsed) {
+    c->error = NotAnInteger(value, Min, Max, *c);
+    return false;
+  }
+  s->*M = static_cast<typename Member<M>::Type>(*parsed);
+  return true;
+}
+
+template <auto M, int64_t Min, int64_t Max>
+bool AppendInteger(std::string_view value, SettingsOf<M>* s, ValueContext* c) {
+  auto parsed = ParseInteger(value, Min, Max);
+  if (!parsed) {
+    c->error = NotAnInteger(value, Min, Max, *c);
+    return false;
+  }
+  (s->*M).push_back(static_cast<typename Member<M>::Type::value_type>(*parsed));
+  return true;
+}
+
+template <auto M>
+void Clear(SettingsOf<M>* s) {
+  (s->*M).clear();
+}
+
+template <auto M>
+bool LogLevel(std::string_view value, SettingsOf<M>* s, ValueContext* c) {
+  auto level = ParseLogLevel(value);
+  if (!level) {
+    c->error = fmt::format("unknown log level '{}'", value);
+    return false;
+  }
+  s->*M = *level;
+  return true;
+}
+
+template <auto M>
+bool Size(std::string_view value, SettingsOf<M>* s, ValueContext* c) {
+  std::string warning;
+  auto size = ParseSize(value, &warning, &c->error);
+  if (!size) return false;
+  if (!warning.empty()) c->warnings.push_back(warning);
+  s->*M = *size;
+  return true;
+}
+
+// Any redis_* key given, even with a value refused later, means the site
+// wants Redis: store auto then picks it (settings.h, redis_configured).
+template <ServerSetting::Apply Inner>
+bool Redis(std::string_view value, ServerSettings* s, ValueContext* c) {
+  s->redis_configured = true;
+  return Inner(value, s, c);
+}
+
+bool Store(std::string_view value, ServerSettings* s, ValueContext* c) {
+  auto kind = ParseStoreKind(value);
+  if (!kind) {
+    c->error =
+        fmt::format("'{}' is not one of auto, redis, embedded, none", value);
+    return false;
+  }
+  s->store = *kind;
+  return true;
+}
+
+bool FairShareByValue(std::string_view value, ServerSettings* s,
+                      ValueContext* c) {
+  auto by = ParseFairShareBy(value);
+  if (!by) {
+    c->error = fmt::format("'{}' is not one of tag, uid, gid, projid", value);
+    return false;
+  }
+  s->fair_share_by = *by;
+  return true;
+}
+
+bool ArchiveOnHosts(std::string_view value, ServerSettings* s,
+                    ValueContext* c) {
+  auto words = SplitWords(value);
+  if (words.size() < 2) {
+    c->warnings.push_back("no host given, line ignored");
+    return true;
+  }
+  s->archive_on_hosts.push_back(
+      {words[0], {words.begin() + 1, words.end()}, c->line});
+  return true;
+}
+
+bool ArchiveOnHostsCh(std::string_view value, ServerSettings* s,
+                      ValueContext* c) {
+  auto words = SplitWords(value);
+  if (words.size() < 3) {
+    c->error = "expected TAG COUNT HOST [HOST...]";
+    return false;
+  }
+  auto count = ParseInteger(words[1], 0, kUint32Max);
+  if (!count) {
+    c->error = fmt::format("COUNT '{}' is not an integer in 0..{}", words[1],
+                           kUint32Max);
+    return false;
+  }
+  s->archive_on_hosts_ch.push_back({words[0],
+                                    static_cast<uint32_t>(*count),
+                                    {words.begin() + 2, words.end()},
+                                    c->line});
+  return true;
+}
+
+bool Batch(std::string_view value, ServerSettings* s, ValueContext* c) {
+  auto words = SplitWords(value);
+  auto idle =
+      words.empty() ? std::nullopt : ParseInteger(words[0], 0, kUint32Max);
+  auto max = words.size() < 2 ? std::optional<int64_t>(0)
+                              : ParseInteger(words[1], 0, kUint32Max);
+  if (!idle || !max || words.size() > 2) {
+    c->error = "expected IDLE [MAX] in seconds";
+    return false;
+  }
+  if (*max != 0 && *max < *idle) {
+    c->error = fmt::format("MAX ({}) shorter than IDLE ({})", *max, *idle);
+    return false;
+  }
+  s->batch_idle_sec = static_cast<uint32_t>(*idle);
+  s->batch_max_sec = static_cast<uint32_t>(*max);
+  return true;
+}
+
+// reporting_dir is joined to the mount point: it must stay under it.
+bool IsBelowMount(std::string_view dir) {
+  if (dir.starts_with('/')) return false;
+  for (size_t start = 0; start <= dir.size();) {
+    size_t end = std::min(dir.find('/', start), dir.size());
+    if (dir.substr(start, end - start) == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+bool ReportingDir(std::string_view value, ServerSettings* s, ValueContext* c) {
+  if (!IsBelowMount(value)) {
+    c->error = fmt::format(
+        "'{}' must be relative to the mount point, without '..'", value);
+    return false;
+  }
+  s->reporting_dir = std::string(value);
+  return true;
+}
+
+bool FairShareWeight(std::string_view value, ServerSettings* s,
+                     ValueContext* c) {
+  auto words = SplitWords(value);
+  auto weight =
+      words.size() == 2 ? ParseInteger(words[1], 1, 1000000) : std::nullopt;
+  if (!weight) {
+    c->error = "expected OWNER WEIGHT (1..1000000)";
+    return false;
+  }
+  if (s->fair_share_weights.contains(words[0])) {
+    c->error = fmt::format("weight of '{}' given twice", words[0]);
+    return false;
+  }
+  s->fair_share_weights[words[0]] = static_cast<uint32_t>(*weight);
+  return true;
+}
+
+// Appends the hosts of a `movers` line; a host listed again is harmless.
+bool Movers(std::string_view value, ServerSettings* s, ValueContext* c) {
+  for (std::string& host : SplitWords(value)) {
+    auto it = std::find(s->movers.begin(), s->movers.end(), host);
+    if (it != s->movers.end()) {
+      c->warnings.push_back(
+          fmt::format("host '{}' already listed at line {}", host,
+                      s->mover_lines[it - s->movers.begin()]));
+      continue;
+    }
+    s->movers.push_back(std::move(host));
+    s->mover_lines.push_back(c->line);
+  }
+  return true;
+}
+
+constexpr const char* kMilliseconds = "number of milliseconds";
+
+using S = ServerSettings;
+
+const ServerSetting kServerSettings[] = {
+    {.key = "host",
+     .env = "COORDINATOOL_HOST",
+     .option = "-H,--host",
+     .value = "HOST",
+     .help = "address to bind",
+     .apply = Text<&S::host>},
+    {.key = "port",
+     .env = "COORDINATOOL_PORT",
+     .option = "-p,--port",
+     .value = "PORT",
+     .help = "port to bind",
+     .apply = Text<&S::port>},
+    {.key = "verbose",
+     .env = "COORDINATOOL_VERBOSE",
+     .value = "LEVEL",
+     .help = "log level: off, fatal, error, warn, normal, info, debug",
+     .apply = LogLevel<&S::verbose>},
+    {.key = "archive_id",
+     .option = "-A,--archive",
+     .value = "ID",
+     .help = "archive id to register for (repeatable)",
+     .apply = AppendInteger<&S::archive_ids, 1, kInt32Max>,
+     .clear = Clear<&S::archive_ids>},
+    {.key = "redis_host",
+     .env = "COORDINATOOL_REDIS_HOST",
+     .option = "--redis-host",
+     .value = "HOST",
+     .help = "Redis host (empty: no Redis)",
+     .apply = Redis<Text<&S::redis_host>>},
+    {.key = "redis_port",
+     .env = "COORDINATOOL_REDIS_PORT",
+     .option = "--redis-port",
+     .value = "PORT",
+     .help = "Redis port",
+     .apply = Redis<Integer<&S::redis_port, 0, 65535>>,
+     .unit = "port",
+     .env_bad_is_warning = true},
+    {.key = "redis_socket",
+     .env = "COORDINATOOL_REDIS_SOCKET",
+     .option = "--redis-socket",
+     .value = "PATH",
+     .help = "Redis unix socket (instead of host and port)",
+     .apply = Redis<Text<&S::redis_socket>>},
+    {.key = "redis_user",
+     .env = "COORDINATOOL_REDIS_USER",
+     .option = "--redis-user",
+     .value = "USER",
+     .help = "Redis ACL user",
+     .apply = Redis<Text<&S::redis_user>>},
+    {.key = "redis_password",
+     .env = "COORDINATOOL_REDIS_PASSWORD",
+     .option = "--redis-password",
+     .value = "PASSWORD",
+     .help = "Redis password (prefer COORDINATOOL_REDIS_PASSWORD)",
+     .apply = Redis<Text<&S::redis_password>>},
+    {.key = "store",
+     .env = "COORDINATOOL_STORE",
+     .option = "--store",
+     .value = "KIND",
+     .help = "where the state goes: auto, redis, embedded, none",
+     .apply = Store},
+    {.key = "store",
+     .option = "--no-store",
+     .help = "keep the state in memory only (same as --store none)",
+     .apply = Store,
+     .flag_value = "none"},
+    {.key = "state_dir",
+     .env = "COORDINATOOL_STATE_DIR",
+     .option = "--state-dir",
+     .value = "DIR",
+     .help = "directory of the embedded store (default "
+             "/var/lib/coordinatool/FSNAME)",
+     .apply = Text<&S::state_dir>},
+    {.key = "stale_timeout_ms",
+     .env = "COORDINATOOL_STALE_TIMEOUT_MS",
+     .option = "--stale-timeout",
+     .value = "MS",
+     .help = "milliseconds without progress after which a running item is "
+             "taken back (0: never)",
+     .apply = Integer<&S::stale_timeout_ms, 0, kInt64Max>,
+     .unit = kMilliseconds},
+    {.key = "client_grace_ms",
+     .env = "COORDINATOOL_CLIENT_GRACE",
+     .option = "--client-grace",
+     .value = "MS",
+     .help = "milliseconds a disconnected mover keeps its work",
+     .apply = Integer<&S::client_grace_ms, 0, kInt64Max>,
+     .unit = kMilliseconds},
+    {.key = "max_connections",
+     .env = "COORDINATOOL_MAX_CONNECTIONS",
+     .option = "--max-connections",
+     .value = "N",
+     .help = "connections served at once (0: from the descriptor limit)",
+     .apply = Integer<&S::max_connections, 0, kMaxConnections>,
+     .unit = "number of connections"},
+    {.key = "connection_memory_mb",
+     .env = "COORDINATOOL_CONNECTION_MEMORY_MB",
+     .option = "--connection-memory",
+     .value = "MIB",
+     .help = "MiB the messages of one connection may use while parsed",
+     .apply = Integer<&S::connection_memory_mb, 1, kMaxConnections>,
+     .unit = "number of MiB"},
+    {.key = "liveness_timeout_ms",
+     .env = "COORDINATOOL_LIVENESS_TIMEOUT_MS",
+     .option = "--liveness-timeout",
+     .value = "MS",
+     .help = "milliseconds of silence after which a mover connection is dead "
+             "(0: never)",
+     .apply = Integer<&S::liveness_timeout_ms, 0, kInt32Max>,
+     .unit = kMilliseconds},
+    {.key = "handshake_timeout_ms",
+     .env = "COORDINATOOL_HANDSHAKE_TIMEOUT_MS",
+     .option = "--handshake-timeout",
+     .value = "MS",
+     .help = "milliseconds a new connection has to send ehlo (0: no bound)",
+     .apply = Integer<&S::handshake_timeout_ms, 0, kInt32Max>,
+     .unit = kMilliseconds},
+    {.key = "oversized_timeout_ms",
+     .env = "COORDINATOOL_OVERSIZED_TIMEOUT_MS",
+     .option = "--oversized-timeout",
+     .value = "MS",
+     .help = "milliseconds before an item no mover's buffer fits is failed "
+             "(0: never)",
+     .apply = Integer<&S::oversized_timeout_ms, 0, kInt64Max>,
+     .unit = kMilliseconds},
+    {.key = "movers",
+     .value = "HOST...",
+     .help = "the mover ids this site runs (repeatable)",
+     .apply = Movers},
+    {.key = "archive_on_hosts",
+     .value = "TAG HOST...",
+     .help = "archives whose data holds TAG go to one of the HOSTs",
+     .apply = ArchiveOnHosts},
+    {.key = "archive_on_hosts_ch",
+     .value = "TAG COUNT HOST...",
+     .help = "archives whose data holds TAG go to a HOST by hash of its value",
+     .apply = ArchiveOnHostsCh},
+    {.key = "batch_archives_slices_sec",
+     .value = "IDLE [MAX]",
+     .help = "archive batching by hint: slice idle and maximum seconds",
+     .apply = Batch},
+    {.key = "batch_archives_slice_sec",
+     .value = "IDLE [MAX]",
+     .help = "same as batch_archives_slices_sec",
+     .apply = Batch},
+    {.key = "batch_archives_slots_per_client",
+     .value = "N",
+     .help = "batch slots per mover",
+     .apply = Integer<&S::batch_slots_per_client, 0, 1024>},
+    {.key = "reporting_dir",
+     .value = "DIR",
+     .help = "report files directory, relative to the mount point",
+     .apply = ReportingDir},
+    {.key = "reporting_hint",
+     .value = "NAME",
+     .help = "the data tag naming an item's report file",
+     .apply = Text<&S::reporting_hint>},
+    {.key = "reporting_schedule_interval_ms",
+     .value = "MS",
+     .help = "period of the progress lines in report files (0: none)",
+     .apply = Integer<&S::reporting_schedule_interval_ms, 0, kInt64Max>},
+    {.key = "fair_share_tag",
+     .value = "TAG",
+     .help = "restores are shared between the values of this data tag",
+     .apply = Text<&S::fair_share_tag>},
+    {.key = "fair_share_by",
+     .value = "tag|uid|gid|projid",
+     .help = "whose share a restore counts against",
+     .apply = FairShareByValue},
+    {.key = "fair_share_weight",
+     .value = "OWNER WEIGHT",
+     .help = "an owner's weight in the fair share (default 1)",
+     .apply = FairShareWeight},
+    {.key = "archive_max_wait_sec",
+     .value = "SEC",
+     .help = "archives older than this go before restores (0: off)",
+     .apply = Integer<&S::archive_max_wait_sec, 0, kInt32Max>},
+    {.key = "restore_locality_command",
+     .value = "CMD ARG...",
+     .help = "helper naming the preferred mover of each new restore",
+     .apply = WordList<&S::restore_locality_command>},
+    {.key = "restore_locality_timeout_ms",
+     .value = "MS",
+     .help = "how long one locality lookup may take",
+     .apply = Integer<&S::restore_locality_timeout_ms, 1, kInt32Max>},
+};
+
+using C = ClientSettings;
+
+const ClientSetting kClientSettings[] = {
+    {.key = "host",
+     .env = "COORDINATOOL_HOST",
+     .option = "-H,--host",
+     .value = "HOST",
+     .help = "server host",
+     .apply = Text<&C::host>},
+    {.key = "port",
+     .env = "COORDINATOOL_PORT",
+     .option = "-p,--port",
+     .value = "PORT",
+     .help = "server port",
+     .apply = Text<&C::port>},
+    {.key = "verbose",
+     .env = "COORDINATOOL_VERBOSE",
+     .value = "LEVEL",
+     .help = "log level: off, fatal, error, warn, normal, info, debug",
+     .apply = LogLevel<&C::verbose>},
+    {.key = "client_id",
+     .env = "COORDINATOOL_CLIENT_ID",
+     .value = "ID",
+     .help = "the mover's id (default: the host name up to its first dot)",
+     .apply = Text<&C::client_id>},
+    {.key = "max_restore",
+     .env = "COORDINATOOL_MAX_RESTORE",
+     .value = "SIZE",
+     .help = "restores a mover runs at once (-1: unlimited)",
+     .apply = Size<&C::max_restore>},
+    {.key = "max_archive",
+     .env = "COORDINATOOL_MAX_ARCHIVE",
+     .value = "SIZE",
+     .help = "archives a mover runs at once (-1: unlimited)",
+     .apply = Size<&C::max_archive>},
+    {.key = "max_remove",
+     .env = "COORDINATOOL_MAX_REMOVE",
+     .value = "SIZE",
+     .help = "removes a mover runs at once (-1: unlimited)",
+     .apply = Size<&C::max_remove>},
+    {.key = "hal_size",
+     .env = "COORDINATOOL_HAL_SIZE",
+     .value = "SIZE",
+     .help = "bytes of the mover's receive buffer",
+     .apply = Size<&C::hal_size>},
+};
+
+}  // namespace
+
+std::span<const ServerSetting> ServerSettingTable() { return kServerSettings; }
+std::span<const ClientSetting> ClientSettingTable() { return kClientSettings; }
+
+}  // namespace config
