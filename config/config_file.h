@@ -1,4 +1,4 @@
-// The coordinatool configuration file (reference-behaviour §8): one
+// The coordinatool configuration file (docs/configuration.md, "The file"): one
 // `key value` pair per line, keys case-insensitive, the value the rest of the
 // line after the blanks following the key, trailing blanks removed, `#`
 // comment lines and blank lines ignored. One file serves the server and every
@@ -45,11 +45,11 @@ std::string EntryError(const ConfigText& file, const ConfigEntry& entry,
 std::optional<int64_t> ParseInteger(std::string_view text, int64_t min,
                                     int64_t max);
 
-// Size syntax (§8.3): integer (automatic base) optionally followed by
-// k/K, m/M, g/G (powers of 1024). -1 means unlimited and is returned as
-// 2^32-1. Characters after the suffix letter are ignored with *warning set;
-// any other trailing character, other negative values, and results above
-// 2^32-1 are errors (nullopt, *error set).
+// Size syntax (docs/configuration.md, "Value syntax"): integer (automatic base)
+// optionally followed by k/K, m/M, g/G (powers of 1024). -1 means unlimited and
+// is returned as 2^32-1. Characters after the suffix letter are ignored with
+// *warning set; any other trailing character, other negative values, and
+// results above 2^32-1 are errors (nullopt, *error set).
 std::optional<uint32_t> ParseSize(std::string_view text, std::string* warning,
                                   std::string* error);
 inline constexpr uint32_t kUnlimited = 0xffffffffu;
