@@ -66,10 +66,6 @@ std::ostream& operator<<(std::ostream& out, FairShareBy by) {
   return out << Name(by);
 }
 
-bool IsStoreKind(const std::string& value) {
-  return ParseStoreKind(value).has_value();
-}
-
 namespace {
 
 // Applies the file's entries with the rows of `table`; keys of

@@ -152,9 +152,6 @@ struct ClientSettings {
   int verbose = 4;
 };
 
-// True for the values of the `store` key.
-bool IsStoreKind(const std::string& value);
-
 // The host name up to its first dot.
 std::string DefaultClientId();
 
