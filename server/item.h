@@ -46,7 +46,12 @@ struct ItemIdHash {
   }
 };
 
-using ClientId = std::string;
+// The id a mover gives in ehlo (the peer address "host:port" of an
+// anonymous client): how the server and the store name a mover. MoverName
+// (server/mover_name.h) is the same id interned for queued items.
+using MoverId = std::string;
+// The former name of MoverId, kept while code written against it remains.
+using ClientId = MoverId;
 
 using QueueHook = boost::intrusive::list_member_hook<
     boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;

@@ -8,7 +8,7 @@ namespace server {
 
 namespace {
 
-const ClientId kGlobal;
+const MoverId kGlobal;
 
 bool Accepts(const std::vector<uint32_t>& archive_ids, uint32_t archive_id) {
   return archive_ids.empty() ||
@@ -70,7 +70,7 @@ class Scheduler::FairShareSource : public Scheduler::Source {
       const Entry* first = Valid(set);
       if (first && (!best || *first < *best)) best = first;
     };
-    for (const ClientId* owner : {&kGlobal, &turn.mover}) {
+    for (const MoverId* owner : {&kGlobal, &turn.mover}) {
       if (turn.key) {
         auto it = index_.find({*owner, turn.key->first, turn.key->second});
         if (it != index_.end()) consider(it->second);
@@ -141,7 +141,7 @@ class Scheduler::FairShareSource : public Scheduler::Source {
   }
 
   // Non-empty restore queues by (queue owner, archive id, flags).
-  std::map<std::tuple<ClientId, uint32_t, uint64_t>, Set> index_;
+  std::map<std::tuple<MoverId, uint32_t, uint64_t>, Set> index_;
   std::unordered_map<const QueueKey*, Entry> entries_;
 };
 
@@ -225,7 +225,7 @@ Scheduler::~Scheduler() {
 }
 
 template <class F>
-void Scheduler::ForEachQueue(const ClientId& owner, ItemType type,
+void Scheduler::ForEachQueue(const MoverId& owner, ItemType type,
                              const std::string* group, F f) const {
   static const std::string kNoGroup;
   for (auto q =
@@ -322,11 +322,11 @@ void Scheduler::LeftSlot(const Item& item) {
     --m->second.slots[item.slot].running;
 }
 
-void Scheduler::MakeRunning(Item* item, const ClientId& mover) {
+void Scheduler::MakeRunning(Item* item, const MoverId& mover) {
   MakeRunning(item, MoverName(mover), MoverOf(mover));
 }
 
-void Scheduler::MakeRunning(Item* item, const MoverName& name, Mover& m) {
+void Scheduler::MakeRunning(Item* item, const MoverName& name, MoverQueues& m) {
   if (item->parked) {
     Unpark(item);
     --counters_.pending[Index(item->type)];
@@ -371,14 +371,14 @@ void Scheduler::LeftWaiting(const Item& item) {
   sources_[Index(item.type)]->Left(item);
 }
 
-Scheduler::Mover& Scheduler::MoverOf(const ClientId& mover) {
-  Mover& m = movers_[mover];
+Scheduler::MoverQueues& Scheduler::MoverOf(const MoverId& mover) {
+  MoverQueues& m = movers_[mover];
   if (m.slots.size() != batch_.slots) m.slots.resize(batch_.slots);
   return m;
 }
 
 bool Scheduler::Enqueue(const protocol::WireItem& wire,
-                        const ClientId& affinity,
+                        const MoverId& affinity,
                         const std::string& share_owner) {
   auto type = TypeOfAction(wire.item.hai.hai_action);
   if (!type || items_.contains(ItemId::Of(wire.item.hai))) return false;
@@ -391,7 +391,7 @@ bool Scheduler::Enqueue(const protocol::WireItem& wire,
   return true;
 }
 
-bool Scheduler::Reassign(const ItemId& id, const ClientId& affinity) {
+bool Scheduler::Reassign(const ItemId& id, const MoverId& affinity) {
   Item* item = FindItem(id);
   if (!item || item->running()) return false;
   if (item->affinity == affinity) return true;
@@ -407,7 +407,7 @@ bool Scheduler::Reassign(const ItemId& id, const ClientId& affinity) {
   return true;
 }
 
-size_t Scheduler::Unpin(const ClientId& mover, ItemType type) {
+size_t Scheduler::Unpin(const MoverId& mover, ItemType type) {
   if (mover.empty()) return 0;
   std::vector<ItemId> ids;
   ForEachQueue(mover, type, nullptr, [&](const ItemList& queue) {
@@ -417,7 +417,7 @@ size_t Scheduler::Unpin(const ClientId& mover, ItemType type) {
   return ids.size();
 }
 
-bool Scheduler::Claim(const ClientId& mover, const protocol::WireItem& wire) {
+bool Scheduler::Claim(const MoverId& mover, const protocol::WireItem& wire) {
   Item* item = FindItem(ItemId::Of(wire.item.hai));
   if (!item) {
     auto type = TypeOfAction(wire.item.hai.hai_action);
@@ -430,7 +430,7 @@ bool Scheduler::Claim(const ClientId& mover, const protocol::WireItem& wire) {
 
 Scheduler::CancelOutcome Scheduler::Cancel(const protocol::WireItem& cancel,
                                            protocol::WireItem* target,
-                                           ClientId* mover) {
+                                           MoverId* mover) {
   Item* item = FindItem(ItemId::Of(cancel.item.hai));
   if (!item) return CancelOutcome::kUnknown;
   *target = item->wire;
@@ -465,11 +465,11 @@ bool Scheduler::Done(const ItemId& id) {
   return true;
 }
 
-size_t Scheduler::Release(const ClientId& mover,
+size_t Scheduler::Release(const MoverId& mover,
                           std::vector<protocol::WireItem>* orphan_cancels) {
   auto it = movers_.find(mover);
   if (it == movers_.end()) return 0;
-  Mover& m = it->second;
+  MoverQueues& m = it->second;
   for (Slot& slot : m.slots) FreeSlot(slot);
   size_t count = 0;
   // Youngest first: each then goes in front of the ones placed before it,
@@ -489,7 +489,7 @@ size_t Scheduler::Release(const ClientId& mover,
 }
 
 ItemList* Scheduler::BestQueue(
-    ItemType type, const ClientId& mover,
+    ItemType type, const MoverId& mover,
     const std::vector<uint32_t>& archive_ids,
     const std::optional<std::pair<uint32_t, uint64_t>>& key,
     const std::string* group) {
@@ -497,7 +497,7 @@ ItemList* Scheduler::BestQueue(
   ItemList* best = nullptr;
   uint64_t best_seq = UINT64_MAX;
   static const std::string kNoGroup;
-  for (const ClientId* owner : {&kGlobal, &mover}) {
+  for (const MoverId* owner : {&kGlobal, &mover}) {
     for (auto it = queues_.lower_bound(
              {*owner, type, group ? *group : kNoGroup, 0, 0});
          it != queues_.end() && std::get<0>(it->first) == *owner &&
@@ -521,14 +521,14 @@ ItemList* Scheduler::BestQueue(
   return best;
 }
 
-DispatchReply Scheduler::Dispatch(const ClientId& mover,
+DispatchReply Scheduler::Dispatch(const MoverId& mover,
                                   const std::vector<uint32_t>& archive_ids,
                                   const MoverLimits& limits,
                                   size_t share_divisor, int64_t now_ns) {
   DispatchReply reply;
   std::optional<std::pair<uint32_t, uint64_t>> key;
   size_t used = 0;
-  Mover& m = MoverOf(mover);
+  MoverQueues& m = MoverOf(mover);
   const MoverName name(mover);  // interned once per reply
 
   // Cancels go first whatever their archive id; the first fixes the reply's.
@@ -612,7 +612,7 @@ void Scheduler::Unpark(Item* item) {
   --counters_.oversized;
 }
 
-void Scheduler::TakeOversized(ItemType type, const MoverName& name, Mover& m,
+void Scheduler::TakeOversized(ItemType type, const MoverName& name, MoverQueues& m,
                               const std::vector<uint32_t>& archive_ids,
                               const MoverLimits& limits, size_t share,
                               std::optional<std::pair<uint32_t, uint64_t>>* key,
@@ -669,7 +669,7 @@ void Scheduler::ForEachOversized(
 }
 
 std::optional<int64_t> Scheduler::OldestArchive(
-    const ClientId& mover, const std::vector<uint32_t>& archive_ids,
+    const MoverId& mover, const std::vector<uint32_t>& archive_ids,
     const std::optional<std::pair<uint32_t, uint64_t>>& key) {
   static const std::string kNoHint;
   std::optional<int64_t> oldest;
@@ -687,7 +687,7 @@ std::optional<int64_t> Scheduler::OldestArchive(
     consider(q->front());
   // Batched archives: the oldest head of each owner's index (whatever its
   // archive id: aging is a hint, not a promise).
-  for (const ClientId* owner : {&kGlobal, &mover}) {
+  for (const MoverId* owner : {&kGlobal, &mover}) {
     auto heads = batch_heads_.find(*owner);
     if (heads != batch_heads_.end() && !heads->second.empty())
       consider(queues_.find(*heads->second.begin()->second)->second.front());
@@ -696,17 +696,17 @@ std::optional<int64_t> Scheduler::OldestArchive(
   return oldest;
 }
 
-bool Scheduler::Reserved(const ClientId& mover, const Slot& slot,
+bool Scheduler::Reserved(const MoverId& mover, const Slot& slot,
                          int64_t now) const {
   if (!slot.held) return false;
   if (slot.max_deadline && now >= slot.max_deadline) return false;
   return now < slot.idle_deadline || HasWaiting(mover, slot.hint);
 }
 
-bool Scheduler::HasWaiting(const ClientId& mover,
+bool Scheduler::HasWaiting(const MoverId& mover,
                            const std::string& hint) const {
   bool waiting = false;
-  for (const ClientId* owner : {&kGlobal, &mover}) {
+  for (const MoverId* owner : {&kGlobal, &mover}) {
     ForEachQueue(*owner, ItemType::kArchive, &hint,
                  [&](const ItemList& queue) { waiting |= !queue.empty(); });
     if (waiting || mover.empty()) break;
@@ -722,13 +722,13 @@ void Scheduler::FreeSlot(Slot& slot) {
 }
 
 bool Scheduler::TakeHint(
-    const ClientId& mover, uint32_t index,
+    const MoverId& mover, uint32_t index,
     const std::vector<uint32_t>& archive_ids,
     const std::optional<std::pair<uint32_t, uint64_t>>& key, int64_t now) {
   // Merge the global and the mover's own index by head arrival.
   using Heads = std::set<std::pair<uint64_t, const QueueKey*>>;
   static const Heads kNone;
-  auto find = [&](const ClientId& owner) -> const Heads& {
+  auto find = [&](const MoverId& owner) -> const Heads& {
     auto it = batch_heads_.find(owner);
     return it == batch_heads_.end() ? kNone : it->second;
   };
@@ -778,7 +778,7 @@ std::optional<int64_t> Scheduler::NextBatchDeadline(int64_t now_ns) const {
   return next;
 }
 
-std::vector<BatchSlotView> Scheduler::Batches(const ClientId& mover,
+std::vector<BatchSlotView> Scheduler::Batches(const MoverId& mover,
                                               int64_t now_ns) const {
   std::vector<BatchSlotView> views;
   auto it = movers_.find(mover);
@@ -789,7 +789,7 @@ std::vector<BatchSlotView> Scheduler::Batches(const ClientId& mover,
       view.hint = slot.hint;
       view.idle_deadline_ns = slot.idle_deadline;
       view.max_deadline_ns = slot.max_deadline;
-      for (const ClientId* owner : {&kGlobal, &mover})
+      for (const MoverId* owner : {&kGlobal, &mover})
         ForEachQueue(
             *owner, ItemType::kArchive, &slot.hint,
             [&](const ItemList& queue) { view.waiting += queue.size(); });
@@ -800,7 +800,7 @@ std::vector<BatchSlotView> Scheduler::Batches(const ClientId& mover,
   return views;
 }
 
-size_t Scheduler::HeldSlots(const ClientId& mover) const {
+size_t Scheduler::HeldSlots(const MoverId& mover) const {
   auto it = movers_.find(mover);
   if (it == movers_.end()) return 0;
   return std::count_if(it->second.slots.begin(), it->second.slots.end(),
@@ -809,7 +809,7 @@ size_t Scheduler::HeldSlots(const ClientId& mover) const {
 
 const Item* Scheduler::Find(const ItemId& id) const { return FindItem(id); }
 
-uint32_t Scheduler::Running(const ClientId& mover, ItemType type) const {
+uint32_t Scheduler::Running(const MoverId& mover, ItemType type) const {
   auto it = movers_.find(mover);
   return it == movers_.end() ? 0 : it->second.running_count[Index(type)];
 }
@@ -850,7 +850,7 @@ std::vector<ItemId> Scheduler::WaitingIds(ItemType type) const {
 }
 
 void Scheduler::ForEachWaitingIn(
-    const ClientId& owner, ItemType type,
+    const MoverId& owner, ItemType type,
     const std::function<void(const Item&)>& visit) const {
   std::vector<const Item*> items;
   ForEachQueue(owner, type, nullptr, [&](const ItemList& queue) {
@@ -860,10 +860,10 @@ void Scheduler::ForEachWaitingIn(
 }
 
 void Scheduler::ForEachWaitingOfHint(
-    const ClientId& mover, const std::string& hint,
+    const MoverId& mover, const std::string& hint,
     const std::function<void(const Item&)>& visit) const {
   std::vector<const Item*> items;
-  for (const ClientId* owner : {&kGlobal, &mover}) {
+  for (const MoverId* owner : {&kGlobal, &mover}) {
     ForEachQueue(*owner, ItemType::kArchive, &hint, [&](const ItemList& queue) {
       for (const Item& item : queue) items.push_back(&item);
     });
@@ -873,7 +873,7 @@ void Scheduler::ForEachWaitingOfHint(
 }
 
 void Scheduler::ForEachRunning(
-    const ClientId& mover,
+    const MoverId& mover,
     const std::function<void(const Item&)>& visit) const {
   auto it = movers_.find(mover);
   if (it == movers_.end()) return;

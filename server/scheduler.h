@@ -138,20 +138,20 @@ class Scheduler {
   // REQUIRES: TypeOfAction(wire.item.hai.hai_action) has a value.
   // `share_owner` names the fair-share owner of a restore when the options
   // say the caller looks it up.
-  bool Enqueue(const protocol::WireItem& wire, const ClientId& affinity = "",
+  bool Enqueue(const protocol::WireItem& wire, const MoverId& affinity = "",
                const std::string& share_owner = "");
 
   // Moves a waiting item to `affinity`'s own queue ("" for the global
   // ones), keeping its arrival place. False if it is unknown or running.
-  bool Reassign(const ItemId& id, const ClientId& affinity);
+  bool Reassign(const ItemId& id, const MoverId& affinity);
   // Moves every waiting item of `type` from `mover`'s own queues to the
   // global ones (that mover is gone for good). Returns how many.
-  size_t Unpin(const ClientId& mover, ItemType type);
+  size_t Unpin(const MoverId& mover, ItemType type);
 
   // Makes the item run on `mover` (a mover re-announcing its work after a
   // reconnect). An unknown item is created first. Returns false if the
   // action has no type.
-  bool Claim(const ClientId& mover, const protocol::WireItem& wire);
+  bool Claim(const MoverId& mover, const protocol::WireItem& wire);
 
   enum class CancelOutcome {
     kUnknown,    // nothing to do
@@ -160,7 +160,7 @@ class Scheduler {
   };
   // `cancel` is the CANCEL item from Lustre; its identity names the target.
   CancelOutcome Cancel(const protocol::WireItem& cancel,
-                       protocol::WireItem* target, ClientId* mover);
+                       protocol::WireItem* target, MoverId* mover);
 
   // Puts one running item back in the queues at its arrival place. Returns
   // false if it is unknown or not running.
@@ -173,7 +173,7 @@ class Scheduler {
   // place in FIFO order) and drops its pending cancels, which are returned so
   // that the caller answers Lustre for their targets. Returns the number of
   // items requeued.
-  size_t Release(const ClientId& mover,
+  size_t Release(const MoverId& mover,
                  std::vector<protocol::WireItem>* orphan_cancels);
 
   // Oversized items: a queue head whose cost (ReplyCost) exceeds the
@@ -197,7 +197,7 @@ class Scheduler {
   // running on `mover`. `archive_ids` empty means every archive.
   // `now_ns` (Unix ns, as item timestamps) drives aging and batch slices;
   // 0 disables aging.
-  DispatchReply Dispatch(const ClientId& mover,
+  DispatchReply Dispatch(const MoverId& mover,
                          const std::vector<uint32_t>& archive_ids,
                          const MoverLimits& limits, size_t share_divisor = 1,
                          int64_t now_ns = 0);
@@ -206,13 +206,13 @@ class Scheduler {
   // a waiting mover get new work), or nullopt.
   std::optional<int64_t> NextBatchDeadline(int64_t now_ns) const;
   // A mover's batch slots (empty when batching is off or it is unknown).
-  std::vector<BatchSlotView> Batches(const ClientId& mover,
+  std::vector<BatchSlotView> Batches(const MoverId& mover,
                                      int64_t now_ns) const;
   // Batch slots of `mover` holding a hint: how busy it is with batches.
-  size_t HeldSlots(const ClientId& mover) const;
+  size_t HeldSlots(const MoverId& mover) const;
 
   const Item* Find(const ItemId& id) const;
-  uint32_t Running(const ClientId& mover, ItemType type) const;
+  uint32_t Running(const MoverId& mover, ItemType type) const;
   const SchedulerCounters& counters() const { return counters_; }
   size_t size() const { return items_.size(); }
 
@@ -226,15 +226,15 @@ class Scheduler {
                       const std::function<void(const Item&)>& visit) const;
   // Visits the waiting items of one type in `owner`'s own queues ("" for
   // the global ones), in the order they would be taken (arrival).
-  void ForEachWaitingIn(const ClientId& owner, ItemType type,
+  void ForEachWaitingIn(const MoverId& owner, ItemType type,
                         const std::function<void(const Item&)>& visit) const;
   // Visits the waiting archives of batch hint `hint` that `mover` may take
   // (global queues and its own), in arrival order.
   void ForEachWaitingOfHint(
-      const ClientId& mover, const std::string& hint,
+      const MoverId& mover, const std::string& hint,
       const std::function<void(const Item&)>& visit) const;
   // Visits the items running on `mover`.
-  void ForEachRunning(const ClientId& mover,
+  void ForEachRunning(const MoverId& mover,
                       const std::function<void(const Item&)>& visit) const;
 
  private:
@@ -242,7 +242,7 @@ class Scheduler {
   // owner; archive id; hal flags). A mover takes from the global queues and
   // its own.
   using QueueKey =
-      std::tuple<ClientId, ItemType, std::string, uint32_t, uint64_t>;
+      std::tuple<MoverId, ItemType, std::string, uint32_t, uint64_t>;
   struct Share {
     uint64_t pass = 0;
     uint64_t waiting = 0;
@@ -255,7 +255,7 @@ class Scheduler {
     int64_t max_deadline = 0;  // 0: none
     uint32_t running = 0;
   };
-  struct Mover {
+  struct MoverQueues {
     std::vector<Slot> slots;
     ItemList running;
     std::array<uint32_t, kItemTypeCount> running_count{};
@@ -267,8 +267,8 @@ class Scheduler {
 
   // One type's share of a mover's reply being built.
   struct Turn {
-    const ClientId& mover;
-    Mover& m;
+    const MoverId& mover;
+    MoverQueues& m;
     const std::vector<uint32_t>& archive_ids;
     const ReplyKey& key;  // archive id and flags the reply is bound to
     const MoverLimits& limits;
@@ -314,7 +314,7 @@ class Scheduler {
   // Calls f(queue) for each queue of `owner` and `type` (of `group` only,
   // if given): one contiguous range of queues_.
   template <class F>
-  void ForEachQueue(const ClientId& owner, ItemType type,
+  void ForEachQueue(const MoverId& owner, ItemType type,
                     const std::string* group, F f) const;
   // Visits `items` in arrival order.
   static void VisitInArrivalOrder(
@@ -327,7 +327,7 @@ class Scheduler {
   void Park(Item* item, int64_t now);
   void Unpark(Item* item);
   // Moves to `reply` the items set aside that fit the rest of the budget.
-  void TakeOversized(ItemType type, const MoverName& name, Mover& m,
+  void TakeOversized(ItemType type, const MoverName& name, MoverQueues& m,
                      const std::vector<uint32_t>& archive_ids,
                      const MoverLimits& limits, size_t share,
                      std::optional<std::pair<uint32_t, uint64_t>>* key,
@@ -338,28 +338,28 @@ class Scheduler {
   void LeftSlot(const Item& item);
   // Arrival time of the oldest archive `mover` could take, for aging.
   std::optional<int64_t> OldestArchive(
-      const ClientId& mover, const std::vector<uint32_t>& archive_ids,
+      const MoverId& mover, const std::vector<uint32_t>& archive_ids,
       const std::optional<std::pair<uint32_t, uint64_t>>& key);
-  bool Reserved(const ClientId& mover, const Slot& slot, int64_t now) const;
-  bool HasWaiting(const ClientId& mover, const std::string& hint) const;
+  bool Reserved(const MoverId& mover, const Slot& slot, int64_t now) const;
+  bool HasWaiting(const MoverId& mover, const std::string& hint) const;
   void FreeSlot(Slot& slot);
   // Gives free slot `index` of `mover` the hint whose oldest archive waited
   // longest among those nobody holds. False if there is none.
-  bool TakeHint(const ClientId& mover, uint32_t index,
+  bool TakeHint(const MoverId& mover, uint32_t index,
                 const std::vector<uint32_t>& archive_ids,
                 const std::optional<std::pair<uint32_t, uint64_t>>& key,
                 int64_t now);
   void PushWaiting(Item* item);
-  void MakeRunning(Item* item, const ClientId& mover);
+  void MakeRunning(Item* item, const MoverId& mover);
   // The same, with the mover's name and record at hand (Dispatch).
-  void MakeRunning(Item* item, const MoverName& name, Mover& m);
+  void MakeRunning(Item* item, const MoverName& name, MoverQueues& m);
   void Forget(Item* item);
   // An item left the waiting queues: its source's bookkeeping.
   void LeftWaiting(const Item& item);
-  Mover& MoverOf(const ClientId& mover);
+  MoverQueues& MoverOf(const MoverId& mover);
   // The eligible queue whose head arrived first, or nullptr. With `group`,
   // only the queues of that group.
-  ItemList* BestQueue(ItemType type, const ClientId& mover,
+  ItemList* BestQueue(ItemType type, const MoverId& mover,
                       const std::vector<uint32_t>& archive_ids,
                       const std::optional<std::pair<uint32_t, uint64_t>>& key,
                       const std::string* group = nullptr);
@@ -399,15 +399,15 @@ class Scheduler {
   BatchOptions batch_{.idle = {}, .max = {}, .slots = 0};  // off
   // Batched archive queues by owner ("" global), ordered by head arrival:
   // a free slot finds the oldest unheld hint without scanning the queues.
-  std::map<ClientId, std::set<std::pair<uint64_t, const QueueKey*>>>
+  std::map<MoverId, std::set<std::pair<uint64_t, const QueueKey*>>>
       batch_heads_;
   // Hint -> the (mover, slot index) holding it.
-  std::unordered_map<std::string, std::pair<ClientId, uint32_t>> holders_;
+  std::unordered_map<std::string, std::pair<MoverId, uint32_t>> holders_;
   FairShareOptions fair_share_;
   std::unordered_map<std::string, Share> shares_;
   uint64_t share_pass_ = 0;  // the pass of the last owner served
   int64_t archive_max_wait_ns_ = 0;
-  std::unordered_map<ClientId, Mover> movers_;
+  std::unordered_map<MoverId, MoverQueues> movers_;
   SchedulerCounters counters_;
   uint64_t next_seq_ = 1;
 };

@@ -236,7 +236,7 @@ TEST(SchedulerBatchTest, CancelAndRequeueKeepTheIndexConsistent) {
   s.SetBatching({10s, 0s, 1});
   for (uint64_t c = 1; c <= 4; ++c) s.Enqueue(Archive(c, c % 2 ? "A" : "B"));
   protocol::WireItem target;
-  ClientId mover;
+  MoverId mover;
   auto cancel = Archive(1, "");
   cancel.item.hai.hai_action = HSMA_CANCEL;
   EXPECT_EQ(s.Cancel(cancel, &target, &mover),
@@ -290,7 +290,7 @@ TEST(SchedulerBatchTest, WaitingArchivesOfAHintAreListedInArrivalOrder) {
   s.Enqueue(Archive(2, "A"), "m2");  // pinned: only m2 may take it
   s.Enqueue(Archive(3, "B"));
   s.Enqueue(Archive(4, "A"));
-  auto listed = [&](const ClientId& mover) {
+  auto listed = [&](const MoverId& mover) {
     std::vector<uint64_t> cookies;
     s.ForEachWaitingOfHint(mover, "A", [&](const Item& item) {
       cookies.push_back(item.id.cookie);

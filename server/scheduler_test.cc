@@ -103,7 +103,7 @@ TEST(SchedulerTest, CancelOfWaitingItemDequeuesIt) {
   Scheduler s;
   s.Enqueue(MakeItem(HSMA_ARCHIVE, 1));
   protocol::WireItem target;
-  ClientId mover;
+  MoverId mover;
   EXPECT_EQ(s.Cancel(MakeItem(HSMA_CANCEL, 1), &target, &mover),
             Scheduler::CancelOutcome::kDequeued);
   EXPECT_EQ(target.item.hai.hai_action, uint32_t{HSMA_ARCHIVE});
@@ -119,7 +119,7 @@ TEST(SchedulerTest, CancelOfRunningItemGoesToItsMoverFirst) {
   s.Dispatch("m1", {}, MoverLimits{});
   s.Enqueue(MakeItem(HSMA_ARCHIVE, 2, 3));
   protocol::WireItem target;
-  ClientId mover;
+  MoverId mover;
   EXPECT_EQ(s.Cancel(MakeItem(HSMA_CANCEL, 1, 3), &target, &mover),
             Scheduler::CancelOutcome::kForwarded);
   EXPECT_EQ(mover, "m1");
@@ -140,7 +140,7 @@ TEST(SchedulerTest, ReleaseRequeuesInArrivalOrder) {
   EXPECT_EQ(Cookies(s.Dispatch("m1", {}, two).items),
             (std::vector<uint64_t>{1, 2}));
   protocol::WireItem target;
-  ClientId mover;
+  MoverId mover;
   s.Cancel(MakeItem(HSMA_CANCEL, 2), &target, &mover);
   std::vector<protocol::WireItem> orphans;
   EXPECT_EQ(s.Release("m1", &orphans), 2u);
@@ -449,7 +449,7 @@ TEST(SchedulerOversizedTest, SetAsideItemsExpireAndKeepTheirArchiveId) {
   // Cancelled while set aside: forgotten cleanly.
   protocol::WireItem cancel = test::MakeItem(HSMA_CANCEL, 2, 3);
   protocol::WireItem target;
-  ClientId mover;
+  MoverId mover;
   EXPECT_EQ(s.Cancel(cancel, &target, &mover),
             Scheduler::CancelOutcome::kDequeued);
   EXPECT_EQ(s.counters().oversized, 1u);

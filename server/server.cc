@@ -132,6 +132,22 @@ std::map<std::string, uint32_t> WeightsById(
   return by_id;
 }
 
+// The core's rules, from the settings.
+CoreOptions CoreOptionsOf(const config::ServerSettings& s,
+                          const Liveness& liveness) {
+  using std::chrono::milliseconds;
+  CoreOptions o;
+  o.grace = milliseconds(s.client_grace_ms);
+  o.stale = milliseconds(std::max<int64_t>(0, s.stale_timeout_ms));
+  // Report files are written only with both settings.
+  if (!s.reporting_dir.empty() && !s.reporting_hint.empty())
+    o.report = milliseconds(
+        std::max<int64_t>(0, s.reporting_schedule_interval_ms));
+  o.liveness = liveness.check_period();
+  o.oversized = milliseconds(std::max<int64_t>(0, s.oversized_timeout_ms));
+  return o;
+}
+
 }  // namespace
 
 Server::Server(asio::io_context& io, ServerOptions options,
@@ -142,19 +158,15 @@ Server::Server(asio::io_context& io, ServerOptions options,
       host_rules_(options_.settings.archive_on_hosts,
                   options_.settings.archive_on_hosts_ch),
       acceptor_(io),
-      grace_timer_(io),
-      stale_timer_(io),
-      batch_timer_(io),
-      report_timer_(io),
       accept_timer_(io),
-      liveness_timer_(io),
-      oversized_timer_(io),
       liveness_(
           {std::chrono::milliseconds(options_.settings.handshake_timeout_ms),
            std::chrono::milliseconds(options_.settings.liveness_timeout_ms)}),
       store_(std::make_unique<store::NullStore>()),
       redispatch_(clock),
-      redispatch_timer_(io) {
+      core_(clock, CoreOptionsOf(options_.settings, liveness_), scheduler_,
+            redispatch_, movers_, *this),
+      timer_(io) {
   const config::ServerSettings& s = options_.settings;
   connection_options_.max_message_bytes = options_.max_message_bytes;
   connection_options_.max_message_memory =
@@ -261,11 +273,7 @@ bool Server::Recover(std::string* error) {
     if (!item) continue;  // a duplicate identity
     // Placeholder: a mover that has not come back yet, whose grace time
     // starts now.
-    auto [client, created] = clients_.try_emplace(mover);
-    if (created) {
-      client->second.disconnected_at = clock_.Now();
-      client->second.disconnected_unix_ns = clock_.UnixNanos();
-    }
+    movers_.AddPlaceholder(mover, clock_.Now(), clock_.UnixNanos());
     protocol::WireItem claimed = item->wire;
     scheduler_.Claim(mover, claimed);
     ++running;
@@ -273,7 +281,7 @@ bool Server::Recover(std::string* error) {
   for (const auto& [key, mover] : mover_of) store_->Unassign(std::string(key));
   spdlog::info("recovered {} requests from {}, {} of them running on {} movers",
                found.requests.size(), store_->Describe(), running,
-               clients_.size());
+               movers_.entries().size());
   return true;
 }
 
@@ -303,10 +311,10 @@ bool Server::Enqueue(const protocol::WireItem& wire) {
   if (host_rules_.empty() || wire.item.hai.hai_action != HSMA_ARCHIVE)
     return scheduler_.Enqueue(wire);
   auto presence = [this](const std::string& id) {
-    auto it = clients_.find(id);
-    if (it == clients_.end()) return policy::MoverPresence::kUnknown;
-    return it->second.connection ? policy::MoverPresence::kConnected
-                                 : policy::MoverPresence::kDisconnected;
+    const MoverEntry* mover = movers_.Find(id);
+    if (!mover) return policy::MoverPresence::kUnknown;
+    return mover->connection ? policy::MoverPresence::kConnected
+                             : policy::MoverPresence::kDisconnected;
   };
   auto random = [this](size_t n) {
     return std::uniform_int_distribution<size_t>(0, n - 1)(random_);
@@ -346,7 +354,7 @@ bool Server::EnqueueRestore(const protocol::WireItem& wire) {
   const std::string& data = wire.item.data;
   request.data = data.substr(0, data.find('\0'));
   uint32_t least = UINT32_MAX;
-  for (const auto& [id, client] : clients_) {
+  for (const auto& [id, client] : movers_.entries()) {
     if (!client.connection) continue;
     request.movers.push_back(id);
     uint32_t running = scheduler_.Running(id, ItemType::kRestore);
@@ -368,10 +376,8 @@ void Server::OnLocated(const ItemId& id, std::optional<std::string> mover) {
   if (!item || item->running() || item->affinity != kLocating) return;
   std::shared_ptr<Connection> target;
   if (mover) {
-    auto client = clients_.find(*mover);
-    if (client != clients_.end() && client->second.connection)
-      target = client->second.connection;
-    else
+    target = movers_.ConnectionOf(*mover);
+    if (!target)
       spdlog::info("{}: locality prefers {}, not connected: any mover",
                    hsm::FormatFid(id.dfid), *mover);
   }
@@ -445,11 +451,8 @@ bool Server::Start(std::string* error) {
   spdlog::info("serving at most {} connections", max_connections_);
   Accept();
   WatchLustre();
-  ArmGraceTimer();
-  ArmStaleTimer();
-  ArmReportTimer();
-  ArmLivenessTimer();
-  ArmOversizedTimer();
+  core_.Start();
+  ArmTimer();
   return true;
 }
 
@@ -465,14 +468,9 @@ void Server::Shutdown(const std::string& why) {
   lustre_.Unregister();
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  grace_timer_.cancel();
-  stale_timer_.cancel();
-  batch_timer_.cancel();
-  report_timer_.cancel();
-  redispatch_timer_.cancel();
+  core_.Stop();
+  timer_.cancel();
   accept_timer_.cancel();
-  liveness_timer_.cancel();
-  oversized_timer_.cancel();
   for (auto& connection : std::vector(connections_.begin(), connections_.end()))
     connection->Close("server shutting down");
   // Assignments stay in the store (unlike the original, Q11): the movers
@@ -667,7 +665,7 @@ void Server::OnLustreCancel(const protocol::WireItem& cancel) {
                    hsm::FormatFid(cancel.item.hai.hai_dfid));
       break;
     case Scheduler::CancelOutcome::kDequeued:
-      activity_.erase(ItemId::Of(target.item.hai));
+      movers_.Stopped(ItemId::Of(target.item.hai));
       redispatch_.Forget(ItemId::Of(target.item.hai));
       held_affinity_.erase(ItemId::Of(target.item.hai));
       StoreForget(ItemId::Of(target.item.hai));
@@ -771,25 +769,8 @@ void Server::Ehlo(Connection& c, const json::object& m) {
       return Reply(c, "ehlo", EINVAL, "'id' must be non-empty, without NUL");
     identified = true;
   }
-  for (const auto& other : connections_) {
-    if (other.get() == &c || other->state == Connection::State::kInit ||
-        !other->open() || other->id != id)
-      continue;
-    // A holder silent past the liveness bound is taken for dead (a mover
-    // restarted on a host that vanished, or stopped): the new connection
-    // takes the id and its items over.
-    if (!liveness_.MayTakeOver(TimesOf(*other), clock_.Now()))
-      return Reply(c, "ehlo", EEXIST, "id already used by another client");
-    spdlog::warn(
-        "{}: takes mover id {} over from {}, silent for {} ms; closing that "
-        "one",
-        c.peer(), id, other->peer(),
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() -
-                                                              other->last_heard)
-            .count());
-    other->Close("taken over by a new connection with the same id");
-    break;
-  }
+  if (!TakeIdOver(c, id))
+    return Reply(c, "ehlo", EEXIST, "id already used by another client");
   c.archive_ids = std::move(archive_ids);
   ++introduced_;  // c leaves kInit below
   c.id = id;
@@ -806,63 +787,80 @@ void Server::Ehlo(Connection& c, const json::object& m) {
     reply["heartbeat_ms"] = liveness_.heartbeat_interval().count();
   }
   if (!identified) return Reply(c, "ehlo", 0, "", std::move(reply));
+  Reconnect(c, hai_list);
+  Reply(c, "ehlo", 0, "", std::move(reply));
+  ArmTimer();
+  DispatchAll();
+}
 
-  Client& client = clients_[id];
-  client.connection = c.shared_from_this();
+bool Server::TakeIdOver(Connection& c, const std::string& id) {
+  for (const auto& other : connections_) {
+    if (other.get() == &c || other->state == Connection::State::kInit ||
+        !other->open() || other->id != id)
+      continue;
+    // A holder silent past the liveness bound is taken for dead (a mover
+    // restarted on a host that vanished, or stopped): the new connection
+    // takes the id and its items over.
+    if (!liveness_.MayTakeOver(TimesOf(*other), clock_.Now())) return false;
+    spdlog::warn(
+        "{}: takes mover id {} over from {}, silent for {} ms; closing that "
+        "one",
+        c.peer(), id, other->peer(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() -
+                                                              other->last_heard)
+            .count());
+    other->Close("taken over by a new connection with the same id");
+    break;
+  }
+  return true;
+}
+
+void Server::Reconnect(Connection& c, const json::value* hai_list) {
+  const MoverId& id = c.id;
+  movers_.Connect(id, c.shared_from_this());
   // Items this id was running: kept if re-announced, else placed again.
   std::vector<ItemId> set_aside;
   scheduler_.ForEachRunning(
       id, [&](const Item& item) { set_aside.push_back(item.id); });
   std::vector<ItemId> claimed;
-  if (hai_list) {
-    for (const json::value& entry : hai_list->get_array()) {
-      protocol::WireItem wire;
-      std::string why;
-      if (!entry.is_object() ||
-          !protocol::ItemFromJson(entry.get_object(), &wire, &why) ||
-          wire.archive_id == 0) {
-        spdlog::warn("{}: skipping a re-announced item: {}", id,
-                     why.empty() ? "no hal_archive_id" : why);
-        continue;
-      }
-      if (wire.timestamp_ns == 0) wire.timestamp_ns = clock_.UnixNanos();
-      ItemId item_id = ItemId::Of(wire.item.hai);
-      bool known = scheduler_.Find(item_id) != nullptr;
-      if (redispatch_.held(item_id)) {
-        // Back with its mover: no check needed, its own affinity again.
-        auto affinity = held_affinity_.find(item_id);
-        scheduler_.Reassign(item_id, affinity == held_affinity_.end()
-                                         ? ClientId()
-                                         : affinity->second);
-        redispatch_.Forget(item_id);
-        held_affinity_.erase(item_id);
-      }
-      if (!scheduler_.Claim(id, wire)) continue;
-      // Unknown (the store lost it): its data is as the mover got it, host
-      // rules already applied; recovery must not apply them again.
-      if (!known) PutItem(wire, host_rules_.empty() ? "" : id);
-      StoreAssign(item_id, id);
-      revoked_.erase(item_id);
-      if (redispatch_.held(item_id)) {
-        redispatch_.Forget(item_id);
-        held_affinity_.erase(item_id);
-      }
-      if (c.sends_progress) activity_[item_id] = {id, clock_.Now()};
-      claimed.push_back(item_id);
+  static const json::array kNone;
+  for (const json::value& entry : hai_list ? hai_list->get_array() : kNone) {
+    protocol::WireItem wire;
+    std::string why;
+    if (!entry.is_object() ||
+        !protocol::ItemFromJson(entry.get_object(), &wire, &why) ||
+        wire.archive_id == 0) {
+      spdlog::warn("{}: skipping a re-announced item: {}", id,
+                   why.empty() ? "no hal_archive_id" : why);
+      continue;
     }
-  }
-  for (const ItemId& item : set_aside) {
-    if (std::find(claimed.begin(), claimed.end(), item) == claimed.end() &&
-        scheduler_.Requeue(item)) {
-      activity_.erase(item);
-      HoldForCheck(item);
+    if (wire.timestamp_ns == 0) wire.timestamp_ns = clock_.UnixNanos();
+    ItemId item_id = ItemId::Of(wire.item.hai);
+    bool known = scheduler_.Find(item_id) != nullptr;
+    if (redispatch_.held(item_id)) {
+      // Back with its mover: no check needed, its own affinity again.
+      auto affinity = held_affinity_.find(item_id);
+      scheduler_.Reassign(item_id, affinity == held_affinity_.end()
+                                       ? MoverId()
+                                       : affinity->second);
+      redispatch_.Forget(item_id);
+      held_affinity_.erase(item_id);
     }
+    if (!scheduler_.Claim(id, wire)) continue;
+    // Unknown (the store lost it): its data is as the mover got it, host
+    // rules already applied; recovery must not apply them again.
+    if (!known) PutItem(wire, host_rules_.empty() ? "" : id);
+    StoreAssign(item_id, id);
+    movers_.Unrevoke(item_id);
+    if (c.sends_progress) movers_.Started(item_id, id, clock_.Now());
+    claimed.push_back(item_id);
   }
+  std::erase_if(set_aside, [&](const ItemId& item) {
+    return std::find(claimed.begin(), claimed.end(), item) != claimed.end();
+  });
+  core_.PlaceAgain(set_aside);
   spdlog::info("{}: mover {} ready, {} items re-announced", c.peer(), id,
                claimed.size());
-  Reply(c, "ehlo", 0, "", std::move(reply));
-  ArmGraceTimer();
-  DispatchAll();
 }
 
 void Server::Recv(Connection& c, const json::object& m) {
@@ -915,9 +913,8 @@ void Server::Done(Connection& c, const json::object& m) {
     return Reply(c, "done", EINVAL, error);
   std::shared_ptr<Connection> owner_connection;
   const Item* item = scheduler_.Find(id);
-  auto revoked = revoked_.find(id);
-  if (item && item->owner != c.id &&
-      !(revoked != revoked_.end() && revoked->second == c.id)) {
+  const bool revoked = movers_.RevokedFrom(id, c.id);
+  if (item && item->owner != c.id && !revoked) {
     // Only the mover running an item may end it: another's done (a
     // confused or hostile peer, or an item still waiting) changes nothing.
     spdlog::warn("{}: done of {} cookie {:#x} refused: {}", c.id,
@@ -928,13 +925,12 @@ void Server::Done(Connection& c, const json::object& m) {
                  item->running() ? "item runs on another client"
                                  : "item is not running");
   }
-  if (item && revoked != revoked_.end() && revoked->second == c.id &&
-      item->owner != c.id) {
+  if (item && revoked && item->owner != c.id) {
     // The late result of a mover whose work was taken back: the item runs
     // elsewhere now.
     spdlog::info("{}: done of {} ignored: taken back, now on {}", c.id,
                  hsm::FormatFid(id.dfid), item->owner.str());
-    revoked_.erase(revoked);
+    movers_.Unrevoke(id);
     item = nullptr;
   }
   int64_t end_rc = 0;  // what Lustre answered to the mover's end
@@ -950,14 +946,9 @@ void Server::Done(Connection& c, const json::object& m) {
       reporter_->Done(item->wire.item.data, id.dfid, static_cast<int>(status));
     scheduler_.Done(id);
     StoreForget(id);
-    activity_.erase(id);
-    revoked_.erase(id);
+    movers_.Ended(id);
     redispatch_.Forget(id);
-    auto client = clients_.find(owner);
-    if (client != clients_.end()) {
-      ++client->second.done[static_cast<int>(type)];
-      owner_connection = client->second.connection;
-    }
+    owner_connection = movers_.CountDone(owner, type);
     spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
                   hsm::FormatFid(id.dfid), id.cookie, status);
   }
@@ -965,7 +956,7 @@ void Server::Done(Connection& c, const json::object& m) {
   if (owner_connection && owner_connection.get() != &c)
     DispatchTo(*owner_connection, ShareDivisor());
   DispatchTo(c, ShareDivisor());
-  MaybeQuit();
+  core_.MaybeQuit();
 }
 
 void Server::Queue(Connection& c, const json::object& m) {
@@ -1030,8 +1021,9 @@ void Server::Queue(Connection& c, const json::object& m) {
   DispatchAll();
 }
 
-json::object Server::ClientStatus(const std::string& id, const Client& client,
-                                  int verbose, StatusStream& stream) const {
+json::object Server::ClientStatus(const std::string& id,
+                                  const MoverEntry& client, int verbose,
+                                  StatusStream& stream) const {
   json::object o;
   o["client_id"] = id;
   for (ItemType type : kDispatchOrder) {
@@ -1106,13 +1098,13 @@ void Server::Status(Connection& c, const json::object& m) {
   o["pending_cancel"] = n.pending_cancel;
   o["done_cancel"] = n.done_cancel;
   o["clients_connected"] = connections_.size();
-  o["locked"] = locked_;
+  o["locked"] = static_cast<int>(core_.lock());
   o["store"] = store_->Describe();
   o["store_state"] = store_->writable() ? "ok" : "cannot persist";
   o["redispatch"] = RedispatchStatus(static_cast<int>(verbose));
   json::array clients;
   for (bool connected : {true, false}) {
-    for (const auto& [id, client] : clients_) {
+    for (const auto& [id, client] : movers_.entries()) {
       if ((client.connection != nullptr) == connected)
         clients.push_back(
             ClientStatus(id, client, static_cast<int>(verbose), *stream));
@@ -1166,18 +1158,19 @@ void Server::Lock(Connection& c, const json::object& m) {
   if (!OptionalInt(m, "locked", 0, &locked) || locked < 0 || locked > 2)
     return Reply(c, "lock", EINVAL, "invalid locked value");
   Reply(c, "lock", 0, "");
-  int previous = locked_;
-  locked_ = static_cast<int>(locked);
+  const auto state = static_cast<LockState>(locked);
+  const LockState previous = core_.SetLock(state);
   spdlog::info("{}: {}", c.id,
-               locked_ == 0   ? "unlocked"
-               : locked_ == 1 ? "locked"
-                              : "lock and quit");
-  if (previous != 0 && locked_ == 0) DispatchAll();
-  MaybeQuit();
+               state == LockState::kUnlocked ? "unlocked"
+               : state == LockState::kLocked ? "locked"
+                                             : "lock and quit");
+  if (previous != LockState::kUnlocked && state == LockState::kUnlocked)
+    DispatchAll();
+  core_.MaybeQuit();
 }
 
 void Server::DispatchAll() {
-  if (locked_ || stopped_) return;
+  if (core_.locked() || stopped_) return;
   std::vector<Connection*> waiting;
   for (const auto& c : connections_)
     if (c->state == Connection::State::kWaiting) waiting.push_back(c.get());
@@ -1198,7 +1191,8 @@ void Server::DispatchAll() {
   }
   size_t divisor = ShareDivisor();
   for (Connection* c : waiting) DispatchTo(*c, divisor);
-  ArmBatchTimer();
+  core_.NoteBatchDeadline();
+  ArmTimer();
 }
 
 size_t Server::ShareDivisor() const {
@@ -1209,13 +1203,16 @@ size_t Server::ShareDivisor() const {
 }
 
 bool Server::DispatchTo(Connection& c, size_t share_divisor) {
-  if (locked_ || stopped_ || c.state != Connection::State::kWaiting ||
-      !c.open() || c.stalled)
+  if (core_.locked() || stopped_ || c.state != Connection::State::kWaiting ||
+      !c.open() || movers_.stalled(c.id))
     return false;
   DispatchReply reply = scheduler_.Dispatch(c.id, c.archive_ids, c.limits,
                                             share_divisor, clock_.UnixNanos());
   if (!reply.parked.empty()) NoteParked(c, reply);
-  if (scheduler_.batching()) ArmBatchTimer();
+  if (scheduler_.batching()) {
+    core_.NoteBatchDeadline();
+    ArmTimer();
+  }
   if (reply.empty()) return false;
   SendList(c, std::move(reply));
   return true;
@@ -1239,7 +1236,7 @@ void Server::SendList(Connection& c, DispatchReply reply) {
     ItemId id = ItemId::Of(item.item.hai);
     if (reporter_) reporter_->Sent(item.item.data, id.dfid, c.id);
     StoreAssign(id, c.id);
-    if (c.sends_progress) activity_[id] = {c.id, now};
+    if (c.sends_progress) movers_.Started(id, c.id, now);
   }
   SendWhenDurable(
       c, json::object{{"command", "recv"}, {"hsm_action_list", std::move(hal)}},
@@ -1251,109 +1248,38 @@ void Server::OnClosed(Connection& c, const std::string& why) {
   if (connections_.erase(self) && c.state != Connection::State::kInit)
     --introduced_;
   if (stopped_) return;
-  auto client = clients_.find(c.id);
-  if (c.identified && client != clients_.end() &&
-      client->second.connection.get() == &c) {
+  if (c.identified &&
+      movers_.Disconnect(c.id, &c, clock_.Now(), clock_.UnixNanos())) {
     spdlog::info("{}: mover {} disconnected ({}), keeping its work for {} ms",
                  c.peer(), c.id, why, options_.settings.client_grace_ms);
-    client->second.connection.reset();
-    client->second.disconnected_at = clock_.Now();
-    client->second.disconnected_unix_ns = clock_.UnixNanos();
-    ArmGraceTimer();
+    ArmTimer();
     return;
   }
   spdlog::debug("{}: closed ({})", c.peer(), why);
-  if (!c.identified) ForgetClient(c.id);
+  if (!c.identified) core_.ForgetMover(c.id);
 }
 
-void Server::ForgetClient(const std::string& id) {
-  std::vector<ItemId> running;
-  scheduler_.ForEachRunning(
-      id, [&](const Item& item) { running.push_back(item.id); });
-  std::vector<protocol::WireItem> orphans;
-  size_t requeued = scheduler_.Release(id, &orphans);
-  for (const ItemId& item : running) {
-    activity_.erase(item);
-    HoldForCheck(item);
-  }
-  if (requeued) spdlog::info("{}: {} running items placed again", id, requeued);
-  for (const auto& cancel : orphans) {
-    // The cancel of an item taken back from this mover concerns this mover
-    // only: the item runs elsewhere now.
-    auto revoked = revoked_.find(ItemId::Of(cancel.item.hai));
-    if (revoked != revoked_.end() && revoked->second == id) {
-      revoked_.erase(revoked);
-      continue;
-    }
-    OnLustreCancel(cancel);
-  }
-  // Restores located on it may go anywhere now; archives a host rule sent
-  // there keep waiting for it, as the original's.
-  scheduler_.Unpin(id, ItemType::kRestore);
-  clients_.erase(id);
-  DispatchAll();
-}
-
-void Server::ArmGraceTimer() {
-  std::optional<common::Clock::TimePoint> earliest;
-  auto grace = std::chrono::milliseconds(options_.settings.client_grace_ms);
-  for (const auto& [id, client] : clients_) {
-    if (client.connection) continue;
-    auto deadline = client.disconnected_at + grace;
-    if (!earliest || deadline < *earliest) earliest = deadline;
-  }
-  if (!earliest) return;
-  auto delay = *earliest - clock_.Now();
-  grace_timer_.expires_after(std::max(delay, common::Clock::Duration::zero()));
-  grace_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec && !stopped_) OnGraceTimer();
+void Server::ArmTimer() {
+  if (stopped_) return;
+  auto next = core_.NextDeadline();
+  // A deadline further away than the one armed needs nothing: the timer
+  // fires early, RunDue finds nothing due, and it is armed again.
+  if (!next || (timer_deadline_ && *timer_deadline_ <= *next)) return;
+  timer_deadline_ = next;
+  timer_.expires_after(
+      std::max(*next - clock_.Now(), common::Clock::Duration::zero()));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;  // re-armed (or shut down) meanwhile
+    timer_deadline_.reset();
+    core_.RunDue(clock_.Now());
+    ArmTimer();
   });
 }
 
-void Server::OnGraceTimer() {
-  auto grace = std::chrono::milliseconds(options_.settings.client_grace_ms);
-  auto now = clock_.Now();
-  std::vector<std::string> expired;
-  for (const auto& [id, client] : clients_)
-    if (!client.connection && client.disconnected_at + grace <= now)
-      expired.push_back(id);
-  for (const std::string& id : expired) {
-    spdlog::info("mover {} did not come back within {} ms", id,
-                 options_.settings.client_grace_ms);
-    ForgetClient(id);
-  }
-  ArmGraceTimer();
-}
-
-void Server::ArmBatchTimer() {
-  if (!scheduler_.batching() || stopped_) return;
-  int64_t now = clock_.UnixNanos();
-  auto next = scheduler_.NextBatchDeadline(now);
-  if (!next || *next == batch_timer_deadline_) return;
-  batch_timer_deadline_ = *next;
-  batch_timer_.expires_after(std::chrono::nanoseconds(*next - now));
-  batch_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    batch_timer_deadline_ = 0;
-    DispatchAll();  // re-arms
-  });
-}
-
-void Server::ArmReportTimer() {
-  const int64_t interval = options_.settings.reporting_schedule_interval_ms;
-  if (!reporter_ || interval <= 0 || stopped_) return;
-  report_timer_.expires_after(std::chrono::milliseconds(interval));
-  report_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    OnReportTimer();
-    ArmReportTimer();
-  });
-}
-
-void Server::OnReportTimer() {
+void Server::Report() {
   // Where each waiting restore stands in the queue its mover (or any mover,
   // for the global queue) takes it from.
-  auto report = [this](const ClientId& owner, const std::string& name) {
+  auto report = [this](const MoverId& owner, const std::string& name) {
     std::vector<const Item*> queue;
     scheduler_.ForEachWaitingIn(
         owner, ItemType::kRestore,
@@ -1362,17 +1288,10 @@ void Server::OnReportTimer() {
       reporter_->Progress(queue[pos]->wire.item.data, queue[pos]->id.dfid, name,
                           pos + 1, queue.size());
   };
-  for (const auto& [id, client] : clients_)
+  for (const auto& [id, client] : movers_.entries())
     if (client.connection) report(id, id);
   report("", "global_queue");
   reporter_->Tick();
-}
-
-void Server::MaybeQuit() {
-  if (locked_ != 2) return;
-  const SchedulerCounters& n = scheduler_.counters();
-  if (n.running[0] + n.running[1] + n.running[2] == 0)
-    Shutdown("lock and quit: nothing left running");
 }
 
 }  // namespace server
@@ -1389,68 +1308,10 @@ void Server::Progress(Connection& c, const json::object& m) {
     return Reply(
         c, "progress", EINVAL,
         error.empty() ? "'hai_cookie' and 'hai_dfid' are required" : error);
-  auto it = activity_.find(id);
-  if (it != activity_.end() && it->second.owner == c.id)
-    it->second.last = clock_.Now();
-  if (c.stalled) {
+  if (movers_.Progressed(id, c.id, clock_.Now())) {
     spdlog::info("{}: mover {} makes progress again", c.peer(), c.id);
-    c.stalled = false;
     DispatchTo(c, ShareDivisor());
   }
-}
-
-void Server::ArmStaleTimer() {
-  int64_t timeout = options_.settings.stale_timeout_ms;
-  if (timeout <= 0 || stopped_) return;
-  stale_timer_.expires_after(
-      std::chrono::milliseconds(std::clamp<int64_t>(timeout / 4, 50, 5000)));
-  stale_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    OnStaleTimer();
-    ArmStaleTimer();
-  });
-}
-
-void Server::OnStaleTimer() {
-  auto limit = std::chrono::milliseconds(options_.settings.stale_timeout_ms);
-  auto now = clock_.Now();
-  std::vector<ItemId> stale;
-  for (auto it = activity_.begin(); it != activity_.end();) {
-    const Item* item = scheduler_.Find(it->first);
-    if (!item || item->owner != it->second.owner) {
-      it = activity_.erase(it);
-      continue;
-    }
-    // A disconnected mover is the grace time's business.
-    auto client = clients_.find(item->owner);
-    bool connected = client != clients_.end() && client->second.connection;
-    if (connected && now - it->second.last > limit) stale.push_back(it->first);
-    ++it;
-  }
-  for (const ItemId& id : stale) TakeBack(id);
-  if (!stale.empty()) DispatchAll();
-}
-
-void Server::TakeBack(const ItemId& id) {
-  const Item* item = scheduler_.Find(id);
-  ClientId owner = item->owner;
-  spdlog::warn(
-      "{} {:#x}: no progress on mover {} for {} ms: cancelling it "
-      "there and placing it again",
-      hsm::FormatFid(id.dfid), id.cookie, owner,
-      options_.settings.stale_timeout_ms);
-  protocol::WireItem cancel = item->wire;
-  cancel.item.hai.hai_action = HSMA_CANCEL;
-  protocol::WireItem target;
-  ClientId mover;
-  scheduler_.Cancel(cancel, &target, &mover);  // queued for the owner
-  scheduler_.Requeue(id);
-  activity_.erase(id);
-  revoked_[id] = owner;
-  HoldForCheck(id);
-  auto client = clients_.find(owner);
-  if (client != clients_.end() && client->second.connection)
-    client->second.connection->stalled = true;
 }
 
 }  // namespace server
@@ -1469,27 +1330,9 @@ void Server::HoldForCheck(const ItemId& id) {
     redispatch_.Hold(id);
   }
   scheduler_.Reassign(id, kChecking);
-  ArmRedispatchTimer();
-}
-
-void Server::ArmRedispatchTimer() {
-  if (stopped_ || checks_posted_) return;
-  auto next = redispatch_.NextDue();
-  if (!next) return;
-  auto delay = std::max(*next - clock_.Now(), common::Clock::Duration::zero());
-  if (delay == common::Clock::Duration::zero()) {
-    // Due now: on the next turn of the loop, after the current handler.
-    checks_posted_ = true;
-    asio::post(io_, [this] {
-      checks_posted_ = false;
-      if (!stopped_) RunChecks();
-    });
-    return;
-  }
-  redispatch_timer_.expires_after(delay);
-  redispatch_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec && !stopped_) RunChecks();
-  });
+  // Due now: the timer runs the check on a later turn of the loop, after
+  // the current handler.
+  ArmTimer();
 }
 
 void Server::RunChecks() {
@@ -1515,8 +1358,8 @@ void Server::RunChecks() {
           held_affinity_.erase(affinity);
         }
         // A restore located on a mover that is gone may go anywhere now
-        // (ForgetClient unpins those that were waiting).
-        if (item->type == ItemType::kRestore && !clients_.contains(back))
+        // (ServerCore::ForgetMover unpins those that were waiting).
+        if (item->type == ItemType::kRestore && !movers_.Find(back))
           back.clear();
         spdlog::info("{} {:#x}: still {} at Lustre: placed again",
                      hsm::FormatFid(id.dfid), id.cookie, TypeName(item->type));
@@ -1549,7 +1392,7 @@ void Server::RunChecks() {
     }
   }
   if (handed_out) DispatchAll();
-  ArmRedispatchTimer();
+  ArmTimer();
 }
 
 void Server::ForgetEnded(const ItemId& id, const char* why) {
@@ -1560,8 +1403,7 @@ void Server::ForgetEnded(const ItemId& id, const char* why) {
   if (reporter_) reporter_->Done(item->wire.item.data, id.dfid, ECANCELED);
   scheduler_.Done(id);
   StoreForget(id);
-  activity_.erase(id);
-  revoked_.erase(id);
+  movers_.Ended(id);
   redispatch_.Forget(id);
   held_affinity_.erase(id);
 }
@@ -1610,12 +1452,12 @@ void Server::OnEndRefused(Connection& c, const ItemId& id, int status,
       c.id, hsm::FormatFid(id.dfid), id.cookie, status, strerror(-end_rc),
       redispatch_.attempts(id) + 1, RedispatchOptions{}.max_attempts);
   scheduler_.Requeue(id);
-  activity_.erase(id);
+  movers_.Stopped(id);
   int errval = status != 0 ? status : -end_rc;
   OnRetryVerdict(id, redispatch_.OnFailedRedispatch(id), errval);
   Reply(c, "done", 0, "");
   DispatchTo(c, ShareDivisor());
-  MaybeQuit();
+  core_.MaybeQuit();
 }
 
 json::object Server::RedispatchStatus(int verbose) const {
@@ -1640,19 +1482,7 @@ PeerTimes Server::TimesOf(const Connection& c) const {
           c.last_heard, c.asked};
 }
 
-void Server::ArmLivenessTimer() {
-  auto period = liveness_.check_period();
-  if (period.count() == 0 || stopped_) return;
-  liveness_timer_.expires_after(period);
-  liveness_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    OnLivenessTimer();
-    ArmLivenessTimer();
-  });
-}
-
-void Server::OnLivenessTimer() {
-  auto now = clock_.Now();
+void Server::CheckLiveness(common::Clock::TimePoint now) {
   std::vector<std::shared_ptr<Connection>> dead;
   for (const auto& c : connections_) {
     if (!c->open()) continue;
@@ -1686,34 +1516,20 @@ void Server::NoteParked(const Connection& c, const DispatchReply& reply) {
   }
 }
 
-void Server::ArmOversizedTimer() {
-  const int64_t timeout = options_.settings.oversized_timeout_ms;
-  if (timeout <= 0 || stopped_) return;
-  oversized_timer_.expires_after(
-      std::chrono::milliseconds(std::clamp<int64_t>(timeout / 4, 50, 5000)));
-  oversized_timer_.async_wait([this,
-                               timeout](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    if (scheduler_.counters().oversized > 0) {
-      auto expired =
-          scheduler_.ExpireOversized(clock_.UnixNanos() - timeout * 1'000'000);
-      for (const protocol::WireItem& wire : expired) {
-        const hsm_action_item& hai = wire.item.hai;
-        spdlog::error(
-            "{} {:#x}: needs {} bytes and no mover with a buffer that large "
-            "asked for work within {} ms: failing it at Lustre (E2BIG)",
-            hsm::FormatFid(hai.hai_dfid), uint64_t{hai.hai_cookie},
-            ReplyCost(wire), timeout);
-        StoreForget(ItemId::Of(hai));
-        int rc = lustre_.EndWithoutRunning(hai, E2BIG);
-        if (rc < 0)
-          spdlog::warn("telling Lustre that {:#x} {} failed: {}",
-                       uint64_t{hai.hai_cookie}, hsm::FormatFid(hai.hai_dfid),
-                       strerror(-rc));
-      }
-    }
-    ArmOversizedTimer();
-  });
+void Server::FailOversized(const protocol::WireItem& wire,
+                           int64_t timeout_ms) {
+  const hsm_action_item& hai = wire.item.hai;
+  spdlog::error(
+      "{} {:#x}: needs {} bytes and no mover with a buffer that large "
+      "asked for work within {} ms: failing it at Lustre (E2BIG)",
+      hsm::FormatFid(hai.hai_dfid), uint64_t{hai.hai_cookie}, ReplyCost(wire),
+      timeout_ms);
+  StoreForget(ItemId::Of(hai));
+  int rc = lustre_.EndWithoutRunning(hai, E2BIG);
+  if (rc < 0)
+    spdlog::warn("telling Lustre that {:#x} {} failed: {}",
+                 uint64_t{hai.hai_cookie}, hsm::FormatFid(hai.hai_dfid),
+                 strerror(-rc));
 }
 
 }  // namespace server

@@ -36,8 +36,10 @@
 #include "policy/locator.h"
 #include "policy/reporter.h"
 #include "server/connection.h"
+#include "server/core.h"
 #include "server/liveness.h"
 #include "server/lustre_agent.h"
+#include "server/movers.h"
 #include "server/redispatch.h"
 #include "server/scheduler.h"
 #include "server/status_stream.h"
@@ -53,7 +55,7 @@ struct ServerOptions {
   size_t max_message_bytes = protocol::kDefaultMaxValueBytes;
 };
 
-class Server : public ConnectionHandler {
+class Server : public ConnectionHandler, private CoreIo {
  public:
   Server(boost::asio::io_context& io, ServerOptions options,
          const common::Clock& clock);
@@ -73,26 +75,26 @@ class Server : public ConnectionHandler {
   void OnClosed(Connection& connection, const std::string& why) override;
 
  private:
-  // A mover known by id: connected, or disconnected within its grace time.
-  struct Client {
-    std::shared_ptr<Connection> connection;  // null while disconnected
-    common::Clock::TimePoint disconnected_at{};
-    int64_t disconnected_unix_ns = 0;
-    std::array<uint64_t, kItemTypeCount> done{};
-  };
-
   void Accept();
   // Accept failed (EMFILE...): accept again after a growing pause.
   void PauseAccepts(const boost::system::error_code& ec);
   // Over max_connections: tell the peer and close.
   void Refuse(boost::asio::ip::tcp::socket socket);
+  // The one timer: set for core_.NextDeadline(), runs core_.RunDue().
+  // Called after every event that may bring the deadline nearer.
+  void ArmTimer();
+  // CoreIo: what the core's rules do on the I/O side.
+  void AnswerOrphanCancel(const protocol::WireItem& cancel) override {
+    OnLustreCancel(cancel);
+  }
   // Dead connections (server/liveness.h).
-  void ArmLivenessTimer();
-  void OnLivenessTimer();
+  void CheckLiveness(common::Clock::TimePoint now) override;
   PeerTimes TimesOf(const Connection& c) const;
   // Oversized items: logged as set aside, failed at Lustre when too old.
   void NoteParked(const Connection& c, const DispatchReply& reply);
-  void ArmOversizedTimer();
+  void FailOversized(const protocol::WireItem& wire,
+                     int64_t timeout_ms) override;
+  void Quit(const std::string& why) override { Shutdown(why); }
   void WatchLustre();
   void OnLustreReadable();
   void OnActionList(const hsm::DecodedHal& hal);
@@ -126,6 +128,11 @@ class Server : public ConnectionHandler {
 
   // Commands.
   void Ehlo(Connection& c, const boost::json::object& m);
+  // Ehlo: whether `c` may take `id` (a silent holder loses it to `c`).
+  bool TakeIdOver(Connection& c, const std::string& id);
+  // Ehlo of a mover with an id: the items it re-announces in `hai_list`
+  // run on it, the others it ran are placed again.
+  void Reconnect(Connection& c, const boost::json::value* hai_list);
   void Recv(Connection& c, const boost::json::object& m);
   void Done(Connection& c, const boost::json::object& m);
   void Queue(Connection& c, const boost::json::object& m);
@@ -139,35 +146,19 @@ class Server : public ConnectionHandler {
              bool acknowledges = false);
 
   // Dispatch.
-  void DispatchAll();
+  void DispatchAll() override;
   size_t ShareDivisor() const;
   bool DispatchTo(Connection& c, size_t share_divisor);
   void SendList(Connection& c, DispatchReply reply);
 
-  // Disconnected clients.
-  void ForgetClient(const std::string& id);
-  void ArmGraceTimer();
-  void OnGraceTimer();
-  void MaybeQuit();
-
-  // Batch slices: a waiting mover may get work when a slot's slice ends.
-  void ArmBatchTimer();
-
   // Report files (reference-behaviour §14).
-  void ArmReportTimer();
-  void OnReportTimer();
-
-  // Stale work: items without progress for stale_timeout_ms.
-  void ArmStaleTimer();
-  void OnStaleTimer();
-  void TakeBack(const ItemId& id);
+  void Report() override;
 
   // Re-dispatch safety (issue 10, server/redispatch.h): an item placed
   // again after it ran waits, out of every mover's reach, until Lustre
   // confirms that it still holds the request.
-  void HoldForCheck(const ItemId& id);
-  void ArmRedispatchTimer();
-  void RunChecks();
+  void HoldForCheck(const ItemId& id) override;
+  void RunChecks() override;
   // A mover ended `id` but Lustre refused the end (`end_rc`): Lustre still
   // holds it. Retried later, then ended at Lustre as failed.
   void OnEndRefused(Connection& c, const ItemId& id, int status, int end_rc);
@@ -181,7 +172,8 @@ class Server : public ConnectionHandler {
   boost::json::object RedispatchStatus(int verbose) const;
 
   // `stream` receives the item lists (verbose 6).
-  boost::json::object ClientStatus(const std::string& id, const Client& client,
+  boost::json::object ClientStatus(const std::string& id,
+                                   const MoverEntry& client,
                                    int verbose, StatusStream& stream) const;
 
   boost::asio::io_context& io_;
@@ -196,14 +188,10 @@ class Server : public ConnectionHandler {
   LustreAgent lustre_;
   std::optional<boost::asio::posix::stream_descriptor> lustre_fd_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer grace_timer_;
-  boost::asio::steady_timer stale_timer_;
-  boost::asio::steady_timer batch_timer_;
-  int64_t batch_timer_deadline_ = 0;  // Unix ns; 0: not armed
-  boost::asio::steady_timer report_timer_;
+  // Waits of the I/O layer stay asio timers of their own: the accept
+  // back-off (accept_timer_) and the linger of refused sockets (Refuse)
+  // pace the listening socket, not the server's rules.
   boost::asio::steady_timer accept_timer_;
-  boost::asio::steady_timer liveness_timer_;
-  boost::asio::steady_timer oversized_timer_;
   Liveness liveness_;
   ConnectionOptions connection_options_;
   size_t max_connections_ = 0;
@@ -227,29 +215,20 @@ class Server : public ConnectionHandler {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Outbox> outbox_;  // over store_
   bool lustre_paused_ = false;  // not reading Lustre: the store is down
-  // Running items of movers that send progress: owner and last sign of life.
-  struct Activity {
-    ClientId owner;
-    common::Clock::TimePoint last;
-  };
-  std::unordered_map<ItemId, Activity, ItemIdHash> activity_;
-  // Items taken back from a stale mover: its late done is ignored and its
-  // pending cancel is not forwarded to the new owner.
-  std::unordered_map<ItemId, ClientId, ItemIdHash> revoked_;
   Redispatch redispatch_;
   // Held items' own affinity (host rules), given back when handed out.
   std::unordered_map<ItemId, ClientId, ItemIdHash> held_affinity_;
-  boost::asio::steady_timer redispatch_timer_;
-  bool checks_posted_ = false;
   // Test-only fault hook: with COORDINATOOL_TEST_KILL_AFTER_READS=N in its
   // environment the server kills itself (SIGKILL) right after reading its
   // N-th request from Lustre, before storing it (the crash-loop test).
   int kill_after_reads_ = 0;
   std::set<std::shared_ptr<Connection>> connections_;
   size_t introduced_ = 0;  // connections past ehlo (ShareDivisor)
-  std::unordered_map<std::string, Client> clients_;
+  MoverTable movers_;
+  ServerCore core_;  // over scheduler_, redispatch_, movers_
+  boost::asio::steady_timer timer_;  // core_'s next deadline
+  std::optional<common::Clock::TimePoint> timer_deadline_;  // armed for
   uint16_t port_ = 0;
-  int locked_ = 0;  // 0 unlocked, 1 locked, 2 lock and quit
   bool stopped_ = false;
   uint64_t recv_order_ = 0;
 };

@@ -1,0 +1,83 @@
+// MoverTable: grace bookkeeping, activity and revoked items.
+#include "server/movers.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+namespace server {
+namespace {
+
+using namespace std::chrono_literals;
+using TimePoint = common::Clock::TimePoint;
+
+// The table never looks at the connection: any non-null pointer will do,
+// here one owning nothing.
+std::shared_ptr<Connection> Link(int n) {
+  static int anchor[4];
+  return std::shared_ptr<Connection>(std::shared_ptr<int>(),
+                                     reinterpret_cast<Connection*>(&anchor[n]));
+}
+
+ItemId Id(uint64_t cookie) { return {cookie, {0x200000401, 1, 0}}; }
+
+TEST(MoverTableTest, OnlyTheCurrentConnectionStartsTheGrace) {
+  MoverTable t;
+  auto first = Link(0), second = Link(1);
+  t.Connect("a", first);
+  t.Connect("a", second);  // took the id over
+  EXPECT_FALSE(t.Disconnect("a", first.get(), TimePoint(1s), 1));
+  EXPECT_TRUE(t.connected("a"));
+  EXPECT_FALSE(t.NextExpiry(10s));
+  EXPECT_TRUE(t.Disconnect("a", second.get(), TimePoint(1s), 1));
+  EXPECT_EQ(t.NextExpiry(10s), TimePoint(11s));
+  EXPECT_TRUE(t.Expired(TimePoint(11s) - 1ns, 10s).empty());
+  EXPECT_EQ(t.Expired(TimePoint(11s), 10s), std::vector<MoverId>{"a"});
+  EXPECT_FALSE(t.Disconnect("b", second.get(), TimePoint(1s), 1));
+}
+
+TEST(MoverTableTest, DoneCountsGoToTheMoverAndReturnItsConnection) {
+  MoverTable t;
+  auto link = Link(0);
+  t.Connect("a", link);
+  EXPECT_EQ(t.CountDone("a", ItemType::kRestore), link);
+  EXPECT_EQ(t.CountDone("x", ItemType::kRestore), nullptr);
+  EXPECT_EQ(t.Find("a")->done[static_cast<int>(ItemType::kRestore)], 1u);
+}
+
+TEST(MoverTableTest, StaleSkipsDisconnectedMoversAndDropsMovedItems) {
+  MoverTable t;
+  t.Connect("a", Link(0));
+  t.Connect("b", Link(1));
+  t.Started(Id(1), "a", TimePoint(0s));
+  t.Started(Id(2), "b", TimePoint(0s));
+  t.Started(Id(3), "a", TimePoint(0s));
+  t.Disconnect("b", t.Find("b")->connection.get(), TimePoint(1s), 1);
+  MoverName a("a"), b("b"), c("c");
+  auto owner_of = [&](const ItemId& id) -> const MoverName* {
+    return id.cookie == 1 ? &a : id.cookie == 2 ? &b : &c;  // 3 moved to c
+  };
+  EXPECT_EQ(t.Stale(TimePoint(5s), 4s, owner_of).size(), 1u);
+  EXPECT_EQ(t.tracked(), 2u);  // 3's activity dropped
+  EXPECT_TRUE(t.Stale(TimePoint(4s), 4s, owner_of).empty());
+}
+
+TEST(MoverTableTest, RevokeStallsAConnectedOwnerUntilProgress) {
+  MoverTable t;
+  t.Connect("a", Link(0));
+  t.Revoke(Id(1), "a");
+  EXPECT_TRUE(t.stalled("a"));
+  EXPECT_TRUE(t.RevokedFrom(Id(1), "a"));
+  EXPECT_FALSE(t.RevokedFrom(Id(1), "b"));
+  EXPECT_TRUE(t.Progressed(Id(2), "a", TimePoint(1s)));
+  EXPECT_FALSE(t.Progressed(Id(2), "a", TimePoint(2s)));
+  t.Ended(Id(1));
+  EXPECT_FALSE(t.RevokedFrom(Id(1), "a"));
+  // A reconnect starts unstalled.
+  t.Revoke(Id(3), "a");
+  t.Connect("a", Link(1));
+  EXPECT_FALSE(t.stalled("a"));
+}
+
+}  // namespace
+}  // namespace server
