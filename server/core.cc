@@ -45,9 +45,9 @@ void ServerCore::Start() {
     if (period <= Duration::zero()) return std::nullopt;
     return now + period;
   };
-  stale_next_ = first(options_.stale > Duration::zero()
-                          ? ScanPeriod(options_.stale)
-                          : Duration::zero());
+  stale_next_ =
+      first(options_.stale > Duration::zero() ? ScanPeriod(options_.stale)
+                                              : Duration::zero());
   report_next_ = first(options_.report);
   liveness_next_ = first(options_.liveness);
   oversized_next_ = first(options_.oversized > Duration::zero()
@@ -58,8 +58,8 @@ void ServerCore::Start() {
 std::optional<TimePoint> ServerCore::NextDeadline() const {
   if (stopped_) return std::nullopt;
   std::optional<TimePoint> next = movers_.NextExpiry(options_.grace);
-  for (const auto& t : {stale_next_, report_next_, liveness_next_,
-                        oversized_next_, batch_due_})
+  for (const auto& t :
+       {stale_next_, report_next_, liveness_next_, oversized_next_, batch_due_})
     Earliest(&next, t);
   Earliest(&next, redispatch_.NextDue());
   return next;

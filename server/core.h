@@ -109,8 +109,7 @@ class ServerCore {
   void ExpireOversized();
   // Whether periodic rule `next` is due, and if so its next time.
   static bool Due(std::optional<common::Clock::TimePoint>* next,
-                  common::Clock::TimePoint now,
-                  common::Clock::Duration period);
+                  common::Clock::TimePoint now, common::Clock::Duration period);
 
   const common::Clock& clock_;
   const CoreOptions options_;

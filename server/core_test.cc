@@ -75,8 +75,7 @@ class CoreTest : public testing::Test {
   }
   // Item `cookie` runs on `mover` (as a re-announce or a recovery makes it).
   void Run(uint64_t cookie, const MoverId& mover) {
-    ASSERT_TRUE(
-        scheduler_.Claim(mover, test::MakeItem(HSMA_ARCHIVE, cookie)));
+    ASSERT_TRUE(scheduler_.Claim(mover, test::MakeItem(HSMA_ARCHIVE, cookie)));
   }
   ItemId Id(uint64_t cookie) {
     return ItemId::Of(test::MakeItem(HSMA_ARCHIVE, cookie).item.hai);
@@ -289,8 +288,8 @@ TEST_F(CoreTest, PeriodicRulesRunAtTheirPeriods) {
 TEST_F(CoreTest, OversizedItemsExpireAndHeldItemsAreChecked) {
   Make({.grace = 10s, .oversized = 4s});
   core_->Start();
-  protocol::WireItem big = test::MakeItem(HSMA_ARCHIVE, 1, 1,
-                                          std::string(2000, 'x'));
+  protocol::WireItem big =
+      test::MakeItem(HSMA_ARCHIVE, 1, 1, std::string(2000, 'x'));
   big.timestamp_ns = clock_.UnixNanos();
   scheduler_.Enqueue(big);
   MoverLimits small;

@@ -10,8 +10,7 @@ MoverEntry& MoverTable::Connect(const MoverId& id,
   return entry;
 }
 
-void MoverTable::AddPlaceholder(const MoverId& id,
-                                common::Clock::TimePoint now,
+void MoverTable::AddPlaceholder(const MoverId& id, common::Clock::TimePoint now,
                                 int64_t now_unix_ns) {
   auto [it, created] = entries_.try_emplace(id);
   if (!created) return;
@@ -20,8 +19,7 @@ void MoverTable::AddPlaceholder(const MoverId& id,
 }
 
 bool MoverTable::Disconnect(const MoverId& id, const Connection* connection,
-                            common::Clock::TimePoint now,
-                            int64_t now_unix_ns) {
+                            common::Clock::TimePoint now, int64_t now_unix_ns) {
   auto it = entries_.find(id);
   if (it == entries_.end() || !connection ||
       it->second.connection.get() != connection)

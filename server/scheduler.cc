@@ -377,8 +377,7 @@ Scheduler::MoverQueues& Scheduler::MoverOf(const MoverId& mover) {
   return m;
 }
 
-bool Scheduler::Enqueue(const protocol::WireItem& wire,
-                        const MoverId& affinity,
+bool Scheduler::Enqueue(const protocol::WireItem& wire, const MoverId& affinity,
                         const std::string& share_owner) {
   auto type = TypeOfAction(wire.item.hai.hai_action);
   if (!type || items_.contains(ItemId::Of(wire.item.hai))) return false;
@@ -612,7 +611,8 @@ void Scheduler::Unpark(Item* item) {
   --counters_.oversized;
 }
 
-void Scheduler::TakeOversized(ItemType type, const MoverName& name, MoverQueues& m,
+void Scheduler::TakeOversized(ItemType type, const MoverName& name,
+                              MoverQueues& m,
                               const std::vector<uint32_t>& archive_ids,
                               const MoverLimits& limits, size_t share,
                               std::optional<std::pair<uint32_t, uint64_t>>* key,
@@ -873,8 +873,7 @@ void Scheduler::ForEachWaitingOfHint(
 }
 
 void Scheduler::ForEachRunning(
-    const MoverId& mover,
-    const std::function<void(const Item&)>& visit) const {
+    const MoverId& mover, const std::function<void(const Item&)>& visit) const {
   auto it = movers_.find(mover);
   if (it == movers_.end()) return;
   for (const Item& item : it->second.running) visit(item);

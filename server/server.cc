@@ -141,8 +141,8 @@ CoreOptions CoreOptionsOf(const config::ServerSettings& s,
   o.stale = milliseconds(std::max<int64_t>(0, s.stale_timeout_ms));
   // Report files are written only with both settings.
   if (!s.reporting_dir.empty() && !s.reporting_hint.empty())
-    o.report = milliseconds(
-        std::max<int64_t>(0, s.reporting_schedule_interval_ms));
+    o.report =
+        milliseconds(std::max<int64_t>(0, s.reporting_schedule_interval_ms));
   o.liveness = liveness.check_period();
   o.oversized = milliseconds(std::max<int64_t>(0, s.oversized_timeout_ms));
   return o;
@@ -1516,8 +1516,7 @@ void Server::NoteParked(const Connection& c, const DispatchReply& reply) {
   }
 }
 
-void Server::FailOversized(const protocol::WireItem& wire,
-                           int64_t timeout_ms) {
+void Server::FailOversized(const protocol::WireItem& wire, int64_t timeout_ms) {
   const hsm_action_item& hai = wire.item.hai;
   spdlog::error(
       "{} {:#x}: needs {} bytes and no mover with a buffer that large "

@@ -173,8 +173,8 @@ class Server : public ConnectionHandler, private CoreIo {
 
   // `stream` receives the item lists (verbose 6).
   boost::json::object ClientStatus(const std::string& id,
-                                   const MoverEntry& client,
-                                   int verbose, StatusStream& stream) const;
+                                   const MoverEntry& client, int verbose,
+                                   StatusStream& stream) const;
 
   boost::asio::io_context& io_;
   ServerOptions options_;
@@ -225,7 +225,7 @@ class Server : public ConnectionHandler, private CoreIo {
   std::set<std::shared_ptr<Connection>> connections_;
   size_t introduced_ = 0;  // connections past ehlo (ShareDivisor)
   MoverTable movers_;
-  ServerCore core_;  // over scheduler_, redispatch_, movers_
+  ServerCore core_;                  // over scheduler_, redispatch_, movers_
   boost::asio::steady_timer timer_;  // core_'s next deadline
   std::optional<common::Clock::TimePoint> timer_deadline_;  // armed for
   uint16_t port_ = 0;
