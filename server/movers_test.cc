@@ -3,7 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio.hpp>
 #include <chrono>
+#include <memory>
+#include <string>
+
+#include "server/connection.h"
 
 namespace server {
 namespace {
@@ -11,19 +16,25 @@ namespace {
 using namespace std::chrono_literals;
 using TimePoint = common::Clock::TimePoint;
 
-// The table never looks at the connection: any non-null pointer will do,
-// here one owning nothing.
-std::shared_ptr<Connection> Link(int n) {
-  static int anchor[4];
-  return std::shared_ptr<Connection>(std::shared_ptr<int>(),
-                                     reinterpret_cast<Connection*>(&anchor[n]));
+// Connections the table refers to (unconnected sockets: the table never
+// uses them).
+struct NoHandler : ConnectionHandler {
+  void OnMessage(Connection&, boost::json::object&) override {}
+  void OnClosed(Connection&, const std::string&) override {}
+};
+
+std::shared_ptr<Connection> Link() {
+  static boost::asio::io_context io;
+  static NoHandler handler;
+  return std::make_shared<Connection>(boost::asio::ip::tcp::socket(io), handler,
+                                      ConnectionOptions{});
 }
 
 ItemId Id(uint64_t cookie) { return {cookie, {0x200000401, 1, 0}}; }
 
 TEST(MoverTableTest, OnlyTheCurrentConnectionStartsTheGrace) {
   MoverTable t;
-  auto first = Link(0), second = Link(1);
+  auto first = Link(), second = Link();
   t.Connect("a", first);
   t.Connect("a", second);  // took the id over
   EXPECT_FALSE(t.Disconnect("a", first.get(), TimePoint(1s), 1));
@@ -38,7 +49,7 @@ TEST(MoverTableTest, OnlyTheCurrentConnectionStartsTheGrace) {
 
 TEST(MoverTableTest, DoneCountsGoToTheMoverAndReturnItsConnection) {
   MoverTable t;
-  auto link = Link(0);
+  auto link = Link();
   t.Connect("a", link);
   EXPECT_EQ(t.CountDone("a", ItemType::kRestore), link);
   EXPECT_EQ(t.CountDone("x", ItemType::kRestore), nullptr);
@@ -47,8 +58,8 @@ TEST(MoverTableTest, DoneCountsGoToTheMoverAndReturnItsConnection) {
 
 TEST(MoverTableTest, StaleSkipsDisconnectedMoversAndDropsMovedItems) {
   MoverTable t;
-  t.Connect("a", Link(0));
-  t.Connect("b", Link(1));
+  t.Connect("a", Link());
+  t.Connect("b", Link());
   t.Started(Id(1), "a", TimePoint(0s));
   t.Started(Id(2), "b", TimePoint(0s));
   t.Started(Id(3), "a", TimePoint(0s));
@@ -64,7 +75,7 @@ TEST(MoverTableTest, StaleSkipsDisconnectedMoversAndDropsMovedItems) {
 
 TEST(MoverTableTest, RevokeStallsAConnectedOwnerUntilProgress) {
   MoverTable t;
-  t.Connect("a", Link(0));
+  t.Connect("a", Link());
   t.Revoke(Id(1), "a");
   EXPECT_TRUE(t.stalled("a"));
   EXPECT_TRUE(t.RevokedFrom(Id(1), "a"));
@@ -75,7 +86,7 @@ TEST(MoverTableTest, RevokeStallsAConnectedOwnerUntilProgress) {
   EXPECT_FALSE(t.RevokedFrom(Id(1), "a"));
   // A reconnect starts unstalled.
   t.Revoke(Id(3), "a");
-  t.Connect("a", Link(1));
+  t.Connect("a", Link());
   EXPECT_FALSE(t.stalled("a"));
 }
 

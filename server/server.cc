@@ -653,7 +653,7 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
 
 void Server::OnLustreCancel(const protocol::WireItem& cancel) {
   protocol::WireItem target;
-  ClientId mover;
+  MoverId mover;
   auto outcome = scheduler_.Cancel(cancel, &target, &mover);
   if (reporter_ && outcome != Scheduler::CancelOutcome::kUnknown)
     reporter_->Cancel(target.item.data, target.item.hai.hai_dfid,
@@ -1277,6 +1277,7 @@ void Server::ArmTimer() {
 }
 
 void Server::Report() {
+  if (!reporter_) return;
   // Where each waiting restore stands in the queue its mover (or any mover,
   // for the global queue) takes it from.
   auto report = [this](const MoverId& owner, const std::string& name) {
@@ -1352,7 +1353,7 @@ void Server::RunChecks() {
     switch (verdict) {
       case Redispatch::Verdict::kHandOut: {
         auto affinity = held_affinity_.find(id);
-        ClientId back;
+        MoverId back;
         if (affinity != held_affinity_.end()) {
           back = std::move(affinity->second);
           held_affinity_.erase(affinity);

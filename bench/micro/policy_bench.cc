@@ -225,7 +225,7 @@ class Workload {
 
   // A new item and the mover it is pinned to ("" for none).
   struct Fresh {
-    const server::ClientId* affinity;
+    const server::MoverId* affinity;
     protocol::WireItem wire;  // last: it ends with a flexible array member
   };
   std::vector<Fresh> MakeFresh(size_t count) {
@@ -260,7 +260,7 @@ class Workload {
     size_t mover;
   };
   static constexpr uint32_t kRestoreLimit = 4;
-  inline static const server::ClientId kNoAffinity;
+  inline static const server::MoverId kNoAffinity;
   inline static const std::vector<uint32_t> kAllArchives;
 
   void Refill(size_t count) {
@@ -292,7 +292,7 @@ class Workload {
   const size_t size_;
   const unsigned policies_;
   const server::MoverLimits limits_ = Limits();
-  std::array<server::ClientId, kMovers> movers_;
+  std::array<server::MoverId, kMovers> movers_;
   std::array<uint32_t, kMovers> running_restores_{};
   std::array<std::vector<Running>, kDoneLag> running_;
   uint64_t round_ = 0;

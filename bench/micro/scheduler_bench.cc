@@ -190,7 +190,7 @@ void BM_Cancel(benchmark::State& state) {
       waiting.pop_back();
     }
     protocol::WireItem target;
-    server::ClientId mover;
+    server::MoverId mover;
     auto start = Clock::now();
     for (const auto& cancel : cancels)
       benchmark::DoNotOptimize(q.scheduler.Cancel(cancel, &target, &mover));
