@@ -1261,6 +1261,11 @@ void Server::OnClosed(Connection& c, const std::string& why) {
 
 void Server::ArmTimer() {
   if (stopped_) return;
+  // Armed for now already (say, items held for a check, due at once): it
+  // fires on the next turn of the loop. Returning here keeps a burst of
+  // holds (a mover's thousands of items placed again) from scanning for
+  // the deadline once per item.
+  if (timer_deadline_ && *timer_deadline_ <= clock_.Now()) return;
   auto next = core_.NextDeadline();
   // A deadline further away than the one armed needs nothing: the timer
   // fires early, RunDue finds nothing due, and it is armed again.
