@@ -188,9 +188,10 @@ class Server : public ConnectionHandler, private CoreIo {
   LustreAgent lustre_;
   std::optional<boost::asio::posix::stream_descriptor> lustre_fd_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  // Waits of the I/O layer stay asio timers of their own: the accept
-  // back-off (accept_timer_) and the linger of refused sockets (Refuse)
-  // pace the listening socket, not the server's rules.
+  // Waits of the I/O layer stay asio timers of their own, outside core_:
+  // the accept back-off (accept_timer_) and the linger of a refused socket
+  // (Refuse) each belong to one socket, end with it, and decide nothing
+  // about items or movers; in the core they would bring sockets with them.
   boost::asio::steady_timer accept_timer_;
   Liveness liveness_;
   ConnectionOptions connection_options_;
