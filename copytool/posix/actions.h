@@ -1,6 +1,6 @@
 // What ct-posix does with one action item: ARCHIVE, RESTORE and REMOVE as
-// lhsmtool_posix does them (lustre-hsm.md §3.3), CANCEL as a nudge to the
-// running copy, anything else ended with -EINVAL.
+// lhsmtool_posix does them (docs/lustre.md, lhsmtool_posix), CANCEL as a
+// nudge to the running copy, anything else ended with -EINVAL.
 //
 // Thread-safety: ProcessItem runs in the worker threads, many at once; the
 // context's members are shared and thread-safe.

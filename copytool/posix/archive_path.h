@@ -1,6 +1,6 @@
 // Where an archived file lives under the HSM root: lhsmtool_posix's layouts,
 // keyed by the Lustre FID (hai_fid), never by the data FID
-// (lustre-hsm.md §3.3).
+// (docs/lustre.md, archive layout).
 //
 // Thread-safety: pure functions.
 #ifndef COPYTOOL_POSIX_ARCHIVE_PATH_H_

@@ -8,7 +8,7 @@ namespace {
 constexpr lu_fid kFirstFid = {0x200000401, 0x1, 0x0};
 
 TEST(ArchivePathTest, V1HasSixLevelsOfFourHexDigits) {
-  // lustre-hsm.md §3.3: the example of [0x200000401:0x1:0x0].
+  // docs/lustre.md, archive layout: the example of [0x200000401:0x1:0x0].
   EXPECT_EQ(ArchivePath("/archive", kFirstFid, ArchiveFormat::kV1),
             "/archive/0001/0000/0401/0000/0002/0000/0x200000401:0x1:0x0");
 }

@@ -1,7 +1,8 @@
 // Copytool: ct-posix's main loop. Registers with the coordinator, receives
 // action lists, checks each one (fsname, item bounds), copies each item
 // (hai_len bytes) into a job for the worker pool, and unregisters on
-// shutdown after the workers have ended their items (lustre-hsm.md §3.3).
+// shutdown after the workers have ended their items (docs/lustre.md,
+// lhsmtool_posix).
 //
 // Thread-safety: Run is called once, from one thread. RequestStop may be
 // called from any thread, and Wake() from a signal handler.

@@ -1,6 +1,6 @@
 // The copy loop shared by archive and restore: chunked pread/pwrite of a byte
 // range, progress reports to the coordinator, and an optional rate limit
-// (lustre-hsm.md §3.3 step 5).
+// (docs/lustre.md, lhsmtool_posix).
 //
 // Thread-safety: CopyData may run in many threads at once, each with its own
 // sink.

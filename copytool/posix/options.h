@@ -1,6 +1,6 @@
 // Command line of ct-posix, the simulator's lhsmtool_posix: the options of
-// lhsmtool_posix that make sense for a daemon copytool (lustre-hsm.md §3.2),
-// plus -t/--threads for the worker pool.
+// lhsmtool_posix that make sense for a daemon copytool (docs/lustre.md,
+// lhsmtool_posix), plus -t/--threads for the worker pool.
 //
 // Thread-safety: pure functions; Options is a value type.
 #ifndef COPYTOOL_POSIX_OPTIONS_H_

@@ -1,5 +1,5 @@
-// Per-action copytool calls (fact sheet §2.2): llapi_hsm_action_begin,
-// _progress, _end, _get_dfid and _get_fd.
+// Per-action copytool calls (docs/lustre.md, per-action calls):
+// llapi_hsm_action_begin, _progress, _end, _get_dfid and _get_fd.
 #include "sim/llapi/api.h"
 // (api.h first: it gives the llapi_* declarations default visibility.)
 

@@ -1,5 +1,5 @@
-// Copytool registration and the KUC channel (fact sheet §2.1):
-// llapi_hsm_copytool_register/unregister/get_fd/recv.
+// Copytool registration and the KUC channel (docs/lustre.md, copytool
+// registration): llapi_hsm_copytool_register/unregister/get_fd/recv.
 #include "sim/llapi/api.h"
 // (api.h first: it gives the llapi_* declarations default visibility.)
 

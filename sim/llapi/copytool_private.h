@@ -1,7 +1,7 @@
 // Internal: the private copytool and copy-action handles behind
 // llapi_hsm_copytool_register() and llapi_hsm_action_begin(). Their first
-// fields keep Lustre's layout and magics (fact sheet §2.5); simulator-only
-// state follows.
+// fields keep Lustre's layout and magics (docs/lustre.md, private handles);
+// simulator-only state follows.
 //
 // In the simulator the KUC channel is the registering socket itself, so
 // kuc->lk_rfd is that socket (kuc->lk_wfd is LK_NOFD).

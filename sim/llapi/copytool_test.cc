@@ -1,6 +1,7 @@
 // Copytool registration checks and llapi_hsm_copytool_recv's validation of
-// KUC messages (fact sheet §2.1). Crafted packets reach recv through a
-// socketpair wired into a handle with TEST_MakeCopytool.
+// KUC messages (docs/lustre.md, copytool registration). Crafted packets
+// reach recv through a socketpair wired into a handle with
+// TEST_MakeCopytool.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <lustre/lustreapi.h>

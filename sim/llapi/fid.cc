@@ -1,6 +1,6 @@
-// FIDs, paths and sizes (fact sheet §2.4): llapi_fid_parse, llapi_fid2path,
-// llapi_path2fid, llapi_fd2fid, llapi_search_fsname, llapi_parse_size and
-// llapi_get_mdt_index_by_fid.
+// FIDs, paths and sizes (docs/lustre.md, helpers copytools use):
+// llapi_fid_parse, llapi_fid2path, llapi_path2fid, llapi_fd2fid,
+// llapi_search_fsname, llapi_parse_size and llapi_get_mdt_index_by_fid.
 #include "sim/llapi/api.h"
 // (api.h first: it gives the llapi_* declarations default visibility.)
 

@@ -1,4 +1,5 @@
-// llapi_fid_parse (fact sheet §2.4) and llapi_parse_size.
+// llapi_fid_parse (docs/lustre.md, helpers copytools use) and
+// llapi_parse_size.
 #include <gtest/gtest.h>
 #include <lustre/lustreapi.h>
 

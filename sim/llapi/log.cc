@@ -1,5 +1,5 @@
 // Messages (llapi_error, llapi_printf and their callbacks) and the HSM event
-// FIFO, with Lustre's formats (fact sheet §2.4).
+// FIFO, with Lustre's formats (docs/lustre.md, helpers copytools use).
 #include "sim/llapi/api.h"
 // (api.h first: it gives the llapi_* declarations default visibility.)
 #include <fcntl.h>

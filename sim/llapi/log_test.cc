@@ -1,5 +1,5 @@
 // llapi_error/llapi_printf formats, levels and callbacks, and the HSM event
-// FIFO (fact sheet §2.4).
+// FIFO (docs/lustre.md, helpers copytools use).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <lustre/lustreapi.h>

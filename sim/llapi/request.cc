@@ -1,6 +1,7 @@
-// HSM state and requests (fact sheet §2.3): llapi_hsm_state_get/set,
-// llapi_hsm_current_action, llapi_hsm_user_request_alloc, llapi_hsm_request,
-// llapi_hsm_import, and the simulator's llapi_sim_wait_restore.
+// HSM state and requests (docs/lustre.md, state and request calls):
+// llapi_hsm_state_get/set, llapi_hsm_current_action,
+// llapi_hsm_user_request_alloc, llapi_hsm_request, llapi_hsm_import, and the
+// simulator's llapi_sim_wait_restore.
 #include "sim/llapi/api.h"
 // (api.h first: it gives the llapi_* declarations default visibility.)
 

@@ -19,7 +19,8 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// §4.2: whether an action still has something to do for a file.
+// Whether an action still has something to do for a file (docs/lustre.md,
+// accepting a request).
 bool Needed(uint32_t action, uint32_t flags) {
   switch (action) {
     case HSMA_ARCHIVE:
@@ -33,7 +34,8 @@ bool Needed(uint32_t action, uint32_t flags) {
   }
 }
 
-// §4.2: whether an action may run on a file in its current state.
+// Whether an action may run on a file in its current state (docs/lustre.md,
+// accepting a request).
 bool Compatible(uint32_t action, uint32_t flags, uint32_t request_archive,
                 uint32_t file_archive) {
   switch (action) {
@@ -547,7 +549,8 @@ bool Coordinator::Revalidate(Record* rec) {
     return false;
   }
   if (rc == 0 && rec->action() == HSMA_ARCHIVE) {
-    // §4.4: EXISTS and the archive id are set at dispatch.
+    // EXISTS and the archive id are set at dispatch (docs/lustre.md,
+    // batching, max_requests and the choice of agent).
     HsmAttrs hsm = entry->hsm;
     hsm.flags |= HS_EXISTS;
     hsm.archive_id = rec->archive_id;
@@ -728,8 +731,9 @@ int Coordinator::CopyEnd(const hsm_copy& copy, int volatile_fd) {
       uint64_t sampled =
           it->second.archive_version.value_or(copy.hc_data_version);
       if (now != sampled) {
-        // The file changed during the copy (§2.2): the completion is still
-        // sent, as a failure, and the caller gets -EBUSY.
+        // The file changed during the copy (docs/lustre.md, per-action
+        // calls): the completion is still sent, as a failure, and the
+        // caller gets -EBUSY.
         errval = EBUSY;
         flags &= ~HP_FLAG_RETRY;
         info.changed_during_archive = true;

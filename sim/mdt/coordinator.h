@@ -1,4 +1,5 @@
-// Coordinator: the simulated MDT's HSM coordinator (CDT, §4). It accepts user
+// Coordinator: the simulated MDT's HSM coordinator (CDT; docs/lustre.md, the
+// coordinator, whose sections the comments below name). It accepts user
 // requests into the request log, dispatches WAITING records in batches to
 // the least-loaded agent, tracks the active ones in memory, applies progress
 // and completions to the files' HSM state, times requests out and purges
@@ -96,22 +97,26 @@ class Coordinator {
   void ApplyJournal(std::string_view payload);
   void FinishRecovery();
 
-  // hsm_control write (§4.1). -EINVAL on an unknown word or >= 10 bytes.
+  // hsm_control write (states and hsm_control). -EINVAL on an unknown word
+  // or >= 10 bytes.
   int Control(std::string_view command);
   CdtState state() const { return state_; }
   const char* StateName() const;
 
-  // LL_IOC_HSM_REQUEST with the hsm_user_request bytes (§4.2).
+  // LL_IOC_HSM_REQUEST with the hsm_user_request bytes (accepting a
+  // request).
   int Request(const Caller& caller, std::string_view hur);
-  // Copytool registration (§4.7). `archives` as sent; any 0 means ANY.
+  // Copytool registration (agents and cancel). `archives` as sent; any 0
+  // means ANY.
   int RegisterAgent(const std::string& uuid, std::vector<uint32_t> archives);
   void UnregisterAgent(const std::string& uuid);
-  // LL_IOC_HSM_COPY_START / PROGRESS / COPY_END (§2.2, §4.5).
+  // LL_IOC_HSM_COPY_START / PROGRESS / COPY_END (per-action calls,
+  // completion).
   // `volatile_fd` is the restore volatile at CopyEnd, -1 if none was sent.
   int CopyStart(const hsm_copy& copy);
   int Progress(const hsm_progress& progress);
   int CopyEnd(const hsm_copy& copy, int volatile_fd);
-  // LL_IOC_HSM_ACTION (§2.3).
+  // LL_IOC_HSM_ACTION (state and request calls).
   void CurrentAction(const lu_fid& fid, hsm_current_action* out);
   bool RestoreLocked(const lu_fid& fid) const {
     return restore_locks_.count(fid) != 0;

@@ -1,6 +1,7 @@
 // The coordinator's read-only debugfs files, in Lustre's exact line formats
-// (§5): hsm/active_requests, hsm/agents and hsm/actions. Numbers printed with
-// the kernel's %#llx, which prints 0 as "0x0".
+// (docs/lustre.md, debugfs text): hsm/active_requests, hsm/agents and
+// hsm/actions. Numbers printed with the kernel's %#llx, which prints 0 as
+// "0x0".
 //
 // Thread-safety: reads the coordinator; same thread as its owner.
 #ifndef SIM_MDT_DEBUGFS_H_

@@ -1,5 +1,6 @@
 // ExtentSet: a union of byte ranges, for the "bytes moved" of a request
-// (Lustre merges progress extents in an interval tree, §2.2).
+// (Lustre merges progress extents in an interval tree: docs/lustre.md,
+// per-action calls).
 //
 // Thread-safety: plain value type.
 #ifndef SIM_MDT_EXTENT_SET_H_

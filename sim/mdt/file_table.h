@@ -89,10 +89,11 @@ class FileTable {
   // Changes the HSM attributes of `entry` and journals them.
   void SetHsm(FileEntry* entry, const HsmAttrs& hsm);
 
-  // LL_IOC_HSM_STATE_SET on a file (§2.3). `privileged`: caller is root.
+  // LL_IOC_HSM_STATE_SET on a file (docs/lustre.md, state and request
+  // calls). `privileged`: caller is root.
   int StateSet(FileEntry* entry, const struct stat& st,
                const hsm_state_set& hss, bool privileged);
-  // The MDT side of `lfs hsm_release` (§6.3).
+  // The MDT side of `lfs hsm_release` (docs/lustre.md, lfs commands).
   int Release(const lu_fid& fid);
   // LL_IOC_HSM_IMPORT on the file open as `fd`.
   int Import(int fd, const hsm_user_import& hui, lu_fid* fid);

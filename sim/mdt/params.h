@@ -1,8 +1,9 @@
 // ParamTable: the coordinator's tunables and debugfs files under their lctl
 // names, `mdt.<fsname>-MDT0000.hsm_control` and
-// `mdt.<fsname>-MDT0000.hsm.<name>` (§4.8), with Lustre's read formats and
-// write rules. Names given to Get/Set may be fnmatch(3) patterns
-// ("mdt.*.hsm.max_requests"); the first matching name is used.
+// `mdt.<fsname>-MDT0000.hsm.<name>` (docs/lustre.md, tunables), with
+// Lustre's read formats and write rules. Names given to Get/Set may be
+// fnmatch(3) patterns ("mdt.*.hsm.max_requests"); the first matching name is
+// used.
 //
 // A read returns the file's whole content (single values end with "\n").
 // Errors: -ENOENT unknown name, -EINVAL bad value, -ERANGE value too large,

@@ -1,5 +1,6 @@
 // Record: one request of the coordinator's action log, the simulator's
-// llog_agent_req_rec (§1.12): status, archive id, flags, times and the HAI.
+// llog_agent_req_rec (docs/lustre.md, records of the coordinator's log):
+// status, archive id, flags, times and the HAI.
 //
 // Thread-safety: plain value type.
 #ifndef SIM_MDT_REQUEST_H_

@@ -2,7 +2,8 @@
 // the indexes that keep every per-request operation O(log n):
 //  * records by llog index, in log order (hsm/actions lists them);
 //  * the WAITING records in log order (the dispatch FIFO), and the WAITING
-//    restores apart (the restore special case of §4.4);
+//    restores apart (the restore special case of max_requests: docs/lustre.md,
+//    batching, max_requests and the choice of agent);
 //  * the live (WAITING/STARTED) non-cancel records of each FID (cancel
 //    matching, hsm_current_action);
 //  * finished records in the order they finished, so the grace-delay purge

@@ -22,7 +22,8 @@ RpcReply Bad(int32_t status, std::string complaint) {
 
 RpcReply Status(int32_t status) { return RpcReply{status, {}, {}}; }
 
-// Requests bigger than this are refused by the Lustre client (§1.7).
+// Requests bigger than this are refused by the Lustre client (docs/lustre.md,
+// user requests).
 constexpr size_t kMaxUserRequest = 5120 / 3;
 
 const char* TypeName(wire::MsgType type) {

@@ -1,5 +1,6 @@
-// Tunables: the coordinator's settings (§4.8) and the parsers/formatters of
-// the ones whose text form is not a plain number (policy, request masks).
+// Tunables: the coordinator's settings (docs/lustre.md, tunables) and the
+// parsers/formatters of the ones whose text form is not a plain number
+// (policy, request masks).
 //
 // Thread-safety: plain value type and pure functions.
 #ifndef SIM_MDT_TUNABLES_H_

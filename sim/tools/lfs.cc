@@ -1,7 +1,7 @@
-// sim-lfs: the `lfs` HSM commands for the Lustre HSM simulator (fact sheet
-// §6), written only against liblustreapi (plus llapi_sim_wait_restore for
-// hsm_read). Options, output formats and messages follow lfs; see
-// sim/tools/README.md for the differences.
+// sim-lfs: the `lfs` HSM commands for the Lustre HSM simulator
+// (docs/lustre.md, lfs commands), written only against liblustreapi (plus
+// llapi_sim_wait_restore for hsm_read). Options, output formats and messages
+// follow lfs; see sim/tools/README.md for the differences.
 #include <fcntl.h>
 #include <getopt.h>
 #include <lustre/lustreapi.h>
@@ -23,7 +23,8 @@ namespace {
 
 // lfs's CMD_HELP: the command prints its usage and fails with EINVAL.
 constexpr int kCmdHelp = 1000;
-// hur_len() must stay below MDS_MAXREQSIZE / 3 (fact sheet §1.7).
+// hur_len() must stay below MDS_MAXREQSIZE / 3 (docs/lustre.md, user
+// requests).
 constexpr size_t kMaxHurLen = 5120 / 3;
 
 const char* g_prog = "sim-lfs";
