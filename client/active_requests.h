@@ -1,6 +1,7 @@
-// Parser of Lustre's hsm/active_requests text (reference-behaviour §15), the
-// input of `coordinatool-client -Q`: one request per line, as the MDT's
-// debugfs file or `lctl get_param -n mdt.*.hsm.active_requests` prints it.
+// Parser of Lustre's hsm/active_requests text (docs/operations.md, what -Q
+// reads), the input of `coordinatool-client -Q`: one request per line, as the
+// MDT's debugfs file or `lctl get_param -n mdt.*.hsm.active_requests` prints
+// it.
 //
 // Thread-safety: pure functions.
 #ifndef CLIENT_ACTIVE_REQUESTS_H_

@@ -53,8 +53,9 @@ class Session {
   std::deque<boost::json::object> ready_;
 };
 
-// The reply's "status" as a positive errno (the original sometimes sends
-// negative values, Q3); 0 if absent.
+// The reply's "status" as a positive errno (the original sends negative
+// values for lock and queue refusals: docs/protocol.md, differences from the
+// original); 0 if absent.
 int ReplyStatus(const boost::json::object& reply);
 
 }  // namespace client

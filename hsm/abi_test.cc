@@ -1,5 +1,5 @@
-// Struct sizes and offsets of Lustre's HSM ABI (lustre-hsm.md §1, x86_64
-// LP64). The static_asserts fail the build if a header drifts; the test
+// Struct sizes and offsets of Lustre's HSM ABI (docs/lustre.md, structures;
+// x86_64 LP64). The static_asserts fail the build if a header drifts; the test
 // cases check the constants the compiler cannot.
 #include <gtest/gtest.h>
 #include <linux/lustre/lustre_idl.h>

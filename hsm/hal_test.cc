@@ -19,7 +19,7 @@ hsm_action_item MakeItem(uint32_t action, uint32_t oid, uint64_t cookie) {
 
 TEST(HalTest, SizeMatchesLustresExample) {
   // fsname "lustre", one item with 5 data bytes and one without:
-  // 32 + 8 + 80 + 72 = 192 (lustre-hsm.md §1.4).
+  // 32 + 8 + 80 + 72 = 192 (docs/lustre.md, action list).
   HalBuilder builder("lustre", 1, 0);
   ASSERT_TRUE(builder.Add(MakeItem(HSMA_ARCHIVE, 1, 7), "hello"));
   ASSERT_TRUE(builder.Add(MakeItem(HSMA_RESTORE, 2, 8), ""));
@@ -64,7 +64,7 @@ TEST(HalTest, StopsAtLustresHalLimit) {
   HalBuilder builder("lustre", 1, 0);
   uint32_t added = 0;
   while (builder.Add(MakeItem(HSMA_ARCHIVE, added + 1, added + 1), "")) ++added;
-  // (5120 - 40) / 72 = 70 items of 72 bytes (lustre-hsm.md §4.4).
+  // (5120 - 40) / 72 = 70 items of 72 bytes (docs/lustre.md, batching).
   EXPECT_EQ(added, 70u);
   EXPECT_LE(builder.size(), kLustreMaxHalBytes);
 }

@@ -1,6 +1,7 @@
-// Host affinity for archives (reference-behaviour §12.6, §12.7): the rules
-// `archive_on_hosts TAG HOST...` and `archive_on_hosts_ch TAG COUNT HOST...`
-// choose the mover of an archive from its hsm data.
+// Host affinity for archives (docs/policies.md, host affinity and consistent
+// hashing): the rules `archive_on_hosts TAG HOST...` and
+// `archive_on_hosts_ch TAG COUNT HOST...` choose the mover of an archive from
+// its hsm data.
 //
 // Rules are consulted from the last configured to the first; a rule matches
 // when its TAG occurs anywhere in the data. An affinity rule tries its hosts

@@ -1,10 +1,9 @@
-// Locator: the restore-locality hook (reference-behaviour §12.10, made
-// generic; see docs/restore-locality.md). The original asks its tape store,
-// synchronously, which host reads a restore's data fastest. Here the question
-// goes to a long-running helper process ("co-process", as Squid's redirector
-// helpers) started from a configured command line, one JSON object per line
-// on its stdin, answers one per line on its stdout, in any order, matched by
-// id.
+// Locator: the restore-locality hook of the original, made generic (see
+// docs/restore-locality.md). The original asks its tape store, synchronously,
+// which host reads a restore's data fastest. Here the question goes to a
+// long-running helper process ("co-process", as Squid's redirector helpers)
+// started from a configured command line, one JSON object per line on its
+// stdin, answers one per line on its stdout, in any order, matched by id.
 //
 // A broken helper never blocks or fails a restore: a lookup without an answer
 // within the timeout, or pending when the helper dies, or asked while the

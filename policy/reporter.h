@@ -1,6 +1,6 @@
-// Reporter: the original's report files (reference-behaviour §14). Items
-// whose data carries `<reporting_hint>=<name>` are reported, line by line,
-// in <mount>/<reporting_dir>/<name>:
+// Reporter: the original's report files (docs/policies.md, report files).
+// Items whose data carries `<reporting_hint>=<name>` are reported, line by
+// line, in <mount>/<reporting_dir>/<name>:
 //   new <fid>
 //   assign <fid> <client_id>
 //   sent <fid> <client_id>
@@ -11,8 +11,8 @@
 // ended, unless a new item with that name appeared meanwhile.
 //
 // Unlike the original, the `cancel` line ends with a newline (its missing
-// newline, Q7, glues it to the next line), and a name's file stays open
-// while the name has live items (up to kMaxOpenFiles of them): one write
+// newline glues it to the next line), and a name's file stays open while
+// the name has live items (up to kMaxOpenFiles of them): one write
 // per line instead of mkdir, open, write and close, which on a Lustre mount
 // are metadata round trips.
 //

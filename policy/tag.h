@@ -1,7 +1,7 @@
 // Reading tags out of an item's hsm data, as the original's policies do
-// (reference-behaviour §12.6, §12.7, §14). Data is a comma-separated list of
-// `name=value` pairs by convention ("proj=42,tape=t1"), but any bytes may
-// appear.
+// (docs/policies.md: host affinity and consistent hashing, report files).
+// Data is a comma-separated list of `name=value` pairs by convention
+// ("proj=42,tape=t1"), but any bytes may appear.
 //
 // Thread-safety: pure functions.
 #ifndef POLICY_TAG_H_

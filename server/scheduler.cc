@@ -153,7 +153,8 @@ class Scheduler::BatchSource : public Scheduler::Source {
   using Source::Source;
   std::string GroupOf(const protocol::WireItem& wire,
                       const std::string&) const override {
-    // The whole data, without the NUL padding queue mode may add (Q6).
+    // The whole data, without the NUL padding the original client's queue
+    // mode adds (docs/protocol.md, queue).
     std::string_view data = wire.item.data;
     while (!data.empty() && data.back() == '\0') data.remove_suffix(1);
     return std::string(data);

@@ -7,8 +7,9 @@
 // dispatch looks at the heads of the eligible queues only: its cost grows
 // with the number of keys it looks at, never with the number of queued
 // items, and items a mover cannot take never hide the ones it can (the
-// original's "examine 100 items" starvation, Q8, cannot happen). Free batch
-// slots find the oldest unheld hint through an index of batch queue heads.
+// original's starvation behind the 100 items it examines cannot happen:
+// docs/policies.md, how a dispatch decides). Free batch slots find the oldest
+// unheld hint through an index of batch queue heads.
 // docs/policies.md describes every policy.
 //
 // Pure logic: no I/O, no clock (time is the caller's `now_ns`). Thread-safety:
@@ -79,9 +80,9 @@ struct FairShareOptions {
   bool by_caller = false;
 };
 
-// Archive batching (reference-behaviour §12.8): each mover has `slots` batch
-// slots. A slot holds a hint (an archive's whole data) for a time slice and
-// only archives with that hint are sent from it, so files meant to be read
+// Archive batching (docs/policies.md, archive batching): each mover has `slots`
+// batch slots. A slot holds a hint (an archive's whole data) for a time slice
+// and only archives with that hint are sent from it, so files meant to be read
 // together land on one mover (and its tapes). The slice ends `idle` after
 // the last item joined or left the slot while none waits for it, or `max`
 // after the slot took the hint. A slot never runs more than

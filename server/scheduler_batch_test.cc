@@ -1,5 +1,5 @@
-// Archive batching (reference-behaviour §12.8) with an injected clock: every
-// time is a `now` argument, so slices, idle and max deadlines are stepped
+// Archive batching (docs/policies.md, archive batching) with an injected clock:
+// every time is a `now` argument, so slices, idle and max deadlines are stepped
 // exactly.
 #include <gtest/gtest.h>
 

@@ -107,7 +107,7 @@ class JournalStoreTest : public ::testing::Test {
 };
 
 TEST(RequestKeyTest, IsTheOriginalRedisFieldName) {
-  // reference-behaviour §13's example.
+  // docs/redis.md's example.
   EXPECT_EQ(RequestKey(0x65a1b2c4, {0x200000401, 0x2a, 0}),
             "0000000065a1b2c400000002000004010000002a00000000");
 }

@@ -1,5 +1,5 @@
 // RedisStore: the server's state in Redis, with the original coordinatool's
-// schema (reference-behaviour §13), so that a site switching from the
+// schema (docs/redis.md), so that a site switching from the
 // original keeps its queued and running requests, and the other way round:
 //   HSET coordinatool_requests <RequestKey> <item JSON>   (Put)
 //   HSET coordinatool_assigned <RequestKey> <mover id>    (Assign)

@@ -62,7 +62,7 @@ class RedisStoreTest : public ::testing::Test {
   std::unique_ptr<RedisStore> store_;
 };
 
-// reference-behaviour §13: two hashes, fields of 48 hex digits, the item
+// docs/redis.md: two hashes, fields of 48 hex digits, the item
 // JSON and the mover id as values; Forget deletes both fields.
 TEST_F(RedisStoreTest, WritesTheOriginalSchema) {
   StartRedis();

@@ -1,6 +1,6 @@
 // Store: where the server keeps what it must not forget across a crash or a
-// restart: every request it holds (as the JSON of reference-behaviour §3.2)
-// and which mover runs which request (§13). The server changes its memory
+// restart: every request it holds (as the item JSON of docs/protocol.md) and
+// which mover runs which request (docs/redis.md). The server changes its memory
 // first, tells the store, and acts on the change (a reply to a mover, to a
 // client, to Lustre) only from a Sync() callback, once the change is
 // durable. Implementations batch: many changes, one durable write.
@@ -23,8 +23,8 @@
 
 namespace store {
 
-// The 48 lowercase hex digits of §13: cookie on 16, FID sequence on 16, oid
-// on 8, version on 8.
+// The 48 lowercase hex digits of the original's Redis fields (docs/redis.md):
+// cookie on 16, FID sequence on 16, oid on 8, version on 8.
 std::string RequestKey(uint64_t cookie, const lu_fid& dfid);
 
 // What Load() finds, in two passes: every request, then every assignment.

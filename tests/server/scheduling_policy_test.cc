@@ -349,8 +349,8 @@ TEST_F(PolicyTest, BatchingKeepsEachHintOnOneMoverWithHostAffinity) {
   EXPECT_NE(batches.find(R"("hint":"r=P,pin")"), std::string::npos) << batches;
 }
 
-// Report files line by line (reference-behaviour §14): new, assign, sent,
-// done for archives; progress of waiting restores in the global queue;
+// Report files line by line (docs/policies.md, report files): new, assign,
+// sent, done for archives; progress of waiting restores in the global queue;
 // the file removed two ticks after its last item ended.
 TEST_F(PolicyTest, ReportFilesFollowTheDocumentedFormat) {
   Start(

@@ -1,6 +1,6 @@
 // Requests that do not end well: canceled, timed out because the copytool
 // stopped or died (then retried), and a file modified while it is archived
-// (lustre-hsm.md §4.5-§4.7).
+// (docs/lustre.md: completion, timeouts, agents and cancel).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -114,7 +114,8 @@ TEST_F(FailureTest, RetryWhileTheTimedOutCopyStillRunsSucceeds) {
   // The retry goes to the same copytool, whose old copy then resumes: the
   // new request waits for it instead of writing the same archive file.
   // Held, the retry reports no progress, so the 3 s timeout would cancel it
-  // too whenever the old copy needs longer than that to end (§4.6): lift it.
+  // too whenever the old copy needs longer than that to end (a timeout counts
+  // from the last progress, docs/lustre.md, timeouts): lift it.
   ASSERT_TRUE(sim_.SetParam("hsm.active_request_timeout", "3600"));
   CommandResult r = sim_.Lfs({"hsm_archive", file});
   ASSERT_TRUE(r.ok()) << r.Describe();

@@ -1,7 +1,7 @@
 // End-to-end behaviour of single HSM operations through the real tools:
 // remove, hsm_read of a released file, and the output formats of
 // hsm_state, hsm_action, hsm.active_requests, hsm.agents and hsm.actions
-// (lustre-hsm.md §5, §6).
+// (docs/lustre.md: debugfs text, lfs commands).
 #include <gtest/gtest.h>
 
 #include <map>
