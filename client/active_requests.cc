@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "hsm/fid.h"
+#include "hsm/hal.h"
 
 namespace client {
 
@@ -156,7 +157,8 @@ bool ParseActiveRequestLine(std::string_view line, protocol::WireItem* item,
     }
     item->item.data.push_back(static_cast<char>(hi << 4 | lo));
   }
-  hai.hai_len = static_cast<uint32_t>(72 + item->item.data.size());
+  hai.hai_len =
+      static_cast<uint32_t>(hsm::kHaiFixedSize + item->item.data.size());
   return true;
 }
 

@@ -24,6 +24,10 @@ inline constexpr size_t kHalHeaderSize = 32;  // sizeof(hsm_action_list)
 inline constexpr size_t kHaiFixedSize = 72;   // sizeof(hsm_action_item)
 // The coordinator keeps each HAL it builds within LDLM_MAXREQSIZE.
 inline constexpr size_t kLustreMaxHalBytes = 5120;
+// The buffer given to llapi_search_fsname: a name has at most
+// LUSTRE_MAXFSNAME characters and a NUL; the rest is room to spare, as
+// lhsmtool_posix gives (docs/lustre.md, limits and names).
+inline constexpr size_t kFsnameBufferSize = LUSTRE_MAXFSNAME + 1 + 120;
 
 inline constexpr size_t Align8(size_t n) { return (n + 7) & ~size_t{7}; }
 

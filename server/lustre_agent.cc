@@ -6,9 +6,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "hsm/fid.h"
+#include "hsm/hal.h"
 
 namespace server {
 
@@ -16,7 +19,7 @@ LustreAgent::~LustreAgent() { Unregister(); }
 
 int LustreAgent::FindFsname(const std::string& mount, std::string* fsname,
                             std::string* error) {
-  char name[LUSTRE_MAXFSNAME + 1 + 120] = {};
+  char name[hsm::kFsnameBufferSize] = {};
   int rc = llapi_search_fsname(mount.c_str(), name);
   if (rc < 0) {
     *error = fmt::format("{} is not a Lustre mount: {}", mount, strerror(-rc));
@@ -29,12 +32,9 @@ int LustreAgent::FindFsname(const std::string& mount, std::string* fsname,
 int LustreAgent::Register(const std::string& mount,
                           const std::vector<uint32_t>& archive_ids,
                           std::string* error) {
-  char fsname[LUSTRE_MAXFSNAME + 1 + 120] = {};
-  int rc = llapi_search_fsname(mount.c_str(), fsname);
-  if (rc < 0) {
-    *error = fmt::format("{} is not a Lustre mount: {}", mount, strerror(-rc));
-    return rc;
-  }
+  std::string fsname;
+  int rc = FindFsname(mount, &fsname, error);
+  if (rc < 0) return rc;
   std::vector<int> archives(archive_ids.begin(), archive_ids.end());
   rc = llapi_hsm_copytool_register(
       &ct_, mount.c_str(), static_cast<int>(archives.size()),
@@ -46,7 +46,7 @@ int LustreAgent::Register(const std::string& mount,
     return rc;
   }
   mount_ = mount;
-  fsname_ = fsname;
+  fsname_ = std::move(fsname);
   return 0;
 }
 

@@ -32,23 +32,28 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config/config_file.h"
+#include "hsm/hal.h"
 #include "server/item.h"
 
 namespace server {
 
-inline constexpr uint32_t kUnlimited = 0xffffffffu;
+// A limit that never binds (a negative `max_*` in `recv`): the value the
+// client settings give "-1".
+using config::kUnlimited;
 
 // What a mover said in its last `recv`.
 struct MoverLimits {
   std::array<uint32_t, kItemTypeCount> max_running{kUnlimited, kUnlimited,
                                                    kUnlimited};
-  uint32_t max_bytes = 1u << 20;
+  uint32_t max_bytes = HAL_MAXSIZE;  // a mover's default receive buffer
 };
 
 // The byte cost of one item in a reply, as the original counts it (an
-// over-estimate of the binary list the mover builds): 72 + 72 + data.
+// over-estimate of the binary list the mover builds): two fixed item sizes
+// plus the data (docs/protocol.md, recv).
 inline size_t ReplyCost(const protocol::WireItem& wire) {
-  return 72 + 72 + wire.item.data.size();
+  return 2 * hsm::kHaiFixedSize + wire.item.data.size();
 }
 
 // An item set aside by a dispatch: it needs `cost` bytes, more than the

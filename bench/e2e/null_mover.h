@@ -19,6 +19,8 @@
 #ifndef BENCH_E2E_NULL_MOVER_H_
 #define BENCH_E2E_NULL_MOVER_H_
 
+#include <linux/lustre/lustre_user.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -33,9 +35,9 @@ namespace bench {
 struct NullMoverOptions {
   std::string host = "127.0.0.1";
   std::string port;
-  int64_t max_bytes = 1 << 20;  // the preload library's default hal_size
-  int64_t max_running = -1;     // per type; negative: unlimited
-  std::string end_on_mount;     // non-empty: end each item on this mount
+  int64_t max_bytes = HAL_MAXSIZE;  // the preload library's default hal_size
+  int64_t max_running = -1;         // per type; negative: unlimited
+  std::string end_on_mount;         // non-empty: end each item on this mount
 };
 
 class NullMovers {

@@ -151,7 +151,6 @@ class Coordinator {
     size_t bytes = 0;
     std::vector<uint32_t> idxs;
   };
-  struct PlannedItem;
 
   int Start();
   void Shutdown();
