@@ -1,9 +1,7 @@
 #include "server/server.h"
 
 #include <fmt/format.h>
-#include <grp.h>
 #include <malloc.h>
-#include <pwd.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -42,16 +40,10 @@ const char* StateName(Connection::State state) {
   return "?";
 }
 
-std::string KeyOf(const ItemId& id) {
-  return store::RequestKey(id.cookie, id.dfid);
-}
-
 // Reads the store's requests and assignments, before anything is changed.
 // A stored item whose host rules were applied before it was stored (a
-// re-announced item the store had lost) names its mover here: recovery
-// places it there as it is, instead of applying the rules a second time.
-constexpr std::string_view kPlacedOnKey = "placed_on";
-
+// re-announced item the store had lost) names its mover (kPlacedOnKey):
+// recovery places it there as it is.
 struct Recovered : store::LoadVisitor {
   std::vector<protocol::WireItem> requests;
   std::unordered_map<std::string, std::string> placed_on;  // key -> mover
@@ -86,50 +78,34 @@ struct Recovered : store::LoadVisitor {
   }
 };
 
-json::object QueueEntry(const Item& item) {
-  const std::string& data = item.wire.item.data;
-  json::object entry{{"hai_fid", protocol::FidToJson(item.id.dfid)},
-                     {"hai_cookie", static_cast<int64_t>(item.id.cookie)}};
-  // Cut at the first NUL as the original; a byte string like any data.
-  protocol::PutBytes(entry, "hai_data",
-                     std::string_view(data).substr(0, data.find('\0')));
-  return entry;
-}
-
-// The owner of restores whose locality lookup is pending: no mover can
-// have this id (ehlo refuses ids with NUL), so they are not dispatched yet.
-const ClientId kLocating("\0locating", 9);
-
-// The owner of items held until Lustre confirms they are still live
-// (re-dispatch safety): not dispatched meanwhile.
-const ClientId kChecking("\0checking", 9);
-
 // Liveness checks run on the event loop, this many per turn: each is an
 // MDS round trip on Lustre (well under a millisecond on a healthy MDS), so
 // a turn stays short and other peers are served between batches.
 constexpr size_t kChecksPerTurn = 32;
 
-// fair_share_weight names users or groups; the lookup gives numeric ids.
-std::map<std::string, uint32_t> WeightsById(
-    const std::map<std::string, uint32_t>& weights, policy::OwnerKind kind) {
-  std::map<std::string, uint32_t> by_id;
-  for (const auto& [name, weight] : weights) {
-    std::string id = name;
-    if (name.find_first_not_of("0123456789") != std::string::npos) {
-      if (kind == policy::OwnerKind::kUid) {
-        if (const passwd* pw = getpwnam(name.c_str()))
-          id = std::to_string(pw->pw_uid);
-      } else if (kind == policy::OwnerKind::kGid) {
-        if (const group* gr = getgrnam(name.c_str()))
-          id = std::to_string(gr->gr_gid);
-      }
-      if (id == name)
-        spdlog::warn("fair_share_weight {}: no such {}, weight unused", name,
-                     kind == policy::OwnerKind::kGid ? "group" : "user");
-    }
-    by_id[id] = weight;
+// Placement's options from the settings; sets the Scheduler's fair share
+// and makes the reporter (report files) that placement also writes to.
+PlacementOptions PlacementOptionsOf(asio::io_context& io,
+                                    const ServerOptions& options,
+                                    Scheduler& scheduler,
+                                    std::optional<policy::Reporter>& reporter) {
+  const config::ServerSettings& s = options.settings;
+  PlacementOptions placement;
+  placement.mount = options.mount;
+  placement.archive_on_hosts = s.archive_on_hosts;
+  placement.archive_on_hosts_ch = s.archive_on_hosts_ch;
+  placement.owner_kind = SetUpFairShare(s, scheduler);
+  if (!s.restore_locality_command.empty()) {
+    policy::LocatorOptions locator;
+    locator.command = s.restore_locality_command;
+    locator.timeout = std::chrono::milliseconds(s.restore_locality_timeout_ms);
+    placement.locator =
+        std::make_unique<policy::Locator>(io, std::move(locator));
   }
-  return by_id;
+  if (!s.reporting_dir.empty() && !s.reporting_hint.empty())
+    reporter.emplace(options.mount + "/" + s.reporting_dir, s.reporting_hint);
+  placement.reporter = reporter ? &*reporter : nullptr;
+  return placement;
 }
 
 // The core's rules, from the settings.
@@ -155,8 +131,6 @@ Server::Server(asio::io_context& io, ServerOptions options,
     : io_(io),
       options_(std::move(options)),
       clock_(clock),
-      host_rules_(options_.settings.archive_on_hosts,
-                  options_.settings.archive_on_hosts_ch),
       acceptor_(io),
       accept_timer_(io),
       liveness_(
@@ -166,7 +140,11 @@ Server::Server(asio::io_context& io, ServerOptions options,
       redispatch_(clock),
       core_(clock, CoreOptionsOf(options_.settings, liveness_), scheduler_,
             redispatch_, movers_, *this),
-      timer_(io) {
+      timer_(io),
+      placement_(scheduler_, *store_,
+                 PlacementOptionsOf(io, options_, scheduler_, reporter_),
+                 PlacementHooksOf()),
+      status_(scheduler_, redispatch_, clock, [this] { return stopped_; }) {
   const config::ServerSettings& s = options_.settings;
   connection_options_.max_message_bytes = options_.max_message_bytes;
   connection_options_.max_message_memory =
@@ -190,27 +168,6 @@ Server::Server(asio::io_context& io, ServerOptions options,
     scheduler_.SetBatching({std::chrono::seconds(s.batch_idle_sec),
                             std::chrono::seconds(s.batch_max_sec),
                             s.batch_slots_per_client});
-  if (!s.fair_share_tag.empty() || s.fair_share_by != "tag") {
-    FairShareOptions fair;
-    fair.tag = s.fair_share_tag;
-    fair.weights = s.fair_share_weights;
-    if (s.fair_share_by != "tag") {
-      fair.by_caller = true;
-      owner_kind_ = s.fair_share_by == "uid"   ? policy::OwnerKind::kUid
-                    : s.fair_share_by == "gid" ? policy::OwnerKind::kGid
-                                               : policy::OwnerKind::kProjid;
-      fair.weights = WeightsById(s.fair_share_weights, *owner_kind_);
-    }
-    scheduler_.SetFairShare(std::move(fair));
-  }
-  if (!s.restore_locality_command.empty()) {
-    policy::LocatorOptions locator;
-    locator.command = s.restore_locality_command;
-    locator.timeout = std::chrono::milliseconds(s.restore_locality_timeout_ms);
-    locator_ = std::make_unique<policy::Locator>(io, std::move(locator));
-  }
-  if (!s.reporting_dir.empty() && !s.reporting_hint.empty())
-    reporter_.emplace(options_.mount + "/" + s.reporting_dir, s.reporting_hint);
   scheduler_.SetArchiveMaxWait(std::chrono::seconds(s.archive_max_wait_sec));
   if (const char* n = getenv("COORDINATOOL_TEST_KILL_AFTER_READS"))
     kill_after_reads_ = std::max(0, atoi(n));
@@ -233,6 +190,7 @@ bool Server::OpenStore(std::string* error) {
     return false;
   }
   store_ = std::move(opened);
+  placement_.set_store(*store_);
   outbox_ = std::make_unique<store::Outbox>(*store_);
   store_->SetHealthCallback([this](bool writable) { OnStoreHealth(writable); });
   return true;
@@ -252,10 +210,8 @@ bool Server::Recover(std::string* error) {
                    });
   for (const protocol::WireItem& wire : found.requests) {
     auto placed = found.placed_on.find(KeyOf(ItemId::Of(wire.item.hai)));
-    if (placed == found.placed_on.end())
-      Enqueue(wire);
-    else if (!scheduler_.Find(ItemId::Of(wire.item.hai)))
-      scheduler_.Enqueue(wire, placed->second);
+    placement_.EnqueueRecovered(
+        wire, placed == found.placed_on.end() ? "" : placed->second);
   }
   // Assignments by key (few: the work movers had in hand), matched against
   // the requests; an assignment without request is dropped.
@@ -304,95 +260,28 @@ void Server::OnStoreHealth(bool writable) {
   }
 }
 
-bool Server::Enqueue(const protocol::WireItem& wire) {
-  if (scheduler_.Find(ItemId::Of(wire.item.hai))) return false;
-  if (reporter_) reporter_->New(wire.item.data, wire.item.hai.hai_dfid);
-  if (wire.item.hai.hai_action == HSMA_RESTORE) return EnqueueRestore(wire);
-  if (host_rules_.empty() || wire.item.hai.hai_action != HSMA_ARCHIVE)
-    return scheduler_.Enqueue(wire);
-  auto presence = [this](const std::string& id) {
+PlacementHooks Server::PlacementHooksOf() {
+  PlacementHooks hooks;
+  hooks.presence = [this](const std::string& id) {
     const MoverEntry* mover = movers_.Find(id);
     if (!mover) return policy::MoverPresence::kUnknown;
     return mover->connection ? policy::MoverPresence::kConnected
                              : policy::MoverPresence::kDisconnected;
   };
-  auto random = [this](size_t n) {
-    return std::uniform_int_distribution<size_t>(0, n - 1)(random_);
+  hooks.connected = [this] {
+    std::vector<MoverId> ids;
+    for (const auto& [id, mover] : movers_.entries())
+      if (mover.connection) ids.push_back(id);
+    return ids;
   };
-  auto choice = host_rules_.Choose(wire.item.data, presence, random);
-  if (!choice) return scheduler_.Enqueue(wire);
-  // The store keeps the data as received: a recovered item is placed again
-  // from it and folds to the same value (the original rewrote twice, Q10).
-  protocol::WireItem placed = wire;
-  if (choice->rewritten_data) {
-    placed.item.data = *choice->rewritten_data;
-    placed.item.hai.hai_len =
-        static_cast<uint32_t>(hsm::kHaiFixedSize + placed.item.data.size());
-  }
-  if (reporter_)
-    reporter_->Assign(placed.item.data, placed.item.hai.hai_dfid, choice->host);
-  return scheduler_.Enqueue(placed, choice->host);
-}
-
-bool Server::EnqueueRestore(const protocol::WireItem& wire) {
-  std::string owner;
-  if (owner_kind_) {
-    std::string error;
-    auto found = policy::FileOwner(options_.mount, wire.item.hai.hai_dfid,
-                                   *owner_kind_, &error);
-    if (found)
-      owner = *found;
-    else
-      spdlog::warn("fair share: {}: counted for the default owner", error);
-  }
-  if (!locator_) return scheduler_.Enqueue(wire, "", owner);
-  // Parked until the helper answers (or its timeout): not dispatched yet.
-  if (!scheduler_.Enqueue(wire, kLocating, owner)) return false;
-  policy::LocateRequest request;
-  request.fid = hsm::FormatFid(wire.item.hai.hai_dfid);
-  request.archive_id = wire.archive_id;
-  const std::string& data = wire.item.data;
-  request.data = data.substr(0, data.find('\0'));
-  uint32_t least = UINT32_MAX;
-  for (const auto& [id, client] : movers_.entries()) {
-    if (!client.connection) continue;
-    request.movers.push_back(id);
-    uint32_t running = scheduler_.Running(id, ItemType::kRestore);
-    if (running < least) {
-      least = running;
-      request.suggested = id;
-    }
-  }
-  ItemId id = ItemId::Of(wire.item.hai);
-  locator_->Locate(request, [this, id](std::optional<std::string> mover) {
-    OnLocated(id, std::move(mover));
-  });
-  return true;
-}
-
-void Server::OnLocated(const ItemId& id, std::optional<std::string> mover) {
-  if (stopped_) return;
-  const Item* item = scheduler_.Find(id);
-  if (!item || item->running() || item->affinity != kLocating) return;
-  std::shared_ptr<Connection> target;
-  if (mover) {
-    target = movers_.ConnectionOf(*mover);
-    if (!target)
-      spdlog::info("{}: locality prefers {}, not connected: any mover",
-                   hsm::FormatFid(id.dfid), *mover);
-  }
-  scheduler_.Reassign(id, target ? *mover : ClientId());
-  if (!target) return DispatchAll();
-  if (reporter_) reporter_->Assign(item->wire.item.data, id.dfid, *mover);
-  DispatchTo(*target, ShareDivisor());
-}
-
-void Server::PutItem(const protocol::WireItem& wire,
-                     const std::string& placed_on) {
-  if (!store_->persistent()) return;
-  json::object o = protocol::ItemToJson(wire);
-  if (!placed_on.empty()) o[kPlacedOnKey] = placed_on;
-  store_->Put(KeyOf(ItemId::Of(wire.item.hai)), json::serialize(o));
+  hooks.located = [this](const MoverId& mover) {
+    std::shared_ptr<Connection> target =
+        mover.empty() ? nullptr : movers_.ConnectionOf(mover);
+    if (!target) return DispatchAll();
+    DispatchTo(*target, ShareDivisor());
+  };
+  hooks.stopped = [this] { return stopped_; };
+  return hooks;
 }
 
 void Server::StoreAssign(const ItemId& id, const std::string& mover) {
@@ -635,8 +524,8 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
         spdlog::default_logger()->flush();
         raise(SIGKILL);
       }
-      if (Enqueue(wire))
-        PutItem(wire);
+      if (placement_.Enqueue(wire))
+        placement_.PutItem(wire);
       else
         spdlog::debug("cookie {:#x} {} already known",
                       uint64_t{item.hai.hai_cookie},
@@ -667,7 +556,7 @@ void Server::OnLustreCancel(const protocol::WireItem& cancel) {
     case Scheduler::CancelOutcome::kDequeued:
       movers_.Stopped(ItemId::Of(target.item.hai));
       redispatch_.Forget(ItemId::Of(target.item.hai));
-      held_affinity_.erase(ItemId::Of(target.item.hai));
+      placement_.ForgetHeld(ItemId::Of(target.item.hai));
       StoreForget(ItemId::Of(target.item.hai));
       // Only once forgotten for good: a cancelled request that came back
       // after a crash would be run. Held by pointer: clang cannot capture a
@@ -839,17 +728,13 @@ void Server::Reconnect(Connection& c, const json::value* hai_list) {
     bool known = scheduler_.Find(item_id) != nullptr;
     if (redispatch_.held(item_id)) {
       // Back with its mover: no check needed, its own affinity again.
-      auto affinity = held_affinity_.find(item_id);
-      scheduler_.Reassign(item_id, affinity == held_affinity_.end()
-                                       ? MoverId()
-                                       : affinity->second);
+      scheduler_.Reassign(item_id, placement_.TakeHeldAffinity(item_id));
       redispatch_.Forget(item_id);
-      held_affinity_.erase(item_id);
     }
     if (!scheduler_.Claim(id, wire)) continue;
     // Unknown (the store lost it): its data is as the mover got it, host
     // rules already applied; recovery must not apply them again.
-    if (!known) PutItem(wire, host_rules_.empty() ? "" : id);
+    if (!known) placement_.PutReannounced(wire, id);
     StoreAssign(item_id, id);
     movers_.Unrevoke(item_id);
     if (c.sends_progress) movers_.Started(item_id, id, clock_.Now());
@@ -1000,11 +885,11 @@ void Server::Queue(Connection& c, const json::object& m) {
       ++skipped;
       continue;
     }
-    if (!Enqueue(wire)) {
+    if (!placement_.Enqueue(wire)) {
       ++skipped;
       continue;
     }
-    PutItem(wire);
+    placement_.PutItem(wire);
     ++enqueued;
   }
   json::object fields{{"enqueued", enqueued}, {"skipped", skipped}};
@@ -1021,136 +906,35 @@ void Server::Queue(Connection& c, const json::object& m) {
   DispatchAll();
 }
 
-json::object Server::ClientStatus(const std::string& id,
-                                  const MoverEntry& client, int verbose,
-                                  StatusStream& stream) const {
-  json::object o;
-  o["client_id"] = id;
-  for (ItemType type : kDispatchOrder) {
-    o[fmt::format("current_{}", TypeName(type))] = scheduler_.Running(id, type);
-    o[fmt::format("done_{}", TypeName(type))] =
-        client.done[static_cast<int>(type)];
-  }
-  o["status"] =
-      client.connection ? StateName(client.connection->state) : "disconnected";
-  json::array batches;
-  for (const BatchSlotView& slot : scheduler_.Batches(id, clock_.UnixNanos())) {
-    constexpr int64_t kSec = 1'000'000'000;
-    json::object batch{{"current_count", slot.running},
-                       {"expire_idle_s", slot.idle_deadline_ns / kSec},
-                       {"expire_max_s", slot.max_deadline_ns / kSec},
-                       {"waiting_count", slot.waiting}};
-    protocol::PutBytes(batch, "hint", slot.hint);  // the whole data: bytes
-    if (verbose >= 6) {
-      std::vector<ItemId> waiting;
-      if (!slot.hint.empty())
-        scheduler_.ForEachWaitingOfHint(id, slot.hint, [&](const Item& item) {
-          waiting.push_back(item.id);
-        });
-      batch["waiting_archive"] =
-          stream.AddArray(std::move(waiting), WaitingEntry());
-    }
-    batches.push_back(std::move(batch));
-  }
-  o["batches"] = std::move(batches);
-  if (!client.connection)
-    o["disconnected_timestamp"] = client.disconnected_unix_ns;
-  if (verbose >= 6) {
-    std::vector<ItemId> running;
-    scheduler_.ForEachRunning(
-        id, [&](const Item& item) { running.push_back(item.id); });
-    o["active_requests"] =
-        stream.AddArray(std::move(running),
-                        [this, id](const ItemId& item_id, json::object* entry) {
-                          const Item* item = scheduler_.Find(item_id);
-                          if (!item || item->owner != id) return false;
-                          *entry = QueueEntry(*item);
-                          return true;
-                        });
-  }
-  return o;
-}
-
-StatusStream::Render Server::WaitingEntry() const {
-  return [this](const ItemId& id, json::object* entry) {
-    const Item* item = stopped_ ? nullptr : scheduler_.Find(id);
-    if (!item || item->running()) return false;
-    *entry = QueueEntry(*item);
-    return true;
-  };
-}
-
 void Server::Status(Connection& c, const json::object& m) {
   int64_t verbose = 4;
   OptionalInt(m, "verbose", 4, &verbose);
-  // Written in pieces as the client reads (server/status_stream.h): the
-  // item lists of a big queue exceed the output cap and would stall the
-  // loop if built at once.
-  auto stream = std::make_shared<StatusStream>();
-  const SchedulerCounters& n = scheduler_.counters();
-  json::object o;
-  for (ItemType type : kDispatchOrder) {
-    int t = static_cast<int>(type);
-    o[fmt::format("running_{}", TypeName(type))] = n.running[t];
-    o[fmt::format("pending_{}", TypeName(type))] = n.pending[t];
-    o[fmt::format("done_{}", TypeName(type))] = n.done[t];
-  }
-  o["pending_cancel"] = n.pending_cancel;
-  o["done_cancel"] = n.done_cancel;
-  o["clients_connected"] = connections_.size();
-  o["locked"] = static_cast<int>(core_.lock());
-  o["store"] = store_->Describe();
-  o["store_state"] = store_->writable() ? "ok" : "cannot persist";
-  o["redispatch"] = RedispatchStatus(static_cast<int>(verbose));
-  json::array clients;
-  for (bool connected : {true, false}) {
-    for (const auto& [id, client] : movers_.entries()) {
-      if ((client.connection != nullptr) == connected)
-        clients.push_back(
-            ClientStatus(id, client, static_cast<int>(verbose), *stream));
-    }
-  }
-  // Anonymous connections are clients too, for the status.
-  for (const auto& connection : connections_) {
-    if (connection->identified) continue;
-    json::object a{{"client_id", connection->id},
-                   {"status", StateName(connection->state)}};
-    for (ItemType type : kDispatchOrder)
-      a[fmt::format("current_{}", TypeName(type))] =
-          scheduler_.Running(connection->id, type);
-    clients.push_back(std::move(a));
-  }
-  o["clients"] = std::move(clients);
-  o["oversized"] = n.oversized;
-  if (verbose >= 6) {
-    for (ItemType type : kDispatchOrder) {
-      o[fmt::format("waiting_{}", TypeName(type))] =
-          stream->AddArray(scheduler_.WaitingIds(type), WaitingEntry());
-    }
-    // Items set aside for their size, with what they need.
-    json::array oversized;
-    scheduler_.ForEachOversized([&](const Item& item) {
-      json::object entry = QueueEntry(item);
-      entry["bytes"] = ReplyCost(item.wire);
-      oversized.push_back(std::move(entry));
-    });
-    o["oversized_items"] = std::move(oversized);
-  }
-  // As Reply(): zero fields omitted, "command" last.
-  for (auto it = o.begin(); it != o.end();) {
-    const json::value& v = it->value();
-    bool zero = (v.is_int64() && v.get_int64() == 0) ||
-                (v.is_uint64() && v.get_uint64() == 0) ||
-                (v.is_string() && v.get_string().empty());
-    it = zero ? o.erase(it) : std::next(it);
-  }
-  o["command"] = "status";
-  stream->SetObject(o);
+  auto stream = status_.Build(StatusViewOf(), static_cast<int>(verbose));
   std::weak_ptr<Connection> weak = c.weak_from_this();
   store_->Sync([weak, stream](bool) {
     if (auto connection = weak.lock(); connection && connection->open())
       connection->SendStream(stream);
   });
+}
+
+StatusView Server::StatusViewOf() const {
+  StatusView view;
+  view.connections = connections_.size();
+  view.locked = static_cast<int>(core_.lock());
+  view.store = store_->Describe();
+  view.store_writable = store_->writable();
+  for (bool connected : {true, false}) {
+    for (const auto& [id, mover] : movers_.entries()) {
+      if ((mover.connection != nullptr) != connected) continue;
+      view.movers.push_back(
+          {id, connected ? StateName(mover.connection->state) : "disconnected",
+           connected, mover.disconnected_unix_ns, mover.done});
+    }
+  }
+  for (const auto& connection : connections_)
+    if (!connection->identified)
+      view.anonymous.push_back({connection->id, StateName(connection->state)});
+  return view;
 }
 
 void Server::Lock(Connection& c, const json::object& m) {
@@ -1330,12 +1114,9 @@ void Server::HoldForCheck(const ItemId& id) {
   // Its assignment stays in the store until it runs again or is forgotten:
   // after a crash the recovered item is held again, never replayed
   // unchecked.
-  if (!redispatch_.held(id)) {
-    if (item->affinity != kChecking && item->affinity != kLocating)
-      held_affinity_[id] = item->affinity.str();
-    redispatch_.Hold(id);
-  }
-  scheduler_.Reassign(id, kChecking);
+  const bool newly_held = !redispatch_.held(id);
+  placement_.Hold(*item, newly_held);
+  if (newly_held) redispatch_.Hold(id);
   // Due now: the timer runs the check on a later turn of the loop, after
   // the current handler.
   ArmTimer();
@@ -1347,7 +1128,7 @@ void Server::RunChecks() {
     const Item* item = scheduler_.Find(id);
     if (!item || item->running()) {  // cancelled, done or re-announced
       redispatch_.Forget(id);
-      held_affinity_.erase(id);
+      placement_.ForgetHeld(id);
       continue;
     }
     const hsm_action_item& hai = item->wire.item.hai;
@@ -1356,23 +1137,12 @@ void Server::RunChecks() {
     RequestAtLustre answer = JudgeCurrentAction(hai.hai_action, rc, hca);
     Redispatch::Verdict verdict = redispatch_.OnCheck(id, answer);
     switch (verdict) {
-      case Redispatch::Verdict::kHandOut: {
-        auto affinity = held_affinity_.find(id);
-        MoverId back;
-        if (affinity != held_affinity_.end()) {
-          back = std::move(affinity->second);
-          held_affinity_.erase(affinity);
-        }
-        // A restore located on a mover that is gone may go anywhere now
-        // (ServerCore::ForgetMover unpins those that were waiting).
-        if (item->type == ItemType::kRestore && !movers_.Find(back))
-          back.clear();
+      case Redispatch::Verdict::kHandOut:
         spdlog::info("{} {:#x}: still {} at Lustre: placed again",
                      hsm::FormatFid(id.dfid), id.cookie, TypeName(item->type));
-        scheduler_.Reassign(id, back);
+        placement_.GiveBack(*item);
         handed_out = true;
         break;
-      }
       case Redispatch::Verdict::kForget:
         ForgetEnded(id, "Lustre ended it already: forgotten, not replayed");
         break;
@@ -1411,7 +1181,7 @@ void Server::ForgetEnded(const ItemId& id, const char* why) {
   StoreForget(id);
   movers_.Ended(id);
   redispatch_.Forget(id);
-  held_affinity_.erase(id);
+  placement_.ForgetHeld(id);
 }
 
 void Server::EndAtLustre(const ItemId& id, int errval, int hp_flags) {
@@ -1464,23 +1234,6 @@ void Server::OnEndRefused(Connection& c, const ItemId& id, int status,
   Reply(c, "done", 0, "");
   DispatchTo(c, ShareDivisor());
   core_.MaybeQuit();
-}
-
-json::object Server::RedispatchStatus(int verbose) const {
-  const RedispatchCounters& n = redispatch_.counters();
-  json::object o{{"held", redispatch_.size()},     {"checks", n.checks},
-                 {"handed_out", n.handed_out},     {"forgotten", n.forgotten},
-                 {"check_errors", n.check_errors}, {"failed", n.failed},
-                 {"ended_failed", n.ended_failed}};
-  json::array retrying;
-  redispatch_.ForEachRetrying([&](const ItemId& id, uint32_t attempts) {
-    if (verbose < 6 && retrying.size() >= 100) return;
-    retrying.push_back({{"hai_fid", protocol::FidToJson(id.dfid)},
-                        {"hai_cookie", static_cast<int64_t>(id.cookie)},
-                        {"attempts", attempts}});
-  });
-  o["retrying"] = std::move(retrying);
-  return o;
 }
 
 PeerTimes Server::TimesOf(const Connection& c) const {

@@ -24,24 +24,22 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <unordered_map>
 
 #include "common/clock.h"
 #include "config/settings.h"
-#include "policy/file_owner.h"
-#include "policy/host_rules.h"
-#include "policy/locator.h"
 #include "policy/reporter.h"
 #include "server/connection.h"
 #include "server/core.h"
 #include "server/liveness.h"
 #include "server/lustre_agent.h"
 #include "server/movers.h"
+#include "server/placement.h"
 #include "server/redispatch.h"
 #include "server/scheduler.h"
+#include "server/status_builder.h"
 #include "server/status_stream.h"
 #include "store/outbox.h"
 #include "store/store.h"
@@ -109,17 +107,8 @@ class Server : public ConnectionHandler, private CoreIo {
   void StoreAssign(const ItemId& id, const std::string& mover);
   void StoreUnassign(const ItemId& id);
   void StoreForget(const ItemId& id);
-  // Places a new item: host rules first (archives), then the global queues.
-  // False if its identity is already known.
-  bool Enqueue(const protocol::WireItem& wire);
-  // Restores: fair-share owner from the file (fair_share_by), then the
-  // locality helper's answer, if one is configured.
-  bool EnqueueRestore(const protocol::WireItem& wire);
-  void OnLocated(const ItemId& id, std::optional<std::string> mover);
-  // Stores a new item; `placed_on`: host rules were applied already, and
-  // chose that mover (see kPlacedOnKey).
-  void PutItem(const protocol::WireItem& wire,
-               const std::string& placed_on = "");
+  // What placement (server/placement.h) asks of the mover table.
+  PlacementHooks PlacementHooksOf();
   // Sends `message` to `c` once every change made so far is durable; when
   // the store cannot persist, a message that `acknowledges` changes (new
   // requests queued, items handed out) waits until it can (store::Outbox).
@@ -137,8 +126,8 @@ class Server : public ConnectionHandler, private CoreIo {
   void Done(Connection& c, const boost::json::object& m);
   void Queue(Connection& c, const boost::json::object& m);
   void Status(Connection& c, const boost::json::object& m);
-  // Renders a waiting item of a status snapshot, if it still waits.
-  StatusStream::Render WaitingEntry() const;
+  // What the status reply shows of movers and connections.
+  StatusView StatusViewOf() const;
   void Lock(Connection& c, const boost::json::object& m);
   void Progress(Connection& c, const boost::json::object& m);
   void Reply(Connection& c, const std::string& command, int status,
@@ -169,22 +158,11 @@ class Server : public ConnectionHandler, private CoreIo {
   // refuses: then it is checked again later).
   void EndAtLustre(const ItemId& id, int errval, int hp_flags);
   void ForgetEnded(const ItemId& id, const char* why);
-  boost::json::object RedispatchStatus(int verbose) const;
-
-  // `stream` receives the item lists (verbose 6).
-  boost::json::object ClientStatus(const std::string& id,
-                                   const MoverEntry& client, int verbose,
-                                   StatusStream& stream) const;
 
   boost::asio::io_context& io_;
   ServerOptions options_;
   const common::Clock& clock_;
   Scheduler scheduler_;
-  policy::HostRules host_rules_;
-  // Declared after scheduler_: destroyed first, dropping its callbacks.
-  std::unique_ptr<policy::Locator> locator_;
-  std::optional<policy::OwnerKind> owner_kind_;  // fair_share_by uid/gid/...
-  std::mt19937_64 random_{std::random_device{}()};
   LustreAgent lustre_;
   std::optional<boost::asio::posix::stream_descriptor> lustre_fd_;
   boost::asio::ip::tcp::acceptor acceptor_;
@@ -217,8 +195,6 @@ class Server : public ConnectionHandler, private CoreIo {
   std::unique_ptr<store::Outbox> outbox_;  // over store_
   bool lustre_paused_ = false;  // not reading Lustre: the store is down
   Redispatch redispatch_;
-  // Held items' own affinity (host rules), given back when handed out.
-  std::unordered_map<ItemId, ClientId, ItemIdHash> held_affinity_;
   // Test-only fault hook: with COORDINATOOL_TEST_KILL_AFTER_READS=N in its
   // environment the server kills itself (SIGKILL) right after reading its
   // N-th request from Lustre, before storing it (the crash-loop test).
@@ -232,6 +208,10 @@ class Server : public ConnectionHandler, private CoreIo {
   uint16_t port_ = 0;
   bool stopped_ = false;
   uint64_t recv_order_ = 0;
+  // Last: destroyed first (the locality helper's pending answers are
+  // dropped before the members they use).
+  Placement placement_;
+  StatusBuilder status_;
 };
 
 }  // namespace server

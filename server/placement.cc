@@ -1,0 +1,213 @@
+#include "server/placement.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <climits>
+
+#include "hsm/hal.h"
+
+namespace server {
+
+const ClientId kLocating("\0locating", 9);
+const ClientId kChecking("\0checking", 9);
+
+std::string KeyOf(const ItemId& id) {
+  return store::RequestKey(id.cookie, id.dfid);
+}
+
+namespace {
+
+// fair_share_weight names users or groups; the lookup gives numeric ids.
+std::map<std::string, uint32_t> WeightsById(
+    const std::map<std::string, uint32_t>& weights, policy::OwnerKind kind) {
+  std::map<std::string, uint32_t> by_id;
+  for (const auto& [name, weight] : weights) {
+    std::string id = name;
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      if (kind == policy::OwnerKind::kUid) {
+        if (const passwd* pw = getpwnam(name.c_str()))
+          id = std::to_string(pw->pw_uid);
+      } else if (kind == policy::OwnerKind::kGid) {
+        if (const group* gr = getgrnam(name.c_str()))
+          id = std::to_string(gr->gr_gid);
+      }
+      if (id == name)
+        spdlog::warn("fair_share_weight {}: no such {}, weight unused", name,
+                     kind == policy::OwnerKind::kGid ? "group" : "user");
+    }
+    by_id[id] = weight;
+  }
+  return by_id;
+}
+
+}  // namespace
+
+std::optional<policy::OwnerKind> SetUpFairShare(
+    const config::ServerSettings& s, Scheduler& scheduler) {
+  if (s.fair_share_tag.empty() && s.fair_share_by == "tag") return {};
+  FairShareOptions fair;
+  fair.tag = s.fair_share_tag;
+  fair.weights = s.fair_share_weights;
+  std::optional<policy::OwnerKind> kind;
+  if (s.fair_share_by != "tag") {
+    fair.by_caller = true;
+    kind = s.fair_share_by == "uid"   ? policy::OwnerKind::kUid
+           : s.fair_share_by == "gid" ? policy::OwnerKind::kGid
+                                      : policy::OwnerKind::kProjid;
+    fair.weights = WeightsById(s.fair_share_weights, *kind);
+  }
+  scheduler.SetFairShare(std::move(fair));
+  return kind;
+}
+
+Placement::Placement(Scheduler& scheduler, store::Store& store,
+                     PlacementOptions options, PlacementHooks hooks)
+    : scheduler_(scheduler),
+      store_(&store),
+      mount_(std::move(options.mount)),
+      host_rules_(std::move(options.archive_on_hosts),
+                  std::move(options.archive_on_hosts_ch)),
+      owner_kind_(options.owner_kind),
+      reporter_(options.reporter),
+      hooks_(std::move(hooks)),
+      random_(options.seed),
+      locator_(std::move(options.locator)) {}
+
+Placement::~Placement() = default;
+
+bool Placement::Enqueue(const protocol::WireItem& wire) {
+  if (scheduler_.Find(ItemId::Of(wire.item.hai))) return false;
+  if (reporter_) reporter_->New(wire.item.data, wire.item.hai.hai_dfid);
+  if (wire.item.hai.hai_action == HSMA_RESTORE) return EnqueueRestore(wire);
+  if (wire.item.hai.hai_action == HSMA_ARCHIVE) return EnqueueArchive(wire);
+  return scheduler_.Enqueue(wire);
+}
+
+void Placement::EnqueueRecovered(const protocol::WireItem& wire,
+                                 const std::string& placed_on) {
+  if (placed_on.empty())
+    Enqueue(wire);
+  else if (!scheduler_.Find(ItemId::Of(wire.item.hai)))
+    scheduler_.Enqueue(wire, placed_on);
+}
+
+bool Placement::EnqueueArchive(const protocol::WireItem& wire) {
+  if (host_rules_.empty()) return scheduler_.Enqueue(wire);
+  auto random = [this](size_t n) {
+    return std::uniform_int_distribution<size_t>(0, n - 1)(random_);
+  };
+  auto choice = host_rules_.Choose(wire.item.data, hooks_.presence, random);
+  if (!choice) return scheduler_.Enqueue(wire);
+  // The store keeps the data as received: a recovered item is placed again
+  // from it and folds to the same value (the original rewrote twice, Q10).
+  protocol::WireItem placed = wire;
+  if (choice->rewritten_data) {
+    placed.item.data = *choice->rewritten_data;
+    placed.item.hai.hai_len =
+        static_cast<uint32_t>(hsm::kHaiFixedSize + placed.item.data.size());
+  }
+  if (reporter_)
+    reporter_->Assign(placed.item.data, placed.item.hai.hai_dfid, choice->host);
+  return scheduler_.Enqueue(placed, choice->host);
+}
+
+std::string Placement::OwnerOf(const protocol::WireItem& wire) const {
+  if (!owner_kind_) return "";
+  std::string error;
+  auto found =
+      policy::FileOwner(mount_, wire.item.hai.hai_dfid, *owner_kind_, &error);
+  if (found) return *found;
+  spdlog::warn("fair share: {}: counted for the default owner", error);
+  return "";
+}
+
+bool Placement::EnqueueRestore(const protocol::WireItem& wire) {
+  std::string owner = OwnerOf(wire);
+  if (!locator_) return scheduler_.Enqueue(wire, "", owner);
+  // Parked until the helper answers (or its timeout): not dispatched yet.
+  if (!scheduler_.Enqueue(wire, kLocating, owner)) return false;
+  Locate(wire);
+  return true;
+}
+
+void Placement::Locate(const protocol::WireItem& wire) {
+  policy::LocateRequest request;
+  request.fid = hsm::FormatFid(wire.item.hai.hai_dfid);
+  request.archive_id = wire.archive_id;
+  const std::string& data = wire.item.data;
+  request.data = data.substr(0, data.find('\0'));
+  request.movers = hooks_.connected();
+  // The least busy with restores, the first such in the table's order.
+  uint32_t least = UINT32_MAX;
+  for (const ClientId& id : request.movers) {
+    uint32_t running = scheduler_.Running(id, ItemType::kRestore);
+    if (running < least) {
+      least = running;
+      request.suggested = id;
+    }
+  }
+  ItemId id = ItemId::Of(wire.item.hai);
+  locator_->Locate(request, [this, id](std::optional<std::string> mover) {
+    OnLocated(id, std::move(mover));
+  });
+}
+
+void Placement::OnLocated(const ItemId& id, std::optional<std::string> mover) {
+  if (hooks_.stopped()) return;
+  const Item* item = scheduler_.Find(id);
+  if (!item || item->running() || item->affinity != kLocating) return;
+  const bool there =
+      mover && hooks_.presence(*mover) == policy::MoverPresence::kConnected;
+  if (mover && !there)
+    spdlog::info("{}: locality prefers {}, not connected: any mover",
+                 hsm::FormatFid(id.dfid), *mover);
+  const ClientId target = there ? *mover : ClientId();
+  scheduler_.Reassign(id, target);
+  if (there && reporter_)
+    reporter_->Assign(item->wire.item.data, id.dfid, target);
+  hooks_.located(target);
+}
+
+void Placement::PutItem(const protocol::WireItem& wire) { Put(wire, ""); }
+
+void Placement::PutReannounced(const protocol::WireItem& wire,
+                               const ClientId& mover) {
+  Put(wire, host_rules_.empty() ? "" : mover);
+}
+
+void Placement::Put(const protocol::WireItem& wire,
+                    const std::string& placed_on) {
+  if (!store_->persistent()) return;
+  boost::json::object o = protocol::ItemToJson(wire);
+  if (!placed_on.empty()) o[kPlacedOnKey] = placed_on;
+  store_->Put(KeyOf(ItemId::Of(wire.item.hai)), boost::json::serialize(o));
+}
+
+void Placement::Hold(const Item& item, bool newly_held) {
+  if (newly_held && item.affinity != kChecking && item.affinity != kLocating)
+    held_affinity_[item.id] = item.affinity.str();
+  scheduler_.Reassign(item.id, kChecking);
+}
+
+ClientId Placement::TakeHeldAffinity(const ItemId& id) {
+  auto it = held_affinity_.find(id);
+  if (it == held_affinity_.end()) return ClientId();
+  ClientId affinity = std::move(it->second);
+  held_affinity_.erase(it);
+  return affinity;
+}
+
+void Placement::GiveBack(const Item& item) {
+  ClientId back = TakeHeldAffinity(item.id);
+  // A restore located on a mover that is gone may go anywhere now (the
+  // server unpins those that were waiting when it forgets a mover).
+  if (item.type == ItemType::kRestore && !back.empty() &&
+      hooks_.presence(back) == policy::MoverPresence::kUnknown)
+    back.clear();
+  scheduler_.Reassign(item.id, back);
+}
+
+}  // namespace server

@@ -1,0 +1,191 @@
+#include "server/status_builder.h"
+
+#include <fmt/format.h>
+
+#include "protocol/byte_string.h"
+
+namespace server {
+
+namespace json = boost::json;
+
+namespace {
+
+json::object QueueEntry(const Item& item) {
+  const std::string& data = item.wire.item.data;
+  json::object entry{{"hai_fid", protocol::FidToJson(item.id.dfid)},
+                     {"hai_cookie", static_cast<int64_t>(item.id.cookie)}};
+  // Cut at the first NUL as the original; a byte string like any data.
+  protocol::PutBytes(entry, "hai_data",
+                     std::string_view(data).substr(0, data.find('\0')));
+  return entry;
+}
+
+// As the server's replies: zero numbers and empty strings are omitted
+// (readers take a missing field as zero).
+void DropZeros(json::object& o) {
+  for (auto it = o.begin(); it != o.end();) {
+    const json::value& v = it->value();
+    bool zero = (v.is_int64() && v.get_int64() == 0) ||
+                (v.is_uint64() && v.get_uint64() == 0) ||
+                (v.is_string() && v.get_string().empty());
+    it = zero ? o.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace
+
+StatusBuilder::StatusBuilder(const Scheduler& scheduler,
+                             const Redispatch& redispatch,
+                             const common::Clock& clock,
+                             std::function<bool()> stopped)
+    : scheduler_(scheduler),
+      redispatch_(redispatch),
+      clock_(clock),
+      stopped_(std::move(stopped)) {}
+
+std::shared_ptr<StatusStream> StatusBuilder::Build(const StatusView& view,
+                                                   int verbose) const {
+  // Written in pieces as the client reads (server/status_stream.h): the
+  // item lists of a big queue exceed the output cap and would stall the
+  // loop if built at once.
+  auto stream = std::make_shared<StatusStream>();
+  json::object o = Counters(view);
+  o["redispatch"] = RedispatchStatus(verbose);
+  json::array clients;
+  for (const MoverStatusView& mover : view.movers)
+    clients.push_back(MoverStatus(mover, verbose, *stream));
+  // Anonymous connections are clients too, for the status.
+  for (const AnonymousStatusView& a : view.anonymous)
+    clients.push_back(AnonymousStatus(a));
+  o["clients"] = std::move(clients);
+  o["oversized"] = scheduler_.counters().oversized;
+  if (verbose >= 6) AddItemLists(o, *stream);
+  DropZeros(o);
+  o["command"] = "status";  // last, as in every reply
+  stream->SetObject(o);
+  return stream;
+}
+
+json::object StatusBuilder::Counters(const StatusView& view) const {
+  const SchedulerCounters& n = scheduler_.counters();
+  json::object o;
+  for (ItemType type : kDispatchOrder) {
+    int t = static_cast<int>(type);
+    o[fmt::format("running_{}", TypeName(type))] = n.running[t];
+    o[fmt::format("pending_{}", TypeName(type))] = n.pending[t];
+    o[fmt::format("done_{}", TypeName(type))] = n.done[t];
+  }
+  o["pending_cancel"] = n.pending_cancel;
+  o["done_cancel"] = n.done_cancel;
+  o["clients_connected"] = view.connections;
+  o["locked"] = view.locked;
+  o["store"] = view.store;
+  o["store_state"] = view.store_writable ? "ok" : "cannot persist";
+  return o;
+}
+
+void StatusBuilder::AddItemLists(json::object& o, StatusStream& stream) const {
+  for (ItemType type : kDispatchOrder) {
+    o[fmt::format("waiting_{}", TypeName(type))] =
+        stream.AddArray(scheduler_.WaitingIds(type), WaitingEntry());
+  }
+  // Items set aside for their size, with what they need.
+  json::array oversized;
+  scheduler_.ForEachOversized([&](const Item& item) {
+    json::object entry = QueueEntry(item);
+    entry["bytes"] = ReplyCost(item.wire);
+    oversized.push_back(std::move(entry));
+  });
+  o["oversized_items"] = std::move(oversized);
+}
+
+json::object StatusBuilder::RedispatchStatus(int verbose) const {
+  const RedispatchCounters& n = redispatch_.counters();
+  json::object o{{"held", redispatch_.size()},     {"checks", n.checks},
+                 {"handed_out", n.handed_out},     {"forgotten", n.forgotten},
+                 {"check_errors", n.check_errors}, {"failed", n.failed},
+                 {"ended_failed", n.ended_failed}};
+  json::array retrying;
+  redispatch_.ForEachRetrying([&](const ItemId& id, uint32_t attempts) {
+    if (verbose < 6 && retrying.size() >= 100) return;
+    retrying.push_back({{"hai_fid", protocol::FidToJson(id.dfid)},
+                        {"hai_cookie", static_cast<int64_t>(id.cookie)},
+                        {"attempts", attempts}});
+  });
+  o["retrying"] = std::move(retrying);
+  return o;
+}
+
+json::object StatusBuilder::MoverStatus(const MoverStatusView& mover,
+                                        int verbose,
+                                        StatusStream& stream) const {
+  const ClientId& id = mover.id;
+  json::object o;
+  o["client_id"] = id;
+  for (ItemType type : kDispatchOrder) {
+    o[fmt::format("current_{}", TypeName(type))] = scheduler_.Running(id, type);
+    o[fmt::format("done_{}", TypeName(type))] =
+        mover.done[static_cast<int>(type)];
+  }
+  o["status"] = mover.state;
+  o["batches"] = Batches(id, verbose, stream);
+  if (!mover.connected)
+    o["disconnected_timestamp"] = mover.disconnected_unix_ns;
+  if (verbose >= 6) {
+    std::vector<ItemId> running;
+    scheduler_.ForEachRunning(
+        id, [&](const Item& item) { running.push_back(item.id); });
+    o["active_requests"] =
+        stream.AddArray(std::move(running),
+                        [this, id](const ItemId& item_id, json::object* entry) {
+                          const Item* item = scheduler_.Find(item_id);
+                          if (!item || item->owner != id) return false;
+                          *entry = QueueEntry(*item);
+                          return true;
+                        });
+  }
+  return o;
+}
+
+json::array StatusBuilder::Batches(const ClientId& id, int verbose,
+                                   StatusStream& stream) const {
+  json::array batches;
+  for (const BatchSlotView& slot : scheduler_.Batches(id, clock_.UnixNanos())) {
+    constexpr int64_t kSec = 1'000'000'000;
+    json::object batch{{"current_count", slot.running},
+                       {"expire_idle_s", slot.idle_deadline_ns / kSec},
+                       {"expire_max_s", slot.max_deadline_ns / kSec},
+                       {"waiting_count", slot.waiting}};
+    protocol::PutBytes(batch, "hint", slot.hint);  // the whole data: bytes
+    if (verbose >= 6) {
+      std::vector<ItemId> waiting;
+      if (!slot.hint.empty())
+        scheduler_.ForEachWaitingOfHint(id, slot.hint, [&](const Item& item) {
+          waiting.push_back(item.id);
+        });
+      batch["waiting_archive"] =
+          stream.AddArray(std::move(waiting), WaitingEntry());
+    }
+    batches.push_back(std::move(batch));
+  }
+  return batches;
+}
+
+json::object StatusBuilder::AnonymousStatus(const AnonymousStatusView& a) const {
+  json::object o{{"client_id", a.id}, {"status", a.state}};
+  for (ItemType type : kDispatchOrder)
+    o[fmt::format("current_{}", TypeName(type))] =
+        scheduler_.Running(a.id, type);
+  return o;
+}
+
+StatusStream::Render StatusBuilder::WaitingEntry() const {
+  return [this](const ItemId& id, json::object* entry) {
+    const Item* item = stopped_() ? nullptr : scheduler_.Find(id);
+    if (!item || item->running()) return false;
+    *entry = QueueEntry(*item);
+    return true;
+  };
+}
+
+}  // namespace server
