@@ -75,14 +75,14 @@ struct PlacementHooks {
 };
 
 struct PlacementOptions {
-  std::string mount;  // where a restore's file owner is looked up
-  std::vector<config::HostAffinityRule> archive_on_hosts;
-  std::vector<config::ConsistentHashRule> archive_on_hosts_ch;
+  std::string mount{};  // where a restore's file owner is looked up
+  std::vector<config::HostAffinityRule> archive_on_hosts{};
+  std::vector<config::ConsistentHashRule> archive_on_hosts_ch{};
   // fair_share_by uid, gid or projid: the owner kind looked up for every
   // restore. Nullopt: by tag, or no fair share (the Scheduler's business).
-  std::optional<policy::OwnerKind> owner_kind;
+  std::optional<policy::OwnerKind> owner_kind{};
   // The locality helper; null: restores are not located.
-  std::unique_ptr<policy::Locator> locator;
+  std::unique_ptr<policy::Locator> locator{};
   policy::Reporter* reporter = nullptr;  // report files; may be null
   uint64_t seed = std::random_device{}();  // host rules' random draws
 };

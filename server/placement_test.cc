@@ -1,0 +1,324 @@
+#include "server/placement.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <fstream>
+#include <map>
+
+#include "server/test_items.h"
+#include "store/journal_store.h"
+#include "store/null_store.h"
+#include "store/test_state.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait_for.h"
+
+#ifndef LOCATE_TABLE_PATH
+#error "LOCATE_TABLE_PATH: the path of coordinatool-locate-table"
+#endif
+
+namespace server {
+namespace {
+
+using policy::MoverPresence;
+using test::MakeItem;
+
+// Placement over a real Scheduler, with the mover table a map the test
+// fills, and what the located hook was told.
+class PlacementTest : public ::testing::Test {
+ protected:
+  Placement& Make(PlacementOptions options = {}) {
+    options.seed = 42;
+    PlacementHooks hooks;
+    hooks.presence = [this](const std::string& id) {
+      auto it = movers_.find(id);
+      return it == movers_.end() ? MoverPresence::kUnknown : it->second;
+    };
+    hooks.connected = [this] {
+      std::vector<ClientId> ids;
+      for (const auto& [id, presence] : movers_)
+        if (presence == MoverPresence::kConnected) ids.push_back(id);
+      return ids;
+    };
+    hooks.located = [this](const ClientId& mover) {
+      located_.push_back(mover);
+    };
+    hooks.stopped = [this] { return stopped_; };
+    placement_ = std::make_unique<Placement>(scheduler_, store_,
+                                             std::move(options), hooks);
+    return *placement_;
+  }
+  const Item& Find(uint64_t cookie) {
+    const Item* item = scheduler_.Find(ItemId::Of(MakeItem(0, cookie).item.hai));
+    EXPECT_NE(item, nullptr) << cookie;
+    static Item none;
+    return item ? *item : none;
+  }
+  // Runs the loop until the located hook was called `n` times in all.
+  bool RunUntilLocated(size_t n) {
+    return testing_support::WaitFor(
+        [&] {
+          io_.restart();
+          io_.run_for(std::chrono::milliseconds(5));
+          return located_.size() >= n;
+        },
+        std::chrono::seconds(10), std::chrono::milliseconds(1));
+  }
+  static std::unique_ptr<policy::Locator> TableLocator(
+      boost::asio::io_context& io, const std::string& table) {
+    policy::LocatorOptions options;
+    options.command = {LOCATE_TABLE_PATH, "--tag", "tape=", table};
+    options.timeout = std::chrono::seconds(5);
+    return std::make_unique<policy::Locator>(io, std::move(options));
+  }
+
+  boost::asio::io_context io_;
+  Scheduler scheduler_;
+  store::NullStore store_;
+  std::map<std::string, MoverPresence> movers_;
+  std::vector<ClientId> located_;
+  bool stopped_ = false;
+  std::unique_ptr<Placement> placement_;
+};
+
+TEST_F(PlacementTest, HostRuleSendsATaggedArchiveToAConnectedMoverOfIt) {
+  PlacementOptions options;
+  options.archive_on_hosts = {{"project=", {"m1", "m2", "m3"}, 1}};
+  movers_ = {{"m1", MoverPresence::kDisconnected},
+             {"m2", MoverPresence::kConnected}};
+  Placement& placement = Make(std::move(options));
+  ASSERT_TRUE(placement.has_host_rules());
+  EXPECT_TRUE(placement.Enqueue(MakeItem(HSMA_ARCHIVE, 1, 1, "project=a")));
+  EXPECT_TRUE(placement.Enqueue(MakeItem(HSMA_ARCHIVE, 2, 1, "other")));
+  EXPECT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 3, 1, "project=a")));
+  EXPECT_EQ(Find(1).affinity.str(), "m2");  // the only connected one
+  EXPECT_EQ(Find(2).affinity.str(), "");    // no rule matches
+  EXPECT_EQ(Find(3).affinity.str(), "");    // rules are for archives
+  // A known identity changes nothing.
+  EXPECT_FALSE(placement.Enqueue(MakeItem(HSMA_ARCHIVE, 1, 1, "project=b")));
+  EXPECT_EQ(Find(1).wire.item.data, "project=a");
+  EXPECT_EQ(scheduler_.size(), 3u);
+}
+
+TEST_F(PlacementTest, ConsistentHashRewritesTheValueOnceAndStoresTheOriginal) {
+  std::vector<config::ConsistentHashRule> rules = {
+      {"project=", 5, {"m1", "m2", "m3"}, 1}};
+  // The value is folded once: a second fold would change it again.
+  policy::HostRules check({}, rules);
+  auto none = [](const std::string&) { return MoverPresence::kUnknown; };
+  auto zero = [](size_t) { return size_t{0}; };
+  std::string original = "project=alpha;x";
+  auto first = check.Choose(original, none, zero);
+  ASSERT_TRUE(first && first->rewritten_data);
+  auto second = check.Choose(*first->rewritten_data, none, zero);
+  ASSERT_TRUE(second && second->rewritten_data);
+  ASSERT_NE(*second->rewritten_data, *first->rewritten_data)
+      << "pick a value whose second fold differs";
+
+  testing_support::TempDir dir("placement-test");
+  std::vector<std::string> warnings;
+  std::string error;
+  auto journal = store::JournalStore::Open(io_, {.dir = dir.path()},
+                                           &warnings, &error);
+  ASSERT_TRUE(journal) << error;
+  PlacementOptions options;
+  options.archive_on_hosts_ch = rules;
+  Placement& placement = Make(std::move(options));
+  placement.set_store(*journal);
+
+  protocol::WireItem wire = MakeItem(HSMA_ARCHIVE, 1, 1, original);
+  ASSERT_TRUE(placement.Enqueue(wire));
+  placement.PutItem(wire);
+  const Item& item = Find(1);
+  EXPECT_EQ(item.wire.item.data, *first->rewritten_data);
+  EXPECT_EQ(item.wire.item.hai.hai_len,
+            hsm::kHaiFixedSize + first->rewritten_data->size());
+  EXPECT_EQ(item.affinity.str(), first->host);
+
+  // A mover re-announces an item the store lost, with the data it got
+  // (rewritten already): stored with the mover the rules chose.
+  protocol::WireItem reannounced = item.wire;
+  reannounced.item.hai.hai_cookie = 2;
+  placement.PutReannounced(reannounced, "m3");
+  journal->Close(10'000);
+  journal.reset();
+
+  auto reopened = store::JournalStore::Open(io_, {.dir = dir.path()},
+                                            &warnings, &error);
+  ASSERT_TRUE(reopened) << error;
+  store::State state;
+  ASSERT_TRUE(reopened->Load(state, &error)) << error;
+  ASSERT_EQ(state.requests.size(), 2u);
+  auto stored1 = boost::json::parse(state.requests[KeyOf(ItemId::Of(wire.item.hai))]);
+  auto stored2 = boost::json::parse(
+      state.requests[KeyOf(ItemId::Of(reannounced.item.hai))]);
+  EXPECT_EQ(stored1.as_object().if_contains(kPlacedOnKey), nullptr);
+  EXPECT_EQ(stored2.at(kPlacedOnKey).as_string(), "m3");
+
+  // Recovery: the stored original folds to the same value; the re-announced
+  // one stays as it is, on its mover, not folded a second time.
+  Scheduler recovered;
+  Placement again(recovered, *reopened, {.archive_on_hosts_ch = rules},
+                  PlacementHooks{.presence = none,
+                                 .connected = {},
+                                 .located = {},
+                                 .stopped = {}});
+  protocol::WireItem back1, back2;
+  std::string why;
+  ASSERT_TRUE(protocol::ItemFromJson(stored1.as_object(), &back1, &why));
+  ASSERT_TRUE(protocol::ItemFromJson(stored2.as_object(), &back2, &why));
+  EXPECT_EQ(back1.item.data, original);
+  again.EnqueueRecovered(back1, "");
+  again.EnqueueRecovered(back2, "m3");
+  const Item* r1 = recovered.Find(ItemId::Of(back1.item.hai));
+  const Item* r2 = recovered.Find(ItemId::Of(back2.item.hai));
+  ASSERT_TRUE(r1 && r2);
+  EXPECT_EQ(r1->wire.item.data, *first->rewritten_data);
+  EXPECT_EQ(r1->affinity.str(), first->host);
+  EXPECT_EQ(r2->wire.item.data, *first->rewritten_data);
+  EXPECT_EQ(r2->affinity.str(), "m3");
+  reopened->Close(10'000);
+}
+
+TEST_F(PlacementTest, WithoutHostRulesAReannouncedItemNamesNoMover) {
+  testing_support::TempDir dir("placement-test");
+  std::vector<std::string> warnings;
+  std::string error;
+  auto journal = store::JournalStore::Open(io_, {.dir = dir.path()},
+                                           &warnings, &error);
+  ASSERT_TRUE(journal) << error;
+  Placement& placement = Make();
+  placement.set_store(*journal);
+  placement.PutReannounced(MakeItem(HSMA_ARCHIVE, 1), "m1");
+  journal->Close(10'000);
+  journal.reset();
+  auto reopened = store::JournalStore::Open(io_, {.dir = dir.path()},
+                                            &warnings, &error);
+  ASSERT_TRUE(reopened) << error;
+  store::State state;
+  ASSERT_TRUE(reopened->Load(state, &error)) << error;
+  ASSERT_EQ(state.requests.size(), 1u);
+  EXPECT_EQ(state.requests.begin()->second.find(kPlacedOnKey),
+            std::string::npos);
+  reopened->Close(10'000);
+}
+
+TEST_F(PlacementTest, FairShareOwnerOfARestoreIsItsFilesOwner) {
+  testing_support::TempDir mount("placement-owner");
+  ASSERT_EQ(mkdir(mount.Join(".lustre").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(mount.Join(".lustre/fid").c_str(), 0755), 0);
+  // MakeItem(…, 1) is file [0x200000401:0x1:0x0]; file 2 does not exist.
+  std::ofstream(mount.Join(".lustre/fid/0x200000401:0x1:0x0")) << "bytes";
+
+  config::ServerSettings settings;
+  EXPECT_FALSE(SetUpFairShare(settings, scheduler_));  // off
+  settings.fair_share_by = config::FairShareBy::kUid;
+  settings.fair_share_weights = {{std::to_string(geteuid()), 3}};
+  auto kind = SetUpFairShare(settings, scheduler_);
+  ASSERT_EQ(kind, policy::OwnerKind::kUid);
+  Placement& placement =
+      Make({.mount = mount.path(), .owner_kind = kind});
+  ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 1)));
+  ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 2)));
+  ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_ARCHIVE, 3)));
+  EXPECT_EQ(Find(1).group, std::to_string(geteuid()));
+  EXPECT_EQ(Find(2).group, "");  // lookup failed: the default owner
+  EXPECT_EQ(Find(3).group, "");  // archives have no fair-share owner
+}
+
+TEST_F(PlacementTest, LocatedRestoreGoesToTheConnectedMoverTheHelperNames) {
+  testing_support::TempDir dir("placement-locate");
+  std::string table = dir.Join("table");
+  std::ofstream(table) << "VOL001 mover1\nVOL002 mover2\n";
+  movers_ = {{"mover1", MoverPresence::kConnected},
+             {"mover2", MoverPresence::kDisconnected}};
+  Placement& placement = Make({.locator = TableLocator(io_, table)});
+  ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 1, 1, "tape=VOL001")));
+  // Out of every mover's reach until the helper answers.
+  EXPECT_EQ(Find(1).affinity, kLocating);
+  EXPECT_TRUE(located_.empty());
+  ASSERT_TRUE(RunUntilLocated(1));
+  EXPECT_EQ(located_, std::vector<ClientId>{"mover1"});
+  EXPECT_EQ(Find(1).affinity.str(), "mover1");
+
+  // Named, but disconnected: any mover. Not in the table: any mover.
+  ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 2, 1, "tape=VOL002")));
+  ASSERT_TRUE(RunUntilLocated(2));
+  ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 3, 1, "tape=VOL404")));
+  ASSERT_TRUE(RunUntilLocated(3));
+  EXPECT_EQ(located_, (std::vector<ClientId>{"mover1", "", ""}));
+  EXPECT_EQ(Find(2).affinity.str(), "");
+  EXPECT_EQ(Find(3).affinity.str(), "");
+  // Archives are not located.
+  ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_ARCHIVE, 4, 1, "tape=VOL001")));
+  EXPECT_EQ(Find(4).affinity.str(), "");
+}
+
+TEST_F(PlacementTest, BrokenHelperLeavesRestoresToAnyMover) {
+  movers_ = {{"mover1", MoverPresence::kConnected}};
+  policy::LocatorOptions options;
+  options.command = {"/nonexistent/locality-helper"};
+  options.timeout = std::chrono::seconds(5);
+  Placement& placement = Make(
+      {.locator = std::make_unique<policy::Locator>(io_, std::move(options))});
+  ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 1, 1, "tape=VOL001")));
+  ASSERT_TRUE(RunUntilLocated(1));
+  EXPECT_EQ(located_, std::vector<ClientId>{""});
+  EXPECT_EQ(Find(1).affinity.str(), "");
+}
+
+TEST_F(PlacementTest, AnswerAfterStopOrForAnItemNoLongerLocatingChangesNothing) {
+  testing_support::TempDir dir("placement-locate");
+  std::string table = dir.Join("table");
+  std::ofstream(table) << "VOL001 mover1\n";
+  movers_ = {{"mover1", MoverPresence::kConnected}};
+  Placement& placement = Make({.locator = TableLocator(io_, table)});
+  ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 1, 1, "tape=VOL001")));
+  stopped_ = true;
+  placement.OnLocated(Find(1).id, "mover1");
+  EXPECT_EQ(Find(1).affinity, kLocating);
+  stopped_ = false;
+  ASSERT_TRUE(scheduler_.Reassign(Find(1).id, "mover2"));
+  placement.OnLocated(Find(1).id, "mover1");  // placed already
+  EXPECT_EQ(Find(1).affinity.str(), "mover2");
+  placement.OnLocated(ItemId{99, {}}, "mover1");  // unknown
+  EXPECT_TRUE(located_.empty());
+}
+
+TEST_F(PlacementTest, HeldItemGetsItsOwnAffinityBack) {
+  PlacementOptions options;
+  options.archive_on_hosts = {{"project=", {"m1"}, 1}};
+  movers_ = {{"m1", MoverPresence::kConnected}};
+  Placement& placement = Make(std::move(options));
+  ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_ARCHIVE, 1, 1, "project=a")));
+  ASSERT_TRUE(scheduler_.Enqueue(MakeItem(HSMA_RESTORE, 2), "gone"));
+  ASSERT_TRUE(scheduler_.Enqueue(MakeItem(HSMA_RESTORE, 3), "m1"));
+  ASSERT_TRUE(scheduler_.Enqueue(MakeItem(HSMA_RESTORE, 4), kLocating));
+  for (uint64_t cookie : {1, 2, 3, 4}) placement.Hold(Find(cookie), true);
+  EXPECT_EQ(placement.held(), 3u);  // kLocating is not an affinity of its own
+  for (uint64_t cookie : {1, 2, 3, 4}) {
+    EXPECT_EQ(Find(cookie).affinity, kChecking) << cookie;
+    // Held again (a retry): the affinity kept is still its own.
+    placement.Hold(Find(cookie), false);
+  }
+  for (uint64_t cookie : {1, 2, 3, 4}) placement.GiveBack(Find(cookie));
+  EXPECT_EQ(Find(1).affinity.str(), "m1");  // the host rule's mover
+  EXPECT_EQ(Find(2).affinity.str(), "");    // a restore's mover gone: any
+  EXPECT_EQ(Find(3).affinity.str(), "m1");  // a restore's mover still known
+  EXPECT_EQ(Find(4).affinity.str(), "");
+  EXPECT_EQ(placement.held(), 0u);
+
+  // Back with its mover (re-announced) or forgotten.
+  placement.Hold(Find(1), true);
+  EXPECT_EQ(placement.TakeHeldAffinity(Find(1).id), "m1");
+  EXPECT_EQ(placement.TakeHeldAffinity(Find(1).id), "");
+  placement.Hold(Find(3), true);
+  placement.ForgetHeld(Find(3).id);
+  EXPECT_EQ(placement.held(), 0u);
+}
+
+}  // namespace
+}  // namespace server
