@@ -86,6 +86,21 @@ bool Placement::Enqueue(const protocol::WireItem& wire) {
   return scheduler_.Enqueue(wire);
 }
 
+bool Placement::Add(const protocol::WireItem& wire) {
+  if (!Enqueue(wire)) return false;
+  PutItem(wire);
+  return true;
+}
+
+bool Placement::AddListed(const protocol::WireItem& wire) {
+  // The server knows a restore by the dfid it was handed, the file's own.
+  const hsm_action_item& hai = wire.item.hai;
+  if (hai.hai_action == HSMA_RESTORE &&
+      scheduler_.Find({hai.hai_cookie, hai.hai_fid}))
+    return false;
+  return Add(wire);
+}
+
 void Placement::EnqueueRecovered(const protocol::WireItem& wire,
                                  const std::string& placed_on) {
   if (placed_on.empty())

@@ -108,6 +108,13 @@ class Placement {
 
   // Places a new item. False (nothing changed) if its identity is known.
   bool Enqueue(const protocol::WireItem& wire);
+  // A new request from Lustre: placed, then stored. False (nothing
+  // changed) if its identity is known.
+  bool Add(const protocol::WireItem& wire);
+  // The same for an item of a `queue` command (Lustre's active_requests
+  // after a crash), where a started restore is listed with the volatile
+  // file as its dfid: known by its fid then.
+  bool AddListed(const protocol::WireItem& wire);
   // Places a recovered item: on `placed_on` as it is when the host rules
   // were applied before it was stored, else as a new item.
   void EnqueueRecovered(const protocol::WireItem& wire,

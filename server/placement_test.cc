@@ -206,6 +206,22 @@ TEST_F(PlacementTest, WithoutHostRulesAReannouncedItemNamesNoMover) {
   reopened->Close(10'000);
 }
 
+TEST_F(PlacementTest, ListedStartedRestoreIsKnownByItsFid) {
+  Placement& placement = Make();
+  ASSERT_TRUE(placement.Add(MakeItem(HSMA_RESTORE, 1)));
+  // Lustre's active_requests lists it with the volatile file as its dfid.
+  protocol::WireItem listed = MakeItem(HSMA_RESTORE, 1);
+  listed.item.hai.hai_dfid = {0x200000402, 7, 0};
+  EXPECT_FALSE(placement.AddListed(listed));
+  // An archive with another dfid is another item.
+  protocol::WireItem archive = MakeItem(HSMA_ARCHIVE, 1);
+  archive.item.hai.hai_dfid = {0x200000402, 7, 0};
+  EXPECT_TRUE(placement.AddListed(archive));
+  EXPECT_FALSE(placement.AddListed(MakeItem(HSMA_ARCHIVE, 2)) &&
+               placement.AddListed(MakeItem(HSMA_ARCHIVE, 2)));
+  EXPECT_EQ(scheduler_.size(), 3u);
+}
+
 TEST_F(PlacementTest, FairShareOwnerOfARestoreIsItsFilesOwner) {
   testing_support::TempDir mount("placement-owner");
   ASSERT_EQ(mkdir(mount.Join(".lustre").c_str(), 0755), 0);

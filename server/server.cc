@@ -83,6 +83,18 @@ struct Recovered : store::LoadVisitor {
 // a turn stays short and other peers are served between batches.
 constexpr size_t kChecksPerTurn = 32;
 
+// One entry of a `queue` command: the item in *wire, or why it is refused.
+std::string ReadQueueEntry(const json::value& entry, protocol::WireItem* wire) {
+  std::string why;
+  if (!entry.is_object()) return "not an object";
+  if (!protocol::ItemFromJson(entry.get_object(), wire, &why))
+    return why.empty() ? "bad item" : why;
+  if (wire->archive_id == 0) return "'hal_archive_id' is missing or 0";
+  if (!TypeOfAction(wire->item.hai.hai_action))
+    return "'hai_action' is not an archive, restore or remove";
+  return "";
+}
+
 // Placement's options from the settings; sets the Scheduler's fair share
 // and makes the reporter (report files) that placement also writes to.
 PlacementOptions PlacementOptionsOf(asio::io_context& io,
@@ -524,9 +536,7 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
         spdlog::default_logger()->flush();
         raise(SIGKILL);
       }
-      if (placement_.Enqueue(wire))
-        placement_.PutItem(wire);
-      else
+      if (!placement_.Add(wire))
         spdlog::debug("cookie {:#x} {} already known",
                       uint64_t{item.hai.hai_cookie},
                       hsm::FormatFid(item.hai.hai_dfid));
@@ -796,44 +806,18 @@ void Server::Done(Connection& c, const json::object& m) {
   int64_t status = 0;
   if (!OptionalIntIn(m, "status", 0, INT32_MIN, INT32_MAX, &status, &error))
     return Reply(c, "done", EINVAL, error);
-  std::shared_ptr<Connection> owner_connection;
   const Item* item = scheduler_.Find(id);
-  const bool revoked = movers_.RevokedFrom(id, c.id);
-  if (item && item->owner != c.id && !revoked) {
-    // Only the mover running an item may end it: another's done (a
-    // confused or hostile peer, or an item still waiting) changes nothing.
-    spdlog::warn("{}: done of {} cookie {:#x} refused: {}", c.id,
-                 hsm::FormatFid(id.dfid), id.cookie,
-                 item->running() ? "runs on " + item->owner.str()
-                                 : std::string("not running"));
-    return Reply(c, "done", EPERM,
-                 item->running() ? "item runs on another client"
-                                 : "item is not running");
-  }
-  if (item && revoked && item->owner != c.id) {
-    // The late result of a mover whose work was taken back: the item runs
-    // elsewhere now.
-    spdlog::info("{}: done of {} ignored: taken back, now on {}", c.id,
-                 hsm::FormatFid(id.dfid), item->owner.str());
-    movers_.Unrevoke(id);
-    item = nullptr;
-  }
+  if (auto refusal = CheckDoneOwner(c, id, &item))
+    return Reply(c, "done", EPERM, *refusal);
   int64_t end_rc = 0;  // what Lustre answered to the mover's end
   if (!OptionalIntIn(m, "end_rc", 0, INT32_MIN, INT32_MAX, &end_rc, &error))
     return Reply(c, "done", EINVAL, error);
   if (item && end_rc < 0 && end_rc != -ENOENT && item->owner == c.id)
     return OnEndRefused(c, id, static_cast<int>(status),
                         static_cast<int>(end_rc));
+  std::shared_ptr<Connection> owner_connection;
   if (item) {
-    std::string owner = item->owner;
-    ItemType type = item->type;
-    if (reporter_)
-      reporter_->Done(item->wire.item.data, id.dfid, static_cast<int>(status));
-    scheduler_.Done(id);
-    StoreForget(id);
-    movers_.Ended(id);
-    redispatch_.Forget(id);
-    owner_connection = movers_.CountDone(owner, type);
+    owner_connection = Finish(*item, static_cast<int>(status));
     spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
                   hsm::FormatFid(id.dfid), id.cookie, status);
   }
@@ -842,6 +826,41 @@ void Server::Done(Connection& c, const json::object& m) {
     DispatchTo(*owner_connection, ShareDivisor());
   DispatchTo(c, ShareDivisor());
   core_.MaybeQuit();
+}
+
+std::optional<std::string> Server::CheckDoneOwner(const Connection& c,
+                                                  const ItemId& id,
+                                                  const Item** item) {
+  if (!*item || (*item)->owner == c.id) return std::nullopt;
+  if (!movers_.RevokedFrom(id, c.id)) {
+    // Only the mover running an item may end it: another's done (a
+    // confused or hostile peer, or an item still waiting) changes nothing.
+    const bool running = (*item)->running();
+    spdlog::warn("{}: done of {} cookie {:#x} refused: {}", c.id,
+                 hsm::FormatFid(id.dfid), id.cookie,
+                 running ? "runs on " + (*item)->owner.str()
+                         : std::string("not running"));
+    return running ? "item runs on another client" : "item is not running";
+  }
+  // The late result of a mover whose work was taken back: the item runs
+  // elsewhere now.
+  spdlog::info("{}: done of {} ignored: taken back, now on {}", c.id,
+               hsm::FormatFid(id.dfid), (*item)->owner.str());
+  movers_.Unrevoke(id);
+  *item = nullptr;
+  return std::nullopt;
+}
+
+std::shared_ptr<Connection> Server::Finish(const Item& item, int status) {
+  const ItemId id = item.id;
+  const MoverId owner = item.owner;
+  const ItemType type = item.type;
+  if (reporter_) reporter_->Done(item.wire.item.data, id.dfid, status);
+  scheduler_.Done(id);  // `item` is gone
+  StoreForget(id);
+  movers_.Ended(id);
+  redispatch_.Forget(id);
+  return movers_.CountDone(owner, type);
 }
 
 void Server::Queue(Connection& c, const json::object& m) {
@@ -860,37 +879,18 @@ void Server::Queue(Connection& c, const json::object& m) {
   int64_t enqueued = 0, skipped = 0, index = 0;
   json::array failed;
   for (const json::value& entry : list->get_array()) {
-    ++index;
     protocol::WireItem wire;
-    std::string why;
-    if (!entry.is_object())
-      why = "not an object";
-    else if (!protocol::ItemFromJson(entry.get_object(), &wire, &why))
-      ;
-    else if (wire.archive_id == 0)
-      why = "'hal_archive_id' is missing or 0";
-    else if (!TypeOfAction(wire.item.hai.hai_action))
-      why = "'hai_action' is not an archive, restore or remove";
-    if (!why.empty()) {
+    if (std::string why = ReadQueueEntry(entry, &wire); !why.empty()) {
       // One bad item is reported for itself; the others are queued.
-      failed.push_back(json::object{{"index", index - 1}, {"error", why}});
+      failed.push_back(json::object{{"index", index++}, {"error", why}});
       continue;
     }
+    ++index;
     if (wire.timestamp_ns == 0) wire.timestamp_ns = clock_.UnixNanos();
-    // Lustre lists a started restore with the volatile file as its dfid;
-    // the server knows it by the dfid it was handed, the file's own.
-    const hsm_action_item& hai = wire.item.hai;
-    if (hai.hai_action == HSMA_RESTORE &&
-        scheduler_.Find({hai.hai_cookie, hai.hai_fid})) {
+    if (placement_.AddListed(wire))
+      ++enqueued;
+    else
       ++skipped;
-      continue;
-    }
-    if (!placement_.Enqueue(wire)) {
-      ++skipped;
-      continue;
-    }
-    placement_.PutItem(wire);
-    ++enqueued;
   }
   json::object fields{{"enqueued", enqueued}, {"skipped", skipped}};
   const bool bad = !failed.empty();

@@ -124,6 +124,13 @@ class Server : public ConnectionHandler, private CoreIo {
   void Reconnect(Connection& c, const boost::json::value* hai_list);
   void Recv(Connection& c, const boost::json::object& m);
   void Done(Connection& c, const boost::json::object& m);
+  // Whether `c` may end *item (its own, or a late one taken back from it:
+  // then *item becomes null, the done is ignored); else the refusal.
+  std::optional<std::string> CheckDoneOwner(const Connection& c,
+                                            const ItemId& id,
+                                            const Item** item);
+  // Forgets a finished item; returns its mover's connection, if any.
+  std::shared_ptr<Connection> Finish(const Item& item, int status);
   void Queue(Connection& c, const boost::json::object& m);
   void Status(Connection& c, const boost::json::object& m);
   // What the status reply shows of movers and connections.
