@@ -190,7 +190,19 @@ void Placement::PutItem(const protocol::WireItem& wire) { Put(wire, ""); }
 
 void Placement::PutReannounced(const protocol::WireItem& wire,
                                const ClientId& mover) {
-  Put(wire, host_rules_.empty() ? "" : mover);
+  Put(wire, RulesApply(wire) ? mover : "");
+}
+
+bool Placement::RulesApply(const protocol::WireItem& wire) const {
+  if (host_rules_.empty() || wire.item.hai.hai_action != HSMA_ARCHIVE)
+    return false;
+  // Whether a rule chooses a mover for it at all; which one does not
+  // matter, so the presence and the draw are placeholders.
+  auto unknown = [](const std::string&) {
+    return policy::MoverPresence::kUnknown;
+  };
+  auto first = [](size_t) { return size_t{0}; };
+  return host_rules_.Choose(wire.item.data, unknown, first).has_value();
 }
 
 void Placement::Put(const protocol::WireItem& wire,

@@ -125,8 +125,9 @@ class Placement {
   // Stores a new item as received (no-op for a memory-only store).
   void PutItem(const protocol::WireItem& wire);
   // Stores an item a mover re-announced and the store did not know: its
-  // data is as the mover got it, so with host rules recovery must place it
-  // on `mover` again rather than apply the rules a second time.
+  // data is as the mover got it, so when the host rules apply to it
+  // recovery must place it on `mover` again rather than apply them a second
+  // time (anything else is placed again as a new item would be).
   void PutReannounced(const protocol::WireItem& wire, const ClientId& mover);
 
   // Held items (re-dispatch safety). Hold: parks `item` on kChecking;
@@ -143,6 +144,9 @@ class Placement {
 
  private:
   bool EnqueueArchive(const protocol::WireItem& wire);
+  // Whether the host rules choose a mover for `wire` (an archive whose
+  // data carries a rule's tag).
+  bool RulesApply(const protocol::WireItem& wire) const;
   bool EnqueueRestore(const protocol::WireItem& wire);
   // The fair-share owner of a restore's file, "" for the default owner.
   std::string OwnerOf(const protocol::WireItem& wire) const;

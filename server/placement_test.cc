@@ -23,6 +23,7 @@
 namespace server {
 namespace {
 
+namespace json = boost::json;
 using policy::MoverPresence;
 using test::MakeItem;
 
@@ -220,6 +221,44 @@ TEST_F(PlacementTest, ListedStartedRestoreIsKnownByItsFid) {
   EXPECT_FALSE(placement.AddListed(MakeItem(HSMA_ARCHIVE, 2)) &&
                placement.AddListed(MakeItem(HSMA_ARCHIVE, 2)));
   EXPECT_EQ(scheduler_.size(), 3u);
+}
+
+// A re-announced item the store lost names its mover only if the host
+// rules apply to it: anything else placed again goes to any mover, as a
+// new one would, and is not tied to a mover that may never come back.
+TEST_F(PlacementTest, ReannouncedItemNamesItsMoverOnlyWhereARuleApplies) {
+  testing_support::TempDir dir("placement-test");
+  std::vector<std::string> warnings;
+  std::string error;
+  auto journal = store::JournalStore::Open(io_, {.dir = dir.path()},
+                                           &warnings, &error);
+  ASSERT_TRUE(journal) << error;
+  PlacementOptions options;
+  options.archive_on_hosts = {{"project=", {"m1"}, 1}};
+  Placement& placement = Make(std::move(options));
+  placement.set_store(*journal);
+  placement.PutReannounced(MakeItem(HSMA_ARCHIVE, 1, 1, "project=a"), "m2");
+  placement.PutReannounced(MakeItem(HSMA_ARCHIVE, 2, 1, "other"), "m2");
+  placement.PutReannounced(MakeItem(HSMA_RESTORE, 3, 1, "project=a"), "m2");
+  placement.PutReannounced(MakeItem(HSMA_REMOVE, 4), "m2");
+  journal->Close(10'000);
+  journal.reset();
+  auto reopened = store::JournalStore::Open(io_, {.dir = dir.path()},
+                                            &warnings, &error);
+  ASSERT_TRUE(reopened) << error;
+  store::State state;
+  ASSERT_TRUE(reopened->Load(state, &error)) << error;
+  ASSERT_EQ(state.requests.size(), 4u);
+  std::map<int64_t, std::string> placed_on;
+  for (const auto& [key, text] : state.requests) {
+    json::object o = json::parse(text).as_object();
+    const json::value* placed = o.if_contains(kPlacedOnKey);
+    placed_on[o.at("hai_cookie").to_number<int64_t>()] =
+        placed ? std::string(placed->as_string()) : "";
+  }
+  EXPECT_EQ(placed_on, (std::map<int64_t, std::string>{
+                           {1, "m2"}, {2, ""}, {3, ""}, {4, ""}}));
+  reopened->Close(10'000);
 }
 
 TEST_F(PlacementTest, FairShareOwnerOfARestoreIsItsFilesOwner) {
