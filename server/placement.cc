@@ -45,8 +45,8 @@ std::map<std::string, uint32_t> WeightsById(
 
 }  // namespace
 
-std::optional<policy::OwnerKind> SetUpFairShare(
-    const config::ServerSettings& s, Scheduler& scheduler) {
+std::optional<policy::OwnerKind> SetUpFairShare(const config::ServerSettings& s,
+                                                Scheduler& scheduler) {
   if (s.fair_share_tag.empty() && s.fair_share_by == "tag") return {};
   FairShareOptions fair;
   fair.tag = s.fair_share_tag;

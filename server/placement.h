@@ -83,7 +83,7 @@ struct PlacementOptions {
   std::optional<policy::OwnerKind> owner_kind{};
   // The locality helper; null: restores are not located.
   std::unique_ptr<policy::Locator> locator{};
-  policy::Reporter* reporter = nullptr;  // report files; may be null
+  policy::Reporter* reporter = nullptr;    // report files; may be null
   uint64_t seed = std::random_device{}();  // host rules' random draws
 };
 

@@ -53,7 +53,8 @@ class PlacementTest : public ::testing::Test {
     return *placement_;
   }
   const Item& Find(uint64_t cookie) {
-    const Item* item = scheduler_.Find(ItemId::Of(MakeItem(0, cookie).item.hai));
+    const Item* item =
+        scheduler_.Find(ItemId::Of(MakeItem(0, cookie).item.hai));
     EXPECT_NE(item, nullptr) << cookie;
     static Item none;
     return item ? *item : none;
@@ -122,8 +123,8 @@ TEST_F(PlacementTest, ConsistentHashRewritesTheValueOnceAndStoresTheOriginal) {
   testing_support::TempDir dir("placement-test");
   std::vector<std::string> warnings;
   std::string error;
-  auto journal = store::JournalStore::Open(io_, {.dir = dir.path()},
-                                           &warnings, &error);
+  auto journal =
+      store::JournalStore::Open(io_, {.dir = dir.path()}, &warnings, &error);
   ASSERT_TRUE(journal) << error;
   PlacementOptions options;
   options.archive_on_hosts_ch = rules;
@@ -147,13 +148,14 @@ TEST_F(PlacementTest, ConsistentHashRewritesTheValueOnceAndStoresTheOriginal) {
   journal->Close(10'000);
   journal.reset();
 
-  auto reopened = store::JournalStore::Open(io_, {.dir = dir.path()},
-                                            &warnings, &error);
+  auto reopened =
+      store::JournalStore::Open(io_, {.dir = dir.path()}, &warnings, &error);
   ASSERT_TRUE(reopened) << error;
   store::State state;
   ASSERT_TRUE(reopened->Load(state, &error)) << error;
   ASSERT_EQ(state.requests.size(), 2u);
-  auto stored1 = boost::json::parse(state.requests[KeyOf(ItemId::Of(wire.item.hai))]);
+  auto stored1 =
+      boost::json::parse(state.requests[KeyOf(ItemId::Of(wire.item.hai))]);
   auto stored2 = boost::json::parse(
       state.requests[KeyOf(ItemId::Of(reannounced.item.hai))]);
   EXPECT_EQ(stored1.as_object().if_contains(kPlacedOnKey), nullptr);
@@ -162,11 +164,10 @@ TEST_F(PlacementTest, ConsistentHashRewritesTheValueOnceAndStoresTheOriginal) {
   // Recovery: the stored original folds to the same value; the re-announced
   // one stays as it is, on its mover, not folded a second time.
   Scheduler recovered;
-  Placement again(recovered, *reopened, {.archive_on_hosts_ch = rules},
-                  PlacementHooks{.presence = none,
-                                 .connected = {},
-                                 .located = {},
-                                 .stopped = {}});
+  Placement again(
+      recovered, *reopened, {.archive_on_hosts_ch = rules},
+      PlacementHooks{
+          .presence = none, .connected = {}, .located = {}, .stopped = {}});
   protocol::WireItem back1, back2;
   std::string why;
   ASSERT_TRUE(protocol::ItemFromJson(stored1.as_object(), &back1, &why));
@@ -188,16 +189,16 @@ TEST_F(PlacementTest, WithoutHostRulesAReannouncedItemNamesNoMover) {
   testing_support::TempDir dir("placement-test");
   std::vector<std::string> warnings;
   std::string error;
-  auto journal = store::JournalStore::Open(io_, {.dir = dir.path()},
-                                           &warnings, &error);
+  auto journal =
+      store::JournalStore::Open(io_, {.dir = dir.path()}, &warnings, &error);
   ASSERT_TRUE(journal) << error;
   Placement& placement = Make();
   placement.set_store(*journal);
   placement.PutReannounced(MakeItem(HSMA_ARCHIVE, 1), "m1");
   journal->Close(10'000);
   journal.reset();
-  auto reopened = store::JournalStore::Open(io_, {.dir = dir.path()},
-                                            &warnings, &error);
+  auto reopened =
+      store::JournalStore::Open(io_, {.dir = dir.path()}, &warnings, &error);
   ASSERT_TRUE(reopened) << error;
   store::State state;
   ASSERT_TRUE(reopened->Load(state, &error)) << error;
@@ -230,8 +231,8 @@ TEST_F(PlacementTest, ReannouncedItemNamesItsMoverOnlyWhereARuleApplies) {
   testing_support::TempDir dir("placement-test");
   std::vector<std::string> warnings;
   std::string error;
-  auto journal = store::JournalStore::Open(io_, {.dir = dir.path()},
-                                           &warnings, &error);
+  auto journal =
+      store::JournalStore::Open(io_, {.dir = dir.path()}, &warnings, &error);
   ASSERT_TRUE(journal) << error;
   PlacementOptions options;
   options.archive_on_hosts = {{"project=", {"m1"}, 1}};
@@ -243,8 +244,8 @@ TEST_F(PlacementTest, ReannouncedItemNamesItsMoverOnlyWhereARuleApplies) {
   placement.PutReannounced(MakeItem(HSMA_REMOVE, 4), "m2");
   journal->Close(10'000);
   journal.reset();
-  auto reopened = store::JournalStore::Open(io_, {.dir = dir.path()},
-                                            &warnings, &error);
+  auto reopened =
+      store::JournalStore::Open(io_, {.dir = dir.path()}, &warnings, &error);
   ASSERT_TRUE(reopened) << error;
   store::State state;
   ASSERT_TRUE(reopened->Load(state, &error)) << error;
@@ -274,8 +275,7 @@ TEST_F(PlacementTest, FairShareOwnerOfARestoreIsItsFilesOwner) {
   settings.fair_share_weights = {{std::to_string(geteuid()), 3}};
   auto kind = SetUpFairShare(settings, scheduler_);
   ASSERT_EQ(kind, policy::OwnerKind::kUid);
-  Placement& placement =
-      Make({.mount = mount.path(), .owner_kind = kind});
+  Placement& placement = Make({.mount = mount.path(), .owner_kind = kind});
   ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 1)));
   ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 2)));
   ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_ARCHIVE, 3)));
@@ -328,7 +328,8 @@ TEST_F(PlacementTest, BrokenHelperLeavesRestoresToAnyMover) {
   EXPECT_EQ(Find(1).affinity.str(), "");
 }
 
-TEST_F(PlacementTest, AnswerAfterStopOrForAnItemNoLongerLocatingChangesNothing) {
+TEST_F(PlacementTest,
+       AnswerAfterStopOrForAnItemNoLongerLocatingChangesNothing) {
   testing_support::TempDir dir("placement-locate");
   std::string table = dir.Join("table");
   std::ofstream(table) << "VOL001 mover1\n";

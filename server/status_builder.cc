@@ -171,7 +171,8 @@ json::array StatusBuilder::Batches(const ClientId& id, int verbose,
   return batches;
 }
 
-json::object StatusBuilder::AnonymousStatus(const AnonymousStatusView& a) const {
+json::object StatusBuilder::AnonymousStatus(
+    const AnonymousStatusView& a) const {
   json::object o{{"client_id", a.id}, {"status", a.state}};
   for (ItemType type : kDispatchOrder)
     o[fmt::format("current_{}", TypeName(type))] =

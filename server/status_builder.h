@@ -45,7 +45,7 @@ struct AnonymousStatusView {
 
 struct StatusView {
   size_t connections = 0;
-  int locked = 0;  // 0 unlocked, 1 locked, 2 lock and quit
+  int locked = 0;     // 0 unlocked, 1 locked, 2 lock and quit
   std::string store;  // the store's description
   bool store_writable = true;
   // Connected movers first, then disconnected ones, as they are listed.

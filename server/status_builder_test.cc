@@ -19,8 +19,8 @@ class StatusBuilderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(scheduler_.Enqueue(MakeItem(HSMA_RESTORE, 1)));
-    ASSERT_TRUE(
-        scheduler_.Enqueue(MakeItem(HSMA_RESTORE, 2, 1, std::string("a\0b", 3))));
+    ASSERT_TRUE(scheduler_.Enqueue(
+        MakeItem(HSMA_RESTORE, 2, 1, std::string("a\0b", 3))));
     ASSERT_TRUE(scheduler_.Enqueue(MakeItem(HSMA_ARCHIVE, 3, 1, "x")));
     MoverLimits limits;
     limits.max_running = {1, 0, 0};
@@ -151,7 +151,8 @@ TEST_F(StatusBuilderTest, RedispatchRetryingListIsCappedBelowVerboseSix) {
     ItemId id = ItemId::Of(MakeItem(HSMA_ARCHIVE, cookie).item.hai);
     redispatch_.OnFailedRedispatch(id);
   }
-  EXPECT_EQ(builder_.RedispatchStatus(4).at("retrying").as_array().size(), 100u);
+  EXPECT_EQ(builder_.RedispatchStatus(4).at("retrying").as_array().size(),
+            100u);
   json::array all = builder_.RedispatchStatus(6).at("retrying").as_array();
   ASSERT_EQ(all.size(), 150u);
   EXPECT_EQ(all[0].at("attempts").to_number<int64_t>(), 1);
