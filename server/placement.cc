@@ -47,16 +47,18 @@ std::map<std::string, uint32_t> WeightsById(
 
 std::optional<policy::OwnerKind> SetUpFairShare(const config::ServerSettings& s,
                                                 Scheduler& scheduler) {
-  if (s.fair_share_tag.empty() && s.fair_share_by == "tag") return {};
+  using config::FairShareBy;
+  if (s.fair_share_tag.empty() && s.fair_share_by == FairShareBy::kTag)
+    return {};
   FairShareOptions fair;
   fair.tag = s.fair_share_tag;
   fair.weights = s.fair_share_weights;
   std::optional<policy::OwnerKind> kind;
-  if (s.fair_share_by != "tag") {
+  if (s.fair_share_by != FairShareBy::kTag) {
     fair.by_caller = true;
-    kind = s.fair_share_by == "uid"   ? policy::OwnerKind::kUid
-           : s.fair_share_by == "gid" ? policy::OwnerKind::kGid
-                                      : policy::OwnerKind::kProjid;
+    kind = s.fair_share_by == FairShareBy::kUid   ? policy::OwnerKind::kUid
+           : s.fair_share_by == FairShareBy::kGid ? policy::OwnerKind::kGid
+                                                  : policy::OwnerKind::kProjid;
     fair.weights = WeightsById(s.fair_share_weights, *kind);
   }
   scheduler.SetFairShare(std::move(fair));
