@@ -11,8 +11,8 @@
 
 namespace server {
 
-const ClientId kLocating("\0locating", 9);
-const ClientId kChecking("\0checking", 9);
+const MoverId kLocating("\0locating", 9);
+const MoverId kChecking("\0checking", 9);
 
 std::string KeyOf(const ItemId& id) {
   return store::RequestKey(id.cookie, id.dfid);
@@ -159,7 +159,7 @@ void Placement::Locate(const protocol::WireItem& wire) {
   request.movers = hooks_.connected();
   // The least busy with restores, the first such in the table's order.
   uint32_t least = UINT32_MAX;
-  for (const ClientId& id : request.movers) {
+  for (const MoverId& id : request.movers) {
     uint32_t running = scheduler_.Running(id, ItemType::kRestore);
     if (running < least) {
       least = running;
@@ -181,7 +181,7 @@ void Placement::OnLocated(const ItemId& id, std::optional<std::string> mover) {
   if (mover && !there)
     spdlog::info("{}: locality prefers {}, not connected: any mover",
                  hsm::FormatFid(id.dfid), *mover);
-  const ClientId target = there ? *mover : ClientId();
+  const MoverId target = there ? *mover : MoverId();
   scheduler_.Reassign(id, target);
   if (there && reporter_)
     reporter_->Assign(item->wire.item.data, id.dfid, target);
@@ -191,7 +191,7 @@ void Placement::OnLocated(const ItemId& id, std::optional<std::string> mover) {
 void Placement::PutItem(const protocol::WireItem& wire) { Put(wire, ""); }
 
 void Placement::PutReannounced(const protocol::WireItem& wire,
-                               const ClientId& mover) {
+                               const MoverId& mover) {
   Put(wire, RulesApply(wire) ? mover : "");
 }
 
@@ -221,16 +221,16 @@ void Placement::Hold(const Item& item, bool newly_held) {
   scheduler_.Reassign(item.id, kChecking);
 }
 
-ClientId Placement::TakeHeldAffinity(const ItemId& id) {
+MoverId Placement::TakeHeldAffinity(const ItemId& id) {
   auto it = held_affinity_.find(id);
-  if (it == held_affinity_.end()) return ClientId();
-  ClientId affinity = std::move(it->second);
+  if (it == held_affinity_.end()) return MoverId();
+  MoverId affinity = std::move(it->second);
   held_affinity_.erase(it);
   return affinity;
 }
 
 void Placement::GiveBack(const Item& item) {
-  ClientId back = TakeHeldAffinity(item.id);
+  MoverId back = TakeHeldAffinity(item.id);
   // A restore located on a mover that is gone may go anywhere now (the
   // server unpins those that were waiting when it forgets a mover).
   if (item.type == ItemType::kRestore && !back.empty() &&

@@ -47,10 +47,10 @@ namespace server {
 
 // The owner of restores whose locality lookup is pending: no mover can
 // have this id (ehlo refuses ids with NUL), so they are not dispatched yet.
-extern const ClientId kLocating;
+extern const MoverId kLocating;
 // The owner of items held until Lustre confirms they are still live
 // (re-dispatch safety): not dispatched meanwhile.
-extern const ClientId kChecking;
+extern const MoverId kChecking;
 
 // In a stored request: the mover host rules chose for it before it was
 // stored (a re-announced item the store had lost). Recovery places it there
@@ -66,10 +66,10 @@ struct PlacementHooks {
   // unknown.
   std::function<policy::MoverPresence(const std::string& id)> presence;
   // The ids of the connected movers, in the mover table's order.
-  std::function<std::vector<ClientId>()> connected;
+  std::function<std::vector<MoverId>()> connected;
   // A located restore was placed: on `mover` (connected), or "" for the
   // global queues. The server dispatches then.
-  std::function<void(const ClientId& mover)> located;
+  std::function<void(const MoverId& mover)> located;
   // True once the server stopped: a late locality answer changes nothing.
   std::function<bool()> stopped;
 };
@@ -128,7 +128,7 @@ class Placement {
   // data is as the mover got it, so when the host rules apply to it
   // recovery must place it on `mover` again rather than apply them a second
   // time (anything else is placed again as a new item would be).
-  void PutReannounced(const protocol::WireItem& wire, const ClientId& mover);
+  void PutReannounced(const protocol::WireItem& wire, const MoverId& mover);
 
   // Held items (re-dispatch safety). Hold: parks `item` on kChecking;
   // when it is `newly_held`, keeps its own affinity (unless that is one of
@@ -138,7 +138,7 @@ class Placement {
   // restore whose mover is gone, which may go anywhere now.
   void GiveBack(const Item& item);
   // The held item's own affinity ("" if none), forgotten.
-  ClientId TakeHeldAffinity(const ItemId& id);
+  MoverId TakeHeldAffinity(const ItemId& id);
   void ForgetHeld(const ItemId& id) { held_affinity_.erase(id); }
   size_t held() const { return held_affinity_.size(); }
 
@@ -163,7 +163,7 @@ class Placement {
   std::mt19937_64 random_;
   // Held items' own affinity (host rules, locality), given back when
   // handed out.
-  std::unordered_map<ItemId, ClientId, ItemIdHash> held_affinity_;
+  std::unordered_map<ItemId, MoverId, ItemIdHash> held_affinity_;
   // Last: destroyed first, dropping its pending callbacks (which use the
   // members above).
   std::unique_ptr<policy::Locator> locator_;

@@ -39,14 +39,12 @@ class PlacementTest : public ::testing::Test {
       return it == movers_.end() ? MoverPresence::kUnknown : it->second;
     };
     hooks.connected = [this] {
-      std::vector<ClientId> ids;
+      std::vector<MoverId> ids;
       for (const auto& [id, presence] : movers_)
         if (presence == MoverPresence::kConnected) ids.push_back(id);
       return ids;
     };
-    hooks.located = [this](const ClientId& mover) {
-      located_.push_back(mover);
-    };
+    hooks.located = [this](const MoverId& mover) { located_.push_back(mover); };
     hooks.stopped = [this] { return stopped_; };
     placement_ = std::make_unique<Placement>(scheduler_, store_,
                                              std::move(options), hooks);
@@ -81,7 +79,7 @@ class PlacementTest : public ::testing::Test {
   Scheduler scheduler_;
   store::NullStore store_;
   std::map<std::string, MoverPresence> movers_;
-  std::vector<ClientId> located_;
+  std::vector<MoverId> located_;
   bool stopped_ = false;
   std::unique_ptr<Placement> placement_;
 };
@@ -296,7 +294,7 @@ TEST_F(PlacementTest, LocatedRestoreGoesToTheConnectedMoverTheHelperNames) {
   EXPECT_EQ(Find(1).affinity, kLocating);
   EXPECT_TRUE(located_.empty());
   ASSERT_TRUE(RunUntilLocated(1));
-  EXPECT_EQ(located_, std::vector<ClientId>{"mover1"});
+  EXPECT_EQ(located_, std::vector<MoverId>{"mover1"});
   EXPECT_EQ(Find(1).affinity.str(), "mover1");
 
   // Not in the table: any mover.
@@ -307,7 +305,7 @@ TEST_F(PlacementTest, LocatedRestoreGoesToTheConnectedMoverTheHelperNames) {
   ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 2, 1, "tape=VOL002")));
   placement.OnLocated(Find(2).id, "mover2");
   ASSERT_TRUE(RunUntilLocated(3));
-  EXPECT_EQ(located_, (std::vector<ClientId>{"mover1", "", ""}));
+  EXPECT_EQ(located_, (std::vector<MoverId>{"mover1", "", ""}));
   EXPECT_EQ(Find(2).affinity.str(), "");
   EXPECT_EQ(Find(3).affinity.str(), "");
   // Archives are not located.
@@ -324,7 +322,7 @@ TEST_F(PlacementTest, BrokenHelperLeavesRestoresToAnyMover) {
       {.locator = std::make_unique<policy::Locator>(io_, std::move(options))});
   ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 1, 1, "tape=VOL001")));
   ASSERT_TRUE(RunUntilLocated(1));
-  EXPECT_EQ(located_, std::vector<ClientId>{""});
+  EXPECT_EQ(located_, std::vector<MoverId>{""});
   EXPECT_EQ(Find(1).affinity.str(), "");
 }
 

@@ -119,7 +119,7 @@ json::object StatusBuilder::RedispatchStatus(int verbose) const {
 json::object StatusBuilder::MoverStatus(const MoverStatusView& mover,
                                         int verbose,
                                         StatusStream& stream) const {
-  const ClientId& id = mover.id;
+  const MoverId& id = mover.id;
   json::object o;
   o["client_id"] = id;
   for (ItemType type : kDispatchOrder) {
@@ -147,7 +147,7 @@ json::object StatusBuilder::MoverStatus(const MoverStatusView& mover,
   return o;
 }
 
-json::array StatusBuilder::Batches(const ClientId& id, int verbose,
+json::array StatusBuilder::Batches(const MoverId& id, int verbose,
                                    StatusStream& stream) const {
   json::array batches;
   for (const BatchSlotView& slot : scheduler_.Batches(id, clock_.UnixNanos())) {

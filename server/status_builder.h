@@ -28,7 +28,7 @@ namespace server {
 
 // One mover known by id, as status shows it.
 struct MoverStatusView {
-  ClientId id;
+  MoverId id;
   // "init", "ready", "waiting" while connected; "disconnected" within its
   // grace time.
   std::string state;
@@ -39,7 +39,7 @@ struct MoverStatusView {
 
 // A connection without a mover id (a client, or a mover that gave none).
 struct AnonymousStatusView {
-  ClientId id;  // its peer address
+  MoverId id;  // its peer address
   std::string state;
 };
 
@@ -75,7 +75,7 @@ class StatusBuilder {
   StatusStream::Render WaitingEntry() const;
 
  private:
-  boost::json::array Batches(const ClientId& id, int verbose,
+  boost::json::array Batches(const MoverId& id, int verbose,
                              StatusStream& stream) const;
   void AddItemLists(boost::json::object& o, StatusStream& stream) const;
 
