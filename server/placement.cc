@@ -119,7 +119,8 @@ bool Placement::EnqueueArchive(const protocol::WireItem& wire) {
   auto choice = host_rules_.Choose(wire.item.data, hooks_.presence, random);
   if (!choice) return scheduler_.Enqueue(wire);
   // The store keeps the data as received: a recovered item is placed again
-  // from it and folds to the same value (the original rewrote twice, Q10).
+  // from it and folds to the same value (the original folds again each time;
+  // docs/policies.md).
   protocol::WireItem placed = wire;
   if (choice->rewritten_data) {
     placed.item.data = *choice->rewritten_data;
