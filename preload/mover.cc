@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -68,9 +69,10 @@ bool Mover::Start(std::string* error) {
   return true;
 }
 
-// REQUIRES: mu_ held.
+// REQUIRES: mu_ held; the receiving thread (or Start, before it).
 bool Mover::Connect(std::string* error) {
   recv_pending_ = false;
+  session_broken_ = false;
   if (!session_.Connect(settings_.host, settings_.port, error)) return false;
   // "progress": this mover sends progress heartbeats; "heartbeat": it
   // answers the server's liveness checks (both ignored by the original).
@@ -108,7 +110,12 @@ bool Mover::Connect(std::string* error) {
   server_takes_progress_ =
       progress && progress->is_bool() && progress->get_bool();
   FlushDonesLocked();
-  return session_.connected();
+  if (session_broken_) {
+    *error = "lost the server while sending completions";
+    session_.Close();
+    return false;
+  }
+  return true;
 }
 
 void Mover::Reconnect() {
@@ -142,14 +149,40 @@ void Mover::Reconnect() {
 // REQUIRES: mu_ held.
 bool Mover::SendLocked(const json::object& message) {
   std::string error;
+  if (session_broken_) return false;
   if (session_.Send(message, &error)) return true;
   Log(fmt::format("send: {}", error));
   return false;
 }
 
 // REQUIRES: mu_ held.
+void Mover::BreakSessionLocked() {
+  // Shut down, not closed: the receiving thread may be polling the
+  // descriptor (and the copytool too, through fd()); the shutdown wakes
+  // them, and the receiving thread closes it and reconnects.
+  if (session_.connected() && !session_broken_)
+    shutdown(session_.fd(), SHUT_RDWR);
+  session_broken_ = true;
+}
+
+// REQUIRES: mu_ held.
+bool Mover::UsableLocked() const {
+  return session_.connected() && !session_broken_;
+}
+
+bool Mover::Usable() {
+  std::lock_guard lock(mu_);
+  return UsableLocked();
+}
+
+int Mover::fd() {
+  std::lock_guard lock(mu_);
+  return session_.fd();
+}
+
+// REQUIRES: mu_ held.
 void Mover::FlushDonesLocked() {
-  while (!undelivered_.empty() && session_.connected()) {
+  while (!undelivered_.empty() && UsableLocked()) {
     const DoneRecord& done = undelivered_.front();
     json::object message{{"command", "done"},
                          {"hai_cookie", static_cast<int64_t>(done.cookie)},
@@ -158,7 +191,7 @@ void Mover::FlushDonesLocked() {
     if (done.begin_rc != 0) message["begin_rc"] = done.begin_rc;
     if (done.end_rc != 0) message["end_rc"] = done.end_rc;
     if (!SendLocked(message)) {
-      session_.Close();
+      BreakSessionLocked();
       return;
     }
     running_.erase(server::ItemId{done.cookie, done.dfid});
@@ -197,11 +230,11 @@ void Mover::ReportDone(const server::ItemId& id, int status, int end_rc,
 void Mover::ReportProgress(const server::ItemId& id) {
   if (getpid() != owner_pid_) return;
   std::lock_guard lock(mu_);
-  if (!server_takes_progress_ || !session_.connected()) return;
+  if (!server_takes_progress_ || !UsableLocked()) return;
   json::object message{{"command", "progress"},
                        {"hai_cookie", static_cast<int64_t>(id.cookie)},
                        {"hai_dfid", protocol::FidToJson(id.dfid)}};
-  if (!SendLocked(message)) session_.Close();
+  if (!SendLocked(message)) BreakSessionLocked();
 }
 
 void Mover::DrainPipe() {
@@ -219,7 +252,8 @@ int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {
     // The server checks that this mover lives (docs/operations.md, "Dead
     // connections"): answer at once, whatever the copytool is doing.
     std::lock_guard lock(mu_);
-    if (!SendLocked(json::object{{"command", "heartbeat"}})) session_.Close();
+    if (!SendLocked(json::object{{"command", "heartbeat"}}))
+      BreakSessionLocked();
     return 0;
   }
   if (!command || !command->is_string() || command->get_string() != "recv")
@@ -306,30 +340,41 @@ void Mover::RefuseItem(const json::value& entry, const std::string& why) {
   ReportDone(id, EPROTO);
 }
 
+bool Mover::TakeBuffered(json::object* reply) {
+  std::lock_guard lock(mu_);
+  if (!UsableLocked() || !session_.HasBuffered()) return false;
+  std::string error;
+  return session_.Receive(reply, 0, &error);
+}
+
+// The session is read under the lock like everything else; only the wait
+// for input (poll) runs without it, on a descriptor that stays open: only
+// this thread closes the session.
 int Mover::Recv(char* buffer, size_t capacity, bool nonblocking) {
   for (;;) {
-    if (!session_.connected()) Reconnect();
+    if (!Usable()) Reconnect();
     DrainPipe();
     if (!SendRecv()) {
       Reconnect();
       continue;
     }
-    std::string error;
     json::object reply;
-    while (session_.HasBuffered()) {
-      session_.Receive(&reply, 0, &error);
+    while (TakeBuffered(&reply)) {
       int rc = HandleReply(reply, buffer, capacity);
       if (rc != 0) return rc;
     }
-    pollfd fds[2] = {{session_.fd(), POLLIN, 0}, {pipe_read_.get(), POLLIN, 0}};
+    pollfd fds[2] = {{fd(), POLLIN, 0}, {pipe_read_.get(), POLLIN, 0}};
     int rc = poll(fds, 2, nonblocking ? 0 : -1);
     if (rc < 0 && errno != EINTR) return -errno;
     if (rc == 0) return -EAGAIN;
     if (fds[1].revents) DrainPipe();
-    if (fds[0].revents && !session_.Pump(&error)) {
-      Log(fmt::format("lost the server: {}", error));
+    if (fds[0].revents) {
       std::lock_guard lock(mu_);
-      session_.Close();
+      std::string error;
+      if (!session_broken_ && !session_.Pump(&error)) {
+        Log(fmt::format("lost the server: {}", error));
+        session_.Close();
+      }
     }
   }
 }

@@ -4,8 +4,11 @@
 // delivered.
 //
 // Thread-safety: Recv() is called by one thread at a time (the copytool's
-// main loop); ReportDone() and the begin/end bookkeeping may be called from
-// any thread, and from forked children (through a pipe).
+// receiving thread); ReportDone() and the begin/end bookkeeping may be
+// called from any thread, and from forked children (through a pipe). The
+// session is shared under mu_; only the receiving thread closes it (the
+// others shut it down, which wakes a poll on its descriptor), so that the
+// descriptor it polls without the lock stays the session's.
 #ifndef PRELOAD_MOVER_H_
 #define PRELOAD_MOVER_H_
 
@@ -58,8 +61,9 @@ class Mover {
   // `nonblocking` and nothing has arrived, or another -errno.
   int Recv(char* buffer, size_t capacity, bool nonblocking);
 
-  // The descriptor a copytool may poll: readable when a reply arrives.
-  int fd() const { return session_.fd(); }
+  // The descriptor a copytool may poll: readable when a reply arrives (or
+  // when the session failed: the next Recv() reconnects).
+  int fd();
 
   // Records that `id` finished with `status` (0 or positive errno) and tells
   // the server as soon as possible. `end_rc` is what Lustre answered to the
@@ -80,6 +84,13 @@ class Mover {
   bool Connect(std::string* error);
   void Reconnect();
   bool SendLocked(const boost::json::object& message);
+  // A send failed: the session is shut down and left for the receiving
+  // thread to close and replace.
+  void BreakSessionLocked();
+  bool UsableLocked() const;
+  bool Usable();
+  // Moves the next reply already received to *reply; false if none.
+  bool TakeBuffered(boost::json::object* reply);
   bool SendRecv();
   void FlushDonesLocked();
   void DrainPipe();
@@ -100,6 +111,7 @@ class Mover {
 
   std::mutex mu_;  // guards everything below
   client::Session session_;
+  bool session_broken_ = false;  // shut down, to be closed by the receiver
   bool recv_pending_ = false;
   bool server_takes_progress_ = false;
   // Items received and not yet reported done to the server (an item whose
