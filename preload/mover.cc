@@ -59,7 +59,7 @@ Mover::Mover(config::ClientSettings settings, std::string fsname,
 
 bool Mover::Start(std::string* error) {
   {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(&mu_);
     if (!Connect(error)) return false;
   }
   backoff_.Connected();
@@ -69,7 +69,7 @@ bool Mover::Start(std::string* error) {
   return true;
 }
 
-// REQUIRES: mu_ held; the receiving thread (or Start, before it).
+// The receiving thread (or Start, before it).
 bool Mover::Connect(std::string* error) {
   recv_pending_ = false;
   session_broken_ = false;
@@ -120,7 +120,7 @@ bool Mover::Connect(std::string* error) {
 
 void Mover::Reconnect() {
   {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(&mu_);
     session_.Close();
   }
   // Every attempt waits its turn, the first one included: a server that
@@ -130,7 +130,7 @@ void Mover::Reconnect() {
     std::this_thread::sleep_for(delay);
     std::string error;
     {
-      std::lock_guard lock(mu_);
+      common::MutexLock lock(&mu_);
       if (Connect(&error)) {
         Log(fmt::format(
             "reconnected to {}:{} after {} ms, {} items "
@@ -146,7 +146,6 @@ void Mover::Reconnect() {
   SendRecv();
 }
 
-// REQUIRES: mu_ held.
 bool Mover::SendLocked(const json::object& message) {
   std::string error;
   if (session_broken_) return false;
@@ -155,7 +154,6 @@ bool Mover::SendLocked(const json::object& message) {
   return false;
 }
 
-// REQUIRES: mu_ held.
 void Mover::BreakSessionLocked() {
   // Shut down, not closed: the receiving thread may be polling the
   // descriptor (and the copytool too, through fd()); the shutdown wakes
@@ -165,22 +163,20 @@ void Mover::BreakSessionLocked() {
   session_broken_ = true;
 }
 
-// REQUIRES: mu_ held.
 bool Mover::UsableLocked() const {
   return session_.connected() && !session_broken_;
 }
 
 bool Mover::Usable() {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   return UsableLocked();
 }
 
 int Mover::fd() {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   return session_.fd();
 }
 
-// REQUIRES: mu_ held.
 void Mover::FlushDonesLocked() {
   while (!undelivered_.empty() && UsableLocked()) {
     const DoneRecord& done = undelivered_.front();
@@ -200,7 +196,7 @@ void Mover::FlushDonesLocked() {
 }
 
 bool Mover::SendRecv() {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   if (recv_pending_) return true;
   json::object recv{{"command", "recv"},
                     {"max_archive", Limit(settings_.max_archive)},
@@ -222,14 +218,14 @@ void Mover::ReportDone(const server::ItemId& id, int status, int end_rc,
                       strerror(errno)));
     return;
   }
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   undelivered_.push_back(record);
   FlushDonesLocked();
 }
 
 void Mover::ReportProgress(const server::ItemId& id) {
   if (getpid() != owner_pid_) return;
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   if (!server_takes_progress_ || !UsableLocked()) return;
   json::object message{{"command", "progress"},
                        {"hai_cookie", static_cast<int64_t>(id.cookie)},
@@ -240,7 +236,7 @@ void Mover::ReportProgress(const server::ItemId& id) {
 void Mover::DrainPipe() {
   DoneRecord record;
   while (read(pipe_read_.get(), &record, sizeof(record)) == sizeof(record)) {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(&mu_);
     undelivered_.push_back(record);
     FlushDonesLocked();
   }
@@ -251,7 +247,7 @@ int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {
   if (command && command->is_string() && command->get_string() == "heartbeat") {
     // The server checks that this mover lives (docs/operations.md, "Dead
     // connections"): answer at once, whatever the copytool is doing.
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(&mu_);
     if (!SendLocked(json::object{{"command", "heartbeat"}}))
       BreakSessionLocked();
     return 0;
@@ -259,7 +255,7 @@ int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {
   if (!command || !command->is_string() || command->get_string() != "recv")
     return 0;  // a done acknowledgement
   {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(&mu_);
     recv_pending_ = false;
   }
   if (int status = client::ReplyStatus(reply)) return -status;
@@ -302,7 +298,7 @@ int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {
   if (builder.size() > capacity) return -EMSGSIZE;
   memcpy(buffer, builder.bytes().data(), builder.size());
   {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(&mu_);
     for (auto& [id, item] : received) running_[id] = std::move(item);
   }
   // Keep one recv outstanding, for the same reason as in Start(); the
@@ -341,7 +337,7 @@ void Mover::RefuseItem(const json::value& entry, const std::string& why) {
 }
 
 bool Mover::TakeBuffered(json::object* reply) {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   if (!UsableLocked() || !session_.HasBuffered()) return false;
   std::string error;
   return session_.Receive(reply, 0, &error);
@@ -369,7 +365,7 @@ int Mover::Recv(char* buffer, size_t capacity, bool nonblocking) {
     if (rc == 0) return -EAGAIN;
     if (fds[1].revents) DrainPipe();
     if (fds[0].revents) {
-      std::lock_guard lock(mu_);
+      common::MutexLock lock(&mu_);
       std::string error;
       if (!session_broken_ && !session_.Pump(&error)) {
         Log(fmt::format("lost the server: {}", error));

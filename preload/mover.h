@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +25,8 @@
 #include "client/backoff.h"
 #include "client/session.h"
 #include "common/clock.h"
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "common/unique_fd.h"
 #include "config/settings.h"
 #include "server/item.h"
@@ -54,16 +55,16 @@ class Mover {
 
   // Connects and introduces itself; false with *error if the first attempt
   // fails (later failures reconnect by themselves).
-  bool Start(std::string* error);
+  bool Start(std::string* error) EXCLUDES(mu_);
 
   // Waits for the next action list and encodes it, in Lustre's binary form,
   // into `buffer` of `capacity` bytes. Returns the size, or -EAGAIN when
   // `nonblocking` and nothing has arrived, or another -errno.
-  int Recv(char* buffer, size_t capacity, bool nonblocking);
+  int Recv(char* buffer, size_t capacity, bool nonblocking) EXCLUDES(mu_);
 
   // The descriptor a copytool may poll: readable when a reply arrives (or
   // when the session failed: the next Recv() reconnects).
-  int fd();
+  int fd() EXCLUDES(mu_);
 
   // Records that `id` finished with `status` (0 or positive errno) and tells
   // the server as soon as possible. `end_rc` is what Lustre answered to the
@@ -72,32 +73,34 @@ class Mover {
   // failed llapi_hsm_action_begin that came before (0: none). Both travel
   // in the `done` as optional fields, absent when 0.
   void ReportDone(const server::ItemId& id, int status, int end_rc = 0,
-                  int begin_rc = 0);
+                  int begin_rc = 0) EXCLUDES(mu_);
 
   // Forwards a copytool's progress report on `id` to the server as a
   // heartbeat (the `progress` command, no reply), if the server said in
   // its ehlo reply that it understands it: the original closes the
   // connection on an unknown command. Not from forked children.
-  void ReportProgress(const server::ItemId& id);
+  void ReportProgress(const server::ItemId& id) EXCLUDES(mu_);
 
  private:
-  bool Connect(std::string* error);
-  void Reconnect();
-  bool SendLocked(const boost::json::object& message);
+  bool Connect(std::string* error) REQUIRES(mu_);
+  void Reconnect() EXCLUDES(mu_);
+  bool SendLocked(const boost::json::object& message) REQUIRES(mu_);
   // A send failed: the session is shut down and left for the receiving
   // thread to close and replace.
-  void BreakSessionLocked();
-  bool UsableLocked() const;
-  bool Usable();
+  void BreakSessionLocked() REQUIRES(mu_);
+  bool UsableLocked() const REQUIRES(mu_);
+  bool Usable() EXCLUDES(mu_);
   // Moves the next reply already received to *reply; false if none.
-  bool TakeBuffered(boost::json::object* reply);
-  bool SendRecv();
-  void FlushDonesLocked();
-  void DrainPipe();
-  int HandleReply(boost::json::object& reply, char* buffer, size_t capacity);
+  bool TakeBuffered(boost::json::object* reply) EXCLUDES(mu_);
+  bool SendRecv() EXCLUDES(mu_);
+  void FlushDonesLocked() REQUIRES(mu_);
+  void DrainPipe() EXCLUDES(mu_);
+  int HandleReply(boost::json::object& reply, char* buffer, size_t capacity)
+      EXCLUDES(mu_);
   // An item of a reply that cannot be decoded: ended at Lustre as failed
   // and reported done with EPROTO if its identity is readable, else skipped.
-  void RefuseItem(const boost::json::value& entry, const std::string& why);
+  void RefuseItem(const boost::json::value& entry, const std::string& why)
+      EXCLUDES(mu_);
 
   const config::ClientSettings settings_;
   const std::string fsname_;
@@ -109,17 +112,18 @@ class Mover {
   common::UniqueFd pipe_read_;
   common::UniqueFd pipe_write_;
 
-  std::mutex mu_;  // guards everything below
-  client::Session session_;
-  bool session_broken_ = false;  // shut down, to be closed by the receiver
-  bool recv_pending_ = false;
-  bool server_takes_progress_ = false;
+  common::Mutex mu_;
+  client::Session session_ GUARDED_BY(mu_);
+  // Shut down, to be closed by the receiving thread.
+  bool session_broken_ GUARDED_BY(mu_) = false;
+  bool recv_pending_ GUARDED_BY(mu_) = false;
+  bool server_takes_progress_ GUARDED_BY(mu_) = false;
   // Items received and not yet reported done to the server (an item whose
   // done is not delivered yet is re-announced, so that the done that
   // follows the reconnect comes from its owner).
   std::unordered_map<server::ItemId, boost::json::object, server::ItemIdHash>
-      running_;
-  std::deque<DoneRecord> undelivered_;
+      running_ GUARDED_BY(mu_);
+  std::deque<DoneRecord> undelivered_ GUARDED_BY(mu_);
 };
 
 }  // namespace preload

@@ -17,10 +17,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "config/settings.h"
 #include "preload/mover.h"
 
@@ -70,8 +71,9 @@ struct Action {
   server::ItemId id;
   preload::Mover* mover;
 };
-std::mutex actions_mu;
-std::unordered_map<const hsm_copyaction_private*, Action>& Actions() {
+common::Mutex actions_mu;
+std::unordered_map<const hsm_copyaction_private*, Action>& Actions()
+    REQUIRES(actions_mu) {
   static auto* actions =
       new std::unordered_map<const hsm_copyaction_private*, Action>;
   return *actions;
@@ -79,7 +81,8 @@ std::unordered_map<const hsm_copyaction_private*, Action>& Actions() {
 // Items whose begin failed, with its return, until the copytool reports
 // the failure (a begin with is_error, then an end): the `done` then says
 // the begin failed, not the copy.
-std::unordered_map<server::ItemId, int, server::ItemIdHash>& FailedBegins() {
+std::unordered_map<server::ItemId, int, server::ItemIdHash>& FailedBegins()
+    REQUIRES(actions_mu) {
   static auto* failed =
       new std::unordered_map<server::ItemId, int, server::ItemIdHash>;
   return *failed;
@@ -213,7 +216,7 @@ PRELOAD_EXPORT int llapi_hsm_action_begin(hsm_copyaction_private** phcp,
   hsm_action_item fixed;
   memcpy(&fixed, hai, sizeof(fixed));
   if (rc == 0 && phcp && *phcp) {
-    std::lock_guard lock(actions_mu);
+    common::MutexLock lock(&actions_mu);
     Actions()[*phcp] = {server::ItemId::Of(fixed), ct->mover};
   } else if (rc == -ENOENT || rc == -ECANCELED) {
     // Lustre no longer knows the request (it ended, or was cancelled): the
@@ -221,7 +224,7 @@ PRELOAD_EXPORT int llapi_hsm_action_begin(hsm_copyaction_private** phcp,
     // an item is dispatched again after a server crash lost its `done`.
     ct->mover->ReportDone(server::ItemId::Of(fixed), -rc, 0, rc);
   } else if (rc < 0) {
-    std::lock_guard lock(actions_mu);
+    common::MutexLock lock(&actions_mu);
     if (FailedBegins().size() < 4096)
       FailedBegins()[server::ItemId::Of(fixed)] = rc;
   }
@@ -236,7 +239,7 @@ PRELOAD_EXPORT int llapi_hsm_action_progress(hsm_copyaction_private* hcp,
   int rc = real(hcp, he, total, hp_flags);
   std::optional<Action> action;
   if (hcp) {
-    std::lock_guard lock(actions_mu);
+    common::MutexLock lock(&actions_mu);
     auto it = Actions().find(hcp);
     if (it != Actions().end()) action = it->second;
   }
@@ -251,7 +254,7 @@ PRELOAD_EXPORT int llapi_hsm_action_end(hsm_copyaction_private** phcp,
   if (real == nullptr) return -ENOSYS;
   std::optional<Action> action;
   if (phcp && *phcp) {
-    std::lock_guard lock(actions_mu);
+    common::MutexLock lock(&actions_mu);
     auto it = Actions().find(*phcp);
     if (it != Actions().end()) {
       action = it->second;
@@ -262,7 +265,7 @@ PRELOAD_EXPORT int llapi_hsm_action_end(hsm_copyaction_private** phcp,
   if (action) {
     int begin_rc = 0;
     {
-      std::lock_guard lock(actions_mu);
+      common::MutexLock lock(&actions_mu);
       auto failed = FailedBegins().find(action->id);
       if (failed != FailedBegins().end()) {
         begin_rc = failed->second;

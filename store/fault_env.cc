@@ -30,24 +30,24 @@ class FaultEnv::FaultFile : public File {
 };
 
 void FaultEnv::FailWrites(int error, uint64_t budget) {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   write_error_ = error;
   write_budget_ = budget;
 }
 
 void FaultEnv::FailSyncs(int error) {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   sync_error_ = error;
 }
 
 void FaultEnv::Heal() {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   write_error_ = 0;
   sync_error_ = 0;
 }
 
 ssize_t FaultEnv::AllowWrite(size_t size) {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   if (write_error_ == 0) return static_cast<ssize_t>(size);
   if (write_budget_ == 0) {
     ++failed_writes_;
@@ -60,7 +60,7 @@ ssize_t FaultEnv::AllowWrite(size_t size) {
 
 int FaultEnv::AllowSync() {
   ++syncs_;
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   if (sync_error_ == 0) return 0;
   ++failed_syncs_;
   return sync_error_;

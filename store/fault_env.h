@@ -10,8 +10,9 @@
 #define STORE_FAULT_ENV_H_
 
 #include <atomic>
-#include <mutex>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "store/env.h"
 
 namespace store {
@@ -53,10 +54,10 @@ class FaultEnv : public Env {
   int AllowSync();
 
   Env* const base_;
-  std::mutex mu_;
-  int write_error_ = 0;        // GUARDED_BY(mu_)
-  uint64_t write_budget_ = 0;  // GUARDED_BY(mu_)
-  int sync_error_ = 0;         // GUARDED_BY(mu_)
+  common::Mutex mu_;
+  int write_error_ GUARDED_BY(mu_) = 0;
+  uint64_t write_budget_ GUARDED_BY(mu_) = 0;
+  int sync_error_ GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> failed_writes_{0};
   std::atomic<uint64_t> failed_syncs_{0};
   std::atomic<uint64_t> syncs_{0};

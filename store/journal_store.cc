@@ -501,10 +501,10 @@ void JournalStore::Flush() {
   inflight_ = std::move(waiting_);
   waiting_.clear();
   busy_ = true;
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   job_ = std::move(job);
   has_job_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void JournalStore::OnWritten(Job job, std::string error, uint64_t file_bytes) {
@@ -584,8 +584,8 @@ void JournalStore::WriterMain() {
   for (;;) {
     Job job;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return has_job_ || quit_; });
+      common::MutexLock lock(&mu_);
+      while (!has_job_ && !quit_) cv_.Wait(&mu_);
       if (!has_job_) return;
       job = std::move(job_);
       has_job_ = false;
@@ -593,9 +593,9 @@ void JournalStore::WriterMain() {
     }
     std::string error = Write(job);
     uint64_t size = offset_;
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(&mu_);
     job_running_ = false;
-    cv_.notify_all();
+    cv_.NotifyAll();
     if (quit_) continue;
     boost::asio::post(
         io_, [this, alive = std::weak_ptr<int>(alive_), job = std::move(job),
@@ -684,11 +684,13 @@ void JournalStore::Close(int timeout_ms) {
   closed_ = true;
   retry_timer_.cancel();
   {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                 [&] { return !has_job_ && !job_running_; });
+    common::MutexLock lock(&mu_);
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(timeout_ms);
+    while ((has_job_ || job_running_) && cv_.WaitUntil(&mu_, deadline)) {
+    }
     quit_ = true;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   if (writer_.joinable()) writer_.join();
   // The writer has stopped: the file is ours. A job it took but whose

@@ -55,14 +55,14 @@
 
 #include <array>
 #include <boost/asio.hpp>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "store/env.h"
 #include "store/journal_format.h"
 #include "store/store.h"
@@ -214,12 +214,13 @@ class JournalStore : public Store {
   // is gone, even if the loop runs them later.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  Job job_;                   // GUARDED_BY(mu_)
-  bool has_job_ = false;      // GUARDED_BY(mu_)
-  bool job_running_ = false;  // GUARDED_BY(mu_)
-  bool quit_ = false;         // GUARDED_BY(mu_)
+  // Shared by the loop and the writer thread.
+  common::Mutex mu_;
+  common::CondVar cv_;
+  Job job_ GUARDED_BY(mu_);
+  bool has_job_ GUARDED_BY(mu_) = false;
+  bool job_running_ GUARDED_BY(mu_) = false;
+  bool quit_ GUARDED_BY(mu_) = false;
   std::thread writer_;
 };
 

@@ -127,10 +127,10 @@ bool RedisStore::Load(LoadVisitor& visitor, std::string* error) {
 void RedisStore::Issue(Command command) {
   if (closed_) return;
   ++issued_;
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   queue_.push_back(std::move(command));
   if (!thread_.joinable()) thread_ = std::thread([this] { ThreadMain(); });
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void RedisStore::Put(const std::string& key, const std::string& json) {
@@ -229,8 +229,8 @@ void RedisStore::ThreadMain() {
   for (;;) {
     std::vector<Command> batch;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return quit_ || !queue_.empty(); });
+      common::MutexLock lock(&mu_);
+      while (!quit_ && queue_.empty()) cv_.Wait(&mu_);
       if (queue_.empty() || (quit_ && !ctx_)) return;
       size_t n = std::min(queue_.size(), kMaxBatch);
       batch.assign(queue_.begin(), queue_.begin() + static_cast<long>(n));
@@ -246,12 +246,12 @@ void RedisStore::ThreadMain() {
     if (ctx_) acked = Pipeline(batch, &error);
     uint64_t total;
     {
-      std::lock_guard lock(mu_);
+      common::MutexLock lock(&mu_);
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(acked));
       thread_acked_ += acked;
       total = thread_acked_;
       in_flight_ = false;
-      cv_.notify_all();
+      cv_.NotifyAll();
     }
     stats_.commands += acked;
     if (error.empty()) {
@@ -271,8 +271,13 @@ void RedisStore::ThreadMain() {
                    Describe(), error, backoff.count());
     healthy = false;
     Post(total, false);
-    std::unique_lock lock(mu_);
-    if (cv_.wait_for(lock, backoff, [&] { return quit_; })) return;
+    {
+      common::MutexLock lock(&mu_);
+      const auto deadline = std::chrono::steady_clock::now() + backoff;
+      while (!quit_ && cv_.WaitUntil(&mu_, deadline)) {
+      }
+      if (quit_) return;
+    }
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
 }
@@ -280,15 +285,18 @@ void RedisStore::ThreadMain() {
 void RedisStore::Close(int timeout_ms) {
   if (closed_) return;
   closed_ = true;
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-               [&] { return queue_.empty() && !in_flight_; });
-  if (!queue_.empty())
-    spdlog::error("store: {}: {} changes not written", Describe(),
-                  queue_.size());
-  quit_ = true;
-  cv_.notify_all();
-  lock.unlock();
+  {
+    common::MutexLock lock(&mu_);
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(timeout_ms);
+    while ((!queue_.empty() || in_flight_) && cv_.WaitUntil(&mu_, deadline)) {
+    }
+    if (!queue_.empty())
+      spdlog::error("store: {}: {} changes not written", Describe(),
+                    queue_.size());
+    quit_ = true;
+    cv_.NotifyAll();
+  }
   if (thread_.joinable()) thread_.join();
 }
 

@@ -30,14 +30,14 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
-#include <condition_variable>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "store/store.h"
 
 struct redisContext;
@@ -122,13 +122,14 @@ class RedisStore : public Store {
   // is gone, even if the loop runs them later.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Command> queue_;  // GUARDED_BY(mu_), unacknowledged
-  uint64_t thread_acked_ = 0;  // GUARDED_BY(mu_)
-  bool in_flight_ = false;     // GUARDED_BY(mu_)
-  bool quit_ = false;          // GUARDED_BY(mu_)
-  std::thread thread_;
+  // Shared by the loop and the thread.
+  common::Mutex mu_;
+  common::CondVar cv_;
+  std::deque<Command> queue_ GUARDED_BY(mu_);  // unacknowledged
+  uint64_t thread_acked_ GUARDED_BY(mu_) = 0;
+  bool in_flight_ GUARDED_BY(mu_) = false;
+  bool quit_ GUARDED_BY(mu_) = false;
+  std::thread thread_;  // the loop's
 };
 
 }  // namespace store

@@ -3,14 +3,16 @@
 #include "store/redis_store.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <functional>
 #include <map>
-#include <sstream>
+#include <mutex>
 
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 #include "store/test_state.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
@@ -184,6 +186,30 @@ TEST_F(RedisStoreTest, ChangesDuringAnOutageAreReplayed) {
   EXPECT_GE(store_->stats().reconnects, 1u);
 }
 
+// Keeps the log lines, for the test to read while the store's thread logs
+// (an ostream sink's stream cannot be read under the sink's lock:
+// ThreadSanitizer caught the test reading it while the thread wrote).
+class CaptureSink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::string text() {
+    common::MutexLock lock(&mu_);
+    return text_;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    common::MutexLock lock(&mu_);
+    text_.append(formatted.data(), formatted.size());
+  }
+  void flush_() override {}
+
+ private:
+  common::Mutex mu_;
+  std::string text_ GUARDED_BY(mu_);
+};
+
 // Issue 10 (5): a write Redis refuses with an error reply used to count as
 // acknowledged ("enqueued 3000", store ok, then lost). Each kind of error
 // reply, made by a real redis-server, is now a failed write: the Sync()
@@ -237,18 +263,18 @@ class RedisErrorReplyTest : public RedisStoreTest {
     EXPECT_TRUE(redis_->HGetAll("coordinatool_assigned").empty());
   }
 
-  std::string ReadLog() { return log_.str(); }
+  std::string ReadLog() { return sink_->text(); }
 
   void SetUp() override {
     // The store's errors, captured to check they name the reply.
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_);
-    logger_ = std::make_shared<spdlog::logger>("test", sink);
+    sink_ = std::make_shared<CaptureSink>();
+    logger_ = std::make_shared<spdlog::logger>("test", sink_);
     previous_ = spdlog::default_logger();
     spdlog::set_default_logger(logger_);
   }
   void TearDown() override { spdlog::set_default_logger(previous_); }
 
-  std::ostringstream log_;
+  std::shared_ptr<CaptureSink> sink_;
   std::shared_ptr<spdlog::logger> logger_, previous_;
 };
 
