@@ -35,7 +35,9 @@ using sim::wire::Packet;
 
 // Listens on MOUNT/.lustre/mdt.sock and calls `handler` for each request on
 // a thread per connection. The handler returns the reply payload and
-// status; after a kRegister reply `after_register` runs on the connection.
+// status; after a kRegister reply `after_register` runs on the connection
+// (given to the constructor: a connection may be served as soon as it
+// returns, ThreadSanitizer saw it assigned after).
 class FakeDaemon {
  public:
   struct Reply {
@@ -44,8 +46,11 @@ class FakeDaemon {
   };
   using Handler = std::function<Reply(const Packet&)>;
 
-  FakeDaemon(const std::string& root, Handler handler)
-      : path_(root + "/.lustre/mdt.sock"), handler_(std::move(handler)) {
+  FakeDaemon(const std::string& root, Handler handler,
+             std::function<void(int conn)> after_register = {})
+      : path_(root + "/.lustre/mdt.sock"),
+        handler_(std::move(handler)),
+        after_register_(std::move(after_register)) {
     listen_ = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -77,7 +82,6 @@ class FakeDaemon {
     unlink(path_.c_str());
   }
 
-  std::function<void(int conn)> after_register;
   std::atomic<int> max_in_flight{0};
 
  private:
@@ -108,13 +112,14 @@ class FakeDaemon {
       sim::wire::SendPacket(conn, MsgType::kReply, packet.header.seq,
                             reply.status, reply.payload);
       if (packet.type() == MsgType::kRegister && reply.status == 0 &&
-          after_register)
-        after_register(conn);
+          after_register_)
+        after_register_(conn);
     }
   }
 
   std::string path_;
   Handler handler_;
+  const std::function<void(int conn)> after_register_;
   int listen_ = -1;
   int stop_[2] = {-1, -1};
   std::atomic<bool> stopped_{false};
@@ -238,19 +243,19 @@ TEST_F(FakeDaemonTest, RegisterSendsUuidArchivesAndReceivesOnTheChannel) {
   std::mutex mu;
   sim::wire::RegisterReq seen{};
   std::vector<uint32_t> archives;
-  FakeDaemon daemon(mount_.path(), [&](const Packet& p) {
-    if (p.type() == MsgType::kRegister) {
-      std::lock_guard lock(mu);
-      memcpy(&seen, p.payload.data(), sizeof(seen));
-      archives.resize(seen.archive_count);
-      memcpy(archives.data(), p.payload.data() + sizeof(seen),
-             archives.size() * 4);
-    }
-    return FakeDaemon::Reply{};
-  });
-  daemon.after_register = [](int conn) {
-    sim::wire::SendRaw(conn, HalFor(2, 77));
-  };
+  FakeDaemon daemon(
+      mount_.path(),
+      [&](const Packet& p) {
+        if (p.type() == MsgType::kRegister) {
+          std::lock_guard lock(mu);
+          memcpy(&seen, p.payload.data(), sizeof(seen));
+          archives.resize(seen.archive_count);
+          memcpy(archives.data(), p.payload.data() + sizeof(seen),
+                 archives.size() * 4);
+        }
+        return FakeDaemon::Reply{};
+      },
+      [](int conn) { sim::wire::SendRaw(conn, HalFor(2, 77)); });
   hsm_copytool_private* ct = nullptr;
   int ids[] = {2, 5};
   ASSERT_EQ(llapi_hsm_copytool_register(&ct, mount_.path().c_str(), 2, ids, 0),
@@ -294,10 +299,9 @@ TEST_F(FakeDaemonTest, RecvReRegistersOnTheSameFdAfterARestart) {
   daemon->Stop();  // the copytool's channel sees end of stream
   std::thread restart([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    daemon = std::make_unique<FakeDaemon>(mount_.path(), handler);
-    daemon->after_register = [](int conn) {
+    daemon = std::make_unique<FakeDaemon>(mount_.path(), handler, [](int conn) {
       sim::wire::SendRaw(conn, HalFor(1, 1234));
-    };
+    });
   });
   hsm_action_list* hal = nullptr;
   int msgsize = 0;
