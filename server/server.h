@@ -3,8 +3,39 @@
 // them to movers over TCP (the original's JSON protocol, reference-behaviour
 // §5) until each mover reports its item done.
 //
-// One thread runs everything on one io_context: the Lustre channel, the
-// listening socket, every connection and the grace timer, as the original.
+// Threads. The server is one event loop, as the original, plus one thread
+// inside the store; every other piece of work is on the loop or in another
+// process:
+// - The event loop (the main thread, one io_context): the Lustre channel,
+//   the listening socket, every connection, the timers, the Scheduler and
+//   every policy, the Store's interface and its callbacks (Store::Sync
+//   calls back on the loop). Everything in Server and in server/ is the
+//   loop's; nothing there takes a lock.
+// - The store's thread: JournalStore's writer (write and fdatasync of a
+//   batch, compaction) or RedisStore's thread (pipelined commands, its
+//   reconnects). It owns the file or the Redis connection while it runs;
+//   the loop hands it work and takes its results through a mutex
+//   (GUARDED_BY, checked by clang) and posts back to the loop. NullStore
+//   has none.
+// - The locality helper (restore_locality_command) is a child process,
+//   spoken to over a socketpair read and written by the loop without
+//   blocking; report files and everything else are the loop's.
+// - Movers are other processes. In one, the preload library has the
+//   copytool's threads: a receiving thread in llapi_hsm_copytool_recv
+//   (Mover::Recv, the only one that closes or replaces the session) and
+//   worker threads (and forked children, through a pipe) reporting
+//   progress and completions (preload/mover.h).
+// Blocking calls the loop makes, on purpose: the llapi calls on the Lustre
+// channel (register, unregister, ending a cancelled or refused item with
+// llapi_hsm_action_begin/_end, llapi_hsm_current_action for a held item,
+// a bounded number per turn): an MDS round trip each, and the channel is
+// Lustre's one copytool agent, so there is no other thread to give them to;
+// fair share by file owner (stat/ioctl on the mount) and report-file
+// writes, small metadata operations on the same mount; at start the
+// store's Open() and Load() (reading the journal, or Redis round trips)
+// before anything is served, and at shutdown Store::Close(), which waits
+// (bounded) for the store's thread to finish its batch. Store::Sync()
+// never blocks: it calls back once the batch is durable.
 //
 // Durability (issue 4): every change that matters (new request, assignment,
 // requeue, done, cancel) goes to the Store as it happens in memory, and
