@@ -11,7 +11,7 @@ RunningActions::FidKey RunningActions::Key(const ItemBytes& item) {
 
 bool RunningActions::Admit(const ItemBytes& item) {
   const uint64_t cookie = Item(item).hai_cookie;
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   auto [it, inserted] = in_hand_.try_emplace(Key(item));
   InHand& slot = it->second;
   if (inserted) {
@@ -31,7 +31,7 @@ bool RunningActions::Admit(const ItemBytes& item) {
 
 RunningActions::ItemBytes RunningActions::Finish(const ItemBytes& item,
                                                  bool end_accepted) {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   auto it = in_hand_.find(Key(item));
   if (it == in_hand_.end()) return nullptr;
   InHand& slot = it->second;
@@ -53,17 +53,17 @@ RunningActions::ItemBytes RunningActions::Finish(const ItemBytes& item,
 
 RunningActions::Entry::Entry(RunningActions* owner, uint64_t cookie)
     : owner_(owner), cookie_(cookie) {
-  std::lock_guard lock(owner_->mu_);
+  common::MutexLock lock(&owner_->mu_);
   owner_->running_[cookie_] = &report_now_;
 }
 
 RunningActions::Entry::~Entry() {
-  std::lock_guard lock(owner_->mu_);
+  common::MutexLock lock(&owner_->mu_);
   owner_->running_.erase(cookie_);
 }
 
 bool RunningActions::Poke(uint64_t cookie) {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   auto it = running_.find(cookie);
   if (it == running_.end()) return false;
   it->second->store(true);

@@ -28,10 +28,12 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
+
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 
 namespace ct {
 
@@ -81,9 +83,9 @@ class RunningActions {
   };
   static FidKey Key(const ItemBytes& item);
 
-  std::mutex mu_;
-  std::map<FidKey, InHand> in_hand_;                          // GUARDED_BY(mu_)
-  std::unordered_map<uint64_t, std::atomic<bool>*> running_;  // GUARDED_BY(mu_)
+  common::Mutex mu_;
+  std::map<FidKey, InHand> in_hand_ GUARDED_BY(mu_);
+  std::unordered_map<uint64_t, std::atomic<bool>*> running_ GUARDED_BY(mu_);
 };
 
 }  // namespace ct

@@ -8,27 +8,27 @@ WorkerPool::WorkerPool(int threads) {
 
 WorkerPool::~WorkerPool() {
   {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(&mu_);
     closing_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   for (auto& t : threads_) t.join();
 }
 
 void WorkerPool::Submit(std::function<void()> job) {
   {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(&mu_);
     jobs_.push_back(std::move(job));
   }
-  cv_.notify_one();
+  cv_.NotifyOne();
 }
 
 void WorkerPool::Work() {
   for (;;) {
     std::function<void()> job;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return closing_ || !jobs_.empty(); });
+      common::MutexLock lock(&mu_);
+      while (!closing_ && jobs_.empty()) cv_.Wait(&mu_);
       if (jobs_.empty()) return;  // closing, and nothing left to run
       job = std::move(jobs_.front());
       jobs_.pop_front();

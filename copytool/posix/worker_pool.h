@@ -7,12 +7,13 @@
 #ifndef COPYTOOL_POSIX_WORKER_POOL_H_
 #define COPYTOOL_POSIX_WORKER_POOL_H_
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "common/mutex.h"
+#include "common/thread_annotations.h"
 
 namespace ct {
 
@@ -28,10 +29,10 @@ class WorkerPool {
  private:
   void Work();
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;  // GUARDED_BY(mu_)
-  bool closing_ = false;                    // GUARDED_BY(mu_)
+  common::Mutex mu_;
+  common::CondVar cv_;
+  std::deque<std::function<void()>> jobs_ GUARDED_BY(mu_);
+  bool closing_ GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
 
