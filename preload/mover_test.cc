@@ -191,7 +191,8 @@ TEST(MoverTest, WorkerFailingToSendLeavesTheSessionToTheReceivingThread) {
 
   EXPECT_EQ(first_rc, -EAGAIN);
   EXPECT_EQ(second_rc, -EAGAIN);
-  ASSERT_EQ(stand_in.ready(), 2u) << "the receiving thread did not reconnect";
+  ASSERT_TRUE(WaitFor([&] { return stand_in.ready() == 2; }, 20s))
+      << "the receiving thread did not reconnect";
   // The completion the worker could not send follows the new ehlo.
   EXPECT_EQ(stand_in.commands()[1],
             (std::vector<std::string>{"ehlo", "done", "recv"}));
