@@ -28,14 +28,16 @@
 // Blocking calls the loop makes, on purpose: the llapi calls on the Lustre
 // channel (register, unregister, ending a cancelled or refused item with
 // llapi_hsm_action_begin/_end, llapi_hsm_current_action for a held item,
-// a bounded number per turn): an MDS round trip each, and the channel is
-// Lustre's one copytool agent, so there is no other thread to give them to;
+// a bounded number per turn): an MDS round trip each, whose result changes
+// the loop's state at once, on a copytool handle no other thread may use
+// (the channel itself is non-blocking: read when the loop sees it ready);
 // fair share by file owner (stat/ioctl on the mount) and report-file
 // writes, small metadata operations on the same mount; at start the
 // store's Open() and Load() (reading the journal, or Redis round trips)
 // before anything is served, and at shutdown Store::Close(), which waits
-// (bounded) for the store's thread to finish its batch. Store::Sync()
-// never blocks: it calls back once the batch is durable.
+// a bounded time for the queued changes to be written, then for the
+// store's thread to end its current batch. Store::Sync() never blocks: it
+// calls back once the batch is durable.
 //
 // Durability (issue 4): every change that matters (new request, assignment,
 // requeue, done, cancel) goes to the Store as it happens in memory, and
