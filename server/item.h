@@ -14,6 +14,7 @@
 
 #include "hsm/fid.h"
 #include "protocol/action_item.h"
+#include "protocol/item_id.h"
 #include "server/mover_name.h"
 
 namespace server {
@@ -28,23 +29,10 @@ inline constexpr ItemType kDispatchOrder[] = {
 std::optional<ItemType> TypeOfAction(uint32_t hsma_action);
 const char* TypeName(ItemType type);  // "restore", "remove", "archive"
 
-struct ItemId {
-  uint64_t cookie = 0;
-  lu_fid dfid{};
-
-  static ItemId Of(const hsm_action_item& hai) {
-    return {hai.hai_cookie, hai.hai_dfid};
-  }
-  bool operator==(const ItemId& other) const {
-    return cookie == other.cookie && hsm::operator==(dfid, other.dfid);
-  }
-};
-
-struct ItemIdHash {
-  size_t operator()(const ItemId& id) const {
-    return hsm::FidHash()(id.dfid) ^ (id.cookie * 0x9E3779B97F4A7C15ULL);
-  }
-};
+// The identity types live in protocol/item_id.h (the preload library and
+// the client use them without the server).
+using protocol::ItemId;
+using protocol::ItemIdHash;
 
 // The id a mover gives in ehlo (the peer address "host:port" of an
 // anonymous client): how the server and the store name a mover. MoverName

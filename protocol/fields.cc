@@ -1,10 +1,10 @@
-#include "server/command_fields.h"
+#include "protocol/fields.h"
 
 #include <fmt/format.h>
 
 #include "protocol/action_item.h"
 
-namespace server {
+namespace protocol {
 
 namespace json = boost::json;
 
@@ -64,16 +64,21 @@ IdField ReadItemId(const json::object& m, ItemId* id, std::string* error) {
   const json::value* cookie = m.if_contains("hai_cookie");
   const json::value* dfid = m.if_contains("hai_dfid");
   if (!cookie || !dfid) return IdField::kMissing;
-  if (!protocol::GetU64(m, "hai_cookie", &id->cookie)) {
+  if (!GetU64(m, "hai_cookie", &id->cookie)) {
     *error = "'hai_cookie' must be an integer";
     return IdField::kMalformed;
   }
   std::string why;
-  if (!protocol::FidFromJson(*dfid, &id->dfid, &why)) {
+  if (!FidFromJson(*dfid, &id->dfid, &why)) {
     *error = fmt::format("'hai_dfid': {}", why);
     return IdField::kMalformed;
   }
   return IdField::kOk;
 }
 
-}  // namespace server
+void PutItemId(json::object& m, const ItemId& id) {
+  m["hai_cookie"] = static_cast<int64_t>(id.cookie);
+  m["hai_dfid"] = FidToJson(id.dfid);
+}
+
+}  // namespace protocol

@@ -1,15 +1,15 @@
-#include "server/command_fields.h"
+#include "protocol/fields.h"
 
 #include <gtest/gtest.h>
 
-namespace server {
+namespace protocol {
 namespace {
 
 namespace json = boost::json;
 
 json::object Parse(const char* text) { return json::parse(text).as_object(); }
 
-TEST(CommandFieldsTest, WrongTypesAreErrorsNamingTheField) {
+TEST(FieldsTest, WrongTypesAreErrorsNamingTheField) {
   int64_t v;
   std::string error;
   EXPECT_TRUE(OptionalInt(Parse("{}"), "status", 3, &v, &error));
@@ -34,7 +34,7 @@ TEST(CommandFieldsTest, WrongTypesAreErrorsNamingTheField) {
   EXPECT_EQ(error, "'progress' must be a boolean");
 }
 
-TEST(CommandFieldsTest, ItemIdMissingOrMalformed) {
+TEST(FieldsTest, ItemIdMissingOrMalformed) {
   ItemId id;
   std::string error;
   EXPECT_EQ(ReadItemId(Parse(R"({"hai_cookie":1})"), &id, &error),
@@ -56,4 +56,4 @@ TEST(CommandFieldsTest, ItemIdMissingOrMalformed) {
 }
 
 }  // namespace
-}  // namespace server
+}  // namespace protocol
