@@ -1,0 +1,469 @@
+#include "protocol/messages.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+namespace protocol {
+namespace {
+
+namespace json = boost::json;
+
+json::object Obj(const char* text) { return json::parse(text).as_object(); }
+
+// Through the text, as on the wire.
+json::object Wire(const json::object& o) {
+  return json::parse(json::serialize(o)).as_object();
+}
+
+WireItem SampleItem(uint64_t cookie = 7, uint32_t action = HSMA_ARCHIVE) {
+  WireItem wire;
+  hsm_action_item& hai = wire.item.hai;
+  hai.hai_action = action;
+  hai.hai_fid = {0x200000401, 42, 0};
+  hai.hai_dfid = hai.hai_fid;
+  hai.hai_extent = {0, LUSTRE_EOF};
+  hai.hai_cookie = cookie;
+  wire.item.data = "tag=n1";
+  hai.hai_len = 72 + 6;
+  wire.archive_id = 1;
+  wire.timestamp_ns = 1767225600000000000;
+  return wire;
+}
+
+constexpr const char* kDfid = R"({"f_seq":2,"f_oid":3,"f_ver":0})";
+
+TEST(MessagesTest, CommandNamesRoundTrip) {
+  for (Command c : {Command::kEhlo, Command::kRecv, Command::kDone,
+                    Command::kQueue, Command::kStatus, Command::kLock,
+                    Command::kProgress, Command::kHeartbeat}) {
+    json::object m{{"command", CommandName(c)}};
+    Command read;
+    std::string name, error;
+    ASSERT_EQ(ReadCommand(m, &read, &name, &error), CommandRead::kOk);
+    EXPECT_EQ(read, c);
+    EXPECT_EQ(name, CommandName(c));
+  }
+}
+
+TEST(MessagesTest, UnknownOrMissingCommand) {
+  Command c;
+  std::string name, error;
+  EXPECT_EQ(ReadCommand(Obj(R"({"command":"fly"})"), &c, &name, &error),
+            CommandRead::kUnknown);
+  EXPECT_EQ(name, "fly");
+  EXPECT_EQ(error, "unknown command 'fly'");
+  for (const char* bad : {"{}", R"({"command":1})", R"({"command":null})"}) {
+    EXPECT_EQ(ReadCommand(Obj(bad), &c, &name, &error), CommandRead::kMissing)
+        << bad;
+    EXPECT_EQ(error, "message without a string 'command'");
+  }
+}
+
+TEST(MessagesTest, EhloRoundTripsAndIsWrittenAsBefore) {
+  EhloRequest r;
+  r.id = "mover-1";
+  r.fsname = "lustre";
+  r.archive_ids = {1, 3};
+  r.progress = r.heartbeat = true;
+  ListEntry announced;
+  announced.item = SampleItem();
+  r.hai_list.push_back(announced);
+  json::object m = Wire(ToJson(r));
+  // The preload library's ehlo, key for key and in order.
+  EXPECT_EQ(json::serialize(json::object{{"command", "ehlo"},
+                                         {"fsname", "lustre"},
+                                         {"progress", true},
+                                         {"heartbeat", true},
+                                         {"id", "mover-1"},
+                                         {"archive_ids", {1, 3}},
+                                         {"hai_list", {ItemToJson(SampleItem())}}}),
+            json::serialize(m));
+  EhloRequest back;
+  std::string error;
+  ASSERT_TRUE(Parse(m, &back, &error)) << error;
+  EXPECT_EQ(back.id, r.id);
+  EXPECT_EQ(back.fsname, r.fsname);
+  EXPECT_EQ(back.archive_ids, r.archive_ids);
+  EXPECT_TRUE(back.progress);
+  EXPECT_TRUE(back.heartbeat);
+  ASSERT_EQ(back.hai_list.size(), 1u);
+  EXPECT_TRUE(back.hai_list[0].ok());
+  EXPECT_EQ(back.hai_list[0].item.item.hai.hai_cookie, 7u);
+}
+
+TEST(MessagesTest, EhloDefaults) {
+  EhloRequest r;
+  std::string error;
+  ASSERT_TRUE(Parse(Obj(R"({"command":"ehlo"})"), &r, &error));
+  EXPECT_FALSE(r.id);
+  EXPECT_FALSE(r.fsname);
+  EXPECT_TRUE(r.archive_ids.empty());
+  EXPECT_FALSE(r.progress);
+  EXPECT_FALSE(r.heartbeat);
+  EXPECT_TRUE(r.hai_list.empty());
+  // The coordinatool-client's ehlo: nothing but the command.
+  EXPECT_EQ(json::serialize(ToJson(EhloRequest())), R"({"command":"ehlo"})");
+  // Lenient fields, as the server always read them.
+  ASSERT_TRUE(Parse(Obj(R"({"heartbeat":1,"fsname":2})"), &r, &error));
+  EXPECT_FALSE(r.heartbeat);
+  EXPECT_FALSE(r.fsname);
+}
+
+TEST(MessagesTest, EhloErrorsNameTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"archive_ids":1})", "Bad archive id in list"},
+      {R"({"archive_ids":[0]})", "Bad archive id in list"},
+      {R"({"archive_ids":[2147483648]})", "Bad archive id in list"},
+      {R"({"archive_ids":["1"]})", "Bad archive id in list"},
+      {R"({"progress":1})", "'progress' must be a boolean"},
+      {R"({"hai_list":{}})", "'hai_list' must be an array"},
+      {R"({"id":5})", "'id' must be a string"},
+      {R"({"id":""})", "'id' must be non-empty, without NUL"},
+      {R"({"id":"a\u0000b"})", "'id' must be non-empty, without NUL"},
+  };
+  for (const auto& [text, want] : cases) {
+    EhloRequest r;
+    std::string error;
+    EXPECT_FALSE(Parse(Obj(text), &r, &error)) << text;
+    EXPECT_EQ(error, want) << text;
+  }
+}
+
+TEST(MessagesTest, EhloListEntriesAreJudgedAlone) {
+  json::object good = ItemToJson(SampleItem());
+  json::object no_archive = good;
+  no_archive.erase("hal_archive_id");
+  json::object no_fid = good;
+  no_fid.erase("hai_fid");
+  json::object m{{"hai_list", {good, 3, no_archive, no_fid}}};
+  EhloRequest r;
+  std::string error;
+  ASSERT_TRUE(Parse(m, &r, &error)) << error;
+  ASSERT_EQ(r.hai_list.size(), 4u);
+  EXPECT_TRUE(r.hai_list[0].ok());
+  EXPECT_EQ(r.hai_list[1].error, "not an object");
+  EXPECT_EQ(r.hai_list[2].error, "'hal_archive_id' is missing or 0");
+  EXPECT_NE(r.hai_list[3].error.find("hai_fid"), std::string::npos)
+      << r.hai_list[3].error;
+}
+
+TEST(MessagesTest, EhloReplyRoundTrips) {
+  EhloReply reply;
+  reply.progress = true;
+  reply.heartbeat_ms = 5000;
+  json::object m = Wire(ToJson(reply));
+  EXPECT_EQ(json::serialize(m),
+            R"({"progress":true,"heartbeat_ms":5000,"command":"ehlo"})");
+  EhloReply back;
+  Parse(m, &back);
+  EXPECT_TRUE(back.progress);
+  EXPECT_EQ(back.heartbeat_ms, 5000);
+  EXPECT_EQ(back.header.status, 0);
+  // A refusal, and the original's negative status.
+  reply = EhloReply();
+  reply.header = {EEXIST, "id already used by another client"};
+  Parse(Wire(ToJson(reply)), &back);
+  EXPECT_FALSE(back.progress);
+  EXPECT_EQ(back.header.status, EEXIST);
+  EXPECT_EQ(back.header.error, "id already used by another client");
+  Parse(Obj(R"({"command":"ehlo","status":-17})"), &back);
+  EXPECT_EQ(back.header.status, 17);
+}
+
+TEST(MessagesTest, RecvRoundTripsAndDefaults) {
+  RecvRequest r{2, -1, 0, 4096};
+  json::object m = Wire(ToJson(r));
+  EXPECT_EQ(json::serialize(m),
+            R"({"command":"recv","max_archive":2,"max_restore":-1,)"
+            R"("max_remove":0,"max_bytes":4096})");
+  RecvRequest back;
+  std::string error;
+  ASSERT_TRUE(Parse(m, &back, &error)) << error;
+  EXPECT_EQ(back.max_archive, 2);
+  EXPECT_EQ(back.max_restore, -1);
+  EXPECT_EQ(back.max_remove, 0);
+  EXPECT_EQ(back.max_bytes, 4096);
+  ASSERT_TRUE(Parse(Obj(R"({"command":"recv"})"), &back, &error));
+  EXPECT_EQ(back.max_archive, -1);
+  EXPECT_EQ(back.max_restore, -1);
+  EXPECT_EQ(back.max_remove, -1);
+  EXPECT_EQ(back.max_bytes, 1 << 20);
+  for (const char* key :
+       {"max_archive", "max_restore", "max_remove", "max_bytes"}) {
+    json::object bad{{key, "1"}};
+    EXPECT_FALSE(Parse(bad, &back, &error)) << key;
+    EXPECT_EQ(error, std::string("'") + key + "' must be an integer");
+  }
+}
+
+TEST(MessagesTest, RecvReplyRoundTrips) {
+  ActionListHeader hal;
+  hal.archive_id = 3;
+  hal.flags = 1;
+  hal.fsname = "lustre";
+  WireItem cancel = SampleItem(9, HSMA_CANCEL);
+  WireItem item = SampleItem(7);
+  json::object m = Wire(RecvReplyToJson(hal, {&cancel, 1}, {&item, 1}));
+  EXPECT_EQ(m.begin()->key(), "command");
+  RecvReply back;
+  std::string error;
+  ASSERT_TRUE(Parse(m, &back, &error)) << error;
+  EXPECT_EQ(back.header.status, 0);
+  EXPECT_EQ(back.hal.version, uint64_t{HAL_VERSION});
+  EXPECT_EQ(back.hal.archive_id, 3u);
+  EXPECT_EQ(back.hal.flags, 1u);
+  EXPECT_EQ(back.hal.fsname, "lustre");
+  ASSERT_EQ(back.list.size(), 2u);
+  EXPECT_EQ(back.list[0].item.item.hai.hai_action, uint32_t{HSMA_CANCEL});
+  EXPECT_EQ(back.list[1].item.item.hai.hai_cookie, 7u);
+  EXPECT_EQ(back.list[1].item.item.data, "tag=n1");
+  // Kept as received, for a re-announce.
+  EXPECT_EQ(back.list[1].raw, json::value(ItemToJson(item)));
+  // No flags: no hal_flags key.
+  hal.flags = 0;
+  m = RecvReplyToJson(hal, {}, {&item, 1});
+  EXPECT_FALSE(m.at("hsm_action_list").as_object().contains("hal_flags"));
+}
+
+TEST(MessagesTest, RecvReplyErrors) {
+  RecvReply back;
+  std::string error;
+  // A refusal is read as its status alone.
+  RecvReply refusal;
+  refusal.header = {EINVAL, "Buffer too small"};
+  ASSERT_TRUE(Parse(Wire(ToJson(refusal)), &back, &error));
+  EXPECT_EQ(back.header.status, EINVAL);
+  EXPECT_EQ(back.header.error, "Buffer too small");
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"command":"recv"})",
+       "'hsm_action_list' is missing or not an object"},
+      {R"({"hsm_action_list":{"hal_version":2,"hal_fsname":"l","list":[]}})",
+       "'hal_version' is not 1"},
+      {R"({"hsm_action_list":{"hal_version":1,"list":[]}})",
+       "'hal_fsname' is missing, not a string or too long"},
+      {R"({"hsm_action_list":{"hal_version":1,"hal_fsname":"l","list":{}}})",
+       "'list' must be an array"},
+  };
+  for (const auto& [text, want] : cases) {
+    EXPECT_FALSE(Parse(Obj(text), &back, &error)) << text;
+    EXPECT_EQ(error, want) << text;
+  }
+  // One bad entry costs only itself.
+  ASSERT_TRUE(Parse(Obj(R"({"hsm_action_list":{"hal_version":1,
+      "hal_fsname":"l","list":[1,{"hai_action":20}]}})"),
+                    &back, &error));
+  ASSERT_EQ(back.list.size(), 2u);
+  EXPECT_EQ(back.list[0].error, "not an object");
+  EXPECT_FALSE(back.list[1].ok());
+  EXPECT_EQ(back.list[1].raw.as_object().at("hai_action"), 20);
+}
+
+TEST(MessagesTest, DoneRoundTripsAndIsWrittenAsBefore) {
+  DoneRequest r;
+  r.id = {UINT64_MAX, {2, 3, 0}};
+  r.status = 5;
+  r.end_rc = -16;
+  r.begin_rc = -2;
+  json::object m = Wire(ToJson(r));
+  EXPECT_EQ(json::serialize(m),
+            std::string(R"({"command":"done","hai_cookie":-1,"hai_dfid":)") +
+                kDfid + R"(,"status":5,"begin_rc":-2,"end_rc":-16})");
+  DoneRequest back;
+  std::string error;
+  ASSERT_TRUE(Parse(m, &back, &error)) << error;
+  EXPECT_EQ(back.id, r.id);
+  EXPECT_EQ(back.status, 5);
+  EXPECT_EQ(back.end_rc, -16);
+  EXPECT_EQ(back.begin_rc, -2);
+  // Defaults: status 0, no end_rc nor begin_rc written.
+  r = DoneRequest();
+  r.id = {1, {2, 3, 0}};
+  m = Wire(ToJson(r));
+  EXPECT_EQ(json::serialize(m),
+            std::string(R"({"command":"done","hai_cookie":1,"hai_dfid":)") +
+                kDfid + R"(,"status":0})");
+  m.erase("status");
+  ASSERT_TRUE(Parse(m, &back, &error));
+  EXPECT_EQ(back.status, 0);
+  EXPECT_EQ(back.end_rc, 0);
+}
+
+TEST(MessagesTest, DoneErrorsNameTheField) {
+  const std::string id = std::string(R"("hai_cookie":1,"hai_dfid":)") + kDfid;
+  const std::pair<std::string, const char*> cases[] = {
+      {R"({"hai_cookie":1})", "cookie or fid not set -- old client?"},
+      {std::string(R"({"hai_dfid":)") + kDfid + "}",
+       "cookie or fid not set -- old client?"},
+      {std::string(R"({"hai_cookie":"1","hai_dfid":)") + kDfid + "}",
+       "'hai_cookie' must be an integer"},
+      {R"({"hai_cookie":1,"hai_dfid":{"f_seq":1}})",
+       "'hai_dfid': 'f_oid' must be an integer"},
+      {"{" + id + R"(,"status":"x"})", "'status' must be an integer"},
+      {"{" + id + R"(,"status":4294967296})", "'status' is out of range"},
+      {"{" + id + R"(,"end_rc":true})", "'end_rc' must be an integer"},
+  };
+  for (const auto& [text, want] : cases) {
+    DoneRequest r;
+    std::string error;
+    EXPECT_FALSE(Parse(Obj(text.c_str()), &r, &error)) << text;
+    EXPECT_EQ(error, want) << text;
+  }
+  // begin_rc was never acted on: a bad one reads as 0, not an error.
+  DoneRequest r;
+  std::string error;
+  EXPECT_TRUE(Parse(Obj(("{" + id + R"(,"begin_rc":"x"})").c_str()), &r,
+                    &error));
+  EXPECT_EQ(r.begin_rc, 0);
+}
+
+TEST(MessagesTest, ProgressRoundTripsAndErrors) {
+  ProgressRequest r;
+  r.id = {1, {2, 3, 0}};
+  json::object m = Wire(ToJson(r));
+  EXPECT_EQ(json::serialize(m),
+            std::string(R"({"command":"progress","hai_cookie":1,"hai_dfid":)") +
+                kDfid + "}");
+  ProgressRequest back;
+  std::string error;
+  ASSERT_TRUE(Parse(m, &back, &error)) << error;
+  EXPECT_EQ(back.id, r.id);
+  EXPECT_FALSE(Parse(Obj(R"({"command":"progress"})"), &back, &error));
+  EXPECT_EQ(error, "'hai_cookie' and 'hai_dfid' are required");
+  EXPECT_FALSE(Parse(Obj(R"({"hai_cookie":1.5,"hai_dfid":{}})"), &back, &error));
+  EXPECT_EQ(error, "'hai_cookie' must be an integer");
+}
+
+TEST(MessagesTest, QueueRoundTrips) {
+  QueueRequest r;
+  ListEntry entry;
+  entry.item = SampleItem(7);
+  r.items.push_back(entry);
+  r.fsnames = {"lustre"};
+  json::object m = Wire(ToJson(r));
+  const json::object& written = m.at("hsm_action_items").as_array()[0].as_object();
+  EXPECT_FALSE(written.contains("timestamp"));  // the server stamps it
+  EXPECT_EQ(m.at("fsname"), "lustre");
+  QueueRequest back;
+  std::string error;
+  ASSERT_TRUE(Parse(m, &back, &error)) << error;
+  EXPECT_EQ(back.fsnames, std::vector<std::string>{"lustre"});
+  ASSERT_EQ(back.items.size(), 1u);
+  EXPECT_TRUE(back.items[0].ok());
+  EXPECT_EQ(back.items[0].item.item.hai.hai_cookie, 7u);
+  EXPECT_EQ(back.items[0].item.timestamp_ns, 0);
+  EXPECT_TRUE(back.items[0].raw.is_null());  // not kept on the server side
+  // No fsname: none written, none read; hal_fsname is read too.
+  r.fsnames.clear();
+  m = ToJson(r);
+  EXPECT_FALSE(m.contains("fsname"));
+  m["hal_fsname"] = "other";
+  ASSERT_TRUE(Parse(m, &back, &error));
+  EXPECT_EQ(back.fsnames, std::vector<std::string>{"other"});
+}
+
+TEST(MessagesTest, QueueErrorsAndRefusedItems) {
+  QueueRequest r;
+  std::string error;
+  EXPECT_FALSE(Parse(Obj(R"({"command":"queue"})"), &r, &error));
+  EXPECT_EQ(error, "No hsm_action_items set");
+  EXPECT_FALSE(Parse(Obj(R"({"hsm_action_items":{}})"), &r, &error));
+  EXPECT_EQ(error, "No hsm_action_items set");
+  EXPECT_FALSE(Parse(Obj(R"({"hsm_action_items":[],"hal_fsname":3})"), &r,
+                     &error));
+  EXPECT_EQ(error, "Bad fsname");
+  json::object no_archive = ItemToJson(SampleItem());
+  no_archive["hal_archive_id"] = 0;
+  json::object cancel = ItemToJson(SampleItem(8, HSMA_CANCEL));
+  json::object no_cookie = ItemToJson(SampleItem());
+  no_cookie.erase("hai_cookie");
+  json::object m{{"hsm_action_items",
+                  {"x", no_archive, cancel, no_cookie,
+                   ItemToJson(SampleItem(9, HSMA_RESTORE))}}};
+  ASSERT_TRUE(Parse(m, &r, &error)) << error;
+  ASSERT_EQ(r.items.size(), 5u);
+  EXPECT_EQ(r.items[0].error, "not an object");
+  EXPECT_EQ(r.items[1].error, "'hal_archive_id' is missing or 0");
+  EXPECT_EQ(r.items[2].error,
+            "'hai_action' is not an archive, restore or remove");
+  EXPECT_NE(r.items[3].error.find("hai_cookie"), std::string::npos)
+      << r.items[3].error;
+  EXPECT_TRUE(r.items[4].ok());
+}
+
+TEST(MessagesTest, QueueReplyRoundTrips) {
+  QueueReply reply;
+  reply.enqueued = 3;
+  json::object m = Wire(ToJson(reply));
+  // All good: the original's reply, zero skipped omitted.
+  EXPECT_EQ(json::serialize(m), R"({"enqueued":3,"command":"queue"})");
+  reply.header = {EINVAL, "Error while parsing hsm action items"};
+  reply.skipped = 1;
+  reply.failed = {{1, "not an object"}, {4, "'hai_fid' is missing"}};
+  m = Wire(ToJson(reply));
+  QueueReply back;
+  Parse(m, &back);
+  EXPECT_EQ(back.header.status, EINVAL);
+  EXPECT_EQ(back.header.error, "Error while parsing hsm action items");
+  EXPECT_EQ(back.enqueued, 3);
+  EXPECT_EQ(back.skipped, 1);
+  ASSERT_EQ(back.failed.size(), 2u);
+  EXPECT_EQ(back.failed[1].index, 4);
+  EXPECT_EQ(back.failed[1].error, "'hai_fid' is missing");
+  // Read leniently: missing numbers are 0.
+  Parse(Obj(R"({"command":"queue","enqueued":"x"})"), &back);
+  EXPECT_EQ(back.enqueued, 0);
+  EXPECT_TRUE(back.failed.empty());
+}
+
+TEST(MessagesTest, StatusRoundTripsAndDefaults) {
+  StatusRequest r{6};
+  json::object m = Wire(ToJson(r));
+  EXPECT_EQ(json::serialize(m), R"({"command":"status","verbose":6})");
+  StatusRequest back;
+  Parse(m, &back);
+  EXPECT_EQ(back.verbose, 6);
+  Parse(Obj(R"({"command":"status"})"), &back);
+  EXPECT_EQ(back.verbose, 4);
+  Parse(Obj(R"({"verbose":"high"})"), &back);  // a harmless default
+  EXPECT_EQ(back.verbose, 4);
+}
+
+TEST(MessagesTest, LockRoundTripsAndErrors) {
+  for (Locked l : {Locked::kUnlocked, Locked::kLocked, Locked::kLockAndQuit}) {
+    json::object m = Wire(ToJson(LockRequest{l}));
+    LockRequest back;
+    std::string error;
+    ASSERT_TRUE(Parse(m, &back, &error)) << error;
+    EXPECT_EQ(back.locked, l);
+  }
+  EXPECT_EQ(json::serialize(ToJson(LockRequest{Locked::kLockAndQuit})),
+            R"({"command":"lock","locked":2})");
+  LockRequest back{Locked::kLocked};
+  std::string error;
+  ASSERT_TRUE(Parse(Obj(R"({"command":"lock"})"), &back, &error));
+  EXPECT_EQ(back.locked, Locked::kUnlocked);  // absent: unlock
+  for (const char* bad : {R"({"locked":3})", R"({"locked":-1})",
+                          R"({"locked":"1"})", R"({"locked":true})"}) {
+    EXPECT_FALSE(Parse(Obj(bad), &back, &error)) << bad;
+    EXPECT_EQ(error, "invalid locked value");
+  }
+}
+
+TEST(MessagesTest, RepliesOmitZerosAndPutCommandAfterFields) {
+  json::object m = MakeReply("done", {});
+  EXPECT_EQ(json::serialize(m), R"({"command":"done"})");
+  m = MakeReply("lock", {EINVAL, "invalid locked value"},
+                json::object{{"zero", 0}, {"empty", ""}, {"no", false},
+                             {"yes", true}});
+  EXPECT_EQ(json::serialize(m),
+            R"({"yes":true,"command":"lock","status":22,)"
+            R"("error":"invalid locked value"})");
+  json::object status{{"no", false}, {"n", 0}};
+  OmitZeros(status, /*booleans_too=*/false);
+  EXPECT_EQ(json::serialize(status), R"({"no":false})");
+  EXPECT_EQ(json::serialize(HeartbeatJson()), R"({"command":"heartbeat"})");
+}
+
+}  // namespace
+}  // namespace protocol
