@@ -16,6 +16,7 @@
 #include "hsm/hal.h"
 #include "protocol/action_item.h"
 #include "protocol/byte_string.h"
+#include "protocol/messages.h"
 
 namespace preload {
 
@@ -74,41 +75,35 @@ bool Mover::Connect(std::string* error) {
   recv_pending_ = false;
   session_broken_ = false;
   if (!session_.Connect(settings_.host, settings_.port, error)) return false;
+  protocol::EhloRequest ehlo;
+  ehlo.fsname = fsname_;
   // "progress": this mover sends progress heartbeats; "heartbeat": it
   // answers the server's liveness checks (both ignored by the original).
-  json::object ehlo{{"command", "ehlo"},
-                    {"fsname", fsname_},
-                    {"progress", true},
-                    {"heartbeat", true}};
-  ehlo["id"] = settings_.client_id.empty() ? config::DefaultClientId()
-                                           : settings_.client_id;
-  if (!archive_ids_.empty()) {
-    json::array ids;
-    for (uint32_t id : archive_ids_) ids.push_back(id);
-    ehlo["archive_ids"] = std::move(ids);
+  ehlo.progress = true;
+  ehlo.heartbeat = true;
+  ehlo.id = settings_.client_id.empty() ? config::DefaultClientId()
+                                        : settings_.client_id;
+  ehlo.archive_ids = archive_ids_;
+  for (const auto& [id, item] : running_) {
+    protocol::ListEntry entry;  // re-announced as it was received
+    entry.raw = item;
+    ehlo.hai_list.push_back(std::move(entry));
   }
-  if (!running_.empty()) {
-    json::array list;
-    for (const auto& [id, item] : running_) list.push_back(item);
-    ehlo["hai_list"] = std::move(list);
-  }
-  json::object reply;
-  if (!session_.Call(ehlo, &reply, 30'000, error)) {
+  json::object message;
+  if (!session_.Call(protocol::ToJson(ehlo), &message, 30'000, error)) {
     session_.Close();
     return false;
   }
-  if (int status = client::ReplyStatus(reply)) {
-    const json::value* why = reply.if_contains("error");
-    *error =
-        fmt::format("ehlo refused: {}", why && why->is_string()
-                                            ? std::string(why->get_string())
-                                            : strerror(status));
+  protocol::EhloReply reply;
+  protocol::Parse(message, &reply);
+  if (int status = reply.header.status) {
+    *error = fmt::format("ehlo refused: {}", reply.header.error.empty()
+                                                 ? strerror(status)
+                                                 : reply.header.error);
     session_.Close();
     return false;
   }
-  const json::value* progress = reply.if_contains("progress");
-  server_takes_progress_ =
-      progress && progress->is_bool() && progress->get_bool();
+  server_takes_progress_ = reply.progress;
   FlushDonesLocked();
   if (session_broken_) {
     *error = "lost the server while sending completions";
@@ -180,17 +175,15 @@ int Mover::fd() {
 void Mover::FlushDonesLocked() {
   while (!undelivered_.empty() && UsableLocked()) {
     const DoneRecord& done = undelivered_.front();
-    json::object message{{"command", "done"},
-                         {"hai_cookie", static_cast<int64_t>(done.cookie)},
-                         {"hai_dfid", protocol::FidToJson(done.dfid)},
-                         {"status", done.status}};
-    if (done.begin_rc != 0) message["begin_rc"] = done.begin_rc;
-    if (done.end_rc != 0) message["end_rc"] = done.end_rc;
-    if (!SendLocked(message)) {
+    protocol::DoneRequest message{{done.cookie, done.dfid},
+                                  done.status,
+                                  done.end_rc,
+                                  done.begin_rc};
+    if (!SendLocked(protocol::ToJson(message))) {
       BreakSessionLocked();
       return;
     }
-    running_.erase(server::ItemId{done.cookie, done.dfid});
+    running_.erase(protocol::ItemId{done.cookie, done.dfid});
     undelivered_.pop_front();
   }
 }
@@ -198,17 +191,16 @@ void Mover::FlushDonesLocked() {
 bool Mover::SendRecv() {
   common::MutexLock lock(&mu_);
   if (recv_pending_) return true;
-  json::object recv{{"command", "recv"},
-                    {"max_archive", Limit(settings_.max_archive)},
-                    {"max_restore", Limit(settings_.max_restore)},
-                    {"max_remove", Limit(settings_.max_remove)},
-                    {"max_bytes", int64_t{settings_.hal_size}}};
-  if (!SendLocked(recv)) return false;
+  protocol::RecvRequest recv{Limit(settings_.max_archive),
+                             Limit(settings_.max_restore),
+                             Limit(settings_.max_remove),
+                             int64_t{settings_.hal_size}};
+  if (!SendLocked(protocol::ToJson(recv))) return false;
   recv_pending_ = true;
   return true;
 }
 
-void Mover::ReportDone(const server::ItemId& id, int status, int end_rc,
+void Mover::ReportDone(const protocol::ItemId& id, int status, int end_rc,
                        int begin_rc) {
   DoneRecord record{id.cookie, id.dfid, status, begin_rc, end_rc};
   if (getpid() != owner_pid_) {
@@ -223,14 +215,12 @@ void Mover::ReportDone(const server::ItemId& id, int status, int end_rc,
   FlushDonesLocked();
 }
 
-void Mover::ReportProgress(const server::ItemId& id) {
+void Mover::ReportProgress(const protocol::ItemId& id) {
   if (getpid() != owner_pid_) return;
   common::MutexLock lock(&mu_);
   if (!server_takes_progress_ || !UsableLocked()) return;
-  json::object message{{"command", "progress"},
-                       {"hai_cookie", static_cast<int64_t>(id.cookie)},
-                       {"hai_dfid", protocol::FidToJson(id.dfid)}};
-  if (!SendLocked(message)) BreakSessionLocked();
+  if (!SendLocked(protocol::ToJson(protocol::ProgressRequest{id})))
+    BreakSessionLocked();
 }
 
 void Mover::DrainPipe() {
@@ -243,52 +233,45 @@ void Mover::DrainPipe() {
 }
 
 int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {
-  const json::value* command = reply.if_contains("command");
-  if (command && command->is_string() && command->get_string() == "heartbeat") {
+  protocol::Command command;
+  std::string name, error;
+  if (protocol::ReadCommand(reply, &command, &name, &error) !=
+      protocol::CommandRead::kOk)
+    return 0;
+  if (command == protocol::Command::kHeartbeat) {
     // The server checks that this mover lives (docs/operations.md, "Dead
     // connections"): answer at once, whatever the copytool is doing.
     common::MutexLock lock(&mu_);
-    if (!SendLocked(json::object{{"command", "heartbeat"}}))
-      BreakSessionLocked();
+    if (!SendLocked(protocol::HeartbeatJson())) BreakSessionLocked();
     return 0;
   }
-  if (!command || !command->is_string() || command->get_string() != "recv")
-    return 0;  // a done acknowledgement
+  if (command != protocol::Command::kRecv) return 0;  // a done acknowledgement
   {
     common::MutexLock lock(&mu_);
     recv_pending_ = false;
   }
-  if (int status = client::ReplyStatus(reply)) return -status;
-  const json::value* hal_value = reply.if_contains("hsm_action_list");
-  if (!hal_value || !hal_value->is_object()) return -EPROTO;
-  const json::object& hal = hal_value->get_object();
-  uint64_t version = 0, archive_id = 0, flags = 0;
-  protocol::GetU64(hal, "hal_version", &version);
-  protocol::GetU64(hal, "hal_archive_id", &archive_id);
-  protocol::GetU64(hal, "hal_flags", &flags);
-  const json::value* fsname = hal.if_contains("hal_fsname");
-  const json::value* list = hal.if_contains("list");
-  if (version != HAL_VERSION || !fsname || !fsname->is_string() || !list ||
-      !list->is_array() || fsname->get_string().size() > LUSTRE_MAXFSNAME)
+  protocol::RecvReply recv;
+  if (!protocol::Parse(reply, &recv, &error)) {
+    Log(fmt::format("unreadable recv reply: {}", error));
     return -EPROTO;
-  hsm::HalBuilder builder(std::string_view(fsname->get_string()),
-                          static_cast<uint32_t>(archive_id), flags);
-  std::vector<std::pair<server::ItemId, json::object>> received;
+  }
+  if (int status = recv.header.status) return -status;
+  hsm::HalBuilder builder(recv.hal.fsname, recv.hal.archive_id,
+                          recv.hal.flags);
+  std::vector<std::pair<protocol::ItemId, json::object>> received;
   size_t added = 0;
-  for (const json::value& entry : list->get_array()) {
-    protocol::WireItem item;
-    std::string why = entry.is_object() ? "" : "not an object";
-    if (!entry.is_object() ||
-        !protocol::ItemFromJson(entry.get_object(), &item, &why)) {
+  for (protocol::ListEntry& entry : recv.list) {
+    if (!entry.ok()) {
       // That item only: the others in the list are served.
-      RefuseItem(entry, why);
+      RefuseItem(entry.raw, entry.error);
       continue;
     }
+    const protocol::WireItem& item = entry.item;
     if (!builder.Add(item.item, capacity)) return -EMSGSIZE;
     ++added;
     if (item.item.hai.hai_action != HSMA_CANCEL)
-      received.emplace_back(server::ItemId::Of(item.item.hai),
-                            entry.get_object());
+      received.emplace_back(protocol::ItemId::Of(item.item.hai),
+                            std::move(entry.raw.get_object()));
   }
   backoff_.Healthy();  // a reply this mover can read
   if (added == 0) {
@@ -318,7 +301,7 @@ void Mover::RefuseItem(const json::value& entry, const std::string& why) {
                     why, error, protocol::Printable(json::serialize(entry))));
     return;
   }
-  const server::ItemId id = server::ItemId::Of(hai);
+  const protocol::ItemId id = protocol::ItemId::Of(hai);
   if (hai.hai_action == HSMA_CANCEL) {
     Log(
         fmt::format("skipping a cancel of {} cookie {:#x} that cannot be "

@@ -29,7 +29,7 @@
 #include "common/thread_annotations.h"
 #include "common/unique_fd.h"
 #include "config/settings.h"
-#include "server/item.h"
+#include "protocol/item_id.h"
 
 namespace preload {
 
@@ -72,14 +72,14 @@ class Mover {
   // did not take the end and still holds the request. `begin_rc` is the
   // failed llapi_hsm_action_begin that came before (0: none). Both travel
   // in the `done` as optional fields, absent when 0.
-  void ReportDone(const server::ItemId& id, int status, int end_rc = 0,
+  void ReportDone(const protocol::ItemId& id, int status, int end_rc = 0,
                   int begin_rc = 0) EXCLUDES(mu_);
 
   // Forwards a copytool's progress report on `id` to the server as a
   // heartbeat (the `progress` command, no reply), if the server said in
   // its ehlo reply that it understands it: the original closes the
   // connection on an unknown command. Not from forked children.
-  void ReportProgress(const server::ItemId& id) EXCLUDES(mu_);
+  void ReportProgress(const protocol::ItemId& id) EXCLUDES(mu_);
 
  private:
   bool Connect(std::string* error) REQUIRES(mu_);
@@ -121,7 +121,7 @@ class Mover {
   // Items received and not yet reported done to the server (an item whose
   // done is not delivered yet is re-announced, so that the done that
   // follows the reconnect comes from its owner).
-  std::unordered_map<server::ItemId, boost::json::object, server::ItemIdHash>
+  std::unordered_map<protocol::ItemId, boost::json::object, protocol::ItemIdHash>
       running_ GUARDED_BY(mu_);
   std::deque<DoneRecord> undelivered_ GUARDED_BY(mu_);
 };

@@ -68,7 +68,7 @@ void Log(const std::string& message) {
 
 // Which item each copy-action handle works on, and for which copytool.
 struct Action {
-  server::ItemId id;
+  protocol::ItemId id;
   preload::Mover* mover;
 };
 common::Mutex actions_mu;
@@ -81,10 +81,10 @@ std::unordered_map<const hsm_copyaction_private*, Action>& Actions()
 // Items whose begin failed, with its return, until the copytool reports
 // the failure (a begin with is_error, then an end): the `done` then says
 // the begin failed, not the copy.
-std::unordered_map<server::ItemId, int, server::ItemIdHash>& FailedBegins()
+std::unordered_map<protocol::ItemId, int, protocol::ItemIdHash>& FailedBegins()
     REQUIRES(actions_mu) {
   static auto* failed =
-      new std::unordered_map<server::ItemId, int, server::ItemIdHash>;
+      new std::unordered_map<protocol::ItemId, int, protocol::ItemIdHash>;
   return *failed;
 }
 
@@ -217,16 +217,16 @@ PRELOAD_EXPORT int llapi_hsm_action_begin(hsm_copyaction_private** phcp,
   memcpy(&fixed, hai, sizeof(fixed));
   if (rc == 0 && phcp && *phcp) {
     common::MutexLock lock(&actions_mu);
-    Actions()[*phcp] = {server::ItemId::Of(fixed), ct->mover};
+    Actions()[*phcp] = {protocol::ItemId::Of(fixed), ct->mover};
   } else if (rc == -ENOENT || rc == -ECANCELED) {
     // Lustre no longer knows the request (it ended, or was cancelled): the
     // copytool will not end it, so tell the server it is over. Happens when
     // an item is dispatched again after a server crash lost its `done`.
-    ct->mover->ReportDone(server::ItemId::Of(fixed), -rc, 0, rc);
+    ct->mover->ReportDone(protocol::ItemId::Of(fixed), -rc, 0, rc);
   } else if (rc < 0) {
     common::MutexLock lock(&actions_mu);
     if (FailedBegins().size() < 4096)
-      FailedBegins()[server::ItemId::Of(fixed)] = rc;
+      FailedBegins()[protocol::ItemId::Of(fixed)] = rc;
   }
   return rc;
 }
