@@ -16,6 +16,7 @@
 #include "hsm/fid.h"
 #include "protocol/action_item.h"
 #include "protocol/byte_string.h"
+#include "protocol/messages.h"
 
 namespace json = boost::json;
 
@@ -203,35 +204,31 @@ int main(int argc, char** argv) {
     std::cerr << error << "\n";
     return EXIT_FAILURE;
   }
-  json::object ehlo{{"command", "ehlo"}};
-  if (!client_id.empty()) ehlo["id"] = client_id;
-  if (!archives.empty()) {
-    json::array ids;
-    for (uint32_t id : archives) ids.push_back(id);
-    ehlo["archive_ids"] = std::move(ids);
-  }
+  protocol::EhloRequest ehlo;
+  if (!client_id.empty()) ehlo.id = client_id;
+  ehlo.archive_ids = archives;
   json::object reply;
-  if (!session.Call(ehlo, &reply, kReplyTimeoutMs, &error)) {
+  if (!session.Call(protocol::ToJson(ehlo), &reply, kReplyTimeoutMs, &error)) {
     std::cerr << "ehlo: " << error << "\n";
     return EXIT_FAILURE;
   }
-  if (int status = client::ReplyStatus(reply)) {
-    std::cerr << "ehlo refused: " << Text(reply, "error") << " ("
-              << strerror(status) << ")\n";
+  if (protocol::ReplyHeader h = protocol::ReadReplyHeader(reply); h.status) {
+    std::cerr << "ehlo refused: " << h.error << " (" << strerror(h.status)
+              << ")\n";
     return EXIT_FAILURE;
   }
 
   if (lock || unlock || lock_quit) {
-    json::object request{{"command", "lock"},
-                         {"locked", lock        ? 1
-                                    : lock_quit ? 2
-                                                : 0}};
-    if (!session.Call(request, &reply, kReplyTimeoutMs, &error)) {
+    protocol::LockRequest request{lock        ? protocol::Locked::kLocked
+                                  : lock_quit ? protocol::Locked::kLockAndQuit
+                                              : protocol::Locked::kUnlocked};
+    if (!session.Call(protocol::ToJson(request), &reply, kReplyTimeoutMs,
+                      &error)) {
       std::cerr << "lock: " << error << "\n";
       return EXIT_FAILURE;
     }
-    if (client::ReplyStatus(reply)) {
-      std::cerr << "error locking: " << Text(reply, "error") << "\n";
+    if (protocol::ReplyHeader h = protocol::ReadReplyHeader(reply); h.status) {
+      std::cerr << "error locking: " << h.error << "\n";
       return EXIT_FAILURE;
     }
     std::cout << "ok\n";
@@ -239,21 +236,21 @@ int main(int argc, char** argv) {
   }
 
   if (queue) {
-    json::array list;
-    for (const auto& item : items) {
-      json::object o = protocol::ItemToJson(item);
-      o.erase("timestamp");
-      list.push_back(std::move(o));
+    protocol::QueueRequest request;
+    for (auto& item : items) {
+      protocol::ListEntry entry;
+      entry.item = std::move(item);
+      request.items.push_back(std::move(entry));
     }
-    json::object request{{"command", "queue"},
-                         {"hsm_action_items", std::move(list)}};
-    if (!fsname.empty()) request["fsname"] = fsname;
-    if (!session.Call(request, &reply, kReplyTimeoutMs, &error)) {
+    if (!fsname.empty()) request.fsnames.push_back(fsname);
+    if (!session.Call(protocol::ToJson(request), &reply, kReplyTimeoutMs,
+                      &error)) {
       std::cerr << "queue: " << error << "\n";
       return EXIT_FAILURE;
     }
-    int64_t enqueued = Field(reply, "enqueued"),
-            skipped = Field(reply, "skipped");
+    protocol::QueueReply queued;
+    protocol::Parse(reply, &queued);
+    int64_t enqueued = queued.enqueued, skipped = queued.skipped;
     if (as_json) {
       PrintJson(reply, std::cout);
       std::cout << "\n";
@@ -261,21 +258,18 @@ int main(int argc, char** argv) {
       fmt::print("queued {} new requests, {} already known\n", enqueued,
                  skipped);
     }
-    if (client::ReplyStatus(reply)) {
-      std::cerr << "queue: " << Text(reply, "error") << "\n";
+    if (queued.header.status) {
+      std::cerr << "queue: " << queued.header.error << "\n";
       // Which items were refused and why; the others are queued.
-      if (const json::value* failed = reply.if_contains("failed");
-          failed && failed->is_array())
-        for (const json::value& f : failed->get_array())
-          if (f.is_object())
-            std::cerr << fmt::format("queue: request {}: {}\n",
-                                     Field(f.get_object(), "index") + 1,
-                                     Text(f.get_object(), "error"));
+      for (const protocol::QueueFailure& f : queued.failed)
+        std::cerr << fmt::format("queue: request {}: {}\n", f.index + 1,
+                                 f.error);
       return EXIT_FAILURE;
     }
-    if (enqueued + skipped != static_cast<int64_t>(items.size())) {
+    if (enqueued + skipped != static_cast<int64_t>(request.items.size())) {
       std::cerr << fmt::format(
-          "didn't process all records (expected {}, got {}+{})\n", items.size(),
+          "didn't process all records (expected {}, got {}+{})\n",
+          request.items.size(),
           enqueued, skipped);
       return EXIT_FAILURE;
     }
@@ -283,18 +277,12 @@ int main(int argc, char** argv) {
   }
 
   if (recv_mode || drain) {
-    json::object request{
-        {"command", "recv"},
-        {"max_archive", settings.max_archive == config::kUnlimited
-                            ? -1
-                            : int64_t{settings.max_archive}},
-        {"max_restore", settings.max_restore == config::kUnlimited
-                            ? -1
-                            : int64_t{settings.max_restore}},
-        {"max_remove", settings.max_remove == config::kUnlimited
-                           ? -1
-                           : int64_t{settings.max_remove}},
-        {"max_bytes", settings.hal_size}};
+    auto limit = [](uint32_t value) {
+      return value == config::kUnlimited ? int64_t{-1} : int64_t{value};
+    };
+    const json::object request = protocol::ToJson(protocol::RecvRequest{
+        limit(settings.max_archive), limit(settings.max_restore),
+        limit(settings.max_remove), int64_t{settings.hal_size}});
     for (int i = 0; iters == 0 || i < iters; ++i) {
       if (!session.Call(request, &reply, -1, &error)) {
         std::cerr << "recv: " << error << "\n";
@@ -303,23 +291,22 @@ int main(int argc, char** argv) {
       PrintJson(reply, std::cout);
       std::cout << std::endl;
       if (!drain) continue;
-      const json::value* hal = reply.if_contains("hsm_action_list");
-      const json::value* list = hal && hal->is_object()
-                                    ? hal->get_object().if_contains("list")
-                                    : nullptr;
-      if (!list || !list->is_array()) continue;
-      for (const json::value& entry : list->get_array()) {
-        if (!entry.is_object()) continue;
-        const json::object& item = entry.get_object();
-        json::object done{
-            {"command", "done"},
-            {"hai_cookie",
-             item.contains("hai_cookie") ? item.at("hai_cookie") : 0},
-            {"hai_dfid",
-             item.contains("hai_dfid") ? item.at("hai_dfid") : json::object{}},
-            {"status", 0}};
+      protocol::RecvReply received;
+      if (!protocol::Parse(reply, &received, &error)) continue;
+      for (const protocol::ListEntry& entry : received.list) {
+        // Every item is reported done, even one that cannot be decoded
+        // whole, as long as its identity can.
+        hsm_action_item hai = entry.item.item.hai;
+        std::string why;
+        if (!entry.ok() && (!entry.raw.is_object() ||
+                            !protocol::ItemIdentityFromJson(
+                                entry.raw.get_object(), &hai, &why)))
+          continue;
+        protocol::DoneRequest done;
+        done.id = protocol::ItemId::Of(hai);
         json::object done_reply;
-        if (!session.Call(done, &done_reply, kReplyTimeoutMs, &error)) {
+        if (!session.Call(protocol::ToJson(done), &done_reply, kReplyTimeoutMs,
+                          &error)) {
           std::cerr << "done: " << error << "\n";
           return EXIT_FAILURE;
         }
@@ -328,8 +315,8 @@ int main(int argc, char** argv) {
     return EXIT_SUCCESS;
   }
 
-  json::object request{{"command", "status"}, {"verbose", verbose}};
-  if (!session.Call(request, &reply, kReplyTimeoutMs, &error)) {
+  if (!session.Call(protocol::ToJson(protocol::StatusRequest{verbose}), &reply,
+                    kReplyTimeoutMs, &error)) {
     std::cerr << "status: " << error << "\n";
     return EXIT_FAILURE;
   }

@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "protocol/messages.h"
+
 namespace client {
 
 namespace json = boost::json;
@@ -144,9 +146,7 @@ bool Session::Call(const json::object& request, json::object* reply,
 }
 
 int ReplyStatus(const json::object& reply) {
-  const json::value* status = reply.if_contains("status");
-  if (!status || !status->is_int64()) return 0;
-  return static_cast<int>(std::llabs(status->get_int64()));
+  return protocol::ReadReplyHeader(reply).status;
 }
 
 }  // namespace client
