@@ -269,8 +269,7 @@ int main(int argc, char** argv) {
     if (enqueued + skipped != static_cast<int64_t>(request.items.size())) {
       std::cerr << fmt::format(
           "didn't process all records (expected {}, got {}+{})\n",
-          request.items.size(),
-          enqueued, skipped);
+          request.items.size(), enqueued, skipped);
       return EXIT_FAILURE;
     }
     return EXIT_SUCCESS;
@@ -298,9 +297,9 @@ int main(int argc, char** argv) {
         // whole, as long as its identity can.
         hsm_action_item hai = entry.item.item.hai;
         std::string why;
-        if (!entry.ok() && (!entry.raw.is_object() ||
-                            !protocol::ItemIdentityFromJson(
-                                entry.raw.get_object(), &hai, &why)))
+        if (!entry.ok() &&
+            (!entry.raw.is_object() || !protocol::ItemIdentityFromJson(
+                                           entry.raw.get_object(), &hai, &why)))
           continue;
         protocol::DoneRequest done;
         done.id = protocol::ItemId::Of(hai);

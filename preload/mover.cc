@@ -175,10 +175,8 @@ int Mover::fd() {
 void Mover::FlushDonesLocked() {
   while (!undelivered_.empty() && UsableLocked()) {
     const DoneRecord& done = undelivered_.front();
-    protocol::DoneRequest message{{done.cookie, done.dfid},
-                                  done.status,
-                                  done.end_rc,
-                                  done.begin_rc};
+    protocol::DoneRequest message{
+        {done.cookie, done.dfid}, done.status, done.end_rc, done.begin_rc};
     if (!SendLocked(protocol::ToJson(message))) {
       BreakSessionLocked();
       return;
@@ -191,10 +189,9 @@ void Mover::FlushDonesLocked() {
 bool Mover::SendRecv() {
   common::MutexLock lock(&mu_);
   if (recv_pending_) return true;
-  protocol::RecvRequest recv{Limit(settings_.max_archive),
-                             Limit(settings_.max_restore),
-                             Limit(settings_.max_remove),
-                             int64_t{settings_.hal_size}};
+  protocol::RecvRequest recv{
+      Limit(settings_.max_archive), Limit(settings_.max_restore),
+      Limit(settings_.max_remove), int64_t{settings_.hal_size}};
   if (!SendLocked(protocol::ToJson(recv))) return false;
   recv_pending_ = true;
   return true;
@@ -256,8 +253,7 @@ int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {
     return -EPROTO;
   }
   if (int status = recv.header.status) return -status;
-  hsm::HalBuilder builder(recv.hal.fsname, recv.hal.archive_id,
-                          recv.hal.flags);
+  hsm::HalBuilder builder(recv.hal.fsname, recv.hal.archive_id, recv.hal.flags);
   std::vector<std::pair<protocol::ItemId, json::object>> received;
   size_t added = 0;
   for (protocol::ListEntry& entry : recv.list) {

@@ -302,8 +302,7 @@ json::object ToJson(const DoneRequest& request) {
 
 bool Parse(const json::object& m, ProgressRequest* out, std::string* error) {
   *out = ProgressRequest();
-  return ReadId(m, "'hai_cookie' and 'hai_dfid' are required", &out->id,
-                error);
+  return ReadId(m, "'hai_cookie' and 'hai_dfid' are required", &out->id, error);
 }
 
 json::object ToJson(const ProgressRequest& request) {
@@ -378,8 +377,7 @@ void Parse(const json::object& m, QueueReply* out) {
 }
 
 json::object ToJson(const QueueReply& reply) {
-  json::object fields{{"enqueued", reply.enqueued},
-                      {"skipped", reply.skipped}};
+  json::object fields{{"enqueued", reply.enqueued}, {"skipped", reply.skipped}};
   if (!reply.failed.empty()) {
     json::array failed;
     for (const QueueFailure& f : reply.failed)

@@ -94,8 +94,8 @@ struct EhloRequest {
   std::optional<std::string> id;      // absent: an anonymous client
   std::optional<std::string> fsname;  // informative; not checked
   std::vector<uint32_t> archive_ids;  // each in 1 .. 2^31-1; empty: any
-  bool progress = false;   // this mover sends `progress` heartbeats
-  bool heartbeat = false;  // it answers the server's `heartbeat`
+  bool progress = false;              // this mover sends `progress` heartbeats
+  bool heartbeat = false;             // it answers the server's `heartbeat`
   // `hai_list`: the items a mover still runs, after a reconnect. Read: an
   // entry without a readable item or a non-zero hal_archive_id has an
   // error and is skipped by the server. Written: each entry's `raw` when
@@ -204,8 +204,8 @@ struct QueueFailure {
 };
 struct QueueReply {
   ReplyHeader header;
-  int64_t enqueued = 0;  // new
-  int64_t skipped = 0;   // already known
+  int64_t enqueued = 0;              // new
+  int64_t skipped = 0;               // already known
   std::vector<QueueFailure> failed;  // written only when not empty
 };
 void Parse(const boost::json::object& m, QueueReply* out);

@@ -71,14 +71,15 @@ TEST(MessagesTest, EhloRoundTripsAndIsWrittenAsBefore) {
   r.hai_list.push_back(announced);
   json::object m = Wire(ToJson(r));
   // The preload library's ehlo, key for key and in order.
-  EXPECT_EQ(json::serialize(json::object{{"command", "ehlo"},
-                                         {"fsname", "lustre"},
-                                         {"progress", true},
-                                         {"heartbeat", true},
-                                         {"id", "mover-1"},
-                                         {"archive_ids", {1, 3}},
-                                         {"hai_list", {ItemToJson(SampleItem())}}}),
-            json::serialize(m));
+  EXPECT_EQ(
+      json::serialize(json::object{{"command", "ehlo"},
+                                   {"fsname", "lustre"},
+                                   {"progress", true},
+                                   {"heartbeat", true},
+                                   {"id", "mover-1"},
+                                   {"archive_ids", {1, 3}},
+                                   {"hai_list", {ItemToJson(SampleItem())}}}),
+      json::serialize(m));
   EhloRequest back;
   std::string error;
   ASSERT_TRUE(Parse(m, &back, &error)) << error;
@@ -312,8 +313,8 @@ TEST(MessagesTest, DoneErrorsNameTheField) {
   // begin_rc was never acted on: a bad one reads as 0, not an error.
   DoneRequest r;
   std::string error;
-  EXPECT_TRUE(Parse(Obj(("{" + id + R"(,"begin_rc":"x"})").c_str()), &r,
-                    &error));
+  EXPECT_TRUE(
+      Parse(Obj(("{" + id + R"(,"begin_rc":"x"})").c_str()), &r, &error));
   EXPECT_EQ(r.begin_rc, 0);
 }
 
@@ -330,7 +331,8 @@ TEST(MessagesTest, ProgressRoundTripsAndErrors) {
   EXPECT_EQ(back.id, r.id);
   EXPECT_FALSE(Parse(Obj(R"({"command":"progress"})"), &back, &error));
   EXPECT_EQ(error, "'hai_cookie' and 'hai_dfid' are required");
-  EXPECT_FALSE(Parse(Obj(R"({"hai_cookie":1.5,"hai_dfid":{}})"), &back, &error));
+  EXPECT_FALSE(
+      Parse(Obj(R"({"hai_cookie":1.5,"hai_dfid":{}})"), &back, &error));
   EXPECT_EQ(error, "'hai_cookie' must be an integer");
 }
 
@@ -341,7 +343,8 @@ TEST(MessagesTest, QueueRoundTrips) {
   r.items.push_back(entry);
   r.fsnames = {"lustre"};
   json::object m = Wire(ToJson(r));
-  const json::object& written = m.at("hsm_action_items").as_array()[0].as_object();
+  const json::object& written =
+      m.at("hsm_action_items").as_array()[0].as_object();
   EXPECT_FALSE(written.contains("timestamp"));  // the server stamps it
   EXPECT_EQ(m.at("fsname"), "lustre");
   QueueRequest back;
@@ -369,8 +372,8 @@ TEST(MessagesTest, QueueErrorsAndRefusedItems) {
   EXPECT_EQ(error, "No hsm_action_items set");
   EXPECT_FALSE(Parse(Obj(R"({"hsm_action_items":{}})"), &r, &error));
   EXPECT_EQ(error, "No hsm_action_items set");
-  EXPECT_FALSE(Parse(Obj(R"({"hsm_action_items":[],"hal_fsname":3})"), &r,
-                     &error));
+  EXPECT_FALSE(
+      Parse(Obj(R"({"hsm_action_items":[],"hal_fsname":3})"), &r, &error));
   EXPECT_EQ(error, "Bad fsname");
   json::object no_archive = ItemToJson(SampleItem());
   no_archive["hal_archive_id"] = 0;
@@ -453,12 +456,11 @@ TEST(MessagesTest, LockRoundTripsAndErrors) {
 TEST(MessagesTest, RepliesOmitZerosAndPutCommandAfterFields) {
   json::object m = MakeReply("done", {});
   EXPECT_EQ(json::serialize(m), R"({"command":"done"})");
-  m = MakeReply("lock", {EINVAL, "invalid locked value"},
-                json::object{{"zero", 0}, {"empty", ""}, {"no", false},
-                             {"yes", true}});
-  EXPECT_EQ(json::serialize(m),
-            R"({"yes":true,"command":"lock","status":22,)"
-            R"("error":"invalid locked value"})");
+  m = MakeReply(
+      "lock", {EINVAL, "invalid locked value"},
+      json::object{{"zero", 0}, {"empty", ""}, {"no", false}, {"yes", true}});
+  EXPECT_EQ(json::serialize(m), R"({"yes":true,"command":"lock","status":22,)"
+                                R"("error":"invalid locked value"})");
   json::object status{{"no", false}, {"n", 0}};
   OmitZeros(status, /*booleans_too=*/false);
   EXPECT_EQ(json::serialize(status), R"({"no":false})");

@@ -15,6 +15,7 @@
 #include "bench/e2e/send_all.h"
 #include "client/session.h"
 #include "protocol/action_item.h"
+#include "protocol/messages.h"
 
 // The leading fields of Lustre's copytool handle, which the (simulated)
 // llapi_hsm_action_begin reads: the preload library builds its handle the
@@ -66,10 +67,8 @@ void CloseHandle(hsm_copytool_private* ct) {
 }
 
 // Begins and ends `item` on the mount at once. False if either fails.
-bool EndOnLustre(const hsm_copytool_private* ct, const json::object& item) {
-  protocol::WireItem wire;
-  std::string why;
-  if (!protocol::ItemFromJson(item, &wire, &why)) return false;
+bool EndOnLustre(const hsm_copytool_private* ct,
+                 const protocol::WireItem& wire) {
   // action_begin reads hai_len bytes: the item and its data, contiguous.
   std::vector<char> buffer(sizeof(hsm_action_item) + wire.item.data.size());
   auto* hai = reinterpret_cast<hsm_action_item*>(buffer.data());
@@ -112,10 +111,10 @@ bool NullMovers::Start(int count, std::string* error) {
   for (int i = 0; i < count; ++i) {
     auto mover = std::make_unique<Mover>();
     json::object reply;
+    protocol::EhloRequest ehlo;
+    ehlo.id = fmt::format("null-{}", i);
     if (!mover->session.Connect(options_.host, options_.port, error) ||
-        !mover->session.Call(
-            {{"command", "ehlo"}, {"id", fmt::format("null-{}", i)}}, &reply,
-            10'000, error))
+        !mover->session.Call(protocol::ToJson(ehlo), &reply, 10'000, error))
       return false;
     if (client::ReplyStatus(reply) != 0) {
       *error = fmt::format("ehlo refused: {}", json::serialize(reply));
@@ -171,10 +170,8 @@ void NullMovers::Run(Mover* mover) {
       return Fail("cannot open " + options_.end_on_mount + "/.lustre/fid");
   }
   const int64_t max = options_.max_running;
-  const std::string recv = fmt::format(
-      "{{\"command\":\"recv\",\"max_archive\":{},\"max_restore\":{},"
-      "\"max_remove\":{},\"max_bytes\":{}}}",
-      max, max, max, options_.max_bytes);
+  const std::string recv = json::serialize(protocol::ToJson(
+      protocol::RecvRequest{max, max, max, options_.max_bytes}));
   std::string out = recv, error;
   const int fd = mover->session.fd();
   if (!SendAll(fd, out, &error)) return Fail(error);
@@ -185,36 +182,42 @@ void NullMovers::Run(Mover* mover) {
       if (!stop_) Fail(error);
       break;
     }
-    const json::value* command = m.if_contains("command");
-    if (client::ReplyStatus(m) != 0 || !command) {
+    protocol::Command command;
+    std::string name;
+    if (client::ReplyStatus(m) != 0 ||
+        protocol::ReadCommand(m, &command, &name, &error) ==
+            protocol::CommandRead::kMissing) {
       Fail(fmt::format("server replied {}", json::serialize(m)));
       break;
     }
-    if (*command == "done") {
+    if (name == protocol::CommandName(protocol::Command::kDone)) {
       ++completed_;
       continue;
     }
-    if (*command != "recv") continue;
+    if (name != protocol::CommandName(protocol::Command::kRecv)) continue;
     const int64_t now = RealtimeNanos();
     out.clear();
-    const json::value* hal = m.if_contains("hsm_action_list");
-    const json::value* list = hal && hal->is_object()
-                                  ? hal->get_object().if_contains("list")
-                                  : nullptr;
-    if (list && list->is_array()) {
-      for (const json::value& entry : list->get_array()) {
-        const json::object& item = entry.get_object();
-        if (const json::value* ts = item.if_contains("timestamp");
-            ts && ts->is_int64())
-          mover->latencies.push_back(now - ts->get_int64());
-        if (ct && !EndOnLustre(ct, item)) ++end_failures_;
-        out += fmt::format(
-            "{{\"command\":\"done\",\"hai_cookie\":{},\"hai_dfid\":{},"
-            "\"status\":0}}",
-            json::serialize(item.at("hai_cookie")),
-            json::serialize(item.at("hai_dfid")));
-      }
+    protocol::RecvReply reply;
+    if (!protocol::Parse(m, &reply, &error)) {
+      Fail(fmt::format("unreadable recv reply: {}", error));
+      break;
     }
+    bool unreadable = false;
+    for (const protocol::ListEntry& entry : reply.list) {
+      if (!entry.ok()) {
+        Fail(fmt::format("unreadable item: {}", entry.error));
+        unreadable = true;
+        break;
+      }
+      const protocol::WireItem& item = entry.item;
+      if (item.timestamp_ns != 0)
+        mover->latencies.push_back(now - item.timestamp_ns);
+      if (ct && !EndOnLustre(ct, item)) ++end_failures_;
+      protocol::DoneRequest done;
+      done.id = protocol::ItemId::Of(item.item.hai);
+      out += json::serialize(protocol::ToJson(done));
+    }
+    if (unreadable) break;
     out += recv;
     if (!SendAll(fd, out, &error)) {
       if (!stop_) Fail(error);

@@ -1,6 +1,7 @@
 // NullMovers: movers that complete their work at once, through the real
-// protocol, to measure the coordinator and not the copies. Each mover is a
-// thread with its own client::Session: `ehlo` with an id, then `recv`; for
+// protocol (protocol/messages.h), to measure the coordinator and not the
+// copies. Each mover is a thread with its own client::Session: `ehlo` with
+// an id, then `recv`; for
 // every item of a reply it sends `done` (status 0). The dones and the next
 // `recv` go out in one write, and the replies to the dones are counted as
 // they arrive, not waited for one by one (the protocol allows it: the server
