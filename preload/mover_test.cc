@@ -183,7 +183,7 @@ TEST(MoverTest, WorkerFailingToSendLeavesTheSessionToTheReceivingThread) {
   stand_in.Reset(0);
   ASSERT_TRUE(WaitFor([&] { return HungUp(first_fd); }, 20s));
   lu_fid fid{0x200000401, 1, 0};
-  mover.ReportDone(server::ItemId{42, fid}, 0);  // its send fails
+  mover.ReportDone(protocol::ItemId{42, fid}, 0);  // its send fails
   EXPECT_TRUE(Open(first_fd))
       << "the worker closed the descriptor the receiving thread polls";
   worker_done.store(true, std::memory_order_relaxed);
