@@ -100,6 +100,28 @@ def protocol_seeds():
           fixed(22, 8589935617, 44, 1705095878, 1))
 
 
+def messages_seeds():
+    # messages: one object of the exchange each, and the fields movers add.
+    for m in EXCHANGE:
+        write("messages", m["command"] + ("-reply" if "hsm_action_list" in m
+                                          else ""), dumps(m))
+    write("messages", "ehlo-reconnect",
+          dumps({"command": "ehlo", "fsname": "testfs", "progress": True,
+                 "heartbeat": True, "id": "mover1", "archive_ids": [1, 2],
+                 "hai_list": [ITEM]}))
+    write("messages", "done-end-refused",
+          dumps({"command": "done", "hai_cookie": -1, "hai_dfid": FID,
+                 "status": 16, "begin_rc": -2, "end_rc": -16}))
+    write("messages", "queue-items",
+          dumps({"command": "queue", "hal_fsname": "testfs",
+                 "hsm_action_items": [ITEM, 3]}))
+    write("messages", "queue-reply",
+          dumps({"enqueued": 1, "skipped": 2, "failed": [
+              {"index": 1, "error": "not an object"}],
+              "command": "queue", "status": 22,
+              "error": "Error while parsing hsm action items"}))
+
+
 # ---- config ---------------------------------------------------------------
 def config_seeds():
     with open(os.path.join(HERE, "..", "packaging", "coordinatool.conf")) as f:
@@ -274,6 +296,7 @@ def journal_store_seeds():
 
 def main():
     protocol_seeds()
+    messages_seeds()
     config_seeds()
     active_requests_seeds()
     hal_seeds()

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <climits>
-#include <cstdlib>
 
 #include "protocol/fields.h"
 
@@ -79,8 +79,16 @@ CommandRead ReadCommand(const json::object& message, Command* command,
 ReplyHeader ReadReplyHeader(const json::object& reply) {
   ReplyHeader header;
   const json::value* status = reply.if_contains("status");
-  if (status && status->is_int64())
-    header.status = static_cast<int>(std::llabs(status->get_int64()));
+  if (status && status->is_int64()) {
+    const int64_t value = status->get_int64();
+    // A value past an int's range is no errno, but it is not a success
+    // either: truncated, 2^32 would read as 0 (and llabs(INT64_MIN) is
+    // undefined).
+    header.status = value == 0 ? 0
+                    : value < -INT32_MAX || value > INT32_MAX
+                        ? EPROTO
+                        : static_cast<int>(value < 0 ? -value : value);
+  }
   const json::value* error = reply.if_contains("error");
   if (error && error->is_string()) header.error = error->get_string();
   return header;

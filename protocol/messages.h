@@ -58,7 +58,8 @@ struct ReplyHeader {
 };
 
 // Reads the header of any reply: `status` as a positive errno (the original
-// sometimes sends negative values), 0 when absent or not an integer; `error`
+// sometimes sends negative values), 0 when absent or not an integer, EPROTO
+// when an integer out of an int's range (never a success); `error`
 // "" when absent or not a string. Never fails: a reply is read as leniently
 // as the original writes it.
 ReplyHeader ReadReplyHeader(const boost::json::object& reply);

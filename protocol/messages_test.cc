@@ -172,6 +172,18 @@ TEST(MessagesTest, EhloReplyRoundTrips) {
   EXPECT_EQ(back.header.status, 17);
 }
 
+TEST(MessagesTest, StatusOutOfRangeIsNeverASuccess) {
+  // Found by the messages fuzzer: truncated to an int, 2^32 read as 0.
+  EXPECT_EQ(ReadReplyHeader(Obj(R"({"status":4294967296})")).status, EPROTO);
+  EXPECT_EQ(ReadReplyHeader(Obj(R"({"status":161111111111116})")).status,
+            EPROTO);
+  EXPECT_EQ(ReadReplyHeader(Obj(R"({"status":-9223372036854775808})")).status,
+            EPROTO);
+  EXPECT_EQ(ReadReplyHeader(Obj(R"({"status":-2147483647})")).status,
+            2147483647);
+  EXPECT_EQ(ReadReplyHeader(Obj(R"({"status":"x"})")).status, 0);
+}
+
 TEST(MessagesTest, RecvRoundTripsAndDefaults) {
   RecvRequest r{2, -1, 0, 4096};
   json::object m = Wire(ToJson(r));
