@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "protocol/byte_string.h"
-#include "server/command_fields.h"
+#include "protocol/messages.h"
 #include "store/null_store.h"
 #include "store/open_store.h"
 
@@ -82,18 +82,6 @@ struct Recovered : store::LoadVisitor {
 // MDS round trip on Lustre (well under a millisecond on a healthy MDS), so
 // a turn stays short and other peers are served between batches.
 constexpr size_t kChecksPerTurn = 32;
-
-// One entry of a `queue` command: the item in *wire, or why it is refused.
-std::string ReadQueueEntry(const json::value& entry, protocol::WireItem* wire) {
-  std::string why;
-  if (!entry.is_object()) return "not an object";
-  if (!protocol::ItemFromJson(entry.get_object(), wire, &why))
-    return why.empty() ? "bad item" : why;
-  if (wire->archive_id == 0) return "'hal_archive_id' is missing or 0";
-  if (!TypeOfAction(wire->item.hai.hai_action))
-    return "'hai_action' is not an archive, restore or remove";
-  return "";
-}
 
 // Placement's options from the settings; sets the Scheduler's fair share
 // and makes the reporter (report files) that placement also writes to.
@@ -595,23 +583,38 @@ void Server::AnswerCancelled(const protocol::WireItem& target) {
 
 void Server::OnMessage(Connection& c, json::object& m) {
   c.last_heard = clock_.Now();
-  const json::value* command = m.if_contains("command");
-  if (!command || !command->is_string()) {
-    spdlog::warn("{}: message without a string 'command', closing", c.id);
-    c.Close("no command");
-    return;
+  protocol::Command command;
+  std::string name, error;
+  switch (protocol::ReadCommand(m, &command, &name, &error)) {
+    case protocol::CommandRead::kMissing:
+      spdlog::warn("{}: {}, closing", c.id, error);
+      c.Close("no command");
+      return;
+    case protocol::CommandRead::kUnknown:
+      spdlog::warn("{}: {}, closing", c.id, error);
+      c.Close("unknown command");
+      return;
+    case protocol::CommandRead::kOk:
+      break;
   }
-  std::string_view name = command->get_string();
-  if (name == "ehlo") return Ehlo(c, m);
-  if (name == "recv") return Recv(c, m);
-  if (name == "done") return Done(c, m);
-  if (name == "queue") return Queue(c, m);
-  if (name == "status") return Status(c, m);
-  if (name == "lock") return Lock(c, m);
-  if (name == "progress") return Progress(c, m);
-  if (name == "heartbeat") return;  // a sign of life, no reply
-  spdlog::warn("{}: unknown command '{}', closing", c.id, name);
-  c.Close("unknown command");
+  switch (command) {
+    case protocol::Command::kEhlo:
+      return Ehlo(c, m);
+    case protocol::Command::kRecv:
+      return Recv(c, m);
+    case protocol::Command::kDone:
+      return Done(c, m);
+    case protocol::Command::kQueue:
+      return Queue(c, m);
+    case protocol::Command::kStatus:
+      return Status(c, m);
+    case protocol::Command::kLock:
+      return Lock(c, m);
+    case protocol::Command::kProgress:
+      return Progress(c, m);
+    case protocol::Command::kHeartbeat:
+      return;  // a sign of life, no reply
+  }
 }
 
 void Server::Reply(Connection& c, const std::string& command, int status,
@@ -619,75 +622,41 @@ void Server::Reply(Connection& c, const std::string& command, int status,
                    bool acknowledges) {
   // Zero numbers, empty strings and false are omitted from replies, as the
   // original does (readers take a missing field as zero).
-  for (auto it = fields.begin(); it != fields.end();) {
-    const json::value& v = it->value();
-    bool zero = (v.is_int64() && v.get_int64() == 0) ||
-                (v.is_uint64() && v.get_uint64() == 0) ||
-                (v.is_string() && v.get_string().empty()) ||
-                (v.is_bool() && !v.get_bool());
-    it = zero ? fields.erase(it) : std::next(it);
-  }
-  fields["command"] = command;
-  if (status != 0) fields["status"] = status;
-  if (!error.empty()) {
-    fields["error"] = error;
-    spdlog::info("{}: {} refused: {}", c.id, command, error);
-  }
-  SendWhenDurable(c, std::move(fields), acknowledges);
+  if (!error.empty()) spdlog::info("{}: {} refused: {}", c.id, command, error);
+  SendWhenDurable(
+      c, protocol::MakeReply(command, {status, error}, std::move(fields)),
+      acknowledges);
 }
 
 void Server::Ehlo(Connection& c, const json::object& m) {
   if (c.state != Connection::State::kInit)
     return Reply(c, "ehlo", EINVAL, "Client cannot send EHLO twice");
-  std::vector<uint32_t> archive_ids;
-  if (const json::value* ids = m.if_contains("archive_ids")) {
-    if (!ids->is_array())
-      return Reply(c, "ehlo", EINVAL, "Bad archive id in list");
-    for (const json::value& id : ids->get_array()) {
-      if (!id.is_int64() || id.get_int64() < 1 || id.get_int64() > INT32_MAX)
-        return Reply(c, "ehlo", EINVAL, "Bad archive id in list");
-      archive_ids.push_back(static_cast<uint32_t>(id.get_int64()));
-    }
-  }
-  bool sends_progress = false;
+  protocol::EhloRequest request;
   std::string error;
-  if (!OptionalBool(m, "progress", false, &sends_progress, &error))
+  if (!protocol::Parse(m, &request, &error))
     return Reply(c, "ehlo", EINVAL, error);
-  const json::value* hai_list = m.if_contains("hai_list");
-  if (hai_list && !hai_list->is_array())
-    return Reply(c, "ehlo", EINVAL, "'hai_list' must be an array");
-  std::string id = c.peer();
-  bool identified = false;
-  if (const json::value* v = m.if_contains("id")) {
-    if (!v->is_string())
-      return Reply(c, "ehlo", EINVAL, "'id' must be a string");
-    id = std::string(v->get_string());
-    // "" names the global queues, and ids starting with NUL are the
-    // server's own (restores being located).
-    if (id.empty() || id.find('\0') != std::string::npos)
-      return Reply(c, "ehlo", EINVAL, "'id' must be non-empty, without NUL");
-    identified = true;
-  }
+  const bool identified = request.id.has_value();
+  const std::string id = request.id.value_or(c.peer());
   if (!TakeIdOver(c, id))
     return Reply(c, "ehlo", EEXIST, "id already used by another client");
-  c.archive_ids = std::move(archive_ids);
+  c.archive_ids = std::move(request.archive_ids);
   ++introduced_;  // c leaves kInit below
   c.id = id;
   c.identified = identified;
   c.state = Connection::State::kReady;
-  c.sends_progress = sends_progress;
+  c.sends_progress = request.progress;
   // Tells the mover that `progress` heartbeats are understood.
-  json::object reply{{"progress", true}};
+  protocol::EhloReply reply;
+  reply.progress = true;
   // A mover that announces heartbeats is asked for one when silent this
   // long, and is closed once silent for the liveness bound.
   if (liveness_.heartbeat_interval().count() > 0) {
-    if (const json::value* h = m.if_contains("heartbeat"))
-      c.heartbeats = h->is_bool() && h->get_bool();
-    reply["heartbeat_ms"] = liveness_.heartbeat_interval().count();
+    c.heartbeats = request.heartbeat;
+    reply.heartbeat_ms = liveness_.heartbeat_interval().count();
   }
-  if (!identified) return Reply(c, "ehlo", 0, "", std::move(reply));
-  Reconnect(c, hai_list);
-  Reply(c, "ehlo", 0, "", std::move(reply));
+  if (!identified) return SendWhenDurable(c, protocol::ToJson(reply));
+  Reconnect(c, request.hai_list);
+  SendWhenDurable(c, protocol::ToJson(reply));
   ArmTimer();
   DispatchAll();
 }
@@ -714,7 +683,8 @@ bool Server::TakeIdOver(Connection& c, const std::string& id) {
   return true;
 }
 
-void Server::Reconnect(Connection& c, const json::value* hai_list) {
+void Server::Reconnect(Connection& c,
+                       std::vector<protocol::ListEntry>& hai_list) {
   const MoverId& id = c.id;
   movers_.Connect(id, c.shared_from_this());
   // Items this id was running: kept if re-announced, else placed again.
@@ -722,17 +692,12 @@ void Server::Reconnect(Connection& c, const json::value* hai_list) {
   scheduler_.ForEachRunning(
       id, [&](const Item& item) { set_aside.push_back(item.id); });
   std::vector<ItemId> claimed;
-  static const json::array kNone;
-  for (const json::value& entry : hai_list ? hai_list->get_array() : kNone) {
-    protocol::WireItem wire;
-    std::string why;
-    if (!entry.is_object() ||
-        !protocol::ItemFromJson(entry.get_object(), &wire, &why) ||
-        wire.archive_id == 0) {
-      spdlog::warn("{}: skipping a re-announced item: {}", id,
-                   why.empty() ? "no hal_archive_id" : why);
+  for (protocol::ListEntry& entry : hai_list) {
+    if (!entry.ok()) {
+      spdlog::warn("{}: skipping a re-announced item: {}", id, entry.error);
       continue;
     }
+    protocol::WireItem& wire = entry.item;
     if (wire.timestamp_ns == 0) wire.timestamp_ns = clock_.UnixNanos();
     ItemId item_id = ItemId::Of(wire.item.hai);
     bool known = scheduler_.Find(item_id) != nullptr;
@@ -759,13 +724,13 @@ void Server::Reconnect(Connection& c, const json::value* hai_list) {
 }
 
 void Server::Recv(Connection& c, const json::object& m) {
-  int64_t max_archive, max_restore, max_remove, max_bytes;
+  protocol::RecvRequest request;
   std::string error;
-  if (!OptionalInt(m, "max_archive", -1, &max_archive, &error) ||
-      !OptionalInt(m, "max_restore", -1, &max_restore, &error) ||
-      !OptionalInt(m, "max_remove", -1, &max_remove, &error) ||
-      !OptionalInt(m, "max_bytes", 1 << 20, &max_bytes, &error))
+  if (!protocol::Parse(m, &request, &error))
     return Reply(c, "recv", EINVAL, error);
+  const int64_t max_archive = request.max_archive,
+                max_restore = request.max_restore,
+                max_remove = request.max_remove, max_bytes = request.max_bytes;
   c.limits.max_running[static_cast<int>(ItemType::kArchive)] =
       LimitOf(max_archive);
   c.limits.max_running[static_cast<int>(ItemType::kRestore)] =
@@ -793,25 +758,16 @@ void Server::Recv(Connection& c, const json::object& m) {
 }
 
 void Server::Done(Connection& c, const json::object& m) {
-  ItemId id;
+  protocol::DoneRequest request;
   std::string error;
-  switch (ReadItemId(m, &id, &error)) {
-    case IdField::kMissing:
-      return Reply(c, "done", EINVAL, "cookie or fid not set -- old client?");
-    case IdField::kMalformed:
-      return Reply(c, "done", EINVAL, error);
-    case IdField::kOk:
-      break;
-  }
-  int64_t status = 0;
-  if (!OptionalIntIn(m, "status", 0, INT32_MIN, INT32_MAX, &status, &error))
+  if (!protocol::Parse(m, &request, &error))
     return Reply(c, "done", EINVAL, error);
+  const ItemId id = request.id;
+  const int64_t status = request.status;
+  const int64_t end_rc = request.end_rc;  // what Lustre answered to the end
   const Item* item = scheduler_.Find(id);
   if (auto refusal = CheckDoneOwner(c, id, &item))
     return Reply(c, "done", EPERM, *refusal);
-  int64_t end_rc = 0;  // what Lustre answered to the mover's end
-  if (!OptionalIntIn(m, "end_rc", 0, INT32_MIN, INT32_MAX, &end_rc, &error))
-    return Reply(c, "done", EINVAL, error);
   if (item && end_rc < 0 && end_rc != -ENOENT && item->owner == c.id)
     return OnEndRefused(c, id, static_cast<int>(status),
                         static_cast<int>(end_rc));
@@ -864,25 +820,25 @@ std::shared_ptr<Connection> Server::Finish(const Item& item, int status) {
 }
 
 void Server::Queue(Connection& c, const json::object& m) {
-  const json::value* list = m.if_contains("hsm_action_items");
-  if (!list || !list->is_array())
-    return Reply(c, "queue", EINVAL, "No hsm_action_items set");
-  for (const char* key : {"fsname", "hal_fsname"}) {
-    const json::value* fsname = m.if_contains(key);
-    if (fsname &&
-        (!fsname->is_string() || fsname->get_string() != lustre_.fsname()))
+  protocol::QueueRequest request;
+  std::string error;
+  if (!protocol::Parse(m, &request, &error))
+    return Reply(c, "queue", EINVAL, error);
+  for (const std::string& fsname : request.fsnames)
+    if (fsname != lustre_.fsname())
       return Reply(c, "queue", EINVAL, "Bad fsname");
-  }
   if (!store_->writable())
     return Reply(c, "queue", EAGAIN,
                  "the store cannot persist new requests now, retry later");
-  int64_t enqueued = 0, skipped = 0, index = 0;
-  json::array failed;
-  for (const json::value& entry : list->get_array()) {
-    protocol::WireItem wire;
-    if (std::string why = ReadQueueEntry(entry, &wire); !why.empty()) {
+  protocol::QueueReply reply;
+  int64_t& enqueued = reply.enqueued;
+  int64_t& skipped = reply.skipped;
+  int64_t index = 0;
+  for (protocol::ListEntry& entry : request.items) {
+    protocol::WireItem& wire = entry.item;
+    if (!entry.ok()) {
       // One bad item is reported for itself; the others are queued.
-      failed.push_back(json::object{{"index", index++}, {"error", why}});
+      reply.failed.push_back({index++, std::move(entry.error)});
       continue;
     }
     ++index;
@@ -892,23 +848,22 @@ void Server::Queue(Connection& c, const json::object& m) {
     else
       ++skipped;
   }
-  json::object fields{{"enqueued", enqueued}, {"skipped", skipped}};
-  const bool bad = !failed.empty();
-  if (bad) {
-    spdlog::warn("{}: queue: {} items refused, first: {}", c.id, failed.size(),
-                 json::serialize(failed.front()));
-    fields["failed"] = std::move(failed);  // absent when all were good
+  if (!reply.failed.empty()) {
+    spdlog::warn("{}: queue: {} items refused, first: index {}: {}", c.id,
+                 reply.failed.size(), reply.failed.front().index,
+                 reply.failed.front().error);
+    reply.header = {EINVAL, "Error while parsing hsm action items"};
+    spdlog::info("{}: queue refused: {}", c.id, reply.header.error);
   }
   // "enqueued N" only once the N are durable.
-  Reply(c, "queue", bad ? EINVAL : 0,
-        bad ? "Error while parsing hsm action items" : "", std::move(fields),
-        enqueued > 0);
+  SendWhenDurable(c, protocol::ToJson(reply), enqueued > 0);
   DispatchAll();
 }
 
 void Server::Status(Connection& c, const json::object& m) {
-  int64_t verbose = 4;
-  OptionalInt(m, "verbose", 4, &verbose);
+  protocol::StatusRequest request;
+  protocol::Parse(m, &request);
+  const int64_t verbose = request.verbose;
   auto stream = status_.Build(StatusViewOf(), static_cast<int>(verbose));
   std::weak_ptr<Connection> weak = c.weak_from_this();
   store_->Sync([weak, stream](bool) {
@@ -938,9 +893,11 @@ StatusView Server::StatusViewOf() const {
 }
 
 void Server::Lock(Connection& c, const json::object& m) {
-  int64_t locked;
-  if (!OptionalInt(m, "locked", 0, &locked) || locked < 0 || locked > 2)
-    return Reply(c, "lock", EINVAL, "invalid locked value");
+  protocol::LockRequest request;
+  std::string error;
+  if (!protocol::Parse(m, &request, &error))
+    return Reply(c, "lock", EINVAL, error);
+  const int64_t locked = static_cast<int64_t>(request.locked);
   Reply(c, "lock", 0, "");
   const auto state = static_cast<LockState>(locked);
   const LockState previous = core_.SetLock(state);
@@ -1003,16 +960,12 @@ bool Server::DispatchTo(Connection& c, size_t share_divisor) {
 }
 
 void Server::SendList(Connection& c, DispatchReply reply) {
-  json::array list;
-  for (const auto& cancel : reply.cancels)
-    list.push_back(protocol::ItemToJson(cancel));
-  for (const auto& item : reply.items)
-    list.push_back(protocol::ItemToJson(item));
-  json::object hal{{"hal_version", HAL_VERSION},
-                   {"hal_archive_id", reply.archive_id},
-                   {"hal_fsname", lustre_.fsname()},
-                   {"list", std::move(list)}};
-  if (reply.hal_flags) hal["hal_flags"] = static_cast<int64_t>(reply.hal_flags);
+  protocol::ActionListHeader header;
+  header.archive_id = reply.archive_id;
+  header.flags = reply.hal_flags;
+  header.fsname = lustre_.fsname();
+  json::object message =
+      protocol::RecvReplyToJson(header, reply.cancels, reply.items);
   c.state = Connection::State::kReady;
   // The assignments are durable before the mover hears of its items.
   auto now = clock_.Now();
@@ -1022,9 +975,7 @@ void Server::SendList(Connection& c, DispatchReply reply) {
     StoreAssign(id, c.id);
     if (c.sends_progress) movers_.Started(id, c.id, now);
   }
-  SendWhenDurable(
-      c, json::object{{"command", "recv"}, {"hsm_action_list", std::move(hal)}},
-      !reply.items.empty());
+  SendWhenDurable(c, std::move(message), !reply.items.empty());
 }
 
 void Server::OnClosed(Connection& c, const std::string& why) {
@@ -1092,12 +1043,11 @@ void Server::Progress(Connection& c, const json::object& m) {
   // A heartbeat from llapi_hsm_action_progress: no reply, except an error
   // for a malformed one (only our movers send progress; they skip replies
   // to anything but recv).
-  ItemId id;
+  protocol::ProgressRequest request;
   std::string error;
-  if (ReadItemId(m, &id, &error) != IdField::kOk)
-    return Reply(
-        c, "progress", EINVAL,
-        error.empty() ? "'hai_cookie' and 'hai_dfid' are required" : error);
+  if (!protocol::Parse(m, &request, &error))
+    return Reply(c, "progress", EINVAL, error);
+  const ItemId& id = request.id;
   if (movers_.Progressed(id, c.id, clock_.Now())) {
     spdlog::info("{}: mover {} makes progress again", c.peer(), c.id);
     DispatchTo(c, ShareDivisor());
@@ -1249,7 +1199,7 @@ void Server::CheckLiveness(common::Clock::TimePoint now) {
       dead.push_back(c);
     } else if (liveness_.ShouldAsk(TimesOf(*c), now)) {
       c->asked = now;
-      c->Send(json::object{{"command", "heartbeat"}});
+      c->Send(protocol::HeartbeatJson());
     }
   }
   for (const auto& c : dead) {

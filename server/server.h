@@ -64,6 +64,7 @@
 #include "common/clock.h"
 #include "config/settings.h"
 #include "policy/reporter.h"
+#include "protocol/messages.h"
 #include "server/connection.h"
 #include "server/core.h"
 #include "server/liveness.h"
@@ -154,7 +155,7 @@ class Server : public ConnectionHandler, private CoreIo {
   bool TakeIdOver(Connection& c, const std::string& id);
   // Ehlo of a mover with an id: the items it re-announces in `hai_list`
   // run on it, the others it ran are placed again.
-  void Reconnect(Connection& c, const boost::json::value* hai_list);
+  void Reconnect(Connection& c, std::vector<protocol::ListEntry>& hai_list);
   void Recv(Connection& c, const boost::json::object& m);
   void Done(Connection& c, const boost::json::object& m);
   // Whether `c` may end *item (its own, or a late one taken back from it:
