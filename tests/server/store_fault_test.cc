@@ -88,13 +88,15 @@ class StoreFaultFixture : public StoreFixture {
   std::map<std::string, int> Received(const std::vector<std::string>& movers = {
                                           "m1"}) {
     std::map<std::string, int> cookies;
-    std::regex action(R"(action ARCHIVE .* cookie=(0x[0-9a-f]+))");
+    // Every match, not one per line: the copytool's worker threads log
+    // through llapi, which (as Lustre's) writes the prefix, the text and
+    // the newline in separate calls, so two actions can share a line.
+    std::regex action(R"(action ARCHIVE reclen \d+, cookie=(0x[0-9a-f]+))");
     for (const std::string& mover : movers) {
-      std::istringstream in(cdt_.MoverLog(mover));
-      for (std::string line; std::getline(in, line);) {
-        std::smatch m;
-        if (std::regex_search(line, m, action)) ++cookies[m[1]];
-      }
+      std::string log = cdt_.MoverLog(mover);
+      for (std::sregex_iterator m(log.begin(), log.end(), action), end;
+           m != end; ++m)
+        ++cookies[(*m)[1]];
     }
     return cookies;
   }
