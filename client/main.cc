@@ -1,5 +1,6 @@
 // coordinatool-client: status, queue, lock and debug receive against a
-// coordinatool server (reference-behaviour §7, §10.2).
+// coordinatool server (docs/operations.md, coordinatool-client; options in
+// docs/configuration.md).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +11,7 @@
 
 #include "client/active_requests.h"
 #include "client/session.h"
+#include "common/version.h"
 #include "config/command_line.h"
 #include "config/settings.h"
 #include "config/settings_table.h"
@@ -22,7 +24,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
 constexpr int kReplyTimeoutMs = 60'000;
 
 void PrintJson(const json::value& value, std::ostream& out,
@@ -156,8 +157,9 @@ int main(int argc, char** argv) {
   app.add_flag("--json", as_json, "print replies as JSON");
   app.add_flag("-v,--verbose", more, "more output; -vv dumps every queue");
   app.add_flag("-q,--quiet", less, "less output");
-  app.set_version_flag("-V,--version",
-                       std::string("Coordinatool client version ") + kVersion);
+  app.set_version_flag(
+      "-V,--version",
+      std::string("Coordinatool client version ") + common::kVersion);
   app.footer(config::EnvironmentHelp(config::ClientSettingTable()));
   CLI11_PARSE(app, argc, argv);
   if (lock + unlock + lock_quit + queue + recv_mode + drain > 1) {

@@ -148,7 +148,7 @@ struct ClientSettings {
   uint32_t max_restore = kUnlimited;
   uint32_t max_archive = kUnlimited;
   uint32_t max_remove = kUnlimited;
-  uint32_t hal_size = 1u << 20;
+  uint32_t hal_size = 1u << 20;  // Lustre's HAL_MAXSIZE (config has no Lustre)
   int verbose = 4;
 };
 

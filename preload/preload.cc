@@ -23,6 +23,7 @@
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
 #include "config/settings.h"
+#include "hsm/hal.h"
 #include "preload/mover.h"
 
 #define PRELOAD_EXPORT extern "C" __attribute__((visibility("default")))
@@ -34,7 +35,8 @@ constexpr int kPreloadMagic = 0x0C00D001;
 }  // namespace
 
 struct hsm_copytool_private {
-  // Lustre's layout (fact sheet §2.5), read by the real action_begin.
+  // Lustre's layout (docs/lustre.md, private handles), read by the real
+  // action_begin.
   int magic;
   char* mnt;
   struct kuc_hdr* kuch;
@@ -127,7 +129,7 @@ PRELOAD_EXPORT int llapi_hsm_copytool_register(hsm_copytool_private** priv,
     }
     archive_ids.push_back(static_cast<uint32_t>(archives[i]));
   }
-  char fsname[LUSTRE_MAXFSNAME + 1 + 120] = {};
+  char fsname[hsm::kFsnameBufferSize] = {};
   int rc = llapi_search_fsname(mnt, fsname);
   if (rc < 0) return rc;
   config::ClientSettings settings;

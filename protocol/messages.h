@@ -125,8 +125,11 @@ struct RecvRequest {
   int64_t max_archive = -1;
   int64_t max_restore = -1;
   int64_t max_remove = -1;
-  int64_t max_bytes = 1 << 20;  // size of the mover's list buffer
+  int64_t max_bytes = HAL_MAXSIZE;  // size of the mover's list buffer
 };
+// The smallest list buffer a recv may ask for: the original's limit, kept
+// so that both servers refuse the same movers (docs/protocol.md, recv).
+inline constexpr int64_t kMinRecvBytes = 172;
 // Errors: "'KEY' must be an integer".
 bool Parse(const boost::json::object& m, RecvRequest* out, std::string* error);
 boost::json::object ToJson(const RecvRequest& request);

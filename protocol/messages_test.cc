@@ -201,7 +201,7 @@ TEST(MessagesTest, RecvRoundTripsAndDefaults) {
   EXPECT_EQ(back.max_archive, -1);
   EXPECT_EQ(back.max_restore, -1);
   EXPECT_EQ(back.max_remove, -1);
-  EXPECT_EQ(back.max_bytes, 1 << 20);
+  EXPECT_EQ(back.max_bytes, HAL_MAXSIZE);
   for (const char* key :
        {"max_archive", "max_restore", "max_remove", "max_bytes"}) {
     json::object bad{{key, "1"}};

@@ -38,8 +38,6 @@ using protocol::ItemIdHash;
 // anonymous client): how the server and the store name a mover. MoverName
 // (server/mover_name.h) is the same id interned for queued items.
 using MoverId = std::string;
-// The former name of MoverId, kept while code written against it remains.
-using ClientId = MoverId;
 
 using QueueHook = boost::intrusive::list_member_hook<
     boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;

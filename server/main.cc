@@ -9,14 +9,13 @@
 #include <iostream>
 
 #include "common/clock.h"
+#include "common/version.h"
 #include "config/command_line.h"
 #include "config/settings.h"
 #include "config/settings_table.h"
 #include "server/server.h"
 
 namespace {
-
-constexpr const char* kVersion = "0.1.0";
 
 spdlog::level::level_enum SpdlogLevel(int verbose) {
   switch (verbose) {
@@ -56,7 +55,7 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", more, "more logging (repeatable)");
   app.add_flag("-q,--quiet", less, "less logging (repeatable)");
   app.set_version_flag("-V,--version",
-                       std::string("Coordinatool version ") + kVersion);
+                       std::string("Coordinatool version ") + common::kVersion);
   app.add_option("MOUNTPOINT", mount, "Lustre mount point")->required();
   app.footer(config::EnvironmentHelp(config::ServerSettingTable()));
   CLI11_PARSE(app, argc, argv);

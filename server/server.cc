@@ -362,7 +362,8 @@ void Server::Shutdown(const std::string& why) {
   accept_timer_.cancel();
   for (auto& connection : std::vector(connections_.begin(), connections_.end()))
     connection->Close("server shutting down");
-  // Assignments stay in the store (unlike the original, Q11): the movers
+  // Assignments stay in the store (unlike the original: docs/redis.md,
+  // differences from the original): the movers
   // keep running their items and re-announce them to the next server.
   store_->Close(10'000);
 }
@@ -741,7 +742,7 @@ void Server::Recv(Connection& c, const json::object& m) {
   if (c.state != Connection::State::kReady)
     return Reply(c, "recv", EINVAL,
                  "Client must send EHLO first and not already be in RECV");
-  if (max_bytes >= 0 && max_bytes < 172)
+  if (max_bytes >= 0 && max_bytes < protocol::kMinRecvBytes)
     return Reply(c, "recv", EINVAL, "Buffer too small");
   const uint32_t slots = options_.settings.batch_slots_per_client;
   if (scheduler_.batching() && max_archive > 0 && max_archive % slots != 0 &&

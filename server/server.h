@@ -1,7 +1,7 @@
 // Server: coordinatool's daemon. It is the only copytool agent of a Lustre
 // mount, keeps every request it receives in the Scheduler's queues, and hands
-// them to movers over TCP (the original's JSON protocol, reference-behaviour
-// §5) until each mover reports its item done.
+// them to movers over TCP (the original's JSON protocol, docs/protocol.md)
+// until each mover reports its item done.
 //
 // Threads. The server is one event loop, as the original, plus one thread
 // inside the store; every other piece of work is on the loop or in another
@@ -181,7 +181,7 @@ class Server : public ConnectionHandler, private CoreIo {
   bool DispatchTo(Connection& c, size_t share_divisor);
   void SendList(Connection& c, DispatchReply reply);
 
-  // Report files (reference-behaviour §14).
+  // Report files (docs/policies.md, report files).
   void Report() override;
 
   // Re-dispatch safety (issue 10, server/redispatch.h): an item placed
