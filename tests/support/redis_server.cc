@@ -76,6 +76,10 @@ std::string RedisServer::Start() {
     bool up = WaitFor(
         [&] {
           if (!process_.Running()) return true;
+          // Its own socket first: a PING on the port alone could be
+          // answered by another test's server that took the same free port
+          // (this one then exits, and the loop tries another port).
+          if (access(socket().c_str(), F_OK) != 0) return false;
           std::string why;
           Call({"PING"}, &why);
           return why.empty() || why.find("NOAUTH") != std::string::npos;
