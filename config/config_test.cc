@@ -6,19 +6,11 @@
 #include <string_view>
 
 #include "config/config_file.h"
+#include "config/fake_env.h"
 #include "config/settings.h"
 
 namespace config {
 namespace {
-
-EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
-  return [vars](const char* name, std::string* value) {
-    auto it = vars.find(name);
-    if (it == vars.end()) return false;
-    *value = it->second;
-    return true;
-  };
-}
 
 TEST(ConfigFileTest, SplitsKeysAndValuesLikeTheOriginal) {
   ConfigText text = ParseConfigText("c.conf",

@@ -11,18 +11,10 @@
 
 #include "config/command_line.h"
 #include "config/config_file.h"
+#include "config/fake_env.h"
 
 namespace config {
 namespace {
-
-EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
-  return [vars](const char* name, std::string* value) {
-    auto it = vars.find(name);
-    if (it == vars.end()) return false;
-    *value = it->second;
-    return true;
-  };
-}
 
 template <typename Settings>
 void ExpectSoundTable(std::span<const Setting<Settings>> table) {

@@ -50,6 +50,30 @@ class PlacementTest : public ::testing::Test {
                                              std::move(options), hooks);
     return *placement_;
   }
+  // A journal store in `dir` (the real one: what placement writes is what a
+  // restart reads).
+  std::unique_ptr<store::JournalStore> OpenJournal(const std::string& dir) {
+    std::vector<std::string> warnings;
+    std::string error;
+    auto journal =
+        store::JournalStore::Open(io_, {.dir = dir}, &warnings, &error);
+    EXPECT_TRUE(journal) << error;
+    return journal;
+  }
+  // Closes `journal` and opens it again, as a restart does; *state gets
+  // what it holds.
+  std::unique_ptr<store::JournalStore> Reopen(
+      std::unique_ptr<store::JournalStore> journal, const std::string& dir,
+      store::State* state) {
+    journal->Close(10'000);
+    journal.reset();
+    auto reopened = OpenJournal(dir);
+    std::string error;
+    if (reopened) {
+      EXPECT_TRUE(reopened->Load(*state, &error)) << error;
+    }
+    return reopened;
+  }
   const Item& Find(uint64_t cookie) {
     const Item* item =
         scheduler_.Find(ItemId::Of(MakeItem(0, cookie).item.hai));
@@ -119,11 +143,8 @@ TEST_F(PlacementTest, ConsistentHashRewritesTheValueOnceAndStoresTheOriginal) {
       << "pick a value whose second fold differs";
 
   testing_support::TempDir dir("placement-test");
-  std::vector<std::string> warnings;
-  std::string error;
-  auto journal =
-      store::JournalStore::Open(io_, {.dir = dir.path()}, &warnings, &error);
-  ASSERT_TRUE(journal) << error;
+  auto journal = OpenJournal(dir.path());
+  ASSERT_TRUE(journal);
   PlacementOptions options;
   options.archive_on_hosts_ch = rules;
   Placement& placement = Make(std::move(options));
@@ -143,14 +164,9 @@ TEST_F(PlacementTest, ConsistentHashRewritesTheValueOnceAndStoresTheOriginal) {
   protocol::WireItem reannounced = item.wire;
   reannounced.item.hai.hai_cookie = 2;
   placement.PutReannounced(reannounced, "m3");
-  journal->Close(10'000);
-  journal.reset();
-
-  auto reopened =
-      store::JournalStore::Open(io_, {.dir = dir.path()}, &warnings, &error);
-  ASSERT_TRUE(reopened) << error;
   store::State state;
-  ASSERT_TRUE(reopened->Load(state, &error)) << error;
+  auto reopened = Reopen(std::move(journal), dir.path(), &state);
+  ASSERT_TRUE(reopened);
   ASSERT_EQ(state.requests.size(), 2u);
   auto stored1 =
       boost::json::parse(state.requests[KeyOf(ItemId::Of(wire.item.hai))]);
@@ -185,21 +201,14 @@ TEST_F(PlacementTest, ConsistentHashRewritesTheValueOnceAndStoresTheOriginal) {
 
 TEST_F(PlacementTest, WithoutHostRulesAReannouncedItemNamesNoMover) {
   testing_support::TempDir dir("placement-test");
-  std::vector<std::string> warnings;
-  std::string error;
-  auto journal =
-      store::JournalStore::Open(io_, {.dir = dir.path()}, &warnings, &error);
-  ASSERT_TRUE(journal) << error;
+  auto journal = OpenJournal(dir.path());
+  ASSERT_TRUE(journal);
   Placement& placement = Make();
   placement.set_store(*journal);
   placement.PutReannounced(MakeItem(HSMA_ARCHIVE, 1), "m1");
-  journal->Close(10'000);
-  journal.reset();
-  auto reopened =
-      store::JournalStore::Open(io_, {.dir = dir.path()}, &warnings, &error);
-  ASSERT_TRUE(reopened) << error;
   store::State state;
-  ASSERT_TRUE(reopened->Load(state, &error)) << error;
+  auto reopened = Reopen(std::move(journal), dir.path(), &state);
+  ASSERT_TRUE(reopened);
   ASSERT_EQ(state.requests.size(), 1u);
   EXPECT_EQ(state.requests.begin()->second.find(kPlacedOnKey),
             std::string::npos);
@@ -227,11 +236,8 @@ TEST_F(PlacementTest, ListedStartedRestoreIsKnownByItsFid) {
 // new one would, and is not tied to a mover that may never come back.
 TEST_F(PlacementTest, ReannouncedItemNamesItsMoverOnlyWhereARuleApplies) {
   testing_support::TempDir dir("placement-test");
-  std::vector<std::string> warnings;
-  std::string error;
-  auto journal =
-      store::JournalStore::Open(io_, {.dir = dir.path()}, &warnings, &error);
-  ASSERT_TRUE(journal) << error;
+  auto journal = OpenJournal(dir.path());
+  ASSERT_TRUE(journal);
   PlacementOptions options;
   options.archive_on_hosts = {{"project=", {"m1"}, 1}};
   Placement& placement = Make(std::move(options));
@@ -240,13 +246,9 @@ TEST_F(PlacementTest, ReannouncedItemNamesItsMoverOnlyWhereARuleApplies) {
   placement.PutReannounced(MakeItem(HSMA_ARCHIVE, 2, 1, "other"), "m2");
   placement.PutReannounced(MakeItem(HSMA_RESTORE, 3, 1, "project=a"), "m2");
   placement.PutReannounced(MakeItem(HSMA_REMOVE, 4), "m2");
-  journal->Close(10'000);
-  journal.reset();
-  auto reopened =
-      store::JournalStore::Open(io_, {.dir = dir.path()}, &warnings, &error);
-  ASSERT_TRUE(reopened) << error;
   store::State state;
-  ASSERT_TRUE(reopened->Load(state, &error)) << error;
+  auto reopened = Reopen(std::move(journal), dir.path(), &state);
+  ASSERT_TRUE(reopened);
   ASSERT_EQ(state.requests.size(), 4u);
   std::map<int64_t, std::string> placed_on;
   for (const auto& [key, text] : state.requests) {
