@@ -36,6 +36,41 @@ spdlog::level::level_enum SpdlogLevel(int verbose) {
   }
 }
 
+// Runs the server until a signal stops it (a second signal exits at once).
+int RunServer(const config::ServerSettings& settings,
+              const std::string& mount) {
+  std::string error;
+  boost::asio::io_context io;
+  common::SteadyClock clock;
+  server::ServerOptions server_options{settings, mount};
+  server::Server server(io, server_options, clock);
+  if (!server.Start(&error)) {
+    spdlog::critical("{}", error);
+    return EXIT_FAILURE;
+  }
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGQUIT);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        if (server.stopped()) {
+          spdlog::warn("second signal {}: exiting now", signo);
+          std::_Exit(EXIT_FAILURE);
+        }
+        server.Shutdown(fmt::format("signal {}", signo));
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
+  // Once shut down, leave the loop when only the signal wait is left.
+  while (!io.stopped()) {
+    io.run_one();
+    if (server.stopped()) {
+      io.poll();
+      break;
+    }
+  }
+  return EXIT_SUCCESS;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,33 +115,5 @@ int main(int argc, char** argv) {
   spdlog::set_level(SpdlogLevel(settings.verbose));
   for (const std::string& warning : warnings) spdlog::warn("{}", warning);
 
-  boost::asio::io_context io;
-  common::SteadyClock clock;
-  server::ServerOptions server_options{settings, mount};
-  server::Server server(io, server_options, clock);
-  if (!server.Start(&error)) {
-    spdlog::critical("{}", error);
-    return EXIT_FAILURE;
-  }
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGQUIT);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int signo) {
-        if (ec) return;
-        if (server.stopped()) {
-          spdlog::warn("second signal {}: exiting now", signo);
-          std::_Exit(EXIT_FAILURE);
-        }
-        server.Shutdown(fmt::format("signal {}", signo));
-        signals.async_wait(on_signal);
-      };
-  signals.async_wait(on_signal);
-  // Once shut down, leave the loop when only the signal wait is left.
-  while (!io.stopped()) {
-    io.run_one();
-    if (server.stopped()) {
-      io.poll();
-      break;
-    }
-  }
-  return EXIT_SUCCESS;
+  return RunServer(settings, mount);
 }
