@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <malloc.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -131,8 +130,12 @@ Server::Server(asio::io_context& io, ServerOptions options,
     : io_(io),
       options_(std::move(options)),
       clock_(clock),
-      acceptor_(io),
-      accept_timer_(io),
+      listener_(
+          io, clock, MaxConnectionsFor(options_.settings.max_connections),
+          [this] { return connections_.size(); },
+          [this](asio::ip::tcp::socket socket) {
+            Accepted(std::move(socket));
+          }),
       liveness_(
           {std::chrono::milliseconds(options_.settings.handshake_timeout_ms),
            std::chrono::milliseconds(options_.settings.liveness_timeout_ms)}),
@@ -154,16 +157,6 @@ Server::Server(asio::io_context& io, ServerOptions options,
   connection_options_.keepalive_idle_s = keepalive.idle_s;
   connection_options_.keepalive_interval_s = keepalive.interval_s;
   connection_options_.keepalive_count = keepalive.count;
-  max_connections_ = static_cast<size_t>(s.max_connections);
-  if (max_connections_ == 0) {
-    // What the descriptor limit allows, less a reserve for the store, the
-    // Lustre channel, report files and the locality helper.
-    rlimit limit{};
-    rlim_t fds = getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
-    if (fds == RLIM_INFINITY || fds > (1u << 20)) fds = 1u << 20;
-    max_connections_ = fds > 128 ? static_cast<size_t>(fds) - 64
-                                 : std::max<size_t>(8, fds / 2);
-  }
   if (s.batching())
     scheduler_.SetBatching({std::chrono::seconds(s.batch_idle_sec),
                             std::chrono::seconds(s.batch_max_sec),
@@ -315,30 +308,11 @@ bool Server::Start(std::string* error) {
 #endif
   if (lustre_.Register(options_.mount, s.archive_ids, error) < 0) return false;
 
-  boost::system::error_code ec;
-  asio::ip::tcp::resolver resolver(io_);
-  auto endpoints =
-      resolver.resolve(s.host, s.port, asio::ip::tcp::resolver::passive, ec);
-  if (ec || endpoints.empty()) {
-    *error =
-        fmt::format("cannot resolve {}:{}: {}", s.host, s.port, ec.message());
-    return false;
-  }
-  asio::ip::tcp::endpoint endpoint = endpoints.begin()->endpoint();
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    *error =
-        fmt::format("cannot listen on {}:{}: {}", s.host, s.port, ec.message());
-    return false;
-  }
-  port_ = acceptor_.local_endpoint().port();
+  if (!listener_.Listen(s.host, s.port, error)) return false;
   spdlog::info("serving {} (fsname {}) on {}:{}", options_.mount,
-               lustre_.fsname(), s.host, port_);
-  spdlog::info("serving at most {} connections", max_connections_);
-  Accept();
+               lustre_.fsname(), s.host, listener_.port());
+  spdlog::info("serving at most {} connections", listener_.max_connections());
+  listener_.Start();
   WatchLustre();
   core_.Start();
   ArmTimer();
@@ -355,11 +329,9 @@ void Server::Shutdown(const std::string& why) {
     lustre_fd_.reset();
   }
   lustre_.Unregister();
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
+  listener_.Stop();
   core_.Stop();
   timer_.cancel();
-  accept_timer_.cancel();
   for (auto& connection : std::vector(connections_.begin(), connections_.end()))
     connection->Close("server shutting down");
   // Assignments stay in the store (unlike the original: docs/redis.md,
@@ -368,105 +340,13 @@ void Server::Shutdown(const std::string& why) {
   store_->Close(10'000);
 }
 
-void Server::Accept() {
-  if (stopped_) return;
-  acceptor_.async_accept([this](const boost::system::error_code& ec,
-                                asio::ip::tcp::socket socket) {
-    if (stopped_ || ec == asio::error::operation_aborted) return;
-    // Out of descriptors (or memory), the pending connection stays in the
-    // backlog and accept fails again at once: retrying at once spins a core
-    // and floods the log. Pause instead; the movers already connected are
-    // served meanwhile.
-    if (ec) return PauseAccepts(ec);
-    if (accept_failures_.count) {
-      spdlog::info("accept works again after {} failures",
-                   accept_failures_.count);
-      accept_failures_.count = 0;
-      accept_pause_ = {};
-    }
-    if (connections_.size() >= max_connections_) {
-      Refuse(std::move(socket));
-    } else {
-      auto connection = std::make_shared<Connection>(std::move(socket), *this,
-                                                     connection_options_);
-      connection->connected_at = connection->last_heard = clock_.Now();
-      connections_.insert(connection);
-      spdlog::debug("{}: connected", connection->peer());
-      connection->Start();
-    }
-    Accept();
-  });
-}
-
-void Server::PauseAccepts(const boost::system::error_code& ec) {
-  using std::chrono::milliseconds;
-  accept_pause_ =
-      std::clamp(accept_pause_ * 2, milliseconds(10), milliseconds(1000));
-  if (accept_failures_.Count(clock_.Now())) {
-    spdlog::warn(
-        "accept: {} ({} connections, {} failures so far): pausing accepts "
-        "for up to {} ms at a time; logged again in a minute at most",
-        ec.message(), connections_.size(), accept_failures_.count, 1000);
-  }
-  accept_timer_.expires_after(accept_pause_);
-  accept_timer_.async_wait([this](const boost::system::error_code& wait_ec) {
-    if (!wait_ec) Accept();
-  });
-}
-
-void Server::Refuse(asio::ip::tcp::socket socket) {
-  if (refused_.Count(clock_.Now())) {
-    spdlog::warn(
-        "refusing connections: {} open, max_connections {} ({} refused so "
-        "far; logged again in a minute at most)",
-        connections_.size(), max_connections_, refused_.count);
-  }
-  // A reply without "command": clients take it as the answer to whatever
-  // they ask, and report its error.
-  std::string text = json::serialize(
-      json::object{{"status", EAGAIN},
-                   {"error", fmt::format("the server has too many connections "
-                                         "(max_connections {}), retry later",
-                                         max_connections_)}});
-  boost::system::error_code ignored;
-  socket.non_blocking(true, ignored);
-  socket.send(asio::buffer(text), 0, ignored);
-  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  // Closing now would reset the connection if the peer's request arrives
-  // after, losing the refusal: wait a little for the peer to close first,
-  // for a bounded number of sockets.
-  if (lingering_ >= 64) return;
-  ++lingering_;
-  auto peer = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
-  auto timer = std::make_shared<asio::steady_timer>(io_);
-  auto buffer = std::make_shared<std::array<char, 4096>>();
-  auto done = std::make_shared<bool>(false);
-  auto finish = [this, peer, timer, done] {
-    if (*done) return;
-    *done = true;
-    --lingering_;
-    boost::system::error_code ignored;
-    timer->cancel();
-    peer->close(ignored);
-  };
-  timer->expires_after(std::chrono::seconds(2));
-  timer->async_wait([finish](const boost::system::error_code& ec) {
-    if (!ec) finish();
-  });
-  auto drain = std::make_shared<std::function<void()>>();
-  *drain = [peer, buffer, finish, drain_weak = std::weak_ptr(drain)] {
-    peer->async_read_some(
-        asio::buffer(*buffer),
-        [finish, drain_weak](const boost::system::error_code& ec, size_t) {
-          auto again = drain_weak.lock();
-          if (ec || !again) return finish();
-          (*again)();
-        });
-  };
-  (*drain)();
-  // The read handler holds the only other reference chain; keep the
-  // function alive until the timer or the peer ends it.
-  timer->async_wait([drain](const boost::system::error_code&) {});
+void Server::Accepted(asio::ip::tcp::socket socket) {
+  auto connection = std::make_shared<Connection>(std::move(socket), *this,
+                                                 connection_options_);
+  connection->connected_at = connection->last_heard = clock_.Now();
+  connections_.insert(connection);
+  spdlog::debug("{}: connected", connection->peer());
+  connection->Start();
 }
 
 void Server::WatchLustre() {

@@ -67,6 +67,7 @@
 #include "protocol/messages.h"
 #include "server/connection.h"
 #include "server/core.h"
+#include "server/listener.h"
 #include "server/liveness.h"
 #include "server/lustre_agent.h"
 #include "server/movers.h"
@@ -99,7 +100,7 @@ class Server : public ConnectionHandler, private CoreIo {
   // listener and every connection, put running items back. Idempotent.
   void Shutdown(const std::string& why);
   // The port actually bound (useful with port 0).
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return listener_.port(); }
   bool stopped() const { return stopped_; }
 
   // ConnectionHandler.
@@ -107,11 +108,8 @@ class Server : public ConnectionHandler, private CoreIo {
   void OnClosed(Connection& connection, const std::string& why) override;
 
  private:
-  void Accept();
-  // Accept failed (EMFILE...): accept again after a growing pause.
-  void PauseAccepts(const boost::system::error_code& ec);
-  // Over max_connections: tell the peer and close.
-  void Refuse(boost::asio::ip::tcp::socket socket);
+  // A connection the listener accepted.
+  void Accepted(boost::asio::ip::tcp::socket socket);
   // The one timer: set for core_.NextDeadline(), runs core_.RunDue().
   // Called after every event that may bring the deadline nearer.
   void ArmTimer();
@@ -206,31 +204,9 @@ class Server : public ConnectionHandler, private CoreIo {
   Scheduler scheduler_;
   LustreAgent lustre_;
   std::optional<boost::asio::posix::stream_descriptor> lustre_fd_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  // Waits of the I/O layer stay asio timers of their own, outside core_:
-  // the accept back-off (accept_timer_) and the linger of a refused socket
-  // (Refuse) each belong to one socket, end with it, and decide nothing
-  // about items or movers; in the core they would bring sockets with them.
-  boost::asio::steady_timer accept_timer_;
+  Listener listener_;
   Liveness liveness_;
   ConnectionOptions connection_options_;
-  size_t max_connections_ = 0;
-  // Accept failures and refusals: counted, logged at most once a minute.
-  std::chrono::milliseconds accept_pause_{0};
-  // Counts events and says when one is worth a log line: the first, then
-  // at most one a minute.
-  struct LogThrottle {
-    uint64_t count = 0;
-    common::Clock::TimePoint logged{};
-    bool Count(common::Clock::TimePoint now) {
-      if (count++ != 0 && now - logged < std::chrono::minutes(1)) return false;
-      logged = now;
-      return true;
-    }
-  };
-  LogThrottle accept_failures_;
-  LogThrottle refused_;
-  size_t lingering_ = 0;  // refused sockets waiting for the peer's close
   std::optional<policy::Reporter> reporter_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Outbox> outbox_;  // over store_
@@ -246,7 +222,6 @@ class Server : public ConnectionHandler, private CoreIo {
   ServerCore core_;                  // over scheduler_, redispatch_, movers_
   boost::asio::steady_timer timer_;  // core_'s next deadline
   std::optional<common::Clock::TimePoint> timer_deadline_;  // armed for
-  uint16_t port_ = 0;
   bool stopped_ = false;
   uint64_t recv_order_ = 0;
   // Last: destroyed first (the locality helper's pending answers are
