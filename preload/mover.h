@@ -121,7 +121,8 @@ class Mover {
   // Items received and not yet reported done to the server (an item whose
   // done is not delivered yet is re-announced, so that the done that
   // follows the reconnect comes from its owner).
-  std::unordered_map<protocol::ItemId, boost::json::object, protocol::ItemIdHash>
+  std::unordered_map<protocol::ItemId, boost::json::object,
+                     protocol::ItemIdHash>
       running_ GUARDED_BY(mu_);
   std::deque<DoneRecord> undelivered_ GUARDED_BY(mu_);
 };

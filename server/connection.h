@@ -88,7 +88,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t waiting_since = 0;   // order of recv, for dispatch passes
   bool sends_progress = false;  // announced progress heartbeats in ehlo
   bool warned_slots = false;    // max_archive vs batch slots, logged once
-  bool heartbeats = false;  // announced heartbeats in ehlo
+  bool heartbeats = false;      // announced heartbeats in ehlo
   // Liveness (server/liveness.h): when it connected, when it last sent a
   // whole message.
   common::Clock::TimePoint connected_at{};
