@@ -23,6 +23,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/log_throttle.h"
 
 namespace server {
 
@@ -47,18 +48,6 @@ class Listener {
   size_t max_connections() const { return max_connections_; }
 
  private:
-  // Counts events and says when one is worth a log line: the first, then
-  // at most one a minute.
-  struct LogThrottle {
-    uint64_t count = 0;
-    common::Clock::TimePoint logged{};
-    bool Count(common::Clock::TimePoint now) {
-      if (count++ != 0 && now - logged < std::chrono::minutes(1)) return false;
-      logged = now;
-      return true;
-    }
-  };
-
   void Accept();
   void Pause(const boost::system::error_code& ec);
   void Refuse(boost::asio::ip::tcp::socket socket);
@@ -71,8 +60,8 @@ class Listener {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer pause_timer_;
   std::chrono::milliseconds pause_{0};
-  LogThrottle failures_;
-  LogThrottle refused_;
+  common::LogThrottle failures_;
+  common::LogThrottle refused_;
   size_t lingering_ = 0;  // refused sockets waiting for the peer's close
   uint16_t port_ = 0;
   bool stopped_ = false;
