@@ -137,6 +137,15 @@ struct ServerSettings {
   // An item larger than every asking mover's buffer is failed at Lustre
   // once it waited this long; 0: never.
   int64_t oversized_timeout_ms = 300000;
+  // TLS on the port (docs/security.md): a non-empty tls_cert turns it on.
+  // tls_key empty: the key is in tls_cert. tls_ca verifies client
+  // certificates; tls_client_cert is none, optional or required, empty for
+  // the default (optional with tls_ca, else none). Checked when loaded
+  // (tls/server_tls.h), and re-read on SIGHUP.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  std::string tls_client_cert;
 
   bool batching() const { return batch_idle_sec > 0; }
 };

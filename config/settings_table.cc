@@ -113,6 +113,16 @@ bool Redis(std::string_view value, ServerSettings* s, ValueContext* c) {
   return Inner(value, s, c);
 }
 
+bool TlsClientCert(std::string_view value, ServerSettings* s, ValueContext* c) {
+  if (value != "none" && value != "optional" && value != "required") {
+    c->error =
+        fmt::format("'{}' is not one of none, optional, required", value);
+    return false;
+  }
+  s->tls_client_cert = std::string(value);
+  return true;
+}
+
 bool Store(std::string_view value, ServerSettings* s, ValueContext* c) {
   auto kind = ParseStoreKind(value);
   if (!kind) {
@@ -370,6 +380,30 @@ const ServerSetting kServerSettings[] = {
              "(0: never)",
      .apply = Integer<&S::oversized_timeout_ms, 0, kInt64Max>,
      .unit = kMilliseconds},
+    {.key = "tls_cert",
+     .env = "COORDINATOOL_TLS_CERT",
+     .option = "--tls-cert",
+     .value = "PEM",
+     .help = "server certificate (and chain): TLS on the port",
+     .apply = Text<&S::tls_cert>},
+    {.key = "tls_key",
+     .env = "COORDINATOOL_TLS_KEY",
+     .option = "--tls-key",
+     .value = "PEM",
+     .help = "private key of tls_cert (default: in the tls_cert file)",
+     .apply = Text<&S::tls_key>},
+    {.key = "tls_ca",
+     .env = "COORDINATOOL_TLS_CA",
+     .option = "--tls-ca",
+     .value = "PEM",
+     .help = "CA bundle verifying client certificates",
+     .apply = Text<&S::tls_ca>},
+    {.key = "tls_client_cert",
+     .env = "COORDINATOOL_TLS_CLIENT_CERT",
+     .option = "--tls-client-cert",
+     .value = "none|optional|required",
+     .help = "client certificates (default: optional with tls_ca, else none)",
+     .apply = TlsClientCert},
     {.key = "movers",
      .value = "HOST...",
      .help = "the mover ids this site runs (repeatable)",
