@@ -3,16 +3,45 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "tls/identity.h"
 
 namespace server {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// The first byte of a TLS record carrying a handshake message (the
+// ClientHello), whatever the version.
+constexpr unsigned char kTlsHandshakeRecord = 22;
+// What a refused plaintext peer may send before it is closed anyway.
+constexpr size_t kMaxDrainedBytes = 64 * 1024;
+
+// Why a handshake failed: OpenSSL's reason, and the certificate check's
+// when that is what failed ("certificate has expired").
+std::string HandshakeError(const boost::system::error_code& ec, SSL* ssl) {
+  std::string why = ec.message();
+  const long verify = SSL_get_verify_result(ssl);
+  if (verify != X509_V_OK)
+    why += fmt::format(" ({})", X509_verify_cert_error_string(verify));
+  return why;
+}
+
+}  // namespace
+
 Connection::Connection(asio::ip::tcp::socket socket, ConnectionHandler& handler,
-                       const ConnectionOptions& options)
+                       const ConnectionOptions& options,
+                       std::shared_ptr<asio::ssl::context> tls)
     : socket_(std::move(socket)),
+      tls_context_(std::move(tls)),
       handler_(handler),
       reader_(options.max_message_bytes, options.max_message_memory) {
   boost::system::error_code ec;
@@ -39,29 +68,124 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionHandler& handler,
                 options.keepalive_interval_s * options.keepalive_count));
 }
 
-void Connection::Start() { ReadMore(); }
+void Connection::Start() {
+  if (tls_context_)
+    PeekFirstByte();
+  else
+    Ready();
+}
 
-void Connection::ReadMore() {
+void Connection::Ready() {
+  ready_ = true;
+  ReadMore();
+  if (!writing_ && !out_.empty()) WriteMore();
+}
+
+void Connection::PeekFirstByte() {
+  auto self = shared_from_this();
+  socket_.async_wait(
+      asio::socket_base::wait_read,
+      [this, self](const boost::system::error_code& ec) {
+        if (!open_) return Finish("closed");
+        if (ec) return Finish(ec.message());
+        unsigned char first = 0;
+        const ssize_t n =
+            recv(socket_.native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0) return Finish("peer closed the connection");
+        if (n < 0) {
+          if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return PeekFirstByte();
+          return Finish(std::strerror(errno));
+        }
+        if (first != kTlsHandshakeRecord) return RefusePlaintext(first);
+        Handshake();
+      });
+}
+
+void Connection::Handshake() {
+  tls_.emplace(socket_, *tls_context_);
+  auto self = shared_from_this();
+  tls_->async_handshake(
+      asio::ssl::stream_base::server,
+      [this, self](const boost::system::error_code& ec) {
+        if (!open_) return Finish("closed");
+        SSL* ssl = tls_->native_handle();
+        if (ec) {
+          tls_failure_ = "TLS handshake failed: " + HandshakeError(ec, ssl);
+          return Finish(tls_failure_);
+        }
+        // With client certificates optional or required, one that did not
+        // verify failed the handshake; checked again all the same.
+        X509* cert = SSL_get1_peer_certificate(ssl);
+        if (cert != nullptr && SSL_get_verify_result(ssl) == X509_V_OK)
+          tls_identities = tls::IdentitiesOf(cert);
+        X509_free(cert);
+        Ready();
+      });
+}
+
+void Connection::RefusePlaintext(unsigned char first) {
+  plaintext_refused_ = true;
+  tls_failure_ = fmt::format(
+      "plaintext peer on the TLS port (first byte {:#04x}): refused", first);
+  // In plain text, so that the peer can read it; without "command", like
+  // the refusal past max_connections: a client takes it as the answer to
+  // whatever it asked.
+  current_ = boost::json::serialize(boost::json::object{
+      {"status", EPROTO},
+      {"error",
+       "this server speaks TLS on this port: connect with TLS (client_tls, "
+       "client_tls_ca)"}});
+  auto self = shared_from_this();
+  asio::async_write(socket_, asio::buffer(current_),
+                    [this, self](const boost::system::error_code& ec, size_t) {
+                      if (!open_ || ec) return Finish(tls_failure_);
+                      boost::system::error_code ignored;
+                      socket_.shutdown(asio::ip::tcp::socket::shutdown_send,
+                                       ignored);
+                      DrainRefused(0);
+                    });
+}
+
+void Connection::DrainRefused(size_t drained) {
+  // What the peer sent is read and dropped until it closes: closing with
+  // bytes unread would reset the connection, and the refusal could be lost
+  // before the peer read it. Bounded in bytes here, in time by the
+  // handshake timeout.
+  if (drained > kMaxDrainedBytes) return Finish(tls_failure_);
   auto self = shared_from_this();
   socket_.async_read_some(
       asio::buffer(read_buffer_),
-      [this, self](const boost::system::error_code& ec, size_t n) {
-        if (!open_) return Finish("closed");
-        if (ec) {
-          return Finish(ec == asio::error::eof ? "peer closed the connection"
-                                               : ec.message());
-        }
-        if (!reader_.Feed(std::string_view(read_buffer_.data(), n))) {
-          spdlog::warn("{}: {}: closing", id, reader_.error());
-          return Finish(reader_.error());
-        }
-        // Same storage as the reader's objects: Next() moves, not copies.
-        boost::json::object message(reader_.storage());
-        while (open_ && reader_.Next(&message))
-          handler_.OnMessage(*this, message);
-        if (!open_) return Finish("closed");
-        ReadMore();
+      [this, self, drained](const boost::system::error_code& ec, size_t n) {
+        if (!open_ || ec) return Finish(tls_failure_);
+        DrainRefused(drained + n);
       });
+}
+
+void Connection::ReadMore() {
+  auto self = shared_from_this();
+  auto on_read = [this, self](const boost::system::error_code& ec, size_t n) {
+    if (!open_) return Finish("closed");
+    if (ec) {
+      // A TLS peer that closes without close_notify: the same as EOF
+      // (messages are whole JSON objects; a cut one is never handled).
+      const bool eof =
+          ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+      return Finish(eof ? "peer closed the connection" : ec.message());
+    }
+    if (!reader_.Feed(std::string_view(read_buffer_.data(), n))) {
+      spdlog::warn("{}: {}: closing", id, reader_.error());
+      return Finish(reader_.error());
+    }
+    // Same storage as the reader's objects: Next() moves, not copies.
+    boost::json::object message(reader_.storage());
+    while (open_ && reader_.Next(&message)) handler_.OnMessage(*this, message);
+    if (!open_) return Finish("closed");
+    ReadMore();
+  };
+  WithStream([&](auto& stream) {
+    stream.async_read_some(asio::buffer(read_buffer_), std::move(on_read));
+  });
 }
 
 void Connection::Send(const boost::json::object& message) {
@@ -73,13 +197,13 @@ void Connection::Send(const boost::json::object& message) {
     Close(fmt::format("peer reads too slowly ({} bytes queued)", out_bytes_));
     return;
   }
-  if (!writing_) WriteMore();
+  if (!writing_ && ready_) WriteMore();
 }
 
 void Connection::SendStream(std::shared_ptr<OutputStream> stream) {
   if (!open_) return;
   out_.push_back({std::string(), std::move(stream)});
-  if (!writing_) WriteMore();
+  if (!writing_ && ready_) WriteMore();
 }
 
 void Connection::WriteMore() {
@@ -110,15 +234,17 @@ void Connection::WriteMore() {
   if (current_.empty()) return;
   writing_ = true;
   auto self = shared_from_this();
-  asio::async_write(socket_, asio::buffer(current_),
-                    [this, self](const boost::system::error_code& ec, size_t) {
-                      if (ec) {
-                        writing_ = false;
-                        Close(ec.message());
-                        return;
-                      }
-                      WriteMore();
-                    });
+  auto on_written = [this, self](const boost::system::error_code& ec, size_t) {
+    if (ec) {
+      writing_ = false;
+      Close(ec.message());
+      return;
+    }
+    WriteMore();
+  };
+  WithStream([&](auto& stream) {
+    asio::async_write(stream, asio::buffer(current_), std::move(on_written));
+  });
 }
 
 void Connection::Close(const std::string& why) {

@@ -8,15 +8,25 @@
 // once (a full status dump) is an OutputStream: it is produced chunk by
 // chunk, each when the previous one left, one chunk per event-loop turn.
 //
+// With TLS (a context given at construction), the connection first peeks
+// at the peer's first byte: a TLS handshake record starts the handshake; a
+// plaintext peer gets one JSON error object in plain text and is closed
+// (tls_failure() says so, for the server's throttled log). Nothing is read
+// as a message or written before the handshake is done; a peer that stops
+// in the middle of it is closed like any peer that sends no ehlo in time
+// (handshake_timeout_ms, server/liveness.h), by Close().
+//
 // Thread-safety: none; lives on the server's io_context.
 #ifndef SERVER_CONNECTION_H_
 #define SERVER_CONNECTION_H_
 
 #include <array>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/json.hpp>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,8 +73,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class State { kInit, kReady, kWaiting };
   static constexpr size_t kMaxQueuedBytes = 64u << 20;
 
+  // `tls`: the context of a TLS port (the one current when the peer
+  // connected, kept for the connection's life); null: plain TCP.
   Connection(boost::asio::ip::tcp::socket socket, ConnectionHandler& handler,
-             const ConnectionOptions& options);
+             const ConnectionOptions& options,
+             std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
 
   void Start();
   // Queues one object for sending (compact JSON, nothing after the brace).
@@ -78,10 +91,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The peer address as "host:port": the id of an anonymous client.
   const std::string& peer() const { return peer_; }
   bool open() const { return open_; }
+  // Why the TLS start failed (a plaintext peer, a failed handshake), or "".
+  const std::string& tls_failure() const { return tls_failure_; }
+  bool plaintext_refused() const { return plaintext_refused_; }
 
   // Session state, owned by the server.
   State state = State::kInit;
   std::string id;  // client id once identified, else peer()
+  // What the peer's verified certificate proves (tls/identity.h), filled
+  // after the handshake; empty for plain TCP or no client certificate.
+  std::vector<std::string> tls_identities;
   bool identified = false;
   std::vector<uint32_t> archive_ids;
   MoverLimits limits;
@@ -99,8 +118,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ReadMore();
   void WriteMore();
   void Finish(const std::string& why);
+  // TLS start: peek at the first byte, then Handshake() or
+  // RefusePlaintext(); Ready() once messages may flow.
+  void PeekFirstByte();
+  void Handshake();
+  void RefusePlaintext(unsigned char first);
+  void DrainRefused(size_t drained);
+  void Ready();
+  // Runs `f` with the stream messages go through: TLS or the socket.
+  template <typename F>
+  void WithStream(F&& f) {
+    if (tls_)
+      f(*tls_);
+    else
+      f(socket_);
+  }
 
   boost::asio::ip::tcp::socket socket_;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
+  std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
+  bool ready_ = false;  // plain, or the handshake done
+  bool plaintext_refused_ = false;
+  std::string tls_failure_;
   ConnectionHandler& handler_;
   protocol::JsonStreamReader reader_;
   std::array<char, 64 * 1024> read_buffer_;

@@ -60,6 +60,16 @@ int RunServer(const config::ServerSettings& settings,
         signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);
+  // SIGHUP re-reads the TLS files (it used to end the daemon, the default
+  // action).
+  boost::asio::signal_set hangup(io, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_hangup =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec || server.stopped()) return;
+        server.Reload();
+        hangup.async_wait(on_hangup);
+      };
+  hangup.async_wait(on_hangup);
   // Once shut down, leave the loop when only the signal wait is left.
   while (!io.stopped()) {
     io.run_one();

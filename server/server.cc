@@ -308,6 +308,7 @@ bool Server::Start(std::string* error) {
 #endif
   if (lustre_.Register(options_.mount, s.archive_ids, error) < 0) return false;
 
+  if (!StartTls(error)) return false;
   if (!listener_.Listen(s.host, s.port, error)) return false;
   spdlog::info("serving {} (fsname {}) on {}:{}", options_.mount,
                lustre_.fsname(), s.host, listener_.port());
@@ -340,9 +341,48 @@ void Server::Shutdown(const std::string& why) {
   store_->Close(10'000);
 }
 
+bool Server::StartTls(std::string* error) {
+  const config::ServerSettings& s = options_.settings;
+  if (s.tls_cert.empty()) {
+    if (!s.tls_key.empty() || !s.tls_ca.empty() || !s.tls_client_cert.empty())
+      spdlog::warn(
+          "tls_key, tls_ca and tls_client_cert have no effect "
+          "without tls_cert: plain TCP");
+    return true;
+  }
+  tls_ = tls::ServerTls::Load(
+      {s.tls_cert, s.tls_key, s.tls_ca, s.tls_client_cert}, error);
+  if (!tls_) return false;
+  spdlog::info("TLS on: {}", tls_->description());
+  return true;
+}
+
+void Server::Reload() {
+  if (stopped_) return;
+  spdlog::info("reload asked (SIGHUP)");
+  if (tls_) {
+    std::string error;
+    if (tls_->Reload(&error))
+      spdlog::info("TLS reloaded: new connections use {}", tls_->description());
+    else
+      spdlog::error("TLS reload failed, keeping {}: {}", tls_->description(),
+                    error);
+  }
+}
+
+void Server::NoteTlsFailure(const Connection& c) {
+  spdlog::debug("{}: {}", c.peer(), c.tls_failure());
+  common::LogThrottle& throttle =
+      c.plaintext_refused() ? plaintext_refused_ : handshakes_failed_;
+  if (!throttle.Count(clock_.Now())) return;
+  spdlog::warn("{}: {} ({} such so far; logged again in a minute at most)",
+               c.peer(), c.tls_failure(), throttle.count);
+}
+
 void Server::Accepted(asio::ip::tcp::socket socket) {
-  auto connection = std::make_shared<Connection>(std::move(socket), *this,
-                                                 connection_options_);
+  auto connection = std::make_shared<Connection>(
+      std::move(socket), *this, connection_options_,
+      tls_ ? tls_->context() : nullptr);
   connection->connected_at = connection->last_heard = clock_.Now();
   connections_.insert(connection);
   spdlog::debug("{}: connected", connection->peer());
@@ -871,7 +911,10 @@ void Server::OnClosed(Connection& c, const std::string& why) {
     ArmTimer();
     return;
   }
-  spdlog::debug("{}: closed ({})", c.peer(), why);
+  if (!c.tls_failure().empty())
+    NoteTlsFailure(c);
+  else
+    spdlog::debug("{}: closed ({})", c.peer(), why);
   if (!c.identified) core_.ForgetMover(c.id);
 }
 

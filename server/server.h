@@ -62,6 +62,7 @@
 #include <unordered_map>
 
 #include "common/clock.h"
+#include "common/log_throttle.h"
 #include "config/settings.h"
 #include "policy/reporter.h"
 #include "protocol/messages.h"
@@ -78,6 +79,7 @@
 #include "server/status_stream.h"
 #include "store/outbox.h"
 #include "store/store.h"
+#include "tls/server_tls.h"
 
 namespace server {
 
@@ -99,6 +101,10 @@ class Server : public ConnectionHandler, private CoreIo {
   // Stops as the original does on TERM: stop reading from Lustre, close the
   // listener and every connection, put running items back. Idempotent.
   void Shutdown(const std::string& why);
+  // SIGHUP: re-reads the TLS files (tls/server_tls.h). New connections use
+  // what was read, open ones keep theirs; a failure keeps the current
+  // material and logs why.
+  void Reload();
   // The port actually bound (useful with port 0).
   uint16_t port() const { return listener_.port(); }
   bool stopped() const { return stopped_; }
@@ -110,6 +116,12 @@ class Server : public ConnectionHandler, private CoreIo {
  private:
   // A connection the listener accepted.
   void Accepted(boost::asio::ip::tcp::socket socket);
+  // Loads the TLS material when tls_cert is set. False with *error.
+  bool StartTls(std::string* error);
+  // A peer refused at the TLS start (plaintext, failed handshake): logged
+  // at debug level each, as a warning the first time and then at most once
+  // a minute per kind.
+  void NoteTlsFailure(const Connection& c);
   // The one timer: set for core_.NextDeadline(), runs core_.RunDue().
   // Called after every event that may bring the deadline nearer.
   void ArmTimer();
@@ -205,6 +217,9 @@ class Server : public ConnectionHandler, private CoreIo {
   LustreAgent lustre_;
   std::optional<boost::asio::posix::stream_descriptor> lustre_fd_;
   Listener listener_;
+  std::unique_ptr<tls::ServerTls> tls_;  // null: plain TCP
+  common::LogThrottle plaintext_refused_;
+  common::LogThrottle handshakes_failed_;
   Liveness liveness_;
   ConnectionOptions connection_options_;
   std::optional<policy::Reporter> reporter_;

@@ -106,7 +106,7 @@ std::vector<std::string> CoordinatoolSetup::ServerLogLines(
 std::vector<std::pair<std::string, std::string>> CoordinatoolSetup::ClientEnv()
     const {
   return {{"COORDINATOOL_HOST", "127.0.0.1"},
-          {"COORDINATOOL_PORT", std::to_string(port_)},
+          {"COORDINATOOL_PORT", std::to_string(client_port())},
           {"COORDINATOOL_CONF", "/dev/null"}};
 }
 
@@ -154,7 +154,8 @@ Process* CoordinatoolSetup::StartMover(
 CommandResult CoordinatoolSetup::Client(const std::vector<std::string>& args,
                                         const std::string& stdin_text) const {
   std::vector<std::string> argv = {CoordinatoolClientBinary(), "-H",
-                                   "127.0.0.1", "-p", std::to_string(port_)};
+                                   "127.0.0.1", "-p",
+                                   std::to_string(client_port())};
   argv.insert(argv.end(), args.begin(), args.end());
   if (stdin_text.empty()) return RunCommand(argv);
   // Feed stdin through a file: RunCommand inherits the test's stdin.
@@ -171,7 +172,7 @@ json::object CoordinatoolSetup::Status() const {
   session.set_max_reply_bytes(SIZE_MAX);  // dumps of big queues
   std::string error;
   json::object reply;
-  if (!session.Connect("127.0.0.1", std::to_string(port_), &error) ||
+  if (!session.Connect("127.0.0.1", std::to_string(client_port()), &error) ||
       !session.Call({{"command", "ehlo"}}, &reply, 10'000, &error) ||
       !session.Call({{"command", "status"}, {"verbose", 6}}, &reply, 10'000,
                     &error)) {

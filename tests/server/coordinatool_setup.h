@@ -43,6 +43,10 @@ class CoordinatoolSetup {
   void KillServer() { server_.Kill(); }
   Process& server() { return server_; }
   int port() const { return port_; }
+  // Movers, Client() and Status() connect to `port` instead of the
+  // server's (a relay in front of a TLS server); 0: the server's.
+  void set_client_port(int port) { client_port_ = port; }
+  int client_port() const { return client_port_ != 0 ? client_port_ : port_; }
   std::string state_dir() const;
   // Lines of every server log so far matching `pattern` (ECMAScript).
   std::vector<std::string> ServerLogLines(const std::string& pattern) const;
@@ -81,6 +85,7 @@ class CoordinatoolSetup {
   SimMount& sim_;
   Process server_;
   int port_ = 0;
+  int client_port_ = 0;
   int server_starts_ = 0;
   std::vector<std::unique_ptr<Process>> movers_;
   std::vector<std::string> mover_logs_;
