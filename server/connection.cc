@@ -1,6 +1,7 @@
 #include "server/connection.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
@@ -120,6 +121,11 @@ void Connection::Handshake() {
         if (cert != nullptr && SSL_get_verify_result(ssl) == X509_V_OK)
           tls_identities = tls::IdentitiesOf(cert);
         X509_free(cert);
+        spdlog::debug("{}: {} {}, {}", peer_, SSL_get_version(ssl),
+                      SSL_get_cipher_name(ssl),
+                      tls_identities.empty()
+                          ? std::string("no client certificate")
+                          : fmt::format("identities {}", tls_identities));
         Ready();
       });
 }
