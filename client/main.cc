@@ -11,6 +11,7 @@
 
 #include "client/active_requests.h"
 #include "client/session.h"
+#include "client/tls_settings.h"
 #include "common/version.h"
 #include "config/command_line.h"
 #include "config/settings.h"
@@ -202,6 +203,7 @@ int main(int argc, char** argv) {
   client::Session session;
   // A -vv status of a million queued items is ~100 MB of JSON.
   session.set_max_reply_bytes(SIZE_MAX);
+  session.set_tls(client::TlsFromSettings(settings));
   if (!session.Connect(settings.host, settings.port, &error)) {
     std::cerr << error << "\n";
     return EXIT_FAILURE;

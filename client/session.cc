@@ -54,22 +54,37 @@ bool Session::Connect(const std::string& host, const std::string& port,
                          strerror(last_errno));
     return false;
   }
+  if (tls_.enabled) {
+    TlsOptions tls = tls_;
+    if (tls.server_name.empty()) tls.server_name = host;
+    channel_ = TlsChannel::Handshake(fd_.get(), tls, error);
+    if (!channel_) {
+      *error = fmt::format("{}:{}: {}", host, port, *error);
+      fd_.Reset();
+      return false;
+    }
+  }
   reader_ = std::make_unique<protocol::JsonStreamReader>(max_reply_bytes_);
   ready_.clear();
   return true;
 }
 
 void Session::Close() {
+  channel_.reset();
   fd_.Reset();
   ready_.clear();
 }
 
 bool Session::Send(const json::object& message, std::string* error) {
+  return SendText(json::serialize(message), error);
+}
+
+bool Session::SendText(std::string_view text, std::string* error) {
   if (!fd_) {
     *error = "not connected";
     return false;
   }
-  std::string text = json::serialize(message);
+  if (channel_) return channel_->Write(text, error);
   size_t sent = 0;
   while (sent < text.size()) {
     ssize_t n =
@@ -86,7 +101,37 @@ bool Session::Send(const json::object& message, std::string* error) {
 
 bool Session::HasBuffered() { return !ready_.empty(); }
 
+bool Session::Feed(const char* data, size_t size, std::string* error) {
+  if (!reader_->Feed(std::string_view(data, size))) {
+    *error = reader_->error();
+    return false;
+  }
+  json::object object(reader_->storage());
+  while (reader_->Next(&object)) ready_.push_back(std::move(object));
+  return true;
+}
+
+bool Session::PumpTls(std::string* error) {
+  char buffer[64 * 1024];
+  for (;;) {
+    size_t got = 0;
+    switch (channel_->Read(buffer, sizeof(buffer), &got, error)) {
+      case TlsChannel::ReadResult::kData:
+        if (!Feed(buffer, got, error)) return false;
+        continue;  // until OpenSSL holds nothing more
+      case TlsChannel::ReadResult::kWouldBlock:
+        return true;
+      case TlsChannel::ReadResult::kClosed:
+        *error = "the server closed the connection";
+        return false;
+      case TlsChannel::ReadResult::kError:
+        return false;
+    }
+  }
+}
+
 bool Session::Pump(std::string* error) {
+  if (channel_) return PumpTls(error);
   char buffer[64 * 1024];
   for (;;) {
     ssize_t n = recv(fd_.get(), buffer, sizeof(buffer), MSG_DONTWAIT);
@@ -100,12 +145,7 @@ bool Session::Pump(std::string* error) {
       *error = "the server closed the connection";
       return false;
     }
-    if (!reader_->Feed(std::string_view(buffer, static_cast<size_t>(n)))) {
-      *error = reader_->error();
-      return false;
-    }
-    json::object object(reader_->storage());
-    while (reader_->Next(&object)) ready_.push_back(std::move(object));
+    if (!Feed(buffer, static_cast<size_t>(n), error)) return false;
     if (static_cast<size_t>(n) < sizeof(buffer)) return true;
   }
 }

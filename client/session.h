@@ -1,6 +1,7 @@
 // Session: a blocking connection to a coordinatool server, for the CLI and
 // the preload library (plain POSIX sockets: the preload library lives inside
-// copytools that fork, so it keeps no threads or event loops of its own).
+// copytools that fork, so it keeps no threads or event loops of its own),
+// in plain TCP or TLS (client/tls.h) when set_tls() enabled it.
 //
 // Thread-safety: none; one user at a time.
 #ifndef CLIENT_SESSION_H_
@@ -10,7 +11,9 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "client/tls.h"
 #include "common/unique_fd.h"
 #include "protocol/json_stream.h"
 
@@ -18,7 +21,9 @@ namespace client {
 
 class Session {
  public:
-  // Connects to host:port (close-on-exec). False with *error on failure.
+  // Connects to host:port (close-on-exec), then runs the TLS handshake if
+  // TLS is on (the server's name: tls.server_name, else `host`). False
+  // with *error on failure, which names host and port.
   bool Connect(const std::string& host, const std::string& port,
                std::string* error);
   void Close();
@@ -26,18 +31,27 @@ class Session {
   // CLI lifts it for status dumps of big queues (written in pieces by the
   // server, one object all the same).
   void set_max_reply_bytes(size_t bytes) { max_reply_bytes_ = bytes; }
+  // TLS for the next Connect(); its files are read at each Connect(), so a
+  // reconnect picks up a rotated certificate.
+  void set_tls(TlsOptions tls) { tls_ = std::move(tls); }
+  // The open connection's TLS channel (version, cipher), or nullptr.
+  const TlsChannel* tls_channel() const { return channel_.get(); }
   bool connected() const { return fd_.valid(); }
   int fd() const { return fd_.get(); }
 
   // Writes one object, nothing after its closing brace.
   bool Send(const boost::json::object& message, std::string* error);
+  // Writes `text` as it is: objects serialized by the caller, several in
+  // one write (the benchmarks' movers batch their messages so).
+  bool SendText(std::string_view text, std::string* error);
   // Waits up to `timeout_ms` (negative: forever) for the next object.
   // False with *error on timeout ("timed out"), end of stream or bad input.
   bool Receive(boost::json::object* out, int timeout_ms, std::string* error);
   // True if a complete object is already buffered.
   bool HasBuffered();
   // Reads what the socket has without blocking and buffers complete
-  // objects. False on end of stream or bad input.
+  // objects. False on end of stream or bad input. With TLS, it also takes
+  // everything OpenSSL holds: after it, a poll of fd() is a true answer.
   bool Pump(std::string* error);
 
   // Sends `request` and waits for the reply with the same "command"
@@ -46,7 +60,15 @@ class Session {
             int timeout_ms, std::string* error);
 
  private:
+  // Feeds received bytes to the reader; false with *error on bad input.
+  bool Feed(const char* data, size_t size, std::string* error);
+  bool PumpTls(std::string* error);
+
   common::UniqueFd fd_;
+  TlsOptions tls_;
+  // Declared after fd_: destroyed (its close_notify sent) before the
+  // descriptor closes.
+  std::unique_ptr<TlsChannel> channel_;
   size_t max_reply_bytes_ = protocol::kDefaultMaxValueBytes;
   std::unique_ptr<protocol::JsonStreamReader> reader_ =
       std::make_unique<protocol::JsonStreamReader>();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <limits>
 #include <sstream>
@@ -48,6 +49,23 @@ std::string NotAnInteger(std::string_view value, int64_t min, int64_t max,
 template <auto M>
 bool Text(std::string_view value, SettingsOf<M>* s, ValueContext*) {
   s->*M = std::string(value);
+  return true;
+}
+
+// yes/no, true/false, on/off, 1/0, in any case.
+template <auto M>
+bool Boolean(std::string_view value, SettingsOf<M>* s, ValueContext* c) {
+  std::string lower(value);
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(ch));
+  if (lower == "yes" || lower == "true" || lower == "on" || lower == "1") {
+    s->*M = true;
+  } else if (lower == "no" || lower == "false" || lower == "off" ||
+             lower == "0") {
+    s->*M = false;
+  } else {
+    c->error = fmt::format("'{}' is not one of yes, no", value);
+    return false;
+  }
   return true;
 }
 
@@ -511,6 +529,31 @@ const ClientSetting kClientSettings[] = {
      .value = "SIZE",
      .help = "bytes of the mover's receive buffer",
      .apply = Size<&C::hal_size>},
+    {.key = "client_tls",
+     .env = "COORDINATOOL_CLIENT_TLS",
+     .value = "yes|no",
+     .help = "connect to the server with TLS",
+     .apply = Boolean<&C::client_tls>},
+    {.key = "client_tls_ca",
+     .env = "COORDINATOOL_CLIENT_TLS_CA",
+     .value = "FILE",
+     .help = "CA bundle verifying the server (sets client_tls)",
+     .apply = Text<&C::client_tls_ca>},
+    {.key = "client_tls_cert",
+     .env = "COORDINATOOL_CLIENT_TLS_CERT",
+     .value = "FILE",
+     .help = "certificate shown to the server (PEM)",
+     .apply = Text<&C::client_tls_cert>},
+    {.key = "client_tls_key",
+     .env = "COORDINATOOL_CLIENT_TLS_KEY",
+     .value = "FILE",
+     .help = "private key of client_tls_cert (PEM)",
+     .apply = Text<&C::client_tls_key>},
+    {.key = "client_tls_server_name",
+     .env = "COORDINATOOL_CLIENT_TLS_SERVER_NAME",
+     .value = "NAME",
+     .help = "name the server's certificate must carry (default: host)",
+     .apply = Text<&C::client_tls_server_name>},
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "client/tls_settings.h"
 #include "hsm/fid.h"
 #include "hsm/hal.h"
 #include "protocol/action_item.h"
@@ -74,6 +75,7 @@ bool Mover::Start(std::string* error) {
 bool Mover::Connect(std::string* error) {
   recv_pending_ = false;
   session_broken_ = false;
+  session_.set_tls(client::TlsFromSettings(settings_));
   if (!session_.Connect(settings_.host, settings_.port, error)) return false;
   protocol::EhloRequest ehlo;
   ehlo.fsname = fsname_;
