@@ -6,6 +6,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -61,8 +62,7 @@ int BioRead(BIO* bio, char* out, int size) {
       return -1;
     }
     pollfd pfd{s->fd, POLLIN, 0};
-    if (poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left, INT_MAX))) <
-            0 &&
+    if (poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left, INT_MAX))) < 0 &&
         errno != EINTR) {
       s->last_errno = errno;
       return -1;
@@ -113,8 +113,7 @@ std::string OpenSslErrors(const std::string& fallback) {
   std::string text;
   while (unsigned long e = ERR_get_error()) {
     const char* reason = ERR_reason_error_string(e);
-    std::string part =
-        reason ? reason : fmt::format("OpenSSL error {:#x}", e);
+    std::string part = reason ? reason : fmt::format("OpenSSL error {:#x}", e);
     if (text.find(part) != std::string::npos) continue;
     if (!text.empty()) text += ": ";
     text += part;
@@ -164,6 +163,10 @@ std::unique_ptr<SSL_CTX, CtxFree> MakeContext(const TlsOptions& options,
   }
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION);
+  // Whole socket buffers at a time, not a record header and then its body:
+  // half the reads. OpenSSL then holds records the socket no longer shows,
+  // which is why Read drains it.
+  SSL_CTX_set_read_ahead(ctx.get(), 1);
   SSL_CTX_set_default_passwd_cb(ctx.get(), NoPassphrase);
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   if (options.ca_file.empty()) {
@@ -200,13 +203,23 @@ std::unique_ptr<SSL_CTX, CtxFree> MakeContext(const TlsOptions& options,
   }
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) !=
       1) {
+    unsigned long e = ERR_peek_last_error();
+    if (ERR_GET_LIB(e) == ERR_LIB_X509 &&
+        ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH) {
+      ERR_clear_error();
+      *error =
+          fmt::format("client_tls_key {} does not match client_tls_cert {}",
+                      key, options.cert_file);
+      return nullptr;
+    }
     *error = fmt::format("client_tls_key {}: {}", key,
                          OpenSslErrors("cannot load (encrypted?)"));
     return nullptr;
   }
   if (SSL_CTX_check_private_key(ctx.get()) != 1) {
-    *error = fmt::format("client_tls_key {} does not match {}: {}", key,
-                         options.cert_file, OpenSslErrors("mismatch"));
+    *error = fmt::format("client_tls_key {} does not match client_tls_cert {}",
+                         key, options.cert_file);
+    ERR_clear_error();
     return nullptr;
   }
   return ctx;
@@ -223,8 +236,7 @@ bool SetServerName(SSL* ssl, const std::string& name, std::string* error) {
   bool is_ip = inet_pton(AF_INET, name.c_str(), &address) == 1 ||
                inet_pton(AF_INET6, name.c_str(), &address) == 1;
   if (is_ip) {
-    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) !=
-        1) {
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) != 1) {
       *error = fmt::format("'{}': {}", name, OpenSslErrors("bad address"));
       return false;
     }
@@ -297,11 +309,12 @@ std::unique_ptr<TlsChannel> TlsChannel::Handshake(int fd,
   SSL_set_bio(ssl, bio, bio);  // the SSL owns it
   state->bio_state.read_mode = ReadMode::kWait;
   state->bio_state.deadline =
-      SteadyClock::now() + std::chrono::milliseconds(options.handshake_timeout_ms);
+      SteadyClock::now() +
+      std::chrono::milliseconds(options.handshake_timeout_ms);
   int rc = SSL_connect(ssl);
   if (rc != 1) {
-    *error = HandshakeError(ssl, rc, state->bio_state,
-                            options.handshake_timeout_ms);
+    *error =
+        HandshakeError(ssl, rc, state->bio_state, options.handshake_timeout_ms);
     return nullptr;
   }
   state->bio_state.read_mode = ReadMode::kNoWait;
@@ -324,14 +337,35 @@ bool TlsChannel::Write(std::string_view data, std::string* error) {
     if (SSL_write_ex(ssl, data.data(), data.size(), &written) != 1) {
       int code = SSL_get_error(ssl, 0);
       if (code == SSL_ERROR_SYSCALL && state_->bio_state.last_errno)
-        *error = fmt::format("send: {}", strerror(state_->bio_state.last_errno));
+        *error =
+            fmt::format("send: {}", strerror(state_->bio_state.last_errno));
       else
         *error = "TLS send: " + OpenSslErrors("failed");
+      // The server may have said why before it closed (with TLS 1.3 it
+      // checks a client certificate after the client's handshake ended):
+      // its alert is a better error than the reset that followed.
+      std::string alert;
+      if (ReadAlert(&alert)) *error = alert;
       return false;
     }
     data.remove_prefix(written);
   }
   return true;
+}
+
+bool TlsChannel::ReadAlert(std::string* alert) {
+  ERR_clear_error();
+  char scratch[4096];
+  size_t got = 0;
+  for (int records = 0; records < 64; ++records) {
+    if (SSL_read_ex(state_->ssl.get(), scratch, sizeof(scratch), &got) == 1)
+      continue;  // application data of a connection that failed: dropped
+    if (SSL_get_error(state_->ssl.get(), 0) != SSL_ERROR_SSL) break;
+    *alert = "TLS: " + OpenSslErrors("failed");
+    return true;
+  }
+  ERR_clear_error();
+  return false;
 }
 
 TlsChannel::ReadResult TlsChannel::Read(char* buffer, size_t size, size_t* got,
@@ -343,9 +377,8 @@ TlsChannel::ReadResult TlsChannel::Read(char* buffer, size_t size, size_t* got,
   if (SSL_read_ex(ssl, buffer, size, got) == 1) return ReadResult::kData;
   switch (SSL_get_error(ssl, 0)) {
     case SSL_ERROR_WANT_READ:
-      // Only a record's worth is read off the socket at a time, and any
-      // application data of it returned: a partial record waits for more
-      // bytes, which make the socket readable again.
+      // Every whole record OpenSSL held is consumed: what remains is at
+      // most a partial one, whose rest makes the socket readable again.
       return ReadResult::kWouldBlock;
     case SSL_ERROR_ZERO_RETURN:
       return ReadResult::kClosed;
@@ -353,7 +386,8 @@ TlsChannel::ReadResult TlsChannel::Read(char* buffer, size_t size, size_t* got,
       if (state_->bio_state.last_errno == 0 && ERR_peek_error() == 0)
         return ReadResult::kClosed;  // end of stream without close_notify
       if (state_->bio_state.last_errno) {
-        *error = fmt::format("recv: {}", strerror(state_->bio_state.last_errno));
+        *error =
+            fmt::format("recv: {}", strerror(state_->bio_state.last_errno));
         ERR_clear_error();
         return ReadResult::kError;
       }

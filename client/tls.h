@@ -65,6 +65,9 @@ class TlsChannel {
 
  private:
   explicit TlsChannel(std::unique_ptr<State> state);
+  // After a failed write: reads what the server sent without waiting, and
+  // returns true with *alert if it ended the connection with an alert.
+  bool ReadAlert(std::string* alert);
   std::unique_ptr<State> state_;
   pid_t owner_pid_;
 };

@@ -545,6 +545,41 @@ TEST(ClientSettingsTest, ReadsClientKeysAndSkipsServerOnes) {
   EXPECT_EQ(error, "COORDINATOOL_HAL_SIZE: 'big' is not a size");
 }
 
+TEST(ClientSettingsTest, TlsKeys) {
+  ClientSettings s;
+  std::vector<std::string> warnings;
+  std::string error;
+  EXPECT_FALSE(s.tls());
+  ASSERT_TRUE(ApplyClientFile(
+      ParseConfigText("c",
+                      "client_tls_ca /etc/coordinatool/ca.pem\n"
+                      "client_tls_cert /etc/coordinatool/mover.pem\n"
+                      "client_tls_key /etc/coordinatool/mover.key\n"
+                      "client_tls_server_name cdt.example\n"),
+      &s, &warnings, &error))
+      << error;
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_TRUE(s.tls());  // a CA turns it on
+  EXPECT_FALSE(s.client_tls);
+  EXPECT_EQ(s.client_tls_ca, "/etc/coordinatool/ca.pem");
+  EXPECT_EQ(s.client_tls_cert, "/etc/coordinatool/mover.pem");
+  EXPECT_EQ(s.client_tls_key, "/etc/coordinatool/mover.key");
+  EXPECT_EQ(s.client_tls_server_name, "cdt.example");
+
+  ClientSettings plain;
+  ASSERT_TRUE(ApplyClientEnv(FakeEnv({{"COORDINATOOL_CLIENT_TLS", "Yes"}}),
+                             &plain, &error))
+      << error;
+  EXPECT_TRUE(plain.tls());
+  ASSERT_TRUE(ApplyClientEnv(FakeEnv({{"COORDINATOOL_CLIENT_TLS", "off"}}),
+                             &plain, &error));
+  EXPECT_FALSE(plain.tls());
+  EXPECT_FALSE(ApplyClientFile(ParseConfigText("c", "client_tls maybe\n"),
+                               &plain, &warnings, &error));
+  EXPECT_EQ(error, "c:1: key 'client_tls': 'maybe' is not one of yes, no");
+  EXPECT_FALSE(plain.client_tls);
+}
+
 TEST(ConfigPathTest, CommandLineThenEnvironmentThenDefault) {
   auto env = FakeEnv({{"COORDINATOOL_CONF", "/env.conf"}});
   EXPECT_EQ(ResolveConfigPath("/cli.conf", env).path, "/cli.conf");

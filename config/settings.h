@@ -162,9 +162,9 @@ struct ClientSettings {
   // TLS to the server (docs/security.md): on with client_tls, or when a CA
   // bundle to verify the server is given.
   bool client_tls = false;
-  std::string client_tls_ca;    // empty: the system's CA store
-  std::string client_tls_cert;  // this client's certificate; empty: none
-  std::string client_tls_key;   // its key; empty: in client_tls_cert
+  std::string client_tls_ca;           // empty: the system's CA store
+  std::string client_tls_cert;         // this client's certificate; empty: none
+  std::string client_tls_key;          // its key; empty: in client_tls_cert
   std::string client_tls_server_name;  // empty: host
 
   bool tls() const { return client_tls || !client_tls_ca.empty(); }
