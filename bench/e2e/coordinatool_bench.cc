@@ -31,6 +31,12 @@
 // passes anything else ("{dir}" in it is replaced by that directory), e.g.
 // a Redis address or a policy configuration file.
 //
+// `--tls`: certificates are made at start in the run's directory (the
+// openssl command), the server is given them (tls_cert, tls_key) and every
+// client of the run (null movers, injector, status) speaks TLS and checks
+// the server's certificate; `--tls-client-cert` adds mutual TLS (tls_ca,
+// tls_client_cert required; each client shows a certificate).
+//
 // Output: one JSON object (--json) and a summary line. A benchmark, not a
 // test: nothing is asserted about the figures.
 #include <fmt/format.h>
@@ -55,12 +61,12 @@
 
 #include "bench/e2e/null_mover.h"
 #include "bench/e2e/proc_stats.h"
-#include "bench/e2e/send_all.h"
 #include "bench/support/sim_files.h"
 #include "client/session.h"
 #include "tests/support/process.h"
 #include "tests/support/sim_daemon.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/wait_for.h"
 
 namespace {
@@ -86,6 +92,8 @@ struct Config {
   int64_t max_bytes = 1 << 20;
   int64_t max_running = -1;
   bool end_on_sim = false;
+  bool tls = false;
+  bool tls_client_cert = false;  // implies tls
   std::string store = "none";
   std::vector<std::string> server_args;
   int timeout_s = 600;
@@ -126,6 +134,16 @@ class ServerUnderTest {
   ServerUnderTest(const Config& config, std::string mount, std::string dir)
       : config_(config), mount_(std::move(mount)), dir_(std::move(dir)) {}
 
+  // TLS on the port from the next Start(): the server's certificate, and
+  // the CA its clients' certificates must chain to ("": none asked).
+  void set_tls(testing_support::CertAndKey cert, std::string client_ca) {
+    tls_cert_ = std::move(cert);
+    tls_client_ca_ = std::move(client_ca);
+  }
+  // How this run's clients connect (Known() included).
+  void set_client_tls(client::TlsOptions tls) { client_tls_ = std::move(tls); }
+  const client::TlsOptions& client_tls() const { return client_tls_; }
+
   // Starts the server (again) and waits until it serves. "" or the error.
   std::string Start() {
     const std::string log =
@@ -149,6 +167,14 @@ class ServerUnderTest {
     options.stdout_path = options.stderr_path = log;
     options.env = {{"COORDINATOOL_REDIS_HOST", ""},
                    {"COORDINATOOL_CONF", "/dev/null"}};
+    if (!tls_cert_.cert.empty()) {
+      options.env.push_back({"COORDINATOOL_TLS_CERT", tls_cert_.cert});
+      options.env.push_back({"COORDINATOOL_TLS_KEY", tls_cert_.key});
+    }
+    if (!tls_client_ca_.empty()) {
+      options.env.push_back({"COORDINATOOL_TLS_CA", tls_client_ca_});
+      options.env.push_back({"COORDINATOOL_TLS_CLIENT_CERT", "required"});
+    }
     std::string error;
     process_ = Process::Spawn(argv, options, &error);
     if (process_.pid() < 0) return error;
@@ -181,6 +207,7 @@ class ServerUnderTest {
     client::Session session;
     json::object reply;
     std::string error;
+    session.set_tls(client_tls_);
     if (!session.Connect("127.0.0.1", std::to_string(port_), &error) ||
         !session.Call({{"command", "status"}}, &reply, 10'000, &error))
       return -1;
@@ -201,6 +228,9 @@ class ServerUnderTest {
   Process process_;
   int port_ = 0;
   int starts_ = 0;
+  testing_support::CertAndKey tls_cert_;
+  std::string tls_client_ca_;
+  client::TlsOptions client_tls_;
 };
 
 // The hsm data of request `i` (see Config::hints).
@@ -214,9 +244,11 @@ std::string DataOf(const Config& config, int64_t i) {
 }
 
 // Sends N ARCHIVE items with the `queue` command. "" or the error.
-std::string InjectByQueue(const Config& config, int port) {
+std::string InjectByQueue(const Config& config, int port,
+                          const client::TlsOptions& tls) {
   client::Session session;
   std::string error;
+  session.set_tls(tls);
   if (!session.Connect("127.0.0.1", std::to_string(port), &error)) return error;
   int64_t next = 0, in_flight = 0;
   auto send_batch = [&] {
@@ -234,7 +266,7 @@ std::string InjectByQueue(const Config& config, int port) {
     text += "]}";
     next = end;
     ++in_flight;
-    return bench::SendAll(session.fd(), text, &error);
+    return session.SendText(text, &error);
   };
   while (next < config.requests || in_flight > 0) {
     while (next < config.requests && in_flight < config.window)
@@ -315,6 +347,8 @@ class Bench {
     result_["max_bytes"] = config.max_bytes;
     result_["max_running"] = config.max_running;
     result_["end_on_sim"] = config.end_on_sim;
+    result_["tls"] = config.tls || config.tls_client_cert;
+    result_["tls_client_cert"] = config.tls_client_cert;
     json::array args;
     for (const auto& arg : config.server_args)
       args.push_back(json::string(arg));
@@ -349,12 +383,27 @@ class Bench {
       if (static_cast<int64_t>(fids_.size()) != config_.requests)
         return "cannot create the files";
     }
+    if (config_.tls || config_.tls_client_cert) {
+      mkdir(dir_.Join("pki").c_str(), 0700);
+      pki_ = std::make_unique<testing_support::TestPki>(dir_.Join("pki"));
+      if (!pki_->ok()) return "certificates: " + pki_->error();
+      server_.set_tls(pki_->server(),
+                      config_.tls_client_cert ? pki_->ca() : "");
+      client::TlsOptions tls;
+      tls.enabled = true;
+      tls.ca_file = pki_->ca();
+      if (config_.tls_client_cert) {
+        tls.cert_file = pki_->client().cert;
+        tls.key_file = pki_->client().key;
+      }
+      server_.set_client_tls(tls);
+    }
     return server_.Start();
   }
 
   std::string Inject() {
     if (config_.inject == "queue")
-      return InjectByQueue(config_, server_.port());
+      return InjectByQueue(config_, server_.port(), server_.client_tls());
     return InjectBySim(config_, mount_, fids_);
   }
 
@@ -369,6 +418,7 @@ class Bench {
   std::string StartMovers() {
     bench::NullMoverOptions options;
     options.port = std::to_string(server_.port());
+    options.tls = server_.client_tls();
     options.max_bytes = config_.max_bytes;
     options.max_running = config_.max_running;
     if (config_.end_on_sim) options.end_on_mount = mount_;
@@ -478,6 +528,8 @@ class Bench {
     const int timeout_ms = config_.timeout_s * 1000;
     client::Session probe, dumper;
     dumper.set_max_reply_bytes(SIZE_MAX);
+    probe.set_tls(server_.client_tls());
+    dumper.set_tls(server_.client_tls());
     std::string error, probe_error;
     if (!probe.Connect("127.0.0.1", port, &error) ||
         !dumper.Connect("127.0.0.1", port, &error))
@@ -521,6 +573,7 @@ class Bench {
   testing_support::TempDir dir_;
   const std::string mount_;
   std::unique_ptr<testing_support::SimDaemon> mdt_;
+  std::unique_ptr<testing_support::TestPki> pki_;
   ServerUnderTest server_;
   std::unique_ptr<bench::NullMovers> movers_;
   std::vector<lu_fid> fids_;
@@ -575,6 +628,10 @@ int main(int argc, char** argv) {
   app.add_option("--max-bytes", config.max_bytes, "movers' recv max_bytes");
   app.add_option("--max-running", config.max_running,
                  "movers' max_archive/restore/remove (-1: unlimited)");
+  app.add_flag("--tls", config.tls,
+               "TLS on every connection (certificates made at start)");
+  app.add_flag("--tls-client-cert", config.tls_client_cert,
+               "mutual TLS: the server requires client certificates");
   app.add_flag("--end-on-sim", config.end_on_sim,
                "movers also begin and end each item on the simulator");
   app.add_option("--store", config.store,

@@ -3,16 +3,13 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <lustre/lustreapi.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 
-#include "bench/e2e/send_all.h"
 #include "client/session.h"
 #include "protocol/action_item.h"
 #include "protocol/messages.h"
@@ -83,20 +80,6 @@ bool EndOnLustre(const hsm_copytool_private* ct,
 
 }  // namespace
 
-bool SendAll(int fd, const std::string& text, std::string* error) {
-  size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = send(fd, text.data() + off, text.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *error = fmt::format("send: {}", strerror(errno));
-      return false;
-    }
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 struct NullMovers::Mover {
   client::Session session;
   std::vector<int64_t> latencies;
@@ -113,6 +96,7 @@ bool NullMovers::Start(int count, std::string* error) {
     json::object reply;
     protocol::EhloRequest ehlo;
     ehlo.id = fmt::format("null-{}", i);
+    mover->session.set_tls(options_.tls);
     if (!mover->session.Connect(options_.host, options_.port, error) ||
         !mover->session.Call(protocol::ToJson(ehlo), &reply, 10'000, error))
       return false;
@@ -173,8 +157,7 @@ void NullMovers::Run(Mover* mover) {
   const std::string recv = json::serialize(protocol::ToJson(
       protocol::RecvRequest{max, max, max, options_.max_bytes}));
   std::string out = recv, error;
-  const int fd = mover->session.fd();
-  if (!SendAll(fd, out, &error)) return Fail(error);
+  if (!mover->session.SendText(out, &error)) return Fail(error);
   while (!stop_) {
     json::object m;
     if (!mover->session.Receive(&m, 50, &error)) {
@@ -219,7 +202,7 @@ void NullMovers::Run(Mover* mover) {
     }
     if (unreadable) break;
     out += recv;
-    if (!SendAll(fd, out, &error)) {
+    if (!mover->session.SendText(out, &error)) {
       if (!stop_) Fail(error);
       break;
     }

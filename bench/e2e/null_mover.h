@@ -31,6 +31,8 @@
 #include <thread>
 #include <vector>
 
+#include "client/tls.h"
+
 namespace bench {
 
 struct NullMoverOptions {
@@ -39,6 +41,7 @@ struct NullMoverOptions {
   int64_t max_bytes = HAL_MAXSIZE;  // the preload library's default hal_size
   int64_t max_running = -1;         // per type; negative: unlimited
   std::string end_on_mount;         // non-empty: end each item on this mount
+  client::TlsOptions tls;           // enabled: every mover speaks TLS
 };
 
 class NullMovers {
