@@ -68,6 +68,14 @@ CoordinatoolSetup::~CoordinatoolSetup() {
   options.stdout_path = options.stderr_path = log;
   options.env = {{"COORDINATOOL_REDIS_HOST", ""},
                  {"COORDINATOOL_CONF", "/dev/null"}};
+  if (tls()) {
+    options.env.push_back({"COORDINATOOL_TLS_CERT", tls_.server_cert});
+    options.env.push_back({"COORDINATOOL_TLS_KEY", tls_.server_key});
+    if (!tls_.client_ca.empty()) {
+      options.env.push_back({"COORDINATOOL_TLS_CA", tls_.client_ca});
+      options.env.push_back({"COORDINATOOL_TLS_CLIENT_CERT", "required"});
+    }
+  }
   std::string error;
   server_ = Process::Spawn(argv, options, &error);
   if (server_.pid() < 0) return ::testing::AssertionFailure() << error;
@@ -105,9 +113,18 @@ std::vector<std::string> CoordinatoolSetup::ServerLogLines(
 
 std::vector<std::pair<std::string, std::string>> CoordinatoolSetup::ClientEnv()
     const {
-  return {{"COORDINATOOL_HOST", "127.0.0.1"},
-          {"COORDINATOOL_PORT", std::to_string(client_port())},
-          {"COORDINATOOL_CONF", "/dev/null"}};
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"COORDINATOOL_HOST", "127.0.0.1"},
+      {"COORDINATOOL_PORT", std::to_string(client_port())},
+      {"COORDINATOOL_CONF", "/dev/null"}};
+  if (tls()) {
+    env.push_back({"COORDINATOOL_CLIENT_TLS_CA", tls_.ca});
+    if (!tls_.client_cert.empty()) {
+      env.push_back({"COORDINATOOL_CLIENT_TLS_CERT", tls_.client_cert});
+      env.push_back({"COORDINATOOL_CLIENT_TLS_KEY", tls_.client_key});
+    }
+  }
+  return env;
 }
 
 Process* CoordinatoolSetup::StartMover(
@@ -157,19 +174,30 @@ CommandResult CoordinatoolSetup::Client(const std::vector<std::string>& args,
                                    "127.0.0.1", "-p",
                                    std::to_string(client_port())};
   argv.insert(argv.end(), args.begin(), args.end());
-  if (stdin_text.empty()) return RunCommand(argv);
+  SpawnOptions options;
+  if (tls()) options.env = ClientEnv();
+  if (stdin_text.empty())
+    return RunCommand(argv, std::chrono::seconds(60), options);
   // Feed stdin through a file: RunCommand inherits the test's stdin.
   std::string input = sim_.archive() + "/../logs/client-stdin.txt";
   std::ofstream(input) << stdin_text;
   std::vector<std::string> shell = {"/bin/sh", "-c",
                                     "exec \"$0\" \"$@\" < " + input};
   shell.insert(shell.end(), argv.begin(), argv.end());
-  return RunCommand(shell);
+  return RunCommand(shell, std::chrono::seconds(60), options);
 }
 
 json::object CoordinatoolSetup::Status() const {
   client::Session session;
   session.set_max_reply_bytes(SIZE_MAX);  // dumps of big queues
+  if (tls()) {
+    client::TlsOptions options;
+    options.enabled = true;
+    options.ca_file = tls_.ca;
+    options.cert_file = tls_.client_cert;
+    options.key_file = tls_.client_key;
+    session.set_tls(options);
+  }
   std::string error;
   json::object reply;
   if (!session.Connect("127.0.0.1", std::to_string(client_port()), &error) ||

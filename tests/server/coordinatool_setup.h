@@ -29,10 +29,26 @@ std::string PreloadLibrary();
 void RunLfs(SimMount& sim, const std::string& command,
             const std::vector<std::string>& paths);
 
+// TLS for a CoordinatoolSetup (paths of PEM files, e.g. from TestPki).
+struct SetupTls {
+  std::string server_cert, server_key;  // the server's, on its port
+  std::string ca;                       // the clients verify the server
+  // Non-empty: the server requires client certificates chaining to it.
+  std::string client_ca;
+  // Shown by every mover and client (empty: none).
+  std::string client_cert, client_key;
+};
+
 class CoordinatoolSetup {
  public:
   explicit CoordinatoolSetup(SimMount& sim) : sim_(sim) {}
   ~CoordinatoolSetup();
+
+  // TLS from the next StartServer() (tls_* keys through the environment),
+  // and for every mover and client started after (client_tls_* keys),
+  // Status() included.
+  void set_tls(SetupTls tls) { tls_ = std::move(tls); }
+  bool tls() const { return !tls_.server_cert.empty(); }
 
   // Starts `coordinatool -H 127.0.0.1 -p PORT ARGS MOUNT` (port 0 the first
   // time: the kernel picks one, which later restarts reuse) and waits for it
@@ -83,6 +99,7 @@ class CoordinatoolSetup {
 
  private:
   SimMount& sim_;
+  SetupTls tls_;
   Process server_;
   int port_ = 0;
   int client_port_ = 0;

@@ -10,6 +10,8 @@
 #include "tests/server/coordinatool_setup.h"
 #include "tests/support/file_data.h"
 #include "tests/support/sim_mount.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/wait_for.h"
 
 namespace testing_support {
@@ -62,6 +64,77 @@ class CoordinatoolTest : public ::testing::Test {
     return n;
   }
 
+  // The main scenarios, run plain (CoordinatoolTest) and with TLS
+  // (CoordinatoolTlsTest); their comments are at their tests below.
+  void MixedRequestsThroughThreeMovers() {
+    for (const char* id : {"m1", "m2", "m3"})
+      ASSERT_NE(cdt_.StartMover(id), nullptr);
+    auto files = MakeFiles("f", 1200, [](int i) -> uint64_t {
+      if (i % 300 == 7) return (2u << 20) + i;  // a few of 2 MiB
+      return (uint64_t(i) * 7919) % 65536;      // 0 .. 64 KiB
+    });
+    Lfs("hsm_archive", files);
+    ASSERT_TRUE(WaitForCount("ARCHIVE", "SUCCEED", 1200));
+
+    std::vector<std::string> released(files.begin(), files.begin() + 600);
+    std::vector<std::string> removed(files.begin() + 600, files.begin() + 800);
+    Lfs("hsm_release", released);
+    Lfs("hsm_restore", released);
+    Lfs("hsm_remove", removed);
+    ASSERT_TRUE(WaitForCount("RESTORE", "SUCCEED", 600));
+    ASSERT_TRUE(WaitForCount("REMOVE", "SUCCEED", 200));
+
+    EXPECT_EQ(sim_.Actions().size(), 2000u);
+    EXPECT_EQ(CountStatus("SUCCEED"), 2000u);
+    for (const std::string& path : released)
+      EXPECT_EQ(DigestFile(path), digests_[path]) << path;
+    CommandResult state = sim_.Lfs({"hsm_state", removed[0]});
+    // Lustre keeps the archive id after a remove.
+    EXPECT_EQ(state.out, removed[0] + ": (0x00000000), archive_id:1\n");
+    EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 1200; }));
+    EXPECT_EQ(cdt_.Counter("done_restore"), 600);
+    EXPECT_EQ(cdt_.Counter("done_remove"), 200);
+    EXPECT_EQ(cdt_.Counter("running_archive"), 0);
+  }
+
+  void KilledMoversWorkMovesToOthers() {
+    Process* slow = cdt_.StartMover("slow", {}, {"-b", "1"});
+    ASSERT_NE(slow, nullptr);
+    auto files = MakeFiles("k", 6, [](int) -> uint64_t { return 3 << 20; });
+    Lfs("hsm_archive", files);
+    ASSERT_TRUE(WaitFor([&] {
+      return cdt_.ClientNumber("slow", "current_archive") == 6;
+    })) << cdt_.Logs();
+    slow->Kill();
+    ASSERT_TRUE(WaitFor(
+        [&] { return cdt_.ClientField("slow", "status") == "disconnected"; }));
+    // Within the grace time the work stays with the dead mover.
+    EXPECT_EQ(cdt_.Counter("running_archive"), 6);
+    ASSERT_NE(cdt_.StartMover("fast"), nullptr);
+    ASSERT_TRUE(WaitForCount("ARCHIVE", "SUCCEED", 6));
+    EXPECT_EQ(CountStatus("SUCCEED"), 6u);
+    EXPECT_EQ(CountStatus("FAILED"), 0u);
+    EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 6; }));
+    EXPECT_TRUE(cdt_.ClientStatus("slow").empty());  // forgotten after grace
+    EXPECT_EQ(cdt_.ClientNumber("fast", "done_archive"), 6);
+  }
+
+  void MoversReannounceAfterARestart() {
+    ASSERT_NE(cdt_.StartMover("m1", {}, {"-b", "2"}), nullptr);
+    auto files = MakeFiles("s", 4, [](int) -> uint64_t { return 2 << 20; });
+    Lfs("hsm_archive", files);
+    ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("running_archive") == 4; }));
+    cdt_.KillServer();
+    ASSERT_TRUE(cdt_.StartServer({"--client-grace", "3000"}));
+    ASSERT_TRUE(WaitFor([&] {
+      return cdt_.ClientNumber("m1", "current_archive") == 4;
+    })) << cdt_.Logs();
+    ASSERT_TRUE(WaitForCount("ARCHIVE", "SUCCEED", 4));
+    EXPECT_EQ(CountStatus("SUCCEED"), 4u);
+    EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 4; }));
+    EXPECT_EQ(cdt_.Counter("running_archive"), 0);
+  }
+
   SimMount sim_;
   CoordinatoolSetup cdt_{sim_};
   std::map<std::string, uint64_t> digests_;
@@ -70,34 +143,7 @@ class CoordinatoolTest : public ::testing::Test {
 // Issue: three movers, 2,000 mixed requests issued with sim-lfs, all reach
 // SUCCEED at the simulated MDT; data identical after restore.
 TEST_F(CoordinatoolTest, TwoThousandMixedRequestsThroughThreeMovers) {
-  for (const char* id : {"m1", "m2", "m3"})
-    ASSERT_NE(cdt_.StartMover(id), nullptr);
-  auto files = MakeFiles("f", 1200, [](int i) -> uint64_t {
-    if (i % 300 == 7) return (2u << 20) + i;  // a few of 2 MiB
-    return (uint64_t(i) * 7919) % 65536;      // 0 .. 64 KiB
-  });
-  Lfs("hsm_archive", files);
-  ASSERT_TRUE(WaitForCount("ARCHIVE", "SUCCEED", 1200));
-
-  std::vector<std::string> released(files.begin(), files.begin() + 600);
-  std::vector<std::string> removed(files.begin() + 600, files.begin() + 800);
-  Lfs("hsm_release", released);
-  Lfs("hsm_restore", released);
-  Lfs("hsm_remove", removed);
-  ASSERT_TRUE(WaitForCount("RESTORE", "SUCCEED", 600));
-  ASSERT_TRUE(WaitForCount("REMOVE", "SUCCEED", 200));
-
-  EXPECT_EQ(sim_.Actions().size(), 2000u);
-  EXPECT_EQ(CountStatus("SUCCEED"), 2000u);
-  for (const std::string& path : released)
-    EXPECT_EQ(DigestFile(path), digests_[path]) << path;
-  CommandResult state = sim_.Lfs({"hsm_state", removed[0]});
-  // Lustre keeps the archive id after a remove.
-  EXPECT_EQ(state.out, removed[0] + ": (0x00000000), archive_id:1\n");
-  EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 1200; }));
-  EXPECT_EQ(cdt_.Counter("done_restore"), 600);
-  EXPECT_EQ(cdt_.Counter("done_remove"), 200);
-  EXPECT_EQ(cdt_.Counter("running_archive"), 0);
+  MixedRequestsThroughThreeMovers();
 }
 
 // Issue: with 1,000 archives queued and then 10 restores issued, the
@@ -173,44 +219,14 @@ TEST_F(CoordinatoolTest, PerMoverLimitsAndReplySizeHold) {
 // Issue: a mover killed with SIGKILL mid-run: its requests complete on the
 // others after the grace time; nothing lost, nothing completed twice.
 TEST_F(CoordinatoolTest, KilledMoversWorkMovesToOthersAfterGrace) {
-  Process* slow = cdt_.StartMover("slow", {}, {"-b", "1"});
-  ASSERT_NE(slow, nullptr);
-  auto files = MakeFiles("k", 6, [](int) -> uint64_t { return 3 << 20; });
-  Lfs("hsm_archive", files);
-  ASSERT_TRUE(WaitFor([&] {
-    return cdt_.ClientNumber("slow", "current_archive") == 6;
-  })) << cdt_.Logs();
-  slow->Kill();
-  ASSERT_TRUE(WaitFor(
-      [&] { return cdt_.ClientField("slow", "status") == "disconnected"; }));
-  // Within the grace time the work stays with the dead mover.
-  EXPECT_EQ(cdt_.Counter("running_archive"), 6);
-  ASSERT_NE(cdt_.StartMover("fast"), nullptr);
-  ASSERT_TRUE(WaitForCount("ARCHIVE", "SUCCEED", 6));
-  EXPECT_EQ(CountStatus("SUCCEED"), 6u);
-  EXPECT_EQ(CountStatus("FAILED"), 0u);
-  EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 6; }));
-  EXPECT_TRUE(cdt_.ClientStatus("slow").empty());  // forgotten after grace
-  EXPECT_EQ(cdt_.ClientNumber("fast", "done_archive"), 6);
+  KilledMoversWorkMovesToOthers();
 }
 
 // Issue: a mover that reconnects within the grace time keeps its work. The
 // server is restarted (a stateless one forgets everything): the movers come
 // back, re-announce what they run, and finish it, exactly once.
 TEST_F(CoordinatoolTest, MoversReannounceTheirWorkAfterAServerRestart) {
-  ASSERT_NE(cdt_.StartMover("m1", {}, {"-b", "2"}), nullptr);
-  auto files = MakeFiles("s", 4, [](int) -> uint64_t { return 2 << 20; });
-  Lfs("hsm_archive", files);
-  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("running_archive") == 4; }));
-  cdt_.KillServer();
-  ASSERT_TRUE(cdt_.StartServer({"--client-grace", "3000"}));
-  ASSERT_TRUE(WaitFor([&] {
-    return cdt_.ClientNumber("m1", "current_archive") == 4;
-  })) << cdt_.Logs();
-  ASSERT_TRUE(WaitForCount("ARCHIVE", "SUCCEED", 4));
-  EXPECT_EQ(CountStatus("SUCCEED"), 4u);
-  EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 4; }));
-  EXPECT_EQ(cdt_.Counter("running_archive"), 0);
+  MoversReannounceAfterARestart();
 }
 
 // Issue: cancel of a queued request (answered to Lustre by the server) and
@@ -294,6 +310,43 @@ TEST_F(CoordinatoolTest, RequeueFromActiveRequestsAfterRestart) {
   ASSERT_TRUE(WaitForCount("ARCHIVE", "SUCCEED", 20));
   EXPECT_EQ(sim_.Actions().size(), 20u);
   EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 20; }));
+}
+
+// Issue 12: the main scenarios with TLS on every connection, mutual: the
+// server requires a client certificate, which each mover (preload library)
+// and client shows, and the clients check the server's certificate.
+class CoordinatoolTlsTest : public CoordinatoolTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(pki_.ok()) << pki_.error();
+    cdt_.set_tls({.server_cert = pki_.server().cert,
+                  .server_key = pki_.server().key,
+                  .ca = pki_.ca(),
+                  .client_ca = pki_.ca(),
+                  .client_cert = pki_.client().cert,
+                  .client_key = pki_.client().key});
+    CoordinatoolTest::SetUp();
+    // TLS is on indeed: a client without it is refused.
+    CommandResult plain =
+        RunCommand({CoordinatoolClientBinary(), "-H", "127.0.0.1", "-p",
+                    std::to_string(cdt_.port())});
+    EXPECT_FALSE(plain.ok()) << plain.Describe();
+  }
+
+  TempDir pki_dir_{"pki"};
+  TestPki pki_{pki_dir_.path()};
+};
+
+TEST_F(CoordinatoolTlsTest, TwoThousandMixedRequestsThroughThreeMovers) {
+  MixedRequestsThroughThreeMovers();
+}
+
+TEST_F(CoordinatoolTlsTest, KilledMoversWorkMovesToOthersAfterGrace) {
+  KilledMoversWorkMovesToOthers();
+}
+
+TEST_F(CoordinatoolTlsTest, MoversReannounceTheirWorkAfterAServerRestart) {
+  MoversReannounceAfterARestart();
 }
 
 }  // namespace
