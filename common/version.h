@@ -1,11 +1,10 @@
-// The version of coordinatool, one definition for every program: the
-// project's version in CMakeLists.txt, given by the `version` target.
+// The version of coordinatool, one definition for every program: `git
+// describe` of the source, or the version of the source tarball
+// (cmake/Version.cmake writes it at each build; link the `version` target).
 #ifndef COMMON_VERSION_H_
 #define COMMON_VERSION_H_
 
-#ifndef COORDINATOOL_VERSION
-#error "link the version target (common/CMakeLists.txt) to use common/version.h"
-#endif
+#include "coordinatool_version.h"
 
 namespace common {
 
