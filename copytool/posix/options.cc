@@ -6,6 +6,8 @@
 #include <charconv>
 #include <limits>
 
+#include "common/version.h"
+
 namespace ct {
 namespace {
 
@@ -114,10 +116,14 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
                "exit on a major error");
   app.add_flag("--dry-run,--dry_run", o.dry_run, "log actions only");
   app.add_option("mount", o.mount, "Lustre mount point")->required();
+  app.set_version_flag(
+      "--version", std::string("ct-posix (coordinatool) ") + common::kVersion);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     return {std::nullopt, app.help(), 0};
+  } catch (const CLI::CallForVersion&) {
+    return {std::nullopt, app.version(), 0};
   } catch (const CLI::ParseError& e) {
     return {std::nullopt, e.what(), 2};
   }

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/version.h"
 #include "policy/tag.h"
 
 namespace {
@@ -101,6 +102,9 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("table", table_path, "file of 'VALUE MOVER' lines")
       ->required();
+  app.set_version_flag(
+      "--version", std::string("coordinatool-locate-table (coordinatool) ") +
+                       common::kVersion);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/version.h"
 #include "sim/mdt/server.h"
 
 int main(int argc, char** argv) {
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "log only warnings and errors")
       ->excludes(v);
   app.add_option("MOUNT", options.mount, "directory to serve")->required();
+  app.set_version_flag("-V,--version", std::string("sim-mdt (coordinatool) ") +
+                                           common::kVersion);
   CLI11_PARSE(app, argc, argv);
 
   auto logger = spdlog::stderr_logger_st("sim-mdt");

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/version.h"
 #include "sim/llapi/sim_extensions.h"
 
 namespace {
@@ -236,6 +237,9 @@ int main(int argc, char** argv) {
       mount = argv[i] + 8;
     } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
       Usage();
+      return 0;
+    } else if (strcmp(argv[i], "--version") == 0) {
+      printf("%s (coordinatool) %s\n", g_prog, common::kVersion);
       return 0;
     } else {
       break;

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/version.h"
 #include "sim/llapi/sim_extensions.h"
 
 namespace {
@@ -562,6 +563,10 @@ int main(int argc, char** argv) {
     return EINVAL;
   }
   std::string name = argv[1];
+  if (name == "--version") {
+    printf("%s (coordinatool) %s\n", g_prog, common::kVersion);
+    return 0;
+  }
   int shift = 1;
   // `lfs hsm <sub>` (2.17) is `lfs hsm_<sub>`.
   if (name == "hsm") {
