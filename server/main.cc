@@ -14,6 +14,7 @@
 #include "config/settings.h"
 #include "config/settings_table.h"
 #include "server/server.h"
+#include "server/systemd_notify.h"
 
 namespace {
 
@@ -48,6 +49,10 @@ int RunServer(const config::ServerSettings& settings,
     spdlog::critical("{}", error);
     return EXIT_FAILURE;
   }
+  // Start() returns once the store is recovered, the server registered on
+  // Lustre and listening: only now may systemd start what comes after it.
+  server::NotifyReady(
+      fmt::format("serving {} on {}:{}", mount, settings.host, server.port()));
   boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGQUIT);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int signo) {
@@ -56,6 +61,7 @@ int RunServer(const config::ServerSettings& settings,
           spdlog::warn("second signal {}: exiting now", signo);
           std::_Exit(EXIT_FAILURE);
         }
+        server::NotifyStopping(fmt::format("stopping: signal {}", signo));
         server.Shutdown(fmt::format("signal {}", signo));
         signals.async_wait(on_signal);
       };
