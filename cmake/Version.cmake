@@ -13,8 +13,11 @@ set(version "")
 if(EXISTS "${SOURCE_DIR}/.git")
   find_program(GIT git)
   if(GIT)
+    # GIT_OPTIONAL_LOCKS=0: never take the index lock from a build (a
+    # commit running meanwhile would fail on it).
     execute_process(
-      COMMAND "${GIT}" -C "${SOURCE_DIR}" describe --tags --match "v[0-9]*"
+      COMMAND ${CMAKE_COMMAND} -E env GIT_OPTIONAL_LOCKS=0
+              "${GIT}" -C "${SOURCE_DIR}" describe --tags --match "v[0-9]*"
               --always --dirty --abbrev=12
       OUTPUT_VARIABLE described OUTPUT_STRIP_TRAILING_WHITESPACE
       RESULT_VARIABLE rc ERROR_QUIET)
