@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdint>
 
+#include "common/escape.h"
+
 namespace protocol {
 
 namespace json = boost::json;
@@ -22,33 +24,6 @@ constexpr std::array<int8_t, 256> DecodeTable() {
   return table;
 }
 
-// Length of the well-formed UTF-8 sequence at bytes[pos], or 0.
-size_t SequenceLength(std::string_view bytes, size_t pos) {
-  auto at = [&](size_t i) { return static_cast<unsigned char>(bytes[i]); };
-  const unsigned char c = at(pos);
-  if (c < 0x80) return 1;
-  size_t n;
-  unsigned char lo = 0x80, hi = 0xbf;  // bounds of the second byte
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    if (c == 0xe0) lo = 0xa0;  // overlong
-    if (c == 0xed) hi = 0x9f;  // surrogates
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    if (c == 0xf0) lo = 0x90;  // overlong
-    if (c == 0xf4) hi = 0x8f;  // above U+10FFFF
-  } else {
-    return 0;  // continuation byte, overlong lead, or 0xf5..0xff
-  }
-  if (pos + n > bytes.size()) return 0;
-  if (at(pos + 1) < lo || at(pos + 1) > hi) return 0;
-  for (size_t i = 2; i < n; ++i)
-    if ((at(pos + i) & 0xc0) != 0x80) return 0;
-  return n;
-}
-
 std::string Base64Key(std::string_view key) {
   return std::string(key) + "_base64";
 }
@@ -56,12 +31,7 @@ std::string Base64Key(std::string_view key) {
 }  // namespace
 
 bool IsValidUtf8(std::string_view bytes) {
-  for (size_t pos = 0; pos < bytes.size();) {
-    size_t n = SequenceLength(bytes, pos);
-    if (n == 0) return false;
-    pos += n;
-  }
-  return true;
+  return common::IsValidUtf8(bytes);
 }
 
 std::string Base64Encode(std::string_view bytes) {
@@ -156,35 +126,6 @@ bool GetBytes(const json::object& object, std::string_view key,
   return true;
 }
 
-std::string Printable(std::string_view bytes) {
-  std::string out;
-  for (size_t pos = 0; pos < bytes.size();) {
-    const unsigned char c = static_cast<unsigned char>(bytes[pos]);
-    size_t n = SequenceLength(bytes, pos);
-    if (n > 1 || (n == 1 && c >= 0x20 && c != 0x7f && c != '\\')) {
-      out.append(bytes.substr(pos, n));
-      pos += n;
-      continue;
-    }
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += fmt::format("\\x{:02x}", c);
-    }
-    ++pos;
-  }
-  return out;
-}
+std::string Printable(std::string_view bytes) { return common::Escape(bytes); }
 
 }  // namespace protocol

@@ -34,9 +34,7 @@ void PutBytes(boost::json::object& object, std::string_view key,
 bool GetBytes(const boost::json::object& object, std::string_view key,
               std::string* bytes, std::string* error);
 
-// A printable form for logs and terminals: the bytes themselves when they
-// are valid UTF-8 without control characters, else C-style escapes
-// (\n, \0, \xff...) for every control or non-UTF-8 byte.
+// A printable form for logs and terminals: common::Escape (common/escape.h).
 std::string Printable(std::string_view bytes);
 
 }  // namespace protocol

@@ -13,6 +13,7 @@
 #include "config/command_line.h"
 #include "config/settings.h"
 #include "config/settings_table.h"
+#include "server/log_format.h"
 #include "server/server.h"
 #include "server/systemd_notify.h"
 
@@ -113,7 +114,8 @@ int main(int argc, char** argv) {
 
   auto logger = spdlog::stderr_color_mt("coordinatool");
   spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  // Peer bytes in messages are escaped: one log call, one line.
+  spdlog::set_formatter(server::EscapingLogFormatter());
 
   config::ServerSettings settings;
   std::vector<std::string> warnings;

@@ -12,6 +12,7 @@
 
 #include "protocol/byte_string.h"
 #include "protocol/messages.h"
+#include "protocol/mover_id.h"
 #include "store/null_store.h"
 #include "store/open_store.h"
 
@@ -557,6 +558,10 @@ void Server::Ehlo(Connection& c, const json::object& m) {
   if (!protocol::Parse(m, &request, &error))
     return Reply(c, "ehlo", EINVAL, error);
   const bool identified = request.id.has_value();
+  // The id goes into logs, report files, the store and status replies.
+  if (identified)
+    if (auto why = protocol::MoverIdError(*request.id))
+      return Reply(c, "ehlo", EINVAL, *why);
   const std::string id = request.id.value_or(c.peer());
   if (!TakeIdOver(c, id))
     return Reply(c, "ehlo", EEXIST, "id already used by another client");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cerrno>
 #include <string>
 
 #include "common/unique_fd.h"
@@ -134,6 +135,57 @@ TEST_F(HostileClientTest, WrongTypesGetAnErrorReplyAndTheConnectionLives) {
   EXPECT_EQ(reply.at("command"), "status");
   EXPECT_FALSE(reply.contains("pending_archive"));
   ExpectServiceContinues();
+}
+
+// A mover id is written to logs, report files and the store: one with a
+// newline (or any control byte, a space, or too long) is refused at ehlo,
+// the connection stays open for a good one, and no forged line appears.
+TEST_F(HostileClientTest, MoverIdThatCouldForgeALineIsRefused) {
+  common::UniqueFd fd = Connect();
+  const std::string forged = "evil\ndone [0x200000401:0x1:0x0] 0";
+  json::object ehlo{{"command", "ehlo"}, {"id", forged}};
+  ASSERT_TRUE(SendAll(fd.get(), json::serialize(ehlo)));
+  json::object reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("command"), "ehlo");
+  EXPECT_EQ(reply.at("status").as_int64(), EINVAL);
+  EXPECT_EQ(reply.at("error"),
+            "mover id has byte 0x0a at offset 4: only printable ASCII "
+            "characters other than space are allowed");
+  for (const std::string& bad :
+       {std::string("two words"), std::string(256, 'x'), std::string("")}) {
+    ehlo["id"] = bad;
+    ASSERT_TRUE(SendAll(fd.get(), json::serialize(ehlo)));
+    reply = json::parse(ReadObject(fd.get())).as_object();
+    EXPECT_EQ(reply.at("status").as_int64(), EINVAL) << bad;
+  }
+  EXPECT_EQ(cdt_.ClientStatus(forged), json::object());
+  // Nothing changed: the same connection may still introduce itself.
+  ehlo["id"] = "m2";
+  ASSERT_TRUE(SendAll(fd.get(), json::serialize(ehlo)));
+  reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_FALSE(reply.contains("status")) << json::serialize(reply);
+  EXPECT_EQ(cdt_.ClientField("m2", "status"), "ready");
+  ExpectServiceContinues();
+}
+
+// Peer text in a log message (here an unknown command's name) is escaped:
+// a newline in it cannot start a log line of its own.
+TEST_F(HostileClientTest, PeerTextCannotForgeALogLine) {
+  common::UniqueFd fd = Connect();
+  ASSERT_TRUE(SendAll(
+      fd.get(),
+      R"({"command":"fly\n2026-12-06T00:00:00.000 critical forged line"})"));
+  EXPECT_TRUE(ClosedWithNothingMore(fd.get()));
+  ExpectServiceContinues();
+  EXPECT_TRUE(cdt_.ServerLogLines("^2026-12-06T00:00:00.000 critical").empty())
+      << cdt_.Logs();
+  EXPECT_EQ(
+      cdt_.ServerLogLines(
+              R"(unknown command 'fly\\n2026-12-06T00:00:00\.000 critical )"
+              R"(forged line', closing)")
+          .size(),
+      1u)
+      << cdt_.Logs();
 }
 
 }  // namespace

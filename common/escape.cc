@@ -1,0 +1,105 @@
+#include "common/escape.h"
+
+#include <cstdio>
+
+namespace common {
+
+namespace {
+
+// Length of the well-formed UTF-8 sequence at bytes[pos], or 0.
+size_t SequenceLength(std::string_view bytes, size_t pos) {
+  auto at = [&](size_t i) { return static_cast<unsigned char>(bytes[i]); };
+  const unsigned char c = at(pos);
+  if (c < 0x80) return 1;
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xbf;  // bounds of the second byte
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0) lo = 0xa0;  // overlong
+    if (c == 0xed) hi = 0x9f;  // surrogates
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0) lo = 0x90;  // overlong
+    if (c == 0xf4) hi = 0x8f;  // above U+10FFFF
+  } else {
+    return 0;  // continuation byte, overlong lead, or 0xf5..0xff
+  }
+  if (pos + n > bytes.size()) return 0;
+  if (at(pos + 1) < lo || at(pos + 1) > hi) return 0;
+  for (size_t i = 2; i < n; ++i)
+    if ((at(pos + i) & 0xc0) != 0x80) return 0;
+  return n;
+}
+
+// The length of the printable sequence at bytes[pos] kept as it is, or 0
+// when that byte must be escaped.
+size_t KeptLength(std::string_view bytes, size_t pos) {
+  const auto c = static_cast<unsigned char>(bytes[pos]);
+  const size_t n = SequenceLength(bytes, pos);
+  if (n > 1) {
+    // C1 controls (U+0080..U+009F, encoded C2 80..C2 9F) act as terminal
+    // escapes too.
+    if (c == 0xc2 && static_cast<unsigned char>(bytes[pos + 1]) < 0xa0)
+      return 0;
+    return n;
+  }
+  return n == 1 && c >= 0x20 && c != 0x7f && c != '\\' ? 1 : 0;
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view bytes) {
+  for (size_t pos = 0; pos < bytes.size();) {
+    size_t n = SequenceLength(bytes, pos);
+    if (n == 0) return false;
+    pos += n;
+  }
+  return true;
+}
+
+bool IsPrintable(std::string_view bytes) {
+  for (size_t pos = 0; pos < bytes.size();) {
+    size_t n = KeptLength(bytes, pos);
+    if (n == 0) return false;
+    pos += n;
+  }
+  return true;
+}
+
+std::string Escape(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (size_t pos = 0; pos < bytes.size();) {
+    if (size_t n = KeptLength(bytes, pos); n > 0) {
+      out.append(bytes.substr(pos, n));
+      pos += n;
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(bytes[pos]);
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default: {
+        char hex[5];
+        std::snprintf(hex, sizeof(hex), "\\x%02x", c);
+        out += hex;
+      }
+    }
+    ++pos;
+  }
+  return out;
+}
+
+}  // namespace common
