@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
   std::string config_path, fsname, client_id;
   std::vector<uint32_t> archives;
   bool lock = false, unlock = false, lock_quit = false, queue = false,
-       recv_mode = false, drain = false, as_json = false;
+       recv_mode = false, mark_done = false, old_drain = false, as_json = false;
   int iters = 1, more = 0, less = 0;
   app.add_option("-c,--config", config_path,
                  std::string("configuration file (default ") +
@@ -148,12 +148,18 @@ int main(int argc, char** argv) {
   app.add_option("--fsname", fsname, "filesystem name sent with -Q")
       ->needs(queue_opt);
   app.add_flag("-R,--recv", recv_mode, "debug: receive work and print it");
-  app.add_flag("--drain", drain,
-               "debug: receive work and report every item done");
+  app.add_flag(
+      "--recv-and-mark-done", mark_done,
+      "DANGEROUS, debug only: take work as a mover and tell the server "
+      "every item is done (status 0) without running it; Lustre still "
+      "holds each one STARTED (docs/operations.md)");
+  // The old name, refused: a script using it should stop, not do this.
+  app.add_flag("--drain", old_drain)->group("");
   app.add_option("-I,--client-id", client_id, "id sent in ehlo");
   app.add_option("-A,--archive", archives, "archive id for ehlo (repeatable)")
       ->check(CLI::Range(1, INT32_MAX));
-  app.add_option("-i,--iters", iters, "replies to read with -R/--drain")
+  app.add_option("-i,--iters", iters,
+                 "replies to read with -R/--recv-and-mark-done")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--json", as_json, "print replies as JSON");
   app.add_flag("-v,--verbose", more, "more output; -vv dumps every queue");
@@ -163,9 +169,15 @@ int main(int argc, char** argv) {
       std::string("Coordinatool client version ") + common::kVersion);
   app.footer(config::EnvironmentHelp(config::ClientSettingTable()));
   CLI11_PARSE(app, argc, argv);
-  if (lock + unlock + lock_quit + queue + recv_mode + drain > 1) {
-    std::cerr
-        << "choose one of --lock, --unlock, --lock-quit, -Q, -R, --drain\n";
+  if (old_drain) {
+    std::cerr << "--drain is now --recv-and-mark-done: it marks work done at "
+                 "the server without running it, while Lustre still holds "
+                 "it (dangerous, debug only; see docs/operations.md)\n";
+    return EXIT_FAILURE;
+  }
+  if (lock + unlock + lock_quit + queue + recv_mode + mark_done > 1) {
+    std::cerr << "choose one of --lock, --unlock, --lock-quit, -Q, -R, "
+                 "--recv-and-mark-done\n";
     return EXIT_FAILURE;
   }
 
@@ -279,7 +291,7 @@ int main(int argc, char** argv) {
     return EXIT_SUCCESS;
   }
 
-  if (recv_mode || drain) {
+  if (recv_mode || mark_done) {
     auto limit = [](uint32_t value) {
       return value == config::kUnlimited ? int64_t{-1} : int64_t{value};
     };
@@ -293,7 +305,7 @@ int main(int argc, char** argv) {
       }
       PrintJson(reply, std::cout);
       std::cout << std::endl;
-      if (!drain) continue;
+      if (!mark_done) continue;
       protocol::RecvReply received;
       if (!protocol::Parse(reply, &received, &error)) continue;
       for (const protocol::ListEntry& entry : received.list) {

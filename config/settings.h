@@ -146,6 +146,13 @@ struct ServerSettings {
   std::string tls_key;
   std::string tls_ca;
   std::string tls_client_cert;
+  // Listen on a host that is not loopback without TLS and authentication
+  // (server/exposure.h); false: such a server listens on loopback only.
+  bool allow_insecure = false;
+  // `queue` takes an item only if Lustre holds it live (server/
+  // queue_check.h); false: any well-formed item (made-up requests of
+  // benchmarks and tests).
+  bool queue_check_lustre = true;
 
   bool batching() const { return batch_idle_sec > 0; }
 };

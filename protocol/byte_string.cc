@@ -30,9 +30,7 @@ std::string Base64Key(std::string_view key) {
 
 }  // namespace
 
-bool IsValidUtf8(std::string_view bytes) {
-  return common::IsValidUtf8(bytes);
-}
+bool IsValidUtf8(std::string_view bytes) { return common::IsValidUtf8(bytes); }
 
 std::string Base64Encode(std::string_view bytes) {
   std::string out;

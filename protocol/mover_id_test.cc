@@ -8,8 +8,8 @@ namespace protocol {
 namespace {
 
 TEST(MoverIdTest, HostNamesAndUsualIdsAreTaken) {
-  for (const char* id : {"m1", "mover-01.site.example", "host:5123",
-                         "10.0.0.7", "[::1]:5123", "ct_posix@node7"})
+  for (const char* id : {"m1", "mover-01.site.example", "host:5123", "10.0.0.7",
+                         "[::1]:5123", "ct_posix@node7"})
     EXPECT_EQ(MoverIdError(id), std::nullopt) << id;
   EXPECT_EQ(MoverIdError(std::string(kMaxMoverIdBytes, 'a')), std::nullopt);
 }

@@ -18,8 +18,8 @@ std::string LogOnce(const std::string& id) {
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
   spdlog::logger logger("test", sink);
   logger.set_formatter(EscapingLogFormatter());
-  logger.info("{}: mover {} ready, {} items re-announced", "127.0.0.1:4000",
-              id, 0);
+  logger.info("{}: mover {} ready, {} items re-announced", "127.0.0.1:4000", id,
+              0);
   return out.str();
 }
 

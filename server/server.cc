@@ -13,6 +13,7 @@
 #include "protocol/byte_string.h"
 #include "protocol/messages.h"
 #include "protocol/mover_id.h"
+#include "server/queue_check.h"
 #include "store/null_store.h"
 #include "store/open_store.h"
 
@@ -310,6 +311,11 @@ bool Server::Start(std::string* error) {
   if (lustre_.Register(options_.mount, s.archive_ids, error) < 0) return false;
 
   if (!StartTls(error)) return false;
+  if (!s.queue_check_lustre)
+    spdlog::warn(
+        "queue_check_lustre is false: queue takes requests Lustre never "
+        "made (a made-up REMOVE deletes an archive copy); for benchmarks "
+        "and tests only");
   if (!listener_.Listen(s.host, s.port, error)) return false;
   spdlog::info("serving {} (fsname {}) on {}:{}", options_.mount,
                lustre_.fsname(), s.host, listener_.port());
@@ -760,6 +766,7 @@ void Server::Queue(Connection& c, const json::object& m) {
   int64_t& enqueued = reply.enqueued;
   int64_t& skipped = reply.skipped;
   int64_t index = 0;
+  size_t not_live = 0;  // refused as not live at Lustre
   for (protocol::ListEntry& entry : request.items) {
     protocol::WireItem& wire = entry.item;
     if (!entry.ok()) {
@@ -769,6 +776,15 @@ void Server::Queue(Connection& c, const json::object& m) {
     }
     ++index;
     if (wire.timestamp_ns == 0) wire.timestamp_ns = clock_.UnixNanos();
+    // Known already: skipped, no need to ask Lustre.
+    const bool known = scheduler_.Find(ItemId::Of(wire.item.hai)) != nullptr;
+    if (!known && options_.settings.queue_check_lustre) {
+      if (auto refusal = CheckQueued(wire.item.hai)) {
+        reply.failed.push_back({index - 1, std::move(*refusal)});
+        ++not_live;
+        continue;
+      }
+    }
     if (placement_.AddListed(wire))
       ++enqueued;
     else
@@ -778,12 +794,20 @@ void Server::Queue(Connection& c, const json::object& m) {
     spdlog::warn("{}: queue: {} items refused, first: index {}: {}", c.id,
                  reply.failed.size(), reply.failed.front().index,
                  reply.failed.front().error);
-    reply.header = {EINVAL, "Error while parsing hsm action items"};
+    reply.header = {EINVAL, not_live == 0
+                                ? "Error while parsing hsm action items"
+                                : "hsm action items refused"};
     spdlog::info("{}: queue refused: {}", c.id, reply.header.error);
   }
   // "enqueued N" only once the N are durable.
   SendWhenDurable(c, protocol::ToJson(reply), enqueued > 0);
   DispatchAll();
+}
+
+std::optional<std::string> Server::CheckQueued(const hsm_action_item& hai) {
+  hsm_current_action hca{};
+  int rc = lustre_.CurrentAction(hai.hai_fid, &hca);
+  return QueueRefusal(hai, rc, hca);
 }
 
 void Server::Status(Connection& c, const json::object& m) {

@@ -28,7 +28,8 @@
 // Blocking calls the loop makes, on purpose: the llapi calls on the Lustre
 // channel (register, unregister, ending a cancelled or refused item with
 // llapi_hsm_action_begin/_end, llapi_hsm_current_action for a held item,
-// a bounded number per turn): an MDS round trip each, whose result changes
+// a bounded number per turn, and for each new item of a `queue` command,
+// an admin's recovery tool): an MDS round trip each, whose result changes
 // the loop's state at once, on a copytool handle no other thread may use
 // (the channel itself is non-blocking: read when the loop sees it ready);
 // fair share by file owner (stat/ioctl on the mount) and report-file
@@ -176,6 +177,8 @@ class Server : public ConnectionHandler, private CoreIo {
   // Forgets a finished item; returns its mover's connection, if any.
   std::shared_ptr<Connection> Finish(const Item& item, int status);
   void Queue(Connection& c, const boost::json::object& m);
+  // Why a new `queue` item is refused (server/queue_check.h): asks Lustre.
+  std::optional<std::string> CheckQueued(const hsm_action_item& hai);
   void Status(Connection& c, const boost::json::object& m);
   // What the status reply shows of movers and connections.
   StatusView StatusViewOf() const;

@@ -1,12 +1,15 @@
 // Hostile clients over real TCP: each gets an error reply or a closed
 // connection, nothing else changes, and the movers keep working.
 #include <gtest/gtest.h>
+#include <lustre/lustreapi.h>
 
 #include <boost/json.hpp>
 #include <cerrno>
 #include <string>
 
 #include "common/unique_fd.h"
+#include "hsm/fid.h"
+#include "protocol/action_item.h"
 #include "tests/server/coordinatool_setup.h"
 #include "tests/server/raw_peer.h"
 #include "tests/support/file_data.h"
@@ -186,6 +189,77 @@ TEST_F(HostileClientTest, PeerTextCannotForgeALogLine) {
           .size(),
       1u)
       << cdt_.Logs();
+}
+
+// The attack: a `queue` of a REMOVE with a made-up cookie deleted
+// the archive copy of an archived file, and its next restore failed. Now
+// an item Lustre does not hold live is refused with the reason, and
+// nothing changes: the file restores.
+TEST_F(HostileClientTest, QueueOfRequestsLustreDoesNotHoldIsRefused) {
+  std::string path = sim_.Path("archived");
+  auto digest = WriteTestFile(path, 50000, 7);
+  ASSERT_TRUE(digest.has_value());
+  ASSERT_TRUE(sim_.Lfs({"hsm_archive", path}).ok());
+  const std::string fid_text = FidOf(path);
+  ASSERT_TRUE(sim_.WaitForStatus(fid_text, "ARCHIVE", "SUCCEED"))
+      << cdt_.Logs();
+  const lu_fid fid = *hsm::ParseFid(fid_text);
+  auto item = [](int action, const lu_fid& fid, const lu_fid& dfid) {
+    return json::object{{"hai_action", action},
+                        {"hai_fid", protocol::FidToJson(fid)},
+                        {"hai_dfid", protocol::FidToJson(dfid)},
+                        {"hai_extent_offset", 0},
+                        {"hai_extent_length", -1},
+                        {"hai_cookie", 0xbad},
+                        {"hai_gid", 0},
+                        {"hai_data", ""},
+                        {"hal_archive_id", 1}};
+  };
+  lu_fid unknown = fid;
+  unknown.f_oid += 1000;
+  json::object queue{
+      {"command", "queue"},
+      {"hsm_action_items",
+       {item(HSMA_REMOVE, fid, fid), item(HSMA_ARCHIVE, unknown, unknown),
+        item(HSMA_REMOVE, unknown, fid)}}};
+  common::UniqueFd fd = Connect();
+  ASSERT_TRUE(SendAll(fd.get(), json::serialize(queue)));
+  json::object reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("status").as_int64(), EINVAL) << json::serialize(reply);
+  EXPECT_EQ(reply.at("error"), "hsm action items refused");
+  EXPECT_FALSE(reply.contains("enqueued"));
+  ASSERT_TRUE(reply.contains("failed")) << json::serialize(reply);
+  const json::array& failed = reply.at("failed").as_array();
+  ASSERT_EQ(failed.size(), 3u) << json::serialize(reply);
+  EXPECT_EQ(failed[0].at("error").as_string(),
+            fid_text + ": Lustre has no request waiting or running on it");
+  EXPECT_EQ(failed[1].at("error").as_string(),
+            hsm::FormatFid(unknown) + ": no such file at Lustre");
+  EXPECT_NE(failed[2].at("error").as_string().find("differs from the FID"),
+            std::string::npos);
+  EXPECT_EQ(cdt_.Counter("pending_remove"), 0);
+  EXPECT_EQ(cdt_.Counter("pending_archive"), 0);
+  EXPECT_EQ(cdt_.Counter("done_remove"), 0);
+  // The archive copy is intact: the file releases and restores whole.
+  ASSERT_TRUE(sim_.Lfs({"hsm_release", path}).ok());
+  ASSERT_TRUE(sim_.Lfs({"hsm_restore", path}).ok());
+  ASSERT_TRUE(sim_.WaitForStatus(fid_text, "RESTORE", "SUCCEED"))
+      << cdt_.Logs();
+  EXPECT_EQ(DigestFile(path), digest);
+  ExpectServiceContinues();
+}
+
+// `--drain` marked work done at the server while Lustre still held it; it
+// is now `--recv-and-mark-done`, and the old name is refused (before, it
+// took work and never returned here).
+TEST_F(HostileClientTest, OldDrainOptionIsRefusedWithTheNewName) {
+  CommandResult drain = cdt_.Client({"--drain"});
+  EXPECT_FALSE(drain.ok());
+  EXPECT_NE(drain.err.find("--drain is now --recv-and-mark-done"),
+            std::string::npos)
+      << drain.Describe();
+  EXPECT_EQ(cdt_.Counter("clients_connected"), 1);  // m1 only: no session
+  ExpectServiceContinues();
 }
 
 }  // namespace

@@ -1,0 +1,75 @@
+#include "server/queue_check.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "hsm/fid.h"
+
+namespace server {
+
+namespace {
+
+uint32_t UserActionOf(uint32_t hsma_action) {
+  switch (hsma_action) {
+    case HSMA_ARCHIVE:
+      return HUA_ARCHIVE;
+    case HSMA_RESTORE:
+      return HUA_RESTORE;
+    case HSMA_REMOVE:
+      return HUA_REMOVE;
+    default:
+      return HUA_NONE;
+  }
+}
+
+const char* StateName(uint32_t state) {
+  switch (state) {
+    case HPS_WAITING:
+      return "waiting";
+    case HPS_RUNNING:
+      return "running";
+    case HPS_DONE:
+      return "done";
+    default:
+      return "none";
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> QueueRefusal(const hsm_action_item& hai, int rc,
+                                        const hsm_current_action& hca) {
+  const uint32_t wanted = UserActionOf(hai.hai_action);
+  const char* name = hsm_user_action2name(static_cast<hsm_user_action>(wanted));
+  if (wanted == HUA_NONE)
+    return fmt::format("action {} cannot be queued",
+                       static_cast<uint32_t>(hai.hai_action));
+  if (hai.hai_action != HSMA_RESTORE &&
+      !hsm::operator==(hai.hai_fid, hai.hai_dfid))
+    return fmt::format(
+        "{}: data FID {} differs from the FID (Lustre sends {} requests with "
+        "both equal)",
+        hsm::FormatFid(hai.hai_fid), hsm::FormatFid(hai.hai_dfid), name);
+  if (rc == -ENOENT || rc == -ESTALE)
+    return fmt::format("{}: no such file at Lustre",
+                       hsm::FormatFid(hai.hai_fid));
+  if (rc < 0)
+    return fmt::format(
+        "{}: cannot ask Lustre whether it holds this request: {}; retry "
+        "later",
+        hsm::FormatFid(hai.hai_fid), strerror(-rc));
+  const bool live =
+      hca.hca_state == HPS_WAITING || hca.hca_state == HPS_RUNNING;
+  if (live && hca.hca_action == wanted) return std::nullopt;
+  if (!live || hca.hca_action == HUA_NONE)
+    return fmt::format("{}: Lustre has no request waiting or running on it",
+                       hsm::FormatFid(hai.hai_fid));
+  return fmt::format(
+      "{}: Lustre has a {} {} on it, not a {}", hsm::FormatFid(hai.hai_fid),
+      hsm_user_action2name(static_cast<hsm_user_action>(hca.hca_action)),
+      StateName(hca.hca_state), name);
+}
+
+}  // namespace server

@@ -1,0 +1,81 @@
+#include "server/queue_check.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+namespace server {
+namespace {
+
+hsm_action_item Item(uint32_t action) {
+  hsm_action_item hai{};
+  hai.hai_action = action;
+  hai.hai_fid = hai.hai_dfid = {0x200000401, 7, 0};
+  hai.hai_cookie = 0x42;
+  hai.hai_extent = {0, ~0ULL};
+  return hai;
+}
+
+hsm_current_action Current(uint32_t state, uint32_t action) {
+  hsm_current_action hca{};
+  hca.hca_state = state;
+  hca.hca_action = action;
+  return hca;
+}
+
+TEST(QueueCheckTest, ALiveRequestOfTheSameTypeIsTaken) {
+  EXPECT_EQ(
+      QueueRefusal(Item(HSMA_ARCHIVE), 0, Current(HPS_WAITING, HUA_ARCHIVE)),
+      std::nullopt);
+  // What a crash leaves: Lustre has it STARTED, the server lost it.
+  EXPECT_EQ(
+      QueueRefusal(Item(HSMA_REMOVE), 0, Current(HPS_RUNNING, HUA_REMOVE)),
+      std::nullopt);
+  // A running restore's data FID is the copy's volatile file.
+  hsm_action_item restore = Item(HSMA_RESTORE);
+  restore.hai_dfid.f_oid = 99;
+  EXPECT_EQ(QueueRefusal(restore, 0, Current(HPS_RUNNING, HUA_RESTORE)),
+            std::nullopt);
+}
+
+// The attack: a REMOVE of a file Lustre has nothing to do with.
+TEST(QueueCheckTest, ARequestLustreDoesNotHoldIsRefusedWithTheReason) {
+  EXPECT_EQ(
+      QueueRefusal(Item(HSMA_REMOVE), 0, Current(HPS_NONE, HUA_NONE)),
+      "[0x200000401:0x7:0x0]: Lustre has no request waiting or running on it");
+  EXPECT_EQ(
+      QueueRefusal(Item(HSMA_REMOVE), 0, Current(HPS_WAITING, HUA_ARCHIVE)),
+      "[0x200000401:0x7:0x0]: Lustre has a ARCHIVE waiting on it, not a "
+      "REMOVE");
+  EXPECT_EQ(QueueRefusal(Item(HSMA_ARCHIVE), 0, Current(HPS_DONE, HUA_ARCHIVE)),
+            "[0x200000401:0x7:0x0]: Lustre has no request waiting or running "
+            "on it");
+  EXPECT_EQ(QueueRefusal(Item(HSMA_RESTORE), -ENOENT, {}),
+            "[0x200000401:0x7:0x0]: no such file at Lustre");
+  EXPECT_EQ(QueueRefusal(Item(HSMA_ARCHIVE), -EIO, {}),
+            "[0x200000401:0x7:0x0]: cannot ask Lustre whether it holds this "
+            "request: Input/output error; retry later");
+  EXPECT_EQ(
+      QueueRefusal(Item(HSMA_CANCEL), 0, Current(HPS_WAITING, HUA_CANCEL)),
+      "action 23 cannot be queued");
+}
+
+// A mover reads (archive) or deletes (remove) what the data FID and FID
+// name: a live request's FID with another file's data FID is refused.
+TEST(QueueCheckTest, AnArchiveOrRemoveWithAnotherDataFidIsRefused) {
+  for (uint32_t action : {HSMA_ARCHIVE, HSMA_REMOVE}) {
+    hsm_action_item hai = Item(action);
+    hai.hai_dfid.f_oid = 8;
+    auto refusal =
+        QueueRefusal(hai, 0,
+                     Current(HPS_WAITING, action == HSMA_ARCHIVE ? HUA_ARCHIVE
+                                                                 : HUA_REMOVE));
+    ASSERT_NE(refusal, std::nullopt);
+    EXPECT_NE(refusal->find("data FID [0x200000401:0x8:0x0] differs"),
+              std::string::npos)
+        << *refusal;
+  }
+}
+
+}  // namespace
+}  // namespace server
