@@ -13,6 +13,7 @@
 #include "protocol/byte_string.h"
 #include "protocol/messages.h"
 #include "protocol/mover_id.h"
+#include "server/exposure.h"
 #include "server/queue_check.h"
 #include "store/null_store.h"
 #include "store/open_store.h"
@@ -316,15 +317,44 @@ bool Server::Start(std::string* error) {
         "queue_check_lustre is false: queue takes requests Lustre never "
         "made (a made-up REMOVE deletes an archive copy); for benchmarks "
         "and tests only");
-  if (!listener_.Listen(s.host, s.port, error)) return false;
+  std::optional<Exposure> exposure = DecideListening(error);
+  if (!exposure) return false;
+  if (!listener_.Listen(exposure->listen_host, s.port, error)) return false;
   spdlog::info("serving {} (fsname {}) on {}:{}", options_.mount,
-               lustre_.fsname(), s.host, listener_.port());
+               lustre_.fsname(), exposure->listen_host, listener_.port());
   spdlog::info("serving at most {} connections", listener_.max_connections());
   listener_.Start();
   WatchLustre();
   core_.Start();
   ArmTimer();
   return true;
+}
+
+std::optional<Exposure> Server::DecideListening(std::string* error) {
+  const config::ServerSettings& s = options_.settings;
+  asio::ip::tcp::resolver resolver(io_);
+  boost::system::error_code ec;
+  auto endpoints =
+      resolver.resolve(s.host, s.port, asio::ip::tcp::resolver::passive, ec);
+  if (ec || endpoints.empty()) {
+    *error = fmt::format("cannot resolve {}:{}: {}", s.host, s.port,
+                         ec.message());
+    return std::nullopt;
+  }
+  ExposureInput in;
+  in.host = s.host;
+  // The address the listener binds: the first the host resolves to.
+  in.address = endpoints.begin()->endpoint().address().to_string();
+  in.allow_insecure = s.allow_insecure;
+  // tls, client_certs_required and auth: false until those settings exist.
+  Exposure exposure = DecideExposure(in);
+  for (const ExposureLine& line : exposure.lines) {
+    if (line.warning)
+      spdlog::warn("{}", line.text);
+    else
+      spdlog::info("{}", line.text);
+  }
+  return exposure;
 }
 
 void Server::Shutdown(const std::string& why) {

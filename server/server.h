@@ -69,6 +69,7 @@
 #include "protocol/messages.h"
 #include "server/connection.h"
 #include "server/core.h"
+#include "server/exposure.h"
 #include "server/listener.h"
 #include "server/liveness.h"
 #include "server/lustre_agent.h"
@@ -115,6 +116,9 @@ class Server : public ConnectionHandler, private CoreIo {
   void OnClosed(Connection& connection, const std::string& why) override;
 
  private:
+  // Where to listen (server/exposure.h), logged; nullopt with *error when
+  // the host cannot be resolved.
+  std::optional<Exposure> DecideListening(std::string* error);
   // A connection the listener accepted.
   void Accepted(boost::asio::ip::tcp::socket socket);
   // Loads the TLS material when tls_cert is set. False with *error.

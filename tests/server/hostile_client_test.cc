@@ -258,7 +258,8 @@ TEST_F(HostileClientTest, OldDrainOptionIsRefusedWithTheNewName) {
   EXPECT_NE(drain.err.find("--drain is now --recv-and-mark-done"),
             std::string::npos)
       << drain.Describe();
-  EXPECT_EQ(cdt_.Counter("clients_connected"), 1);  // m1 only: no session
+  // m1 and the status request itself: no session of the client is left.
+  EXPECT_EQ(cdt_.Counter("clients_connected"), 2);
   ExpectServiceContinues();
 }
 
