@@ -225,7 +225,8 @@ TEST_F(HostileClientTest, QueueOfRequestsLustreDoesNotHoldIsRefused) {
   common::UniqueFd fd = Connect();
   ASSERT_TRUE(SendAll(fd.get(), json::serialize(queue)));
   json::object reply = json::parse(ReadObject(fd.get())).as_object();
-  EXPECT_EQ(reply.at("status").as_int64(), EINVAL) << json::serialize(reply);
+  ASSERT_TRUE(reply.contains("status")) << json::serialize(reply);
+  EXPECT_EQ(reply.at("status").as_int64(), EINVAL);
   EXPECT_EQ(reply.at("error"), "hsm action items refused");
   EXPECT_FALSE(reply.contains("enqueued"));
   ASSERT_TRUE(reply.contains("failed")) << json::serialize(reply);
