@@ -372,6 +372,7 @@ void Parse(const json::object& m, QueueReply* out) {
   out->header = ReadReplyHeader(m);
   OptionalInt(m, "enqueued", 0, &out->enqueued);
   OptionalInt(m, "skipped", 0, &out->skipped);
+  OptionalInt(m, "not_live", 0, &out->not_live);
   const json::value* failed = m.if_contains("failed");
   if (!failed || !failed->is_array()) return;
   for (const json::value& f : failed->get_array()) {
@@ -385,7 +386,9 @@ void Parse(const json::object& m, QueueReply* out) {
 }
 
 json::object ToJson(const QueueReply& reply) {
-  json::object fields{{"enqueued", reply.enqueued}, {"skipped", reply.skipped}};
+  json::object fields{{"enqueued", reply.enqueued},
+                      {"skipped", reply.skipped},
+                      {"not_live", reply.not_live}};
   if (!reply.failed.empty()) {
     json::array failed;
     for (const QueueFailure& f : reply.failed)

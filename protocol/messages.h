@@ -208,8 +208,11 @@ struct QueueFailure {
 };
 struct QueueReply {
   ReplyHeader header;
-  int64_t enqueued = 0;              // new
-  int64_t skipped = 0;               // already known
+  int64_t enqueued = 0;  // new
+  int64_t skipped = 0;   // already known
+  // Of `failed`: those Lustre holds no such request for (ended since the
+  // list was read, or never made).
+  int64_t not_live = 0;
   std::vector<QueueFailure> failed;  // written only when not empty
 };
 void Parse(const boost::json::object& m, QueueReply* out);

@@ -425,6 +425,10 @@ TEST(MessagesTest, QueueReplyRoundTrips) {
   ASSERT_EQ(back.failed.size(), 2u);
   EXPECT_EQ(back.failed[1].index, 4);
   EXPECT_EQ(back.failed[1].error, "'hai_fid' is missing");
+  EXPECT_EQ(back.not_live, 0);
+  reply.not_live = 1;
+  Parse(Wire(ToJson(reply)), &back);
+  EXPECT_EQ(back.not_live, 1);
   // Read leniently: missing numbers are 0.
   Parse(Obj(R"({"command":"queue","enqueued":"x"})"), &back);
   EXPECT_EQ(back.enqueued, 0);

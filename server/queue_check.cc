@@ -39,37 +39,42 @@ const char* StateName(uint32_t state) {
 
 }  // namespace
 
-std::optional<std::string> QueueRefusal(const hsm_action_item& hai, int rc,
-                                        const hsm_current_action& hca) {
+std::optional<QueueRefused> QueueRefusal(const hsm_action_item& hai, int rc,
+                                         const hsm_current_action& hca) {
   const uint32_t wanted = UserActionOf(hai.hai_action);
   const char* name = hsm_user_action2name(static_cast<hsm_user_action>(wanted));
   if (wanted == HUA_NONE)
-    return fmt::format("action {} cannot be queued",
-                       static_cast<uint32_t>(hai.hai_action));
+    return QueueRefused{fmt::format("action {} cannot be queued",
+                                    static_cast<uint32_t>(hai.hai_action))};
   if (hai.hai_action != HSMA_RESTORE &&
       !hsm::operator==(hai.hai_fid, hai.hai_dfid))
-    return fmt::format(
+    return QueueRefused{fmt::format(
         "{}: data FID {} differs from the FID (Lustre sends {} requests with "
         "both equal)",
-        hsm::FormatFid(hai.hai_fid), hsm::FormatFid(hai.hai_dfid), name);
+        hsm::FormatFid(hai.hai_fid), hsm::FormatFid(hai.hai_dfid), name)};
   if (rc == -ENOENT || rc == -ESTALE)
-    return fmt::format("{}: no such file at Lustre",
-                       hsm::FormatFid(hai.hai_fid));
+    return QueueRefused{
+        fmt::format("{}: no such file at Lustre", hsm::FormatFid(hai.hai_fid)),
+        true};
   if (rc < 0)
-    return fmt::format(
+    return QueueRefused{fmt::format(
         "{}: cannot ask Lustre whether it holds this request: {}; retry "
         "later",
-        hsm::FormatFid(hai.hai_fid), strerror(-rc));
+        hsm::FormatFid(hai.hai_fid), strerror(-rc))};
   const bool live =
       hca.hca_state == HPS_WAITING || hca.hca_state == HPS_RUNNING;
   if (live && hca.hca_action == wanted) return std::nullopt;
   if (!live || hca.hca_action == HUA_NONE)
-    return fmt::format("{}: Lustre has no request waiting or running on it",
-                       hsm::FormatFid(hai.hai_fid));
-  return fmt::format(
-      "{}: Lustre has a {} {} on it, not a {}", hsm::FormatFid(hai.hai_fid),
-      hsm_user_action2name(static_cast<hsm_user_action>(hca.hca_action)),
-      StateName(hca.hca_state), name);
+    return QueueRefused{
+        fmt::format("{}: Lustre has no request waiting or running on it",
+                    hsm::FormatFid(hai.hai_fid)),
+        true};
+  return QueueRefused{
+      fmt::format(
+          "{}: Lustre has a {} {} on it, not a {}", hsm::FormatFid(hai.hai_fid),
+          hsm_user_action2name(static_cast<hsm_user_action>(hca.hca_action)),
+          StateName(hca.hca_state), name),
+      true};
 }
 
 }  // namespace server

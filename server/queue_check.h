@@ -31,11 +31,21 @@
 
 namespace server {
 
+struct QueueRefused {
+  std::string reason;
+  // Lustre holds no such request: the file is gone, or has no live action
+  // of that type. In a recovery (`coordinatool-client -Q` of Lustre's
+  // active requests) that is a request that ended since the list was
+  // read: nothing to do. Otherwise (a malformed item, Lustre not
+  // answering) false.
+  bool not_live = false;
+};
+
 // Why `hai` cannot be queued, given the answer of llapi_hsm_current_action
 // on its FID (`rc` its return, `hca` its result); nullopt when Lustre has
 // that action live on that file.
-std::optional<std::string> QueueRefusal(const hsm_action_item& hai, int rc,
-                                        const hsm_current_action& hca);
+std::optional<QueueRefused> QueueRefusal(const hsm_action_item& hai, int rc,
+                                         const hsm_current_action& hca);
 
 }  // namespace server
 

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <optional>
+#include <string>
+#include <utility>
 
 namespace server {
 namespace {
@@ -23,6 +26,14 @@ hsm_current_action Current(uint32_t state, uint32_t action) {
   return hca;
 }
 
+// The reason, and whether it says Lustre holds no such request.
+std::optional<std::pair<std::string, bool>> Refusal(
+    const hsm_action_item& hai, int rc, const hsm_current_action& hca) {
+  auto refused = QueueRefusal(hai, rc, hca);
+  if (!refused) return std::nullopt;
+  return std::pair{refused->reason, refused->not_live};
+}
+
 TEST(QueueCheckTest, ALiveRequestOfTheSameTypeIsTaken) {
   EXPECT_EQ(
       QueueRefusal(Item(HSMA_ARCHIVE), 0, Current(HPS_WAITING, HUA_ARCHIVE)),
@@ -40,24 +51,28 @@ TEST(QueueCheckTest, ALiveRequestOfTheSameTypeIsTaken) {
 
 // The attack: a REMOVE of a file Lustre has nothing to do with.
 TEST(QueueCheckTest, ARequestLustreDoesNotHoldIsRefusedWithTheReason) {
-  EXPECT_EQ(
-      QueueRefusal(Item(HSMA_REMOVE), 0, Current(HPS_NONE, HUA_NONE)),
-      "[0x200000401:0x7:0x0]: Lustre has no request waiting or running on it");
-  EXPECT_EQ(
-      QueueRefusal(Item(HSMA_REMOVE), 0, Current(HPS_WAITING, HUA_ARCHIVE)),
-      "[0x200000401:0x7:0x0]: Lustre has a ARCHIVE waiting on it, not a "
-      "REMOVE");
-  EXPECT_EQ(QueueRefusal(Item(HSMA_ARCHIVE), 0, Current(HPS_DONE, HUA_ARCHIVE)),
-            "[0x200000401:0x7:0x0]: Lustre has no request waiting or running "
-            "on it");
-  EXPECT_EQ(QueueRefusal(Item(HSMA_RESTORE), -ENOENT, {}),
-            "[0x200000401:0x7:0x0]: no such file at Lustre");
-  EXPECT_EQ(QueueRefusal(Item(HSMA_ARCHIVE), -EIO, {}),
-            "[0x200000401:0x7:0x0]: cannot ask Lustre whether it holds this "
-            "request: Input/output error; retry later");
-  EXPECT_EQ(
-      QueueRefusal(Item(HSMA_CANCEL), 0, Current(HPS_WAITING, HUA_CANCEL)),
-      "action 23 cannot be queued");
+  using R = std::pair<std::string, bool>;
+  EXPECT_EQ(Refusal(Item(HSMA_REMOVE), 0, Current(HPS_NONE, HUA_NONE)),
+            R("[0x200000401:0x7:0x0]: Lustre has no request waiting or "
+              "running on it",
+              true));
+  EXPECT_EQ(Refusal(Item(HSMA_REMOVE), 0, Current(HPS_WAITING, HUA_ARCHIVE)),
+            R("[0x200000401:0x7:0x0]: Lustre has a ARCHIVE waiting on it, not "
+              "a REMOVE",
+              true));
+  EXPECT_EQ(Refusal(Item(HSMA_ARCHIVE), 0, Current(HPS_DONE, HUA_ARCHIVE)),
+            R("[0x200000401:0x7:0x0]: Lustre has no request waiting or "
+              "running on it",
+              true));
+  EXPECT_EQ(Refusal(Item(HSMA_RESTORE), -ENOENT, {}),
+            R("[0x200000401:0x7:0x0]: no such file at Lustre", true));
+  // Not an answer about the request: a failure, not "ended".
+  EXPECT_EQ(Refusal(Item(HSMA_ARCHIVE), -EIO, {}),
+            R("[0x200000401:0x7:0x0]: cannot ask Lustre whether it holds this "
+              "request: Input/output error; retry later",
+              false));
+  EXPECT_EQ(Refusal(Item(HSMA_CANCEL), 0, Current(HPS_WAITING, HUA_CANCEL)),
+            R("action 23 cannot be queued", false));
 }
 
 // A mover reads (archive) or deletes (remove) what the data FID and FID
@@ -71,9 +86,10 @@ TEST(QueueCheckTest, AnArchiveOrRemoveWithAnotherDataFidIsRefused) {
                      Current(HPS_WAITING, action == HSMA_ARCHIVE ? HUA_ARCHIVE
                                                                  : HUA_REMOVE));
     ASSERT_NE(refusal, std::nullopt);
-    EXPECT_NE(refusal->find("data FID [0x200000401:0x8:0x0] differs"),
+    EXPECT_NE(refusal->reason.find("data FID [0x200000401:0x8:0x0] differs"),
               std::string::npos)
-        << *refusal;
+        << refusal->reason;
+    EXPECT_FALSE(refusal->not_live);
   }
 }
 

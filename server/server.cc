@@ -14,7 +14,6 @@
 #include "protocol/messages.h"
 #include "protocol/mover_id.h"
 #include "server/exposure.h"
-#include "server/queue_check.h"
 #include "store/null_store.h"
 #include "store/open_store.h"
 
@@ -337,8 +336,8 @@ std::optional<Exposure> Server::DecideListening(std::string* error) {
   auto endpoints =
       resolver.resolve(s.host, s.port, asio::ip::tcp::resolver::passive, ec);
   if (ec || endpoints.empty()) {
-    *error = fmt::format("cannot resolve {}:{}: {}", s.host, s.port,
-                         ec.message());
+    *error =
+        fmt::format("cannot resolve {}:{}: {}", s.host, s.port, ec.message());
     return std::nullopt;
   }
   ExposureInput in;
@@ -796,7 +795,7 @@ void Server::Queue(Connection& c, const json::object& m) {
   int64_t& enqueued = reply.enqueued;
   int64_t& skipped = reply.skipped;
   int64_t index = 0;
-  size_t not_live = 0;  // refused as not live at Lustre
+  size_t refused = 0;  // by the check at Lustre
   for (protocol::ListEntry& entry : request.items) {
     protocol::WireItem& wire = entry.item;
     if (!entry.ok()) {
@@ -810,8 +809,9 @@ void Server::Queue(Connection& c, const json::object& m) {
     const bool known = scheduler_.Find(ItemId::Of(wire.item.hai)) != nullptr;
     if (!known && options_.settings.queue_check_lustre) {
       if (auto refusal = CheckQueued(wire.item.hai)) {
-        reply.failed.push_back({index - 1, std::move(*refusal)});
-        ++not_live;
+        reply.failed.push_back({index - 1, std::move(refusal->reason)});
+        ++refused;
+        if (refusal->not_live) ++reply.not_live;
         continue;
       }
     }
@@ -824,7 +824,7 @@ void Server::Queue(Connection& c, const json::object& m) {
     spdlog::warn("{}: queue: {} items refused, first: index {}: {}", c.id,
                  reply.failed.size(), reply.failed.front().index,
                  reply.failed.front().error);
-    reply.header = {EINVAL, not_live == 0
+    reply.header = {EINVAL, refused == 0
                                 ? "Error while parsing hsm action items"
                                 : "hsm action items refused"};
     spdlog::info("{}: queue refused: {}", c.id, reply.header.error);
@@ -834,7 +834,7 @@ void Server::Queue(Connection& c, const json::object& m) {
   DispatchAll();
 }
 
-std::optional<std::string> Server::CheckQueued(const hsm_action_item& hai) {
+std::optional<QueueRefused> Server::CheckQueued(const hsm_action_item& hai) {
   hsm_current_action hca{};
   int rc = lustre_.CurrentAction(hai.hai_fid, &hca);
   return QueueRefusal(hai, rc, hca);

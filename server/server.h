@@ -75,6 +75,7 @@
 #include "server/lustre_agent.h"
 #include "server/movers.h"
 #include "server/placement.h"
+#include "server/queue_check.h"
 #include "server/redispatch.h"
 #include "server/scheduler.h"
 #include "server/status_builder.h"
@@ -182,7 +183,7 @@ class Server : public ConnectionHandler, private CoreIo {
   std::shared_ptr<Connection> Finish(const Item& item, int status);
   void Queue(Connection& c, const boost::json::object& m);
   // Why a new `queue` item is refused (server/queue_check.h): asks Lustre.
-  std::optional<std::string> CheckQueued(const hsm_action_item& hai);
+  std::optional<QueueRefused> CheckQueued(const hsm_action_item& hai);
   void Status(Connection& c, const boost::json::object& m);
   // What the status reply shows of movers and connections.
   StatusView StatusViewOf() const;

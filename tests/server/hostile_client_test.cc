@@ -229,6 +229,8 @@ TEST_F(HostileClientTest, QueueOfRequestsLustreDoesNotHoldIsRefused) {
   EXPECT_EQ(reply.at("status").as_int64(), EINVAL);
   EXPECT_EQ(reply.at("error"), "hsm action items refused");
   EXPECT_FALSE(reply.contains("enqueued"));
+  // The first two: Lustre holds no such request; the third is malformed.
+  EXPECT_EQ(reply.at("not_live").as_int64(), 2);
   ASSERT_TRUE(reply.contains("failed")) << json::serialize(reply);
   const json::array& failed = reply.at("failed").as_array();
   ASSERT_EQ(failed.size(), 3u) << json::serialize(reply);
