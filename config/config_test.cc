@@ -265,6 +265,33 @@ TEST(ServerSettingsTest, StoreKeys) {
 }
 
 // Issue 10: the connection keys, from the file and the environment.
+TEST(ServerSettingsTest, ExposureAndQueueKeys) {
+  ServerSettings s;
+  EXPECT_FALSE(s.allow_insecure);
+  EXPECT_TRUE(s.queue_check_lustre);
+  std::vector<std::string> warnings;
+  std::string error;
+  ASSERT_TRUE(ApplyServerFile(
+      ParseConfigText("c", "allow_insecure yes\nqueue_check_lustre off\n"), &s,
+      &warnings, &error))
+      << error;
+  EXPECT_TRUE(s.allow_insecure);
+  EXPECT_FALSE(s.queue_check_lustre);
+  ASSERT_TRUE(
+      ApplyServerEnv(FakeEnv({{"COORDINATOOL_ALLOW_INSECURE", "0"},
+                              {"COORDINATOOL_QUEUE_CHECK_LUSTRE", "true"}}),
+                     &s, &warnings, &error))
+      << error;
+  EXPECT_FALSE(s.allow_insecure);
+  EXPECT_TRUE(s.queue_check_lustre);
+  EXPECT_FALSE(ApplyServerFile(ParseConfigText("c", "allow_insecure maybe\n"),
+                               &s, &warnings, &error));
+  EXPECT_EQ(error,
+            "c:1: key 'allow_insecure': 'maybe' is not a boolean (true or "
+            "false)");
+  EXPECT_FALSE(s.allow_insecure);
+}
+
 TEST(ServerSettingsTest, ConnectionKeys) {
   ServerSettings s;
   EXPECT_EQ(s.max_connections, 0);
