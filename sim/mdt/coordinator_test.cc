@@ -258,6 +258,38 @@ TEST_F(CoordinatorTest, CancelOfStartedRequest) {
   EXPECT_EQ(cdt_->log().records().size(), 2u);
 }
 
+// llapi_hsm_current_action as Lustre's MDT answers it (mdt_hsm_get_action):
+// the first request of the file in log order that is waiting or started
+// and not a cancel; nothing of the kind: HPS_NONE and HUA_NONE. The
+// server's `queue` check relies on it.
+TEST_F(CoordinatorTest, CurrentActionIsTheFirstLiveRequestNeverACancel) {
+  lu_fid fid = MakeFile("a");
+  hsm_current_action hca;
+  cdt_->CurrentAction(fid, &hca);
+  EXPECT_EQ(hca.hca_state, uint32_t{HPS_NONE});
+  EXPECT_EQ(hca.hca_action, uint32_t{HUA_NONE});
+  ASSERT_EQ(Request(HUA_ARCHIVE, {fid}), 0);
+  cdt_->CurrentAction(fid, &hca);
+  EXPECT_EQ(hca.hca_state, uint32_t{HPS_WAITING});
+  EXPECT_EQ(hca.hca_action, uint32_t{HUA_ARCHIVE});
+  EXPECT_EQ(hca.hca_location.length, Rec(1).hai.hai_extent.length);
+  ASSERT_EQ(cdt_->RegisterAgent("x", {}), 0);
+  Scan();
+  hsm_action_item hai = channel_.hals.at(0).hal.items.at(0).hai;
+  EXPECT_EQ(cdt_->CopyStart(Copy(hai)), 0);
+  cdt_->CurrentAction(fid, &hca);
+  EXPECT_EQ(hca.hca_state, uint32_t{HPS_RUNNING});
+  EXPECT_EQ(hca.hca_action, uint32_t{HUA_ARCHIVE});
+  // The cancel record is live (started) but never reported; the archive
+  // it cancelled is not live any more.
+  ASSERT_EQ(Request(HUA_CANCEL, {fid}), 0);
+  Scan();
+  ASSERT_EQ(Status(2), ARS_STARTED);
+  cdt_->CurrentAction(fid, &hca);
+  EXPECT_EQ(hca.hca_state, uint32_t{HPS_NONE});
+  EXPECT_EQ(hca.hca_action, uint32_t{HUA_NONE});
+}
+
 TEST_F(CoordinatorTest, CancelOfWaitingRequestInTheSameBatch) {
   lu_fid fid = MakeFile("a");
   ASSERT_EQ(Request(HUA_ARCHIVE, {fid}), 0);
