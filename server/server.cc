@@ -345,7 +345,10 @@ std::optional<Exposure> Server::DecideListening(std::string* error) {
   // The address the listener binds: the first the host resolves to.
   in.address = endpoints.begin()->endpoint().address().to_string();
   in.allow_insecure = s.allow_insecure;
-  // tls, client_certs_required and auth: false until those settings exist.
+  in.tls = tls_ != nullptr;
+  in.client_certs_required =
+      tls_ && tls_->client_cert_mode() == tls::ClientCertMode::kRequired;
+  // auth: false until the auth_file exists.
   Exposure exposure = DecideExposure(in);
   for (const ExposureLine& line : exposure.lines) {
     if (line.warning)

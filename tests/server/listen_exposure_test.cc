@@ -4,6 +4,7 @@
 // the kernel bound is read from /proc/net/tcp, not from the server's log.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "tests/support/process.h"
 #include "tests/support/sim_mount.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/wait_for.h"
 
 namespace testing_support {
@@ -115,6 +117,36 @@ TEST_F(ListenExposureTest, LoopbackHostIsKeptAndNoted) {
             std::string::npos)
       << log;
   EXPECT_EQ(log.find(" warning "), std::string::npos) << log;
+}
+
+// TLS with client certificates required protects the port: the server
+// listens where asked. TLS that lets any client in does not.
+TEST_F(ListenExposureTest, TlsWithRequiredClientCertificatesListensWhereAsked) {
+  TestPki pki(dir_.path());
+  ASSERT_TRUE(pki.ok()) << pki.error();
+  const std::vector<std::string> tls = {"--tls-cert", pki.server().cert,
+                                        "--tls-key",  pki.server().key,
+                                        "--tls-ca",   pki.ca()};
+  std::vector<std::string> args = {"-H", "0.0.0.0", "--tls-client-cert",
+                                   "required"};
+  args.insert(args.end(), tls.begin(), tls.end());
+  Start(args);
+  EXPECT_EQ(host_, "0.0.0.0");
+  EXPECT_EQ(ListeningAddress(port_), "00000000");
+  std::string log = Slurp(log_);
+  EXPECT_NE(log.find("info TLS on 0.0.0.0, peers authenticated by client "
+                     "certificates"),
+            std::string::npos)
+      << log;
+  server_.Kill();
+  std::remove(log_.c_str());
+  args = {"-H", "0.0.0.0", "--tls-client-cert", "optional"};
+  args.insert(args.end(), tls.begin(), tls.end());
+  Start(args);
+  EXPECT_EQ(host_, "127.0.0.1");
+  log = Slurp(log_);
+  EXPECT_NE(log.find("with no authentication of its peers"), std::string::npos)
+      << log;
 }
 
 }  // namespace
