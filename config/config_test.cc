@@ -286,9 +286,7 @@ TEST(ServerSettingsTest, ExposureAndQueueKeys) {
   EXPECT_TRUE(s.queue_check_lustre);
   EXPECT_FALSE(ApplyServerFile(ParseConfigText("c", "allow_insecure maybe\n"),
                                &s, &warnings, &error));
-  EXPECT_EQ(error,
-            "c:1: key 'allow_insecure': 'maybe' is not a boolean (true or "
-            "false)");
+  EXPECT_EQ(error, "c:1: key 'allow_insecure': 'maybe' is not one of yes, no");
   EXPECT_FALSE(s.allow_insecure);
 }
 
