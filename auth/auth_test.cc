@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -13,10 +15,24 @@
 #include "auth/authorizer.h"
 #include "auth/id_holders.h"
 #include "auth/roles.h"
-#include "tests/support/temp_dir.h"
 
 namespace auth {
 namespace {
+
+// A fresh directory, removed with its contents at the end.
+struct ScratchDir {
+  ScratchDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "coordinatool_XXXXXX")
+            .string();
+    path_ = mkdtemp(pattern.data()) ? pattern : "";
+    EXPECT_FALSE(path_.empty());
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+  std::string Join(const std::string& name) const { return path_ + "/" + name; }
+  std::string path_;
+};
 
 constexpr const char* kAdminToken = "admin-secret-0123456789";
 constexpr const char* kMoverToken = "mover-secret-0123456789";
@@ -112,7 +128,7 @@ class AuthFileLoadTest : public ::testing::Test {
     EXPECT_EQ(chmod(path.c_str(), mode), 0);
     return path;
   }
-  testing_support::TempDir dir_{"auth_test"};
+  ScratchDir dir_;
 };
 
 TEST_F(AuthFileLoadTest, OnlyAFileOfTheServersUserWithoutGroupOrOtherAccess) {

@@ -73,9 +73,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckStrict<protocol::ProgressRequest>(m);
   CheckStrict<protocol::QueueRequest>(m);
   CheckStrict<protocol::LockRequest>(m);
+  CheckStrict<protocol::AuthRequest>(m);
   CheckLenient<protocol::StatusRequest>(m);
   CheckLenient<protocol::EhloReply>(m);
   CheckLenient<protocol::QueueReply>(m);
+  CheckLenient<protocol::AuthReply>(m);
   protocol::RecvReply recv;
   if (!protocol::Parse(m, &recv, &error)) FUZZ_CHECK(!error.empty());
   return 0;

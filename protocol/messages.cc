@@ -18,6 +18,7 @@ constexpr std::pair<Command, std::string_view> kCommands[] = {
     {Command::kDone, "done"},         {Command::kQueue, "queue"},
     {Command::kStatus, "status"},     {Command::kLock, "lock"},
     {Command::kProgress, "progress"}, {Command::kHeartbeat, "heartbeat"},
+    {Command::kAuth, "auth"},
 };
 
 json::object Request(Command command) {
@@ -201,6 +202,48 @@ json::object ToJson(const EhloReply& reply) {
   if (reply.heartbeat_ms != 0) fields["heartbeat_ms"] = reply.heartbeat_ms;
   return MakeReply(CommandName(Command::kEhlo), reply.header,
                    std::move(fields));
+}
+
+// auth
+
+bool Parse(const json::object& m, AuthRequest* out, std::string* error) {
+  *out = AuthRequest();
+  const json::value* token = m.if_contains("token");
+  if (!token || !token->is_string()) {
+    *error = "'token' is missing or not a string";
+    return false;
+  }
+  if (token->get_string().empty()) {
+    *error = "'token' is empty";
+    return false;
+  }
+  if (token->get_string().size() > kMaxTokenBytes) {
+    *error = "'token' is too long";
+    return false;
+  }
+  out->token = token->get_string();
+  return true;
+}
+
+json::object ToJson(const AuthRequest& request) {
+  json::object m = Request(Command::kAuth);
+  m["token"] = request.token;
+  return m;
+}
+
+void Parse(const json::object& m, AuthReply* out) {
+  *out = AuthReply();
+  out->header = ReadReplyHeader(m);
+  for (auto [key, field] :
+       {std::pair{"role", &out->role}, std::pair{"identity", &out->identity}}) {
+    const json::value* value = m.if_contains(key);
+    if (value && value->is_string()) *field = value->get_string();
+  }
+}
+
+json::object ToJson(const AuthReply& reply) {
+  return MakeReply(CommandName(Command::kAuth), reply.header,
+                   {{"role", reply.role}, {"identity", reply.identity}});
 }
 
 // recv

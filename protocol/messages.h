@@ -37,6 +37,7 @@ enum class Command {
   kLock,
   kProgress,
   kHeartbeat,  // a sign of life, both ways; never answered
+  kAuth,       // a token, before ehlo (docs/auth.md)
 };
 
 // "ehlo", "recv"...
@@ -117,6 +118,27 @@ struct EhloReply {
 };
 void Parse(const boost::json::object& m, EhloReply* out);
 boost::json::object ToJson(const EhloReply& reply);
+
+// ------------------------------------------------------------------- auth
+
+// A token for the server's auth file (docs/auth.md), sent right after
+// connecting. The secret is never logged by either side.
+struct AuthRequest {
+  std::string token;
+};
+// Errors: "'token' is missing or not a string", "'token' is empty",
+// "'token' is too long" (past kMaxTokenBytes).
+inline constexpr size_t kMaxTokenBytes = 4096;
+bool Parse(const boost::json::object& m, AuthRequest* out, std::string* error);
+boost::json::object ToJson(const AuthRequest& request);
+
+struct AuthReply {
+  ReplyHeader header;    // EACCES: an unknown token
+  std::string role;      // the connection's roles now: "mover,admin"...
+  std::string identity;  // the name logs know it by: "token NAME"
+};
+void Parse(const boost::json::object& m, AuthReply* out);
+boost::json::object ToJson(const AuthReply& reply);
 
 // ------------------------------------------------------------------- recv
 

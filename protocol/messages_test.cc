@@ -36,7 +36,7 @@ constexpr const char* kDfid = R"({"f_seq":2,"f_oid":3,"f_ver":0})";
 TEST(MessagesTest, CommandNamesRoundTrip) {
   for (Command c : {Command::kEhlo, Command::kRecv, Command::kDone,
                     Command::kQueue, Command::kStatus, Command::kLock,
-                    Command::kProgress, Command::kHeartbeat}) {
+                    Command::kProgress, Command::kHeartbeat, Command::kAuth}) {
     json::object m{{"command", CommandName(c)}};
     Command read;
     std::string name, error;
@@ -467,6 +467,38 @@ TEST(MessagesTest, LockRoundTripsAndErrors) {
     EXPECT_FALSE(Parse(Obj(bad), &back, &error)) << bad;
     EXPECT_EQ(error, "invalid locked value");
   }
+}
+
+TEST(MessagesTest, AuthRoundTripsAndErrors) {
+  AuthRequest back;
+  std::string error;
+  ASSERT_TRUE(
+      Parse(Wire(ToJson(AuthRequest{"s3cret-token-value"})), &back, &error))
+      << error;
+  EXPECT_EQ(back.token, "s3cret-token-value");
+  EXPECT_EQ(json::serialize(ToJson(AuthRequest{"t"})),
+            R"({"command":"auth","token":"t"})");
+  for (auto [bad, why] :
+       {std::pair{R"({"command":"auth"})",
+                  "'token' is missing or not a string"},
+        std::pair{R"({"token":7})", "'token' is missing or not a string"},
+        std::pair{R"({"token":""})", "'token' is empty"}}) {
+    EXPECT_FALSE(Parse(Obj(bad), &back, &error)) << bad;
+    EXPECT_EQ(error, why);
+  }
+  json::object long_token{{"token", std::string(kMaxTokenBytes + 1, 'a')}};
+  EXPECT_FALSE(Parse(long_token, &back, &error));
+  EXPECT_EQ(error, "'token' is too long");
+
+  AuthReply reply{{}, "mover,admin", "token ops"};
+  EXPECT_EQ(
+      json::serialize(ToJson(reply)),
+      R"({"role":"mover,admin","identity":"token ops","command":"auth"})");
+  AuthReply read;
+  Parse(Wire(ToJson(AuthReply{{EACCES, "unknown token"}, "", ""})), &read);
+  EXPECT_EQ(read.header.status, EACCES);
+  EXPECT_EQ(read.header.error, "unknown token");
+  EXPECT_EQ(read.role, "");
 }
 
 TEST(MessagesTest, RepliesOmitZerosAndPutCommandAfterFields) {
