@@ -153,6 +153,10 @@ struct ServerSettings {
   // queue_check.h); false: any well-formed item (made-up requests of
   // benchmarks and tests).
   bool queue_check_lustre = true;
+  // Roles of the peers (docs/auth.md): tokens and certificate identities,
+  // and the mover ids each may use; empty: no authentication, every peer
+  // may do everything (the original's behaviour).
+  std::string auth_file;
 
   bool batching() const { return batch_idle_sec > 0; }
 };
@@ -175,6 +179,9 @@ struct ClientSettings {
   std::string client_tls_server_name;  // empty: host
 
   bool tls() const { return client_tls || !client_tls_ca.empty(); }
+  // A file holding the token sent with `auth` right after connecting
+  // (docs/auth.md); empty: none. Never the token itself.
+  std::string token_file;
 };
 
 // The host name up to its first dot.

@@ -496,6 +496,12 @@ const ServerSetting kServerSettings[] = {
      .value = "MS",
      .help = "how long one locality lookup may take",
      .apply = Integer<&S::restore_locality_timeout_ms, 1, kInt32Max>},
+    {.key = "auth_file",
+     .env = "COORDINATOOL_AUTH_FILE",
+     .option = "--auth-file",
+     .value = "PATH",
+     .help = "roles of tokens and certificates (empty: no authentication)",
+     .apply = Text<&S::auth_file>},
 };
 
 using C = ClientSettings;
@@ -568,6 +574,12 @@ const ClientSetting kClientSettings[] = {
      .value = "NAME",
      .help = "name the server's certificate must carry (default: host)",
      .apply = Text<&C::client_tls_server_name>},
+    {.key = "token_file",
+     .env = "COORDINATOOL_TOKEN_FILE",
+     .option = "--token-file",
+     .value = "PATH",
+     .help = "file holding the token sent to the server (mode 600)",
+     .apply = Text<&C::token_file>},
 };
 
 }  // namespace
