@@ -12,6 +12,7 @@
 #include "client/active_requests.h"
 #include "client/session.h"
 #include "client/tls_settings.h"
+#include "client/token_file.h"
 #include "common/version.h"
 #include "config/command_line.h"
 #include "config/settings.h"
@@ -212,11 +213,24 @@ int main(int argc, char** argv) {
     if (items.empty()) return EXIT_SUCCESS;
   }
 
+  // The token (docs/auth.md) is read before connecting: a bad file sends
+  // nothing.
+  std::string token;
+  if (!settings.token_file.empty() &&
+      !client::ReadTokenFile(settings.token_file, &token, &error)) {
+    std::cerr << error << "\n";
+    return EXIT_FAILURE;
+  }
+
   client::Session session;
   // A -vv status of a million queued items is ~100 MB of JSON.
   session.set_max_reply_bytes(SIZE_MAX);
   session.set_tls(client::TlsFromSettings(settings));
   if (!session.Connect(settings.host, settings.port, &error)) {
+    std::cerr << error << "\n";
+    return EXIT_FAILURE;
+  }
+  if (!token.empty() && !session.Authenticate(token, &error)) {
     std::cerr << error << "\n";
     return EXIT_FAILURE;
   }

@@ -185,6 +185,25 @@ bool Session::Call(const json::object& request, json::object* reply,
   }
 }
 
+bool Session::Authenticate(const std::string& token, std::string* error) {
+  json::object reply;
+  if (!Call(protocol::ToJson(protocol::AuthRequest{token}), &reply, 30'000,
+            error)) {
+    *error = "auth: " + *error;
+    return false;
+  }
+  protocol::AuthReply answer;
+  protocol::Parse(reply, &answer);
+  if (answer.header.status != 0) {
+    *error = fmt::format("auth refused: {}",
+                         answer.header.error.empty()
+                             ? std::string(strerror(answer.header.status))
+                             : answer.header.error);
+    return false;
+  }
+  return true;
+}
+
 int ReplyStatus(const json::object& reply) {
   return protocol::ReadReplyHeader(reply).status;
 }

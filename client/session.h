@@ -54,6 +54,11 @@ class Session {
   // everything OpenSSL holds: after it, a poll of fd() is a true answer.
   bool Pump(std::string* error);
 
+  // Presents `token` to the server (`auth`, docs/auth.md); call it right
+  // after connecting, before ehlo. False with *error when the server
+  // refuses it or does not answer.
+  bool Authenticate(const std::string& token, std::string* error);
+
   // Sends `request` and waits for the reply with the same "command"
   // (replies to other commands received meanwhile are dropped).
   bool Call(const boost::json::object& request, boost::json::object* reply,

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "client/tls_settings.h"
+#include "client/token_file.h"
 #include "hsm/fid.h"
 #include "hsm/hal.h"
 #include "protocol/action_item.h"
@@ -76,7 +77,17 @@ bool Mover::Connect(std::string* error) {
   recv_pending_ = false;
   session_broken_ = false;
   session_.set_tls(client::TlsFromSettings(settings_));
+  // Read at each connection: a token replaced in its file is used from the
+  // next reconnect on.
+  std::string token;
+  if (!settings_.token_file.empty() &&
+      !client::ReadTokenFile(settings_.token_file, &token, error))
+    return false;
   if (!session_.Connect(settings_.host, settings_.port, error)) return false;
+  if (!token.empty() && !session_.Authenticate(token, error)) {
+    session_.Close();
+    return false;
+  }
   protocol::EhloRequest ehlo;
   ehlo.fsname = fsname_;
   // "progress": this mover sends progress heartbeats; "heartbeat": it
