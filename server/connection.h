@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/authorizer.h"
 #include "common/clock.h"
 #include "protocol/json_stream.h"
 #include "server/scheduler.h"
@@ -101,6 +102,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // What the peer's verified certificate proves (tls/identity.h), filled
   // after the handshake; empty for plain TCP or no client certificate.
   std::vector<std::string> tls_identities;
+  // Authentication (auth/, docs/auth.md), when the server has an auth
+  // file: what the peer may do, from its certificate and the token it
+  // presented (kept as a digest only, to grant again on reload).
+  auth::Grant grant;
+  bool granted = false;  // grant computed (at the first message)
+  std::optional<auth::Digest> token;
+  int failed_auths = 0;
   bool identified = false;
   std::vector<uint32_t> archive_ids;
   MoverLimits limits;

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "auth/auth_file.h"
 #include "protocol/byte_string.h"
 #include "protocol/messages.h"
 #include "protocol/mover_id.h"
@@ -143,6 +144,9 @@ Server::Server(asio::io_context& io, ServerOptions options,
            std::chrono::milliseconds(options_.settings.liveness_timeout_ms)}),
       store_(std::make_unique<store::NullStore>()),
       redispatch_(clock),
+      id_holders_([this](const std::string& id) {
+        return movers_.Find(id) != nullptr;
+      }),
       core_(clock, CoreOptionsOf(options_.settings, liveness_), scheduler_,
             redispatch_, movers_, *this),
       timer_(io),
@@ -302,6 +306,7 @@ void Server::SendWhenDurable(Connection& c, json::object message,
 
 bool Server::Start(std::string* error) {
   const config::ServerSettings& s = options_.settings;
+  if (!LoadAuth(error)) return false;
   if (!OpenStore(error) || !Recover(error)) return false;
 #ifdef __GLIBC__
   // The load's temporary copies (a million requests: hundreds of MiB) are
@@ -407,6 +412,7 @@ void Server::Reload() {
       spdlog::error("TLS reload failed, keeping {}: {}", tls_->description(),
                     error);
   }
+  ReloadAuth();
 }
 
 void Server::NoteTlsFailure(const Connection& c) {
@@ -557,7 +563,10 @@ void Server::OnMessage(Connection& c, json::object& m) {
     case protocol::CommandRead::kOk:
       break;
   }
+  if (!Permitted(c, protocol::CommandName(command), m)) return;
   switch (command) {
+    case protocol::Command::kAuth:
+      return Auth(c, m);
     case protocol::Command::kEhlo:
       return Ehlo(c, m);
     case protocol::Command::kRecv:
@@ -601,8 +610,12 @@ void Server::Ehlo(Connection& c, const json::object& m) {
     if (auto why = protocol::MoverIdError(*request.id))
       return Reply(c, "ehlo", EINVAL, *why);
   const std::string id = request.id.value_or(c.peer());
+  if (identified)
+    if (auto refusal = CheckMoverId(c, id))
+      return Reply(c, "ehlo", EACCES, *refusal);
   if (!TakeIdOver(c, id))
     return Reply(c, "ehlo", EEXIST, "id already used by another client");
+  if (authorizer_ && identified) id_holders_.Claim(id, c.grant.name);
   c.archive_ids = std::move(request.archive_ids);
   ++introduced_;  // c leaves kInit below
   c.id = id;

@@ -62,6 +62,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "auth/authorizer.h"
+#include "auth/id_holders.h"
 #include "common/clock.h"
 #include "common/log_throttle.h"
 #include "config/settings.h"
@@ -106,7 +108,7 @@ class Server : public ConnectionHandler, private CoreIo {
   void Shutdown(const std::string& why);
   // SIGHUP: re-reads the TLS files (tls/server_tls.h). New connections use
   // what was read, open ones keep theirs; a failure keeps the current
-  // material and logs why.
+  // material and logs why. Then the auth file (ReloadAuth).
   void Reload();
   // The port actually bound (useful with port 0).
   uint16_t port() const { return listener_.port(); }
@@ -164,6 +166,21 @@ class Server : public ConnectionHandler, private CoreIo {
   // requests queued, items handed out) waits until it can (store::Outbox).
   void SendWhenDurable(Connection& c, boost::json::object message,
                        bool acknowledges = false);
+
+  // Authentication (auth/, docs/auth.md). Loads the auth file into
+  // authorizer_; false with *error.
+  bool LoadAuth(std::string* error);
+  void ReloadAuth();
+  // The grant of `c`, computed at its first message (its certificate is
+  // known by then).
+  const auth::Grant& GrantOf(Connection& c);
+  // Whether `c` may run `command`; else replies with the refusal.
+  bool Permitted(Connection& c, std::string_view command,
+                 const boost::json::object& m);
+  void Auth(Connection& c, const boost::json::object& m);
+  // Ehlo with mover id `id`: whether `c`'s identity may use it (allowed by
+  // its grant, not held by another identity); else the refusal.
+  std::optional<std::string> CheckMoverId(Connection& c, const std::string& id);
 
   // Commands.
   void Ehlo(Connection& c, const boost::json::object& m);
@@ -240,7 +257,10 @@ class Server : public ConnectionHandler, private CoreIo {
   // N-th request from Lustre, before storing it (the crash-loop test).
   int kill_after_reads_ = 0;
   std::set<std::shared_ptr<Connection>> connections_;
-  size_t introduced_ = 0;  // connections past ehlo (ShareDivisor)
+  // The auth file's rules; none: no authentication.
+  std::optional<auth::Authorizer> authorizer_;
+  auth::MoverIdHolders id_holders_;  // over movers_
+  size_t introduced_ = 0;            // connections past ehlo (ShareDivisor)
   MoverTable movers_;
   ServerCore core_;                  // over scheduler_, redispatch_, movers_
   boost::asio::steady_timer timer_;  // core_'s next deadline
