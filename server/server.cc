@@ -677,7 +677,9 @@ void Server::Reconnect(Connection& c,
     protocol::WireItem& wire = entry.item;
     if (wire.timestamp_ns == 0) wire.timestamp_ns = clock_.UnixNanos();
     ItemId item_id = ItemId::Of(wire.item.hai);
-    bool known = scheduler_.Find(item_id) != nullptr;
+    const Item* found = scheduler_.Find(item_id);
+    bool known = found != nullptr;
+    if (found && !MayReannounce(c, *found)) continue;
     if (redispatch_.held(item_id)) {
       // Back with its mover: no check needed, its own affinity again.
       scheduler_.Reassign(item_id, placement_.TakeHeldAffinity(item_id));

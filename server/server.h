@@ -178,6 +178,9 @@ class Server : public ConnectionHandler, private CoreIo {
   bool Permitted(Connection& c, std::string_view command,
                  const boost::json::object& m);
   void Auth(Connection& c, const boost::json::object& m);
+  // With authentication, an item that runs on a mover of another identity
+  // is not taken by re-announcing it (logged); else true.
+  bool MayReannounce(const Connection& c, const Item& item);
   // Ehlo with mover id `id`: whether `c`'s identity may use it (allowed by
   // its grant, not held by another identity); else the refusal.
   std::optional<std::string> CheckMoverId(Connection& c, const std::string& id);

@@ -10,6 +10,7 @@
 
 #include "auth/auth_file.h"
 #include "auth/roles.h"
+#include "hsm/fid.h"
 #include "protocol/messages.h"
 #include "server/server.h"
 
@@ -155,6 +156,17 @@ std::optional<std::string> Server::CheckMoverId(Connection& c,
         "(connected, or within its grace time)",
         id);
   return std::nullopt;
+}
+
+bool Server::MayReannounce(const Connection& c, const Item& item) {
+  if (!authorizer_ || !item.running() || item.owner == c.id) return true;
+  const std::string owner = item.owner.str();
+  if (id_holders_.HolderOf(owner) == c.grant.name) return true;
+  spdlog::warn(
+      "{}: mover {} re-announces {} cookie {:#x}, which runs on mover {} of "
+      "another identity: not taken",
+      c.peer(), c.id, hsm::FormatFid(item.id.dfid), item.id.cookie, owner);
+  return false;
 }
 
 }  // namespace server
