@@ -201,6 +201,8 @@ json::object CoordinatoolSetup::Status() const {
   std::string error;
   json::object reply;
   if (!session.Connect("127.0.0.1", std::to_string(client_port()), &error) ||
+      (!status_token_.empty() &&
+       !session.Authenticate(status_token_, &error)) ||
       !session.Call({{"command", "ehlo"}}, &reply, 10'000, &error) ||
       !session.Call({{"command", "status"}, {"verbose", 6}}, &reply, 10'000,
                     &error)) {

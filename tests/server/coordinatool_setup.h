@@ -82,6 +82,9 @@ class CoordinatoolSetup {
   // The server's status reply (verbose 6: queues included); an empty object
   // (and a test failure) if it cannot be read.
   boost::json::object Status() const;
+  // The token Status() and the helpers over it present first (a server
+  // with an auth file); empty: none.
+  void set_status_token(const std::string& token) { status_token_ = token; }
   // A client's entry in Status()["clients"], or an empty object.
   boost::json::object ClientStatus(const std::string& id) const;
   // Status counter `key` (absent counts as 0).
@@ -104,6 +107,7 @@ class CoordinatoolSetup {
   int port_ = 0;
   int client_port_ = 0;
   int server_starts_ = 0;
+  std::string status_token_;
   std::vector<std::unique_ptr<Process>> movers_;
   std::vector<std::string> mover_logs_;
   std::map<std::string, std::string> mover_log_of_;
