@@ -109,6 +109,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool granted = false;  // grant computed (at the first message)
   std::optional<auth::Digest> token;
   int failed_auths = 0;
+  int refusals = 0;  // commands refused for want of a role
   bool identified = false;
   std::vector<uint32_t> archive_ids;
   MoverLimits limits;

@@ -24,6 +24,7 @@ namespace {
 // not guessed one connection at a time, and a client that got its file
 // wrong learns it at the first refusal.
 constexpr int kMaxFailedAuths = 3;
+constexpr int kLoggedRefusals = 5;
 
 // What a refused connection is, for its error and the log.
 std::string Who(const Connection& c) {
@@ -101,7 +102,13 @@ bool Server::Permitted(Connection& c, std::string_view command,
                   auth::Describe(need), Who(c),
                   grant.roles.empty() ? std::string("no role")
                                       : "the roles " + grant.roles.Names());
-  spdlog::warn("{}: {}", c.peer(), error);
+  // Logged for the first few only: a peer repeating a refused command
+  // does not flood the log.
+  if (++c.refusals <= kLoggedRefusals)
+    spdlog::warn("{}: {}{}", c.peer(), error,
+                 c.refusals == kLoggedRefusals
+                     ? " (further refusals on this connection not logged)"
+                     : "");
   SendWhenDurable(c, protocol::MakeReply(command, {EACCES, error}));
   return false;
 }

@@ -193,6 +193,12 @@ TEST_F(AuthorizationTest, APeerWithoutCredentialsIsRefusedEveryAttack) {
   EXPECT_FALSE(cdt_.ServerLogLines("permission denied: 'lock' needs the "
                                    "admin role")
                    .empty());
+  // Nine refusals, five logged: a peer cannot flood the log.
+  EXPECT_EQ(cdt_.ServerLogLines("permission denied").size(), 5u);
+  EXPECT_EQ(cdt_.ServerLogLines("further refusals on this connection not "
+                                "logged")
+                .size(),
+            1u);
 }
 
 TEST_F(AuthorizationTest, AWrongRoleIsRefusedAndTheRightRoleWorks) {
