@@ -102,14 +102,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // What the peer's verified certificate proves (tls/identity.h), filled
   // after the handshake; empty for plain TCP or no client certificate.
   std::vector<std::string> tls_identities;
-  // Authentication (auth/, docs/auth.md), when the server has an auth
-  // file: what the peer may do, from its certificate and the token it
-  // presented (kept as a digest only, to grant again on reload).
-  auth::Grant grant;
-  bool granted = false;  // grant computed (at the first message)
-  std::optional<auth::Digest> token;
-  int failed_auths = 0;
-  int refusals = 0;  // commands refused for want of a role
   bool identified = false;
   std::vector<uint32_t> archive_ids;
   MoverLimits limits;
@@ -122,6 +114,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   common::Clock::TimePoint connected_at{};
   common::Clock::TimePoint last_heard{};
   common::Clock::TimePoint asked{};  // last heartbeat sent to it
+  // Authentication (auth/, docs/auth.md), when the server has an auth
+  // file: what the peer may do, from its certificate and the token it
+  // presented (kept as a digest only, to grant again on reload).
+  auth::Grant grant;
+  bool granted = false;  // grant computed (at the first message)
+  std::optional<auth::Digest> token;
+  int failed_auths = 0;
+  int refusals = 0;  // commands refused for want of a role
 
  private:
   void ReadMore();
