@@ -410,5 +410,96 @@ TEST_F(AuthorizationTest, AnAuthFileOthersCanReadStopsTheServerAtStart) {
       << run.Describe();
 }
 
+// The main end-to-end scenarios with tokens on (CoordinatoolSetup's
+// EnableAuth: movers with the mover role for any id, the client and the
+// status with the admin role).
+class AuthScenarioTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(sim_.StartDaemon());
+    cdt_.EnableAuth();
+    ASSERT_TRUE(cdt_.StartServer({"--client-grace", "3000"}));
+  }
+
+  std::vector<std::string> MakeFiles(const std::string& name, int count,
+                                     uint64_t size) {
+    std::vector<std::string> paths;
+    for (int i = 0; i < count; ++i) {
+      std::string path = sim_.Path(name + std::to_string(i));
+      EXPECT_TRUE(WriteTestFile(path, size + i, 1000 + i).has_value());
+      paths.push_back(path);
+    }
+    return paths;
+  }
+
+  ::testing::AssertionResult WaitForCount(const std::string& action,
+                                          size_t count) {
+    if (WaitFor([&] { return sim_.CountActions(action, "SUCCEED") >= count; },
+                std::chrono::seconds(180)))
+      return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << action << ": " << sim_.CountActions(action, "SUCCEED") << " of "
+           << count << "; logs:\n"
+           << cdt_.Logs();
+  }
+
+  SimMount sim_;
+  CoordinatoolSetup cdt_{sim_};
+};
+
+TEST_F(AuthScenarioTest, MixedRequestsThroughThreeMovers) {
+  for (const char* id : {"m1", "m2", "m3"})
+    ASSERT_NE(cdt_.StartMover(id), nullptr);
+  auto files = MakeFiles("f", 300, 4096);
+  RunLfs(sim_, "hsm_archive", files);
+  ASSERT_TRUE(WaitForCount("ARCHIVE", 300));
+  std::vector<std::string> released(files.begin(), files.begin() + 100);
+  std::vector<std::string> removed(files.begin() + 100, files.begin() + 150);
+  RunLfs(sim_, "hsm_release", released);
+  RunLfs(sim_, "hsm_restore", released);
+  RunLfs(sim_, "hsm_remove", removed);
+  ASSERT_TRUE(WaitForCount("RESTORE", 100));
+  ASSERT_TRUE(WaitForCount("REMOVE", 50));
+  EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 300; }));
+  EXPECT_EQ(cdt_.Counter("done_restore"), 100);
+  EXPECT_EQ(cdt_.Counter("done_remove"), 50);
+  // The client with the admin's token.
+  CommandResult lock = cdt_.Client({"--lock"});
+  EXPECT_TRUE(lock.ok()) << lock.Describe();
+  EXPECT_EQ(cdt_.Counter("locked"), 1);
+}
+
+TEST_F(AuthScenarioTest, AKilledMoverReconnectsAndKeepsItsWork) {
+  Process* m1 = cdt_.StartMover("m1", {}, {"-b", "2"});
+  ASSERT_NE(m1, nullptr);
+  auto files = MakeFiles("k", 3, 2 << 20);
+  RunLfs(sim_, "hsm_archive", files);
+  ASSERT_TRUE(
+      WaitFor([&] { return cdt_.ClientNumber("m1", "current_archive") == 3; }));
+  m1->Kill();
+  ASSERT_TRUE(WaitFor(
+      [&] { return cdt_.ClientField("m1", "status") == "disconnected"; }));
+  // Back within its grace time, with the same token: its id and its work.
+  ASSERT_NE(cdt_.StartMover("m1"), nullptr);
+  ASSERT_TRUE(WaitForCount("ARCHIVE", 3));
+  EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 3; }));
+  EXPECT_EQ(cdt_.ClientNumber("m1", "done_archive"), 3);
+}
+
+TEST_F(AuthScenarioTest, MoversReannounceTheirWorkAfterAServerRestart) {
+  ASSERT_NE(cdt_.StartMover("m1", {}, {"-b", "2"}), nullptr);
+  auto files = MakeFiles("s", 4, 2 << 20);
+  RunLfs(sim_, "hsm_archive", files);
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("running_archive") == 4; }));
+  cdt_.KillServer();
+  ASSERT_TRUE(cdt_.StartServer({"--client-grace", "3000"}));
+  ASSERT_TRUE(WaitFor([&] {
+    return cdt_.ClientNumber("m1", "current_archive") == 4;
+  })) << cdt_.Logs();
+  ASSERT_TRUE(WaitForCount("ARCHIVE", 4));
+  EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 4; }));
+  EXPECT_EQ(cdt_.Counter("running_archive"), 0);
+}
+
 }  // namespace
 }  // namespace testing_support

@@ -1,9 +1,11 @@
 #include "tests/server/coordinatool_setup.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -76,6 +78,8 @@ CoordinatoolSetup::~CoordinatoolSetup() {
       options.env.push_back({"COORDINATOOL_TLS_CLIENT_CERT", "required"});
     }
   }
+  if (!auth_file_.empty())
+    options.env.emplace_back("COORDINATOOL_AUTH_FILE", auth_file_);
   std::string error;
   server_ = Process::Spawn(argv, options, &error);
   if (server_.pid() < 0) return ::testing::AssertionFailure() << error;
@@ -92,6 +96,25 @@ CoordinatoolSetup::~CoordinatoolSetup() {
     return ::testing::AssertionFailure() << "coordinatool did not start; log:\n"
                                          << Tail(ReadFile(log), 4000);
   return ::testing::AssertionSuccess();
+}
+
+void CoordinatoolSetup::EnableAuth() {
+  const std::string dir = sim_.archive() + "/../auth";
+  std::filesystem::create_directories(dir);
+  const std::string admin = "setup-admin-token-0123456789";
+  const std::string movers = "setup-movers-token-0123456789";
+  auto write = [](const std::string& path, const std::string& text) {
+    std::ofstream(path) << text;
+    EXPECT_EQ(chmod(path.c_str(), 0600), 0) << path;
+  };
+  auth_file_ = dir + "/auth";
+  write(auth_file_, "admin token admin " + admin + "\nmover token movers " +
+                        movers + " *\n");
+  admin_token_file_ = dir + "/admin.token";
+  write(admin_token_file_, admin + "\n");
+  movers_token_file_ = dir + "/movers.token";
+  write(movers_token_file_, movers + "\n");
+  status_token_ = admin;
 }
 
 std::string CoordinatoolSetup::state_dir() const {
@@ -150,6 +173,8 @@ Process* CoordinatoolSetup::StartMover(
   options.env.emplace_back("ASAN_OPTIONS", std::string(asan ? asan : "") +
                                                (asan && *asan ? ":" : "") +
                                                "verify_asan_link_order=0");
+  if (!movers_token_file_.empty())
+    options.env.emplace_back("COORDINATOOL_TOKEN_FILE", movers_token_file_);
   options.env.insert(options.env.end(), env.begin(), env.end());
   std::string error;
   auto mover = std::make_unique<Process>(Process::Spawn(argv, options, &error));
@@ -173,6 +198,10 @@ CommandResult CoordinatoolSetup::Client(const std::vector<std::string>& args,
   std::vector<std::string> argv = {CoordinatoolClientBinary(), "-H",
                                    "127.0.0.1", "-p",
                                    std::to_string(client_port())};
+  if (!admin_token_file_.empty()) {
+    argv.push_back("--token-file");
+    argv.push_back(admin_token_file_);
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   SpawnOptions options;
   if (tls()) options.env = ClientEnv();

@@ -85,6 +85,12 @@ class CoordinatoolSetup {
   // The token Status() and the helpers over it present first (a server
   // with an auth file); empty: none.
   void set_status_token(const std::string& token) { status_token_ = token; }
+  // Authentication (docs/auth.md) from the next StartServer(): an auth file
+  // with two tokens, one with the admin role, one with the mover role for
+  // every mover id. Movers started after present the movers' token (unless
+  // their `env` names another COORDINATOOL_TOKEN_FILE), Client() and
+  // Status() the admin's.
+  void EnableAuth();
   // A client's entry in Status()["clients"], or an empty object.
   boost::json::object ClientStatus(const std::string& id) const;
   // Status counter `key` (absent counts as 0).
@@ -108,6 +114,9 @@ class CoordinatoolSetup {
   int client_port_ = 0;
   int server_starts_ = 0;
   std::string status_token_;
+  std::string auth_file_;          // EnableAuth(): the server's
+  std::string admin_token_file_;   // Client()'s
+  std::string movers_token_file_;  // the movers'
   std::vector<std::unique_ptr<Process>> movers_;
   std::vector<std::string> mover_logs_;
   std::map<std::string, std::string> mover_log_of_;
