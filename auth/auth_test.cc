@@ -227,6 +227,28 @@ TEST(AuthorizerTest, TokenAndCertificateAddUp) {
   EXPECT_TRUE(grant.MayUseMoverId("tape1"));
 }
 
+TEST(AuthorizerTest, AReloadRegrantsOpenConnections) {
+  Authorizer before(Parse(kFile));
+  // The new file: mover1's token gone, tape1 keeps its role but not its id,
+  // the admin token becomes a monitor.
+  Authorizer after(Parse(std::string("monitor token ops ") + kAdminToken +
+                         "\nmover cert CN=tape1 tape2\n"));
+  Regrant admin = RegrantFor(after, Token(kAdminToken), std::nullopt);
+  EXPECT_EQ(admin.grant.roles, Roles(Role::kMonitor));
+  EXPECT_FALSE(admin.close);
+  Regrant mover = RegrantFor(after, Token(kMoverToken), "mover-a");
+  EXPECT_TRUE(mover.grant.roles.empty());
+  EXPECT_TRUE(mover.close);
+  Regrant tape = RegrantFor(after, Cert({"CN=tape1"}), "tape1");
+  EXPECT_EQ(tape.grant.roles, Roles(Role::kMover));
+  EXPECT_TRUE(tape.close);
+  // Still allowed: kept.
+  Regrant kept = RegrantFor(before, Cert({"CN=tape1"}), "tape1");
+  EXPECT_FALSE(kept.close);
+  // A token-only connection that never claimed an id is never closed.
+  EXPECT_FALSE(RegrantFor(after, Token(kMoverToken), std::nullopt).close);
+}
+
 TEST(AuthorizerTest, NoAuthFileMeansEverything) {
   Grant all = FullGrant();
   EXPECT_EQ(all.roles.Names(), "mover,monitor,admin");

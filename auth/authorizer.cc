@@ -94,4 +94,12 @@ Grant Authorizer::GrantFor(const Credentials& credentials) const {
   return grant;
 }
 
+Regrant RegrantFor(const Authorizer& authorizer, const Credentials& credentials,
+                   const std::optional<std::string>& mover_id) {
+  Regrant regrant;
+  regrant.grant = authorizer.GrantFor(credentials);
+  regrant.close = mover_id && !regrant.grant.MayUseMoverId(*mover_id);
+  return regrant;
+}
+
 }  // namespace auth

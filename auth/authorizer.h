@@ -64,6 +64,16 @@ class Authorizer {
   bool has_tokens_ = false;
 };
 
+// A connection's grant after the auth file was read again. `close`: it
+// introduced itself as mover `mover_id` (when set), and the new rules no
+// longer let it use that id.
+struct Regrant {
+  Grant grant;
+  bool close = false;
+};
+Regrant RegrantFor(const Authorizer& authorizer, const Credentials& credentials,
+                   const std::optional<std::string>& mover_id);
+
 }  // namespace auth
 
 #endif  // AUTH_AUTHORIZER_H_

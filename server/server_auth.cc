@@ -68,8 +68,11 @@ void Server::ReloadAuth() {
   std::vector<std::shared_ptr<Connection>> lost;
   for (const auto& c : connections_) {
     if (!c->granted) continue;
-    c->grant = authorizer_->GrantFor({c->tls_identities, c->token});
-    if (c->identified && !c->grant.MayUseMoverId(c->id)) lost.push_back(c);
+    auth::Regrant regrant =
+        auth::RegrantFor(*authorizer_, {c->tls_identities, c->token},
+                         c->identified ? std::optional(c->id) : std::nullopt);
+    c->grant = std::move(regrant.grant);
+    if (regrant.close) lost.push_back(c);
   }
   for (const auto& c : lost) {
     spdlog::warn("{}: {} may no longer use mover id {}: closing", c->peer(),
