@@ -143,6 +143,22 @@ def config_seeds():
           "fair_share_weight alice 0\n")
 
 
+# ---- auth file --------------------------------------------------------------
+def auth_file_seeds():
+    write("auth_file", "example", "# operators\n"
+          "admin   token ops      Zq4vR8nT2wX6yB1cD5eF\n"
+          "monitor cert  \"subject=CN=nagios,O=Example Org\"\n"
+          "mover   token mover1   H8d2K9mL3pQ7rS1tU5vW   mover1\n"
+          "mover   cert  DNS:*.movers.example.org       m-*\n")
+    write("auth_file", "bad-line", "admin token ops short\n")
+    write("auth_file", "quotes", "monitor cert \"subject=CN=a \\\"b\\\",O=c"
+          "\\\\d\"\nmover cert \"URI:spiffe://x/y\" \"m [0-9]*\"\n")
+    write("auth_file", "two-roles",
+          "admin token all 0123456789abcdefgh\n"
+          "mover token all 0123456789abcdefgh *\n"
+          "monitor token all 0123456789abcdefgh\n")
+
+
 # ---- active_requests --------------------------------------------------------
 def active_requests_seeds():
     lines = [
@@ -298,6 +314,7 @@ def main():
     protocol_seeds()
     messages_seeds()
     config_seeds()
+    auth_file_seeds()
     active_requests_seeds()
     hal_seeds()
     sim_wire_seeds()
