@@ -115,6 +115,11 @@ def messages_seeds():
     write("messages", "queue-items",
           dumps({"command": "queue", "hal_fsname": "testfs",
                  "hsm_action_items": [ITEM, 3]}))
+    write("messages", "auth", dumps({"command": "auth",
+                                      "token": "H8d2K9mL3pQ7rS1tU5vW"}))
+    write("messages", "auth-reply",
+          dumps({"role": "mover,admin", "identity": "token ops",
+                 "command": "auth"}))
     write("messages", "queue-reply",
           dumps({"enqueued": 1, "skipped": 2, "failed": [
               {"index": 1, "error": "not an object"}],
