@@ -19,10 +19,12 @@
 #include "client/session.h"
 #include "protocol/messages.h"
 #include "tests/server/coordinatool_setup.h"
+#include "tests/server/tls_peer.h"
 #include "tests/support/file_data.h"
 #include "tests/support/process.h"
 #include "tests/support/sim_mount.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/wait_for.h"
 
 namespace testing_support {
@@ -72,8 +74,8 @@ class AuthorizationTest : public ::testing::Test {
   std::unique_ptr<client::Session> Open(const char* token = nullptr) {
     auto session = std::make_unique<client::Session>();
     std::string error;
-    EXPECT_TRUE(
-        session->Connect("127.0.0.1", std::to_string(cdt_.port()), &error))
+    EXPECT_TRUE(session->Connect("127.0.0.1",
+                                 std::to_string(cdt_.client_port()), &error))
         << error;
     if (token) {
       EXPECT_TRUE(session->Authenticate(token, &error)) << error;
@@ -499,6 +501,106 @@ TEST_F(AuthScenarioTest, MoversReannounceTheirWorkAfterAServerRestart) {
   ASSERT_TRUE(WaitForCount("ARCHIVE", 4));
   EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 4; }));
   EXPECT_EQ(cdt_.Counter("running_archive"), 0);
+}
+
+// Roles from client certificates (mutual TLS): the identities a verified
+// certificate proves, matched against the auth file's cert lines.
+class CertificateAuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(pki_.ok()) << pki_.error();
+    std::string error;
+    ops_ = pki_.Issue("ops", {"ops", {}}, Issuer::kCa, &error);
+    ASSERT_FALSE(ops_.cert.empty()) << error;
+    nagios_ = pki_.Issue("nagios", {"nagios", {}}, Issuer::kCa, &error);
+    ASSERT_FALSE(nagios_.cert.empty()) << error;
+    intruder_ = pki_.Issue("intruder", {"intruder", {"DNS:intruder.other"}},
+                           Issuer::kCa, &error);
+    ASSERT_FALSE(intruder_.cert.empty()) << error;
+    // mover-1 (TestPki's client) has DNS:mover-1.test.
+    std::string auth = dir_.Join("auth");
+    std::ofstream(auth) << "admin cert CN=ops\n"
+                           "monitor cert \"subject=CN=nagios,O=coordinatool "
+                           "tests\"\n"
+                           "mover cert DNS:*.test mover-*\n";
+    ASSERT_EQ(chmod(auth.c_str(), 0600), 0);
+    ASSERT_TRUE(sim_.StartDaemon());
+    ASSERT_TRUE(cdt_.StartServer({"--tls-cert", pki_.server().cert, "--tls-key",
+                                  pki_.server().key, "--tls-ca", pki_.ca(),
+                                  "--auth-file", auth}));
+    // Status() through a relay with the admin's certificate.
+    relay_ = std::make_unique<TlsRelay>(
+        cdt_.port(), TlsClientOptions{pki_.ca(), ops_.cert, ops_.key});
+    cdt_.set_client_port(relay_->port());
+  }
+
+  // A TLS connection with `who`'s certificate (none if null).
+  std::unique_ptr<TlsProbe> Probe(const CertAndKey* who) {
+    auto probe = std::make_unique<TlsProbe>(
+        TlsClientOptions{pki_.ca(), who ? who->cert : "", who ? who->key : ""});
+    EXPECT_EQ(probe->Connect(cdt_.port()), "");
+    return probe;
+  }
+
+  json::object Call(TlsProbe& probe, const std::string& request) {
+    std::string text = probe.Call(request);
+    boost::system::error_code ec;
+    json::value value = json::parse(text, ec);
+    EXPECT_FALSE(ec) << request << " -> '" << text << "'";
+    return ec || !value.is_object() ? json::object{} : value.get_object();
+  }
+
+  void ExpectRefused(TlsProbe& probe, const std::string& request,
+                     const std::string& needs) {
+    json::object reply = Call(probe, request);
+    SCOPED_TRACE(request + " -> " + Serialize(reply));
+    protocol::ReplyHeader header = protocol::ReadReplyHeader(reply);
+    EXPECT_EQ(header.status, EACCES);
+    EXPECT_NE(header.error.find(needs), std::string::npos);
+  }
+
+  TempDir dir_{"authorization_tls_test"};
+  TestPki pki_{dir_.path()};
+  CertAndKey ops_, nagios_, intruder_;
+  SimMount sim_;
+  CoordinatoolSetup cdt_{sim_};
+  std::unique_ptr<TlsRelay> relay_;
+};
+
+TEST_F(CertificateAuthTest, EachCertificateGetsTheRolesOfItsIdentities) {
+  const std::string lock = R"({"command":"lock","locked":1})";
+  const std::string status = R"({"command":"status","verbose":6})";
+  // The mover's certificate: its ids, nothing else.
+  auto mover = Probe(&pki_.client());
+  ExpectRefused(*mover, R"({"command":"ehlo","id":"m1"})",
+                "cert CN=mover-1,O=coordinatool tests may not use mover id "
+                "'m1'");
+  EXPECT_EQ(protocol::ReadReplyHeader(
+                Call(*mover, R"({"command":"ehlo","id":"mover-1"})"))
+                .status,
+            0);
+  ExpectRefused(*mover, lock, "needs the admin role");
+  ExpectRefused(*mover, status, "needs the monitor or admin role");
+  // A certificate of the CA that no line names: no role.
+  auto intruder = Probe(&intruder_);
+  ExpectRefused(*intruder, status, "has no role");
+  ExpectRefused(*intruder, R"({"command":"ehlo","id":"mover-2"})",
+                "needs the mover role");
+  // No certificate at all (tls_client_cert optional): no role.
+  auto anonymous = Probe(nullptr);
+  ExpectRefused(*anonymous, lock, "needs the admin role");
+  // The monitor, by its subject: status only.
+  auto nagios = Probe(&nagios_);
+  json::object dump = Call(*nagios, status);
+  EXPECT_EQ(protocol::ReadReplyHeader(dump).status, 0) << Serialize(dump);
+  EXPECT_TRUE(dump.contains("clients"));
+  ExpectRefused(*nagios, lock, "needs the admin role");
+  EXPECT_EQ(cdt_.Counter("locked"), 0);
+  // The admin, by its common name.
+  auto ops = Probe(&ops_);
+  EXPECT_EQ(protocol::ReadReplyHeader(Call(*ops, lock)).status, 0);
+  EXPECT_EQ(cdt_.Counter("locked"), 1);
+  EXPECT_EQ(cdt_.ClientField("mover-1", "status"), "ready");
 }
 
 }  // namespace
