@@ -12,6 +12,7 @@
 
 #include <boost/json.hpp>
 #include <cerrno>
+#include <csignal>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -397,6 +398,39 @@ TEST_F(AuthorizationTest, TheClientReadsItsTokenFromAPrivateFile) {
   CommandResult none = cdt_.Client({"--unlock"});
   EXPECT_FALSE(none.ok());
   EXPECT_EQ(cdt_.Counter("locked"), 1);
+}
+
+TEST_F(AuthorizationTest, SighupReadsTheAuthFileAgain) {
+  ASSERT_NE(StartMover("m1", kMover1), nullptr);
+  auto monitor = Open(kMonitor);
+  EXPECT_EQ(protocol::ReadReplyHeader(Ask(*monitor, kStatusDump)).status, 0);
+  // A file others can read is refused: the rules in force stay.
+  Write("auth", "admin token ops " + std::string(kAdmin) + "\n", 0644);
+  ASSERT_EQ(kill(cdt_.server().pid(), SIGHUP), 0);
+  ASSERT_TRUE(WaitFor([&] {
+    return !cdt_.ServerLogLines("keeping the rules in force").empty();
+  }));
+  EXPECT_EQ(protocol::ReadReplyHeader(Ask(*monitor, kStatusDump)).status, 0);
+
+  // The monitor's token and mover1's id m1 are gone: the open monitor
+  // connection loses its role, mover m1 is closed, a new connection with
+  // the old token is refused.
+  Write("auth",
+        "admin token ops " + std::string(kAdmin) + "\nmover token mover1 " +
+            kMover1 + " m2\n",
+        0600);
+  ASSERT_EQ(kill(cdt_.server().pid(), SIGHUP), 0);
+  ASSERT_TRUE(WaitFor([&] {
+    return cdt_.ClientField("m1", "status") == "disconnected";
+  })) << cdt_.Logs();
+  ExpectRefused(*monitor, kStatusDump, "has no role");
+  auto again = Open();
+  std::string error;
+  EXPECT_FALSE(again->Authenticate(kMonitor, &error));
+  EXPECT_EQ(error, "auth refused: unknown token");
+  EXPECT_TRUE(cdt_.server().Running());
+  EXPECT_FALSE(
+      cdt_.ServerLogLines("may no longer use mover id m1: closing").empty());
 }
 
 TEST_F(AuthorizationTest, AnAuthFileOthersCanReadStopsTheServerAtStart) {
