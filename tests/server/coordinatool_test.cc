@@ -325,6 +325,9 @@ class CoordinatoolTlsTest : public CoordinatoolTest {
                   .client_ca = pki_.ca(),
                   .client_cert = pki_.client().cert,
                   .client_key = pki_.client().key});
+    // And tokens (docs/auth.md): the movers' gives the mover role, the
+    // client's and the status calls' the admin role.
+    cdt_.EnableAuth();
     CoordinatoolTest::SetUp();
     // TLS is on indeed: a client without it is refused.
     CommandResult plain =
