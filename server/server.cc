@@ -353,7 +353,7 @@ std::optional<Exposure> Server::DecideListening(std::string* error) {
   in.tls = tls_ != nullptr;
   in.client_certs_required =
       tls_ && tls_->client_cert_mode() == tls::ClientCertMode::kRequired;
-  // auth: false until the auth_file exists.
+  in.auth = authorizer_.has_value();
   Exposure exposure = DecideExposure(in);
   for (const ExposureLine& line : exposure.lines) {
     if (line.warning)

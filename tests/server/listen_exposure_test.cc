@@ -3,6 +3,7 @@
 // why; with allow_insecure it listens where asked, with a warning. What
 // the kernel bound is read from /proc/net/tcp, not from the server's log.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
@@ -147,6 +148,37 @@ TEST_F(ListenExposureTest, TlsWithRequiredClientCertificatesListensWhereAsked) {
   log = Slurp(log_);
   EXPECT_NE(log.find("with no authentication of its peers"), std::string::npos)
       << log;
+}
+
+// An auth file is the other way to authenticate peers: with TLS (client
+// certificates optional) the server listens where asked; without TLS the
+// tokens would cross the network in clear, so it keeps to loopback.
+TEST_F(ListenExposureTest, TlsWithAnAuthFileListensWhereAsked) {
+  TestPki pki(dir_.path());
+  ASSERT_TRUE(pki.ok()) << pki.error();
+  const std::string auth_file = dir_.Join("auth");
+  {
+    std::ofstream out(auth_file);
+    out << "admin token ops 0123456789abcdef0123456789abcdef\n";
+  }
+  ASSERT_EQ(chmod(auth_file.c_str(), 0600), 0);
+  std::vector<std::string> args = {
+      "-H",         "0.0.0.0",         "--auth-file", auth_file,
+      "--tls-cert", pki.server().cert, "--tls-key",   pki.server().key};
+  Start(args);
+  EXPECT_EQ(host_, "0.0.0.0");
+  EXPECT_EQ(ListeningAddress(port_), "00000000");
+  std::string log = Slurp(log_);
+  EXPECT_NE(log.find("info TLS on 0.0.0.0, peers authenticated by the "
+                     "auth_file"),
+            std::string::npos)
+      << log;
+  server_.Kill();
+  std::remove(log_.c_str());
+  Start({"-H", "0.0.0.0", "--auth-file", auth_file});
+  EXPECT_EQ(host_, "127.0.0.1");
+  log = Slurp(log_);
+  EXPECT_NE(log.find("with no TLS"), std::string::npos) << log;
 }
 
 }  // namespace
