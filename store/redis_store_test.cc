@@ -27,12 +27,19 @@ using testing_support::WaitFor;
 
 class RedisStoreTest : public ::testing::Test {
  protected:
-  void StartRedis(std::vector<std::string> args = {}) {
+  // `user` and `password`: the credentials RedisServer's own calls use
+  // (its readiness check too, for a server that requires them).
+  void StartRedis(std::vector<std::string> args = {}, std::string user = "",
+                  std::string password = "") {
     redis_ = std::make_unique<RedisServer>(dir_.path(), std::move(args));
+    redis_->set_password(std::move(user), std::move(password));
     std::string error = redis_->Start();
     ASSERT_EQ(error, "");
     options_.host = "127.0.0.1";
     options_.port = static_cast<uint16_t>(redis_->port());
+    // The store's connect and reply bound as long as the test's waits: a
+    // loaded machine can hold an fsync of the append-only file for seconds.
+    options_.timeout_ms = 20'000;
   }
 
   void Open() {
@@ -128,8 +135,8 @@ TEST_F(RedisStoreTest, ManyChangesArePipelined) {
 
 TEST_F(RedisStoreTest, AuthenticatesWithAnAclUserOverTheUnixSocket) {
   StartRedis({"--user", "cdt", "on", ">s3cret", "~coordinatool_*", "+@all",
-              "--user", "default", "off"});
-  redis_->set_password("cdt", "s3cret");
+              "--user", "default", "off"},
+             "cdt", "s3cret");
   options_.socket = redis_->socket();
   options_.user = "cdt";
   options_.password = "wrong";

@@ -73,18 +73,28 @@ std::string RedisServer::Start() {
     options.stdout_path = options.stderr_path = dir_ + "/redis.log";
     process_ = Process::Spawn(argv, options, &error);
     if (process_.pid() < 0) return error;
+    // Up once it answers PONG on its own unix socket, then on its port. Not
+    // on the socket's file existing: redis-server binds it (the file
+    // appears) before it listens, and after a restart the killed server's
+    // file is still there while the port may be another test's server by
+    // then. Not on NOAUTH either: Redis checks authentication before
+    // loading, so a server still loading its append-only file answers
+    // NOAUTH, then refuses writes with LOADING.
+    std::string why;
     bool up = WaitFor(
         [&] {
           if (!process_.Running()) return true;
-          // Its own socket first: a PING on the port alone could be
-          // answered by another test's server that took the same free port
-          // (this one then exits, and the loop tries another port).
-          if (access(socket().c_str(), F_OK) != 0) return false;
-          std::string why;
-          Call({"PING"}, &why);
-          return why.empty() || why.find("NOAUTH") != std::string::npos;
+          why.clear();
+          if (CallUnix({"PING"}, &why) != std::vector<std::string>{"PONG"})
+            return why.find("NOAUTH") != std::string::npos;
+          return Call({"PING"}, &why) == std::vector<std::string>{"PONG"};
         },
         std::chrono::seconds(20));
+    if (up && why.find("NOAUTH") != std::string::npos) {
+      process_.Kill();
+      return "redis-server requires authentication: call set_password() "
+             "before Start()";
+    }
     if (up && process_.Running()) {
       ++starts_;
       return "";
@@ -99,12 +109,27 @@ std::string RedisServer::Start() {
 
 std::vector<std::string> RedisServer::Call(const std::vector<std::string>& args,
                                            std::string* error) const {
+  return Run(false, args, error);
+}
+
+std::vector<std::string> RedisServer::CallUnix(
+    const std::vector<std::string>& args, std::string* error) const {
+  return Run(true, args, error);
+}
+
+std::vector<std::string> RedisServer::Run(bool unix_socket,
+                                          const std::vector<std::string>& args,
+                                          std::string* error) const {
   std::string ignored;
   if (!error) error = &ignored;
   error->clear();
   std::vector<std::string> out;
-  timeval tv{5, 0};
-  redisContext* ctx = redisConnectWithTimeout("127.0.0.1", port_, tv);
+  // As long as a test's other bounds: a loaded machine can hold a reply
+  // (an fsync of the append-only file) for seconds.
+  timeval tv{20, 0};
+  redisContext* ctx = unix_socket
+                          ? redisConnectUnixWithTimeout(socket().c_str(), tv)
+                          : redisConnectWithTimeout("127.0.0.1", port_, tv);
   if (!ctx || ctx->err) {
     *error = ctx ? ctx->errstr : "no memory";
     if (ctx) redisFree(ctx);

@@ -27,7 +27,10 @@ class RedisServer {
   ~RedisServer() { Kill(); }
 
   // Starts it (on the same port as before after the first time) and waits
-  // until it answers. Returns "" or what went wrong.
+  // until it answers PONG to a PING on its own unix socket and on its port,
+  // authenticated with set_password()'s credentials when they are set
+  // (set them first for a server that requires them). Returns "" or what
+  // went wrong.
   std::string Start();
   void Kill() { process_.Kill(); }
   Process& process() { return process_; }
@@ -39,6 +42,9 @@ class RedisServer {
   // nil as ""); *error is set on an error reply or a connection failure.
   std::vector<std::string> Call(const std::vector<std::string>& args,
                                 std::string* error = nullptr) const;
+  // The same over the unix socket.
+  std::vector<std::string> CallUnix(const std::vector<std::string>& args,
+                                    std::string* error = nullptr) const;
   std::map<std::string, std::string> HGetAll(const std::string& hash) const;
   void set_password(std::string user, std::string password) {
     user_ = std::move(user);
@@ -46,6 +52,10 @@ class RedisServer {
   }
 
  private:
+  std::vector<std::string> Run(bool unix_socket,
+                               const std::vector<std::string>& args,
+                               std::string* error) const;
+
   const std::string dir_;
   const std::vector<std::string> extra_args_;
   std::string user_, password_;
