@@ -85,14 +85,16 @@ CoordinatoolSetup::~CoordinatoolSetup() {
   if (server_.pid() < 0) return ::testing::AssertionFailure() << error;
   std::regex serving(R"(serving .* on 127\.0\.0\.1:(\d+))");
   std::smatch match;
+  bool exited = false;
   bool up = WaitFor([&] {
     std::string text = ReadFile(log);
-    if (!std::regex_search(text, match, serving))
-      return server_.Running() && false;
-    port_ = std::stoi(match[1]);
-    return true;
+    if (std::regex_search(text, match, serving)) return true;
+    // A server that refused to start is not waited for until the bound.
+    exited = !server_.Running();
+    return exited;
   });
-  if (!up)
+  if (up && !exited) port_ = std::stoi(match[1]);
+  if (!up || exited)
     return ::testing::AssertionFailure() << "coordinatool did not start; log:\n"
                                          << Tail(ReadFile(log), 4000);
   return ::testing::AssertionSuccess();
