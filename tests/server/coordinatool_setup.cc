@@ -84,16 +84,22 @@ CoordinatoolSetup::~CoordinatoolSetup() {
   server_ = Process::Spawn(argv, options, &error);
   if (server_.pid() < 0) return ::testing::AssertionFailure() << error;
   std::regex serving(R"(serving .* on 127\.0\.0\.1:(\d+))");
-  std::smatch match;
+  int port = -1;
   bool exited = false;
   bool up = WaitFor([&] {
-    std::string text = ReadFile(log);
-    if (std::regex_search(text, match, serving)) return true;
+    // The match points into the text it was searched in, so the port is
+    // taken out while that text is alive.
+    const std::string text = ReadFile(log);
+    std::smatch match;
+    if (std::regex_search(text, match, serving)) {
+      port = std::stoi(match[1]);
+      return true;
+    }
     // A server that refused to start is not waited for until the bound.
     exited = !server_.Running();
     return exited;
   });
-  if (up && !exited) port_ = std::stoi(match[1]);
+  if (up && !exited) port_ = port;
   if (!up || exited)
     return ::testing::AssertionFailure() << "coordinatool did not start; log:\n"
                                          << Tail(ReadFile(log), 4000);
