@@ -1,17 +1,13 @@
 #include "auth/auth_file.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/sha.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <map>
 #include <optional>
 
-#include "common/unique_fd.h"
+#include "common/secret_file.h"
 
 namespace auth {
 
@@ -199,55 +195,14 @@ bool ParseAuthFile(std::string_view text, const std::string& path,
 
 bool LoadAuthFile(const std::string& path, uid_t owner,
                   std::vector<AuthRule>* rules, std::string* error) {
-  common::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (!fd.valid()) {
-    *error = fmt::format("{}: {}", path, strerror(errno));
-    return false;
-  }
-  // Checked on the file opened, not on the name: nothing can swap it.
-  struct stat st;
-  if (fstat(fd.get(), &st) < 0) {
-    *error = fmt::format("{}: {}", path, strerror(errno));
-    return false;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    *error = fmt::format("{}: not a regular file", path);
-    return false;
-  }
-  if (st.st_uid != owner) {
-    *error = fmt::format(
-        "{}: owned by uid {}, not by the server's user (uid {}): refused, "
-        "it holds the secrets that grant roles",
-        path, st.st_uid, owner);
-    return false;
-  }
-  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    *error = fmt::format(
-        "{}: mode {:04o} gives group or other users access: refused, it "
-        "holds secrets (chmod 600 {})",
-        path, st.st_mode & 07777, path);
-    return false;
-  }
-  if (static_cast<uint64_t>(st.st_size) > kMaxFileBytes) {
-    *error = fmt::format("{}: larger than {} bytes", path, kMaxFileBytes);
-    return false;
-  }
+  common::SecretFileRules secret;
+  secret.max_bytes = kMaxFileBytes;
+  secret.owner = owner;
+  secret.owner_name = "the server's user";
+  secret.refused_bits = S_IRWXG | S_IRWXO;
+  secret.why = "it holds the secrets that grant roles";
   std::string text;
-  char buffer[8192];
-  while (true) {
-    ssize_t n = read(fd.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *error = fmt::format("{}: {}", path, strerror(errno));
-      return false;
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-    if (text.size() > kMaxFileBytes) {
-      *error = fmt::format("{}: larger than {} bytes", path, kMaxFileBytes);
-      return false;
-    }
-  }
+  if (!common::ReadSecretFile(path, secret, &text, error)) return false;
   return ParseAuthFile(text, path, rules, error);
 }
 

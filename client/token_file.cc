@@ -1,57 +1,21 @@
 #include "client/token_file.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
-#include "common/unique_fd.h"
+#include "common/secret_file.h"
 
 namespace client {
 
-namespace {
-
-constexpr size_t kMaxBytes = 4096;
-
-}  // namespace
-
 bool ReadTokenFile(const std::string& path, std::string* token,
                    std::string* error) {
-  common::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  struct stat st;
-  if (!fd.valid() || fstat(fd.get(), &st) < 0) {
-    *error = fmt::format("token_file {}: {}", path, strerror(errno));
-    return false;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    *error = fmt::format("token_file {}: not a regular file", path);
-    return false;
-  }
-  if (st.st_mode & (S_IRGRP | S_IROTH)) {
-    *error = fmt::format(
-        "token_file {}: readable by group or other (mode {:04o}): refused, "
-        "chmod 600 it",
-        path, st.st_mode & 07777);
-    return false;
-  }
+  common::SecretFileRules rules;
+  rules.max_bytes = 4096;
+  rules.refused_bits = S_IRGRP | S_IROTH;
+  rules.why = "it holds a secret";
   std::string text;
-  char buffer[1024];
-  while (text.size() <= kMaxBytes) {
-    ssize_t n = read(fd.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *error = fmt::format("token_file {}: {}", path, strerror(errno));
-      return false;
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  if (text.size() > kMaxBytes) {
-    *error =
-        fmt::format("token_file {}: larger than {} bytes", path, kMaxBytes);
+  if (!common::ReadSecretFile(path, rules, &text, error)) {
+    *error = "token_file " + *error;
     return false;
   }
   text = text.substr(0, text.find('\n'));
