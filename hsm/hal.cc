@@ -113,4 +113,19 @@ std::string KucShutdownMessage() {
   return std::string(reinterpret_cast<const char*>(&hdr), sizeof(hdr));
 }
 
+uint32_t UserActionOf(uint32_t hsma_action) {
+  switch (hsma_action) {
+    case HSMA_ARCHIVE:
+      return HUA_ARCHIVE;
+    case HSMA_RESTORE:
+      return HUA_RESTORE;
+    case HSMA_REMOVE:
+      return HUA_REMOVE;
+    case HSMA_CANCEL:
+      return HUA_CANCEL;
+    default:
+      return HUA_NONE;
+  }
+}
+
 }  // namespace hsm

@@ -90,6 +90,11 @@ struct DecodedHal {
 bool DecodeHal(const void* hal, size_t size, DecodedHal* out,
                std::string* error);
 
+// The user action (enum hsm_user_action: what `lfs hsm_*` asks and what
+// llapi_hsm_current_action reports) that a copy action (enum
+// hsm_copytool_action) carries out; HUA_NONE for anything else.
+uint32_t UserActionOf(uint32_t hsma_action);
+
 // The shutdown message a copytool receives when the filesystem goes away.
 std::string KucShutdownMessage();
 

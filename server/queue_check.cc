@@ -6,23 +6,11 @@
 #include <cstring>
 
 #include "hsm/fid.h"
+#include "hsm/hal.h"
 
 namespace server {
 
 namespace {
-
-uint32_t UserActionOf(uint32_t hsma_action) {
-  switch (hsma_action) {
-    case HSMA_ARCHIVE:
-      return HUA_ARCHIVE;
-    case HSMA_RESTORE:
-      return HUA_RESTORE;
-    case HSMA_REMOVE:
-      return HUA_REMOVE;
-    default:
-      return HUA_NONE;
-  }
-}
 
 const char* StateName(uint32_t state) {
   switch (state) {
@@ -41,9 +29,10 @@ const char* StateName(uint32_t state) {
 
 std::optional<QueueRefused> QueueRefusal(const hsm_action_item& hai, int rc,
                                          const hsm_current_action& hca) {
-  const uint32_t wanted = UserActionOf(hai.hai_action);
+  const uint32_t wanted = hsm::UserActionOf(hai.hai_action);
   const char* name = hsm_user_action2name(static_cast<hsm_user_action>(wanted));
-  if (wanted == HUA_NONE)
+  // A cancel is Lustre's to send: queued, it would cancel a live copy.
+  if (wanted == HUA_NONE || wanted == HUA_CANCEL)
     return QueueRefused{fmt::format("action {} cannot be queued",
                                     static_cast<uint32_t>(hai.hai_action))};
   if (hai.hai_action != HSMA_RESTORE &&

@@ -54,21 +54,6 @@ bool Compatible(uint32_t action, uint32_t flags, uint32_t request_archive,
   }
 }
 
-uint32_t UserAction(uint32_t action) {
-  switch (action) {
-    case HSMA_ARCHIVE:
-      return HUA_ARCHIVE;
-    case HSMA_RESTORE:
-      return HUA_RESTORE;
-    case HSMA_REMOVE:
-      return HUA_REMOVE;
-    case HSMA_CANCEL:
-      return HUA_CANCEL;
-    default:
-      return HUA_NONE;
-  }
-}
-
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -424,7 +409,7 @@ void Coordinator::CurrentAction(const lu_fid& fid, hsm_current_action* out) {
   const Record* rec = log_.FirstLive(fid);
   if (!rec) return;
   out->hca_state = rec->status == ARS_WAITING ? HPS_WAITING : HPS_RUNNING;
-  out->hca_action = UserAction(rec->action());
+  out->hca_action = hsm::UserActionOf(rec->action());
   out->hca_location = rec->hai.hai_extent;
   if (rec->status == ARS_STARTED) {
     auto it = active_.find(rec->cookie());
