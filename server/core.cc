@@ -55,6 +55,26 @@ void ServerCore::Start() {
                               : Duration::zero());
 }
 
+void ServerCore::Reconfigure(CoreOptions options) {
+  const CoreOptions old = options_;
+  options_ = options;
+  if (stopped_) return;
+  const TimePoint now = clock_.Now();
+  auto renew = [now](std::optional<TimePoint>* next, Duration was,
+                     Duration period) {
+    if (was == period) return;
+    *next = period > Duration::zero() ? std::optional(now + period)
+                                      : std::nullopt;
+  };
+  auto scan = [](Duration d) {
+    return d > Duration::zero() ? ScanPeriod(d) : Duration::zero();
+  };
+  renew(&stale_next_, scan(old.stale), scan(options_.stale));
+  renew(&report_next_, old.report, options_.report);
+  renew(&liveness_next_, old.liveness, options_.liveness);
+  renew(&oversized_next_, scan(old.oversized), scan(options_.oversized));
+}
+
 std::optional<TimePoint> ServerCore::NextDeadline() const {
   if (stopped_) return std::nullopt;
   std::optional<TimePoint> next = movers_.NextExpiry(options_.grace);

@@ -76,6 +76,10 @@ class ServerCore {
 
   // The periodic rules count from now.
   void Start();
+  // New options (a reload): a periodic rule whose period changed counts
+  // from now (turned off, it is not due any more); grace applies at once
+  // to the movers away now, from the time each left.
+  void Reconfigure(CoreOptions options);
   // Nothing is due any more.
   void Stop() { stopped_ = true; }
 
@@ -112,7 +116,7 @@ class ServerCore {
                   common::Clock::TimePoint now, common::Clock::Duration period);
 
   const common::Clock& clock_;
-  const CoreOptions options_;
+  CoreOptions options_;
   Scheduler& scheduler_;
   const Redispatch& redispatch_;
   MoverTable& movers_;

@@ -285,6 +285,33 @@ TEST_F(CoreTest, PeriodicRulesRunAtTheirPeriods) {
   EXPECT_EQ(io_.liveness, 3);
 }
 
+// A reload: a rule whose period changed counts from now, one turned off
+// is not due any more, one unchanged keeps its time; a longer grace spares
+// a mover away for less than it.
+TEST_F(CoreTest, ReconfigureRenewsChangedPeriodsOnly) {
+  Make({.grace = 10s, .report = 3s, .liveness = 2s});
+  core_->Start();
+  Connect("a");
+  Run(1, "a");
+  Disconnect("a");
+  Step(1s);
+  core_->Reconfigure(
+      {.grace = 20s, .report = 5s, .liveness = 2s, .oversized = 0s});
+  Step(1s);  // 2 s: liveness due, as before the reload
+  EXPECT_EQ(io_.liveness, 1);
+  EXPECT_EQ(io_.reports, 0);
+  Step(4s);  // 6 s: the report, 5 s after the reload (no longer 3 s)
+  EXPECT_EQ(io_.reports, 1);
+  Step(5s);  // 11 s: "a" left 10 s ago, within its new grace
+  EXPECT_EQ(OwnerOf(1), "a");
+  core_->Reconfigure({.grace = 20s, .report = 0s, .liveness = 2s});
+  const int reports = io_.reports;
+  Step(10s);  // 21 s: the grace ended; reports are off
+  EXPECT_EQ(io_.reports, reports);
+  EXPECT_EQ(OwnerOf(1), "");
+  EXPECT_EQ(io_.held, (std::vector<uint64_t>{1}));
+}
+
 TEST_F(CoreTest, OversizedItemsExpireAndHeldItemsAreChecked) {
   Make({.grace = 10s, .oversized = 4s});
   core_->Start();

@@ -46,6 +46,9 @@ class Listener {
   void Stop();
   uint16_t port() const { return port_; }
   size_t max_connections() const { return max_connections_; }
+  // A new cap (reload): connections open past it stay; new ones are
+  // refused until fewer are open.
+  void set_max_connections(size_t max) { max_connections_ = max; }
 
  private:
   void Accept();
@@ -54,7 +57,7 @@ class Listener {
 
   boost::asio::io_context& io_;
   const common::Clock& clock_;
-  const size_t max_connections_;
+  size_t max_connections_;
   std::function<size_t()> open_;
   std::function<void(boost::asio::ip::tcp::socket)> accepted_;
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -6,7 +6,11 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <map>
+#include <memory>
+#include <string_view>
 
 #include "common/clock.h"
 #include "common/version.h"
@@ -14,37 +18,49 @@
 #include "config/settings.h"
 #include "config/settings_table.h"
 #include "server/log_format.h"
+#include "server/reload.h"
 #include "server/server.h"
 #include "server/systemd_notify.h"
 
+extern char** environ;
+
 namespace {
 
-spdlog::level::level_enum SpdlogLevel(int verbose) {
-  switch (verbose) {
-    case 0:
-      return spdlog::level::off;
-    case 1:
-      return spdlog::level::critical;
-    case 2:
-      return spdlog::level::err;
-    case 3:
-      return spdlog::level::warn;
-    case 4:
-      return spdlog::level::info;
-    case 5:
-      return spdlog::level::debug;
-    default:
-      return spdlog::level::trace;
+// Reads the settings as at start: defaults, file, environment, command line.
+using SettingsLoader =
+    std::function<bool(config::ServerSettings* settings,
+                       std::vector<std::string>* warnings, std::string* error)>;
+
+// The COORDINATOOL_* variables as they are now: a reload reads the
+// environment the server started with.
+config::EnvLookup EnvironmentAtStart() {
+  auto vars = std::make_shared<std::map<std::string, std::string>>();
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    size_t eq = entry.find('=');
+    if (eq == std::string_view::npos || !entry.starts_with("COORDINATOOL_"))
+      continue;
+    (*vars)[std::string(entry.substr(0, eq))] =
+        std::string(entry.substr(eq + 1));
   }
+  return [vars](const char* name, std::string* value) {
+    auto it = vars->find(name);
+    if (it == vars->end()) return false;
+    *value = it->second;
+    return true;
+  };
 }
 
 // Runs the server until a signal stops it (a second signal exits at once).
-int RunServer(const config::ServerSettings& settings,
-              const std::string& mount) {
+int RunServer(const config::ServerSettings& settings, const std::string& mount,
+              SettingsLoader load_settings) {
   std::string error;
   boost::asio::io_context io;
   common::SteadyClock clock;
-  server::ServerOptions server_options{settings, mount};
+  server::ServerOptions server_options;
+  server_options.settings = settings;
+  server_options.mount = mount;
+  server_options.load_settings = std::move(load_settings);
   server::Server server(io, server_options, clock);
   if (!server.Start(&error)) {
     spdlog::critical("{}", error);
@@ -67,8 +83,8 @@ int RunServer(const config::ServerSettings& settings,
         signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);
-  // SIGHUP re-reads the TLS files (it used to end the daemon, the default
-  // action).
+  // SIGHUP reloads the configuration, the TLS and auth files (it used to
+  // end the daemon, the default action).
   boost::asio::signal_set hangup(io, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_hangup =
       [&](const boost::system::error_code& ec, int) {
@@ -117,21 +133,27 @@ int main(int argc, char** argv) {
   // Peer bytes in messages are escaped: one log call, one line.
   spdlog::set_formatter(server::EscapingLogFormatter());
 
+  SettingsLoader load = [&, env = EnvironmentAtStart()](
+                            config::ServerSettings* settings,
+                            std::vector<std::string>* warnings,
+                            std::string* error) {
+    *settings = {};
+    if (!config::LoadServerSettings(config_path, env, settings, warnings,
+                                    error) ||
+        !options.Apply(settings, error))
+      return false;
+    settings->verbose = std::clamp(settings->verbose + more - less, 0, 6);
+    return true;
+  };
   config::ServerSettings settings;
   std::vector<std::string> warnings;
   std::string error;
-  if (!config::LoadServerSettings(config_path, config::ProcessEnvironment(),
-                                  &settings, &warnings, &error)) {
+  if (!load(&settings, &warnings, &error)) {
     spdlog::critical("{}", error);
     return EXIT_FAILURE;
   }
-  if (!options.Apply(&settings, &error)) {
-    spdlog::critical("{}", error);
-    return EXIT_FAILURE;
-  }
-  settings.verbose = std::clamp(settings.verbose + more - less, 0, 6);
-  spdlog::set_level(SpdlogLevel(settings.verbose));
+  spdlog::set_level(server::LogLevelFor(settings.verbose));
   for (const std::string& warning : warnings) spdlog::warn("{}", warning);
 
-  return RunServer(settings, mount);
+  return RunServer(settings, mount, load);
 }

@@ -65,6 +65,21 @@ std::optional<policy::OwnerKind> SetUpFairShare(const config::ServerSettings& s,
   return kind;
 }
 
+void ResetFairShareWeights(const config::ServerSettings& s,
+                           Scheduler& scheduler) {
+  using config::FairShareBy;
+  if (s.fair_share_by == FairShareBy::kTag) {
+    scheduler.SetFairShareWeights(s.fair_share_weights);
+    return;
+  }
+  policy::OwnerKind kind = s.fair_share_by == FairShareBy::kUid
+                               ? policy::OwnerKind::kUid
+                           : s.fair_share_by == FairShareBy::kGid
+                               ? policy::OwnerKind::kGid
+                               : policy::OwnerKind::kProjid;
+  scheduler.SetFairShareWeights(WeightsById(s.fair_share_weights, kind));
+}
+
 Placement::Placement(Scheduler& scheduler, store::Store& store,
                      PlacementOptions options, PlacementHooks hooks)
     : scheduler_(scheduler),

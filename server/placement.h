@@ -92,6 +92,11 @@ struct PlacementOptions {
 // returns the owner kind placement must look up for each restore.
 std::optional<policy::OwnerKind> SetUpFairShare(
     const config::ServerSettings& settings, Scheduler& scheduler);
+// Gives `scheduler` the weights of `settings` (a reload), names looked up
+// as SetUpFairShare does. REQUIRES: the fair share it set up is the one of
+// `settings` (same tag and kind).
+void ResetFairShareWeights(const config::ServerSettings& settings,
+                           Scheduler& scheduler);
 
 class Placement {
  public:
@@ -105,6 +110,14 @@ class Placement {
 
   void set_store(store::Store& store) { store_ = &store; }
   bool has_host_rules() const { return !host_rules_.empty(); }
+  // New host rules (a reload), for the archives placed from now on: a
+  // waiting archive keeps the queue the rules chose for it, and recovery
+  // still places a stored item on the mover it names (kPlacedOnKey).
+  void SetHostRules(std::vector<config::HostAffinityRule> archive_on_hosts,
+                    std::vector<config::ConsistentHashRule> archive_on_hosts_ch) {
+    host_rules_ = policy::HostRules(std::move(archive_on_hosts),
+                                    std::move(archive_on_hosts_ch));
+  }
 
   // Places a new item. False (nothing changed) if its identity is known.
   bool Enqueue(const protocol::WireItem& wire);
@@ -156,7 +169,7 @@ class Placement {
   Scheduler& scheduler_;
   store::Store* store_;
   const std::string mount_;
-  const policy::HostRules host_rules_;
+  policy::HostRules host_rules_;
   const std::optional<policy::OwnerKind> owner_kind_;
   policy::Reporter* const reporter_;
   const PlacementHooks hooks_;

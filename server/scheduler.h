@@ -133,6 +133,19 @@ class Scheduler {
   }
   // REQUIRES: nothing queued yet. slots == 0 or idle == 0 turn batching off.
   void SetBatching(BatchOptions options);
+  // New slice times (a reload), batching staying on: slices taken from now
+  // on, and idle deadlines renewed from now on, use them; a slice already
+  // running keeps the deadlines it has. REQUIRES: batching() and idle > 0.
+  void SetBatchTimes(std::chrono::nanoseconds idle,
+                     std::chrono::nanoseconds max) {
+    batch_.idle = idle;
+    batch_.max = max;
+  }
+  // New fair share weights (a reload): they count from the next restore
+  // sent on; passes already earned stay. Absent owners weigh 1.
+  void SetFairShareWeights(std::map<std::string, uint32_t> weights) {
+    fair_share_.weights = std::move(weights);
+  }
   bool batching() const { return batch_.idle.count() > 0 && batch_.slots > 0; }
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;

@@ -15,6 +15,7 @@
 #include "protocol/messages.h"
 #include "protocol/mover_id.h"
 #include "server/exposure.h"
+#include "server/reload.h"
 #include "store/null_store.h"
 #include "store/open_store.h"
 
@@ -404,6 +405,7 @@ bool Server::StartTls(std::string* error) {
 void Server::Reload() {
   if (stopped_) return;
   spdlog::info("reload asked (SIGHUP)");
+  if (!ReloadSettings()) return;
   if (tls_) {
     std::string error;
     if (tls_->Reload(&error))
@@ -413,6 +415,60 @@ void Server::Reload() {
                     error);
   }
   ReloadAuth();
+}
+
+bool Server::ReloadSettings() {
+  if (!options_.load_settings) return true;
+  config::ServerSettings read;
+  std::vector<std::string> warnings;
+  std::string error;
+  if (!options_.load_settings(&read, &warnings, &error)) {
+    spdlog::error(
+        "reload refused, running on as before (settings, TLS and auth "
+        "files unchanged): {}",
+        error);
+    return false;
+  }
+  for (const std::string& warning : warnings)
+    spdlog::warn("reload: {}", warning);
+  ReloadPlan plan = PlanReload(options_.settings, read);
+  if (!plan.kept.empty()) spdlog::warn("{}", KeptWarning(plan.kept));
+  // Said before a lower log level hides it.
+  spdlog::info("{}", AppliedSummary(plan.applied));
+  if (!plan.applied.empty()) ApplySettings(plan.settings);
+  return true;
+}
+
+void Server::ApplySettings(const config::ServerSettings& s) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  options_.settings = s;
+  spdlog::set_level(LogLevelFor(s.verbose));
+  // Connections: the cap and the timeouts apply to every connection at
+  // once; the memory bound and keepalive to the connections accepted from
+  // now on (an open socket keeps its own).
+  listener_.set_max_connections(MaxConnectionsFor(s.max_connections));
+  connection_options_.max_message_memory =
+      static_cast<size_t>(s.connection_memory_mb) << 20;
+  KeepaliveSettings keepalive =
+      KeepaliveFor(milliseconds(s.liveness_timeout_ms));
+  connection_options_.keepalive_idle_s = keepalive.idle_s;
+  connection_options_.keepalive_interval_s = keepalive.interval_s;
+  connection_options_.keepalive_count = keepalive.count;
+  liveness_ = Liveness({milliseconds(s.handshake_timeout_ms),
+                        milliseconds(s.liveness_timeout_ms)});
+  core_.Reconfigure(CoreOptionsOf(s, liveness_));
+  // Policies: for what is placed or sent from now on.
+  if (scheduler_.batching() && s.batching())
+    scheduler_.SetBatchTimes(seconds(s.batch_idle_sec),
+                             seconds(s.batch_max_sec));
+  scheduler_.SetArchiveMaxWait(seconds(s.archive_max_wait_sec));
+  if (!s.fair_share_tag.empty() || s.fair_share_by != config::FairShareBy::kTag)
+    ResetFairShareWeights(s, scheduler_);
+  placement_.SetHostRules(s.archive_on_hosts, s.archive_on_hosts_ch);
+  ArmTimer();
+  // A higher cap or an older archive's turn may give waiting movers work.
+  DispatchAll();
 }
 
 void Server::NoteTlsFailure(const Connection& c) {

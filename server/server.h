@@ -55,6 +55,7 @@
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -93,6 +94,13 @@ struct ServerOptions {
   std::string mount;
   // Largest JSON object accepted from a peer.
   size_t max_message_bytes = protocol::kDefaultMaxValueBytes;
+  // Reads the settings again for a reload (SIGHUP) as they were read at
+  // start: the file, the environment as it was then, the command line.
+  // False with *error (file, line and key at fault). Null: a reload reads
+  // the TLS and auth files only.
+  std::function<bool(config::ServerSettings* settings,
+                     std::vector<std::string>* warnings, std::string* error)>
+      load_settings;
 };
 
 class Server : public ConnectionHandler, private CoreIo {
@@ -106,9 +114,13 @@ class Server : public ConnectionHandler, private CoreIo {
   // Stops as the original does on TERM: stop reading from Lustre, close the
   // listener and every connection, put running items back. Idempotent.
   void Shutdown(const std::string& why);
-  // SIGHUP: re-reads the TLS files (tls/server_tls.h). New connections use
-  // what was read, open ones keep theirs; a failure keeps the current
-  // material and logs why. Then the auth file (ReloadAuth).
+  // SIGHUP: reads the configuration again (options.load_settings) and
+  // applies what can change at run time (server/reload.h), warning about
+  // what needs a restart; a configuration that cannot be read changes
+  // nothing at all (logged, with the line and key at fault). Then re-reads
+  // the TLS files (tls/server_tls.h): new connections use what was read,
+  // open ones keep theirs; a failure keeps the current material and logs
+  // why. Then the auth file (ReloadAuth).
   void Reload();
   // The port actually bound (useful with port 0).
   uint16_t port() const { return listener_.port(); }
@@ -124,6 +136,12 @@ class Server : public ConnectionHandler, private CoreIo {
   std::optional<Exposure> DecideListening(std::string* error);
   // A connection the listener accepted.
   void Accepted(boost::asio::ip::tcp::socket socket);
+  // Reload of the settings: false (nothing changed, logged) when they
+  // cannot be read.
+  bool ReloadSettings();
+  // Puts settings in force at run time (a reload's plan: only keys that
+  // may change live differ from the running ones).
+  void ApplySettings(const config::ServerSettings& settings);
   // Loads the TLS material when tls_cert is set. False with *error.
   bool StartTls(std::string* error);
   // A peer refused at the TLS start (plaintext, failed handshake): logged
