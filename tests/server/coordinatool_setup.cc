@@ -58,8 +58,9 @@ CoordinatoolSetup::~CoordinatoolSetup() {
   ++server_starts_;
   std::string log = sim_.archive() + "/../logs/coordinatool-" +
                     std::to_string(server_starts_) + ".log";
-  std::vector<std::string> argv = {CoordinatoolBinary(), "-H", "127.0.0.1",
-                                   "-p", std::to_string(port_)};
+  std::vector<std::string> argv = {CoordinatoolBinary()};
+  if (!listen_from_config_)
+    argv.insert(argv.end(), {"-H", "127.0.0.1", "-p", std::to_string(port_)});
   if (std::find(args.begin(), args.end(), "--state-dir") == args.end()) {
     argv.push_back("--state-dir");
     argv.push_back(state_dir());

@@ -57,6 +57,10 @@ class CoordinatoolSetup {
   ::testing::AssertionResult StartServer(
       const std::vector<std::string>& args = {});
   void KillServer() { server_.Kill(); }
+  // From the next StartServer(), -H and -p are left out of its command
+  // line: the configuration file its ARGS name (-c) gives host 127.0.0.1
+  // and a port (0: the kernel picks one), so that a reload may change them.
+  void set_listen_from_config(bool on) { listen_from_config_ = on; }
   Process& server() { return server_; }
   int port() const { return port_; }
   // Movers, Client() and Status() connect to `port` instead of the
@@ -113,6 +117,7 @@ class CoordinatoolSetup {
   int port_ = 0;
   int client_port_ = 0;
   int server_starts_ = 0;
+  bool listen_from_config_ = false;
   std::string status_token_;
   std::string auth_file_;          // EnableAuth(): the server's
   std::string admin_token_file_;   // Client()'s
