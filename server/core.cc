@@ -63,8 +63,8 @@ void ServerCore::Reconfigure(CoreOptions options) {
   auto renew = [now](std::optional<TimePoint>* next, Duration was,
                      Duration period) {
     if (was == period) return;
-    *next = period > Duration::zero() ? std::optional(now + period)
-                                      : std::nullopt;
+    *next =
+        period > Duration::zero() ? std::optional(now + period) : std::nullopt;
   };
   auto scan = [](Duration d) {
     return d > Duration::zero() ? ScanPeriod(d) : Duration::zero();

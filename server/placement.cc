@@ -72,11 +72,10 @@ void ResetFairShareWeights(const config::ServerSettings& s,
     scheduler.SetFairShareWeights(s.fair_share_weights);
     return;
   }
-  policy::OwnerKind kind = s.fair_share_by == FairShareBy::kUid
-                               ? policy::OwnerKind::kUid
-                           : s.fair_share_by == FairShareBy::kGid
-                               ? policy::OwnerKind::kGid
-                               : policy::OwnerKind::kProjid;
+  policy::OwnerKind kind =
+      s.fair_share_by == FairShareBy::kUid   ? policy::OwnerKind::kUid
+      : s.fair_share_by == FairShareBy::kGid ? policy::OwnerKind::kGid
+                                             : policy::OwnerKind::kProjid;
   scheduler.SetFairShareWeights(WeightsById(s.fair_share_weights, kind));
 }
 

@@ -113,8 +113,9 @@ class Placement {
   // New host rules (a reload), for the archives placed from now on: a
   // waiting archive keeps the queue the rules chose for it, and recovery
   // still places a stored item on the mover it names (kPlacedOnKey).
-  void SetHostRules(std::vector<config::HostAffinityRule> archive_on_hosts,
-                    std::vector<config::ConsistentHashRule> archive_on_hosts_ch) {
+  void SetHostRules(
+      std::vector<config::HostAffinityRule> archive_on_hosts,
+      std::vector<config::ConsistentHashRule> archive_on_hosts_ch) {
     host_rules_ = policy::HostRules(std::move(archive_on_hosts),
                                     std::move(archive_on_hosts_ch));
   }

@@ -108,7 +108,8 @@ std::string ShowWeights(const S& s) {
 }
 
 bool FairShareOn(const S& s) {
-  return !s.fair_share_tag.empty() || s.fair_share_by != config::FairShareBy::kTag;
+  return !s.fair_share_tag.empty() ||
+         s.fair_share_by != config::FairShareBy::kTag;
 }
 
 // Weights count from the next restore sent on; they apply to the fair share
@@ -130,8 +131,8 @@ const Row kRows[] = {
     {"redis_password", ShowPassword, TakeNothing, nullptr, true},
     {"store", ShowStore, TakeNothing},
     {"state_dir", Show<&S::state_dir>, TakeNothing},
-    {"stale_timeout_ms", Show<&S::stale_timeout_ms>,
-     Take<&S::stale_timeout_ms>, Always},
+    {"stale_timeout_ms", Show<&S::stale_timeout_ms>, Take<&S::stale_timeout_ms>,
+     Always},
     {"client_grace_ms", Show<&S::client_grace_ms>, Take<&S::client_grace_ms>,
      Always},
     {"max_connections", Show<&S::max_connections>, Take<&S::max_connections>,
@@ -153,15 +154,13 @@ const Row kRows[] = {
      Take<&S::queue_check_lustre>, Always},
     {"movers", ShowWords<&S::movers>, TakeMovers, Always},
     {"archive_on_hosts", ShowHostRules, Take<&S::archive_on_hosts>, Always},
-    {"archive_on_hosts_ch", ShowChRules, Take<&S::archive_on_hosts_ch>,
-     Always},
+    {"archive_on_hosts_ch", ShowChRules, Take<&S::archive_on_hosts_ch>, Always},
     {"batch_archives_slices_sec", ShowBatch, TakeBatch, BatchingKept},
     {"batch_archives_slots_per_client", Show<&S::batch_slots_per_client>,
      TakeNothing},
     {"reporting_dir", Show<&S::reporting_dir>, TakeNothing},
     {"reporting_hint", Show<&S::reporting_hint>, TakeNothing},
-    {"reporting_schedule_interval_ms",
-     Show<&S::reporting_schedule_interval_ms>,
+    {"reporting_schedule_interval_ms", Show<&S::reporting_schedule_interval_ms>,
      Take<&S::reporting_schedule_interval_ms>, Always},
     {"fair_share_tag", Show<&S::fair_share_tag>, TakeNothing},
     {"fair_share_by", ShowFairShareBy, TakeNothing},

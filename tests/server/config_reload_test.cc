@@ -100,8 +100,7 @@ TEST_F(ConfigReloadTest, LogLevelLimitAndHostRuleTakeEffect) {
 
   // Log level: connections are logged at debug level now.
   ASSERT_TRUE(cdt_.Client({}).ok());
-  EXPECT_TRUE(WaitFor([&] { return DebugConnectLines() >= 1; }))
-      << cdt_.Logs();
+  EXPECT_TRUE(WaitFor([&] { return DebugConnectLines() >= 1; })) << cdt_.Logs();
 
   // The host rule: tagged archives wait for mover-b, although mover-a is
   // idle and takes a plain archive queued after them.
@@ -181,8 +180,7 @@ TEST_F(ConfigReloadTest, BrokenFileKeepsEverything) {
   WriteConfig("verbose debug\n");
   Reload(2);
   ASSERT_TRUE(cdt_.Client({}).ok());
-  EXPECT_TRUE(WaitFor([&] { return DebugConnectLines() >= 1; }))
-      << cdt_.Logs();
+  EXPECT_TRUE(WaitFor([&] { return DebugConnectLines() >= 1; })) << cdt_.Logs();
 }
 
 }  // namespace
