@@ -126,6 +126,32 @@ TEST(SchedulerBatchTest, MaxDeadlineEndsTheSliceEvenWithWorkLeft) {
             kT0 + 60 * kSec);
 }
 
+// A reload's new slice times: the slice running keeps its deadlines until
+// it renews them; the next renewal and the next slice use the new ones.
+TEST(SchedulerBatchTest, NewSliceTimesApplyFromTheNextRenewal) {
+  Scheduler s;
+  s.SetBatching({10s, 0s, 1});
+  s.Enqueue(Archive(1, "A"));
+  ASSERT_EQ(Cookies(s.Dispatch("m1", {}, MaxArchive(1), 1, kT0)),
+            (std::vector<uint64_t>{1}));
+  s.SetBatchTimes(30s, 100s);
+  ASSERT_TRUE(s.batching());
+  EXPECT_EQ(s.Batches("m1", kT0)[0].idle_deadline_ns, kT0 + 10 * kSec);
+  s.Enqueue(Archive(2, "A", kT0 + kSec));  // renews: 30 s from its arrival
+  EXPECT_EQ(s.Batches("m1", kT0 + kSec)[0].idle_deadline_ns, kT0 + 31 * kSec);
+  // B takes the slot once A's slice ends; its slice has the new maximum.
+  s.Enqueue(Archive(3, "B", kT0 + kSec));
+  ASSERT_TRUE(s.Done(IdOf(1)));
+  ASSERT_EQ(Cookies(s.Dispatch("m1", {}, MaxArchive(1), 1, kT0 + 2 * kSec)),
+            (std::vector<uint64_t>{2}));
+  ASSERT_TRUE(s.Done(IdOf(2)));
+  EXPECT_TRUE(s.Dispatch("m1", {}, MaxArchive(1), 1, kT0 + 31 * kSec).empty());
+  EXPECT_EQ(Cookies(s.Dispatch("m1", {}, MaxArchive(1), 1, kT0 + 32 * kSec)),
+            (std::vector<uint64_t>{3}));
+  EXPECT_EQ(s.Batches("m1", kT0 + 32 * kSec)[0].max_deadline_ns,
+            kT0 + 132 * kSec);
+}
+
 TEST(SchedulerBatchTest, AHeldHintWaitsForItsMoverUntilTheSliceEnds) {
   Scheduler s;
   s.SetBatching({10s, 60s, 1});

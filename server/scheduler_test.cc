@@ -252,6 +252,23 @@ TEST(SchedulerFairShareTest, ThreeUsersOfUnequalWeightShareRestores) {
   EXPECT_EQ(served["carol"], 300);
 }
 
+// A reload's new weights count from the next restore sent, with restores
+// already waiting.
+TEST(SchedulerFairShareTest, NewWeightsApplyToWaitingRestores) {
+  Scheduler s;
+  s.SetFairShare({"user=", {}});
+  uint64_t cookie = 1;
+  for (int i = 0; i < 300; ++i) s.Enqueue(Restore(cookie++, "alice"));
+  for (int i = 0; i < 300; ++i) s.Enqueue(Restore(cookie++, "bob"));
+  auto before = Serve(s, 10, 10);
+  EXPECT_EQ(before["alice"], 50);
+  EXPECT_EQ(before["bob"], 50);
+  s.SetFairShareWeights({{"bob", 3}});
+  auto after = Serve(s, 10, 10);
+  EXPECT_EQ(after["alice"], 25);
+  EXPECT_EQ(after["bob"], 75);
+}
+
 TEST(SchedulerFairShareTest, OffMeansArrivalOrder) {
   Scheduler s;
   for (int i = 0; i < 10; ++i) s.Enqueue(Restore(i + 1, "alice"));
