@@ -442,6 +442,10 @@ bool Server::ReloadSettings() {
 void Server::ApplySettings(const config::ServerSettings& s) {
   using std::chrono::milliseconds;
   using std::chrono::seconds;
+  if (options_.settings.queue_check_lustre && !s.queue_check_lustre)
+    spdlog::warn(
+        "queue_check_lustre is false now: queue takes requests Lustre never "
+        "made; for benchmarks and tests only");
   options_.settings = s;
   spdlog::set_level(LogLevelFor(s.verbose));
   // Connections: the cap and the timeouts apply to every connection at
