@@ -127,6 +127,19 @@ CoreOptions CoreOptionsOf(const config::ServerSettings& s,
   return o;
 }
 
+// What each new connection gets from the settings: its memory bound and
+// TCP keepalive.
+void SetConnectionOptions(const config::ServerSettings& s,
+                          ConnectionOptions* options) {
+  options->max_message_memory = static_cast<size_t>(s.connection_memory_mb)
+                                << 20;
+  KeepaliveSettings keepalive =
+      KeepaliveFor(std::chrono::milliseconds(s.liveness_timeout_ms));
+  options->keepalive_idle_s = keepalive.idle_s;
+  options->keepalive_interval_s = keepalive.interval_s;
+  options->keepalive_count = keepalive.count;
+}
+
 }  // namespace
 
 Server::Server(asio::io_context& io, ServerOptions options,
@@ -157,13 +170,7 @@ Server::Server(asio::io_context& io, ServerOptions options,
       status_(scheduler_, redispatch_, clock, [this] { return stopped_; }) {
   const config::ServerSettings& s = options_.settings;
   connection_options_.max_message_bytes = options_.max_message_bytes;
-  connection_options_.max_message_memory =
-      static_cast<size_t>(s.connection_memory_mb) << 20;
-  KeepaliveSettings keepalive =
-      KeepaliveFor(std::chrono::milliseconds(s.liveness_timeout_ms));
-  connection_options_.keepalive_idle_s = keepalive.idle_s;
-  connection_options_.keepalive_interval_s = keepalive.interval_s;
-  connection_options_.keepalive_count = keepalive.count;
+  SetConnectionOptions(s, &connection_options_);
   if (s.batching())
     scheduler_.SetBatching({std::chrono::seconds(s.batch_idle_sec),
                             std::chrono::seconds(s.batch_max_sec),
@@ -452,13 +459,7 @@ void Server::ApplySettings(const config::ServerSettings& s) {
   // once; the memory bound and keepalive to the connections accepted from
   // now on (an open socket keeps its own).
   listener_.set_max_connections(MaxConnectionsFor(s.max_connections));
-  connection_options_.max_message_memory =
-      static_cast<size_t>(s.connection_memory_mb) << 20;
-  KeepaliveSettings keepalive =
-      KeepaliveFor(milliseconds(s.liveness_timeout_ms));
-  connection_options_.keepalive_idle_s = keepalive.idle_s;
-  connection_options_.keepalive_interval_s = keepalive.interval_s;
-  connection_options_.keepalive_count = keepalive.count;
+  SetConnectionOptions(s, &connection_options_);
   liveness_ = Liveness({milliseconds(s.handshake_timeout_ms),
                         milliseconds(s.liveness_timeout_ms)});
   core_.Reconfigure(CoreOptionsOf(s, liveness_));
