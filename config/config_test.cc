@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -169,14 +170,16 @@ TEST(ServerSettingsTest, BadValueNamesFileLineAndKey) {
                       &s, &warnings, &error));
   EXPECT_EQ(error,
             "/etc/c.conf:2: key 'redis_port': '70000' is not an integer in "
-            "0..65535");
+            "1..65535");
   EXPECT_FALSE(ApplyServerFile(ParseConfigText("c", "archive_id 0\n"), &s,
                                &warnings, &error));
   EXPECT_EQ(error,
             "c:1: key 'archive_id': '0' is not an integer in 1..2147483647");
   EXPECT_FALSE(ApplyServerFile(ParseConfigText("c", "verbose loud\n"), &s,
                                &warnings, &error));
-  EXPECT_EQ(error, "c:1: key 'verbose': unknown log level 'loud'");
+  EXPECT_EQ(error,
+            "c:1: key 'verbose': unknown log level 'loud': one of off, "
+            "fatal, error, warn, normal, info, debug");
   EXPECT_FALSE(
       ApplyServerFile(ParseConfigText("c", "batch_archives_slices_sec ten\n"),
                       &s, &warnings, &error));
@@ -189,6 +192,50 @@ TEST(ServerSettingsTest, BadValueNamesFileLineAndKey) {
   EXPECT_EQ(error,
             "c:1: key 'archive_on_hosts_ch': COUNT 'x' is not an integer in "
             "0..4294967295");
+}
+
+// A port out of range is an error naming the key, never a wrap-around
+// (70000 would bind 4464) nor a service name.
+TEST(ServerSettingsTest, PortOutOfRangeIsAnErrorNamingTheKey) {
+  for (const char* bad : {"65536", "-1", "12x", "0x10", "010", "99999999"}) {
+    SCOPED_TRACE(bad);
+    ServerSettings s;
+    std::vector<std::string> warnings;
+    std::string error;
+    EXPECT_FALSE(
+        ApplyServerFile(ParseConfigText("c", fmt::format("port {}\n", bad)), &s,
+                        &warnings, &error));
+    EXPECT_EQ(error, fmt::format("c:1: key 'port': '{}' is not a port "
+                                 "number in 0..65535",
+                                 bad));
+    EXPECT_EQ(s.port, "5123");
+    ClientSettings c;
+    EXPECT_FALSE(
+        ApplyClientEnv(FakeEnv({{"COORDINATOOL_PORT", bad}}), &c, &error));
+    EXPECT_EQ(error, fmt::format("COORDINATOOL_PORT: '{}' is not a port "
+                                 "number in 1..65535",
+                                 bad));
+    EXPECT_EQ(c.port, "5123");
+  }
+  // 0 binds any free port; a client cannot connect to it.
+  ServerSettings s;
+  ClientSettings c;
+  std::vector<std::string> warnings;
+  std::string error;
+  EXPECT_TRUE(
+      ApplyServerFile(ParseConfigText("c", "port 0\n"), &s, &warnings, &error))
+      << error;
+  EXPECT_EQ(s.port, "0");
+  EXPECT_FALSE(
+      ApplyClientFile(ParseConfigText("c", "port 0\n"), &c, &warnings, &error));
+  EXPECT_EQ(error, "c:1: key 'port': '0' is not a port number in 1..65535");
+  EXPECT_TRUE(ApplyClientFile(ParseConfigText("c", "port 65535\n"), &c,
+                              &warnings, &error))
+      << error;
+  EXPECT_EQ(c.port, "65535");
+  EXPECT_FALSE(ApplyServerFile(ParseConfigText("c", "redis_port 0\n"), &s,
+                               &warnings, &error));
+  EXPECT_EQ(error, "c:1: key 'redis_port': '0' is not an integer in 1..65535");
 }
 
 TEST(ServerSettingsTest, EnvironmentOverridesFile) {
@@ -649,7 +696,7 @@ TEST(LoadSettingsTest, FileThenEnvironmentAndErrorsNameTheLine) {
   EXPECT_FALSE(LoadServerSettings(path, env, &server, &warnings, &error));
   EXPECT_EQ(error,
             std::string(path) +
-                ":2: key 'redis_port': 'many' is not an integer in 0..65535");
+                ":2: key 'redis_port': 'many' is not an integer in 1..65535");
   unlink(path);
 
   EXPECT_FALSE(LoadServerSettings(path, env, &server, &warnings, &error));

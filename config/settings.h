@@ -182,6 +182,10 @@ struct ClientSettings {
   // A file holding the token sent with `auth` right after connecting
   // (docs/auth.md); empty: none. Never the token itself.
   std::string token_file;
+  // How long a mover (the preload library's register) waits for the
+  // server at start: -1 for ever (the default, as the original, which
+  // retried every 5 s), 0 not at all, else milliseconds.
+  int64_t connect_wait_ms = -1;
 };
 
 // The host name up to its first dot.

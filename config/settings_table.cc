@@ -86,6 +86,29 @@ bool Integer(std::string_view value, SettingsOf<M>* s, ValueContext* c) {
   return true;
 }
 
+// A TCP port, kept as text (the resolver takes it as such) but checked
+// here: "70000" or "-1" would otherwise wrap around or be taken for a
+// service name. `Min` is 0 for the port the server binds (0: the system
+// picks a free one, which tests use) and 1 for ports to connect to.
+template <auto M, int64_t Min>
+bool Port(std::string_view value, SettingsOf<M>* s, ValueContext* c) {
+  // Decimal digits only, no leading zero: strtoll would read "010" as
+  // octal 8, "0x10" as 16.
+  const bool digits = !value.empty() && value.size() <= 5 &&
+                      (value.size() == 1 || value.front() != '0') &&
+                      std::all_of(value.begin(), value.end(), [](char ch) {
+                        return ch >= '0' && ch <= '9';
+                      });
+  auto parsed = digits ? ParseInteger(value, Min, 65535) : std::nullopt;
+  if (!parsed) {
+    c->error =
+        fmt::format("'{}' is not a port number in {}..65535", value, Min);
+    return false;
+  }
+  s->*M = std::to_string(*parsed);
+  return true;
+}
+
 template <auto M, int64_t Min, int64_t Max>
 bool AppendInteger(std::string_view value, SettingsOf<M>* s, ValueContext* c) {
   auto parsed = ParseInteger(value, Min, Max);
@@ -106,7 +129,10 @@ template <auto M>
 bool LogLevel(std::string_view value, SettingsOf<M>* s, ValueContext* c) {
   auto level = ParseLogLevel(value);
   if (!level) {
-    c->error = fmt::format("unknown log level '{}'", value);
+    c->error = fmt::format(
+        "unknown log level '{}': one of off, fatal, error, warn, normal, "
+        "info, debug",
+        value);
     return false;
   }
   s->*M = *level;
@@ -283,8 +309,8 @@ const ServerSetting kServerSettings[] = {
      .env = "COORDINATOOL_PORT",
      .option = "-p,--port",
      .value = "PORT",
-     .help = "port to bind",
-     .apply = Text<&S::port>},
+     .help = "port to bind (0: any free port)",
+     .apply = Port<&S::port, 0>},
     {.key = "verbose",
      .env = "COORDINATOOL_VERBOSE",
      .value = "LEVEL",
@@ -307,7 +333,7 @@ const ServerSetting kServerSettings[] = {
      .option = "--redis-port",
      .value = "PORT",
      .help = "Redis port",
-     .apply = Redis<Integer<&S::redis_port, 0, 65535>>,
+     .apply = Redis<Integer<&S::redis_port, 1, 65535>>,
      .unit = "port",
      .env_bad_is_warning = true},
     {.key = "redis_socket",
@@ -518,7 +544,7 @@ const ClientSetting kClientSettings[] = {
      .option = "-p,--port",
      .value = "PORT",
      .help = "server port",
-     .apply = Text<&C::port>},
+     .apply = Port<&C::port, 1>},
     {.key = "verbose",
      .env = "COORDINATOOL_VERBOSE",
      .value = "LEVEL",
@@ -580,6 +606,13 @@ const ClientSetting kClientSettings[] = {
      .value = "PATH",
      .help = "file holding the token sent to the server (mode 600)",
      .apply = Text<&C::token_file>},
+    {.key = "connect_wait_ms",
+     .env = "COORDINATOOL_CONNECT_WAIT_MS",
+     .value = "MS",
+     .help = "how long a mover waits for the server at start (-1: for ever, "
+             "0: not at all)",
+     .apply = Integer<&C::connect_wait_ms, -1, kInt64Max>,
+     .unit = kMilliseconds},
 };
 
 }  // namespace

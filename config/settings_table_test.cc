@@ -142,7 +142,13 @@ TEST(CommandLineTest, BadValueIsRefusedWhileParsingNamingTheOption) {
   EXPECT_EQ(error, "--store: 'sql' is not one of auto, redis, embedded, none");
   ServerCli port;
   EXPECT_FALSE(port.Parse({"--redis-port", "70000"}, &error));
-  EXPECT_EQ(error, "--redis-port: '70000' is not an integer in 0..65535");
+  EXPECT_EQ(error, "--redis-port: '70000' is not an integer in 1..65535");
+  ServerCli bind;
+  EXPECT_FALSE(bind.Parse({"-p", "65536"}, &error));
+  EXPECT_EQ(error, "--port: '65536' is not a port number in 0..65535");
+  ServerCli negative;
+  EXPECT_FALSE(negative.Parse({"--port", "-1"}, &error));
+  EXPECT_EQ(error, "--port: '-1' is not a port number in 0..65535");
   ServerCli archive;
   EXPECT_FALSE(archive.Parse({"-A", "1", "-A", "0"}, &error));
   ServerCli twice;
