@@ -1,7 +1,12 @@
 #include "server/log_format.h"
 
 #include <spdlog/pattern_formatter.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -29,13 +34,68 @@ class EscapedMessage : public spdlog::custom_flag_formatter {
   }
 };
 
+// %& : the sd-daemon priority of the level, "<0>" to "<7>" (syslog's).
+class JournalPriority : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const std::string_view prefix = Prefix(msg.level);
+    dest.append(prefix.data(), prefix.data() + prefix.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JournalPriority>();
+  }
+
+ private:
+  static std::string_view Prefix(spdlog::level::level_enum level) {
+    switch (level) {
+      case spdlog::level::critical:
+        return "<2>";  // SD_CRIT
+      case spdlog::level::err:
+        return "<3>";  // SD_ERR
+      case spdlog::level::warn:
+        return "<4>";  // SD_WARNING
+      case spdlog::level::info:
+        return "<6>";  // SD_INFO
+      default:
+        return "<7>";  // SD_DEBUG: debug and trace
+    }
+  }
+};
+
 }  // namespace
 
-std::unique_ptr<spdlog::formatter> EscapingLogFormatter() {
+std::unique_ptr<spdlog::formatter> EscapingLogFormatter(LogTarget target) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  formatter->add_flag<EscapedMessage>('*').set_pattern(
-      "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %*");
+  formatter->add_flag<EscapedMessage>('*');
+  if (target == LogTarget::kJournal) {
+    formatter->add_flag<JournalPriority>('&').set_pattern("%&%l %*");
+  } else {
+    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %*");
+  }
   return formatter;
+}
+
+bool IsJournalStream(const char* journal_stream, dev_t stderr_dev,
+                     ino_t stderr_ino) {
+  if (journal_stream == nullptr) return false;
+  uintmax_t dev = 0, ino = 0;
+  int end = 0;
+  if (std::sscanf(journal_stream, "%ju:%ju%n", &dev, &ino, &end) != 2 ||
+      journal_stream[end] != '\0')
+    return false;
+  return dev == static_cast<uintmax_t>(stderr_dev) &&
+         ino == static_cast<uintmax_t>(stderr_ino);
+}
+
+LogTarget LogTargetOfStderr() {
+  const char* journal_stream = std::getenv("JOURNAL_STREAM");
+  struct stat st;
+  if (journal_stream == nullptr || fstat(STDERR_FILENO, &st) != 0)
+    return LogTarget::kTerminal;
+  return IsJournalStream(journal_stream, st.st_dev, st.st_ino)
+             ? LogTarget::kJournal
+             : LogTarget::kTerminal;
 }
 
 }  // namespace server

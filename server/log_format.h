@@ -4,19 +4,42 @@
 // message in the formatter, rather than at each call, leaves no call that
 // can forget it: one log call is one line, whatever a peer sent.
 //
+// Under systemd, with stderr connected to the journal, each line starts
+// with its sd-daemon priority ("<3>" for an error, sd-daemon(3)) so that
+// journald files it at that priority, and carries no time of its own (the
+// journal stamps every line).
+//
 // Thread-safety: the formatter is spdlog's, used under its sink's lock.
 #ifndef SERVER_LOG_FORMAT_H_
 #define SERVER_LOG_FORMAT_H_
 
 #include <spdlog/formatter.h>
+#include <sys/types.h>
 
 #include <memory>
+#include <string_view>
 
 namespace server {
 
-// "2026-12-06T17:45:00.123 info <escaped message>", the level coloured on
-// a colour sink.
-std::unique_ptr<spdlog::formatter> EscapingLogFormatter();
+enum class LogTarget {
+  kTerminal,  // "2026-12-06T17:45:00.123 info <escaped message>"
+  kJournal,   // "<6>info <escaped message>"
+};
+
+// The level coloured on a colour sink.
+std::unique_ptr<spdlog::formatter> EscapingLogFormatter(
+    LogTarget target = LogTarget::kTerminal);
+
+// Whether stderr is the journal: JOURNAL_STREAM ("DEVICE:INODE", set by
+// systemd for a service whose output goes to the journal) names the
+// device and inode of stderr. A child of the service that inherits the
+// variable with its stderr sent elsewhere does not match.
+bool IsJournalStream(const char* journal_stream, dev_t stderr_dev,
+                     ino_t stderr_ino);
+
+// The target for this process: kJournal when IsJournalStream holds for
+// the environment's JOURNAL_STREAM and the actual stderr.
+LogTarget LogTargetOfStderr();
 
 }  // namespace server
 

@@ -13,13 +13,16 @@
 namespace server {
 namespace {
 
-std::string LogOnce(const std::string& id) {
+std::string LogOnce(const std::string& id,
+                    LogTarget target = LogTarget::kTerminal,
+                    spdlog::level::level_enum level = spdlog::level::info) {
   std::ostringstream out;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
   spdlog::logger logger("test", sink);
-  logger.set_formatter(EscapingLogFormatter());
-  logger.info("{}: mover {} ready, {} items re-announced", "127.0.0.1:4000", id,
-              0);
+  logger.set_level(spdlog::level::trace);
+  logger.set_formatter(EscapingLogFormatter(target));
+  logger.log(level, "{}: mover {} ready, {} items re-announced",
+             "127.0.0.1:4000", id, 0);
   return out.str();
 }
 
@@ -42,6 +45,39 @@ TEST(LogFormatTest, TimeLevelAndPlainMessage) {
                        R"(127\.0\.0\.1:4000: mover m1 ready, 0 items )"
                        R"(re-announced\n)")))
       << line;
+}
+
+// journald takes the priority from the prefix and stamps the line itself.
+TEST(LogFormatTest, JournalLinesCarryThePriorityAndNoTime) {
+  EXPECT_EQ(LogOnce("m1", LogTarget::kJournal),
+            "<6>info 127.0.0.1:4000: mover m1 ready, 0 items re-announced\n");
+  EXPECT_EQ(LogOnce("m1", LogTarget::kJournal, spdlog::level::err).substr(0, 9),
+            "<3>error ");
+  EXPECT_EQ(
+      LogOnce("m1", LogTarget::kJournal, spdlog::level::warn).substr(0, 3),
+      "<4>");
+  EXPECT_EQ(
+      LogOnce("m1", LogTarget::kJournal, spdlog::level::critical).substr(0, 3),
+      "<2>");
+  EXPECT_EQ(
+      LogOnce("m1", LogTarget::kJournal, spdlog::level::debug).substr(0, 3),
+      "<7>");
+  // Still escaped: a peer cannot forge a line, nor its priority.
+  const std::string line =
+      LogOnce("m1\n<0>emergency", LogTarget::kJournal, spdlog::level::info);
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << line;
+  EXPECT_NE(line.find("mover m1\\n<0>emergency ready"), std::string::npos)
+      << line;
+}
+
+TEST(LogFormatTest, JournalStreamMustNameStderr) {
+  EXPECT_TRUE(IsJournalStream("8:12345", 8, 12345));
+  EXPECT_FALSE(IsJournalStream(nullptr, 8, 12345));
+  EXPECT_FALSE(IsJournalStream("", 8, 12345));
+  EXPECT_FALSE(IsJournalStream("8:12346", 8, 12345));  // stderr redirected
+  EXPECT_FALSE(IsJournalStream("9:12345", 8, 12345));
+  EXPECT_FALSE(IsJournalStream("8:12345x", 8, 12345));
+  EXPECT_FALSE(IsJournalStream("8", 8, 12345));
 }
 
 }  // namespace

@@ -130,8 +130,10 @@ int main(int argc, char** argv) {
 
   auto logger = spdlog::stderr_color_mt("coordinatool");
   spdlog::set_default_logger(logger);
-  // Peer bytes in messages are escaped: one log call, one line.
-  spdlog::set_formatter(server::EscapingLogFormatter());
+  // Peer bytes in messages are escaped: one log call, one line. Under
+  // systemd, priority prefixes for the journal, and its time stamps.
+  spdlog::set_formatter(
+      server::EscapingLogFormatter(server::LogTargetOfStderr()));
 
   SettingsLoader load = [&, env = EnvironmentAtStart()](
                             config::ServerSettings* settings,
