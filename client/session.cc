@@ -185,7 +185,9 @@ bool Session::Call(const json::object& request, json::object* reply,
   }
 }
 
-bool Session::Authenticate(const std::string& token, std::string* error) {
+bool Session::Authenticate(const std::string& token, std::string* error,
+                           bool* refused) {
+  if (refused) *refused = false;
   json::object reply;
   if (!Call(protocol::ToJson(protocol::AuthRequest{token}), &reply, 30'000,
             error)) {
@@ -195,6 +197,7 @@ bool Session::Authenticate(const std::string& token, std::string* error) {
   protocol::AuthReply answer;
   protocol::Parse(reply, &answer);
   if (answer.header.status != 0) {
+    if (refused) *refused = true;
     *error = fmt::format("auth refused: {}",
                          answer.header.error.empty()
                              ? std::string(strerror(answer.header.status))

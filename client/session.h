@@ -56,8 +56,10 @@ class Session {
 
   // Presents `token` to the server (`auth`, docs/auth.md); call it right
   // after connecting, before ehlo. False with *error when the server
-  // refuses it or does not answer.
-  bool Authenticate(const std::string& token, std::string* error);
+  // refuses it or does not answer; *refused (if given) tells which: true
+  // when the server answered with a refusal.
+  bool Authenticate(const std::string& token, std::string* error,
+                    bool* refused = nullptr);
 
   // Sends `request` and waits for the reply with the same "command"
   // (replies to other commands received meanwhile are dropped).

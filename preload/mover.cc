@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -61,9 +62,38 @@ Mover::Mover(config::ClientSettings settings, std::string fsname,
 }
 
 bool Mover::Start(std::string* error) {
-  {
-    common::MutexLock lock(&mu_);
-    if (!Connect(error)) return false;
+  const auto started = clock_.Now();
+  const int64_t wait_ms = settings_.connect_wait_ms;
+  for (int failures = 0;; ++failures) {
+    Attempt attempt;
+    {
+      common::MutexLock lock(&mu_);
+      attempt = Connect(error);
+    }
+    if (attempt == Attempt::kConnected) {
+      if (failures > 0)
+        Log(fmt::format("reached {}:{} after {} failed attempts",
+                        settings_.host, settings_.port, failures));
+      break;
+    }
+    if (attempt == Attempt::kRefused) return false;
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+        clock_.Now() - started);
+    auto delay = backoff_.NextDelay();
+    if (wait_ms >= 0) {
+      const auto left = std::chrono::milliseconds(wait_ms) - waited;
+      if (left <= std::chrono::milliseconds(0)) {
+        *error = fmt::format("{}; gave up after {} ms (connect_wait_ms {})",
+                             *error, waited.count(), wait_ms);
+        return false;
+      }
+      delay = std::min(delay, left);
+    }
+    // As when the server is lost later (Reconnect): the site starts movers
+    // and server in any order.
+    Log(fmt::format("waiting for the server: {}; next attempt within {} ms",
+                    *error, delay.count()));
+    std::this_thread::sleep_for(delay);
   }
   backoff_.Connected();
   // Ask for work at once: a copytool that polls fd() before its first recv
@@ -73,7 +103,7 @@ bool Mover::Start(std::string* error) {
 }
 
 // The receiving thread (or Start, before it).
-bool Mover::Connect(std::string* error) {
+Mover::Attempt Mover::Connect(std::string* error) {
   recv_pending_ = false;
   session_broken_ = false;
   session_.set_tls(client::TlsFromSettings(settings_));
@@ -82,11 +112,13 @@ bool Mover::Connect(std::string* error) {
   std::string token;
   if (!settings_.token_file.empty() &&
       !client::ReadTokenFile(settings_.token_file, &token, error))
-    return false;
-  if (!session_.Connect(settings_.host, settings_.port, error)) return false;
-  if (!token.empty() && !session_.Authenticate(token, error)) {
+    return Attempt::kRefused;
+  if (!session_.Connect(settings_.host, settings_.port, error))
+    return Attempt::kFailed;
+  bool refused = false;
+  if (!token.empty() && !session_.Authenticate(token, error, &refused)) {
     session_.Close();
-    return false;
+    return refused ? Attempt::kRefused : Attempt::kFailed;
   }
   protocol::EhloRequest ehlo;
   ehlo.fsname = fsname_;
@@ -105,7 +137,7 @@ bool Mover::Connect(std::string* error) {
   json::object message;
   if (!session_.Call(protocol::ToJson(ehlo), &message, 30'000, error)) {
     session_.Close();
-    return false;
+    return Attempt::kFailed;
   }
   protocol::EhloReply reply;
   protocol::Parse(message, &reply);
@@ -114,16 +146,18 @@ bool Mover::Connect(std::string* error) {
                                                  ? strerror(status)
                                                  : reply.header.error);
     session_.Close();
-    return false;
+    // EEXIST: the id is still held by a connection the server has not yet
+    // found dead (this mover restarted quickly); it will be.
+    return status == EEXIST ? Attempt::kFailed : Attempt::kRefused;
   }
   server_takes_progress_ = reply.progress;
   FlushDonesLocked();
   if (session_broken_) {
     *error = "lost the server while sending completions";
     session_.Close();
-    return false;
+    return Attempt::kFailed;
   }
-  return true;
+  return Attempt::kConnected;
 }
 
 void Mover::Reconnect() {
@@ -139,7 +173,7 @@ void Mover::Reconnect() {
     std::string error;
     {
       common::MutexLock lock(&mu_);
-      if (Connect(&error)) {
+      if (Connect(&error) == Attempt::kConnected) {
         Log(fmt::format(
             "reconnected to {}:{} after {} ms, {} items "
             "re-announced",

@@ -53,8 +53,13 @@ class Mover {
         std::vector<uint32_t> archive_ids, EndAtLustre end_at_lustre = {},
         client::BackoffOptions backoff = {});
 
-  // Connects and introduces itself; false with *error if the first attempt
-  // fails (later failures reconnect by themselves).
+  // Connects and introduces itself. A server that cannot be reached (not
+  // started yet, restarting, the network) is waited for, with the backoff
+  // and a log line per failed attempt, for settings.connect_wait_ms (-1:
+  // for ever). False with *error at once on a definitive refusal, which
+  // waiting cannot fix: the token file cannot be read, the token or the
+  // ehlo is refused (a bad or forbidden mover id); or once the wait is
+  // over. Later losses reconnect by themselves (Recv).
   bool Start(std::string* error) EXCLUDES(mu_);
 
   // Waits for the next action list and encodes it, in Lustre's binary form,
@@ -82,7 +87,12 @@ class Mover {
   void ReportProgress(const protocol::ItemId& id) EXCLUDES(mu_);
 
  private:
-  bool Connect(std::string* error) REQUIRES(mu_);
+  enum class Attempt {
+    kConnected,
+    kFailed,   // worth trying again: the server may answer later
+    kRefused,  // definitive: the same attempt gets the same answer
+  };
+  Attempt Connect(std::string* error) REQUIRES(mu_);
   void Reconnect() EXCLUDES(mu_);
   bool SendLocked(const boost::json::object& message) REQUIRES(mu_);
   // A send failed: the session is shut down and left for the receiving

@@ -15,6 +15,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -35,18 +37,41 @@ using namespace std::chrono_literals;
 // open (silent) and accepts the next.
 class StandIn {
  public:
-  StandIn() {
+  // `ehlo_reply`: what it answers to every ehlo. Not `listening`: the port
+  // is bound but refuses connections until Listen(), as a server not
+  // started yet.
+  explicit StandIn(std::string ehlo_reply =
+                       R"({"command":"ehlo","status":0,"progress":true})",
+                   bool listening = true)
+      : ehlo_reply_(std::move(ehlo_reply)) {
     listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof(addr);
     if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        listen(listen_fd_, 8) != 0 ||
         getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
       return;
     port_ = std::to_string(ntohs(addr.sin_port));
+    if (listening) Listen();
+  }
+
+  // Starts accepting (once).
+  void Listen() {
+    if (listen(listen_fd_, 8) != 0) return;
     thread_ = std::thread([this] { Run(); });
+  }
+
+  // Connections from the `n`-th on are answered `ehlo_reply`.
+  void ReplyFrom(size_t n, std::string ehlo_reply) {
+    std::lock_guard lock(mu_);
+    later_from_ = n;
+    later_reply_ = std::move(ehlo_reply);
+  }
+
+  size_t connections() {
+    std::lock_guard lock(mu_);
+    return fds_.size();
   }
   ~StandIn() {
     shutdown(listen_fd_, SHUT_RDWR);  // wakes accept()
@@ -106,7 +131,8 @@ class StandIn {
       std::lock_guard lock(mu_);
       commands_[n].push_back(command);
       if (command == "ehlo") {
-        std::string reply = R"({"command":"ehlo","status":0,"progress":true})";
+        const std::string& reply =
+            n >= later_from_ ? later_reply_ : ehlo_reply_;
         if (write(fd, reply.data(), reply.size()) != ssize_t(reply.size()))
           return;
       }
@@ -117,6 +143,9 @@ class StandIn {
     }
   }
 
+  const std::string ehlo_reply_;
+  size_t later_from_ = SIZE_MAX;
+  std::string later_reply_;
   int listen_fd_ = -1;
   std::string port_;
   std::thread thread_;
@@ -142,6 +171,44 @@ client::BackoffOptions FastBackoff() {
 }
 
 bool Open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+// Captures what is written to stderr (the library's log) while it lives.
+class StderrCapture {
+ public:
+  StderrCapture() {
+    char path[] = "/tmp/mover_test_stderr.XXXXXX";
+    file_ = mkstemp(path);
+    unlink(path);
+    saved_ = dup(STDERR_FILENO);
+    dup2(file_, STDERR_FILENO);
+  }
+  ~StderrCapture() {
+    dup2(saved_, STDERR_FILENO);
+    close(saved_);
+    close(file_);
+  }
+  std::string text() const {
+    std::string text;
+    char buffer[4096];
+    ssize_t n;
+    for (off_t at = 0; (n = pread(file_, buffer, sizeof(buffer), at)) > 0;
+         at += n)
+      text.append(buffer, n);
+    return text;
+  }
+  size_t Count(const std::string& needle) const {
+    const std::string all = text();
+    size_t count = 0;
+    for (size_t at = all.find(needle); at != std::string::npos;
+         at = all.find(needle, at + 1))
+      ++count;
+    return count;
+  }
+
+ private:
+  int file_ = -1;
+  int saved_ = -1;
+};
 
 bool HungUp(int fd) {
   pollfd pfd{fd, POLLIN, 0};
@@ -196,6 +263,99 @@ TEST(MoverTest, WorkerFailingToSendLeavesTheSessionToTheReceivingThread) {
   // The completion the worker could not send follows the new ehlo.
   EXPECT_EQ(stand_in.commands()[1],
             (std::vector<std::string>{"ehlo", "done", "recv"}));
+}
+
+// Issue 13: a mover started before its server waits for it (the original
+// retried every 5 s) rather than failing register: one log line per failed
+// attempt, saying what failed and when the next attempt comes.
+TEST(MoverTest, StartWaitsForAServerNotUpYet) {
+  StandIn stand_in(R"({"command":"ehlo","status":0,"progress":true})",
+                   /*listening=*/false);
+  ASSERT_NE(stand_in.port(), "");
+  StderrCapture log;
+  Mover mover(SettingsFor(stand_in), "lustre", {}, {}, FastBackoff());
+  std::string error;
+  std::atomic<int> started{-1};
+  std::thread start([&] { started = mover.Start(&error) ? 1 : 0; });
+  ASSERT_TRUE(
+      WaitFor([&] { return log.Count("; next attempt within ") >= 3; }, 20s));
+  EXPECT_EQ(started.load(), -1) << "register gave up: " << error;
+  EXPECT_NE(log.text().find("waiting for the server: cannot connect to "
+                            "127.0.0.1:" +
+                            stand_in.port()),
+            std::string::npos)
+      << log.text();
+  stand_in.Listen();
+  start.join();
+  EXPECT_EQ(started.load(), 1) << error;
+  ASSERT_TRUE(WaitFor([&] { return stand_in.ready() == 1; }, 20s));
+  EXPECT_EQ(stand_in.commands()[0], (std::vector<std::string>{"ehlo", "recv"}));
+  EXPECT_NE(log.text().find("reached 127.0.0.1:" + stand_in.port() + " after"),
+            std::string::npos)
+      << log.text();
+}
+
+// Waiting cannot fix a refusal: register fails at once with the reason.
+TEST(MoverTest, StartFailsAtOnceWhenTheServerRefusesTheEhlo) {
+  StandIn stand_in(
+      R"({"command":"ehlo","status":13,"error":"mover id m9 not allowed"})");
+  ASSERT_NE(stand_in.port(), "");
+  StderrCapture log;
+  Mover mover(SettingsFor(stand_in), "lustre", {}, {}, FastBackoff());
+  std::string error;
+  EXPECT_FALSE(mover.Start(&error));
+  EXPECT_EQ(error, "ehlo refused: mover id m9 not allowed");
+  EXPECT_EQ(stand_in.connections(), 1u);
+  EXPECT_EQ(log.Count("next attempt"), 0u) << log.text();
+}
+
+TEST(MoverTest, StartFailsAtOnceWithATokenFileItCannotRead) {
+  StandIn stand_in;
+  ASSERT_NE(stand_in.port(), "");
+  config::ClientSettings settings = SettingsFor(stand_in);
+  settings.token_file = "/nonexistent/token";
+  Mover mover(settings, "lustre", {}, {}, FastBackoff());
+  std::string error;
+  EXPECT_FALSE(mover.Start(&error));
+  EXPECT_NE(error.find("/nonexistent/token"), std::string::npos) << error;
+  EXPECT_EQ(stand_in.connections(), 0u);
+}
+
+// An id still held by a connection the server has not yet found dead (the
+// mover restarted quickly) is worth waiting for.
+TEST(MoverTest, StartRetriesAnIdStillHeld) {
+  StandIn stand_in(
+      R"({"command":"ehlo","status":17,"error":"id already used"})");
+  ASSERT_NE(stand_in.port(), "");
+  stand_in.ReplyFrom(3, R"({"command":"ehlo","status":0,"progress":true})");
+  StderrCapture log;
+  Mover mover(SettingsFor(stand_in), "lustre", {}, {}, FastBackoff());
+  std::string error;
+  EXPECT_TRUE(mover.Start(&error)) << error;
+  EXPECT_EQ(stand_in.connections(), 4u);
+  EXPECT_EQ(log.Count("ehlo refused: id already used; next attempt within"), 3u)
+      << log.text();
+}
+
+// connect_wait_ms bounds the wait: register then fails, saying why.
+TEST(MoverTest, StartGivesUpAfterConnectWait) {
+  StandIn stand_in(R"({"command":"ehlo","status":0})", /*listening=*/false);
+  ASSERT_NE(stand_in.port(), "");
+  StderrCapture log;
+  config::ClientSettings settings = SettingsFor(stand_in);
+  settings.connect_wait_ms = 50;
+  Mover mover(settings, "lustre", {}, {}, FastBackoff());
+  std::string error;
+  EXPECT_FALSE(mover.Start(&error));
+  EXPECT_NE(error.find("cannot connect to 127.0.0.1:" + stand_in.port()),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("(connect_wait_ms 50)"), std::string::npos) << error;
+  EXPECT_GE(log.Count("next attempt within"), 1u) << log.text();
+
+  settings.connect_wait_ms = 0;  // not at all: the first failure is final
+  Mover once(settings, "lustre", {}, {}, FastBackoff());
+  EXPECT_FALSE(once.Start(&error));
 }
 
 }  // namespace

@@ -170,8 +170,8 @@ PRELOAD_EXPORT int llapi_hsm_copytool_register(hsm_copytool_private** priv,
   };
   ct->mover = new preload::Mover(settings, fsname, archive_ids, end_at_lustre);
   if (!ct->mover->Start(&error)) {
-    Log(fmt::format("cannot reach coordinatool at {}:{}: {}", settings.host,
-                    settings.port, error));
+    Log(fmt::format("cannot register with coordinatool at {}:{}: {}",
+                    settings.host, settings.port, error));
     Free(ct);
     return -ENOTCONN;
   }
