@@ -8,6 +8,7 @@
 #include <climits>
 
 #include "hsm/hal.h"
+#include "server/request_log.h"
 
 namespace server {
 
@@ -198,6 +199,14 @@ void Placement::OnLocated(const ItemId& id, std::optional<std::string> mover) {
                  hsm::FormatFid(id.dfid), *mover);
   const MoverId target = there ? *mover : MoverId();
   scheduler_.Reassign(id, target);
+  if (RequestEventsLogged())
+    if (const Item* placed = scheduler_.Find(id))
+      LogRequestEvent(
+          RequestEvent::kPlaced, placed->wire.item.hai, "{}",
+          PlacedDetails(*placed, !mover  ? "locality helper: no answer"
+                                 : there ? "locality helper"
+                                         : "locality helper: its mover "
+                                           "is not connected"));
   if (there && reporter_)
     reporter_->Assign(item->wire.item.data, id.dfid, target);
   hooks_.located(target);

@@ -16,6 +16,7 @@
 #include "protocol/mover_id.h"
 #include "server/exposure.h"
 #include "server/reload.h"
+#include "server/request_log.h"
 #include "store/null_store.h"
 #include "store/open_store.h"
 
@@ -551,10 +552,15 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
         spdlog::default_logger()->flush();
         raise(SIGKILL);
       }
-      if (!placement_.Add(wire))
+      if (!placement_.Add(wire)) {
         spdlog::debug("cookie {:#x} {} already known",
                       uint64_t{item.hai.hai_cookie},
                       hsm::FormatFid(item.hai.hai_dfid));
+      } else if (RequestEventsLogged()) {
+        LogRequestEvent(RequestEvent::kReceived, item.hai,
+                        "from=lustre archive_id={}", hal.archive_id);
+        LogPlaced(scheduler_.Find(ItemId::Of(item.hai)));
+      }
     } else {
       spdlog::error("cookie {:#x} {}: unknown action {}, failing it",
                     uint64_t{item.hai.hai_cookie},
@@ -579,6 +585,8 @@ void Server::OnLustreCancel(const protocol::WireItem& cancel) {
                    hsm::FormatFid(cancel.item.hai.hai_dfid));
       break;
     case Scheduler::CancelOutcome::kDequeued:
+      LogRequestEvent(RequestEvent::kCancelled, target.item.hai,
+                      "by=lustre was=waiting");
       movers_.Stopped(ItemId::Of(target.item.hai));
       redispatch_.Forget(ItemId::Of(target.item.hai));
       placement_.ForgetHeld(ItemId::Of(target.item.hai));
@@ -594,8 +602,8 @@ void Server::OnLustreCancel(const protocol::WireItem& cancel) {
           });
       break;
     case Scheduler::CancelOutcome::kForwarded:
-      spdlog::info("cancel of {} forwarded to {}",
-                   hsm::FormatFid(cancel.item.hai.hai_dfid), mover);
+      LogRequestEvent(RequestEvent::kCancelled, target.item.hai,
+                      "by=lustre was=running mover={} forwarded=yes", mover);
       break;
   }
 }
@@ -813,6 +821,10 @@ void Server::Done(Connection& c, const json::object& m) {
                         static_cast<int>(end_rc));
   std::shared_ptr<Connection> owner_connection;
   if (item) {
+    // Received to done: the time Lustre's request spent in coordinatool.
+    LogRequestEvent(RequestEvent::kDone, item->wire.item.hai,
+                    "mover={} status={} duration_ms={}", c.id, status,
+                    (clock_.UnixNanos() - item->wire.timestamp_ns) / 1'000'000);
     owner_connection = Finish(*item, static_cast<int>(status));
     spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
                   hsm::FormatFid(id.dfid), id.cookie, status);
@@ -894,10 +906,17 @@ void Server::Queue(Connection& c, const json::object& m) {
         continue;
       }
     }
-    if (placement_.AddListed(wire))
+    if (placement_.AddListed(wire)) {
       ++enqueued;
-    else
+      if (RequestEventsLogged()) {
+        LogRequestEvent(RequestEvent::kReceived, wire.item.hai,
+                        "from=queue client={} archive_id={}", c.id,
+                        wire.archive_id);
+        LogPlaced(scheduler_.Find(ItemId::Of(wire.item.hai)));
+      }
+    } else {
       ++skipped;
+    }
   }
   if (!reply.failed.empty()) {
     spdlog::warn("{}: queue: {} items refused, first: index {}: {}", c.id,
@@ -1031,6 +1050,7 @@ void Server::SendList(Connection& c, DispatchReply reply) {
   for (const auto& item : reply.items) {
     ItemId id = ItemId::Of(item.item.hai);
     if (reporter_) reporter_->Sent(item.item.data, id.dfid, c.id);
+    LogRequestEvent(RequestEvent::kSent, item.item.hai, "mover={}", c.id);
     StoreAssign(id, c.id);
     if (c.sends_progress) movers_.Started(id, c.id, now);
   }
@@ -1153,6 +1173,7 @@ void Server::RunChecks() {
         spdlog::info("{} {:#x}: still {} at Lustre: placed again",
                      hsm::FormatFid(id.dfid), id.cookie, TypeName(item->type));
         placement_.GiveBack(*item);
+        LogPlaced(scheduler_.Find(id), "checked at Lustre");
         handed_out = true;
         break;
       case Redispatch::Verdict::kForget:
@@ -1183,11 +1204,19 @@ void Server::RunChecks() {
   ArmTimer();
 }
 
+void Server::LogPlaced(const Item* item, std::string_view why) {
+  if (item == nullptr || !RequestEventsLogged()) return;
+  LogRequestEvent(RequestEvent::kPlaced, item->wire.item.hai, "{}",
+                  PlacedDetails(*item, why));
+}
+
 void Server::ForgetEnded(const ItemId& id, const char* why) {
   const Item* item = scheduler_.Find(id);
   if (!item) return;
   spdlog::warn("{} {:#x} ({}): {}", hsm::FormatFid(id.dfid), id.cookie,
                TypeName(item->type), why);
+  LogRequestEvent(RequestEvent::kDropped, item->wire.item.hai, "reason=\"{}\"",
+                  why);
   if (reporter_) reporter_->Done(item->wire.item.data, id.dfid, ECANCELED);
   scheduler_.Done(id);
   StoreForget(id);
@@ -1294,6 +1323,8 @@ void Server::FailOversized(const protocol::WireItem& wire, int64_t timeout_ms) {
       "asked for work within {} ms: failing it at Lustre (E2BIG)",
       hsm::FormatFid(hai.hai_dfid), uint64_t{hai.hai_cookie}, ReplyCost(wire),
       timeout_ms);
+  LogRequestEvent(RequestEvent::kDropped, hai,
+                  "reason=\"no mover buffer fits it\" status={}", E2BIG);
   StoreForget(ItemId::Of(hai));
   int rc = lustre_.EndWithoutRunning(hai, E2BIG);
   if (rc < 0)

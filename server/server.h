@@ -255,6 +255,8 @@ class Server : public ConnectionHandler, private CoreIo {
   // refuses: then it is checked again later).
   void EndAtLustre(const ItemId& id, int errval, int hp_flags);
   void ForgetEnded(const ItemId& id, const char* why);
+  // The request log's `placed` line of `item` (none if null).
+  void LogPlaced(const Item* item, std::string_view why = {});
 
   boost::asio::io_context& io_;
   ServerOptions options_;

@@ -1,0 +1,72 @@
+#include "server/request_log.h"
+
+#include <iterator>
+
+#include "hsm/fid.h"
+#include "server/placement.h"
+
+namespace server {
+
+const char* RequestEventName(RequestEvent event) {
+  switch (event) {
+    case RequestEvent::kReceived:
+      return "received";
+    case RequestEvent::kPlaced:
+      return "placed";
+    case RequestEvent::kSent:
+      return "sent";
+    case RequestEvent::kDone:
+      return "done";
+    case RequestEvent::kDropped:
+      return "dropped";
+    case RequestEvent::kCancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
+std::string FormatRequestEvent(RequestEvent event, const hsm_action_item& hai,
+                               std::string_view details) {
+  // Copies: the item's fields are packed.
+  const lu_fid dfid = hai.hai_dfid;
+  const uint64_t cookie = hai.hai_cookie;
+  const auto action = static_cast<hsm_copytool_action>(hai.hai_action);
+  fmt::memory_buffer line;
+  // FormatFid: exactly Lustre's DFID ("[0x200000401:0x1:0x0]").
+  fmt::format_to(std::back_inserter(line),
+                 "request {} {} cookie={:#x} action={}",
+                 RequestEventName(event), hsm::FormatFid(dfid), cookie,
+                 hsm_copytool_action2name(action));
+  if (!details.empty()) {
+    line.push_back(' ');
+    line.append(details.data(), details.data() + details.size());
+  }
+  return fmt::to_string(line);
+}
+
+std::string PlacedDetails(const Item& item, std::string_view why) {
+  fmt::memory_buffer out;
+  auto to = std::back_inserter(out);
+  const bool archive = item.wire.item.hai.hai_action == HSMA_ARCHIVE;
+  if (item.affinity.empty()) {
+    fmt::format_to(to, "queue=any");
+  } else if (item.affinity == kLocating) {
+    fmt::format_to(to, "queue=locating policy=restore_locality_command");
+  } else if (item.affinity == kChecking) {
+    fmt::format_to(to, "queue=checking");
+  } else {
+    fmt::format_to(to, "queue=mover:{}", item.affinity.str());
+    // A new archive tied to a mover: a host rule chose it.
+    if (archive && why.empty()) fmt::format_to(to, " policy=host_rule");
+  }
+  if (!item.group.empty()) {
+    if (archive)
+      fmt::format_to(to, " batch=yes");  // the group is the batch hint
+    else
+      fmt::format_to(to, " fair_share_owner={}", item.group);
+  }
+  if (!why.empty()) fmt::format_to(to, " reason=\"{}\"", why);
+  return fmt::to_string(out);
+}
+
+}  // namespace server

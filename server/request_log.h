@@ -1,0 +1,67 @@
+// One info line per event in a request's life in the server, in one fixed
+// shape an operator can grep (docs/operations.md, "Request log"):
+//
+//   request EVENT [0xSEQ:0xOID:0xVER] cookie=0xCOOKIE action=ACTION DETAILS
+//
+// EVENT is received, placed, sent, done, dropped or cancelled; the FID
+// (the item's dfid) and the action are in Lustre's own forms, so that a
+// line is found from what `lfs hsm_state`, the MDT's active_requests or a
+// copytool's log says; DETAILS are `key=value` words. Grepping
+// "cookie=0x1f " (with the space) gives one request's whole story.
+//
+// These lines are on the path of every request: nothing is formatted when
+// info is not logged (RequestEventsLogged), and the line is built in one
+// buffer.
+//
+// Thread-safety: the event loop's thread only, as the server.
+#ifndef SERVER_REQUEST_LOG_H_
+#define SERVER_REQUEST_LOG_H_
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <string>
+#include <string_view>
+
+#include "hsm/hal.h"
+#include "server/item.h"
+
+namespace server {
+
+enum class RequestEvent {
+  kReceived,   // from Lustre, or a `queue` command
+  kPlaced,     // the queue it waits in, and why when a policy chose
+  kSent,       // handed to a mover
+  kDone,       // the mover's result, and how long since received
+  kDropped,    // forgotten without running (failed or ended at Lustre)
+  kCancelled,  // by Lustre's cancel
+};
+
+const char* RequestEventName(RequestEvent event);
+
+// The line, without the level and time the log adds.
+std::string FormatRequestEvent(RequestEvent event, const hsm_action_item& hai,
+                               std::string_view details);
+
+// The details of a `placed` line: the queue `item` waits in ("queue=any",
+// "queue=mover:ID", "queue=locating" while the restore locality helper is
+// asked), the policy that chose it, and `why` when given (reason=...).
+std::string PlacedDetails(const Item& item, std::string_view why = {});
+
+inline bool RequestEventsLogged() {
+  return spdlog::should_log(spdlog::level::info);
+}
+
+// Logs the event at info; `details` formatted only if it is logged.
+template <typename... Args>
+void LogRequestEvent(RequestEvent event, const hsm_action_item& hai,
+                     fmt::format_string<Args...> details, Args&&... args) {
+  if (!RequestEventsLogged()) return;
+  spdlog::info(
+      "{}", FormatRequestEvent(
+                event, hai, fmt::format(details, std::forward<Args>(args)...)));
+}
+
+}  // namespace server
+
+#endif  // SERVER_REQUEST_LOG_H_

@@ -1,0 +1,78 @@
+#include "server/request_log.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <memory>
+#include <sstream>
+
+#include "hsm/fid.h"
+
+namespace server {
+namespace {
+
+hsm_action_item Item(uint32_t action, uint64_t cookie, lu_fid dfid) {
+  hsm_action_item hai{};
+  hai.hai_action = action;
+  hai.hai_cookie = cookie;
+  hai.hai_fid = {0x200000401, 99, 0};
+  hai.hai_dfid = dfid;
+  return hai;
+}
+
+// The shape docs/operations.md documents: grep-able by FID in Lustre's
+// form, by cookie and by event.
+TEST(RequestLogTest, FixedShape) {
+  const hsm_action_item hai = Item(HSMA_ARCHIVE, 0x5f, {0x200000401, 0x1, 0});
+  EXPECT_EQ(FormatRequestEvent(RequestEvent::kSent, hai, "mover=m1"),
+            "request sent [0x200000401:0x1:0x0] cookie=0x5f action=ARCHIVE "
+            "mover=m1");
+  EXPECT_EQ(
+      FormatRequestEvent(RequestEvent::kReceived,
+                         Item(HSMA_RESTORE, 1, {0x200000402, 0x2, 1}), ""),
+      "request received [0x200000402:0x2:0x1] cookie=0x1 "
+      "action=RESTORE");
+  EXPECT_EQ(FormatRequestEvent(RequestEvent::kDone,
+                               Item(HSMA_REMOVE, 0xffffffffffffffff,
+                                    {0xffffffffffffffff, 0xffffffff, 7}),
+                               "mover=m2 status=2 duration_ms=15"),
+            "request done [0xffffffffffffffff:0xffffffff:0x7] "
+            "cookie=0xffffffffffffffff action=REMOVE mover=m2 status=2 "
+            "duration_ms=15");
+  // The FID exactly as Lustre prints it, zero sequence included.
+  const lu_fid zero{0, 0, 0};
+  EXPECT_NE(FormatRequestEvent(RequestEvent::kDropped,
+                               Item(HSMA_ARCHIVE, 2, zero), "")
+                .find(" " + hsm::FormatFid(zero) + " "),
+            std::string::npos);
+}
+
+TEST(RequestLogTest, EveryEventHasItsName) {
+  EXPECT_STREQ(RequestEventName(RequestEvent::kPlaced), "placed");
+  EXPECT_STREQ(RequestEventName(RequestEvent::kCancelled), "cancelled");
+  EXPECT_STREQ(RequestEventName(RequestEvent::kDropped), "dropped");
+}
+
+// At warning, nothing is logged (nor formatted: the cost on the hot path
+// is one level check).
+TEST(RequestLogTest, NothingFormattedBelowInfo) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto logger = std::make_shared<spdlog::logger>("request_log_test", sink);
+  logger->set_pattern("%v");
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  const hsm_action_item hai = Item(HSMA_ARCHIVE, 3, {0x200000401, 3, 0});
+  logger->set_level(spdlog::level::warn);
+  EXPECT_FALSE(RequestEventsLogged());
+  LogRequestEvent(RequestEvent::kSent, hai, "mover={}", std::string("m0"));
+  logger->set_level(spdlog::level::info);
+  LogRequestEvent(RequestEvent::kSent, hai, "mover={}", std::string("m1"));
+  spdlog::set_default_logger(previous);
+  EXPECT_EQ(out.str(),
+            "request sent [0x200000401:0x3:0x0] cookie=0x3 action=ARCHIVE "
+            "mover=m1\n");
+}
+
+}  // namespace
+}  // namespace server
