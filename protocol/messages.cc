@@ -73,7 +73,14 @@ CommandRead ReadCommand(const json::object& message, Command* command,
       return CommandRead::kOk;
     }
   }
-  *error = fmt::format("unknown command '{}'", *name);
+  // The valid ones listed: a peer speaking another version of the protocol
+  // is told what this server understands.
+  std::string known;
+  for (const auto& [c, n] : kCommands) {
+    if (!known.empty()) known += ", ";
+    known += n;
+  }
+  *error = fmt::format("unknown command '{}' (known: {})", *name, known);
   return CommandRead::kUnknown;
 }
 
