@@ -163,6 +163,21 @@ Process* CoordinatoolSetup::StartMover(
     const std::string& id,
     const std::vector<std::pair<std::string, std::string>>& env,
     const std::vector<std::string>& ct_args) {
+  if (!SpawnMover(id, env, ct_args)) return nullptr;
+  if (!WaitFor([&] {
+        std::string status = ClientField(id, "status");
+        return !status.empty() && status != "disconnected";
+      })) {
+    ADD_FAILURE() << "mover " << id << " did not connect; logs:\n" << Logs();
+    return nullptr;
+  }
+  return movers_.back().get();
+}
+
+Process* CoordinatoolSetup::SpawnMover(
+    const std::string& id,
+    const std::vector<std::pair<std::string, std::string>>& env,
+    const std::vector<std::string>& ct_args) {
   std::vector<std::string> argv = {CtPosixBinary(), "-p", sim_.archive(), "-u",
                                    "1"};
   argv.insert(argv.end(), ct_args.begin(), ct_args.end());
@@ -192,13 +207,6 @@ Process* CoordinatoolSetup::StartMover(
     return nullptr;
   }
   movers_.push_back(std::move(mover));
-  if (!WaitFor([&] {
-        std::string status = ClientField(id, "status");
-        return !status.empty() && status != "disconnected";
-      })) {
-    ADD_FAILURE() << "mover " << id << " did not connect; logs:\n" << Logs();
-    return nullptr;
-  }
   return movers_.back().get();
 }
 

@@ -77,6 +77,12 @@ class CoordinatoolSetup {
       const std::string& id,
       const std::vector<std::pair<std::string, std::string>>& env = {},
       const std::vector<std::string>& ct_args = {});
+  // The same without waiting for the server to list it (a mover started
+  // before its server); nullptr (and a test failure) if it cannot start.
+  Process* SpawnMover(
+      const std::string& id,
+      const std::vector<std::pair<std::string, std::string>>& env = {},
+      const std::vector<std::string>& ct_args = {});
   // The environment a mover or client needs to reach the server.
   std::vector<std::pair<std::string, std::string>> ClientEnv() const;
 
