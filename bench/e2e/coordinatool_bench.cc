@@ -39,10 +39,14 @@
 //
 // Output: one JSON object (--json) and a summary line. A benchmark, not a
 // test: nothing is asserted about the figures.
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <lustre/lustreapi.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -122,6 +126,22 @@ std::string Replace(std::string text, const std::string& from,
 }
 
 // True if the server binary lists `option` in its help.
+// A loopback port free now (the kernel's pick), or 0.
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
 bool ServerHelpHas(const std::string& server, const std::string& option) {
   static const std::string help =
       testing_support::RunCommand({server, "--help"}).out;
@@ -148,6 +168,9 @@ class ServerUnderTest {
   std::string Start() {
     const std::string log =
         fmt::format("{}/coordinatool-{}.log", dir_, ++starts_);
+    // A port chosen here, not read from the server's log: a server run
+    // quieter than info (--server-arg -q) does not log it.
+    if (port_ == 0) port_ = FreePort();
     std::vector<std::string> argv = {config_.server, "-H", "127.0.0.1", "-p",
                                      std::to_string(port_)};
     // A server without stores gets no store option at all; one with stores
@@ -194,9 +217,12 @@ class ServerUnderTest {
     bool up = testing_support::WaitFor(
         [&] {
           std::string text = ReadFile(log);
-          if (!std::regex_search(text, match, serving)) return false;
-          port_ = std::stoi(match[1]);
-          return true;
+          if (std::regex_search(text, match, serving)) {
+            port_ = std::stoi(match[1]);
+            return true;
+          }
+          // Quiet: up once it answers a status.
+          return Known() >= 0;
         },
         std::chrono::seconds(config_.timeout_s), std::chrono::milliseconds(2));
     if (!up) return "coordinatool did not start: " + ReadFile(log);
