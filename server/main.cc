@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
@@ -18,7 +19,9 @@
 #include "config/settings.h"
 #include "config/settings_table.h"
 #include "server/log_format.h"
+#include "server/log_sink.h"
 #include "server/reload.h"
+#include "server/request_log.h"
 #include "server/server.h"
 #include "server/systemd_notify.h"
 
@@ -66,6 +69,7 @@ int RunServer(const config::ServerSettings& settings, const std::string& mount,
     spdlog::critical("{}", error);
     return EXIT_FAILURE;
   }
+  server::RequestLogger()->flush();  // what recovery and start logged
   // Start() returns once the store is recovered, the server registered on
   // Lustre and listening: only now may systemd start what comes after it.
   server::NotifyReady(
@@ -76,6 +80,7 @@ int RunServer(const config::ServerSettings& settings, const std::string& mount,
         if (ec) return;
         if (server.stopped()) {
           spdlog::warn("second signal {}: exiting now", signo);
+          spdlog::default_logger()->flush();
           std::_Exit(EXIT_FAILURE);
         }
         server::NotifyStopping(fmt::format("stopping: signal {}", signo));
@@ -96,6 +101,8 @@ int RunServer(const config::ServerSettings& settings, const std::string& mount,
   // Once shut down, leave the loop when only the signal wait is left.
   while (!io.stopped()) {
     io.run_one();
+    // The request lines of that turn in one write (server/log_sink.h).
+    server::RequestLogger()->flush();
     if (server.stopped()) {
       io.poll();
       break;
@@ -128,7 +135,24 @@ int main(int argc, char** argv) {
   app.footer(config::EnvironmentHelp(config::ServerSettingTable()));
   CLI11_PARSE(app, argc, argv);
 
-  auto logger = spdlog::stderr_color_mt("coordinatool");
+  // A terminal gets each line at once, in colour; a file, a pipe or the
+  // journal gets the request log's lines by event-loop turn, one write
+  // per turn rather than per line, and every other line at once
+  // (server/log_sink.h).
+  std::shared_ptr<spdlog::logger> logger;
+  if (isatty(STDERR_FILENO)) {
+    logger = spdlog::stderr_color_mt("coordinatool");
+  } else {
+    auto sink = std::make_shared<server::BufferedFdSink>(
+        STDERR_FILENO, server::kRequestLoggerName);
+    logger = std::make_shared<spdlog::logger>("coordinatool", sink);
+    auto requests =
+        std::make_shared<spdlog::logger>(server::kRequestLoggerName, sink);
+    spdlog::register_logger(requests);
+    server::SetRequestLogger(requests);
+    // Held request lines wait at most a second (a quiet loop).
+    spdlog::flush_every(std::chrono::seconds(1));
+  }
   spdlog::set_default_logger(logger);
   // Peer bytes in messages are escaped: one log call, one line. Under
   // systemd, priority prefixes for the journal, and its time stamps.

@@ -7,6 +7,24 @@
 
 namespace server {
 
+namespace {
+
+std::shared_ptr<spdlog::logger>& OwnLogger() {
+  static auto* logger = new std::shared_ptr<spdlog::logger>;
+  return *logger;
+}
+
+}  // namespace
+
+void SetRequestLogger(std::shared_ptr<spdlog::logger> logger) {
+  OwnLogger() = std::move(logger);
+}
+
+spdlog::logger* RequestLogger() {
+  const auto& own = OwnLogger();
+  return own ? own.get() : spdlog::default_logger_raw();
+}
+
 const char* RequestEventName(RequestEvent event) {
   switch (event) {
     case RequestEvent::kReceived:

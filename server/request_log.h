@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -48,8 +49,16 @@ std::string FormatRequestEvent(RequestEvent event, const hsm_action_item& hai,
 // asked), the policy that chose it, and `why` when given (reason=...).
 std::string PlacedDetails(const Item& item, std::string_view why = {});
 
+// The logger of these lines: by default the default logger; the server
+// gives them one of their own (named kRequestLoggerName) on the same sink,
+// whose lines the sink may hold until the end of the event loop's turn
+// (server/log_sink.h). Set before any thread logs.
+inline constexpr const char* kRequestLoggerName = "request";
+void SetRequestLogger(std::shared_ptr<spdlog::logger> logger);
+spdlog::logger* RequestLogger();
+
 inline bool RequestEventsLogged() {
-  return spdlog::should_log(spdlog::level::info);
+  return RequestLogger()->should_log(spdlog::level::info);
 }
 
 // Logs the event at info; `details` formatted only if it is logged.
@@ -57,7 +66,7 @@ template <typename... Args>
 void LogRequestEvent(RequestEvent event, const hsm_action_item& hai,
                      fmt::format_string<Args...> details, Args&&... args) {
   if (!RequestEventsLogged()) return;
-  spdlog::info(
+  RequestLogger()->info(
       "{}", FormatRequestEvent(
                 event, hai, fmt::format(details, std::forward<Args>(args)...)));
 }
