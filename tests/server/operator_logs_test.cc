@@ -78,6 +78,10 @@ TEST_F(OperatorLogsTest, EveryRequestEventIsOneLineOfOneShape) {
   for (const std::string& path : paths)
     ASSERT_TRUE(sim_.WaitForStatus(FidOf(path), "ARCHIVE", "SUCCEED"))
         << sim_.GetParam("hsm.actions") << cdt_.Logs();
+  // The mover ends at Lustre before it tells the server.
+  ASSERT_TRUE(WaitFor([&] {
+    return cdt_.ServerLogLines(" request done ").size() == paths.size();
+  })) << cdt_.Logs();
   for (const std::string& path : paths) {
     const std::string fid = FidOf(path);
     SCOPED_TRACE(fid);
@@ -139,8 +143,9 @@ TEST_F(OperatorLogsTest, UnderJournaldLinesCarryPriorityAndNoTime) {
   ASSERT_TRUE(sim_.WaitForStatus(FidOf(path), "ARCHIVE", "SUCCEED"))
       << cdt_.Logs();
   EXPECT_FALSE(cdt_.ServerLogLines("^<6>info serving ").empty()) << cdt_.Logs();
-  EXPECT_FALSE(cdt_.ServerLogLines("^<6>info request done ").empty())
-      << cdt_.Logs();
+  EXPECT_TRUE(WaitFor([&] {
+    return !cdt_.ServerLogLines("^<6>info request done ").empty();
+  })) << cdt_.Logs();
   // Every line: a priority, then the level; never a time stamp.
   std::vector<std::string> all = cdt_.ServerLogLines("");
   ASSERT_FALSE(all.empty());
