@@ -108,6 +108,7 @@ int RunServer(const config::ServerSettings& settings, const std::string& mount,
       break;
     }
   }
+  server::RequestLogger()->flush();
   return EXIT_SUCCESS;
 }
 
