@@ -682,8 +682,12 @@ void Server::Ehlo(Connection& c, const json::object& m) {
   if (identified)
     if (auto refusal = CheckMoverId(c, id))
       return Reply(c, "ehlo", EACCES, *refusal);
-  if (!TakeIdOver(c, id))
+  if (!TakeIdOver(c, id)) {
+    // The reply keeps the original's words; the log names the id.
+    spdlog::info("{}: ehlo as mover {}: that id is held by a live connection",
+                 c.peer(), id);
     return Reply(c, "ehlo", EEXIST, "id already used by another client");
+  }
   if (authorizer_ && identified) id_holders_.Claim(id, c.grant.name);
   c.archive_ids = std::move(request.archive_ids);
   ++introduced_;  // c leaves kInit below
@@ -876,9 +880,14 @@ void Server::Queue(Connection& c, const json::object& m) {
   std::string error;
   if (!protocol::Parse(m, &request, &error))
     return Reply(c, "queue", EINVAL, error);
-  for (const std::string& fsname : request.fsnames)
-    if (fsname != lustre_.fsname())
+  for (const std::string& fsname : request.fsnames) {
+    if (fsname != lustre_.fsname()) {
+      // The reply keeps the original's words; the log says which.
+      spdlog::info("{}: queue for filesystem '{}': this server serves '{}'",
+                   c.id, fsname, lustre_.fsname());
       return Reply(c, "queue", EINVAL, "Bad fsname");
+    }
+  }
   if (!store_->writable())
     return Reply(c, "queue", EAGAIN,
                  "the store cannot persist new requests now, retry later");

@@ -84,6 +84,21 @@ TEST_F(HostileClientTest, UnknownCommandClosesTheConnection) {
   ExpectServiceContinues();
 }
 
+// The reply keeps the original's words; the log names the id at fault.
+TEST_F(HostileClientTest, AnIdHeldByALiveMoverIsRefusedNamedInTheLog) {
+  common::UniqueFd fd = Connect();
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"ehlo","id":"m1"})"));
+  json::object reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("status").as_int64(), 17);
+  EXPECT_EQ(reply.at("error"), "id already used by another client");
+  EXPECT_EQ(cdt_.ServerLogLines("ehlo as mover m1: that id is held by a live "
+                                "connection")
+                .size(),
+            1u)
+      << cdt_.Logs();
+  ExpectServiceContinues();
+}
+
 TEST_F(HostileClientTest, WrongTypesGetAnErrorReplyAndTheConnectionLives) {
   common::UniqueFd fd = Connect();
   ASSERT_TRUE(SendAll(fd.get(), R"({"command":"ehlo","archive_ids":"one"})"));
@@ -132,6 +147,12 @@ TEST_F(HostileClientTest, WrongTypesGetAnErrorReplyAndTheConnectionLives) {
               R"({"command":"queue","fsname":"other","hsm_action_items":[]})"));
   reply = json::parse(ReadObject(fd.get())).as_object();
   EXPECT_EQ(reply.at("error"), "Bad fsname");
+  // The reply keeps the original's words; the log says which name.
+  EXPECT_EQ(cdt_.ServerLogLines("queue for filesystem 'other': this server "
+                                "serves 'lustre'")
+                .size(),
+            1u)
+      << cdt_.Logs();
 
   ASSERT_TRUE(SendAll(fd.get(), R"({"command":"status"})"));
   reply = json::parse(ReadObject(fd.get())).as_object();
