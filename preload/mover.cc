@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -93,7 +94,15 @@ bool Mover::Start(std::string* error) {
     // and server in any order.
     Log(fmt::format("waiting for the server: {}; next attempt within {} ms",
                     *error, delay.count()));
-    std::this_thread::sleep_for(delay);
+    // A signal the copytool handles ends the wait: copytools install their
+    // SIGTERM handler before they register, and `systemctl stop` must not
+    // wait for its timeout.
+    timespec pause{static_cast<time_t>(delay.count() / 1000),
+                   static_cast<long>(delay.count() % 1000) * 1'000'000};
+    if (nanosleep(&pause, nullptr) != 0 && errno == EINTR) {
+      *error = fmt::format("{}; a signal ended the wait", *error);
+      return false;
+    }
   }
   backoff_.Connected();
   // Ask for work at once: a copytool that polls fd() before its first recv

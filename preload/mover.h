@@ -58,8 +58,9 @@ class Mover {
   // and a log line per failed attempt, for settings.connect_wait_ms (-1:
   // for ever). False with *error at once on a definitive refusal, which
   // waiting cannot fix: the token file cannot be read, the token or the
-  // ehlo is refused (a bad or forbidden mover id); or once the wait is
-  // over. Later losses reconnect by themselves (Recv).
+  // ehlo is refused (a bad or forbidden mover id); once the wait is over;
+  // or when a signal the process handles interrupts it (the copytool's
+  // SIGTERM). Later losses reconnect by themselves (Recv).
   bool Start(std::string* error) EXCLUDES(mu_);
 
   // Waits for the next action list and encodes it, in Lustre's binary form,

@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -293,6 +295,41 @@ TEST(MoverTest, StartWaitsForAServerNotUpYet) {
   EXPECT_NE(log.text().find("reached 127.0.0.1:" + stand_in.port() + " after"),
             std::string::npos)
       << log.text();
+}
+
+// A copytool's SIGTERM handler runs while register waits (ct-posix and
+// others install it first): the wait ends, so that `systemctl stop` does
+// not hang until its timeout.
+TEST(MoverTest, AHandledSignalEndsTheWaitAtStart) {
+  StandIn stand_in(R"({"command":"ehlo","status":0})", /*listening=*/false);
+  ASSERT_NE(stand_in.port(), "");
+  struct sigaction handled {
+  }, previous{};
+  handled.sa_handler = [](int) {};
+  sigemptyset(&handled.sa_mask);
+  ASSERT_EQ(sigaction(SIGUSR1, &handled, &previous), 0);
+  StderrCapture log;
+  client::BackoffOptions slow;  // long pauses: the signal finds one
+  slow.base = 10s;
+  slow.cap = 10s;
+  Mover mover(SettingsFor(stand_in), "lustre", {}, {}, slow);
+  std::string error;
+  std::atomic<int> started{-1};
+  std::thread start([&] { started = mover.Start(&error) ? 1 : 0; });
+  ASSERT_TRUE(
+      WaitFor([&] { return log.Count("next attempt within") >= 1; }, 20s));
+  // Delivered until the thread has seen it (it may be between the log
+  // line and its pause).
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        if (started.load() == -1) pthread_kill(start.native_handle(), SIGUSR1);
+        return started.load() != -1;
+      },
+      20s, 50ms));
+  start.join();
+  sigaction(SIGUSR1, &previous, nullptr);
+  EXPECT_EQ(started.load(), 0);
+  EXPECT_NE(error.find("a signal ended the wait"), std::string::npos) << error;
 }
 
 // Waiting cannot fix a refusal: register fails at once with the reason.
