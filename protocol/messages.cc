@@ -18,7 +18,7 @@ constexpr std::pair<Command, std::string_view> kCommands[] = {
     {Command::kDone, "done"},         {Command::kQueue, "queue"},
     {Command::kStatus, "status"},     {Command::kLock, "lock"},
     {Command::kProgress, "progress"}, {Command::kHeartbeat, "heartbeat"},
-    {Command::kAuth, "auth"},
+    {Command::kAuth, "auth"},         {Command::kReconcile, "reconcile"},
 };
 
 json::object Request(Command command) {
@@ -202,11 +202,14 @@ void Parse(const json::object& m, EhloReply* out) {
   out->progress = progress && progress->is_bool() && progress->get_bool();
   int64_t ms = 0;
   if (OptionalInt(m, "heartbeat_ms", 0, &ms)) out->heartbeat_ms = ms;
+  if (const json::value* i = m.if_contains("instance"); i && i->is_string())
+    out->instance = std::string(i->get_string());
 }
 
 json::object ToJson(const EhloReply& reply) {
   json::object fields{{"progress", reply.progress}};
   if (reply.heartbeat_ms != 0) fields["heartbeat_ms"] = reply.heartbeat_ms;
+  if (!reply.instance.empty()) fields["instance"] = reply.instance;
   return MakeReply(CommandName(Command::kEhlo), reply.header,
                    std::move(fields));
 }
@@ -446,6 +449,87 @@ json::object ToJson(const QueueReply& reply) {
     fields["failed"] = std::move(failed);
   }
   return MakeReply(CommandName(Command::kQueue), reply.header,
+                   std::move(fields));
+}
+
+// reconcile
+
+namespace {
+
+void ReadFailures(const json::object& m, std::vector<QueueFailure>* out) {
+  const json::value* failed = m.if_contains("failed");
+  if (!failed || !failed->is_array()) return;
+  for (const json::value& f : failed->get_array()) {
+    if (!f.is_object()) continue;
+    QueueFailure failure;
+    OptionalInt(f.get_object(), "index", 0, &failure.index);
+    const json::value* why = f.get_object().if_contains("error");
+    if (why && why->is_string()) failure.error = why->get_string();
+    out->push_back(std::move(failure));
+  }
+}
+
+json::array WriteFailures(const std::vector<QueueFailure>& failures) {
+  json::array failed;
+  for (const QueueFailure& f : failures)
+    failed.push_back(json::object{{"index", f.index}, {"error", f.error}});
+  return failed;
+}
+
+std::string OptionalString(const json::object& m, std::string_view key) {
+  const json::value* v = m.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : "";
+}
+
+}  // namespace
+
+bool Parse(const json::object& m, ReconcileRequest* out, std::string* error) {
+  *out = ReconcileRequest();
+  if (!Parse(m, &out->queue, error)) return false;
+  if (const json::value* token = m.if_contains("pass_token")) {
+    if (!token->is_string()) {
+      *error = "'pass_token' must be a string";
+      return false;
+    }
+    out->token = std::string(token->get_string());
+  }
+  return true;
+}
+
+json::object ToJson(const ReconcileRequest& request) {
+  json::object m = ToJson(request.queue);
+  m["command"] = CommandName(Command::kReconcile);
+  if (request.token) m["pass_token"] = *request.token;
+  return m;
+}
+
+void Parse(const json::object& m, ReconcileReply* out) {
+  *out = ReconcileReply();
+  out->header = ReadReplyHeader(m);
+  OptionalInt(m, "added", 0, &out->added);
+  OptionalInt(m, "known", 0, &out->known);
+  OptionalInt(m, "dropped", 0, &out->dropped);
+  OptionalInt(m, "refused", 0, &out->refused);
+  OptionalInt(m, "not_live", 0, &out->not_live);
+  OptionalInt(m, "running_gone", 0, &out->running_gone);
+  out->instance = OptionalString(m, "instance");
+  out->token = OptionalString(m, "pass_token");
+  out->add_only = OptionalString(m, "add_only");
+  ReadFailures(m, &out->failed);
+}
+
+json::object ToJson(const ReconcileReply& reply) {
+  json::object fields{{"added", reply.added},
+                      {"known", reply.known},
+                      {"dropped", reply.dropped},
+                      {"refused", reply.refused},
+                      {"not_live", reply.not_live},
+                      {"running_gone", reply.running_gone},
+                      {"instance", reply.instance},
+                      {"pass_token", reply.token},
+                      {"add_only", reply.add_only}};
+  if (!reply.failed.empty()) fields["failed"] = WriteFailures(reply.failed);
+  return MakeReply(CommandName(Command::kReconcile), reply.header,
                    std::move(fields));
 }
 

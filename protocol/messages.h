@@ -38,6 +38,7 @@ enum class Command {
   kProgress,
   kHeartbeat,  // a sign of life, both ways; never answered
   kAuth,       // a token, before ehlo (docs/auth.md)
+  kReconcile,  // Lustre's active requests, from the reconciler
 };
 
 // "ehlo", "recv"...
@@ -115,6 +116,9 @@ struct EhloReply {
   ReplyHeader header;
   bool progress = false;     // the server takes `progress` heartbeats
   int64_t heartbeat_ms = 0;  // a silent mover is asked for a heartbeat
+  // This run of the server (new at every start): a reconciler that sees a
+  // new one sends Lustre's requests again. Empty: an older server.
+  std::string instance;
 };
 void Parse(const boost::json::object& m, EhloReply* out);
 boost::json::object ToJson(const EhloReply& reply);
@@ -239,6 +243,38 @@ struct QueueReply {
 };
 void Parse(const boost::json::object& m, QueueReply* out);
 boost::json::object ToJson(const QueueReply& reply);
+
+// -------------------------------------------------------------- reconcile
+
+// Lustre's active requests, as `queue` carries them, and the token of the
+// previous reconcile reply (docs/protocol.md, reconcile; server/reconcile.h).
+struct ReconcileRequest {
+  QueueRequest queue;  // `hsm_action_items` (may be empty), `fsname`
+  // `pass_token`; absent: add only, nothing is dropped.
+  std::optional<std::string> token;
+};
+// Errors: "No hsm_action_items set" (absent or not an array: an empty
+// list must be said, never assumed), "Bad fsname", "'pass_token' must be a
+// string".
+bool Parse(const boost::json::object& m, ReconcileRequest* out,
+           std::string* error);
+boost::json::object ToJson(const ReconcileRequest& request);
+
+struct ReconcileReply {
+  ReplyHeader header;
+  int64_t added = 0;    // new, taken as `queue` takes them
+  int64_t known = 0;    // already held
+  int64_t dropped = 0;  // waiting, ended at Lustre: forgotten
+  int64_t refused = 0;  // not taken (unreadable, or not live at Lustre)
+  int64_t not_live = 0;  // of `refused`: Lustre holds them no more
+  int64_t running_gone = 0;  // running on a mover, no longer at Lustre
+  std::string instance;
+  std::string token;          // `pass_token`, for the next pass
+  std::string add_only;       // why nothing could be dropped, if so
+  std::vector<QueueFailure> failed;  // written only when not empty
+};
+void Parse(const boost::json::object& m, ReconcileReply* out);
+boost::json::object ToJson(const ReconcileReply& reply);
 
 // ----------------------------------------------------------------- status
 

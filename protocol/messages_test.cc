@@ -36,7 +36,8 @@ constexpr const char* kDfid = R"({"f_seq":2,"f_oid":3,"f_ver":0})";
 TEST(MessagesTest, CommandNamesRoundTrip) {
   for (Command c : {Command::kEhlo, Command::kRecv, Command::kDone,
                     Command::kQueue, Command::kStatus, Command::kLock,
-                    Command::kProgress, Command::kHeartbeat, Command::kAuth}) {
+                    Command::kProgress, Command::kHeartbeat, Command::kAuth,
+                    Command::kReconcile}) {
     json::object m{{"command", CommandName(c)}};
     Command read;
     std::string name, error;
@@ -175,6 +176,12 @@ TEST(MessagesTest, EhloReplyRoundTrips) {
   EXPECT_EQ(back.header.error, "id already used by another client");
   Parse(Obj(R"({"command":"ehlo","status":-17})"), &back);
   EXPECT_EQ(back.header.status, 17);
+  EXPECT_EQ(back.instance, "");
+  // The server's instance id.
+  reply = EhloReply();
+  reply.instance = "0123456789abcdef";
+  Parse(Wire(ToJson(reply)), &back);
+  EXPECT_EQ(back.instance, "0123456789abcdef");
 }
 
 TEST(MessagesTest, StatusOutOfRangeIsNeverASuccess) {
@@ -438,6 +445,61 @@ TEST(MessagesTest, QueueReplyRoundTrips) {
   Parse(Obj(R"({"command":"queue","enqueued":"x"})"), &back);
   EXPECT_EQ(back.enqueued, 0);
   EXPECT_TRUE(back.failed.empty());
+}
+
+TEST(MessagesTest, ReconcileRoundTripsAndErrors) {
+  ReconcileRequest r;
+  ListEntry entry;
+  entry.item = SampleItem(7);
+  r.queue.items.push_back(entry);
+  r.token = "0123456789abcdef-3";
+  json::object m = Wire(ToJson(r));
+  EXPECT_EQ(m.at("command"), "reconcile");
+  EXPECT_EQ(m.at("pass_token"), "0123456789abcdef-3");
+  ReconcileRequest back;
+  std::string error;
+  ASSERT_TRUE(Parse(m, &back, &error)) << error;
+  ASSERT_EQ(back.queue.items.size(), 1u);
+  EXPECT_EQ(back.queue.items[0].item.item.hai.hai_cookie, 7u);
+  EXPECT_EQ(back.token, "0123456789abcdef-3");
+  // No token: add only; an empty list is a list.
+  ASSERT_TRUE(Parse(Obj(R"({"command":"reconcile","hsm_action_items":[]})"),
+                    &back, &error));
+  EXPECT_FALSE(back.token.has_value());
+  EXPECT_TRUE(back.queue.items.empty());
+  // A missing list is never read as an empty one.
+  EXPECT_FALSE(Parse(Obj(R"({"command":"reconcile"})"), &back, &error));
+  EXPECT_EQ(error, "No hsm_action_items set");
+  EXPECT_FALSE(Parse(
+      Obj(R"({"command":"reconcile","hsm_action_items":[],"pass_token":1})"),
+      &back, &error));
+  EXPECT_EQ(error, "'pass_token' must be a string");
+}
+
+TEST(MessagesTest, ReconcileReplyRoundTrips) {
+  ReconcileReply reply;
+  reply.added = 2;
+  reply.known = 3;
+  reply.dropped = 4;
+  reply.refused = 1;
+  reply.not_live = 1;
+  reply.running_gone = 5;
+  reply.instance = "0123456789abcdef";
+  reply.token = "0123456789abcdef-1";
+  reply.failed = {{0, "gone"}};
+  ReconcileReply back;
+  Parse(Wire(ToJson(reply)), &back);
+  EXPECT_EQ(back.added, 2);
+  EXPECT_EQ(back.known, 3);
+  EXPECT_EQ(back.dropped, 4);
+  EXPECT_EQ(back.refused, 1);
+  EXPECT_EQ(back.not_live, 1);
+  EXPECT_EQ(back.running_gone, 5);
+  EXPECT_EQ(back.instance, "0123456789abcdef");
+  EXPECT_EQ(back.token, "0123456789abcdef-1");
+  EXPECT_EQ(back.add_only, "");
+  ASSERT_EQ(back.failed.size(), 1u);
+  EXPECT_EQ(back.failed[0].error, "gone");
 }
 
 TEST(MessagesTest, StatusRoundTripsAndDefaults) {

@@ -880,4 +880,9 @@ void Scheduler::ForEachRunning(
   for (const Item& item : it->second.running) visit(item);
 }
 
+void Scheduler::ForEachItem(
+    const std::function<void(const Item&)>& visit) const {
+  for (const auto& item : items_) visit(*item);
+}
+
 }  // namespace server

@@ -255,6 +255,11 @@ class Scheduler {
   // Visits the items running on `mover`.
   void ForEachRunning(const MoverId& mover,
                       const std::function<void(const Item&)>& visit) const;
+  // Visits every item, waiting or running, in no particular order.
+  void ForEachItem(const std::function<void(const Item&)>& visit) const;
+  // The arrival number (Item::seq) the next new item will get: every item
+  // held now has a smaller one (server/reconcile.h).
+  uint64_t next_seq() const { return next_seq_; }
 
  private:
   // (mover whose own queue it is, "" for the global ones; type; fair-share

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <unordered_set>
 #include <cstdlib>
 #include <cstring>
 
@@ -336,6 +337,7 @@ bool Server::Start(std::string* error) {
   spdlog::info("serving {} (fsname {}) on {}:{}", options_.mount,
                lustre_.fsname(), exposure->listen_host, listener_.port());
   spdlog::info("serving at most {} connections", listener_.max_connections());
+  spdlog::info("instance {}", reconcile_.instance());
   listener_.Start();
   WatchLustre();
   core_.Start();
@@ -650,6 +652,8 @@ void Server::OnMessage(Connection& c, json::object& m) {
       return Lock(c, m);
     case protocol::Command::kProgress:
       return Progress(c, m);
+    case protocol::Command::kReconcile:
+      return ReconcileWith(c, m);
     case protocol::Command::kHeartbeat:
       return;  // a sign of life, no reply
   }
@@ -698,6 +702,7 @@ void Server::Ehlo(Connection& c, const json::object& m) {
   // Tells the mover that `progress` heartbeats are understood.
   protocol::EhloReply reply;
   reply.progress = true;
+  reply.instance = reconcile_.instance();
   // A mover that announces heartbeats is asked for one when silent this
   // long, and is closed once silent for the liveness bound.
   if (liveness_.heartbeat_interval().count() > 0) {
@@ -891,16 +896,36 @@ void Server::Queue(Connection& c, const json::object& m) {
   if (!store_->writable())
     return Reply(c, "queue", EAGAIN,
                  "the store cannot persist new requests now, retry later");
+  Taken taken = TakeItems(c, request.items, "queue");
   protocol::QueueReply reply;
-  int64_t& enqueued = reply.enqueued;
-  int64_t& skipped = reply.skipped;
+  reply.enqueued = taken.added;
+  reply.skipped = taken.known;
+  reply.not_live = taken.not_live;
+  reply.failed = std::move(taken.failed);
+  if (!reply.failed.empty()) {
+    spdlog::warn("{}: queue: {} items refused, first: index {}: {}", c.id,
+                 reply.failed.size(), reply.failed.front().index,
+                 reply.failed.front().error);
+    reply.header = {EINVAL, taken.refused_by_lustre == 0
+                                ? "Error while parsing hsm action items"
+                                : "hsm action items refused"};
+    spdlog::info("{}: queue refused: {}", c.id, reply.header.error);
+  }
+  // "enqueued N" only once the N are durable.
+  SendWhenDurable(c, protocol::ToJson(reply), reply.enqueued > 0);
+  DispatchAll();
+}
+
+Server::Taken Server::TakeItems(const Connection& c,
+                                std::vector<protocol::ListEntry>& items,
+                                const char* from) {
+  Taken taken;
   int64_t index = 0;
-  size_t refused = 0;  // by the check at Lustre
-  for (protocol::ListEntry& entry : request.items) {
+  for (protocol::ListEntry& entry : items) {
     protocol::WireItem& wire = entry.item;
     if (!entry.ok()) {
       // One bad item is reported for itself; the others are queued.
-      reply.failed.push_back({index++, std::move(entry.error)});
+      taken.failed.push_back({index++, std::move(entry.error)});
       continue;
     }
     ++index;
@@ -909,36 +934,88 @@ void Server::Queue(Connection& c, const json::object& m) {
     const bool known = scheduler_.Find(ItemId::Of(wire.item.hai)) != nullptr;
     if (!known && options_.settings.queue_check_lustre) {
       if (auto refusal = CheckQueued(wire.item.hai)) {
-        reply.failed.push_back({index - 1, std::move(refusal->reason)});
-        ++refused;
-        if (refusal->not_live) ++reply.not_live;
+        taken.failed.push_back({index - 1, std::move(refusal->reason)});
+        ++taken.refused_by_lustre;
+        if (refusal->not_live) ++taken.not_live;
         continue;
       }
     }
     if (placement_.AddListed(wire)) {
-      ++enqueued;
+      ++taken.added;
       if (RequestEventsLogged()) {
         LogRequestEvent(RequestEvent::kReceived, wire.item.hai,
-                        "from=queue client={} archive_id={}", c.id,
+                        "from={} client={} archive_id={}", from, c.id,
                         wire.archive_id);
         LogPlaced(scheduler_.Find(ItemId::Of(wire.item.hai)));
       }
     } else {
-      ++skipped;
+      ++taken.known;
     }
   }
-  if (!reply.failed.empty()) {
-    spdlog::warn("{}: queue: {} items refused, first: index {}: {}", c.id,
-                 reply.failed.size(), reply.failed.front().index,
-                 reply.failed.front().error);
-    reply.header = {EINVAL, refused == 0
-                                ? "Error while parsing hsm action items"
-                                : "hsm action items refused"};
-    spdlog::info("{}: queue refused: {}", c.id, reply.header.error);
+  return taken;
+}
+
+void Server::ReconcileWith(Connection& c, const json::object& m) {
+  protocol::ReconcileRequest request;
+  std::string error;
+  if (!protocol::Parse(m, &request, &error))
+    return Reply(c, "reconcile", EINVAL, error);
+  for (const std::string& fsname : request.queue.fsnames)
+    if (fsname != lustre_.fsname())
+      return Reply(c, "reconcile", EINVAL, "Bad fsname");
+  if (!store_->writable())
+    return Reply(c, "reconcile", EAGAIN,
+                 "the store cannot persist changes now, retry later");
+  // Lustre's list as identities, before TakeItems moves the entries.
+  std::unordered_set<ItemId, ItemIdHash> listed;
+  bool whole = true;
+  for (const protocol::ListEntry& entry : request.queue.items) {
+    if (entry.ok())
+      listed.insert(ItemId::Of(entry.item.item.hai));
+    else
+      whole = false;
   }
-  // "enqueued N" only once the N are durable.
-  SendWhenDurable(c, protocol::ToJson(reply), enqueued > 0);
+  Reconcile::Pass pass = reconcile_.Begin(request.token, whole);
+  Taken taken = TakeItems(c, request.queue.items, "reconcile");
+  Reconcile::Verdict verdict = reconcile_.Decide(pass, scheduler_, listed);
+  for (const ItemId& id : verdict.drop) DropGone(id);
+  for (const ItemId& id : verdict.report) {
+    const Item* item = scheduler_.Find(id);
+    spdlog::warn(
+        "cookie {:#x} {}: runs on {} but Lustre no longer has it (its end "
+        "will be refused)",
+        id.cookie, hsm::FormatFid(id.dfid),
+        item ? item->owner.str() : std::string("?"));
+  }
+  protocol::ReconcileReply reply;
+  reply.added = taken.added;
+  reply.known = taken.known;
+  reply.dropped = static_cast<int64_t>(verdict.drop.size());
+  reply.refused = static_cast<int64_t>(taken.failed.size());
+  reply.not_live = taken.not_live;
+  reply.running_gone = static_cast<int64_t>(verdict.running_gone);
+  reply.instance = reconcile_.instance();
+  reply.add_only = pass.add_only_reason;
+  reply.failed = std::move(taken.failed);
+  // Items held from now on have an arrival number at or past the mark.
+  reply.token = reconcile_.End(pass, scheduler_.next_seq());
+  spdlog::info(
+      "{}: reconcile: {} listed by Lustre, {} added, {} known, {} dropped, {} "
+      "refused ({} no longer at Lustre), {} running but gone at Lustre{}",
+      c.id, request.queue.items.size(), reply.added, reply.known,
+      reply.dropped, reply.refused, reply.not_live, reply.running_gone,
+      pass.add_only_reason.empty() ? "" : "; " + pass.add_only_reason);
+  // The counts only once the additions and drops are durable.
+  SendWhenDurable(c, protocol::ToJson(reply), true);
   DispatchAll();
+}
+
+void Server::DropGone(const ItemId& id) {
+  const Item* item = scheduler_.Find(id);
+  if (!item || item->running()) return;
+  spdlog::info("cookie {:#x} {} {}: dropped, never sent: Lustre no longer has it",
+               id.cookie, hsm::FormatFid(id.dfid), TypeName(item->type));
+  ForgetUnrun(id);
 }
 
 std::optional<QueueRefused> Server::CheckQueued(const hsm_action_item& hai) {
@@ -965,6 +1042,7 @@ StatusView Server::StatusViewOf() const {
   view.locked = static_cast<int>(core_.lock());
   view.store = store_->Describe();
   view.store_writable = store_->writable();
+  view.instance = reconcile_.instance();
   for (bool connected : {true, false}) {
     for (const auto& [id, mover] : movers_.entries()) {
       if ((mover.connection != nullptr) != connected) continue;
@@ -1226,6 +1304,12 @@ void Server::ForgetEnded(const ItemId& id, const char* why) {
                TypeName(item->type), why);
   LogRequestEvent(RequestEvent::kDropped, item->wire.item.hai, "reason=\"{}\"",
                   why);
+  ForgetUnrun(id);
+}
+
+void Server::ForgetUnrun(const ItemId& id) {
+  const Item* item = scheduler_.Find(id);
+  if (!item) return;
   if (reporter_) reporter_->Done(item->wire.item.data, id.dfid, ECANCELED);
   scheduler_.Done(id);
   StoreForget(id);

@@ -79,6 +79,7 @@
 #include "server/movers.h"
 #include "server/placement.h"
 #include "server/queue_check.h"
+#include "server/reconcile.h"
 #include "server/redispatch.h"
 #include "server/scheduler.h"
 #include "server/status_builder.h"
@@ -220,6 +221,20 @@ class Server : public ConnectionHandler, private CoreIo {
   // Forgets a finished item; returns its mover's connection, if any.
   std::shared_ptr<Connection> Finish(const Item& item, int status);
   void Queue(Connection& c, const boost::json::object& m);
+  // What `queue` and `reconcile` do with a list of items: each new one
+  // checked at Lustre and placed, each known one counted.
+  struct Taken {
+    int64_t added = 0, known = 0, not_live = 0;
+    size_t refused_by_lustre = 0;
+    std::vector<protocol::QueueFailure> failed;
+  };
+  // `from`: "queue" or "reconcile", for the request log.
+  Taken TakeItems(const Connection& c, std::vector<protocol::ListEntry>& items,
+                  const char* from);
+  // `reconcile` (server/reconcile.h): Lustre's active requests.
+  void ReconcileWith(Connection& c, const boost::json::object& m);
+  // A waiting item Lustre no longer has: forgotten for good, logged.
+  void DropGone(const ItemId& id);
   // Why a new `queue` item is refused (server/queue_check.h): asks Lustre.
   std::optional<QueueRefused> CheckQueued(const hsm_action_item& hai);
   void Status(Connection& c, const boost::json::object& m);
@@ -257,6 +272,8 @@ class Server : public ConnectionHandler, private CoreIo {
   void ForgetEnded(const ItemId& id, const char* why);
   // The request log's `placed` line of `item` (none if null).
   void LogPlaced(const Item* item, std::string_view why = {});
+  // What forgetting an item that never ran to its end takes.
+  void ForgetUnrun(const ItemId& id);
 
   boost::asio::io_context& io_;
   ServerOptions options_;
@@ -275,6 +292,8 @@ class Server : public ConnectionHandler, private CoreIo {
   std::unique_ptr<store::Outbox> outbox_;  // over store_
   bool lustre_paused_ = false;  // not reading Lustre: the store is down
   Redispatch redispatch_;
+  // This run's instance id and the reconcile passes it answered.
+  Reconcile reconcile_{NewInstanceId()};
   // Test-only fault hook: with COORDINATOOL_TEST_KILL_AFTER_READS=N in its
   // environment the server kills itself (SIGKILL) right after reading its
   // N-th request from Lustre, before storing it (the crash-loop test).

@@ -81,6 +81,7 @@ json::object StatusBuilder::Counters(const StatusView& view) const {
   o["locked"] = view.locked;
   o["store"] = view.store;
   o["store_state"] = view.store_writable ? "ok" : "cannot persist";
+  if (!view.instance.empty()) o["instance"] = view.instance;
   return o;
 }
 

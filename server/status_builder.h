@@ -48,6 +48,7 @@ struct StatusView {
   int locked = 0;     // 0 unlocked, 1 locked, 2 lock and quit
   std::string store;  // the store's description
   bool store_writable = true;
+  std::string instance;  // this run's id (server/reconcile.h); "" omitted
   // Connected movers first, then disconnected ones, as they are listed.
   std::vector<MoverStatusView> movers;
   std::vector<AnonymousStatusView> anonymous;
