@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "client/active_requests.h"
+#include "client/reconciler.h"
 #include "client/session.h"
 #include "client/tls_settings.h"
 #include "client/token_file.h"
@@ -143,11 +144,40 @@ int main(int argc, char** argv) {
   app.add_flag("--unlock", unlock, "hand out work again");
   app.add_flag("--lock-quit", lock_quit,
                "stop handing out work, exit the server once nothing runs");
-  auto* queue_opt = app.add_flag(
+  app.add_flag(
       "-Q,--queue", queue,
       "queue the requests of Lustre's hsm/active_requests text read on stdin");
-  app.add_option("--fsname", fsname, "filesystem name sent with -Q")
-      ->needs(queue_opt);
+  bool reconcile = false, add_only = false;
+  client::ReconcilerOptions reconcile_options;
+  int reconcile_interval_sec = 60, command_timeout_sec = 300;
+  auto* reconcile_opt = app.add_flag(
+      "--reconcile", reconcile,
+      "run as the reconciler (on the MDS): send Lustre's active requests to "
+      "the server at every new server instance and every --interval "
+      "seconds; the server takes back what it lost and drops what Lustre no "
+      "longer has (docs/operations.md)");
+  app.add_option("--active-requests-command", reconcile_options.command,
+                 "with --reconcile: the command printing Lustre's active "
+                 "requests")
+      ->default_str(client::kDefaultActiveRequestsCommand)
+      ->needs(reconcile_opt);
+  app.add_option("--interval", reconcile_interval_sec,
+                 "with --reconcile: seconds between passes")
+      ->default_val(60)
+      ->check(CLI::Range(1, 86400))
+      ->needs(reconcile_opt);
+  app.add_option("--command-timeout", command_timeout_sec,
+                 "with --reconcile: seconds the command may run (then killed, "
+                 "pass skipped)")
+      ->default_val(300)
+      ->check(CLI::Range(1, 86400))
+      ->needs(reconcile_opt);
+  app.add_flag("--add-only", add_only,
+               "with --reconcile: only add what the server lacks, drop "
+               "nothing (several MDS nodes each seeing their own MDTs)")
+      ->needs(reconcile_opt);
+  app.add_option("--fsname", fsname,
+                 "filesystem name sent with -Q or --reconcile");
   app.add_flag("-R,--recv", recv_mode, "debug: receive work and print it");
   app.add_flag(
       "--recv-and-mark-done", mark_done,
@@ -176,9 +206,14 @@ int main(int argc, char** argv) {
                  "it (dangerous, debug only; see docs/operations.md)\n";
     return EXIT_FAILURE;
   }
-  if (lock + unlock + lock_quit + queue + recv_mode + mark_done > 1) {
+  if (!fsname.empty() && !queue && !reconcile) {
+    std::cerr << "--fsname needs -Q or --reconcile\n";
+    return EXIT_FAILURE;
+  }
+  if (lock + unlock + lock_quit + queue + recv_mode + mark_done + reconcile >
+      1) {
     std::cerr << "choose one of --lock, --unlock, --lock-quit, -Q, -R, "
-                 "--recv-and-mark-done\n";
+                 "--recv-and-mark-done, --reconcile\n";
     return EXIT_FAILURE;
   }
 
@@ -222,31 +257,63 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
 
+  // Connects, authenticates and says ehlo; *instance is the server's.
+  // `definitive`: the server refused (waiting cannot fix it).
+  auto open_session = [&](client::Session* session, std::string* instance,
+                          bool* definitive, std::string* error) {
+    *definitive = false;
+    // A -vv status of a million queued items is ~100 MB of JSON.
+    session->set_max_reply_bytes(SIZE_MAX);
+    session->set_tls(client::TlsFromSettings(settings));
+    if (!session->Connect(settings.host, settings.port, error)) return false;
+    if (!token.empty() && !session->Authenticate(token, error)) {
+      // A refusal is definitive; no answer is not.
+      *definitive = error->starts_with("auth refused");
+      return false;
+    }
+    protocol::EhloRequest ehlo;
+    if (!client_id.empty()) ehlo.id = client_id;
+    ehlo.archive_ids = archives;
+    json::object ehlo_reply;
+    if (!session->Call(protocol::ToJson(ehlo), &ehlo_reply, kReplyTimeoutMs,
+                       error)) {
+      *error = "ehlo: " + *error;
+      return false;
+    }
+    protocol::EhloReply parsed;
+    protocol::Parse(ehlo_reply, &parsed);
+    if (parsed.header.status) {
+      *error = "ehlo refused: " + parsed.header.error + " (" +
+               strerror(parsed.header.status) + ")";
+      *definitive = true;
+      return false;
+    }
+    *instance = parsed.instance;
+    return true;
+  };
+
+  if (reconcile) {
+    reconcile_options.interval = std::chrono::seconds(reconcile_interval_sec);
+    reconcile_options.command_timeout =
+        std::chrono::seconds(command_timeout_sec);
+    reconcile_options.add_only = add_only;
+    reconcile_options.fsname = fsname;
+    client::Reconciler reconciler(
+        reconcile_options, open_session, [](const std::string& line) {
+          // Unbuffered, a line at a time: journald or a log file reads it.
+          std::cerr << line << std::endl;
+        });
+    return reconciler.Run();
+  }
+
   client::Session session;
-  // A -vv status of a million queued items is ~100 MB of JSON.
-  session.set_max_reply_bytes(SIZE_MAX);
-  session.set_tls(client::TlsFromSettings(settings));
-  if (!session.Connect(settings.host, settings.port, &error)) {
+  std::string instance;
+  bool definitive = false;
+  if (!open_session(&session, &instance, &definitive, &error)) {
     std::cerr << error << "\n";
     return EXIT_FAILURE;
   }
-  if (!token.empty() && !session.Authenticate(token, &error)) {
-    std::cerr << error << "\n";
-    return EXIT_FAILURE;
-  }
-  protocol::EhloRequest ehlo;
-  if (!client_id.empty()) ehlo.id = client_id;
-  ehlo.archive_ids = archives;
   json::object reply;
-  if (!session.Call(protocol::ToJson(ehlo), &reply, kReplyTimeoutMs, &error)) {
-    std::cerr << "ehlo: " << error << "\n";
-    return EXIT_FAILURE;
-  }
-  if (protocol::ReplyHeader h = protocol::ReadReplyHeader(reply); h.status) {
-    std::cerr << "ehlo refused: " << h.error << " (" << strerror(h.status)
-              << ")\n";
-    return EXIT_FAILURE;
-  }
 
   if (lock || unlock || lock_quit) {
     protocol::LockRequest request{lock        ? protocol::Locked::kLocked
