@@ -169,10 +169,16 @@ int Reconciler::Run(int passes) {
         int n = poll(&p, 1, std::min(MsUntil(next_pass), 1000));
         if (n > 0 && !session.Pump(&error)) lost = true;
       }
-      if (lost || !Pass(session)) {
+      // Lost while waiting: the next pass keeps its time, unless the
+      // server comes back as a new instance. Lost during a pass: that
+      // pass is done again at once.
+      if (!lost && !Pass(session)) {
+        lost = true;
+        next_pass = std::chrono::steady_clock::now();
+      }
+      if (lost) {
         log_(fmt::format("reconcile: lost the server: {}; reconnecting",
                          error.empty() ? "connection closed" : error));
-        next_pass = std::chrono::steady_clock::now();
         break;
       }
       backoff.Healthy();

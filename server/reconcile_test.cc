@@ -36,7 +36,7 @@ class ReconcileTest : public ::testing::Test {
     Reconcile::Verdict verdict = reconcile_.Decide(
         pass, scheduler_, Listed(listed.begin(), listed.end()));
     // The server forgets what is dropped before it answers.
-    for (const ItemId& id : verdict.drop) scheduler_.Done(id);
+    for (const ItemId& id : verdict.drop) scheduler_.Drop(id);
     std::string t = reconcile_.End(pass, scheduler_.next_seq());
     if (next_token) *next_token = t;
     return verdict;
@@ -83,6 +83,10 @@ TEST_F(ReconcileTest, HeldAtThePreviousPassAndNotListedIsDropped) {
   EXPECT_EQ(verdict.drop.front(), gone);
   EXPECT_EQ(scheduler_.Find(gone), nullptr);
   EXPECT_NE(scheduler_.Find(live), nullptr);
+  // Neither pending nor done any more: it never ran.
+  const int archive = static_cast<int>(ItemType::kArchive);
+  EXPECT_EQ(scheduler_.counters().pending[archive], 1u);
+  EXPECT_EQ(scheduler_.counters().done[archive], 0u);
 }
 
 TEST_F(ReconcileTest, AnItemArrivingBetweenTheReadAndTheReconcileIsKept) {

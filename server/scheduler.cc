@@ -465,6 +465,13 @@ bool Scheduler::Done(const ItemId& id) {
   return true;
 }
 
+bool Scheduler::Drop(const ItemId& id) {
+  Item* item = FindItem(id);
+  if (!item) return false;
+  Forget(item);
+  return true;
+}
+
 size_t Scheduler::Release(const MoverId& mover,
                           std::vector<protocol::WireItem>* orphan_cancels) {
   auto it = movers_.find(mover);

@@ -187,6 +187,9 @@ class Scheduler {
 
   // Forgets a finished item. Returns false for an unknown identity.
   bool Done(const ItemId& id);
+  // Forgets an item that will never run nor be done (Lustre ended it:
+  // server/reconcile.h), counted nowhere. False for an unknown identity.
+  bool Drop(const ItemId& id);
 
   // Puts every item running on `mover` back in the queues (at their original
   // place in FIFO order) and drops its pending cancels, which are returned so

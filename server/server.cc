@@ -1015,7 +1015,7 @@ void Server::DropGone(const ItemId& id) {
   if (!item || item->running()) return;
   spdlog::info("cookie {:#x} {} {}: dropped, never sent: Lustre no longer has it",
                id.cookie, hsm::FormatFid(id.dfid), TypeName(item->type));
-  ForgetUnrun(id);
+  ForgetUnrun(id, false);
 }
 
 std::optional<QueueRefused> Server::CheckQueued(const hsm_action_item& hai) {
@@ -1304,14 +1304,17 @@ void Server::ForgetEnded(const ItemId& id, const char* why) {
                TypeName(item->type), why);
   LogRequestEvent(RequestEvent::kDropped, item->wire.item.hai, "reason=\"{}\"",
                   why);
-  ForgetUnrun(id);
+  ForgetUnrun(id, true);
 }
 
-void Server::ForgetUnrun(const ItemId& id) {
+void Server::ForgetUnrun(const ItemId& id, bool as_done) {
   const Item* item = scheduler_.Find(id);
   if (!item) return;
   if (reporter_) reporter_->Done(item->wire.item.data, id.dfid, ECANCELED);
-  scheduler_.Done(id);
+  if (as_done)
+    scheduler_.Done(id);
+  else
+    scheduler_.Drop(id);
   StoreForget(id);
   movers_.Ended(id);
   redispatch_.Forget(id);

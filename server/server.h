@@ -272,8 +272,9 @@ class Server : public ConnectionHandler, private CoreIo {
   void ForgetEnded(const ItemId& id, const char* why);
   // The request log's `placed` line of `item` (none if null).
   void LogPlaced(const Item* item, std::string_view why = {});
-  // What forgetting an item that never ran to its end takes.
-  void ForgetUnrun(const ItemId& id);
+  // What forgetting an item that never ran to its end takes; `as_done`:
+  // counted done in status (else counted nowhere).
+  void ForgetUnrun(const ItemId& id, bool as_done);
 
   boost::asio::io_context& io_;
   ServerOptions options_;
