@@ -17,7 +17,7 @@ done
 man_dir=$(find "$stage/root" -type d -path '*/share/man' | head -n 1)
 status=0
 mapfile -t units < <(find "$stage/root" -name '*@.service' | sort)
-[ "${#units[@]}" = 2 ] || { echo "expected 2 unit templates, found: ${units[*]}"; exit 1; }
+[ "${#units[@]}" = 3 ] || { echo "expected 3 unit templates, found: ${units[*]}"; exit 1; }
 for unit in "${units[@]}"; do
   name=$(basename "$unit" .service)
   instance=$stage/${name}mnt-lustre.service
