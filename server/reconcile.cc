@@ -21,6 +21,24 @@ std::string NewInstanceId() {
   return fmt::format("{:016x}", value);
 }
 
+ListedIds ListedIdsOf(const std::vector<protocol::ListEntry>& entries,
+                      bool* whole) {
+  ListedIds listed;
+  *whole = true;
+  listed.reserve(entries.size());
+  for (const protocol::ListEntry& entry : entries) {
+    if (!entry.ok()) {
+      *whole = false;
+      continue;
+    }
+    const hsm_action_item& hai = entry.item.item.hai;
+    listed.insert(protocol::ItemId::Of(hai));
+    if (hai.hai_action == HSMA_RESTORE)
+      listed.insert(protocol::ItemId{hai.hai_cookie, hai.hai_fid});
+  }
+  return listed;
+}
+
 Reconcile::Reconcile(std::string instance, size_t remembered)
     : instance_(std::move(instance)), remembered_(std::max<size_t>(1, remembered)) {}
 
@@ -72,10 +90,8 @@ Fate Reconcile::Judge(Pass& pass, const HeldItem& item, bool listed) const {
   return Fate::kDrop;
 }
 
-Reconcile::Verdict Reconcile::Decide(
-    Pass& pass, const Scheduler& scheduler,
-    const std::unordered_set<protocol::ItemId, protocol::ItemIdHash>& listed)
-    const {
+Reconcile::Verdict Reconcile::Decide(Pass& pass, const Scheduler& scheduler,
+                                     const ListedIds& listed) const {
   Verdict verdict;
   scheduler.ForEachItem([&](const Item& item) {
     switch (Judge(pass, {item.id, item.seq, item.running()},

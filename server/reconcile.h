@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "protocol/item_id.h"
+#include "protocol/messages.h"
 
 namespace server {
 
@@ -50,6 +51,15 @@ class Scheduler;
 // A new instance id: 16 hex digits from the system's random source, new at
 // every start of the server (announced in ehlo replies and status).
 std::string NewInstanceId();
+
+using ListedIds = std::unordered_set<protocol::ItemId, protocol::ItemIdHash>;
+
+// The identities Lustre's list names. A restore is named twice: Lustre
+// lists a started restore under its volatile data FID, while the server
+// knows it by the dfid it was handed, the file's own (its FID). *whole is
+// false when an entry could not be read.
+ListedIds ListedIdsOf(const std::vector<protocol::ListEntry>& entries,
+                      bool* whole);
 
 // One item the server holds, as the rule sees it.
 struct HeldItem {
@@ -98,10 +108,8 @@ class Reconcile {
     std::vector<protocol::ItemId> report;  // running, gone, first time
     size_t running_gone = 0;               // running, gone, in all
   };
-  Verdict Decide(
-      Pass& pass, const Scheduler& scheduler,
-      const std::unordered_set<protocol::ItemId, protocol::ItemIdHash>& listed)
-      const;
+  Verdict Decide(Pass& pass, const Scheduler& scheduler,
+                 const ListedIds& listed) const;
 
   // Ends the pass, answered when the next arrival number is `next_seq`.
   // Returns the token of this pass for the reconciler's next one.

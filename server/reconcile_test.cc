@@ -12,7 +12,6 @@
 namespace server {
 namespace {
 
-using Listed = std::unordered_set<ItemId, ItemIdHash>;
 
 ItemId IdOf(const protocol::WireItem& wire) {
   return ItemId::Of(wire.item.hai);
@@ -34,7 +33,7 @@ class ReconcileTest : public ::testing::Test {
     Reconcile::Pass pass = reconcile_.Begin(token, list_whole);
     last_reason_ = pass.add_only_reason;
     Reconcile::Verdict verdict = reconcile_.Decide(
-        pass, scheduler_, Listed(listed.begin(), listed.end()));
+        pass, scheduler_, ListedIds(listed.begin(), listed.end()));
     // The server forgets what is dropped before it answers.
     for (const ItemId& id : verdict.drop) scheduler_.Drop(id);
     std::string t = reconcile_.End(pass, scheduler_.next_seq());
@@ -188,6 +187,42 @@ TEST_F(ReconcileTest, AnItemPutBackInTheQueuesIsDroppedWhenLustreEndedIt) {
   auto verdict = Pass(token, {});
   ASSERT_EQ(verdict.drop.size(), 1u);
   EXPECT_EQ(verdict.drop.front(), id);
+}
+
+// A restore that ran, then was put back in the queues (its mover left):
+// Lustre lists it under the volatile FID its copy was writing to, the
+// server holds it under the file's own. Listed all the same: kept.
+TEST_F(ReconcileTest, ARestoreListedUnderItsVolatileFidIsKept) {
+  protocol::WireItem wire = test::MakeItem(HSMA_RESTORE, 5);
+  ASSERT_TRUE(scheduler_.Claim("m1", wire));
+  const ItemId id = IdOf(wire);
+  std::string token;
+  Pass(std::nullopt, {id}, &token);
+  ASSERT_TRUE(scheduler_.Requeue(id));
+  std::vector<protocol::ListEntry> lustre(1);
+  lustre[0].item = wire;
+  lustre[0].item.item.hai.hai_dfid = {0x200000402, 99, 0};  // the volatile
+  bool whole = false;
+  ListedIds listed = ListedIdsOf(lustre, &whole);
+  EXPECT_TRUE(whole);
+  Reconcile::Pass pass = reconcile_.Begin(token, whole);
+  ASSERT_TRUE(pass.mark.has_value());
+  EXPECT_TRUE(reconcile_.Decide(pass, scheduler_, listed).drop.empty());
+  // An archive is known by its dfid alone.
+  std::vector<protocol::ListEntry> archive(1);
+  archive[0].item = test::MakeItem(HSMA_ARCHIVE, 6);
+  EXPECT_EQ(ListedIdsOf(archive, &whole).size(), 1u);
+  EXPECT_EQ(ListedIdsOf(lustre, &whole).size(), 2u);
+}
+
+TEST(ListedIdsTest, AnUnreadableEntryMakesTheListPartial) {
+  std::vector<protocol::ListEntry> entries(2);
+  entries[0].item = test::MakeItem(HSMA_ARCHIVE, 1);
+  entries[1].error = "not an object";
+  bool whole = true;
+  ListedIds listed = ListedIdsOf(entries, &whole);
+  EXPECT_FALSE(whole);
+  EXPECT_EQ(listed.size(), 1u);
 }
 
 TEST_F(ReconcileTest, ListedItemsAreKeptWhateverTheirAge) {

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
-#include <unordered_set>
 #include <cstdlib>
 #include <cstring>
 
@@ -967,14 +966,8 @@ void Server::ReconcileWith(Connection& c, const json::object& m) {
     return Reply(c, "reconcile", EAGAIN,
                  "the store cannot persist changes now, retry later");
   // Lustre's list as identities, before TakeItems moves the entries.
-  std::unordered_set<ItemId, ItemIdHash> listed;
   bool whole = true;
-  for (const protocol::ListEntry& entry : request.queue.items) {
-    if (entry.ok())
-      listed.insert(ItemId::Of(entry.item.item.hai));
-    else
-      whole = false;
-  }
+  const ListedIds listed = ListedIdsOf(request.queue.items, &whole);
   Reconcile::Pass pass = reconcile_.Begin(request.token, whole);
   Taken taken = TakeItems(c, request.queue.items, "reconcile");
   Reconcile::Verdict verdict = reconcile_.Decide(pass, scheduler_, listed);
