@@ -269,6 +269,7 @@ TEST(RolesTest, WhatEachCommandNeeds) {
   EXPECT_EQ(NeedOf("status", false, false), Need::kMonitor);
   EXPECT_EQ(NeedOf("lock", false, true), Need::kAdmin);
   EXPECT_EQ(NeedOf("queue", false, true), Need::kAdmin);
+  EXPECT_EQ(NeedOf("reconcile", false, false), Need::kAdmin);
   EXPECT_EQ(NeedOf("cancel", false, false), Need::kAdmin);
   EXPECT_EQ(NeedOf("reload", false, false), Need::kAdmin);
 
