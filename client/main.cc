@@ -298,11 +298,12 @@ int main(int argc, char** argv) {
         std::chrono::seconds(command_timeout_sec);
     reconcile_options.add_only = add_only;
     reconcile_options.fsname = fsname;
-    client::Reconciler reconciler(
-        reconcile_options, open_session, [](const std::string& line) {
-          // Unbuffered, a line at a time: journald or a log file reads it.
-          std::cerr << line << std::endl;
-        });
+    client::Reconciler reconciler(reconcile_options, open_session,
+                                  [](const std::string& line) {
+                                    // Unbuffered, a line at a time: journald or
+                                    // a log file reads it.
+                                    std::cerr << line << std::endl;
+                                  });
     return reconciler.Run();
   }
 

@@ -93,13 +93,13 @@ bool RunCommand(const std::string& command, std::chrono::milliseconds timeout,
     return false;
   }
   if (WIFSIGNALED(status)) {
-    *error = fmt::format("'{}': killed by signal {}", command,
-                         WTERMSIG(status));
+    *error =
+        fmt::format("'{}': killed by signal {}", command, WTERMSIG(status));
     return false;
   }
   if (WEXITSTATUS(status) != 0) {
-    *error =
-        fmt::format("'{}': exited with status {}", command, WEXITSTATUS(status));
+    *error = fmt::format("'{}': exited with status {}", command,
+                         WEXITSTATUS(status));
     return false;
   }
   return true;
@@ -195,9 +195,10 @@ bool Reconciler::Pass(Session& session) {
   if (!ReadActiveRequests(options_.command, options_.command_timeout, &items,
                           &warnings, &error)) {
     // Never an empty list in its place: that would say Lustre has nothing.
-    log_(fmt::format("reconcile: cannot read Lustre's active requests: {}; "
-                     "pass skipped",
-                     error));
+    log_(
+        fmt::format("reconcile: cannot read Lustre's active requests: {}; "
+                    "pass skipped",
+                    error));
     return true;
   }
   for (const std::string& w : warnings) log_("reconcile: " + w);
@@ -207,7 +208,8 @@ bool Reconciler::Pass(Session& session) {
     entry.item = std::move(item);
     request.queue.items.push_back(std::move(entry));
   }
-  if (!options_.fsname.empty()) request.queue.fsnames.push_back(options_.fsname);
+  if (!options_.fsname.empty())
+    request.queue.fsnames.push_back(options_.fsname);
   if (!options_.add_only) request.token = token_;
   boost::json::object reply_json;
   if (!session.Call(protocol::ToJson(request), &reply_json,

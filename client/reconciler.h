@@ -42,8 +42,7 @@ bool RunCommand(const std::string& command, std::chrono::milliseconds timeout,
 bool ReadActiveRequests(const std::string& command,
                         std::chrono::milliseconds timeout,
                         std::vector<protocol::WireItem>* items,
-                        std::vector<std::string>* warnings,
-                        std::string* error);
+                        std::vector<std::string>* warnings, std::string* error);
 
 struct ReconcilerOptions {
   std::string command = kDefaultActiveRequestsCommand;

@@ -17,16 +17,16 @@ constexpr const char* kLine =
 
 TEST(RunCommandTest, OutputOfASuccessfulCommand) {
   std::string out, error;
-  ASSERT_TRUE(RunCommand("printf 'a\\nb\\n'; echo noise >&2", milliseconds(10000),
-                         &out, &error))
+  ASSERT_TRUE(RunCommand("printf 'a\\nb\\n'; echo noise >&2",
+                         milliseconds(10000), &out, &error))
       << error;
   EXPECT_EQ(out, "a\nb\n");
 }
 
 TEST(RunCommandTest, AFailedCommandIsAnErrorNamingIt) {
   std::string out, error;
-  EXPECT_FALSE(RunCommand("echo partial; exit 3", milliseconds(10000), &out,
-                          &error));
+  EXPECT_FALSE(
+      RunCommand("echo partial; exit 3", milliseconds(10000), &out, &error));
   EXPECT_EQ(error, "'echo partial; exit 3': exited with status 3");
   EXPECT_FALSE(RunCommand("kill -9 $$", milliseconds(10000), &out, &error));
   EXPECT_EQ(error, "'kill -9 $$': killed by signal 9");
@@ -54,8 +54,8 @@ TEST(ReadActiveRequestsTest, NothingPrintedIsAnEmptyList) {
   std::vector<protocol::WireItem> items(1);
   std::vector<std::string> warnings;
   std::string error;
-  ASSERT_TRUE(ReadActiveRequests("true", milliseconds(10000), &items,
-                                 &warnings, &error))
+  ASSERT_TRUE(ReadActiveRequests("true", milliseconds(10000), &items, &warnings,
+                                 &error))
       << error;
   EXPECT_TRUE(items.empty());
 }

@@ -519,15 +519,12 @@ void Parse(const json::object& m, ReconcileReply* out) {
 }
 
 json::object ToJson(const ReconcileReply& reply) {
-  json::object fields{{"added", reply.added},
-                      {"known", reply.known},
-                      {"dropped", reply.dropped},
-                      {"refused", reply.refused},
-                      {"not_live", reply.not_live},
-                      {"running_gone", reply.running_gone},
-                      {"instance", reply.instance},
-                      {"pass_token", reply.token},
-                      {"add_only", reply.add_only}};
+  json::object fields{
+      {"added", reply.added},       {"known", reply.known},
+      {"dropped", reply.dropped},   {"refused", reply.refused},
+      {"not_live", reply.not_live}, {"running_gone", reply.running_gone},
+      {"instance", reply.instance}, {"pass_token", reply.token},
+      {"add_only", reply.add_only}};
   if (!reply.failed.empty()) fields["failed"] = WriteFailures(reply.failed);
   return MakeReply(CommandName(Command::kReconcile), reply.header,
                    std::move(fields));

@@ -262,15 +262,15 @@ boost::json::object ToJson(const ReconcileRequest& request);
 
 struct ReconcileReply {
   ReplyHeader header;
-  int64_t added = 0;    // new, taken as `queue` takes them
-  int64_t known = 0;    // already held
-  int64_t dropped = 0;  // waiting, ended at Lustre: forgotten
-  int64_t refused = 0;  // not taken (unreadable, or not live at Lustre)
-  int64_t not_live = 0;  // of `refused`: Lustre holds them no more
+  int64_t added = 0;         // new, taken as `queue` takes them
+  int64_t known = 0;         // already held
+  int64_t dropped = 0;       // waiting, ended at Lustre: forgotten
+  int64_t refused = 0;       // not taken (unreadable, or not live at Lustre)
+  int64_t not_live = 0;      // of `refused`: Lustre holds them no more
   int64_t running_gone = 0;  // running on a mover, no longer at Lustre
   std::string instance;
-  std::string token;          // `pass_token`, for the next pass
-  std::string add_only;       // why nothing could be dropped, if so
+  std::string token;                 // `pass_token`, for the next pass
+  std::string add_only;              // why nothing could be dropped, if so
   std::vector<QueueFailure> failed;  // written only when not empty
 };
 void Parse(const boost::json::object& m, ReconcileReply* out);

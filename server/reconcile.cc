@@ -40,7 +40,8 @@ ListedIds ListedIdsOf(const std::vector<protocol::ListEntry>& entries,
 }
 
 Reconcile::Reconcile(std::string instance, size_t remembered)
-    : instance_(std::move(instance)), remembered_(std::max<size_t>(1, remembered)) {}
+    : instance_(std::move(instance)),
+      remembered_(std::max<size_t>(1, remembered)) {}
 
 Reconcile::Pass Reconcile::Begin(const std::optional<std::string>& token,
                                  bool list_whole) const {

@@ -38,7 +38,6 @@
 #include <string_view>
 #include <unordered_set>
 #include <utility>
-
 #include <vector>
 
 #include "protocol/item_id.h"
@@ -70,9 +69,9 @@ struct HeldItem {
 
 enum class Fate {
   kKeep,
-  kDrop,               // waiting, held at the token's pass, not listed
-  kRunningGone,        // running, not listed: report it (first time)
-  kRunningGoneQuiet,   // running, not listed, reported at an earlier pass
+  kDrop,              // waiting, held at the token's pass, not listed
+  kRunningGone,       // running, not listed: report it (first time)
+  kRunningGoneQuiet,  // running, not listed, reported at an earlier pass
 };
 
 class Reconcile {

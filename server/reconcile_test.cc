@@ -12,7 +12,6 @@
 namespace server {
 namespace {
 
-
 ItemId IdOf(const protocol::WireItem& wire) {
   return ItemId::Of(wire.item.hai);
 }
@@ -126,9 +125,9 @@ TEST_F(ReconcileTest, MalformedOrForgottenTokensDropNothing) {
   EXPECT_FALSE(pass.mark.has_value());
   EXPECT_EQ(pass.add_only_reason,
             "a token of a pass this server no longer knows");
-  for (const char* bad : {"00112233aabbccdd-", "00112233aabbccdd-x1",
-                          "00112233aabbccdd-1 ", "", "-1",
-                          "00112233aabbccdd-99999999999999999999999"}) {
+  for (const char* bad :
+       {"00112233aabbccdd-", "00112233aabbccdd-x1", "00112233aabbccdd-1 ", "",
+        "-1", "00112233aabbccdd-99999999999999999999999"}) {
     pass = reconcile_.Begin(std::string(bad), true);
     EXPECT_FALSE(pass.mark.has_value()) << bad;
   }

@@ -995,8 +995,8 @@ void Server::ReconcileWith(Connection& c, const json::object& m) {
   spdlog::info(
       "{}: reconcile: {} listed by Lustre, {} added, {} known, {} dropped, {} "
       "refused ({} no longer at Lustre), {} running but gone at Lustre{}",
-      c.id, request.queue.items.size(), reply.added, reply.known,
-      reply.dropped, reply.refused, reply.not_live, reply.running_gone,
+      c.id, request.queue.items.size(), reply.added, reply.known, reply.dropped,
+      reply.refused, reply.not_live, reply.running_gone,
       pass.add_only_reason.empty() ? "" : "; " + pass.add_only_reason);
   // The counts only once the additions and drops are durable.
   SendWhenDurable(c, protocol::ToJson(reply), true);
@@ -1006,8 +1006,9 @@ void Server::ReconcileWith(Connection& c, const json::object& m) {
 void Server::DropGone(const ItemId& id) {
   const Item* item = scheduler_.Find(id);
   if (!item || item->running()) return;
-  spdlog::info("cookie {:#x} {} {}: dropped, never sent: Lustre no longer has it",
-               id.cookie, hsm::FormatFid(id.dfid), TypeName(item->type));
+  spdlog::info(
+      "cookie {:#x} {} {}: dropped, never sent: Lustre no longer has it",
+      id.cookie, hsm::FormatFid(id.dfid), TypeName(item->type));
   ForgetUnrun(id, false);
 }
 

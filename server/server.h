@@ -29,11 +29,11 @@
 // channel (register, unregister, ending a cancelled or refused item with
 // llapi_hsm_action_begin/_end, llapi_hsm_current_action for a held item,
 // a bounded number per turn, and for each new item of a `queue` or
-// `reconcile` command, an admin's and the reconciler's): an MDS round trip each, whose result changes
-// the loop's state at once, on a copytool handle no other thread may use
-// (the channel itself is non-blocking: read when the loop sees it ready);
-// fair share by file owner (stat/ioctl on the mount) and report-file
-// writes, small metadata operations on the same mount; at start the
+// `reconcile` command, an admin's and the reconciler's): an MDS round trip
+// each, whose result changes the loop's state at once, on a copytool handle no
+// other thread may use (the channel itself is non-blocking: read when the loop
+// sees it ready); fair share by file owner (stat/ioctl on the mount) and
+// report-file writes, small metadata operations on the same mount; at start the
 // store's Open() and Load() (reading the journal, or Redis round trips)
 // before anything is served, and at shutdown Store::Close(), which waits
 // a bounded time for the queued changes to be written, then for the

@@ -34,8 +34,13 @@ class ReconcilerTest : public ::testing::Test {
   ::testing::AssertionResult StartReconciler(
       const std::vector<std::string>& extra) {
     std::vector<std::string> argv = {
-        CoordinatoolClientBinary(), "-H", "127.0.0.1", "-p",
-        std::to_string(cdt_.port()), "--reconcile", "--active-requests-command",
+        CoordinatoolClientBinary(),
+        "-H",
+        "127.0.0.1",
+        "-p",
+        std::to_string(cdt_.port()),
+        "--reconcile",
+        "--active-requests-command",
         SimLctlBinary() + " --mount " + sim_.mount() +
             " get_param -n 'mdt.*.hsm.active_requests'"};
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -101,9 +106,9 @@ TEST_F(ReconcilerTest, RequestsLostBeforeTheStoreComeBackAfterARestart) {
   })) << Logs();
   EXPECT_EQ(cdt_.Counter("pending_archive"), 5);
   ASSERT_NE(cdt_.StartMover("m1"), nullptr);
-  ASSERT_TRUE(WaitFor(
-      [&] { return sim_.CountActions("ARCHIVE", "SUCCEED") == 5; },
-      std::chrono::seconds(60)))
+  ASSERT_TRUE(
+      WaitFor([&] { return sim_.CountActions("ARCHIVE", "SUCCEED") == 5; },
+              std::chrono::seconds(60)))
       << Logs();
   EXPECT_EQ(sim_.Actions().size(), 5u);
   // Each instance was seen and announced.
@@ -126,12 +131,13 @@ TEST_F(ReconcilerTest, ARequestLustreTimedOutIsDroppedNeverSent) {
   RunLfs(sim_, "hsm_archive", gone);
   ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_archive") == 1; }))
       << Logs();
-  ASSERT_TRUE(WaitFor(
-      [&] { return sim_.CountActions("ARCHIVE", "CANCELED") == 1; }))
-      << Logs();
+  ASSERT_TRUE(WaitFor([&] {
+    return sim_.CountActions("ARCHIVE", "CANCELED") == 1;
+  })) << Logs();
   ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_archive") == 0; }))
       << Logs();
-  auto dropped = cdt_.ServerLogLines("dropped, never sent: Lustre no longer has it");
+  auto dropped =
+      cdt_.ServerLogLines("dropped, never sent: Lustre no longer has it");
   ASSERT_EQ(dropped.size(), 1u) << Logs();
   EXPECT_NE(dropped[0].find(fid), std::string::npos) << dropped[0];
   EXPECT_NE(dropped[0].find("cookie 0x"), std::string::npos) << dropped[0];
@@ -142,9 +148,9 @@ TEST_F(ReconcilerTest, ARequestLustreTimedOutIsDroppedNeverSent) {
   ASSERT_NE(cdt_.StartMover("m1"), nullptr);
   auto fresh = MakeFiles("fresh", 1);
   RunLfs(sim_, "hsm_archive", fresh);
-  ASSERT_TRUE(WaitFor(
-      [&] { return sim_.CountActions("ARCHIVE", "SUCCEED") == 1; }))
-      << Logs();
+  ASSERT_TRUE(WaitFor([&] {
+    return sim_.CountActions("ARCHIVE", "SUCCEED") == 1;
+  })) << Logs();
   // Done: the fresh one only (a dropped request never ran).
   EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 1; }));
   const std::string mover_log = cdt_.MoverLog("m1");
@@ -162,10 +168,16 @@ TEST_F(ReconcilerTest, AFailedReadOfLustresListSendsNothing) {
   auto files = MakeFiles("kept", 2);
   RunLfs(sim_, "hsm_archive", files);
   ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_archive") == 2; }));
-  std::vector<std::string> argv = {
-      CoordinatoolClientBinary(), "-H", "127.0.0.1", "-p",
-      std::to_string(cdt_.port()), "--reconcile", "--interval", "1",
-      "--active-requests-command", "echo 'error: get_param' >&2; exit 2"};
+  std::vector<std::string> argv = {CoordinatoolClientBinary(),
+                                   "-H",
+                                   "127.0.0.1",
+                                   "-p",
+                                   std::to_string(cdt_.port()),
+                                   "--reconcile",
+                                   "--interval",
+                                   "1",
+                                   "--active-requests-command",
+                                   "echo 'error: get_param' >&2; exit 2"};
   SpawnOptions options;
   options.stderr_path = log_;
   std::string error;
