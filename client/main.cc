@@ -206,6 +206,11 @@ int main(int argc, char** argv) {
                  "it (dangerous, debug only; see docs/operations.md)\n";
     return EXIT_FAILURE;
   }
+  if (reconcile && !client_id.empty()) {
+    // With an id it would be taken for a mover.
+    std::cerr << "--reconcile takes no -I: the reconciler is no mover\n";
+    return EXIT_FAILURE;
+  }
   if (!fsname.empty() && !queue && !reconcile) {
     std::cerr << "--fsname needs -Q or --reconcile\n";
     return EXIT_FAILURE;
