@@ -1009,6 +1009,9 @@ void Server::DropGone(const ItemId& id) {
   spdlog::info(
       "cookie {:#x} {} {}: dropped, never sent: Lustre no longer has it",
       id.cookie, hsm::FormatFid(id.dfid), TypeName(item->type));
+  // And in the request log's one shape (docs/operations.md).
+  LogRequestEvent(RequestEvent::kDropped, item->wire.item.hai,
+                  "reason=\"Lustre no longer has it\"");
   ForgetUnrun(id, false);
 }
 
