@@ -53,18 +53,7 @@ class PolicyTest : public ::testing::Test {
 
   std::vector<std::string> Archive(const std::string& name, int count,
                                    const std::string& data) {
-    std::vector<std::string> paths;
-    for (int i = 0; i < count; ++i) {
-      std::string path = sim_.Path(name + std::to_string(i));
-      EXPECT_TRUE(WriteTestFile(path, 20000 + i, i).has_value());
-      paths.push_back(path);
-    }
-    std::vector<std::string> args = {"hsm_archive"};
-    if (!data.empty()) args.insert(args.end(), {"--data", data});
-    args.insert(args.end(), paths.begin(), paths.end());
-    CommandResult r = sim_.Lfs(args);
-    EXPECT_TRUE(r.ok()) << r.Describe();
-    return paths;
+    return sim_.ArchiveNewFiles(name, count, data);
   }
 
  public:

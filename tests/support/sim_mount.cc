@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "hsm/fid.h"
+#include "tests/support/file_data.h"
 
 namespace testing_support {
 namespace {
@@ -120,6 +121,22 @@ CommandResult SimMount::Lfs(const std::vector<std::string>& args) const {
   std::vector<std::string> argv = {SimLfsBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv);
+}
+
+std::vector<std::string> SimMount::ArchiveNewFiles(
+    const std::string& name, int count, const std::string& data) const {
+  std::vector<std::string> paths;
+  for (int i = 0; i < count; ++i) {
+    std::string path = Path(name + std::to_string(i));
+    EXPECT_TRUE(WriteTestFile(path, 20000 + i, i).has_value()) << path;
+    paths.push_back(path);
+  }
+  std::vector<std::string> args = {"hsm_archive"};
+  if (!data.empty()) args.insert(args.end(), {"--data", data});
+  args.insert(args.end(), paths.begin(), paths.end());
+  CommandResult r = Lfs(args);
+  EXPECT_TRUE(r.ok()) << r.Describe();
+  return paths;
 }
 
 CommandResult SimMount::Lctl(const std::vector<std::string>& args) const {

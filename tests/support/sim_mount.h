@@ -82,6 +82,12 @@ class SimMount {
 
   // sim-lfs ARGS...
   CommandResult Lfs(const std::vector<std::string>& args) const;
+  // Writes `count` new files NAME0, NAME1... (20000 + i bytes of test
+  // data each) and asks for their archive in one `hsm_archive`, with
+  // `data` as its --data when not empty. Returns their paths; a failure
+  // fails the test.
+  std::vector<std::string> ArchiveNewFiles(const std::string& name, int count,
+                                           const std::string& data) const;
   // sim-lctl --mount MOUNT ARGS...
   CommandResult Lctl(const std::vector<std::string>& args) const;
   // The value of "mdt.<fs>-MDT0000.<name>" (e.g. "hsm.actions"); empty
