@@ -272,6 +272,11 @@ TEST(RolesTest, WhatEachCommandNeeds) {
   EXPECT_EQ(NeedOf("reconcile", false, false), Need::kAdmin);
   EXPECT_EQ(NeedOf("cancel", false, false), Need::kAdmin);
   EXPECT_EQ(NeedOf("reload", false, false), Need::kAdmin);
+  // A mover cannot drain or resume itself nor its neighbours.
+  for (bool identified : {false, true}) {
+    EXPECT_EQ(NeedOf("drain", false, identified), Need::kAdmin);
+    EXPECT_EQ(NeedOf("resume", false, identified), Need::kAdmin);
+  }
 
   const Roles none, mover = Role::kMover, monitor = Role::kMonitor,
                     admin = Role::kAdmin;

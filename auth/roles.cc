@@ -36,6 +36,8 @@ std::optional<Role> ParseRole(std::string_view name) {
 
 Need NeedOf(std::string_view command, bool ehlo_with_id, bool identified) {
   if (command == "auth") return Need::kNothing;
+  // Per-mover control changes what every user's requests wait for.
+  if (command == "drain" || command == "resume") return Need::kAdmin;
   if (command == "ehlo") return ehlo_with_id ? Need::kMover : Need::kAnyRole;
   if (command == "heartbeat") return identified ? Need::kMover : Need::kAnyRole;
   if (command == "recv" || command == "done" || command == "progress")

@@ -2,9 +2,9 @@
 // authenticates its peers (the `auth_file` key). Three roles:
 // - mover: ehlo with a mover id it may use, recv, done, progress, heartbeat;
 // - monitor: status;
-// - admin: lock, unlock, lock-and-quit, queue, reconcile, status, and
-//   every command not named here (cancel, drain, reload: whatever is added
-//   later is admin-only until said otherwise).
+// - admin: lock, unlock, lock-and-quit, queue, reconcile, drain and resume
+//   (one mover), status, and every command not named here (cancel, reload:
+//   whatever is added later is admin-only until said otherwise).
 // Without auth_file every peer has every role, as with the original.
 //
 // Thread-safety: pure functions and value types.

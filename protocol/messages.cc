@@ -6,6 +6,7 @@
 #include <climits>
 
 #include "protocol/fields.h"
+#include "protocol/mover_id.h"
 
 namespace protocol {
 
@@ -19,6 +20,7 @@ constexpr std::pair<Command, std::string_view> kCommands[] = {
     {Command::kStatus, "status"},     {Command::kLock, "lock"},
     {Command::kProgress, "progress"}, {Command::kHeartbeat, "heartbeat"},
     {Command::kAuth, "auth"},         {Command::kReconcile, "reconcile"},
+    {Command::kDrain, "drain"},       {Command::kResume, "resume"},
 };
 
 json::object Request(Command command) {
@@ -560,6 +562,64 @@ json::object ToJson(const LockRequest& request) {
   json::object m = Request(Command::kLock);
   m["locked"] = static_cast<int64_t>(request.locked);
   return m;
+}
+
+// drain, resume
+
+namespace {
+
+constexpr std::string_view kCurrentKeys[] = {
+    "current_restore", "current_remove", "current_archive"};
+
+}  // namespace
+
+bool Parse(const json::object& m, bool drain, MoverControlRequest* out,
+           std::string* error) {
+  *out = MoverControlRequest();
+  out->drain = drain;
+  const json::value* id = m.if_contains("client_id");
+  if (!id || !id->is_string()) {
+    *error = "'client_id' is missing or not a string";
+    return false;
+  }
+  out->client_id = std::string(id->get_string());
+  if (auto why = MoverIdError(out->client_id)) {
+    *error = "'client_id': " + *why;
+    return false;
+  }
+  return true;
+}
+
+json::object ToJson(const MoverControlRequest& request) {
+  json::object m = Request(request.drain ? Command::kDrain : Command::kResume);
+  m["client_id"] = request.client_id;
+  return m;
+}
+
+void Parse(const json::object& m, MoverControlReply* out) {
+  *out = MoverControlReply();
+  out->header = ReadReplyHeader(m);
+  const json::value* command = m.if_contains("command");
+  out->drain = !(command && command->is_string() &&
+                 command->get_string() == CommandName(Command::kResume));
+  out->client_id = OptionalString(m, "client_id");
+  const json::value* draining = m.if_contains("draining");
+  out->draining = draining && draining->is_bool() && draining->get_bool();
+  const json::value* connected = m.if_contains("connected");
+  out->connected = connected && connected->is_bool() && connected->get_bool();
+  for (size_t t = 0; t < out->current.size(); ++t)
+    OptionalInt(m, kCurrentKeys[t], 0, &out->current[t]);
+}
+
+json::object ToJson(const MoverControlReply& reply) {
+  json::object fields{{"client_id", reply.client_id},
+                      {"draining", reply.draining},
+                      {"connected", reply.connected}};
+  for (size_t t = 0; t < reply.current.size(); ++t)
+    fields[kCurrentKeys[t]] = reply.current[t];
+  return MakeReply(
+      CommandName(reply.drain ? Command::kDrain : Command::kResume),
+      reply.header, std::move(fields));
 }
 
 json::object HeartbeatJson() { return Request(Command::kHeartbeat); }

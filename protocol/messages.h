@@ -13,6 +13,7 @@
 #ifndef PROTOCOL_MESSAGES_H_
 #define PROTOCOL_MESSAGES_H_
 
+#include <array>
 #include <boost/json.hpp>
 #include <cstdint>
 #include <optional>
@@ -39,6 +40,8 @@ enum class Command {
   kHeartbeat,  // a sign of life, both ways; never answered
   kAuth,       // a token, before ehlo (docs/auth.md)
   kReconcile,  // Lustre's active requests, from the reconciler
+  kDrain,      // an admin: no new work for one mover
+  kResume,     // an admin: work for that mover again
 };
 
 // "ehlo", "recv"...
@@ -299,6 +302,33 @@ bool Parse(const boost::json::object& m, LockRequest* out, std::string* error);
 boost::json::object ToJson(const LockRequest& request);
 
 // `done` and `lock` replies are a ReplyHeader alone: MakeReply(name, header).
+
+// ---------------------------------------------------------- drain, resume
+
+// `drain` and `resume` (docs/protocol.md): an admin stops new work for one
+// mover, known by its ehlo id, or gives it work again.
+struct MoverControlRequest {
+  bool drain = true;  // the command: drain, else resume
+  std::string client_id;
+};
+// Errors: "'client_id' is missing or not a string", or why it cannot be a
+// mover id (protocol/mover_id.h).
+bool Parse(const boost::json::object& m, bool drain, MoverControlRequest* out,
+           std::string* error);
+boost::json::object ToJson(const MoverControlRequest& request);
+
+struct MoverControlReply {
+  ReplyHeader header;  // ENOENT: no mover known by that id
+  bool drain = true;   // which command it answers
+  std::string client_id;
+  bool draining = false;   // the mover's state now
+  bool connected = false;  // connected now (else within its grace time)
+  // What the mover still runs: current_restore, current_remove,
+  // current_archive, as in the status' client objects.
+  std::array<int64_t, 3> current{};  // restore, remove, archive
+};
+void Parse(const boost::json::object& m, MoverControlReply* out);
+boost::json::object ToJson(const MoverControlReply& reply);
 
 // -------------------------------------------------------------- heartbeat
 

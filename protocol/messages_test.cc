@@ -34,10 +34,10 @@ WireItem SampleItem(uint64_t cookie = 7, uint32_t action = HSMA_ARCHIVE) {
 constexpr const char* kDfid = R"({"f_seq":2,"f_oid":3,"f_ver":0})";
 
 TEST(MessagesTest, CommandNamesRoundTrip) {
-  for (Command c :
-       {Command::kEhlo, Command::kRecv, Command::kDone, Command::kQueue,
-        Command::kStatus, Command::kLock, Command::kProgress,
-        Command::kHeartbeat, Command::kAuth, Command::kReconcile}) {
+  for (Command c : {Command::kEhlo, Command::kRecv, Command::kDone,
+                    Command::kQueue, Command::kStatus, Command::kLock,
+                    Command::kProgress, Command::kHeartbeat, Command::kAuth,
+                    Command::kReconcile, Command::kDrain, Command::kResume}) {
     json::object m{{"command", CommandName(c)}};
     Command read;
     std::string name, error;
@@ -534,6 +534,61 @@ TEST(MessagesTest, LockRoundTripsAndErrors) {
     EXPECT_FALSE(Parse(Obj(bad), &back, &error)) << bad;
     EXPECT_EQ(error, "invalid locked value");
   }
+}
+
+TEST(MessagesTest, MoverControlRoundTripsAndErrors) {
+  for (bool drain : {true, false}) {
+    MoverControlRequest request{drain, "m1"};
+    json::object m = Wire(ToJson(request));
+    EXPECT_EQ(m.at("command"), drain ? "drain" : "resume");
+    MoverControlRequest back;
+    std::string error;
+    ASSERT_TRUE(Parse(m, drain, &back, &error)) << error;
+    EXPECT_EQ(back.drain, drain);
+    EXPECT_EQ(back.client_id, "m1");
+  }
+  EXPECT_EQ(json::serialize(ToJson(MoverControlRequest{true, "m1"})),
+            R"({"command":"drain","client_id":"m1"})");
+  MoverControlRequest back;
+  std::string error;
+  for (const char* bad : {R"({"command":"drain"})", R"({"client_id":7})"}) {
+    EXPECT_FALSE(Parse(Obj(bad), true, &back, &error)) << bad;
+    EXPECT_EQ(error, "'client_id' is missing or not a string");
+  }
+  for (const char* bad : {R"({"client_id":""})", R"({"client_id":"a b"})"}) {
+    EXPECT_FALSE(Parse(Obj(bad), true, &back, &error)) << bad;
+    EXPECT_TRUE(error.starts_with("'client_id': ")) << error;
+  }
+}
+
+TEST(MessagesTest, MoverControlReplyRoundTrips) {
+  MoverControlReply reply;
+  reply.client_id = "m1";
+  reply.draining = true;
+  reply.connected = true;
+  reply.current = {1, 0, 3};
+  json::object m = Wire(ToJson(reply));
+  // Zero counts are omitted, as in every reply.
+  EXPECT_EQ(json::serialize(m),
+            R"({"client_id":"m1","draining":true,"connected":true,)"
+            R"("current_restore":1,"current_archive":3,"command":"drain"})");
+  MoverControlReply back;
+  Parse(m, &back);
+  EXPECT_TRUE(back.drain);
+  EXPECT_EQ(back.client_id, "m1");
+  EXPECT_TRUE(back.draining);
+  EXPECT_TRUE(back.connected);
+  EXPECT_EQ(back.current, reply.current);
+
+  MoverControlReply refused;
+  refused.drain = false;
+  refused.header = {ENOENT, "no mover known by id m9"};
+  refused.client_id = "m9";
+  Parse(Wire(ToJson(refused)), &back);
+  EXPECT_FALSE(back.drain);
+  EXPECT_EQ(back.header.status, ENOENT);
+  EXPECT_EQ(back.header.error, "no mover known by id m9");
+  EXPECT_FALSE(back.draining);
 }
 
 TEST(MessagesTest, AuthRoundTripsAndErrors) {
