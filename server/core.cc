@@ -210,6 +210,40 @@ LockState ServerCore::SetLock(LockState state) {
   return previous;
 }
 
+DrainOutcome ServerCore::SetDraining(const MoverId& id, bool draining) {
+  DrainOutcome outcome;
+  const MoverEntry* entry = movers_.Find(id);
+  if (!entry) return outcome;
+  outcome.known = true;
+  outcome.changed = entry->draining != draining;
+  outcome.connected = entry->connection != nullptr;
+  movers_.SetDraining(id, draining);
+  for (ItemType type : kDispatchOrder)
+    outcome.running[static_cast<int>(type)] = scheduler_.Running(id, type);
+  if (!outcome.changed) return outcome;
+  if (draining) {
+    // Its batches may go on elsewhere now, and restores located on it
+    // wait for any mover (as when it is gone). Archives a host rule chose
+    // it for keep waiting for it: the rule says where they must go.
+    scheduler_.FreeSlots(id);
+    scheduler_.Unpin(id, ItemType::kRestore);
+  }
+  io_.DispatchAll();
+  return outcome;
+}
+
+DispatchReply ServerCore::Dispatch(const MoverId& mover,
+                                   const std::vector<uint32_t>& archive_ids,
+                                   const MoverLimits& limits,
+                                   size_t share_divisor) {
+  // Cancels of what it runs still reach a drained mover: its items end as
+  // Lustre asks, and the drain ends sooner.
+  if (movers_.draining(mover))
+    return scheduler_.TakeCancels(mover, limits.max_bytes);
+  return scheduler_.Dispatch(mover, archive_ids, limits, share_divisor,
+                             clock_.UnixNanos());
+}
+
 void ServerCore::MaybeQuit() {
   if (lock_ != LockState::kLockAndQuit || stopped_) return;
   const SchedulerCounters& n = scheduler_.counters();

@@ -15,7 +15,9 @@
 //   failed at Lustre;
 // - redispatch: held items whose check is due are checked.
 // It also holds the lock state (the `lock` command) and quits once nothing
-// runs under lock-and-quit.
+// runs under lock-and-quit, and drains and resumes single movers (the
+// `drain` and `resume` commands): a drained mover gets its cancels and no
+// new work (Dispatch).
 //
 // The server calls RunDue from its one timer, set for NextDeadline(), and
 // re-arms that timer after each event that can bring the deadline nearer
@@ -26,6 +28,7 @@
 #ifndef SERVER_CORE_H_
 #define SERVER_CORE_H_
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +49,14 @@ struct CoreOptions {
 };
 
 enum class LockState { kUnlocked = 0, kLocked = 1, kLockAndQuit = 2 };
+
+// A mover after `drain` or `resume`: what the admin is told.
+struct DrainOutcome {
+  bool known = false;    // false: no mover by that id; nothing changed
+  bool changed = false;  // it was not in that state already
+  bool connected = false;
+  std::array<uint32_t, kItemTypeCount> running{};  // by ItemType
+};
 
 // What the core asks of the server's I/O side.
 class CoreIo {
@@ -105,6 +116,19 @@ class ServerCore {
   LockState SetLock(LockState state);
   // Under lock-and-quit, quits once nothing runs.
   void MaybeQuit();
+
+  // Drains (true) or resumes a mover known by id, connected or within its
+  // grace time. Draining frees its batch slots and lets restores the
+  // locality helper placed on it go to any mover (archives a host rule
+  // placed there keep waiting for it); either way waiting movers may get
+  // work (CoreIo::DispatchAll), the resumed one first of all.
+  DrainOutcome SetDraining(const MoverId& id, bool draining);
+  // What `mover` gets when it asks for work (the caller checked the lock
+  // and its stall): only its pending cancels while drained, else the
+  // Scheduler's choice at the clock's time.
+  DispatchReply Dispatch(const MoverId& mover,
+                         const std::vector<uint32_t>& archive_ids,
+                         const MoverLimits& limits, size_t share_divisor);
 
  private:
   common::Clock::Duration StalePeriod() const;

@@ -28,10 +28,16 @@ struct RecordingIo : CoreIo, ConnectionHandler {
 
   void DispatchAll() override {
     ++dispatch_passes;
-    for (const MoverId& mover : waiting)
-      for (const auto& wire :
-           scheduler.Dispatch(mover, {}, {}, 1, clock.UnixNanos()).items)
+    for (const MoverId& mover : waiting) {
+      // Through the core when there is one, as the server's dispatch.
+      DispatchReply reply =
+          core ? core->Dispatch(mover, {}, {}, 1)
+               : scheduler.Dispatch(mover, {}, {}, 1, clock.UnixNanos());
+      for (const auto& wire : reply.items)
         sent.push_back(wire.item.hai.hai_cookie);
+      for (const auto& wire : reply.cancels)
+        cancels_sent.push_back({mover, wire.item.hai.hai_cookie});
+    }
   }
   void HoldForCheck(const ItemId& id) override { held.push_back(id.cookie); }
   void AnswerOrphanCancel(const protocol::WireItem& cancel) override {
@@ -49,7 +55,9 @@ struct RecordingIo : CoreIo, ConnectionHandler {
 
   Scheduler& scheduler;
   const common::Clock& clock;
+  ServerCore* core = nullptr;
   std::vector<MoverId> waiting;
+  std::vector<std::pair<MoverId, uint64_t>> cancels_sent;
   int dispatch_passes = 0, checks = 0, liveness = 0, reports = 0;
   std::vector<uint64_t> sent, held, answered, failed;
   std::vector<std::string> quits;
@@ -60,6 +68,7 @@ class CoreTest : public testing::Test {
   void Make(CoreOptions options) {
     core_ = std::make_unique<ServerCore>(clock_, options, scheduler_,
                                          redispatch_, movers_, io_);
+    io_.core = core_.get();
   }
   // A connection the table refers to; the core never uses it.
   std::shared_ptr<Connection> Link() {
@@ -333,6 +342,114 @@ TEST_F(CoreTest, OversizedItemsExpireAndHeldItemsAreChecked) {
   EXPECT_EQ(UntilDeadline(), 0s);
   core_->RunDue(clock_.Now());
   EXPECT_EQ(io_.checks, 1);
+}
+
+}  // namespace
+}  // namespace server
+
+namespace server {
+namespace {
+
+TEST_F(CoreTest, ADrainedMoverGetsCancelsButNoNewWorkUntilResumed) {
+  Make({.grace = 10s});
+  Connect("a");
+  Connect("b");
+  Run(1, "a");
+  // Unknown ids are refused and create nothing.
+  DrainOutcome unknown = core_->SetDraining("nobody", true);
+  EXPECT_FALSE(unknown.known);
+  EXPECT_EQ(movers_.Find("nobody"), nullptr);
+  EXPECT_EQ(io_.dispatch_passes, 0);
+
+  DrainOutcome drained = core_->SetDraining("a", true);
+  EXPECT_TRUE(drained.known);
+  EXPECT_TRUE(drained.changed);
+  EXPECT_TRUE(drained.connected);
+  EXPECT_EQ(drained.running[static_cast<int>(ItemType::kArchive)], 1u);
+  EXPECT_TRUE(movers_.draining("a"));
+  EXPECT_FALSE(core_->SetDraining("a", true).changed);  // twice: no change
+
+  // New work waits for b; a, asking, gets nothing.
+  ASSERT_TRUE(scheduler_.Enqueue(test::MakeItem(HSMA_ARCHIVE, 2)));
+  io_.waiting = {"a"};
+  io_.DispatchAll();
+  EXPECT_TRUE(io_.sent.empty());
+  // Lustre cancels a's running item: the cancel still reaches a.
+  protocol::WireItem target;
+  MoverId mover;
+  ASSERT_EQ(scheduler_.Cancel(test::MakeItem(HSMA_CANCEL, 1), &target, &mover),
+            Scheduler::CancelOutcome::kForwarded);
+  io_.DispatchAll();
+  EXPECT_EQ(io_.cancels_sent,
+            (std::vector<std::pair<MoverId, uint64_t>>{{"a", 1}}));
+  EXPECT_TRUE(io_.sent.empty());
+  // Its running item ends normally.
+  EXPECT_EQ(OwnerOf(1), "a");
+  EXPECT_TRUE(scheduler_.Done(Id(1)));
+  io_.waiting = {"a", "b"};
+  io_.DispatchAll();
+  EXPECT_EQ(io_.sent, (std::vector<uint64_t>{2}));
+  EXPECT_EQ(OwnerOf(2), "b");
+}
+
+TEST_F(CoreTest, DrainOutlivesAReconnectWithinGraceAndResumeDispatches) {
+  Make({.grace = 10s});
+  Connect("a");
+  Disconnect("a");
+  // A disconnected mover may be drained.
+  DrainOutcome drained = core_->SetDraining("a", true);
+  EXPECT_TRUE(drained.known);
+  EXPECT_FALSE(drained.connected);
+  Step(5s);
+  Connect("a");  // back within its grace
+  EXPECT_TRUE(movers_.draining("a"));
+  ASSERT_TRUE(scheduler_.Enqueue(test::MakeItem(HSMA_ARCHIVE, 1)));
+  io_.waiting = {"a"};
+  io_.DispatchAll();
+  EXPECT_TRUE(io_.sent.empty());
+  const int passes = io_.dispatch_passes;
+  // Resume: a waiting mover gets the work at once.
+  DrainOutcome resumed = core_->SetDraining("a", false);
+  EXPECT_TRUE(resumed.changed);
+  EXPECT_EQ(io_.dispatch_passes, passes + 1);
+  EXPECT_EQ(io_.sent, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(OwnerOf(1), "a");
+  EXPECT_FALSE(core_->SetDraining("a", false).changed);
+}
+
+TEST_F(CoreTest, AForgottenDrainedMoverComesBackUndrained) {
+  Make({.grace = 10s});
+  Connect("a");
+  core_->SetDraining("a", true);
+  Disconnect("a");
+  Step(10s);  // grace over: forgotten
+  EXPECT_EQ(movers_.Find("a"), nullptr);
+  EXPECT_FALSE(core_->SetDraining("a", false).known);
+  Connect("a");
+  EXPECT_FALSE(movers_.draining("a"));
+}
+
+TEST_F(CoreTest, DrainingUnpinsLocatedRestoresNotHostRuleArchives) {
+  Make({.grace = 10s});
+  Connect("a");
+  Connect("b");
+  // A restore the locality helper placed on a; an archive a host rule did.
+  ASSERT_TRUE(scheduler_.Enqueue(test::MakeItem(HSMA_RESTORE, 1), "a"));
+  ASSERT_TRUE(scheduler_.Enqueue(test::MakeItem(HSMA_ARCHIVE, 2), "a"));
+  io_.waiting = {"b"};
+  core_->SetDraining("a", true);
+  // b takes the restore at once; the archive waits for a.
+  ItemId restore = ItemId::Of(test::MakeItem(HSMA_RESTORE, 1).item.hai);
+  EXPECT_EQ(io_.sent, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(scheduler_.Find(restore)->owner.str(), "b");
+  EXPECT_FALSE(scheduler_.Find(Id(2))->running());
+  EXPECT_EQ(scheduler_.Find(Id(2))->affinity.str(), "a");
+  io_.waiting = {"a", "b"};
+  io_.DispatchAll();
+  EXPECT_EQ(io_.sent, (std::vector<uint64_t>{1}));
+  core_->SetDraining("a", false);
+  EXPECT_EQ(io_.sent, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(OwnerOf(2), "a");
 }
 
 }  // namespace

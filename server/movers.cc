@@ -7,6 +7,7 @@ MoverEntry& MoverTable::Connect(const MoverId& id,
   MoverEntry& entry = entries_[id];
   entry.connection = std::move(c);
   entry.stalled = false;  // a new connection starts afresh
+  // (`draining` stays: an admin's decision outlives the connection)
   return entry;
 }
 
@@ -43,6 +44,18 @@ bool MoverTable::connected(const MoverId& id) const {
 bool MoverTable::stalled(const MoverId& id) const {
   const MoverEntry* entry = Find(id);
   return entry && entry->stalled;
+}
+
+bool MoverTable::draining(const MoverId& id) const {
+  const MoverEntry* entry = Find(id);
+  return entry && entry->draining;
+}
+
+bool MoverTable::SetDraining(const MoverId& id, bool draining) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return false;
+  it->second.draining = draining;
+  return true;
 }
 
 std::shared_ptr<Connection> MoverTable::ConnectionOf(const MoverId& id) const {

@@ -43,6 +43,11 @@ struct MoverEntry {
   // Had work taken back for lack of progress: nothing is dispatched to it
   // until it shows progress again.
   bool stalled = false;
+  // An admin drained it (`drain`): it gets no new items, only the cancels
+  // of those it runs, until `resume`. Kept across its reconnects while the
+  // entry lives (a new connection does not undo an admin's decision); gone
+  // with the entry and at a restart, as the lock.
+  bool draining = false;
 };
 
 class MoverTable {
@@ -64,6 +69,10 @@ class MoverTable {
   const MoverEntry* Find(const MoverId& id) const;
   bool connected(const MoverId& id) const;
   bool stalled(const MoverId& id) const;
+  bool draining(const MoverId& id) const;
+  // Drains (or resumes) a known mover, connected or not. False for an id
+  // the table does not know.
+  bool SetDraining(const MoverId& id, bool draining);
   const Entries& entries() const { return entries_; }
   // The connection of a connected mover, else null.
   std::shared_ptr<Connection> ConnectionOf(const MoverId& id) const;

@@ -47,6 +47,37 @@ TEST(MoverTableTest, OnlyTheCurrentConnectionStartsTheGrace) {
   EXPECT_FALSE(t.Disconnect("b", second.get(), TimePoint(1s), 1));
 }
 
+TEST(MoverTableTest, DrainingOutlivesReconnectsNotTheEntry) {
+  MoverTable t;
+  EXPECT_FALSE(t.SetDraining("a", true));  // unknown: refused
+  EXPECT_EQ(t.Find("a"), nullptr);         // and not created
+  auto first = Link(), second = Link();
+  t.Connect("a", first);
+  EXPECT_FALSE(t.draining("a"));
+  EXPECT_TRUE(t.SetDraining("a", true));
+  EXPECT_TRUE(t.draining("a"));
+  // Away within its grace, then back on a new connection: still drained.
+  EXPECT_TRUE(t.Disconnect("a", first.get(), TimePoint(1s), 1));
+  EXPECT_TRUE(t.draining("a"));
+  t.Connect("a", second);
+  EXPECT_TRUE(t.draining("a"));
+  EXPECT_TRUE(t.SetDraining("a", false));
+  EXPECT_FALSE(t.draining("a"));
+  // A disconnected mover may be drained; forgotten (grace over), it is not
+  // drained when it comes back.
+  EXPECT_TRUE(t.Disconnect("a", second.get(), TimePoint(2s), 2));
+  EXPECT_TRUE(t.SetDraining("a", true));
+  t.Erase("a");
+  EXPECT_FALSE(t.draining("a"));
+  t.Connect("a", first);
+  EXPECT_FALSE(t.draining("a"));
+  // A recovery placeholder is known: it may be drained.
+  t.AddPlaceholder("p", TimePoint(3s), 3);
+  EXPECT_TRUE(t.SetDraining("p", true));
+  t.Connect("p", second);
+  EXPECT_TRUE(t.draining("p"));
+}
+
 TEST(MoverTableTest, DoneCountsGoToTheMoverAndReturnItsConnection) {
   MoverTable t;
   auto link = Link();

@@ -528,6 +528,48 @@ ItemList* Scheduler::BestQueue(
   return best;
 }
 
+void Scheduler::TakeCancelsInto(
+    MoverQueues& m, uint32_t max_bytes,
+    std::optional<std::pair<uint32_t, uint64_t>>* key, size_t* used,
+    DispatchReply* reply) {
+  auto cancel = m.cancels.begin();
+  while (cancel != m.cancels.end()) {
+    std::pair<uint32_t, uint64_t> cancel_key{cancel->archive_id,
+                                             cancel->hal_flags};
+    size_t cost = ReplyCost(*cancel);
+    if ((*key && **key != cancel_key) || *used + cost > max_bytes) {
+      ++cancel;
+      continue;
+    }
+    *key = cancel_key;
+    *used += cost;
+    reply->cancels.push_back(std::move(*cancel));
+    cancel = m.cancels.erase(cancel);
+    --counters_.pending_cancel;
+    ++counters_.done_cancel;
+  }
+}
+
+DispatchReply Scheduler::TakeCancels(const MoverId& mover, uint32_t max_bytes) {
+  DispatchReply reply;
+  auto it = movers_.find(mover);
+  if (it == movers_.end()) return reply;
+  std::optional<std::pair<uint32_t, uint64_t>> key;
+  size_t used = 0;
+  TakeCancelsInto(it->second, max_bytes, &key, &used, &reply);
+  if (key) {
+    reply.archive_id = key->first;
+    reply.hal_flags = key->second;
+  }
+  return reply;
+}
+
+void Scheduler::FreeSlots(const MoverId& mover) {
+  auto it = movers_.find(mover);
+  if (it == movers_.end()) return;
+  for (Slot& slot : it->second.slots) FreeSlot(slot);
+}
+
 DispatchReply Scheduler::Dispatch(const MoverId& mover,
                                   const std::vector<uint32_t>& archive_ids,
                                   const MoverLimits& limits,
@@ -539,22 +581,7 @@ DispatchReply Scheduler::Dispatch(const MoverId& mover,
   const MoverName name(mover);  // interned once per reply
 
   // Cancels go first whatever their archive id; the first fixes the reply's.
-  auto cancel = m.cancels.begin();
-  while (cancel != m.cancels.end()) {
-    std::pair<uint32_t, uint64_t> cancel_key{cancel->archive_id,
-                                             cancel->hal_flags};
-    size_t cost = ReplyCost(*cancel);
-    if ((key && *key != cancel_key) || used + cost > limits.max_bytes) {
-      ++cancel;
-      continue;
-    }
-    key = cancel_key;
-    used += cost;
-    reply.cancels.push_back(std::move(*cancel));
-    cancel = m.cancels.erase(cancel);
-    --counters_.pending_cancel;
-    ++counters_.done_cancel;
-  }
+  TakeCancelsInto(m, limits.max_bytes, &key, &used, &reply);
 
   if (share_divisor == 0) share_divisor = 1;
   // Aging: an archive that waited too long goes first.

@@ -224,6 +224,13 @@ class Scheduler {
                          const MoverLimits& limits, size_t share_divisor = 1,
                          int64_t now_ns = 0);
 
+  // Only `mover`'s pending cancels (as Dispatch sends them first), no new
+  // items: what a drained mover still gets.
+  DispatchReply TakeCancels(const MoverId& mover, uint32_t max_bytes);
+  // Frees every batch slot `mover` holds (it was drained): their hints may
+  // go to other movers at once; what runs from them finishes as it is.
+  void FreeSlots(const MoverId& mover);
+
   // The earliest batch deadline after `now_ns` (when a slot may free up and
   // a waiting mover get new work), or nullopt.
   std::optional<int64_t> NextBatchDeadline(int64_t now_ns) const;
@@ -349,6 +356,11 @@ class Scheduler {
       const std::function<void(const Item&)>& visit);
 
   Item* Create(const protocol::WireItem& wire, ItemType type);
+  // Moves `m`'s pending cancels that fit the budget into `reply` (the
+  // first fixes its archive id and flags in *key).
+  void TakeCancelsInto(MoverQueues& m, uint32_t max_bytes,
+                       std::optional<std::pair<uint32_t, uint64_t>>* key,
+                       size_t* used, DispatchReply* reply);
   // Oversized items (see ExpireOversized): set `item`, a queue head, aside;
   // take one out of the index (it stays pending).
   void Park(Item* item, int64_t now);

@@ -223,6 +223,24 @@ TEST(SchedulerBatchTest, AForgottenMoverFreesItsHints) {
             (std::vector<uint64_t>{1, 2}));
 }
 
+TEST(SchedulerBatchTest, ADrainedMoverFreesItsHintsAndKeepsItsWork) {
+  Scheduler s;
+  s.SetBatching({3600s, 0s, 1});
+  for (uint64_t c = 1; c <= 3; ++c) s.Enqueue(Archive(c, "A"));
+  ASSERT_EQ(Cookies(s.Dispatch("m1", {}, MaxArchive(1), 1, kT0)),
+            (std::vector<uint64_t>{1}));
+  EXPECT_TRUE(s.Dispatch("m2", {}, {}, 1, kT0).empty());  // A is m1's
+  // m1 drained: its hint goes to m2 at once, its running item stays.
+  s.FreeSlots("m1");
+  EXPECT_EQ(Cookies(s.Dispatch("m2", {}, {}, 1, kT0)),
+            (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(s.Batches("m2", kT0)[0].hint, "A");
+  EXPECT_EQ(s.Running("m1", ItemType::kArchive), 1u);
+  EXPECT_TRUE(s.Done(IdOf(1)));
+  EXPECT_EQ(s.Running("m1", ItemType::kArchive), 0u);
+  s.FreeSlots("nobody");  // unknown: nothing happens
+}
+
 TEST(SchedulerBatchTest, HostAffinityAndBatchingCombine) {
   Scheduler s;
   s.SetBatching({10s, 0s, 1});

@@ -132,6 +132,30 @@ TEST(SchedulerTest, CancelOfRunningItemGoesToItsMoverFirst) {
       s.Find(ItemId::Of(MakeItem(HSMA_ARCHIVE, 1).item.hai))->running());
 }
 
+TEST(SchedulerTest, TakeCancelsSendsCancelsAndNoNewWork) {
+  Scheduler s;
+  s.Enqueue(MakeItem(HSMA_ARCHIVE, 1, 3));
+  s.Enqueue(MakeItem(HSMA_ARCHIVE, 2, 3));
+  MoverLimits one;
+  one.max_running[2] = 1;
+  ASSERT_EQ(Cookies(s.Dispatch("m1", {}, one).items),
+            (std::vector<uint64_t>{1}));
+  EXPECT_TRUE(s.TakeCancels("m1", HAL_MAXSIZE).empty());  // none pending
+  EXPECT_TRUE(s.TakeCancels("unknown", HAL_MAXSIZE).empty());
+  protocol::WireItem target;
+  MoverId mover;
+  ASSERT_EQ(s.Cancel(MakeItem(HSMA_CANCEL, 1, 3), &target, &mover),
+            Scheduler::CancelOutcome::kForwarded);
+  DispatchReply reply = s.TakeCancels("m1", HAL_MAXSIZE);
+  EXPECT_EQ(Cookies(reply.cancels), (std::vector<uint64_t>{1}));
+  EXPECT_TRUE(reply.items.empty());  // item 2 still waits
+  EXPECT_EQ(reply.archive_id, 3u);
+  EXPECT_EQ(s.counters().pending_cancel, 0u);
+  EXPECT_EQ(s.counters().done_cancel, 1u);
+  EXPECT_EQ(s.counters().pending[2], 1u);
+  EXPECT_TRUE(s.TakeCancels("m1", HAL_MAXSIZE).empty());  // sent once
+}
+
 TEST(SchedulerTest, ReleaseRequeuesInArrivalOrder) {
   Scheduler s;
   for (uint64_t c = 1; c <= 4; ++c) s.Enqueue(MakeItem(HSMA_ARCHIVE, c));

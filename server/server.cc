@@ -273,13 +273,16 @@ PlacementHooks Server::PlacementHooksOf() {
   hooks.presence = [this](const std::string& id) {
     const MoverEntry* mover = movers_.Find(id);
     if (!mover) return policy::MoverPresence::kUnknown;
-    return mover->connection ? policy::MoverPresence::kConnected
-                             : policy::MoverPresence::kDisconnected;
+    // A drained mover takes no new work: host rules prefer another of
+    // their hosts, the locality helper's answer goes to any mover.
+    return mover->connection && !mover->draining
+               ? policy::MoverPresence::kConnected
+               : policy::MoverPresence::kDisconnected;
   };
   hooks.connected = [this] {
     std::vector<MoverId> ids;
     for (const auto& [id, mover] : movers_.entries())
-      if (mover.connection) ids.push_back(id);
+      if (mover.connection && !mover.draining) ids.push_back(id);
     return ids;
   };
   hooks.located = [this](const MoverId& mover) {
@@ -653,6 +656,9 @@ void Server::OnMessage(Connection& c, json::object& m) {
       return Progress(c, m);
     case protocol::Command::kReconcile:
       return ReconcileWith(c, m);
+    case protocol::Command::kDrain:
+    case protocol::Command::kResume:
+      return MoverControl(c, m, command == protocol::Command::kDrain);
     case protocol::Command::kHeartbeat:
       return;  // a sign of life, no reply
   }
@@ -1045,7 +1051,7 @@ StatusView Server::StatusViewOf() const {
       if ((mover.connection != nullptr) != connected) continue;
       view.movers.push_back(
           {id, connected ? StateName(mover.connection->state) : "disconnected",
-           connected, mover.disconnected_unix_ns, mover.done});
+           connected, mover.disconnected_unix_ns, mover.done, mover.draining});
     }
   }
   for (const auto& connection : connections_)
@@ -1070,6 +1076,39 @@ void Server::Lock(Connection& c, const json::object& m) {
   if (previous != LockState::kUnlocked && state == LockState::kUnlocked)
     DispatchAll();
   core_.MaybeQuit();
+}
+
+void Server::MoverControl(Connection& c, const json::object& m, bool drain) {
+  const char* command = drain ? "drain" : "resume";
+  protocol::MoverControlRequest request;
+  std::string error;
+  if (!protocol::Parse(m, drain, &request, &error))
+    return Reply(c, command, EINVAL, error);
+  protocol::MoverControlReply reply;
+  reply.drain = drain;
+  reply.client_id = request.client_id;
+  // Who asked: the grant's name with an auth file, else the peer.
+  const std::string who = c.grant.name.empty() ? c.peer() : c.grant.name;
+  const DrainOutcome outcome = core_.SetDraining(request.client_id, drain);
+  if (!outcome.known) {
+    spdlog::info("{}: {} of mover {} refused: no mover known by that id", who,
+                 command, request.client_id);
+    reply.header = {ENOENT, "no mover known by id " + request.client_id +
+                                " (connected or within its grace time)"};
+    return SendWhenDurable(c, protocol::ToJson(reply));
+  }
+  reply.draining = drain;
+  reply.connected = outcome.connected;
+  for (ItemType type : kDispatchOrder)
+    reply.current[static_cast<int>(type)] =
+        outcome.running[static_cast<int>(type)];
+  const auto& n = outcome.running;
+  spdlog::info(
+      "{}: mover {} {}{}, asked by {}; it runs restore {}, remove {}, archive "
+      "{}",
+      c.peer(), request.client_id, drain ? "drained" : "resumed",
+      outcome.changed ? "" : " (already)", who, n[0], n[1], n[2]);
+  SendWhenDurable(c, protocol::ToJson(reply));
 }
 
 void Server::DispatchAll() {
@@ -1109,8 +1148,8 @@ bool Server::DispatchTo(Connection& c, size_t share_divisor) {
   if (core_.locked() || stopped_ || c.state != Connection::State::kWaiting ||
       !c.open() || movers_.stalled(c.id))
     return false;
-  DispatchReply reply = scheduler_.Dispatch(c.id, c.archive_ids, c.limits,
-                                            share_divisor, clock_.UnixNanos());
+  DispatchReply reply =
+      core_.Dispatch(c.id, c.archive_ids, c.limits, share_divisor);
   if (!reply.parked.empty()) NoteParked(c, reply);
   if (scheduler_.batching()) {
     core_.NoteBatchDeadline();

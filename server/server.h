@@ -241,6 +241,8 @@ class Server : public ConnectionHandler, private CoreIo {
   // What the status reply shows of movers and connections.
   StatusView StatusViewOf() const;
   void Lock(Connection& c, const boost::json::object& m);
+  // `drain` (drain true) or `resume` of one mover (ServerCore::SetDraining).
+  void MoverControl(Connection& c, const boost::json::object& m, bool drain);
   void Progress(Connection& c, const boost::json::object& m);
   void Reply(Connection& c, const std::string& command, int status,
              const std::string& error, boost::json::object fields = {},

@@ -129,6 +129,7 @@ json::object StatusBuilder::MoverStatus(const MoverStatusView& mover,
         mover.done[static_cast<int>(type)];
   }
   o["status"] = mover.state;
+  if (mover.draining) o["draining"] = true;
   o["batches"] = Batches(id, verbose, stream);
   if (!mover.connected)
     o["disconnected_timestamp"] = mover.disconnected_unix_ns;

@@ -35,6 +35,7 @@ struct MoverStatusView {
   bool connected = false;
   int64_t disconnected_unix_ns = 0;  // while disconnected
   std::array<uint64_t, kItemTypeCount> done{};
+  bool draining = false;  // an admin drained it
 };
 
 // A connection without a mover id (a client, or a mover that gave none).

@@ -113,6 +113,15 @@ TEST_F(StatusBuilderTest, LockedAndStoreDownAreShown) {
   EXPECT_EQ(o.at("store_state").as_string(), "cannot persist");
 }
 
+TEST_F(StatusBuilderTest, ADrainedMoverSaysSo) {
+  view_.movers[1].draining = true;  // m2, disconnected and drained
+  json::object o = Reply(4);
+  const json::array& clients = o.at("clients").as_array();
+  EXPECT_FALSE(clients[0].as_object().contains("draining"));
+  EXPECT_EQ(clients[1].as_object().at("draining"), true);
+  EXPECT_FALSE(clients[2].as_object().contains("draining"));  // anonymous
+}
+
 TEST_F(StatusBuilderTest, VerboseSixListsTheItems) {
   json::object o = Reply(6);
   EXPECT_EQ(Cookies(o.at("waiting_restore")), std::vector<int64_t>{2});
