@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "client/active_requests.h"
+#include "client/mover_control.h"
 #include "client/reconciler.h"
 #include "client/session.h"
 #include "client/tls_settings.h"
@@ -97,7 +98,8 @@ void PrintStatus(const json::object& r) {
     if (!c.is_object()) continue;
     const json::object& o = c.get_object();
     fmt::print(
-        "{:<24}{:<14}{:>20}{:>20}\n", Text(o, "client_id"), Text(o, "status"),
+        "{:<24}{:<14}{:>20}{:>20}\n", Text(o, "client_id"),
+        Text(o, "status") + (o.contains("draining") ? ", draining" : ""),
         fmt::format("{}/{}/{}", Field(o, "current_restore"),
                     Field(o, "current_remove"), Field(o, "current_archive")),
         fmt::format("{}/{}/{}", Field(o, "done_restore"),
@@ -186,6 +188,19 @@ int main(int argc, char** argv) {
       "holds each one STARTED (docs/operations.md)");
   // The old name, refused: a script using it should stop, not do this.
   app.add_flag("--drain", old_drain)->group("");
+  // Per-mover control (docs/operations.md, maintenance of one mover node).
+  std::string drain_mover, resume_mover;
+  int wait_sec = 0;
+  auto* drain_mover_opt = app.add_option(
+      "--drain-mover", drain_mover,
+      "give mover ID no new work; what it runs finishes (admin role)");
+  app.add_option("--resume-mover", resume_mover,
+                 "give mover ID work again (admin role)");
+  app.add_option("--wait", wait_sec,
+                 "with --drain-mover: then wait up to SECONDS until the "
+                 "mover runs nothing (exit status 2 if it still does)")
+      ->check(CLI::Range(1, 7 * 86400))
+      ->needs(drain_mover_opt);
   app.add_option("-I,--client-id", client_id, "id sent in ehlo");
   app.add_option("-A,--archive", archives, "archive id for ehlo (repeatable)")
       ->check(CLI::Range(1, INT32_MAX));
@@ -215,10 +230,12 @@ int main(int argc, char** argv) {
     std::cerr << "--fsname needs -Q or --reconcile\n";
     return EXIT_FAILURE;
   }
-  if (lock + unlock + lock_quit + queue + recv_mode + mark_done + reconcile >
+  if (lock + unlock + lock_quit + queue + recv_mode + mark_done + reconcile +
+          !drain_mover.empty() + !resume_mover.empty() >
       1) {
     std::cerr << "choose one of --lock, --unlock, --lock-quit, -Q, -R, "
-                 "--recv-and-mark-done, --reconcile\n";
+                 "--recv-and-mark-done, --reconcile, --drain-mover, "
+                 "--resume-mover\n";
     return EXIT_FAILURE;
   }
 
@@ -336,6 +353,33 @@ int main(int argc, char** argv) {
     }
     std::cout << "ok\n";
     return EXIT_SUCCESS;
+  }
+
+  if (!drain_mover.empty() || !resume_mover.empty()) {
+    const bool drain = !drain_mover.empty();
+    const protocol::MoverControlRequest request{
+        drain, drain ? drain_mover : resume_mover};
+    const char* command = drain ? "drain" : "resume";
+    if (!session.Call(protocol::ToJson(request), &reply, kReplyTimeoutMs,
+                      &error)) {
+      std::cerr << command << ": " << error << "\n";
+      return EXIT_FAILURE;
+    }
+    protocol::MoverControlReply done;
+    protocol::Parse(reply, &done);
+    if (as_json) {
+      PrintJson(reply, std::cout);
+      std::cout << "\n";
+    }
+    if (done.header.status) {
+      std::cerr << command << ": " << done.header.error << "\n";
+      return EXIT_FAILURE;
+    }
+    if (!as_json) std::cout << client::Describe(done) << std::endl;
+    if (wait_sec == 0) return EXIT_SUCCESS;
+    return client::WaitForDrained(session, request.client_id,
+                                  std::chrono::seconds(wait_sec),
+                                  kReplyTimeoutMs, std::cout, std::cerr);
   }
 
   if (queue) {
