@@ -249,5 +249,45 @@ TEST_F(MoverDrainTest, OnlyAnAdminDrainsAndOnlyAKnownMover) {
   EXPECT_TRUE(Draining("A"));
 }
 
+// Host rules and a drained mover (no auth file here): an archive_on_hosts
+// rule with another host sends new archives there; archives a rule pins to
+// the drained mover wait for it, and go to it once it is resumed.
+TEST(MoverDrainPolicyTest, HostRulesAvoidADrainedMoverOrWaitForIt) {
+  SimMount sim;
+  ASSERT_TRUE(sim.StartDaemon());
+  CoordinatoolSetup cdt(sim);
+  const std::string config = sim.archive() + "/../coordinatool.conf";
+  std::ofstream(config) << "archive_on_hosts pin= A\n"
+                           "archive_on_hosts two= A B\n";
+  ASSERT_TRUE(cdt.StartServer({"-c", config}));
+  ASSERT_NE(cdt.StartMover("A"), nullptr);
+  ASSERT_NE(cdt.StartMover("B"), nullptr);
+  CommandResult drained = cdt.Client({"--drain-mover", "A"});
+  ASSERT_TRUE(drained.ok()) << drained.Describe();
+
+  auto ExpectArchived = [&](const std::vector<std::string>& paths) {
+    for (const std::string& path : paths)
+      EXPECT_TRUE(sim.WaitForStatus(FidOf(path), "ARCHIVE", "SUCCEED"))
+          << path << "\n"
+          << cdt.Logs();
+  };
+  // Either host may take these: B, the one not drained, gets every one.
+  ExpectArchived(sim.ArchiveNewFiles("two", 6, "two=x"));
+  EXPECT_TRUE(
+      WaitFor([&] { return cdt.ClientNumber("B", "done_archive") == 6; }));
+  EXPECT_EQ(cdt.ClientNumber("A", "done_archive"), 0);
+  // Only A may take these: they wait for it, B idle meanwhile.
+  std::vector<std::string> pinned = sim.ArchiveNewFiles("pin", 2, "pin=x");
+  ASSERT_TRUE(WaitFor([&] { return cdt.Counter("pending_archive") == 2; }))
+      << cdt.Logs();
+  EXPECT_EQ(cdt.Counter("running_archive"), 0);
+  CommandResult resumed = cdt.Client({"--resume-mover", "A"});
+  ASSERT_TRUE(resumed.ok()) << resumed.Describe();
+  ExpectArchived(pinned);
+  EXPECT_TRUE(
+      WaitFor([&] { return cdt.ClientNumber("A", "done_archive") == 2; }));
+  EXPECT_EQ(cdt.ClientNumber("B", "done_archive"), 6);
+}
+
 }  // namespace
 }  // namespace testing_support
