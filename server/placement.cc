@@ -195,7 +195,7 @@ void Placement::OnLocated(const ItemId& id, std::optional<std::string> mover) {
   const bool there =
       mover && hooks_.presence(*mover) == policy::MoverPresence::kConnected;
   if (mover && !there)
-    spdlog::info("{}: locality prefers {}, not connected: any mover",
+    spdlog::info("{}: locality prefers {}, not connected or drained: any mover",
                  hsm::FormatFid(id.dfid), *mover);
   const MoverId target = there ? *mover : MoverId();
   scheduler_.Reassign(id, target);
@@ -206,7 +206,7 @@ void Placement::OnLocated(const ItemId& id, std::optional<std::string> mover) {
           PlacedDetails(*placed, !mover  ? "locality helper: no answer"
                                  : there ? "locality helper"
                                          : "locality helper: its mover "
-                                           "is not connected"));
+                                           "is not connected or drained"));
   if (there && reporter_)
     reporter_->Assign(item->wire.item.data, id.dfid, target);
   hooks_.located(target);
