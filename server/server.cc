@@ -333,6 +333,7 @@ bool Server::Start(std::string* error) {
   std::optional<Exposure> exposure = DecideListening(error);
   if (!exposure) return false;
   if (!listener_.Listen(exposure->listen_host, s.port, error)) return false;
+  if (!StartHttp(exposure->listen_host, error)) return false;
   spdlog::info("serving {} (fsname {}) on {}:{}", options_.mount,
                lustre_.fsname(), exposure->listen_host, listener_.port());
   spdlog::info("serving at most {} connections", listener_.max_connections());
@@ -385,6 +386,7 @@ void Server::Shutdown(const std::string& why) {
   }
   lustre_.Unregister();
   listener_.Stop();
+  if (http_) http_->Stop();
   core_.Stop();
   timer_.cancel();
   for (auto& connection : std::vector(connections_.begin(), connections_.end()))
