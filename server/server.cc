@@ -387,6 +387,7 @@ void Server::Shutdown(const std::string& why) {
   lustre_.Unregister();
   listener_.Stop();
   if (http_) http_->Stop();
+  if (backlog_timer_) backlog_timer_->cancel();
   core_.Stop();
   timer_.cancel();
   for (auto& connection : std::vector(connections_.begin(), connections_.end()))
@@ -1138,6 +1139,7 @@ void Server::SendList(Connection& c, DispatchReply reply) {
     if (reporter_) reporter_->Sent(item.item.data, id.dfid, c.id);
     LogRequestEvent(RequestEvent::kSent, item.item.hai, "mover={}", c.id);
     StoreAssign(id, c.id);
+    NoteDispatched(item);
     if (c.sends_progress) movers_.Started(id, c.id, now);
   }
   SendWhenDurable(c, std::move(message), !reply.items.empty());

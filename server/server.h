@@ -74,6 +74,7 @@
 #include "protocol/messages.h"
 #include "server/connection.h"
 #include "server/core.h"
+#include "server/dashboard.h"
 #include "server/exposure.h"
 #include "server/listener.h"
 #include "server/liveness.h"
@@ -155,6 +156,11 @@ class Server : public ConnectionHandler, private CoreIo {
   void RegisterHttpRoutes();
   // GET /metrics: the Prometheus text exposition.
   std::string MetricsText();
+  // The dashboard (server/dashboard.h): its view of the server, the
+  // backlog sampling timer, the restore waits recorded at dispatch.
+  DashboardView DashboardViewOf() const;
+  void SampleBacklog();
+  void NoteDispatched(const protocol::WireItem& item);
   // A peer refused at the TLS start (plaintext, failed handshake): logged
   // at debug level each, as a warning the first time and then at most once
   // a minute per kind.
@@ -328,6 +334,9 @@ class Server : public ConnectionHandler, private CoreIo {
   // closed before the members its handlers read.
   http::Router http_routes_;
   std::unique_ptr<http::HttpServer> http_;
+  BacklogHistory backlog_history_;
+  RestoreWaits restore_waits_;
+  std::optional<boost::asio::steady_timer> backlog_timer_;  // http on
 };
 
 }  // namespace server

@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "common/version.h"
+#include "hsm/fid.h"
+#include "http/assets.h"
 #include "http/http_auth.h"
 #include "server/server.h"
 
@@ -27,6 +29,15 @@ std::string LabelValue(std::string_view text) {
   return out;
 }
 
+http::HttpResponse AssetResponse(const http::Asset* asset) {
+  if (!asset) return http::TextResponse(404);
+  http::HttpResponse response;
+  response.content_type = std::string(asset->content_type);
+  response.body = std::string(asset->body);
+  response.headers.emplace_back("Cache-Control", "no-cache");
+  return response;
+}
+
 }  // namespace
 
 std::string Server::MetricsText() {
@@ -44,6 +55,79 @@ void Server::RegisterHttpRoutes() {
     response.body = MetricsText();
     return response;
   });
+  http_routes_.Add("/api/dashboard", [this](const http::HttpRequest&) {
+    http::HttpResponse response;
+    response.content_type = "application/json";
+    response.body = boost::json::serialize(
+        DashboardJson(DashboardViewOf(), backlog_history_, restore_waits_));
+    response.headers.emplace_back("Cache-Control", "no-store");
+    return response;
+  });
+  http_routes_.Add("/", [](const http::HttpRequest&) {
+    return AssetResponse(http::FindAsset("index.html"));
+  });
+  http_routes_.AddPrefix("/assets/", [](const http::HttpRequest& request) {
+    return AssetResponse(
+        http::FindAsset(std::string_view(request.path).substr(8)));
+  });
+}
+
+DashboardView Server::DashboardViewOf() const {
+  DashboardView view;
+  const StatusView status = StatusViewOf();
+  view.version = common::kVersion;
+  view.unix_s = clock_.UnixSeconds();
+  view.locked = status.locked;
+  view.store = status.store;
+  view.store_writable = status.store_writable;
+  const SchedulerCounters& counters = scheduler_.counters();
+  for (size_t i = 0; i < kItemTypeCount; ++i) {
+    view.waiting[i] = counters.pending[i];
+    view.running[i] = counters.running[i];
+    view.done[i] = counters.done[i];
+  }
+  for (const MoverStatusView& mover : status.movers) {
+    DashboardMover m{mover.id, mover.state, false, {}, mover.done};
+    for (ItemType type : kDispatchOrder)
+      m.running[static_cast<size_t>(type)] = scheduler_.Running(mover.id, type);
+    view.movers.push_back(std::move(m));
+  }
+  const int64_t now_ns = clock_.UnixNanos();
+  for (ItemType type : kDispatchOrder)
+    for (const Item* item : scheduler_.OldestWaiting(type, kDashboardOldest))
+      view.oldest[static_cast<size_t>(type)].push_back(
+          {hsm::FormatFid(item->wire.item.hai.hai_fid),
+           item->wire.timestamp_ns > 0
+               ? (now_ns - item->wire.timestamp_ns) / 1'000'000'000
+               : 0,
+           item->wire.archive_id});
+  return view;
+}
+
+void Server::SampleBacklog() {
+  if (stopped_ || !backlog_timer_) return;
+  const SchedulerCounters& counters = scheduler_.counters();
+  TypeCounts waiting, running;
+  for (size_t i = 0; i < kItemTypeCount; ++i) {
+    waiting[i] = counters.pending[i];
+    running[i] = counters.running[i];
+  }
+  backlog_history_.MaybeSample(clock_.Now(), clock_.UnixSeconds(), waiting,
+                               running);
+  // Its own timer: a sample decides nothing about items or movers, and
+  // the core's one deadline stays theirs.
+  backlog_timer_->expires_after(backlog_history_.next_due() - clock_.Now());
+  backlog_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) SampleBacklog();
+  });
+}
+
+void Server::NoteDispatched(const protocol::WireItem& item) {
+  if (TypeOfAction(item.item.hai.hai_action) != ItemType::kRestore ||
+      item.timestamp_ns <= 0)
+    return;
+  restore_waits_.Record(
+      std::chrono::nanoseconds(clock_.UnixNanos() - item.timestamp_ns));
 }
 
 bool Server::StartHttp(const std::string& host, std::string* error) {
@@ -67,6 +151,8 @@ bool Server::StartHttp(const std::string& host, std::string* error) {
                tls_ ? "TLS" : "plain",
                authorizer_ ? ", monitor or admin role needed" : "");
   http_->Start();
+  backlog_timer_.emplace(io_);
+  SampleBacklog();
   return true;
 }
 
