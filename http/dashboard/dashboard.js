@@ -11,6 +11,7 @@
   function setText(id, value) { $(id).textContent = String(value); }
 
   function duration(seconds) {
+    if (seconds < 0.001) return "< 1 ms";
     if (seconds < 1) return Math.round(seconds * 1000) + " ms";
     if (seconds < 120) return (Math.round(seconds * 10) / 10) + " s";
     if (seconds < 7200) return Math.round(seconds / 60) + " min";
@@ -23,36 +24,43 @@
     return e;
   }
 
-  function renderChart(backlog) {
+  // The samples, then the totals of this answer: the lines reach now.
+  function renderChart(backlog, totals, now) {
     var svg = $("backlog-chart");
     while (svg.firstChild) svg.removeChild(svg.firstChild);
-    var t = backlog.t, width = 800, height = 200, top = 10, bottom = 190;
-    var max = 1;
+    var t = backlog.t.concat([now]), width = 800, top = 10, bottom = 190;
+    var series = {};
     TYPES.forEach(function (type) {
-      backlog.waiting[type].forEach(function (v) { if (v > max) max = v; });
+      series[type] = backlog.waiting[type].concat([totals[type].waiting]);
     });
+    var max = 0;
+    TYPES.forEach(function (type) {
+      series[type].forEach(function (v) { if (v > max) max = v; });
+    });
+    // A round top: four grid lines at whole numbers.
+    var step = Math.pow(10, Math.floor(Math.log10(Math.max(max, 4) / 4)));
+    max = Math.max(4, Math.ceil(max / (4 * step)) * 4 * step);
     for (var i = 0; i <= 4; i++) {
       var y = top + (bottom - top) * i / 4;
       svg.appendChild(svgElement("line", { x1: 0, x2: width, y1: y, y2: y, "class": "grid" }));
-      var label = svgElement("text", { x: 4, y: y - 2 });
+      var label = svgElement("text", { x: 4, y: y + (i === 0 ? 10 : -2) });
       label.textContent = String(Math.round(max * (4 - i) / 4));
       svg.appendChild(label);
     }
     // One hour across the width, now at the right edge.
     var span = 3600, end = t.length ? t[t.length - 1] : 0;
     TYPES.forEach(function (type) {
-      var values = backlog.waiting[type], points = [];
+      var values = series[type], points = [];
       for (var i = 0; i < t.length; i++) {
         var x = width - (end - t[i]) / span * width;
         var y = bottom - values[i] / max * (bottom - top);
         points.push(x.toFixed(1) + "," + y.toFixed(1));
       }
-      if (points.length === 1) points.push((width).toFixed(1) + "," + points[0].split(",")[1]);
       var line = svgElement("polyline", { points: points.join(" "), "class": type, "data-type": type });
       svg.appendChild(line);
     });
     svg.setAttribute("data-samples", String(t.length));
-    setText("backlog-range", t.length + " samples, every " + backlog.period_s + " s");
+    setText("backlog-range", backlog.t.length + " samples, one every " + backlog.period_s + " s");
   }
 
   function renderMovers(movers) {
@@ -111,7 +119,7 @@
     setText("restore-p50", w.count ? duration(w.p50_s) : "–");
     setText("restore-p90", w.count ? duration(w.p90_s) : "–");
     setText("restore-p99", w.count ? duration(w.p99_s) : "–");
-    renderChart(d.backlog);
+    renderChart(d.backlog, d.totals, d.now);
     renderMovers(d.movers);
     renderOldest(d.oldest);
     setText("updated", new Date(d.now * 1000).toLocaleTimeString());
