@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 namespace server {
 namespace {
 
@@ -117,6 +119,40 @@ TEST(DashboardJsonTest, Fields) {
   EXPECT_TRUE(o.at("oldest").at("archive").as_array().empty());
   EXPECT_EQ(o.at("restore_wait").at("count").as_uint64(), 1u);
   EXPECT_DOUBLE_EQ(o.at("restore_wait").at("p90_s").as_double(), 2);
+}
+
+}  // namespace
+}  // namespace server
+
+namespace server {
+namespace {
+
+// The answer's size is bounded whatever the backlog: a full hour of
+// samples with six-digit counts, five oldest requests per type, 50 movers.
+TEST(DashboardJsonTest, FullHourStaysSmall) {
+  common::ManualClock clock;
+  BacklogHistory history;
+  for (size_t i = 0; i < BacklogHistory::kSamples; ++i) {
+    history.MaybeSample(clock.Now(), clock.UnixSeconds(),
+                        {999'999, 999'999, 999'999}, {100, 100, 100});
+    clock.Advance(BacklogHistory::kPeriod);
+  }
+  RestoreWaits waits;
+  for (int i = 0; i < 5000; ++i) waits.Record(std::chrono::seconds(i));
+  DashboardView view;
+  for (int i = 0; i < 50; ++i)
+    view.movers.push_back({"mover-" + std::to_string(i),
+                           "ready",
+                           false,
+                           {1, 2, 3},
+                           {1000, 1000, 1000}});
+  for (auto& oldest : view.oldest)
+    for (size_t i = 0; i < kDashboardOldest; ++i)
+      oldest.push_back({"[0x200000401:0x1234:0x0]", 86400, 1});
+  const std::string text =
+      boost::json::serialize(DashboardJson(view, history, waits));
+  std::cout << "full-hour /api/dashboard: " << text.size() << " bytes\n";
+  EXPECT_LT(text.size(), 48u * 1024);
 }
 
 }  // namespace
