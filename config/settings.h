@@ -157,6 +157,9 @@ struct ServerSettings {
   // and the mover ids each may use; empty: no authentication, every peer
   // may do everything (the original's behaviour).
   std::string auth_file;
+  // The HTTP listener for metrics and the dashboard (docs/monitoring.md),
+  // on `host` under the same exposure rules as `port`; "0": off.
+  std::string http_port = "0";
 
   bool batching() const { return batch_idle_sec > 0; }
 };

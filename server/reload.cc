@@ -122,6 +122,7 @@ void TakeNothing(const S&, S*) {}
 const Row kRows[] = {
     {"host", Show<&S::host>, TakeNothing},
     {"port", Show<&S::port>, TakeNothing},
+    {"http_port", Show<&S::http_port>, TakeNothing},
     {"verbose", ShowVerbose, Take<&S::verbose>, Always},
     {"archive_id", ShowArchiveIds, TakeNothing},
     {"redis_host", Show<&S::redis_host>, TakeNothing},

@@ -884,6 +884,23 @@ std::vector<ItemId> Scheduler::WaitingIds(ItemType type) const {
   return ids;
 }
 
+std::vector<const Item*> Scheduler::OldestWaiting(ItemType type,
+                                                  size_t n) const {
+  std::vector<const Item*> items;
+  for (const auto& [key, queue] : queues_) {
+    if (std::get<1>(key) != type) continue;
+    size_t taken = 0;
+    for (auto it = queue.begin(); it != queue.end() && taken < n; ++it, ++taken)
+      items.push_back(&*it);
+  }
+  const size_t kept = std::min(n, items.size());
+  std::partial_sort(
+      items.begin(), items.begin() + kept, items.end(),
+      [](const Item* a, const Item* b) { return a->seq < b->seq; });
+  items.resize(kept);
+  return items;
+}
+
 void Scheduler::ForEachWaitingIn(
     const MoverId& owner, ItemType type,
     const std::function<void(const Item&)>& visit) const {

@@ -250,6 +250,11 @@ class Scheduler {
   // snapshot of a million items, without a sort that stalled the loop).
   // Items set aside for their size are not included.
   std::vector<ItemId> WaitingIds(ItemType type) const;
+  // The `n` oldest waiting items of one type (arrival order): at most `n`
+  // from the head of each queue, whatever the queues' lengths (the
+  // dashboard's oldest requests). Items set aside for their size are not
+  // included.
+  std::vector<const Item*> OldestWaiting(ItemType type, size_t n) const;
   // Visits waiting items of one type in FIFO order (status dumps).
   void ForEachWaiting(ItemType type,
                       const std::function<void(const Item&)>& visit) const;

@@ -505,3 +505,29 @@ TEST(SchedulerOversizedTest, SetAsideItemsExpireAndKeepTheirArchiveId) {
 
 }  // namespace
 }  // namespace server
+
+namespace server {
+namespace {
+
+TEST(SchedulerOldestTest, OldestWaitingMergesQueueHeads) {
+  Scheduler s;
+  // Archives of two archive ids (two queues), interleaved, one restore.
+  for (uint64_t c = 1; c <= 10; ++c)
+    ASSERT_TRUE(s.Enqueue(test::MakeItem(HSMA_ARCHIVE, c, c % 2 ? 1 : 2)));
+  ASSERT_TRUE(s.Enqueue(test::MakeItem(HSMA_RESTORE, 11)));
+  std::vector<const Item*> oldest = s.OldestWaiting(ItemType::kArchive, 3);
+  ASSERT_EQ(oldest.size(), 3u);
+  EXPECT_EQ(oldest[0]->id.cookie, 1u);
+  EXPECT_EQ(oldest[1]->id.cookie, 2u);
+  EXPECT_EQ(oldest[2]->id.cookie, 3u);
+  ASSERT_EQ(s.OldestWaiting(ItemType::kRestore, 3).size(), 1u);
+  EXPECT_TRUE(s.OldestWaiting(ItemType::kRemove, 3).empty());
+  // Running items are not waiting.
+  DispatchReply reply = s.Dispatch("m1", {}, MoverLimits{});
+  EXPECT_FALSE(reply.items.empty());
+  for (const Item* item : s.OldestWaiting(ItemType::kRestore, 3))
+    EXPECT_FALSE(item->running());
+}
+
+}  // namespace
+}  // namespace server

@@ -336,6 +336,7 @@ bool Server::Start(std::string* error) {
   std::optional<Exposure> exposure = DecideListening(error);
   if (!exposure) return false;
   if (!listener_.Listen(exposure->listen_host, s.port, error)) return false;
+  if (!StartHttp(exposure->listen_host, error)) return false;
   spdlog::info("serving {} (fsname {}) on {}:{}", options_.mount,
                lustre_.fsname(), exposure->listen_host, listener_.port());
   spdlog::info("serving at most {} connections", listener_.max_connections());
@@ -388,6 +389,8 @@ void Server::Shutdown(const std::string& why) {
   }
   lustre_.Unregister();
   listener_.Stop();
+  if (http_) http_->Stop();
+  if (backlog_timer_) backlog_timer_->cancel();
   core_.Stop();
   timer_.cancel();
   for (auto& connection : std::vector(connections_.begin(), connections_.end()))
@@ -1175,6 +1178,7 @@ void Server::SendList(Connection& c, DispatchReply reply) {
     if (reporter_) reporter_->Sent(item.item.data, id.dfid, c.id);
     LogRequestEvent(RequestEvent::kSent, item.item.hai, "mover={}", c.id);
     StoreAssign(id, c.id);
+    NoteDispatched(item);
     if (c.sends_progress) movers_.Started(id, c.id, now);
   }
   SendWhenDurable(c, std::move(message), !reply.items.empty());

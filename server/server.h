@@ -68,10 +68,13 @@
 #include "common/clock.h"
 #include "common/log_throttle.h"
 #include "config/settings.h"
+#include "http/http_server.h"
+#include "http/router.h"
 #include "policy/reporter.h"
 #include "protocol/messages.h"
 #include "server/connection.h"
 #include "server/core.h"
+#include "server/dashboard.h"
 #include "server/exposure.h"
 #include "server/listener.h"
 #include "server/liveness.h"
@@ -125,6 +128,8 @@ class Server : public ConnectionHandler, private CoreIo {
   void Reload();
   // The port actually bound (useful with port 0).
   uint16_t port() const { return listener_.port(); }
+  // The HTTP listener's port; 0 when off.
+  uint16_t http_port() const { return http_ ? http_->port() : 0; }
   bool stopped() const { return stopped_; }
 
   // ConnectionHandler.
@@ -145,6 +150,17 @@ class Server : public ConnectionHandler, private CoreIo {
   void ApplySettings(const config::ServerSettings& settings);
   // Loads the TLS material when tls_cert is set. False with *error.
   bool StartTls(std::string* error);
+  // The HTTP listener (server_http.cc) on `host` when http_port is set.
+  // False with *error.
+  bool StartHttp(const std::string& host, std::string* error);
+  void RegisterHttpRoutes();
+  // GET /metrics: the Prometheus text exposition.
+  std::string MetricsText();
+  // The dashboard (server/dashboard.h): its view of the server, the
+  // backlog sampling timer, the restore waits recorded at dispatch.
+  DashboardView DashboardViewOf() const;
+  void SampleBacklog();
+  void NoteDispatched(const protocol::WireItem& item);
   // A peer refused at the TLS start (plaintext, failed handshake): logged
   // at debug level each, as a warning the first time and then at most once
   // a minute per kind.
@@ -316,6 +332,13 @@ class Server : public ConnectionHandler, private CoreIo {
   // dropped before the members they use).
   Placement placement_;
   StatusBuilder status_;
+  // The HTTP listener and its routes (http_port; null when off). Last:
+  // closed before the members its handlers read.
+  http::Router http_routes_;
+  std::unique_ptr<http::HttpServer> http_;
+  BacklogHistory backlog_history_;
+  RestoreWaits restore_waits_;
+  std::optional<boost::asio::steady_timer> backlog_timer_;  // http on
 };
 
 }  // namespace server

@@ -1,6 +1,9 @@
 #include "tests/server/coordinatool_setup.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,7 +56,38 @@ CoordinatoolSetup::~CoordinatoolSetup() {
   server_.Kill();
 }
 
+// A port of 127.0.0.1 free now (the kernel's choice for port 0).
+static int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+    port = ntohs(address.sin_port);
+  close(fd);
+  return port;
+}
+
 ::testing::AssertionResult CoordinatoolSetup::StartServer(
+    const std::vector<std::string>& args) {
+  if (!http_) return StartServerOnce(args);
+  for (int attempt = 0;; ++attempt) {
+    if (http_port_ == 0) http_port_ = FreePort();
+    std::vector<std::string> with_http = {"--http-port",
+                                          std::to_string(http_port_)};
+    with_http.insert(with_http.end(), args.begin(), args.end());
+    ::testing::AssertionResult started = StartServerOnce(with_http);
+    if (started || attempt == 3 ||
+        ServerLogLines("http_port: cannot listen").empty())
+      return started;
+    http_port_ = 0;  // taken meanwhile by another process
+  }
+}
+
+::testing::AssertionResult CoordinatoolSetup::StartServerOnce(
     const std::vector<std::string>& args) {
   ++server_starts_;
   std::string log = sim_.archive() + "/../logs/coordinatool-" +

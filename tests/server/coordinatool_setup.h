@@ -63,6 +63,11 @@ class CoordinatoolSetup {
   void set_listen_from_config(bool on) { listen_from_config_ = on; }
   Process& server() { return server_; }
   int port() const { return port_; }
+  // From the next StartServer(), the HTTP listener on (http_port: a port
+  // free when chosen, kept across restarts; a start that finds it taken
+  // meanwhile tries another).
+  void EnableHttp() { http_ = true; }
+  int http_port() const { return http_port_; }
   // Movers, Client() and Status() connect to `port` instead of the
   // server's (a relay in front of a TLS server); 0: the server's.
   void set_client_port(int port) { client_port_ = port; }
@@ -117,11 +122,16 @@ class CoordinatoolSetup {
   std::string Logs() const;
 
  private:
+  ::testing::AssertionResult StartServerOnce(
+      const std::vector<std::string>& args);
+
   SimMount& sim_;
   SetupTls tls_;
   Process server_;
   int port_ = 0;
   int client_port_ = 0;
+  bool http_ = false;
+  int http_port_ = 0;
   int server_starts_ = 0;
   bool listen_from_config_ = false;
   std::string status_token_;
