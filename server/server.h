@@ -85,6 +85,7 @@
 #include "server/reconcile.h"
 #include "server/redispatch.h"
 #include "server/scheduler.h"
+#include "server/server_metrics.h"
 #include "server/status_builder.h"
 #include "server/status_stream.h"
 #include "store/outbox.h"
@@ -96,6 +97,8 @@ namespace server {
 struct ServerOptions {
   config::ServerSettings settings;
   std::string mount;
+  // The version the metrics report (coordinatool_build_info).
+  std::string version;
   // Largest JSON object accepted from a peer.
   size_t max_message_bytes = protocol::kDefaultMaxValueBytes;
   // Reads the settings again for a reload (SIGHUP) as they were read at
@@ -131,6 +134,10 @@ class Server : public ConnectionHandler, private CoreIo {
   // The HTTP listener's port; 0 when off.
   uint16_t http_port() const { return http_ ? http_->port() : 0; }
   bool stopped() const { return stopped_; }
+  // GET /metrics: the Prometheus text exposition (server/server_metrics.h,
+  // docs/monitoring.md). Costs O(movers + connections + archive ids +
+  // queue heads), never O(queued items).
+  std::string MetricsText();
 
   // ConnectionHandler.
   void OnMessage(Connection& connection, boost::json::object& message) override;
@@ -256,6 +263,8 @@ class Server : public ConnectionHandler, private CoreIo {
   void Status(Connection& c, const boost::json::object& m);
   // What the status reply shows of movers and connections.
   StatusView StatusViewOf() const;
+  // What a scrape reads of the server now.
+  MetricsView MetricsViewOf() const;
   void Lock(Connection& c, const boost::json::object& m);
   void Progress(Connection& c, const boost::json::object& m);
   void Reply(Connection& c, const std::string& command, int status,
@@ -326,6 +335,7 @@ class Server : public ConnectionHandler, private CoreIo {
   std::optional<common::Clock::TimePoint> timer_deadline_;  // armed for
   bool stopped_ = false;
   uint64_t recv_order_ = 0;
+  ServerMetrics metrics_;
   // Last: destroyed first (the locality helper's pending answers are
   // dropped before the members they use).
   Placement placement_;
