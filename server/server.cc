@@ -1079,27 +1079,15 @@ std::string Server::MetricsText() { return metrics_.Render(MetricsViewOf()); }
 
 MetricsView Server::MetricsViewOf() const {
   MetricsView view;
-  view.counters = scheduler_.counters();
-  view.waiting_by_archive = scheduler_.pending_by_archive();
-  for (ItemType type : kDispatchOrder)
-    view.oldest_waiting_ns[static_cast<size_t>(type)] =
-        scheduler_.OldestWaiting(type);
-  // Movers the table knows (connected or in their grace time) and those
-  // running items (an anonymous mover, named by its address, is in the
-  // Scheduler only).
-  std::map<MoverId, MetricsView::Mover> movers;
+  // The movers running items (an anonymous mover, named by its address, is
+  // in the Scheduler only) and those the table knows (connected or in
+  // their grace time).
+  AddSchedulerState(scheduler_, &view);
   for (const auto& [id, entry] : movers_.entries()) {
-    MetricsView::Mover& mover = movers[id];
-    mover.id = id;
+    MetricsView::Mover& mover = view.movers[id];
     mover.known = true;
     mover.connected = entry.connection != nullptr;
   }
-  scheduler_.ForEachMoverRunning([&](const MoverId& id, const auto& running) {
-    MetricsView::Mover& mover = movers[id];
-    mover.id = id;
-    mover.running = running;
-  });
-  for (auto& [id, mover] : movers) view.movers.push_back(std::move(mover));
   for (const auto& c : connections_) {
     ConnectionKind kind = ConnectionKind::kAnonymous;
     if (c->identified)

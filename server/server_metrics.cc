@@ -39,6 +39,17 @@ const std::array<double, 14> ServerMetrics::kStoreBounds{
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
     0.025,  0.05,    0.1,    0.25,  1,      5,     30};
 
+void AddSchedulerState(const Scheduler& scheduler, MetricsView* view) {
+  view->counters = scheduler.counters();
+  view->waiting_by_archive = scheduler.pending_by_archive();
+  for (ItemType type : kTypes)
+    view->oldest_waiting_ns[static_cast<size_t>(type)] =
+        scheduler.OldestWaiting(type);
+  scheduler.ForEachMoverRunning([&](const MoverId& id, const auto& running) {
+    view->movers[id].running = running;
+  });
+}
+
 ServerMetrics::ServerMetrics(const common::Clock& clock, std::string version)
     : clock_(clock),
       version_(std::move(version)),
@@ -116,10 +127,10 @@ std::string ServerMetrics::Render(const MetricsView& view) {
   out.Family("coordinatool_requests_running", Type::kGauge,
              "Requests sent to a mover and not reported done yet, by type "
              "and mover.");
-  for (const MetricsView::Mover& mover : view.movers)
+  for (const auto& [id, mover] : view.movers)
     for (ItemType type : kTypes)
       out.Sample("coordinatool_requests_running",
-                 {{"type", TypeName(type)}, {"mover", mover.id}},
+                 {{"type", TypeName(type)}, {"mover", id}},
                  mover.running[Index(type)]);
 
   out.Family("coordinatool_requests_completed_total", Type::kCounter,
@@ -178,34 +189,34 @@ std::string ServerMetrics::Render(const MetricsView& view) {
 
   out.Family("coordinatool_mover_connected", Type::kGauge,
              "1 for a mover connected now, 0 for one within its grace time.");
-  for (const MetricsView::Mover& mover : view.movers)
+  for (const auto& [id, mover] : view.movers)
     if (mover.known)
-      out.Sample("coordinatool_mover_connected", {{"mover", mover.id}},
+      out.Sample("coordinatool_mover_connected", {{"mover", id}},
                  mover.connected ? 1 : 0);
 
   out.Family("coordinatool_mover_draining", Type::kGauge,
              "1 for a mover told to drain: it gets no new requests.");
-  for (const MetricsView::Mover& mover : view.movers)
+  for (const auto& [id, mover] : view.movers)
     if (mover.known)
-      out.Sample("coordinatool_mover_draining", {{"mover", mover.id}},
+      out.Sample("coordinatool_mover_draining", {{"mover", id}},
                  mover.draining ? 1 : 0);
 
   // Movers of the view only: forget the others' counts.
   std::unordered_map<MoverId, ByResult> kept;
   out.Family("coordinatool_mover_completed_total", Type::kCounter,
              "Requests a mover reported done, by mover, type and result.");
-  for (const MetricsView::Mover& mover : view.movers) {
-    auto it = mover_completed_.find(mover.id);
+  for (const auto& [id, mover] : view.movers) {
+    auto it = mover_completed_.find(id);
     const ByResult counts = it == mover_completed_.end() ? ByResult{}
                                                          : it->second;
     for (ItemType type : kTypes)
       for (size_t r = 0; r < 2; ++r)
         out.Sample("coordinatool_mover_completed_total",
-                   {{"mover", mover.id},
+                   {{"mover", id},
                     {"type", TypeName(type)},
                     {"result", kResultNames[r]}},
                    static_cast<double>(counts[Index(type)][r]));
-    if (it != mover_completed_.end()) kept.emplace(mover.id, counts);
+    if (it != mover_completed_.end()) kept.emplace(id, counts);
   }
   mover_completed_ = std::move(kept);
 

@@ -53,13 +53,12 @@ struct MetricsView {
   // Arrival time (Unix ns) of the oldest waiting head, by type.
   std::array<std::optional<int64_t>, kItemTypeCount> oldest_waiting_ns;
   struct Mover {
-    MoverId id;
     bool known = false;  // in the mover table (connected or within grace)
     bool connected = false;
     bool draining = false;
     std::array<uint32_t, kItemTypeCount> running{};
   };
-  std::vector<Mover> movers;  // by id, each once
+  std::map<MoverId, Mover> movers;
   std::array<uint64_t, kConnectionKindCount> connections{};
   bool store_writable = true;
   int lock = 0;  // 0 unlocked, 1 locked, 2 lock and quit
@@ -67,6 +66,12 @@ struct MetricsView {
   uint64_t locality_errors = 0;
   std::optional<metrics::ProcessStats> process;
 };
+
+// Fills the Scheduler's part of `view`: its counters, the waiting counts by
+// archive id, the oldest waiting heads and the running counts of every mover
+// it knows. Its cost grows with the archive ids, the queues without a group
+// and the movers, not with the queued items.
+void AddSchedulerState(const Scheduler& scheduler, MetricsView* view);
 
 class ServerMetrics {
  public:
