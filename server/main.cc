@@ -63,7 +63,6 @@ int RunServer(const config::ServerSettings& settings, const std::string& mount,
   server::ServerOptions server_options;
   server_options.settings = settings;
   server_options.mount = mount;
-  server_options.version = common::kVersion;
   server_options.load_settings = std::move(load_settings);
   server::Server server(io, server_options, clock);
   if (!server.Start(&error)) {

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "auth/auth_file.h"
+#include "common/version.h"
 #include "protocol/byte_string.h"
 #include "protocol/messages.h"
 #include "protocol/mover_id.h"
@@ -166,7 +167,7 @@ Server::Server(asio::io_context& io, ServerOptions options,
       core_(clock, CoreOptionsOf(options_.settings, liveness_), scheduler_,
             redispatch_, movers_, *this),
       timer_(io),
-      metrics_(clock, options_.version),
+      metrics_(clock, common::kVersion),
       placement_(scheduler_, *store_,
                  PlacementOptionsOf(io, options_, scheduler_, reporter_),
                  PlacementHooksOf()),

@@ -97,8 +97,6 @@ namespace server {
 struct ServerOptions {
   config::ServerSettings settings;
   std::string mount;
-  // The version the metrics report (coordinatool_build_info).
-  std::string version;
   // Largest JSON object accepted from a peer.
   size_t max_message_bytes = protocol::kDefaultMaxValueBytes;
   // Reads the settings again for a reload (SIGHUP) as they were read at
@@ -134,10 +132,6 @@ class Server : public ConnectionHandler, private CoreIo {
   // The HTTP listener's port; 0 when off.
   uint16_t http_port() const { return http_ ? http_->port() : 0; }
   bool stopped() const { return stopped_; }
-  // GET /metrics: the Prometheus text exposition (server/server_metrics.h,
-  // docs/monitoring.md). Costs O(movers + connections + archive ids +
-  // queue heads), never O(queued items).
-  std::string MetricsText();
 
   // ConnectionHandler.
   void OnMessage(Connection& connection, boost::json::object& message) override;
@@ -161,7 +155,9 @@ class Server : public ConnectionHandler, private CoreIo {
   // False with *error.
   bool StartHttp(const std::string& host, std::string* error);
   void RegisterHttpRoutes();
-  // GET /metrics: the Prometheus text exposition.
+  // GET /metrics: the Prometheus text exposition (server/server_metrics.h,
+  // docs/monitoring.md). Costs O(movers + connections + archive ids +
+  // queue heads), never O(queued items).
   std::string MetricsText();
   // The dashboard (server/dashboard.h): its view of the server, the
   // backlog sampling timer, the restore waits recorded at dispatch.
