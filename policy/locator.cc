@@ -147,6 +147,7 @@ class Locator::Impl : public std::enable_shared_from_this<Impl> {
 
   bool enabled() const { return !options_.command.empty(); }
   size_t in_flight() const { return pending_.size(); }
+  uint64_t errors() const { return errors_; }
   void Start() {
     if (enabled()) StartHelper();
   }
@@ -188,6 +189,7 @@ class Locator::Impl : public std::enable_shared_from_this<Impl> {
   asio::steady_timer timer_;  // at the earliest deadline
   bool timer_armed_ = false;
   bool overloaded_ = false;   // the current overload is logged
+  uint64_t errors_ = 0;       // see Locator::errors()
   std::vector<Dying> dying_;  // helpers told to go, not reaped yet
   asio::steady_timer reap_timer_;
   bool reaping_ = false;
@@ -203,10 +205,14 @@ void Locator::Impl::Locate(const LocateRequest& request, Callback done) {
           pending_.size());
     }
     overloaded_ = true;
+    ++errors_;
     return NoPreference(std::move(done));
   }
   overloaded_ = false;
-  if (!helper_ && !StartHelper()) return NoPreference(std::move(done));
+  if (!helper_ && !StartHelper()) {
+    ++errors_;
+    return NoPreference(std::move(done));
+  }
   const uint64_t id = next_id_++;
   pending_.emplace(id,
                    Pending{Clock::now() + options_.timeout, std::move(done)});
@@ -291,6 +297,7 @@ void Locator::Impl::OnLine(std::string_view line) {
   const json::value* mover = o ? o->if_contains("mover") : nullptr;
   const std::optional<uint64_t> id_value = id ? AnswerId(*id) : std::nullopt;
   if (!id_value || !mover || !(mover->is_string() || mover->is_null())) {
+    ++errors_;
     spdlog::warn(
         "restore locality: helper line ignored, expected "
         "{{\"id\":N,\"mover\":STRING|null}}: {}",
@@ -299,6 +306,7 @@ void Locator::Impl::OnLine(std::string_view line) {
   }
   auto it = pending_.find(*id_value);
   if (it == pending_.end()) {
+    ++errors_;
     spdlog::warn(
         "restore locality: helper answered unknown or expired lookup {}",
         *id_value);
@@ -340,6 +348,7 @@ void Locator::Impl::HelperDown(const std::string& why) {
   Reap();
   auto failed = std::move(pending_);
   pending_.clear();
+  errors_ += failed.size();
   for (auto& [id, p] : failed) {
     if (closed_) return;  // a callback destroyed the Locator
     p.done(std::nullopt);
@@ -388,6 +397,7 @@ void Locator::Impl::Expire() {
     expired.push_back(std::move(pending_.begin()->second.done));
     pending_.erase(pending_.begin());
   }
+  errors_ += expired.size();
   if (!expired.empty()) {
     spdlog::warn(
         "restore locality: {} lookups unanswered after {} ms get no "
@@ -442,5 +452,7 @@ void Locator::Locate(const LocateRequest& request, Callback done) {
 }
 
 size_t Locator::in_flight() const { return impl_->in_flight(); }
+
+uint64_t Locator::errors() const { return impl_->errors(); }
 
 }  // namespace policy

@@ -74,6 +74,11 @@ class Locator {
 
   // Lookups sent to the helper and not completed yet.
   size_t in_flight() const;
+  // Failures since the start, for the metrics: lookups answered "no
+  // preference" because the helper could not start, died, timed out or was
+  // overloaded, and helper lines ignored (malformed, or for an unknown or
+  // expired lookup).
+  uint64_t errors() const;
 
  private:
   class Impl;

@@ -143,6 +143,7 @@ TEST_F(LocatorTest, AnswersTheMoverTheTableGivesForTheTape) {
     EXPECT_EQ(LocateNow(locator, Restore("tape=VOL002,user=alice")), "mover2");
     EXPECT_EQ(LocateNow(locator, Restore("user=alice,tape=VOL001")), "mover1");
     EXPECT_EQ(locator.in_flight(), 0u);
+    EXPECT_EQ(locator.errors(), 0u);
   }
   ExpectNoChildren();
 }
@@ -180,6 +181,7 @@ TEST_F(LocatorTest, SilentHelperMeansNoPreferenceAfterTheTimeout) {
     RunUntil([&] { return outcome->fired; });
     EXPECT_EQ(outcome->mover, std::nullopt);
     EXPECT_EQ(locator.in_flight(), 0u);
+    EXPECT_EQ(locator.errors(), 1u);  // the timeout
   }
   ExpectNoChildren();
 }
@@ -192,7 +194,9 @@ TEST_F(LocatorTest, HelperExitFailsPendingLookupsAndNextLookupRestartsIt) {
     RunUntil([&] { return a->fired && b->fired; });
     EXPECT_EQ(a->mover, std::nullopt);
     EXPECT_EQ(b->mover, std::nullopt);
+    EXPECT_EQ(locator.errors(), 2u);  // both lookups lost with the helper
     EXPECT_EQ(LocateNow(locator, Restore("tape=VOL002")), "mover2");
+    EXPECT_EQ(locator.errors(), 2u);
   }
   ExpectNoChildren();
 }
@@ -231,6 +235,7 @@ TEST_F(LocatorTest, HelperThatCannotStartMeansNoPreference) {
   options.command = {dir_.path() + "/no-such-helper"};
   Locator locator(io_, options);
   EXPECT_EQ(LocateNow(locator, Restore("tape=VOL001")), std::nullopt);
+  EXPECT_EQ(locator.errors(), 1u);
 }
 
 TEST_F(LocatorTest, GarbageIsSkippedAndAnswersMatchedByIdInAnyOrder) {

@@ -78,7 +78,10 @@ void Reporter::Write(std::string_view data, const std::string& line) {
     fd = n->fd.get();
   } else {
     common::UniqueFd opened = Open(*name);
-    if (!opened) return;
+    if (!opened) {
+      ++errors_;
+      return;
+    }
     if (n && n->live > 0 && open_files_ < kMaxOpenFiles) {
       n->fd = std::move(opened);
       ++open_files_;
@@ -88,8 +91,11 @@ void Reporter::Write(std::string_view data, const std::string& line) {
       fd = once.get();
     }
   }
-  ssize_t ignored = write(fd, text.data(), text.size());
-  (void)ignored;
+  // A line that cannot be written is lost (the report is a courtesy to
+  // users, never a reason to stop serving): counted for the metrics.
+  if (write(fd, text.data(), text.size()) !=
+      static_cast<ssize_t>(text.size()))
+    ++errors_;
 }
 
 void Reporter::New(std::string_view data, const lu_fid& dfid) {

@@ -60,6 +60,9 @@ class Reporter {
   int64_t Live(const std::string& name) const;
   // Report files held open now (tests).
   size_t open_files() const { return open_files_; }
+  // Lines that could not be written (the file could not be opened or the
+  // write failed or was short), since the start.
+  uint64_t errors() const { return errors_; }
 
   static constexpr size_t kMaxOpenFiles = 256;
 
@@ -79,6 +82,7 @@ class Reporter {
   std::string tag_;  // hint + '='
   std::map<std::string, Name> names_;
   size_t open_files_ = 0;
+  uint64_t errors_ = 0;
 };
 
 }  // namespace policy

@@ -163,3 +163,31 @@ TEST_F(ReporterTest, BeyondTheOpenFileBoundLinesStillLand) {
 
 }  // namespace
 }  // namespace policy
+
+namespace policy {
+namespace {
+
+// A line that cannot be written is counted (the metrics' report errors),
+// and the reporter goes on: here the directory cannot exist, its parent
+// being a regular file (a permission would not stop root).
+TEST(ReporterErrorsTest, CountsLinesThatCannotBeWritten) {
+  char tmpl[] = "/tmp/reporter-errors-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string root = tmpl;
+  const std::string file = root + "/not-a-dir";
+  std::ofstream(file) << "x";
+  Reporter reporter(file + "/reports", "project");
+  const lu_fid fid{0x200000401, 1, 0};
+  reporter.New("project=p1", fid);
+  reporter.Done("project=p1", fid, 0);
+  reporter.New("no hint here", fid);  // not reported: no error
+  EXPECT_EQ(reporter.errors(), 2u);
+  Reporter fine(root + "/reports", "project");
+  fine.New("project=p1", fid);
+  EXPECT_EQ(fine.errors(), 0u);
+  std::string cmd = "rm -rf '" + root + "'";
+  ASSERT_EQ(system(cmd.c_str()), 0);
+}
+
+}  // namespace
+}  // namespace policy

@@ -56,7 +56,11 @@ struct Item {
   // Waiting, but set aside: larger than the buffer of a mover that reached
   // it (Scheduler, "oversized"); in no queue then.
   bool parked = false;
-  int64_t parked_since = 0;  // Unix ns
+  // Unix ns. Parked: when it was set aside. Running: when a dispatch sent it
+  // (its run time is measured from there; 0 when unknown: claimed from a
+  // mover's re-announce or from the store). One field for both, as an item
+  // is never parked and running at once: no byte more per item.
+  int64_t since = 0;
   // Last: WireItem ends with a flexible array member.
   protocol::WireItem wire;
 

@@ -181,6 +181,12 @@ class Placement {
   // Last: destroyed first, dropping its pending callbacks (which use the
   // members above).
   std::unique_ptr<policy::Locator> locator_;
+
+ public:
+  // Failed locality lookups since the start (policy::Locator::errors).
+  uint64_t locality_errors() const {
+    return locator_ ? locator_->errors() : 0;
+  }
 };
 
 }  // namespace server

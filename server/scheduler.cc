@@ -294,7 +294,7 @@ void Scheduler::PushWaiting(Item* item) {
   if (queue.front().seq != old_head)
     sources_[Index(item->type)]->HeadChanged(q, old_head);
   item->owner.clear();
-  ++counters_.pending[Index(item->type)];
+  CountPending(*item, true);
 }
 
 void Scheduler::Unqueue(Item* item) {
@@ -324,13 +324,28 @@ void Scheduler::LeftSlot(const Item& item) {
 }
 
 void Scheduler::MakeRunning(Item* item, const MoverId& mover) {
-  MakeRunning(item, MoverName(mover), MoverOf(mover));
+  MakeRunning(item, MoverName(mover), MoverOf(mover), 0);
 }
 
-void Scheduler::MakeRunning(Item* item, const MoverName& name, MoverQueues& m) {
+void Scheduler::CountPending(const Item& item, bool add) {
+  const size_t t = Index(item.type);
+  if (add) {
+    ++counters_.pending[t];
+    ++pending_by_archive_[item.wire.archive_id][t];
+    return;
+  }
+  --counters_.pending[t];
+  auto it = pending_by_archive_.find(item.wire.archive_id);
+  if (--it->second[t] == 0 &&
+      it->second == std::array<uint64_t, kItemTypeCount>{})
+    pending_by_archive_.erase(it);
+}
+
+void Scheduler::MakeRunning(Item* item, const MoverName& name, MoverQueues& m,
+                            int64_t since) {
   if (item->parked) {
     Unpark(item);
-    --counters_.pending[Index(item->type)];
+    CountPending(*item, false);
   } else if (item->hook.is_linked()) {
     if (item->running()) {
       item->hook.unlink();
@@ -339,11 +354,12 @@ void Scheduler::MakeRunning(Item* item, const MoverName& name, MoverQueues& m) {
       --counters_.running[Index(item->type)];
     } else {
       Unqueue(item);
-      --counters_.pending[Index(item->type)];
+      CountPending(*item, false);
       LeftWaiting(*item);
     }
   }
   item->slot = -1;
+  item->since = since;
   m.running.push_back(*item);
   ++m.running_count[Index(item->type)];
   ++counters_.running[Index(item->type)];
@@ -357,10 +373,10 @@ void Scheduler::Forget(Item* item) {
     --counters_.running[Index(item->type)];
     item->hook.unlink();
   } else if (item->parked) {
-    --counters_.pending[Index(item->type)];
+    CountPending(*item, false);
     Unpark(item);
   } else {
-    --counters_.pending[Index(item->type)];
+    CountPending(*item, false);
     LeftWaiting(*item);
     Unqueue(item);
   }
@@ -401,7 +417,7 @@ bool Scheduler::Reassign(const ItemId& id, const MoverId& affinity) {
     Unqueue(item);
     LeftWaiting(*item);
   }
-  --counters_.pending[Index(item->type)];
+  CountPending(*item, false);
   item->affinity = affinity;
   PushWaiting(item);
   return true;
@@ -599,8 +615,8 @@ DispatchReply Scheduler::Dispatch(const MoverId& mover,
     Source& source = *sources_[t];
     const size_t before = reply.items.size();
     if (!oversized_[t].empty())
-      TakeOversized(type, name, m, archive_ids, limits, share, &key, &used,
-                    &reply);
+      TakeOversized(type, name, m, archive_ids, limits, share, now_ns, &key,
+                    &used, &reply);
     Turn turn{mover, m, archive_ids, key, limits, now_ns};
     for (size_t taken = reply.items.size() - before;
          taken < share && m.running_count[t] < limits.max_running[t];) {
@@ -618,7 +634,7 @@ DispatchReply Scheduler::Dispatch(const MoverId& mover,
       ++taken;
       used += cost;
       key = std::make_pair(item.wire.archive_id, item.wire.hal_flags);
-      MakeRunning(&item, name, m);  // may drop `queue`, now empty
+      MakeRunning(&item, name, m, now_ns);  // may drop `queue`, now empty
       reply.items.push_back(item.wire);
       source.Sent(item, turn);
     }
@@ -634,7 +650,7 @@ void Scheduler::Park(Item* item, int64_t now) {
   Unqueue(item);
   LeftWaiting(*item);
   item->parked = true;
-  item->parked_since = now;
+  item->since = now;
   oversized_[Index(item->type)].emplace(
       std::make_pair(ReplyCost(item->wire), item->seq), item);
   ++counters_.oversized;
@@ -650,6 +666,7 @@ void Scheduler::TakeOversized(ItemType type, const MoverName& name,
                               MoverQueues& m,
                               const std::vector<uint32_t>& archive_ids,
                               const MoverLimits& limits, size_t share,
+                              int64_t now,
                               std::optional<std::pair<uint32_t, uint64_t>>* key,
                               size_t* used, DispatchReply* reply) {
   // Few entries are looked at (a dispatch never walks the index): those
@@ -677,7 +694,7 @@ void Scheduler::TakeOversized(ItemType type, const MoverName& name,
     ++it;  // MakeRunning erases the entry
     *used += cost;
     *key = std::make_pair(archive_id, flags);
-    MakeRunning(item, name, m);
+    MakeRunning(item, name, m, now);
     reply->items.push_back(item->wire);
     ++taken;
   }
@@ -688,7 +705,7 @@ std::vector<protocol::WireItem> Scheduler::ExpireOversized(
   std::vector<Item*> expired;
   for (const auto& index : oversized_)
     for (const auto& [key, item] : index)
-      if (item->parked_since <= older_than_ns) expired.push_back(item);
+      if (item->since <= older_than_ns) expired.push_back(item);
   std::vector<protocol::WireItem> wires;
   for (Item* item : expired) {
     wires.push_back(item->wire);
@@ -843,6 +860,39 @@ size_t Scheduler::HeldSlots(const MoverId& mover) const {
 }
 
 const Item* Scheduler::Find(const ItemId& id) const { return FindItem(id); }
+
+std::optional<int64_t> Scheduler::OldestArrival(ItemType type) const {
+  static const std::string kNoGroup;
+  std::optional<int64_t> oldest;
+  auto consider = [&](const ItemList& queue) {
+    if (!queue.empty() && (!oldest || queue.front().wire.timestamp_ns < *oldest))
+      oldest = queue.front().wire.timestamp_ns;
+  };
+  // Batched archives: their queues (one per hint, possibly one per item)
+  // are seen through the index of their heads, oldest first per owner;
+  // the other queues of a type are few per owner (archive ids and flags,
+  // fair-share owners).
+  const bool batched = type == ItemType::kArchive && batching();
+  for (auto q = queues_.begin(); q != queues_.end();) {
+    const MoverId& owner = std::get<0>(q->first);
+    ForEachQueue(owner, type, batched ? &kNoGroup : nullptr, consider);
+    if (batched) {
+      auto heads = batch_heads_.find(owner);
+      if (heads != batch_heads_.end() && !heads->second.empty())
+        consider(queues_.find(*heads->second.begin()->second)->second);
+    }
+    // The next owner: the first key past every key of this one.
+    q = queues_.lower_bound({owner + '\0', ItemType::kRestore, "", 0, 0});
+  }
+  return oldest;
+}
+
+void Scheduler::ForEachMoverRunning(
+    const std::function<void(const MoverId&,
+                             const std::array<uint32_t, kItemTypeCount>&)>&
+        visit) const {
+  for (const auto& [id, m] : movers_) visit(id, m.running_count);
+}
 
 uint32_t Scheduler::Running(const MoverId& mover, ItemType type) const {
   auto it = movers_.find(mover);

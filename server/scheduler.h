@@ -243,6 +243,26 @@ class Scheduler {
   const Item* Find(const ItemId& id) const;
   uint32_t Running(const MoverId& mover, ItemType type) const;
   const SchedulerCounters& counters() const { return counters_; }
+  // Waiting items (parked included) by archive id, then by type, as
+  // counters().pending: kept as items come and go, so reading it costs the
+  // number of archive ids with items waiting. No entry for an archive id
+  // with nothing waiting.
+  const std::map<uint32_t, std::array<uint64_t, kItemTypeCount>>&
+  pending_by_archive() const {
+    return pending_by_archive_;
+  }
+  // The arrival time (WireItem::timestamp_ns) of the oldest waiting item of
+  // `type` among the queue heads, or nullopt when none waits. Looks at heads
+  // only (each queue is FIFO by arrival): its cost grows with the number of
+  // queues of that type without a group, never with the queued items.
+  // Items set aside for their size (oversized) are not seen.
+  std::optional<int64_t> OldestArrival(ItemType type) const;
+  // Visits every mover the Scheduler knows (it ran something since it was
+  // last released) with its running counts by type.
+  void ForEachMoverRunning(
+      const std::function<void(const MoverId&,
+                               const std::array<uint32_t, kItemTypeCount>&)>&
+          visit) const;
   size_t size() const { return items_.size(); }
 
   // The identities of the waiting items of one type, in FIFO order: a merge
@@ -373,7 +393,7 @@ class Scheduler {
   // Moves to `reply` the items set aside that fit the rest of the budget.
   void TakeOversized(ItemType type, const MoverName& name, MoverQueues& m,
                      const std::vector<uint32_t>& archive_ids,
-                     const MoverLimits& limits, size_t share,
+                     const MoverLimits& limits, size_t share, int64_t now,
                      std::optional<std::pair<uint32_t, uint64_t>>* key,
                      size_t* used, DispatchReply* reply);
   // Takes a waiting item out of its queue (keeping the batch index and
@@ -396,7 +416,12 @@ class Scheduler {
   void PushWaiting(Item* item);
   void MakeRunning(Item* item, const MoverId& mover);
   // The same, with the mover's name and record at hand (Dispatch).
-  void MakeRunning(Item* item, const MoverName& name, MoverQueues& m);
+  // `since`: when it was sent (Item::since), 0 if unknown.
+  void MakeRunning(Item* item, const MoverName& name, MoverQueues& m,
+                   int64_t since);
+  // An item entered (`add`) or left the waiting items: counters_.pending
+  // and pending_by_archive_.
+  void CountPending(const Item& item, bool add);
   void Forget(Item* item);
   // An item left the waiting queues: its source's bookkeeping.
   void LeftWaiting(const Item& item);
@@ -453,6 +478,7 @@ class Scheduler {
   int64_t archive_max_wait_ns_ = 0;
   std::unordered_map<MoverId, MoverQueues> movers_;
   SchedulerCounters counters_;
+  std::map<uint32_t, std::array<uint64_t, kItemTypeCount>> pending_by_archive_;
   uint64_t next_seq_ = 1;
 };
 

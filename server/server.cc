@@ -11,12 +11,14 @@
 #include <cstring>
 
 #include "auth/auth_file.h"
+#include "common/version.h"
 #include "protocol/byte_string.h"
 #include "protocol/messages.h"
 #include "protocol/mover_id.h"
 #include "server/exposure.h"
 #include "server/reload.h"
 #include "server/request_log.h"
+#include "server/timed_store.h"
 #include "store/null_store.h"
 #include "store/open_store.h"
 
@@ -165,6 +167,7 @@ Server::Server(asio::io_context& io, ServerOptions options,
       core_(clock, CoreOptionsOf(options_.settings, liveness_), scheduler_,
             redispatch_, movers_, *this),
       timer_(io),
+      metrics_(clock, common::kVersion),
       placement_(scheduler_, *store_,
                  PlacementOptionsOf(io, options_, scheduler_, reporter_),
                  PlacementHooksOf()),
@@ -197,7 +200,10 @@ bool Server::OpenStore(std::string* error) {
     *error = "store: " + *error;
     return false;
   }
-  store_ = std::move(opened);
+  // Timed: the metrics' store write latency.
+  store_ = std::make_unique<TimedStore>(
+      std::move(opened), clock_,
+      [this](double seconds) { metrics_.StoreWrite(seconds); });
   placement_.set_store(*store_);
   outbox_ = std::make_unique<store::Outbox>(*store_);
   store_->SetHealthCallback([this](bool writable) { OnStoreHealth(writable); });
@@ -563,7 +569,11 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
         spdlog::debug("cookie {:#x} {} already known",
                       uint64_t{item.hai.hai_cookie},
                       hsm::FormatFid(item.hai.hai_dfid));
-      } else if (RequestEventsLogged()) {
+        continue;
+      }
+      metrics_.Received(*TypeOfAction(item.hai.hai_action),
+                        RequestSource::kLustre, hal.archive_id);
+      if (RequestEventsLogged()) {
         LogRequestEvent(RequestEvent::kReceived, item.hai,
                         "from=lustre archive_id={}", hal.archive_id);
         LogPlaced(scheduler_.Find(ItemId::Of(item.hai)));
@@ -592,6 +602,7 @@ void Server::OnLustreCancel(const protocol::WireItem& cancel) {
                    hsm::FormatFid(cancel.item.hai.hai_dfid));
       break;
     case Scheduler::CancelOutcome::kDequeued:
+      metrics_.Cancelled(*TypeOfAction(target.item.hai.hai_action));
       LogRequestEvent(RequestEvent::kCancelled, target.item.hai,
                       "by=lustre was=waiting");
       movers_.Stopped(ItemId::Of(target.item.hai));
@@ -842,6 +853,8 @@ void Server::Done(Connection& c, const json::object& m) {
     LogRequestEvent(RequestEvent::kDone, item->wire.item.hai,
                     "mover={} status={} duration_ms={}", c.id, status,
                     (clock_.UnixNanos() - item->wire.timestamp_ns) / 1'000'000);
+    metrics_.Completed(item->type, c.id, static_cast<int>(status),
+                       item->since);
     owner_connection = Finish(*item, static_cast<int>(status));
     spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
                   hsm::FormatFid(id.dfid), id.cookie, status);
@@ -950,6 +963,11 @@ Server::Taken Server::TakeItems(const Connection& c,
     }
     if (placement_.AddListed(wire)) {
       ++taken.added;
+      metrics_.Received(*TypeOfAction(wire.item.hai.hai_action),
+                        std::string_view(from) == "reconcile"
+                            ? RequestSource::kReconcile
+                            : RequestSource::kQueue,
+                        wire.archive_id);
       if (RequestEventsLogged()) {
         LogRequestEvent(RequestEvent::kReceived, wire.item.hai,
                         "from={} client={} archive_id={}", from, c.id,
@@ -1021,6 +1039,7 @@ void Server::DropGone(const ItemId& id) {
   // And in the request log's one shape (docs/operations.md).
   LogRequestEvent(RequestEvent::kDropped, item->wire.item.hai,
                   "reason=\"Lustre no longer has it\"");
+  metrics_.Dropped(item->type);
   ForgetUnrun(id, false);
 }
 
@@ -1060,6 +1079,37 @@ StatusView Server::StatusViewOf() const {
   for (const auto& connection : connections_)
     if (!connection->identified)
       view.anonymous.push_back({connection->id, StateName(connection->state)});
+  return view;
+}
+
+std::string Server::MetricsText() { return metrics_.Render(MetricsViewOf()); }
+
+MetricsView Server::MetricsViewOf() const {
+  MetricsView view;
+  // The movers running items (an anonymous mover, named by its address, is
+  // in the Scheduler only) and those the table knows (connected or in
+  // their grace time).
+  AddSchedulerState(scheduler_, &view);
+  for (const auto& [id, entry] : movers_.entries()) {
+    MetricsView::Mover& mover = view.movers[id];
+    mover.known = true;
+    mover.connected = entry.connection != nullptr;
+  }
+  for (const auto& c : connections_) {
+    ConnectionKind kind = ConnectionKind::kAnonymous;
+    if (c->identified)
+      kind = ConnectionKind::kMover;
+    else if (authorizer_ && c->granted && c->grant.has(auth::Role::kAdmin))
+      kind = ConnectionKind::kAdmin;
+    else if (authorizer_ && c->granted && c->grant.has(auth::Role::kMonitor))
+      kind = ConnectionKind::kMonitor;
+    ++view.connections[static_cast<size_t>(kind)];
+  }
+  view.store_writable = store_->writable();
+  view.lock = static_cast<int>(core_.lock());
+  view.report_errors = reporter_ ? reporter_->errors() : 0;
+  view.locality_errors = placement_.locality_errors();
+  view.process = metrics::ReadProcessStats();
   return view;
 }
 
@@ -1177,6 +1227,7 @@ void Server::SendList(Connection& c, DispatchReply reply) {
     ItemId id = ItemId::Of(item.item.hai);
     if (reporter_) reporter_->Sent(item.item.data, id.dfid, c.id);
     LogRequestEvent(RequestEvent::kSent, item.item.hai, "mover={}", c.id);
+    metrics_.Sent(*TypeOfAction(item.item.hai.hai_action), item.timestamp_ns);
     StoreAssign(id, c.id);
     NoteDispatched(item);
     if (c.sends_progress) movers_.Started(id, c.id, now);
@@ -1304,6 +1355,7 @@ void Server::RunChecks() {
         handed_out = true;
         break;
       case Redispatch::Verdict::kForget:
+        metrics_.Dropped(item->type);
         ForgetEnded(id, "Lustre ended it already: forgotten, not replayed");
         break;
       case Redispatch::Verdict::kRetryLater:
@@ -1374,6 +1426,11 @@ void Server::EndAtLustre(const ItemId& id, int errval, int hp_flags) {
     return;
   }
   if (rc == 0 || rc == -ENOENT) {
+    // Ended by the server as failed, or already ended by Lustre.
+    if (rc == 0)
+      metrics_.FailedByServer(item->type);
+    else
+      metrics_.Dropped(item->type);
     ForgetEnded(id, rc == 0 ? "ended at Lustre as failed after its retries"
                             : "Lustre ended it already");
     return;
@@ -1462,6 +1519,7 @@ void Server::FailOversized(const protocol::WireItem& wire, int64_t timeout_ms) {
   LogRequestEvent(RequestEvent::kDropped, hai,
                   "reason=\"no mover buffer fits it\" status={}", E2BIG);
   StoreForget(ItemId::Of(hai));
+  metrics_.FailedByServer(*TypeOfAction(hai.hai_action));
   int rc = lustre_.EndWithoutRunning(hai, E2BIG);
   if (rc < 0)
     spdlog::warn("telling Lustre that {:#x} {} failed: {}",

@@ -85,6 +85,7 @@
 #include "server/reconcile.h"
 #include "server/redispatch.h"
 #include "server/scheduler.h"
+#include "server/server_metrics.h"
 #include "server/status_builder.h"
 #include "server/status_stream.h"
 #include "store/outbox.h"
@@ -154,7 +155,9 @@ class Server : public ConnectionHandler, private CoreIo {
   // False with *error.
   bool StartHttp(const std::string& host, std::string* error);
   void RegisterHttpRoutes();
-  // GET /metrics: the Prometheus text exposition.
+  // GET /metrics: the Prometheus text exposition (server/server_metrics.h,
+  // docs/monitoring.md). Costs O(movers + connections + archive ids +
+  // queue heads), never O(queued items).
   std::string MetricsText();
   // The dashboard (server/dashboard.h): its view of the server, the
   // backlog sampling timer, the restore waits recorded at dispatch.
@@ -256,6 +259,8 @@ class Server : public ConnectionHandler, private CoreIo {
   void Status(Connection& c, const boost::json::object& m);
   // What the status reply shows of movers and connections.
   StatusView StatusViewOf() const;
+  // What a scrape reads of the server now.
+  MetricsView MetricsViewOf() const;
   void Lock(Connection& c, const boost::json::object& m);
   // `drain` (drain true) or `resume` of one mover (ServerCore::SetDraining).
   void MoverControl(Connection& c, const boost::json::object& m, bool drain);
@@ -328,6 +333,7 @@ class Server : public ConnectionHandler, private CoreIo {
   std::optional<common::Clock::TimePoint> timer_deadline_;  // armed for
   bool stopped_ = false;
   uint64_t recv_order_ = 0;
+  ServerMetrics metrics_;
   // Last: destroyed first (the locality helper's pending answers are
   // dropped before the members they use).
   Placement placement_;

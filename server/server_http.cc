@@ -9,25 +9,12 @@
 #include "hsm/fid.h"
 #include "http/assets.h"
 #include "http/http_auth.h"
+#include "metrics/exposition.h"
 #include "server/server.h"
 
 namespace server {
 
 namespace {
-
-// A Prometheus label value: backslash, double quote and newline escaped.
-std::string LabelValue(std::string_view text) {
-  std::string out;
-  for (char ch : text) {
-    if (ch == '\\' || ch == '"') out += '\\';
-    if (ch == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += ch;
-  }
-  return out;
-}
 
 http::HttpResponse AssetResponse(const http::Asset* asset) {
   if (!asset) return http::TextResponse(404);
@@ -40,18 +27,10 @@ http::HttpResponse AssetResponse(const http::Asset* asset) {
 
 }  // namespace
 
-std::string Server::MetricsText() {
-  return fmt::format(
-      "# HELP coordinatool_build_info The version of the running server.\n"
-      "# TYPE coordinatool_build_info gauge\n"
-      "coordinatool_build_info{{version=\"{}\"}} 1\n",
-      LabelValue(common::kVersion));
-}
-
 void Server::RegisterHttpRoutes() {
   http_routes_.Add("/metrics", [this](const http::HttpRequest&) {
     http::HttpResponse response;
-    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.content_type = std::string(metrics::kContentType);
     response.body = MetricsText();
     return response;
   });
