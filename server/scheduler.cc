@@ -223,6 +223,7 @@ Scheduler::~Scheduler() {
   // Unlink every item before the lists go, so no hook outlives its list.
   for (auto& [key, queue] : queues_) queue.clear();
   for (auto& [id, mover] : movers_) mover.running.clear();
+  by_seq_.clear();
 }
 
 template <class F>
@@ -253,6 +254,10 @@ Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type) {
   item->seq = next_seq_++;
   item->wire = wire;
   Item* raw = item.get();
+  by_seq_.insert(by_seq_.end(), *raw);  // the youngest: at the end
+  Item*& newest = by_fid_[wire.item.hai.hai_fid];
+  raw->same_fid = newest;
+  newest = raw;
   items_.insert(std::move(item));
   return raw;
 }
@@ -344,6 +349,7 @@ void Scheduler::MakeRunning(Item* item, const MoverName& name, MoverQueues& m) {
     }
   }
   item->slot = -1;
+  item->dispatched_ns = 0;  // Dispatch sets it
   m.running.push_back(*item);
   ++m.running_count[Index(item->type)];
   ++counters_.running[Index(item->type)];
@@ -363,6 +369,15 @@ void Scheduler::Forget(Item* item) {
     --counters_.pending[Index(item->type)];
     LeftWaiting(*item);
     Unqueue(item);
+  }
+  auto of_fid = by_fid_.find(item->wire.item.hai.hai_fid);
+  if (of_fid != by_fid_.end()) {
+    for (Item** link = &of_fid->second; *link; link = &(*link)->same_fid)
+      if (*link == item) {
+        *link = item->same_fid;
+        break;
+      }
+    if (!of_fid->second) by_fid_.erase(of_fid);
   }
   const ItemId id = item->id;  // the key outlives the item it names
   items_.erase(items_.find(id));
@@ -457,10 +472,11 @@ bool Scheduler::Requeue(const ItemId& id) {
   return true;
 }
 
-bool Scheduler::Done(const ItemId& id) {
+bool Scheduler::Done(const ItemId& id, bool failed) {
   Item* item = FindItem(id);
   if (!item) return false;
   ++counters_.done[Index(item->type)];
+  if (failed) ++counters_.failed[Index(item->type)];
   Forget(item);
   return true;
 }
@@ -573,7 +589,7 @@ DispatchReply Scheduler::Dispatch(const MoverId& mover,
     const size_t before = reply.items.size();
     if (!oversized_[t].empty())
       TakeOversized(type, name, m, archive_ids, limits, share, &key, &used,
-                    &reply);
+                    &reply, now_ns);
     Turn turn{mover, m, archive_ids, key, limits, now_ns};
     for (size_t taken = reply.items.size() - before;
          taken < share && m.running_count[t] < limits.max_running[t];) {
@@ -592,6 +608,7 @@ DispatchReply Scheduler::Dispatch(const MoverId& mover,
       used += cost;
       key = std::make_pair(item.wire.archive_id, item.wire.hal_flags);
       MakeRunning(&item, name, m);  // may drop `queue`, now empty
+      item.dispatched_ns = now_ns;
       reply.items.push_back(item.wire);
       source.Sent(item, turn);
     }
@@ -624,7 +641,7 @@ void Scheduler::TakeOversized(ItemType type, const MoverName& name,
                               const std::vector<uint32_t>& archive_ids,
                               const MoverLimits& limits, size_t share,
                               std::optional<std::pair<uint32_t, uint64_t>>* key,
-                              size_t* used, DispatchReply* reply) {
+                              size_t* used, DispatchReply* reply, int64_t now) {
   // Few entries are looked at (a dispatch never walks the index): those
   // another mover must take (affinity) or of other archive ids are skipped,
   // up to this many.
@@ -651,6 +668,7 @@ void Scheduler::TakeOversized(ItemType type, const MoverName& name,
     *used += cost;
     *key = std::make_pair(archive_id, flags);
     MakeRunning(item, name, m);
+    item->dispatched_ns = now;
     reply->items.push_back(item->wire);
     ++taken;
   }
@@ -816,6 +834,73 @@ size_t Scheduler::HeldSlots(const MoverId& mover) const {
 }
 
 const Item* Scheduler::Find(const ItemId& id) const { return FindItem(id); }
+
+void Scheduler::ForEachOfFid(
+    const lu_fid& fid, const std::function<void(const Item&)>& visit) const {
+  auto it = by_fid_.find(fid);
+  if (it == by_fid_.end()) return;
+  for (const Item* item = it->second; item; item = item->same_fid) visit(*item);
+}
+
+std::optional<int64_t> Scheduler::OldestWaiting(ItemType type) const {
+  // One look per queue of the type: the queues are few next to the items
+  // (owners, groups, archive ids), and each is in arrival order.
+  std::optional<int64_t> oldest;
+  for (const auto& [key, queue] : queues_)
+    if (std::get<1>(key) == type && !queue.empty() &&
+        queue.front().wire.timestamp_ns > 0 &&
+        (!oldest || queue.front().wire.timestamp_ns < *oldest))
+      oldest = queue.front().wire.timestamp_ns;
+  return oldest;
+}
+
+std::optional<int64_t> Scheduler::OldestWaitingIn(const MoverId& owner,
+                                                  ItemType type) const {
+  std::optional<int64_t> oldest;
+  ForEachQueue(owner, type, nullptr, [&](const ItemList& queue) {
+    if (!queue.empty() && queue.front().wire.timestamp_ns > 0 &&
+        (!oldest || queue.front().wire.timestamp_ns < *oldest))
+      oldest = queue.front().wire.timestamp_ns;
+  });
+  return oldest;
+}
+
+std::optional<size_t> Scheduler::PositionInQueue(const Item& item,
+                                                 size_t bound) const {
+  if (item.running() || item.parked || !item.hook.is_linked())
+    return std::nullopt;
+  // Towards the head: the cost is the position (bounded), whatever the
+  // queue's length. The list has no end marker reachable from an item, so
+  // the queue's head is found through its key.
+  auto q = queues_.find({item.affinity, item.type, item.group,
+                         item.wire.archive_id, item.wire.hal_flags});
+  if (q == queues_.end()) return std::nullopt;
+  const ItemList& queue = q->second;
+  size_t ahead = 0;
+  for (auto it = ItemList::s_iterator_to(item); it != queue.begin(); --it)
+    if (++ahead > bound) return std::nullopt;
+  return ahead;
+}
+
+std::optional<std::pair<MoverId, uint32_t>> Scheduler::HolderOf(
+    const std::string& hint) const {
+  auto it = holders_.find(hint);
+  if (it == holders_.end()) return std::nullopt;
+  return it->second;
+}
+
+uint64_t Scheduler::VisitFrom(
+    uint64_t after, size_t max_examined,
+    const std::function<bool(const Item&)>& visit) const {
+  uint64_t last = 0;
+  size_t examined = 0;
+  for (auto it = by_seq_.upper_bound(after); it != by_seq_.end(); ++it) {
+    if (examined++ == max_examined) return last;
+    last = it->seq;
+    if (!visit(*it)) return std::next(it) == by_seq_.end() ? 0 : last;
+  }
+  return 0;
+}
 
 uint32_t Scheduler::Running(const MoverId& mover, ItemType type) const {
   auto it = movers_.find(mover);

@@ -18,6 +18,7 @@
 #define SERVER_SCHEDULER_H_
 
 #include <array>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <chrono>
 #include <cstddef>
@@ -113,7 +114,8 @@ struct BatchSlotView {
 struct SchedulerCounters {
   std::array<uint64_t, kItemTypeCount> pending{};
   std::array<uint64_t, kItemTypeCount> running{};
-  std::array<uint64_t, kItemTypeCount> done{};
+  std::array<uint64_t, kItemTypeCount> done{};    // failed ones included
+  std::array<uint64_t, kItemTypeCount> failed{};  // done with a status != 0
   uint64_t pending_cancel = 0;
   uint64_t done_cancel = 0;
   uint64_t oversized = 0;  // waiting items set aside (in pending too)
@@ -185,8 +187,9 @@ class Scheduler {
   // false if it is unknown or not running.
   bool Requeue(const ItemId& id);
 
-  // Forgets a finished item. Returns false for an unknown identity.
-  bool Done(const ItemId& id);
+  // Forgets a finished item (`failed`: its mover reported a status other
+  // than 0). Returns false for an unknown identity.
+  bool Done(const ItemId& id, bool failed = false);
   // Forgets an item that will never run nor be done (Lustre ended it:
   // server/reconcile.h), counted nowhere. False for an unknown identity.
   bool Drop(const ItemId& id);
@@ -234,6 +237,11 @@ class Scheduler {
   size_t HeldSlots(const MoverId& mover) const;
 
   const Item* Find(const ItemId& id) const;
+  // Visits the items of file `fid` (hai_fid, the file's FID: what
+  // llapi_path2fid gives; a restore Lustre lists under its volatile data
+  // FID is found by its file's FID too), newest first. One lookup.
+  void ForEachOfFid(const lu_fid& fid,
+                    const std::function<void(const Item&)>& visit) const;
   uint32_t Running(const MoverId& mover, ItemType type) const;
   const SchedulerCounters& counters() const { return counters_; }
   size_t size() const { return items_.size(); }
@@ -260,6 +268,30 @@ class Scheduler {
                       const std::function<void(const Item&)>& visit) const;
   // Visits every item, waiting or running, in no particular order.
   void ForEachItem(const std::function<void(const Item&)>& visit) const;
+  // Ages (status, metrics): the arrival time (the wire's timestamp_ns,
+  // Unix ns) of the oldest waiting item of `type`, read from the heads of
+  // that type's queues only, never from the items behind a head (a queue
+  // is in arrival order). Items set aside for their size, and heads without
+  // an arrival time (0), are not counted.
+  // Nullopt: none waiting.
+  std::optional<int64_t> OldestWaiting(ItemType type) const;
+  // The same over `owner`'s own queues ("" for the global ones).
+  std::optional<int64_t> OldestWaitingIn(const MoverId& owner,
+                                         ItemType type) const;
+  // The number of items ahead of waiting `item` in its queue, counted
+  // from the item towards the head, at most `bound` of them: nullopt when
+  // there are more, or when it is in no queue (running, set aside).
+  std::optional<size_t> PositionInQueue(const Item& item, size_t bound) const;
+  // The mover and slot index holding batch hint `hint`, if any.
+  std::optional<std::pair<MoverId, uint32_t>> HolderOf(
+      const std::string& hint) const;
+  // Visits the items, waiting or running, in arrival order from the first
+  // whose seq is greater than `after`, at most `max_examined` of them, until
+  // `visit` returns false. Returns the seq of the last item visited (a
+  // cursor for the next call), or 0 once the end was reached. Items added
+  // or removed between calls neither shift nor repeat the others.
+  uint64_t VisitFrom(uint64_t after, size_t max_examined,
+                     const std::function<bool(const Item&)>& visit) const;
   // The arrival number (Item::seq) the next new item will get: every item
   // held now has a smaller one (server/reconcile.h).
   uint64_t next_seq() const { return next_seq_; }
@@ -358,7 +390,7 @@ class Scheduler {
                      const std::vector<uint32_t>& archive_ids,
                      const MoverLimits& limits, size_t share,
                      std::optional<std::pair<uint32_t, uint64_t>>* key,
-                     size_t* used, DispatchReply* reply);
+                     size_t* used, DispatchReply* reply, int64_t now);
   // Takes a waiting item out of its queue (keeping the batch index and
   // dropping queues of a group that empty).
   void Unqueue(Item* item);
@@ -418,6 +450,15 @@ class Scheduler {
     return it == items_.end() ? nullptr : it->get();
   }
   boost::unordered_flat_set<std::unique_ptr<Item>, ItemHash, ItemEq> items_;
+  SeqIndex by_seq_;  // the same items by arrival
+  // The same items by hai_fid: the newest, chained through Item::same_fid
+  // (a file rarely has more than one request).
+  struct FidEq {
+    bool operator()(const lu_fid& a, const lu_fid& b) const {
+      return hsm::operator==(a, b);
+    }
+  };
+  boost::unordered_flat_map<lu_fid, Item*, hsm::FidHash, FidEq> by_fid_;
   QueueMap queues_;
   // Oversized items by type, by (cost, arrival).
   std::array<std::map<std::pair<size_t, uint64_t>, Item*>, kItemTypeCount>
