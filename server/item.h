@@ -8,7 +8,6 @@
 #define SERVER_ITEM_H_
 
 #include <boost/intrusive/list.hpp>
-#include <boost/intrusive/set.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,11 +41,6 @@ using MoverId = std::string;
 
 using QueueHook = boost::intrusive::list_member_hook<
     boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
-// Every item in arrival order (Scheduler's `list` index); unlinked when
-// the item goes. The balance bit packed in a pointer: 3 words per item.
-using SeqHook = boost::intrusive::set_member_hook<
-    boost::intrusive::link_mode<boost::intrusive::auto_unlink>,
-    boost::intrusive::optimize_size<true>>;
 
 struct Item {
   ItemId id;
@@ -66,7 +60,7 @@ struct Item {
   // Running: when a dispatch handed it out (Unix ns); 0 when unknown (an
   // item a mover re-announced after a reconnect or a restart).
   int64_t dispatched_ns = 0;
-  SeqHook by_seq;            // in the Scheduler's arrival index
+  QueueHook by_seq;          // in the Scheduler's arrival index
   Item* same_fid = nullptr;  // the next item of the same hai_fid, if any
   // Last: WireItem ends with a flexible array member.
   protocol::WireItem wire;
@@ -77,16 +71,9 @@ struct Item {
 using ItemList = boost::intrusive::list<
     Item, boost::intrusive::member_hook<Item, QueueHook, &Item::hook>,
     boost::intrusive::constant_time_size<false>>;
-
-struct SeqOf {
-  using type = uint64_t;
-  uint64_t operator()(const Item& item) const { return item.seq; }
-};
-// Every item by arrival number (seq): a cursor that survives adds and
-// removes (server/item_query.h, `list`).
-using SeqIndex = boost::intrusive::set<
-    Item, boost::intrusive::member_hook<Item, SeqHook, &Item::by_seq>,
-    boost::intrusive::key_of_value<SeqOf>,
+// Items in arrival order (Scheduler's arrival index, `list`).
+using SeqList = boost::intrusive::list<
+    Item, boost::intrusive::member_hook<Item, QueueHook, &Item::by_seq>,
     boost::intrusive::constant_time_size<false>>;
 
 }  // namespace server

@@ -223,7 +223,7 @@ Scheduler::~Scheduler() {
   // Unlink every item before the lists go, so no hook outlives its list.
   for (auto& [key, queue] : queues_) queue.clear();
   for (auto& [id, mover] : movers_) mover.running.clear();
-  by_seq_.clear();
+  for (auto& [bucket, items] : by_seq_) items.clear();
 }
 
 template <class F>
@@ -254,7 +254,8 @@ Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type) {
   item->seq = next_seq_++;
   item->wire = wire;
   Item* raw = item.get();
-  by_seq_.insert(by_seq_.end(), *raw);  // the youngest: at the end
+  // The youngest: at the end of the last bucket.
+  by_seq_[raw->seq / kSeqBucket].push_back(*raw);
   Item*& newest = by_fid_[wire.item.hai.hai_fid];
   raw->same_fid = newest;
   newest = raw;
@@ -379,6 +380,9 @@ void Scheduler::Forget(Item* item) {
       }
     if (!of_fid->second) by_fid_.erase(of_fid);
   }
+  auto bucket = by_seq_.find(item->seq / kSeqBucket);
+  item->by_seq.unlink();
+  if (bucket != by_seq_.end() && bucket->second.empty()) by_seq_.erase(bucket);
   const ItemId id = item->id;  // the key outlives the item it names
   items_.erase(items_.find(id));
 }
@@ -894,10 +898,18 @@ uint64_t Scheduler::VisitFrom(
     const std::function<bool(const Item&)>& visit) const {
   uint64_t last = 0;
   size_t examined = 0;
-  for (auto it = by_seq_.upper_bound(after); it != by_seq_.end(); ++it) {
-    if (examined++ == max_examined) return last;
-    last = it->seq;
-    if (!visit(*it)) return std::next(it) == by_seq_.end() ? 0 : last;
+  for (auto b = by_seq_.lower_bound(after / kSeqBucket); b != by_seq_.end();
+       ++b) {
+    for (auto it = b->second.begin(); it != b->second.end(); ++it) {
+      if (it->seq <= after) continue;  // the cursor's bucket: at most 1024
+      if (examined++ == max_examined) return last;
+      last = it->seq;
+      if (!visit(*it)) {
+        const bool end =
+            std::next(it) == b->second.end() && std::next(b) == by_seq_.end();
+        return end ? 0 : last;
+      }
+    }
   }
   return 0;
 }

@@ -290,6 +290,7 @@ class Scheduler {
   // `visit` returns false. Returns the seq of the last item visited (a
   // cursor for the next call), or 0 once the end was reached. Items added
   // or removed between calls neither shift nor repeat the others.
+  // REQUIRES: max_examined > 0.
   uint64_t VisitFrom(uint64_t after, size_t max_examined,
                      const std::function<bool(const Item&)>& visit) const;
   // The arrival number (Item::seq) the next new item will get: every item
@@ -450,7 +451,12 @@ class Scheduler {
     return it == items_.end() ? nullptr : it->get();
   }
   boost::unordered_flat_set<std::unique_ptr<Item>, ItemHash, ItemEq> items_;
-  SeqIndex by_seq_;  // the same items by arrival
+  // The same items by arrival, in buckets of kSeqBucket consecutive arrival
+  // numbers (none empty): a new item goes at the end of the last bucket, a
+  // forgotten one unlinks in O(1), and a cursor finds its place through the
+  // small map of buckets, then at most a bucket's items.
+  static constexpr uint64_t kSeqBucket = 1024;
+  std::map<uint64_t, SeqList> by_seq_;
   // The same items by hai_fid: the newest, chained through Item::same_fid
   // (a file rarely has more than one request).
   struct FidEq {
