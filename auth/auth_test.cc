@@ -267,6 +267,9 @@ TEST(RolesTest, WhatEachCommandNeeds) {
   EXPECT_EQ(NeedOf("recv", false, false), Need::kAdmin);
   EXPECT_EQ(NeedOf("done", false, false), Need::kAdmin);
   EXPECT_EQ(NeedOf("status", false, false), Need::kMonitor);
+  // Where a file's requests are, and pages of requests: read-only.
+  EXPECT_EQ(NeedOf("show", false, false), Need::kMonitor);
+  EXPECT_EQ(NeedOf("list", false, false), Need::kMonitor);
   EXPECT_EQ(NeedOf("lock", false, true), Need::kAdmin);
   EXPECT_EQ(NeedOf("queue", false, true), Need::kAdmin);
   EXPECT_EQ(NeedOf("reconcile", false, false), Need::kAdmin);

@@ -42,7 +42,8 @@ Need NeedOf(std::string_view command, bool ehlo_with_id, bool identified) {
   if (command == "heartbeat") return identified ? Need::kMover : Need::kAnyRole;
   if (command == "recv" || command == "done" || command == "progress")
     return identified ? Need::kMover : Need::kAdmin;
-  if (command == "status") return Need::kMonitor;
+  if (command == "status" || command == "show" || command == "list")
+    return Need::kMonitor;
   // lock (unlock, lock-and-quit), queue, and anything added later.
   return Need::kAdmin;
 }

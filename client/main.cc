@@ -1,11 +1,13 @@
-// coordinatool-client: status, queue, lock and debug receive against a
-// coordinatool server (docs/operations.md, coordinatool-client; options in
-// docs/configuration.md).
+// coordinatool-client: status, show, list, queue, lock and debug receive
+// against a coordinatool server (docs/operations.md, coordinatool-client;
+// options in docs/configuration.md).
 #include <fmt/format.h>
+#include <lustre/lustreapi.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <iterator>
 
@@ -75,13 +77,72 @@ std::string Text(const json::object& o, std::string_view key) {
   return v && v->is_string() ? std::string(v->get_string()) : "";
 }
 
+double Number(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_number() ? v->to_number<double>() : 0;
+}
+
+constexpr const char* kTypes[] = {"restore", "remove", "archive"};
+
+// The server leaves zero counters out of its replies, as the original; a
+// script reading the client's --json finds every counter, zeros included.
+void FillZeros(json::object& r) {
+  auto fill = [](json::object& o, std::string_view key) {
+    if (!o.contains(key)) o[key] = 0;
+  };
+  for (const char* type : kTypes)
+    for (const char* what : {"running", "pending", "done", "failed"})
+      fill(r, fmt::format("{}_{}", what, type));
+  for (const char* key : {"pending_cancel", "done_cancel", "clients_connected",
+                          "locked", "oversized"})
+    fill(r, key);
+  if (json::value* redispatch = r.if_contains("redispatch");
+      redispatch && redispatch->is_object())
+    for (const char* key : {"held", "checks", "handed_out", "forgotten",
+                            "check_errors", "failed", "ended_failed"})
+      fill(redispatch->get_object(), key);
+  if (json::value* clients = r.if_contains("clients");
+      clients && clients->is_array())
+    for (json::value& c : clients->get_array()) {
+      if (!c.is_object()) continue;
+      for (const char* type : kTypes) {
+        fill(c.get_object(), fmt::format("current_{}", type));
+        if (c.get_object().contains("done_restore") ||
+            Text(c.get_object(), "kind") == "mover")
+          fill(c.get_object(), fmt::format("done_{}", type));
+      }
+    }
+}
+
+// "1h02m", "3m20s", "12s": an age an operator reads at a glance.
+std::string Age(double seconds) {
+  if (seconds < 0) seconds = 0;
+  auto s = static_cast<int64_t>(seconds + 0.5);
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
+  return fmt::format("{}d{:02}h", s / 86400, s % 86400 / 3600);
+}
+
+// A FID of the wire (an object or a number triple) in Lustre's form.
+std::string FidText(const json::value* f) {
+  lu_fid fid{};
+  std::string ignored;
+  if (f) protocol::FidFromJson(*f, &fid, &ignored);
+  return hsm::FormatFid(fid);
+}
+
 void PrintStatus(const json::object& r) {
-  fmt::print("{:<10}{:>10}{:>10}{:>12}\n", "", "pending", "running", "done");
-  for (const char* type : {"restore", "remove", "archive"}) {
-    fmt::print("{:<10}{:>10}{:>10}{:>12}\n", type,
+  fmt::print("{:<10}{:>10}{:>10}{:>12}{:>10}{:>14}\n", "", "pending", "running",
+             "succeeded", "failed", "oldest");
+  for (const char* type : kTypes) {
+    const std::string oldest_key = fmt::format("oldest_waiting_{}_s", type);
+    const int64_t done = Field(r, fmt::format("done_{}", type));
+    const int64_t failed = Field(r, fmt::format("failed_{}", type));
+    fmt::print("{:<10}{:>10}{:>10}{:>12}{:>10}{:>14}\n", type,
                Field(r, fmt::format("pending_{}", type)),
-               Field(r, fmt::format("running_{}", type)),
-               Field(r, fmt::format("done_{}", type)));
+               Field(r, fmt::format("running_{}", type)), done - failed, failed,
+               r.contains(oldest_key) ? Age(Number(r, oldest_key)) : "-");
   }
   fmt::print("{:<10}{:>10}{:>10}{:>12}\n", "cancel", Field(r, "pending_cancel"),
              "-", Field(r, "done_cancel"));
@@ -89,21 +150,59 @@ void PrintStatus(const json::object& r) {
   fmt::print("dispatch: {}\n", locked == 0   ? "running"
                                : locked == 1 ? "locked"
                                              : "locked, quitting when idle");
+  std::string store = Text(r, "store_state");
+  fmt::print("store: {}{}\n", store.empty() ? "?" : store,
+             Text(r, "store").empty() ? "" : " (" + Text(r, "store") + ")");
+  if (const json::value* rd = r.if_contains("redispatch");
+      rd && rd->is_object() && Field(rd->get_object(), "held"))
+    fmt::print("held for a re-dispatch check: {}\n",
+               Field(rd->get_object(), "held"));
+  if (int64_t oversized = Field(r, "oversized"))
+    fmt::print("set aside as oversized: {}\n", oversized);
   fmt::print("connections: {}\n", Field(r, "clients_connected"));
   const json::value* clients = r.if_contains("clients");
   if (!clients || !clients->is_array() || clients->get_array().empty()) return;
-  fmt::print("{:<24}{:<14}{:>20}{:>20}\n", "client", "status", "running r/rm/a",
-             "done r/rm/a");
+  // Movers (those the server knows by id, and clients taking work without
+  // one), then the other connections (status, admin): apart.
+  std::vector<const json::object*> movers, others;
   for (const json::value& c : clients->get_array()) {
     if (!c.is_object()) continue;
-    const json::object& o = c.get_object();
-    fmt::print(
-        "{:<24}{:<14}{:>20}{:>20}\n", Text(o, "client_id"),
-        Text(o, "status") + (o.contains("draining") ? ", draining" : ""),
-        fmt::format("{}/{}/{}", Field(o, "current_restore"),
-                    Field(o, "current_remove"), Field(o, "current_archive")),
-        fmt::format("{}/{}/{}", Field(o, "done_restore"),
-                    Field(o, "done_remove"), Field(o, "done_archive")));
+    const std::string kind = Text(c.get_object(), "kind");
+    (kind.empty() || kind == "mover" ? movers : others)
+        .push_back(&c.get_object());
+  }
+  if (!movers.empty()) {
+    fmt::print("{:<24}{:<14}{:>16}{:>16}  {}\n", "mover", "status",
+               "running r/rm/a", "done r/rm/a", "oldest own queue");
+    for (const json::object* o : movers) {
+      std::string oldest;
+      for (const char* type : kTypes) {
+        const std::string key = fmt::format("oldest_waiting_{}_s", type);
+        if (o->contains(key))
+          oldest += fmt::format("{}{} {}", oldest.empty() ? "" : ", ", type,
+                                Age(Number(*o, key)));
+      }
+      std::string status = Text(*o, "status");
+      if (const json::value* d = o->if_contains("draining");
+          d && d->is_bool() && d->get_bool())
+        status += ", draining";
+      fmt::print(
+          "{:<24}{:<14}{:>16}{:>16}  {}\n",
+          protocol::Printable(Text(*o, "client_id")), status,
+          fmt::format("{}/{}/{}", Field(*o, "current_restore"),
+                      Field(*o, "current_remove"),
+                      Field(*o, "current_archive")),
+          fmt::format("{}/{}/{}", Field(*o, "done_restore"),
+                      Field(*o, "done_remove"), Field(*o, "done_archive")),
+          oldest.empty() ? "-" : oldest);
+    }
+  }
+  if (!others.empty()) {
+    fmt::print("other connections (status, admin):\n");
+    for (const json::object* o : others)
+      fmt::print("  {:<24}{:<10}{}\n",
+                 protocol::Printable(Text(*o, "client_id")), Text(*o, "kind"),
+                 Text(*o, "status"));
   }
   for (const char* queue :
        {"waiting_restore", "waiting_remove", "waiting_archive"}) {
@@ -112,19 +211,76 @@ void PrintStatus(const json::object& r) {
     fmt::print("{} ({}):\n", queue, q->get_array().size());
     for (const json::value& entry : q->get_array()) {
       if (!entry.is_object()) continue;
-      lu_fid fid{};
-      std::string ignored;
-      if (auto* f = entry.get_object().if_contains("hai_fid"))
-        protocol::FidFromJson(*f, &fid, &ignored);
       std::string data, why;
       if (!protocol::GetBytes(entry.get_object(), "hai_data", &data, &why))
         data = "(" + why + ")";
       // Escaped: data may be any bytes, a terminal line must stay a line.
-      fmt::print("  {} cookie={:#x} data={}\n", hsm::FormatFid(fid),
+      fmt::print("  {} cookie={:#x} data={}\n",
+                 FidText(entry.get_object().if_contains("hai_fid")),
                  static_cast<uint64_t>(Field(entry.get_object(), "hai_cookie")),
                  protocol::Printable(data));
     }
   }
+}
+
+// One request of a `show` or `list` reply, as a line.
+std::string DescribeRequest(const json::object& o) {
+  const std::string state = Text(o, "state");
+  std::string line =
+      fmt::format("{} {} cookie={:#x}: ", Text(o, "fid"), Text(o, "type"),
+                  static_cast<uint64_t>(Field(o, "cookie")));
+  if (state == "running") {
+    line += "running on " + protocol::Printable(Text(o, "mover"));
+    if (o.contains("running_s")) line += " for " + Age(Number(o, "running_s"));
+    if (o.contains("last_progress_s"))
+      line += ", last progress " + Age(Number(o, "last_progress_s")) + " ago";
+  } else if (state == "done") {
+    line += fmt::format("done ({}{}) {} ago", Text(o, "result"),
+                        Field(o, "status")
+                            ? fmt::format(", status {}", Field(o, "status"))
+                            : "",
+                        Age(Number(o, "ended_s")));
+    if (o.contains("mover"))
+      line += " on " + protocol::Printable(Text(o, "mover"));
+  } else if (state == "locating") {
+    line += "waiting for the restore locality helper's answer";
+  } else if (state == "held") {
+    line += "held until Lustre confirms it (re-dispatch check)";
+  } else if (state == "oversized") {
+    line += "set aside: larger than the buffer of the movers that reached it";
+  } else {
+    const std::string queue = Text(o, "queue");
+    line += queue == "global"
+                ? "waiting in the global queue"
+                : "waiting in the own queue of " + protocol::Printable(queue);
+    line += fmt::format(" (archive id {})", Field(o, "archive_id"));
+    if (o.contains("position"))
+      line += fmt::format(", {} ahead", Field(o, "position"));
+    else if (o.contains("position_beyond"))
+      line += fmt::format(", more than {} ahead", Field(o, "position_beyond"));
+    if (o.contains("batch_mover"))
+      line += fmt::format(", its batch held by {} slot {}",
+                          protocol::Printable(Text(o, "batch_mover")),
+                          Field(o, "batch_slot"));
+    else if (o.contains("batch_hint"))
+      line += ", its batch waits for a free slot";
+  }
+  if (state != "done" && o.contains("waited_s"))
+    line += (state == "running" ? ", waited " : ", waiting for ") +
+            Age(Number(o, "waited_s"));
+  if (o.contains("estimate_s"))
+    line += fmt::format("; should start in about {} (recent rate {:.2f}/s)",
+                        Age(Number(o, "estimate_s")), Number(o, "rate_per_s"));
+  else if (state == "waiting" && o.contains("rate_per_s"))
+    line += "; no estimate: none of its type was handed out lately";
+  return line;
+}
+
+void PrintRequests(const json::object& r) {
+  const json::value* requests = r.if_contains("requests");
+  if (!requests || !requests->is_array()) return;
+  for (const json::value& v : requests->get_array())
+    if (v.is_object()) fmt::print("{}\n", DescribeRequest(v.get_object()));
 }
 
 }  // namespace
@@ -210,6 +366,40 @@ int main(int argc, char** argv) {
   app.add_flag("--json", as_json, "print replies as JSON");
   app.add_flag("-v,--verbose", more, "more output; -vv dumps every queue");
   app.add_flag("-q,--quiet", less, "less output");
+  // `show` and `list` are subcommands; every flag above keeps its meaning
+  // without one, and may also come after them.
+  std::string show_target;
+  CLI::App* show_cmd = app.add_subcommand(
+      "show",
+      "where the requests of one file are, and when it should run: a FID "
+      "([0x...:0x...:0x...]) or a path, resolved to its FID on this node");
+  show_cmd->add_option("target", show_target, "FID or PATH")->required();
+  protocol::ListRequest list_request;
+  bool list_all = false;
+  CLI::App* list_cmd = app.add_subcommand(
+      "list", "the requests held, filtered, a page at a time");
+  list_cmd->add_option("--type", list_request.type, "restore, remove, archive")
+      ->check(CLI::IsMember({"restore", "remove", "archive"}));
+  list_cmd->add_option("--mover", list_request.mover,
+                       "running on it or waiting in its own queues");
+  list_cmd
+      ->add_option("--state", list_request.state,
+                   "waiting, locating, held, oversized, running")
+      ->check(CLI::IsMember(
+          {"waiting", "locating", "held", "oversized", "running"}));
+  list_cmd
+      ->add_option("--older-than", list_request.older_than_s,
+                   "arrived at least this many seconds ago")
+      ->check(CLI::Range(0, INT32_MAX));
+  list_cmd
+      ->add_option("--limit", list_request.limit,
+                   "requests per page (at most 1000)")
+      ->check(CLI::Range(int64_t{1}, protocol::kListMaxLimit));
+  list_cmd->add_option("--cursor", list_request.cursor,
+                       "go on from a previous page's cursor");
+  list_cmd->add_flag("--all", list_all, "every page, one after the other");
+  show_cmd->fallthrough();  // the flags above, after the subcommand
+  list_cmd->fallthrough();
   app.set_version_flag(
       "-V,--version",
       std::string("Coordinatool client version ") + common::kVersion);
@@ -230,13 +420,28 @@ int main(int argc, char** argv) {
     std::cerr << "--fsname needs -Q or --reconcile\n";
     return EXIT_FAILURE;
   }
+  const bool show = show_cmd->parsed(), list = list_cmd->parsed();
   if (lock + unlock + lock_quit + queue + recv_mode + mark_done + reconcile +
-          !drain_mover.empty() + !resume_mover.empty() >
+          !drain_mover.empty() + !resume_mover.empty() + show + list >
       1) {
     std::cerr << "choose one of --lock, --unlock, --lock-quit, -Q, -R, "
                  "--recv-and-mark-done, --reconcile, --drain-mover, "
-                 "--resume-mover\n";
+                 "--resume-mover, show, list\n";
     return EXIT_FAILURE;
+  }
+  // show: a FID as given, else a path whose FID this node resolves (a
+  // Lustre client mount); before connecting, so a bad one sends nothing.
+  protocol::ShowRequest show_request;
+  if (show) {
+    if (auto fid = hsm::ParseFid(show_target)) {
+      show_request.fid = *fid;
+    } else if (int rc = llapi_path2fid(show_target.c_str(), &show_request.fid);
+               rc < 0) {
+      std::cerr << show_target
+                << ": neither a FID nor a path on Lustre: " << strerror(-rc)
+                << "\n";
+      return EXIT_FAILURE;
+    }
   }
 
   config::ClientSettings settings;
@@ -471,12 +676,59 @@ int main(int argc, char** argv) {
     return EXIT_SUCCESS;
   }
 
+  // A request whose reply is an error is refused, with the server's words.
+  auto call = [&](const json::object& request, const char* what) {
+    if (!session.Call(request, &reply, kReplyTimeoutMs, &error)) {
+      std::cerr << what << ": " << error << "\n";
+      return false;
+    }
+    if (protocol::ReplyHeader h = protocol::ReadReplyHeader(reply); h.status) {
+      std::cerr << what << ": " << h.error << "\n";
+      return false;
+    }
+    return true;
+  };
+  if (show) {
+    if (!call(protocol::ToJson(show_request), "show")) return EXIT_FAILURE;
+    if (as_json) {
+      PrintJson(reply, std::cout);
+      std::cout << "\n";
+    } else {
+      const json::value* requests = reply.if_contains("requests");
+      if (!requests || !requests->is_array() || requests->get_array().empty())
+        fmt::print("{}: no request held nor ended lately\n",
+                   hsm::FormatFid(show_request.fid));
+      PrintRequests(reply);
+    }
+    return EXIT_SUCCESS;
+  }
+  if (list) {
+    for (;;) {
+      if (!call(protocol::ToJson(list_request), "list")) return EXIT_FAILURE;
+      if (as_json) {
+        PrintJson(reply, std::cout);
+        std::cout << "\n";
+      } else {
+        PrintRequests(reply);
+      }
+      const int64_t cursor = Field(reply, "cursor");
+      if (cursor <= 0) break;
+      if (!list_all) {
+        if (!as_json) fmt::print("more: --cursor {}\n", cursor);
+        break;
+      }
+      list_request.cursor = static_cast<uint64_t>(cursor);
+    }
+    return EXIT_SUCCESS;
+  }
+
   if (!session.Call(protocol::ToJson(protocol::StatusRequest{verbose}), &reply,
                     kReplyTimeoutMs, &error)) {
     std::cerr << "status: " << error << "\n";
     return EXIT_FAILURE;
   }
   if (as_json) {
+    FillZeros(reply);
     PrintJson(reply, std::cout);
     std::cout << "\n";
   } else {

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "hsm/fid.h"
 #include "protocol/fields.h"
 #include "protocol/mover_id.h"
 
@@ -21,6 +22,7 @@ constexpr std::pair<Command, std::string_view> kCommands[] = {
     {Command::kProgress, "progress"}, {Command::kHeartbeat, "heartbeat"},
     {Command::kAuth, "auth"},         {Command::kReconcile, "reconcile"},
     {Command::kDrain, "drain"},       {Command::kResume, "resume"},
+    {Command::kShow, "show"},         {Command::kList, "list"},
 };
 
 json::object Request(Command command) {
@@ -542,6 +544,85 @@ void Parse(const json::object& m, StatusRequest* out) {
 json::object ToJson(const StatusRequest& request) {
   json::object m = Request(Command::kStatus);
   m["verbose"] = request.verbose;
+  return m;
+}
+
+// show, list
+
+bool Parse(const json::object& m, ShowRequest* out, std::string* error) {
+  *out = ShowRequest();
+  const json::value* v = m.if_contains("fid");
+  std::optional<lu_fid> fid;
+  if (v && v->is_string()) fid = hsm::ParseFid(v->get_string());
+  if (!fid) {
+    *error = "'fid' must be a FID such as [0x200000401:0x1:0x0]";
+    return false;
+  }
+  out->fid = *fid;
+  return true;
+}
+
+json::object ToJson(const ShowRequest& request) {
+  json::object m = Request(Command::kShow);
+  m["fid"] = hsm::FormatFid(request.fid);
+  return m;
+}
+
+namespace {
+
+// An optional string field that must be empty or one of `allowed`.
+bool OptionalChoice(const json::object& m, std::string_view key,
+                    std::initializer_list<std::string_view> allowed,
+                    std::string* out, std::string* error) {
+  const json::value* v = m.if_contains(key);
+  if (!v) return true;
+  if (v->is_string()) {
+    std::string_view value = v->get_string();
+    if (allowed.size() == 0 && !value.empty()) {
+      *out = value;
+      return true;
+    }
+    for (std::string_view choice : allowed)
+      if (value == choice) {
+        *out = value;
+        return true;
+      }
+  }
+  std::string names;
+  for (std::string_view choice : allowed)
+    names += (names.empty() ? "" : ", ") + std::string(choice);
+  *error = allowed.size() == 0
+               ? fmt::format("'{}' must be a non-empty string", key)
+               : fmt::format("'{}' must be one of {}", key, names);
+  return false;
+}
+
+}  // namespace
+
+bool Parse(const json::object& m, ListRequest* out, std::string* error) {
+  *out = ListRequest();
+  int64_t cursor = 0;
+  return OptionalChoice(m, "type", {"restore", "remove", "archive"}, &out->type,
+                        error) &&
+         OptionalChoice(m, "mover", {}, &out->mover, error) &&
+         OptionalChoice(m, "state",
+                        {"waiting", "locating", "held", "oversized", "running"},
+                        &out->state, error) &&
+         OptionalIntIn(m, "older_than", 0, 0, INT32_MAX, &out->older_than_s,
+                       error) &&
+         OptionalIntIn(m, "cursor", 0, 0, INT64_MAX, &cursor, error) &&
+         (out->cursor = static_cast<uint64_t>(cursor), true) &&
+         OptionalIntIn(m, "limit", 100, 1, kListMaxLimit, &out->limit, error);
+}
+
+json::object ToJson(const ListRequest& request) {
+  json::object m = Request(Command::kList);
+  if (!request.type.empty()) m["type"] = request.type;
+  if (!request.mover.empty()) m["mover"] = request.mover;
+  if (!request.state.empty()) m["state"] = request.state;
+  if (request.older_than_s) m["older_than"] = request.older_than_s;
+  if (request.cursor) m["cursor"] = static_cast<int64_t>(request.cursor);
+  m["limit"] = request.limit;
   return m;
 }
 

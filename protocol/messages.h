@@ -42,6 +42,8 @@ enum class Command {
   kReconcile,  // Lustre's active requests, from the reconciler
   kDrain,      // an admin: no new work for one mover
   kResume,     // an admin: work for that mover again
+  kShow,       // where the requests of one file are
+  kList,       // a page of requests, filtered
 };
 
 // "ehlo", "recv"...
@@ -290,6 +292,32 @@ boost::json::object ToJson(const StatusRequest& request);
 // The status reply is a document the server builds field by field
 // (docs/protocol.md); it is finished like a reply (MakeReply), except that
 // false values are kept.
+
+// ------------------------------------------------------------ show, list
+
+// `show`: the requests of one file, by its FID ("[0x...:0x...:0x...]").
+struct ShowRequest {
+  lu_fid fid{};
+};
+// Error: "'fid' must be a FID such as [0x200000401:0x1:0x0]".
+bool Parse(const boost::json::object& m, ShowRequest* out, std::string* error);
+boost::json::object ToJson(const ShowRequest& request);
+
+// `list`: filters (empty: any), a cursor (0: from the start; the reply's
+// `cursor` for the next page) and a limit.
+inline constexpr int64_t kListMaxLimit = 1000;
+struct ListRequest {
+  std::string type{};        // restore, remove, archive
+  std::string mover{};       // running on it, or waiting in its own queues
+  std::string state{};       // waiting, locating, held, oversized, running
+  int64_t older_than_s = 0;  // arrived at least this long ago
+  uint64_t cursor = 0;
+  int64_t limit = 100;  // 1 to kListMaxLimit
+};
+// Errors name the field: "'type' must be restore, remove or archive",
+// "'state' must be ...", "'limit' is out of range"...
+bool Parse(const boost::json::object& m, ListRequest* out, std::string* error);
+boost::json::object ToJson(const ListRequest& request);
 
 // ------------------------------------------------------------------- lock
 

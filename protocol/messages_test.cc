@@ -37,7 +37,8 @@ TEST(MessagesTest, CommandNamesRoundTrip) {
   for (Command c : {Command::kEhlo, Command::kRecv, Command::kDone,
                     Command::kQueue, Command::kStatus, Command::kLock,
                     Command::kProgress, Command::kHeartbeat, Command::kAuth,
-                    Command::kReconcile, Command::kDrain, Command::kResume}) {
+                    Command::kReconcile, Command::kDrain, Command::kResume,
+                    Command::kShow, Command::kList}) {
     json::object m{{"command", CommandName(c)}};
     Command read;
     std::string name, error;
@@ -635,6 +636,60 @@ TEST(MessagesTest, RepliesOmitZerosAndPutCommandAfterFields) {
   OmitZeros(status, /*booleans_too=*/false);
   EXPECT_EQ(json::serialize(status), R"({"no":false})");
   EXPECT_EQ(json::serialize(HeartbeatJson()), R"({"command":"heartbeat"})");
+}
+
+TEST(MessagesTest, ShowTakesAFidInLustresForm) {
+  ShowRequest show;
+  std::string error;
+  ASSERT_TRUE(
+      Parse(ToJson(ShowRequest{{0x200000401, 0x2a, 0}}), &show, &error));
+  EXPECT_EQ(show.fid.f_oid, 0x2au);
+  EXPECT_EQ(ToJson(show).at("fid").as_string(), "[0x200000401:0x2a:0x0]");
+  for (const char* bad :
+       {R"({"command":"show"})", R"({"command":"show","fid":"/a/path"})",
+        R"({"command":"show","fid":12})"}) {
+    EXPECT_FALSE(Parse(boost::json::parse(bad).as_object(), &show, &error))
+        << bad;
+    EXPECT_EQ(error, "'fid' must be a FID such as [0x200000401:0x1:0x0]");
+  }
+}
+
+TEST(MessagesTest, ListFiltersAreCheckedByName) {
+  ListRequest list;
+  std::string error;
+  ListRequest sent;
+  sent.type = "restore";
+  sent.state = "running";
+  sent.mover = "m1";
+  sent.older_than_s = 60;
+  sent.cursor = 1234;
+  sent.limit = 1000;
+  ASSERT_TRUE(Parse(ToJson(sent), &list, &error)) << error;
+  EXPECT_EQ(list.type, "restore");
+  EXPECT_EQ(list.state, "running");
+  EXPECT_EQ(list.mover, "m1");
+  EXPECT_EQ(list.older_than_s, 60);
+  EXPECT_EQ(list.cursor, 1234u);
+  EXPECT_EQ(list.limit, 1000);
+  ASSERT_TRUE(Parse(boost::json::parse(R"({"command":"list"})").as_object(),
+                    &list, &error));
+  EXPECT_EQ(list.limit, 100);
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"type":"copy"})", "'type' must be one of restore, remove, archive"},
+      {R"({"state":"asleep"})",
+       "'state' must be one of waiting, locating, "
+       "held, oversized, running"},
+      {R"({"mover":""})", "'mover' must be a non-empty string"},
+      {R"({"limit":1001})", "'limit' is out of range"},
+      {R"({"limit":0})", "'limit' is out of range"},
+      {R"({"cursor":-1})", "'cursor' is out of range"},
+      {R"({"older_than":"1h"})", "'older_than' must be an integer"},
+  };
+  for (const auto& [json, why] : bad) {
+    EXPECT_FALSE(Parse(boost::json::parse(json).as_object(), &list, &error))
+        << json;
+    EXPECT_EQ(error, why) << json;
+  }
 }
 
 }  // namespace

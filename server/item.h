@@ -61,6 +61,8 @@ struct Item {
   // mover's re-announce or from the store). One field for both, as an item
   // is never parked and running at once: no byte more per item.
   int64_t since = 0;
+  QueueHook by_seq;          // in the Scheduler's arrival index
+  Item* same_fid = nullptr;  // the next item of the same hai_fid, if any
   // Last: WireItem ends with a flexible array member.
   protocol::WireItem wire;
 
@@ -69,6 +71,10 @@ struct Item {
 
 using ItemList = boost::intrusive::list<
     Item, boost::intrusive::member_hook<Item, QueueHook, &Item::hook>,
+    boost::intrusive::constant_time_size<false>>;
+// Items in arrival order (Scheduler's arrival index, `list`).
+using SeqList = boost::intrusive::list<
+    Item, boost::intrusive::member_hook<Item, QueueHook, &Item::by_seq>,
     boost::intrusive::constant_time_size<false>>;
 
 }  // namespace server

@@ -94,6 +94,13 @@ class MoverTable {
   // stalled (it is not any more).
   bool Progressed(const ItemId& id, const MoverId& owner,
                   common::Clock::TimePoint now);
+  // The last sign of life of running item `id` (its start or its last
+  // progress report), if its mover sends progress.
+  std::optional<common::Clock::TimePoint> LastActivity(const ItemId& id) const {
+    auto it = activity_.find(id);
+    if (it == activity_.end()) return std::nullopt;
+    return it->second.last;
+  }
   // `id` no longer runs where it ran (requeued, ended, cancelled).
   void Stopped(const ItemId& id) { activity_.erase(id); }
   // Running items of connected movers without progress since before

@@ -223,6 +223,7 @@ Scheduler::~Scheduler() {
   // Unlink every item before the lists go, so no hook outlives its list.
   for (auto& [key, queue] : queues_) queue.clear();
   for (auto& [id, mover] : movers_) mover.running.clear();
+  for (auto& [bucket, items] : by_seq_) items.clear();
 }
 
 template <class F>
@@ -253,6 +254,11 @@ Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type) {
   item->seq = next_seq_++;
   item->wire = wire;
   Item* raw = item.get();
+  // The youngest: at the end of the last bucket.
+  by_seq_[raw->seq / kSeqBucket].push_back(*raw);
+  Item*& newest = by_fid_[wire.item.hai.hai_fid];
+  raw->same_fid = newest;
+  newest = raw;
   items_.insert(std::move(item));
   return raw;
 }
@@ -380,6 +386,18 @@ void Scheduler::Forget(Item* item) {
     LeftWaiting(*item);
     Unqueue(item);
   }
+  auto of_fid = by_fid_.find(item->wire.item.hai.hai_fid);
+  if (of_fid != by_fid_.end()) {
+    for (Item** link = &of_fid->second; *link; link = &(*link)->same_fid)
+      if (*link == item) {
+        *link = item->same_fid;
+        break;
+      }
+    if (!of_fid->second) by_fid_.erase(of_fid);
+  }
+  auto bucket = by_seq_.find(item->seq / kSeqBucket);
+  item->by_seq.unlink();
+  if (bucket != by_seq_.end() && bucket->second.empty()) by_seq_.erase(bucket);
   const ItemId id = item->id;  // the key outlives the item it names
   items_.erase(items_.find(id));
 }
@@ -473,10 +491,11 @@ bool Scheduler::Requeue(const ItemId& id) {
   return true;
 }
 
-bool Scheduler::Done(const ItemId& id) {
+bool Scheduler::Done(const ItemId& id, bool failed) {
   Item* item = FindItem(id);
   if (!item) return false;
   ++counters_.done[Index(item->type)];
+  if (failed) ++counters_.failed[Index(item->type)];
   Forget(item);
   return true;
 }
@@ -861,11 +880,14 @@ size_t Scheduler::HeldSlots(const MoverId& mover) const {
 
 const Item* Scheduler::Find(const ItemId& id) const { return FindItem(id); }
 
-std::optional<int64_t> Scheduler::OldestArrival(ItemType type) const {
+std::optional<int64_t> Scheduler::OldestArrivalIn(const MoverId& owner,
+                                                  ItemType type) const {
   static const std::string kNoGroup;
   std::optional<int64_t> oldest;
   auto consider = [&](const ItemList& queue) {
-    if (!queue.empty() && (!oldest || queue.front().wire.timestamp_ns < *oldest))
+    // 0: an arrival time unknown (never older than the others).
+    if (!queue.empty() && queue.front().wire.timestamp_ns > 0 &&
+        (!oldest || queue.front().wire.timestamp_ns < *oldest))
       oldest = queue.front().wire.timestamp_ns;
   };
   // Batched archives: their queues (one per hint, possibly one per item)
@@ -873,14 +895,21 @@ std::optional<int64_t> Scheduler::OldestArrival(ItemType type) const {
   // the other queues of a type are few per owner (archive ids and flags,
   // fair-share owners).
   const bool batched = type == ItemType::kArchive && batching();
+  ForEachQueue(owner, type, batched ? &kNoGroup : nullptr, consider);
+  if (batched) {
+    auto heads = batch_heads_.find(owner);
+    if (heads != batch_heads_.end() && !heads->second.empty())
+      consider(queues_.find(*heads->second.begin()->second)->second);
+  }
+  return oldest;
+}
+
+std::optional<int64_t> Scheduler::OldestArrival(ItemType type) const {
+  std::optional<int64_t> oldest;
   for (auto q = queues_.begin(); q != queues_.end();) {
     const MoverId& owner = std::get<0>(q->first);
-    ForEachQueue(owner, type, batched ? &kNoGroup : nullptr, consider);
-    if (batched) {
-      auto heads = batch_heads_.find(owner);
-      if (heads != batch_heads_.end() && !heads->second.empty())
-        consider(queues_.find(*heads->second.begin()->second)->second);
-    }
+    std::optional<int64_t> of_owner = OldestArrivalIn(owner, type);
+    if (of_owner && (!oldest || *of_owner < *oldest)) oldest = of_owner;
     // The next owner: the first key past every key of this one.
     q = queues_.lower_bound({owner + '\0', ItemType::kRestore, "", 0, 0});
   }
@@ -892,6 +921,58 @@ void Scheduler::ForEachMoverRunning(
                              const std::array<uint32_t, kItemTypeCount>&)>&
         visit) const {
   for (const auto& [id, m] : movers_) visit(id, m.running_count);
+}
+
+void Scheduler::ForEachOfFid(
+    const lu_fid& fid, const std::function<void(const Item&)>& visit) const {
+  auto it = by_fid_.find(fid);
+  if (it == by_fid_.end()) return;
+  for (const Item* item = it->second; item; item = item->same_fid) visit(*item);
+}
+
+std::optional<size_t> Scheduler::PositionInQueue(const Item& item,
+                                                 size_t bound) const {
+  if (item.running() || item.parked || !item.hook.is_linked())
+    return std::nullopt;
+  // Towards the head: the cost is the position (bounded), whatever the
+  // queue's length. The list has no end marker reachable from an item, so
+  // the queue's head is found through its key.
+  auto q = queues_.find({item.affinity, item.type, item.group,
+                         item.wire.archive_id, item.wire.hal_flags});
+  if (q == queues_.end()) return std::nullopt;
+  const ItemList& queue = q->second;
+  size_t ahead = 0;
+  for (auto it = ItemList::s_iterator_to(item); it != queue.begin(); --it)
+    if (++ahead > bound) return std::nullopt;
+  return ahead;
+}
+
+std::optional<std::pair<MoverId, uint32_t>> Scheduler::HolderOf(
+    const std::string& hint) const {
+  auto it = holders_.find(hint);
+  if (it == holders_.end()) return std::nullopt;
+  return it->second;
+}
+
+uint64_t Scheduler::VisitFrom(
+    uint64_t after, size_t max_examined,
+    const std::function<bool(const Item&)>& visit) const {
+  uint64_t last = 0;
+  size_t examined = 0;
+  for (auto b = by_seq_.lower_bound(after / kSeqBucket); b != by_seq_.end();
+       ++b) {
+    for (auto it = b->second.begin(); it != b->second.end(); ++it) {
+      if (it->seq <= after) continue;  // the cursor's bucket: at most 1024
+      if (examined++ == max_examined) return last;
+      last = it->seq;
+      if (!visit(*it)) {
+        const bool end =
+            std::next(it) == b->second.end() && std::next(b) == by_seq_.end();
+        return end ? 0 : last;
+      }
+    }
+  }
+  return 0;
 }
 
 uint32_t Scheduler::Running(const MoverId& mover, ItemType type) const {

@@ -18,6 +18,7 @@
 #define SERVER_SCHEDULER_H_
 
 #include <array>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <chrono>
 #include <cstddef>
@@ -113,7 +114,8 @@ struct BatchSlotView {
 struct SchedulerCounters {
   std::array<uint64_t, kItemTypeCount> pending{};
   std::array<uint64_t, kItemTypeCount> running{};
-  std::array<uint64_t, kItemTypeCount> done{};
+  std::array<uint64_t, kItemTypeCount> done{};    // failed ones included
+  std::array<uint64_t, kItemTypeCount> failed{};  // done with a status != 0
   uint64_t pending_cancel = 0;
   uint64_t done_cancel = 0;
   uint64_t oversized = 0;  // waiting items set aside (in pending too)
@@ -185,8 +187,9 @@ class Scheduler {
   // false if it is unknown or not running.
   bool Requeue(const ItemId& id);
 
-  // Forgets a finished item. Returns false for an unknown identity.
-  bool Done(const ItemId& id);
+  // Forgets a finished item (`failed`: its mover reported a status other
+  // than 0). Returns false for an unknown identity.
+  bool Done(const ItemId& id, bool failed = false);
   // Forgets an item that will never run nor be done (Lustre ended it:
   // server/reconcile.h), counted nowhere. False for an unknown identity.
   bool Drop(const ItemId& id);
@@ -241,6 +244,11 @@ class Scheduler {
   size_t HeldSlots(const MoverId& mover) const;
 
   const Item* Find(const ItemId& id) const;
+  // Visits the items of file `fid` (hai_fid, the file's FID: what
+  // llapi_path2fid gives; a restore Lustre lists under its volatile data
+  // FID is found by its file's FID too), newest first. One lookup.
+  void ForEachOfFid(const lu_fid& fid,
+                    const std::function<void(const Item&)>& visit) const;
   uint32_t Running(const MoverId& mover, ItemType type) const;
   const SchedulerCounters& counters() const { return counters_; }
   // Waiting items (parked included) by archive id, then by type, as
@@ -255,8 +263,12 @@ class Scheduler {
   // `type` among the queue heads, or nullopt when none waits. Looks at heads
   // only (each queue is FIFO by arrival): its cost grows with the number of
   // queues of that type without a group, never with the queued items.
-  // Items set aside for their size (oversized) are not seen.
+  // Items set aside for their size (oversized), and heads without an
+  // arrival time (0), are not seen. Status and metrics show ages from it.
   std::optional<int64_t> OldestArrival(ItemType type) const;
+  // The same over `owner`'s own queues ("" for the global ones).
+  std::optional<int64_t> OldestArrivalIn(const MoverId& owner,
+                                         ItemType type) const;
   // Visits every mover the Scheduler knows (it ran something since it was
   // last released) with its running counts by type.
   void ForEachMoverRunning(
@@ -292,6 +304,21 @@ class Scheduler {
                       const std::function<void(const Item&)>& visit) const;
   // Visits every item, waiting or running, in no particular order.
   void ForEachItem(const std::function<void(const Item&)>& visit) const;
+  // The number of items ahead of waiting `item` in its queue, counted
+  // from the item towards the head, at most `bound` of them: nullopt when
+  // there are more, or when it is in no queue (running, set aside).
+  std::optional<size_t> PositionInQueue(const Item& item, size_t bound) const;
+  // The mover and slot index holding batch hint `hint`, if any.
+  std::optional<std::pair<MoverId, uint32_t>> HolderOf(
+      const std::string& hint) const;
+  // Visits the items, waiting or running, in arrival order from the first
+  // whose seq is greater than `after`, at most `max_examined` of them, until
+  // `visit` returns false. Returns the seq of the last item visited (a
+  // cursor for the next call), or 0 once the end was reached. Items added
+  // or removed between calls neither shift nor repeat the others.
+  // REQUIRES: max_examined > 0.
+  uint64_t VisitFrom(uint64_t after, size_t max_examined,
+                     const std::function<bool(const Item&)>& visit) const;
   // The arrival number (Item::seq) the next new item will get: every item
   // held now has a smaller one (server/reconcile.h).
   uint64_t next_seq() const { return next_seq_; }
@@ -460,6 +487,20 @@ class Scheduler {
     return it == items_.end() ? nullptr : it->get();
   }
   boost::unordered_flat_set<std::unique_ptr<Item>, ItemHash, ItemEq> items_;
+  // The same items by arrival, in buckets of kSeqBucket consecutive arrival
+  // numbers (none empty): a new item goes at the end of the last bucket, a
+  // forgotten one unlinks in O(1), and a cursor finds its place through the
+  // small map of buckets, then at most a bucket's items.
+  static constexpr uint64_t kSeqBucket = 1024;
+  std::map<uint64_t, SeqList> by_seq_;
+  // The same items by hai_fid: the newest, chained through Item::same_fid
+  // (a file rarely has more than one request).
+  struct FidEq {
+    bool operator()(const lu_fid& a, const lu_fid& b) const {
+      return hsm::operator==(a, b);
+    }
+  };
+  boost::unordered_flat_map<lu_fid, Item*, hsm::FidHash, FidEq> by_fid_;
   QueueMap queues_;
   // Oversized items by type, by (cost, arrival).
   std::array<std::map<std::pair<size_t, uint64_t>, Item*>, kItemTypeCount>

@@ -503,6 +503,116 @@ TEST(SchedulerOversizedTest, SetAsideItemsExpireAndKeepTheirArchiveId) {
   EXPECT_EQ(s.counters().oversized, 0u);
 }
 
+// The accessors of status and `show`: ages from queue heads, a bounded
+// position, the index by file FID, the arrival walk of `list`.
+TEST(SchedulerQueryTest, OldestWaitingFromQueueHeads) {
+  Scheduler s;
+  EXPECT_FALSE(s.OldestArrival(ItemType::kArchive).has_value());
+  auto at = [](uint32_t action, uint64_t cookie, uint32_t archive_id,
+               int64_t ts) {
+    protocol::WireItem wire = MakeItem(action, cookie, archive_id);
+    wire.timestamp_ns = ts;
+    return wire;
+  };
+  ASSERT_TRUE(s.Enqueue(at(HSMA_ARCHIVE, 1, 1, 500)));
+  ASSERT_TRUE(s.Enqueue(at(HSMA_ARCHIVE, 2, 2, 300)));  // another queue
+  ASSERT_TRUE(s.Enqueue(at(HSMA_ARCHIVE, 3, 1, 900), "m1"));
+  ASSERT_TRUE(s.Enqueue(at(HSMA_RESTORE, 4, 1, 100), "m1"));
+  EXPECT_EQ(s.OldestArrival(ItemType::kArchive), 300);
+  EXPECT_EQ(s.OldestArrival(ItemType::kRestore), 100);
+  EXPECT_EQ(s.OldestArrivalIn("m1", ItemType::kArchive), 900);
+  EXPECT_EQ(s.OldestArrivalIn("", ItemType::kArchive), 300);
+  EXPECT_FALSE(s.OldestArrivalIn("m2", ItemType::kArchive).has_value());
+  MoverLimits limits;
+  limits.max_running = {0, 0, 1};
+  ASSERT_EQ(s.Dispatch("m9", {2}, limits).items.size(), 1u);  // takes 2
+  EXPECT_EQ(s.OldestArrival(ItemType::kArchive), 500);
+}
+
+TEST(SchedulerQueryTest, PositionInQueueIsBounded) {
+  Scheduler s;
+  for (uint64_t c = 1; c <= 10; ++c)
+    ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_ARCHIVE, c)));
+  auto item = [&](uint64_t c) {
+    return s.Find(ItemId::Of(MakeItem(HSMA_ARCHIVE, c).item.hai));
+  };
+  EXPECT_EQ(s.PositionInQueue(*item(1), 100), 0u);
+  EXPECT_EQ(s.PositionInQueue(*item(7), 100), 6u);
+  EXPECT_EQ(s.PositionInQueue(*item(7), 6), 6u);
+  EXPECT_FALSE(s.PositionInQueue(*item(7), 5).has_value());
+  MoverLimits limits;
+  limits.max_running = {0, 0, 2};
+  ASSERT_EQ(s.Dispatch("m1", {}, limits).items.size(), 2u);
+  EXPECT_EQ(s.PositionInQueue(*item(7), 100), 4u);
+  EXPECT_FALSE(s.PositionInQueue(*item(1), 100).has_value());  // running
+  EXPECT_EQ(item(1)->since, 0);  // Dispatch had no time
+}
+
+TEST(SchedulerQueryTest, DispatchStampsTheItem) {
+  Scheduler s;
+  ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_RESTORE, 1)));
+  ASSERT_EQ(s.Dispatch("m1", {}, MoverLimits{}, 1, 12345).items.size(), 1u);
+  const ItemId id = ItemId::Of(MakeItem(HSMA_RESTORE, 1).item.hai);
+  EXPECT_EQ(s.Find(id)->since, 12345);
+  ASSERT_TRUE(s.Requeue(id));
+  ASSERT_TRUE(s.Claim("m2", MakeItem(HSMA_RESTORE, 1)));
+  EXPECT_EQ(s.Find(id)->since, 0);  // re-announced: unknown
+}
+
+TEST(SchedulerQueryTest, FailedCountedApartFromDone) {
+  Scheduler s;
+  ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_RESTORE, 1)));
+  ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_RESTORE, 2)));
+  ASSERT_TRUE(s.Done(ItemId::Of(MakeItem(HSMA_RESTORE, 1).item.hai), true));
+  ASSERT_TRUE(s.Done(ItemId::Of(MakeItem(HSMA_RESTORE, 2).item.hai)));
+  EXPECT_EQ(s.counters().done[0], 2u);
+  EXPECT_EQ(s.counters().failed[0], 1u);
+}
+
+TEST(SchedulerQueryTest, ItemsOfAFileNewestFirst) {
+  Scheduler s;
+  protocol::WireItem archive = MakeItem(HSMA_ARCHIVE, 1);
+  protocol::WireItem remove = MakeItem(HSMA_REMOVE, 2);
+  remove.item.hai.hai_fid = archive.item.hai.hai_fid;  // the same file
+  remove.item.hai.hai_dfid = archive.item.hai.hai_fid;
+  ASSERT_TRUE(s.Enqueue(archive));
+  ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_ARCHIVE, 3)));
+  ASSERT_TRUE(s.Enqueue(remove));
+  auto cookies = [&](const lu_fid& fid) {
+    std::vector<uint64_t> out;
+    s.ForEachOfFid(fid,
+                   [&](const Item& item) { out.push_back(item.id.cookie); });
+    return out;
+  };
+  EXPECT_EQ(cookies(archive.item.hai.hai_fid), (std::vector<uint64_t>{2, 1}));
+  ASSERT_TRUE(s.Drop(ItemId::Of(remove.item.hai)));
+  EXPECT_EQ(cookies(archive.item.hai.hai_fid), (std::vector<uint64_t>{1}));
+  ASSERT_TRUE(s.Drop(ItemId::Of(archive.item.hai)));
+  EXPECT_TRUE(cookies(archive.item.hai.hai_fid).empty());
+  EXPECT_EQ(cookies(MakeItem(HSMA_ARCHIVE, 3).item.hai.hai_fid),
+            (std::vector<uint64_t>{3}));
+}
+
+TEST(SchedulerQueryTest, VisitFromResumesAfterTheCursor) {
+  Scheduler s;
+  for (uint64_t c = 1; c <= 10; ++c)
+    ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_ARCHIVE, c)));
+  std::vector<uint64_t> seen;
+  auto collect = [&](const Item& item) {
+    seen.push_back(item.id.cookie);
+    return true;
+  };
+  uint64_t cursor = s.VisitFrom(0, 4, collect);
+  EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2, 3, 4}));
+  // Item 5 goes, 11 comes: neither shifts the walk.
+  ASSERT_TRUE(s.Drop(ItemId::Of(MakeItem(HSMA_ARCHIVE, 5).item.hai)));
+  ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_ARCHIVE, 11)));
+  seen.clear();
+  cursor = s.VisitFrom(cursor, 100, collect);
+  EXPECT_EQ(seen, (std::vector<uint64_t>{6, 7, 8, 9, 10, 11}));
+  EXPECT_EQ(cursor, 0u);  // the end
+}
+
 }  // namespace
 }  // namespace server
 

@@ -673,6 +673,10 @@ void Server::OnMessage(Connection& c, json::object& m) {
     case protocol::Command::kDrain:
     case protocol::Command::kResume:
       return MoverControl(c, m, command == protocol::Command::kDrain);
+    case protocol::Command::kShow:
+      return Show(c, m);
+    case protocol::Command::kList:
+      return List(c, m);
     case protocol::Command::kHeartbeat:
       return;  // a sign of life, no reply
   }
@@ -894,7 +898,9 @@ std::shared_ptr<Connection> Server::Finish(const Item& item, int status) {
   const MoverId owner = item.owner;
   const ItemType type = item.type;
   if (reporter_) reporter_->Done(item.wire.item.data, id.dfid, status);
-  scheduler_.Done(id);  // `item` is gone
+  recent_done_.Add({id, item.wire.item.hai.hai_fid, type, status,
+                    clock_.UnixNanos(), owner});
+  scheduler_.Done(id, status != 0);  // `item` is gone
   StoreForget(id);
   movers_.Ended(id);
   redispatch_.Forget(id);
@@ -1076,9 +1082,22 @@ StatusView Server::StatusViewOf() const {
            connected, mover.disconnected_unix_ns, mover.done, mover.draining});
     }
   }
-  for (const auto& connection : connections_)
-    if (!connection->identified)
-      view.anonymous.push_back({connection->id, StateName(connection->state)});
+  for (const auto& connection : connections_) {
+    if (connection->identified) continue;
+    AnonymousStatusView a{connection->id, StateName(connection->state)};
+    // A client that asks for work is a mover without an id; the others
+    // (status, admin commands) are shown apart from movers.
+    bool runs = false;
+    for (ItemType type : kDispatchOrder)
+      runs |= scheduler_.Running(connection->id, type) > 0;
+    if (runs || connection->state == Connection::State::kWaiting)
+      a.kind = "mover";
+    else if (authorizer_ && connection->granted)
+      a.kind = connection->grant.has(auth::Role::kAdmin)     ? "admin"
+               : connection->grant.has(auth::Role::kMonitor) ? "monitor"
+                                                             : "client";
+    view.anonymous.push_back(std::move(a));
+  }
   return view;
 }
 
@@ -1111,6 +1130,22 @@ MetricsView Server::MetricsViewOf() const {
   view.locality_errors = placement_.locality_errors();
   view.process = metrics::ReadProcessStats();
   return view;
+}
+
+void Server::Show(Connection& c, const json::object& m) {
+  protocol::ShowRequest request;
+  std::string error;
+  if (!protocol::Parse(m, &request, &error))
+    return Reply(c, "show", EINVAL, error);
+  Reply(c, "show", 0, "", item_query_.Show(request.fid));
+}
+
+void Server::List(Connection& c, const json::object& m) {
+  protocol::ListRequest request;
+  std::string error;
+  if (!protocol::Parse(m, &request, &error))
+    return Reply(c, "list", EINVAL, error);
+  Reply(c, "list", 0, "", item_query_.List(request));
 }
 
 void Server::Lock(Connection& c, const json::object& m) {
@@ -1209,6 +1244,9 @@ bool Server::DispatchTo(Connection& c, size_t share_divisor) {
     ArmTimer();
   }
   if (reply.empty()) return false;
+  for (const protocol::WireItem& wire : reply.items)
+    if (auto type = TypeOfAction(wire.item.hai.hai_action))
+      dispatch_rate_.Note(*type);
   SendList(c, std::move(reply));
   return true;
 }
@@ -1403,9 +1441,11 @@ void Server::ForgetUnrun(const ItemId& id, bool as_done) {
   const Item* item = scheduler_.Find(id);
   if (!item) return;
   if (reporter_) reporter_->Done(item->wire.item.data, id.dfid, ECANCELED);
-  if (as_done)
-    scheduler_.Done(id);
-  else
+  if (as_done) {
+    recent_done_.Add({id, item->wire.item.hai.hai_fid, item->type, ECANCELED,
+                      clock_.UnixNanos(), ""});
+    scheduler_.Done(id, true);  // never ran to its end: failed
+  } else
     scheduler_.Drop(id);
   StoreForget(id);
   movers_.Ended(id);

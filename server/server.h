@@ -75,13 +75,16 @@
 #include "server/connection.h"
 #include "server/core.h"
 #include "server/dashboard.h"
+#include "server/dispatch_rate.h"
 #include "server/exposure.h"
+#include "server/item_query.h"
 #include "server/listener.h"
 #include "server/liveness.h"
 #include "server/lustre_agent.h"
 #include "server/movers.h"
 #include "server/placement.h"
 #include "server/queue_check.h"
+#include "server/recent_done.h"
 #include "server/reconcile.h"
 #include "server/redispatch.h"
 #include "server/scheduler.h"
@@ -261,6 +264,9 @@ class Server : public ConnectionHandler, private CoreIo {
   StatusView StatusViewOf() const;
   // What a scrape reads of the server now.
   MetricsView MetricsViewOf() const;
+  // Where a file's requests are; a page of requests (server/item_query.h).
+  void Show(Connection& c, const boost::json::object& m);
+  void List(Connection& c, const boost::json::object& m);
   void Lock(Connection& c, const boost::json::object& m);
   // `drain` (drain true) or `resume` of one mover (ServerCore::SetDraining).
   void MoverControl(Connection& c, const boost::json::object& m, bool drain);
@@ -328,7 +334,11 @@ class Server : public ConnectionHandler, private CoreIo {
   auth::MoverIdHolders id_holders_;  // over movers_
   size_t introduced_ = 0;            // connections past ehlo (ShareDivisor)
   MoverTable movers_;
-  ServerCore core_;                  // over scheduler_, redispatch_, movers_
+  ServerCore core_;                     // over scheduler_, redispatch_, movers_
+  RecentDone recent_done_;              // `show` of a request that ended
+  DispatchRate dispatch_rate_{clock_};  // `show`'s estimate
+  ItemQuery item_query_{scheduler_, movers_, recent_done_, dispatch_rate_,
+                        clock_};
   boost::asio::steady_timer timer_;  // core_'s next deadline
   std::optional<common::Clock::TimePoint> timer_deadline_;  // armed for
   bool stopped_ = false;

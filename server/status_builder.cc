@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "protocol/byte_string.h"
 
 namespace server {
@@ -66,6 +68,11 @@ std::shared_ptr<StatusStream> StatusBuilder::Build(const StatusView& view,
   return stream;
 }
 
+double StatusBuilder::AgeSeconds(int64_t since_unix_ns) const {
+  return std::max<double>(
+      0, static_cast<double>(clock_.UnixNanos() - since_unix_ns) / 1e9);
+}
+
 json::object StatusBuilder::Counters(const StatusView& view) const {
   const SchedulerCounters& n = scheduler_.counters();
   json::object o;
@@ -73,7 +80,13 @@ json::object StatusBuilder::Counters(const StatusView& view) const {
     int t = static_cast<int>(type);
     o[fmt::format("running_{}", TypeName(type))] = n.running[t];
     o[fmt::format("pending_{}", TypeName(type))] = n.pending[t];
-    o[fmt::format("done_{}", TypeName(type))] = n.done[t];
+    o[fmt::format("done_{}", TypeName(type))] = n.done[t];  // failed too
+    o[fmt::format("failed_{}", TypeName(type))] = n.failed[t];
+    // Seconds since the oldest waiting request of the type arrived (from
+    // the queue heads); absent when none waits.
+    if (auto oldest = scheduler_.OldestArrival(type))
+      o[fmt::format("oldest_waiting_{}_s", TypeName(type))] =
+          AgeSeconds(*oldest);
   }
   o["pending_cancel"] = n.pending_cancel;
   o["done_cancel"] = n.done_cancel;
@@ -123,10 +136,15 @@ json::object StatusBuilder::MoverStatus(const MoverStatusView& mover,
   const MoverId& id = mover.id;
   json::object o;
   o["client_id"] = id;
+  o["kind"] = "mover";
   for (ItemType type : kDispatchOrder) {
     o[fmt::format("current_{}", TypeName(type))] = scheduler_.Running(id, type);
     o[fmt::format("done_{}", TypeName(type))] =
         mover.done[static_cast<int>(type)];
+    // Its own queues (host rules, locality): how long their oldest waited.
+    if (auto oldest = scheduler_.OldestArrivalIn(id, type))
+      o[fmt::format("oldest_waiting_{}_s", TypeName(type))] =
+          AgeSeconds(*oldest);
   }
   o["status"] = mover.state;
   if (mover.draining) o["draining"] = true;
@@ -175,7 +193,7 @@ json::array StatusBuilder::Batches(const MoverId& id, int verbose,
 
 json::object StatusBuilder::AnonymousStatus(
     const AnonymousStatusView& a) const {
-  json::object o{{"client_id", a.id}, {"status", a.state}};
+  json::object o{{"client_id", a.id}, {"status", a.state}, {"kind", a.kind}};
   for (ItemType type : kDispatchOrder)
     o[fmt::format("current_{}", TypeName(type))] =
         scheduler_.Running(a.id, type);

@@ -1,7 +1,9 @@
 // StatusBuilder: the `status` reply (docs/protocol.md): counters of the
 // Scheduler, the store and re-dispatch safety, one entry per mover and per
 // anonymous client, and with verbose 6 the item lists, which StatusStream
-// writes a slice at a time as the peer reads.
+// writes a slice at a time as the peer reads. The original's fields keep
+// their meaning; what it lacked (failures apart, ages of the oldest waiting
+// requests, the kind of each connection) comes in fields beside them.
 //
 // What it needs of the mover table and of the server comes as a plain view
 // (StatusView), so that it neither knows connections nor owns any state.
@@ -42,6 +44,9 @@ struct MoverStatusView {
 struct AnonymousStatusView {
   MoverId id;  // its peer address
   std::string state;
+  // "mover" (it asked for work or runs some), else what it is: "admin",
+  // "monitor" (by its role, with authentication), "client".
+  std::string kind = "client";
 };
 
 struct StatusView {
@@ -80,6 +85,7 @@ class StatusBuilder {
   boost::json::array Batches(const MoverId& id, int verbose,
                              StatusStream& stream) const;
   void AddItemLists(boost::json::object& o, StatusStream& stream) const;
+  double AgeSeconds(int64_t since_unix_ns) const;
 
   const Scheduler& scheduler_;
   const Redispatch& redispatch_;

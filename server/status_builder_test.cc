@@ -155,6 +155,38 @@ TEST_F(StatusBuilderTest, ItemsThatChangedOrAServerStoppedAreLeftOut) {
   EXPECT_EQ(Cookies(m1.at("active_requests")), std::vector<int64_t>{1});
 }
 
+TEST_F(StatusBuilderTest, FailuresApartAgesAndKinds) {
+  // Restore 1 (running on m1) fails; archive 3 waits since 90 s ago; a
+  // remove waits in m1's own queue since 30 s ago.
+  ASSERT_TRUE(scheduler_.Done(ItemId::Of(MakeItem(HSMA_RESTORE, 1).item.hai),
+                              /*failed=*/true));
+  const int64_t now = clock_.UnixNanos();
+  protocol::WireItem archive = MakeItem(HSMA_ARCHIVE, 4, 2);
+  archive.timestamp_ns = now - 90'000'000'000;
+  ASSERT_TRUE(scheduler_.Enqueue(archive));
+  protocol::WireItem remove = MakeItem(HSMA_REMOVE, 5);
+  remove.timestamp_ns = now - 30'000'000'000;
+  ASSERT_TRUE(scheduler_.Enqueue(remove, "m1"));
+  view_.anonymous[0].kind = "admin";
+
+  json::object o = Reply(4);
+  EXPECT_EQ(o.at("done_restore").to_number<uint64_t>(), 1u);  // as before
+  EXPECT_EQ(o.at("failed_restore").to_number<uint64_t>(), 1u);
+  EXPECT_FALSE(o.contains("failed_archive"));  // zero: left out on the wire
+  // Archive 3 has no arrival time (0): not counted.
+  EXPECT_DOUBLE_EQ(o.at("oldest_waiting_archive_s").as_double(), 90.0);
+  EXPECT_DOUBLE_EQ(o.at("oldest_waiting_remove_s").as_double(), 30.0);
+  EXPECT_FALSE(o.contains("oldest_waiting_restore_s"));  // restore 2: ts 0
+  const json::array& clients = o.at("clients").as_array();
+  EXPECT_EQ(clients[0].at("kind").as_string(), "mover");
+  EXPECT_DOUBLE_EQ(clients[0].at("oldest_waiting_remove_s").as_double(), 30.0);
+  EXPECT_FALSE(clients[0].as_object().contains("oldest_waiting_archive_s"));
+  EXPECT_EQ(clients[2].at("kind").as_string(), "admin");
+
+  clock_.Advance(std::chrono::seconds(10));
+  EXPECT_DOUBLE_EQ(Reply(4).at("oldest_waiting_remove_s").as_double(), 40.0);
+}
+
 TEST_F(StatusBuilderTest, RedispatchRetryingListIsCappedBelowVerboseSix) {
   for (uint64_t cookie = 100; cookie < 250; ++cookie) {
     ItemId id = ItemId::Of(MakeItem(HSMA_ARCHIVE, cookie).item.hai);
