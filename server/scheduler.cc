@@ -834,7 +834,7 @@ size_t Scheduler::HeldSlots(const MoverId& mover) const {
 
 const Item* Scheduler::Find(const ItemId& id) const { return FindItem(id); }
 
-std::optional<int64_t> Scheduler::OldestWaiting(ItemType type) const {
+std::optional<int64_t> Scheduler::OldestArrival(ItemType type) const {
   static const std::string kNoGroup;
   std::optional<int64_t> oldest;
   auto consider = [&](const ItemList& queue) {

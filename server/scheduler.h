@@ -249,7 +249,7 @@ class Scheduler {
   // only (each queue is FIFO by arrival): its cost grows with the number of
   // queues of that type without a group, never with the queued items.
   // Items set aside for their size (oversized) are not seen.
-  std::optional<int64_t> OldestWaiting(ItemType type) const;
+  std::optional<int64_t> OldestArrival(ItemType type) const;
   // Visits every mover the Scheduler knows (it ran something since it was
   // last released) with its running counts by type.
   void ForEachMoverRunning(

@@ -94,26 +94,26 @@ TEST(SchedulerMetricsTest, ParkedItemsStayCountedAsWaiting) {
   ExpectConsistent(s);
 }
 
-TEST(SchedulerMetricsTest, OldestWaitingLooksAtHeadsOfEveryOwner) {
+TEST(SchedulerMetricsTest, OldestArrivalLooksAtHeadsOfEveryOwner) {
   Scheduler s;
-  EXPECT_EQ(s.OldestWaiting(ItemType::kRestore), std::nullopt);
+  EXPECT_EQ(s.OldestArrival(ItemType::kRestore), std::nullopt);
   s.Enqueue(At(HSMA_RESTORE, 1, kT0 + 5 * kSec));
   s.Enqueue(At(HSMA_RESTORE, 2, kT0 + 9 * kSec));
   // Older, in a mover's own queue, of another archive id.
   s.Enqueue(At(HSMA_RESTORE, 3, kT0 + 2 * kSec, 7), "m9");
   s.Enqueue(At(HSMA_ARCHIVE, 4, kT0 + 1 * kSec));
-  EXPECT_EQ(s.OldestWaiting(ItemType::kRestore), kT0 + 2 * kSec);
-  EXPECT_EQ(s.OldestWaiting(ItemType::kArchive), kT0 + 1 * kSec);
-  EXPECT_EQ(s.OldestWaiting(ItemType::kRemove), std::nullopt);
+  EXPECT_EQ(s.OldestArrival(ItemType::kRestore), kT0 + 2 * kSec);
+  EXPECT_EQ(s.OldestArrival(ItemType::kArchive), kT0 + 1 * kSec);
+  EXPECT_EQ(s.OldestArrival(ItemType::kRemove), std::nullopt);
   // Sent: the next head counts.
   ASSERT_EQ(s.Dispatch("m9", {7}, {}, 1, kT0).items.size(), 1u);
-  EXPECT_EQ(s.OldestWaiting(ItemType::kRestore), kT0 + 5 * kSec);
+  EXPECT_EQ(s.OldestArrival(ItemType::kRestore), kT0 + 5 * kSec);
   // Put back: it is the oldest again.
   ASSERT_TRUE(s.Requeue(IdOf(HSMA_RESTORE, 3)));
-  EXPECT_EQ(s.OldestWaiting(ItemType::kRestore), kT0 + 2 * kSec);
+  EXPECT_EQ(s.OldestArrival(ItemType::kRestore), kT0 + 2 * kSec);
 }
 
-TEST(SchedulerMetricsTest, OldestWaitingSeesBatchedAndFairShareQueues) {
+TEST(SchedulerMetricsTest, OldestArrivalSeesBatchedAndFairShareQueues) {
   Scheduler s;
   s.SetBatching({10s, 0s, 1});
   s.SetFairShare({.tag = "user=", .weights = {}, .by_caller = false});
@@ -122,15 +122,15 @@ TEST(SchedulerMetricsTest, OldestWaitingSeesBatchedAndFairShareQueues) {
   s.Enqueue(At(HSMA_ARCHIVE, 3, kT0 + 5 * kSec, 1, "tape=B"), "m1");
   s.Enqueue(At(HSMA_RESTORE, 4, kT0 + 6 * kSec, 1, "user=b"));
   s.Enqueue(At(HSMA_RESTORE, 5, kT0 + 7 * kSec, 1, "user=a"));
-  EXPECT_EQ(s.OldestWaiting(ItemType::kArchive), kT0 + 3 * kSec);
-  EXPECT_EQ(s.OldestWaiting(ItemType::kRestore), kT0 + 6 * kSec);
+  EXPECT_EQ(s.OldestArrival(ItemType::kArchive), kT0 + 3 * kSec);
+  EXPECT_EQ(s.OldestArrival(ItemType::kRestore), kT0 + 6 * kSec);
   EXPECT_TRUE(s.Done(IdOf(HSMA_ARCHIVE, 1)));
-  EXPECT_EQ(s.OldestWaiting(ItemType::kArchive), kT0 + 4 * kSec);
+  EXPECT_EQ(s.OldestArrival(ItemType::kArchive), kT0 + 4 * kSec);
   EXPECT_TRUE(s.Done(IdOf(HSMA_ARCHIVE, 2)));
   // Only the batched one in m1's own queue is left.
-  EXPECT_EQ(s.OldestWaiting(ItemType::kArchive), kT0 + 5 * kSec);
+  EXPECT_EQ(s.OldestArrival(ItemType::kArchive), kT0 + 5 * kSec);
   EXPECT_TRUE(s.Done(IdOf(HSMA_RESTORE, 4)));
-  EXPECT_EQ(s.OldestWaiting(ItemType::kRestore), kT0 + 7 * kSec);
+  EXPECT_EQ(s.OldestArrival(ItemType::kRestore), kT0 + 7 * kSec);
 }
 
 TEST(SchedulerMetricsTest, SentTimeOfRunningItems) {

@@ -44,7 +44,7 @@ void AddSchedulerState(const Scheduler& scheduler, MetricsView* view) {
   view->waiting_by_archive = scheduler.pending_by_archive();
   for (ItemType type : kTypes)
     view->oldest_waiting_ns[static_cast<size_t>(type)] =
-        scheduler.OldestWaiting(type);
+        scheduler.OldestArrival(type);
   scheduler.ForEachMoverRunning([&](const MoverId& id, const auto& running) {
     view->movers[id].running = running;
   });

@@ -17,6 +17,10 @@
 //               full status dump (every queue) is asked for while another
 //               connection sends small status requests: their round trips
 //               show how long the dump stalls the server's event loop.
+//   scrape      N requests are queued with no mover connected, then
+//               /metrics is scraped over HTTP (http_port) --scrapes times
+//               while another connection sends small status requests: the
+//               scrape's time and how long it stalls the event loop.
 //
 // Injection: `--inject queue` sends the server's `queue` command (batches of
 // --batch items, a window of --window batches in flight); `--inject sim`
@@ -67,6 +71,7 @@
 #include "bench/e2e/proc_stats.h"
 #include "bench/support/sim_files.h"
 #include "client/session.h"
+#include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/sim_daemon.h"
 #include "tests/support/temp_dir.h"
@@ -101,6 +106,7 @@ struct Config {
   std::string store = "none";
   std::vector<std::string> server_args;
   int timeout_s = 600;
+  int scrapes = 50;
   std::string json_path = "coordinatool_bench.json";
   std::string mdt = SIM_MDT_BIN;
   std::string server = COORDINATOOL_BIN;
@@ -163,6 +169,9 @@ class ServerUnderTest {
   // How this run's clients connect (Known() included).
   void set_client_tls(client::TlsOptions tls) { client_tls_ = std::move(tls); }
   const client::TlsOptions& client_tls() const { return client_tls_; }
+  // The HTTP listener on `port` from the next Start() (0: off).
+  void set_http_port(int port) { http_port_ = port; }
+  int http_port() const { return http_port_; }
 
   // Starts the server (again) and waits until it serves. "" or the error.
   std::string Start() {
@@ -188,6 +197,10 @@ class ServerUnderTest {
     if (ServerHelpHas(config_.server, "--handshake-timeout")) {
       argv.push_back("--handshake-timeout");
       argv.push_back("0");
+    }
+    if (http_port_ != 0) {
+      argv.push_back("--http-port");
+      argv.push_back(std::to_string(http_port_));
     }
     for (const std::string& arg : config_.server_args)
       argv.push_back(Replace(arg, "{dir}", dir_ + "/store"));
@@ -265,6 +278,7 @@ class ServerUnderTest {
   Process process_;
   int port_ = 0;
   int starts_ = 0;
+  int http_port_ = 0;
   testing_support::CertAndKey tls_cert_;
   std::string tls_client_ca_;
   client::TlsOptions client_tls_;
@@ -399,6 +413,7 @@ class Bench {
     if (config_.mode == "backlog") return Backlog();
     if (config_.mode == "restart") return Restart();
     if (config_.mode == "status-dump") return StatusDump();
+    if (config_.mode == "scrape") return Scrape();
     return "unknown mode " + config_.mode;
   }
 
@@ -435,6 +450,7 @@ class Bench {
       }
       server_.set_client_tls(tls);
     }
+    if (config_.mode == "scrape") server_.set_http_port(FreePort());
     return server_.Start();
   }
 
@@ -606,6 +622,74 @@ class Bench {
     return "";
   }
 
+  // Round trips of small status requests on one connection while /metrics
+  // is scraped --scrapes times, one after the other (plain HTTP).
+  std::string Scrape() {
+    bench::ProcStats queued;
+    if (std::string error = Fill(&queued); !error.empty()) return error;
+    if (config_.tls || config_.tls_client_cert)
+      return "scrape: plain HTTP only in this bench";
+    const std::string port = std::to_string(server_.port());
+    const int timeout_ms = config_.timeout_s * 1000;
+    client::Session probe;
+    std::string error, probe_error;
+    if (!probe.Connect("127.0.0.1", port, &error)) return error;
+    // The loop's round trip alone first, then during the scrapes.
+    auto sample = [&](std::atomic<bool>& stop, std::vector<int64_t>& out) {
+      json::object reply;
+      while (!stop) {
+        const Clock::time_point start = Clock::now();
+        if (!probe.Call({{"command", "status"}, {"verbose", 0}}, &reply,
+                        timeout_ms, &probe_error))
+          return;
+        out.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          Clock::now() - start)
+                          .count());
+      }
+    };
+    std::vector<int64_t> idle_ns, busy_ns, scrape_ns;
+    {
+      std::atomic<bool> stop = false;
+      std::thread sampler([&] { sample(stop, idle_ns); });
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      stop = true;
+      sampler.join();
+    }
+    std::atomic<bool> stop = false;
+    std::thread sampler([&] { sample(stop, busy_ns); });
+    size_t bytes = 0;
+    for (int i = 0; i < config_.scrapes; ++i) {
+      const Clock::time_point start = Clock::now();
+      testing_support::HttpResult r =
+          testing_support::HttpGet(server_.http_port(), "/metrics");
+      scrape_ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              Clock::now() - start)
+                              .count());
+      if (r.status != 200) {
+        error = fmt::format("scrape: {} {}", r.status, r.error);
+        break;
+      }
+      bytes = r.body.size();
+    }
+    stop = true;
+    sampler.join();
+    if (!error.empty()) return error;
+    if (!probe_error.empty()) return "probe: " + probe_error;
+    result_["scrapes"] = scrape_ns.size();
+    result_["scrape_bytes"] = bytes;
+    Percentiles s = Summarize(std::move(scrape_ns));
+    result_["scrape_ns"] = {{"p50", s.p50}, {"p99", s.p99}, {"max", s.max}};
+    Percentiles idle = Summarize(std::move(idle_ns));
+    result_["probe_idle_round_trip_ns"] = {
+        {"p50", idle.p50}, {"p99", idle.p99}, {"max", idle.max}};
+    result_["probe_round_trips"] = busy_ns.size();
+    Percentiles busy = Summarize(std::move(busy_ns));
+    result_["probe_round_trip_ns"] = {
+        {"p50", busy.p50}, {"p99", busy.p99}, {"max", busy.max}};
+    result_["server_peak_rss_bytes"] = server_.Stats().hwm_bytes;
+    return "";
+  }
+
   const Config& config_;
   testing_support::TempDir dir_;
   const std::string mount_;
@@ -646,9 +730,9 @@ int main(int argc, char** argv) {
   Config config;
   CLI::App app("coordinatool_bench: end-to-end figures of coordinatool");
   app.add_option("--mode", config.mode,
-                 "concurrent, backlog, restart or status-dump")
-      ->check(
-          CLI::IsMember({"concurrent", "backlog", "restart", "status-dump"}));
+                 "concurrent, backlog, restart, status-dump or scrape")
+      ->check(CLI::IsMember(
+          {"concurrent", "backlog", "restart", "status-dump", "scrape"}));
   app.add_option("--inject", config.inject, "queue (the command) or sim")
       ->check(CLI::IsMember({"queue", "sim"}));
   app.add_option("-n,--requests", config.requests, "requests to inject")
@@ -677,6 +761,8 @@ int main(int argc, char** argv) {
                  "extra server argument (repeatable; {dir} replaced)")
       ->allow_extra_args(false);
   app.add_option("--timeout", config.timeout_s, "seconds to wait at most");
+  app.add_option("--scrapes", config.scrapes, "scrape mode: /metrics reads")
+      ->check(CLI::Range(1, 100'000));
   app.add_option("--json", config.json_path, "result file");
   app.add_option("--mdt", config.mdt, "sim-mdt binary");
   app.add_option("--server", config.server, "coordinatool binary");
