@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/version.h"
 #include "hsm/fid.h"
 #include "http/assets.h"
 #include "http/http_auth.h"
