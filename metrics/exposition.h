@@ -86,8 +86,7 @@ class Exposition {
 
  private:
   void Series(std::string_view name, std::string_view suffix,
-              std::span<const Label> labels, const Label* extra,
-              double value);
+              std::span<const Label> labels, const Label* extra, double value);
   std::string text_;
 };
 

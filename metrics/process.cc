@@ -23,15 +23,15 @@ std::optional<std::string> ReadFile(const char* path) {
 }
 
 bool ToInt(std::string_view field, int64_t* out) {
-  auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(),
-                                   *out);
+  auto [end, ec] =
+      std::from_chars(field.data(), field.data() + field.size(), *out);
   return ec == std::errc() && end == field.data() + field.size();
 }
 
 }  // namespace
 
-bool ParseProcStat(std::string_view stat, long ticks_per_second,
-                   long page_size, int64_t boot_time, ProcessStats* stats) {
+bool ParseProcStat(std::string_view stat, long ticks_per_second, long page_size,
+                   int64_t boot_time, ProcessStats* stats) {
   size_t close = stat.rfind(')');
   if (close == std::string_view::npos || ticks_per_second <= 0) return false;
   // Fields from 3 (state) on, space separated.

@@ -15,12 +15,12 @@
 namespace metrics {
 
 struct ProcessStats {
-  double cpu_seconds = 0;          // user + system
-  uint64_t resident_bytes = 0;     // resident set size
-  uint64_t virtual_bytes = 0;      // virtual memory size
-  uint64_t open_fds = 0;           // descriptors open now
-  uint64_t max_fds = 0;            // soft RLIMIT_NOFILE
-  double start_time_seconds = 0;   // Unix seconds
+  double cpu_seconds = 0;         // user + system
+  uint64_t resident_bytes = 0;    // resident set size
+  uint64_t virtual_bytes = 0;     // virtual memory size
+  uint64_t open_fds = 0;          // descriptors open now
+  uint64_t max_fds = 0;           // soft RLIMIT_NOFILE
+  double start_time_seconds = 0;  // Unix seconds
 };
 
 // The fields of /proc/<pid>/stat: utime and stime (clock ticks), starttime
@@ -28,8 +28,8 @@ struct ProcessStats {
 // line of /proc/stat (Unix seconds). False when the text has too few fields.
 // The command name (field 2, in parentheses) may hold spaces and
 // parentheses: the fields are counted after its last ')'.
-bool ParseProcStat(std::string_view stat, long ticks_per_second,
-                   long page_size, int64_t boot_time, ProcessStats* stats);
+bool ParseProcStat(std::string_view stat, long ticks_per_second, long page_size,
+                   int64_t boot_time, ProcessStats* stats);
 // The btime line of /proc/stat's text.
 std::optional<int64_t> ParseBootTime(std::string_view proc_stat);
 

@@ -153,9 +153,8 @@ TEST(SchedulerMetricsTest, RunningByMover) {
   ASSERT_EQ(s.Dispatch("a", {}, one_each, 1, kT0).items.size(), 2u);
   ASSERT_EQ(s.Dispatch("b", {}, one_each, 1, kT0).items.size(), 1u);
   std::map<MoverId, std::array<uint32_t, kItemTypeCount>> running;
-  s.ForEachMoverRunning([&](const MoverId& id, const auto& counts) {
-    running[id] = counts;
-  });
+  s.ForEachMoverRunning(
+      [&](const MoverId& id, const auto& counts) { running[id] = counts; });
   EXPECT_EQ(running, (std::map<MoverId, std::array<uint32_t, 3>>{
                          {"a", {1, 0, 1}}, {"b", {1, 0, 0}}}));
 }

@@ -1113,6 +1113,7 @@ MetricsView Server::MetricsViewOf() const {
     MetricsView::Mover& mover = view.movers[id];
     mover.known = true;
     mover.connected = entry.connection != nullptr;
+    mover.draining = entry.draining;
   }
   for (const auto& c : connections_) {
     ConnectionKind kind = ConnectionKind::kAnonymous;

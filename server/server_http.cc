@@ -66,7 +66,7 @@ DashboardView Server::DashboardViewOf() const {
     view.done[i] = counters.done[i];
   }
   for (const MoverStatusView& mover : status.movers) {
-    DashboardMover m{mover.id, mover.state, false, {}, mover.done};
+    DashboardMover m{mover.id, mover.state, mover.draining, {}, mover.done};
     for (ItemType type : kDispatchOrder)
       m.running[static_cast<size_t>(type)] = scheduler_.Running(mover.id, type);
     view.movers.push_back(std::move(m));

@@ -21,7 +21,6 @@ constexpr const char* kResultNames[2] = {"succeeded", "failed"};
 constexpr ItemType kTypes[] = {ItemType::kArchive, ItemType::kRestore,
                                ItemType::kRemove};
 
-
 double Seconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }
 
 }  // namespace
@@ -207,8 +206,8 @@ std::string ServerMetrics::Render(const MetricsView& view) {
              "Requests a mover reported done, by mover, type and result.");
   for (const auto& [id, mover] : view.movers) {
     auto it = mover_completed_.find(id);
-    const ByResult counts = it == mover_completed_.end() ? ByResult{}
-                                                         : it->second;
+    const ByResult counts =
+        it == mover_completed_.end() ? ByResult{} : it->second;
     for (ItemType type : kTypes)
       for (size_t r = 0; r < 2; ++r)
         out.Sample("coordinatool_mover_completed_total",

@@ -103,19 +103,22 @@ TEST_F(ServerMetricsTest, WaitAndRunTimesFromTheClock) {
   EXPECT_DOUBLE_EQ(metrics_.run(ItemType::kRestore).sum(), 90.0);
   EXPECT_EQ(metrics_.completed(ItemType::kRestore, true), 2u);
   const std::string text = metrics_.Render(MetricsView{});
-  EXPECT_EQ(ValueOf(text, "coordinatool_dispatch_wait_seconds_bucket{type="
-                          "\"restore\",le=\"5\"}"),
+  EXPECT_EQ(ValueOf(text,
+                    "coordinatool_dispatch_wait_seconds_bucket{type="
+                    "\"restore\",le=\"5\"}"),
             0);
-  EXPECT_EQ(ValueOf(text, "coordinatool_dispatch_wait_seconds_bucket{type="
-                          "\"restore\",le=\"10\"}"),
+  EXPECT_EQ(ValueOf(text,
+                    "coordinatool_dispatch_wait_seconds_bucket{type="
+                    "\"restore\",le=\"10\"}"),
             1);
-  EXPECT_EQ(ValueOf(text, "coordinatool_run_seconds_bucket{type=\"restore\","
-                          "le=\"+Inf\"}"),
+  EXPECT_EQ(ValueOf(text,
+                    "coordinatool_run_seconds_bucket{type=\"restore\","
+                    "le=\"+Inf\"}"),
             1);
   EXPECT_EQ(ValueOf(text, "coordinatool_run_seconds_sum{type=\"restore\"}"),
             90);
-  EXPECT_EQ(
-      ValueOf(text, "coordinatool_run_seconds_count{type=\"archive\"}"), 0);
+  EXPECT_EQ(ValueOf(text, "coordinatool_run_seconds_count{type=\"archive\"}"),
+            0);
 }
 
 TEST_F(ServerMetricsTest, GaugesFromTheView) {
@@ -144,8 +147,7 @@ TEST_F(ServerMetricsTest, GaugesFromTheView) {
   EXPECT_EQ(v("coordinatool_requests_waiting{type=\"archive\",archive_id="
               "\"3\"}"),
             0);
-  EXPECT_EQ(v("coordinatool_oldest_waiting_age_seconds{type=\"restore\"}"),
-            42);
+  EXPECT_EQ(v("coordinatool_oldest_waiting_age_seconds{type=\"restore\"}"), 42);
   EXPECT_EQ(v("coordinatool_oldest_waiting_age_seconds{type=\"archive\"}"), 0);
   // Peer-given ids are escaped.
   EXPECT_EQ(v("coordinatool_requests_running{type=\"archive\",mover="
@@ -168,20 +170,28 @@ TEST_F(ServerMetricsTest, EveryFamilyHasHelpAndTypeOnce) {
   MetricsView view;
   view.process = metrics::ProcessStats{};
   const std::string text = metrics_.Render(view);
-  for (const char* family :
-       {"coordinatool_requests_waiting", "coordinatool_requests_running",
-        "coordinatool_requests_completed_total",
-        "coordinatool_requests_received_total",
-        "coordinatool_oldest_waiting_age_seconds",
-        "coordinatool_dispatch_wait_seconds", "coordinatool_run_seconds",
-        "coordinatool_mover_connected", "coordinatool_mover_draining",
-        "coordinatool_mover_completed_total", "coordinatool_store_writable",
-        "coordinatool_store_write_seconds", "coordinatool_dispatch_locked",
-        "coordinatool_report_errors_total",
-        "coordinatool_locality_errors_total", "coordinatool_connections",
-        "coordinatool_build_info", "process_cpu_seconds_total",
-        "process_resident_memory_bytes", "process_open_fds",
-        "process_max_fds", "process_start_time_seconds"}) {
+  for (const char* family : {"coordinatool_requests_waiting",
+                             "coordinatool_requests_running",
+                             "coordinatool_requests_completed_total",
+                             "coordinatool_requests_received_total",
+                             "coordinatool_oldest_waiting_age_seconds",
+                             "coordinatool_dispatch_wait_seconds",
+                             "coordinatool_run_seconds",
+                             "coordinatool_mover_connected",
+                             "coordinatool_mover_draining",
+                             "coordinatool_mover_completed_total",
+                             "coordinatool_store_writable",
+                             "coordinatool_store_write_seconds",
+                             "coordinatool_dispatch_locked",
+                             "coordinatool_report_errors_total",
+                             "coordinatool_locality_errors_total",
+                             "coordinatool_connections",
+                             "coordinatool_build_info",
+                             "process_cpu_seconds_total",
+                             "process_resident_memory_bytes",
+                             "process_open_fds",
+                             "process_max_fds",
+                             "process_start_time_seconds"}) {
     const std::string type = std::string("# TYPE ") + family + " ";
     const std::string help = std::string("# HELP ") + family + " ";
     EXPECT_NE(text.find(type), std::string::npos) << family;
@@ -214,8 +224,9 @@ TEST_F(ServerMetricsTest, StoreWriteLatencyHistogram) {
   metrics_.StoreWrite(0.0004);
   metrics_.StoreWrite(0.02);
   const std::string text = metrics_.Render(MetricsView{});
-  EXPECT_EQ(ValueOf(text, "coordinatool_store_write_seconds_bucket{le="
-                          "\"0.0005\"}"),
+  EXPECT_EQ(ValueOf(text,
+                    "coordinatool_store_write_seconds_bucket{le="
+                    "\"0.0005\"}"),
             1);
   EXPECT_EQ(
       ValueOf(text, "coordinatool_store_write_seconds_bucket{le=\"0.025\"}"),
@@ -255,8 +266,7 @@ TEST_F(ServerMetricsTest, SchedulerStateInTheView) {
   EXPECT_EQ(v("coordinatool_requests_running{type=\"archive\",mover="
               "\"m1\"}"),
             1);
-  EXPECT_EQ(v("coordinatool_oldest_waiting_age_seconds{type=\"restore\"}"),
-            30);
+  EXPECT_EQ(v("coordinatool_oldest_waiting_age_seconds{type=\"restore\"}"), 30);
   // In the Scheduler only (no mover table here): not listed as connected.
   EXPECT_EQ(text.find("coordinatool_mover_connected{"), std::string::npos);
 }

@@ -79,9 +79,9 @@ void BM_View(benchmark::State& state) {
     server::AddSchedulerState(*s, &view);
     benchmark::DoNotOptimize(view);
   }
-  state.counters["queued"] = static_cast<double>(s->counters().pending[0] +
-                                                 s->counters().pending[1] +
-                                                 s->counters().pending[2]);
+  state.counters["queued"] =
+      static_cast<double>(s->counters().pending[0] + s->counters().pending[1] +
+                          s->counters().pending[2]);
 }
 
 void BM_Scrape(benchmark::State& state) {

@@ -32,8 +32,9 @@ class MetricsTest : public ::testing::Test {
   std::string Scrape() {
     HttpResult result = HttpGet(cdt_.http_port(), "/metrics");
     EXPECT_EQ(result.status, 200) << result.error;
-    EXPECT_EQ(result.header("content-type").rfind("text/plain; version=0.0.4", 0),
-              0u);
+    EXPECT_EQ(
+        result.header("content-type").rfind("text/plain; version=0.0.4", 0),
+        0u);
     return result.body;
   }
 
@@ -84,11 +85,10 @@ class MetricsTest : public ::testing::Test {
     if (WaitFor([&] { return sim_.CountActions(action, status) >= count; },
                 120s))
       return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure()
-           << action << " " << status << ": "
-           << sim_.CountActions(action, status) << " of " << count
-           << "; logs:\n"
-           << cdt_.Logs();
+    return ::testing::AssertionFailure() << action << " " << status << ": "
+                                         << sim_.CountActions(action, status)
+                                         << " of " << count << "; logs:\n"
+                                         << cdt_.Logs();
   }
   // Deletes the archived copy of `path` (ct-posix names it by the FID
   // without brackets): its restore fails.
@@ -128,10 +128,13 @@ TEST_F(MetricsTest, CountsMatchAScriptedWorkload) {
   // The server counts a request done once its mover's done is read, which
   // may follow Lustre's record by a moment.
   std::string text;
-  ASSERT_TRUE(WaitFor([&] {
-    text = Scrape();
-    return Sum(text, "coordinatool_requests_completed_total") == 13;
-  }, 30s)) << text;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        text = Scrape();
+        return Sum(text, "coordinatool_requests_completed_total") == 13;
+      },
+      30s))
+      << text;
 
   auto v = [&](const std::string& series) { return Value(text, series); };
   EXPECT_EQ(v("coordinatool_requests_received_total{type=\"archive\",source="
@@ -143,9 +146,9 @@ TEST_F(MetricsTest, CountsMatchAScriptedWorkload) {
   EXPECT_EQ(v("coordinatool_requests_received_total{type=\"remove\",source="
               "\"lustre\"}"),
             2);
-  EXPECT_EQ(Sum(text, "coordinatool_requests_received_total",
-                {"source=\"queue\""}),
-            0);
+  EXPECT_EQ(
+      Sum(text, "coordinatool_requests_received_total", {"source=\"queue\""}),
+      0);
   EXPECT_EQ(v("coordinatool_requests_completed_total{type=\"archive\",result="
               "\"succeeded\"}"),
             7);
@@ -158,9 +161,9 @@ TEST_F(MetricsTest, CountsMatchAScriptedWorkload) {
   EXPECT_EQ(v("coordinatool_requests_completed_total{type=\"remove\",result="
               "\"succeeded\"}"),
             2);
-  EXPECT_EQ(Sum(text, "coordinatool_requests_completed_total",
-                {"result=\"failed\""}),
-            1);
+  EXPECT_EQ(
+      Sum(text, "coordinatool_requests_completed_total", {"result=\"failed\""}),
+      1);
   // The movers' shares add up to the totals, and each did some work.
   for (const char* type : {"archive", "restore", "remove"}) {
     for (const char* result : {"succeeded", "failed"}) {
@@ -224,27 +227,35 @@ TEST_F(MetricsTest, BacklogWhileLocked) {
     return Sum(text, "coordinatool_requests_waiting") == 5;
   })) << text;
   EXPECT_EQ(Value(text, "coordinatool_dispatch_locked"), 1);
-  EXPECT_EQ(Value(text, "coordinatool_requests_waiting{type=\"archive\","
-                        "archive_id=\"1\"}"),
+  EXPECT_EQ(Value(text,
+                  "coordinatool_requests_waiting{type=\"archive\","
+                  "archive_id=\"1\"}"),
             3);
-  EXPECT_EQ(Value(text, "coordinatool_requests_waiting{type=\"archive\","
-                        "archive_id=\"2\"}"),
+  EXPECT_EQ(Value(text,
+                  "coordinatool_requests_waiting{type=\"archive\","
+                  "archive_id=\"2\"}"),
             2);
-  EXPECT_EQ(Value(text, "coordinatool_requests_waiting{type=\"restore\","
-                        "archive_id=\"2\"}"),
+  EXPECT_EQ(Value(text,
+                  "coordinatool_requests_waiting{type=\"restore\","
+                  "archive_id=\"2\"}"),
             0);
   EXPECT_EQ(Sum(text, "coordinatool_requests_running"), 0);
   // The oldest archive's age grows with real time (read twice, bounded).
-  const std::string age = "coordinatool_oldest_waiting_age_seconds{type=\"archive\"}";
+  const std::string age =
+      "coordinatool_oldest_waiting_age_seconds{type=\"archive\"}";
   const double first = Value(text, age);
   EXPECT_GE(first, 0);
   double later = first;
-  ASSERT_TRUE(WaitFor([&] {
-    later = Value(Scrape(), age);
-    return later >= first + 1;
-  }, 30s)) << later;
-  EXPECT_EQ(Value(text, "coordinatool_oldest_waiting_age_seconds{type="
-                        "\"restore\"}"),
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        later = Value(Scrape(), age);
+        return later >= first + 1;
+      },
+      30s))
+      << later;
+  EXPECT_EQ(Value(text,
+                  "coordinatool_oldest_waiting_age_seconds{type="
+                  "\"restore\"}"),
             0);
   // Unlocked: all sent and done; the backlog is gone.
   ASSERT_TRUE(cdt_.Client({"--unlock"}).ok());
@@ -257,11 +268,13 @@ TEST_F(MetricsTest, BacklogWhileLocked) {
   EXPECT_EQ(Sum(text, "coordinatool_requests_waiting"), 0);
   EXPECT_EQ(Value(text, age), 0);
   // Each waited at least as long as the lock held it.
-  EXPECT_GE(Value(text, "coordinatool_dispatch_wait_seconds_sum{type="
-                        "\"archive\"}"),
+  EXPECT_GE(Value(text,
+                  "coordinatool_dispatch_wait_seconds_sum{type="
+                  "\"archive\"}"),
             5 * (later - 1));
-  EXPECT_EQ(Value(text, "coordinatool_mover_completed_total{mover=\"m1\","
-                        "type=\"archive\",result=\"succeeded\"}"),
+  EXPECT_EQ(Value(text,
+                  "coordinatool_mover_completed_total{mover=\"m1\","
+                  "type=\"archive\",result=\"succeeded\"}"),
             5);
 }
 
