@@ -1017,12 +1017,31 @@ std::vector<ItemId> Scheduler::WaitingIds(ItemType type) const {
 
 std::vector<const Item*> Scheduler::OldestWaiting(ItemType type,
                                                   size_t n) const {
+  static const std::string kNoGroup;
   std::vector<const Item*> items;
-  for (const auto& [key, queue] : queues_) {
-    if (std::get<1>(key) != type) continue;
+  auto take = [&](const ItemList& queue) {
     size_t taken = 0;
     for (auto it = queue.begin(); it != queue.end() && taken < n; ++it, ++taken)
       items.push_back(&*it);
+  };
+  // As OldestArrivalIn: batched archives may have one queue per item, so
+  // their queues are reached through the index of their heads, oldest
+  // first: the n oldest are within the first n of them.
+  const bool batched = type == ItemType::kArchive && batching();
+  for (auto q = queues_.begin(); q != queues_.end();) {
+    const MoverId& owner = std::get<0>(q->first);
+    ForEachQueue(owner, type, batched ? &kNoGroup : nullptr, take);
+    if (batched) {
+      auto heads = batch_heads_.find(owner);
+      if (heads != batch_heads_.end()) {
+        size_t seen = 0;
+        for (auto h = heads->second.begin();
+             h != heads->second.end() && seen < n; ++h, ++seen)
+          take(queues_.find(*h->second)->second);
+      }
+    }
+    // The next owner: the first key past every key of this one.
+    q = queues_.lower_bound({owner + '\0', ItemType::kRestore, "", 0, 0});
   }
   const size_t kept = std::min(n, items.size());
   std::partial_sort(

@@ -113,6 +113,36 @@ TEST(SchedulerMetricsTest, OldestArrivalLooksAtHeadsOfEveryOwner) {
   EXPECT_EQ(s.OldestArrival(ItemType::kRestore), kT0 + 2 * kSec);
 }
 
+// The dashboard's oldest waiting items with batching: one queue per hint,
+// reached through the index of their heads, the oldest first.
+TEST(SchedulerMetricsTest, OldestWaitingItemsAcrossManyBatchHints) {
+  Scheduler s;
+  s.SetBatching({10s, 0s, 1});
+  // 200 hints of 2 archives each, arriving interleaved (hint i: cookies i
+  // and 1000 + i), then 3 archives without data, newest of all.
+  for (uint64_t i = 0; i < 200; ++i)
+    s.Enqueue(At(HSMA_ARCHIVE, 1 + i, kT0 + int64_t(i) * kSec, 1,
+                 "tape=" + std::to_string(i)));
+  for (uint64_t i = 0; i < 200; ++i)
+    s.Enqueue(At(HSMA_ARCHIVE, 1001 + i, kT0 + int64_t(200 + i) * kSec, 1,
+                 "tape=" + std::to_string(i)));
+  for (uint64_t i = 0; i < 3; ++i)
+    s.Enqueue(At(HSMA_ARCHIVE, 5001 + i, kT0 + int64_t(400 + i) * kSec));
+  std::vector<const Item*> oldest = s.OldestWaiting(ItemType::kArchive, 4);
+  ASSERT_EQ(oldest.size(), 4u);
+  for (uint64_t i = 0; i < 4; ++i)
+    EXPECT_EQ(oldest[i]->wire.item.hai.hai_cookie, 1 + i);
+  // The first three hints gone: the next oldest are hints 3 to 6.
+  for (uint64_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(s.Done(IdOf(HSMA_ARCHIVE, 1 + i)));
+    ASSERT_TRUE(s.Done(IdOf(HSMA_ARCHIVE, 1001 + i)));
+  }
+  oldest = s.OldestWaiting(ItemType::kArchive, 4);
+  ASSERT_EQ(oldest.size(), 4u);
+  for (uint64_t i = 0; i < 4; ++i)
+    EXPECT_EQ(oldest[i]->wire.item.hai.hai_cookie, 4 + i);
+}
+
 TEST(SchedulerMetricsTest, OldestArrivalSeesBatchedAndFairShareQueues) {
   Scheduler s;
   s.SetBatching({10s, 0s, 1});
