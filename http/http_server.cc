@@ -11,6 +11,7 @@
 #include <boost/beast/ssl.hpp>
 #include <optional>
 
+#include "common/tcp_listen.h"
 #include "tls/identity.h"
 
 namespace http {
@@ -273,24 +274,7 @@ HttpServer::~HttpServer() {
 
 bool HttpServer::Listen(const std::string& host, const std::string& port,
                         std::string* error) {
-  beast::error_code ec;
-  asio::ip::tcp::resolver resolver(io_);
-  auto endpoints =
-      resolver.resolve(host, port, asio::ip::tcp::resolver::passive, ec);
-  if (ec || endpoints.empty()) {
-    *error = fmt::format("cannot resolve {}:{}: {}", host, port, ec.message());
-    return false;
-  }
-  asio::ip::tcp::endpoint endpoint = endpoints.begin()->endpoint();
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    *error =
-        fmt::format("cannot listen on {}:{}: {}", host, port, ec.message());
-    return false;
-  }
+  if (!common::ListenOn(acceptor_, host, port, error)) return false;
   port_ = acceptor_.local_endpoint().port();
   return true;
 }
