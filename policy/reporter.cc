@@ -93,8 +93,7 @@ void Reporter::Write(std::string_view data, const std::string& line) {
   }
   // A line that cannot be written is lost (the report is a courtesy to
   // users, never a reason to stop serving): counted for the metrics.
-  if (write(fd, text.data(), text.size()) !=
-      static_cast<ssize_t>(text.size()))
+  if (write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
     ++errors_;
 }
 

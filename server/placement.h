@@ -184,9 +184,7 @@ class Placement {
 
  public:
   // Failed locality lookups since the start (policy::Locator::errors).
-  uint64_t locality_errors() const {
-    return locator_ ? locator_->errors() : 0;
-  }
+  uint64_t locality_errors() const { return locator_ ? locator_->errors() : 0; }
 };
 
 }  // namespace server

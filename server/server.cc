@@ -857,8 +857,7 @@ void Server::Done(Connection& c, const json::object& m) {
     LogRequestEvent(RequestEvent::kDone, item->wire.item.hai,
                     "mover={} status={} duration_ms={}", c.id, status,
                     (clock_.UnixNanos() - item->wire.timestamp_ns) / 1'000'000);
-    metrics_.Completed(item->type, c.id, static_cast<int>(status),
-                       item->since);
+    metrics_.Completed(item->type, c.id, static_cast<int>(status), item->since);
     owner_connection = Finish(*item, static_cast<int>(status));
     spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
                   hsm::FormatFid(id.dfid), id.cookie, status);
