@@ -1244,9 +1244,6 @@ bool Server::DispatchTo(Connection& c, size_t share_divisor) {
     ArmTimer();
   }
   if (reply.empty()) return false;
-  for (const protocol::WireItem& wire : reply.items)
-    if (auto type = TypeOfAction(wire.item.hai.hai_action))
-      dispatch_rate_.Note(*type);
   SendList(c, std::move(reply));
   return true;
 }
@@ -1263,11 +1260,14 @@ void Server::SendList(Connection& c, DispatchReply reply) {
   auto now = clock_.Now();
   for (const auto& item : reply.items) {
     ItemId id = ItemId::Of(item.item.hai);
+    // Dispatch hands out items of an action type only.
+    const ItemType type = *TypeOfAction(item.item.hai.hai_action);
     if (reporter_) reporter_->Sent(item.item.data, id.dfid, c.id);
     LogRequestEvent(RequestEvent::kSent, item.item.hai, "mover={}", c.id);
-    metrics_.Sent(*TypeOfAction(item.item.hai.hai_action), item.timestamp_ns);
+    metrics_.Sent(type, item.timestamp_ns);
+    dispatch_rate_.Note(type);
     StoreAssign(id, c.id);
-    NoteDispatched(item);
+    NoteDispatched(type, item.timestamp_ns);
     if (c.sends_progress) movers_.Started(id, c.id, now);
   }
   SendWhenDurable(c, std::move(message), !reply.items.empty());

@@ -166,7 +166,8 @@ class Server : public ConnectionHandler, private CoreIo {
   // backlog sampling timer, the restore waits recorded at dispatch.
   DashboardView DashboardViewOf() const;
   void SampleBacklog();
-  void NoteDispatched(const protocol::WireItem& item);
+  // A request of `type` that arrived at `arrival_ns` (Unix ns) was sent.
+  void NoteDispatched(ItemType type, int64_t arrival_ns);
   // A peer refused at the TLS start (plaintext, failed handshake): logged
   // at debug level each, as a warning the first time and then at most once
   // a minute per kind.

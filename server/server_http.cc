@@ -101,12 +101,10 @@ void Server::SampleBacklog() {
   });
 }
 
-void Server::NoteDispatched(const protocol::WireItem& item) {
-  if (TypeOfAction(item.item.hai.hai_action) != ItemType::kRestore ||
-      item.timestamp_ns <= 0)
-    return;
+void Server::NoteDispatched(ItemType type, int64_t arrival_ns) {
+  if (type != ItemType::kRestore || arrival_ns <= 0) return;
   restore_waits_.Record(
-      std::chrono::nanoseconds(clock_.UnixNanos() - item.timestamp_ns));
+      std::chrono::nanoseconds(clock_.UnixNanos() - arrival_ns));
 }
 
 bool Server::StartHttp(const std::string& host, std::string* error) {
