@@ -2,6 +2,7 @@
 // x86_64 LP64). The static_asserts fail the build if a header drifts; the test
 // cases check the constants the compiler cannot.
 #include <gtest/gtest.h>
+#include <linux/lustre/lustre_fid.h>
 #include <linux/lustre/lustre_idl.h>
 #include <linux/lustre/lustre_kernelcomm.h>
 #include <lustre/lustreapi.h>

@@ -1,6 +1,7 @@
 // FIDs, paths and sizes (docs/lustre.md, helpers copytools use):
 // llapi_fid_parse, llapi_fid2path, llapi_path2fid, llapi_fd2fid,
-// llapi_search_fsname, llapi_parse_size and llapi_get_mdt_index_by_fid.
+// llapi_search_fsname, llapi_parse_size, llapi_get_mdt_index_by_fid and
+// llapi_open_by_fid(_at).
 #include "sim/llapi/api.h"
 // (api.h first: it gives the llapi_* declarations default visibility.)
 
@@ -268,6 +269,28 @@ int llapi_path2fid(const char* path, struct lu_fid* fid) {
   if (FindMount(path, &mount, /*log=*/false) < 0) return -ENOTTY;
   return sim::llapi::CallFor(mount.root, sim::wire::MsgType::kFd2Fid, {},
                              fd.get(), fid);
+}
+
+int llapi_open_by_fid_at(int lustre_fd, const struct lu_fid* fid,
+                         int open_flags) {
+  if (fid == nullptr) return -EINVAL;
+  // Lustre opens by file handle; a simulated mount opens the file's name
+  // under .lustre/fid, which gives the same file.
+  Mount mount;
+  int rc = FindMountOfFd(lustre_fd, &mount);
+  if (rc < 0) return rc;
+  std::string path = mount.root + "/" + sim::wire::kFidDir + "/" +
+                     sim::llapi::FidNoBrace(*fid);
+  int fd = open(path.c_str(), open_flags);
+  return fd < 0 ? -errno : fd;
+}
+
+int llapi_open_by_fid(const char* lustre_dir, const struct lu_fid* fid,
+                      int open_flags) {
+  if (lustre_dir == nullptr || fid == nullptr) return -EINVAL;
+  common::UniqueFd dir(open(lustre_dir, O_PATH | O_CLOEXEC));
+  if (!dir) return -errno;
+  return llapi_open_by_fid_at(dir.get(), fid, open_flags);
 }
 
 int llapi_get_mdt_index_by_fid(int fd, const struct lu_fid* fid,

@@ -117,6 +117,17 @@ int llapi_hsm_state_set_fd(int fd, __u64 setmask, __u64 clearmask,
   return sim::llapi::StateSet(mount.root, fd, setmask, clearmask, archive_id);
 }
 
+int llapi_hsm_data_version_set(int fd, __u64 data_version) {
+  // llite refuses 0 before asking the MDT.
+  if (data_version == 0) return -EINVAL;
+  sim::llapi::Mount mount;
+  int rc = sim::llapi::FindMountOfFd(fd, &mount);
+  if (rc < 0) return rc;
+  return sim::llapi::Call(mount.root, sim::wire::MsgType::kDataVersionSet,
+                          sim::llapi::Bytes(uint64_t{data_version}), fd,
+                          nullptr);
+}
+
 int llapi_hsm_state_set(const char* path, __u64 setmask, __u64 clearmask,
                         __u32 archive_id) {
   return WithFile(path, O_WRONLY | O_LOV_DELAY_CREATE | O_NONBLOCK,

@@ -1,5 +1,6 @@
 #include "sim/mdt/coordinator.h"
 
+#include <linux/lustre/lustre_fid.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>

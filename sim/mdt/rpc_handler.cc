@@ -48,6 +48,8 @@ const char* TypeName(wire::MsgType type) {
       return "DataVersion";
     case wire::MsgType::kFidAlloc:
       return "FidAlloc";
+    case wire::MsgType::kDataVersionSet:
+      return "DataVersionSet";
     default:
       return "request";
   }
@@ -70,6 +72,8 @@ long FixedSize(wire::MsgType type) {
       return 0;
     case wire::MsgType::kStateSet:
       return sizeof(hsm_state_set);
+    case wire::MsgType::kDataVersionSet:
+      return sizeof(uint64_t);
     case wire::MsgType::kImport:
       return sizeof(hsm_user_import);
     case wire::MsgType::kRelease:
@@ -120,6 +124,7 @@ RpcReply RpcHandler::Handle(const Caller& caller, const wire::Packet& packet,
     case wire::MsgType::kImport:
     case wire::MsgType::kDataVersion:
     case wire::MsgType::kFidAlloc:
+    case wire::MsgType::kDataVersionSet:
       return FileCall(packet, caller);
     case wire::MsgType::kRelease: {
       lu_fid fid;
@@ -206,6 +211,17 @@ RpcReply RpcHandler::FileCall(const wire::Packet& packet,
     }
     case wire::MsgType::kDataVersion:
       return RpcReply{0, Bytes(DataVersion(st)), {}};
+    case wire::MsgType::kDataVersionSet: {
+      // mdt_hsm_data_version: the HSM attribute's archived version becomes
+      // the one given (never 0), whatever the file's state.
+      uint64_t version;
+      memcpy(&version, packet.payload.data(), sizeof(version));
+      if (version == 0) return Status(-EINVAL);
+      HsmAttrs hsm = entry->hsm;
+      hsm.arch_ver = version;
+      files_->SetHsm(entry, hsm);
+      return Status(0);
+    }
     default:
       return Bad(-EPROTO, "unexpected file call");
   }

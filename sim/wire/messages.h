@@ -58,6 +58,7 @@ enum class MsgType : uint16_t {
   kRelease = 26,      // lu_fid -> empty  (what the client does for HUA_RELEASE)
   kWaitRestore = 27,  // lu_fid -> empty once no restore holds the file
   kFidAlloc = 28,     // empty + fd -> lu_fid: a volatile (restore target) FID
+  kDataVersionSet = 29,  // u64 + fd -> empty (LL_IOC_HSM_DATA_VERSION)
   // By FID.
   kFid2Path = 30,    // Fid2PathReq -> path relative to the mount, no NUL
   kHsmRequest = 31,  // hsm_user_request bytes -> empty (LL_IOC_HSM_REQUEST)

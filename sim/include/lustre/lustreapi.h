@@ -9,9 +9,17 @@
 #ifndef _LUSTREAPI_H_
 #define _LUSTREAPI_H_
 
+/* The system headers Lustre's lustreapi.h includes. */
+#include <glob.h>
+#include <regex.h>
 #include <stdarg.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <linux/lustre/lustre_user.h>
+#include <fcntl.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,6 +41,17 @@ enum llapi_message_level {
 #define LLAPI_MSG_MASK 0x00000007
 #define LLAPI_MSG_NO_ERRNO 0x00000010
 
+/* The level's name as llapi's messages print it, NULL past the last. */
+static inline const char *llapi_msg_level2str(enum llapi_message_level level)
+{
+	static const char *const names[LLAPI_MSG_MAX] = {
+		"OFF", "FATAL", "ERROR", "WARNING", "NORMAL", "INFO", "DEBUG"};
+
+	if ((unsigned int)level >= LLAPI_MSG_MAX)
+		return NULL;
+	return names[level];
+}
+
 typedef void (*llapi_log_callback_t)(enum llapi_message_level level, int err,
 				     const char *fmt, va_list ap);
 
@@ -52,6 +71,8 @@ void llapi_printf(enum llapi_message_level level, const char *fmt, ...)
 
 /* ---- FIDs and paths ---- */
 
+#define lustre_fid struct lu_fid
+
 int llapi_search_fsname(const char *pathname, char *fsname);
 int llapi_fid_parse(const char *fidstr, struct lu_fid *fid, char **endptr);
 int llapi_fid2path(const char *path_or_fsname, const char *fidstr, char *path,
@@ -62,6 +83,12 @@ int llapi_path2fid(const char *path, struct lu_fid *fid);
 int llapi_fd2fid(int fd, struct lu_fid *fid);
 int llapi_get_mdt_index_by_fid(int fd, const struct lu_fid *fid,
 			       int *mdt_index);
+/* Opens the file `fid` of the filesystem that holds `lustre_fd` (any open
+ * file or directory of it) or `lustre_dir`: a descriptor, or -errno. */
+int llapi_open_by_fid_at(int lustre_fd, const struct lu_fid *fid,
+			 int open_flags);
+int llapi_open_by_fid(const char *lustre_dir, const struct lu_fid *fid,
+		      int open_flags);
 int llapi_parse_size(const char *optarg, unsigned long long *size,
 		     unsigned long long *size_units, int bytes_spec);
 
@@ -101,18 +128,15 @@ void llapi_hsm_log_error(enum llapi_message_level level, int _rc,
 
 /* ---- HSM state and requests ---- */
 
-enum lov_pattern {
-	LOV_PATTERN_NONE = 0x000,
-	LOV_PATTERN_RAID0 = 0x001,
-	LOV_PATTERN_F_RELEASED = 0x80000000,
-};
-
 int llapi_hsm_state_get_fd(int fd, struct hsm_user_state *hus);
 int llapi_hsm_state_get(const char *path, struct hsm_user_state *hus);
 int llapi_hsm_state_set_fd(int fd, __u64 setmask, __u64 clearmask,
 			   __u32 archive_id);
 int llapi_hsm_state_set(const char *path, __u64 setmask, __u64 clearmask,
 			__u32 archive_id);
+/* Records `data_version` as the file's archived data version (what the
+ * MDT compares with to set dirty); -EINVAL for 0. */
+int llapi_hsm_data_version_set(int fd, __u64 data_version);
 int llapi_hsm_current_action(const char *path, struct hsm_current_action *hca);
 struct hsm_user_request *llapi_hsm_user_request_alloc(int itemcount,
 						      int data_len);

@@ -13,14 +13,32 @@
 #include <cstdint>
 #include <cstring>
 #else
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #endif
+/* The system headers Lustre's lustre_user.h includes, so that a copytool
+ * relying on them (snprintf, abs, errno, XATTR_SIZE_MAX...) builds the same
+ * against both. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <linux/fs.h>
+#include <linux/limits.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <linux/quota.h>
 #include <linux/types.h>
+#include <linux/unistd.h>
+/* struct statx, for lstatx_t: the C library declares it only under
+ * _GNU_SOURCE, Lustre's header then declares the kernel's own. */
+#ifndef STATX_BASIC_STATS
+#include <linux/stat.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,7 +46,14 @@ extern "C" {
 
 #define LUSTRE_MAXFSNAME 8
 #define LUSTRE_EOF 0xffffffffffffffffULL
-#define OBD_OBJECT_EOF LUSTRE_EOF
+
+typedef struct statx lstatx_t;
+
+/* Longest obd device name ("lustre-MDT0000-mdc-..."), the size of an
+ * fsname buffer in copytools. */
+#define MAX_OBD_NAME 128
+
+#define dot_lustre_name ".lustre"
 
 #define LL_HSM_ORIGIN_MAX_ARCHIVE (sizeof(__u32) * 8)
 #define LL_HSM_MAX_ARCHIVE LL_HSM_ORIGIN_MAX_ARCHIVE
@@ -41,8 +66,6 @@ struct lu_fid {
 	__u32 f_ver;
 } __attribute__((packed));
 
-#define lustre_fid struct lu_fid
-
 #define DFID_NOBRACE "%#llx:0x%x:0x%x"
 #define DFID "[" DFID_NOBRACE "]"
 #define PFID(fid) \
@@ -53,76 +76,111 @@ struct lu_fid {
 #define FID_NOBRACE_LEN 40
 #define FID_LEN (FID_NOBRACE_LEN + 2)
 
-enum fid_seq {
-	FID_SEQ_OST_MDT0 = 0,
-	FID_SEQ_LLOG = 1,
-	FID_SEQ_ECHO = 2,
-	FID_SEQ_UNUSED_START = 3,
-	FID_SEQ_RSVD = 11,
-	FID_SEQ_IGIF = 12,
-	FID_SEQ_IGIF_MAX = 0x0ffffffffULL,
-	FID_SEQ_IDIF = 0x100000000ULL,
-	FID_SEQ_IDIF_MAX = 0x1ffffffffULL,
-	FID_SEQ_START = 0x200000000ULL,
-	FID_SEQ_LOCAL_FILE = 0x200000001ULL,
-	FID_SEQ_DOT_LUSTRE = 0x200000002ULL,
-	FID_SEQ_ROOT = 0x200000007ULL,
-	FID_SEQ_NORMAL = 0x200000400ULL,
-};
-
-static inline bool fid_seq_is_igif(__u64 seq)
-{
-	return seq >= FID_SEQ_IGIF && seq <= FID_SEQ_IGIF_MAX;
-}
-
-static inline bool fid_seq_is_idif(__u64 seq)
-{
-	return seq >= FID_SEQ_IDIF && seq <= FID_SEQ_IDIF_MAX;
-}
-
-static inline bool fid_is_igif(const struct lu_fid *fid)
-{
-	return fid_seq_is_igif(fid->f_seq);
-}
-
-static inline bool fid_is_idif(const struct lu_fid *fid)
-{
-	return fid_seq_is_idif(fid->f_seq);
-}
-
-static inline bool fid_seq_is_norm(__u64 seq)
-{
-	return seq >= FID_SEQ_NORMAL;
-}
-
-static inline bool fid_is_norm(const struct lu_fid *fid)
-{
-	return fid_seq_is_norm(fid->f_seq);
-}
-
-static inline bool fid_seq_is_rsvd(__u64 seq)
-{
-	return seq > FID_SEQ_OST_MDT0 && seq <= FID_SEQ_RSVD;
-}
-
+/* The other FID helpers (fid_is_sane, lu_fid_eq, ...) are in
+ * <linux/lustre/lustre_fid.h>, as in Lustre. */
 static inline bool fid_is_zero(const struct lu_fid *fid)
 {
 	return fid->f_seq == 0 && fid->f_oid == 0;
 }
 
-/* Lustre's fid_is_sane(): what the coordinator accepts in a request. */
-static inline bool fid_is_sane(const struct lu_fid *fid)
-{
-	return fid != NULL &&
-	       ((fid->f_seq >= FID_SEQ_START && fid->f_ver == 0) ||
-		fid_is_igif(fid) || fid_is_idif(fid) ||
-		fid_seq_is_rsvd(fid->f_seq));
-}
+/* OST object identifier: an OST object's id and sequence, or a FID. */
+struct ost_id {
+	union {
+		struct {
+			__u64 oi_id;
+			__u64 oi_seq;
+		} oi;
+		struct lu_fid oi_fid;
+	};
+} __attribute__((packed));
 
-static inline bool lu_fid_eq(const struct lu_fid *f0, const struct lu_fid *f1)
+/* ---- layouts (the "lustre.lov" extended attribute) ---- */
+
+#define LOV_USER_MAGIC_V1 0x0BD10BD0
+#define LOV_USER_MAGIC LOV_USER_MAGIC_V1
+#define LOV_USER_MAGIC_JOIN_V1 0x0BD20BD0
+#define LOV_USER_MAGIC_V3 0x0BD30BD0
+#define LOV_USER_MAGIC_SPECIFIC 0x0BD50BD0
+#define LOV_USER_MAGIC_COMP_V1 0x0BD60BD0
+#define LOV_USER_MAGIC_FOREIGN 0x0BD70BD0
+#define LOV_USER_MAGIC_SEL 0x0BD80BD0
+
+enum lov_pattern {
+	LOV_PATTERN_NONE = 0x000,
+	LOV_PATTERN_RAID0 = 0x001,
+	LOV_PATTERN_RAID1 = 0x002,
+	LOV_PATTERN_PARITY = 0x004,
+	LOV_PATTERN_MDT = 0x100,
+	LOV_PATTERN_OVERSTRIPING = 0x200,
+	LOV_PATTERN_FOREIGN = 0x400,
+	LOV_PATTERN_COMPRESS = 0x800,
+	LOV_PATTERN_F_MASK = 0xffff0000,
+	LOV_PATTERN_F_HOLE = 0x40000000,
+	LOV_PATTERN_F_RELEASED = 0x80000000, /* HSM released file */
+	LOV_PATTERN_DEFAULT = 0xffffffff
+};
+
+#define LOV_OFFSET_DEFAULT ((__u16)-1)
+#define LOV_MAXPOOLNAME 15
+#define LOV_MIN_STRIPE_BITS 16
+#define LOV_MIN_STRIPE_SIZE (1 << LOV_MIN_STRIPE_BITS)
+#define LOV_ALL_STRIPES 0xffff
+#define LOV_ALL_STRIPES_WIDE 0xffe0
+
+#define XATTR_LUSTRE_PREFIX "lustre."
+#define XATTR_LUSTRE_LOV XATTR_LUSTRE_PREFIX "lov"
+
+/* One stripe: the OST object and the OST's index. */
+#define lov_user_ost_data lov_user_ost_data_v1
+struct lov_user_ost_data_v1 {
+	struct ost_id l_ost_oi;
+	union {
+		__u32 l_ost_type;
+		__u32 l_ost_gen;
+	};
+	__u32 l_ost_idx;
+} __attribute__((packed));
+
+/* A plain layout as getxattr("lustre.lov") returns it (host-endian). Read,
+ * lmm_layout_gen; written, the same field is the first stripe's OST. */
+#define lov_user_md lov_user_md_v1
+struct lov_user_md_v1 {
+	__u32 lmm_magic;   /* LOV_USER_MAGIC_V1 */
+	__u32 lmm_pattern; /* enum lov_pattern */
+	struct ost_id lmm_oi;
+	__u32 lmm_stripe_size;
+	__u16 lmm_stripe_count;
+	union {
+		__u16 lmm_stripe_offset;
+		__u16 lmm_layout_gen;
+	};
+	struct lov_user_ost_data_v1 lmm_objects[];
+} __attribute__((packed, __may_alias__));
+
+/* The same with an OST pool name. */
+struct lov_user_md_v3 {
+	__u32 lmm_magic;   /* LOV_USER_MAGIC_V3 */
+	__u32 lmm_pattern; /* enum lov_pattern */
+	struct ost_id lmm_oi;
+	__u32 lmm_stripe_size;
+	__u16 lmm_stripe_count;
+	union {
+		__u16 lmm_stripe_offset;
+		__u16 lmm_layout_gen;
+	};
+	char lmm_pool_name[LOV_MAXPOOLNAME + 1];
+	struct lov_user_ost_data_v1 lmm_objects[];
+} __attribute__((packed, __may_alias__));
+
+static inline __u32 lov_user_md_size(__u16 stripes, __u32 lmm_magic)
 {
-	return f0->f_seq == f1->f_seq && f0->f_oid == f1->f_oid &&
-	       f0->f_ver == f1->f_ver;
+	/* Wide "all stripes" requests carry no objects. */
+	if (stripes >= LOV_ALL_STRIPES_WIDE)
+		stripes = 0;
+	return (lmm_magic == LOV_USER_MAGIC_V1 ?
+			sizeof(struct lov_user_md_v1) :
+			sizeof(struct lov_user_md_v3)) +
+	       stripes * sizeof(struct lov_user_ost_data_v1);
 }
 
 /* ---- HSM file state ---- */
@@ -214,6 +272,96 @@ struct hsm_current_action {
 	struct hsm_extent hca_location;
 };
 
+/* ---- HSM changelog records ---- */
+
+/* The flags of a changelog record: the low CLF_FLAGSHIFT bits belong to the
+ * record type (for HSM records: error, event, flags), the high bits say
+ * which optional parts the record carries. */
+#define CLF_FLAGSHIFT 12
+enum changelog_rec_flags {
+	CLF_VERSION = 0x1000,
+	CLF_RENAME = 0x2000,
+	CLF_JOBID = 0x4000,
+	CLF_EXTRA_FLAGS = 0x8000,
+	CLF_SUPPORTED = CLF_VERSION | CLF_RENAME | CLF_JOBID | CLF_EXTRA_FLAGS,
+	CLF_FLAGMASK = (1U << CLF_FLAGSHIFT) - 1,
+	CLF_VERMASK = ~CLF_FLAGMASK,
+};
+
+/* Bit ranges of an HSM record's flags (low and high bit, inclusive). */
+#define CLF_HSM_ERR_L 0 /* return code, 7 bits */
+#define CLF_HSM_ERR_H 6
+#define CLF_HSM_EVENT_L 7 /* enum hsm_event, 3 bits */
+#define CLF_HSM_EVENT_H 9
+#define CLF_HSM_FLAG_L 10 /* CLF_HSM_DIRTY and one spare bit */
+#define CLF_HSM_FLAG_H 11
+#define CLF_HSM_SPARE_L 12
+#define CLF_HSM_SPARE_H 15
+#define CLF_HSM_LAST 15
+
+/* Bits _l.._h of the 16-bit _b, shifted down to bit 0. */
+#define CLF_GET_BITS(_b, _h, _l) \
+	(((_b << (CLF_HSM_LAST - _h)) & 0xFFFF) >> (CLF_HSM_LAST - _h + _l))
+
+#define CLF_HSM_SUCCESS 0x00
+#define CLF_HSM_MAXERROR 0x7E
+#define CLF_HSM_ERROVERFLOW 0x7F
+#define CLF_HSM_DIRTY 1 /* the file is dirty after the request */
+
+enum hsm_event {
+	HE_ARCHIVE = 0,
+	HE_RESTORE = 1,
+	HE_CANCEL = 2,
+	HE_RELEASE = 3,
+	HE_REMOVE = 4,
+	HE_STATE = 5,
+	HE_SPARE1 = 6,
+	HE_SPARE2 = 7,
+};
+
+static inline enum hsm_event hsm_get_cl_event(__u16 flags)
+{
+	return (enum hsm_event)CLF_GET_BITS(flags, CLF_HSM_EVENT_H,
+					    CLF_HSM_EVENT_L);
+}
+
+static inline void hsm_set_cl_event(enum changelog_rec_flags *clf_flags,
+				    enum hsm_event he)
+{
+	*clf_flags = (enum changelog_rec_flags)((__u32)*clf_flags |
+						((__u32)he << CLF_HSM_EVENT_L));
+}
+
+static inline __u16 hsm_get_cl_flags(enum changelog_rec_flags clf_flags)
+{
+	return CLF_GET_BITS(clf_flags, CLF_HSM_FLAG_H, CLF_HSM_FLAG_L);
+}
+
+static inline void hsm_set_cl_flags(enum changelog_rec_flags *clf_flags,
+				    unsigned int bits)
+{
+	*clf_flags = (enum changelog_rec_flags)((__u32)*clf_flags |
+						(__u32)(bits << CLF_HSM_FLAG_L));
+}
+
+static inline int hsm_get_cl_error(enum changelog_rec_flags clf_flags)
+{
+	return CLF_GET_BITS(clf_flags, CLF_HSM_ERR_H, CLF_HSM_ERR_L);
+}
+
+/* Records |error|, capped at CLF_HSM_ERROVERFLOW; -EOVERFLOW if capped. */
+static inline int hsm_set_cl_error(enum changelog_rec_flags *clf_flags,
+				   int error)
+{
+	if (error < 0)
+		error = -error;
+	if (error > CLF_HSM_MAXERROR)
+		error = CLF_HSM_ERROVERFLOW;
+	*clf_flags = (enum changelog_rec_flags)((__u32)*clf_flags |
+						((__u32)error << CLF_HSM_ERR_L));
+	return error == CLF_HSM_ERROVERFLOW ? -EOVERFLOW : 0;
+}
+
 /* ---- copytool actions ---- */
 
 enum hsm_copytool_action {
@@ -246,6 +394,26 @@ struct hsm_action_item {
 	__u64 hai_gid;
 	char hai_data[];
 } __attribute__((packed));
+
+/* hai_data as hexadecimal, two digits a byte, as much as fits in len
+ * (terminating NUL included). */
+static inline char *hai_dump_data_field(const struct hsm_action_item *hai,
+					char *buffer, __kernel_size_t len)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	int data_len = (int)hai->hai_len - (int)sizeof(*hai);
+	char *out = buffer;
+	int i;
+
+	for (i = 0; i < data_len && len > 2; i++, len -= 2) {
+		unsigned char byte = (unsigned char)hai->hai_data[i];
+
+		*out++ = digits[byte >> 4];
+		*out++ = digits[byte & 0xf];
+	}
+	*out = '\0';
+	return buffer;
+}
 
 #define HAL_VERSION 1
 #define HAL_MAXSIZE (1 << 20) /* LNET_MTU */
