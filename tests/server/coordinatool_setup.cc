@@ -214,6 +214,7 @@ Process* CoordinatoolSetup::SpawnMover(
     const std::vector<std::string>& ct_args) {
   std::vector<std::string> argv = {CtPosixBinary(), "-p", sim_.archive(), "-u",
                                    "1"};
+  if (!mover_command_.empty()) argv = mover_command_;
   argv.insert(argv.end(), ct_args.begin(), ct_args.end());
   argv.push_back(sim_.mount());
   SpawnOptions options;

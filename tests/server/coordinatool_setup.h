@@ -82,6 +82,12 @@ class CoordinatoolSetup {
       const std::string& id,
       const std::vector<std::pair<std::string, std::string>>& env = {},
       const std::vector<std::string>& ct_args = {});
+  // Movers started after run `COMMAND... CT_ARGS... MOUNT` (another
+  // copytool under the preload library) instead of `ct-posix -p ARCHIVE
+  // -u 1 CT_ARGS... MOUNT`; empty: ct-posix again.
+  void set_mover_command(std::vector<std::string> command) {
+    mover_command_ = std::move(command);
+  }
   // The same without waiting for the server to list it (a mover started
   // before its server); nullptr (and a test failure) if it cannot start.
   Process* SpawnMover(
@@ -134,6 +140,7 @@ class CoordinatoolSetup {
   int http_port_ = 0;
   int server_starts_ = 0;
   bool listen_from_config_ = false;
+  std::vector<std::string> mover_command_;
   std::string status_token_;
   std::string auth_file_;          // EnableAuth(): the server's
   std::string admin_token_file_;   // Client()'s

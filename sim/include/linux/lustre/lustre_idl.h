@@ -12,6 +12,9 @@
 extern "C" {
 #endif
 
+/* Archive ids an agent registers: a bitmask of 32 before Lustre 2.13, a
+ * list of up to LL_HSM_MAX_ARCHIVES_PER_AGENT since. */
+#define LL_HSM_ORIGIN_MAX_ARCHIVE (sizeof(__u32) * 8)
 #define LL_HSM_MAX_ARCHIVES_PER_AGENT 1024
 
 /* FID sequence ranges: below 12 reserved, then IGIF (inode and generation

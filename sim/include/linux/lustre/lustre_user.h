@@ -55,9 +55,6 @@ typedef struct statx lstatx_t;
 
 #define dot_lustre_name ".lustre"
 
-#define LL_HSM_ORIGIN_MAX_ARCHIVE (sizeof(__u32) * 8)
-#define LL_HSM_MAX_ARCHIVE LL_HSM_ORIGIN_MAX_ARCHIVE
-
 /* ---- FIDs ---- */
 
 struct lu_fid {
