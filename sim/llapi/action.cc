@@ -32,7 +32,7 @@ bool ValidAction(const hsm_copyaction_private* hcp) {
 }
 
 const hsm_action_item& Hai(const hsm_copyaction_private* hcp) {
-  return hcp->copy.hc_hai;
+  return Copy(hcp).hc_hai;
 }
 
 // Only Lustre's own fields of the copytool handle are used here, and its
@@ -52,7 +52,7 @@ void CloseFds(hsm_copyaction_private* hcp) {
 void FreeAction(hsm_copyaction_private* hcp) {
   CloseFds(hcp);
   hcp->magic = 0;
-  delete hcp;
+  free(hcp);
 }
 
 // Opens the file `fid` by FID under MOUNT/.lustre/fid. Returns the fd or
@@ -71,7 +71,7 @@ int DataVersion(const std::string& root, int fd, uint64_t* version) {
 }
 
 int CopyStart(hsm_copyaction_private* hcp) {
-  wire::CopyReq req{hcp->copy};
+  wire::CopyReq req{Copy(hcp)};
   return Call(RootOf(hcp), MsgType::kCopyStart, Bytes(req), -1, nullptr);
 }
 
@@ -87,7 +87,7 @@ int BeginArchive(hsm_copyaction_private* hcp) {
   uint64_t version = 0;
   int rc = DataVersion(RootOf(hcp), fd, &version);
   if (rc < 0) return rc;
-  hcp->copy.hc_data_version = version;
+  Copy(hcp).hc_data_version = version;
   return CopyStart(hcp);
 }
 
@@ -171,7 +171,7 @@ int BeginRestore(hsm_copyaction_private* hcp, int mdt_index,
     llapi_error(LLAPI_MSG_ERROR, rc, "cannot get the volatile file's FID");
     return rc;
   }
-  hcp->copy.hc_hai.hai_dfid = dfid;
+  Copy(hcp).hc_hai.hai_dfid = dfid;
   return CopyStart(hcp);
 }
 
@@ -222,12 +222,16 @@ int llapi_hsm_action_begin(struct hsm_copyaction_private** phcp,
                            bool is_error) {
   if (phcp == nullptr || ct == nullptr || ct->mnt == nullptr || hai == nullptr)
     return -EINVAL;
-  auto* hcp = new hsm_copyaction_private{};
+  // calloc as in Lustre: the handle may be realloc()ed by a wrapping library.
+  auto* hcp = static_cast<hsm_copyaction_private*>(
+      calloc(1, sizeof(hsm_copyaction_private)));
+  if (hcp == nullptr) return -ENOMEM;
+  new (hcp->copy) hsm_copy{};
   hcp->source_fd = -1;
   hcp->data_fd = -1;
   hcp->ct_priv = ct;
-  memcpy(&hcp->copy.hc_hai, hai, sizeof(hcp->copy.hc_hai));
-  hcp->copy.hc_hai.hai_len = sizeof(hcp->copy.hc_hai);
+  memcpy(&Copy(hcp).hc_hai, hai, sizeof(Copy(hcp).hc_hai));
+  Copy(hcp).hc_hai.hai_len = sizeof(Copy(hcp).hc_hai);
 
   int rc = 0;
   if (!is_error) {
@@ -262,8 +266,8 @@ int llapi_hsm_action_progress(struct hsm_copyaction_private* hcp,
                               int hp_flags) {
   if (!ValidAction(hcp) || he == nullptr) return -EINVAL;
   hsm_progress hp{};
-  hp.hp_fid = hcp->copy.hc_hai.hai_dfid;
-  hp.hp_cookie = hcp->copy.hc_hai.hai_cookie;
+  hp.hp_fid = Copy(hcp).hc_hai.hai_dfid;
+  hp.hp_cookie = Copy(hcp).hc_hai.hai_cookie;
   hp.hp_extent = *he;
   hp.hp_flags = static_cast<uint16_t>(hp_flags);
   int rc =
@@ -278,7 +282,7 @@ int llapi_hsm_action_end(struct hsm_copyaction_private** phcp,
                          int errval) {
   if (phcp == nullptr || !ValidAction(*phcp) || he == nullptr) return -EINVAL;
   hsm_copyaction_private* hcp = *phcp;
-  hsm_copy& copy = hcp->copy;
+  hsm_copy& copy = Copy(hcp);
   uint32_t action = copy.hc_hai.hai_action;
   if (action == HSMA_RESTORE && errval == 0) {
     if (fsync(hcp->data_fd) < 0) {
@@ -319,9 +323,9 @@ int llapi_hsm_action_end(struct hsm_copyaction_private** phcp,
 int llapi_hsm_action_get_dfid(const struct hsm_copyaction_private* hcp,
                               struct lu_fid* fid) {
   if (!ValidAction(hcp) || fid == nullptr) return -EINVAL;
-  uint32_t action = hcp->copy.hc_hai.hai_action;
+  uint32_t action = Copy(hcp).hc_hai.hai_action;
   if (action != HSMA_ARCHIVE && action != HSMA_RESTORE) return -EINVAL;
-  *fid = hcp->copy.hc_hai.hai_dfid;
+  *fid = Copy(hcp).hc_hai.hai_dfid;
   return 0;
 }
 
@@ -330,7 +334,7 @@ int llapi_hsm_action_get_fd(const struct hsm_copyaction_private* hcp) {
   // A plain dup() as in Lustre: the descriptor is the caller's, who may hand
   // it to a child process.
   int fd;
-  switch (hcp->copy.hc_hai.hai_action) {
+  switch (Copy(hcp).hc_hai.hai_action) {
     case HSMA_ARCHIVE:
       fd = dup(hcp->source_fd);
       break;
