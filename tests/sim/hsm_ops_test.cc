@@ -107,6 +107,38 @@ TEST_F(HsmOpsTest, HsmStatePrintsTheFlagWordsInLfsOrder) {
             file + ": (0x0000000b) exists dirty archived, archive_id:1\n");
 }
 
+// lfs (2.16+) reports a file it cannot read and goes on with the next ones,
+// exiting with the first error.
+TEST_F(HsmOpsTest, StateActionSetAndClearGoOnPastAFileTheyCannotRead) {
+  const std::string first = MakeFile("first", 10);
+  const std::string missing = sim_.Path("missing");
+  const std::string last = MakeFile("last", 20);
+
+  CommandResult r = sim_.Lfs({"hsm_state", first, missing, last});
+  EXPECT_EQ(r.exit_code, ENOENT) << r.Describe();
+  EXPECT_EQ(r.out, first + ": (0x00000000)\n" + last + ": (0x00000000)\n");
+  EXPECT_EQ(r.err, "sim-lfs hsm_state: get HSM state for '" + missing +
+                       "' failed: No such file or directory\n");
+
+  r = sim_.Lfs({"hsm_action", missing, first});
+  EXPECT_EQ(r.exit_code, ENOENT) << r.Describe();
+  EXPECT_EQ(r.out, first + ": NOOP\n");
+  EXPECT_EQ(r.err, "sim-lfs hsm_action: get hsm action for '" + missing +
+                       "' failed: No such file or directory\n");
+
+  r = sim_.Lfs({"hsm_set", "--norelease", first, missing, last});
+  EXPECT_EQ(r.exit_code, ENOENT) << r.Describe();
+  EXPECT_EQ(r.err, "sim-lfs hsm_set: change hsm flags for '" + missing +
+                       "' failed: No such file or directory\n");
+  EXPECT_EQ(HsmStates(first), uint32_t{HS_NORELEASE});
+  EXPECT_EQ(HsmStates(last), uint32_t{HS_NORELEASE});
+
+  r = sim_.Lfs({"hsm_clear", "--norelease", missing, first, last});
+  EXPECT_EQ(r.exit_code, ENOENT) << r.Describe();
+  EXPECT_EQ(HsmStates(first), 0u);
+  EXPECT_EQ(HsmStates(last), 0u);
+}
+
 TEST_F(HsmOpsTest, HsmActionShowsNoopWaitingAndRunning) {
   const std::string file = MakeFile("busy", 3 * kMiB);
   EXPECT_EQ(Output({"hsm_action", file}), file + ": NOOP\n");
