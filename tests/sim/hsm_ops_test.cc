@@ -3,6 +3,7 @@
 // hsm_state, hsm_action, hsm.active_requests, hsm.agents and hsm.actions
 // (docs/lustre.md: debugfs text, lfs commands).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <map>
 #include <regex>
@@ -63,6 +64,34 @@ TEST_F(HsmOpsTest, RemoveClearsArchivedAndDeletesTheArchiveCopy) {
   EXPECT_FALSE(FileExists(copy));
   EXPECT_FALSE(FileExists(copy + "_tmp"));
   EXPECT_EQ(DigestFile(file), digests_[file]);  // the file itself is intact
+}
+
+// A remove of a deleted file without --archive: Lustre records it with
+// archive id 0 and, with no copytool serving every archive, sends it to each
+// archive id served. Before, the simulator gave it the default archive id
+// (1), which no copytool here serves, and the archive copy stayed.
+TEST_F(HsmOpsTest, RemoveOfADeletedFileWithoutArchiveReachesItsArchive) {
+  ASSERT_NE(sim_.StartCopytool({"-A", "2"}), nullptr);
+  const std::string file = MakeFile("gone", 100000);
+  CommandResult r = sim_.Lfs({"hsm_archive", "-a", "2", file});
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  const std::string fid = FidOf(file);
+  ASSERT_TRUE(sim_.WaitForStatus(fid, "ARCHIVE", "SUCCEED"));
+  const std::string copy = ArchiveCopyOf(sim_, file);
+  ASSERT_TRUE(FileExists(copy)) << copy;
+  ASSERT_EQ(unlink(file.c_str()), 0);
+
+  r = sim_.Lfs({"hsm_remove", "--mntpath", sim_.mount(), fid});
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  EXPECT_TRUE(WaitFor([&] { return !FileExists(copy); })) << sim_.Logs();
+  std::map<std::string, std::string> removes;  // archive# -> status
+  EXPECT_TRUE(WaitFor([&] {
+    removes.clear();
+    for (const ActionRecord& rec : sim_.Actions())
+      if (rec.action() == "REMOVE") removes[rec.Get("archive#")] = rec.status();
+    return removes.size() == 2 && removes["2"] == "SUCCEED";
+  })) << sim_.GetParam("hsm.actions");
+  EXPECT_EQ(removes["0"], "SUCCEED");
 }
 
 TEST_F(HsmOpsTest, HsmReadOfAReleasedFileReturnsTheOriginalData) {
