@@ -184,25 +184,55 @@ int BeginRemove(hsm_copyaction_private* hcp) {
   return 0;
 }
 
-void ActionEvent(const hsm_copyaction_private* hcp, const char* phase,
-                 int64_t rc, const hsm_extent* he, uint64_t total) {
+// Lustre's progress types, added to hai_action to name the event.
+enum class Progress { kStart, kRunning, kFinish };
+
+// Lustre's llapi_hsm_log_ct_progress(): an ARCHIVE/RESTORE/REMOVE_START,
+// _RUNNING, _FINISH, _CANCEL (hc_errval ECANCELED) or _ERROR (any other
+// hc_errval) event for `hai`. lustre_path and total_bytes are in every
+// event but FINISH, CANCEL and ERROR; current_bytes in RUNNING only. A
+// lustre_path that cannot be found is an error logged with llapi_error, and
+// no event is written.
+void ActionEvent(const hsm_copyaction_private* hcp, const hsm_action_item& hai,
+                 Progress progress, uint64_t total, uint64_t current) {
   if (!EventsEnabled()) return;
-  const hsm_action_item& hai = Hai(hcp);
+  const char* suffix = progress == Progress::kStart     ? "START"
+                       : progress == Progress::kRunning ? "RUNNING"
+                                                        : "FINISH";
+  const uint16_t errval = Copy(hcp).hc_errval;
+  if (errval == ECANCELED)
+    suffix = "CANCEL";
+  else if (errval != 0)
+    suffix = "ERROR";
   JsonObject event;
-  event
-      .Add("event_type",
-           fmt::format("{}_{}",
-                       hsm_copytool_action2name(
-                           static_cast<hsm_copytool_action>(hai.hai_action)),
-                       phase))
-      .Add("fid", FidNoBrace(hai.hai_fid))
-      .Add("data_fid", FidNoBrace(hai.hai_dfid))
-      .AddUnsigned("cookie", hai.hai_cookie);
-  if (he) {
-    event.AddUnsigned("current_bytes", he->offset + he->length)
-        .AddUnsigned("total_bytes", total);
+  event.Add("event_type",
+            fmt::format("{}_{}",
+                        hsm_copytool_action2name(
+                            static_cast<hsm_copytool_action>(hai.hai_action)),
+                        suffix));
+  if (errval != 0 && errval != ECANCELED) {
+    event.Add("error", strerror(errval)).Add("errno", int64_t{errval});
+  } else if (errval == 0) {
+    if (progress == Progress::kRunning)
+      event.AddUnsigned("current_bytes", current);
+    if (progress != Progress::kFinish) {
+      std::string path;
+      int rc = Fid2PathRelative(RootOf(hcp), hai.hai_dfid, -1, 0, &path);
+      // The simulator's restore volatile has no name, where Lustre's has
+      // one in the file's directory: its events show the file's path.
+      if (rc == -ENOENT &&
+          memcmp(&hai.hai_dfid, &hai.hai_fid, sizeof(lu_fid)) != 0)
+        rc = Fid2PathRelative(RootOf(hcp), hai.hai_fid, -1, 0, &path);
+      if (rc < 0) {
+        llapi_error(LLAPI_MSG_ERROR, rc,
+                    "error in llapi_hsm_log_ct_progress()");
+        return;
+      }
+      event.AddUnsigned("total_bytes", total).Add("lustre_path", path);
+    }
   }
-  if (rc != 0) event.Add("return_code", rc);
+  event.Add("source_fid", FidNoBrace(hai.hai_fid))
+      .Add("data_fid", FidNoBrace(hai.hai_dfid));
   WriteEvent(std::move(event));
 }
 
@@ -255,8 +285,10 @@ int llapi_hsm_action_begin(struct hsm_copyaction_private** phcp,
     FreeAction(hcp);
     return rc;
   }
+  // Lustre logs the start (with the caller's item, so a restore's data_fid
+  // is still the file's) unless is_error.
+  if (!is_error) ActionEvent(hcp, *hai, sim::llapi::Progress::kStart, 0, 0);
   hcp->magic = CP_PRIV_MAGIC;
-  ActionEvent(hcp, is_error ? "ERROR" : "START", 0, nullptr, 0);
   *phcp = hcp;
   return 0;
 }
@@ -273,7 +305,8 @@ int llapi_hsm_action_progress(struct hsm_copyaction_private* hcp,
   int rc =
       sim::llapi::Call(sim::llapi::RootOf(hcp), sim::wire::MsgType::kProgress,
                        sim::llapi::Bytes(hp), -1, nullptr);
-  ActionEvent(hcp, "RUNNING", rc, he, total);
+  ActionEvent(hcp, Copy(hcp).hc_hai, sim::llapi::Progress::kRunning, total,
+              he->length);
   return rc;
 }
 
@@ -311,10 +344,9 @@ int llapi_hsm_action_end(struct hsm_copyaction_private** phcp,
   int rc =
       sim::llapi::Call(sim::llapi::RootOf(hcp), sim::wire::MsgType::kCopyEnd,
                        sim::llapi::Bytes(req), fd, nullptr);
-  const char* phase = rc == -ECANCELED           ? "CANCEL"
-                      : (rc != 0 || errval != 0) ? "ERROR"
-                                                 : "FINISH";
-  ActionEvent(hcp, phase, rc != 0 ? rc : -abs(errval), he, 0);
+  // Lustre logs the end only when the MDT accepted it.
+  if (rc == 0)
+    ActionEvent(hcp, copy.hc_hai, sim::llapi::Progress::kFinish, 0, 0);
   FreeAction(hcp);
   *phcp = nullptr;
   return rc;

@@ -244,13 +244,14 @@ hsm_copytool_private* NewCopytool(const std::string& root,
   return ct;
 }
 
+// Lustre's llapi_hsm_log_ct_registration(): "archive" is the number of
+// archive ids registered (lk_data_count, 0 for all), not an archive id.
 void RegisterEvent(const hsm_copytool_private* ct, const char* type) {
   if (!EventsEnabled()) return;
   JsonObject event;
   event.Add("event_type", type)
-      .Add("archive",
-           static_cast<int64_t>(ct->archives.empty() ? 0 : ct->archives[0]))
-      .Add("mount_point", ct->root)
+      .Add("archive", static_cast<int64_t>(ct->kuc->lk_data_count))
+      .Add("mount_point", ct->mnt)
       .Add("uuid", ct->uuid);
   WriteEvent(std::move(event));
 }
