@@ -78,11 +78,7 @@ int CopyStart(hsm_copyaction_private* hcp) {
 int BeginArchive(hsm_copyaction_private* hcp) {
   int fd = OpenByFid(hcp->ct_priv, Hai(hcp).hai_dfid,
                      O_RDONLY | O_NOATIME | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) {
-    llapi_error(LLAPI_MSG_ERROR, fd, "cannot open '" DFID "' for read",
-                PFID(&Hai(hcp).hai_dfid));
-    return fd;
-  }
+  if (fd < 0) return fd;  // silently, as Lustre's ct_open_by_fid
   hcp->source_fd = fd;
   uint64_t version = 0;
   int rc = DataVersion(RootOf(hcp), fd, &version);
@@ -96,7 +92,14 @@ int BeginArchive(hsm_copyaction_private* hcp) {
 std::string RestoreParent(const hsm_copyaction_private* hcp) {
   std::string rel;
   int rc = Fid2PathRelative(RootOf(hcp), Hai(hcp).hai_fid, -1, 0, &rel);
-  if (rc < 0 || rel == "/") return RootOf(hcp);
+  if (rc < 0) {
+    // Lustre's create_restore_volatile says so and goes on.
+    llapi_error(LLAPI_MSG_ERROR, rc,
+                "cannot get parent path to restore " DFID " using '%s'",
+                PFID(&Hai(hcp).hai_fid), RootOf(hcp).c_str());
+    return RootOf(hcp);
+  }
+  if (rel == "/") return RootOf(hcp);
   size_t slash = rel.rfind('/');
   if (slash == std::string::npos) return RootOf(hcp);
   return RootOf(hcp) + "/" + rel.substr(0, slash);
@@ -143,41 +146,28 @@ int BeginRestore(hsm_copyaction_private* hcp, int mdt_index,
   const hsm_copytool_private* ct = hcp->ct_priv;
   std::string name = FidNoBrace(Hai(hcp).hai_fid);
   if (statx(ct->open_by_fid_fd, name.c_str(), AT_SYMLINK_NOFOLLOW,
-            STATX_BASIC_STATS, &hcp->statx) < 0) {
-    int rc = -errno;
-    llapi_error(LLAPI_MSG_ERROR, rc, "cannot stat '" DFID "'",
-                PFID(&Hai(hcp).hai_fid));
-    return rc;
-  }
+            STATX_BASIC_STATS, &hcp->statx) < 0)
+    return -errno;
+  // From here on failures are returned without a message, as in Lustre.
   std::string parent = RestoreParent(hcp);
   int fd = CreateVolatile(parent, mdt_index, restore_open_flags);
-  if (fd < 0) {
-    llapi_error(LLAPI_MSG_ERROR, fd, "cannot create volatile file in '%s'",
-                parent.c_str());
-    return fd;
-  }
+  if (fd < 0) return fd;
   hcp->data_fd = fd;
   // A non-root simulator user cannot give files away; that is not an error
   // worth failing a restore for (Lustre copytools run as root).
   if (fchown(fd, hcp->statx.stx_uid, hcp->statx.stx_gid) < 0 &&
-      !(errno == EPERM && geteuid() != 0)) {
-    int rc = -errno;
-    llapi_error(LLAPI_MSG_ERROR, rc, "cannot chown volatile file");
-    return rc;
-  }
+      !(errno == EPERM && geteuid() != 0))
+    return -errno;
   lu_fid dfid{};
   int rc = CallFor(RootOf(hcp), MsgType::kFidAlloc, {}, fd, &dfid);
-  if (rc < 0) {
-    llapi_error(LLAPI_MSG_ERROR, rc, "cannot get the volatile file's FID");
-    return rc;
-  }
+  if (rc < 0) return rc;
   Copy(hcp).hc_hai.hai_dfid = dfid;
   return CopyStart(hcp);
 }
 
 int BeginRemove(hsm_copyaction_private* hcp) {
   int fd = OpenByFid(hcp->ct_priv, Hai(hcp).hai_fid,
-                     O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+                     O_RDONLY | O_NOATIME | O_NOFOLLOW | O_NONBLOCK);
   if (fd == -ENOENT) return 0;  // remove on last unlink
   if (fd < 0) return fd;
   hcp->source_fd = fd;

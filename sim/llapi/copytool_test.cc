@@ -146,6 +146,28 @@ TEST(CopytoolHandleTest, ActionHandleSurvivesRealloc) {
   EXPECT_EQ(llapi_hsm_copytool_unregister(&ct), 0);
 }
 
+// Lustre's llapi_hsm_action_begin returns a failure to open the file
+// without a message of its own (the copytool reports it).
+TEST(CopytoolHandleTest, ActionBeginFailureLogsNothing) {
+  ErrorCapture capture;
+  TempDir dir;
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  close(sv[1]);
+  hsm_copytool_private* ct =
+      sim::llapi::TEST_MakeCopytool(sv[0], dir.path(), {});
+  hsm_action_item hai{};
+  hai.hai_len = sizeof(hai);
+  hai.hai_action = HSMA_ARCHIVE;
+  hai.hai_fid = hai.hai_dfid = {0x200000401, 7, 0};
+  hsm_copyaction_private* hcp = nullptr;
+  EXPECT_LT(llapi_hsm_action_begin(&hcp, ct, &hai, -1, 0, false), 0);
+  EXPECT_EQ(hcp, nullptr);
+  EXPECT_TRUE(ErrorCapture::messages().empty())
+      << ErrorCapture::messages()[0].text;
+  EXPECT_EQ(llapi_hsm_copytool_unregister(&ct), 0);
+}
+
 // A handle whose KUC channel is one end of a socketpair; the test writes
 // crafted packets on the other.
 class RecvTest : public ::testing::Test {
