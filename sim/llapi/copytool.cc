@@ -298,16 +298,19 @@ int llapi_hsm_copytool_register(struct hsm_copytool_private** priv,
     llapi_err_noerrno(LLAPI_MSG_ERROR, "NULL archive numbers");
     return -EINVAL;
   }
-  std::vector<uint32_t> ids;
+  // As Lustre: a 0 anywhere in the list is a wildcard (all archives) and
+  // then nothing else in it is looked at.
   for (int i = 0; i < archive_count; ++i) {
-    if (archives[i] == 0) {  // a wildcard: all archives
-      ids.clear();
+    if (archives[i] == 0) {
+      archive_count = 0;
       break;
     }
+  }
+  std::vector<uint32_t> ids;
+  for (int i = 0; i < archive_count; ++i) {
     if (archives[i] < 0) {
       llapi_err_noerrno(LLAPI_MSG_ERROR,
-                        "%d requested archive number is "
-                        "invalid",
+                        "%d requested when archive id >= 0 is supported",
                         archives[i]);
       return -EINVAL;
     }

@@ -36,6 +36,20 @@ TEST(CopytoolRegisterTest, NegativeArchiveIsEinval) {
   hsm_copytool_private* ct = nullptr;
   int archives[] = {1, -2};
   EXPECT_EQ(llapi_hsm_copytool_register(&ct, "/tmp", 2, archives, 0), -EINVAL);
+  ASSERT_EQ(ErrorCapture::messages().size(), 1u);
+  EXPECT_EQ(ErrorCapture::messages()[0].text,
+            "-2 requested when archive id >= 0 is supported");
+}
+
+TEST(CopytoolRegisterTest, ZeroAnywhereIsTheWildcardEvenAfterANegative) {
+  // Lustre looks for a 0 first: {-1, 0} registers for all archives (and
+  // fails here only on the non-Lustre directory).
+  TempDir plain;
+  hsm_copytool_private* ct = nullptr;
+  int archives[] = {-1, 0};
+  EXPECT_EQ(
+      llapi_hsm_copytool_register(&ct, plain.path().c_str(), 2, archives, 0),
+      -ENOENT);
 }
 
 TEST(CopytoolRegisterTest, ZeroArchiveMeansAllAndStopsTheChecks) {
