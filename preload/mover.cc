@@ -396,7 +396,10 @@ int Mover::Recv(char* buffer, size_t capacity, bool nonblocking) {
     }
     pollfd fds[2] = {{fd(), POLLIN, 0}, {pipe_read_.get(), POLLIN, 0}};
     int rc = poll(fds, 2, nonblocking ? 0 : -1);
-    if (rc < 0 && errno != EINTR) return -errno;
+    // A handled signal ends the wait with -EINTR, as Lustre's receive does
+    // (its read of the KUC pipe is interrupted): a copytool that stops on
+    // EINTR must not wait for the next action list.
+    if (rc < 0) return -errno;
     if (rc == 0) return -EAGAIN;
     if (fds[1].revents) DrainPipe();
     if (fds[0].revents) {

@@ -65,7 +65,8 @@ class Mover {
 
   // Waits for the next action list and encodes it, in Lustre's binary form,
   // into `buffer` of `capacity` bytes. Returns the size, or -EAGAIN when
-  // `nonblocking` and nothing has arrived, or another -errno.
+  // `nonblocking` and nothing has arrived, -EINTR when a signal the
+  // process handles interrupts the wait, or another -errno.
   int Recv(char* buffer, size_t capacity, bool nonblocking) EXCLUDES(mu_);
 
   // The descriptor a copytool may poll: readable when a reply arrives (or

@@ -332,6 +332,51 @@ TEST(MoverTest, AHandledSignalEndsTheWaitAtStart) {
   EXPECT_NE(error.find("a signal ended the wait"), std::string::npos) << error;
 }
 
+// llapi_hsm_copytool_recv returns -EINTR when a handled signal interrupts
+// it, as Lustre's does: a copytool that stops on EINTR (its SIGTERM
+// handler sets a flag) must not hang in the wait.
+TEST(MoverTest, AHandledSignalEndsRecvWithEintr) {
+  StandIn stand_in;
+  ASSERT_NE(stand_in.port(), "");
+  // On the heap: if Recv never returns, the test leaves its thread with
+  // them rather than hang.
+  struct Receiving {
+    explicit Receiving(const StandIn& s)
+        : mover(SettingsFor(s), "lustre", {}, {}, FastBackoff()) {}
+    Mover mover;
+    std::atomic<int> rc{1};
+    char buffer[4096];
+  };
+  auto* r = new Receiving(stand_in);
+  std::string error;
+  ASSERT_TRUE(r->mover.Start(&error)) << error;
+  struct sigaction handled {
+  }, previous{};
+  handled.sa_handler = [](int) {};
+  sigemptyset(&handled.sa_mask);
+  ASSERT_EQ(sigaction(SIGUSR1, &handled, &previous), 0);
+  std::thread receiver([r] {
+    r->rc = r->mover.Recv(r->buffer, sizeof(r->buffer), /*nonblocking=*/false);
+  });
+  ASSERT_TRUE(WaitFor([&] { return stand_in.ready() == 1; }, 20s));
+  // Delivered until the receiver has returned (the first one may come
+  // before it waits).
+  const bool returned = WaitFor(
+      [&] {
+        if (r->rc.load() == 1) pthread_kill(receiver.native_handle(), SIGUSR1);
+        return r->rc.load() != 1;
+      },
+      5s, 50ms);
+  if (!returned) {
+    receiver.detach();
+    FAIL() << "Recv went on waiting after the signal";
+  }
+  receiver.join();
+  sigaction(SIGUSR1, &previous, nullptr);
+  EXPECT_EQ(r->rc.load(), -EINTR);
+  delete r;
+}
+
 // Waiting cannot fix a refusal: register fails at once with the reason.
 TEST(MoverTest, StartFailsAtOnceWhenTheServerRefusesTheEhlo) {
   StandIn stand_in(

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -73,26 +75,51 @@ int Copytool::Setup() {
     LogError(rc, "cannot use archive root '{}'", options_.hsm_root);
     return rc;
   }
-  std::vector<int> archives = options_.archives;
-  rc = llapi_hsm_copytool_register(&ct_, options_.mount.c_str(),
-                                   static_cast<int>(archives.size()),
-                                   archives.data(), O_NONBLOCK);
-  if (rc < 0) {
-    LogError(rc, "cannot register copytool on '{}'", options_.mount);
-    return rc;
-  }
-  context_ = {&options_, ct_, mnt_fd_, &stop_, &running_};
+  if (rc = Register(O_NONBLOCK); rc < 0) return rc;
   Log(LLAPI_MSG_INFO, "copytool registered on {} fs={} threads={}",
       options_.mount, fsname_, options_.threads);
   return 0;
 }
 
+int Copytool::Register(int rfd_flags) {
+  std::vector<int> archives = options_.archives;
+  int rc = llapi_hsm_copytool_register(&ct_, options_.mount.c_str(),
+                                       static_cast<int>(archives.size()),
+                                       archives.data(), rfd_flags);
+  if (rc < 0) {
+    LogError(rc, "cannot register copytool on '{}'", options_.mount);
+    return rc;
+  }
+  context_ = {&options_, ct_, mnt_fd_, &stop_, &running_};
+  return 0;
+}
+
 int Copytool::Serve() {
-  WorkerPool pool(options_.threads);
   const int ct_fd = llapi_hsm_copytool_get_fd(ct_);
+  if (ct_fd < 0) {
+    // A library without the descriptor (the original coordinatool's
+    // preload library does not provide llapi_hsm_copytool_get_fd): receive
+    // with blocking calls, which SIGINT/SIGTERM interrupt (-EINTR).
+    LogError(ct_fd,
+             "cannot get the copytool's descriptor; receiving with blocking "
+             "calls instead");
+    llapi_hsm_copytool_unregister(&ct_);
+    if (Register(0) < 0) return 1;
+  }
+  // The workers block SIGINT and SIGTERM, so that a stop signal reaches
+  // this thread and interrupts its wait.
+  sigset_t stop_signals, previous;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
+  WorkerPool pool(options_.threads);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   while (!stop_.stopped()) {
     pollfd fds[2] = {{ct_fd, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+    // Without the descriptor only the wake-up pipe is looked at, without
+    // waiting; the receive below waits.
+    if (poll(fds, 2, ct_fd < 0 ? 0 : -1) < 0 && errno != EINTR) {
       LogError(-errno, "poll");
       OnMajorError();
       break;

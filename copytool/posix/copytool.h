@@ -40,6 +40,8 @@ class Copytool {
 
  private:
   int Setup();
+  // Registers ct_ with `rfd_flags` for its descriptor.
+  int Register(int rfd_flags);
   int Serve();
   int HandleMessage(hsm_action_list* hal, int msgsize, WorkerPool* pool);
   // Queues one item (hai_len bytes, copied out of the receive buffer),

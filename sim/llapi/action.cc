@@ -32,7 +32,7 @@ bool ValidAction(const hsm_copyaction_private* hcp) {
 }
 
 const hsm_action_item& Hai(const hsm_copyaction_private* hcp) {
-  return hcp->copy.hc_hai;
+  return Copy(hcp).hc_hai;
 }
 
 // Only Lustre's own fields of the copytool handle are used here, and its
@@ -52,7 +52,7 @@ void CloseFds(hsm_copyaction_private* hcp) {
 void FreeAction(hsm_copyaction_private* hcp) {
   CloseFds(hcp);
   hcp->magic = 0;
-  delete hcp;
+  free(hcp);
 }
 
 // Opens the file `fid` by FID under MOUNT/.lustre/fid. Returns the fd or
@@ -71,23 +71,19 @@ int DataVersion(const std::string& root, int fd, uint64_t* version) {
 }
 
 int CopyStart(hsm_copyaction_private* hcp) {
-  wire::CopyReq req{hcp->copy};
+  wire::CopyReq req{Copy(hcp)};
   return Call(RootOf(hcp), MsgType::kCopyStart, Bytes(req), -1, nullptr);
 }
 
 int BeginArchive(hsm_copyaction_private* hcp) {
   int fd = OpenByFid(hcp->ct_priv, Hai(hcp).hai_dfid,
                      O_RDONLY | O_NOATIME | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) {
-    llapi_error(LLAPI_MSG_ERROR, fd, "cannot open '" DFID "' for read",
-                PFID(&Hai(hcp).hai_dfid));
-    return fd;
-  }
+  if (fd < 0) return fd;  // silently, as Lustre's ct_open_by_fid
   hcp->source_fd = fd;
   uint64_t version = 0;
   int rc = DataVersion(RootOf(hcp), fd, &version);
   if (rc < 0) return rc;
-  hcp->copy.hc_data_version = version;
+  Copy(hcp).hc_data_version = version;
   return CopyStart(hcp);
 }
 
@@ -96,7 +92,14 @@ int BeginArchive(hsm_copyaction_private* hcp) {
 std::string RestoreParent(const hsm_copyaction_private* hcp) {
   std::string rel;
   int rc = Fid2PathRelative(RootOf(hcp), Hai(hcp).hai_fid, -1, 0, &rel);
-  if (rc < 0 || rel == "/") return RootOf(hcp);
+  if (rc < 0) {
+    // Lustre's create_restore_volatile says so and goes on.
+    llapi_error(LLAPI_MSG_ERROR, rc,
+                "cannot get parent path to restore " DFID " using '%s'",
+                PFID(&Hai(hcp).hai_fid), RootOf(hcp).c_str());
+    return RootOf(hcp);
+  }
+  if (rel == "/") return RootOf(hcp);
   size_t slash = rel.rfind('/');
   if (slash == std::string::npos) return RootOf(hcp);
   return RootOf(hcp) + "/" + rel.substr(0, slash);
@@ -143,66 +146,83 @@ int BeginRestore(hsm_copyaction_private* hcp, int mdt_index,
   const hsm_copytool_private* ct = hcp->ct_priv;
   std::string name = FidNoBrace(Hai(hcp).hai_fid);
   if (statx(ct->open_by_fid_fd, name.c_str(), AT_SYMLINK_NOFOLLOW,
-            STATX_BASIC_STATS, &hcp->statx) < 0) {
-    int rc = -errno;
-    llapi_error(LLAPI_MSG_ERROR, rc, "cannot stat '" DFID "'",
-                PFID(&Hai(hcp).hai_fid));
-    return rc;
-  }
+            STATX_BASIC_STATS, &hcp->statx) < 0)
+    return -errno;
+  // From here on failures are returned without a message, as in Lustre.
   std::string parent = RestoreParent(hcp);
   int fd = CreateVolatile(parent, mdt_index, restore_open_flags);
-  if (fd < 0) {
-    llapi_error(LLAPI_MSG_ERROR, fd, "cannot create volatile file in '%s'",
-                parent.c_str());
-    return fd;
-  }
+  if (fd < 0) return fd;
   hcp->data_fd = fd;
   // A non-root simulator user cannot give files away; that is not an error
   // worth failing a restore for (Lustre copytools run as root).
   if (fchown(fd, hcp->statx.stx_uid, hcp->statx.stx_gid) < 0 &&
-      !(errno == EPERM && geteuid() != 0)) {
-    int rc = -errno;
-    llapi_error(LLAPI_MSG_ERROR, rc, "cannot chown volatile file");
-    return rc;
-  }
+      !(errno == EPERM && geteuid() != 0))
+    return -errno;
   lu_fid dfid{};
   int rc = CallFor(RootOf(hcp), MsgType::kFidAlloc, {}, fd, &dfid);
-  if (rc < 0) {
-    llapi_error(LLAPI_MSG_ERROR, rc, "cannot get the volatile file's FID");
-    return rc;
-  }
-  hcp->copy.hc_hai.hai_dfid = dfid;
+  if (rc < 0) return rc;
+  Copy(hcp).hc_hai.hai_dfid = dfid;
   return CopyStart(hcp);
 }
 
 int BeginRemove(hsm_copyaction_private* hcp) {
   int fd = OpenByFid(hcp->ct_priv, Hai(hcp).hai_fid,
-                     O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+                     O_RDONLY | O_NOATIME | O_NOFOLLOW | O_NONBLOCK);
   if (fd == -ENOENT) return 0;  // remove on last unlink
   if (fd < 0) return fd;
   hcp->source_fd = fd;
   return 0;
 }
 
-void ActionEvent(const hsm_copyaction_private* hcp, const char* phase,
-                 int64_t rc, const hsm_extent* he, uint64_t total) {
+// Lustre's progress types, added to hai_action to name the event.
+enum class Progress { kStart, kRunning, kFinish };
+
+// Lustre's llapi_hsm_log_ct_progress(): an ARCHIVE/RESTORE/REMOVE_START,
+// _RUNNING, _FINISH, _CANCEL (hc_errval ECANCELED) or _ERROR (any other
+// hc_errval) event for `hai`. lustre_path and total_bytes are in every
+// event but FINISH, CANCEL and ERROR; current_bytes in RUNNING only. A
+// lustre_path that cannot be found is an error logged with llapi_error, and
+// no event is written.
+void ActionEvent(const hsm_copyaction_private* hcp, const hsm_action_item& hai,
+                 Progress progress, uint64_t total, uint64_t current) {
   if (!EventsEnabled()) return;
-  const hsm_action_item& hai = Hai(hcp);
+  const char* suffix = progress == Progress::kStart     ? "START"
+                       : progress == Progress::kRunning ? "RUNNING"
+                                                        : "FINISH";
+  const uint16_t errval = Copy(hcp).hc_errval;
+  if (errval == ECANCELED)
+    suffix = "CANCEL";
+  else if (errval != 0)
+    suffix = "ERROR";
   JsonObject event;
-  event
-      .Add("event_type",
-           fmt::format("{}_{}",
-                       hsm_copytool_action2name(
-                           static_cast<hsm_copytool_action>(hai.hai_action)),
-                       phase))
-      .Add("fid", FidNoBrace(hai.hai_fid))
-      .Add("data_fid", FidNoBrace(hai.hai_dfid))
-      .AddUnsigned("cookie", hai.hai_cookie);
-  if (he) {
-    event.AddUnsigned("current_bytes", he->offset + he->length)
-        .AddUnsigned("total_bytes", total);
+  event.Add("event_type",
+            fmt::format("{}_{}",
+                        hsm_copytool_action2name(
+                            static_cast<hsm_copytool_action>(hai.hai_action)),
+                        suffix));
+  if (errval != 0 && errval != ECANCELED) {
+    event.Add("error", strerror(errval)).Add("errno", int64_t{errval});
+  } else if (errval == 0) {
+    if (progress == Progress::kRunning)
+      event.AddUnsigned("current_bytes", current);
+    if (progress != Progress::kFinish) {
+      std::string path;
+      int rc = Fid2PathRelative(RootOf(hcp), hai.hai_dfid, -1, 0, &path);
+      // The simulator's restore volatile has no name, where Lustre's has
+      // one in the file's directory: its events show the file's path.
+      if (rc == -ENOENT &&
+          memcmp(&hai.hai_dfid, &hai.hai_fid, sizeof(lu_fid)) != 0)
+        rc = Fid2PathRelative(RootOf(hcp), hai.hai_fid, -1, 0, &path);
+      if (rc < 0) {
+        llapi_error(LLAPI_MSG_ERROR, rc,
+                    "error in llapi_hsm_log_ct_progress()");
+        return;
+      }
+      event.AddUnsigned("total_bytes", total).Add("lustre_path", path);
+    }
   }
-  if (rc != 0) event.Add("return_code", rc);
+  event.Add("source_fid", FidNoBrace(hai.hai_fid))
+      .Add("data_fid", FidNoBrace(hai.hai_dfid));
   WriteEvent(std::move(event));
 }
 
@@ -222,12 +242,16 @@ int llapi_hsm_action_begin(struct hsm_copyaction_private** phcp,
                            bool is_error) {
   if (phcp == nullptr || ct == nullptr || ct->mnt == nullptr || hai == nullptr)
     return -EINVAL;
-  auto* hcp = new hsm_copyaction_private{};
+  // calloc as in Lustre: the handle may be realloc()ed by a wrapping library.
+  auto* hcp = static_cast<hsm_copyaction_private*>(
+      calloc(1, sizeof(hsm_copyaction_private)));
+  if (hcp == nullptr) return -ENOMEM;
+  new (hcp->copy) hsm_copy{};
   hcp->source_fd = -1;
   hcp->data_fd = -1;
   hcp->ct_priv = ct;
-  memcpy(&hcp->copy.hc_hai, hai, sizeof(hcp->copy.hc_hai));
-  hcp->copy.hc_hai.hai_len = sizeof(hcp->copy.hc_hai);
+  memcpy(&Copy(hcp).hc_hai, hai, sizeof(Copy(hcp).hc_hai));
+  Copy(hcp).hc_hai.hai_len = sizeof(Copy(hcp).hc_hai);
 
   int rc = 0;
   if (!is_error) {
@@ -251,8 +275,10 @@ int llapi_hsm_action_begin(struct hsm_copyaction_private** phcp,
     FreeAction(hcp);
     return rc;
   }
+  // Lustre logs the start (with the caller's item, so a restore's data_fid
+  // is still the file's) unless is_error.
+  if (!is_error) ActionEvent(hcp, *hai, sim::llapi::Progress::kStart, 0, 0);
   hcp->magic = CP_PRIV_MAGIC;
-  ActionEvent(hcp, is_error ? "ERROR" : "START", 0, nullptr, 0);
   *phcp = hcp;
   return 0;
 }
@@ -262,14 +288,15 @@ int llapi_hsm_action_progress(struct hsm_copyaction_private* hcp,
                               int hp_flags) {
   if (!ValidAction(hcp) || he == nullptr) return -EINVAL;
   hsm_progress hp{};
-  hp.hp_fid = hcp->copy.hc_hai.hai_dfid;
-  hp.hp_cookie = hcp->copy.hc_hai.hai_cookie;
+  hp.hp_fid = Copy(hcp).hc_hai.hai_dfid;
+  hp.hp_cookie = Copy(hcp).hc_hai.hai_cookie;
   hp.hp_extent = *he;
   hp.hp_flags = static_cast<uint16_t>(hp_flags);
   int rc =
       sim::llapi::Call(sim::llapi::RootOf(hcp), sim::wire::MsgType::kProgress,
                        sim::llapi::Bytes(hp), -1, nullptr);
-  ActionEvent(hcp, "RUNNING", rc, he, total);
+  ActionEvent(hcp, Copy(hcp).hc_hai, sim::llapi::Progress::kRunning, total,
+              he->length);
   return rc;
 }
 
@@ -278,7 +305,7 @@ int llapi_hsm_action_end(struct hsm_copyaction_private** phcp,
                          int errval) {
   if (phcp == nullptr || !ValidAction(*phcp) || he == nullptr) return -EINVAL;
   hsm_copyaction_private* hcp = *phcp;
-  hsm_copy& copy = hcp->copy;
+  hsm_copy& copy = Copy(hcp);
   uint32_t action = copy.hc_hai.hai_action;
   if (action == HSMA_RESTORE && errval == 0) {
     if (fsync(hcp->data_fd) < 0) {
@@ -307,10 +334,9 @@ int llapi_hsm_action_end(struct hsm_copyaction_private** phcp,
   int rc =
       sim::llapi::Call(sim::llapi::RootOf(hcp), sim::wire::MsgType::kCopyEnd,
                        sim::llapi::Bytes(req), fd, nullptr);
-  const char* phase = rc == -ECANCELED           ? "CANCEL"
-                      : (rc != 0 || errval != 0) ? "ERROR"
-                                                 : "FINISH";
-  ActionEvent(hcp, phase, rc != 0 ? rc : -abs(errval), he, 0);
+  // Lustre logs the end only when the MDT accepted it.
+  if (rc == 0)
+    ActionEvent(hcp, copy.hc_hai, sim::llapi::Progress::kFinish, 0, 0);
   FreeAction(hcp);
   *phcp = nullptr;
   return rc;
@@ -319,9 +345,9 @@ int llapi_hsm_action_end(struct hsm_copyaction_private** phcp,
 int llapi_hsm_action_get_dfid(const struct hsm_copyaction_private* hcp,
                               struct lu_fid* fid) {
   if (!ValidAction(hcp) || fid == nullptr) return -EINVAL;
-  uint32_t action = hcp->copy.hc_hai.hai_action;
+  uint32_t action = Copy(hcp).hc_hai.hai_action;
   if (action != HSMA_ARCHIVE && action != HSMA_RESTORE) return -EINVAL;
-  *fid = hcp->copy.hc_hai.hai_dfid;
+  *fid = Copy(hcp).hc_hai.hai_dfid;
   return 0;
 }
 
@@ -330,7 +356,7 @@ int llapi_hsm_action_get_fd(const struct hsm_copyaction_private* hcp) {
   // A plain dup() as in Lustre: the descriptor is the caller's, who may hand
   // it to a child process.
   int fd;
-  switch (hcp->copy.hc_hai.hai_action) {
+  switch (Copy(hcp).hc_hai.hai_action) {
     case HSMA_ARCHIVE:
       fd = dup(hcp->source_fd);
       break;

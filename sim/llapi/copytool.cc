@@ -244,13 +244,14 @@ hsm_copytool_private* NewCopytool(const std::string& root,
   return ct;
 }
 
+// Lustre's llapi_hsm_log_ct_registration(): "archive" is the number of
+// archive ids registered (lk_data_count, 0 for all), not an archive id.
 void RegisterEvent(const hsm_copytool_private* ct, const char* type) {
   if (!EventsEnabled()) return;
   JsonObject event;
   event.Add("event_type", type)
-      .Add("archive",
-           static_cast<int64_t>(ct->archives.empty() ? 0 : ct->archives[0]))
-      .Add("mount_point", ct->root)
+      .Add("archive", static_cast<int64_t>(ct->kuc->lk_data_count))
+      .Add("mount_point", ct->mnt)
       .Add("uuid", ct->uuid);
   WriteEvent(std::move(event));
 }
@@ -297,16 +298,19 @@ int llapi_hsm_copytool_register(struct hsm_copytool_private** priv,
     llapi_err_noerrno(LLAPI_MSG_ERROR, "NULL archive numbers");
     return -EINVAL;
   }
-  std::vector<uint32_t> ids;
+  // As Lustre: a 0 anywhere in the list is a wildcard (all archives) and
+  // then nothing else in it is looked at.
   for (int i = 0; i < archive_count; ++i) {
-    if (archives[i] == 0) {  // a wildcard: all archives
-      ids.clear();
+    if (archives[i] == 0) {
+      archive_count = 0;
       break;
     }
+  }
+  std::vector<uint32_t> ids;
+  for (int i = 0; i < archive_count; ++i) {
     if (archives[i] < 0) {
       llapi_err_noerrno(LLAPI_MSG_ERROR,
-                        "%d requested archive number is "
-                        "invalid",
+                        "%d requested when archive id >= 0 is supported",
                         archives[i]);
       return -EINVAL;
     }

@@ -16,8 +16,10 @@
 #include <linux/lustre/lustre_user.h>
 #include <sys/stat.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -42,19 +44,36 @@ struct hsm_copytool_private {
   int kuc_fd() const { return static_cast<int>(kuc->lk_rfd); }
 };
 
-// Lustre's fields and size, but `copy` comes last: it ends with the HAI's
-// flexible array member, which C++ allows only at the end of a struct.
+// Lustre's field order and size (the same in 2.15 and master: magic,
+// source_fd, data_fd, ct_priv, copy, statx). Lustre embeds `struct hsm_copy
+// copy` before `statx`; C++ allows a struct ending in a flexible array member
+// (hsm_action_item::hai_data) only at the end of another struct, so `copy`
+// is kept here as suitably aligned bytes and reached through Copy().
+//
+// Allocated with calloc() and freed with free(), as Lustre does: a library
+// wrapping liblustreapi (the original coordinatool's preload library) may
+// realloc() the handle it gets from llapi_hsm_action_begin().
 struct hsm_copyaction_private {
   uint32_t magic;
   int32_t source_fd;
   int32_t data_fd;
   const struct hsm_copytool_private* ct_priv;
+  alignas(struct hsm_copy) unsigned char copy[sizeof(struct hsm_copy)];
   struct statx statx;  // the file's attributes at begin (RESTORE)
-  struct hsm_copy copy;
 };
-static_assert(offsetof(hsm_copyaction_private, statx) == 24);
-static_assert(offsetof(hsm_copyaction_private, copy) == 280);
+static_assert(offsetof(hsm_copyaction_private, ct_priv) == 16);
+static_assert(offsetof(hsm_copyaction_private, copy) == 24);
+static_assert(sizeof(struct hsm_copy) == 88);
+static_assert(offsetof(hsm_copyaction_private, statx) == 112);
 static_assert(sizeof(hsm_copyaction_private) == 368);
+
+// The handle's `struct hsm_copy` (its storage holds one from begin on).
+inline struct hsm_copy& Copy(hsm_copyaction_private* hcp) {
+  return *std::launder(reinterpret_cast<struct hsm_copy*>(hcp->copy));
+}
+inline const struct hsm_copy& Copy(const hsm_copyaction_private* hcp) {
+  return *std::launder(reinterpret_cast<const struct hsm_copy*>(hcp->copy));
+}
 
 namespace sim::llapi {
 

@@ -36,6 +36,20 @@ TEST(CopytoolRegisterTest, NegativeArchiveIsEinval) {
   hsm_copytool_private* ct = nullptr;
   int archives[] = {1, -2};
   EXPECT_EQ(llapi_hsm_copytool_register(&ct, "/tmp", 2, archives, 0), -EINVAL);
+  ASSERT_EQ(ErrorCapture::messages().size(), 1u);
+  EXPECT_EQ(ErrorCapture::messages()[0].text,
+            "-2 requested when archive id >= 0 is supported");
+}
+
+TEST(CopytoolRegisterTest, ZeroAnywhereIsTheWildcardEvenAfterANegative) {
+  // Lustre looks for a 0 first: {-1, 0} registers for all archives (and
+  // fails here only on the non-Lustre directory).
+  TempDir plain;
+  hsm_copytool_private* ct = nullptr;
+  int archives[] = {-1, 0};
+  EXPECT_EQ(
+      llapi_hsm_copytool_register(&ct, plain.path().c_str(), 2, archives, 0),
+      -ENOENT);
 }
 
 TEST(CopytoolRegisterTest, ZeroArchiveMeansAllAndStopsTheChecks) {
@@ -97,6 +111,75 @@ TEST(CopytoolHandleTest, ActionCallsRejectBadHandles) {
   EXPECT_EQ(llapi_hsm_action_get_fd(nullptr), -EINVAL);
   hsm_action_item hai{};
   EXPECT_EQ(llapi_hsm_action_begin(&hcp, nullptr, &hai, -1, 0, false), -EINVAL);
+}
+
+// Lustre allocates the copy-action handle with calloc(), and the original
+// coordinatool's preload library realloc()s the handle it gets from
+// llapi_hsm_action_begin() before handing it back to the other calls. Under
+// AddressSanitizer a handle from operator new fails this realloc
+// (alloc-dealloc mismatch).
+TEST(CopytoolHandleTest, ActionHandleSurvivesRealloc) {
+  ScopedEnv timeout("LUSTRE_SIM_TIMEOUT", "0.1");
+  ErrorCapture capture;
+  TempDir dir;
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  close(sv[1]);
+  hsm_copytool_private* ct =
+      sim::llapi::TEST_MakeCopytool(sv[0], dir.path(), {});
+  hsm_action_item hai{};
+  hai.hai_len = sizeof(hai);
+  hai.hai_action = HSMA_ARCHIVE;
+  hai.hai_fid = {0x200000401, 7, 0};
+  hai.hai_dfid = {0x200000401, 8, 0};
+  hai.hai_cookie = 42;
+  hsm_copyaction_private* hcp = nullptr;
+  // is_error: no open and no RPC, so no daemon is needed.
+  ASSERT_EQ(llapi_hsm_action_begin(&hcp, ct, &hai, -1, 0, true), 0);
+  ASSERT_NE(hcp, nullptr);
+  void* grown = realloc(hcp, 4 * sizeof(*hcp));
+  ASSERT_NE(grown, nullptr);
+  hcp = static_cast<hsm_copyaction_private*>(grown);
+  // Lustre's field order: magic, source_fd, data_fd, ct_priv, copy, statx.
+  EXPECT_EQ(hcp->magic, 0x19880429u);
+  EXPECT_EQ(hcp->source_fd, -1);
+  EXPECT_EQ(hcp->data_fd, -1);
+  EXPECT_EQ(hcp->ct_priv, ct);
+  hsm_copy copy;
+  memcpy(&copy, reinterpret_cast<const char*>(hcp) + 24, sizeof(copy));
+  EXPECT_EQ(copy.hc_hai.hai_cookie, 42u);
+  EXPECT_EQ(copy.hc_hai.hai_action, static_cast<uint32_t>(HSMA_ARCHIVE));
+  lu_fid dfid{};
+  EXPECT_EQ(llapi_hsm_action_get_dfid(hcp, &dfid), 0);
+  EXPECT_EQ(dfid.f_oid, 8u);
+  hsm_extent he{0, 0};
+  // No daemon behind the mount: the end RPC fails, but the handle is freed
+  // (with free(), which ASan checks against the realloc above).
+  EXPECT_NE(llapi_hsm_action_end(&hcp, &he, 0, 0), 0);
+  EXPECT_EQ(hcp, nullptr);
+  EXPECT_EQ(llapi_hsm_copytool_unregister(&ct), 0);
+}
+
+// Lustre's llapi_hsm_action_begin returns a failure to open the file
+// without a message of its own (the copytool reports it).
+TEST(CopytoolHandleTest, ActionBeginFailureLogsNothing) {
+  ErrorCapture capture;
+  TempDir dir;
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  close(sv[1]);
+  hsm_copytool_private* ct =
+      sim::llapi::TEST_MakeCopytool(sv[0], dir.path(), {});
+  hsm_action_item hai{};
+  hai.hai_len = sizeof(hai);
+  hai.hai_action = HSMA_ARCHIVE;
+  hai.hai_fid = hai.hai_dfid = {0x200000401, 7, 0};
+  hsm_copyaction_private* hcp = nullptr;
+  EXPECT_LT(llapi_hsm_action_begin(&hcp, ct, &hai, -1, 0, false), 0);
+  EXPECT_EQ(hcp, nullptr);
+  EXPECT_TRUE(ErrorCapture::messages().empty())
+      << ErrorCapture::messages()[0].text;
+  EXPECT_EQ(llapi_hsm_copytool_unregister(&ct), 0);
 }
 
 // A handle whose KUC channel is one end of a socketpair; the test writes

@@ -66,26 +66,26 @@ std::atomic<llapi_log_callback_t> g_info_cb{InfoCallbackDefault};
 // event line is never interleaved with another.
 std::mutex g_event_mu;
 int g_event_fd = -1;  // GUARDED_BY(g_event_mu)
+// The FIFO was made by register (unregister removes only such a one).
+bool g_created_fifo = false;  // GUARDED_BY(g_event_mu)
 
+// Lustre's llapi_msg_level2str(): the level's name, nullptr beyond
+// LLAPI_MSG_DEBUG.
 const char* LevelName(int level) {
-  switch (level & LLAPI_MSG_MASK) {
-    case LLAPI_MSG_OFF:
-      return "off";
-    case LLAPI_MSG_FATAL:
-      return "fatal";
-    case LLAPI_MSG_ERROR:
-      return "error";
-    case LLAPI_MSG_WARN:
-      return "warning";
-    case LLAPI_MSG_NORMAL:
-      return "normal";
-    case LLAPI_MSG_INFO:
-      return "info";
-    case LLAPI_MSG_DEBUG:
-      return "debug";
-    default:
-      return "max";
-  }
+  static const char* const kNames[] = {"OFF",    "FATAL", "ERROR", "WARNING",
+                                       "NORMAL", "INFO",  "DEBUG"};
+  if (level < 0 || level >= LLAPI_MSG_MAX) return nullptr;
+  return kNames[level];
+}
+
+// Lustre's event_time: local time as "%Y-%m-%d %T %z".
+std::string EventTime() {
+  time_t now = time(nullptr);
+  struct tm parts;
+  localtime_r(&now, &parts);
+  char text[40];
+  if (strftime(text, sizeof(text), "%Y-%m-%d %T %z", &parts) == 0) return "";
+  return text;
 }
 
 // write() that turns a vanished reader into EPIPE without delivering
@@ -110,23 +110,34 @@ void WriteNoSigpipe(int fd, const std::string& line) {
 }  // namespace
 
 void AppendJsonString(std::string_view s, std::string* out) {
+  // Lustre's escaping (liblustreapi_json.c) writes two backslashes before
+  // the letter of \b \f \n \r \t and four for a backslash, so a reader
+  // decodes "\\n", not a newline: kept, as it is valid JSON. Its quote
+  // escape ends the string early (invalid JSON) and it leaves other control
+  // characters raw: there the simulator writes valid JSON instead.
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"':
-        *out += "\\\"";
+      case '\b':
+        *out += "\\\\b";
         break;
-      case '\\':
-        *out += "\\\\";
+      case '\f':
+        *out += "\\\\f";
         break;
       case '\n':
-        *out += "\\n";
+        *out += "\\\\n";
         break;
       case '\r':
-        *out += "\\r";
+        *out += "\\\\r";
         break;
       case '\t':
-        *out += "\\t";
+        *out += "\\\\t";
+        break;
+      case '\\':
+        *out += "\\\\\\\\";
+        break;
+      case '"':
+        *out += "\\\\\\\"";
         break;
       default:
         if (c < 0x20)
@@ -162,6 +173,14 @@ JsonObject& JsonObject::AddUnsigned(std::string_view key, uint64_t value) {
   return *this;
 }
 
+JsonObject& JsonObject::Append(const JsonObject& other) {
+  if (!other.body_.empty()) {
+    if (!body_.empty()) body_ += ", ";
+    body_ += other.body_;
+  }
+  return *this;
+}
+
 bool EventsEnabled() {
   std::lock_guard lock(g_event_mu);
   return g_event_fd >= 0;
@@ -169,11 +188,14 @@ bool EventsEnabled() {
 
 void WriteEvent(JsonObject event) {
   int saved_errno = errno;
-  event.Add("event_time", static_cast<int64_t>(time(nullptr)));
-  std::string line = event.str() + "\n";
+  // Lustre adds event_time last to a list it writes backwards: it comes
+  // first.
+  JsonObject line;
+  line.Add("event_time", EventTime()).Append(event);
+  std::string text = line.str() + "\n";
   {
     std::lock_guard lock(g_event_mu);
-    if (g_event_fd >= 0) WriteNoSigpipe(g_event_fd, line);
+    if (g_event_fd >= 0) WriteNoSigpipe(g_event_fd, text);
   }
   errno = saved_errno;
 }
@@ -227,11 +249,29 @@ void llapi_printf(enum llapi_message_level level, const char* fmt, ...) {
 }
 
 int llapi_hsm_register_event_fifo(const char* path) {
+  // As Lustre: create the FIFO (mode 0644) unless it exists; an existing
+  // path must be a FIFO of mode 0644. Only a FIFO created here is removed
+  // by unregister.
   if (path == nullptr) return -EINVAL;
-  if (mkfifo(path, 0644) < 0 && errno != EEXIST) {
+  bool created = true;
+  if (mkfifo(path, 0644) < 0) {
     int rc = -errno;
-    llapi_error(LLAPI_MSG_ERROR, rc, "mkfifo(%s) failed", path);
-    return rc;
+    if (rc != -EEXIST) {
+      llapi_error(LLAPI_MSG_ERROR, rc, "mkfifo(%s) failed", path);
+      return rc;
+    }
+    created = false;
+    struct stat st;
+    if (stat(path, &st) < 0) {
+      rc = -errno;
+      llapi_error(LLAPI_MSG_ERROR, rc, "mkfifo(%s) failed", path);
+      return rc;
+    }
+    if (!S_ISFIFO(st.st_mode) || (st.st_mode & 0777) != 0644) {
+      llapi_error(LLAPI_MSG_ERROR, EEXIST,
+                  "%s exists but is not a pipe or has a wrong mode", path);
+      return -EEXIST;
+    }
   }
   // Open a reader first so the non-blocking writer open succeeds, then drop
   // it: a monitoring process opens its own. Events with no reader are lost.
@@ -248,54 +288,69 @@ int llapi_hsm_register_event_fifo(const char* path) {
     llapi_error(LLAPI_MSG_ERROR, rc, "cannot open(%s) for write", path);
     return rc;
   }
-  std::lock_guard lock(sim::llapi::g_event_mu);
-  if (sim::llapi::g_event_fd >= 0) close(sim::llapi::g_event_fd);
-  sim::llapi::g_event_fd = fd;
+  {
+    std::lock_guard lock(sim::llapi::g_event_mu);
+    if (sim::llapi::g_event_fd >= 0) close(sim::llapi::g_event_fd);
+    sim::llapi::g_event_fd = fd;
+    sim::llapi::g_created_fifo = created;
+  }
+  // Lustre ignores SIGPIPE in the whole process from here on (a reader
+  // that goes away); copytools may rely on it.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGPIPE, &ignore, nullptr);
   return 0;
 }
 
 int llapi_hsm_unregister_event_fifo(const char* path) {
-  if (path == nullptr) return -EINVAL;
-  {
-    std::lock_guard lock(sim::llapi::g_event_mu);
-    if (sim::llapi::g_event_fd < 0) return -EINVAL;
-    if (close(sim::llapi::g_event_fd) < 0) {
-      sim::llapi::g_event_fd = -1;
-      return -errno;
-    }
-    sim::llapi::g_event_fd = -1;
-  }
-  unlink(path);
+  std::lock_guard lock(sim::llapi::g_event_mu);
+  if (sim::llapi::g_event_fd < 0) return 0;  // never registered: a no-op
+  if (close(sim::llapi::g_event_fd) < 0) return -errno;
+  if (sim::llapi::g_created_fifo && path != nullptr) unlink(path);
+  sim::llapi::g_created_fifo = false;
+  sim::llapi::g_event_fd = -1;
   return 0;
 }
 
 void llapi_hsm_log_error(enum llapi_message_level level, int _rc,
                          const char* fmt, va_list args) {
-  // Like Lustre: the message goes to stderr as usual, and to the event FIFO
-  // as a LOGGED_MESSAGE event.
+  // As Lustre: with an event FIFO registered, the message becomes a
+  // LOGGED_MESSAGE event there and nothing else (no stderr line); without
+  // one it goes nowhere.
   int saved_errno = errno;
+  if (!sim::llapi::EventsEnabled()) return;
+  const int bits = sim::llapi::Bits(level);
+  const char* name = sim::llapi::LevelName(bits & ~LLAPI_MSG_NO_ERRNO);
+  if (name == nullptr) {
+    // Lustre's own complaint, when the level has no name.
+    fprintf(stderr, "\nFATAL ERROR IN llapi_hsm_log_error(): rc %d,", -EINVAL);
+    errno = saved_errno;
+    return;
+  }
   va_list copy;
   va_copy(copy, args);
-  const int bits = sim::llapi::Bits(level);
-  sim::llapi::ErrorCallbackDefault(static_cast<enum llapi_message_level>(bits),
-                                   _rc, fmt, copy);
-  va_end(copy);
-  if (sim::llapi::EventsEnabled()) {
-    char message[4096];
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    vsnprintf(message, sizeof(message), fmt, args);
-#pragma GCC diagnostic pop
-    std::string text = message;
-    while (!text.empty() && text.back() == '\n') text.pop_back();
-    if (!(bits & LLAPI_MSG_NO_ERRNO) && _rc != 0)
-      text += fmt::format(": {} ({})", strerror(abs(_rc)), abs(_rc));
-    sim::llapi::JsonObject event;
-    event.Add("event_type", "LOGGED_MESSAGE")
-        .Add("level", sim::llapi::LevelName(bits))
-        .Add("message", text);
-    sim::llapi::WriteEvent(std::move(event));
+  int len = vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
+  std::string message = "INTERNAL ERROR: message failed";
+  if (len >= 0) {
+    message.assign(static_cast<size_t>(len) + 1, '\0');
+    vsnprintf(message.data(), message.size(), fmt, args);
+    message.resize(static_cast<size_t>(len));
   }
+#pragma GCC diagnostic pop
+  // Keys in Lustre's order: it prepends each one to the list it writes.
+  sim::llapi::JsonObject event;
+  event.Add("event_type", "LOGGED_MESSAGE")
+      .Add("level", name)
+      .Add("message", message);
+  if (!(bits & LLAPI_MSG_NO_ERRNO)) {
+    event.Add("error", strerror(abs(_rc)))
+        .Add("errno", static_cast<int64_t>(_rc));
+  }
+  sim::llapi::WriteEvent(std::move(event));
   errno = saved_errno;
 }
 

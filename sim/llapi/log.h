@@ -12,12 +12,15 @@
 
 namespace sim::llapi {
 
-// Builds one flat JSON object.
+// Builds one flat JSON object, members in the order added, formatted as
+// Lustre's llapi_json_write_list() writes them ("key": value, ", " between).
 class JsonObject {
  public:
   JsonObject& Add(std::string_view key, std::string_view value);
   JsonObject& Add(std::string_view key, int64_t value);
   JsonObject& AddUnsigned(std::string_view key, uint64_t value);
+  // Appends the members of `other`, in their order.
+  JsonObject& Append(const JsonObject& other);
   // The object, "{...}", without a newline.
   std::string str() const { return "{" + body_ + "}"; }
 
@@ -26,15 +29,16 @@ class JsonObject {
   std::string body_;
 };
 
-// Appends `s` to *out as a JSON string literal (quotes included).
+// Appends `s` to *out as a JSON string literal (quotes included), escaped
+// as Lustre escapes it where that is valid JSON (see log.cc).
 void AppendJsonString(std::string_view s, std::string* out);
 
 // True when an event FIFO is registered.
 bool EventsEnabled();
 
-// Writes `event` plus an "event_time" field to the event FIFO, if one is
-// registered. Never blocks and never raises SIGPIPE: an event that does not
-// fit or has no reader is dropped, as Lustre drops it.
+// Writes "event_time" (Lustre's format) then the members of `event` to the
+// event FIFO, if one is registered. Never blocks and never raises SIGPIPE: an
+// event that does not fit or has no reader is dropped, as Lustre drops it.
 void WriteEvent(JsonObject event);
 
 }  // namespace sim::llapi

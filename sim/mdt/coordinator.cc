@@ -3,6 +3,7 @@
 #include <linux/lustre/lustre_fid.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -348,11 +349,12 @@ int Coordinator::Request(const Caller& caller, std::string_view hur) {
     FileEntry* entry;
     struct stat st;
     if (int rc = files_->Stat(item.hui_fid, &entry, &st); rc < 0) {
+      // Lustre (mdt_hsm_register_hal) records a REMOVE of a file that is
+      // gone, for root only, with the archive id as given: no file, so no
+      // archive id of its own and no default either. An archive id of 0 is
+      // resolved at dispatch (BroadcastRemoves).
       if (action == HSMA_REMOVE && caller.privileged()) {
-        plan.push_back(
-            {item,
-             hr.hr_archive_id ? hr.hr_archive_id : tunables_.default_archive_id,
-             0});
+        plan.push_back({item, hr.hr_archive_id, 0});
         continue;
       }
       return rc;
@@ -459,6 +461,7 @@ void Coordinator::Scan(bool housekeeping) {
     log_.PurgeFinished(Unix(), tunables_.grace_delay);
   }
   if (agents_.empty()) return;
+  BroadcastRemoves();
   const uint64_t max = tunables_.max_requests;
   auto active = [this] {
     return static_cast<uint64_t>(active_archive_ + active_restore_ +
@@ -500,6 +503,42 @@ void Coordinator::Scan(bool housekeeping) {
   for (const Batch& batch : batches) {
     if (active() >= max) break;
     SendBatch(batch);
+  }
+}
+
+void Coordinator::BroadcastRemoves() {
+  // As Lustre's mdt_hsm_agent_send: a REMOVE with archive id 0 goes to a
+  // copytool serving every archive when there is one (the normal dispatch).
+  // Otherwise it is recorded again once per archive id that a registered
+  // copytool serves, and the original record ends SUCCEED.
+  if (AnyAgentServes(0)) return;
+  std::vector<uint32_t> ids;  // in registration order, each once
+  for (const Agent& a : agents_)
+    for (uint32_t id : a.archives)
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  if (ids.empty()) return;
+  std::vector<uint32_t> removes;
+  for (uint32_t idx : log_.waiting()) {
+    const Record& rec = log_.records().at(idx);
+    if (rec.action() == HSMA_REMOVE && rec.archive_id == 0)
+      removes.push_back(idx);
+  }
+  const int64_t now = Unix();
+  for (uint32_t idx : removes) {
+    Record* original = log_.Find(idx);
+    for (uint32_t id : ids) {
+      Record rec;
+      rec.idx = next_idx_++;
+      rec.status = ARS_WAITING;
+      rec.archive_id = id;
+      rec.flags = 0;
+      rec.create = rec.change = now;
+      rec.data = original->data;
+      rec.hai = original->hai;
+      rec.hai.hai_cookie = ++last_cookie_;
+      log_.Add(std::move(rec));
+    }
+    log_.SetStatus(original, ARS_SUCCEED, now);
   }
 }
 

@@ -157,6 +157,9 @@ class Coordinator {
   void Purge();
   void RequestScan(bool immediate = false);
   void Scan(bool housekeeping);
+  // Spreads REMOVEs of archive id 0 over the archive ids served, when no
+  // copytool serves every archive.
+  void BroadcastRemoves();
   void Timeouts();
   void TakeInBatch(const Record& rec, std::vector<Batch>* batches);
   void SendBatch(const Batch& batch);

@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <chrono>
+#include <map>
+#include <string>
 
 #include "sim/mdt/test_util.h"
 
@@ -482,6 +484,60 @@ TEST_F(CoordinatorTest, RemoveClearsArchiveFlags) {
   Scan();
   ASSERT_EQ(RunItem(channel_.hals.at(1).hal.items.at(0).hai), 0);
   EXPECT_EQ(Flags(fid), 0u);
+}
+
+// A REMOVE of a file that is gone, without an archive id: Lustre records it
+// with archive id 0 (not the default) and sends it to a copytool serving
+// every archive.
+TEST_F(CoordinatorTest,
+       RemoveOfADeletedFileWithoutArchiveGoesToAnAllArchiveAgent) {
+  cdt_->tunables().default_archive_id = 5;
+  const lu_fid gone{0x200000401, 999, 0};
+  ASSERT_EQ(Request(HUA_REMOVE, {gone}), 0);
+  EXPECT_EQ(Rec(1).archive_id, 0u);
+  ASSERT_EQ(cdt_->RegisterAgent("some", {2}), 0);
+  ASSERT_EQ(cdt_->RegisterAgent("all", {}), 0);
+  Scan();
+  ASSERT_EQ(channel_.hals.size(), 1u);
+  EXPECT_EQ(channel_.hals[0].uuid, "all");
+  EXPECT_EQ(channel_.hals[0].hal.archive_id, 0u);
+  ASSERT_EQ(channel_.hals[0].hal.items.size(), 1u);
+  EXPECT_TRUE(channel_.hals[0].hal.items[0].hai.hai_fid == gone);
+  EXPECT_EQ(Status(1), ARS_STARTED);
+  EXPECT_EQ(cdt_->log().records().size(), 1u);
+}
+
+// Without such a copytool, Lustre records the REMOVE again once per archive
+// id served and marks the original SUCCEED.
+TEST_F(CoordinatorTest, RemoveOfADeletedFileWithoutArchiveGoesToEveryArchive) {
+  const lu_fid gone{0x200000401, 999, 0};
+  ASSERT_EQ(Request(HUA_REMOVE, {gone}, 0, 0, "opaque"), 0);
+  Scan();  // no copytool: it waits
+  EXPECT_EQ(Status(1), ARS_WAITING);
+  ASSERT_EQ(cdt_->RegisterAgent("a", {3, 2}), 0);
+  ASSERT_EQ(cdt_->RegisterAgent("b", {2, 4}), 0);
+  Scan();
+  EXPECT_EQ(Status(1), ARS_SUCCEED);
+  ASSERT_EQ(cdt_->log().records().size(), 4u);
+  std::map<uint32_t, std::string> sent;  // archive id -> agent
+  for (const auto& m : channel_.hals) {
+    ASSERT_EQ(m.hal.items.size(), 1u);
+    const hsm_action_item& hai = m.hal.items[0].hai;
+    EXPECT_EQ(hai.hai_action, HSMA_REMOVE);
+    EXPECT_TRUE(hai.hai_fid == gone);
+    EXPECT_NE(hai.hai_cookie, Rec(1).cookie());
+    EXPECT_EQ(m.hal.items[0].data, "opaque");
+    sent[m.hal.archive_id] = m.uuid;
+  }
+  // Each archive id once; 2 goes to whichever of its two agents is idle.
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[3], "a");
+  EXPECT_EQ(sent[4], "b");
+  EXPECT_TRUE(sent[2] == "a" || sent[2] == "b") << sent[2];
+  for (uint32_t idx : {2u, 3u, 4u}) {
+    EXPECT_EQ(Status(idx), ARS_STARTED);
+    EXPECT_EQ(Rec(idx).flags, 0u);
+  }
 }
 
 TEST_F(CoordinatorTest, FinishedRecordsArePurgedAfterGraceDelay) {

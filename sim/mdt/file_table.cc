@@ -29,6 +29,26 @@ uint64_t Mix(uint64_t h, uint64_t v) {
 
 std::string ProcFdPath(int fd) { return fmt::format("/proc/self/fd/{}", fd); }
 
+// A file's two names under .lustre/fid: `seq:oid:ver` and `[seq:oid:ver]`.
+// Lustre's lookup in .lustre/fid (obf_lookup on the MDT, and the client's
+// open-by-FID shortcut) skips leading '[' before reading the FID, so both
+// forms open the file there; in directory mode each is a hard link.
+std::string BracketName(const std::string& no_brace) {
+  return "[" + no_brace + "]";
+}
+
+// Links `name` in `dir_fd` to the file `from` (a /proc/self/fd path with
+// AT_SYMLINK_FOLLOW, or a name in `dir_fd`), replacing a stale entry.
+int LinkReplacing(int from_dir, const char* from, int dir_fd,
+                  const std::string& name, int flags) {
+  int rc = linkat(from_dir, from, dir_fd, name.c_str(), flags);
+  if (rc < 0 && errno == EEXIST) {
+    unlinkat(dir_fd, name.c_str(), 0);
+    rc = linkat(from_dir, from, dir_fd, name.c_str(), flags);
+  }
+  return rc < 0 ? -errno : 0;
+}
+
 // Copies all of `in` into `out` from offset 0; copy_file_range first, plain
 // read/write when the kernel cannot do it between these files.
 int CopyData(int in, int out, uint64_t size) {
@@ -188,14 +208,16 @@ int FileTable::FirstSight(int fd, const struct stat& st, FileEntry** out) {
   entry.fid = lu_fid{kFidSeq, next_oid_++, 0};
   if (!entry.is_dir && !entry.is_volatile) {
     std::string name = hsm::FormatFidNoBrace(entry.fid);
-    int rc = linkat(AT_FDCWD, ProcFdPath(fd).c_str(), fid_dir_fd_.get(),
-                    name.c_str(), AT_SYMLINK_FOLLOW);
-    if (rc < 0 && errno == EEXIST) {
+    if (int rc = LinkReplacing(AT_FDCWD, ProcFdPath(fd).c_str(),
+                               fid_dir_fd_.get(), name, AT_SYMLINK_FOLLOW);
+        rc < 0)
+      return rc;
+    if (int rc = LinkReplacing(fid_dir_fd_.get(), name.c_str(),
+                               fid_dir_fd_.get(), BracketName(name), 0);
+        rc < 0) {
       unlinkat(fid_dir_fd_.get(), name.c_str(), 0);
-      rc = linkat(AT_FDCWD, ProcFdPath(fd).c_str(), fid_dir_fd_.get(),
-                  name.c_str(), AT_SYMLINK_FOLLOW);
+      return rc;
     }
-    if (rc < 0) return -errno;
   }
   *out = Insert(std::move(entry));
   Persist(**out);
@@ -216,14 +238,26 @@ int FileTable::StatEntry(const FileEntry& entry, struct stat* st) {
                ? -errno
                : 0;
   }
-  std::string name = hsm::FormatFidNoBrace(entry.fid);
+  const std::string name = hsm::FormatFidNoBrace(entry.fid);
+  const std::string bracket = BracketName(name);
   if (fstatat(fid_dir_fd_.get(), name.c_str(), st, AT_SYMLINK_NOFOLLOW) < 0)
     return -errno;
-  // Only our link is left: the file was deleted.
-  if (st->st_nlink <= 1) {
+  struct stat bst;
+  const bool has_bracket = fstatat(fid_dir_fd_.get(), bracket.c_str(), &bst,
+                                   AT_SYMLINK_NOFOLLOW) == 0 &&
+                           bst.st_ino == st->st_ino && bst.st_dev == st->st_dev;
+  // Only our links are left: the file was deleted.
+  if (st->st_nlink <= (has_bracket ? 2u : 1u)) {
     unlinkat(fid_dir_fd_.get(), name.c_str(), 0);
+    if (has_bracket) unlinkat(fid_dir_fd_.get(), bracket.c_str(), 0);
     return -ENOENT;
   }
+  // A mount kept from before the bracketed names: add the missing one.
+  if (!has_bracket &&
+      LinkReplacing(fid_dir_fd_.get(), name.c_str(), fid_dir_fd_.get(), bracket,
+                    0) == 0 &&
+      fstatat(fid_dir_fd_.get(), name.c_str(), st, AT_SYMLINK_NOFOLLOW) < 0)
+    return -errno;
   return 0;
 }
 

@@ -54,6 +54,43 @@ TEST_F(FileTableTest, FidsComeFromSequence0x200000401WithAHardLink) {
   EXPECT_EQ(hsm::FormatFid(e->fid), "[0x200000007:0x1:0x0]");
 }
 
+// Lustre's .lustre/fid lookup skips a leading '[': `[seq:oid:ver]` opens the
+// file as `seq:oid:ver` does. Both links go when the file is deleted.
+TEST_F(FileTableTest, BracketedFidNameOpensTheFileToo) {
+  lu_fid a = MakeFile("a");
+  const std::string plain = mount_ + "/.lustre/fid/0x200000401:0x1:0x0";
+  const std::string bracket = mount_ + "/.lustre/fid/[0x200000401:0x1:0x0]";
+  EXPECT_EQ(testing::ReadFile(bracket), "data");
+  struct stat p, b;
+  ASSERT_EQ(stat(plain.c_str(), &p), 0);
+  ASSERT_EQ(stat(bracket.c_str(), &b), 0);
+  EXPECT_EQ(p.st_ino, b.st_ino);
+  // Still known while any name of the file's own is left.
+  EXPECT_EQ(Attrs(a).flags, 0u);
+  ASSERT_EQ(unlink((mount_ + "/a").c_str()), 0);
+  FileEntry* e;
+  struct stat st;
+  EXPECT_EQ(files_->Stat(a, &e, &st), -ENOENT);
+  EXPECT_NE(access(plain.c_str(), F_OK), 0);
+  EXPECT_NE(access(bracket.c_str(), F_OK), 0);
+}
+
+// A mount made before the bracketed names gets them when a file is next
+// looked at, and its files are not mistaken for deleted ones.
+TEST_F(FileTableTest, MissingBracketedNameIsAddedBack) {
+  lu_fid a = MakeFile("a");
+  const std::string bracket = mount_ + "/.lustre/fid/[0x200000401:0x1:0x0]";
+  ASSERT_EQ(unlink(bracket.c_str()), 0);
+  FileEntry* e;
+  struct stat st;
+  ASSERT_EQ(files_->Stat(a, &e, &st), 0);
+  EXPECT_EQ(st.st_nlink, 3u);  // its name and our two
+  EXPECT_EQ(testing::ReadFile(bracket), "data");
+  ASSERT_EQ(unlink((mount_ + "/a").c_str()), 0);
+  EXPECT_EQ(files_->Stat(a, &e, &st), -ENOENT);
+  EXPECT_NE(access(bracket.c_str(), F_OK), 0);
+}
+
 TEST_F(FileTableTest, FilesOutsideTheMountHaveNoFid) {
   testing::WriteFile(dir_.path() + "/outside", "x");
   int fd = open((dir_.path() + "/outside").c_str(), O_RDONLY);

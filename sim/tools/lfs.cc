@@ -40,8 +40,12 @@ std::string ErrorText(int rc) { return strerror(rc < 0 ? -rc : rc); }
 
 // ---- hsm_state, hsm_action ----
 
+// hsm_state, hsm_action, hsm_set and hsm_clear go on past a file they
+// cannot handle and return the first error, as lfs does since 2.16 (2.15
+// stopped at the first one).
 int HsmState(int argc, char** argv) {
   if (argc < 2) return kCmdHelp;
+  int result = 0;
   for (int i = 1; i < argc; ++i) {
     const char* path = argv[i];
     hsm_user_state hus{};
@@ -49,7 +53,8 @@ int HsmState(int argc, char** argv) {
     if (rc) {
       fprintf(stderr, "%s %s: get HSM state for '%s' failed: %s\n", g_prog,
               argv[0], path, ErrorText(rc).c_str());
-      return rc;
+      if (result == 0) result = rc;
+      continue;
     }
     printf("%s: (0x%08x)", path, hus.hus_states);
     if (hus.hus_states & HS_RELEASED) printf(" released");
@@ -62,19 +67,21 @@ int HsmState(int argc, char** argv) {
     if (hus.hus_archive_id != 0) printf(", archive_id:%d", hus.hus_archive_id);
     printf("\n");
   }
-  return 0;
+  return result;
 }
 
 int HsmAction(int argc, char** argv) {
   if (argc < 2) return kCmdHelp;
+  int result = 0;
   for (int i = 1; i < argc; ++i) {
     const char* path = argv[i];
     hsm_current_action hca{};
     int rc = llapi_hsm_current_action(path, &hca);
     if (rc) {
-      fprintf(stderr, "%s %s: get HSM action for '%s' failed: %s\n", g_prog,
+      fprintf(stderr, "%s %s: get hsm action for '%s' failed: %s\n", g_prog,
               argv[0], path, ErrorText(rc).c_str());
-      return rc;
+      if (result == 0) result = rc;
+      continue;
     }
     const hsm_extent& he = hca.hca_location;
     printf("%s: %s", path,
@@ -97,7 +104,7 @@ int HsmAction(int argc, char** argv) {
              static_cast<unsigned long long>(he.offset),
              static_cast<unsigned long long>(he.offset + he.length));
   }
-  return 0;
+  return result;
 }
 
 // ---- hsm_set, hsm_clear ----
@@ -151,17 +158,18 @@ int ChangeFlags(int argc, char** argv, bool set) {
     }
   }
   if (mask == 0) return kCmdHelp;
+  int result = 0;
   for (; optind < argc; ++optind) {
     const char* path = argv[optind];
     int rc = set ? llapi_hsm_state_set(path, mask, 0, archive_id)
                  : llapi_hsm_state_set(path, 0, mask, 0);
     if (rc) {
-      fprintf(stderr, "%s %s: change HSM flags for '%s' failed: %s\n", g_prog,
+      fprintf(stderr, "%s %s: change hsm flags for '%s' failed: %s\n", g_prog,
               argv[0], path, ErrorText(rc).c_str());
-      return rc;
+      if (result == 0) result = rc;
     }
   }
-  return 0;
+  return result;
 }
 
 int HsmSet(int argc, char** argv) { return ChangeFlags(argc, argv, true); }

@@ -4,11 +4,14 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cstdlib>
 #include <regex>
 #include <string>
 
 #include "tests/sim/hsm_test_util.h"
 #include "tests/support/file_data.h"
+#include "tests/support/process.h"
+#include "tests/support/sim_daemon.h"
 #include "tests/support/sim_mount.h"
 #include "tests/support/wait_for.h"
 
@@ -54,6 +57,37 @@ TEST_F(CopytoolTest, SigtermUnregistersAndExitsZero) {
   ASSERT_NE(ct, nullptr);
   EXPECT_TRUE(ExitsCleanlyOnSigterm(ct));
   EXPECT_EQ(sim_.AgentCount(), 0u);
+}
+
+// Under a library that does not provide llapi_hsm_copytool_get_fd (the
+// original coordinatool's preload library), ct-posix says so and receives
+// with blocking calls instead of waiting on no descriptor for ever; SIGTERM
+// still stops it.
+TEST_F(CopytoolTest, WorksWithoutTheCopytoolDescriptor) {
+  const std::string log = sim_.archive() + "/../ct-no-get-fd.log";
+  SpawnOptions options;
+  options.stdout_path = options.stderr_path = log;
+  const char* asan = getenv("ASAN_OPTIONS");
+  options.env = {{"LD_PRELOAD", NO_GET_FD_LIB},
+                 {"ASAN_OPTIONS", std::string(asan ? asan : "") +
+                                      (asan && *asan ? ":" : "") +
+                                      "verify_asan_link_order=0"}};
+  std::string error;
+  Process ct = Process::Spawn(
+      {CtPosixBinary(), "-p", sim_.archive(), "-u", "1", sim_.mount()}, options,
+      &error);
+  ASSERT_GT(ct.pid(), 0) << error;
+  ASSERT_TRUE(WaitFor([&] { return sim_.AgentCount() == 1; }))
+      << ReadWholeFile(log);
+  const std::string file = MakeFile("no-fd", 200000);
+  Request({"hsm_archive", file});
+  EXPECT_TRUE(sim_.WaitForStatus(FidOf(file), "ARCHIVE", "SUCCEED"))
+      << ReadWholeFile(log);
+  EXPECT_NE(ReadWholeFile(log).find("cannot get the copytool's descriptor; "
+                                    "receiving with blocking calls instead"),
+            std::string::npos)
+      << ReadWholeFile(log);
+  EXPECT_TRUE(ExitsCleanlyOnSigterm(&ct)) << ReadWholeFile(log);
 }
 
 TEST_F(CopytoolTest, SigtermDuringACopyEndsItAsFailedAndExits) {

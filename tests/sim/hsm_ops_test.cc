@@ -3,6 +3,7 @@
 // hsm_state, hsm_action, hsm.active_requests, hsm.agents and hsm.actions
 // (docs/lustre.md: debugfs text, lfs commands).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <map>
 #include <regex>
@@ -65,6 +66,34 @@ TEST_F(HsmOpsTest, RemoveClearsArchivedAndDeletesTheArchiveCopy) {
   EXPECT_EQ(DigestFile(file), digests_[file]);  // the file itself is intact
 }
 
+// A remove of a deleted file without --archive: Lustre records it with
+// archive id 0 and, with no copytool serving every archive, sends it to each
+// archive id served. Before, the simulator gave it the default archive id
+// (1), which no copytool here serves, and the archive copy stayed.
+TEST_F(HsmOpsTest, RemoveOfADeletedFileWithoutArchiveReachesItsArchive) {
+  ASSERT_NE(sim_.StartCopytool({"-A", "2"}), nullptr);
+  const std::string file = MakeFile("gone", 100000);
+  CommandResult r = sim_.Lfs({"hsm_archive", "-a", "2", file});
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  const std::string fid = FidOf(file);
+  ASSERT_TRUE(sim_.WaitForStatus(fid, "ARCHIVE", "SUCCEED"));
+  const std::string copy = ArchiveCopyOf(sim_, file);
+  ASSERT_TRUE(FileExists(copy)) << copy;
+  ASSERT_EQ(unlink(file.c_str()), 0);
+
+  r = sim_.Lfs({"hsm_remove", "--mntpath", sim_.mount(), fid});
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  EXPECT_TRUE(WaitFor([&] { return !FileExists(copy); })) << sim_.Logs();
+  std::map<std::string, std::string> removes;  // archive# -> status
+  EXPECT_TRUE(WaitFor([&] {
+    removes.clear();
+    for (const ActionRecord& rec : sim_.Actions())
+      if (rec.action() == "REMOVE") removes[rec.Get("archive#")] = rec.status();
+    return removes.size() == 2 && removes["2"] == "SUCCEED";
+  })) << sim_.GetParam("hsm.actions");
+  EXPECT_EQ(removes["0"], "SUCCEED");
+}
+
 TEST_F(HsmOpsTest, HsmReadOfAReleasedFileReturnsTheOriginalData) {
   ASSERT_NE(sim_.StartCopytool(), nullptr);
   const std::string file = MakeFile("cold", 2 * kMiB + 5);
@@ -105,6 +134,38 @@ TEST_F(HsmOpsTest, HsmStatePrintsTheFlagWordsInLfsOrder) {
   ASSERT_TRUE(AppendTestData(file, 10, 1));
   EXPECT_EQ(Output({"hsm_state", file}),
             file + ": (0x0000000b) exists dirty archived, archive_id:1\n");
+}
+
+// lfs (2.16+) reports a file it cannot read and goes on with the next ones,
+// exiting with the first error.
+TEST_F(HsmOpsTest, StateActionSetAndClearGoOnPastAFileTheyCannotRead) {
+  const std::string first = MakeFile("first", 10);
+  const std::string missing = sim_.Path("missing");
+  const std::string last = MakeFile("last", 20);
+
+  CommandResult r = sim_.Lfs({"hsm_state", first, missing, last});
+  EXPECT_EQ(r.exit_code, ENOENT) << r.Describe();
+  EXPECT_EQ(r.out, first + ": (0x00000000)\n" + last + ": (0x00000000)\n");
+  EXPECT_EQ(r.err, "sim-lfs hsm_state: get HSM state for '" + missing +
+                       "' failed: No such file or directory\n");
+
+  r = sim_.Lfs({"hsm_action", missing, first});
+  EXPECT_EQ(r.exit_code, ENOENT) << r.Describe();
+  EXPECT_EQ(r.out, first + ": NOOP\n");
+  EXPECT_EQ(r.err, "sim-lfs hsm_action: get hsm action for '" + missing +
+                       "' failed: No such file or directory\n");
+
+  r = sim_.Lfs({"hsm_set", "--norelease", first, missing, last});
+  EXPECT_EQ(r.exit_code, ENOENT) << r.Describe();
+  EXPECT_EQ(r.err, "sim-lfs hsm_set: change hsm flags for '" + missing +
+                       "' failed: No such file or directory\n");
+  EXPECT_EQ(HsmStates(first), uint32_t{HS_NORELEASE});
+  EXPECT_EQ(HsmStates(last), uint32_t{HS_NORELEASE});
+
+  r = sim_.Lfs({"hsm_clear", "--norelease", missing, first, last});
+  EXPECT_EQ(r.exit_code, ENOENT) << r.Describe();
+  EXPECT_EQ(HsmStates(first), 0u);
+  EXPECT_EQ(HsmStates(last), 0u);
 }
 
 TEST_F(HsmOpsTest, HsmActionShowsNoopWaitingAndRunning) {
