@@ -20,8 +20,8 @@ std::optional<lu_fid> ParseDotLustreFidName(std::string_view name) {
   std::string text(name);  // sscanf needs a terminated string
   uint64_t seq = 0;
   uint32_t oid = 0, ver = 0;
-  if (sscanf(text.c_str(), "0x%" SCNx64 ":0x%" SCNx32 ":0x%" SCNx32, &seq,
-             &oid, &ver) != 3)
+  if (sscanf(text.c_str(), "0x%" SCNx64 ":0x%" SCNx32 ":0x%" SCNx32, &seq, &oid,
+             &ver) != 3)
     return std::nullopt;
   lu_fid fid{seq, oid, ver};
   if (fid == kRootFid) return fid;

@@ -36,7 +36,7 @@ TEST(FidName, RefusesWhatIsNotAFidOfANormalSequence) {
   EXPECT_FALSE(ParseDotLustreFidName("file.txt").has_value());
   EXPECT_FALSE(ParseDotLustreFidName("0x200000401:0x1").has_value());
   EXPECT_FALSE(ParseDotLustreFidName("200000401:1:0").has_value());  // no 0x
-  EXPECT_FALSE(ParseDotLustreFidName("0x1:0x1:0x0").has_value());  // not norm
+  EXPECT_FALSE(ParseDotLustreFidName("0x1:0x1:0x0").has_value());    // not norm
   EXPECT_FALSE(ParseDotLustreFidName("0x200000401:0x1:0x1").has_value());
 }
 

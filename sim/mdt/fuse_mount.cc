@@ -108,8 +108,8 @@ struct FuseMount::Ops {
     Node* p = self->Get(parent);
     if (!p) return (void)fuse_reply_err(req, ESTALE);
     fuse_entry_param e;
-    if (self->UnderDotLustre(p) && std::make_pair(p->dev, p->ino) ==
-                                       self->dot_lustre_ &&
+    if (self->UnderDotLustre(p) &&
+        std::make_pair(p->dev, p->ino) == self->dot_lustre_ &&
         strcmp(name, "mdt.sock") == 0) {
       struct stat st;
       std::string sock = self->backing_ + "/" + wire::kSocketPath;
@@ -171,22 +171,19 @@ struct FuseMount::Ops {
 
   static void Setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr,
                       int to_set, fuse_file_info* fi) {
-    SetattrImpl(req, ino, *attr, to_set, fi ? std::optional<uint64_t>(fi->fh)
-                                            : std::nullopt,
-                false);
+    SetattrImpl(req, ino, *attr, to_set,
+                fi ? std::optional<uint64_t>(fi->fh) : std::nullopt, false);
   }
 
   static void SetattrImpl(fuse_req_t req, fuse_ino_t ino, struct stat attr,
-                          int to_set, std::optional<uint64_t> fh,
-                          bool waited) {
+                          int to_set, std::optional<uint64_t> fh, bool waited) {
     FuseMount* self = Self(req);
     if (ino == kSockLinkId) return (void)fuse_reply_err(req, EPERM);
     Node* n = self->Get(ino);
     if (!n) return (void)fuse_reply_err(req, ESTALE);
     if ((to_set & FUSE_SET_ATTR_SIZE) &&
-        !self->Gate(req, n, FileOp::kTruncate, waited, [=] {
-          SetattrImpl(req, ino, attr, to_set, fh, true);
-        }))
+        !self->Gate(req, n, FileOp::kTruncate, waited,
+                    [=] { SetattrImpl(req, ino, attr, to_set, fh, true); }))
       return;
     std::string path = ProcFd(n->fd.get());
     bool is_link = S_ISLNK(n->type);
@@ -341,10 +338,10 @@ struct FuseMount::Ops {
     if (!p) return;
     Node* np = Writable(req, newparent);
     if (!np) return;
-    fuse_reply_err(req, renameat2(p->fd.get(), name, np->fd.get(), newname,
-                                  flags) < 0
-                            ? errno
-                            : 0);
+    fuse_reply_err(
+        req, renameat2(p->fd.get(), name, np->fd.get(), newname, flags) < 0
+                 ? errno
+                 : 0);
   }
 
   static void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
@@ -364,10 +361,10 @@ struct FuseMount::Ops {
     Node* n = self->Get(ino);
     if (!n) return (void)fuse_reply_err(req, ESTALE);
     // Opening does not restore (Lustre restores at the first I/O).
-    int fd = open(ProcFd(n->fd.get()).c_str(),
-                  (fi->flags &
-                   ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_NOFOLLOW)) |
-                      O_CLOEXEC);
+    int fd = open(
+        ProcFd(n->fd.get()).c_str(),
+        (fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_NOFOLLOW)) |
+            O_CLOEXEC);
     if (fd < 0) return (void)fuse_reply_err(req, errno);
     fi->fh = static_cast<uint64_t>(fd);
     fi->direct_io = 1;
@@ -399,8 +396,8 @@ struct FuseMount::Ops {
                     size_t size, off_t off, fuse_file_info* fi) {
     // The request buffer is reused for the next request: keep a copy in
     // case the write has to wait.
-    WriteImpl(req, ino, std::make_shared<std::string>(data, size), off,
-              fi->fh, false);
+    WriteImpl(req, ino, std::make_shared<std::string>(data, size), off, fi->fh,
+              false);
   }
 
   static void WriteImpl(fuse_req_t req, fuse_ino_t ino,
@@ -439,14 +436,13 @@ struct FuseMount::Ops {
     FallocateImpl(req, ino, mode, off, len, fi->fh, false);
   }
 
-  static void FallocateImpl(fuse_req_t req, fuse_ino_t ino, int mode,
-                            off_t off, off_t len, uint64_t fh, bool waited) {
+  static void FallocateImpl(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+                            off_t len, uint64_t fh, bool waited) {
     FuseMount* self = Self(req);
     Node* n = self->Get(ino);
     if (!n) return (void)fuse_reply_err(req, ESTALE);
-    if (!self->Gate(req, n, FileOp::kFallocate, waited, [=] {
-          FallocateImpl(req, ino, mode, off, len, fh, true);
-        }))
+    if (!self->Gate(req, n, FileOp::kFallocate, waited,
+                    [=] { FallocateImpl(req, ino, mode, off, len, fh, true); }))
       return;
     if (fallocate(static_cast<int>(fh), mode, off, len) < 0)
       return (void)fuse_reply_err(req, errno);
@@ -464,9 +460,8 @@ struct FuseMount::Ops {
     FuseMount* self = Self(req);
     Node* n = self->Get(ino);
     if (!n) return (void)fuse_reply_err(req, ESTALE);
-    FileOp op = (whence == SEEK_DATA || whence == SEEK_HOLE)
-                    ? FileOp::kSeekData
-                    : FileOp::kSeek;
+    FileOp op = (whence == SEEK_DATA || whence == SEEK_HOLE) ? FileOp::kSeekData
+                                                             : FileOp::kSeek;
     if (!self->Gate(req, n, op, waited,
                     [=] { LseekImpl(req, ino, off, whence, fh, true); }))
       return;
@@ -506,7 +501,7 @@ struct FuseMount::Ops {
         if (errno != 0 && used == 0) return (void)fuse_reply_err(req, errno);
         break;
       }
-      struct stat st{};
+      struct stat st {};
       st.st_ino = d->d_ino;
       st.st_mode = static_cast<mode_t>(d->d_type) << 12;
       size_t len = fuse_add_direntry(req, buf.data() + used, size - used,
@@ -540,8 +535,8 @@ struct FuseMount::Ops {
     std::string value;
     ssize_t len;
     if (strcmp(name, "lustre.lov") == 0) {
-      int rc = self->lov_xattr ? self->lov_xattr(n->fd.get(), &value)
-                               : -ENODATA;
+      int rc =
+          self->lov_xattr ? self->lov_xattr(n->fd.get(), &value) : -ENODATA;
       if (rc < 0) return (void)fuse_reply_err(req, -rc);
       len = static_cast<ssize_t>(value.size());
     } else {
@@ -584,9 +579,8 @@ struct FuseMount::Ops {
     Node* n = ino == kSockLinkId ? nullptr : self->Get(ino);
     if (!n || S_ISLNK(n->type)) return (void)fuse_reply_err(req, EPERM);
     std::string path = ProcFd(n->fd.get());
-    fuse_reply_err(req, setxattr(path.c_str(), name, value, size, flags) < 0
-                            ? errno
-                            : 0);
+    fuse_reply_err(
+        req, setxattr(path.c_str(), name, value, size, flags) < 0 ? errno : 0);
   }
 
   static void Removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
@@ -708,7 +702,8 @@ bool FuseMount::UnderDotLustre(const Node* parent) const {
   Node* root = const_cast<FuseMount*>(this)->Get(FUSE_ROOT_ID);
   (void)root;
   char path[PATH_MAX];
-  ssize_t n = readlink(ProcFd(parent->fd.get()).c_str(), path, sizeof(path) - 1);
+  ssize_t n =
+      readlink(ProcFd(parent->fd.get()).c_str(), path, sizeof(path) - 1);
   if (n < 0) return false;
   std::string p(path, static_cast<size_t>(n));
   std::string prefix = backing_ + "/.lustre";
@@ -728,8 +723,7 @@ bool FuseMount::Gate(void* req_ptr, Node* node, FileOp op, bool waited,
   const lu_fid fid = entry->fid;
   if (waited && !cdt_->RestoreLocked(fid)) {
     // The restore ended and the file is still released: it failed.
-    spdlog::info("fuse: restore of {} failed: I/O error",
-                 hsm::FormatFid(fid));
+    spdlog::info("fuse: restore of {} failed: I/O error", hsm::FormatFid(fid));
     fuse_reply_err(req, EIO);
     return false;
   }
@@ -748,8 +742,8 @@ bool FuseMount::Gate(void* req_ptr, Node* node, FileOp op, bool waited,
     Caller caller;
     caller.pid = static_cast<uint32_t>(fuse_req_ctx(req)->pid);
     int rc = cdt_->Request(
-        caller, std::string_view(reinterpret_cast<const char*>(&hur),
-                                 sizeof(hur)));
+        caller,
+        std::string_view(reinterpret_cast<const char*>(&hur), sizeof(hur)));
     if (rc < 0) {
       spdlog::info("fuse: implicit restore of {} refused: {}",
                    hsm::FormatFid(fid), strerror(-rc));
@@ -793,10 +787,8 @@ int FuseMount::Translate(int fd, common::UniqueFd* out) {
   if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &stx) < 0)
     return -errno;
   if (makedev(stx.stx_dev_major, stx.stx_dev_minor) != fuse_dev_) return 0;
-  Node* n = stx.stx_ino == 0 ? nullptr
-                             : FindByKey(backing_dev_, stx.stx_ino);
-  if (!n && nodes_.count(FUSE_ROOT_ID) &&
-      Get(FUSE_ROOT_ID)->ino == stx.stx_ino)
+  Node* n = stx.stx_ino == 0 ? nullptr : FindByKey(backing_dev_, stx.stx_ino);
+  if (!n && nodes_.count(FUSE_ROOT_ID) && Get(FUSE_ROOT_ID)->ino == stx.stx_ino)
     n = Get(FUSE_ROOT_ID);
   if (!n) return -ESTALE;
   int flags = O_CLOEXEC | O_NONBLOCK;
@@ -814,28 +806,28 @@ std::string FuseMount::Start() {
   // connected"): take it away first.
   struct stat st;
   if (stat(mountpoint_.c_str(), &st) < 0 && errno == ENOTCONN) {
-    spdlog::warn("{}: dead FUSE mount left behind, unmounting it",
-                 mountpoint_);
+    spdlog::warn("{}: dead FUSE mount left behind, unmounting it", mountpoint_);
     if (umount2(mountpoint_.c_str(), MNT_DETACH) < 0)
       return fmt::format("cannot unmount the dead mount {}: {}", mountpoint_,
                          strerror(errno));
   }
   fs::create_directories(mountpoint_, ec);
   fs::path resolved = fs::canonical(mountpoint_, ec);
-  if (ec) return fmt::format("cannot resolve {}: {}", mountpoint_, ec.message());
+  if (ec)
+    return fmt::format("cannot resolve {}: {}", mountpoint_, ec.message());
   mountpoint_ = resolved.string();
   fs::path backing = fs::canonical(backing_, ec);
   if (ec) return fmt::format("cannot resolve {}: {}", backing_, ec.message());
   backing_ = backing.string();
-  if (backing_ == mountpoint_ ||
-      backing_.rfind(mountpoint_ + "/", 0) == 0)
+  if (backing_ == mountpoint_ || backing_.rfind(mountpoint_ + "/", 0) == 0)
     return fmt::format("the backing directory {} must not be under {}",
                        backing_, mountpoint_);
 
   auto root = std::make_unique<Node>();
   root->id = FUSE_ROOT_ID;
   root->fd.Reset(open(backing_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root->fd) return fmt::format("cannot open {}: {}", backing_, strerror(errno));
+  if (!root->fd)
+    return fmt::format("cannot open {}: {}", backing_, strerror(errno));
   if (fstat(root->fd.get(), &st) < 0)
     return fmt::format("cannot stat {}: {}", backing_, strerror(errno));
   root->dev = backing_dev_ = st.st_dev;
@@ -851,8 +843,9 @@ std::string FuseMount::Start() {
     *key = {st.st_dev, st.st_ino};
   }
 
-  std::string fsname_opt = "-ofsname=sim-lustre,subtype=sim-lustre,"
-                           "default_permissions";
+  std::string fsname_opt =
+      "-ofsname=sim-lustre,subtype=sim-lustre,"
+      "default_permissions";
   if (geteuid() == 0) fsname_opt += ",allow_other";
   const char* argv[] = {"sim-mdt", fsname_opt.c_str()};
   fuse_args args = FUSE_ARGS_INIT(2, const_cast<char**>(argv));

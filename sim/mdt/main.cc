@@ -69,9 +69,8 @@ int main(int argc, char** argv) {
     server.Flush();
     io.stop();
   });
-  const std::string& served = options.fuse_mountpoint.empty()
-                                  ? options.mount
-                                  : options.fuse_mountpoint;
+  const std::string& served =
+      options.fuse_mountpoint.empty() ? options.mount : options.fuse_mountpoint;
   printf("sim-mdt: ready %s fsname=%s\n", served.c_str(),
          options.fsname.c_str());
   fflush(stdout);

@@ -71,8 +71,7 @@ class RestoreGate {
     Resume resume;
   };
   uint64_t next_id_ = 1;
-  std::unordered_map<lu_fid, std::vector<Waiter>, hsm::FidHash, FidEq>
-      by_fid_;
+  std::unordered_map<lu_fid, std::vector<Waiter>, hsm::FidHash, FidEq> by_fid_;
   std::unordered_map<uint64_t, lu_fid> where_;
 };
 

@@ -17,9 +17,9 @@ TEST(NeedsRestore, TheIoLustresLayoutRefusesOnAReleasedFile) {
   for (FileOp op : {FileOp::kRead, FileOp::kWrite, FileOp::kTruncate,
                     FileOp::kFallocate, FileOp::kSeekData})
     EXPECT_TRUE(NeedsRestore(op)) << static_cast<int>(op);
-  for (FileOp op : {FileOp::kOpen, FileOp::kGetattr, FileOp::kSetattr,
-                    FileOp::kSeek, FileOp::kFlush, FileOp::kRelease,
-                    FileOp::kFsync, FileOp::kXattr})
+  for (FileOp op :
+       {FileOp::kOpen, FileOp::kGetattr, FileOp::kSetattr, FileOp::kSeek,
+        FileOp::kFlush, FileOp::kRelease, FileOp::kFsync, FileOp::kXattr})
     EXPECT_FALSE(NeedsRestore(op)) << static_cast<int>(op);
 }
 

@@ -64,9 +64,9 @@ std::string Server::Start() {
     return fmt::format("cannot write {}: {}", journal_->path(), Errno(rc));
   if (std::string err = Listen(); !err.empty()) return err;
   if (!options_.fuse_mountpoint.empty()) {
-    fuse_ = std::make_unique<FuseMount>(io_, options_.fuse_mountpoint,
-                                        options_.mount, cdt_.get(),
-                                        files_.get());
+    fuse_ =
+        std::make_unique<FuseMount>(io_, options_.fuse_mountpoint,
+                                    options_.mount, cdt_.get(), files_.get());
     fuse_->after_turn = [this] { EndOfTurnSoon(); };
     if (std::string err = fuse_->Start(); !err.empty()) return err;
   }

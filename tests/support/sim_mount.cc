@@ -57,7 +57,7 @@ std::vector<std::string> SimMount::DefaultSettings() {
 SimMode DefaultSimMode() {
   const char* v = getenv("COORDINATOOL_SIM_MODE");
   return v != nullptr && std::string(v) == "fuse" ? SimMode::kFuse
-                                                   : SimMode::kDirectory;
+                                                  : SimMode::kDirectory;
 }
 
 SimMount::SimMount(std::string fsname, SimMode mode)
