@@ -698,9 +698,7 @@ void FuseMount::Forget(uint64_t id, uint64_t n) {
 bool FuseMount::UnderDotLustre(const Node* parent) const {
   std::pair<dev_t, ino_t> key{parent->dev, parent->ino};
   if (key == dot_lustre_ || key == fid_dir_) return true;
-  // .lustre/state and anything deeper.
-  Node* root = const_cast<FuseMount*>(this)->Get(FUSE_ROOT_ID);
-  (void)root;
+  // .lustre/state and anything deeper: by the backing path.
   char path[PATH_MAX];
   ssize_t n =
       readlink(ProcFd(parent->fd.get()).c_str(), path, sizeof(path) - 1);
