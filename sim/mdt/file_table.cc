@@ -121,6 +121,11 @@ FileEntry* FileTable::Find(const lu_fid& fid) {
   return it == by_fid_.end() ? nullptr : &it->second;
 }
 
+FileEntry* FileTable::FindByInode(uint64_t dev, uint64_t ino) {
+  auto it = by_key_.find(Key{dev, ino});
+  return it == by_key_.end() ? nullptr : Find(it->second);
+}
+
 FileEntry* FileTable::Insert(FileEntry entry) {
   by_key_[Key{entry.dev, entry.ino}] = entry.fid;
   lu_fid fid = entry.fid;

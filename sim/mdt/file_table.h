@@ -85,6 +85,9 @@ class FileTable {
   // deleted (only our hard link was left; the link is then removed).
   int Stat(const lu_fid& fid, FileEntry** out, struct stat* st);
   FileEntry* Find(const lu_fid& fid);
+  // The entry of the file with this device and inode number, null when it
+  // has no FID yet (the FUSE mount's HSM checks, which have no descriptor).
+  FileEntry* FindByInode(uint64_t dev, uint64_t ino);
 
   // Changes the HSM attributes of `entry` and journals them.
   void SetHsm(FileEntry* entry, const HsmAttrs& hsm);

@@ -30,6 +30,11 @@ int main(int argc, char** argv) {
   app.add_option("--set", options.settings,
                  "tunable NAME=VALUE, e.g. hsm.max_requests=100 or "
                  "hsm_control=stopped (repeatable)");
+  std::string fuse_backing;
+  app.add_option("--fuse", fuse_backing,
+                 "serve MOUNT through FUSE; BACKING holds its files and "
+                 ".lustre/ (the directory mode's tree)")
+      ->type_name("BACKING");
   app.add_flag("--sync", options.sync, "fdatasync the journal at each write");
   auto* v = app.add_flag("-v,--verbose", verbose, "log debug messages");
   app.add_flag("-q,--quiet", quiet, "log only warnings and errors")
@@ -39,6 +44,10 @@ int main(int argc, char** argv) {
                                            common::kVersion);
   CLI11_PARSE(app, argc, argv);
 
+  if (!fuse_backing.empty()) {
+    options.fuse_mountpoint = options.mount;
+    options.mount = fuse_backing;
+  }
   auto logger = spdlog::stderr_logger_st("sim-mdt");
   logger->set_pattern("sim-mdt: %Y-%m-%d %H:%M:%S.%e %l: %v");
   logger->set_level(verbose ? spdlog::level::debug
@@ -60,7 +69,9 @@ int main(int argc, char** argv) {
     server.Flush();
     io.stop();
   });
-  printf("sim-mdt: ready %s fsname=%s\n", options.mount.c_str(),
+  const std::string& served =
+      options.fuse_mountpoint.empty() ? options.mount : options.fuse_mountpoint;
+  printf("sim-mdt: ready %s fsname=%s\n", served.c_str(),
          options.fsname.c_str());
   fflush(stdout);
   io.run();

@@ -63,6 +63,13 @@ std::string Server::Start() {
   if (int rc = journal_->Flush(); rc < 0)
     return fmt::format("cannot write {}: {}", journal_->path(), Errno(rc));
   if (std::string err = Listen(); !err.empty()) return err;
+  if (!options_.fuse_mountpoint.empty()) {
+    fuse_ =
+        std::make_unique<FuseMount>(io_, options_.fuse_mountpoint,
+                                    options_.mount, cdt_.get(), files_.get());
+    fuse_->after_turn = [this] { EndOfTurnSoon(); };
+    if (std::string err = fuse_->Start(); !err.empty()) return err;
+  }
   AcceptLoop();
   EndOfTurnSoon();
   return "";
@@ -228,6 +235,19 @@ void Server::OnReadable(const ConnPtr& conn) {
     if (rc < 0) {
       Drop(conn, rc == -EPIPE ? "" : Errno(rc));
       break;
+    }
+    if (fuse_ && packet.fd.valid()) {
+      // The daemon only ever touches the backing files: I/O on a FUSE
+      // descriptor would be a request to itself.
+      common::UniqueFd backing;
+      int trc = fuse_->Translate(packet.fd.get(), &backing);
+      if (trc < 0) {
+        spdlog::warn("{}: descriptor on the FUSE mount not found: {}",
+                     Who(*conn), Errno(trc));
+        Reply(conn, packet.header.seq, trc, {});
+        continue;
+      }
+      if (trc > 0) packet.fd = std::move(backing);
     }
     HandlePacket(conn, packet);
   }
@@ -414,6 +434,7 @@ int Server::SendToAgent(const std::string& uuid, const std::string& kuc) {
 }
 
 void Server::RestoreReleased(const lu_fid& fid) {
+  if (fuse_) fuse_->RestoreEnded(fid);
   auto it = waiters_.find(fid);
   if (it == waiters_.end()) return;
   std::vector<Waiter> waiters = std::move(it->second);

@@ -33,6 +33,7 @@
 #include "common/clock.h"
 #include "sim/mdt/coordinator.h"
 #include "sim/mdt/file_table.h"
+#include "sim/mdt/fuse_mount.h"
 #include "sim/mdt/journal.h"
 #include "sim/mdt/params.h"
 #include "sim/mdt/rpc_handler.h"
@@ -47,6 +48,9 @@ struct ServerOptions {
   // mdt.<fsname>-MDT0000 ("hsm.max_requests", "hsm_control").
   std::vector<std::string> settings;
   size_t max_queued_bytes = 64u << 20;
+  // FUSE mode (--fuse BACKING): `mount` is the backing directory and this
+  // is the mount point served through FUSE over it. Empty: directory mode.
+  std::string fuse_mountpoint;
 };
 
 class Server final : public AgentChannel {
@@ -110,6 +114,7 @@ class Server final : public AgentChannel {
   std::unique_ptr<Coordinator> cdt_;
   std::unique_ptr<ParamTable> params_;
   std::unique_ptr<RpcHandler> rpc_;
+  std::unique_ptr<FuseMount> fuse_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> listener_;
   boost::asio::steady_timer timer_;
   std::optional<common::Clock::TimePoint> timer_deadline_;

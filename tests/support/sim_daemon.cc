@@ -1,5 +1,13 @@
 #include "tests/support/sim_daemon.h"
 
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +22,40 @@ std::string ReadWholeFile(const std::string& path) {
   return ss.str();
 }
 
+bool FuseTestsDisabled() {
+  const char* v = getenv("COORDINATOOL_NO_FUSE");
+  return v != nullptr && strcmp(v, "1") == 0;
+}
+
+std::string FuseUnavailable() {
+  int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return std::string("cannot open /dev/fuse (") + strerror(errno) +
+           "): FUSE tests need the fuse module and permission to mount; "
+           "set COORDINATOOL_NO_FUSE=1 to skip them";
+  close(fd);
+  return "";
+}
+
+void UnmountFuse(const std::string& mount) {
+  // Is a FUSE filesystem (dead or alive) mounted there? /proc/self/mounts
+  // says so without touching it (a stat of a dead mount fails ENOTCONN).
+  std::ifstream mounts("/proc/self/mounts");
+  std::string line;
+  bool mounted = false;
+  while (std::getline(mounts, line)) {
+    std::istringstream fields(line);
+    std::string source, point, type;
+    fields >> source >> point >> type;
+    if (point == mount && type.rfind("fuse", 0) == 0) mounted = true;
+  }
+  if (!mounted) return;
+  if (umount2(mount.c_str(), MNT_DETACH) == 0) return;
+  // Not root: the setuid helper.
+  std::string cmd = "fusermount3 -u -z '" + mount + "' 2>/dev/null";
+  (void)system(cmd.c_str());
+}
+
 SimDaemon::SimDaemon(std::string binary, std::string mount, std::string fsname,
                      std::string log_dir)
     : binary_(std::move(binary)),
@@ -21,8 +63,20 @@ SimDaemon::SimDaemon(std::string binary, std::string mount, std::string fsname,
       fsname_(std::move(fsname)),
       log_dir_(std::move(log_dir)) {}
 
+SimDaemon::~SimDaemon() { Kill(); }
+
+void SimDaemon::Kill() {
+  process_.Kill();
+  if (fuse()) UnmountFuse(mount_);
+}
+
 std::string SimDaemon::Start(const std::vector<std::string>& settings) {
   std::vector<std::string> argv = {binary_, "--fsname", fsname_};
+  if (fuse()) {
+    if (std::string why = FuseUnavailable(); !why.empty()) return why;
+    mkdir(fuse_backing_.c_str(), 0755);
+    argv.insert(argv.end(), {"--fuse", fuse_backing_});
+  }
   for (const std::string& s : settings) {
     argv.push_back("--set");
     argv.push_back(s);

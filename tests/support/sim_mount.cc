@@ -54,14 +54,23 @@ std::vector<std::string> SimMount::DefaultSettings() {
           "hsm.loop_period=1", "hsm.grace_delay=3600"};
 }
 
-SimMount::SimMount(std::string fsname)
+SimMode DefaultSimMode() {
+  const char* v = getenv("COORDINATOOL_SIM_MODE");
+  return v != nullptr && std::string(v) == "fuse" ? SimMode::kFuse
+                                                  : SimMode::kDirectory;
+}
+
+SimMount::SimMount(std::string fsname, SimMode mode)
     : dir_("sim-mount"),
       fsname_(std::move(fsname)),
+      mode_(mode),
       mount_(dir_.Join("mnt")),
+      backing_(mode == SimMode::kFuse ? dir_.Join("backing") : ""),
       archive_(dir_.Join("archive")),
       logs_(dir_.Join("logs")),
       daemon_(SimMdtBinary(), mount_, fsname_, logs_) {
   for (const std::string& d : {mount_, archive_, logs_}) mkdir(d.c_str(), 0755);
+  if (mode_ == SimMode::kFuse) daemon_.set_fuse_backing(backing_);
 }
 
 SimMount::~SimMount() {

@@ -46,13 +46,22 @@ struct ActionRecord {
 
 std::vector<ActionRecord> ParseActions(const std::string& text);
 
+// How the simulated mount is served (docs/simulator.md): a plain directory,
+// or through FUSE over a backing directory.
+enum class SimMode { kDirectory, kFuse };
+
+// kFuse when COORDINATOOL_SIM_MODE=fuse (the suite's FUSE runs of a few
+// end-to-end tests), else kDirectory.
+SimMode DefaultSimMode();
+
 class SimMount {
  public:
   // Tunables every test gets: fast scans, many active requests, 1 s
   // housekeeping, finished requests kept for an hour.
   static std::vector<std::string> DefaultSettings();
 
-  explicit SimMount(std::string fsname = "lustre");
+  explicit SimMount(std::string fsname = "lustre",
+                    SimMode mode = DefaultSimMode());
   ~SimMount();
   SimMount(const SimMount&) = delete;
   SimMount& operator=(const SimMount&) = delete;
@@ -71,6 +80,9 @@ class SimMount {
   Process* StartCopytool(const std::vector<std::string>& extra_args = {});
 
   const std::string& mount() const { return mount_; }
+  SimMode mode() const { return mode_; }
+  // FUSE mode: the directory the daemon keeps the files and .lustre/ in.
+  const std::string& backing() const { return backing_; }
   const std::string& archive() const { return archive_; }
   const std::string& fsname() const { return fsname_; }
   // mount() + "/" + name.
@@ -116,7 +128,9 @@ class SimMount {
 
   TempDir dir_;
   std::string fsname_;
+  SimMode mode_;
   std::string mount_;
+  std::string backing_;
   std::string archive_;
   std::string logs_;
   SimDaemon daemon_;

@@ -1,0 +1,235 @@
+// End to end on a FUSE-served simulated mount (sim-mdt --fuse, a real FUSE
+// mount, ct-posix): plain I/O on a released file restores it first, writes
+// change the data version (the file becomes dirty), .lustre/fid takes both
+// name forms, and a crashed daemon's dead mount is taken over at restart
+// (docs/simulator.md, FUSE mode).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "hsm/fid.h"
+#include "tests/sim/hsm_test_util.h"
+#include "tests/support/process.h"
+#include "tests/support/sim_mount.h"
+#include "tests/support/wait_for.h"
+
+namespace testing_support {
+namespace {
+
+std::string Content(size_t size, char seed) {
+  std::string s(size, '\0');
+  for (size_t i = 0; i < size; ++i)
+    s[i] = static_cast<char>('a' + (i * 7 + static_cast<size_t>(seed)) % 26);
+  return s;
+}
+
+bool WriteString(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << data;
+  return static_cast<bool>(out.flush());
+}
+
+// The backing copy, read without going through FUSE.
+std::string ReadString(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The system call `pid` is blocked in, -1 if not known.
+long BlockedSyscall(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/syscall");
+  long nr = -1;
+  in >> nr;
+  return nr;
+}
+
+class FuseMountTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (FuseTestsDisabled())
+      GTEST_SKIP() << "COORDINATOOL_NO_FUSE=1: FUSE tests skipped";
+    ASSERT_EQ(FuseUnavailable(), "");
+    ASSERT_TRUE(sim_.StartDaemon());
+  }
+
+  // Writes `data` as `name` through the mount, archives it, waits for the
+  // archive and releases it. Returns its path.
+  std::string ReleasedFile(const std::string& name, const std::string& data) {
+    const std::string path = sim_.Path(name);
+    EXPECT_TRUE(WriteString(path, data)) << path;
+    CommandResult r = sim_.Lfs({"hsm_archive", path});
+    EXPECT_TRUE(r.ok()) << r.Describe();
+    EXPECT_TRUE(sim_.WaitForStatus(FidOf(path), "ARCHIVE", "SUCCEED"));
+    r = sim_.Lfs({"hsm_release", path});
+    EXPECT_TRUE(r.ok()) << r.Describe();
+    EXPECT_NE(HsmStates(path) & HS_RELEASED, 0u);
+    // Released: the backing file holds zeros now.
+    EXPECT_NE(ReadString(sim_.backing() + "/" + name), data);
+    return path;
+  }
+
+  size_t Restores(const std::string& fid) {
+    size_t n = 0;
+    for (const ActionRecord& r : sim_.Actions())
+      if (r.fid() == fid && r.action() == "RESTORE") ++n;
+    return n;
+  }
+
+  SimMount sim_{"lustre", SimMode::kFuse};
+};
+
+TEST_F(FuseMountTest, PlainCatOfAReleasedFileGetsTheRestoredBytes) {
+  ASSERT_NE(sim_.StartCopytool(), nullptr);
+  const std::string data = Content(300000, 1);
+  const std::string path = ReleasedFile("cold", data);
+  const std::string fid = FidOf(path);
+
+  CommandResult r = RunCommand({"/bin/cat", path}, std::chrono::seconds(60));
+  ASSERT_TRUE(r.ok()) << r.Describe() << sim_.Logs();
+  EXPECT_TRUE(r.out == data) << "cat read " << r.out.size() << " bytes";
+  EXPECT_EQ(HsmStates(path) & (HS_RELEASED | HS_DIRTY), 0u);
+  EXPECT_EQ(Restores(fid), 1u);
+  EXPECT_EQ(sim_.StatusOf(fid, "RESTORE"), "SUCCEED");
+  // The implicit restore is Lustre's: blocking (HSM_REQ_BLOCKING = 0x4).
+  for (const ActionRecord& a : sim_.Actions()) {
+    if (a.fid() == fid && a.action() == "RESTORE") {
+      EXPECT_NE(a.line.find("flags=0x4"), std::string::npos) << a.line;
+    }
+  }
+}
+
+TEST_F(FuseMountTest, AppendToAReleasedFileKeepsTheOldDataAndMakesItDirty) {
+  ASSERT_NE(sim_.StartCopytool(), nullptr);
+  const std::string data = Content(100000, 2);
+  const std::string path = ReleasedFile("log", data);
+
+  CommandResult r =
+      RunCommand({"/bin/sh", "-c", "printf 'more\\n' >> \"$0\"", path},
+                 std::chrono::seconds(60));
+  ASSERT_TRUE(r.ok()) << r.Describe() << sim_.Logs();
+  EXPECT_TRUE(ReadString(path) == data + "more\n");
+  // Written after its restore: the data version changed, the archive copy
+  // is out of date.
+  const uint32_t states = HsmStates(path);
+  EXPECT_EQ(states & HS_RELEASED, 0u);
+  EXPECT_NE(states & HS_DIRTY, 0u);
+  EXPECT_NE(states & HS_ARCHIVED, 0u);
+}
+
+TEST_F(FuseMountTest, DdOverwriteInsideAReleasedFileLandsOnTheRestoredData) {
+  ASSERT_NE(sim_.StartCopytool(), nullptr);
+  const std::string data = Content(200000, 3);
+  const std::string path = ReleasedFile("table", data);
+
+  CommandResult r = RunCommand(
+      {"/bin/sh", "-c",
+       "printf XYZ | dd of=\"$0\" bs=1 seek=1000 conv=notrunc status=none",
+       path},
+      std::chrono::seconds(60));
+  ASSERT_TRUE(r.ok()) << r.Describe() << sim_.Logs();
+  std::string want = data;
+  want.replace(1000, 3, "XYZ");
+  EXPECT_TRUE(ReadString(path) == want);
+  EXPECT_EQ(HsmStates(path) & (HS_RELEASED | HS_DIRTY), HS_DIRTY);
+}
+
+TEST_F(FuseMountTest, TruncateOfAReleasedFileRestoresItFirst) {
+  ASSERT_NE(sim_.StartCopytool(), nullptr);
+  const std::string data = Content(50000, 4);
+  const std::string path = ReleasedFile("cut", data);
+
+  CommandResult r = RunCommand({"/usr/bin/truncate", "-s", "10", path});
+  ASSERT_TRUE(r.ok()) << r.Describe() << sim_.Logs();
+  EXPECT_EQ(ReadString(path), data.substr(0, 10));
+  EXPECT_EQ(HsmStates(path) & (HS_RELEASED | HS_DIRTY), HS_DIRTY);
+  EXPECT_EQ(Restores(FidOf(path)), 1u);
+}
+
+TEST_F(FuseMountTest, TwoReadersAtOnceSendOneRestoreAndBothGetTheData) {
+  const std::string data = Content(80000, 5);
+  // Archived with a copytool, which then goes away so that the readers
+  // block until another one comes.
+  Process* ct = sim_.StartCopytool();
+  ASSERT_NE(ct, nullptr);
+  const std::string path = ReleasedFile("shared", data);
+  const std::string fid = FidOf(path);
+  ct->Kill();
+  ASSERT_TRUE(WaitFor([&] { return sim_.AgentCount() == 0; }));
+
+  std::vector<Process> readers;
+  std::vector<std::string> outs;
+  for (int i = 0; i < 2; ++i) {
+    SpawnOptions options;
+    outs.push_back(sim_.archive() + "/../reader-" + std::to_string(i));
+    options.stdout_path = outs.back();
+    std::string error;
+    readers.push_back(Process::Spawn({"/bin/cat", path}, options, &error));
+    ASSERT_GE(readers.back().pid(), 0) << error;
+  }
+  // Both are inside read(2), waiting for the restore.
+  for (Process& p : readers)
+    ASSERT_TRUE(WaitFor([&] { return BlockedSyscall(p.pid()) == SYS_read; }))
+        << "reader " << p.pid() << " is not blocked in read";
+  EXPECT_EQ(Restores(fid), 1u);
+  EXPECT_EQ(sim_.StatusOf(fid, "RESTORE"), "WAITING");
+
+  ASSERT_NE(sim_.StartCopytool(), nullptr);
+  for (Process& p : readers) {
+    std::optional<int> rc = p.Wait(std::chrono::seconds(60));
+    ASSERT_TRUE(rc.has_value()) << sim_.Logs();
+    EXPECT_EQ(*rc, 0);
+  }
+  for (const std::string& out : outs) EXPECT_TRUE(ReadString(out) == data);
+  EXPECT_EQ(Restores(fid), 1u);
+  EXPECT_EQ(sim_.StatusOf(fid, "RESTORE"), "SUCCEED");
+}
+
+TEST_F(FuseMountTest, DotLustreFidOpensByBothNameForms) {
+  const std::string path = sim_.Path("named");
+  ASSERT_TRUE(WriteString(path, "by fid\n"));
+  const std::string fid = FidOf(path);  // "[0x...:0x...:0x...]"
+  ASSERT_FALSE(fid.empty());
+  const std::string dir = sim_.Path(".lustre/fid/");
+  EXPECT_EQ(ReadString(dir + fid), "by fid\n");
+  EXPECT_EQ(ReadString(dir + fid.substr(1, fid.size() - 2)), "by fid\n");
+  struct stat by_name, by_fid;
+  ASSERT_EQ(stat(path.c_str(), &by_name), 0);
+  ASSERT_EQ(stat((dir + fid).c_str(), &by_fid), 0);
+  EXPECT_EQ(by_name.st_ino, by_fid.st_ino);
+  // Not a FID, or one nobody has: ENOENT, as Lustre answers.
+  errno = 0;
+  EXPECT_NE(access((dir + "notafid").c_str(), F_OK), 0);
+  EXPECT_EQ(errno, ENOENT);
+  errno = 0;
+  EXPECT_NE(access((dir + "[0x200000401:0xfffff:0x0]").c_str(), F_OK), 0);
+  EXPECT_EQ(errno, ENOENT);
+  // Inode numbers are the backing files'.
+  struct stat backing;
+  ASSERT_EQ(stat((sim_.backing() + "/named").c_str(), &backing), 0);
+  EXPECT_EQ(by_name.st_ino, backing.st_ino);
+}
+
+TEST_F(FuseMountTest, RestartAfterACrashTakesOverTheDeadMount) {
+  const std::string path = sim_.Path("survivor");
+  ASSERT_TRUE(WriteString(path, "still here\n"));
+  // SIGKILL, as a crash: the kernel keeps a dead mount.
+  sim_.daemon().Kill();
+  struct stat st;
+  errno = 0;
+  EXPECT_NE(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(errno, ENOTCONN);
+  ASSERT_TRUE(sim_.StartDaemon());
+  EXPECT_EQ(ReadString(path), "still here\n");
+}
+
+}  // namespace
+}  // namespace testing_support
