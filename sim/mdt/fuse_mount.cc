@@ -25,6 +25,7 @@
 #include "sim/mdt/coordinator.h"
 #include "sim/mdt/fid_name.h"
 #include "sim/mdt/file_table.h"
+#include "sim/mdt/layout.h"
 #include "sim/wire/messages.h"
 
 namespace sim::mdt {
@@ -534,7 +535,8 @@ struct FuseMount::Ops {
     if (!n) return (void)fuse_reply_err(req, ENODATA);
     std::string value;
     ssize_t len;
-    if (strcmp(name, "lustre.lov") == 0) {
+    if (strcmp(name, kLayoutXattrName) == 0) {
+      if (!S_ISREG(n->type)) return (void)fuse_reply_err(req, ENODATA);
       int rc =
           self->lov_xattr ? self->lov_xattr(n->fd.get(), &value) : -ENODATA;
       if (rc < 0) return (void)fuse_reply_err(req, -rc);
@@ -568,6 +570,9 @@ struct FuseMount::Ops {
     len = listxattr(path.c_str(), value.data(), value.size());
     if (len < 0) return (void)fuse_reply_err(req, errno);
     value.resize(static_cast<size_t>(len));
+    // Every regular file on Lustre lists its layout.
+    if (S_ISREG(n->type) && self->lov_xattr)
+      value.append(kLayoutXattrName, kLayoutXattrListLength);
     if (size == 0) return (void)fuse_reply_xattr(req, value.size());
     if (value.size() > size) return (void)fuse_reply_err(req, ERANGE);
     fuse_reply_buf(req, value.data(), value.size());
@@ -578,6 +583,13 @@ struct FuseMount::Ops {
     FuseMount* self = Self(req);
     Node* n = ino == kSockLinkId ? nullptr : self->Get(ino);
     if (!n || S_ISLNK(n->type)) return (void)fuse_reply_err(req, EPERM);
+    if (strcmp(name, kLayoutXattrName) == 0) {
+      // Lustre's client takes a valid layout and keeps the file's own (a
+      // restore's volatile gets the archived layout this way): checked,
+      // not stored.
+      if (!S_ISREG(n->type)) return (void)fuse_reply_err(req, ENODATA);
+      return (void)fuse_reply_err(req, -CheckLayoutXattr(value, size));
+    }
     std::string path = ProcFd(n->fd.get());
     fuse_reply_err(
         req, setxattr(path.c_str(), name, value, size, flags) < 0 ? errno : 0);

@@ -71,8 +71,8 @@ class FuseMount {
   // *out and returns 1; 0 when `fd` is not on the mount; -errno.
   int Translate(int fd, common::UniqueFd* out);
 
-  // The value of the "lustre.lov" xattr of a backing file, for the layout
-  // xattr (hook: ENODATA until the simulator gives files a layout).
+  // The value of the "lustre.lov" xattr of a regular backing file: 0 or
+  // -errno (unset: the mount has no layouts, ENODATA).
   std::function<int(int backing_fd, std::string* value)> lov_xattr;
   // Called after a batch of requests was handled (the daemon then runs the
   // coordinator's due work and writes its journal).

@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <random>
 
+#include "sim/mdt/layout.h"
+
 namespace sim::mdt {
 
 namespace asio = boost::asio;
@@ -68,6 +70,15 @@ std::string Server::Start() {
         std::make_unique<FuseMount>(io_, options_.fuse_mountpoint,
                                     options_.mount, cdt_.get(), files_.get());
     fuse_->after_turn = [this] { EndOfTurnSoon(); };
+    // Lustre gives every regular file a layout (docs/simulator.md, layout
+    // attribute); a file gets its FID here if it had none.
+    fuse_->lov_xattr = [this](int backing_fd, std::string* value) {
+      FileEntry* entry = nullptr;
+      struct stat st;
+      if (int rc = files_->Identify(backing_fd, &entry, &st); rc < 0) return rc;
+      *value = LayoutXattr(entry->fid, (entry->hsm.flags & HS_RELEASED) != 0);
+      return 0;
+    };
     if (std::string err = fuse_->Start(); !err.empty()) return err;
   }
   AcceptLoop();

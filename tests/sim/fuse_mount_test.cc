@@ -5,11 +5,14 @@
 // (docs/simulator.md, FUSE mode).
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/lustre/lustre_user.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -216,6 +219,47 @@ TEST_F(FuseMountTest, DotLustreFidOpensByBothNameForms) {
   struct stat backing;
   ASSERT_EQ(stat((sim_.backing() + "/named").c_str(), &backing), 0);
   EXPECT_EQ(by_name.st_ino, backing.st_ino);
+}
+
+// lhsmtool_posix reads "lustre.lov" on every archive and writes it back on
+// the restore's volatile: every regular file has one, as on Lustre.
+TEST_F(FuseMountTest, RegularFilesHaveALustreLayoutAttribute) {
+  const std::string path = sim_.Path("striped");
+  ASSERT_TRUE(WriteString(path, "layout\n"));
+  char buf[256];
+  ssize_t len = getxattr(path.c_str(), XATTR_LUSTRE_LOV, buf, sizeof(buf));
+  ASSERT_EQ(len, static_cast<ssize_t>(sizeof(lov_user_md_v1) +
+                                      sizeof(lov_user_ost_data_v1)))
+      << strerror(errno);
+  lov_user_md_v1 lum;
+  memcpy(&lum, buf, sizeof(lum));
+  EXPECT_EQ(lum.lmm_magic, static_cast<uint32_t>(LOV_USER_MAGIC_V1));
+  EXPECT_EQ(lum.lmm_stripe_count, 1);
+  // Listed, and a valid layout written back is taken.
+  char names[1024];
+  ssize_t list = listxattr(path.c_str(), names, sizeof(names));
+  ASSERT_GT(list, 0) << strerror(errno);
+  EXPECT_NE(std::string(names, static_cast<size_t>(list)).find("lustre.lov"),
+            std::string::npos);
+  EXPECT_EQ(setxattr(path.c_str(), XATTR_LUSTRE_LOV, buf,
+                     static_cast<size_t>(len), 0),
+            0)
+      << strerror(errno);
+  EXPECT_NE(setxattr(path.c_str(), XATTR_LUSTRE_LOV, buf, 3, 0), 0);
+  // A directory has none.
+  EXPECT_LT(getxattr(sim_.Path("").c_str(), XATTR_LUSTRE_LOV, buf, sizeof(buf)),
+            0);
+  EXPECT_EQ(errno, ENODATA);
+  // A released file's layout has no stripes and the released flag.
+  ASSERT_NE(sim_.StartCopytool(), nullptr);
+  const std::string cold = ReleasedFile("cold-layout", Content(4096, 'l'));
+  len = getxattr(cold.c_str(), XATTR_LUSTRE_LOV, buf, sizeof(buf));
+  ASSERT_EQ(len, static_cast<ssize_t>(sizeof(lov_user_md_v1)))
+      << strerror(errno);
+  memcpy(&lum, buf, sizeof(lum));
+  EXPECT_NE(lum.lmm_pattern & LOV_PATTERN_F_RELEASED, 0u);
+  // Reading the attribute restored nothing.
+  EXPECT_NE(HsmStates(cold) & HS_RELEASED, 0u);
 }
 
 TEST_F(FuseMountTest, RestartAfterACrashTakesOverTheDeadMount) {
