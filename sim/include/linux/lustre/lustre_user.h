@@ -3,7 +3,7 @@
  * HSM part of Lustre's user API (installed as <linux/lustre/lustre_user.h>),
  * for building against the Lustre HSM simulator. Names, values and struct
  * layouts are Lustre's (x86_64, LP64); lustre_abi_test checks every size and
- * offset. Only the HSM subset is declared.
+ * offset. The HSM subset, and what copytools use besides (names test).
  */
 #ifndef _UAPI_LUSTRE_USER_H
 #define _UAPI_LUSTRE_USER_H
