@@ -20,7 +20,8 @@ find_library(SYSTEM_LUSTREAPI_LIB lustreapi NO_CACHE)
 # are "permissive" errors. With -fpermissive GCC makes them warnings, which
 # it does not print for system headers (the imported targets below put the
 # headers on the path with -isystem); in our own code -Werror turns the same
-# warnings back into errors. clang has no such errors to relax.
+# warnings back into errors. clang has no such switch: it cannot build
+# against Lustre 2.16 or later (auto then picks the simulator).
 set(COORDINATOOL_LUSTRE_CXX_FLAGS "")
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   set(COORDINATOOL_LUSTRE_CXX_FLAGS "-fpermissive")
