@@ -16,12 +16,12 @@ find_path(SYSTEM_LUSTREAPI_INCLUDE lustre/lustreapi.h NO_CACHE)
 find_library(SYSTEM_LUSTREAPI_LIB lustreapi NO_CACHE)
 
 # The real headers are C: their C++ compile errors (implicit int-to-enum
-# conversions in inline functions of linux/lustre/lustre_user.h since 2.16)
+# conversions in inline functions of 2.17's linux/lustre/lustre_user.h)
 # are "permissive" errors. With -fpermissive GCC makes them warnings, which
 # it does not print for system headers (the imported targets below put the
 # headers on the path with -isystem); in our own code -Werror turns the same
 # warnings back into errors. clang has no such switch: it cannot build
-# against Lustre 2.16 or later (auto then picks the simulator).
+# against Lustre 2.17 (auto then picks the simulator).
 set(COORDINATOOL_LUSTRE_CXX_FLAGS "")
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   set(COORDINATOOL_LUSTRE_CXX_FLAGS "-fpermissive")
@@ -116,11 +116,11 @@ endif()
 # use (the simulator's too), each a COORDINATOOL_* macro defined to 0 or 1
 # for every target that sees the headers. Code that uses such a name tests
 # the macro (#if); hsm/abi_test.cc checks each macro against the headers.
-#   HSM_REQ_BLOCKING: hsm_request flag of implicit restores (2.16 and later).
+#   HSM_REQ_BLOCKING: hsm_request flag of implicit restores (after 2.16).
 #   HSM_PCC_STATES: HS_PCCRW and HS_PCCRO, which HSM_STATUS_MASK and
 #     HSM_FLAGS_MASK include (2.16 and later).
 #   LLAPI_HSM_IMPORT_ENUM_PATTERN: llapi_hsm_import's stripe pattern is an
-#     enum lov_pattern (2.16 and later), not an int.
+#     enum lov_pattern (after 2.16), not an int.
 coordinatool_lustre_check(have_blocking [[
   #include <linux/lustre/lustre_user.h>
   #ifndef HSM_REQ_BLOCKING

@@ -1,7 +1,7 @@
 // The part of the ABI checks (abi_test.cc) that only C can see: the real
 // <linux/lustre/lustre_idl.h> and <linux/lustre/lustre_fid.h> are not valid
-// C++ (since 2.16 a struct there embeds hsm_action_item, whose flexible
-// array member then is not last, a hard error in C++), and LNET_MTU, which
+// C++ (a struct there embeds hsm_action_item, whose flexible array member,
+// since 2.16, then is not last: a hard error in C++), and LNET_MTU, which
 // HAL_MAXSIZE names, comes from <linux/lnet/lnet-types.h>, which is not
 // either. A copytool written in C includes them as this file does; the
 // test calls the functions below.
