@@ -2,7 +2,6 @@
 // against a coordinatool server (docs/operations.md, coordinatool-client;
 // options in docs/configuration.md).
 #include <fmt/format.h>
-#include <lustre/lustreapi.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -22,6 +21,7 @@
 #include "config/settings.h"
 #include "config/settings_table.h"
 #include "hsm/fid.h"
+#include "hsm/lustreapi.h"
 #include "protocol/action_item.h"
 #include "protocol/byte_string.h"
 #include "protocol/messages.h"

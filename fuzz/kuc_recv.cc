@@ -6,7 +6,6 @@
 // Properties: no crash or undefined behaviour; a HAL recv hands out walks
 // with hai_first()/hai_next() for hal_count items inside the `msgsize`
 // bytes it reported.
-#include <lustre/lustreapi.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 
 #include "fuzz/fuzz_util.h"
 #include "hsm/hal.h"
+#include "hsm/lustreapi.h"
 #include "sim/llapi/copytool_private.h"
 #include "sim/wire/packet.h"
 

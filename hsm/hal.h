@@ -24,6 +24,11 @@ inline constexpr size_t kHalHeaderSize = 32;  // sizeof(hsm_action_list)
 inline constexpr size_t kHaiFixedSize = 72;   // sizeof(hsm_action_item)
 // The coordinator keeps each HAL it builds within LDLM_MAXREQSIZE.
 inline constexpr size_t kLustreMaxHalBytes = 5120;
+// Lustre's HAL_MAXSIZE, the largest HAL a copytool's receive buffer holds
+// (1 MiB). Lustre defines it as LNET_MTU, from <linux/lnet/lnet-types.h>,
+// which lustre_user.h does not include and which is not valid C++ (the
+// abi test checks the value from C).
+inline constexpr uint32_t kHalMaxSize = uint32_t{1} << 20;
 // The buffer given to llapi_search_fsname: a name has at most
 // LUSTRE_MAXFSNAME characters and a NUL; the rest is room to spare, as
 // lhsmtool_posix gives (docs/lustre.md, limits and names).

@@ -10,7 +10,6 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <lustre/lustreapi.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,6 +23,7 @@
 #include "common/thread_annotations.h"
 #include "config/settings.h"
 #include "hsm/hal.h"
+#include "hsm/lustreapi.h"
 #include "preload/mover.h"
 
 #define PRELOAD_EXPORT extern "C" __attribute__((visibility("default")))

@@ -267,7 +267,7 @@ bool Parse(const json::object& m, RecvRequest* out, std::string* error) {
   return OptionalInt(m, "max_archive", -1, &out->max_archive, error) &&
          OptionalInt(m, "max_restore", -1, &out->max_restore, error) &&
          OptionalInt(m, "max_remove", -1, &out->max_remove, error) &&
-         OptionalInt(m, "max_bytes", HAL_MAXSIZE, &out->max_bytes, error);
+         OptionalInt(m, "max_bytes", hsm::kHalMaxSize, &out->max_bytes, error);
 }
 
 json::object ToJson(const RecvRequest& request) {

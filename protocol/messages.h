@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hsm/hal.h"
 #include "protocol/action_item.h"
 #include "protocol/item_id.h"
 
@@ -156,7 +157,7 @@ struct RecvRequest {
   int64_t max_archive = -1;
   int64_t max_restore = -1;
   int64_t max_remove = -1;
-  int64_t max_bytes = HAL_MAXSIZE;  // size of the mover's list buffer
+  int64_t max_bytes = hsm::kHalMaxSize;  // size of the mover's list buffer
 };
 // The smallest list buffer a recv may ask for: the original's limit, kept
 // so that both servers refuse the same movers (docs/protocol.md, recv).

@@ -214,7 +214,7 @@ TEST(MessagesTest, RecvRoundTripsAndDefaults) {
   EXPECT_EQ(back.max_archive, -1);
   EXPECT_EQ(back.max_restore, -1);
   EXPECT_EQ(back.max_remove, -1);
-  EXPECT_EQ(back.max_bytes, HAL_MAXSIZE);
+  EXPECT_EQ(back.max_bytes, hsm::kHalMaxSize);
   for (const char* key :
        {"max_archive", "max_restore", "max_remove", "max_bytes"}) {
     json::object bad{{key, "1"}};

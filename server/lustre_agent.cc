@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <lustre/lustreapi.h>
 
 #include <cerrno>
 #include <cstring>
@@ -12,6 +11,7 @@
 
 #include "hsm/fid.h"
 #include "hsm/hal.h"
+#include "hsm/lustreapi.h"
 
 namespace server {
 

@@ -24,10 +24,10 @@
 #ifndef SERVER_QUEUE_CHECK_H_
 #define SERVER_QUEUE_CHECK_H_
 
-#include <lustre/lustreapi.h>
-
 #include <optional>
 #include <string>
+
+#include "hsm/lustreapi.h"
 
 namespace server {
 

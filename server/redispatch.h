@@ -28,8 +28,6 @@
 #ifndef SERVER_REDISPATCH_H_
 #define SERVER_REDISPATCH_H_
 
-#include <lustre/lustreapi.h>
-
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -38,6 +36,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "hsm/lustreapi.h"
 #include "server/item.h"
 
 namespace server {

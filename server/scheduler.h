@@ -47,7 +47,7 @@ using config::kUnlimited;
 struct MoverLimits {
   std::array<uint32_t, kItemTypeCount> max_running{kUnlimited, kUnlimited,
                                                    kUnlimited};
-  uint32_t max_bytes = HAL_MAXSIZE;  // a mover's default receive buffer
+  uint32_t max_bytes = hsm::kHalMaxSize;  // a mover's default receive buffer
 };
 
 // The byte cost of one item in a reply, as the original counts it (an

@@ -140,20 +140,20 @@ TEST(SchedulerTest, TakeCancelsSendsCancelsAndNoNewWork) {
   one.max_running[2] = 1;
   ASSERT_EQ(Cookies(s.Dispatch("m1", {}, one).items),
             (std::vector<uint64_t>{1}));
-  EXPECT_TRUE(s.TakeCancels("m1", HAL_MAXSIZE).empty());  // none pending
-  EXPECT_TRUE(s.TakeCancels("unknown", HAL_MAXSIZE).empty());
+  EXPECT_TRUE(s.TakeCancels("m1", hsm::kHalMaxSize).empty());  // none pending
+  EXPECT_TRUE(s.TakeCancels("unknown", hsm::kHalMaxSize).empty());
   protocol::WireItem target;
   MoverId mover;
   ASSERT_EQ(s.Cancel(MakeItem(HSMA_CANCEL, 1, 3), &target, &mover),
             Scheduler::CancelOutcome::kForwarded);
-  DispatchReply reply = s.TakeCancels("m1", HAL_MAXSIZE);
+  DispatchReply reply = s.TakeCancels("m1", hsm::kHalMaxSize);
   EXPECT_EQ(Cookies(reply.cancels), (std::vector<uint64_t>{1}));
   EXPECT_TRUE(reply.items.empty());  // item 2 still waits
   EXPECT_EQ(reply.archive_id, 3u);
   EXPECT_EQ(s.counters().pending_cancel, 0u);
   EXPECT_EQ(s.counters().done_cancel, 1u);
   EXPECT_EQ(s.counters().pending[2], 1u);
-  EXPECT_TRUE(s.TakeCancels("m1", HAL_MAXSIZE).empty());  // sent once
+  EXPECT_TRUE(s.TakeCancels("m1", hsm::kHalMaxSize).empty());  // sent once
 }
 
 TEST(SchedulerTest, ReleaseRequeuesInArrivalOrder) {

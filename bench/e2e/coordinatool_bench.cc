@@ -45,7 +45,6 @@
 // test: nothing is asserted about the figures.
 #include <arpa/inet.h>
 #include <fmt/format.h>
-#include <lustre/lustreapi.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -71,6 +70,7 @@
 #include "bench/e2e/proc_stats.h"
 #include "bench/support/sim_files.h"
 #include "client/session.h"
+#include "hsm/lustreapi.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/sim_daemon.h"

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <lustre/lustreapi.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -11,6 +10,7 @@
 #include <ctime>
 
 #include "client/session.h"
+#include "hsm/lustreapi.h"
 #include "protocol/action_item.h"
 #include "protocol/messages.h"
 

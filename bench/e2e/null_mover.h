@@ -32,16 +32,17 @@
 #include <vector>
 
 #include "client/tls.h"
+#include "hsm/hal.h"
 
 namespace bench {
 
 struct NullMoverOptions {
   std::string host = "127.0.0.1";
   std::string port;
-  int64_t max_bytes = HAL_MAXSIZE;  // the preload library's default hal_size
-  int64_t max_running = -1;         // per type; negative: unlimited
-  std::string end_on_mount;         // non-empty: end each item on this mount
-  client::TlsOptions tls;           // enabled: every mover speaks TLS
+  int64_t max_bytes = hsm::kHalMaxSize;  // preload library's default hal_size
+  int64_t max_running = -1;              // per type; negative: unlimited
+  std::string end_on_mount;  // non-empty: end each item on this mount
+  client::TlsOptions tls;    // enabled: every mover speaks TLS
 };
 
 class NullMovers {

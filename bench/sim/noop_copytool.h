@@ -8,8 +8,6 @@
 #ifndef BENCH_SIM_NOOP_COPYTOOL_H_
 #define BENCH_SIM_NOOP_COPYTOOL_H_
 
-#include <lustre/lustreapi.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -19,6 +17,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "hsm/lustreapi.h"
 
 namespace bench {
 

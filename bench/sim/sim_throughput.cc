@@ -6,7 +6,6 @@
 // and writes a JSON result. A benchmark, not a test: nothing is asserted
 // about the figure.
 #include <fmt/format.h>
-#include <lustre/lustreapi.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +18,7 @@
 
 #include "bench/sim/noop_copytool.h"
 #include "bench/support/sim_files.h"
+#include "hsm/lustreapi.h"
 #include "tests/support/sim_daemon.h"
 #include "tests/support/temp_dir.h"
 

@@ -1,10 +1,11 @@
 #include "bench/support/sim_files.h"
 
 #include <fmt/format.h>
-#include <lustre/lustreapi.h>
 #include <sys/stat.h>
 
 #include <cstdio>
+
+#include "hsm/lustreapi.h"
 
 namespace bench {
 

@@ -6,7 +6,7 @@
 #ifndef COPYTOOL_POSIX_ACTION_HANDLE_H_
 #define COPYTOOL_POSIX_ACTION_HANDLE_H_
 
-#include <lustre/lustreapi.h>
+#include "hsm/lustreapi.h"
 
 namespace ct {
 

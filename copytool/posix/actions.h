@@ -7,11 +7,10 @@
 #ifndef COPYTOOL_POSIX_ACTIONS_H_
 #define COPYTOOL_POSIX_ACTIONS_H_
 
-#include <lustre/lustreapi.h>
-
 #include "copytool/posix/options.h"
 #include "copytool/posix/running_actions.h"
 #include "copytool/posix/stop_flag.h"
+#include "hsm/lustreapi.h"
 
 namespace ct {
 

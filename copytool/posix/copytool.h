@@ -9,8 +9,6 @@
 #ifndef COPYTOOL_POSIX_COPYTOOL_H_
 #define COPYTOOL_POSIX_COPYTOOL_H_
 
-#include <lustre/lustreapi.h>
-
 #include <atomic>
 #include <string>
 
@@ -18,6 +16,7 @@
 #include "copytool/posix/options.h"
 #include "copytool/posix/running_actions.h"
 #include "copytool/posix/stop_flag.h"
+#include "hsm/lustreapi.h"
 
 namespace ct {
 

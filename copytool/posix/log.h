@@ -7,10 +7,11 @@
 #define COPYTOOL_POSIX_LOG_H_
 
 #include <fmt/format.h>
-#include <lustre/lustreapi.h>
 
 #include <string>
 #include <utility>
+
+#include "hsm/lustreapi.h"
 
 namespace ct {
 

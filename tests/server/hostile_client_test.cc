@@ -1,7 +1,6 @@
 // Hostile clients over real TCP: each gets an error reply or a closed
 // connection, nothing else changes, and the movers keep working.
 #include <gtest/gtest.h>
-#include <lustre/lustreapi.h>
 
 #include <boost/json.hpp>
 #include <cerrno>
@@ -9,6 +8,7 @@
 
 #include "common/unique_fd.h"
 #include "hsm/fid.h"
+#include "hsm/lustreapi.h"
 #include "protocol/action_item.h"
 #include "tests/server/coordinatool_setup.h"
 #include "tests/server/raw_peer.h"

@@ -4,7 +4,6 @@
 // concurrent copytool's archive still completes. The library's KUC reader
 // gets the same treatment from a fake MDT (tests/support/fake_mdt.h).
 #include <gtest/gtest.h>
-#include <lustre/lustreapi.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,6 +17,7 @@
 
 #include "common/unique_fd.h"
 #include "hsm/hal.h"
+#include "hsm/lustreapi.h"
 #include "sim/wire/messages.h"
 #include "sim/wire/packet.h"
 #include "tests/sim/hsm_test_util.h"

@@ -5,12 +5,12 @@
 #define TESTS_SIM_HSM_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
-#include <lustre/lustreapi.h>
 
 #include <string>
 #include <vector>
 
 #include "copytool/posix/archive_path.h"
+#include "hsm/lustreapi.h"
 #include "tests/support/sim_mount.h"
 
 namespace testing_support {

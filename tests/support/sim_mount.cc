@@ -1,11 +1,11 @@
 #include "tests/support/sim_mount.h"
 
-#include <lustre/lustreapi.h>
 #include <sys/stat.h>
 
 #include <sstream>
 
 #include "hsm/fid.h"
+#include "hsm/lustreapi.h"
 #include "tests/support/file_data.h"
 
 namespace testing_support {
