@@ -22,9 +22,15 @@ find_library(SYSTEM_LUSTREAPI_LIB lustreapi NO_CACHE)
 # headers on the path with -isystem); in our own code -Werror turns the same
 # warnings back into errors. clang has no such switch: it cannot build
 # against Lustre 2.17 (auto then picks the simulator).
+#
+# The flag is given to every C++ file in every mode, simulator included: it
+# changes nothing in our code (-Werror), and identical compile commands let a
+# compiler cache share every object that does not include a Lustre header
+# between the simulator build and the real ones (scripts/lustre).
 set(COORDINATOOL_LUSTRE_CXX_FLAGS "")
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   set(COORDINATOOL_LUSTRE_CXX_FLAGS "-fpermissive")
+  add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:-fpermissive>")
 endif()
 
 # coordinatool_lustre_check(VAR SOURCE INCLUDE_DIR [LIBRARY]): whether
@@ -81,10 +87,6 @@ if(LUSTRE_API STREQUAL "system")
   add_library(Lustre::Headers INTERFACE IMPORTED)
   set_target_properties(Lustre::Headers PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${lustre_include}")
-  if(COORDINATOOL_LUSTRE_CXX_FLAGS)
-    target_compile_options(Lustre::Headers INTERFACE
-      "$<$<COMPILE_LANGUAGE:CXX>:${COORDINATOOL_LUSTRE_CXX_FLAGS}>")
-  endif()
   add_library(Lustre::API UNKNOWN IMPORTED)
   set_target_properties(Lustre::API PROPERTIES
     IMPORTED_LOCATION "${SYSTEM_LUSTREAPI_LIB}"
