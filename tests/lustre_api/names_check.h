@@ -10,10 +10,10 @@
 extern "C" {
 #endif
 
-const char *names_lustre_user_check(void);
-const char *names_lustre_idl_check(void);
-const char *names_lustre_fid_check(void);
-const char *names_lustreapi_check(void);
+const char* names_lustre_user_check(void);
+const char* names_lustre_idl_check(void);
+const char* names_lustre_fid_check(void);
+const char* names_lustreapi_check(void);
 
 #ifdef __cplusplus
 }
