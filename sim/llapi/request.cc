@@ -211,16 +211,8 @@ int llapi_sim_wait_restore(const char* path) {
                     if (hus.hus_states & HS_RELEASED) {
                       // The implicit restore a read of a released file
                       // triggers.
-                      struct {
-                        hsm_request request;
-                        hsm_user_item item;
-                      } __attribute__((packed)) hur{};
-                      hur.request.hr_action = HUA_RESTORE;
-                      hur.request.hr_flags = HSM_REQ_BLOCKING;
-                      hur.request.hr_itemcount = 1;
-                      hur.item.hui_fid = fid;
-                      hur.item.hui_extent.offset = 0;
-                      hur.item.hui_extent.length = OBD_OBJECT_EOF;
+                      const sim::wire::ImplicitRestoreReq hur =
+                          sim::wire::MakeImplicitRestore(fid);
                       rc = Call(root, MsgType::kHsmRequest,
                                 sim::llapi::Bytes(hur), -1, nullptr);
                       if (rc < 0) return rc;

@@ -739,16 +739,7 @@ bool FuseMount::Gate(void* req_ptr, Node* node, FileOp op, bool waited,
   }
   if (!cdt_->RestoreLocked(fid)) {
     // Lustre's client: an implicit restore of the whole file, blocking.
-    struct {
-      hsm_request request;
-      hsm_user_item item;
-    } __attribute__((packed)) hur{};
-    hur.request.hr_action = HUA_RESTORE;
-    hur.request.hr_flags = HSM_REQ_BLOCKING;
-    hur.request.hr_itemcount = 1;
-    hur.item.hui_fid = fid;
-    hur.item.hui_extent.offset = 0;
-    hur.item.hui_extent.length = OBD_OBJECT_EOF;
+    const wire::ImplicitRestoreReq hur = wire::MakeImplicitRestore(fid);
     Caller caller;
     caller.pid = static_cast<uint32_t>(fuse_req_ctx(req)->pid);
     int rc = cdt_->Request(

@@ -110,6 +110,25 @@ struct Fid2PathReq {
   uint32_t reserved;
 };
 
+// kHsmRequest of the implicit restore Lustre's client sends when I/O meets
+// a released file: the whole file, HSM_REQ_BLOCKING (docs/simulator.md).
+// Sent by `sim-lfs hsm_read` (llapi) and by the FUSE mount (daemon).
+struct ImplicitRestoreReq {
+  struct hsm_request request;
+  struct hsm_user_item item;
+} __attribute__((packed));
+
+inline ImplicitRestoreReq MakeImplicitRestore(const lu_fid& fid) {
+  ImplicitRestoreReq hur{};
+  hur.request.hr_action = HUA_RESTORE;
+  hur.request.hr_flags = HSM_REQ_BLOCKING;
+  hur.request.hr_itemcount = 1;
+  hur.item.hui_fid = fid;
+  hur.item.hui_extent.offset = 0;
+  hur.item.hui_extent.length = OBD_OBJECT_EOF;
+  return hur;
+}
+
 }  // namespace sim::wire
 
 #endif  // SIM_WIRE_MESSAGES_H_
