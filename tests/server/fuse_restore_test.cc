@@ -6,9 +6,7 @@
 #include <gtest/gtest.h>
 #include <lustre/lustreapi.h>
 
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,13 +17,6 @@
 
 namespace testing_support {
 namespace {
-
-std::string ReadString(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 uint32_t States(const std::string& path) {
   hsm_user_state hus{};
@@ -54,7 +45,7 @@ TEST_F(FuseRestoreTest, CatAndDdIntoReleasedFilesRestoreThemThroughMovers) {
   for (int i = 0; i < 4; ++i) {
     files.push_back(sim_.Path("f" + std::to_string(i)));
     ASSERT_TRUE(WriteTestFile(files.back(), 100000 + i, i).has_value());
-    data[files.back()] = ReadString(files.back());
+    data[files.back()] = ReadWholeFile(files.back());
   }
   RunLfs(sim_, "hsm_archive", files);
   ASSERT_TRUE(WaitFor([&] {
@@ -80,8 +71,8 @@ TEST_F(FuseRestoreTest, CatAndDdIntoReleasedFilesRestoreThemThroughMovers) {
 
   std::string dd_want = data[files[2]];
   dd_want.replace(500, 4, "1234");
-  EXPECT_TRUE(ReadString(files[2]) == dd_want);
-  EXPECT_TRUE(ReadString(files[3]) == data[files[3]] + "end");
+  EXPECT_TRUE(ReadWholeFile(files[2]) == dd_want);
+  EXPECT_TRUE(ReadWholeFile(files[3]) == data[files[3]] + "end");
   EXPECT_EQ(sim_.CountActions("RESTORE", "SUCCEED"), 4u);
   for (int i = 0; i < 4; ++i)
     EXPECT_EQ(States(files[i]) & (HS_RELEASED | HS_DIRTY),

@@ -14,7 +14,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "hsm/fid.h"
@@ -37,14 +36,6 @@ bool WriteString(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << data;
   return static_cast<bool>(out.flush());
-}
-
-// The backing copy, read without going through FUSE.
-std::string ReadString(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // The system call `pid` is blocked in, -1 if not known.
@@ -76,7 +67,7 @@ class FuseMountTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.Describe();
     EXPECT_NE(HsmStates(path) & HS_RELEASED, 0u);
     // Released: the backing file holds zeros now.
-    EXPECT_NE(ReadString(sim_.backing() + "/" + name), data);
+    EXPECT_NE(ReadWholeFile(sim_.backing() + "/" + name), data);
     return path;
   }
 
@@ -119,7 +110,7 @@ TEST_F(FuseMountTest, AppendToAReleasedFileKeepsTheOldDataAndMakesItDirty) {
       RunCommand({"/bin/sh", "-c", "printf 'more\\n' >> \"$0\"", path},
                  std::chrono::seconds(60));
   ASSERT_TRUE(r.ok()) << r.Describe() << sim_.Logs();
-  EXPECT_TRUE(ReadString(path) == data + "more\n");
+  EXPECT_TRUE(ReadWholeFile(path) == data + "more\n");
   // Written after its restore: the data version changed, the archive copy
   // is out of date.
   const uint32_t states = HsmStates(path);
@@ -141,7 +132,7 @@ TEST_F(FuseMountTest, DdOverwriteInsideAReleasedFileLandsOnTheRestoredData) {
   ASSERT_TRUE(r.ok()) << r.Describe() << sim_.Logs();
   std::string want = data;
   want.replace(1000, 3, "XYZ");
-  EXPECT_TRUE(ReadString(path) == want);
+  EXPECT_TRUE(ReadWholeFile(path) == want);
   EXPECT_EQ(HsmStates(path) & (HS_RELEASED | HS_DIRTY), HS_DIRTY);
 }
 
@@ -152,7 +143,7 @@ TEST_F(FuseMountTest, TruncateOfAReleasedFileRestoresItFirst) {
 
   CommandResult r = RunCommand({"/usr/bin/truncate", "-s", "10", path});
   ASSERT_TRUE(r.ok()) << r.Describe() << sim_.Logs();
-  EXPECT_EQ(ReadString(path), data.substr(0, 10));
+  EXPECT_EQ(ReadWholeFile(path), data.substr(0, 10));
   EXPECT_EQ(HsmStates(path) & (HS_RELEASED | HS_DIRTY), HS_DIRTY);
   EXPECT_EQ(Restores(FidOf(path)), 1u);
 }
@@ -191,7 +182,7 @@ TEST_F(FuseMountTest, TwoReadersAtOnceSendOneRestoreAndBothGetTheData) {
     ASSERT_TRUE(rc.has_value()) << sim_.Logs();
     EXPECT_EQ(*rc, 0);
   }
-  for (const std::string& out : outs) EXPECT_TRUE(ReadString(out) == data);
+  for (const std::string& out : outs) EXPECT_TRUE(ReadWholeFile(out) == data);
   EXPECT_EQ(Restores(fid), 1u);
   EXPECT_EQ(sim_.StatusOf(fid, "RESTORE"), "SUCCEED");
 }
@@ -202,8 +193,8 @@ TEST_F(FuseMountTest, DotLustreFidOpensByBothNameForms) {
   const std::string fid = FidOf(path);  // "[0x...:0x...:0x...]"
   ASSERT_FALSE(fid.empty());
   const std::string dir = sim_.Path(".lustre/fid/");
-  EXPECT_EQ(ReadString(dir + fid), "by fid\n");
-  EXPECT_EQ(ReadString(dir + fid.substr(1, fid.size() - 2)), "by fid\n");
+  EXPECT_EQ(ReadWholeFile(dir + fid), "by fid\n");
+  EXPECT_EQ(ReadWholeFile(dir + fid.substr(1, fid.size() - 2)), "by fid\n");
   struct stat by_name, by_fid;
   ASSERT_EQ(stat(path.c_str(), &by_name), 0);
   ASSERT_EQ(stat((dir + fid).c_str(), &by_fid), 0);
@@ -272,7 +263,7 @@ TEST_F(FuseMountTest, RestartAfterACrashTakesOverTheDeadMount) {
   EXPECT_NE(stat(path.c_str(), &st), 0);
   EXPECT_EQ(errno, ENOTCONN);
   ASSERT_TRUE(sim_.StartDaemon());
-  EXPECT_EQ(ReadString(path), "still here\n");
+  EXPECT_EQ(ReadWholeFile(path), "still here\n");
 }
 
 }  // namespace
