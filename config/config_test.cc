@@ -707,5 +707,26 @@ TEST(LoadSettingsTest, FileThenEnvironmentAndErrorsNameTheLine) {
               access(kDefaultConfigPath, F_OK) == 0);
 }
 
+// Blocking restores first: a share in percent, 0..99 (99: bulk restores
+// still get one in a hundred), default 90.
+TEST(ConfigTest, RestoreBlockingShare) {
+  ServerSettings s;
+  EXPECT_EQ(s.restore_blocking_share, 90u);
+  std::vector<std::string> warnings;
+  std::string error;
+  ASSERT_TRUE(ApplyServerFile(
+      ParseConfigText("c", "restore_blocking_share 75\n"), &s, &warnings,
+      &error))
+      << error;
+  EXPECT_EQ(s.restore_blocking_share, 75u);
+  EXPECT_FALSE(ApplyServerFile(
+      ParseConfigText("c", "\nrestore_blocking_share 100\n"), &s, &warnings,
+      &error));
+  EXPECT_EQ(error,
+            "c:2: key 'restore_blocking_share': '100' is not an integer in "
+            "0..99");
+  EXPECT_EQ(s.restore_blocking_share, 75u);  // unchanged
+}
+
 }  // namespace
 }  // namespace config

@@ -111,6 +111,10 @@ struct ServerSettings {
   std::map<std::string, uint32_t> fair_share_weights;
   // Archives older than this go before restores; 0: off.
   uint32_t archive_max_wait_sec = 0;
+  // Blocking restores (HSM_REQ_BLOCKING: a process waits on the file) go
+  // before the others, at most this percent of the restores sent while
+  // both wait (1..99); 0: no priority.
+  uint32_t restore_blocking_share = 90;
   // Whose share a restore counts against: the value of fair_share_tag in the
   // request data, or the uid, gid or project id of the file itself.
   FairShareBy fair_share_by = FairShareBy::kTag;

@@ -520,6 +520,11 @@ const ServerSetting kServerSettings[] = {
      .value = "SEC",
      .help = "archives older than this go before restores (0: off)",
      .apply = Integer<&S::archive_max_wait_sec, 0, kInt32Max>},
+    {.key = "restore_blocking_share",
+     .value = "PERCENT",
+     .help = "blocking restores first, at most this share while others wait "
+             "(0: off)",
+     .apply = Integer<&S::restore_blocking_share, 0, 99>},
     {.key = "restore_locality_command",
      .value = "CMD ARG...",
      .help = "helper naming the preferred mover of each new restore",

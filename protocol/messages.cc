@@ -606,7 +606,8 @@ bool Parse(const json::object& m, ListRequest* out, std::string* error) {
                         error) &&
          OptionalChoice(m, "mover", {}, &out->mover, error) &&
          OptionalChoice(m, "state",
-                        {"waiting", "locating", "held", "oversized", "running"},
+                        {"waiting", "locating", "held", "oversized", "running",
+                         "after_same_fid"},
                         &out->state, error) &&
          OptionalIntIn(m, "older_than", 0, 0, INT32_MAX, &out->older_than_s,
                        error) &&

@@ -310,7 +310,8 @@ inline constexpr int64_t kListMaxLimit = 1000;
 struct ListRequest {
   std::string type{};        // restore, remove, archive
   std::string mover{};       // running on it, or waiting in its own queues
-  std::string state{};       // waiting, locating, held, oversized, running
+  // waiting, locating, held, oversized, running, after_same_fid
+  std::string state{};
   int64_t older_than_s = 0;  // arrived at least this long ago
   uint64_t cursor = 0;
   int64_t limit = 100;  // 1 to kListMaxLimit

@@ -52,10 +52,14 @@ struct Item {
   // Restores: the fair-share owner. Archives with batching on: the batch
   // hint (the whole data). Empty: the default owner, or not batched.
   std::string group;
-  QueueHook hook;  // in a waiting queue, or in its owner's list
+  QueueHook hook;  // in a waiting queue, its owner's list, or behind_fid_
   // Waiting, but set aside: larger than the buffer of a mover that reached
   // it (Scheduler, "oversized"); in no queue then.
   bool parked = false;
+  // Waiting behind an earlier request of the same hai_fid (Scheduler, one
+  // action per file at a time): in no queue, in the Scheduler's list of
+  // such items, until that request ends.
+  bool behind_fid = false;
   // Unix ns. Parked: when it was set aside. Running: when a dispatch sent it
   // (its run time is measured from there; 0 when unknown: claimed from a
   // mover's re-announce or from the store). One field for both, as an item

@@ -19,6 +19,7 @@ double Seconds(int64_t ns) { return static_cast<double>(ns) / kNsPerSec; }
 const char* ItemQuery::StateOf(const Item& item) {
   if (item.running()) return "running";
   if (item.parked) return "oversized";
+  if (item.behind_fid) return "after_same_fid";
   if (item.affinity == kLocating) return "locating";
   if (item.affinity == kChecking) return "held";
   return "waiting";
@@ -76,7 +77,7 @@ json::object ItemQuery::Show(const lu_fid& fid) const {
   json::array requests;
   scheduler_.ForEachOfFid(fid, [&](const Item& item) {
     json::object o = Describe(item);
-    if (!item.running() && !item.parked) {
+    if (!item.running() && !item.parked && !item.behind_fid) {
       auto ahead = scheduler_.PositionInQueue(item, kPositionBound);
       if (ahead) {
         o["position"] = *ahead;  // items ahead in its queue

@@ -89,6 +89,27 @@ TEST_F(ItemQueryTest, LocatingHeldAndAMoverOwnQueue) {
   EXPECT_EQ(own.at("position").to_number<int64_t>(), 0);
 }
 
+// A request behind an earlier one of its file (one action per file at a
+// time): shown and listed as such, with no position.
+TEST_F(ItemQueryTest, AfterAnEarlierRequestOfTheSameFile) {
+  ASSERT_TRUE(scheduler_.Enqueue(Stamped(HSMA_ARCHIVE, 1)));
+  protocol::WireItem later = Stamped(HSMA_REMOVE, 2);
+  later.item.hai.hai_fid = later.item.hai.hai_dfid = FidOf(1);
+  ASSERT_TRUE(scheduler_.Enqueue(later));
+  json::object o = query_.Show(FidOf(1));
+  const json::array& requests = o.at("requests").as_array();
+  ASSERT_EQ(requests.size(), 2u);
+  const json::object& held = requests[0].as_object();  // newest first
+  EXPECT_EQ(held.at("cookie").as_int64(), 2);
+  EXPECT_EQ(held.at("state").as_string(), "after_same_fid");
+  EXPECT_FALSE(held.contains("position"));
+  EXPECT_FALSE(held.contains("position_beyond"));
+  EXPECT_EQ(requests[1].at("state").as_string(), "waiting");
+  const json::object page = query_.List({.state = "after_same_fid"});
+  ASSERT_EQ(page.at("requests").as_array().size(), 1u);
+  EXPECT_EQ(page.at("requests").as_array()[0].at("cookie").as_int64(), 2);
+}
+
 TEST_F(ItemQueryTest, BatchedArchiveNamesTheSlotHoldingItsHint) {
   scheduler_.SetBatching({.idle = std::chrono::seconds(60),
                           .max = std::chrono::seconds(0),

@@ -169,6 +169,8 @@ const Row kRows[] = {
      WeightsApply},
     {"archive_max_wait_sec", Show<&S::archive_max_wait_sec>,
      Take<&S::archive_max_wait_sec>, Always},
+    {"restore_blocking_share", Show<&S::restore_blocking_share>,
+     Take<&S::restore_blocking_share>, Always},
     {"restore_locality_command", ShowWords<&S::restore_locality_command>,
      TakeNothing},
     {"restore_locality_timeout_ms", Show<&S::restore_locality_timeout_ms>,

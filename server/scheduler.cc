@@ -29,7 +29,8 @@ class Scheduler::FifoSource : public Scheduler::Source {
  public:
   FifoSource(Scheduler& s, ItemType type) : Source(s), type_(type) {}
   ItemList* Next(Turn& turn) override {
-    return s_.BestQueue(type_, turn.mover, turn.archive_ids, turn.key);
+    return s_.BestQueue(type_, turn.mover, turn.archive_ids, turn.key, nullptr,
+                        turn.skip_blocking ? kBlockingRestoreFlag : 0);
   }
 
  private:
@@ -70,14 +71,17 @@ class Scheduler::FairShareSource : public Scheduler::Source {
       const Entry* first = Valid(set);
       if (first && (!best || *first < *best)) best = first;
     };
+    const uint64_t skip = turn.skip_blocking ? kBlockingRestoreFlag : 0;
     for (const MoverId* owner : {&kGlobal, &turn.mover}) {
       if (turn.key) {
         auto it = index_.find({*owner, turn.key->first, turn.key->second});
-        if (it != index_.end()) consider(it->second);
+        if (it != index_.end() && !(turn.key->second & skip))
+          consider(it->second);
       } else {
         for (auto it = index_.lower_bound({*owner, 0, 0});
              it != index_.end() && std::get<0>(it->first) == *owner; ++it)
-          if (Accepts(turn.archive_ids, std::get<1>(it->first)))
+          if (Accepts(turn.archive_ids, std::get<1>(it->first)) &&
+              !(std::get<2>(it->first) & skip))
             consider(it->second);
       }
       if (turn.mover.empty()) break;
@@ -207,21 +211,184 @@ class Scheduler::BatchSource : public Scheduler::Source {
   }
 };
 
+// The restore turn as a chain of stages; see scheduler.h. Every hook of a
+// restore goes to the base source (its group, its share bookkeeping) and
+// to the first stage when there is one; the chain itself keeps the index
+// of blocking queue heads and the two classes' passes.
+class Scheduler::RestoreChain : public Scheduler::Source {
+ public:
+  // Turn::stage values.
+  static constexpr int kStageFirst = 0;     // the first stage (tape), if any
+  static constexpr int kStageBlocking = 1;  // blocking restores
+  static constexpr int kStageBase = 2;      // the base source
+
+  RestoreChain(Scheduler& s, std::unique_ptr<Source> base)
+      : Source(s), base_(std::move(base)) {}
+  void set_base(std::unique_ptr<Source> base) { base_ = std::move(base); }
+  // THE HOOK for the tape stage: the source set here is asked first on
+  // every restore turn (its Next(), then Sent() for what it gave), and
+  // sees every restore's Joined/Queued/Left/HeadChanged as the base does.
+  // When its Next() gives nothing, the turn goes on with the blocking
+  // stage and the base. Per-owner limits apply to what it sends too.
+  void set_first(std::unique_ptr<Source> first) { first_ = std::move(first); }
+
+  std::string GroupOf(const protocol::WireItem& wire,
+                      const std::string& share_owner) const override {
+    return base_->GroupOf(wire, share_owner);
+  }
+  void Joined(Item& item) override {
+    if (first_) first_->Joined(item);
+    base_->Joined(item);
+  }
+  void Queued(const Item& item) override {
+    if (first_) first_->Queued(item);
+    base_->Queued(item);
+  }
+  void Left(const Item& item) override {
+    if (first_) first_->Left(item);
+    base_->Left(item);
+  }
+  // Blocking queues are indexed by head whatever the base watches.
+  bool WatchesAllHeads() const override {
+    return kBlockingRestoreFlag != 0 || base_->WatchesAllHeads() ||
+           (first_ && first_->WatchesAllHeads());
+  }
+  void HeadChanged(QueueMap::iterator q, uint64_t old_head) override {
+    if (std::get<4>(q->first) & kBlockingRestoreFlag) {
+      const uint64_t new_head = q->second.empty() ? 0 : q->second.front().seq;
+      auto& heads = s_.blocking_heads_[std::get<0>(q->first)];
+      if (old_head) heads.erase({old_head, &q->first});
+      if (new_head) heads.insert({new_head, &q->first});
+      if (heads.empty()) s_.blocking_heads_.erase(std::get<0>(q->first));
+    }
+    if (first_) first_->HeadChanged(q, old_head);
+    base_->HeadChanged(q, old_head);
+  }
+
+  ItemList* Next(Turn& turn) override {
+    if (turn.stage == kStageFirst) {
+      if (first_)
+        if (ItemList* queue = first_->Next(turn)) return queue;
+      // Which class this reply serves (one reply has one set of flags, so
+      // blocking and bulk restores never share one).
+      if (!Active()) {
+        turn.stage = kStageBase;
+        return base_->Next(turn);
+      }
+      ItemList* blocking = NextBlocking(turn);
+      turn.skip_blocking = true;
+      ItemList* bulk = base_->Next(turn);
+      if (!blocking && !bulk) {
+        turn.stage = kStageBase;
+        return nullptr;
+      }
+      // Stride scheduling between the two classes: the one whose next
+      // send would end first goes (blocking on a tie). A class with nothing
+      // for this mover saves no credit: what the other sends meanwhile
+      // keeps it level (Sent), so it does not come back with a burst.
+      alone_ = !blocking || !bulk;
+      const bool take_blocking =
+          blocking && (!bulk || blocking_pass_ + BlockingStride() <=
+                                    bulk_pass_ + BulkStride());
+      turn.stage = take_blocking ? kStageBlocking : kStageBase;
+      return take_blocking ? blocking : bulk;
+    }
+    if (turn.stage == kStageBlocking) {
+      if (ItemList* queue = NextBlocking(turn)) return queue;
+      turn.stage = kStageBase;  // the reply's flags let no bulk one in
+      turn.skip_blocking = true;
+    }
+    return base_->Next(turn);
+  }
+  void Sent(Item& item, Turn& turn) override {
+    if (turn.stage == kStageFirst) {
+      first_->Sent(item, turn);
+      return;
+    }
+    if (turn.stage == kStageBlocking) {
+      ++s_.counters_.blocking_restores_sent;
+      blocking_pass_ += BlockingStride();
+      if (alone_) bulk_pass_ = std::max(bulk_pass_, blocking_pass_);
+    } else if (Active()) {
+      bulk_pass_ += BulkStride();
+      if (alone_) blocking_pass_ = std::max(blocking_pass_, bulk_pass_);
+    }
+    // The base's bookkeeping of the owner (fair share passes), blocking
+    // restores included.
+    base_->Sent(item, turn);
+  }
+
+ private:
+  static constexpr uint64_t kShareScale = uint64_t{100} << 20;
+  uint64_t BlockingStride() const { return kShareScale / s_.blocking_share_; }
+  uint64_t BulkStride() const {
+    return kShareScale / (100 - s_.blocking_share_);
+  }
+
+  bool Active() const {
+    return kBlockingRestoreFlag != 0 && s_.blocking_share_ > 0;
+  }
+  // The blocking queue whose head arrived first among the global ones and
+  // the mover's own, of the reply's archive id and flags (or one the mover
+  // accepts): a merge of two ordered indexes.
+  ItemList* NextBlocking(Turn& turn) {
+    using Heads = std::set<std::pair<uint64_t, const QueueKey*>>;
+    static const Heads kNone;
+    auto find = [&](const MoverId& owner) -> const Heads& {
+      auto it = s_.blocking_heads_.find(owner);
+      return it == s_.blocking_heads_.end() ? kNone : it->second;
+    };
+    const Heads& global = find(kGlobal);
+    const Heads& own = turn.mover.empty() ? kNone : find(turn.mover);
+    auto g = global.begin(), o = own.begin();
+    while (g != global.end() || o != own.end()) {
+      auto& next = (o == own.end() || (g != global.end() && g->first < o->first))
+                       ? g
+                       : o;
+      const QueueKey& key = *next->second;
+      ++next;
+      const uint32_t archive_id = std::get<3>(key);
+      const uint64_t flags = std::get<4>(key);
+      if (turn.key ? (archive_id != turn.key->first || flags != turn.key->second)
+                   : !Accepts(turn.archive_ids, archive_id))
+        continue;
+      return &s_.queues_.find(key)->second;
+    }
+    return nullptr;
+  }
+
+  std::unique_ptr<Source> base_;
+  std::unique_ptr<Source> first_;
+  uint64_t blocking_pass_ = 0;
+  uint64_t bulk_pass_ = 0;
+  bool alone_ = false;  // this reply's class had the mover to itself
+};
+
 Scheduler::Scheduler() {
   for (ItemType type : kDispatchOrder)
     sources_[Index(type)] = std::make_unique<FifoSource>(*this, type);
+  sources_[Index(ItemType::kRestore)] = std::make_unique<RestoreChain>(
+      *this, std::make_unique<FifoSource>(*this, ItemType::kRestore));
+}
+
+Scheduler::RestoreChain& Scheduler::restore_chain() {
+  return static_cast<RestoreChain&>(*sources_[Index(ItemType::kRestore)]);
 }
 
 void Scheduler::SetFairShare(FairShareOptions options) {
   fair_share_ = std::move(options);
   if (!fair_share_.tag.empty() || fair_share_.by_caller)
-    sources_[Index(ItemType::kRestore)] =
-        std::make_unique<FairShareSource>(*this);
+    restore_chain().set_base(std::make_unique<FairShareSource>(*this));
+}
+
+void Scheduler::SetRestoreBlockingShare(uint32_t percent) {
+  blocking_share_ = std::min<uint32_t>(percent, 99);
 }
 
 Scheduler::~Scheduler() {
   // Unlink every item before the lists go, so no hook outlives its list.
   for (auto& [key, queue] : queues_) queue.clear();
+  behind_fid_.clear();
   for (auto& [id, mover] : movers_) mover.running.clear();
   for (auto& [bucket, items] : by_seq_) items.clear();
 }
@@ -378,6 +545,8 @@ void Scheduler::Forget(Item* item) {
     --movers_[item->owner].running_count[Index(item->type)];
     --counters_.running[Index(item->type)];
     item->hook.unlink();
+  } else if (item->behind_fid) {
+    Unhold(item);
   } else if (item->parked) {
     CountPending(*item, false);
     Unpark(item);
@@ -386,7 +555,8 @@ void Scheduler::Forget(Item* item) {
     LeftWaiting(*item);
     Unqueue(item);
   }
-  auto of_fid = by_fid_.find(item->wire.item.hai.hai_fid);
+  const lu_fid fid = item->wire.item.hai.hai_fid;
+  auto of_fid = by_fid_.find(fid);
   if (of_fid != by_fid_.end()) {
     for (Item** link = &of_fid->second; *link; link = &(*link)->same_fid)
       if (*link == item) {
@@ -395,6 +565,8 @@ void Scheduler::Forget(Item* item) {
       }
     if (!of_fid->second) by_fid_.erase(of_fid);
   }
+  // Unlinked above: `item` no longer counts as active for its file.
+  StartNextOfFid(fid);
   auto bucket = by_seq_.find(item->seq / kSeqBucket);
   item->by_seq.unlink();
   if (bucket != by_seq_.end() && bucket->second.empty()) by_seq_.erase(bucket);
@@ -416,19 +588,69 @@ bool Scheduler::Enqueue(const protocol::WireItem& wire, const MoverId& affinity,
                         const std::string& share_owner) {
   auto type = TypeOfAction(wire.item.hai.hai_action);
   if (!type || items_.contains(ItemId::Of(wire.item.hai))) return false;
+  // Before Create: the new item is not in its file's chain yet.
+  const bool behind = FidActive(wire.item.hai.hai_fid);
   Item* item = Create(wire, *type);
   item->affinity = affinity;
   Source& source = *sources_[Index(*type)];
   item->group = source.GroupOf(wire, share_owner);
+  if (behind) {
+    HoldBehindFid(item);  // joins its source when it starts waiting
+    return true;
+  }
   source.Joined(*item);
   PushWaiting(item);
   return true;
+}
+
+// One action per file at a time. Every pair of actions on one file
+// conflicts (docs/policies.md, one action per file): two archives race on
+// the copy in the archive (the later may fail and lose what the former
+// wrote, while Lustre marks the file archived), a remove under an archive
+// or a restore deletes what they write or read, a restore under an archive
+// reads a copy being rewritten. Lustre lets some of these through (it looks
+// for a duplicate only for cancels), so the server keeps them apart.
+bool Scheduler::FidActive(const lu_fid& fid, const Item* except) const {
+  auto it = by_fid_.find(fid);
+  if (it == by_fid_.end()) return false;
+  for (const Item* other = it->second; other; other = other->same_fid)
+    if (other != except && !other->behind_fid) return true;
+  return false;
+}
+
+void Scheduler::HoldBehindFid(Item* item) {
+  item->behind_fid = true;
+  behind_fid_.push_back(*item);
+  ++counters_.held_same_fid[Index(item->type)];
+}
+
+void Scheduler::Unhold(Item* item) {
+  item->behind_fid = false;
+  item->hook.unlink();
+  --counters_.held_same_fid[Index(item->type)];
+}
+
+void Scheduler::StartNextOfFid(const lu_fid& fid) {
+  auto it = by_fid_.find(fid);
+  if (it == by_fid_.end()) return;
+  Item* earliest = nullptr;
+  for (Item* other = it->second; other; other = other->same_fid) {
+    if (!other->behind_fid) return;  // one still active: the rest wait
+    if (!earliest || other->seq < earliest->seq) earliest = other;
+  }
+  Unhold(earliest);
+  sources_[Index(earliest->type)]->Joined(*earliest);
+  PushWaiting(earliest);  // by arrival: before younger items of its queue
 }
 
 bool Scheduler::Reassign(const ItemId& id, const MoverId& affinity) {
   Item* item = FindItem(id);
   if (!item || item->running()) return false;
   if (item->affinity == affinity) return true;
+  if (item->behind_fid) {
+    item->affinity = affinity;  // the queue it will enter
+    return true;
+  }
   if (item->parked) {
     Unpark(item);
   } else {
@@ -447,6 +669,9 @@ size_t Scheduler::Unpin(const MoverId& mover, ItemType type) {
   ForEachQueue(mover, type, nullptr, [&](const ItemList& queue) {
     for (const Item& item : queue) ids.push_back(item.id);
   });
+  // Held ones would enter that mover's queue later: few, seen in a walk.
+  for (const Item& item : behind_fid_)
+    if (item.type == type && item.affinity == mover) ids.push_back(item.id);
   for (const ItemId& id : ids) Reassign(id, "");
   return ids.size();
 }
@@ -458,6 +683,7 @@ bool Scheduler::Claim(const MoverId& mover, const protocol::WireItem& wire) {
     if (!type) return false;
     item = Create(wire, *type);
   }
+  if (item->behind_fid) Unhold(item);
   MakeRunning(item, mover);
   return true;
 }
@@ -534,7 +760,7 @@ ItemList* Scheduler::BestQueue(
     ItemType type, const MoverId& mover,
     const std::vector<uint32_t>& archive_ids,
     const std::optional<std::pair<uint32_t, uint64_t>>& key,
-    const std::string* group) {
+    const std::string* group, uint64_t skip_flags) {
   // FIFO by arrival.
   ItemList* best = nullptr;
   uint64_t best_seq = UINT64_MAX;
@@ -553,6 +779,7 @@ ItemList* Scheduler::BestQueue(
       if (key ? (archive_id != key->first || flags != key->second)
               : !Accepts(archive_ids, archive_id))
         continue;
+      if (flags & skip_flags) continue;
       if (queue.front().seq < best_seq) {
         best = &queue;
         best_seq = queue.front().seq;
@@ -932,7 +1159,8 @@ void Scheduler::ForEachOfFid(
 
 std::optional<size_t> Scheduler::PositionInQueue(const Item& item,
                                                  size_t bound) const {
-  if (item.running() || item.parked || !item.hook.is_linked())
+  if (item.running() || item.parked || item.behind_fid ||
+      !item.hook.is_linked())
     return std::nullopt;
   // Towards the head: the cost is the position (bounded), whatever the
   // queue's length. The list has no end marker reachable from an item, so
@@ -1072,6 +1300,11 @@ void Scheduler::ForEachWaitingOfHint(
     if (mover.empty()) break;
   }
   VisitInArrivalOrder(std::move(items), visit);
+}
+
+void Scheduler::ForEachHeldSameFid(
+    const std::function<void(const Item&)>& visit) const {
+  for (const Item& item : behind_fid_) visit(item);
 }
 
 void Scheduler::ForEachRunning(

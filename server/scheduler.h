@@ -18,6 +18,8 @@
 #define SERVER_SCHEDULER_H_
 
 #include <array>
+#include <linux/lustre/lustre_user.h>
+
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <chrono>
@@ -119,7 +121,22 @@ struct SchedulerCounters {
   uint64_t pending_cancel = 0;
   uint64_t done_cancel = 0;
   uint64_t oversized = 0;  // waiting items set aside (in pending too)
+  // Items waiting behind an earlier request of the same file (one action
+  // per file at a time), by type: not in `pending`, which counts the items
+  // a dispatch may take.
+  std::array<uint64_t, kItemTypeCount> held_same_fid{};
+  // Restores sent by the blocking stage (HSM_REQ_BLOCKING, served first).
+  uint64_t blocking_restores_sent = 0;
 };
+
+// Whether the Lustre headers have HSM_REQ_BLOCKING (a restore a process
+// waits on): without it blocking restores cannot be told apart and the
+// blocking stage is inert.
+#if COORDINATOOL_HAVE_HSM_REQ_BLOCKING
+inline constexpr uint64_t kBlockingRestoreFlag = HSM_REQ_BLOCKING;
+#else
+inline constexpr uint64_t kBlockingRestoreFlag = 0;
+#endif
 
 class Scheduler {
  public:
@@ -149,6 +166,15 @@ class Scheduler {
     fair_share_.weights = std::move(weights);
   }
   bool batching() const { return batch_.idle.count() > 0 && batch_.slots > 0; }
+  // Blocking restores first (docs/policies.md): restores whose hal_flags
+  // carry HSM_REQ_BLOCKING (a process waits on the file) go before the
+  // other restores, but while both wait at most `percent` of the restores
+  // sent are blocking ones (stride scheduling between the two classes;
+  // a class that waits nothing saves no credit). 0: off (blocking restores
+  // are restores as the others); at most 99, so bulk restores always move.
+  // Takes effect at once (a reload). Inert without kBlockingRestoreFlag.
+  void SetRestoreBlockingShare(uint32_t percent);
+  uint32_t restore_blocking_share() const { return blocking_share_; }
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
@@ -156,6 +182,12 @@ class Scheduler {
   // that identity is already known, queued or running. With an `affinity`
   // (a host rule chose the mover) it waits in that mover's own queue, also
   // while that mover is away, and whenever it is placed again.
+  // One action per file at a time (docs/policies.md): when another item of
+  // the same hai_fid is waiting, set aside or running, the new one is held
+  // (Item::behind_fid, counters().held_same_fid) in no queue, and enters
+  // its queue at its arrival place once no earlier item of that file is
+  // left (done, dropped, cancelled, expired). Held items are found by
+  // Find and ForEachOfFid, cancelled and reassigned as waiting ones.
   // REQUIRES: TypeOfAction(wire.item.hai.hai_action) has a value.
   // `share_owner` names the fair-share owner of a restore when the options
   // say the caller looks it up.
@@ -171,7 +203,8 @@ class Scheduler {
 
   // Makes the item run on `mover` (a mover re-announcing its work after a
   // reconnect). An unknown item is created first. Returns false if the
-  // action has no type.
+  // action has no type. A held item (behind_fid) runs too: what a mover
+  // runs is a fact, not a choice.
   bool Claim(const MoverId& mover, const protocol::WireItem& wire);
 
   enum class CancelOutcome {
@@ -299,6 +332,9 @@ class Scheduler {
   void ForEachWaitingOfHint(
       const MoverId& mover, const std::string& hint,
       const std::function<void(const Item&)>& visit) const;
+  // Visits the items held behind an earlier request of their file, in the
+  // order they were held.
+  void ForEachHeldSameFid(const std::function<void(const Item&)>& visit) const;
   // Visits the items running on `mover`.
   void ForEachRunning(const MoverId& mover,
                       const std::function<void(const Item&)>& visit) const;
@@ -360,6 +396,10 @@ class Scheduler {
     const MoverLimits& limits;
     int64_t now;
     uint32_t slot = 0;  // BatchSource: the slot being served
+    // RestoreChain: the stage serving this reply (kStage*), and whether
+    // the base source must leave blocking restore queues alone.
+    int stage = 0;
+    bool skip_blocking = false;
   };
   // The policy of one type: which group a new item joins, and which queue a
   // mover takes the next item from (see scheduler.cc for the sources).
@@ -396,6 +436,12 @@ class Scheduler {
   class FifoSource;
   class FairShareSource;
   class BatchSource;
+  // The restore turn, a chain of stages (docs/policies.md, restore order):
+  // (a) `first`, the tape stage when set (restores whose locality answer
+  // named a medium); (b) blocking restores, within their share; (c) the
+  // base source (fair share or arrival order). It is sources_[kRestore].
+  class RestoreChain;
+  RestoreChain& restore_chain();
 
   // Calls f(queue) for each queue of `owner` and `type` (of `group` only,
   // if given): one contiguous range of queues_.
@@ -408,6 +454,15 @@ class Scheduler {
       const std::function<void(const Item&)>& visit);
 
   Item* Create(const protocol::WireItem& wire, ItemType type);
+  // One action per file: whether an item of `fid` other than `except` is
+  // waiting in a queue, set aside or running (not held). Walks the file's
+  // chain of items (by_fid_): a file rarely has more than two.
+  bool FidActive(const lu_fid& fid, const Item* except = nullptr) const;
+  void HoldBehindFid(Item* item);
+  void Unhold(Item* item);
+  // No item of `fid` is active any more: the earliest held one enters its
+  // queue at its arrival place.
+  void StartNextOfFid(const lu_fid& fid);
   // Moves `m`'s pending cancels that fit the budget into `reply` (the
   // first fixes its archive id and flags in *key).
   void TakeCancelsInto(MoverQueues& m, uint32_t max_bytes,
@@ -455,10 +510,12 @@ class Scheduler {
   MoverQueues& MoverOf(const MoverId& mover);
   // The eligible queue whose head arrived first, or nullptr. With `group`,
   // only the queues of that group.
+  // `skip_flags`: queues whose hal flags have any of them are passed over.
   ItemList* BestQueue(ItemType type, const MoverId& mover,
                       const std::vector<uint32_t>& archive_ids,
                       const std::optional<std::pair<uint32_t, uint64_t>>& key,
-                      const std::string* group = nullptr);
+                      const std::string* group = nullptr,
+                      uint64_t skip_flags = 0);
 
   // Open addressing: a lookup costs one cache miss, not a bucket and a node,
   // which matters once a million items are no longer in cache.
@@ -502,6 +559,8 @@ class Scheduler {
   };
   boost::unordered_flat_map<lu_fid, Item*, hsm::FidHash, FidEq> by_fid_;
   QueueMap queues_;
+  // Items held behind an earlier request of their file, in hold order.
+  ItemList behind_fid_;
   // Oversized items by type, by (cost, arrival).
   std::array<std::map<std::pair<size_t, uint64_t>, Item*>, kItemTypeCount>
       oversized_;
@@ -517,6 +576,11 @@ class Scheduler {
   std::unordered_map<std::string, Share> shares_;
   uint64_t share_pass_ = 0;  // the pass of the last owner served
   int64_t archive_max_wait_ns_ = 0;
+  uint32_t blocking_share_ = 0;  // percent; 0: off
+  // Blocking restore queues by owner ("" global), ordered by head arrival:
+  // the blocking stage finds the oldest one without a scan.
+  std::map<MoverId, std::set<std::pair<uint64_t, const QueueKey*>>>
+      blocking_heads_;
   std::unordered_map<MoverId, MoverQueues> movers_;
   SchedulerCounters counters_;
   std::map<uint32_t, std::array<uint64_t, kItemTypeCount>> pending_by_archive_;

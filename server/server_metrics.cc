@@ -123,6 +123,18 @@ std::string ServerMetrics::Render(const MetricsView& view) {
   out.Sample("coordinatool_requests_oversized", {},
              static_cast<double>(view.counters.oversized));
 
+  out.Family("coordinatool_requests_held_same_fid", Type::kGauge,
+             "Requests waiting for an earlier request of the same file to "
+             "end (one action per file at a time; not in requests_waiting).");
+  for (ItemType type : kTypes)
+    out.Sample("coordinatool_requests_held_same_fid",
+               {{"type", TypeName(type)}},
+               static_cast<double>(view.counters.held_same_fid[Index(type)]));
+  out.Family("coordinatool_restores_blocking_sent_total", Type::kCounter,
+             "Restores sent first as blocking ones (HSM_REQ_BLOCKING).");
+  out.Sample("coordinatool_restores_blocking_sent_total", {},
+             static_cast<double>(view.counters.blocking_restores_sent));
+
   out.Family("coordinatool_requests_running", Type::kGauge,
              "Requests sent to a mover and not reported done yet, by type "
              "and mover.");

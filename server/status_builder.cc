@@ -61,6 +61,18 @@ std::shared_ptr<StatusStream> StatusBuilder::Build(const StatusView& view,
     clients.push_back(AnonymousStatus(a));
   o["clients"] = std::move(clients);
   o["oversized"] = scheduler_.counters().oversized;
+  // One action per file: requests waiting for an earlier one of their file.
+  const auto& held = scheduler_.counters().held_same_fid;
+  o["held_same_fid"] = held[0] + held[1] + held[2];
+  // Blocking restores first: the share in force, or why it does nothing.
+  if (kBlockingRestoreFlag == 0)
+    o["restore_blocking"] = "inert (Lustre headers without HSM_REQ_BLOCKING)";
+  else if (scheduler_.restore_blocking_share() == 0)
+    o["restore_blocking"] = "off";
+  else
+    o["restore_blocking"] =
+        std::to_string(scheduler_.restore_blocking_share()) + "%";
+  o["blocking_restores_sent"] = scheduler_.counters().blocking_restores_sent;
   if (verbose >= 6) AddItemLists(o, *stream);
   DropZeros(o);
   o["command"] = "status";  // last, as in every reply

@@ -4,19 +4,24 @@
 //
 // The queue holds N waiting items, the same items in every run:
 //   30 % restores  data "user=uK", 100 users; u0 owns a quarter of them (a
-//                  bulk recall), the rest are spread evenly
+//                  bulk recall), the rest are spread evenly; a fifth of
+//                  them blocking (HSM_REQ_BLOCKING: a process waits)
 //   10 % removes   no data
 //   60 % archives  data "tape=T0042,user=u42": one of 1,000 hints; a tape's
 //                  archives share one archive id (of 4); 5 % of archives
 //                  carry a timestamp two minutes old (late reports)
-// and 16 movers take turns. The `policy_*` runs turn on
+// One item in a hundred is for the file of the item 1,000 before it (one
+// action per file at a time holds it while that one is there; always on).
+// 16 movers take turns. The `policy_*` runs turn on
 //   fair share   tag "user=", weights u0:4, u1:2, u2:8 (others 1)
 //   aging        archive_max_wait 60 s: the late archives trigger it now
 //                and then (`aged_calls`)
 //   batching     4 slots per mover, idle 50 us, max 1 ms
 //   affinity     10 % of archives pinned to one of the movers
+//   blocking     restore_blocking_share 90: blocking restores first
 // and the `plain_*` runs none of them; `one_policy_dispatch/N/policy:B`
-// turns on one (B = 1 fair share, 2 aging, 4 batching, 8 affinity).
+// turns on one (B = 1 fair share, 2 aging, 4 batching, 8 affinity,
+// 16 blocking restores first).
 //
 // The clock is injected: a counter stepped by 1 us per Dispatch() call, so
 // each mover asks every 16 us and batch slices run out as they would. Mover
@@ -77,7 +82,8 @@ constexpr unsigned kFairShare = 1;
 constexpr unsigned kAging = 2;
 constexpr unsigned kBatching = 4;
 constexpr unsigned kAffinity = 8;
-constexpr unsigned kAllPolicies = 15;
+constexpr unsigned kBlocking = 16;
+constexpr unsigned kAllPolicies = 31;
 
 uint64_t SplitMix(uint64_t x) {
   x += 0x9E3779B97F4A7C15ULL;
@@ -102,6 +108,9 @@ protocol::WireItem MakeItem(uint64_t n, int64_t now_ns, int* pin) {
     const uint64_t user = (r >> 8) % 4 == 0 ? 0 : (r >> 16) % kUsers;
     std::snprintf(data, sizeof data, "user=u%llu",
                   static_cast<unsigned long long>(user));
+#if COORDINATOOL_HAVE_HSM_REQ_BLOCKING
+    if ((r >> 56) % 5 == 0) wire.hal_flags = HSM_REQ_BLOCKING;
+#endif
   } else if (pick < 40) {
     action = HSMA_REMOVE;
   } else {
@@ -116,6 +125,11 @@ protocol::WireItem MakeItem(uint64_t n, int64_t now_ns, int* pin) {
   }
   wire.item.data = data;
   bench::SetActionItem(n, action, &wire);
+  if (n > 1000 && (r >> 36) % 100 == 0) {  // the file of an earlier item
+    protocol::WireItem earlier;
+    bench::SetActionItem(n - 1000, action, &earlier);
+    wire.item.hai.hai_fid = wire.item.hai.hai_dfid = earlier.item.hai.hai_fid;
+  }
   return wire;
 }
 
@@ -153,6 +167,7 @@ class Workload {
       scheduler.SetFairShare(
           {.tag = "user=", .weights = {{"u0", 4}, {"u1", 2}, {"u2", 8}}});
     if (policies & kAging) scheduler.SetArchiveMaxWait(kMaxWait);
+    if (policies & kBlocking) scheduler.SetRestoreBlockingShare(90);
     if (policies & kBatching)
       scheduler.SetBatching({.idle = 50us, .max = 1ms, .slots = 4});
     for (size_t m = 0; m < kMovers; ++m) {
@@ -343,6 +358,11 @@ void Dispatch(benchmark::State& state, unsigned policies) {
       static_cast<double>(stats.restore_owners.size());
   state.counters["aged_calls"] = stats.aged_calls / calls;
   state.counters["restore_queues"] = static_cast<double>(w.RestoreQueues());
+  const auto& held = w.scheduler.counters().held_same_fid;
+  state.counters["held_same_fid"] =
+      static_cast<double>(held[0] + held[1] + held[2]);
+  state.counters["blocking_sent"] =
+      static_cast<double>(w.scheduler.counters().blocking_restores_sent);
 }
 
 void Enqueue(benchmark::State& state, unsigned policies) {
@@ -394,7 +414,8 @@ BENCHMARK(BM_OnePolicyDispatch)
     ->ArgNames({"", "policy"})
     ->Apply([](benchmark::internal::Benchmark* b) {
       for (int64_t n : {1'000, 10'000, 100'000, 1'000'000})
-        for (int64_t policy : {kFairShare, kAging, kBatching, kAffinity})
+        for (int64_t policy :
+             {kFairShare, kAging, kBatching, kAffinity, kBlocking})
           b->Args({n, policy});
       b->UseManualTime()->Unit(benchmark::kMicrosecond);
     })
