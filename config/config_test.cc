@@ -728,5 +728,23 @@ TEST(ConfigTest, RestoreBlockingShare) {
   EXPECT_EQ(s.restore_blocking_share, 75u);  // unchanged
 }
 
+// Per-owner limits count by the fair-share owner: without one it is an
+// error naming the line.
+TEST(PolicyCheckTest, MaxRunningRestoresPerOwnerNeedsAnOwner) {
+  Applied a = ApplyServerText("port 1\nmax_running_restores_per_owner 4\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:2: key 'max_running_restores_per_owner': "
+            "max_running_restores_per_owner without fair_share_tag or "
+            "fair_share_by");
+  a = ApplyServerText("fair_share_by uid\nmax_running_restores_per_owner 4\n");
+  ASSERT_TRUE(a.ok) << a.error;
+  EXPECT_EQ(a.settings.max_running_restores_per_owner, 4u);
+  a = ApplyServerText("max_running_restores_per_owner 0\n");
+  EXPECT_TRUE(a.ok) << a.error;
+  a = ApplyServerText("fair_share_tag user=\nmax_running_restores_per_owner -1\n");
+  EXPECT_FALSE(a.ok);
+}
+
 }  // namespace
 }  // namespace config

@@ -244,9 +244,23 @@ bool CheckHostRules(const ConfigText& file, const ServerSettings& s,
 
 bool CheckFairShare(const ConfigText& file, const ServerSettings& s,
                     std::string* error) {
-  if (s.fair_share_weights.empty() || s.fair_share_by != FairShareBy::kTag ||
-      !s.fair_share_tag.empty())
+  if (s.fair_share_by != FairShareBy::kTag || !s.fair_share_tag.empty())
     return true;
+  // Per-owner limits count by the fair-share owner: without one, every
+  // restore would be one owner's.
+  if (s.max_running_restores_per_owner > 0) {
+    const ConfigEntry* limit =
+        FindEntry(file, false, [](const std::string& k) {
+          return k == "max_running_restores_per_owner";
+        });
+    *error = EntryError(
+        file,
+        limit ? *limit : ConfigEntry{"max_running_restores_per_owner", "", 0},
+        "max_running_restores_per_owner without fair_share_tag or "
+        "fair_share_by");
+    return false;
+  }
+  if (s.fair_share_weights.empty()) return true;
   const ConfigEntry* weight = FindEntry(file, false, [](const std::string& k) {
     return k == "fair_share_weight";
   });

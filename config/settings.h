@@ -115,6 +115,9 @@ struct ServerSettings {
   // before the others, at most this percent of the restores sent while
   // both wait (1..99); 0: no priority.
   uint32_t restore_blocking_share = 90;
+  // At most this many restores of one fair-share owner run at once; 0: no
+  // limit. Needs fair_share_tag or fair_share_by (the owner).
+  uint32_t max_running_restores_per_owner = 0;
   // Whose share a restore counts against: the value of fair_share_tag in the
   // request data, or the uid, gid or project id of the file itself.
   FairShareBy fair_share_by = FairShareBy::kTag;

@@ -525,6 +525,10 @@ const ServerSetting kServerSettings[] = {
      .help = "blocking restores first, at most this share while others wait "
              "(0: off)",
      .apply = Integer<&S::restore_blocking_share, 0, 99>},
+    {.key = "max_running_restores_per_owner",
+     .value = "N",
+     .help = "restores of one fair-share owner running at once (0: no limit)",
+     .apply = Integer<&S::max_running_restores_per_owner, 0, 1000000>},
     {.key = "restore_locality_command",
      .value = "CMD ARG...",
      .help = "helper naming the preferred mover of each new restore",

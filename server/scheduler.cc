@@ -108,6 +108,19 @@ class Scheduler::FairShareSource : public Scheduler::Source {
     // That owner's index entries are stale now: Valid() fixes them when
     // they come first (a pass only grows).
   }
+  void Freed(const std::string& owner) override {
+    auto it = parked_.find(owner);
+    if (it == parked_.end()) return;
+    for (QueueMap::iterator queue : it->second) {
+      Entry& entry = entries_[&queue->first];
+      entry.parked = false;
+      entry.pass = entry.share->pass;
+      const QueueKey& key = queue->first;
+      index_[{std::get<0>(key), std::get<3>(key), std::get<4>(key)}].insert(
+          entry);
+    }
+    parked_.erase(it);
+  }
 
  private:
   struct Entry {
@@ -115,6 +128,7 @@ class Scheduler::FairShareSource : public Scheduler::Source {
     uint64_t seq;   // head arrival
     QueueMap::iterator queue;
     Share* share;  // shares_ nodes are stable
+    bool parked = false;  // out of the index: its owner is full
     bool operator<(const Entry& other) const {
       return std::tie(pass, seq) < std::tie(other.pass, other.seq);
     }
@@ -125,6 +139,15 @@ class Scheduler::FairShareSource : public Scheduler::Source {
   const Entry* Valid(Set& set) {
     while (!set.empty()) {
       Entry first = *set.begin();
+      const std::string& owner = std::get<2>(first.queue->first);
+      if (s_.OwnerFull(owner)) {
+        // Out of the index until one of its restores ends (Freed): met
+        // once per queue, not at every dispatch.
+        set.erase(set.begin());
+        entries_[&first.queue->first].parked = true;
+        parked_[owner].push_back(first.queue);
+        continue;
+      }
       if (first.pass == first.share->pass) return &*set.begin();
       set.erase(set.begin());
       first.pass = first.share->pass;
@@ -137,6 +160,14 @@ class Scheduler::FairShareSource : public Scheduler::Source {
     auto it = entries_.find(&queue->first);
     if (it == entries_.end()) return;
     const QueueKey& key = queue->first;
+    if (it->second.parked) {
+      auto parked = parked_.find(std::get<2>(key));
+      auto& queues = parked->second;
+      queues.erase(std::find(queues.begin(), queues.end(), queue));
+      if (queues.empty()) parked_.erase(parked);
+      entries_.erase(it);
+      return;
+    }
     auto set =
         index_.find({std::get<0>(key), std::get<3>(key), std::get<4>(key)});
     set->second.erase(it->second);
@@ -146,6 +177,8 @@ class Scheduler::FairShareSource : public Scheduler::Source {
 
   // Non-empty restore queues by (queue owner, archive id, flags).
   std::map<std::tuple<MoverId, uint32_t, uint64_t>, Set> index_;
+  // Queues taken out of index_ as their owner is full, by owner.
+  std::unordered_map<std::string, std::vector<QueueMap::iterator>> parked_;
   std::unordered_map<const QueueKey*, Entry> entries_;
 };
 
@@ -257,7 +290,8 @@ class Scheduler::RestoreChain : public Scheduler::Source {
     if (std::get<4>(q->first) & kBlockingRestoreFlag) {
       const uint64_t new_head = q->second.empty() ? 0 : q->second.front().seq;
       auto& heads = s_.blocking_heads_[std::get<0>(q->first)];
-      if (old_head) heads.erase({old_head, &q->first});
+      if (old_head && !heads.erase({old_head, &q->first}))
+        Unpark(std::get<2>(q->first), &q->first);
       if (new_head) heads.insert({new_head, &q->first});
       if (heads.empty()) s_.blocking_heads_.erase(std::get<0>(q->first));
     }
@@ -300,6 +334,19 @@ class Scheduler::RestoreChain : public Scheduler::Source {
     }
     return base_->Next(turn);
   }
+  void Freed(const std::string& owner) override {
+    auto it = parked_.find(owner);
+    if (it != parked_.end()) {
+      for (const QueueKey* key : it->second) {
+        const ItemList& queue = s_.queues_.find(*key)->second;
+        s_.blocking_heads_[std::get<0>(*key)].insert(
+            {queue.front().seq, key});
+      }
+      parked_.erase(it);
+    }
+    if (first_) first_->Freed(owner);
+    base_->Freed(owner);
+  }
   void Sent(Item& item, Turn& turn) override {
     if (turn.stage == kStageFirst) {
       first_->Sent(item, turn);
@@ -333,28 +380,47 @@ class Scheduler::RestoreChain : public Scheduler::Source {
   // accepts): a merge of two ordered indexes.
   ItemList* NextBlocking(Turn& turn) {
     using Heads = std::set<std::pair<uint64_t, const QueueKey*>>;
-    static const Heads kNone;
-    auto find = [&](const MoverId& owner) -> const Heads& {
+    Heads none;
+    auto find = [&](const MoverId& owner) -> Heads& {
       auto it = s_.blocking_heads_.find(owner);
-      return it == s_.blocking_heads_.end() ? kNone : it->second;
+      return it == s_.blocking_heads_.end() ? none : it->second;
     };
-    const Heads& global = find(kGlobal);
-    const Heads& own = turn.mover.empty() ? kNone : find(turn.mover);
+    Heads& global = find(kGlobal);
+    Heads& own = turn.mover.empty() ? none : find(turn.mover);
     auto g = global.begin(), o = own.begin();
     while (g != global.end() || o != own.end()) {
-      auto& next = (o == own.end() || (g != global.end() && g->first < o->first))
-                       ? g
-                       : o;
+      const bool from_global =
+          o == own.end() || (g != global.end() && g->first < o->first);
+      auto& next = from_global ? g : o;
       const QueueKey& key = *next->second;
-      ++next;
       const uint32_t archive_id = std::get<3>(key);
       const uint64_t flags = std::get<4>(key);
       if (turn.key ? (archive_id != turn.key->first || flags != turn.key->second)
-                   : !Accepts(turn.archive_ids, archive_id))
+                   : !Accepts(turn.archive_ids, archive_id)) {
+        ++next;
         continue;
+      }
+      const std::string& owner = std::get<2>(key);
+      if (s_.OwnerFull(owner)) {
+        // Out of the index until one of its restores ends (Freed).
+        parked_[owner].push_back(&key);
+        next = (from_global ? global : own).erase(next);
+        continue;
+      }
       return &s_.queues_.find(key)->second;
     }
+    // Sets emptied by parking stay (a few owners); HeadChanged drops them.
     return nullptr;
+  }
+  // A parked blocking queue's head changed or it emptied: out of parked_
+  // (HeadChanged puts its new head, if any, back in the index).
+  void Unpark(const std::string& owner, const QueueKey* key) {
+    auto it = parked_.find(owner);
+    if (it == parked_.end()) return;
+    auto& keys = it->second;
+    auto at = std::find(keys.begin(), keys.end(), key);
+    if (at != keys.end()) keys.erase(at);
+    if (keys.empty()) parked_.erase(it);
   }
 
   std::unique_ptr<Source> base_;
@@ -362,6 +428,8 @@ class Scheduler::RestoreChain : public Scheduler::Source {
   uint64_t blocking_pass_ = 0;
   uint64_t bulk_pass_ = 0;
   bool alone_ = false;  // this reply's class had the mover to itself
+  // Blocking queues taken out of blocking_heads_ as their owner is full.
+  std::unordered_map<std::string, std::vector<const QueueKey*>> parked_;
 };
 
 Scheduler::Scheduler() {
@@ -383,6 +451,34 @@ void Scheduler::SetFairShare(FairShareOptions options) {
 
 void Scheduler::SetRestoreBlockingShare(uint32_t percent) {
   blocking_share_ = std::min<uint32_t>(percent, 99);
+}
+
+void Scheduler::SetRestoreOwnerLimit(uint32_t max_running) {
+  owner_limit_ = max_running;
+  // Whatever was set aside may go again; the still full are set aside
+  // again when met.
+  std::vector<std::string> owners;
+  for (const auto& [owner, running] : owner_running_) owners.push_back(owner);
+  for (const std::string& owner : owners) restore_chain().Freed(owner);
+}
+
+uint32_t Scheduler::OwnerRunning(const std::string& owner) const {
+  auto it = owner_running_.find(owner);
+  return it == owner_running_.end() ? 0 : it->second;
+}
+
+void Scheduler::OwnerStarted(const Item& item) {
+  if (item.type == ItemType::kRestore) ++owner_running_[item.group];
+}
+
+void Scheduler::OwnerStopped(const Item& item) {
+  if (item.type != ItemType::kRestore) return;
+  auto it = owner_running_.find(item.group);
+  if (it == owner_running_.end() || it->second == 0) return;
+  const uint32_t now = --it->second;
+  if (now == 0) owner_running_.erase(it);
+  if (owner_limit_ > 0 && now + 1 == owner_limit_)
+    restore_chain().Freed(item.group);
 }
 
 Scheduler::~Scheduler() {
@@ -525,6 +621,7 @@ void Scheduler::MakeRunning(Item* item, const MoverName& name, MoverQueues& m,
       LeftSlot(*item);
       --movers_[item->owner].running_count[Index(item->type)];
       --counters_.running[Index(item->type)];
+      OwnerStopped(*item);
     } else {
       Unqueue(item);
       CountPending(*item, false);
@@ -537,6 +634,7 @@ void Scheduler::MakeRunning(Item* item, const MoverName& name, MoverQueues& m,
   ++m.running_count[Index(item->type)];
   ++counters_.running[Index(item->type)];
   item->owner = name;
+  OwnerStarted(*item);
 }
 
 void Scheduler::Forget(Item* item) {
@@ -545,6 +643,7 @@ void Scheduler::Forget(Item* item) {
     --movers_[item->owner].running_count[Index(item->type)];
     --counters_.running[Index(item->type)];
     item->hook.unlink();
+    OwnerStopped(*item);
   } else if (item->behind_fid) {
     Unhold(item);
   } else if (item->parked) {
@@ -713,6 +812,7 @@ bool Scheduler::Requeue(const ItemId& id) {
   --movers_[item->owner].running_count[Index(item->type)];
   --counters_.running[Index(item->type)];
   item->hook.unlink();
+  OwnerStopped(*item);
   PushWaiting(item);
   return true;
 }
@@ -747,6 +847,7 @@ size_t Scheduler::Release(const MoverId& mover,
     m.running.pop_back();
     item.slot = -1;
     --counters_.running[Index(item.type)];
+    OwnerStopped(item);
     PushWaiting(&item);
     ++count;
   }
@@ -869,6 +970,11 @@ DispatchReply Scheduler::Dispatch(const MoverId& mover,
       ItemList* queue = source.Next(turn);
       if (!queue) break;
       Item& item = queue->front();
+      // Per-owner limits bind every restore stage. The fair-share and
+      // blocking stages never offer a full owner's queue; a stage that
+      // does (or arrival order, where all restores are one owner) ends
+      // the restore turn here.
+      if (type == ItemType::kRestore && OwnerFull(item.group)) break;
       const size_t cost = ReplyCost(item.wire);
       if (cost > limits.max_bytes) {
         // Never fits this mover: set aside, so it blocks nobody.
@@ -932,6 +1038,7 @@ void Scheduler::TakeOversized(ItemType type, const MoverName& name,
     const uint32_t archive_id = item->wire.archive_id;
     const uint64_t flags = item->wire.hal_flags;
     if ((!item->affinity.empty() && item->affinity != name) ||
+        (type == ItemType::kRestore && OwnerFull(item->group)) ||
         (*key ? (archive_id != (*key)->first || flags != (*key)->second)
               : !Accepts(archive_ids, archive_id))) {
       ++it;

@@ -175,6 +175,22 @@ class Scheduler {
   // Takes effect at once (a reload). Inert without kBlockingRestoreFlag.
   void SetRestoreBlockingShare(uint32_t percent);
   uint32_t restore_blocking_share() const { return blocking_share_; }
+  // Per-owner limit (docs/policies.md): at most `max_running` restores of
+  // one owner (the fair-share owner: Item::group, as fair_share_by or
+  // fair_share_tag names it; "" for all restores without fair share) run
+  // at once, whichever stage sends them; 0: no limit. A full owner's
+  // queues are taken out of the fair-share index and of the blocking
+  // index when first met, and put back when one of its restores ends: no
+  // dispatch looks at them meanwhile. Takes effect at once (a reload).
+  void SetRestoreOwnerLimit(uint32_t max_running);
+  uint32_t restore_owner_limit() const { return owner_limit_; }
+  // Restores of `owner` running now.
+  uint32_t OwnerRunning(const std::string& owner) const;
+  // Whether `owner` may start no more restore now (every restore stage
+  // asks before it offers a queue of that owner).
+  bool OwnerFull(const std::string& owner) const {
+    return owner_limit_ > 0 && OwnerRunning(owner) >= owner_limit_;
+  }
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
@@ -429,6 +445,9 @@ class Scheduler {
     virtual ItemList* Next(Turn& turn) = 0;
     // That head was sent (it runs on turn.mover now).
     virtual void Sent(Item&, Turn&) {}
+    // Restore owner `owner` went under its running limit (SetRestoreOwner-
+    // Limit): queues set aside as full may be offered again.
+    virtual void Freed(const std::string& /*owner*/) {}
 
    protected:
     Scheduler& s_;
@@ -577,6 +596,12 @@ class Scheduler {
   uint64_t share_pass_ = 0;  // the pass of the last owner served
   int64_t archive_max_wait_ns_ = 0;
   uint32_t blocking_share_ = 0;  // percent; 0: off
+  uint32_t owner_limit_ = 0;     // running restores per owner; 0: none
+  std::unordered_map<std::string, uint32_t> owner_running_;
+  // A restore started or stopped running: owner_running_, and the owner's
+  // queues back in the indexes when it goes under its limit.
+  void OwnerStarted(const Item& item);
+  void OwnerStopped(const Item& item);
   // Blocking restore queues by owner ("" global), ordered by head arrival:
   // the blocking stage finds the oldest one without a scan.
   std::map<MoverId, std::set<std::pair<uint64_t, const QueueKey*>>>

@@ -181,6 +181,7 @@ Server::Server(asio::io_context& io, ServerOptions options,
                             s.batch_slots_per_client});
   scheduler_.SetArchiveMaxWait(std::chrono::seconds(s.archive_max_wait_sec));
   scheduler_.SetRestoreBlockingShare(s.restore_blocking_share);
+  scheduler_.SetRestoreOwnerLimit(s.max_running_restores_per_owner);
   if (const char* n = getenv("COORDINATOOL_TEST_KILL_AFTER_READS"))
     kill_after_reads_ = std::max(0, atoi(n));
 }
@@ -484,6 +485,7 @@ void Server::ApplySettings(const config::ServerSettings& s) {
                              seconds(s.batch_max_sec));
   scheduler_.SetArchiveMaxWait(seconds(s.archive_max_wait_sec));
   scheduler_.SetRestoreBlockingShare(s.restore_blocking_share);
+  scheduler_.SetRestoreOwnerLimit(s.max_running_restores_per_owner);
   if (!s.fair_share_tag.empty() || s.fair_share_by != config::FairShareBy::kTag)
     ResetFairShareWeights(s, scheduler_);
   placement_.SetHostRules(s.archive_on_hosts, s.archive_on_hosts_ch);
