@@ -714,14 +714,14 @@ TEST(ConfigTest, RestoreBlockingShare) {
   EXPECT_EQ(s.restore_blocking_share, 90u);
   std::vector<std::string> warnings;
   std::string error;
-  ASSERT_TRUE(ApplyServerFile(
-      ParseConfigText("c", "restore_blocking_share 75\n"), &s, &warnings,
-      &error))
+  ASSERT_TRUE(
+      ApplyServerFile(ParseConfigText("c", "restore_blocking_share 75\n"), &s,
+                      &warnings, &error))
       << error;
   EXPECT_EQ(s.restore_blocking_share, 75u);
-  EXPECT_FALSE(ApplyServerFile(
-      ParseConfigText("c", "\nrestore_blocking_share 100\n"), &s, &warnings,
-      &error));
+  EXPECT_FALSE(
+      ApplyServerFile(ParseConfigText("c", "\nrestore_blocking_share 100\n"),
+                      &s, &warnings, &error));
   EXPECT_EQ(error,
             "c:2: key 'restore_blocking_share': '100' is not an integer in "
             "0..99");
@@ -742,7 +742,8 @@ TEST(PolicyCheckTest, MaxRunningRestoresPerOwnerNeedsAnOwner) {
   EXPECT_EQ(a.settings.max_running_restores_per_owner, 4u);
   a = ApplyServerText("max_running_restores_per_owner 0\n");
   EXPECT_TRUE(a.ok) << a.error;
-  a = ApplyServerText("fair_share_tag user=\nmax_running_restores_per_owner -1\n");
+  a = ApplyServerText(
+      "fair_share_tag user=\nmax_running_restores_per_owner -1\n");
   EXPECT_FALSE(a.ok);
 }
 

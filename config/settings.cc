@@ -249,10 +249,9 @@ bool CheckFairShare(const ConfigText& file, const ServerSettings& s,
   // Per-owner limits count by the fair-share owner: without one, every
   // restore would be one owner's.
   if (s.max_running_restores_per_owner > 0) {
-    const ConfigEntry* limit =
-        FindEntry(file, false, [](const std::string& k) {
-          return k == "max_running_restores_per_owner";
-        });
+    const ConfigEntry* limit = FindEntry(file, false, [](const std::string& k) {
+      return k == "max_running_restores_per_owner";
+    });
     *error = EntryError(
         file,
         limit ? *limit : ConfigEntry{"max_running_restores_per_owner", "", 0},

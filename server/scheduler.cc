@@ -339,8 +339,7 @@ class Scheduler::RestoreChain : public Scheduler::Source {
     if (it != parked_.end()) {
       for (const QueueKey* key : it->second) {
         const ItemList& queue = s_.queues_.find(*key)->second;
-        s_.blocking_heads_[std::get<0>(*key)].insert(
-            {queue.front().seq, key});
+        s_.blocking_heads_[std::get<0>(*key)].insert({queue.front().seq, key});
       }
       parked_.erase(it);
     }
@@ -395,8 +394,9 @@ class Scheduler::RestoreChain : public Scheduler::Source {
       const QueueKey& key = *next->second;
       const uint32_t archive_id = std::get<3>(key);
       const uint64_t flags = std::get<4>(key);
-      if (turn.key ? (archive_id != turn.key->first || flags != turn.key->second)
-                   : !Accepts(turn.archive_ids, archive_id)) {
+      if (turn.key
+              ? (archive_id != turn.key->first || flags != turn.key->second)
+              : !Accepts(turn.archive_ids, archive_id)) {
         ++next;
         continue;
       }

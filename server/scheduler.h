@@ -17,9 +17,9 @@
 #ifndef SERVER_SCHEDULER_H_
 #define SERVER_SCHEDULER_H_
 
-#include <array>
 #include <linux/lustre/lustre_user.h>
 
+#include <array>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <chrono>

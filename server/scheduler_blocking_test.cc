@@ -126,7 +126,7 @@ TEST(SchedulerBlockingTest, OnlyArchiveIdsTheMoverServesAndItsOwnQueue) {
   Scheduler s;
   s.SetRestoreBlockingShare(90);
   ASSERT_TRUE(s.Enqueue(Bulk(1, 2)));
-  ASSERT_TRUE(s.Enqueue(Blocking(2, 3)));       // archive id 3
+  ASSERT_TRUE(s.Enqueue(Blocking(2, 3)));        // archive id 3
   ASSERT_TRUE(s.Enqueue(Blocking(3, 2), "m9"));  // m9's own queue
   ASSERT_TRUE(s.Enqueue(Blocking(4, 2)));
   EXPECT_EQ(Cookies(s.Dispatch("m1", {2}, OneRestore())),
@@ -144,8 +144,10 @@ TEST(SchedulerBlockingTest, ComposesWithFairShare) {
   s.SetFairShare({.tag = "user=", .weights = {}, .by_caller = false});
   s.SetRestoreBlockingShare(50);
   // alice's bulk recall came first; bob's bulk and carol's blocking later.
-  for (uint64_t c = 1; c <= 10; ++c) ASSERT_TRUE(s.Enqueue(Bulk(c, 1, "user=alice")));
-  for (uint64_t c = 11; c <= 20; ++c) ASSERT_TRUE(s.Enqueue(Bulk(c, 1, "user=bob")));
+  for (uint64_t c = 1; c <= 10; ++c)
+    ASSERT_TRUE(s.Enqueue(Bulk(c, 1, "user=alice")));
+  for (uint64_t c = 11; c <= 20; ++c)
+    ASSERT_TRUE(s.Enqueue(Bulk(c, 1, "user=bob")));
   for (uint64_t c = 21; c <= 30; ++c)
     ASSERT_TRUE(s.Enqueue(Blocking(c, 1, "user=carol")));
   std::vector<uint64_t> sent;

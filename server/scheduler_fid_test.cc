@@ -28,7 +28,8 @@ ItemId Id(const protocol::WireItem& wire) { return ItemId::Of(wire.item.hai); }
 
 std::vector<uint64_t> Cookies(const DispatchReply& reply) {
   std::vector<uint64_t> cookies;
-  for (const auto& item : reply.items) cookies.push_back(item.item.hai.hai_cookie);
+  for (const auto& item : reply.items)
+    cookies.push_back(item.item.hai.hai_cookie);
   return cookies;
 }
 

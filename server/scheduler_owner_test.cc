@@ -34,7 +34,8 @@ Scheduler& WithFairShare(Scheduler& s, uint32_t limit) {
 TEST(SchedulerOwnerTest, AFullOwnerWaitsWhileOthersGo) {
   Scheduler s;
   WithFairShare(s, 2);
-  for (uint64_t c = 1; c <= 10; ++c) ASSERT_TRUE(s.Enqueue(Restore(c, "alice")));
+  for (uint64_t c = 1; c <= 10; ++c)
+    ASSERT_TRUE(s.Enqueue(Restore(c, "alice")));
   ASSERT_TRUE(s.Enqueue(Restore(11, "bob")));
   EXPECT_EQ(Cookies(s.Dispatch("m1", {}, MoverLimits{})),
             (std::vector<uint64_t>{1, 11, 2}));

@@ -143,7 +143,8 @@ void BM_BlockingWait(benchmark::State& state) {
   state.counters["p50_ms"] = Percentile(waits_ms, 0.50);
   state.counters["p99_ms"] = Percentile(waits_ms, 0.99);
   state.counters["max_ms"] =
-      waits_ms.empty() ? 0 : *std::max_element(waits_ms.begin(), waits_ms.end());
+      waits_ms.empty() ? 0
+                       : *std::max_element(waits_ms.begin(), waits_ms.end());
   state.counters["sent"] = static_cast<double>(waits_ms.size());
   state.counters["unsent"] = static_cast<double>(backlog.unsent());
   state.counters["bulk_per_round"] =
