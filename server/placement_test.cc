@@ -305,7 +305,7 @@ TEST_F(PlacementTest, LocatedRestoreGoesToTheConnectedMoverTheHelperNames) {
   // A helper that names a mover that is not connected (the reference one
   // names only connected movers): any mover. Its answer comes first here.
   ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 2, 1, "tape=VOL002")));
-  placement.OnLocated(Find(2).id, "mover2");
+  placement.OnLocated(Find(2).id, {"mover2", "", 0});
   ASSERT_TRUE(RunUntilLocated(3));
   EXPECT_EQ(located_, (std::vector<MoverId>{"mover1", "", ""}));
   EXPECT_EQ(Find(2).affinity.str(), "");
@@ -337,13 +337,13 @@ TEST_F(PlacementTest,
   Placement& placement = Make({.locator = TableLocator(io_, table)});
   ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 1, 1, "tape=VOL001")));
   stopped_ = true;
-  placement.OnLocated(Find(1).id, "mover1");
+  placement.OnLocated(Find(1).id, {"mover1", "", 0});
   EXPECT_EQ(Find(1).affinity, kLocating);
   stopped_ = false;
   ASSERT_TRUE(scheduler_.Reassign(Find(1).id, "mover2"));
-  placement.OnLocated(Find(1).id, "mover1");  // placed already
+  placement.OnLocated(Find(1).id, {"mover1", "", 0});  // placed already
   EXPECT_EQ(Find(1).affinity.str(), "mover2");
-  placement.OnLocated(ItemId{99, {}}, "mover1");  // unknown
+  placement.OnLocated(ItemId{99, {}}, {"mover1", "", 0});  // unknown
   EXPECT_TRUE(located_.empty());
 }
 

@@ -321,6 +321,7 @@ void Scheduler::Unqueue(Item* item) {
 }
 
 void Scheduler::LeftSlot(const Item& item) {
+  if (tape_ && item.type == ItemType::kRestore) TapeEnded(item);
   if (item.slot < 0) return;
   auto m = movers_.find(item.owner);
   if (m != movers_.end() &&
@@ -398,6 +399,7 @@ void Scheduler::Forget(Item* item) {
   auto bucket = by_seq_.find(item->seq / kSeqBucket);
   item->by_seq.unlink();
   if (bucket != by_seq_.end() && bucket->second.empty()) by_seq_.erase(bucket);
+  if (tape_) TapeForgot(*item);
   const ItemId id = item->id;  // the key outlives the item it names
   items_.erase(items_.find(id));
 }
@@ -513,6 +515,7 @@ size_t Scheduler::Release(const MoverId& mover,
   if (it == movers_.end()) return 0;
   MoverQueues& m = it->second;
   for (Slot& slot : m.slots) FreeSlot(slot);
+  if (tape_) TapeFreed(mover, &m.running);
   size_t count = 0;
   // Youngest first: each then goes in front of the ones placed before it,
   // found at once from the head of its queue.
@@ -603,6 +606,7 @@ void Scheduler::FreeSlots(const MoverId& mover) {
   auto it = movers_.find(mover);
   if (it == movers_.end()) return;
   for (Slot& slot : it->second.slots) FreeSlot(slot);
+  if (tape_) TapeFreed(mover, nullptr);
 }
 
 DispatchReply Scheduler::Dispatch(const MoverId& mover,
@@ -846,6 +850,8 @@ std::optional<int64_t> Scheduler::NextBatchDeadline(int64_t now_ns) const {
       consider(slot.idle_deadline);
       if (slot.max_deadline) consider(slot.max_deadline);
     }
+  if (const TapeMedia* media = tape_media())
+    if (auto deadline = media->NextDeadline(now_ns)) consider(*deadline);
   return next;
 }
 
