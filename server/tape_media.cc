@@ -144,7 +144,19 @@ std::optional<uint64_t> TapeMedia::Next(const std::string& mover,
     }
   }
   held = held_.find(mover);
-  const size_t holding = held == held_.end() ? 0 : held->second.size();
+  size_t holding = held == held_.end() ? 0 : held->second.size();
+  if (holding >= slots && !by_oldest_.empty()) {
+    // A drive does not idle on a tape nothing waits for while another
+    // tape waits for a drive: the idle rule keeps a tape mounted for
+    // restores to come only when no other is waiting.
+    for (Medium* medium : held->second)
+      if (medium->by_arrival.empty() && medium->running == 0) {
+        Free(*medium);
+        MaybeErase(*medium);
+        --holding;
+        break;
+      }
+  }
   if (holding >= slots) return std::nullopt;
   // Media whose slice is over are free for the taking, also those of movers
   // that have not asked since (few: at most media_per_mover per mover).

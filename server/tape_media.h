@@ -12,7 +12,9 @@
 // wrapping to the lowest once past the highest: one sweep down the tape,
 // and the stragglers that arrived behind the head on the next. A medium
 // never runs more than ceil(max_restore / media_per_mover) restores, so one
-// tape cannot take a mover's other drives.
+// tape cannot take a mover's other drives. A held medium with nothing
+// waiting nor running yields its slot to a medium waiting for one: a drive
+// keeps a tape for restores to come only while no other tape waits.
 //
 // A free slot takes first the medium whose oldest blocking restore (a
 // process waits on it: HSM_REQ_BLOCKING) waited longest, then the medium

@@ -99,13 +99,14 @@ TEST_F(TapeMediaTest, IdleSliceEndsThenAnotherMoverTakesTheMedium) {
   Add("A", 1);
   EXPECT_EQ(Take("m1"), (std::vector<uint64_t>{1}));
   now_ += 9 * kSec;
-  Add("B", 1);  // m1 holds A (idle until +10 s): m2 gets B
-  EXPECT_EQ(Take("m1"), std::vector<uint64_t>{});
-  now_ += 1 * kSec;  // A's idle deadline: its slice is over
-  Add("A", 2);       // does not revive it
+  EXPECT_TRUE(Take("m1").empty());  // holds A, idle until +10 s
+  Add("A", 2);                      // joins it: idle until +19 s
+  EXPECT_TRUE(Take("m2").empty());
+  EXPECT_EQ(Take("m1"), (std::vector<uint64_t>{2}));
+  now_ += 10 * kSec;  // A's idle deadline: its slice is over
+  Add("A", 3);        // does not revive it
   EXPECT_EQ(HolderOf("A"), "");
-  EXPECT_EQ(Take("m2"), (std::vector<uint64_t>{1}));  // B waited longest
-  EXPECT_EQ(Take("m3"), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(Take("m3"), (std::vector<uint64_t>{3}));
   EXPECT_EQ(HolderOf("A"), "m3");
   // Slices over, their holders silent: a mover with a free slot frees them
   // on its way to a medium.
@@ -116,6 +117,20 @@ TEST_F(TapeMediaTest, IdleSliceEndsThenAnotherMoverTakesTheMedium) {
   EXPECT_EQ(HolderOf("A"), "");
   EXPECT_EQ(HolderOf("B"), "");
   EXPECT_EQ(HolderOf("C"), "m2");
+}
+
+TEST_F(TapeMediaTest, AnIdleMediumYieldsItsSlotToAWaitingOne) {
+  Add("A", 1);
+  EXPECT_EQ(Take("m1"), (std::vector<uint64_t>{1}));
+  now_ += 1 * kSec;
+  Add("B", 4);
+  // A runs one restore still: m1 keeps it.
+  EXPECT_TRUE(Take("m1").empty());
+  media_.Ended(sent_[0]);
+  // Nothing waits for A nor runs from it while B waits: m1 takes B.
+  EXPECT_EQ(Take("m1"), (std::vector<uint64_t>{4}));
+  EXPECT_EQ(HolderOf("A"), "");
+  EXPECT_EQ(HolderOf("B"), "m1");
 }
 
 TEST_F(TapeMediaTest, AJoiningRestoreRenewsTheIdleDeadline) {
