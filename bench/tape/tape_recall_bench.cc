@@ -13,7 +13,7 @@
 //              another tape, or another drive needs this one)
 //   seek       proportional to the distance between positions: 95 s for the
 //              whole length (18 TB native)
-//   read       400 MB/s; every file 1 GiB
+//   read       400 MB/s; every file 1 GiB (FILE_MIB to change it)
 // A tape mounted in another drive is taken from it when that drive ends its
 // current file (its unmount is paid by that drive).
 //
@@ -26,7 +26,8 @@
 // The simulated clock steps through drive events; the Scheduler sees it as
 // its `now`. Not a test: nothing is asserted.
 //
-// Usage: tape_recall_bench [FILES [TAPES [DRIVES]]] (100000 200 16)
+// Usage: tape_recall_bench [FILES [TAPES [DRIVES [FILE_MIB]]]]
+// (100000 200 16 1024)
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -55,7 +56,7 @@ constexpr double kUnmountS = 30;
 constexpr double kFullSeekS = 95;
 constexpr double kTapeBytes = 18e12;
 constexpr double kReadBytesPerS = 400e6;
-constexpr double kFileBytes = 1024.0 * 1024 * 1024;
+double kFileBytes = 1024.0 * 1024 * 1024;  // argv[4]
 constexpr int64_t kT0 = 1'700'000'000LL * 1'000'000'000;
 
 struct File {
@@ -193,6 +194,7 @@ int main(int argc, char** argv) {
   const uint32_t n_tapes =
       argc > 2 ? static_cast<uint32_t>(std::strtoul(argv[2], nullptr, 10)) : 200;
   const size_t n_drives = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 16;
+  if (argc > 4) kFileBytes = std::strtod(argv[4], nullptr) * 1024 * 1024;
   std::mt19937_64 random(42);
   std::vector<File> files(n_files);
   std::uniform_int_distribution<uint32_t> tape(0, n_tapes - 1);
@@ -204,17 +206,17 @@ int main(int argc, char** argv) {
   std::shuffle(arrival.begin(), arrival.end(), random);
 
   std::printf(
-      "%zu files of 1 GiB on %u tapes, %zu drives; mount %.0f s, unmount "
+      "%zu files of %.0f MiB on %u tapes, %zu drives; mount %.0f s, unmount "
       "%.0f s, full seek %.0f s over %.0f TB, read %.0f MB/s\n",
-      n_files, n_tapes, n_drives, kMountS, kUnmountS, kFullSeekS,
+      n_files, kFileBytes / 1024 / 1024, n_tapes, n_drives, kMountS, kUnmountS, kFullSeekS,
       kTapeBytes / 1e12, kReadBytesPerS / 1e6);
-  const Result arrival_order = Run(Mode::kArrival, files, arrival, n_drives);
+  Result arrival_order;
   for (auto [mode, name] : {std::pair{Mode::kArrival, "arrival"},
                             std::pair{Mode::kGrouped, "grouped"},
                             std::pair{Mode::kTape, "tape"}}) {
     const auto start = std::chrono::steady_clock::now();
-    const Result r =
-        mode == Mode::kArrival ? arrival_order : Run(mode, files, arrival, n_drives);
+    const Result r = Run(mode, files, arrival, n_drives);
+    if (mode == Mode::kArrival) arrival_order = r;
     const double cpu = std::chrono::duration<double>(
                            std::chrono::steady_clock::now() - start)
                            .count();
