@@ -246,8 +246,7 @@ bool Batch(std::string_view value, ServerSettings* s, ValueContext* c) {
   return Slices(value, c, &s->batch_idle_sec, &s->batch_max_sec);
 }
 
-bool RestoreSlices(std::string_view value, ServerSettings* s,
-                   ValueContext* c) {
+bool RestoreSlices(std::string_view value, ServerSettings* s, ValueContext* c) {
   return Slices(value, c, &s->restore_slice_idle_sec,
                 &s->restore_slice_max_sec);
 }

@@ -490,13 +490,12 @@ TEST_F(LocateTableTest, MalformedTableLineExitsTwoNamingFileAndLine) {
 }
 
 TEST_F(LocateTableTest, AnswersMediumAndPositionWhenTheTableGivesThem) {
-  const std::string table = dir_.Write(
-      "table",
-      "# VALUE MOVER [MEDIUM [POSITION]]\n"
-      "f1 mover1 T1 300\n"
-      "f2 - T1 18446744073709551615\n"
-      "f3 mover9 T2\n"
-      "f4 mover1\n");
+  const std::string table = dir_.Write("table",
+                                       "# VALUE MOVER [MEDIUM [POSITION]]\n"
+                                       "f1 mover1 T1 300\n"
+                                       "f2 - T1 18446744073709551615\n"
+                                       "f3 mover9 T2\n"
+                                       "f4 mover1\n");
   EXPECT_EQ(Run("--tag file= " + table,
                 R"({"id":1,"data":"file=f1","movers":["mover1"]})"
                 "\n"
@@ -507,12 +506,13 @@ TEST_F(LocateTableTest, AnswersMediumAndPositionWhenTheTableGivesThem) {
                 R"({"id":4,"data":"file=f4","movers":["mover1"]})"
                 "\n"),
             0);
-  EXPECT_EQ(dir_.Read("out"),
-            "{\"id\":1,\"mover\":\"mover1\",\"medium\":\"T1\",\"position\":300}\n"
-            "{\"id\":2,\"mover\":null,\"medium\":\"T1\",\"position\":"
-            "18446744073709551615}\n"
-            "{\"id\":3,\"mover\":null,\"medium\":\"T2\"}\n"
-            "{\"id\":4,\"mover\":\"mover1\"}\n");
+  EXPECT_EQ(
+      dir_.Read("out"),
+      "{\"id\":1,\"mover\":\"mover1\",\"medium\":\"T1\",\"position\":300}\n"
+      "{\"id\":2,\"mover\":null,\"medium\":\"T1\",\"position\":"
+      "18446744073709551615}\n"
+      "{\"id\":3,\"mover\":null,\"medium\":\"T2\"}\n"
+      "{\"id\":4,\"mover\":\"mover1\"}\n");
 }
 
 TEST_F(LocateTableTest, MissingTableExitsTwo) {

@@ -266,8 +266,7 @@ class Scheduler {
       const Item& item) const;
   // The media `mover` holds (empty when tape order is off), and the state
   // of the tape stage (nullptr when off).
-  std::vector<HeldMediumView> Media(const MoverId& mover,
-                                    int64_t now_ns) const;
+  std::vector<HeldMediumView> Media(const MoverId& mover, int64_t now_ns) const;
   const TapeMedia* tape_media() const;
 
   const Item* Find(const ItemId& id) const;

@@ -109,12 +109,12 @@ class Scheduler::TapeSource : public Scheduler::Source {
     if (ItemList* staged = Staging(turn)) return staged;
     const size_t t = static_cast<size_t>(ItemType::kRestore);
     auto accepts = [&turn](uint32_t archive_id, uint64_t flags) {
-      return turn.key ? turn.key->first == archive_id &&
-                            turn.key->second == flags
-                      : turn.archive_ids.empty() ||
-                            std::find(turn.archive_ids.begin(),
-                                      turn.archive_ids.end(),
-                                      archive_id) != turn.archive_ids.end();
+      return turn.key
+                 ? turn.key->first == archive_id && turn.key->second == flags
+                 : turn.archive_ids.empty() ||
+                       std::find(turn.archive_ids.begin(),
+                                 turn.archive_ids.end(),
+                                 archive_id) != turn.archive_ids.end();
     };
     if (auto seq = media_.Next(turn.mover, turn.limits.max_running[t], accepts,
                                turn.now)) {

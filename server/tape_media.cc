@@ -28,8 +28,7 @@ void TapeMedia::Index(Medium& medium, bool in) {
 }
 
 void TapeMedia::MaybeErase(Medium& medium) {
-  if (medium.holder.empty() && medium.by_arrival.empty() &&
-      medium.running == 0)
+  if (medium.holder.empty() && medium.by_arrival.empty() && medium.running == 0)
     media_.erase(medium.name);
 }
 
@@ -112,8 +111,8 @@ TapeMedia::Medium* TapeMedia::Take(const std::string& mover,
       medium.holder = mover;
       medium.head = 0;  // a tape is mounted at its beginning
       medium.idle_deadline = now + options_.idle.count();
-      medium.max_deadline = options_.max.count() ? now + options_.max.count()
-                                                 : 0;
+      medium.max_deadline =
+          options_.max.count() ? now + options_.max.count() : 0;
       held_[mover].push_back(&medium);
       return &medium;
     }

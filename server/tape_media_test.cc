@@ -30,8 +30,11 @@ class TapeMediaTest : public ::testing::Test {
   void Add(const std::string& medium, uint64_t position, bool blocking = false,
            uint32_t archive_id = 1) {
     media_.Add(medium,
-               {.id = next_id_, .position = position, .archive_id = archive_id,
-                .hal_flags = 0, .blocking = blocking},
+               {.id = next_id_,
+                .position = position,
+                .archive_id = archive_id,
+                .hal_flags = 0,
+                .blocking = blocking},
                now_);
     positions_.push_back(position);
     ++next_id_;

@@ -67,10 +67,10 @@ struct File {
 enum class Mode { kArrival, kGrouped, kTape };
 
 struct Drive {
-  int tape = -1;          // mounted, -1: none
-  uint64_t head = 0;      // position of the head on it
-  double free_at = 0;     // seconds
-  int64_t running = -1;   // file index, -1: none
+  int tape = -1;         // mounted, -1: none
+  uint64_t head = 0;     // position of the head on it
+  double free_at = 0;    // seconds
+  int64_t running = -1;  // file index, -1: none
 };
 
 struct Result {
@@ -111,10 +111,14 @@ Result Run(Mode mode, const std::vector<File>& files,
   limits.max_running[static_cast<size_t>(server::ItemType::kRestore)] = 1;
 
   std::vector<Drive> drive(drives);
-  std::vector<int> mounted_on(files.empty() ? 0 : 1 + std::max_element(
-      files.begin(), files.end(), [](const File& a, const File& b) {
-        return a.tape < b.tape;
-      })->tape, -1);
+  std::vector<int> mounted_on(
+      files.empty() ? 0
+                    : 1 + std::max_element(files.begin(), files.end(),
+                                           [](const File& a, const File& b) {
+                                             return a.tape < b.tape;
+                                           })
+                              ->tape,
+      -1);
   Result result;
   // Drives by the time they are free, earliest first.
   using Event = std::pair<double, size_t>;
@@ -190,9 +194,11 @@ Result Run(Mode mode, const std::vector<File>& files,
 }  // namespace
 
 int main(int argc, char** argv) {
-  const size_t n_files = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 100000;
+  const size_t n_files =
+      argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 100000;
   const uint32_t n_tapes =
-      argc > 2 ? static_cast<uint32_t>(std::strtoul(argv[2], nullptr, 10)) : 200;
+      argc > 2 ? static_cast<uint32_t>(std::strtoul(argv[2], nullptr, 10))
+               : 200;
   const size_t n_drives = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 16;
   if (argc > 4) kFileBytes = std::strtod(argv[4], nullptr) * 1024 * 1024;
   std::mt19937_64 random(42);
@@ -208,23 +214,22 @@ int main(int argc, char** argv) {
   std::printf(
       "%zu files of %.0f MiB on %u tapes, %zu drives; mount %.0f s, unmount "
       "%.0f s, full seek %.0f s over %.0f TB, read %.0f MB/s\n",
-      n_files, kFileBytes / 1024 / 1024, n_tapes, n_drives, kMountS, kUnmountS, kFullSeekS,
-      kTapeBytes / 1e12, kReadBytesPerS / 1e6);
+      n_files, kFileBytes / 1024 / 1024, n_tapes, n_drives, kMountS, kUnmountS,
+      kFullSeekS, kTapeBytes / 1e12, kReadBytesPerS / 1e6);
   Result arrival_order;
-  for (auto [mode, name] : {std::pair{Mode::kArrival, "arrival"},
-                            std::pair{Mode::kGrouped, "grouped"},
-                            std::pair{Mode::kTape, "tape"}}) {
+  for (auto [mode, name] :
+       {std::pair{Mode::kArrival, "arrival"},
+        std::pair{Mode::kGrouped, "grouped"}, std::pair{Mode::kTape, "tape"}}) {
     const auto start = std::chrono::steady_clock::now();
     const Result r = Run(mode, files, arrival, n_drives);
     if (mode == Mode::kArrival) arrival_order = r;
-    const double cpu = std::chrono::duration<double>(
-                           std::chrono::steady_clock::now() - start)
-                           .count();
-    std::printf(
-        "%-8s total %10.0f s (%6.1f h)  mounts %7" PRIu64
-        "  seek %9.0f s  vs arrival %6.1f %%  (run %.2f s)\n",
-        name, r.total_s, r.total_s / 3600, r.mounts, r.seek_s,
-        100.0 * (1 - r.total_s / arrival_order.total_s), cpu);
+    const double cpu =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    std::printf("%-8s total %10.0f s (%6.1f h)  mounts %7" PRIu64
+                "  seek %9.0f s  vs arrival %6.1f %%  (run %.2f s)\n",
+                name, r.total_s, r.total_s / 3600, r.mounts, r.seek_s,
+                100.0 * (1 - r.total_s / arrival_order.total_s), cpu);
   }
   return 0;
 }

@@ -66,17 +66,18 @@ std::optional<std::string> ReadTable(const std::string& path, Table* table) {
     std::istringstream words(line);
     std::string value, mover, medium, position, extra;
     if (!(words >> value) || value[0] == '#') continue;
-    if (!(words >> mover) || (words >> medium && words >> position &&
-                              words >> extra)) {
+    if (!(words >> mover) ||
+        (words >> medium && words >> position && words >> extra)) {
       return fmt::format("{}:{}: {}", path, number, kExpected);
     }
     Entry entry{mover == "-" ? "" : mover, medium, std::nullopt};
     if (!position.empty()) {
       entry.position = ParsePosition(position);
       if (!entry.position)
-        return fmt::format("{}:{}: position '{}' is not an integer from 0 to "
-                           "2^64-1",
-                           path, number, position);
+        return fmt::format(
+            "{}:{}: position '{}' is not an integer from 0 to "
+            "2^64-1",
+            path, number, position);
     }
     if (!table->emplace(value, std::move(entry)).second) {
       return fmt::format("{}:{}: duplicate value '{}'", path, number, value);

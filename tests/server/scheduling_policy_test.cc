@@ -303,8 +303,7 @@ TEST_F(PolicyTest, RecallsOfATapeGoToOneMoverInPositionOrder) {
     out << "# file mover medium position\n";
     for (const char* tape : {"T1", "T2"})
       for (size_t i = 0; i < positions.size(); ++i)
-        out << tape << "_" << i << " - " << tape << " " << positions[i]
-            << "\n";
+        out << tape << "_" << i << " - " << tape << " " << positions[i] << "\n";
   }
   Start(std::string("restore_locality_command ") + LOCATE_TABLE_BIN +
         " --tag file= " + table +
@@ -344,7 +343,8 @@ TEST_F(PolicyTest, RecallsOfATapeGoToOneMoverInPositionOrder) {
   std::set<std::string> movers;
   for (const char* tape : {"T1", "T2"}) {
     std::vector<std::string> expected;
-    for (size_t i : {1, 4, 2, 5, 0, 3}) expected.push_back(FidOf(files[tape][i]));
+    for (size_t i : {1, 4, 2, 5, 0, 3})
+      expected.push_back(FidOf(files[tape][i]));
     std::vector<std::string> sent;
     std::set<std::string> to;
     for (const std::string& line : Lines(reports + "/" + tape)) {
