@@ -747,5 +747,36 @@ TEST(PolicyCheckTest, MaxRunningRestoresPerOwnerNeedsAnOwner) {
   EXPECT_FALSE(a.ok);
 }
 
+TEST(PolicyCheckTest, RestoreSlicesAndMediaPerMoverAreChecked) {
+  Applied a = ApplyServerText("");
+  EXPECT_FALSE(a.settings.tape_order());
+  EXPECT_EQ(a.settings.restore_media_per_mover, 1u);
+  a = ApplyServerText(
+      "batch_restores_slices_sec 30 600\nrestore_media_per_mover 2\n");
+  ASSERT_TRUE(a.ok) << a.error;
+  EXPECT_TRUE(a.settings.tape_order());
+  EXPECT_EQ(a.settings.restore_slice_idle_sec, 30u);
+  EXPECT_EQ(a.settings.restore_slice_max_sec, 600u);
+  EXPECT_EQ(a.settings.restore_media_per_mover, 2u);
+  a = ApplyServerText("batch_restores_slices_sec 30\n");
+  ASSERT_TRUE(a.ok) << a.error;
+  EXPECT_EQ(a.settings.restore_slice_max_sec, 0u);  // no maximum
+  a = ApplyServerText("\nbatch_restores_slices_sec 60 10\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:2: key 'batch_restores_slices_sec': MAX (10) shorter "
+            "than IDLE (60)");
+  a = ApplyServerText("batch_restores_slices_sec ten\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:1: key 'batch_restores_slices_sec': expected IDLE "
+            "[MAX] in seconds");
+  a = ApplyServerText("port 1\nrestore_media_per_mover 0\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_NE(a.error.find("/etc/c.conf:2: key 'restore_media_per_mover'"),
+            std::string::npos)
+      << a.error;
+}
+
 }  // namespace
 }  // namespace config

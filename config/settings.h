@@ -102,6 +102,12 @@ struct ServerSettings {
   uint32_t batch_idle_sec = 0;  // 0: batching off
   uint32_t batch_max_sec = 0;   // 0: no maximum
   uint32_t batch_slots_per_client = 1;
+  // Recalls in tape order (restores whose locality answer names a medium):
+  // a medium's slice idle and maximum seconds (idle 0: off), and the media
+  // a mover holds at once.
+  uint32_t restore_slice_idle_sec = 0;
+  uint32_t restore_slice_max_sec = 0;  // 0: no maximum
+  uint32_t restore_media_per_mover = 1;
   std::string reporting_dir;
   std::string reporting_hint;
   int64_t reporting_schedule_interval_ms = 60000;
@@ -169,6 +175,7 @@ struct ServerSettings {
   std::string http_port = "0";
 
   bool batching() const { return batch_idle_sec > 0; }
+  bool tape_order() const { return restore_slice_idle_sec > 0; }
 };
 
 struct ClientSettings {

@@ -221,7 +221,9 @@ bool ArchiveOnHostsCh(std::string_view value, ServerSettings* s,
   return true;
 }
 
-bool Batch(std::string_view value, ServerSettings* s, ValueContext* c) {
+// IDLE [MAX] seconds of a slice (archive batches, tape media).
+bool Slices(std::string_view value, ValueContext* c, uint32_t* idle_sec,
+            uint32_t* max_sec) {
   auto words = SplitWords(value);
   auto idle =
       words.empty() ? std::nullopt : ParseInteger(words[0], 0, kUint32Max);
@@ -235,9 +237,18 @@ bool Batch(std::string_view value, ServerSettings* s, ValueContext* c) {
     c->error = fmt::format("MAX ({}) shorter than IDLE ({})", *max, *idle);
     return false;
   }
-  s->batch_idle_sec = static_cast<uint32_t>(*idle);
-  s->batch_max_sec = static_cast<uint32_t>(*max);
+  *idle_sec = static_cast<uint32_t>(*idle);
+  *max_sec = static_cast<uint32_t>(*max);
   return true;
+}
+
+bool Batch(std::string_view value, ServerSettings* s, ValueContext* c) {
+  return Slices(value, c, &s->batch_idle_sec, &s->batch_max_sec);
+}
+
+bool RestoreSlices(std::string_view value, ServerSettings* s, ValueContext* c) {
+  return Slices(value, c, &s->restore_slice_idle_sec,
+                &s->restore_slice_max_sec);
 }
 
 // reporting_dir is joined to the mount point: it must stay under it.
@@ -492,6 +503,15 @@ const ServerSetting kServerSettings[] = {
      .value = "N",
      .help = "batch slots per mover",
      .apply = Integer<&S::batch_slots_per_client, 0, 1024>},
+    {.key = "batch_restores_slices_sec",
+     .value = "IDLE [MAX]",
+     .help = "recalls in tape order: a medium's slice idle and maximum "
+             "seconds",
+     .apply = RestoreSlices},
+    {.key = "restore_media_per_mover",
+     .value = "N",
+     .help = "recalls in tape order: media a mover holds at once",
+     .apply = Integer<&S::restore_media_per_mover, 1, 1024>},
     {.key = "reporting_dir",
      .value = "DIR",
      .help = "report files directory, relative to the mount point",

@@ -37,6 +37,8 @@ using ErrorCode = boost::system::error_code;
 
 // Longest answer line, newline excluded; longer ones are skipped whole.
 constexpr size_t kMaxLine = 64 * 1024;
+// Longest medium name in an answer.
+constexpr size_t kMaxMedium = 256;
 // A helper told to go gets SIGTERM, then SIGKILL if it is still there after
 // kKillAfter. While the loop runs, it is reaped by polling every kReapPoll
 // rather than through SIGCHLD, which belongs to the whole process.
@@ -80,6 +82,43 @@ std::optional<uint64_t> AnswerId(const json::value& id) {
   if (id.is_uint64()) return id.get_uint64();
   if (id.is_int64() && id.get_int64() >= 0) return id.get_int64();
   return std::nullopt;
+}
+
+// The answer's fields past `id`, checked: nullopt (and *why) when one is
+// malformed. `mover` was checked already (a string or null).
+std::optional<Locality> ReadAnswer(const json::object& o, std::string* why) {
+  Locality answer;
+  const json::value& mover = o.at("mover");
+  if (mover.is_string() && !mover.get_string().empty())
+    answer.mover = std::string(mover.get_string());
+  const json::value* medium = o.if_contains("medium");
+  const json::value* position = o.if_contains("position");
+  if (medium && !medium->is_null()) {
+    if (!medium->is_string()) {
+      *why = "'medium' is not a string or null";
+      return std::nullopt;
+    }
+    if (medium->get_string().size() > kMaxMedium) {
+      *why = fmt::format("'medium' longer than {} bytes", kMaxMedium);
+      return std::nullopt;
+    }
+    answer.medium = std::string(medium->get_string());
+  }
+  if (position && !position->is_null()) {
+    if (answer.medium.empty()) {
+      *why = "'position' without a 'medium'";
+      return std::nullopt;
+    }
+    if (position->is_uint64()) {
+      answer.position = position->get_uint64();
+    } else if (position->is_int64() && position->get_int64() >= 0) {
+      answer.position = static_cast<uint64_t>(position->get_int64());
+    } else {
+      *why = "'position' is not an integer from 0 to 2^64-1";
+      return std::nullopt;
+    }
+  }
+  return answer;
 }
 
 // Starts `argv` with one end of a socketpair as its stdin and stdout. A
@@ -314,11 +353,18 @@ void Locator::Impl::OnLine(std::string_view line) {
   }
   Callback done = std::move(it->second.done);
   pending_.erase(it);
-  std::optional<std::string> answer;
-  if (mover->is_string() && !mover->get_string().empty()) {
-    answer = std::string(mover->get_string());
+  std::string why;
+  std::optional<Locality> answer = ReadAnswer(*o, &why);
+  if (!answer) {
+    // The lookup is answered, with nothing: the restore is placed as
+    // without a helper, at once rather than after the timeout.
+    ++errors_;
+    spdlog::warn(
+        "restore locality: answer to lookup {} ignored, no preference: {}: {}",
+        *id_value, why, Sample(line));
+    answer.emplace();
   }
-  done(std::move(answer));
+  done(std::move(*answer));
 }
 
 void Locator::Impl::Flush() {
@@ -351,7 +397,7 @@ void Locator::Impl::HelperDown(const std::string& why) {
   errors_ += failed.size();
   for (auto& [id, p] : failed) {
     if (closed_) return;  // a callback destroyed the Locator
-    p.done(std::nullopt);
+    p.done(Locality{});
   }
 }
 
@@ -407,13 +453,13 @@ void Locator::Impl::Expire() {
   ArmTimer();
   for (Callback& done : expired) {
     if (closed_) return;
-    done(std::nullopt);
+    done(Locality{});
   }
 }
 
 void Locator::Impl::NoPreference(Callback done) {
   asio::post(io_, [self = shared_from_this(), done = std::move(done)] {
-    if (!self->closed_) done(std::nullopt);
+    if (!self->closed_) done(Locality{});
   });
 }
 

@@ -52,11 +52,20 @@ struct LocateRequest {
   std::string suggested;            // least busy connected mover, or ""
 };
 
+// A lookup's answer (docs/restore-locality.md). Empty: no preference
+// (timeout, helper down, overload, a malformed answer).
+struct Locality {
+  std::optional<std::string> mover;  // the preferred mover id
+  // The medium (tape) holding the file, and the file's position on it:
+  // restores of one medium go to one mover in position order. Empty: none
+  // named (the position is then 0).
+  std::string medium;
+  uint64_t position = 0;
+};
+
 class Locator {
  public:
-  // The preferred mover id, or nullopt: no preference, timeout, helper
-  // down, overload.
-  using Callback = std::function<void(std::optional<std::string>)>;
+  using Callback = std::function<void(Locality)>;
 
   Locator(boost::asio::io_context& io, LocatorOptions options);
   // Closes the helper's input, sends it SIGTERM and reaps it (SIGKILL after

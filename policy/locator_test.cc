@@ -53,6 +53,7 @@ class TempDir {
 struct Outcome {
   bool fired = false;
   std::optional<std::string> mover;
+  Locality answer;
 };
 
 LocateRequest Restore(std::string data, std::vector<std::string> movers = {
@@ -98,10 +99,11 @@ class LocatorTest : public ::testing::Test {
   std::shared_ptr<Outcome> Start(Locator& locator,
                                  const LocateRequest& request) {
     auto outcome = std::make_shared<Outcome>();
-    locator.Locate(request, [outcome](std::optional<std::string> mover) {
+    locator.Locate(request, [outcome](Locality answer) {
       EXPECT_FALSE(outcome->fired) << "callback called twice";
       outcome->fired = true;
-      outcome->mover = std::move(mover);
+      outcome->mover = answer.mover;
+      outcome->answer = std::move(answer);
     });
     return outcome;
   }
@@ -146,6 +148,65 @@ TEST_F(LocatorTest, AnswersTheMoverTheTableGivesForTheTape) {
     EXPECT_EQ(locator.errors(), 0u);
   }
   ExpectNoChildren();
+}
+
+TEST_F(LocatorTest, AnswersCarryTheMediumAndPositionOfTheTable) {
+  Locator locator(io_, TableHelper("VOL001 mover1\n"
+                                   "f1 mover2 T7 4096\n"
+                                   "f2 - T7\n"));
+  auto old = Start(locator, Restore("tape=VOL001"));
+  RunUntil([&] { return old->fired; });
+  EXPECT_EQ(old->answer.mover, "mover1");
+  EXPECT_EQ(old->answer.medium, "");
+  auto f1 = Start(locator, Restore("tape=f1"));
+  auto f2 = Start(locator, Restore("tape=f2"));
+  RunUntil([&] { return f1->fired && f2->fired; });
+  EXPECT_EQ(f1->answer.mover, "mover2");
+  EXPECT_EQ(f1->answer.medium, "T7");
+  EXPECT_EQ(f1->answer.position, 4096u);
+  EXPECT_EQ(f2->answer.mover, std::nullopt);
+  EXPECT_EQ(f2->answer.medium, "T7");
+  EXPECT_EQ(f2->answer.position, 0u);
+  EXPECT_EQ(locator.errors(), 0u);
+}
+
+TEST_F(LocatorTest, AnAnswerWithABadMediumOrPositionMeansNoPreference) {
+  // Answers each lookup with the next of these lines, its id put in.
+  const std::vector<std::string> answers = {
+      R"("mover":"mover1","medium":7)",
+      R"("mover":"mover1","medium":"T1","position":-1)",
+      R"("mover":"mover1","medium":"T1","position":1.5)",
+      R"("mover":"mover1","medium":"T1","position":"12")",
+      R"("mover":"mover1","medium":"T1","position":18446744073709551616)",
+      R"("mover":"mover1","position":12)",
+      R"("mover":"mover1","medium":")" + std::string(257, 'x') + "\"",
+      R"("mover":"mover1","medium":"T1","position":18446744073709551615)",
+      R"("mover":"mover2","medium":null,"position":null)",
+      R"("mover":"mover3","medium":"")",
+  };
+  std::string script = "for answer in";
+  for (const std::string& answer : answers) script += " '" + answer + "'";
+  script += R"(; do read -r line; id=${line#'{"id":'}; id=${id%%,*}
+printf '{"id":%s,%s}\n' "$id" "$answer"; done; exec cat >/dev/null)";
+  Locator locator(io_, Shell(script));
+  std::vector<Locality> got;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    auto outcome = Start(locator, Restore("tape=VOL001"));
+    RunUntil([&] { return outcome->fired; });
+    got.push_back(outcome->answer);
+  }
+  for (size_t i = 0; i < 7; ++i) {
+    EXPECT_EQ(got[i].mover, std::nullopt) << answers[i];
+    EXPECT_EQ(got[i].medium, "") << answers[i];
+  }
+  EXPECT_EQ(got[7].mover, "mover1");
+  EXPECT_EQ(got[7].medium, "T1");
+  EXPECT_EQ(got[7].position, UINT64_MAX);
+  EXPECT_EQ(got[8].mover, "mover2");
+  EXPECT_EQ(got[8].medium, "");
+  EXPECT_EQ(got[9].mover, "mover3");
+  EXPECT_EQ(got[9].medium, "");
+  EXPECT_EQ(locator.errors(), 7u);
 }
 
 TEST_F(LocatorTest, NoPreferenceForAnUnknownTapeOrADisconnectedMover) {
@@ -204,8 +265,8 @@ TEST_F(LocatorTest, HelperExitFailsPendingLookupsAndNextLookupRestartsIt) {
 TEST_F(LocatorTest, CallbackOfAFailedLookupMayLocateAgain) {
   Locator locator(io_, ExitsOnceThenRunsTable());
   std::shared_ptr<Outcome> retry;
-  locator.Locate(Restore("tape=VOL001"), [&](std::optional<std::string> mover) {
-    EXPECT_EQ(mover, std::nullopt);
+  locator.Locate(Restore("tape=VOL001"), [&](Locality answer) {
+    EXPECT_EQ(answer.mover, std::nullopt);
     retry = Start(locator, Restore("tape=VOL001"));
   });
   RunUntil([&] { return retry && retry->fired; });
@@ -322,7 +383,7 @@ TEST_F(LocatorTest, CallbackMayDestroyTheLocator) {
   options.timeout = milliseconds(100);
   auto locator = std::make_unique<Locator>(io_, options);
   int calls = 0;
-  auto destroy = [&](std::optional<std::string>) {
+  auto destroy = [&](Locality) {
     ++calls;
     locator.reset();
   };
@@ -403,18 +464,55 @@ TEST_F(LocateTableTest, MalformedTableLineExitsTwoNamingFileAndLine) {
       dir_.Write("table", "VOL001 mover1\n\nVOL002\nVOL003 mover3\n");
   EXPECT_EQ(Run("--tag tape= " + table, ""), 2);
   EXPECT_EQ(dir_.Read("err"), "coordinatool-locate-table: " + table +
-                                  ":3: expected 'VALUE MOVER'\n");
+                                  ":3: expected 'VALUE MOVER [MEDIUM "
+                                  "[POSITION]]'\n");
   EXPECT_EQ(dir_.Read("out"), "");
 
-  dir_.Write("table", "VOL001 mover1 mover2\n");
+  dir_.Write("table", "VOL001 mover1 T1 5 x\n");
   EXPECT_EQ(Run("--tag tape= " + table, ""), 2);
   EXPECT_EQ(dir_.Read("err"), "coordinatool-locate-table: " + table +
-                                  ":1: expected 'VALUE MOVER'\n");
+                                  ":1: expected 'VALUE MOVER [MEDIUM "
+                                  "[POSITION]]'\n");
+
+  for (const char* position : {"-1", "18446744073709551616", "1e3", "x"}) {
+    dir_.Write("table", fmt::format("f1 - T1 {}\n", position));
+    EXPECT_EQ(Run("--tag tape= " + table, ""), 2);
+    EXPECT_EQ(dir_.Read("err"),
+              fmt::format("coordinatool-locate-table: {}:1: position '{}' is "
+                          "not an integer from 0 to 2^64-1\n",
+                          table, position));
+  }
 
   dir_.Write("table", "VOL001 mover1\n# again\nVOL001 mover2\n");
   EXPECT_EQ(Run("--tag tape= " + table, ""), 2);
   EXPECT_EQ(dir_.Read("err"), "coordinatool-locate-table: " + table +
                                   ":3: duplicate value 'VOL001'\n");
+}
+
+TEST_F(LocateTableTest, AnswersMediumAndPositionWhenTheTableGivesThem) {
+  const std::string table = dir_.Write("table",
+                                       "# VALUE MOVER [MEDIUM [POSITION]]\n"
+                                       "f1 mover1 T1 300\n"
+                                       "f2 - T1 18446744073709551615\n"
+                                       "f3 mover9 T2\n"
+                                       "f4 mover1\n");
+  EXPECT_EQ(Run("--tag file= " + table,
+                R"({"id":1,"data":"file=f1","movers":["mover1"]})"
+                "\n"
+                R"({"id":2,"data":"file=f2","movers":["mover1"]})"
+                "\n"
+                R"({"id":3,"data":"file=f3","movers":["mover1"]})"
+                "\n"
+                R"({"id":4,"data":"file=f4","movers":["mover1"]})"
+                "\n"),
+            0);
+  EXPECT_EQ(
+      dir_.Read("out"),
+      "{\"id\":1,\"mover\":\"mover1\",\"medium\":\"T1\",\"position\":300}\n"
+      "{\"id\":2,\"mover\":null,\"medium\":\"T1\",\"position\":"
+      "18446744073709551615}\n"
+      "{\"id\":3,\"mover\":null,\"medium\":\"T2\"}\n"
+      "{\"id\":4,\"mover\":\"mover1\"}\n");
 }
 
 TEST_F(LocateTableTest, MissingTableExitsTwo) {

@@ -188,7 +188,7 @@ void ServerCore::PlaceAgain(const std::vector<ItemId>& items) {
 }
 
 void ServerCore::NoteBatchDeadline() {
-  if (!scheduler_.batching() || stopped_) return;
+  if (!(scheduler_.batching() || scheduler_.tape_order()) || stopped_) return;
   const int64_t now_ns = clock_.UnixNanos();
   auto next = scheduler_.NextBatchDeadline(now_ns);
   if (!next) return;

@@ -52,10 +52,18 @@ json::object ItemQuery::Describe(const Item& item) const {
   }
   // Waiting somewhere: which queue.
   const std::string affinity = item.affinity.str();
-  if (item.affinity.empty())
+  if (item.affinity.empty()) {
     o["queue"] = "global";
-  else if (item.affinity != kLocating && item.affinity != kChecking)
+  } else if (auto on = scheduler_.MediumOf(item);
+             on && item.affinity.str().starts_with(kOnMedium)) {
+    o["queue"] = "medium";  // recalls in tape order: its medium's
+    protocol::PutBytes(o, "medium", on->first);
+    o["medium_position"] = on->second;
+    if (auto holder = scheduler_.tape_media()->HolderOf(on->first))
+      o["medium_mover"] = *holder;
+  } else if (item.affinity != kLocating && item.affinity != kChecking) {
     o["queue"] = affinity;  // a mover's own (host rule, locality)
+  }
   if (!item.group.empty()) {
     // Fair-share owner of a restore, batch hint of an archive: bytes.
     protocol::PutBytes(

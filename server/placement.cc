@@ -183,15 +183,31 @@ void Placement::Locate(const protocol::WireItem& wire) {
     }
   }
   ItemId id = ItemId::Of(wire.item.hai);
-  locator_->Locate(request, [this, id](std::optional<std::string> mover) {
-    OnLocated(id, std::move(mover));
+  locator_->Locate(request, [this, id](policy::Locality answer) {
+    OnLocated(id, std::move(answer));
   });
 }
 
-void Placement::OnLocated(const ItemId& id, std::optional<std::string> mover) {
+void Placement::OnLocated(const ItemId& id, policy::Locality answer) {
   if (hooks_.stopped()) return;
   const Item* item = scheduler_.Find(id);
   if (!item || item->running() || item->affinity != kLocating) return;
+  // On a medium: the tape stage sends it, with the others of that medium,
+  // to the mover holding it (the mover answered is not used then). Without
+  // tape order, the medium is ignored.
+  if (!answer.medium.empty() &&
+      scheduler_.PlaceOnMedium(id, answer.medium, answer.position)) {
+    if (RequestEventsLogged())
+      if (const Item* placed = scheduler_.Find(id))
+        LogRequestEvent(
+            RequestEvent::kPlaced, placed->wire.item.hai, "{}",
+            PlacedDetails(*placed,
+                          fmt::format("locality helper: medium {} position {}",
+                                      answer.medium, answer.position)));
+    hooks_.located("");
+    return;
+  }
+  const std::optional<std::string>& mover = answer.mover;
   const bool there =
       mover && hooks_.presence(*mover) == policy::MoverPresence::kConnected;
   if (mover && !there)
@@ -257,7 +273,7 @@ void Placement::GiveBack(const Item& item) {
   MoverId back = TakeHeldAffinity(item.id);
   // A restore located on a mover that is gone may go anywhere now (the
   // server unpins those that were waiting when it forgets a mover).
-  if (item.type == ItemType::kRestore && !back.empty() &&
+  if (item.type == ItemType::kRestore && !back.empty() && back != kOnMedium &&
       hooks_.presence(back) == policy::MoverPresence::kUnknown)
     back.clear();
   scheduler_.Reassign(item.id, back);

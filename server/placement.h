@@ -5,8 +5,9 @@
 // archive_on_hosts_ch, which may rewrite the tag's value in the data); a
 // new restore gets its fair-share owner from the file (fair_share_by
 // uid/gid/projid), then, with a locality helper configured, waits out of
-// every mover's reach (kLocating) until the helper answers: on the mover it
-// names if that one is connected, else in the global queues. Everything
+// every mover's reach (kLocating) until the helper answers: on the medium
+// it names when tape order is on (Scheduler::PlaceOnMedium), else on the
+// mover it names if that one is connected, else in the global queues. Everything
 // else goes to the global queues. New items are written to the store as
 // received (the data before any rewrite, plus the mover the rules chose
 // when they were applied before the item was stored: kPlacedOnKey).
@@ -134,7 +135,7 @@ class Placement {
   void EnqueueRecovered(const protocol::WireItem& wire,
                         const std::string& placed_on);
   // The locality helper's answer for `id` (nullopt: no preference).
-  void OnLocated(const ItemId& id, std::optional<std::string> mover);
+  void OnLocated(const ItemId& id, policy::Locality answer);
 
   // Stores a new item as received (no-op for a memory-only store).
   void PutItem(const protocol::WireItem& wire);

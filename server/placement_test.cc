@@ -305,7 +305,7 @@ TEST_F(PlacementTest, LocatedRestoreGoesToTheConnectedMoverTheHelperNames) {
   // A helper that names a mover that is not connected (the reference one
   // names only connected movers): any mover. Its answer comes first here.
   ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 2, 1, "tape=VOL002")));
-  placement.OnLocated(Find(2).id, "mover2");
+  placement.OnLocated(Find(2).id, {"mover2", "", 0});
   ASSERT_TRUE(RunUntilLocated(3));
   EXPECT_EQ(located_, (std::vector<MoverId>{"mover1", "", ""}));
   EXPECT_EQ(Find(2).affinity.str(), "");
@@ -313,6 +313,37 @@ TEST_F(PlacementTest, LocatedRestoreGoesToTheConnectedMoverTheHelperNames) {
   // Archives are not located.
   ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_ARCHIVE, 4, 1, "tape=VOL001")));
   EXPECT_EQ(Find(4).affinity.str(), "");
+}
+
+// Recalls in tape order: an answer with a medium places the restore on it
+// (the mover answered is not used); without tape order the medium is
+// ignored. A held restore goes back to its medium.
+TEST_F(PlacementTest, AnswerWithAMediumPlacesTheRestoreOnIt) {
+  movers_ = {{"mover1", MoverPresence::kConnected}};
+  scheduler_.SetTapeOrder({std::chrono::seconds(10), {}, 1});
+  Placement& placement = Make({});
+  ASSERT_TRUE(scheduler_.Enqueue(MakeItem(HSMA_RESTORE, 1), kLocating));
+  ASSERT_TRUE(scheduler_.Enqueue(MakeItem(HSMA_RESTORE, 2), kLocating));
+  placement.OnLocated(Find(1).id, {"mover1", "T1", 40});
+  placement.OnLocated(Find(2).id, {"mover1", "", 0});
+  EXPECT_EQ(Find(1).affinity, kOnMedium);
+  EXPECT_EQ(Find(2).affinity.str(), "mover1");
+  EXPECT_EQ(scheduler_.MediumOf(Find(1)),
+            std::make_optional(std::make_pair(std::string("T1"), 40ul)));
+  EXPECT_EQ(located_, (std::vector<MoverId>{"", "mover1"}));
+  placement.Hold(Find(1), /*newly_held=*/true);
+  EXPECT_EQ(scheduler_.tape_media()->waiting(), 0u);
+  placement.GiveBack(Find(1));
+  EXPECT_EQ(Find(1).affinity, kOnMedium);
+  EXPECT_EQ(scheduler_.tape_media()->waiting(), 1u);
+}
+
+TEST_F(PlacementTest, WithoutTapeOrderAMediumAnswerIsIgnored) {
+  movers_ = {{"mover1", MoverPresence::kConnected}};
+  Placement& placement = Make({});
+  ASSERT_TRUE(scheduler_.Enqueue(MakeItem(HSMA_RESTORE, 1), kLocating));
+  placement.OnLocated(Find(1).id, {"mover1", "T1", 40});
+  EXPECT_EQ(Find(1).affinity.str(), "mover1");
 }
 
 TEST_F(PlacementTest, BrokenHelperLeavesRestoresToAnyMover) {
@@ -337,13 +368,13 @@ TEST_F(PlacementTest,
   Placement& placement = Make({.locator = TableLocator(io_, table)});
   ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 1, 1, "tape=VOL001")));
   stopped_ = true;
-  placement.OnLocated(Find(1).id, "mover1");
+  placement.OnLocated(Find(1).id, {"mover1", "", 0});
   EXPECT_EQ(Find(1).affinity, kLocating);
   stopped_ = false;
   ASSERT_TRUE(scheduler_.Reassign(Find(1).id, "mover2"));
-  placement.OnLocated(Find(1).id, "mover1");  // placed already
+  placement.OnLocated(Find(1).id, {"mover1", "", 0});  // placed already
   EXPECT_EQ(Find(1).affinity.str(), "mover2");
-  placement.OnLocated(ItemId{99, {}}, "mover1");  // unknown
+  placement.OnLocated(ItemId{99, {}}, {"mover1", "", 0});  // unknown
   EXPECT_TRUE(located_.empty());
 }
 

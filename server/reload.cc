@@ -88,6 +88,11 @@ std::string ShowBatch(const S& s) {
   return fmt::format("{} {}", s.batch_idle_sec, s.batch_max_sec);
 }
 
+std::string ShowRestoreSlices(const S& s) {
+  return fmt::format("{} {}", s.restore_slice_idle_sec,
+                     s.restore_slice_max_sec);
+}
+
 void TakeBatch(const S& read, S* to) {
   to->batch_idle_sec = read.batch_idle_sec;
   to->batch_max_sec = read.batch_max_sec;
@@ -159,6 +164,8 @@ const Row kRows[] = {
     {"batch_archives_slices_sec", ShowBatch, TakeBatch, BatchingKept},
     {"batch_archives_slots_per_client", Show<&S::batch_slots_per_client>,
      TakeNothing},
+    {"batch_restores_slices_sec", ShowRestoreSlices, TakeNothing},
+    {"restore_media_per_mover", Show<&S::restore_media_per_mover>, TakeNothing},
     {"reporting_dir", Show<&S::reporting_dir>, TakeNothing},
     {"reporting_hint", Show<&S::reporting_hint>, TakeNothing},
     {"reporting_schedule_interval_ms", Show<&S::reporting_schedule_interval_ms>,

@@ -72,6 +72,8 @@ std::string PlacedDetails(const Item& item, std::string_view why) {
     fmt::format_to(to, "queue=locating policy=restore_locality_command");
   } else if (item.affinity == kChecking) {
     fmt::format_to(to, "queue=checking");
+  } else if (item.affinity.str().starts_with(kOnMedium)) {
+    fmt::format_to(to, "queue=medium");  // recalls in tape order
   } else {
     fmt::format_to(to, "queue=mover:{}", item.affinity.str());
     // A new archive tied to a mover: a host rule chose it.

@@ -275,11 +275,11 @@ class Scheduler::RestoreChain : public Scheduler::Source {
   }
   void Queued(const Item& item) override {
     if (first_) first_->Queued(item);
-    base_->Queued(item);
+    if (!FirstHolds(item.affinity)) base_->Queued(item);
   }
   void Left(const Item& item) override {
     if (first_) first_->Left(item);
-    base_->Left(item);
+    if (!FirstHolds(item.affinity)) base_->Left(item);
   }
   // Blocking queues are indexed by head whatever the base watches.
   bool WatchesAllHeads() const override {
@@ -287,6 +287,10 @@ class Scheduler::RestoreChain : public Scheduler::Source {
            (first_ && first_->WatchesAllHeads());
   }
   void HeadChanged(QueueMap::iterator q, uint64_t old_head) override {
+    if (FirstHolds(std::get<0>(q->first))) {
+      first_->HeadChanged(q, old_head);
+      return;
+    }
     if (std::get<4>(q->first) & kBlockingRestoreFlag) {
       const uint64_t new_head = q->second.empty() ? 0 : q->second.front().seq;
       auto& heads = s_.blocking_heads_[std::get<0>(q->first)];
@@ -366,6 +370,9 @@ class Scheduler::RestoreChain : public Scheduler::Source {
 
  private:
   static constexpr uint64_t kShareScale = uint64_t{100} << 20;
+  bool FirstHolds(const MoverId& owner) const {
+    return first_ && first_->Holds(owner);
+  }
   uint64_t BlockingStride() const { return kShareScale / s_.blocking_share_; }
   uint64_t BulkStride() const {
     return kShareScale / (100 - s_.blocking_share_);
@@ -584,6 +591,7 @@ void Scheduler::Unqueue(Item* item) {
 }
 
 void Scheduler::LeftSlot(const Item& item) {
+  if (tape_ && item.type == ItemType::kRestore) TapeEnded(item);
   if (item.slot < 0) return;
   auto m = movers_.find(item.owner);
   if (m != movers_.end() &&
@@ -669,6 +677,7 @@ void Scheduler::Forget(Item* item) {
   auto bucket = by_seq_.find(item->seq / kSeqBucket);
   item->by_seq.unlink();
   if (bucket != by_seq_.end() && bucket->second.empty()) by_seq_.erase(bucket);
+  if (tape_) TapeForgot(*item);
   const ItemId id = item->id;  // the key outlives the item it names
   items_.erase(items_.find(id));
 }
@@ -839,6 +848,7 @@ size_t Scheduler::Release(const MoverId& mover,
   if (it == movers_.end()) return 0;
   MoverQueues& m = it->second;
   for (Slot& slot : m.slots) FreeSlot(slot);
+  if (tape_) TapeFreed(mover, &m.running);
   size_t count = 0;
   // Youngest first: each then goes in front of the ones placed before it,
   // found at once from the head of its queue.
@@ -931,6 +941,7 @@ void Scheduler::FreeSlots(const MoverId& mover) {
   auto it = movers_.find(mover);
   if (it == movers_.end()) return;
   for (Slot& slot : it->second.slots) FreeSlot(slot);
+  if (tape_) TapeFreed(mover, nullptr);
 }
 
 DispatchReply Scheduler::Dispatch(const MoverId& mover,
@@ -1180,6 +1191,8 @@ std::optional<int64_t> Scheduler::NextBatchDeadline(int64_t now_ns) const {
       consider(slot.idle_deadline);
       if (slot.max_deadline) consider(slot.max_deadline);
     }
+  if (const TapeMedia* media = tape_media())
+    if (auto deadline = media->NextDeadline(now_ns)) consider(*deadline);
   return next;
 }
 

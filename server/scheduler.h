@@ -38,6 +38,7 @@
 #include "config/config_file.h"
 #include "hsm/hal.h"
 #include "server/item.h"
+#include "server/tape_media.h"
 
 namespace server {
 
@@ -112,6 +113,10 @@ struct BatchSlotView {
   int64_t max_deadline_ns = 0;  // 0: none
   size_t waiting = 0;           // archives with this hint it may take
 };
+
+// The owner of restores waiting for their medium (recalls in tape order):
+// no mover can have this id, only the tape stage sends them.
+extern const MoverId kOnMedium;
 
 struct SchedulerCounters {
   std::array<uint64_t, kItemTypeCount> pending{};
@@ -292,6 +297,27 @@ class Scheduler {
   // Batch slots of `mover` holding a hint: how busy it is with batches.
   size_t HeldSlots(const MoverId& mover) const;
 
+  // Recalls in tape order (docs/policies.md; server/tape_media.h and
+  // scheduler_tape.cc): the first stage of every restore turn. REQUIRES:
+  // nothing queued yet, and SetFairShare() called before if at all.
+  void SetTapeOrder(TapeMediaOptions options);
+  bool tape_order() const { return tape_ != nullptr; }
+  // New slice times (a reload). REQUIRES: tape_order().
+  void SetTapeTimes(std::chrono::nanoseconds idle,
+                    std::chrono::nanoseconds max);
+  // Waiting restore `id` waits for `medium`, at `position` on it (its
+  // locality answer): only the tape stage sends it from now on. False (and
+  // nothing changed) if tape order is off, or `id` is unknown or running.
+  bool PlaceOnMedium(const ItemId& id, const std::string& medium,
+                     uint64_t position);
+  // The medium and position of a restore placed on one, if it is.
+  std::optional<std::pair<std::string, uint64_t>> MediumOf(
+      const Item& item) const;
+  // The media `mover` holds (empty when tape order is off), and the state
+  // of the tape stage (nullptr when off).
+  std::vector<HeldMediumView> Media(const MoverId& mover, int64_t now_ns) const;
+  const TapeMedia* tape_media() const;
+
   const Item* Find(const ItemId& id) const;
   // Visits the items of file `fid` (hai_fid, the file's FID: what
   // llapi_path2fid gives; a restore Lustre lists under its volatile data
@@ -448,6 +474,9 @@ class Scheduler {
     // Restore owner `owner` went under its running limit (SetRestoreOwner-
     // Limit): queues set aside as full may be offered again.
     virtual void Freed(const std::string& /*owner*/) {}
+    // A stage of the restore chain that keeps the queues of `owner` to
+    // itself (the tape stage's media): the stages after it never see them.
+    virtual bool Holds(const MoverId& /*owner*/) const { return false; }
 
    protected:
     Scheduler& s_;
@@ -461,6 +490,7 @@ class Scheduler {
   // base source (fair share or arrival order). It is sources_[kRestore].
   class RestoreChain;
   RestoreChain& restore_chain();
+  class TapeSource;  // scheduler_tape.cc
 
   // Calls f(queue) for each queue of `owner` and `type` (of `group` only,
   // if given): one contiguous range of queues_.
@@ -515,6 +545,12 @@ class Scheduler {
                 const std::optional<std::pair<uint32_t, uint64_t>>& key,
                 int64_t now);
   void PushWaiting(Item* item);
+  // Tape stage hooks (scheduler_tape.cc), called when tape_ is set: a
+  // running restore stopped running; an item is forgotten; `mover` frees
+  // its media (drained, or gone: then `running` lists what it ran).
+  void TapeEnded(const Item& item);
+  void TapeForgot(const Item& item);
+  void TapeFreed(const MoverId& mover, const ItemList* running);
   void MakeRunning(Item* item, const MoverId& mover);
   // The same, with the mover's name and record at hand (Dispatch).
   // `since`: when it was sent (Item::since), 0 if unknown.
@@ -584,6 +620,7 @@ class Scheduler {
   std::array<std::map<std::pair<size_t, uint64_t>, Item*>, kItemTypeCount>
       oversized_;
   std::array<std::unique_ptr<Source>, kItemTypeCount> sources_;
+  TapeSource* tape_ = nullptr;  // the restore source when tape order is on
   BatchOptions batch_{.idle = {}, .max = {}, .slots = 0};  // off
   // Batched archive queues by owner ("" global), ordered by head arrival:
   // a free slot finds the oldest unheld hint without scanning the queues.

@@ -179,6 +179,10 @@ Server::Server(asio::io_context& io, ServerOptions options,
     scheduler_.SetBatching({std::chrono::seconds(s.batch_idle_sec),
                             std::chrono::seconds(s.batch_max_sec),
                             s.batch_slots_per_client});
+  if (s.tape_order())  // after the fair share, which it wraps
+    scheduler_.SetTapeOrder({std::chrono::seconds(s.restore_slice_idle_sec),
+                             std::chrono::seconds(s.restore_slice_max_sec),
+                             s.restore_media_per_mover});
   scheduler_.SetArchiveMaxWait(std::chrono::seconds(s.archive_max_wait_sec));
   scheduler_.SetRestoreBlockingShare(s.restore_blocking_share);
   scheduler_.SetRestoreOwnerLimit(s.max_running_restores_per_owner);

@@ -100,6 +100,13 @@ json::object StatusBuilder::Counters(const StatusView& view) const {
       o[fmt::format("oldest_waiting_{}_s", TypeName(type))] =
           AgeSeconds(*oldest);
   }
+  if (const TapeMedia* media = scheduler_.tape_media()) {
+    // Recalls in tape order: restores waiting for their medium (in
+    // pending_restore too), and the media nobody holds that they wait on.
+    o["pending_restore_on_media"] = media->waiting();
+    o["waiting_media"] = media->unheld_waiting_media();
+    o["waiting_media_blocking"] = media->unheld_blocking_media();
+  }
   o["pending_cancel"] = n.pending_cancel;
   o["done_cancel"] = n.done_cancel;
   o["clients_connected"] = view.connections;
@@ -161,6 +168,7 @@ json::object StatusBuilder::MoverStatus(const MoverStatusView& mover,
   o["status"] = mover.state;
   if (mover.draining) o["draining"] = true;
   o["batches"] = Batches(id, verbose, stream);
+  if (scheduler_.tape_order()) o["media"] = Media(id);
   if (!mover.connected)
     o["disconnected_timestamp"] = mover.disconnected_unix_ns;
   if (verbose >= 6) {
@@ -177,6 +185,21 @@ json::object StatusBuilder::MoverStatus(const MoverStatusView& mover,
                         });
   }
   return o;
+}
+
+json::array StatusBuilder::Media(const MoverId& id) const {
+  constexpr int64_t kSec = 1'000'000'000;
+  json::array media;
+  for (const HeldMediumView& m : scheduler_.Media(id, clock_.UnixNanos())) {
+    json::object medium{{"current_count", m.running},
+                        {"waiting_count", m.waiting},
+                        {"head_position", m.head},
+                        {"expire_idle_s", m.idle_deadline_ns / kSec},
+                        {"expire_max_s", m.max_deadline_ns / kSec}};
+    protocol::PutBytes(medium, "medium", m.medium);  // the helper's bytes
+    media.push_back(std::move(medium));
+  }
+  return media;
 }
 
 json::array StatusBuilder::Batches(const MoverId& id, int verbose,

@@ -82,6 +82,8 @@ class StatusBuilder {
   StatusStream::Render WaitingEntry() const;
 
  private:
+  // The media a mover holds (recalls in tape order).
+  boost::json::array Media(const MoverId& id) const;
   boost::json::array Batches(const MoverId& id, int verbose,
                              StatusStream& stream) const;
   void AddItemLists(boost::json::object& o, StatusStream& stream) const;

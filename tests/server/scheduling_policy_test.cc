@@ -290,6 +290,75 @@ TEST_F(PolicyTest, RestoreLocalityHelperChoosesTheMover) {
 namespace testing_support {
 namespace {
 
+// Recalls in tape order: the helper (the reference table) names each file's
+// tape and position; each tape's restores go to one mover, in position
+// order, whatever the order they were asked in.
+TEST_F(PolicyTest, RecallsOfATapeGoToOneMoverInPositionOrder) {
+  const std::vector<uint64_t> positions = {500, 100, 300, 600, 200, 400};
+  std::map<std::string, std::vector<std::string>> files;
+  std::vector<std::string> all;
+  const std::string table = sim_.archive() + "/../media";
+  {
+    std::ofstream out(table);
+    out << "# file mover medium position\n";
+    for (const char* tape : {"T1", "T2"})
+      for (size_t i = 0; i < positions.size(); ++i)
+        out << tape << "_" << i << " - " << tape << " " << positions[i] << "\n";
+  }
+  Start(std::string("restore_locality_command ") + LOCATE_TABLE_BIN +
+        " --tag file= " + table +
+        "\nbatch_restores_slices_sec 3600\n"
+        "reporting_dir reports\nreporting_hint tape\n"
+        "reporting_schedule_interval_ms 3600000\n");
+  for (const char* id : {"m1", "m2"})
+    ASSERT_NE(cdt_.StartMover(id, {{"COORDINATOOL_MAX_RESTORE", "1"}}),
+              nullptr);
+  for (const char* tape : {"T1", "T2"}) {
+    files[tape] = Archive(tape, static_cast<int>(positions.size()), "");
+    all.insert(all.end(), files[tape].begin(), files[tape].end());
+  }
+  ASSERT_TRUE(AllArchived(all));
+  std::vector<std::string> release = {"hsm_release"};
+  release.insert(release.end(), all.begin(), all.end());
+  ASSERT_TRUE(sim_.Lfs(release).ok());
+  ASSERT_TRUE(cdt_.Client({"--lock"}).ok());
+  for (const char* tape : {"T1", "T2"})
+    for (size_t i = 0; i < positions.size(); ++i)
+      ASSERT_TRUE(sim_.Lfs({"hsm_restore", "--data",
+                            std::string("tape=") + tape + ",file=" + tape +
+                                "_" + std::to_string(i),
+                            files[tape][i]})
+                      .ok());
+  // Every restore located on its medium before any is sent.
+  ASSERT_TRUE(WaitFor([&] {
+    return cdt_.Counter("pending_restore_on_media") == 12;
+  })) << cdt_.Logs();
+  EXPECT_EQ(cdt_.Counter("waiting_media"), 2);
+  ASSERT_TRUE(cdt_.Client({"--unlock"}).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    return sim_.CountActions("RESTORE", "SUCCEED") == 12;
+  })) << cdt_.Logs();
+  // Ascending positions: 100, 200, ... are files 1, 4, 2, 5, 0, 3.
+  const std::string reports = sim_.Path("reports");
+  std::set<std::string> movers;
+  for (const char* tape : {"T1", "T2"}) {
+    std::vector<std::string> expected;
+    for (size_t i : {1, 4, 2, 5, 0, 3})
+      expected.push_back(FidOf(files[tape][i]));
+    std::vector<std::string> sent;
+    std::set<std::string> to;
+    for (const std::string& line : Lines(reports + "/" + tape)) {
+      if (line.rfind("sent ", 0) != 0) continue;
+      sent.push_back(line.substr(5, line.rfind(' ') - 5));
+      to.insert(line.substr(line.rfind(' ') + 1));
+    }
+    EXPECT_EQ(sent, expected) << tape;
+    EXPECT_EQ(to.size(), 1u) << tape;
+    movers.insert(to.begin(), to.end());
+  }
+  EXPECT_EQ(movers, (std::set<std::string>{"m1", "m2"}));
+}
+
 // Batching with host affinity: each hint's archives all go to one mover
 // (the hint holds a slot for the whole slice, even when another mover is
 // idle), and the pinned hint only to its host. The report files say which
