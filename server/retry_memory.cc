@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "protocol/action_item.h"
+
 namespace server {
 
 RetryMemory::RetryMemory(const common::Clock& clock, size_t capacity,
@@ -50,6 +52,38 @@ const RetryEntry* RetryMemory::Find(const ItemId& key) {
   Expire();
   auto it = entries_.find(key);
   return it == entries_.end() ? nullptr : &it->second.entry;
+}
+
+const RetryEntry* RetryMemory::Peek(const ItemId& key) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end() ||
+      clock_.Now() >= it->second.entry.last_failure + ttl_)
+    return nullptr;
+  return &it->second.entry;
+}
+
+boost::json::object RetryMemory::Status(uint32_t max_attempts,
+                                        size_t max_listed) const {
+  boost::json::object o{{"max_attempts", max_attempts},
+                        {"remembered", entries_.size()},
+                        {"returned", returned_},
+                        {"given_up", given_up_},
+                        {"expired", expired_},
+                        {"evicted", evicted_}};
+  boost::json::array requests;
+  for (auto it = order_.rbegin();
+       it != order_.rend() && requests.size() < max_listed; ++it) {
+    const RetryEntry& e = entries_.at(*it).entry;
+    boost::json::array movers;
+    for (const MoverId& m : e.failed_on) movers.emplace_back(m);
+    requests.push_back({{"hai_fid", protocol::FidToJson(it->dfid)},
+                        {"hai_cookie", static_cast<int64_t>(it->cookie)},
+                        {"failed_attempts", e.failures},
+                        {"failed_on", std::move(movers)},
+                        {"last_error", e.last_error}});
+  }
+  o["requests"] = std::move(requests);
+  return o;
 }
 
 void RetryMemory::Forget(const ItemId& key) {

@@ -19,6 +19,7 @@
 #ifndef SERVER_RETRY_MEMORY_H_
 #define SERVER_RETRY_MEMORY_H_
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
 #include <list>
@@ -64,7 +65,22 @@ class RetryMemory {
   // up): nothing more to remember.
   void Forget(const ItemId& key);
 
+  // What is remembered of `key`, without forgetting expired entries (null
+  // for one expired too): for `show`.
+  const RetryEntry* Peek(const ItemId& key) const;
+
+  // A remembered request came back and was placed again; one came back
+  // after its last attempt and was failed at Lustre.
+  void NoteReturned() { ++returned_; }
+  void NoteGivenUp() { ++given_up_; }
+
+  // status's "retries": the counters and, newest failure first, at most
+  // `max_listed` remembered requests.
+  boost::json::object Status(uint32_t max_attempts, size_t max_listed) const;
+
   size_t size() const { return entries_.size(); }
+  uint64_t returned() const { return returned_; }
+  uint64_t given_up() const { return given_up_; }
   uint64_t expired() const { return expired_; }  // forgotten by age
   uint64_t evicted() const { return evicted_; }  // forgotten for room
 
@@ -83,6 +99,8 @@ class RetryMemory {
   std::unordered_map<ItemId, Slot, ItemIdHash> entries_;
   uint64_t expired_ = 0;
   uint64_t evicted_ = 0;
+  uint64_t returned_ = 0;
+  uint64_t given_up_ = 0;
 };
 
 // Where a returning request waits: the connected mover with the fewest

@@ -61,6 +61,7 @@ std::shared_ptr<StatusStream> StatusBuilder::Build(const StatusView& view,
     clients.push_back(AnonymousStatus(a));
   o["clients"] = std::move(clients);
   o["oversized"] = scheduler_.counters().oversized;
+  if (!view.retries.empty()) o["retries"] = view.retries;
   if (verbose >= 6) AddItemLists(o, *stream);
   DropZeros(o);
   o["command"] = "status";  // last, as in every reply
