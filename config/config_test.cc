@@ -717,9 +717,9 @@ TEST(RetrySettingsTest, RetryMaxAttemptsDefaultsToThreeAndIsChecked) {
       << error;
   EXPECT_EQ(s.retry_max_attempts, 5u);
   ServerSettings bad;
-  EXPECT_FALSE(ApplyServerFile(
-      ParseConfigText("c", "port 1\nretry_max_attempts 0\n"), &bad,
-      &warnings, &error));
+  EXPECT_FALSE(
+      ApplyServerFile(ParseConfigText("c", "port 1\nretry_max_attempts 0\n"),
+                      &bad, &warnings, &error));
   EXPECT_EQ(error,
             "c:2: key 'retry_max_attempts': '0' is not an integer in 1..1000");
   EXPECT_EQ(bad.retry_max_attempts, 3u);
@@ -729,11 +729,12 @@ TEST(RetrySettingsTest, RetryErrorsByNameOrNumberPerAction) {
   ClientSettings s;
   std::vector<std::string> warnings;
   std::string error;
-  ASSERT_TRUE(ApplyClientFile(
-      ParseConfigText("c", "retry_errors archive EIO ETIMEDOUT 28\n"
-                           "retry_errors remove EIO\n"
-                           "retry_errors archive EIO ENOSPC\n"),
-      &s, &warnings, &error))
+  ASSERT_TRUE(
+      ApplyClientFile(ParseConfigText("c",
+                                      "retry_errors archive EIO ETIMEDOUT 28\n"
+                                      "retry_errors remove EIO\n"
+                                      "retry_errors archive EIO ENOSPC\n"),
+                      &s, &warnings, &error))
       << error;
   EXPECT_EQ(s.retry_errors_archive, (std::vector<int>{EIO, ETIMEDOUT, ENOSPC}));
   EXPECT_EQ(s.retry_errors_remove, (std::vector<int>{EIO}));
@@ -746,16 +747,16 @@ TEST(RetrySettingsTest, RetryErrorsByNameOrNumberPerAction) {
   EXPECT_EQ(s.retry_errors_archive, (std::vector<int>{EAGAIN}));
   EXPECT_EQ(s.retry_errors_remove, (std::vector<int>{EIO}));
   ASSERT_TRUE(ApplyClientEnv(
-      FakeEnv({{"COORDINATOOL_RETRY_ERRORS", "archive EIO;remove ENOSPC"}}),
-      &s, &error))
+      FakeEnv({{"COORDINATOOL_RETRY_ERRORS", "archive EIO;remove ENOSPC"}}), &s,
+      &error))
       << error;
   EXPECT_EQ(s.retry_errors_archive, (std::vector<int>{EIO}));
   EXPECT_EQ(s.retry_errors_remove, (std::vector<int>{ENOSPC}));
   // The server's reading of the same file skips the key.
   ServerSettings server;
-  ASSERT_TRUE(ApplyServerFile(
-      ParseConfigText("c", "retry_errors archive EIO\n"), &server, &warnings,
-      &error))
+  ASSERT_TRUE(
+      ApplyServerFile(ParseConfigText("c", "retry_errors archive EIO\n"),
+                      &server, &warnings, &error))
       << error;
   EXPECT_TRUE(warnings.empty());
 }

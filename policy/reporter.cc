@@ -129,14 +129,14 @@ void Reporter::Done(std::string_view data, const lu_fid& dfid, int status) {
 
 void Reporter::Retry(std::string_view data, const lu_fid& dfid,
                      std::string_view client, uint32_t attempt) {
-  Write(data, fmt::format("retry {} {} {}", hsm::FormatFid(dfid),
-                          Field(client), attempt));
+  Write(data, fmt::format("retry {} {} {}", hsm::FormatFid(dfid), Field(client),
+                          attempt));
 }
 
 void Reporter::GiveUp(std::string_view data, const lu_fid& dfid,
                       uint32_t attempts, int status) {
-  Write(data, fmt::format("giveup {} {} {}", hsm::FormatFid(dfid), attempts,
-                          status));
+  Write(data,
+        fmt::format("giveup {} {} {}", hsm::FormatFid(dfid), attempts, status));
   Ended(data);
 }
 

@@ -52,8 +52,8 @@ class Reporter {
   // A request Lustre sent again after a retryable failure, placed for its
   // `attempt` (2 for the first retry) on `client` ("any": the global
   // queues). After New.
-  void Retry(std::string_view data, const lu_fid& dfid,
-             std::string_view client, uint32_t attempt);
+  void Retry(std::string_view data, const lu_fid& dfid, std::string_view client,
+             uint32_t attempt);
   // One that came back after its last attempt, failed at Lustre with
   // `status`: it ends here. After New.
   void GiveUp(std::string_view data, const lu_fid& dfid, uint32_t attempts,

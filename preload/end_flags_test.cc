@@ -21,7 +21,7 @@ TEST(EndFlagsTest, ListedErrorsOfTheActionBecomeRetryable) {
   EXPECT_EQ(EndFlags(s, HSMA_REMOVE, -ENOSPC, 0), HP_FLAG_RETRY);
   EXPECT_EQ(EndFlags(s, HSMA_REMOVE, -EIO, 0), 0);
   EXPECT_EQ(EndFlags(s, HSMA_RESTORE, -EIO, 0), 0);  // never restores
-  EXPECT_EQ(EndFlags(s, HSMA_ARCHIVE, 0, 0), 0);      // success
+  EXPECT_EQ(EndFlags(s, HSMA_ARCHIVE, 0, 0), 0);     // success
   // The copytool's own flags are kept, its own retry included.
   EXPECT_EQ(EndFlags(s, HSMA_ARCHIVE, -EPERM, HP_FLAG_RETRY), HP_FLAG_RETRY);
   EXPECT_EQ(EndFlags(s, HSMA_ARCHIVE, -EIO, 0x8), 0x8 | HP_FLAG_RETRY);

@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -226,11 +226,10 @@ bool Mover::Usable() {
 
 int EndFlags(const config::ClientSettings& settings, uint32_t hai_action,
              int errval, int hp_flags) {
-  const std::vector<int>* list = hai_action == HSMA_ARCHIVE
-                                     ? &settings.retry_errors_archive
-                                 : hai_action == HSMA_REMOVE
-                                     ? &settings.retry_errors_remove
-                                     : nullptr;
+  const std::vector<int>* list =
+      hai_action == HSMA_ARCHIVE  ? &settings.retry_errors_archive
+      : hai_action == HSMA_REMOVE ? &settings.retry_errors_remove
+                                  : nullptr;
   const int error = std::abs(errval);
   if (error != 0 && list &&
       std::find(list->begin(), list->end(), error) != list->end())
@@ -246,9 +245,11 @@ int Mover::fd() {
 void Mover::FlushDonesLocked() {
   while (!undelivered_.empty() && UsableLocked()) {
     const DoneRecord& done = undelivered_.front();
-    protocol::DoneRequest message{
-        {done.cookie, done.dfid}, done.status, done.end_rc, done.begin_rc,
-        static_cast<uint16_t>(done.hp_flags)};
+    protocol::DoneRequest message{{done.cookie, done.dfid},
+                                  done.status,
+                                  done.end_rc,
+                                  done.begin_rc,
+                                  static_cast<uint16_t>(done.hp_flags)};
     if (!SendLocked(protocol::ToJson(message))) {
       BreakSessionLocked();
       return;

@@ -100,7 +100,11 @@ TEST_F(ItemQueryTest, RetriedRequestShowsItsAttempt) {
   ASSERT_TRUE(scheduler_.Enqueue(wire, "m3"));
   ASSERT_TRUE(scheduler_.Enqueue(Stamped(HSMA_ARCHIVE, 2)));
   auto show = [&](uint64_t cookie) {
-    return query.Show(FidOf(cookie)).at("requests").as_array().at(0).as_object();
+    return query.Show(FidOf(cookie))
+        .at("requests")
+        .as_array()
+        .at(0)
+        .as_object();
   };
   json::object o = show(1);
   EXPECT_EQ(o.at("attempt"), 3);

@@ -135,10 +135,10 @@ TEST_F(PlacementTest, RetriedRequestGoesWhereTheRetryChoseNotByTheRules) {
   movers_ = {{"m1", MoverPresence::kConnected},
              {"m2", MoverPresence::kConnected}};
   Placement& placement = Make(std::move(options));
-  EXPECT_TRUE(placement.AddRetried(MakeItem(HSMA_ARCHIVE, 1, 1, "project=a"),
-                                   "m2"));
-  EXPECT_TRUE(placement.AddRetried(MakeItem(HSMA_ARCHIVE, 2, 1, "project=a"),
-                                   ""));
+  EXPECT_TRUE(
+      placement.AddRetried(MakeItem(HSMA_ARCHIVE, 1, 1, "project=a"), "m2"));
+  EXPECT_TRUE(
+      placement.AddRetried(MakeItem(HSMA_ARCHIVE, 2, 1, "project=a"), ""));
   EXPECT_EQ(Find(1).affinity.str(), "m2");
   EXPECT_EQ(Find(2).affinity.str(), "");  // the global queues
   EXPECT_FALSE(placement.AddRetried(MakeItem(HSMA_ARCHIVE, 1, 1), "m1"));

@@ -64,12 +64,10 @@ const RetryEntry* RetryMemory::Peek(const ItemId& key) const {
 
 boost::json::object RetryMemory::Status(uint32_t max_attempts,
                                         size_t max_listed) const {
-  boost::json::object o{{"max_attempts", max_attempts},
-                        {"remembered", entries_.size()},
-                        {"returned", returned_},
-                        {"given_up", given_up_},
-                        {"expired", expired_},
-                        {"evicted", evicted_}};
+  boost::json::object o{
+      {"max_attempts", max_attempts}, {"remembered", entries_.size()},
+      {"returned", returned_},        {"given_up", given_up_},
+      {"expired", expired_},          {"evicted", evicted_}};
   boost::json::array requests;
   for (auto it = order_.rbegin();
        it != order_.rend() && requests.size() < max_listed; ++it) {

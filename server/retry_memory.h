@@ -38,7 +38,7 @@ namespace server {
 inline constexpr size_t kRetryMoversKept = 8;
 
 struct RetryEntry {
-  uint32_t failures = 0;          // attempts ended with the retry flag
+  uint32_t failures = 0;           // attempts ended with the retry flag
   std::vector<MoverId> failed_on;  // distinct, oldest first
   int32_t last_error = 0;          // the last mover's errno
   common::Clock::TimePoint last_failure{};

@@ -598,10 +598,11 @@ bool Server::PlaceReturning(const protocol::WireItem& wire) {
   const ItemType type = *TypeOfAction(hai.hai_action);
   if (retry->failures >= options_.settings.retry_max_attempts) {
     const int error = retry->last_error;
-    spdlog::warn("{} cookie {:#x}: {} attempts failed, the last with {}: "
-                 "failed at Lustre",
-                 hsm::FormatFid(hai.hai_fid), uint64_t{hai.hai_cookie},
-                 retry->failures, error);
+    spdlog::warn(
+        "{} cookie {:#x}: {} attempts failed, the last with {}: "
+        "failed at Lustre",
+        hsm::FormatFid(hai.hai_fid), uint64_t{hai.hai_cookie}, retry->failures,
+        error);
     LogRequestEvent(RequestEvent::kDropped, hai,
                     "reason=retries attempts={} status={}", retry->failures,
                     error);
@@ -913,12 +914,11 @@ void Server::Done(Connection& c, const json::object& m) {
   std::shared_ptr<Connection> owner_connection;
   if (item) {
     // Received to done: the time Lustre's request spent in coordinatool.
-    LogRequestEvent(RequestEvent::kDone, item->wire.item.hai,
-                    "mover={} status={} duration_ms={}{}", c.id, status,
-                    (clock_.UnixNanos() - item->wire.timestamp_ns) / 1'000'000,
-                    status != 0 && (request.hp_flags & HP_FLAG_RETRY)
-                        ? " retry=yes"
-                        : "");
+    LogRequestEvent(
+        RequestEvent::kDone, item->wire.item.hai,
+        "mover={} status={} duration_ms={}{}", c.id, status,
+        (clock_.UnixNanos() - item->wire.timestamp_ns) / 1'000'000,
+        status != 0 && (request.hp_flags & HP_FLAG_RETRY) ? " retry=yes" : "");
     metrics_.Completed(item->type, c.id, static_cast<int>(status), item->since);
     // Ended retryable at Lustre: it comes back, and is known then.
     const ItemId retry_key = RetryMemory::KeyOf(item->wire.item.hai);

@@ -85,9 +85,9 @@
 #include "server/placement.h"
 #include "server/queue_check.h"
 #include "server/recent_done.h"
-#include "server/retry_memory.h"
 #include "server/reconcile.h"
 #include "server/redispatch.h"
+#include "server/retry_memory.h"
 #include "server/scheduler.h"
 #include "server/server_metrics.h"
 #include "server/status_builder.h"
@@ -344,9 +344,9 @@ class Server : public ConnectionHandler, private CoreIo {
   ServerCore core_;                     // over scheduler_, redispatch_, movers_
   RecentDone recent_done_;              // `show` of a request that ended
   DispatchRate dispatch_rate_{clock_};  // `show`'s estimate
-  RetryMemory retries_{clock_};  // requests ended with HP_FLAG_RETRY
-  ItemQuery item_query_{scheduler_, movers_,       recent_done_,
-                        dispatch_rate_, clock_, &retries_};
+  RetryMemory retries_{clock_};         // requests ended with HP_FLAG_RETRY
+  ItemQuery item_query_{scheduler_,     movers_, recent_done_,
+                        dispatch_rate_, clock_,  &retries_};
   boost::asio::steady_timer timer_;  // core_'s next deadline
   std::optional<common::Clock::TimePoint> timer_deadline_;  // armed for
   bool stopped_ = false;

@@ -42,9 +42,8 @@ std::string ArchiveBlockedOn(SimMount& sim, const std::string& name,
   EXPECT_TRUE(WriteTestFile(path, 20000, 0).has_value()) << path;
   const std::string fid = FidOf(path);
   const size_t colon = fid.find(':');
-  const unsigned long long oid =
-      std::stoull(fid.substr(colon + 1, fid.find(':', colon + 1) - colon - 1),
-                  nullptr, 16);
+  const unsigned long long oid = std::stoull(
+      fid.substr(colon + 1, fid.find(':', colon + 1) - colon - 1), nullptr, 16);
   char hex4[8];
   std::snprintf(hex4, sizeof(hex4), "%04llx", oid & 0xFFFF);
   std::ofstream(root + "/" + hex4) << "x";
