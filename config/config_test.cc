@@ -778,5 +778,99 @@ TEST(PolicyCheckTest, RestoreSlicesAndMediaPerMoverAreChecked) {
       << a.error;
 }
 
+TEST(RetrySettingsTest, RetryMaxAttemptsDefaultsToThreeAndIsChecked) {
+  ServerSettings s;
+  EXPECT_EQ(s.retry_max_attempts, 3u);
+  std::vector<std::string> warnings;
+  std::string error;
+  ASSERT_TRUE(ApplyServerFile(ParseConfigText("c", "retry_max_attempts 5\n"),
+                              &s, &warnings, &error))
+      << error;
+  EXPECT_EQ(s.retry_max_attempts, 5u);
+  ServerSettings bad;
+  EXPECT_FALSE(
+      ApplyServerFile(ParseConfigText("c", "port 1\nretry_max_attempts 0\n"),
+                      &bad, &warnings, &error));
+  EXPECT_EQ(error,
+            "c:2: key 'retry_max_attempts': '0' is not an integer in 1..1000");
+  EXPECT_EQ(bad.retry_max_attempts, 3u);
+}
+
+TEST(RetrySettingsTest, RetryErrorsByNameOrNumberPerAction) {
+  ClientSettings s;
+  std::vector<std::string> warnings;
+  std::string error;
+  ASSERT_TRUE(
+      ApplyClientFile(ParseConfigText("c",
+                                      "retry_errors archive EIO ETIMEDOUT 28\n"
+                                      "retry_errors remove EIO\n"
+                                      "retry_errors archive EIO ENOSPC\n"),
+                      &s, &warnings, &error))
+      << error;
+  EXPECT_EQ(s.retry_errors_archive, (std::vector<int>{EIO, ETIMEDOUT, ENOSPC}));
+  EXPECT_EQ(s.retry_errors_remove, (std::vector<int>{EIO}));
+  EXPECT_TRUE(warnings.empty());
+  // The environment replaces the lists it names.
+  ASSERT_TRUE(ApplyClientEnv(
+      FakeEnv({{"COORDINATOOL_RETRY_ERRORS", "archive EAGAIN ; "}}), &s,
+      &error))
+      << error;
+  EXPECT_EQ(s.retry_errors_archive, (std::vector<int>{EAGAIN}));
+  EXPECT_EQ(s.retry_errors_remove, (std::vector<int>{EIO}));
+  ASSERT_TRUE(ApplyClientEnv(
+      FakeEnv({{"COORDINATOOL_RETRY_ERRORS", "archive EIO;remove ENOSPC"}}), &s,
+      &error))
+      << error;
+  EXPECT_EQ(s.retry_errors_archive, (std::vector<int>{EIO}));
+  EXPECT_EQ(s.retry_errors_remove, (std::vector<int>{ENOSPC}));
+  // The server's reading of the same file skips the key.
+  ServerSettings server;
+  ASSERT_TRUE(
+      ApplyServerFile(ParseConfigText("c", "retry_errors archive EIO\n"),
+                      &server, &warnings, &error))
+      << error;
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST(RetrySettingsTest, BadRetryErrorsNameTheLineAndChangeNothing) {
+  const std::pair<const char*, std::string> cases[] = {
+      {"retry_errors archive\n",
+       "c:2: key 'retry_errors': expected ACTION ERRNO... (e.g. archive EIO "
+       "ETIMEDOUT)"},
+      {"retry_errors copy EIO\n",
+       "c:2: key 'retry_errors': unknown action 'copy': expected archive or "
+       "remove"},
+      {"retry_errors archive EIO EWHAT\n",
+       "c:2: key 'retry_errors': 'EWHAT' is not an errno name or number"},
+      {"retry_errors archive 0\n",
+       "c:2: key 'retry_errors': '0' is not an errno name or number"},
+      {"retry_errors remove ECANCELED\n",
+       "c:2: key 'retry_errors': ECANCELED cannot be retried: Lustre reads it "
+       "as the end of a cancel"},
+      {"retry_errors restore EIO\n",
+       "c:2: key 'retry_errors': restores cannot be retried: Lustre sends a "
+       "retried restore again bound to the failed copy's volatile file, and "
+       "refuses the next copy's end (docs/policies.md, Retries)"},
+  };
+  for (const auto& [line, want] : cases) {
+    ClientSettings s;
+    std::vector<std::string> warnings;
+    std::string error;
+    EXPECT_FALSE(ApplyClientFile(
+        ParseConfigText("c", std::string("retry_errors archive EIO\n") + line),
+        &s, &warnings, &error))
+        << line;
+    EXPECT_EQ(error, want) << line;
+  }
+  ClientSettings s;
+  std::string error;
+  EXPECT_FALSE(ApplyClientEnv(
+      FakeEnv({{"COORDINATOOL_RETRY_ERRORS", "archive EIO; remove EBAD"}}), &s,
+      &error));
+  EXPECT_EQ(error,
+            "COORDINATOOL_RETRY_ERRORS: 'EBAD' is not an errno name or number");
+  EXPECT_TRUE(s.retry_errors_archive.empty());  // nothing applied
+}
+
 }  // namespace
 }  // namespace config

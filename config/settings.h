@@ -133,6 +133,10 @@ struct ServerSettings {
   // preference (the helper keeps running).
   std::vector<std::string> restore_locality_command;
   int64_t restore_locality_timeout_ms = 5000;
+  // Retries (docs/policies.md): the attempts a request gets in all when its
+  // movers end it with HP_FLAG_RETRY; the request Lustre sends again after
+  // the last is failed at Lustre with the last error.
+  uint32_t retry_max_attempts = 3;
   // The mover ids this site runs, and the line each came from; empty: not
   // declared, host rules may name any host. When given, a host rule naming
   // another host is a configuration error (a typo would park archives on a
@@ -203,6 +207,11 @@ struct ClientSettings {
   // server at start: -1 for ever (the default, as the original, which
   // retried every 5 s), 0 not at all, else milliseconds.
   int64_t connect_wait_ms = -1;
+  // The errnos (positive) that the preload library turns into
+  // HP_FLAG_RETRY when the copytool ends an archive, or a remove, with one
+  // of them (retry_errors; docs/policies.md, "Retries"). Empty: none.
+  std::vector<int> retry_errors_archive;
+  std::vector<int> retry_errors_remove;
 };
 
 // The host name up to its first dot.

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <sstream>
 
@@ -305,6 +307,77 @@ bool Movers(std::string_view value, ServerSettings* s, ValueContext* c) {
   return true;
 }
 
+// An errno by name (EIO) or number; nullopt if neither.
+std::optional<int> ErrnoOf(std::string_view word) {
+  if (auto n = ParseInteger(word, 1, 4095)) return static_cast<int>(*n);
+  for (int e = 1; e < 4096; ++e) {
+    const char* name = strerrorname_np(e);
+    if (name && word == name) return e;
+  }
+  return std::nullopt;
+}
+
+// retry_errors ACTION ERRNO...: a file line adds to the action's list; the
+// environment (several entries separated by ';') replaces the lists it
+// names.
+bool RetryErrors(std::string_view value, ClientSettings* s, ValueContext* c) {
+  std::vector<std::pair<std::vector<int>*, std::vector<int>>> parsed;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t end = c->source == ValueContext::Source::kEnvironment
+                     ? std::min(value.find(';', start), value.size())
+                     : value.size();
+    auto words = SplitWords(value.substr(start, end - start));
+    start = end + 1;
+    if (words.empty() && c->source == ValueContext::Source::kEnvironment)
+      continue;
+    if (words.size() < 2) {
+      c->error = "expected ACTION ERRNO... (e.g. archive EIO ETIMEDOUT)";
+      return false;
+    }
+    std::vector<int>* list = nullptr;
+    if (words[0] == "archive") {
+      list = &s->retry_errors_archive;
+    } else if (words[0] == "remove") {
+      list = &s->retry_errors_remove;
+    } else if (words[0] == "restore") {
+      c->error =
+          "restores cannot be retried: Lustre sends a retried restore again "
+          "bound to the failed copy's volatile file, and refuses the next "
+          "copy's end (docs/policies.md, Retries)";
+      return false;
+    } else {
+      c->error = fmt::format("unknown action '{}': expected archive or remove",
+                             words[0]);
+      return false;
+    }
+    std::vector<int> errnos;
+    for (size_t i = 1; i < words.size(); ++i) {
+      auto e = ErrnoOf(words[i]);
+      if (!e) {
+        c->error = fmt::format("'{}' is not an errno name or number", words[i]);
+        return false;
+      }
+      if (*e == ECANCELED || *e == ENOSYS) {
+        c->error = fmt::format(
+            "{} cannot be retried: Lustre reads it as the end of a cancel",
+            words[i]);
+        return false;
+      }
+      if (std::find(errnos.begin(), errnos.end(), *e) == errnos.end())
+        errnos.push_back(*e);
+    }
+    parsed.emplace_back(list, std::move(errnos));
+  }
+  for (auto& [list, errnos] : parsed) {
+    if (c->source == ValueContext::Source::kEnvironment) list->clear();
+    for (int e : errnos)
+      if (std::find(list->begin(), list->end(), e) == list->end())
+        list->push_back(e);
+  }
+  return true;
+}
+
 constexpr const char* kMilliseconds = "number of milliseconds";
 
 using S = ServerSettings;
@@ -557,6 +630,10 @@ const ServerSetting kServerSettings[] = {
      .value = "MS",
      .help = "how long one locality lookup may take",
      .apply = Integer<&S::restore_locality_timeout_ms, 1, kInt32Max>},
+    {.key = "retry_max_attempts",
+     .value = "N",
+     .help = "attempts of a request its movers end with HP_FLAG_RETRY",
+     .apply = Integer<&S::retry_max_attempts, 1, 1000>},
     {.key = "auth_file",
      .env = "COORDINATOOL_AUTH_FILE",
      .option = "--auth-file",
@@ -648,6 +725,11 @@ const ClientSetting kClientSettings[] = {
              "0: not at all)",
      .apply = Integer<&C::connect_wait_ms, -1, kInt64Max>,
      .unit = kMilliseconds},
+    {.key = "retry_errors",
+     .env = "COORDINATOOL_RETRY_ERRORS",
+     .value = "ACTION ERRNO...",
+     .help = "errors of a copytool's archive or remove ended as retryable",
+     .apply = RetryErrors},
 };
 
 }  // namespace

@@ -127,6 +127,19 @@ void Reporter::Done(std::string_view data, const lu_fid& dfid, int status) {
   Ended(data);
 }
 
+void Reporter::Retry(std::string_view data, const lu_fid& dfid,
+                     std::string_view client, uint32_t attempt) {
+  Write(data, fmt::format("retry {} {} {}", hsm::FormatFid(dfid), Field(client),
+                          attempt));
+}
+
+void Reporter::GiveUp(std::string_view data, const lu_fid& dfid,
+                      uint32_t attempts, int status) {
+  Write(data,
+        fmt::format("giveup {} {} {}", hsm::FormatFid(dfid), attempts, status));
+  Ended(data);
+}
+
 void Reporter::Cancel(std::string_view data, const lu_fid& dfid, bool ended) {
   Write(data, fmt::format("cancel {}", hsm::FormatFid(dfid)));
   if (ended) Ended(data);

@@ -49,6 +49,15 @@ class Reporter {
   void Progress(std::string_view data, const lu_fid& dfid,
                 std::string_view client, size_t pos, size_t len);
   void Done(std::string_view data, const lu_fid& dfid, int status);
+  // A request Lustre sent again after a retryable failure, placed for its
+  // `attempt` (2 for the first retry) on `client` ("any": the global
+  // queues). After New.
+  void Retry(std::string_view data, const lu_fid& dfid, std::string_view client,
+             uint32_t attempt);
+  // One that came back after its last attempt, failed at Lustre with
+  // `status`: it ends here. After New.
+  void GiveUp(std::string_view data, const lu_fid& dfid, uint32_t attempts,
+              int status);
   // `ended`: the item is forgotten now (it was waiting); a running item
   // lives on until its mover's done.
   void Cancel(std::string_view data, const lu_fid& dfid, bool ended = true);

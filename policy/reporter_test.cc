@@ -119,6 +119,32 @@ TEST_F(ReporterTest, NewItemBeforeTheSecondTickKeepsTheFile) {
   EXPECT_EQ(r.Live("n"), 1);
 }
 
+// Retries (docs/policies.md): a request Lustre sent again is new for the
+// server, then `retry` names where it waits and its attempt; one given up
+// ends with `giveup`, and its name counts no live item then.
+TEST_F(ReporterTest, RetryAndGiveUpLines) {
+  Reporter r(dir_, "job");
+  lu_fid a{0x200000401, 0x2a, 0};
+  r.New("job=r", a);
+  r.Retry("job=r", a, "mover2", 2);
+  r.Done("job=r", a, 0);
+  r.New("job=r", a);
+  r.Retry("job=r", a, "any", 3);
+  r.Done("job=r", a, 5);
+  r.New("job=r", a);
+  r.GiveUp("job=r", a, 3, 5);
+  EXPECT_EQ(Read("r"),
+            "new [0x200000401:0x2a:0x0]\n"
+            "retry [0x200000401:0x2a:0x0] mover2 2\n"
+            "done [0x200000401:0x2a:0x0] 0\n"
+            "new [0x200000401:0x2a:0x0]\n"
+            "retry [0x200000401:0x2a:0x0] any 3\n"
+            "done [0x200000401:0x2a:0x0] 5\n"
+            "new [0x200000401:0x2a:0x0]\n"
+            "giveup [0x200000401:0x2a:0x0] 3 5\n");
+  EXPECT_EQ(r.Live("r"), 0);
+}
+
 TEST_F(ReporterTest, LinesOver127BytesAreDropped) {
   Reporter r(dir_, "job");
   lu_fid a{0x200000401, 1, 0};

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -223,6 +224,19 @@ bool Mover::Usable() {
   return UsableLocked();
 }
 
+int EndFlags(const config::ClientSettings& settings, uint32_t hai_action,
+             int errval, int hp_flags) {
+  const std::vector<int>* list =
+      hai_action == HSMA_ARCHIVE  ? &settings.retry_errors_archive
+      : hai_action == HSMA_REMOVE ? &settings.retry_errors_remove
+                                  : nullptr;
+  const int error = std::abs(errval);
+  if (error != 0 && list &&
+      std::find(list->begin(), list->end(), error) != list->end())
+    hp_flags |= HP_FLAG_RETRY;
+  return hp_flags;
+}
+
 int Mover::fd() {
   common::MutexLock lock(&mu_);
   return session_.fd();
@@ -231,8 +245,11 @@ int Mover::fd() {
 void Mover::FlushDonesLocked() {
   while (!undelivered_.empty() && UsableLocked()) {
     const DoneRecord& done = undelivered_.front();
-    protocol::DoneRequest message{
-        {done.cookie, done.dfid}, done.status, done.end_rc, done.begin_rc};
+    protocol::DoneRequest message{{done.cookie, done.dfid},
+                                  done.status,
+                                  done.end_rc,
+                                  done.begin_rc,
+                                  static_cast<uint16_t>(done.hp_flags)};
     if (!SendLocked(protocol::ToJson(message))) {
       BreakSessionLocked();
       return;
@@ -254,8 +271,8 @@ bool Mover::SendRecv() {
 }
 
 void Mover::ReportDone(const protocol::ItemId& id, int status, int end_rc,
-                       int begin_rc) {
-  DoneRecord record{id.cookie, id.dfid, status, begin_rc, end_rc};
+                       int begin_rc, int hp_flags) {
+  DoneRecord record{id.cookie, id.dfid, status, begin_rc, end_rc, hp_flags};
   if (getpid() != owner_pid_) {
     // A forked child: the parent's Recv() delivers it.
     if (write(pipe_write_.get(), &record, sizeof(record)) != sizeof(record))

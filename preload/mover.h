@@ -41,7 +41,14 @@ struct DoneRecord {  // fixed size: written to the pipe in one write()
   // ReportDone).
   int32_t begin_rc;
   int32_t end_rc;
+  int32_t hp_flags;  // what the end was sent to Lustre with
 };
+
+// The flags to end an item of `hai_action` with at Lustre: `hp_flags`, plus
+// HP_FLAG_RETRY when `errval` (either sign) is one of the settings'
+// retry_errors for that action (docs/policies.md, "Retries").
+int EndFlags(const config::ClientSettings& settings, uint32_t hai_action,
+             int errval, int hp_flags);
 
 class Mover {
  public:
@@ -79,8 +86,12 @@ class Mover {
   // did not take the end and still holds the request. `begin_rc` is the
   // failed llapi_hsm_action_begin that came before (0: none). Both travel
   // in the `done` as optional fields, absent when 0.
+  // `hp_flags`: the flags the end was sent with (HP_FLAG_RETRY: Lustre
+  // sends the request again), in the `done` when not 0.
   void ReportDone(const protocol::ItemId& id, int status, int end_rc = 0,
-                  int begin_rc = 0) EXCLUDES(mu_);
+                  int begin_rc = 0, int hp_flags = 0) EXCLUDES(mu_);
+
+  const config::ClientSettings& settings() const { return settings_; }
 
   // Forwards a copytool's progress report on `id` to the server as a
   // heartbeat (the `progress` command, no reply), if the server said in

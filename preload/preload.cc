@@ -72,6 +72,7 @@ void Log(const std::string& message) {
 struct Action {
   protocol::ItemId id;
   preload::Mover* mover;
+  uint32_t hai_action;
 };
 common::Mutex actions_mu;
 std::unordered_map<const hsm_copyaction_private*, Action>& Actions()
@@ -219,7 +220,8 @@ PRELOAD_EXPORT int llapi_hsm_action_begin(hsm_copyaction_private** phcp,
   memcpy(&fixed, hai, sizeof(fixed));
   if (rc == 0 && phcp && *phcp) {
     common::MutexLock lock(&actions_mu);
-    Actions()[*phcp] = {protocol::ItemId::Of(fixed), ct->mover};
+    Actions()[*phcp] = {protocol::ItemId::Of(fixed), ct->mover,
+                        fixed.hai_action};
   } else if (rc == -ENOENT || rc == -ECANCELED) {
     // Lustre no longer knows the request (it ended, or was cancelled): the
     // copytool will not end it, so tell the server it is over. Happens when
@@ -263,6 +265,11 @@ PRELOAD_EXPORT int llapi_hsm_action_end(hsm_copyaction_private** phcp,
       Actions().erase(it);
     }
   }
+  // Errors the site listed in retry_errors are ended retryable: Lustre
+  // sends the request again, and the server places it on another mover.
+  if (action)
+    hp_flags = preload::EndFlags(action->mover->settings(), action->hai_action,
+                                 errval, hp_flags);
   int rc = real(phcp, he, hp_flags, errval);
   if (action) {
     int begin_rc = 0;
@@ -275,7 +282,8 @@ PRELOAD_EXPORT int llapi_hsm_action_end(hsm_copyaction_private** phcp,
       }
     }
     int status = errval != 0 ? std::abs(errval) : std::abs(rc);
-    action->mover->ReportDone(action->id, status, rc, begin_rc);
+    action->mover->ReportDone(action->id, status, rc, begin_rc,
+                              errval != 0 ? hp_flags : 0);
   }
   return rc;
 }

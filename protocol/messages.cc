@@ -341,10 +341,12 @@ bool Parse(const json::object& m, DoneRequest* out, std::string* error) {
   *out = DoneRequest();
   if (!ReadId(m, "cookie or fid not set -- old client?", &out->id, error))
     return false;
-  int64_t status = 0, end_rc = 0, begin_rc = 0;
+  int64_t status = 0, end_rc = 0, begin_rc = 0, hp_flags = 0;
   if (!OptionalIntIn(m, "status", 0, INT32_MIN, INT32_MAX, &status, error) ||
-      !OptionalIntIn(m, "end_rc", 0, INT32_MIN, INT32_MAX, &end_rc, error))
+      !OptionalIntIn(m, "end_rc", 0, INT32_MIN, INT32_MAX, &end_rc, error) ||
+      !OptionalIntIn(m, "hp_flags", 0, 0, UINT16_MAX, &hp_flags, error))
     return false;
+  out->hp_flags = static_cast<uint16_t>(hp_flags);
   std::string ignored;
   if (OptionalIntIn(m, "begin_rc", 0, INT32_MIN, INT32_MAX, &begin_rc,
                     &ignored))
@@ -360,6 +362,7 @@ json::object ToJson(const DoneRequest& request) {
   m["status"] = request.status;
   if (request.begin_rc != 0) m["begin_rc"] = request.begin_rc;
   if (request.end_rc != 0) m["end_rc"] = request.end_rc;
+  if (request.hp_flags != 0) m["hp_flags"] = request.hp_flags;
   return m;
 }
 

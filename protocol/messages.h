@@ -200,10 +200,15 @@ struct DoneRequest {
   // the end of a failed llapi_hsm_action_begin. Absent when 0.
   int32_t end_rc = 0;
   int32_t begin_rc = 0;
+  // The flags the mover ended the item with at Lustre (HP_FLAG_RETRY: Lustre
+  // puts the request back and sends it again); absent when 0, as the
+  // original's movers never send it.
+  uint16_t hp_flags = 0;
 };
 // Errors: "cookie or fid not set -- old client?" (either absent),
 // "'hai_cookie' must be an integer", "'hai_dfid': ...", "'status' must be
-// an integer", "'status' is out of range", the same for `end_rc`. A
+// an integer", "'status' is out of range", the same for `end_rc` and
+// `hp_flags` (0..65535). A
 // malformed `begin_rc` reads as 0: the server never acted on it.
 bool Parse(const boost::json::object& m, DoneRequest* out, std::string* error);
 boost::json::object ToJson(const DoneRequest& request);

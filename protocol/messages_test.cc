@@ -291,10 +291,12 @@ TEST(MessagesTest, DoneRoundTripsAndIsWrittenAsBefore) {
   r.status = 5;
   r.end_rc = -16;
   r.begin_rc = -2;
+  r.hp_flags = HP_FLAG_RETRY;
   json::object m = Wire(ToJson(r));
   EXPECT_EQ(json::serialize(m),
             std::string(R"({"command":"done","hai_cookie":-1,"hai_dfid":)") +
-                kDfid + R"(,"status":5,"begin_rc":-2,"end_rc":-16})");
+                kDfid +
+                R"(,"status":5,"begin_rc":-2,"end_rc":-16,"hp_flags":2})");
   DoneRequest back;
   std::string error;
   ASSERT_TRUE(Parse(m, &back, &error)) << error;
@@ -302,6 +304,7 @@ TEST(MessagesTest, DoneRoundTripsAndIsWrittenAsBefore) {
   EXPECT_EQ(back.status, 5);
   EXPECT_EQ(back.end_rc, -16);
   EXPECT_EQ(back.begin_rc, -2);
+  EXPECT_EQ(back.hp_flags, HP_FLAG_RETRY);
   // Defaults: status 0, no end_rc nor begin_rc written.
   r = DoneRequest();
   r.id = {1, {2, 3, 0}};
@@ -313,6 +316,7 @@ TEST(MessagesTest, DoneRoundTripsAndIsWrittenAsBefore) {
   ASSERT_TRUE(Parse(m, &back, &error));
   EXPECT_EQ(back.status, 0);
   EXPECT_EQ(back.end_rc, 0);
+  EXPECT_EQ(back.hp_flags, 0);
 }
 
 TEST(MessagesTest, DoneErrorsNameTheField) {
@@ -328,6 +332,9 @@ TEST(MessagesTest, DoneErrorsNameTheField) {
       {"{" + id + R"(,"status":"x"})", "'status' must be an integer"},
       {"{" + id + R"(,"status":4294967296})", "'status' is out of range"},
       {"{" + id + R"(,"end_rc":true})", "'end_rc' must be an integer"},
+      {"{" + id + R"(,"hp_flags":"2"})", "'hp_flags' must be an integer"},
+      {"{" + id + R"(,"hp_flags":65536})", "'hp_flags' is out of range"},
+      {"{" + id + R"(,"hp_flags":-1})", "'hp_flags' is out of range"},
   };
   for (const auto& [text, want] : cases) {
     DoneRequest r;

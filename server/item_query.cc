@@ -36,6 +36,16 @@ json::object ItemQuery::Describe(const Item& item) const {
                  {"state", StateOf(item)}};
   if (item.wire.timestamp_ns > 0)
     o["waited_s"] = Seconds(now - item.wire.timestamp_ns);
+  // A request Lustre sent again after retryable failures: its attempt (2
+  // for the first retry) and the movers that failed it.
+  if (const RetryEntry* retry =
+          retries_ ? retries_->Peek(RetryMemory::KeyOf(hai)) : nullptr) {
+    o["attempt"] = retry->failures + 1;
+    boost::json::array failed_on;
+    for (const MoverId& m : retry->failed_on) failed_on.emplace_back(m);
+    o["failed_on"] = std::move(failed_on);
+    o["last_error"] = retry->last_error;
+  }
   if (item.running()) {
     o["mover"] = item.owner.str();
     if (item.since > 0) {

@@ -22,6 +22,7 @@
 #include "server/dispatch_rate.h"
 #include "server/movers.h"
 #include "server/recent_done.h"
+#include "server/retry_memory.h"
 #include "server/scheduler.h"
 
 namespace server {
@@ -33,12 +34,13 @@ class ItemQuery {
 
   ItemQuery(const Scheduler& scheduler, const MoverTable& movers,
             const RecentDone& recent, const DispatchRate& rate,
-            const common::Clock& clock)
+            const common::Clock& clock, const RetryMemory* retries = nullptr)
       : scheduler_(scheduler),
         movers_(movers),
         recent_(recent),
         rate_(rate),
-        clock_(clock) {}
+        clock_(clock),
+        retries_(retries) {}
 
   // {"fid": "[...]", "requests": [...]}: the file's requests held now
   // (newest first), then those that ended lately (newest first).
@@ -60,6 +62,7 @@ class ItemQuery {
   const RecentDone& recent_;
   const DispatchRate& rate_;
   const common::Clock& clock_;
+  const RetryMemory* retries_;  // attempts of retried requests; may be null
 };
 
 }  // namespace server

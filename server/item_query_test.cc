@@ -110,6 +110,33 @@ TEST_F(ItemQueryTest, AfterAnEarlierRequestOfTheSameFile) {
   EXPECT_EQ(page.at("requests").as_array()[0].at("cookie").as_int64(), 2);
 }
 
+// A request Lustre sent again after retryable failures shows its attempt
+// and the movers that failed it, while its memory lasts.
+TEST_F(ItemQueryTest, RetriedRequestShowsItsAttempt) {
+  RetryMemory retries(clock_, 16, std::chrono::seconds(60));
+  ItemQuery query(scheduler_, movers_, recent_, rate_, clock_, &retries);
+  protocol::WireItem wire = Stamped(HSMA_ARCHIVE, 1);
+  retries.Failed(RetryMemory::KeyOf(wire.item.hai), "m1", 5);
+  retries.Failed(RetryMemory::KeyOf(wire.item.hai), "m2", 28);
+  ASSERT_TRUE(scheduler_.Enqueue(wire, "m3"));
+  ASSERT_TRUE(scheduler_.Enqueue(Stamped(HSMA_ARCHIVE, 2)));
+  auto show = [&](uint64_t cookie) {
+    return query.Show(FidOf(cookie))
+        .at("requests")
+        .as_array()
+        .at(0)
+        .as_object();
+  };
+  json::object o = show(1);
+  EXPECT_EQ(o.at("attempt"), 3);
+  EXPECT_EQ(o.at("failed_on"), json::array({"m1", "m2"}));
+  EXPECT_EQ(o.at("last_error"), 28);
+  EXPECT_EQ(o.at("queue").as_string(), "m3");
+  EXPECT_FALSE(show(2).contains("attempt"));  // never failed
+  clock_.Advance(std::chrono::seconds(60));
+  EXPECT_FALSE(show(1).contains("attempt"));  // forgotten
+}
+
 TEST_F(ItemQueryTest, BatchedArchiveNamesTheSlotHoldingItsHint) {
   scheduler_.SetBatching({.idle = std::chrono::seconds(60),
                           .max = std::chrono::seconds(0),

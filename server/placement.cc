@@ -109,6 +109,17 @@ bool Placement::Add(const protocol::WireItem& wire) {
   return true;
 }
 
+bool Placement::AddRetried(const protocol::WireItem& wire,
+                           const MoverId& mover) {
+  if (scheduler_.Find(ItemId::Of(wire.item.hai))) return false;
+  if (reporter_) reporter_->New(wire.item.data, wire.item.hai.hai_dfid);
+  const std::string owner =
+      wire.item.hai.hai_action == HSMA_RESTORE ? OwnerOf(wire) : "";
+  if (!scheduler_.Enqueue(wire, mover, owner)) return false;
+  PutItem(wire);
+  return true;
+}
+
 bool Placement::AddListed(const protocol::WireItem& wire) {
   // The server knows a restore by the dfid it was handed, the file's own.
   const hsm_action_item& hai = wire.item.hai;

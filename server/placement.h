@@ -130,6 +130,11 @@ class Placement {
   // after a crash), where a started restore is listed with the volatile
   // file as its dfid: known by its fid then.
   bool AddListed(const protocol::WireItem& wire);
+  // A request Lustre sent again after a retryable failure (server/
+  // retry_memory.h): on `mover`'s own queue ("" for the global queues),
+  // whatever the host rules or the locality helper would choose, then
+  // stored. False (nothing changed) if its identity is known.
+  bool AddRetried(const protocol::WireItem& wire, const MoverId& mover);
   // Places a recovered item: on `placed_on` as it is when the host rules
   // were applied before it was stored, else as a new item.
   void EnqueueRecovered(const protocol::WireItem& wire,

@@ -127,6 +127,25 @@ TEST_F(PlacementTest, HostRuleSendsATaggedArchiveToAConnectedMoverOfIt) {
   EXPECT_EQ(scheduler_.size(), 3u);
 }
 
+// A retried request goes where the retry chose, whatever the host rules
+// say, and is stored as received.
+TEST_F(PlacementTest, RetriedRequestGoesWhereTheRetryChoseNotByTheRules) {
+  PlacementOptions options;
+  options.archive_on_hosts = {{"project=", {"m1"}, 1}};
+  movers_ = {{"m1", MoverPresence::kConnected},
+             {"m2", MoverPresence::kConnected}};
+  Placement& placement = Make(std::move(options));
+  EXPECT_TRUE(
+      placement.AddRetried(MakeItem(HSMA_ARCHIVE, 1, 1, "project=a"), "m2"));
+  EXPECT_TRUE(
+      placement.AddRetried(MakeItem(HSMA_ARCHIVE, 2, 1, "project=a"), ""));
+  EXPECT_EQ(Find(1).affinity.str(), "m2");
+  EXPECT_EQ(Find(2).affinity.str(), "");  // the global queues
+  EXPECT_FALSE(placement.AddRetried(MakeItem(HSMA_ARCHIVE, 1, 1), "m1"));
+  EXPECT_EQ(Find(1).affinity.str(), "m2");
+  EXPECT_EQ(scheduler_.size(), 2u);
+}
+
 TEST_F(PlacementTest, ConsistentHashRewritesTheValueOnceAndStoresTheOriginal) {
   std::vector<config::ConsistentHashRule> rules = {
       {"project=", 5, {"m1", "m2", "m3"}, 1}};

@@ -184,6 +184,8 @@ const Row kRows[] = {
      TakeNothing},
     {"restore_locality_timeout_ms", Show<&S::restore_locality_timeout_ms>,
      TakeNothing},
+    {"retry_max_attempts", Show<&S::retry_max_attempts>,
+     Take<&S::retry_max_attempts>, Always},
     {"auth_file", Show<&S::auth_file>, TakeNothing},
 };
 

@@ -13,7 +13,8 @@
 //   movers list (for items placed from now on: a waiting item keeps the
 //   queue it was placed in), the fair share weights while fair share stays
 //   as it is, the batch slice times while batching stays on or off,
-//   archive_max_wait_sec, the report period;
+//   archive_max_wait_sec, the report period, retry_max_attempts (for the
+//   requests that come back from then on);
 // - restart: where the server listens and what protects it (host, port,
 //   allow_insecure, the tls_* paths and auth_file: their files themselves
 //   are read again on each reload), the store and its keys, archive_id (the

@@ -39,6 +39,8 @@ const char* RequestEventName(RequestEvent event) {
       return "dropped";
     case RequestEvent::kCancelled:
       return "cancelled";
+    case RequestEvent::kRetry:
+      return "retry";
   }
   return "?";
 }

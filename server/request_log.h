@@ -36,6 +36,7 @@ enum class RequestEvent {
   kDone,       // the mover's result, and how long since received
   kDropped,    // forgotten without running (failed or ended at Lustre)
   kCancelled,  // by Lustre's cancel
+  kRetry,      // sent again by Lustre after a retryable failure: where to
 };
 
 const char* RequestEventName(RequestEvent event);

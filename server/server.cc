@@ -573,6 +573,7 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
         spdlog::default_logger()->flush();
         raise(SIGKILL);
       }
+      if (PlaceReturning(wire)) continue;
       if (!placement_.Add(wire)) {
         spdlog::debug("cookie {:#x} {} already known",
                       uint64_t{item.hai.hai_cookie},
@@ -594,6 +595,65 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
       lustre_.EndWithoutRunning(item.hai, EINVAL);
     }
   }
+}
+
+bool Server::PlaceReturning(const protocol::WireItem& wire) {
+  const hsm_action_item& hai = wire.item.hai;
+  const ItemId key = RetryMemory::KeyOf(hai);
+  const RetryEntry* retry = retries_.Find(key);
+  if (!retry || scheduler_.Find(ItemId::Of(hai))) return false;
+  const uint32_t attempt = retry->failures + 1;
+  const ItemType type = *TypeOfAction(hai.hai_action);
+  if (retry->failures >= options_.settings.retry_max_attempts) {
+    const int error = retry->last_error;
+    spdlog::warn(
+        "{} cookie {:#x}: {} attempts failed, the last with {}: "
+        "failed at Lustre",
+        hsm::FormatFid(hai.hai_fid), uint64_t{hai.hai_cookie}, retry->failures,
+        error);
+    LogRequestEvent(RequestEvent::kDropped, hai,
+                    "reason=retries attempts={} status={}", retry->failures,
+                    error);
+    if (reporter_) {
+      reporter_->New(wire.item.data, hai.hai_dfid);
+      reporter_->GiveUp(wire.item.data, hai.hai_dfid, retry->failures, error);
+    }
+    retries_.NoteGivenUp();
+    retries_.Forget(key);
+    if (int rc = lustre_.EndWithoutRunning(hai, error); rc < 0)
+      spdlog::warn("{} cookie {:#x}: cannot fail it at Lustre: {}",
+                   hsm::FormatFid(hai.hai_fid), uint64_t{hai.hai_cookie},
+                   strerror(-rc));
+    return true;
+  }
+  // The least busy connected mover that has not failed it: its own queue.
+  std::vector<std::pair<MoverId, uint64_t>> movers;
+  for (const auto& [id, mover] : movers_.entries()) {
+    if (!mover.connection || mover.draining || mover.stalled) continue;
+    uint64_t running = 0;
+    for (ItemType t : kDispatchOrder) running += scheduler_.Running(id, t);
+    movers.emplace_back(id, running);
+  }
+  const MoverId target = ChooseRetryMover(movers, retry->failed_on);
+  std::string failed_on;
+  for (const MoverId& m : retry->failed_on)
+    failed_on += (failed_on.empty() ? "" : ",") + m;
+  if (!placement_.AddRetried(wire, target)) return true;  // known: skipped
+  retries_.NoteReturned();
+  metrics_.Received(type, RequestSource::kLustre, wire.archive_id);
+  if (RequestEventsLogged()) {
+    LogRequestEvent(RequestEvent::kReceived, hai, "from=lustre archive_id={}",
+                    wire.archive_id);
+    LogRequestEvent(RequestEvent::kRetry, hai,
+                    "attempt={} failed_on={} last_status={} mover={}", attempt,
+                    failed_on, retry->last_error,
+                    target.empty() ? "any" : target);
+    LogPlaced(scheduler_.Find(ItemId::Of(hai)), "retry");
+  }
+  if (reporter_)
+    reporter_->Retry(wire.item.data, hai.hai_dfid,
+                     target.empty() ? "any" : target, attempt);
+  return true;
 }
 
 void Server::OnLustreCancel(const protocol::WireItem& cancel) {
@@ -862,10 +922,18 @@ void Server::Done(Connection& c, const json::object& m) {
   std::shared_ptr<Connection> owner_connection;
   if (item) {
     // Received to done: the time Lustre's request spent in coordinatool.
-    LogRequestEvent(RequestEvent::kDone, item->wire.item.hai,
-                    "mover={} status={} duration_ms={}", c.id, status,
-                    (clock_.UnixNanos() - item->wire.timestamp_ns) / 1'000'000);
+    LogRequestEvent(
+        RequestEvent::kDone, item->wire.item.hai,
+        "mover={} status={} duration_ms={}{}", c.id, status,
+        (clock_.UnixNanos() - item->wire.timestamp_ns) / 1'000'000,
+        status != 0 && (request.hp_flags & HP_FLAG_RETRY) ? " retry=yes" : "");
     metrics_.Completed(item->type, c.id, static_cast<int>(status), item->since);
+    // Ended retryable at Lustre: it comes back, and is known then.
+    const ItemId retry_key = RetryMemory::KeyOf(item->wire.item.hai);
+    if (status != 0 && (request.hp_flags & HP_FLAG_RETRY))
+      retries_.Failed(retry_key, c.id, static_cast<int32_t>(status));
+    else
+      retries_.Forget(retry_key);
     owner_connection = Finish(*item, static_cast<int>(status));
     spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
                   hsm::FormatFid(id.dfid), id.cookie, status);
@@ -1081,6 +1149,7 @@ StatusView Server::StatusViewOf() const {
   view.store = store_->Describe();
   view.store_writable = store_->writable();
   view.instance = reconcile_.instance();
+  view.retries = retries_.Status(options_.settings.retry_max_attempts, 100);
   for (bool connected : {true, false}) {
     for (const auto& [id, mover] : movers_.entries()) {
       if ((mover.connection != nullptr) != connected) continue;

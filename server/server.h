@@ -87,6 +87,7 @@
 #include "server/recent_done.h"
 #include "server/reconcile.h"
 #include "server/redispatch.h"
+#include "server/retry_memory.h"
 #include "server/scheduler.h"
 #include "server/server_metrics.h"
 #include "server/status_builder.h"
@@ -190,6 +191,11 @@ class Server : public ConnectionHandler, private CoreIo {
   void WatchLustre();
   void OnLustreReadable();
   void OnActionList(const hsm::DecodedHal& hal);
+  // A request Lustre sent again after its mover ended it with
+  // HP_FLAG_RETRY: placed on another mover, or failed at Lustre after
+  // retry_max_attempts (docs/policies.md, "Retries"). False if it is not
+  // one (placed as any new request then).
+  bool PlaceReturning(const protocol::WireItem& wire);
   void OnLustreCancel(const protocol::WireItem& cancel);
   void AnswerCancelled(const protocol::WireItem& target);
 
@@ -338,8 +344,9 @@ class Server : public ConnectionHandler, private CoreIo {
   ServerCore core_;                     // over scheduler_, redispatch_, movers_
   RecentDone recent_done_;              // `show` of a request that ended
   DispatchRate dispatch_rate_{clock_};  // `show`'s estimate
-  ItemQuery item_query_{scheduler_, movers_, recent_done_, dispatch_rate_,
-                        clock_};
+  RetryMemory retries_{clock_};         // requests ended with HP_FLAG_RETRY
+  ItemQuery item_query_{scheduler_,     movers_, recent_done_,
+                        dispatch_rate_, clock_,  &retries_};
   boost::asio::steady_timer timer_;  // core_'s next deadline
   std::optional<common::Clock::TimePoint> timer_deadline_;  // armed for
   bool stopped_ = false;

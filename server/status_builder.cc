@@ -73,6 +73,7 @@ std::shared_ptr<StatusStream> StatusBuilder::Build(const StatusView& view,
     o["restore_blocking"] =
         std::to_string(scheduler_.restore_blocking_share()) + "%";
   o["blocking_restores_sent"] = scheduler_.counters().blocking_restores_sent;
+  if (!view.retries.empty()) o["retries"] = view.retries;
   if (verbose >= 6) AddItemLists(o, *stream);
   DropZeros(o);
   o["command"] = "status";  // last, as in every reply

@@ -58,6 +58,9 @@ struct StatusView {
   // Connected movers first, then disconnected ones, as they are listed.
   std::vector<MoverStatusView> movers;
   std::vector<AnonymousStatusView> anonymous;
+  // Retries of requests movers ended with HP_FLAG_RETRY (server/
+  // retry_memory.h); empty: left out.
+  boost::json::object retries;
 };
 
 class StatusBuilder {

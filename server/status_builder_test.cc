@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "server/retry_memory.h"
 #include "server/test_items.h"
 
 namespace server {
@@ -111,6 +112,38 @@ TEST_F(StatusBuilderTest, LockedAndStoreDownAreShown) {
   json::object o = Reply(4);
   EXPECT_EQ(o.at("locked").as_int64(), 2);
   EXPECT_EQ(o.at("store_state").as_string(), "cannot persist");
+}
+
+// Retries (server/retry_memory.h): the counters and the remembered
+// requests, newest failure first, as the memory gives them.
+TEST_F(StatusBuilderTest, RetriesAreShown) {
+  EXPECT_FALSE(Reply(4).contains("retries"));
+  RetryMemory retries(clock_);
+  hsm_action_item a{}, b{};
+  a.hai_cookie = 1;
+  a.hai_fid = {0x200000401, 1, 0};
+  b.hai_cookie = 2;
+  b.hai_fid = {0x200000401, 2, 0};
+  retries.Failed(RetryMemory::KeyOf(a), "m1", 5);
+  clock_.Advance(std::chrono::seconds(1));
+  retries.Failed(RetryMemory::KeyOf(b), "m1", 28);
+  retries.Failed(RetryMemory::KeyOf(b), "m2", 28);
+  retries.NoteReturned();
+  view_.retries = retries.Status(3, 100);
+  json::object o = Reply(4);
+  const json::object& r = o.at("retries").as_object();
+  EXPECT_EQ(r.at("max_attempts"), 3);
+  EXPECT_EQ(r.at("remembered"), 2);
+  EXPECT_EQ(r.at("returned"), 1);
+  EXPECT_EQ(r.at("given_up"), 0);
+  const json::array& requests = r.at("requests").as_array();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].at("hai_cookie"), 2);
+  EXPECT_EQ(requests[0].at("failed_attempts"), 2);
+  EXPECT_EQ(requests[0].at("failed_on"), json::array({"m1", "m2"}));
+  EXPECT_EQ(requests[0].at("last_error"), 28);
+  EXPECT_EQ(requests[1].at("hai_cookie"), 1);
+  EXPECT_EQ(retries.Status(3, 1).at("requests").as_array().size(), 1u);
 }
 
 TEST_F(StatusBuilderTest, ADrainedMoverSaysSo) {

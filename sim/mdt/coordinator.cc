@@ -460,7 +460,15 @@ void Coordinator::Scan(bool housekeeping) {
     Timeouts();
     log_.PurgeFinished(Unix(), tunables_.grace_delay);
   }
-  if (agents_.empty()) return;
+  // As Lustre's loop: a pass after an event reads only the records after
+  // the last one taken (the mark), housekeeping reads the whole log; a pass
+  // that cannot send puts the mark back where it started. So a request put
+  // back to WAITING (a retry) goes again at the next housekeeping pass.
+  const uint32_t start_mark = housekeeping ? 0 : scan_mark_;
+  if (agents_.empty()) {
+    scan_mark_ = start_mark;
+    return;
+  }
   BroadcastRemoves();
   const uint64_t max = tunables_.max_requests;
   auto active = [this] {
@@ -473,14 +481,20 @@ void Coordinator::Scan(bool housekeeping) {
   uint64_t queued = 0;
   bool one_restore = false;
   const Record* over = nullptr;  // the first record past the limit
-  for (uint32_t idx : log_.waiting()) {
-    const Record& rec = log_.records().at(idx);
-    if (!AnyAgentServes(rec.archive_id)) continue;
+  bool send_failed = false;
+  for (auto it = log_.waiting().upper_bound(start_mark);
+       it != log_.waiting().end(); ++it) {
+    const Record& rec = log_.records().at(*it);
+    if (!AnyAgentServes(rec.archive_id)) {
+      send_failed = true;  // Lustre takes it and fails to find an agent
+      continue;
+    }
     if (!rec.is_cancel() && queued + active() >= max) {
       over = &rec;
       break;
     }
     TakeInBatch(rec, &batches);
+    scan_mark_ = std::max(scan_mark_, rec.idx);
     if (rec.is_cancel()) continue;
     ++queued;
     if (rec.action() == HSMA_RESTORE) one_restore = true;
@@ -491,19 +505,22 @@ void Coordinator::Scan(bool housekeeping) {
   if (over && !one_restore) {
     if (over->action() == HSMA_RESTORE) {
       TakeInBatch(*over, &batches);
+      scan_mark_ = std::max(scan_mark_, over->idx);
     } else if (housekeeping) {
       for (uint32_t idx : log_.waiting_restores()) {
         const Record& rec = log_.records().at(idx);
         if (idx < over->idx || !AnyAgentServes(rec.archive_id)) continue;
         TakeInBatch(rec, &batches);
+        scan_mark_ = std::max(scan_mark_, idx);
         break;
       }
     }
   }
   for (const Batch& batch : batches) {
     if (active() >= max) break;
-    SendBatch(batch);
+    if (!SendBatch(batch)) send_failed = true;
   }
+  if (send_failed) scan_mark_ = start_mark;
 }
 
 void Coordinator::BroadcastRemoves() {
@@ -586,9 +603,9 @@ bool Coordinator::Revalidate(Record* rec) {
   return true;
 }
 
-void Coordinator::SendBatch(const Batch& batch) {
+bool Coordinator::SendBatch(const Batch& batch) {
   Agent* agent = BestAgent(batch.archive_id);
-  if (!agent) return;  // records stay WAITING
+  if (!agent) return false;  // records stay WAITING
   std::string uuid = agent->uuid;
   std::vector<Record*> items;
   for (uint32_t idx : batch.idxs) {
@@ -603,7 +620,7 @@ void Coordinator::SendBatch(const Batch& batch) {
     }
     items.push_back(rec);
   }
-  if (items.empty()) return;
+  if (items.empty()) return true;
   hsm::HalBuilder hal(fsname_, batch.archive_id, items.back()->flags);
   for (const Record* rec : items) hal.Add(rec->hai, rec->data, SIZE_MAX);
   int rc = channel_ ? channel_->SendToAgent(uuid, hal.KucMessage()) : -EAGAIN;
@@ -611,7 +628,7 @@ void Coordinator::SendBatch(const Batch& batch) {
     spdlog::debug("cdt: cannot send {} items to agent {}: {}", items.size(),
                   uuid, strerror(-rc));
     if (rc == -EPIPE) UnregisterAgent(uuid);
-    return;  // the records stay WAITING and go again at the next scan
+    return false;  // the records stay WAITING and go again at the next scan
   }
   Agent* target_agent = FindAgent(uuid);
   auto now = clock_->Now();
@@ -646,6 +663,7 @@ void Coordinator::SendBatch(const Batch& batch) {
     if (target_agent) ++target_agent->current;
     active_.emplace(a.cookie, std::move(a));
   }
+  return true;
 }
 
 // ---- Copytool progress ----
@@ -804,9 +822,12 @@ int Coordinator::Complete(uint64_t cookie, uint32_t errval, uint16_t flags,
                    ? files_->CompleteRestore(a.fid, info.restore_fd)
                    : -ENOENT;
       if (rc < 0) {
+        // As Lustre: a failed layout swap fails the request only under NRA;
+        // otherwise the record stays SUCCEED (the file still released) and
+        // only the end's answer and the changelog carry the error.
         spdlog::warn("cdt: restore of {} failed: {}", hsm::FormatFid(a.fid),
                      strerror(-rc));
-        status = ARS_FAILED;
+        if (tunables_.policy & kPolicyNra) status = ARS_FAILED;
         reply = rc;
       }
     } else if (a.action == HSMA_REMOVE && exists) {
@@ -845,10 +866,10 @@ int Coordinator::Complete(uint64_t cookie, uint32_t errval, uint16_t flags,
       log_.SetStatus(
           cancel, status == ARS_WAITING ? uint32_t{ARS_FAILED} : status, now);
   } else if (rec && rec->is_live()) {
-    if (status == ARS_WAITING) {
-      rec->hai.hai_dfid = rec->hai.hai_fid;
-      requeued = true;
-    }
+    // A retried request keeps its record as it is: a restore stays bound
+    // to the data FID of the failed copy (Lustre writes the request's
+    // in-memory record, bound FID included, back to the log).
+    if (status == ARS_WAITING) requeued = true;
     log_.SetStatus(rec, status, now);
   }
   if (a.action == HSMA_RESTORE && !requeued) ReleaseRestoreLock(a.fid);

@@ -162,7 +162,8 @@ class Coordinator {
   void BroadcastRemoves();
   void Timeouts();
   void TakeInBatch(const Record& rec, std::vector<Batch>* batches);
-  void SendBatch(const Batch& batch);
+  // False if it could not be sent (no agent, the agent's channel failed).
+  bool SendBatch(const Batch& batch);
   bool Revalidate(Record* rec);
   Agent* FindAgent(const std::string& uuid);
   Agent* BestAgent(uint32_t archive_id);
@@ -207,6 +208,9 @@ class Coordinator {
   bool scan_immediate_ = false;
   common::Clock::TimePoint last_scan_{};
   common::Clock::TimePoint last_housekeeping_{};
+  // The last record a pass took (Lustre's scan start position): passes
+  // after an event read only the records after it.
+  uint32_t scan_mark_ = 0;
 };
 
 }  // namespace sim::mdt

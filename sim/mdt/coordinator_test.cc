@@ -323,6 +323,9 @@ TEST_F(CoordinatorTest, FailureRetriesOnlyWithoutNra) {
   hai = channel_.hals.at(1).hal.items.at(0).hai;
   EXPECT_EQ(RunItem(hai, EIO, HP_FLAG_RETRY), 0);
   EXPECT_EQ(Status(2), ARS_WAITING);
+  // Sent again at the next housekeeping pass only (see
+  // RetriedRequestGoesAgainAtHousekeepingToTheLeastLoadedAgent).
+  clock_.Advance(seconds(cdt_->tunables().loop_period));
   Scan();
   ASSERT_EQ(channel_.hals.size(), 3u);
   EXPECT_EQ(channel_.hals[2].hal.items[0].hai.hai_cookie, hai.hai_cookie);
@@ -421,7 +424,7 @@ TEST_F(CoordinatorTest, RestoreCopiesTheVolatileIntoTheFile) {
 // end name its own volatile and are refused with EINVAL; the refused
 // progress still counts as activity and copied bytes, as Lustre updates the
 // request before it checks the FID. Ending it from the file's FID with
-// HP_FLAG_RETRY (NRA off) puts it back to WAITING, unbound; with NRA (the
+// HP_FLAG_RETRY (NRA off) puts it back to WAITING, still bound; with NRA (the
 // default) it fails and the reader is answered.
 TEST_F(CoordinatorTest, SecondCopyOfABoundRestoreIsRefusedUntilRetried) {
   cdt_->tunables().active_request_timeout = 100;
@@ -468,10 +471,112 @@ TEST_F(CoordinatorTest, SecondCopyOfABoundRestoreIsRefusedUntilRetried) {
   cdt_->tunables().policy &= ~kPolicyNra;
   EXPECT_EQ(cdt_->CopyEnd(Copy(hai, EIO, HP_FLAG_RETRY), -1), 0);
   EXPECT_EQ(Status(2), ARS_WAITING);
-  EXPECT_TRUE(Rec(2).hai.hai_dfid == fid);  // unbound
+  // Lustre writes the request's record back as it is in memory: it stays
+  // bound to the first volatile, and goes again so.
+  EXPECT_TRUE(Rec(2).hai.hai_dfid == first);
   EXPECT_TRUE(cdt_->RestoreLocked(fid));
+  clock_.Advance(seconds(cdt_->tunables().loop_period));
+  Scan();
+  ASSERT_EQ(channel_.hals.size(), 3u);
+  const hsm_action_item again = channel_.hals[2].hal.items.at(0).hai;
+  EXPECT_EQ(again.hai_cookie, hai.hai_cookie);
+  EXPECT_TRUE(again.hai_dfid == first);
+  // So the new copy, into its own volatile, is refused as the second was:
+  // a retried restore cannot end; it times out.
+  int third_fd;
+  lu_fid third = volatile_fid(&third_fd);
+  EXPECT_EQ(cdt_->CopyStart(Copy(again)), 0);
+  EXPECT_EQ(cdt_->Progress({third, hai.hai_cookie, {0, 4}, 0, 0, 0}), -EINVAL);
+  end.hc_hai.hai_fid = third;
+  end.hc_hai.hai_dfid = third;
+  EXPECT_EQ(cdt_->CopyEnd(end, third_fd), -EINVAL);
+  EXPECT_EQ(Status(2), ARS_STARTED);
   close(first_fd);
   close(second_fd);
+  close(third_fd);
+}
+
+// Lustre's loop: a pass after an event reads only the records after the
+// last one it took; a request put back to WAITING by a retry is behind
+// that point and goes at the next housekeeping pass (loop_period), to the
+// least loaded agent, which may be the one that failed it (Lustre keeps no
+// memory of it). Same cookie, same item.
+TEST_F(CoordinatorTest,
+       RetriedRequestGoesAgainAtHousekeepingToTheLeastLoadedAgent) {
+  cdt_->tunables().policy = 0;
+  lu_fid a = MakeFile("a");
+  lu_fid b = MakeFile("b");
+  ASSERT_EQ(cdt_->RegisterAgent("x", {}), 0);
+  ASSERT_EQ(cdt_->RegisterAgent("y", {}), 0);
+  ASSERT_EQ(Request(HUA_ARCHIVE, {a}), 0);
+  Scan();
+  ASSERT_EQ(channel_.hals.size(), 1u);
+  EXPECT_EQ(channel_.hals[0].uuid, "x");
+  hsm_action_item hai = channel_.hals[0].hal.items.at(0).hai;
+  EXPECT_EQ(RunItem(hai, EIO, HP_FLAG_RETRY), 0);
+  EXPECT_EQ(Status(1), ARS_WAITING);
+  // Events do not bring it back: neither the end nor a new request.
+  Scan();
+  EXPECT_EQ(channel_.hals.size(), 1u);
+  clock_.Advance(std::chrono::milliseconds(1100));
+  ASSERT_EQ(Request(HUA_ARCHIVE, {b}), 0);
+  Scan();
+  ASSERT_EQ(channel_.hals.size(), 2u);
+  ASSERT_EQ(channel_.hals[1].hal.items.size(), 1u);
+  EXPECT_TRUE(channel_.hals[1].hal.items[0].hai.hai_fid == b);
+  EXPECT_EQ(channel_.hals[1].uuid, "x");  // idle again: the first one
+  EXPECT_EQ(Status(1), ARS_WAITING);
+  // Housekeeping: "x" runs b, so the retry goes to "y".
+  clock_.Advance(seconds(cdt_->tunables().loop_period));
+  Scan();
+  ASSERT_EQ(channel_.hals.size(), 3u);
+  EXPECT_EQ(channel_.hals[2].uuid, "y");
+  const hsm_action_item again = channel_.hals[2].hal.items.at(0).hai;
+  EXPECT_EQ(again.hai_cookie, hai.hai_cookie);
+  EXPECT_TRUE(again.hai_fid == a);
+  EXPECT_EQ(Status(1), ARS_STARTED);
+  EXPECT_EQ(RunItem(again), 0);
+  EXPECT_EQ(Status(1), ARS_SUCCEED);
+}
+
+// A pass that cannot send puts its start point back: the records it took
+// are read again by the next pass after an event.
+TEST_F(CoordinatorTest, FailedSendIsReadAgainByTheNextEventPass) {
+  lu_fid a = MakeFile("a");
+  ASSERT_EQ(cdt_->RegisterAgent("x", {}), 0);
+  channel_.fail = -EAGAIN;
+  ASSERT_EQ(Request(HUA_ARCHIVE, {a}), 0);
+  Scan();
+  EXPECT_EQ(Status(1), ARS_WAITING);
+  channel_.fail = 0;
+  clock_.Advance(std::chrono::milliseconds(1100));
+  cdt_->Wake();
+  Scan();
+  EXPECT_EQ(Status(1), ARS_STARTED);
+}
+
+// A restore whose layout swap fails: FAILED under NRA; without NRA Lustre
+// leaves the record SUCCEED (the file still released), the end answered
+// with the error.
+TEST_F(CoordinatorTest, FailedLayoutSwapFailsTheRestoreOnlyUnderNra) {
+  lu_fid fid = MakeFile("a", "original");
+  ASSERT_EQ(Request(HUA_ARCHIVE, {fid}), 0);
+  ASSERT_EQ(cdt_->RegisterAgent("x", {}), 0);
+  Scan();
+  ASSERT_EQ(RunItem(channel_.hals.at(0).hal.items.at(0).hai), 0);
+  ASSERT_EQ(files_->Release(fid), 0);
+  ASSERT_EQ(Request(HUA_RESTORE, {fid}), 0);
+  Scan();
+  // No volatile handed over: nothing to swap.
+  EXPECT_EQ(RunItem(channel_.hals.at(1).hal.items.at(0).hai), -ENOENT);
+  EXPECT_EQ(Status(2), ARS_FAILED);
+  cdt_->tunables().policy = 0;
+  ASSERT_EQ(Request(HUA_RESTORE, {fid}), 0);
+  Scan();
+  EXPECT_EQ(RunItem(channel_.hals.at(2).hal.items.at(0).hai), -ENOENT);
+  EXPECT_EQ(Status(3), ARS_SUCCEED);
+  EXPECT_EQ(Flags(fid) & HS_RELEASED, uint32_t{HS_RELEASED});
+  EXPECT_FALSE(cdt_->RestoreLocked(fid));
 }
 
 TEST_F(CoordinatorTest, RemoveClearsArchiveFlags) {
