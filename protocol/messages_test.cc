@@ -38,7 +38,8 @@ TEST(MessagesTest, CommandNamesRoundTrip) {
        {Command::kEhlo, Command::kRecv, Command::kDone, Command::kQueue,
         Command::kStatus, Command::kLock, Command::kProgress,
         Command::kHeartbeat, Command::kAuth, Command::kReconcile,
-        Command::kDrain, Command::kResume, Command::kShow, Command::kList}) {
+        Command::kDrain, Command::kResume, Command::kShow, Command::kList,
+        Command::kUpcall}) {
     json::object m{{"command", CommandName(c)}};
     Command read;
     std::string name, error;
