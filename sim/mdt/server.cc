@@ -505,12 +505,15 @@ void Server::RunUpcall(const ConnPtr& conn, uint32_t seq,
   }
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
-    // No pidfd (a kernel before 5.3): wait for it here, bounded all the
-    // same by the kill at the timeout below never being needed.
-    int status = 0;
-    waitpid(pid, &status, 0);
-    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    Reply(conn, seq, ok ? 0 : -EIO, {});
+    // No pidfd (a kernel before 5.3): the loop could not wait for the
+    // upcall without blocking every client, so it is stopped at once and
+    // the request fails.
+    int err = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    spdlog::warn("{}: cannot wait for the upcall {}: pidfd_open: {}",
+                 Who(*conn), argv[0], strerror(err));
+    Reply(conn, seq, -ENOSYS, {});
     return;
   }
   upcall->pid = pid;
