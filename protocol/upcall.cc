@@ -37,7 +37,8 @@ const char* ActionName(uint32_t action) {
 template <typename T>
 bool ParseNumber(std::string_view text, T* out) {
   if (text.empty()) return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), *out);
   return ec == std::errc() && end == text.data() + text.size();
 }
 
@@ -63,8 +64,8 @@ bool ParseUpcallArgs(std::span<const std::string> args, UpcallRequest* out,
     return false;
   }
   if (!ParseAction(args[0], &out->action)) {
-    *error = fmt::format("action '{}' is not ARCHIVE or REMOVE",
-                         Printable(args[0]));
+    *error =
+        fmt::format("action '{}' is not ARCHIVE or REMOVE", Printable(args[0]));
     return false;
   }
   out->fsname = args[1];
@@ -94,8 +95,8 @@ bool ParseUpcallArgs(std::span<const std::string> args, UpcallRequest* out,
   }
   out->data = args[4];
   if (args.size() - 5 > kMaxUpcallFids) {
-    *error = fmt::format("{} FIDs, more than {}", args.size() - 5,
-                         kMaxUpcallFids);
+    *error =
+        fmt::format("{} FIDs, more than {}", args.size() - 5, kMaxUpcallFids);
     return false;
   }
   for (size_t i = 5; i < args.size(); ++i) {

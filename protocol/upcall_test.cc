@@ -10,7 +10,11 @@ namespace {
 namespace json = boost::json;
 
 TEST(UpcallTest, ReadsTheArgumentsTheMdtPasses) {
-  std::vector<std::string> args = {"ARCHIVE", "lustre", "2", "0x1", "tag=a",
+  std::vector<std::string> args = {"ARCHIVE",
+                                   "lustre",
+                                   "2",
+                                   "0x1",
+                                   "tag=a",
                                    "[0x200000401:0x7:0x0]",
                                    "[0x200000401:0x8:0x0]"};
   UpcallRequest r;
@@ -41,12 +45,12 @@ TEST(UpcallTest, RefusesBadArgumentsNamingThem) {
   EXPECT_NE(error.find("'RESTORE'"), std::string::npos) << error;
   EXPECT_TRUE(refused({"ARCHIVE", "lustre", "0", "0", "", "[0x1:0x1:0x0]"}));
   EXPECT_NE(error.find("archive id 0"), std::string::npos) << error;
-  EXPECT_TRUE(refused(
-      {"ARCHIVE", "lustre", "2147483648", "0", "", "[0x1:0x1:0x0]"}));
+  EXPECT_TRUE(
+      refused({"ARCHIVE", "lustre", "2147483648", "0", "", "[0x1:0x1:0x0]"}));
   EXPECT_TRUE(refused({"ARCHIVE", "lustre", "1", "x", "", "[0x1:0x1:0x0]"}));
   EXPECT_NE(error.find("flags 'x'"), std::string::npos) << error;
-  EXPECT_TRUE(refused({"ARCHIVE", "lustre", "1", "0", "", "[0x1:0x1:0x0]",
-                       "nofid"}));
+  EXPECT_TRUE(
+      refused({"ARCHIVE", "lustre", "1", "0", "", "[0x1:0x1:0x0]", "nofid"}));
   EXPECT_NE(error.find("'nofid' is not a FID"), std::string::npos) << error;
   EXPECT_TRUE(refused({"ARCHIVE", "", "1", "0", "", "[0x1:0x1:0x0]"}));
 }
@@ -84,8 +88,8 @@ TEST(UpcallTest, CommandRoundTripsAndChecksEveryField) {
   bad["archive_id"] = 0;
   EXPECT_FALSE(Parse(bad, &back, &error));
   bad = m;
-  bad["fids"] = json::array{json::object{{"f_seq", 0}, {"f_oid", 1},
-                                         {"f_ver", 0}}};
+  bad["fids"] =
+      json::array{json::object{{"f_seq", 0}, {"f_oid", 1}, {"f_ver", 0}}};
   EXPECT_FALSE(Parse(bad, &back, &error));
   EXPECT_NE(error.find("'fids'[0]"), std::string::npos) << error;
 }

@@ -53,8 +53,7 @@ void Server::Upcall(Connection& c, const json::object& m) {
       LogPlaced(scheduler_.Find(ItemId::Of(wire.item.hai)));
     }
   }
-  spdlog::info("{}: upcall: {} {} of archive {} queued", c.id,
-               reply.enqueued,
+  spdlog::info("{}: upcall: {} {} of archive {} queued", c.id, reply.enqueued,
                request.action == HSMA_REMOVE ? "removes" : "archives",
                request.archive_id);
   // The upcall exits 0 on this reply: only once every item is durable.

@@ -20,8 +20,8 @@ class UpcallCookies {
   // The first of `count` consecutive cookies (without the top bit: see
   // protocol::UpcallItems), past every one given before.
   uint64_t Take(uint64_t count, int64_t now_unix_ns) {
-    uint64_t first = std::max(next_, static_cast<uint64_t>(
-                                         std::max<int64_t>(now_unix_ns, 1)));
+    uint64_t first = std::max(
+        next_, static_cast<uint64_t>(std::max<int64_t>(now_unix_ns, 1)));
     next_ = first + count;
     return first;
   }

@@ -38,7 +38,8 @@ TEST(UpcallSchedulingTest, AWorkerOfEveryArchiveTakesNoLustreItem) {
   ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_ARCHIVE, 8, 1)));
   ASSERT_TRUE(s.Enqueue(
       MakeItem(HSMA_REMOVE, kUpcallCookieBit | 9, kUpcallArchiveBit | 3)));
-  DispatchReply reply = s.Dispatch("worker", {kUpcallArchiveBit}, MoverLimits{});
+  DispatchReply reply =
+      s.Dispatch("worker", {kUpcallArchiveBit}, MoverLimits{});
   ASSERT_EQ(reply.items.size(), 1u);
   EXPECT_EQ(reply.items[0].item.hai.hai_cookie, kUpcallCookieBit | 9);
   EXPECT_TRUE(s.Dispatch("worker", {kUpcallArchiveBit}, MoverLimits{}).empty());

@@ -49,11 +49,11 @@ int QueueUpcall(const config::ClientSettings& settings,
   json::object reply;
   if (!session.Call(protocol::ToJson(request), &reply, timeout_ms, error)) {
     const bool timed_out = *error == "timed out";
-    *error = fmt::format("no answer from {}:{}: {}", settings.host,
-                         settings.port,
-                         timed_out ? "timed out (the requests may not be "
-                                     "durable)"
-                                   : *error);
+    *error =
+        fmt::format("no answer from {}:{}: {}", settings.host, settings.port,
+                    timed_out ? "timed out (the requests may not be "
+                                "durable)"
+                              : *error);
     return timed_out ? ETIMEDOUT : EIO;
   }
   protocol::UpcallReply parsed;

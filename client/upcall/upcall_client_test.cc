@@ -21,14 +21,21 @@ protocol::WireItem Upcalled(uint32_t action, uint32_t archive,
 
 TEST(HsmUpcallCommandTest, TheDesignsCommandLinePerItem) {
   WorkerCommand command{"/usr/bin/lfs", "/mnt/lustre", "/usr/libexec/w"};
-  std::vector<std::string> want = {
-      "/usr/bin/lfs", "hsm_upcall", "--mntpath",           "/mnt/lustre",
-      "/usr/libexec/w", "ARCHIVE",  "lustre",              "3",
-      "1",            "tag=a",      "[0x200000401:0x5:0x0]"};
-  EXPECT_EQ(HsmUpcallCommand(command, "lustre",
-                             Upcalled(HSMA_ARCHIVE, 3,
-                                      std::string("tag=a\0x", 7))),
-            want);
+  std::vector<std::string> want = {"/usr/bin/lfs",
+                                   "hsm_upcall",
+                                   "--mntpath",
+                                   "/mnt/lustre",
+                                   "/usr/libexec/w",
+                                   "ARCHIVE",
+                                   "lustre",
+                                   "3",
+                                   "1",
+                                   "tag=a",
+                                   "[0x200000401:0x5:0x0]"};
+  EXPECT_EQ(
+      HsmUpcallCommand(command, "lustre",
+                       Upcalled(HSMA_ARCHIVE, 3, std::string("tag=a\0x", 7))),
+      want);
   command.mntpath.clear();
   std::vector<std::string> remove =
       HsmUpcallCommand(command, "lustre", Upcalled(HSMA_REMOVE, 1, ""));

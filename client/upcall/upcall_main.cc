@@ -75,9 +75,9 @@ int main(int argc, char** argv) {
   int rc = client::upcall::QueueUpcall(settings, token, request,
                                        kReplyTimeoutMs, &error);
   if (rc != 0)
-    return Fail(rc, std::string(request.action == HSMA_REMOVE ? "REMOVE"
-                                                              : "ARCHIVE") +
-                        " of " + std::to_string(request.fids.size()) +
-                        " files not queued: " + error);
+    return Fail(
+        rc, std::string(request.action == HSMA_REMOVE ? "REMOVE" : "ARCHIVE") +
+                " of " + std::to_string(request.fids.size()) +
+                " files not queued: " + error);
   return 0;
 }

@@ -109,11 +109,11 @@ class Worker {
     for (const Result& r : unreported_)
       ehlo.hai_list.push_back(protocol::ListEntry{{}, {}, r.item});
     session_ = client::Session();
-    int rc = client::upcall::OpenSession(settings_, token_, ehlo, &session_,
-                                         error);
+    int rc =
+        client::upcall::OpenSession(settings_, token_, ehlo, &session_, error);
     if (rc != 0) return false;
-    Log(fmt::format("connected to {}:{} as {}", settings_.host,
-                    settings_.port, id_));
+    Log(fmt::format("connected to {}:{} as {}", settings_.host, settings_.port,
+                    id_));
     while (!unreported_.empty()) {
       if (!SendDone(unreported_.front().item, unreported_.front().status,
                     error))
@@ -138,8 +138,8 @@ class Worker {
       }
       std::vector<pollfd> fds = {{session_.fd(), POLLIN, 0}};
       for (const auto& [fd, r] : running_) fds.push_back({fd, POLLIN, 0});
-      if (!session_.HasBuffered() &&
-          poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) {
+      if (!session_.HasBuffered() && poll(fds.data(), fds.size(), -1) < 0 &&
+          errno != EINTR) {
         *error = fmt::format("poll: {}", strerror(errno));
         return;
       }
@@ -191,11 +191,11 @@ class Worker {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     common::SpawnAttr attr;
     pid_t pid = -1;
-    int err = posix_spawnp(&pid, args[0], &actions, attr.get(), args.data(),
-                           environ);
+    int err =
+        posix_spawnp(&pid, args[0], &actions, attr.get(), args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    int pidfd = err == 0 ? static_cast<int>(syscall(SYS_pidfd_open, pid, 0))
-                         : -1;
+    int pidfd =
+        err == 0 ? static_cast<int>(syscall(SYS_pidfd_open, pid, 0)) : -1;
     if (err != 0 || pidfd < 0) {
       if (err == 0) {
         err = errno;
@@ -217,9 +217,7 @@ class Worker {
     if (it == running_.end()) return;
     int status = 0;
     int rc = waitpid(it->second.pid, &status, 0);
-    int result = rc < 0                ? EIO
-                 : WIFEXITED(status)   ? WEXITSTATUS(status)
-                                       : EINTR;
+    int result = rc < 0 ? EIO : WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
     unreported_.push_back(Result{result, std::move(it->second.item)});
     running_.erase(it);
   }

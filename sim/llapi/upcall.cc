@@ -13,9 +13,8 @@
 namespace {
 
 int UpcallCall(sim::wire::MsgType type, const char* mnt, int fd,
-               const lu_fid* fid, hsm_copytool_action action,
-               __u32 archive_id, __u64 data_version, int errval,
-               __u64* reply_version) {
+               const lu_fid* fid, hsm_copytool_action action, __u32 archive_id,
+               __u64 data_version, int errval, __u64* reply_version) {
   if (mnt == nullptr || fid == nullptr) return -EINVAL;
   if (action != HSMA_ARCHIVE && action != HSMA_REMOVE) return -EINVAL;
   sim::llapi::Mount mount;

@@ -485,7 +485,8 @@ void Server::RunUpcall(const ConnPtr& conn, uint32_t seq,
   upcall->seq = seq;
   upcall->what = fmt::format("{} of {} files", argv[1], argv.size() - 6);
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   char* envp[] = {nullptr};
   posix_spawn_file_actions_t actions;

@@ -67,7 +67,8 @@ int DecideUpcall(const Caller& caller, std::string_view hur, const Tunables& t,
       if (!(mask & (1ULL << action))) return -EPERM;
     }
     const HsmAttrs& hsm = entry->hsm;
-    if (!(hr.hr_flags & HSM_FORCE_ACTION) && !HsmActionNeeded(action, hsm.flags))
+    if (!(hr.hr_flags & HSM_FORCE_ACTION) &&
+        !HsmActionNeeded(action, hsm.flags))
       continue;
     if (!HsmActionCompatible(action, hsm.flags, hr.hr_archive_id,
                              hsm.archive_id))

@@ -57,10 +57,9 @@ TEST_F(UpcallTest, ArchiveInTheMaskBuildsTheDesignsArguments) {
   std::string data("tag=x\0rest", 10);
   ASSERT_EQ(Decide(Hur(HUA_ARCHIVE, {a, b, a}, 0, 0, data)), 0);
   EXPECT_EQ(decision_, UpcallDecision::kRun);
-  std::vector<std::string> want = {"/sbin/up",        "ARCHIVE",
-                                   "lustre",          "3",
-                                   "0",               "tag=x",
-                                   hsm::FormatFid(a), hsm::FormatFid(b)};
+  std::vector<std::string> want = {
+      "/sbin/up", "ARCHIVE", "lustre",          "3",
+      "0",        "tag=x",   hsm::FormatFid(a), hsm::FormatFid(b)};
   EXPECT_EQ(argv_, want);
   // Nothing was recorded for the coordinator.
   EXPECT_TRUE(cdt_->log().records().empty());
@@ -90,13 +89,12 @@ TEST_F(UpcallTest, BeginAndEndOfAnArchiveMarkItArchived) {
   lu_fid a = MakeFile("a", "contents");
   common::UniqueFd fd = Open("a");
   uint64_t version = 0;
-  ASSERT_EQ(UpcallBegin(files_.get(), Req(a, HSMA_ARCHIVE, 2), fd.get(),
-                        &version),
-            0);
+  ASSERT_EQ(
+      UpcallBegin(files_.get(), Req(a, HSMA_ARCHIVE, 2), fd.get(), &version),
+      0);
   EXPECT_NE(version, 0u);
   EXPECT_EQ(Flags(a), uint32_t{HS_EXISTS});
-  ASSERT_EQ(UpcallEnd(files_.get(), Req(a, HSMA_ARCHIVE, 2, version),
-                      fd.get()),
+  ASSERT_EQ(UpcallEnd(files_.get(), Req(a, HSMA_ARCHIVE, 2, version), fd.get()),
             0);
   EXPECT_EQ(Flags(a), uint32_t{HS_EXISTS | HS_ARCHIVED});
   FileEntry* entry;
@@ -105,12 +103,11 @@ TEST_F(UpcallTest, BeginAndEndOfAnArchiveMarkItArchived) {
   EXPECT_EQ(entry->hsm.archive_id, 2u);
   EXPECT_EQ(entry->hsm.arch_ver, version);
   // Archived and clean: a second begin is refused.
-  EXPECT_EQ(UpcallBegin(files_.get(), Req(a, HSMA_ARCHIVE, 2), fd.get(),
-                        &version),
-            -EPERM);
+  EXPECT_EQ(
+      UpcallBegin(files_.get(), Req(a, HSMA_ARCHIVE, 2), fd.get(), &version),
+      -EPERM);
   // A remove clears the archive state.
-  ASSERT_EQ(UpcallBegin(files_.get(), Req(a, HSMA_REMOVE, 2), -1, &version),
-            0);
+  ASSERT_EQ(UpcallBegin(files_.get(), Req(a, HSMA_REMOVE, 2), -1, &version), 0);
   ASSERT_EQ(UpcallEnd(files_.get(), Req(a, HSMA_REMOVE, 2), -1), 0);
   EXPECT_EQ(Flags(a), 0u);
 }
@@ -119,23 +116,20 @@ TEST_F(UpcallTest, AFileWrittenDuringItsArchiveEndsDirtyWithEbusy) {
   lu_fid a = MakeFile("a", "v1");
   common::UniqueFd fd = Open("a");
   uint64_t version = 0;
-  ASSERT_EQ(UpcallBegin(files_.get(), Req(a, HSMA_ARCHIVE), fd.get(),
-                        &version),
+  ASSERT_EQ(UpcallBegin(files_.get(), Req(a, HSMA_ARCHIVE), fd.get(), &version),
             0);
   testing::WriteFile(mount_ + "/a", "version two", /*append=*/true);
-  EXPECT_EQ(UpcallEnd(files_.get(), Req(a, HSMA_ARCHIVE, 1, version),
-                      fd.get()),
+  EXPECT_EQ(UpcallEnd(files_.get(), Req(a, HSMA_ARCHIVE, 1, version), fd.get()),
             -EBUSY);
   EXPECT_EQ(Flags(a) & HS_ARCHIVED, 0u);
   // A failed worker leaves a never-archived file as it was.
   lu_fid b = MakeFile("b");
   common::UniqueFd fdb = Open("b");
-  ASSERT_EQ(UpcallBegin(files_.get(), Req(b, HSMA_ARCHIVE), fdb.get(),
-                        &version),
-            0);
-  EXPECT_EQ(UpcallEnd(files_.get(), Req(b, HSMA_ARCHIVE, 1, version, EIO),
-                      fdb.get()),
-            0);
+  ASSERT_EQ(
+      UpcallBegin(files_.get(), Req(b, HSMA_ARCHIVE), fdb.get(), &version), 0);
+  EXPECT_EQ(
+      UpcallEnd(files_.get(), Req(b, HSMA_ARCHIVE, 1, version, EIO), fdb.get()),
+      0);
   EXPECT_EQ(Flags(b), uint32_t{HS_EXISTS});
 }
 

@@ -511,8 +511,7 @@ std::string MountOfFsname(const char* mntpath, const char* fsname) {
   for (const char* candidate : candidates) {
     if (candidate == nullptr || *candidate == '\0') continue;
     char name[LUSTRE_MAXFSNAME + 1];
-    if (llapi_search_fsname(candidate, name) == 0 &&
-        strcmp(name, fsname) == 0)
+    if (llapi_search_fsname(candidate, name) == 0 && strcmp(name, fsname) == 0)
       return candidate;
     if (candidate == mntpath) return "";  // given, and wrong
   }
@@ -612,18 +611,17 @@ int HsmUpcall(int argc, char** argv) {
       }
     }
     __u64 version = 0;
-    int rc = llapi_sim_hsm_upcall_begin(mnt.c_str(), fd, &fid, action,
-                                        static_cast<__u32>(archive_id),
-                                        &version);
+    int rc =
+        llapi_sim_hsm_upcall_begin(mnt.c_str(), fd, &fid, action,
+                                   static_cast<__u32>(archive_id), &version);
     if (rc < 0) {
       fail("begin refused", rc);
       if (fd >= 0) close(fd);
       continue;
     }
-    std::vector<char*> wargv = {worker,           argv[optind + 1],
-                                argv[optind + 2], argv[optind + 3],
-                                argv[optind + 4], argv[optind + 5],
-                                argv[i],          nullptr};
+    std::vector<char*> wargv = {
+        worker,           argv[optind + 1], argv[optind + 2], argv[optind + 3],
+        argv[optind + 4], argv[optind + 5], argv[i],          nullptr};
     int status = RunWorker(wargv.data(), fd);
     rc = llapi_sim_hsm_upcall_end(mnt.c_str(), fd, &fid, action,
                                   static_cast<__u32>(archive_id), version,

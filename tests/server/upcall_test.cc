@@ -47,16 +47,16 @@ TEST(UpcallTest, ArchivesGoThroughTheUpcallTheServerAndTheWorker) {
   // The MDT gives the upcall no environment: its settings come from a file.
   const std::string conf = dir.Join("coordinatool.conf");
   std::ofstream(conf) << "host 127.0.0.1\nport " << cdt.port() << "\n";
-  const std::string upcall =
-      WriteScript(dir, "upcall", "#!/bin/sh\nexec " UPCALL_BIN " --config " +
-                                     conf + " \"$@\"\n");
+  const std::string upcall = WriteScript(
+      dir, "upcall",
+      "#!/bin/sh\nexec " UPCALL_BIN " --config " + conf + " \"$@\"\n");
   // The site's worker: knows the archive only (ACTION FSNAME ARCHIVE_ID
   // FLAGS DATA FID, the file on stdin for an archive).
-  const std::string worker = WriteScript(
-      dir, "worker",
-      "#!/bin/sh\ncase \"$1\" in\n  ARCHIVE) exec cat > '" + archive +
-          "/'\"$6\" ;;\n  REMOVE) exec rm -f '" + archive +
-          "/'\"$6\" ;;\nesac\nexit 95\n");
+  const std::string worker =
+      WriteScript(dir, "worker",
+                  "#!/bin/sh\ncase \"$1\" in\n  ARCHIVE) exec cat > '" +
+                      archive + "/'\"$6\" ;;\n  REMOVE) exec rm -f '" +
+                      archive + "/'\"$6\" ;;\nesac\nexit 95\n");
 
   SpawnOptions options;
   options.env = cdt.ClientEnv();
@@ -90,7 +90,9 @@ TEST(UpcallTest, ArchivesGoThroughTheUpcallTheServerAndTheWorker) {
     ASSERT_TRUE(WaitFor([&] {
       CommandResult state = sim.Lfs({"hsm_state", file});
       return state.out.find("exists archived") != std::string::npos;
-    })) << file << "\n" << ReadAll(dir.Join("worker.log")) << cdt.Logs();
+    })) << file
+        << "\n"
+        << ReadAll(dir.Join("worker.log")) << cdt.Logs();
     EXPECT_EQ(DigestFile(archive + "/" + fid), DigestFile(file)) << fid;
   }
   EXPECT_EQ(sim.CountActions("ARCHIVE", "WAITING") +
@@ -111,9 +113,9 @@ TEST(UpcallTest, ArchivesGoThroughTheUpcallTheServerAndTheWorker) {
   EXPECT_NE(refused.err.find("Connection refused"), std::string::npos)
       << refused.Describe();
   EXPECT_TRUE(WaitFor([&] {
-    return sim.Logs().find("coordinatool-upcall: ARCHIVE of 1 files not "
-                           "queued: cannot connect to 127.0.0.1:") !=
-           std::string::npos;
+    return sim.Logs().find(
+               "coordinatool-upcall: ARCHIVE of 1 files not "
+               "queued: cannot connect to 127.0.0.1:") != std::string::npos;
   })) << sim.Logs();
   EXPECT_EQ(sim.Lfs({"hsm_state", late}).out.find("archived"),
             std::string::npos);

@@ -36,13 +36,13 @@ TEST(UpcallRunTest, TheLoopServesOthersAndAHungUpcallTimesOut) {
   SpawnOptions options;
   options.stderr_path = dir.Join("lfs.err");
   std::string error;
-  Process lfs = Process::Spawn({SimLfsBinary(), "hsm_archive", file}, options,
-                               &error);
+  Process lfs =
+      Process::Spawn({SimLfsBinary(), "hsm_archive", file}, options, &error);
   ASSERT_GT(lfs.pid(), 0) << error;
   struct stat st;
-  ASSERT_TRUE(WaitFor(
-      [&] { return stat(dir.Join("started").c_str(), &st) == 0; }))
-      << sim.Logs();
+  ASSERT_TRUE(WaitFor([&] {
+    return stat(dir.Join("started").c_str(), &st) == 0;
+  })) << sim.Logs();
   // The upcall runs: its request waits, other clients are served.
   EXPECT_TRUE(lfs.Running());
   EXPECT_EQ(sim.GetParam("hsm.upcall_mask"), "ARCHIVE\n");
