@@ -273,6 +273,9 @@ TEST(RolesTest, WhatEachCommandNeeds) {
   EXPECT_EQ(NeedOf("lock", false, true), Need::kAdmin);
   EXPECT_EQ(NeedOf("queue", false, true), Need::kAdmin);
   EXPECT_EQ(NeedOf("reconcile", false, false), Need::kAdmin);
+  // Upcalled requests are never checked at Lustre (docs/upcall.md): even
+  // an identified mover may not queue them.
+  EXPECT_EQ(NeedOf("upcall", false, true), Need::kAdmin);
   EXPECT_EQ(NeedOf("cancel", false, false), Need::kAdmin);
   EXPECT_EQ(NeedOf("reload", false, false), Need::kAdmin);
   // A mover cannot drain or resume itself nor its neighbours.

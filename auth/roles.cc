@@ -44,7 +44,8 @@ Need NeedOf(std::string_view command, bool ehlo_with_id, bool identified) {
     return identified ? Need::kMover : Need::kAdmin;
   if (command == "status" || command == "show" || command == "list")
     return Need::kMonitor;
-  // lock (unlock, lock-and-quit), queue, and anything added later.
+  // lock (unlock, lock-and-quit), queue, upcall (docs/upcall.md), and
+  // anything added later.
   return Need::kAdmin;
 }
 

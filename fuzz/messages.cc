@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_util.h"
+#include "protocol/upcall.h"
 
 namespace {
 
@@ -74,10 +75,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckStrict<protocol::QueueRequest>(m);
   CheckStrict<protocol::LockRequest>(m);
   CheckStrict<protocol::AuthRequest>(m);
+  CheckStrict<protocol::UpcallRequest>(m);
   CheckLenient<protocol::StatusRequest>(m);
   CheckLenient<protocol::EhloReply>(m);
   CheckLenient<protocol::QueueReply>(m);
   CheckLenient<protocol::AuthReply>(m);
+  CheckLenient<protocol::UpcallReply>(m);
   protocol::RecvReply recv;
   if (!protocol::Parse(m, &recv, &error)) FUZZ_CHECK(!error.empty());
   return 0;

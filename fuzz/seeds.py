@@ -125,6 +125,15 @@ def messages_seeds():
               {"index": 1, "error": "not an object"}],
               "command": "queue", "status": 22,
               "error": "Error while parsing hsm action items"}))
+    write("messages", "upcall",
+          dumps({"command": "upcall", "action": "ARCHIVE",
+                 "fsname": "testfs", "archive_id": 1, "flags": 0,
+                 "data": "tag=a", "fids": [FID]}))
+    write("messages", "ehlo-upcall-worker",
+          dumps({"command": "ehlo", "id": "mover1-upcall",
+                 "archive_ids": [1], "upcall_worker": True}))
+    write("messages", "upcall-reply",
+          dumps({"enqueued": 1, "command": "upcall"}))
 
 
 # ---- config ---------------------------------------------------------------

@@ -23,6 +23,7 @@ constexpr std::pair<Command, std::string_view> kCommands[] = {
     {Command::kAuth, "auth"},         {Command::kReconcile, "reconcile"},
     {Command::kDrain, "drain"},       {Command::kResume, "resume"},
     {Command::kShow, "show"},         {Command::kList, "list"},
+    {Command::kUpcall, "upcall"},
 };
 
 json::object Request(Command command) {
@@ -144,6 +145,8 @@ bool Parse(const json::object& m, EhloRequest* out, std::string* error) {
     }
   }
   if (!OptionalBool(m, "progress", false, &out->progress, error)) return false;
+  if (!OptionalBool(m, "upcall_worker", false, &out->upcall_worker, error))
+    return false;
   const json::value* hai_list = m.if_contains("hai_list");
   if (hai_list && !hai_list->is_array()) {
     *error = "'hai_list' must be an array";
@@ -183,6 +186,7 @@ json::object ToJson(const EhloRequest& request) {
   if (request.fsname) m["fsname"] = *request.fsname;
   if (request.progress) m["progress"] = true;
   if (request.heartbeat) m["heartbeat"] = true;
+  if (request.upcall_worker) m["upcall_worker"] = true;
   if (request.id) m["id"] = *request.id;
   if (!request.archive_ids.empty()) {
     json::array ids;

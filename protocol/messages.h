@@ -45,6 +45,7 @@ enum class Command {
   kResume,     // an admin: work for that mover again
   kShow,       // where the requests of one file are
   kList,       // a page of requests, filtered
+  kUpcall,     // coordinatool-upcall: requests Lustre's upcall hands over
 };
 
 // "ehlo", "recv"...
@@ -105,6 +106,9 @@ struct EhloRequest {
   std::vector<uint32_t> archive_ids;  // each in 1 .. 2^31-1; empty: any
   bool progress = false;              // this mover sends `progress` heartbeats
   bool heartbeat = false;             // it answers the server's `heartbeat`
+  // An upcall worker (docs/upcall.md): takes upcalled items only, of
+  // `archive_ids` (or of every archive).
+  bool upcall_worker = false;
   // `hai_list`: the items a mover still runs, after a reconnect. Read: an
   // entry without a readable item or a non-zero hal_archive_id has an
   // error and is skipped by the server. Written: each entry's `raw` when

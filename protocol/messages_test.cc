@@ -34,11 +34,11 @@ WireItem SampleItem(uint64_t cookie = 7, uint32_t action = HSMA_ARCHIVE) {
 constexpr const char* kDfid = R"({"f_seq":2,"f_oid":3,"f_ver":0})";
 
 TEST(MessagesTest, CommandNamesRoundTrip) {
-  for (Command c :
-       {Command::kEhlo, Command::kRecv, Command::kDone, Command::kQueue,
-        Command::kStatus, Command::kLock, Command::kProgress,
-        Command::kHeartbeat, Command::kAuth, Command::kReconcile,
-        Command::kDrain, Command::kResume, Command::kShow, Command::kList}) {
+  for (Command c : {Command::kEhlo, Command::kRecv, Command::kDone,
+                    Command::kQueue, Command::kStatus, Command::kLock,
+                    Command::kProgress, Command::kHeartbeat, Command::kAuth,
+                    Command::kReconcile, Command::kDrain, Command::kResume,
+                    Command::kShow, Command::kList, Command::kUpcall}) {
     json::object m{{"command", CommandName(c)}};
     Command read;
     std::string name, error;

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <random>
 
+#include "protocol/upcall.h"
 #include "server/scheduler.h"
 
 namespace server {
@@ -95,6 +96,9 @@ Reconcile::Verdict Reconcile::Decide(Pass& pass, const Scheduler& scheduler,
                                      const ListedIds& listed) const {
   Verdict verdict;
   scheduler.ForEachItem([&](const Item& item) {
+    // Upcalled requests (docs/upcall.md) are never in Lustre's list: the
+    // server holds the only copy of them.
+    if (protocol::IsUpcalledCookie(item.id.cookie)) return;
     switch (Judge(pass, {item.id, item.seq, item.running()},
                   listed.contains(item.id))) {
       case Fate::kKeep:

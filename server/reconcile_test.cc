@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/upcall.h"
 #include "server/scheduler.h"
 #include "server/test_items.h"
 
@@ -85,6 +86,16 @@ TEST_F(ReconcileTest, HeldAtThePreviousPassAndNotListedIsDropped) {
   const int archive = static_cast<int>(ItemType::kArchive);
   EXPECT_EQ(scheduler_.counters().pending[archive], 1u);
   EXPECT_EQ(scheduler_.counters().done[archive], 0u);
+}
+
+TEST_F(ReconcileTest, UpcalledItemsAreNeverDropped) {
+  // Lustre never lists an upcalled request (docs/upcall.md): the server
+  // holds the only copy.
+  const ItemId upcalled = Add(protocol::kUpcallCookieBit | 5);
+  std::string token;
+  Pass(std::nullopt, {}, &token);
+  EXPECT_TRUE(Pass(token, {}).drop.empty());
+  EXPECT_NE(scheduler_.Find(upcalled), nullptr);
 }
 
 TEST_F(ReconcileTest, AnItemArrivingBetweenTheReadAndTheReconcileIsKept) {

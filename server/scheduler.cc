@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "policy/tag.h"
+#include "protocol/upcall.h"
 
 namespace server {
 
@@ -11,6 +12,16 @@ namespace {
 const MoverId kGlobal;
 
 bool Accepts(const std::vector<uint32_t>& archive_ids, uint32_t archive_id) {
+  // Upcalled items wait under archive ids of their own space
+  // (protocol/upcall.h): only a mover naming that space, an upcall worker,
+  // takes them (kUpcallArchiveBit alone: of any archive), and such a mover
+  // names nothing else.
+  if (protocol::IsUpcallArchive(archive_id))
+    return std::find_if(archive_ids.begin(), archive_ids.end(),
+                        [archive_id](uint32_t id) {
+                          return id == archive_id ||
+                                 id == protocol::kUpcallArchiveBit;
+                        }) != archive_ids.end();
   return archive_ids.empty() ||
          std::find(archive_ids.begin(), archive_ids.end(), archive_id) !=
              archive_ids.end();

@@ -15,6 +15,7 @@
 #include "protocol/byte_string.h"
 #include "protocol/messages.h"
 #include "protocol/mover_id.h"
+#include "protocol/upcall.h"
 #include "server/exposure.h"
 #include "server/reload.h"
 #include "server/request_log.h"
@@ -747,6 +748,8 @@ void Server::OnMessage(Connection& c, json::object& m) {
       return List(c, m);
     case protocol::Command::kHeartbeat:
       return;  // a sign of life, no reply
+    case protocol::Command::kUpcall:
+      return Upcall(c, m);
   }
 }
 
@@ -785,6 +788,12 @@ void Server::Ehlo(Connection& c, const json::object& m) {
   }
   if (authorizer_ && identified) id_holders_.Claim(id, c.grant.name);
   c.archive_ids = std::move(request.archive_ids);
+  // An upcall worker takes upcalled items only (protocol/upcall.h).
+  if (request.upcall_worker) {
+    for (uint32_t& a : c.archive_ids) a |= protocol::kUpcallArchiveBit;
+    if (c.archive_ids.empty())
+      c.archive_ids.push_back(protocol::kUpcallArchiveBit);
+  }
   ++introduced_;  // c leaves kInit below
   c.id = id;
   c.identified = identified;
@@ -1458,8 +1467,13 @@ void Server::RunChecks() {
     }
     const hsm_action_item& hai = item->wire.item.hai;
     hsm_current_action hca{};
-    int rc = lustre_.CurrentAction(hai.hai_fid, &hca);
-    RequestAtLustre answer = JudgeCurrentAction(hai.hai_action, rc, hca);
+    // An upcalled request is not at Lustre's coordinator (docs/upcall.md):
+    // nothing to ask, it is live as long as the server holds it.
+    const bool upcalled = protocol::IsUpcalledCookie(id.cookie);
+    int rc = upcalled ? 0 : lustre_.CurrentAction(hai.hai_fid, &hca);
+    RequestAtLustre answer = upcalled
+                                 ? RequestAtLustre::kLive
+                                 : JudgeCurrentAction(hai.hai_action, rc, hca);
     Redispatch::Verdict verdict = redispatch_.OnCheck(id, answer);
     switch (verdict) {
       case Redispatch::Verdict::kHandOut:
@@ -1533,6 +1547,14 @@ void Server::ForgetUnrun(const ItemId& id, bool as_done) {
 void Server::EndAtLustre(const ItemId& id, int errval, int hp_flags) {
   const Item* item = scheduler_.Find(id);
   if (!item) return;
+  if (protocol::IsUpcalledCookie(id.cookie)) {
+    // Nothing to end at Lustre (docs/upcall.md): a retry is the check's
+    // hand-out; giving up forgets it.
+    if (hp_flags & HP_FLAG_RETRY) return;
+    metrics_.FailedByServer(item->type);
+    ForgetEnded(id, "upcalled request given up after its retries");
+    return;
+  }
   int rc = lustre_.EndWithoutRunning(item->wire.item.hai, errval, hp_flags);
   if (hp_flags & HP_FLAG_RETRY) {
     // Lustre puts it back to WAITING, unbound, and sends it again; the
@@ -1637,7 +1659,10 @@ void Server::FailOversized(const protocol::WireItem& wire, int64_t timeout_ms) {
                   "reason=\"no mover buffer fits it\" status={}", E2BIG);
   StoreForget(ItemId::Of(hai));
   metrics_.FailedByServer(*TypeOfAction(hai.hai_action));
-  int rc = lustre_.EndWithoutRunning(hai, E2BIG);
+  // An upcalled request has nothing at Lustre to end (docs/upcall.md).
+  int rc = protocol::IsUpcalledCookie(hai.hai_cookie)
+               ? 0
+               : lustre_.EndWithoutRunning(hai, E2BIG);
   if (rc < 0)
     spdlog::warn("telling Lustre that {:#x} {} failed: {}",
                  uint64_t{hai.hai_cookie}, hsm::FormatFid(hai.hai_dfid),

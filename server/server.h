@@ -92,6 +92,7 @@
 #include "server/server_metrics.h"
 #include "server/status_builder.h"
 #include "server/status_stream.h"
+#include "server/upcall_cookies.h"
 #include "store/outbox.h"
 #include "store/store.h"
 #include "tls/server_tls.h"
@@ -250,6 +251,9 @@ class Server : public ConnectionHandler, private CoreIo {
   // Forgets a finished item; returns its mover's connection, if any.
   std::shared_ptr<Connection> Finish(const Item& item, int status);
   void Queue(Connection& c, const boost::json::object& m);
+  // `upcall` (docs/upcall.md, server_upcall.cc): the requests a Lustre
+  // upcall hands over, queued as upcalled items; answered once durable.
+  void Upcall(Connection& c, const boost::json::object& m);
   // What `queue` and `reconcile` do with a list of items: each new one
   // checked at Lustre and placed, each known one counted.
   struct Taken {
@@ -343,6 +347,7 @@ class Server : public ConnectionHandler, private CoreIo {
   MoverTable movers_;
   ServerCore core_;                     // over scheduler_, redispatch_, movers_
   RecentDone recent_done_;              // `show` of a request that ended
+  UpcallCookies upcall_cookies_;        // of upcalled items
   DispatchRate dispatch_rate_{clock_};  // `show`'s estimate
   RetryMemory retries_{clock_};         // requests ended with HP_FLAG_RETRY
   ItemQuery item_query_{scheduler_,     movers_, recent_done_,

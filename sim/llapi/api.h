@@ -10,6 +10,7 @@
 #include <lustre/lustreapi.h>
 
 #include "sim/llapi/sim_extensions.h"
+#include "sim/llapi/sim_hsm_upcall.h"
 #pragma GCC visibility pop
 
 #endif  // SIM_LLAPI_API_H_

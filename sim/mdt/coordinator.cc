@@ -62,6 +62,15 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 
 }  // namespace
 
+bool HsmActionNeeded(uint32_t action, uint32_t flags) {
+  return Needed(action, flags);
+}
+
+bool HsmActionCompatible(uint32_t action, uint32_t flags,
+                         uint32_t request_archive, uint32_t file_archive) {
+  return Compatible(action, flags, request_archive, file_archive);
+}
+
 bool Agent::Serves(uint32_t archive_id) const {
   if (archives.empty()) return true;
   for (uint32_t a : archives)

@@ -60,6 +60,13 @@ struct Caller {
   bool privileged() const { return uid == 0; }
 };
 
+// Whether an action still has something to do for a file in state `flags`,
+// and whether it may run on it (docs/lustre.md, accepting a request): the
+// coordinator's rules, also applied by the LU-10968 bypass (upcall.h).
+bool HsmActionNeeded(uint32_t action, uint32_t flags);
+bool HsmActionCompatible(uint32_t action, uint32_t flags,
+                         uint32_t request_archive, uint32_t file_archive);
+
 enum class CdtState { kStopped, kInit, kRunning, kDisabled, kStopping };
 
 struct Agent {

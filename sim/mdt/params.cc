@@ -132,6 +132,24 @@ ParamTable::ParamTable(Coordinator* cdt) : cdt_(cdt) {
       });
   Add("hsm.min_scan_interval_ms", show(&t->min_scan_interval_ms),
       u32(&t->min_scan_interval_ms, false));
+  // LU-10968 (docs/upcall.md). Not reset by hsm_control: they belong to
+  // the MDT, not to the coordinator.
+  Add(
+      "hsm.upcall_mask", [t] { return FormatUpcallMask(t->upcall_mask); },
+      [t](std::string_view v) { return ParseUpcallMask(v, &t->upcall_mask); });
+  Add(
+      "hsm.upcall_path", [t] { return t->upcall_path + "\n"; },
+      [t](std::string_view v) {
+        v = Trim(v);
+        // A full path, as the MDT runs it without a search path; empty
+        // clears it.
+        if (!v.empty() && v.front() != '/') return -EINVAL;
+        if (v.size() >= 4096) return -ERANGE;
+        t->upcall_path = std::string(v);
+        return 0;
+      });
+  Add("hsm.sim_upcall_timeout_s", show(&t->upcall_timeout_s),
+      u32(&t->upcall_timeout_s, true));
   Add("hsm.agents", [cdt] { return FormatAgents(*cdt); });
   Add("hsm.actions", [cdt] { return FormatActions(*cdt); });
   Add("hsm.active_requests", [cdt] { return FormatActiveRequests(*cdt); });

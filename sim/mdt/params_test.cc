@@ -94,8 +94,33 @@ TEST_F(ParamsTest, HsmControlAndGlobs) {
   EXPECT_EQ(Set("hsm.policy", "NBR"), 0);
   EXPECT_EQ(Set("hsm_control", "enabled"), 0);
   EXPECT_EQ(Get("hsm.policy"), "NonBlockingRestore [NoRetryAction]\n");
-  EXPECT_EQ(params_->Names().size(), 18u);
+  EXPECT_EQ(params_->Names().size(), 21u);
   EXPECT_EQ(params_->Names()[0], "mdt.lustre-MDT0000.hsm_control");
+}
+
+TEST_F(ParamsTest, UpcallTunablesTakeArchiveAndRemoveAndFullPaths) {
+  // LU-10968 (docs/upcall.md): empty by default, the coordinator takes all.
+  EXPECT_EQ(Get("hsm.upcall_mask"), "\n");
+  EXPECT_EQ(Get("hsm.upcall_path"), "\n");
+  EXPECT_EQ(Set("hsm.upcall_mask", "ARCHIVE remove\n"), 0);
+  EXPECT_EQ(Get("hsm.upcall_mask"), "ARCHIVE REMOVE\n");
+  EXPECT_EQ(cdt_->tunables().upcall_mask,
+            (1ULL << HSMA_ARCHIVE) | (1ULL << HSMA_REMOVE));
+  // The bypass has no restore; a bad value changes nothing.
+  EXPECT_EQ(Set("hsm.upcall_mask", "RESTORE"), -EINVAL);
+  EXPECT_EQ(Set("hsm.upcall_mask", "ARCHIVE BOGUS"), -EINVAL);
+  EXPECT_EQ(Get("hsm.upcall_mask"), "ARCHIVE REMOVE\n");
+  EXPECT_EQ(Set("hsm.upcall_mask", ""), 0);
+  EXPECT_EQ(cdt_->tunables().upcall_mask, 0u);
+  EXPECT_EQ(Set("hsm.upcall_path", "relative/upcall"), -EINVAL);
+  EXPECT_EQ(Set("hsm.upcall_path", "/usr/sbin/coordinatool-upcall\n"), 0);
+  EXPECT_EQ(Get("hsm.upcall_path"), "/usr/sbin/coordinatool-upcall\n");
+  EXPECT_EQ(Set("hsm.sim_upcall_timeout_s", "0"), -EINVAL);
+  EXPECT_EQ(Set("hsm.sim_upcall_timeout_s", "5"), 0);
+  // The coordinator's restart resets its own tunables, not these.
+  EXPECT_EQ(cdt_->Control("shutdown"), 0);
+  EXPECT_EQ(cdt_->Control("enabled"), 0);
+  EXPECT_EQ(Get("hsm.upcall_path"), "/usr/sbin/coordinatool-upcall\n");
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "sim/mdt/upcall.h"
+
 namespace sim::mdt {
 
 namespace {
@@ -50,6 +52,10 @@ const char* TypeName(wire::MsgType type) {
       return "FidAlloc";
     case wire::MsgType::kDataVersionSet:
       return "DataVersionSet";
+    case wire::MsgType::kUpcallBegin:
+      return "UpcallBegin";
+    case wire::MsgType::kUpcallEnd:
+      return "UpcallEnd";
     default:
       return "request";
   }
@@ -81,6 +87,9 @@ long FixedSize(wire::MsgType type) {
       return sizeof(lu_fid);
     case wire::MsgType::kFid2Path:
       return sizeof(wire::Fid2PathReq);
+    case wire::MsgType::kUpcallBegin:
+    case wire::MsgType::kUpcallEnd:
+      return sizeof(wire::UpcallReq);
     default:
       return -1;
   }
@@ -147,6 +156,18 @@ RpcReply RpcHandler::Handle(const Caller& caller, const wire::Packet& packet,
         return Bad(rc, fmt::format("malformed hsm_user_request of {} bytes",
                                    payload.size()));
       return Status(rc);
+    }
+    case wire::MsgType::kUpcallBegin:
+    case wire::MsgType::kUpcallEnd: {
+      // LU-10968 bypass (upcall.h): no coordinator record is involved.
+      wire::UpcallReq req;
+      memcpy(&req, payload.data(), sizeof(req));
+      if (type == wire::MsgType::kUpcallEnd)
+        return Status(UpcallEnd(files_, req, packet.fd.get()));
+      uint64_t version = 0;
+      int rc = UpcallBegin(files_, req, packet.fd.get(), &version);
+      if (rc < 0) return Status(rc);
+      return RpcReply{0, Bytes(version), {}};
     }
     case wire::MsgType::kGetParam:
       return GetParam(payload, cache);

@@ -2,10 +2,14 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
+#include <spawn.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -14,7 +18,9 @@
 #include <filesystem>
 #include <random>
 
+#include "common/spawn_attr.h"
 #include "sim/mdt/layout.h"
+#include "sim/mdt/upcall.h"
 
 namespace sim::mdt {
 
@@ -41,8 +47,20 @@ constexpr int kPacketsPerTurn = 64;
 Server::Server(asio::io_context* io, ServerOptions options)
     : io_(io), options_(std::move(options)), timer_(*io) {}
 
+struct Server::Upcall {
+  pid_t pid = -1;
+  std::unique_ptr<asio::posix::stream_descriptor> pidfd;
+  std::unique_ptr<asio::steady_timer> timer;
+  std::weak_ptr<Connection> conn;
+  uint32_t seq = 0;
+  bool timed_out = false;
+  std::string what;  // "ARCHIVE of 3 files", for the log
+};
+
 Server::~Server() {
   for (auto& [id, conn] : conns_) conn->closed = true;
+  // An upcall still running is not waited for; it is reaped by init.
+  for (auto& [pid, upcall] : upcalls_) kill(pid, SIGKILL);
 }
 
 std::string Server::Who(const Connection& conn) const {
@@ -292,6 +310,9 @@ void Server::HandlePacket(const ConnPtr& conn, wire::Packet& packet) {
         waiters_[fid].push_back(Waiter{conn, seq});
       return;
     }
+    case wire::MsgType::kHsmRequest:
+      if (DivertToUpcall(conn, packet)) return;
+      break;
     default:
       break;
   }
@@ -425,6 +446,116 @@ void Server::Drop(const ConnPtr& conn, const std::string& why) {
     conns_.erase(conn->id);
     EndOfTurnSoon();
   });
+}
+
+// ---- LU-10968 upcall ----
+
+bool Server::DivertToUpcall(const ConnPtr& conn, const wire::Packet& packet) {
+  if (cdt_->tunables().upcall_mask == 0) return false;
+  UpcallDecision decision;
+  std::vector<std::string> argv;
+  int rc = DecideUpcall(conn->caller, packet.payload, cdt_->tunables(),
+                        options_.fsname, files_.get(), &decision, &argv);
+  if (rc < 0) {
+    spdlog::info("{}: request refused before its upcall: {}", Who(*conn),
+                 Errno(rc));
+    Reply(conn, packet.header.seq, rc, {});
+    return true;
+  }
+  switch (decision) {
+    case UpcallDecision::kCoordinator:
+      return false;
+    case UpcallDecision::kNothing:
+      Reply(conn, packet.header.seq, 0, {});
+      return true;
+    case UpcallDecision::kRun:
+      RunUpcall(conn, packet.header.seq, argv);
+      return true;
+  }
+  return false;
+}
+
+void Server::RunUpcall(const ConnPtr& conn, uint32_t seq,
+                       const std::vector<std::string>& argv) {
+  // As the MDT runs it: an empty environment, nothing on stdin; its output
+  // goes to the daemon's log (stderr). The request's reply waits for its
+  // exit, other clients do not.
+  auto upcall = std::make_shared<Upcall>();
+  upcall->conn = conn;
+  upcall->seq = seq;
+  upcall->what = fmt::format("{} of {} files", argv[1], argv.size() - 6);
+  std::vector<char*> args;
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  char* envp[] = {nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, 2, 1);
+  common::SpawnAttr attr;
+  pid_t pid = -1;
+  int err = posix_spawn(&pid, argv[0].c_str(), &actions, attr.get(),
+                        args.data(), envp);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) {
+    spdlog::warn("{}: cannot run the upcall {}: {}", Who(*conn), argv[0],
+                 strerror(err));
+    Reply(conn, seq, -err, {});
+    return;
+  }
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    // No pidfd (a kernel before 5.3): the loop could not wait for the
+    // upcall without blocking every client, so it is stopped at once and
+    // the request fails.
+    int err = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    spdlog::warn("{}: cannot wait for the upcall {}: pidfd_open: {}",
+                 Who(*conn), argv[0], strerror(err));
+    Reply(conn, seq, -ENOSYS, {});
+    return;
+  }
+  upcall->pid = pid;
+  upcall->pidfd = std::make_unique<asio::posix::stream_descriptor>(*io_, pidfd);
+  upcall->timer = std::make_unique<asio::steady_timer>(*io_);
+  upcall->timer->expires_after(
+      std::chrono::seconds(cdt_->tunables().upcall_timeout_s));
+  upcall->timer->async_wait([upcall](const boost::system::error_code& ec) {
+    if (ec || upcall->pid < 0) return;
+    upcall->timed_out = true;
+    kill(upcall->pid, SIGKILL);
+  });
+  upcalls_[pid] = upcall;
+  spdlog::info("{}: upcall {} runs for {} (pid {})", Who(*conn), argv[0],
+               upcall->what, pid);
+  upcall->pidfd->async_wait(
+      asio::posix::stream_descriptor::wait_read,
+      [this, upcall](const boost::system::error_code& ec) {
+        if (ec) return;
+        int status = 0;
+        if (waitpid(upcall->pid, &status, 0) < 0) status = -1;
+        upcall->timer->cancel();
+        upcalls_.erase(upcall->pid);
+        upcall->pid = -1;
+        // The exit code is taken as an errno (coordinatool-upcall exits
+        // with one); a signal or a timeout fails the request too.
+        int rc = 0;
+        if (upcall->timed_out)
+          rc = -ETIMEDOUT;
+        else if (status < 0 || !WIFEXITED(status))
+          rc = -EIO;
+        else if (WEXITSTATUS(status) != 0)
+          rc = -WEXITSTATUS(status);
+        if (rc == 0)
+          spdlog::info("upcall for {} done", upcall->what);
+        else
+          spdlog::warn("upcall for {} failed: {}", upcall->what, Errno(rc));
+        if (ConnPtr conn = upcall->conn.lock(); conn && !conn->closed)
+          Reply(conn, upcall->seq, rc, {});
+        EndOfTurnSoon();
+      });
 }
 
 // ---- AgentChannel ----

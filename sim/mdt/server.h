@@ -95,6 +95,11 @@ class Server final : public AgentChannel {
   void OnReadable(const ConnPtr& conn);
   void HandlePacket(const ConnPtr& conn, wire::Packet& packet);
   void HandleRegister(const ConnPtr& conn, const wire::Packet& packet);
+  // LU-10968 (upcall.h): true when the request went to the upcall (or was
+  // refused on its way there) and is answered here.
+  bool DivertToUpcall(const ConnPtr& conn, const wire::Packet& packet);
+  void RunUpcall(const ConnPtr& conn, uint32_t seq,
+                 const std::vector<std::string>& argv);
   void Reply(const ConnPtr& conn, uint32_t seq, int32_t status,
              std::string_view payload);
   // Returns false if the connection had to be dropped.
@@ -124,6 +129,9 @@ class Server final : public AgentChannel {
   // Client side of each agent: every registration with that uuid.
   std::unordered_map<std::string, std::vector<ConnPtr>> kuc_groups_;
   std::unordered_map<lu_fid, std::vector<Waiter>, hsm::FidHash, FidEq> waiters_;
+  // Upcalls running, by pid: each answers its request when it exits.
+  struct Upcall;
+  std::unordered_map<int, std::shared_ptr<Upcall>> upcalls_;
 };
 
 }  // namespace sim::mdt

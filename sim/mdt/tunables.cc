@@ -95,6 +95,17 @@ int ParseRequestMask(std::string_view text, uint64_t* mask) {
   return 0;
 }
 
+int ParseUpcallMask(std::string_view text, uint64_t* mask) {
+  uint64_t parsed = 0;
+  if (int rc = ParseRequestMask(text, &parsed); rc < 0) return rc;
+  if (parsed & ~((1ULL << HSMA_ARCHIVE) | (1ULL << HSMA_REMOVE)))
+    return -EINVAL;
+  *mask = parsed;
+  return 0;
+}
+
+std::string FormatUpcallMask(uint64_t mask) { return FormatRequestMask(mask); }
+
 bool ParseU64(std::string_view text, uint64_t* value) {
   int base = 10;
   if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {

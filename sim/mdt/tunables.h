@@ -31,6 +31,14 @@ struct Tunables {
   uint64_t other_request_mask = kDefaultRequestMask;
   // Simulator only: Lustre's "at most one scan per second".
   uint32_t min_scan_interval_ms = 1000;
+  // LU-10968 (docs/upcall.md; an unmerged Lustre patch): requests whose
+  // action is in upcall_mask (HSMA_* bits) skip the coordinator and run
+  // upcall_path instead. Empty mask: the coordinator takes everything.
+  uint64_t upcall_mask = 0;
+  std::string upcall_path;
+  // Simulator only: an upcall still running after this long is killed and
+  // its request fails with ETIMEDOUT (the daemon must not wait for ever).
+  uint32_t upcall_timeout_s = 60;
 };
 
 // "NonBlockingRestore [NoRetryAction]\n": every policy name, set ones in
@@ -46,6 +54,12 @@ std::string FormatRequestMask(uint64_t mask);
 // Action names (NOOP ARCHIVE RESTORE REMOVE CANCEL, any case) separated by
 // spaces. -EINVAL on an unknown name.
 int ParseRequestMask(std::string_view text, uint64_t* mask);
+
+// hsm.upcall_mask: as ParseRequestMask, ARCHIVE and REMOVE only (the
+// bypass has no restore); -EINVAL otherwise. FormatUpcallMask: "\n" when
+// empty.
+int ParseUpcallMask(std::string_view text, uint64_t* mask);
+std::string FormatUpcallMask(uint64_t mask);
 
 // Strict unsigned decimal (or 0x hex) parsing of a whole token, as the
 // kernel's kstrtoull. Returns false on garbage or overflow.

@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <lustre/lustreapi.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +21,7 @@
 
 #include "common/version.h"
 #include "sim/llapi/sim_extensions.h"
+#include "sim/llapi/sim_hsm_upcall.h"
 
 namespace {
 
@@ -498,6 +501,142 @@ int Fid2Path(int argc, char** argv) {
   return result;
 }
 
+// ---- hsm_upcall (LU-10968, docs/upcall.md) ----
+
+// A directory of the filesystem named `fsname`: --mntpath, else
+// LUSTRE_SIM_MOUNT or the current directory when on it (the simulator has
+// no mount table). Empty when none is.
+std::string MountOfFsname(const char* mntpath, const char* fsname) {
+  const char* candidates[] = {mntpath, getenv("LUSTRE_SIM_MOUNT"), "."};
+  for (const char* candidate : candidates) {
+    if (candidate == nullptr || *candidate == '\0') continue;
+    char name[LUSTRE_MAXFSNAME + 1];
+    if (llapi_search_fsname(candidate, name) == 0 && strcmp(name, fsname) == 0)
+      return candidate;
+    if (candidate == mntpath) return "";  // given, and wrong
+  }
+  return "";
+}
+
+// Runs WORKER ACTION FSNAME ARCHIVE_ID FLAGS DATA FID with `stdin_fd` as
+// its standard input; returns its status as an errno: 0, its exit code,
+// or EINTR when a signal ended it.
+int RunWorker(char* const* worker_argv, int stdin_fd) {
+  pid_t pid = fork();
+  if (pid < 0) return errno;
+  if (pid == 0) {
+    if (stdin_fd >= 0) {
+      dup2(stdin_fd, 0);
+    } else {
+      int null_fd = open("/dev/null", O_RDONLY);
+      if (null_fd >= 0) dup2(null_fd, 0);
+    }
+    execvp(worker_argv[0], worker_argv);
+    fprintf(stderr, "%s hsm_upcall: cannot run %s: %s\n", g_prog,
+            worker_argv[0], strerror(errno));
+    _exit(ENOEXEC);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return errno;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return EINTR;
+}
+
+// What the design's `lfs hsm_upcall` does (docs/upcall.md): for each FID,
+// open the file (archive), tell the MDT the action begins (bypassing the
+// coordinator), run WORKER on it with the file as stdin, tell the MDT how
+// it ended, close. A remove opens nothing. Goes on past a FID that fails
+// and returns the first error.
+int HsmUpcall(int argc, char** argv) {
+  static const option long_opts[] = {
+      {"mntpath", required_argument, nullptr, 'm'},
+      {"help", no_argument, nullptr, 'h'},
+      {nullptr, 0, nullptr, 0}};
+  const char* mntpath = nullptr;
+  int c;
+  // "+": the worker's own arguments are never options of ours.
+  while ((c = getopt_long(argc, argv, "+m:h", long_opts, nullptr)) != -1) {
+    if (c != 'm') return kCmdHelp;
+    mntpath = optarg;
+  }
+  if (argc - optind < 7) return kCmdHelp;
+  char* worker = argv[optind];
+  const char* action_name = argv[optind + 1];
+  const char* fsname = argv[optind + 2];
+  const char* archive_text = argv[optind + 3];
+  hsm_copytool_action action;
+  if (strcasecmp(action_name, "ARCHIVE") == 0)
+    action = HSMA_ARCHIVE;
+  else if (strcasecmp(action_name, "REMOVE") == 0)
+    action = HSMA_REMOVE;
+  else {
+    fprintf(stderr, "%s hsm_upcall: action '%s': only ARCHIVE and REMOVE\n",
+            g_prog, action_name);
+    return -EINVAL;
+  }
+  char* end = nullptr;
+  unsigned long archive_id = strtoul(archive_text, &end, 10);
+  if (*archive_text == '\0' || *end != '\0' || archive_id == 0 ||
+      archive_id > UINT32_MAX) {
+    fprintf(stderr, "%s hsm_upcall: bad archive id '%s'\n", g_prog,
+            archive_text);
+    return -EINVAL;
+  }
+  std::string mnt = MountOfFsname(mntpath, fsname);
+  if (mnt.empty()) {
+    fprintf(stderr, "%s hsm_upcall: '%s' not on a mounted Lustre filesystem\n",
+            g_prog, fsname);
+    return -ENODEV;
+  }
+  int result = 0;
+  for (int i = optind + 6; i < argc; ++i) {
+    const char* fidstr = argv[i];
+    auto fail = [&](const char* what, int rc) {
+      fprintf(stderr, "%s hsm_upcall: %s %s: %s: %s\n", g_prog, action_name,
+              fidstr, what, ErrorText(rc).c_str());
+      if (result == 0) result = rc < 0 ? rc : -rc;
+    };
+    lu_fid fid{};
+    if (llapi_fid_parse(fidstr, &fid, nullptr) != 0) {
+      fail("bad FID", -EINVAL);
+      continue;
+    }
+    int fd = -1;
+    if (action == HSMA_ARCHIVE) {
+      fd = llapi_open_by_fid(mnt.c_str(), &fid, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        fail("cannot open", fd);
+        continue;
+      }
+    }
+    __u64 version = 0;
+    int rc =
+        llapi_sim_hsm_upcall_begin(mnt.c_str(), fd, &fid, action,
+                                   static_cast<__u32>(archive_id), &version);
+    if (rc < 0) {
+      fail("begin refused", rc);
+      if (fd >= 0) close(fd);
+      continue;
+    }
+    std::vector<char*> wargv = {
+        worker,           argv[optind + 1], argv[optind + 2], argv[optind + 3],
+        argv[optind + 4], argv[optind + 5], argv[i],          nullptr};
+    int status = RunWorker(wargv.data(), fd);
+    rc = llapi_sim_hsm_upcall_end(mnt.c_str(), fd, &fid, action,
+                                  static_cast<__u32>(archive_id), version,
+                                  status);
+    if (fd >= 0) close(fd);
+    if (status != 0) {
+      fprintf(stderr, "%s hsm_upcall: %s %s: %s exited with %d\n", g_prog,
+              action_name, fidstr, worker, status);
+      if (result == 0) result = -status;
+    } else if (rc < 0)
+      fail("end refused", rc);
+  }
+  return result;
+}
+
 // ---- dispatch ----
 
 int Help(int argc, char** argv);
@@ -534,6 +673,11 @@ const Command kCommands[] = {
     {"hsm_read", HsmRead,
      "usage: hsm_read FILE\n"
      "       (simulator) restore FILE if released, then copy it to stdout"},
+    {"hsm_upcall", HsmUpcall,
+     "usage: hsm_upcall [--mntpath MOUNTPATH] WORKER ACTION FSNAME "
+     "ARCHIVE_ID FLAGS DATA FID...\n"
+     "       (LU-10968 patch only) run the upcalled ACTION (ARCHIVE or "
+     "REMOVE)\n       of each FID through WORKER, bypassing the coordinator"},
     {"path2fid", Path2Fid, "usage: path2fid FILE..."},
     {"fid2path", Fid2Path,
      "usage: fid2path [--print-fid] [--link LINKNO] [--rec RECNO] "

@@ -66,6 +66,11 @@ enum class MsgType : uint16_t {
   kGetParam = 40,   // name -> text value
   kSetParam = 41,   // "name=value" -> empty
   kListParam = 42,  // empty -> names, one per line
+  // The coordinator bypass of LU-10968 (docs/upcall.md), an unmerged Lustre
+  // patch: the begin and end of an action an upcall took out of the
+  // coordinator, sent by `sim-lfs hsm_upcall`. Never part of stock Lustre.
+  kUpcallBegin = 50,  // UpcallReq [+ fd: archive] -> u64 data version
+  kUpcallEnd = 51,    // UpcallReq [+ fd: archive] -> empty
 };
 
 // kGetParam: the payload is the name, optionally followed by a NUL and a
@@ -109,6 +114,19 @@ struct Fid2PathReq {
   int32_t linkno;
   uint32_t reserved;
 };
+
+// kUpcallBegin/kUpcallEnd (LU-10968 bypass). An archive carries the file
+// open as its fd (the daemon samples the data version at begin and checks
+// it at end); a remove names the file by `fid` only (it may be gone).
+struct UpcallReq {
+  struct lu_fid fid;
+  uint32_t action;        // HSMA_ARCHIVE or HSMA_REMOVE
+  uint32_t archive_id;    // 1 .. ; the archive the worker wrote to
+  uint64_t data_version;  // end of an archive: what begin answered
+  int32_t errval;         // end: the worker's status, 0 or a positive errno
+  uint32_t reserved;
+};
+static_assert(sizeof(UpcallReq) == 40);
 
 // kHsmRequest of the implicit restore Lustre's client sends when I/O meets
 // a released file: the whole file, HSM_REQ_BLOCKING (docs/simulator.md).
