@@ -23,8 +23,8 @@ using testing_support::HttpGet;
 using testing_support::HttpRequestOptions;
 using testing_support::RawHttp;
 
-constexpr const char* kMonitorToken = "monitor-secret-0123456789";
-constexpr const char* kMoverToken = "mover-secret-0123456789ab";
+constexpr const char* kMonitorSecret = "monitor-secret-0123456789";
+constexpr const char* kMoverSecret = "mover-secret-0123456789ab";
 
 // The listener on an event loop of its own thread; the test's thread is
 // the client.
@@ -200,8 +200,8 @@ class HttpTlsTest : public ::testing::Test {
     ASSERT_TRUE(tls_) << error;
     std::vector<auth::AuthRule> rules;
     const std::string text = std::string("monitor token prom ") +
-                             kMonitorToken + "\nmover token movers " +
-                             kMoverToken + " *\nmonitor cert CN=grafana\n" +
+                             kMonitorSecret + "\nmover token movers " +
+                             kMoverSecret + " *\nmonitor cert CN=grafana\n" +
                              "mover cert CN=mover-1 mover-1\n";
     ASSERT_TRUE(auth::ParseAuthFile(text, "auth", &rules, &error)) << error;
     authorizer_.emplace(std::move(rules));
@@ -235,7 +235,7 @@ TEST_F(HttpTlsTest, TokensAndRoles) {
   EXPECT_EQ(refused.status, 401) << refused.error;
   EXPECT_NE(refused.header("www-authenticate"), "");
   HttpRequestOptions bearer = Tls();
-  bearer.headers = {{"Authorization", std::string("Bearer ") + kMonitorToken}};
+  bearer.headers = {{"Authorization", std::string("Bearer ") + kMonitorSecret}};
   auto ok = HttpGet(loop.port(), "/who", bearer);
   EXPECT_EQ(ok.status, 200) << ok.error;
   EXPECT_EQ(ok.body, "token prom");
@@ -243,7 +243,7 @@ TEST_F(HttpTlsTest, TokensAndRoles) {
   wrong.headers = {{"Authorization", "Bearer not-the-token-0123456789"}};
   EXPECT_EQ(HttpGet(loop.port(), "/metrics", wrong).status, 401);
   HttpRequestOptions mover = Tls();
-  mover.headers = {{"Authorization", std::string("Bearer ") + kMoverToken}};
+  mover.headers = {{"Authorization", std::string("Bearer ") + kMoverSecret}};
   EXPECT_EQ(HttpGet(loop.port(), "/metrics", mover).status, 403);
   EXPECT_EQ(loop.refused(Refusal::kAuth), 3u);
 }

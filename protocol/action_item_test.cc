@@ -7,7 +7,7 @@ namespace {
 
 namespace json = boost::json;
 
-WireItem SampleItem() {
+WireItem TaggedArchiveItem() {
   WireItem wire;
   hsm_action_item& hai = wire.item.hai;
   hai.hai_action = HSMA_ARCHIVE;
@@ -23,7 +23,7 @@ WireItem SampleItem() {
 }
 
 TEST(ActionItemTest, WritesUnsignedAsTwosComplement) {
-  json::object o = ItemToJson(SampleItem());
+  json::object o = ItemToJson(TaggedArchiveItem());
   EXPECT_EQ(o.at("hai_extent_length").as_int64(), -1);
   EXPECT_EQ(o.at("hai_fid").as_object().at("f_seq").as_int64(), 8589935617);
   EXPECT_EQ(o.at("hai_gid").as_int64(), 0);  // items carry zeros too
@@ -31,7 +31,7 @@ TEST(ActionItemTest, WritesUnsignedAsTwosComplement) {
 }
 
 TEST(ActionItemTest, RoundTripsThroughJsonText) {
-  WireItem original = SampleItem();
+  WireItem original = TaggedArchiveItem();
   json::value parsed = json::parse(json::serialize(ItemToJson(original)));
   WireItem decoded;
   std::string error;
@@ -47,7 +47,7 @@ TEST(ActionItemTest, RoundTripsThroughJsonText) {
 }
 
 TEST(ActionItemTest, AcceptsLargePositiveUnsigned) {
-  json::object o = ItemToJson(SampleItem());
+  json::object o = ItemToJson(TaggedArchiveItem());
   o["hai_extent_length"] = uint64_t{0xffffffffffffffff};
   WireItem decoded;
   std::string error;
@@ -58,17 +58,17 @@ TEST(ActionItemTest, AcceptsLargePositiveUnsigned) {
 TEST(ActionItemTest, NamesTheMissingOrBadKey) {
   WireItem decoded;
   std::string error;
-  json::object o = ItemToJson(SampleItem());
+  json::object o = ItemToJson(TaggedArchiveItem());
   o.erase("hai_cookie");
   EXPECT_FALSE(ItemFromJson(o, &decoded, &error));
   EXPECT_EQ(error, "'hai_cookie' must be an integer");
 
-  o = ItemToJson(SampleItem());
+  o = ItemToJson(TaggedArchiveItem());
   o["hai_data"] = 5;
   EXPECT_FALSE(ItemFromJson(o, &decoded, &error));
   EXPECT_EQ(error, "'hai_data' must be a string");
 
-  o = ItemToJson(SampleItem());
+  o = ItemToJson(TaggedArchiveItem());
   o.erase("hai_dfid");
   EXPECT_FALSE(ItemFromJson(o, &decoded, &error));
   EXPECT_EQ(error, "'hai_dfid' is missing");

@@ -8,7 +8,7 @@ namespace server {
 
 namespace {
 
-int64_t Ms(common::Clock::Duration d) {
+int64_t ToMs(common::Clock::Duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
 
@@ -26,7 +26,7 @@ std::string Liveness::Verdict(const PeerTimes& peer,
   if (peer.heartbeats && options_.silence.count() > 0 &&
       now - peer.last_heard >= options_.silence)
     return fmt::format("silent for {} ms (no heartbeat; the bound is {} ms)",
-                       Ms(now - peer.last_heard), options_.silence.count());
+                       ToMs(now - peer.last_heard), options_.silence.count());
   return "";
 }
 

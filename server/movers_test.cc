@@ -30,7 +30,7 @@ std::shared_ptr<Connection> Link() {
                                       ConnectionOptions{});
 }
 
-ItemId Id(uint64_t cookie) { return {cookie, {0x200000401, 1, 0}}; }
+ItemId ItemIdOf(uint64_t cookie) { return {cookie, {0x200000401, 1, 0}}; }
 
 TEST(MoverTableTest, OnlyTheCurrentConnectionStartsTheGrace) {
   MoverTable t;
@@ -91,9 +91,9 @@ TEST(MoverTableTest, StaleSkipsDisconnectedMoversAndDropsMovedItems) {
   MoverTable t;
   t.Connect("a", Link());
   t.Connect("b", Link());
-  t.Started(Id(1), "a", TimePoint(0s));
-  t.Started(Id(2), "b", TimePoint(0s));
-  t.Started(Id(3), "a", TimePoint(0s));
+  t.Started(ItemIdOf(1), "a", TimePoint(0s));
+  t.Started(ItemIdOf(2), "b", TimePoint(0s));
+  t.Started(ItemIdOf(3), "a", TimePoint(0s));
   t.Disconnect("b", t.Find("b")->connection.get(), TimePoint(1s), 1);
   MoverName a("a"), b("b"), c("c");
   auto owner_of = [&](const ItemId& id) -> const MoverName* {
@@ -107,16 +107,16 @@ TEST(MoverTableTest, StaleSkipsDisconnectedMoversAndDropsMovedItems) {
 TEST(MoverTableTest, RevokeStallsAConnectedOwnerUntilProgress) {
   MoverTable t;
   t.Connect("a", Link());
-  t.Revoke(Id(1), "a");
+  t.Revoke(ItemIdOf(1), "a");
   EXPECT_TRUE(t.stalled("a"));
-  EXPECT_TRUE(t.RevokedFrom(Id(1), "a"));
-  EXPECT_FALSE(t.RevokedFrom(Id(1), "b"));
-  EXPECT_TRUE(t.Progressed(Id(2), "a", TimePoint(1s)));
-  EXPECT_FALSE(t.Progressed(Id(2), "a", TimePoint(2s)));
-  t.Ended(Id(1));
-  EXPECT_FALSE(t.RevokedFrom(Id(1), "a"));
+  EXPECT_TRUE(t.RevokedFrom(ItemIdOf(1), "a"));
+  EXPECT_FALSE(t.RevokedFrom(ItemIdOf(1), "b"));
+  EXPECT_TRUE(t.Progressed(ItemIdOf(2), "a", TimePoint(1s)));
+  EXPECT_FALSE(t.Progressed(ItemIdOf(2), "a", TimePoint(2s)));
+  t.Ended(ItemIdOf(1));
+  EXPECT_FALSE(t.RevokedFrom(ItemIdOf(1), "a"));
   // A reconnect starts unstalled.
-  t.Revoke(Id(3), "a");
+  t.Revoke(ItemIdOf(3), "a");
   t.Connect("a", Link());
   EXPECT_FALSE(t.stalled("a"));
 }

@@ -19,7 +19,7 @@ hsm_action_item Item(uint32_t action) {
   return hai;
 }
 
-hsm_current_action Current(uint32_t state, uint32_t action) {
+hsm_current_action CurrentInState(uint32_t state, uint32_t action) {
   hsm_current_action hca{};
   hca.hca_state = state;
   hca.hca_action = action;
@@ -35,35 +35,37 @@ std::optional<std::pair<std::string, bool>> Refusal(
 }
 
 TEST(QueueCheckTest, ALiveRequestOfTheSameTypeIsTaken) {
-  EXPECT_EQ(
-      QueueRefusal(Item(HSMA_ARCHIVE), 0, Current(HPS_WAITING, HUA_ARCHIVE)),
-      std::nullopt);
+  EXPECT_EQ(QueueRefusal(Item(HSMA_ARCHIVE), 0,
+                         CurrentInState(HPS_WAITING, HUA_ARCHIVE)),
+            std::nullopt);
   // What a crash leaves: Lustre has it STARTED, the server lost it.
-  EXPECT_EQ(
-      QueueRefusal(Item(HSMA_REMOVE), 0, Current(HPS_RUNNING, HUA_REMOVE)),
-      std::nullopt);
+  EXPECT_EQ(QueueRefusal(Item(HSMA_REMOVE), 0,
+                         CurrentInState(HPS_RUNNING, HUA_REMOVE)),
+            std::nullopt);
   // A running restore's data FID is the copy's volatile file.
   hsm_action_item restore = Item(HSMA_RESTORE);
   restore.hai_dfid.f_oid = 99;
-  EXPECT_EQ(QueueRefusal(restore, 0, Current(HPS_RUNNING, HUA_RESTORE)),
+  EXPECT_EQ(QueueRefusal(restore, 0, CurrentInState(HPS_RUNNING, HUA_RESTORE)),
             std::nullopt);
 }
 
 // The attack: a REMOVE of a file Lustre has nothing to do with.
 TEST(QueueCheckTest, ARequestLustreDoesNotHoldIsRefusedWithTheReason) {
   using R = std::pair<std::string, bool>;
-  EXPECT_EQ(Refusal(Item(HSMA_REMOVE), 0, Current(HPS_NONE, HUA_NONE)),
+  EXPECT_EQ(Refusal(Item(HSMA_REMOVE), 0, CurrentInState(HPS_NONE, HUA_NONE)),
             R("[0x200000401:0x7:0x0]: Lustre has no request waiting or "
               "running on it",
               true));
-  EXPECT_EQ(Refusal(Item(HSMA_REMOVE), 0, Current(HPS_WAITING, HUA_ARCHIVE)),
-            R("[0x200000401:0x7:0x0]: Lustre has a ARCHIVE waiting on it, not "
-              "a REMOVE",
-              true));
-  EXPECT_EQ(Refusal(Item(HSMA_ARCHIVE), 0, Current(HPS_DONE, HUA_ARCHIVE)),
-            R("[0x200000401:0x7:0x0]: Lustre has no request waiting or "
-              "running on it",
-              true));
+  EXPECT_EQ(
+      Refusal(Item(HSMA_REMOVE), 0, CurrentInState(HPS_WAITING, HUA_ARCHIVE)),
+      R("[0x200000401:0x7:0x0]: Lustre has a ARCHIVE waiting on it, not "
+        "a REMOVE",
+        true));
+  EXPECT_EQ(
+      Refusal(Item(HSMA_ARCHIVE), 0, CurrentInState(HPS_DONE, HUA_ARCHIVE)),
+      R("[0x200000401:0x7:0x0]: Lustre has no request waiting or "
+        "running on it",
+        true));
   EXPECT_EQ(Refusal(Item(HSMA_RESTORE), -ENOENT, {}),
             R("[0x200000401:0x7:0x0]: no such file at Lustre", true));
   // Not an answer about the request: a failure, not "ended".
@@ -71,8 +73,9 @@ TEST(QueueCheckTest, ARequestLustreDoesNotHoldIsRefusedWithTheReason) {
             R("[0x200000401:0x7:0x0]: cannot ask Lustre whether it holds this "
               "request: Input/output error; retry later",
               false));
-  EXPECT_EQ(Refusal(Item(HSMA_CANCEL), 0, Current(HPS_WAITING, HUA_CANCEL)),
-            R("action 23 cannot be queued", false));
+  EXPECT_EQ(
+      Refusal(Item(HSMA_CANCEL), 0, CurrentInState(HPS_WAITING, HUA_CANCEL)),
+      R("action 23 cannot be queued", false));
 }
 
 // A mover reads (archive) or deletes (remove) what the data FID and FID
@@ -81,10 +84,10 @@ TEST(QueueCheckTest, AnArchiveOrRemoveWithAnotherDataFidIsRefused) {
   for (uint32_t action : {HSMA_ARCHIVE, HSMA_REMOVE}) {
     hsm_action_item hai = Item(action);
     hai.hai_dfid.f_oid = 8;
-    auto refusal =
-        QueueRefusal(hai, 0,
-                     Current(HPS_WAITING, action == HSMA_ARCHIVE ? HUA_ARCHIVE
-                                                                 : HUA_REMOVE));
+    auto refusal = QueueRefusal(
+        hai, 0,
+        CurrentInState(HPS_WAITING,
+                       action == HSMA_ARCHIVE ? HUA_ARCHIVE : HUA_REMOVE));
     ASSERT_NE(refusal, std::nullopt);
     EXPECT_NE(refusal->reason.find("data FID [0x200000401:0x8:0x0] differs"),
               std::string::npos)

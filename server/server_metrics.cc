@@ -21,7 +21,7 @@ constexpr const char* kResultNames[2] = {"succeeded", "failed"};
 constexpr ItemType kTypes[] = {ItemType::kArchive, ItemType::kRestore,
                                ItemType::kRemove};
 
-double Seconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }
+double NsToSeconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }
 
 }  // namespace
 
@@ -67,7 +67,8 @@ void ServerMetrics::Sent(ItemType type, int64_t arrival_ns) {
   const int64_t now = clock_.UnixNanos();
   // A clock stepped back, or a timestamp given by a `queue` client from
   // another host ahead of ours: no negative wait.
-  wait_[Index(type)].Observe(Seconds(std::max<int64_t>(0, now - arrival_ns)));
+  wait_[Index(type)].Observe(
+      NsToSeconds(std::max<int64_t>(0, now - arrival_ns)));
 }
 
 void ServerMetrics::Completed(ItemType type, const MoverId& mover, int status,
@@ -77,7 +78,7 @@ void ServerMetrics::Completed(ItemType type, const MoverId& mover, int status,
   ++mover_completed_[mover][Index(type)][result];
   if (sent_ns > 0)
     run_[Index(type)].Observe(
-        Seconds(std::max<int64_t>(0, clock_.UnixNanos() - sent_ns)));
+        NsToSeconds(std::max<int64_t>(0, clock_.UnixNanos() - sent_ns)));
 }
 
 void ServerMetrics::FailedByServer(ItemType type) {
@@ -181,7 +182,7 @@ std::string ServerMetrics::Render(const MetricsView& view) {
   for (ItemType type : kTypes) {
     const auto& oldest = view.oldest_waiting_ns[Index(type)];
     const double age =
-        oldest ? Seconds(std::max<int64_t>(0, now - *oldest)) : 0.0;
+        oldest ? NsToSeconds(std::max<int64_t>(0, now - *oldest)) : 0.0;
     out.Sample("coordinatool_oldest_waiting_age_seconds",
                {{"type", TypeName(type)}}, age);
   }

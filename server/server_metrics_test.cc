@@ -14,7 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr int64_t kSec = 1'000'000'000;
+constexpr int64_t kSecondNs = 1'000'000'000;
 
 // The value of the one sample line that starts with `series` followed by a
 // space, or -1 if none (or several).
@@ -126,7 +126,7 @@ TEST_F(ServerMetricsTest, GaugesFromTheView) {
   MetricsView view;
   view.waiting_by_archive[1] = {4, 0, 2};  // restore, remove, archive
   view.oldest_waiting_ns[static_cast<size_t>(ItemType::kRestore)] =
-      clock_.UnixNanos() - 42 * kSec;
+      clock_.UnixNanos() - 42 * kSecondNs;
   view.movers["m\"1\n"] = {
       .known = true, .connected = true, .draining = true, .running = {1, 0, 5}};
   view.connections = {2, 1, 0, 3};
@@ -240,7 +240,7 @@ TEST_F(ServerMetricsTest, SchedulerStateInTheView) {
   old.timestamp_ns = clock_.UnixNanos();
   ASSERT_TRUE(s.Enqueue(old));
   protocol::WireItem young = test::MakeItem(HSMA_RESTORE, 2, 2);
-  young.timestamp_ns = clock_.UnixNanos() + 5 * kSec;
+  young.timestamp_ns = clock_.UnixNanos() + 5 * kSecondNs;
   ASSERT_TRUE(s.Enqueue(young));
   ASSERT_TRUE(s.Enqueue(test::MakeItem(HSMA_ARCHIVE, 3, 1)));
   MoverLimits one;

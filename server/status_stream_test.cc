@@ -7,12 +7,12 @@ namespace {
 
 namespace json = boost::json;
 
-ItemId Id(uint64_t cookie) { return {cookie, {0x200000401, 1, 0}}; }
+ItemId StreamItemId(uint64_t cookie) { return {cookie, {0x200000401, 1, 0}}; }
 
 TEST(StatusStreamTest, WritesOneObjectInSlices) {
   StatusStream stream;
   std::vector<ItemId> many;
-  for (uint64_t i = 1; i <= 5000; ++i) many.push_back(Id(i));
+  for (uint64_t i = 1; i <= 5000; ++i) many.push_back(StreamItemId(i));
   auto render = [](const ItemId& id, json::object* entry) {
     if (id.cookie % 1000 == 0) return false;  // gone since the snapshot
     (*entry)["hai_cookie"] = id.cookie;
@@ -20,7 +20,7 @@ TEST(StatusStreamTest, WritesOneObjectInSlices) {
   };
   json::object o{{"pending_archive", 5000}};
   json::object client{{"client_id", "m1"}};
-  client["active_requests"] = stream.AddArray({Id(7)}, render);
+  client["active_requests"] = stream.AddArray({StreamItemId(7)}, render);
   o["clients"] = json::array{client};
   o["waiting_archive"] = stream.AddArray(many, render);
   o["empty"] = stream.AddArray({}, render);
