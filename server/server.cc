@@ -180,7 +180,7 @@ Server::Server(asio::io_context& io, ServerOptions options,
     scheduler_.SetBatching({std::chrono::seconds(s.batch_idle_sec),
                             std::chrono::seconds(s.batch_max_sec),
                             s.batch_slots_per_client});
-  if (s.tape_order())  // after the fair share, which it wraps
+  if (s.tape_order())  // the first stage of the restore chain
     scheduler_.SetTapeOrder({std::chrono::seconds(s.restore_slice_idle_sec),
                              std::chrono::seconds(s.restore_slice_max_sec),
                              s.restore_media_per_mover});
