@@ -461,6 +461,10 @@ Scheduler::RestoreChain& Scheduler::restore_chain() {
   return static_cast<RestoreChain&>(*sources_[Index(ItemType::kRestore)]);
 }
 
+void Scheduler::SetFirstRestoreStage(std::unique_ptr<Source> stage) {
+  restore_chain().set_first(std::move(stage));
+}
+
 void Scheduler::SetFairShare(FairShareOptions options) {
   fair_share_ = std::move(options);
   if (!fair_share_.tag.empty() || fair_share_.by_caller)

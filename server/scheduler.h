@@ -490,6 +490,8 @@ class Scheduler {
   // base source (fair share or arrival order). It is sources_[kRestore].
   class RestoreChain;
   RestoreChain& restore_chain();
+  // Plugs `stage` in as the chain's first stage (the tape stage).
+  void SetFirstRestoreStage(std::unique_ptr<Source> stage);
   class TapeSource;  // scheduler_tape.cc
 
   // Calls f(queue) for each queue of `owner` and `type` (of `group` only,

@@ -12,10 +12,10 @@
 namespace server {
 namespace {
 
+using test::Cookies;
+using test::kSec;
+using test::kT0;
 using namespace std::chrono_literals;
-
-constexpr int64_t kSec = 1'000'000'000;
-constexpr int64_t kT0 = 1'700'000'000 * kSec;  // any epoch time
 
 protocol::WireItem Archive(uint64_t cookie, std::string data,
                            int64_t at = kT0) {
@@ -23,13 +23,6 @@ protocol::WireItem Archive(uint64_t cookie, std::string data,
       test::MakeItem(HSMA_ARCHIVE, cookie, /*archive_id=*/1, std::move(data));
   wire.timestamp_ns = at;
   return wire;
-}
-
-std::vector<uint64_t> Cookies(const DispatchReply& reply) {
-  std::vector<uint64_t> cookies;
-  for (const auto& item : reply.items)
-    cookies.push_back(item.item.hai.hai_cookie);
-  return cookies;
 }
 
 MoverLimits MaxArchive(uint32_t max) {

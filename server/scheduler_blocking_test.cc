@@ -12,6 +12,7 @@
 namespace server {
 namespace {
 
+using test::Cookies;
 using test::MakeItem;
 
 #if COORDINATOOL_HAVE_HSM_REQ_BLOCKING
@@ -24,13 +25,6 @@ protocol::WireItem Blocking(uint64_t cookie, uint32_t archive_id = 1,
 protocol::WireItem Bulk(uint64_t cookie, uint32_t archive_id = 1,
                         std::string data = "") {
   return MakeItem(HSMA_RESTORE, cookie, archive_id, std::move(data));
-}
-
-std::vector<uint64_t> Cookies(const DispatchReply& reply) {
-  std::vector<uint64_t> cookies;
-  for (const auto& item : reply.items)
-    cookies.push_back(item.item.hai.hai_cookie);
-  return cookies;
 }
 
 MoverLimits OneRestore() {

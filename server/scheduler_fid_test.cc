@@ -10,6 +10,7 @@
 namespace server {
 namespace {
 
+using test::Cookies;
 using test::MakeItem;
 
 constexpr uint32_t kFile = 7;  // the shared file: [0x200000401:7:0]
@@ -25,13 +26,6 @@ protocol::WireItem OfFile(uint32_t action, uint64_t cookie,
 }
 
 ItemId Id(const protocol::WireItem& wire) { return ItemId::Of(wire.item.hai); }
-
-std::vector<uint64_t> Cookies(const DispatchReply& reply) {
-  std::vector<uint64_t> cookies;
-  for (const auto& item : reply.items)
-    cookies.push_back(item.item.hai.hai_cookie);
-  return cookies;
-}
 
 uint64_t Held(const Scheduler& s) {
   const auto& held = s.counters().held_same_fid;

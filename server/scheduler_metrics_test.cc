@@ -13,11 +13,10 @@
 namespace server {
 namespace {
 
+using test::kSec;
+using test::kT0;
 using namespace std::chrono_literals;
 using test::MakeItem;
-
-constexpr int64_t kSec = 1'000'000'000;
-constexpr int64_t kT0 = 1'700'000'000 * kSec;
 
 protocol::WireItem At(uint32_t action, uint64_t cookie, int64_t at,
                       uint32_t archive_id = 1, std::string data = "") {

@@ -11,18 +11,12 @@
 namespace server {
 namespace {
 
+using test::Cookies;
 using test::MakeItem;
 
 protocol::WireItem Restore(uint64_t cookie, const std::string& user,
                            uint64_t flags = 0) {
   return MakeItem(HSMA_RESTORE, cookie, 1, "user=" + user, flags);
-}
-
-std::vector<uint64_t> Cookies(const DispatchReply& reply) {
-  std::vector<uint64_t> cookies;
-  for (const auto& item : reply.items)
-    cookies.push_back(item.item.hai.hai_cookie);
-  return cookies;
 }
 
 Scheduler& WithFairShare(Scheduler& s, uint32_t limit) {

@@ -114,9 +114,9 @@ class Scheduler::TapeSource : public Scheduler::Source {
     }
     return nullptr;  // the blocking stage and the base go on
   }
-  void Sent(Item& item, Turn& turn) override {
-    if (Staged(item)) item.affinity = kOnMedium;  // placed again: back
-                                                   // to its medium
+  void Sent(Item& item, Turn&) override {
+    // Placed again later (requeued, its mover gone): back to its medium.
+    if (Staged(item)) item.affinity = kOnMedium;
   }
 
   // `mover` frees its media; its staged restore goes back to its medium.
@@ -180,7 +180,7 @@ class Scheduler::TapeSource : public Scheduler::Source {
 void Scheduler::SetTapeOrder(TapeMediaOptions options) {
   auto tape = std::make_unique<TapeSource>(*this, options);
   tape_ = tape.get();
-  restore_chain().set_first(std::move(tape));
+  SetFirstRestoreStage(std::move(tape));
 }
 
 void Scheduler::SetTapeTimes(std::chrono::nanoseconds idle,

@@ -12,10 +12,10 @@
 namespace server {
 namespace {
 
+using test::Cookies;
+using test::kSec;
+using test::kT0;
 using namespace std::chrono_literals;
-
-constexpr int64_t kSec = 1'000'000'000;
-constexpr int64_t kT0 = 1'700'000'000 * kSec;
 
 protocol::WireItem Restore(uint64_t cookie, uint64_t flags = 0,
                            uint32_t archive_id = 1) {
@@ -26,13 +26,6 @@ protocol::WireItem Restore(uint64_t cookie, uint64_t flags = 0,
 }
 
 ItemId IdOf(uint64_t cookie) { return ItemId::Of(Restore(cookie).item.hai); }
-
-std::vector<uint64_t> Cookies(const DispatchReply& reply) {
-  std::vector<uint64_t> cookies;
-  for (const auto& item : reply.items)
-    cookies.push_back(item.item.hai.hai_cookie);
-  return cookies;
-}
 
 MoverLimits MaxRestore(uint32_t max) {
   MoverLimits limits;

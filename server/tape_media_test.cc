@@ -9,13 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "server/test_items.h"
+
 namespace server {
 namespace {
 
+using test::kSec;
+using test::kT0;
 using namespace std::chrono_literals;
 
-constexpr int64_t kSec = 1'000'000'000;
-constexpr int64_t kT0 = 1'700'000'000 * kSec;
 constexpr uint32_t kNoLimit = UINT32_MAX;
 
 TapeMedia::Accepts Any() {

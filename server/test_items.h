@@ -1,12 +1,14 @@
-// Test helper: wire items for the Scheduler tests.
+// Test helpers of the Scheduler tests: wire items, stepped time, replies.
 #ifndef SERVER_TEST_ITEMS_H_
 #define SERVER_TEST_ITEMS_H_
 
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "protocol/action_item.h"
+#include "server/scheduler.h"
 
 namespace server::test {
 
@@ -26,6 +28,19 @@ inline protocol::WireItem MakeItem(uint32_t action, uint64_t cookie,
   wire.archive_id = archive_id;
   wire.hal_flags = flags;
   return wire;
+}
+
+// Stepped time of the Scheduler tests: one second in nanoseconds, and any
+// epoch time to start from.
+constexpr int64_t kSec = 1'000'000'000;
+constexpr int64_t kT0 = 1'700'000'000 * kSec;
+
+// The cookies of a reply's items, in the reply's order.
+inline std::vector<uint64_t> Cookies(const DispatchReply& reply) {
+  std::vector<uint64_t> cookies;
+  for (const auto& item : reply.items)
+    cookies.push_back(item.item.hai.hai_cookie);
+  return cookies;
 }
 
 }  // namespace server::test
