@@ -875,10 +875,17 @@ int Coordinator::Complete(uint64_t cookie, uint32_t errval, uint16_t flags,
       log_.SetStatus(
           cancel, status == ARS_WAITING ? uint32_t{ARS_FAILED} : status, now);
   } else if (rec && rec->is_live()) {
-    // A retried request keeps its record as it is: a restore stays bound
-    // to the data FID of the failed copy (Lustre writes the request's
-    // in-memory record, bound FID included, back to the log).
-    if (status == ARS_WAITING) requeued = true;
+    // A retried request goes back unbound: the next copy of a restore
+    // makes a volatile file of its own. (Lustre's in-memory record keeps the
+    // failed copy's data FID; whether the log record it sends again keeps
+    // it too is being checked: if it does, a restore that made progress
+    // cannot be retried at all, and the server's redispatch of restores
+    // must not ask for it. Until then the simulator keeps the behaviour
+    // the server's crash recovery is tested against.)
+    if (status == ARS_WAITING) {
+      rec->hai.hai_dfid = rec->hai.hai_fid;
+      requeued = true;
+    }
     log_.SetStatus(rec, status, now);
   }
   if (a.action == HSMA_RESTORE && !requeued) ReleaseRestoreLock(a.fid);
