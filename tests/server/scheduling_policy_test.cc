@@ -1,10 +1,12 @@
 // Scheduling policies end to end: the server on the simulator with real
 // movers (ct-posix under the preload library).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -632,6 +634,209 @@ TEST_F(PolicyTest, AKilledMoversBatchMovesToAnotherAfterGrace) {
   })) << cdt_.Logs();
   EXPECT_TRUE(cdt_.ClientStatus("slow").empty());  // forgotten
   EXPECT_EQ(sim_.CountActions("ARCHIVE", "FAILED"), 0);
+}
+
+}  // namespace
+}  // namespace testing_support
+
+namespace testing_support {
+namespace {
+
+// The request log's `sent` lines of `action` (docs/operations.md, request
+// log), as FIDs in the order the server handed the requests to movers.
+std::vector<std::string> SentInOrder(const CoordinatoolSetup& cdt,
+                                     const std::string& action) {
+  const std::regex sent(R"(request sent (\[[^\]]+\]) cookie=\S+ action=)" +
+                        action + " ");
+  std::vector<std::string> fids;
+  for (const std::string& line : cdt.ServerLogLines("request sent ")) {
+    std::smatch m;
+    if (std::regex_search(line, m, sent)) fids.push_back(m[1]);
+  }
+  return fids;
+}
+
+// Blocking restores first: eight bulk restores (`hsm_restore`, no flag) are
+// queued, then a reader waits on a ninth file (`sim-lfs hsm_read`: the
+// simulator's implicit restore carries HSM_REQ_BLOCKING, as Lustre's does
+// for an open or read of a released file). One mover takes one restore at
+// a time. Returns the reader's restore's place among the restores sent.
+class BlockingRestoreTest : public PolicyTest {
+ protected:
+  size_t PlaceOfTheBlockingRestore(int share) {
+    Start("restore_blocking_share " + std::to_string(share) + "\n");
+    EXPECT_NE(cdt_.StartMover("m1", {{"COORDINATOOL_MAX_RESTORE", "1"}}),
+              nullptr);
+    auto bulk = Archive("bulk", 8, "");
+    auto read = Archive("read", 1, "");
+    std::vector<std::string> release = {"hsm_release"};
+    release.insert(release.end(), bulk.begin(), bulk.end());
+    release.push_back(read[0]);
+    EXPECT_TRUE(AllArchived(bulk));
+    EXPECT_TRUE(AllArchived(read));
+    EXPECT_TRUE(sim_.Lfs(release).ok());
+    // The whole backlog is queued before any is sent; the read comes last,
+    // alone in its list (Lustre's list takes its flags from its last item,
+    // so a blocking restore listed with bulk ones may lose its flag).
+    EXPECT_TRUE(cdt_.Client({"--lock"}).ok());
+    std::vector<std::string> restore = {"hsm_restore"};
+    restore.insert(restore.end(), bulk.begin(), bulk.end());
+    EXPECT_TRUE(sim_.Lfs(restore).ok());
+    EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("pending_restore") == 8; }))
+        << cdt_.Logs();
+    SpawnOptions options;
+    options.stdout_path = sim_.archive() + "/../read.out";
+    options.stderr_path = sim_.archive() + "/../read.err";
+    std::string error;
+    Process reader =
+        Process::Spawn({SimLfsBinary(), "hsm_read", read[0]}, options, &error);
+    EXPECT_GE(reader.pid(), 0) << error;
+    EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("pending_restore") == 9; }))
+        << cdt_.Logs();
+    const boost::json::object state = cdt_.Status();
+    const boost::json::value* in_force = state.if_contains("restore_blocking");
+    EXPECT_TRUE(in_force && in_force->is_string() &&
+                in_force->get_string() ==
+                    (share ? std::to_string(share) + "%" : "off"))
+        << state;
+    EXPECT_TRUE(cdt_.Client({"--unlock"}).ok());
+
+    auto status = reader.Wait(std::chrono::seconds(60));
+    EXPECT_TRUE(status.has_value() && WIFEXITED(*status) &&
+                WEXITSTATUS(*status) == 0)
+        << cdt_.Logs();
+    EXPECT_TRUE(WaitFor([&] {
+      return sim_.CountActions("RESTORE", "SUCCEED") == 9;
+    })) << cdt_.Logs();
+    EXPECT_EQ(DigestFile(sim_.archive() + "/../read.out"), DigestFile(read[0]));
+    // The simulator marked the reader's restore blocking, the others not.
+    const std::string fid = FidOf(read[0]);
+    for (const ActionRecord& r : sim_.Actions()) {
+      if (r.action() == "RESTORE") {
+        EXPECT_EQ(r.Get("flags"), r.fid() == fid ? "0x4" : "0x0") << r.line;
+      }
+    }
+    std::vector<std::string> sent;
+    // Request lines reach the log at the end of a turn of the event loop.
+    EXPECT_TRUE(WaitFor([&] {
+      sent = SentInOrder(cdt_, "RESTORE");
+      return sent.size() == 9;
+    })) << ::testing::PrintToString(sent);
+    EXPECT_EQ(cdt_.Counter("blocking_restores_sent"), share ? 1 : 0);
+    return static_cast<size_t>(std::find(sent.begin(), sent.end(), fid) -
+                               sent.begin());
+  }
+};
+
+// With the share on, the reader's restore is the first sent, before the
+// eight that arrived earlier.
+TEST_F(BlockingRestoreTest, ABlockingRestoreGoesBeforeEarlierBulkRestores) {
+  EXPECT_EQ(PlaceOfTheBlockingRestore(90), 0u) << cdt_.Logs();
+}
+
+// With the share at 0 the priority is off: it waits its turn, last.
+TEST_F(BlockingRestoreTest, WithShareZeroABlockingRestoreWaitsItsTurn) {
+  EXPECT_EQ(PlaceOfTheBlockingRestore(0), 8u) << cdt_.Logs();
+}
+
+}  // namespace
+}  // namespace testing_support
+
+namespace testing_support {
+namespace {
+
+// One action per file at a time: a second archive of a file requested while
+// its first archive runs, and a remove requested then, are held (Lustre
+// accepts both: it looks for an earlier request of the file only for
+// cancels) and sent one after the other once the earlier one ended, even
+// with an idle mover asking for work. The file ends archived, then removed.
+TEST_F(PolicyTest, RequestsOfABusyFileWaitForTheEarlierOne) {
+  Start("");
+  // The first archive is held running: its mover is stopped while it has
+  // it (a 2 MiB copy at 1 MiB/s leaves time to stop it mid-copy).
+  Process* first = cdt_.StartMover("m1", {}, {"-b", "1"});
+  ASSERT_NE(first, nullptr);
+  const std::string file = sim_.Path("busy");
+  ASSERT_TRUE(WriteTestFile(file, 2 << 20, 3).has_value());
+  const std::string fid = FidOf(file);
+  RunLfs(sim_, "hsm_archive", {file});
+  ASSERT_TRUE(WaitFor([&] {
+    return cdt_.ClientNumber("m1", "current_archive") == 1;
+  })) << cdt_.Logs();
+  ASSERT_EQ(first->Signal(SIGSTOP), 0);
+  ASSERT_NE(cdt_.StartMover("m2"), nullptr);  // idle, asking for work
+
+  // `show FID --json`: type and state of each of the file's requests.
+  auto states = [&] {
+    std::multiset<std::string> out;
+    CommandResult r = cdt_.Client({"show", fid, "--json"});
+    if (!r.ok()) return out;
+    const boost::json::value reply = boost::json::parse(r.out);
+    for (const boost::json::value& v : reply.at("requests").as_array())
+      out.insert(std::string(v.at("type").as_string()) + " " +
+                 std::string(v.at("state").as_string()));
+    return out;
+  };
+  RunLfs(sim_, "hsm_archive", {file});
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("held_same_fid") == 1; }))
+      << cdt_.Logs();
+  EXPECT_EQ(states(), (std::multiset<std::string>{"archive running",
+                                                  "archive after_same_fid"}));
+  RunLfs(sim_, "hsm_remove", {file});
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("held_same_fid") == 2; }))
+      << cdt_.Logs();
+  EXPECT_EQ(states(), (std::multiset<std::string>{"archive running",
+                                                  "archive after_same_fid",
+                                                  "remove after_same_fid"}));
+  // The idle mover got neither: nothing running on it, nothing done.
+  for (const char* key :
+       {"current_archive", "current_remove", "done_archive", "done_remove"})
+    EXPECT_EQ(cdt_.ClientNumber("m2", key), 0) << key;
+  EXPECT_EQ(cdt_.ClientNumber("m1", "current_archive"), 1);
+
+  ASSERT_EQ(first->Signal(SIGCONT), 0);
+  // All three end, and succeed.
+  std::map<std::string, int> succeeded;  // action -> records
+  ASSERT_TRUE(WaitFor([&] {
+    succeeded.clear();
+    for (const ActionRecord& r : sim_.Actions())
+      if (r.fid() == fid && r.status() == "SUCCEED") ++succeeded[r.action()];
+    return succeeded["ARCHIVE"] + succeeded["REMOVE"] == 3;
+  })) << sim_.GetParam("hsm.actions")
+      << cdt_.Logs();
+  EXPECT_EQ(succeeded["ARCHIVE"], 2) << sim_.GetParam("hsm.actions");
+  // Removed last: no copy left, not archived (Lustre keeps the archive id);
+  // an archive ending after the remove would leave it archived.
+  CommandResult state = sim_.Lfs({"hsm_state", file});
+  EXPECT_EQ(state.out, file + ": (0x00000000), archive_id:1\n");
+  EXPECT_TRUE(WaitFor([&] { return cdt_.Counter("held_same_fid") == 0; }));
+
+  // The request log: each request of the file was sent after the one
+  // before it was done, the archives first.
+  const std::regex event(
+      R"(request (sent|done) \S+ cookie=(\S+) action=(\S+))");
+  std::vector<std::string> events;
+  ASSERT_TRUE(WaitFor([&] {
+    events.clear();
+    for (const std::string& line :
+         cdt_.ServerLogLines("request (sent|done) ")) {
+      std::smatch m;
+      if (line.find(" " + fid + " ") != std::string::npos &&
+          std::regex_search(line, m, event))
+        events.push_back(std::string(m[1]) + " " + std::string(m[3]) + " " +
+                         std::string(m[2]));
+    }
+    return events.size() == 6;
+  })) << ::testing::PrintToString(events);
+  for (size_t i = 0; i < events.size(); i += 2) {
+    EXPECT_EQ(events[i].substr(0, 5), "sent ") << i;
+    // The done of the request just sent (same cookie) comes before the
+    // next sent.
+    EXPECT_EQ(events[i + 1], "done" + events[i].substr(4)) << i;
+  }
+  EXPECT_EQ(events[0].substr(0, 13), "sent ARCHIVE ");
+  EXPECT_EQ(events[2].substr(0, 13), "sent ARCHIVE ");
+  EXPECT_EQ(events[4].substr(0, 12), "sent REMOVE ");
 }
 
 }  // namespace
