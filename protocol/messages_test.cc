@@ -685,7 +685,7 @@ TEST(MessagesTest, ListFiltersAreCheckedByName) {
       {R"({"type":"copy"})", "'type' must be one of restore, remove, archive"},
       {R"({"state":"asleep"})",
        "'state' must be one of waiting, locating, "
-       "held, oversized, running"},
+       "held, oversized, running, after_same_fid"},
       {R"({"mover":""})", "'mover' must be a non-empty string"},
       {R"({"limit":1001})", "'limit' is out of range"},
       {R"({"limit":0})", "'limit' is out of range"},

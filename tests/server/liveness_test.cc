@@ -54,8 +54,9 @@ class LivenessTest : public ::testing::Test {
 
 // Defect 2: the mover ends a REMOVE at Lustre but its `done` never reaches
 // the server (the server is stopped, then killed; the mover dies). Before
-// the grace time of the recovered assignment ends, the file is archived
-// again. The server must not replay the REMOVE: the archive copy stays,
+// the grace time of the recovered assignment ends, an archive of the file
+// is asked again: it waits for the REMOVE's fate (one action per file),
+// then runs. The server must not replay the REMOVE: the archive copy stays,
 // the file can be released and restored, with its data.
 TEST_F(LivenessTest, RemoveThatLustreEndedIsNeverReplayed) {
   const std::vector<std::string> grace = {"-v", "--client-grace", "4000"};
@@ -85,14 +86,18 @@ TEST_F(LivenessTest, RemoveThatLustreEndedIsNeverReplayed) {
   ASSERT_EQ(cdt_.ClientNumber("m1", "current_remove"), 1);  // placeholder
   ASSERT_NE(cdt_.StartMover("m2"), nullptr);
   Lfs({"hsm_archive", file});
-  ASSERT_TRUE(Reaches(file, "ARCHIVE", "SUCCEED"));
-  // Archived again within the grace time of m1's REMOVE.
-  ASSERT_EQ(cdt_.ClientNumber("m1", "current_remove"), 1) << cdt_.Logs();
+  // One action per file: the new ARCHIVE waits behind m1's REMOVE, whose
+  // fate is not known yet (held, not sent).
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("held_same_fid") == 1; }))
+      << cdt_.Logs();
+  EXPECT_EQ(cdt_.ClientNumber("m1", "current_remove"), 1) << cdt_.Logs();
 
-  // Grace over: the server asks Lustre, which ended the REMOVE.
+  // Grace over: the server asks Lustre, which ended the REMOVE; then the
+  // ARCHIVE goes.
   ASSERT_TRUE(WaitFor([&] { return cdt_.ClientStatus("m1").empty(); },
                       std::chrono::seconds(20)))
       << cdt_.Logs();
+  ASSERT_TRUE(Reaches(file, "ARCHIVE", "SUCCEED"));
   ASSERT_TRUE(WaitFor([&] {
     return cdt_.Counter("pending_remove") == 0 &&
            cdt_.Counter("running_remove") == 0;
