@@ -11,7 +11,7 @@
 namespace server {
 namespace {
 
-hsm_action_item Item(uint32_t action, uint64_t cookie, lu_fid dfid) {
+hsm_action_item LoggedItem(uint32_t action, uint64_t cookie, lu_fid dfid) {
   hsm_action_item hai{};
   hai.hai_action = action;
   hai.hai_cookie = cookie;
@@ -23,17 +23,17 @@ hsm_action_item Item(uint32_t action, uint64_t cookie, lu_fid dfid) {
 // The shape docs/operations.md documents: grep-able by FID in Lustre's
 // form, by cookie and by event.
 TEST(RequestLogTest, FixedShape) {
-  const hsm_action_item hai = Item(HSMA_ARCHIVE, 0x5f, {0x200000401, 0x1, 0});
+  const hsm_action_item hai = LoggedItem(HSMA_ARCHIVE, 0x5f, {0x200000401, 0x1, 0});
   EXPECT_EQ(FormatRequestEvent(RequestEvent::kSent, hai, "mover=m1"),
             "request sent [0x200000401:0x1:0x0] cookie=0x5f action=ARCHIVE "
             "mover=m1");
   EXPECT_EQ(
       FormatRequestEvent(RequestEvent::kReceived,
-                         Item(HSMA_RESTORE, 1, {0x200000402, 0x2, 1}), ""),
+                         LoggedItem(HSMA_RESTORE, 1, {0x200000402, 0x2, 1}), ""),
       "request received [0x200000402:0x2:0x1] cookie=0x1 "
       "action=RESTORE");
   EXPECT_EQ(FormatRequestEvent(RequestEvent::kDone,
-                               Item(HSMA_REMOVE, 0xffffffffffffffff,
+                               LoggedItem(HSMA_REMOVE, 0xffffffffffffffff,
                                     {0xffffffffffffffff, 0xffffffff, 7}),
                                "mover=m2 status=2 duration_ms=15"),
             "request done [0xffffffffffffffff:0xffffffff:0x7] "
@@ -42,7 +42,7 @@ TEST(RequestLogTest, FixedShape) {
   // The FID exactly as Lustre prints it, zero sequence included.
   const lu_fid zero{0, 0, 0};
   EXPECT_NE(FormatRequestEvent(RequestEvent::kDropped,
-                               Item(HSMA_ARCHIVE, 2, zero), "")
+                               LoggedItem(HSMA_ARCHIVE, 2, zero), "")
                 .find(" " + hsm::FormatFid(zero) + " "),
             std::string::npos);
 }
@@ -62,7 +62,7 @@ TEST(RequestLogTest, NothingFormattedBelowInfo) {
   logger->set_pattern("%v");
   auto previous = spdlog::default_logger();
   spdlog::set_default_logger(logger);
-  const hsm_action_item hai = Item(HSMA_ARCHIVE, 3, {0x200000401, 3, 0});
+  const hsm_action_item hai = LoggedItem(HSMA_ARCHIVE, 3, {0x200000401, 3, 0});
   logger->set_level(spdlog::level::warn);
   EXPECT_FALSE(RequestEventsLogged());
   LogRequestEvent(RequestEvent::kSent, hai, "mover={}", std::string("m0"));
