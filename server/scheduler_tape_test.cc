@@ -17,7 +17,7 @@ using test::kSec;
 using test::kT0;
 using namespace std::chrono_literals;
 
-protocol::WireItem Restore(uint64_t cookie, uint64_t flags = 0,
+protocol::WireItem TapeRestore(uint64_t cookie, uint64_t flags = 0,
                            uint32_t archive_id = 1) {
   protocol::WireItem wire =
       test::MakeItem(HSMA_RESTORE, cookie, archive_id, "", flags);
@@ -25,7 +25,7 @@ protocol::WireItem Restore(uint64_t cookie, uint64_t flags = 0,
   return wire;
 }
 
-ItemId IdOf(uint64_t cookie) { return ItemId::Of(Restore(cookie).item.hai); }
+ItemId IdOf(uint64_t cookie) { return ItemId::Of(TapeRestore(cookie).item.hai); }
 
 MoverLimits MaxRestore(uint32_t max) {
   MoverLimits limits;
@@ -40,7 +40,7 @@ class SchedulerTapeTest : public ::testing::Test {
   // Restore `cookie`, on `medium` at `position` ("" : no medium).
   void Add(uint64_t cookie, const std::string& medium, uint64_t position,
            uint64_t flags = 0) {
-    ASSERT_TRUE(s_.Enqueue(Restore(cookie, flags)));
+    ASSERT_TRUE(s_.Enqueue(TapeRestore(cookie, flags)));
     if (!medium.empty()) {
       ASSERT_TRUE(s_.PlaceOnMedium(IdOf(cookie), medium, position));
     }
@@ -78,7 +78,7 @@ TEST_F(SchedulerTapeTest, AMediumGoesToOneMoverInPositionOrder) {
 
 TEST_F(SchedulerTapeTest, WithoutTapeOrderAMediumIsRefused) {
   Scheduler plain;
-  ASSERT_TRUE(plain.Enqueue(Restore(1)));
+  ASSERT_TRUE(plain.Enqueue(TapeRestore(1)));
   EXPECT_FALSE(plain.PlaceOnMedium(IdOf(1), "A", 1));
   EXPECT_FALSE(plain.tape_order());
   EXPECT_EQ(Cookies(plain.Dispatch("m1", {}, {}, 1, kT0)),
@@ -107,7 +107,7 @@ TEST_F(SchedulerTapeTest, PlacedAgainARestoreGoesBackToItsMedium) {
 TEST_F(SchedulerTapeTest, ACancelledRestoreLeavesItsMedium) {
   Add(1, "A", 1);
   Add(2, "A", 2);
-  protocol::WireItem cancel = Restore(1);
+  protocol::WireItem cancel = TapeRestore(1);
   cancel.item.hai.hai_action = HSMA_CANCEL;
   protocol::WireItem target;
   MoverId mover;
@@ -132,7 +132,7 @@ TEST_F(SchedulerTapeTest, ARestoreStagedButNotSentGoesFirstNextTime) {
   Add(2, "A", 2);
   Add(3, "A", 3);
   MoverLimits one = {};
-  one.max_bytes = static_cast<uint32_t>(ReplyCost(Restore(1)));  // one fits
+  one.max_bytes = static_cast<uint32_t>(ReplyCost(TapeRestore(1)));  // one fits
   EXPECT_EQ(Take("m1", one), (std::vector<uint64_t>{1}));
   EXPECT_EQ(s_.counters().pending[0], 2u);
   EXPECT_EQ(Take("m1", one), (std::vector<uint64_t>{2}));
