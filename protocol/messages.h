@@ -317,8 +317,8 @@ boost::json::object ToJson(const ShowRequest& request);
 // `cursor` for the next page) and a limit.
 inline constexpr int64_t kListMaxLimit = 1000;
 struct ListRequest {
-  std::string type{};        // restore, remove, archive
-  std::string mover{};       // running on it, or waiting in its own queues
+  std::string type{};   // restore, remove, archive
+  std::string mover{};  // running on it, or waiting in its own queues
   // waiting, locating, held, oversized, running, after_same_fid
   std::string state{};
   int64_t older_than_s = 0;  // arrived at least this long ago

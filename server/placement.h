@@ -7,10 +7,10 @@
 // uid/gid/projid), then, with a locality helper configured, waits out of
 // every mover's reach (kLocating) until the helper answers: on the medium
 // it names when tape order is on (Scheduler::PlaceOnMedium), else on the
-// mover it names if that one is connected, else in the global queues. Everything
-// else goes to the global queues. New items are written to the store as
-// received (the data before any rewrite, plus the mover the rules chose
-// when they were applied before the item was stored: kPlacedOnKey).
+// mover it names if that one is connected, else in the global queues.
+// Everything else goes to the global queues. New items are written to the store
+// as received (the data before any rewrite, plus the mover the rules chose when
+// they were applied before the item was stored: kPlacedOnKey).
 //
 // An item held for a re-dispatch check (server/redispatch.h) waits on
 // kChecking; its own affinity (a host rule's mover, a located restore's

@@ -52,15 +52,16 @@ TEST(QueueCheckTest, ALiveRequestOfTheSameTypeIsTaken) {
 // The attack: a REMOVE of a file Lustre has nothing to do with.
 TEST(QueueCheckTest, ARequestLustreDoesNotHoldIsRefusedWithTheReason) {
   using R = std::pair<std::string, bool>;
-  EXPECT_EQ(Refusal(ActionOf(HSMA_REMOVE), 0, CurrentInState(HPS_NONE, HUA_NONE)),
-            R("[0x200000401:0x7:0x0]: Lustre has no request waiting or "
-              "running on it",
-              true));
   EXPECT_EQ(
-      Refusal(ActionOf(HSMA_REMOVE), 0, CurrentInState(HPS_WAITING, HUA_ARCHIVE)),
-      R("[0x200000401:0x7:0x0]: Lustre has a ARCHIVE waiting on it, not "
-        "a REMOVE",
+      Refusal(ActionOf(HSMA_REMOVE), 0, CurrentInState(HPS_NONE, HUA_NONE)),
+      R("[0x200000401:0x7:0x0]: Lustre has no request waiting or "
+        "running on it",
         true));
+  EXPECT_EQ(Refusal(ActionOf(HSMA_REMOVE), 0,
+                    CurrentInState(HPS_WAITING, HUA_ARCHIVE)),
+            R("[0x200000401:0x7:0x0]: Lustre has a ARCHIVE waiting on it, not "
+              "a REMOVE",
+              true));
   EXPECT_EQ(
       Refusal(ActionOf(HSMA_ARCHIVE), 0, CurrentInState(HPS_DONE, HUA_ARCHIVE)),
       R("[0x200000401:0x7:0x0]: Lustre has no request waiting or "
@@ -73,9 +74,9 @@ TEST(QueueCheckTest, ARequestLustreDoesNotHoldIsRefusedWithTheReason) {
             R("[0x200000401:0x7:0x0]: cannot ask Lustre whether it holds this "
               "request: Input/output error; retry later",
               false));
-  EXPECT_EQ(
-      Refusal(ActionOf(HSMA_CANCEL), 0, CurrentInState(HPS_WAITING, HUA_CANCEL)),
-      R("action 23 cannot be queued", false));
+  EXPECT_EQ(Refusal(ActionOf(HSMA_CANCEL), 0,
+                    CurrentInState(HPS_WAITING, HUA_CANCEL)),
+            R("action 23 cannot be queued", false));
 }
 
 // A mover reads (archive) or deletes (remove) what the data FID and FID

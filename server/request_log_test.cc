@@ -23,18 +23,19 @@ hsm_action_item LoggedItem(uint32_t action, uint64_t cookie, lu_fid dfid) {
 // The shape docs/operations.md documents: grep-able by FID in Lustre's
 // form, by cookie and by event.
 TEST(RequestLogTest, FixedShape) {
-  const hsm_action_item hai = LoggedItem(HSMA_ARCHIVE, 0x5f, {0x200000401, 0x1, 0});
+  const hsm_action_item hai =
+      LoggedItem(HSMA_ARCHIVE, 0x5f, {0x200000401, 0x1, 0});
   EXPECT_EQ(FormatRequestEvent(RequestEvent::kSent, hai, "mover=m1"),
             "request sent [0x200000401:0x1:0x0] cookie=0x5f action=ARCHIVE "
             "mover=m1");
-  EXPECT_EQ(
-      FormatRequestEvent(RequestEvent::kReceived,
-                         LoggedItem(HSMA_RESTORE, 1, {0x200000402, 0x2, 1}), ""),
-      "request received [0x200000402:0x2:0x1] cookie=0x1 "
-      "action=RESTORE");
+  EXPECT_EQ(FormatRequestEvent(
+                RequestEvent::kReceived,
+                LoggedItem(HSMA_RESTORE, 1, {0x200000402, 0x2, 1}), ""),
+            "request received [0x200000402:0x2:0x1] cookie=0x1 "
+            "action=RESTORE");
   EXPECT_EQ(FormatRequestEvent(RequestEvent::kDone,
                                LoggedItem(HSMA_REMOVE, 0xffffffffffffffff,
-                                    {0xffffffffffffffff, 0xffffffff, 7}),
+                                          {0xffffffffffffffff, 0xffffffff, 7}),
                                "mover=m2 status=2 duration_ms=15"),
             "request done [0xffffffffffffffff:0xffffffff:0x7] "
             "cookie=0xffffffffffffffff action=REMOVE mover=m2 status=2 "

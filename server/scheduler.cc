@@ -138,7 +138,7 @@ class Scheduler::FairShareSource : public Scheduler::Source {
     uint64_t pass;  // the owner's pass when indexed
     uint64_t seq;   // head arrival
     QueueMap::iterator queue;
-    Share* share;  // shares_ nodes are stable
+    Share* share;         // shares_ nodes are stable
     bool parked = false;  // out of the index: its owner is full
     bool operator<(const Entry& other) const {
       return std::tie(pass, seq) < std::tie(other.pass, other.seq);

@@ -15,7 +15,7 @@ using test::Cookies;
 using test::MakeItem;
 
 protocol::WireItem OwnedRestore(uint64_t cookie, const std::string& user,
-                           uint64_t flags = 0) {
+                                uint64_t flags = 0) {
   return MakeItem(HSMA_RESTORE, cookie, 1, "user=" + user, flags);
 }
 
@@ -45,7 +45,8 @@ TEST(SchedulerOwnerTest, AFullOwnerWaitsWhileOthersGo) {
 TEST(SchedulerOwnerTest, RequeueReleaseAndFailureFreeTheOwner) {
   Scheduler s;
   WithFairShare(s, 1);
-  for (uint64_t c = 1; c <= 4; ++c) ASSERT_TRUE(s.Enqueue(OwnedRestore(c, "alice")));
+  for (uint64_t c = 1; c <= 4; ++c)
+    ASSERT_TRUE(s.Enqueue(OwnedRestore(c, "alice")));
   EXPECT_EQ(Cookies(s.Dispatch("m1", {}, MoverLimits{})),
             (std::vector<uint64_t>{1}));
   ASSERT_TRUE(s.Requeue(ItemId::Of(OwnedRestore(1, "alice").item.hai)));
@@ -92,7 +93,8 @@ TEST(SchedulerOwnerTest, AFullOwnerIsSetAsideOnceNotLookedAtEachDispatch) {
   WithFairShare(s, 1);
   for (uint32_t a = 1; a <= 3; ++a)
     ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_RESTORE, a, a, "user=alice")));
-  for (uint64_t c = 10; c <= 12; ++c) ASSERT_TRUE(s.Enqueue(OwnedRestore(c, "bob")));
+  for (uint64_t c = 10; c <= 12; ++c)
+    ASSERT_TRUE(s.Enqueue(OwnedRestore(c, "bob")));
   MoverLimits one;
   one.max_running = {1, 0, 0};
   EXPECT_EQ(Cookies(s.Dispatch("m1", {}, one)), (std::vector<uint64_t>{1}));
@@ -107,7 +109,8 @@ TEST(SchedulerOwnerTest, AFullOwnerIsSetAsideOnceNotLookedAtEachDispatch) {
 TEST(SchedulerOwnerTest, AReloadRaisingTheLimitFreesOwnersAtOnce) {
   Scheduler s;
   WithFairShare(s, 1);
-  for (uint64_t c = 1; c <= 3; ++c) ASSERT_TRUE(s.Enqueue(OwnedRestore(c, "alice")));
+  for (uint64_t c = 1; c <= 3; ++c)
+    ASSERT_TRUE(s.Enqueue(OwnedRestore(c, "alice")));
   EXPECT_EQ(Cookies(s.Dispatch("m1", {}, MoverLimits{})),
             (std::vector<uint64_t>{1}));
   EXPECT_TRUE(s.Dispatch("m2", {}, MoverLimits{}).empty());
@@ -120,7 +123,8 @@ TEST(SchedulerOwnerTest, AReloadRaisingTheLimitFreesOwnersAtOnce) {
 TEST(SchedulerOwnerTest, OffByDefault) {
   Scheduler s;
   WithFairShare(s, 0);
-  for (uint64_t c = 1; c <= 5; ++c) ASSERT_TRUE(s.Enqueue(OwnedRestore(c, "alice")));
+  for (uint64_t c = 1; c <= 5; ++c)
+    ASSERT_TRUE(s.Enqueue(OwnedRestore(c, "alice")));
   EXPECT_EQ(s.Dispatch("m1", {}, MoverLimits{}).items.size(), 5u);
 }
 

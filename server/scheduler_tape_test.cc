@@ -18,14 +18,16 @@ using test::kT0;
 using namespace std::chrono_literals;
 
 protocol::WireItem TapeRestore(uint64_t cookie, uint64_t flags = 0,
-                           uint32_t archive_id = 1) {
+                               uint32_t archive_id = 1) {
   protocol::WireItem wire =
       test::MakeItem(HSMA_RESTORE, cookie, archive_id, "", flags);
   wire.timestamp_ns = kT0 + static_cast<int64_t>(cookie);
   return wire;
 }
 
-ItemId IdOf(uint64_t cookie) { return ItemId::Of(TapeRestore(cookie).item.hai); }
+ItemId IdOf(uint64_t cookie) {
+  return ItemId::Of(TapeRestore(cookie).item.hai);
+}
 
 MoverLimits MaxRestore(uint32_t max) {
   MoverLimits limits;

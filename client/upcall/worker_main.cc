@@ -289,9 +289,9 @@ int main(int argc, char** argv) {
                  "the site's worker: WORKER ACTION FSNAME ARCHIVE_ID FLAGS "
                  "DATA FID, the file on stdin for an archive")
       ->required();
-  app.set_version_flag("-V,--version",
-                       std::string("coordinatool-upcall-worker ") +
-                           common::kVersion);
+  app.set_version_flag(
+      "-V,--version",
+      std::string("coordinatool-upcall-worker ") + common::kVersion);
   CLI11_PARSE(app, argc, argv);
 
   config::ClientSettings settings;
