@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/micro/bench_item.h"
 #include "server/scheduler.h"
 
 namespace {
@@ -81,14 +82,7 @@ struct Result {
 
 protocol::WireItem RestoreOf(uint64_t n) {
   protocol::WireItem wire;
-  hsm_action_item& hai = wire.item.hai;
-  hai.hai_len = 72;
-  hai.hai_action = HSMA_RESTORE;
-  hai.hai_fid = {0x200000400ULL + (n >> 20),
-                 static_cast<uint32_t>(n & 0xfffff) + 1, 0};
-  hai.hai_dfid = hai.hai_fid;
-  hai.hai_extent = {0, ~0ULL};
-  hai.hai_cookie = n;
+  bench::SetActionItem(n, HSMA_RESTORE, &wire);
   wire.archive_id = 1;
   wire.timestamp_ns = kT0;
   return wire;
