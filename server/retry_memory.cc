@@ -16,8 +16,10 @@ void RetryMemory::Expire() {
     auto it = entries_.find(order_.front());
     if (now < it->second.entry.last_failure + ttl_) break;
     entries_.erase(it);
+    const ItemId key = order_.front();
     order_.pop_front();
     ++expired_;
+    if (forgotten_hook_) forgotten_hook_(key);
   }
 }
 
@@ -27,9 +29,11 @@ uint32_t RetryMemory::Failed(const ItemId& key, const MoverId& mover,
   auto it = entries_.find(key);
   if (it == entries_.end()) {
     if (entries_.size() >= capacity_) {
-      entries_.erase(order_.front());
+      const ItemId evicted = order_.front();
+      entries_.erase(evicted);
       order_.pop_front();
       ++evicted_;
+      if (forgotten_hook_) forgotten_hook_(evicted);
     }
     order_.push_back(key);
     it = entries_.emplace(key, Slot{{}, std::prev(order_.end())}).first;

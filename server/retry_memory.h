@@ -22,6 +22,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <string>
 #include <unordered_map>
@@ -65,6 +66,20 @@ class RetryMemory {
   // up): nothing more to remember.
   void Forget(const ItemId& key);
 
+  // Called with the key of each entry forgotten by age or for room (not by
+  // Forget): the request will not be known when it comes back, so whatever
+  // waits for its return (the Scheduler's retry await) must stop waiting.
+  void SetForgottenHook(std::function<void(const ItemId&)> hook) {
+    forgotten_hook_ = std::move(hook);
+  }
+  // Forgets the expired entries now (expiry is otherwise lazy, at the next
+  // Failed or Find); returns how many.
+  size_t ExpireNow() {
+    const uint64_t before = expired_;
+    Expire();
+    return expired_ - before;
+  }
+
   // What is remembered of `key`, without forgetting expired entries (null
   // for one expired too): for `show`.
   const RetryEntry* Peek(const ItemId& key) const;
@@ -97,6 +112,7 @@ class RetryMemory {
     std::list<ItemId>::iterator pos;
   };
   std::unordered_map<ItemId, Slot, ItemIdHash> entries_;
+  std::function<void(const ItemId&)> forgotten_hook_;
   uint64_t expired_ = 0;
   uint64_t evicted_ = 0;
   uint64_t returned_ = 0;

@@ -90,6 +90,28 @@ TEST(RetryMemoryTest, BoundedByCapacityTheLeastRecentlyFailedGoesFirst) {
   EXPECT_NE(memory.Find(c), nullptr);
 }
 
+// What is forgotten by age or for room is told (the Scheduler stops
+// awaiting those requests' return); what the caller forgets is not.
+TEST(RetryMemoryTest, TellsWhatItForgetsByAgeOrForRoom) {
+  common::ManualClock clock;
+  RetryMemory memory(clock, 2, seconds(60));
+  std::vector<uint64_t> told;
+  memory.SetForgottenHook(
+      [&](const ItemId& key) { told.push_back(key.cookie); });
+  memory.Failed(RetryMemory::KeyOf(Hai(1, 1)), "m1", EIO);
+  memory.Failed(RetryMemory::KeyOf(Hai(2, 2)), "m1", EIO);
+  memory.Forget(RetryMemory::KeyOf(Hai(2, 2)));
+  memory.Failed(RetryMemory::KeyOf(Hai(3, 3)), "m1", EIO);
+  memory.Failed(RetryMemory::KeyOf(Hai(4, 4)), "m1", EIO);  // evicts 1
+  EXPECT_EQ(told, (std::vector<uint64_t>{1}));
+  clock.Advance(seconds(59));
+  EXPECT_EQ(memory.ExpireNow(), 0u);
+  clock.Advance(seconds(1));
+  EXPECT_EQ(memory.ExpireNow(), 2u);
+  EXPECT_EQ(told, (std::vector<uint64_t>{1, 3, 4}));
+  EXPECT_EQ(memory.size(), 0u);
+}
+
 TEST(RetryMemoryTest, KeepsTheLastMoversOnly) {
   common::ManualClock clock;
   RetryMemory memory(clock);

@@ -484,6 +484,12 @@ void Scheduler::SetRestoreOwnerLimit(uint32_t max_running) {
   for (const std::string& owner : owners) restore_chain().Freed(owner);
 }
 
+uint32_t Scheduler::OwnerQueued(const std::string& owner) const {
+  auto it = owner_known_.find(owner);
+  if (it == owner_known_.end()) return 0;
+  return it->second - std::min(it->second, OwnerRunning(owner));
+}
+
 uint32_t Scheduler::OwnerRunning(const std::string& owner) const {
   auto it = owner_running_.find(owner);
   return it == owner_running_.end() ? 0 : it->second;
@@ -677,6 +683,11 @@ void Scheduler::Forget(Item* item) {
     LeftWaiting(*item);
     Unqueue(item);
   }
+  if (item->type == ItemType::kRestore) {
+    auto known = owner_known_.find(item->group);
+    if (known != owner_known_.end() && --known->second == 0)
+      owner_known_.erase(known);
+  }
   const lu_fid fid = item->wire.item.hai.hai_fid;
   auto of_fid = by_fid_.find(fid);
   if (of_fid != by_fid_.end()) {
@@ -711,12 +722,16 @@ bool Scheduler::Enqueue(const protocol::WireItem& wire, const MoverId& affinity,
                         const std::string& share_owner) {
   auto type = TypeOfAction(wire.item.hai.hai_action);
   if (!type || items_.contains(ItemId::Of(wire.item.hai))) return false;
+  // A request ended with HP_FLAG_RETRY is back: no longer awaited, it is
+  // the file's earlier request, so it waits only for what is active.
+  TakeAwaited({wire.item.hai.hai_cookie, wire.item.hai.hai_fid});
   // Before Create: the new item is not in its file's chain yet.
   const bool behind = FidActive(wire.item.hai.hai_fid);
   Item* item = Create(wire, *type);
   item->affinity = affinity;
   Source& source = *sources_[Index(*type)];
   item->group = source.GroupOf(wire, share_owner);
+  if (*type == ItemType::kRestore) ++owner_known_[item->group];
   if (behind) {
     HoldBehindFid(item);  // joins its source when it starts waiting
     return true;
@@ -734,6 +749,9 @@ bool Scheduler::Enqueue(const protocol::WireItem& wire, const MoverId& affinity,
 // reads a copy being rewritten. Lustre lets some of these through (it looks
 // for a duplicate only for cancels), so the server keeps them apart.
 bool Scheduler::FidActive(const lu_fid& fid, const Item* except) const {
+  // A request ended with HP_FLAG_RETRY comes back: the file is still busy
+  // with it (Lustre runs it again before anything held behind it).
+  if (awaiting_retry_.contains(fid)) return true;
   auto it = by_fid_.find(fid);
   if (it == by_fid_.end()) return false;
   for (const Item* other = it->second; other; other = other->same_fid)
@@ -754,6 +772,7 @@ void Scheduler::Unhold(Item* item) {
 }
 
 void Scheduler::StartNextOfFid(const lu_fid& fid) {
+  if (awaiting_retry_.contains(fid)) return;  // a retry comes back first
   auto it = by_fid_.find(fid);
   if (it == by_fid_.end()) return;
   Item* earliest = nullptr;
@@ -805,6 +824,7 @@ bool Scheduler::Claim(const MoverId& mover, const protocol::WireItem& wire) {
     auto type = TypeOfAction(wire.item.hai.hai_action);
     if (!type) return false;
     item = Create(wire, *type);
+    if (*type == ItemType::kRestore) ++owner_known_[item->group];
   }
   if (item->behind_fid) Unhold(item);
   MakeRunning(item, mover);
@@ -841,13 +861,49 @@ bool Scheduler::Requeue(const ItemId& id) {
   return true;
 }
 
-bool Scheduler::Done(const ItemId& id, bool failed) {
+bool Scheduler::Done(const ItemId& id, bool failed, bool await_retry) {
   Item* item = FindItem(id);
   if (!item) return false;
   ++counters_.done[Index(item->type)];
   if (failed) ++counters_.failed[Index(item->type)];
+  if (await_retry) {
+    // Before Forget: it must not start the file's next held request.
+    // Copies: the item's fields are packed.
+    const lu_fid fid = item->wire.item.hai.hai_fid;
+    const uint64_t cookie = item->wire.item.hai.hai_cookie;
+    std::vector<uint64_t>& cookies = awaiting_retry_[fid];
+    if (std::find(cookies.begin(), cookies.end(), cookie) == cookies.end()) {
+      cookies.push_back(cookie);
+      ++counters_.awaiting_retry;
+    }
+  }
   Forget(item);
   return true;
+}
+
+bool Scheduler::TakeAwaited(const ItemId& key) {
+  auto it = awaiting_retry_.find(key.dfid);
+  if (it == awaiting_retry_.end()) return false;
+  std::vector<uint64_t>& cookies = it->second;
+  auto c = std::find(cookies.begin(), cookies.end(), key.cookie);
+  if (c == cookies.end()) return false;
+  cookies.erase(c);
+  --counters_.awaiting_retry;
+  if (cookies.empty()) awaiting_retry_.erase(it);
+  return true;
+}
+
+bool Scheduler::EndAwaitRetry(const ItemId& key) {
+  if (!TakeAwaited(key)) return false;
+  if (!FidActive(key.dfid)) StartNextOfFid(key.dfid);
+  return true;
+}
+
+bool Scheduler::AwaitingRetry(const ItemId& key) const {
+  auto it = awaiting_retry_.find(key.dfid);
+  return it != awaiting_retry_.end() &&
+         std::find(it->second.begin(), it->second.end(), key.cookie) !=
+             it->second.end();
 }
 
 bool Scheduler::Drop(const ItemId& id) {

@@ -132,6 +132,9 @@ struct SchedulerCounters {
   std::array<uint64_t, kItemTypeCount> held_same_fid{};
   // Restores sent by the blocking stage (HSM_REQ_BLOCKING, served first).
   uint64_t blocking_restores_sent = 0;
+  // Requests ended with HP_FLAG_RETRY whose return is awaited: each keeps
+  // its file busy (Scheduler::Done, await_retry).
+  uint64_t awaiting_retry = 0;
 };
 
 // Whether the Lustre headers have HSM_REQ_BLOCKING (a restore a process
@@ -189,6 +192,26 @@ class Scheduler {
   // dispatch looks at them meanwhile. Takes effect at once (a reload).
   void SetRestoreOwnerLimit(uint32_t max_running);
   uint32_t restore_owner_limit() const { return owner_limit_; }
+  // Per-owner cap of queued restores (docs/policies.md): a new restore of
+  // an owner that has `max_queued` restores queued already (known and not
+  // running: waiting, held, set aside, being located) is refused by the
+  // caller (Lustre fails it with EDQUOT), so one user's recall cannot fill
+  // the queues. 0: off. Takes effect at once (a reload).
+  void SetRestoreQueueCap(uint32_t max_queued) { queue_cap_ = max_queued; }
+  uint32_t restore_queue_cap() const { return queue_cap_; }
+  // Restores of `owner` queued now (as above).
+  uint32_t OwnerQueued(const std::string& owner) const;
+  // The owner a new restore counts against (its fair-share group: the tag's
+  // value, or `share_owner` when the caller looks owners up).
+  std::string RestoreOwnerOf(const protocol::WireItem& wire,
+                             const std::string& share_owner) const {
+    return sources_[static_cast<size_t>(ItemType::kRestore)]->GroupOf(
+        wire, share_owner);
+  }
+  // Whether a new restore of `owner` is over the cap.
+  bool OwnerQueueFull(const std::string& owner) const {
+    return queue_cap_ > 0 && OwnerQueued(owner) >= queue_cap_;
+  }
   // Restores of `owner` running now.
   uint32_t OwnerRunning(const std::string& owner) const;
   // Whether `owner` may start no more restore now (every restore stage
@@ -243,7 +266,18 @@ class Scheduler {
 
   // Forgets a finished item (`failed`: its mover reported a status other
   // than 0). Returns false for an unknown identity.
-  bool Done(const ItemId& id, bool failed = false);
+  // `await_retry`: it ended with HP_FLAG_RETRY and Lustre put it back to
+  // WAITING; it comes back with the same cookie and file FID. Its file
+  // stays busy meanwhile (one action per file at a time): later requests
+  // of the file stay held until it comes back (Enqueue of that cookie and
+  // hai_fid, which then runs first) or EndAwaitRetry says it never will.
+  bool Done(const ItemId& id, bool failed = false, bool await_retry = false);
+  // Retry awaits, by RetryMemory::KeyOf (cookie and file FID, not the data
+  // FID a restore changes). The request will not come back (given up,
+  // cancelled, forgotten by the retry memory): the file's earliest held
+  // request starts. False if it was not awaited.
+  bool EndAwaitRetry(const ItemId& key);
+  bool AwaitingRetry(const ItemId& key) const;
   // Forgets an item that will never run nor be done (Lustre ended it:
   // server/reconcile.h), counted nowhere. False for an unknown identity.
   bool Drop(const ItemId& id);
@@ -618,6 +652,12 @@ class Scheduler {
   QueueMap queues_;
   // Items held behind an earlier request of their file, in hold order.
   ItemList behind_fid_;
+  // Retry awaits: the cookies of each file's requests ended with
+  // HP_FLAG_RETRY and not back yet (rarely more than one).
+  boost::unordered_flat_map<lu_fid, std::vector<uint64_t>, hsm::FidHash, FidEq>
+      awaiting_retry_;
+  // Takes `key` out of the awaits; true if it was there.
+  bool TakeAwaited(const ItemId& key);
   // Oversized items by type, by (cost, arrival).
   std::array<std::map<std::pair<size_t, uint64_t>, Item*>, kItemTypeCount>
       oversized_;
@@ -637,6 +677,9 @@ class Scheduler {
   uint32_t blocking_share_ = 0;  // percent; 0: off
   uint32_t owner_limit_ = 0;     // running restores per owner; 0: none
   std::unordered_map<std::string, uint32_t> owner_running_;
+  uint32_t queue_cap_ = 0;  // queued restores per owner; 0: none
+  // Restores known (queued or running) by owner: queued = known - running.
+  std::unordered_map<std::string, uint32_t> owner_known_;
   // A restore started or stopped running: owner_running_, and the owner's
   // queues back in the indexes when it goes under its limit.
   void OwnerStarted(const Item& item);
