@@ -148,6 +148,18 @@ int BeginRestore(hsm_copyaction_private* hcp, int mdt_index,
   if (statx(ct->open_by_fid_fd, name.c_str(), AT_SYMLINK_NOFOLLOW,
             STATX_BASIC_STATS, &hcp->statx) < 0)
     return -errno;
+  // Lustre opens the data FID too (the volatile takes its encryption
+  // context) and fails the begin if it cannot. A restore Lustre sends again
+  // after a retry keeps the data FID of the failed copy's volatile, gone
+  // with that copy, so its next copy cannot even start (docs/lustre.md,
+  // "Completion"). The simulator opens it only then: an unbound restore's
+  // data FID is the file it just found.
+  if (memcmp(&Hai(hcp).hai_dfid, &Hai(hcp).hai_fid, sizeof(lu_fid)) != 0) {
+    int data = OpenByFid(ct, Hai(hcp).hai_dfid,
+                         O_RDONLY | O_NOATIME | O_NOFOLLOW | O_NONBLOCK);
+    if (data < 0) return data;
+    close(data);
+  }
   // From here on failures are returned without a message, as in Lustre.
   std::string parent = RestoreParent(hcp);
   int fd = CreateVolatile(parent, mdt_index, restore_open_flags);

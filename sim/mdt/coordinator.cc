@@ -875,17 +875,12 @@ int Coordinator::Complete(uint64_t cookie, uint32_t errval, uint16_t flags,
       log_.SetStatus(
           cancel, status == ARS_WAITING ? uint32_t{ARS_FAILED} : status, now);
   } else if (rec && rec->is_live()) {
-    // A retried request goes back unbound: the next copy of a restore
-    // makes a volatile file of its own. (Lustre's in-memory record keeps the
-    // failed copy's data FID; whether the log record it sends again keeps
-    // it too is being checked: if it does, a restore that made progress
-    // cannot be retried at all, and the server's redispatch of restores
-    // must not ask for it. Until then the simulator keeps the behaviour
-    // the server's crash recovery is tested against.)
-    if (status == ARS_WAITING) {
-      rec->hai.hai_dfid = rec->hai.hai_fid;
-      requeued = true;
-    }
+    // A retried request keeps its record as it is: a restore stays bound
+    // to the data FID of the failed copy. In Lustre the request in memory
+    // is the log record itself (its item is the record's), the binding is
+    // made in it, and the end writes that whole record back to the log,
+    // from which the coordinator sends it again (docs/lustre.md).
+    if (status == ARS_WAITING) requeued = true;
     log_.SetStatus(rec, status, now);
   }
   if (a.action == HSMA_RESTORE && !requeued) ReleaseRestoreLock(a.fid);

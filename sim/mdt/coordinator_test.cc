@@ -15,7 +15,23 @@ namespace {
 using std::chrono::seconds;
 using testing::CdtFixture;
 
-class CoordinatorTest : public CdtFixture {};
+class CoordinatorTest : public CdtFixture {
+ protected:
+  // The preamble of the restore tests: file "a" ("original") archived by
+  // agent "x" and released, then its restore requested and sent (record
+  // 2). Returns the restore's item as sent; *fid is the file's.
+  hsm_action_item RestoreOfReleasedFile(lu_fid* fid) {
+    *fid = MakeFile("a", "original");
+    EXPECT_EQ(Request(HUA_ARCHIVE, {*fid}), 0);
+    EXPECT_EQ(cdt_->RegisterAgent("x", {}), 0);
+    Scan();
+    EXPECT_EQ(RunItem(channel_.hals.at(0).hal.items.at(0).hai), 0);
+    EXPECT_EQ(files_->Release(*fid), 0);
+    EXPECT_EQ(Request(HUA_RESTORE, {*fid}), 0);
+    Scan();
+    return channel_.hals.at(1).hal.items.at(0).hai;
+  }
+};
 
 TEST_F(CoordinatorTest, ArchiveGoesWaitingStartedSucceed) {
   lu_fid fid = MakeFile("a");
@@ -428,15 +444,8 @@ TEST_F(CoordinatorTest, RestoreCopiesTheVolatileIntoTheFile) {
 // default) it fails and the reader is answered.
 TEST_F(CoordinatorTest, SecondCopyOfABoundRestoreIsRefusedUntilRetried) {
   cdt_->tunables().active_request_timeout = 100;
-  lu_fid fid = MakeFile("a", "original");
-  ASSERT_EQ(Request(HUA_ARCHIVE, {fid}), 0);
-  ASSERT_EQ(cdt_->RegisterAgent("x", {}), 0);
-  Scan();
-  ASSERT_EQ(RunItem(channel_.hals.at(0).hal.items.at(0).hai), 0);
-  ASSERT_EQ(files_->Release(fid), 0);
-  ASSERT_EQ(Request(HUA_RESTORE, {fid}), 0);
-  Scan();
-  hsm_action_item hai = channel_.hals.at(1).hal.items.at(0).hai;
+  lu_fid fid;
+  hsm_action_item hai = RestoreOfReleasedFile(&fid);
   auto volatile_fid = [&](int* fd) {
     *fd = open(mount_.c_str(), O_TMPFILE | O_RDWR, 0600);
     FileEntry* v;
@@ -471,10 +480,29 @@ TEST_F(CoordinatorTest, SecondCopyOfABoundRestoreIsRefusedUntilRetried) {
   cdt_->tunables().policy &= ~kPolicyNra;
   EXPECT_EQ(cdt_->CopyEnd(Copy(hai, EIO, HP_FLAG_RETRY), -1), 0);
   EXPECT_EQ(Status(2), ARS_WAITING);
-  EXPECT_TRUE(Rec(2).hai.hai_dfid == fid);  // unbound (see Complete)
+  // Lustre writes the request's record back as it is in memory: it stays
+  // bound to the first volatile, and goes again so.
+  EXPECT_TRUE(Rec(2).hai.hai_dfid == first);
   EXPECT_TRUE(cdt_->RestoreLocked(fid));
+  clock_.Advance(seconds(cdt_->tunables().loop_period));
+  Scan();
+  ASSERT_EQ(channel_.hals.size(), 3u);
+  const hsm_action_item again = channel_.hals[2].hal.items.at(0).hai;
+  EXPECT_EQ(again.hai_cookie, hai.hai_cookie);
+  EXPECT_TRUE(again.hai_dfid == first);
+  // So the new copy, into its own volatile, is refused as the second was:
+  // a retried restore cannot end; it times out.
+  int third_fd;
+  lu_fid third = volatile_fid(&third_fd);
+  EXPECT_EQ(cdt_->CopyStart(Copy(again)), 0);
+  EXPECT_EQ(cdt_->Progress({third, hai.hai_cookie, {0, 4}, 0, 0, 0}), -EINVAL);
+  end.hc_hai.hai_fid = third;
+  end.hc_hai.hai_dfid = third;
+  EXPECT_EQ(cdt_->CopyEnd(end, third_fd), -EINVAL);
+  EXPECT_EQ(Status(2), ARS_STARTED);
   close(first_fd);
   close(second_fd);
+  close(third_fd);
 }
 
 // Lustre's loop: a pass after an event reads only the records after the
@@ -540,16 +568,10 @@ TEST_F(CoordinatorTest, FailedSendIsReadAgainByTheNextEventPass) {
 // leaves the record SUCCEED (the file still released), the end answered
 // with the error.
 TEST_F(CoordinatorTest, FailedLayoutSwapFailsTheRestoreOnlyUnderNra) {
-  lu_fid fid = MakeFile("a", "original");
-  ASSERT_EQ(Request(HUA_ARCHIVE, {fid}), 0);
-  ASSERT_EQ(cdt_->RegisterAgent("x", {}), 0);
-  Scan();
-  ASSERT_EQ(RunItem(channel_.hals.at(0).hal.items.at(0).hai), 0);
-  ASSERT_EQ(files_->Release(fid), 0);
-  ASSERT_EQ(Request(HUA_RESTORE, {fid}), 0);
-  Scan();
+  lu_fid fid;
+  const hsm_action_item hai = RestoreOfReleasedFile(&fid);
   // No volatile handed over: nothing to swap.
-  EXPECT_EQ(RunItem(channel_.hals.at(1).hal.items.at(0).hai), -ENOENT);
+  EXPECT_EQ(RunItem(hai), -ENOENT);
   EXPECT_EQ(Status(2), ARS_FAILED);
   cdt_->tunables().policy = 0;
   ASSERT_EQ(Request(HUA_RESTORE, {fid}), 0);
