@@ -13,12 +13,14 @@
 // replayed.
 //
 // A re-dispatch can also fail on the new mover while Lustre keeps the
-// request: a restore whose first copy reported progress is bound to that
-// copy's volatile file, and Lustre refuses the end of any other copy. Such
-// an item is retried later (bounded attempts, exponential backoff); the
-// server ends it at Lustre with HP_FLAG_RETRY before each retry (Lustre then
-// rebinds it), and as failed after the last one, so a reader waiting for the
-// restore is answered.
+// request. Such an item is retried later (bounded attempts, exponential
+// backoff); the server ends it at Lustre with HP_FLAG_RETRY before each
+// retry, and as failed after the last one. A restore whose copy reported
+// progress is bound to that copy's volatile file: Lustre refuses the end
+// of any other copy and keeps the binding when it sends the request again,
+// so no retry can succeed; the server ends such a restore as failed at
+// once (kRetryLater is read so for restores), and a reader waiting for it
+// is answered.
 //
 // Socket-free and Lustre-free: the server runs the checks (Due, then
 // OnCheck with the answer) and acts on the verdicts. Time comes from the

@@ -187,6 +187,11 @@ Server::Server(asio::io_context& io, ServerOptions options,
   scheduler_.SetArchiveMaxWait(std::chrono::seconds(s.archive_max_wait_sec));
   scheduler_.SetRestoreBlockingShare(s.restore_blocking_share);
   scheduler_.SetRestoreOwnerLimit(s.max_running_restores_per_owner);
+  scheduler_.SetRestoreQueueCap(s.max_queued_restores_per_owner);
+  // A retried request the memory forgets will not be recognised when it
+  // comes back: its file stops waiting for it.
+  retries_.SetForgottenHook(
+      [this](const ItemId& key) { scheduler_.EndAwaitRetry(key); });
   if (const char* n = getenv("COORDINATOOL_TEST_KILL_AFTER_READS"))
     kill_after_reads_ = std::max(0, atoi(n));
 }
@@ -491,6 +496,7 @@ void Server::ApplySettings(const config::ServerSettings& s) {
   scheduler_.SetArchiveMaxWait(seconds(s.archive_max_wait_sec));
   scheduler_.SetRestoreBlockingShare(s.restore_blocking_share);
   scheduler_.SetRestoreOwnerLimit(s.max_running_restores_per_owner);
+  scheduler_.SetRestoreQueueCap(s.max_queued_restores_per_owner);
   if (!s.fair_share_tag.empty() || s.fair_share_by != config::FairShareBy::kTag)
     ResetFairShareWeights(s, scheduler_);
   placement_.SetHostRules(s.archive_on_hosts, s.archive_on_hosts_ch);
@@ -575,7 +581,13 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
         raise(SIGKILL);
       }
       if (PlaceReturning(wire)) continue;
-      if (!placement_.Add(wire)) {
+      std::string owner;
+      const auto added = placement_.AddNew(wire, &owner);
+      if (added == Placement::AddOutcome::kOverQueueCap) {
+        RefuseOverQueueCap(wire, owner);
+        continue;
+      }
+      if (added == Placement::AddOutcome::kKnown) {
         spdlog::debug("cookie {:#x} {} already known",
                       uint64_t{item.hai.hai_cookie},
                       hsm::FormatFid(item.hai.hai_dfid));
@@ -605,22 +617,28 @@ bool Server::PlaceReturning(const protocol::WireItem& wire) {
   if (!retry || scheduler_.Find(ItemId::Of(hai))) return false;
   const uint32_t attempt = retry->failures + 1;
   const ItemType type = *TypeOfAction(hai.hai_action);
-  if (retry->failures >= options_.settings.retry_max_attempts) {
+  // A restore comes back bound to its failed copy's volatile (Lustre keeps
+  // the data FID a copy's progress or end named): no copy can begin it
+  // again (docs/lustre.md, "Completion"), so it is failed at once.
+  const bool bound =
+      type == ItemType::kRestore && !hsm::operator==(hai.hai_dfid, hai.hai_fid);
+  if (bound || retry->failures >= options_.settings.retry_max_attempts) {
     const int error = retry->last_error;
     spdlog::warn(
-        "{} cookie {:#x}: {} attempts failed, the last with {}: "
+        "{} cookie {:#x}: {} attempts failed, the last with {}{}: "
         "failed at Lustre",
         hsm::FormatFid(hai.hai_fid), uint64_t{hai.hai_cookie}, retry->failures,
-        error);
+        error, bound ? ", and Lustre sent it again bound to that copy" : "");
     LogRequestEvent(RequestEvent::kDropped, hai,
-                    "reason=retries attempts={} status={}", retry->failures,
-                    error);
+                    "reason={} attempts={} status={}",
+                    bound ? "bound" : "retries", retry->failures, error);
     if (reporter_) {
       reporter_->New(wire.item.data, hai.hai_dfid);
       reporter_->GiveUp(wire.item.data, hai.hai_dfid, retry->failures, error);
     }
     retries_.NoteGivenUp();
     retries_.Forget(key);
+    scheduler_.EndAwaitRetry(key);  // the file's next request may start
     if (int rc = lustre_.EndWithoutRunning(hai, error); rc < 0)
       spdlog::warn("{} cookie {:#x}: cannot fail it at Lustre: {}",
                    hsm::FormatFid(hai.hai_fid), uint64_t{hai.hai_cookie},
@@ -657,6 +675,28 @@ bool Server::PlaceReturning(const protocol::WireItem& wire) {
   return true;
 }
 
+void Server::RefuseOverQueueCap(const protocol::WireItem& wire,
+                                const std::string& owner) {
+  const hsm_action_item& hai = wire.item.hai;
+  const uint32_t cap = scheduler_.restore_queue_cap();
+  spdlog::warn(
+      "{} cookie {:#x}: owner '{}' has {} restores queued already: "
+      "failed at Lustre with EDQUOT",
+      hsm::FormatFid(hai.hai_fid), uint64_t{hai.hai_cookie}, owner, cap);
+  LogRequestEvent(RequestEvent::kDropped, hai,
+                  "reason=queued_cap owner={} cap={} status={}",
+                  owner.empty() ? "-" : owner, cap, EDQUOT);
+  if (reporter_) {
+    reporter_->New(wire.item.data, hai.hai_dfid);
+    reporter_->OverQueueCap(wire.item.data, hai.hai_dfid, owner, cap);
+  }
+  ++refused_over_queue_cap_;
+  if (int rc = lustre_.EndWithoutRunning(hai, EDQUOT); rc < 0)
+    spdlog::warn("{} cookie {:#x}: cannot fail it at Lustre: {}",
+                 hsm::FormatFid(hai.hai_fid), uint64_t{hai.hai_cookie},
+                 strerror(-rc));
+}
+
 void Server::OnLustreCancel(const protocol::WireItem& cancel) {
   protocol::WireItem target;
   MoverId mover;
@@ -666,6 +706,16 @@ void Server::OnLustreCancel(const protocol::WireItem& cancel) {
                       outcome == Scheduler::CancelOutcome::kDequeued);
   switch (outcome) {
     case Scheduler::CancelOutcome::kUnknown:
+      if (const ItemId key = RetryMemory::KeyOf(cancel.item.hai);
+          scheduler_.EndAwaitRetry(key)) {
+        // Cancelled while Lustre held it for its retry: it will not come
+        // back, and its file's next request may start.
+        retries_.Forget(key);
+        spdlog::info("cancel of {:#x} {}, awaiting its retry: not awaited",
+                     uint64_t{cancel.item.hai.hai_cookie},
+                     hsm::FormatFid(cancel.item.hai.hai_fid));
+        break;
+      }
       spdlog::info("cancel of unknown request {:#x} {}",
                    uint64_t{cancel.item.hai.hai_cookie},
                    hsm::FormatFid(cancel.item.hai.hai_dfid));
@@ -939,11 +989,15 @@ void Server::Done(Connection& c, const json::object& m) {
     metrics_.Completed(item->type, c.id, static_cast<int>(status), item->since);
     // Ended retryable at Lustre: it comes back, and is known then.
     const ItemId retry_key = RetryMemory::KeyOf(item->wire.item.hai);
-    if (status != 0 && (request.hp_flags & HP_FLAG_RETRY))
+    bool await_retry = false;
+    if (status != 0 && (request.hp_flags & HP_FLAG_RETRY)) {
       retries_.Failed(retry_key, c.id, static_cast<int32_t>(status));
-    else
+      // Its file stays busy until it is back (one action per file).
+      await_retry = ComesBack(*item);
+    } else {
       retries_.Forget(retry_key);
-    owner_connection = Finish(*item, static_cast<int>(status));
+    }
+    owner_connection = Finish(*item, static_cast<int>(status), await_retry);
     spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
                   hsm::FormatFid(id.dfid), id.cookie, status);
   }
@@ -977,14 +1031,24 @@ std::optional<std::string> Server::CheckDoneOwner(const Connection& c,
   return std::nullopt;
 }
 
-std::shared_ptr<Connection> Server::Finish(const Item& item, int status) {
+bool Server::ComesBack(const Item& item) {
+  const hsm_action_item& hai = item.wire.item.hai;
+  // Upcalled requests are not Lustre's: nothing sends them again.
+  if (protocol::IsUpcalledCookie(hai.hai_cookie)) return false;
+  hsm_current_action hca{};
+  const int rc = lustre_.CurrentAction(hai.hai_fid, &hca);
+  return JudgeCurrentAction(hai.hai_action, rc, hca) != RequestAtLustre::kEnded;
+}
+
+std::shared_ptr<Connection> Server::Finish(const Item& item, int status,
+                                           bool await_retry) {
   const ItemId id = item.id;
   const MoverId owner = item.owner;
   const ItemType type = item.type;
   if (reporter_) reporter_->Done(item.wire.item.data, id.dfid, status);
   recent_done_.Add({id, item.wire.item.hai.hai_fid, type, status,
                     clock_.UnixNanos(), owner});
-  scheduler_.Done(id, status != 0);  // `item` is gone
+  scheduler_.Done(id, status != 0, await_retry);  // `item` is gone
   StoreForget(id);
   movers_.Ended(id);
   redispatch_.Forget(id);
@@ -1159,6 +1223,9 @@ StatusView Server::StatusViewOf() const {
   view.store_writable = store_->writable();
   view.instance = reconcile_.instance();
   view.retries = retries_.Status(options_.settings.retry_max_attempts, 100);
+  // Requests whose return keeps their file busy (one action per file).
+  view.retries["awaiting"] = scheduler_.counters().awaiting_retry;
+  view.restores_over_queue_cap = refused_over_queue_cap_;
   for (bool connected : {true, false}) {
     for (const auto& [id, mover] : movers_.entries()) {
       if ((mover.connection != nullptr) != connected) continue;
@@ -1557,8 +1624,9 @@ void Server::EndAtLustre(const ItemId& id, int errval, int hp_flags) {
   }
   int rc = lustre_.EndWithoutRunning(item->wire.item.hai, errval, hp_flags);
   if (hp_flags & HP_FLAG_RETRY) {
-    // Lustre puts it back to WAITING, unbound, and sends it again; the
-    // server keeps holding it until its backoff ends and a check says so.
+    // Lustre puts it back to WAITING and sends it again (never a bound
+    // restore: OnRetryVerdict fails those); the server keeps holding it
+    // until its backoff ends and a check says so.
     if (rc < 0 && rc != -ENOENT)
       spdlog::warn("{} {:#x}: asking Lustre to retry it: {}",
                    hsm::FormatFid(id.dfid), id.cookie, strerror(-rc));
@@ -1582,6 +1650,21 @@ void Server::EndAtLustre(const ItemId& id, int errval, int hp_flags) {
 
 void Server::OnRetryVerdict(const ItemId& id, Redispatch::Verdict verdict,
                             int errval) {
+  const Item* item = scheduler_.Find(id);
+  if (verdict == Redispatch::Verdict::kRetryLater && item &&
+      item->type == ItemType::kRestore) {
+    // A restore that cannot be handed out again is bound to a copy's
+    // volatile (a progress or an end named it), and Lustre sends a retried
+    // request again with that binding: the next copy cannot even begin
+    // (docs/lustre.md, "Completion"). Asking a retry would only delay the
+    // failure; ending it now answers a waiting reader, whose next read
+    // makes a new, unbound request.
+    spdlog::warn(
+        "{} {:#x}: a retry of a bound restore cannot succeed: "
+        "failed at Lustre",
+        hsm::FormatFid(id.dfid), id.cookie);
+    verdict = Redispatch::Verdict::kEndFailed;
+  }
   if (verdict == Redispatch::Verdict::kRetryLater) {
     // Lustre (unless its policy says NRA, the default, which fails it and
     // answers a waiting reader) puts it back to WAITING, bound to no copy,
@@ -1615,6 +1698,9 @@ PeerTimes Server::TimesOf(const Connection& c) const {
 }
 
 void Server::CheckLiveness(common::Clock::TimePoint now) {
+  // Periodic as this check: retries not back within the memory's lifetime
+  // stop holding their files (the memory's expiry is otherwise lazy).
+  if (retries_.ExpireNow() > 0) DispatchAll();
   std::vector<std::shared_ptr<Connection>> dead;
   for (const auto& c : connections_) {
     if (!c->open()) continue;

@@ -249,7 +249,19 @@ class Server : public ConnectionHandler, private CoreIo {
                                             const ItemId& id,
                                             const Item** item);
   // Forgets a finished item; returns its mover's connection, if any.
-  std::shared_ptr<Connection> Finish(const Item& item, int status);
+  // `await_retry`: Lustre sends it again (Scheduler::Done).
+  std::shared_ptr<Connection> Finish(const Item& item, int status,
+                                     bool await_retry = false);
+  // Whether Lustre put `item`, just ended by its mover with HP_FLAG_RETRY,
+  // back to WAITING (it comes back): not under NRA, its default policy,
+  // which fails it. Asked of Lustre (the file's current action); an
+  // unanswered question counts as yes, bounded by the retry memory's
+  // lifetime.
+  bool ComesBack(const Item& item);
+  // A new restore of `owner`, over max_queued_restores_per_owner: failed
+  // at Lustre with EDQUOT, logged and reported, never queued.
+  void RefuseOverQueueCap(const protocol::WireItem& wire,
+                          const std::string& owner);
   void Queue(Connection& c, const boost::json::object& m);
   // `upcall` (docs/upcall.md, server_upcall.cc): the requests a Lustre
   // upcall hands over, queued as upcalled items; answered once durable.
@@ -349,6 +361,7 @@ class Server : public ConnectionHandler, private CoreIo {
   RecentDone recent_done_;              // `show` of a request that ended
   UpcallCookies upcall_cookies_;        // of upcalled items
   DispatchRate dispatch_rate_{clock_};  // `show`'s estimate
+  uint64_t refused_over_queue_cap_ = 0;  // restores failed with EDQUOT
   RetryMemory retries_{clock_};         // requests ended with HP_FLAG_RETRY
   ItemQuery item_query_{scheduler_,     movers_, recent_done_,
                         dispatch_rate_, clock_,  &retries_};

@@ -131,5 +131,52 @@ TEST(RetryTest, FailedArchiveGoesToAnotherMoverThenGivesUpAfterMaxAttempts) {
       << cdt.Logs();
 }
 
+// One action per file at a time across a retry (docs/policies.md): an
+// archive ended with HP_FLAG_RETRY is back at Lustre, WAITING; a remove of
+// the file that arrives meanwhile must wait for the archive's next attempt
+// to end, not run in the gap (it would remove the copy the retry then
+// writes, or race it). Lustre sends the archive again only at its next
+// housekeeping pass, so the gap is wide open here.
+TEST(RetryTest, ARemoveWaitsForTheRetryOfTheFilesArchive) {
+  SimMount sim;
+  ASSERT_TRUE(sim.StartDaemon({"hsm.policy=-NRA", "hsm.loop_period=3600"}));
+  CoordinatoolSetup cdt(sim);
+  ASSERT_TRUE(cdt.StartServer({"--client-grace", "600000"}));
+  const std::string root_a = sim.archive() + "/../archive-a";
+  std::filesystem::create_directories(root_a);
+  cdt.set_mover_command({CtPosixBinary(), "-p", root_a, "-u", "1"});
+  ASSERT_NE(cdt.StartMover("mover-a", kRetryEnv), nullptr);
+  cdt.set_mover_command({});
+
+  const std::string fid = ArchiveBlockedOn(sim, "f", root_a);
+  ASSERT_TRUE(WaitFor([&] { return RetryCounter(cdt, "remembered") == 1; }))
+      << cdt.Logs();
+  EXPECT_EQ(RetryCounter(cdt, "awaiting"), 1) << cdt.Logs();
+  RunLfs(sim, "hsm_remove", {sim.Path("f")});
+  // The remove reaches the server and is held, though mover-a is idle.
+  ASSERT_TRUE(WaitFor([&] { return cdt.Counter("held_same_fid") == 1; }))
+      << cdt.Logs();
+  EXPECT_TRUE(cdt.ServerLogLines("request sent .*action=REMOVE").empty())
+      << cdt.Logs();
+
+  // mover-b comes and Lustre sends the archive again: it runs there, then
+  // the remove.
+  ASSERT_NE(cdt.StartMover("mover-b", kRetryEnv), nullptr);
+  ASSERT_TRUE(sim.SetParam("hsm.loop_period", "1"));
+  ASSERT_TRUE(sim.WaitForStatus(fid, "ARCHIVE", "SUCCEED")) << cdt.Logs();
+  ASSERT_TRUE(WaitFor([&] {
+    const std::string st = sim.StatusOf(fid, "REMOVE");
+    return st == "SUCCEED" || st == "FAILED";
+  })) << cdt.Logs();
+  EXPECT_EQ(RetryCounter(cdt, "awaiting"), 0);
+  EXPECT_EQ(cdt.Counter("held_same_fid"), 0);
+  // In the server's log, the remove is sent after the archive's success.
+  const std::vector<std::string> events = cdt.ServerLogLines(
+      "request (sent .*action=REMOVE|done .*action=ARCHIVE .*status=0)");
+  ASSERT_EQ(events.size(), 2u) << cdt.Logs();
+  EXPECT_NE(events[0].find("done"), std::string::npos) << events[0];
+  EXPECT_NE(events[1].find("sent"), std::string::npos) << events[1];
+}
+
 }  // namespace
 }  // namespace testing_support
