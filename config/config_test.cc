@@ -747,6 +747,27 @@ TEST(PolicyCheckTest, MaxRunningRestoresPerOwnerNeedsAnOwner) {
   EXPECT_FALSE(a.ok);
 }
 
+// The cap of queued restores per owner: off by default, counted by the
+// fair-share owner too.
+TEST(PolicyCheckTest, MaxQueuedRestoresPerOwnerNeedsAnOwner) {
+  Applied a = ApplyServerText("port 1\n\nmax_queued_restores_per_owner 100\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error,
+            "/etc/c.conf:3: key 'max_queued_restores_per_owner': "
+            "max_queued_restores_per_owner without fair_share_tag or "
+            "fair_share_by");
+  a = ApplyServerText("port 1\n");
+  ASSERT_TRUE(a.ok) << a.error;
+  EXPECT_EQ(a.settings.max_queued_restores_per_owner, 0u);
+  a = ApplyServerText(
+      "fair_share_tag user=\nmax_queued_restores_per_owner 100\n");
+  ASSERT_TRUE(a.ok) << a.error;
+  EXPECT_EQ(a.settings.max_queued_restores_per_owner, 100u);
+  a = ApplyServerText("fair_share_by gid\nmax_queued_restores_per_owner x\n");
+  EXPECT_FALSE(a.ok);
+  EXPECT_NE(a.error.find("/etc/c.conf:2:"), std::string::npos) << a.error;
+}
+
 TEST(PolicyCheckTest, RestoreSlicesAndMediaPerMoverAreChecked) {
   Applied a = ApplyServerText("");
   EXPECT_FALSE(a.settings.tape_order());

@@ -248,15 +248,16 @@ bool CheckFairShare(const ConfigText& file, const ServerSettings& s,
     return true;
   // Per-owner limits count by the fair-share owner: without one, every
   // restore would be one owner's.
-  if (s.max_running_restores_per_owner > 0) {
-    const ConfigEntry* limit = FindEntry(file, false, [](const std::string& k) {
-      return k == "max_running_restores_per_owner";
-    });
-    *error = EntryError(
-        file,
-        limit ? *limit : ConfigEntry{"max_running_restores_per_owner", "", 0},
-        "max_running_restores_per_owner without fair_share_tag or "
-        "fair_share_by");
+  const std::pair<const char*, uint32_t> limits[] = {
+      {"max_running_restores_per_owner", s.max_running_restores_per_owner},
+      {"max_queued_restores_per_owner", s.max_queued_restores_per_owner}};
+  for (const auto& [key, value] : limits) {
+    if (value == 0) continue;
+    const std::string name = key;
+    const ConfigEntry* limit = FindEntry(
+        file, false, [&name](const std::string& k) { return k == name; });
+    *error = EntryError(file, limit ? *limit : ConfigEntry{name, "", 0},
+                        name + " without fair_share_tag or fair_share_by");
     return false;
   }
   if (s.fair_share_weights.empty()) return true;

@@ -124,6 +124,10 @@ struct ServerSettings {
   // At most this many restores of one fair-share owner run at once; 0: no
   // limit. Needs fair_share_tag or fair_share_by (the owner).
   uint32_t max_running_restores_per_owner = 0;
+  // A new restore from Lustre of an owner with this many restores queued
+  // (not running) already is failed at Lustre with EDQUOT; 0: no cap.
+  // Needs fair_share_tag or fair_share_by (the owner).
+  uint32_t max_queued_restores_per_owner = 0;
   // Whose share a restore counts against: the value of fair_share_tag in the
   // request data, or the uid, gid or project id of the file itself.
   FairShareBy fair_share_by = FairShareBy::kTag;

@@ -622,6 +622,11 @@ const ServerSetting kServerSettings[] = {
      .value = "N",
      .help = "restores of one fair-share owner running at once (0: no limit)",
      .apply = Integer<&S::max_running_restores_per_owner, 0, 1000000>},
+    {.key = "max_queued_restores_per_owner",
+     .value = "N",
+     .help = "restores of one fair-share owner queued at once, beyond which "
+             "new ones fail with EDQUOT (0: no cap)",
+     .apply = Integer<&S::max_queued_restores_per_owner, 0, 100000000>},
     {.key = "restore_locality_command",
      .value = "CMD ARG...",
      .help = "helper naming the preferred mover of each new restore",

@@ -140,6 +140,13 @@ void Reporter::GiveUp(std::string_view data, const lu_fid& dfid,
   Ended(data);
 }
 
+void Reporter::OverQueueCap(std::string_view data, const lu_fid& dfid,
+                            std::string_view owner, uint32_t cap) {
+  Write(data, fmt::format("quota {} {} {}", hsm::FormatFid(dfid),
+                          owner.empty() ? "-" : owner, cap));
+  Ended(data);
+}
+
 void Reporter::Cancel(std::string_view data, const lu_fid& dfid, bool ended) {
   Write(data, fmt::format("cancel {}", hsm::FormatFid(dfid)));
   if (ended) Ended(data);

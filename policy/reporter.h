@@ -58,6 +58,11 @@ class Reporter {
   // `status`: it ends here. After New.
   void GiveUp(std::string_view data, const lu_fid& dfid, uint32_t attempts,
               int status);
+  // A new restore refused: its owner (`owner`, "" for the default one)
+  // has `cap` restores queued already; failed at Lustre with EDQUOT. It
+  // ends here. After New.
+  void OverQueueCap(std::string_view data, const lu_fid& dfid,
+                    std::string_view owner, uint32_t cap);
   // `ended`: the item is forgotten now (it was waiting); a running item
   // lives on until its mover's done.
   void Cancel(std::string_view data, const lu_fid& dfid, bool ended = true);

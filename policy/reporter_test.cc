@@ -78,6 +78,23 @@ TEST_F(ReporterTest, WritesTheOriginalsLinesInOrder) {
   EXPECT_EQ(st.st_mode & 0777, 0711u);
 }
 
+// A restore refused for its owner's queued cap: a quota line, and it ends
+// there ("-": the default owner).
+TEST_F(ReporterTest, QuotaLineEndsTheItem) {
+  Reporter r(dir_, "job");
+  lu_fid a{0x200000401, 0x2a, 0}, b{0x200000401, 0x2b, 0};
+  r.New("job=q", a);
+  r.OverQueueCap("job=q", a, "alice", 100);
+  r.New("job=q", b);
+  r.OverQueueCap("job=q", b, "", 7);
+  EXPECT_EQ(Read("q"),
+            "new [0x200000401:0x2a:0x0]\n"
+            "quota [0x200000401:0x2a:0x0] alice 100\n"
+            "new [0x200000401:0x2b:0x0]\n"
+            "quota [0x200000401:0x2b:0x0] - 7\n");
+  EXPECT_EQ(r.Live("q"), 0);
+}
+
 TEST_F(ReporterTest, OnlyPlainNamesOfAtMost64BytesAreReported) {
   Reporter r(dir_, "job");
   EXPECT_EQ(r.NameOf("job=a-b_C9"), "a-b_C9");

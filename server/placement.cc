@@ -109,6 +109,24 @@ bool Placement::Add(const protocol::WireItem& wire) {
   return true;
 }
 
+Placement::AddOutcome Placement::AddNew(const protocol::WireItem& wire,
+                                        std::string* owner) {
+  const hsm_action_item& hai = wire.item.hai;
+  if (hai.hai_action != HSMA_RESTORE || scheduler_.restore_queue_cap() == 0)
+    return Add(wire) ? AddOutcome::kAdded : AddOutcome::kKnown;
+  if (scheduler_.Find(ItemId::Of(hai))) return AddOutcome::kKnown;
+  const std::string file_owner = OwnerOf(wire);
+  const std::string counted = scheduler_.RestoreOwnerOf(wire, file_owner);
+  if (scheduler_.OwnerQueueFull(counted)) {
+    *owner = counted;
+    return AddOutcome::kOverQueueCap;
+  }
+  if (reporter_) reporter_->New(wire.item.data, hai.hai_dfid);
+  if (!EnqueueRestore(wire, &file_owner)) return AddOutcome::kKnown;
+  PutItem(wire);
+  return AddOutcome::kAdded;
+}
+
 bool Placement::AddRetried(const protocol::WireItem& wire,
                            const MoverId& mover) {
   if (scheduler_.Find(ItemId::Of(wire.item.hai))) return false;
@@ -168,8 +186,9 @@ std::string Placement::OwnerOf(const protocol::WireItem& wire) const {
   return "";
 }
 
-bool Placement::EnqueueRestore(const protocol::WireItem& wire) {
-  std::string owner = OwnerOf(wire);
+bool Placement::EnqueueRestore(const protocol::WireItem& wire,
+                               const std::string* looked_up) {
+  std::string owner = looked_up ? *looked_up : OwnerOf(wire);
   if (!locator_) return scheduler_.Enqueue(wire, "", owner);
   // Parked until the helper answers (or its timeout): not dispatched yet.
   if (!scheduler_.Enqueue(wire, kLocating, owner)) return false;

@@ -126,6 +126,12 @@ class Placement {
   // A new request from Lustre: placed, then stored. False (nothing
   // changed) if its identity is known.
   bool Add(const protocol::WireItem& wire);
+  enum class AddOutcome { kAdded, kKnown, kOverQueueCap };
+  // Add(), for a request new from Lustre, and a restore of an owner at the
+  // Scheduler's cap of queued restores (max_queued_restores_per_owner) is
+  // refused: kOverQueueCap, `*owner` names the owner, nothing changed; the
+  // caller fails it at Lustre. The owner is looked up once.
+  AddOutcome AddNew(const protocol::WireItem& wire, std::string* owner);
   // The same for an item of a `queue` command (Lustre's active_requests
   // after a crash), where a started restore is listed with the volatile
   // file as its dfid: known by its fid then.
@@ -167,7 +173,9 @@ class Placement {
   // Whether the host rules choose a mover for `wire` (an archive whose
   // data carries a rule's tag).
   bool RulesApply(const protocol::WireItem& wire) const;
-  bool EnqueueRestore(const protocol::WireItem& wire);
+  // `owner`: the file's owner when looked up already.
+  bool EnqueueRestore(const protocol::WireItem& wire,
+                      const std::string* owner = nullptr);
   // The fair-share owner of a restore's file, "" for the default owner.
   std::string OwnerOf(const protocol::WireItem& wire) const;
   void Locate(const protocol::WireItem& wire);

@@ -180,6 +180,8 @@ const Row kRows[] = {
      Take<&S::restore_blocking_share>, Always},
     {"max_running_restores_per_owner", Show<&S::max_running_restores_per_owner>,
      Take<&S::max_running_restores_per_owner>, Always},
+    {"max_queued_restores_per_owner", Show<&S::max_queued_restores_per_owner>,
+     Take<&S::max_queued_restores_per_owner>, Always},
     {"restore_locality_command", ShowWords<&S::restore_locality_command>,
      TakeNothing},
     {"restore_locality_timeout_ms", Show<&S::restore_locality_timeout_ms>,

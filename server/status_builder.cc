@@ -74,6 +74,9 @@ std::shared_ptr<StatusStream> StatusBuilder::Build(const StatusView& view,
         std::to_string(scheduler_.restore_blocking_share()) + "%";
   o["blocking_restores_sent"] = scheduler_.counters().blocking_restores_sent;
   if (!view.retries.empty()) o["retries"] = view.retries;
+  // Per-owner queued cap: the cap in force (0: off) and what it refused.
+  o["max_queued_restores_per_owner"] = scheduler_.restore_queue_cap();
+  o["restores_over_queue_cap"] = view.restores_over_queue_cap;
   if (verbose >= 6) AddItemLists(o, *stream);
   DropZeros(o);
   o["command"] = "status";  // last, as in every reply

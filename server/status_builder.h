@@ -61,6 +61,9 @@ struct StatusView {
   // Retries of requests movers ended with HP_FLAG_RETRY (server/
   // retry_memory.h); empty: left out.
   boost::json::object retries;
+  // New restores failed with EDQUOT: their owner was at
+  // max_queued_restores_per_owner.
+  uint64_t restores_over_queue_cap = 0;
 };
 
 class StatusBuilder {

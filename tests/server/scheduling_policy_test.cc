@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -474,6 +475,50 @@ TEST_F(PolicyTest, ReportFilesFollowTheDocumentedFormat) {
             l.end());
   ASSERT_TRUE(cdt_.Client({"--unlock"}).ok());
   EXPECT_TRUE(WaitFor([&] { return access(back.c_str(), F_OK) != 0; }));
+}
+
+// The optional cap of queued restores per owner: a new restore of an
+// owner that has that many queued already fails at Lustre with EDQUOT, with
+// a log and a report line; other owners' restores are queued as before.
+TEST_F(PolicyTest, RestoresBeyondAnOwnersQueuedCapFailWithEdquot) {
+  Start(
+      "fair_share_tag user=\nmax_queued_restores_per_owner 2\n"
+      "reporting_dir reports\nreporting_hint job\n"
+      "reporting_schedule_interval_ms 3600000\n");
+  ASSERT_NE(cdt_.StartMover("m1"), nullptr);
+  auto files = Archive("f", 4, "");
+  ASSERT_TRUE(AllArchived(files));
+  std::vector<std::string> release = {"hsm_release"};
+  release.insert(release.end(), files.begin(), files.end());
+  ASSERT_TRUE(sim_.Lfs(release).ok());
+  ASSERT_TRUE(cdt_.Client({"--lock"}).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(
+        sim_.Lfs({"hsm_restore", "--data", "user=alice,job=cap", files[i]})
+            .ok());
+  ASSERT_TRUE(
+      sim_.Lfs({"hsm_restore", "--data", "user=bob,job=cap", files[3]}).ok());
+  const std::string refused = FidOf(files[2]);
+  ASSERT_TRUE(sim_.WaitForStatus(refused, "RESTORE", "FAILED")) << cdt_.Logs();
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_restore") == 3; }))
+      << cdt_.Logs();
+  EXPECT_EQ(cdt_.Counter("restores_over_queue_cap"), 1);
+  EXPECT_EQ(cdt_.Counter("max_queued_restores_per_owner"), 2);
+  EXPECT_EQ(cdt_.ServerLogLines("request dropped .*reason=queued_cap "
+                                "owner=alice cap=2 status=" +
+                                std::to_string(EDQUOT))
+                .size(),
+            1u)
+      << cdt_.Logs();
+  auto lines = Lines(sim_.Path("reports/cap"));
+  EXPECT_NE(
+      std::find(lines.begin(), lines.end(), "quota " + refused + " alice 2"),
+      lines.end())
+      << ::testing::PrintToString(lines);
+  ASSERT_TRUE(cdt_.Client({"--unlock"}).ok());
+  for (int i : {0, 1, 3})
+    EXPECT_TRUE(sim_.WaitForStatus(FidOf(files[i]), "RESTORE", "SUCCEED"))
+        << cdt_.Logs();
 }
 
 }  // namespace
