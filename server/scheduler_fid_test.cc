@@ -36,17 +36,17 @@ TEST_F(SchedulerFidTest, ASecondArchiveWaitsForTheFirstToEnd) {
   EXPECT_EQ(Send("m2"), (std::vector<uint64_t>{2}));
 }
 
-TEST(SchedulerFidTest, EveryPairOfActionsConflicts) {
+TEST_F(SchedulerFidTest, EveryPairOfActionsConflicts) {
   const uint32_t actions[] = {HSMA_ARCHIVE, HSMA_RESTORE, HSMA_REMOVE};
   for (uint32_t first : actions)
     for (uint32_t second : actions) {
-      Scheduler s;
-      ASSERT_TRUE(s.Enqueue(OfFile(first, 1)));
-      ASSERT_EQ(s.Dispatch("m1", {}, MoverLimits{}).items.size(), 1u);
-      ASSERT_TRUE(s.Enqueue(OfFile(second, 2)));
-      EXPECT_EQ(test::Total(s.counters().held_same_fid), 1u)
+      Scheduler fresh;  // one per pair
+      ASSERT_TRUE(fresh.Enqueue(OfFile(first, 1)));
+      ASSERT_EQ(fresh.Dispatch("m1", {}, MoverLimits{}).items.size(), 1u);
+      ASSERT_TRUE(fresh.Enqueue(OfFile(second, 2)));
+      EXPECT_EQ(test::Total(fresh.counters().held_same_fid), 1u)
           << first << " then " << second;
-      EXPECT_TRUE(s.Dispatch("m2", {}, MoverLimits{}).empty());
+      EXPECT_TRUE(fresh.Dispatch("m2", {}, MoverLimits{}).empty());
     }
 }
 
