@@ -38,6 +38,7 @@
 
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
+#include "store/redis_connect.h"
 #include "store/store.h"
 
 struct redisContext;
@@ -46,15 +47,6 @@ namespace store {
 
 inline constexpr const char* kRequestsHash = "coordinatool_requests";
 inline constexpr const char* kAssignedHash = "coordinatool_assigned";
-
-struct RedisOptions {
-  std::string host = "localhost";
-  uint16_t port = 6379;
-  std::string socket;     // a unix socket path: used instead of host/port
-  std::string user;       // ACL user (AUTH user password); empty: default
-  std::string password;   // empty: no AUTH
-  int timeout_ms = 5000;  // connect and per-reply timeout
-};
 
 struct RedisStats {
   std::atomic<uint64_t> commands{0};     // acknowledged commands
@@ -101,6 +93,9 @@ class RedisStore : public Store {
   // Sends `batch` pipelined; returns how many were acknowledged, with
   // *error set if the connection failed before the end.
   size_t Pipeline(const std::vector<Command>& batch, std::string* error);
+  // Reads WAIT's reply after a pipelined batch: whether enough replicas
+  // have it, else *error.
+  bool WaitReplied(std::string* error);
   void Post(uint64_t acked, bool healthy);
 
   boost::asio::io_context& io_;
