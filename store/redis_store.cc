@@ -195,6 +195,7 @@ size_t RedisStore::Pipeline(const std::vector<Command>& batch,
   ++stats_.round_trips;
   // Applied by the master is acknowledged without WAIT; with WAIT, only
   // what WAIT confirmed.
+  wait_short_ = false;
   auto acknowledged = [&](size_t applied) -> size_t {
     return options_.wait_replicas > 0 ? 0 : applied;
   };
@@ -220,6 +221,7 @@ size_t RedisStore::Pipeline(const std::vector<Command>& batch,
 }
 
 bool RedisStore::WaitReplied(std::string* error) {
+  wait_short_ = false;
   void* raw = nullptr;
   if (redisGetReply(ctx_, &raw) != REDIS_OK) {
     *error = ctx_->errstr;
@@ -231,6 +233,7 @@ bool RedisStore::WaitReplied(std::string* error) {
   // Fewer replicas than asked: the batch is on the master only, and a
   // failover now could lose it. Not acknowledged; replayed (idempotent)
   // and waited for again until enough replicas have it.
+  wait_short_ = r->type == REDIS_REPLY_INTEGER;
   *error =
       r->type == REDIS_REPLY_INTEGER
           ? fmt::format("WAIT: {} of {} replicas acknowledged within {} ms",
@@ -297,7 +300,13 @@ void RedisStore::ThreadMain() {
       }
       if (quit_) return;
     }
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    // Too few replicas is no reason to wait longer and longer: WAIT's own
+    // timeout paces the retries, each on a new connection to whatever
+    // master the sentinels name then (after a partition that left us with
+    // an old master, WAIT is what fails).
+    backoff = wait_short_
+                  ? std::chrono::milliseconds(100)
+                  : std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
 }
 

@@ -112,6 +112,7 @@ class RedisStore : public Store {
 
   // The thread (or the loop before the thread starts, for Load()).
   redisContext* ctx_ = nullptr;
+  bool wait_short_ = false;  // the last batch failed only on WAIT's count
 
   // Handlers posted to io_ hold it weakly: they do nothing once the store
   // is gone, even if the loop runs them later.
