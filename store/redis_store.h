@@ -24,6 +24,13 @@
 // Redis: configure Redis with appendonly (appendfsync everysec or always) to
 // survive a Redis crash.
 //
+// High availability (docs/redis.md): the thread connects through
+// ConnectRedis (redis_connect.h), so every reconnect asks the sentinels for
+// the master again, which is how it follows a failover. With
+// wait_replicas > 0 each batch ends with WAIT, and is acknowledged only
+// when that many replicas have it; a short WAIT is a failed batch like any
+// other (kept, replayed on a new connection), retried at WAIT's pace.
+//
 // Thread-safety: as Store; the queue is guarded by mu_.
 #ifndef STORE_REDIS_STORE_H_
 #define STORE_REDIS_STORE_H_
