@@ -11,16 +11,18 @@
 
 namespace store {
 
+// File-local names differ from redis_store.cc's: a unity build compiles
+// both in one file.
 namespace {
 
-timeval Timeval(int ms) { return {ms / 1000, (ms % 1000) * 1000}; }
+timeval ConnectTimeval(int ms) { return {ms / 1000, (ms % 1000) * 1000}; }
 
-struct ReplyDeleter {
+struct ConnectReplyDeleter {
   void operator()(redisReply* r) const {
     if (r) freeReplyObject(r);
   }
 };
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+using ConnectReply = std::unique_ptr<redisReply, ConnectReplyDeleter>;
 
 struct ContextDeleter {
   void operator()(redisContext* c) const {
@@ -29,20 +31,20 @@ struct ContextDeleter {
 };
 using Context = std::unique_ptr<redisContext, ContextDeleter>;
 
-Reply Call(redisContext* ctx, const std::vector<std::string>& args) {
+ConnectReply Command(redisContext* ctx, const std::vector<std::string>& args) {
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   for (const auto& a : args) {
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
-  return Reply(static_cast<redisReply*>(redisCommandArgv(
+  return ConnectReply(static_cast<redisReply*>(redisCommandArgv(
       ctx, static_cast<int>(args.size()), argv.data(), lens.data())));
 }
 
 // What went wrong with a reply: the connection's error, the error reply,
 // or "unexpected reply".
-std::string Why(redisContext* ctx, const Reply& r) {
+std::string Why(redisContext* ctx, const ConnectReply& r) {
   if (!r) return ctx->errstr;
   if (r->type == REDIS_REPLY_ERROR) return std::string(r->str, r->len);
   return "unexpected reply";
@@ -56,15 +58,15 @@ std::string Format(const RedisEndpoint& e) {
 
 Context Open(const RedisEndpoint* tcp, const std::string& socket,
              int timeout_ms, std::string* error) {
-  Context ctx(
-      tcp ? redisConnectWithTimeout(tcp->host.c_str(), tcp->port,
-                                    Timeval(timeout_ms))
-          : redisConnectUnixWithTimeout(socket.c_str(), Timeval(timeout_ms)));
+  Context ctx(tcp ? redisConnectWithTimeout(tcp->host.c_str(), tcp->port,
+                                            ConnectTimeval(timeout_ms))
+                  : redisConnectUnixWithTimeout(socket.c_str(),
+                                                ConnectTimeval(timeout_ms)));
   if (!ctx || ctx->err) {
     *error = ctx ? ctx->errstr : "out of memory";
     return nullptr;
   }
-  redisSetTimeout(ctx.get(), Timeval(timeout_ms));
+  redisSetTimeout(ctx.get(), ConnectTimeval(timeout_ms));
   if (tcp) redisEnableKeepAlive(ctx.get());
   return ctx;
 }
@@ -75,7 +77,7 @@ bool Authenticate(redisContext* ctx, const RedisOptions& options,
   std::vector<std::string> auth = {"AUTH"};
   if (!options.user.empty()) auth.push_back(options.user);
   auth.push_back(options.password);
-  Reply r = Call(ctx, auth);
+  ConnectReply r = Command(ctx, auth);
   if (r && r->type != REDIS_REPLY_ERROR) return true;
   *error =
       fmt::format("AUTH{} failed: {}",
@@ -87,7 +89,7 @@ bool Authenticate(redisContext* ctx, const RedisOptions& options,
 // gets the benefit of the doubt: a replica refuses its writes (READONLY)
 // and the caller connects again.
 bool IsMaster(redisContext* ctx, std::string* error) {
-  Reply r = Call(ctx, {"ROLE"});
+  ConnectReply r = Command(ctx, {"ROLE"});
   if (r && r->type == REDIS_REPLY_ERROR &&
       std::string_view(r->str, r->len).starts_with("NOPERM"))
     return true;
@@ -108,8 +110,8 @@ std::optional<RedisEndpoint> AskSentinel(const RedisEndpoint& sentinel,
                                          std::string* error) {
   Context ctx = Open(&sentinel, "", options.timeout_ms, error);
   if (!ctx) return std::nullopt;
-  Reply r = Call(ctx.get(),
-                 {"SENTINEL", "get-master-addr-by-name", options.master_name});
+  ConnectReply r = Command(
+      ctx.get(), {"SENTINEL", "get-master-addr-by-name", options.master_name});
   if (r && r->type == REDIS_REPLY_NIL) {
     *error =
         fmt::format("it monitors no master named '{}'", options.master_name);
