@@ -7,10 +7,10 @@
 #include <hiredis/hiredis.h>
 #include <sys/stat.h>
 
-#include <map>
-#include <memory>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <set>
 
 #include "store/redis_connect.h"
@@ -23,25 +23,17 @@
 namespace store {
 namespace {
 
-using testing_support::RedisSentinel;
 using testing_support::RedisServer;
 using testing_support::TempDir;
-using testing_support::WaitFor;
 using namespace std::chrono_literals;
 
 std::string Key(uint32_t i) { return RequestKey(i, Fid(i)); }
 
-bool LinkUp(const RedisServer& replica) {
-  auto info = replica.Call({"INFO", "replication"});
-  return !info.empty() &&
-         info[0].find("master_link_status:up") != std::string::npos;
-}
-
 // How many WAIT commands the server ran.
 int WaitCalls(const RedisServer& server) {
   auto info = server.Call({"INFO", "commandstats"});
-  size_t at = info.empty() ? std::string::npos
-                           : info[0].find("cmdstat_wait:calls=");
+  size_t at =
+      info.empty() ? std::string::npos : info[0].find("cmdstat_wait:calls=");
   return at == std::string::npos
              ? 0
              : std::atoi(info[0].c_str() + at + strlen("cmdstat_wait:calls="));
@@ -49,26 +41,10 @@ int WaitCalls(const RedisServer& server) {
 
 class RedisFailoverTest : public ::testing::Test {
  protected:
-  std::string Dir(const std::string& name) {
-    std::string path = dir_.Join(name);
-    mkdir(path.c_str(), 0700);
-    return path;
-  }
-
   void StartMasterAndReplica() {
-    // No 5 s pause before a full resynchronisation (Redis's default, to
-    // serve several replicas with one snapshot).
-    const std::vector<std::string> quick = {"--repl-diskless-sync-delay", "0"};
-    master_ = std::make_unique<RedisServer>(Dir("master"), quick);
-    ASSERT_EQ(master_->Start(), "");
-    replica_ = std::make_unique<RedisServer>(
-        Dir("replica"),
-        std::vector<std::string>{"--replicaof", "127.0.0.1",
-                                 std::to_string(master_->port())});
-    ASSERT_EQ(replica_->Start(), "");
-    ASSERT_TRUE(WaitFor([&] { return LinkUp(*replica_); }, 20s));
+    ASSERT_EQ(ha_.StartServers(), "");
     options_.host = "127.0.0.1";
-    options_.port = static_cast<uint16_t>(master_->port());
+    options_.port = static_cast<uint16_t>(ha_.master().port());
     // Replies bound as long as the test's waits (a loaded machine can hold
     // an fsync for seconds); a short WAIT so that a missing replica shows
     // quickly.
@@ -77,26 +53,11 @@ class RedisFailoverTest : public ::testing::Test {
     options_.wait_timeout_ms = 300;
   }
 
-  // Three sentinels, quorum 2; up once each knows the replica and the two
-  // others (their hello messages go through the master every 2 s).
   void StartSentinels() {
-    for (int i = 0; i < 3; ++i) {
-      RedisSentinel::Options o;
-      o.master_port = master_->port();
-      sentinels_.push_back(std::make_unique<RedisSentinel>(
-          Dir("sentinel" + std::to_string(i)), o));
-      ASSERT_EQ(sentinels_.back()->Start(), "");
-    }
-    ASSERT_TRUE(WaitFor(
-        [&] {
-          for (const auto& s : sentinels_)
-            if (s->Replicas() != 1 || s->OtherSentinels() != 2) return false;
-          return true;
-        },
-        30s));
+    ASSERT_EQ(ha_.StartSentinels(), "");
     options_.master_name = "cdt";
     options_.sentinels.clear();
-    for (const auto& s : sentinels_)
+    for (const auto& s : ha_.sentinels())
       options_.sentinels.push_back({"127.0.0.1", uint16_t(s->port())});
     // A fixed address that would be wrong: sentinels replace it.
     options_.port = 1;
@@ -130,8 +91,7 @@ class RedisFailoverTest : public ::testing::Test {
   TempDir dir_{"redis_failover"};
   boost::asio::io_context io_;
   RedisOptions options_;
-  std::unique_ptr<RedisServer> master_, replica_;
-  std::vector<std::unique_ptr<RedisSentinel>> sentinels_;
+  testing_support::RedisHa ha_{dir_.path()};
   std::unique_ptr<RedisStore> store_;
   std::set<uint32_t> acked_;
 };
@@ -145,21 +105,21 @@ TEST_F(RedisFailoverTest, AChangeIsAcknowledgedOnlyOnceAReplicaHasIt) {
   Open();
   Put(1);
   ASSERT_TRUE(RunUntil([&] { return acked_.count(1); }));
-  EXPECT_EQ(replica_->HGetAll(kRequestsHash).count(Key(1)), 1u)
+  EXPECT_EQ(ha_.replica().HGetAll(kRequestsHash).count(Key(1)), 1u)
       << "WAIT answered: the replica has it";
 
-  replica_->Kill();
+  ha_.replica().Kill();
   Put(2);
   ASSERT_TRUE(RunUntil([&] { return !store_->writable(); }));
-  EXPECT_EQ(master_->HGetAll(kRequestsHash).count(Key(2)), 1u)
+  EXPECT_EQ(ha_.master().HGetAll(kRequestsHash).count(Key(2)), 1u)
       << "applied by the master";
   EXPECT_EQ(acked_.count(2), 0u) << "but not acknowledged";
 
-  ASSERT_EQ(replica_->Start(), "");
+  ASSERT_EQ(ha_.replica().Start(), "");
   ASSERT_TRUE(RunUntil([&] { return store_->writable(); }));
   Put(3);
   ASSERT_TRUE(RunUntil([&] { return acked_.count(3); }));
-  EXPECT_EQ(replica_->HGetAll(kRequestsHash).count(Key(2)), 1u);
+  EXPECT_EQ(ha_.replica().HGetAll(kRequestsHash).count(Key(2)), 1u);
   EXPECT_GE(store_->stats().reconnects, 1u);
 }
 
@@ -178,7 +138,7 @@ TEST_F(RedisFailoverTest, FollowsTheMasterTheSentinelsElectAndLosesNothing) {
   redisContext* ctx = ConnectRedis(options_, &error, &master);
   ASSERT_NE(ctx, nullptr) << error;
   redisFree(ctx);
-  EXPECT_EQ(master, "127.0.0.1:" + std::to_string(master_->port()));
+  EXPECT_EQ(master, "127.0.0.1:" + std::to_string(ha_.master().port()));
   options_.master_name = "elsewhere";
   EXPECT_EQ(ConnectRedis(options_, &error), nullptr);
   EXPECT_NE(error.find("sentinel 127.0.0.1:1: Connection refused"),
@@ -197,24 +157,17 @@ TEST_F(RedisFailoverTest, FollowsTheMasterTheSentinelsElectAndLosesNothing) {
   for (uint32_t i = 100; i < 200; ++i) Put(i);
   io_.restart();
   io_.poll();
-  master_->Kill();
+  ha_.master().Kill();
 
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        for (const auto& s : sentinels_)
-          if (s->MasterPort() != replica_->port()) return false;
-        return true;
-      },
-      30s))
-      << "no failover";
+  ASSERT_EQ(ha_.WaitFailover(), "");
   // The store finds the new master by itself and writes there, but the new
   // master has no replica: nothing is acknowledged, the store stays
   // unwritable.
   Put(1000);
   ASSERT_TRUE(RunUntil(
-      [&] { return replica_->HGetAll(kRequestsHash).count(Key(1000)); }));
+      [&] { return ha_.replica().HGetAll(kRequestsHash).count(Key(1000)); }));
   // WAIT asked there and answered short, again and again.
-  ASSERT_TRUE(RunUntil([&] { return WaitCalls(*replica_) >= 2; }));
+  ASSERT_TRUE(RunUntil([&] { return WaitCalls(ha_.replica()) >= 2; }));
   io_.restart();
   io_.poll();
   EXPECT_FALSE(store_->writable());
@@ -222,14 +175,13 @@ TEST_F(RedisFailoverTest, FollowsTheMasterTheSentinelsElectAndLosesNothing) {
 
   // The old master comes back as the new one's replica: writable again,
   // and changes are acknowledged.
-  ASSERT_EQ(master_->Start(), "");
-  master_->Call({"REPLICAOF", "127.0.0.1", std::to_string(replica_->port())});
+  ASSERT_EQ(ha_.RejoinAsReplica(), "");
   ASSERT_TRUE(RunUntil([&] { return store_->writable(); }, 40s));
   Put(1001);
   ASSERT_TRUE(RunUntil([&] { return acked_.count(1001); }));
   EXPECT_GE(acked_.size(), 101u);
 
-  auto stored = replica_->HGetAll(kRequestsHash);
+  auto stored = ha_.replica().HGetAll(kRequestsHash);
   for (uint32_t i : acked_)
     EXPECT_EQ(stored.count(Key(i)), 1u) << "acknowledged " << i << " lost";
   // Every change reaches the new master in the end, acknowledged or not:

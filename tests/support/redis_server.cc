@@ -4,6 +4,7 @@
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -252,6 +253,88 @@ size_t RedisSentinel::Replicas() const {
 size_t RedisSentinel::OtherSentinels() const {
   auto flat = Call({"SENTINEL", "sentinels", options_.name});
   return static_cast<size_t>(std::count(flat.begin(), flat.end(), "name"));
+}
+
+RedisHa::RedisHa(std::string dir, std::vector<std::string> server_args)
+    : dir_(std::move(dir)), server_args_(std::move(server_args)) {}
+
+std::string RedisHa::Dir(const std::string& name) const {
+  std::string path = dir_ + "/" + name;
+  mkdir(path.c_str(), 0700);
+  return path;
+}
+
+namespace {
+
+bool LinkUp(const RedisServer& replica) {
+  auto info = replica.Call({"INFO", "replication"});
+  return !info.empty() &&
+         info[0].find("master_link_status:up") != std::string::npos;
+}
+
+}  // namespace
+
+std::string RedisHa::StartServers() {
+  // No 5 s pause before a full resynchronisation (Redis's default, to serve
+  // several replicas with one snapshot).
+  std::vector<std::string> args = server_args_;
+  args.insert(args.end(), {"--repl-diskless-sync-delay", "0"});
+  master_ = std::make_unique<RedisServer>(Dir("master"), args);
+  if (std::string e = master_->Start(); !e.empty()) return "master: " + e;
+  args.insert(args.end(),
+              {"--replicaof", "127.0.0.1", std::to_string(master_->port())});
+  replica_ = std::make_unique<RedisServer>(Dir("replica"), args);
+  if (std::string e = replica_->Start(); !e.empty()) return "replica: " + e;
+  if (!WaitFor([&] { return LinkUp(*replica_); }, 20s))
+    return "the replica never synchronised";
+  return "";
+}
+
+std::string RedisHa::StartSentinels() {
+  for (int i = 0; i < 3; ++i) {
+    RedisSentinel::Options o;
+    o.master_port = master_->port();
+    sentinels_.push_back(std::make_unique<RedisSentinel>(
+        Dir("sentinel" + std::to_string(i)), o));
+    if (std::string e = sentinels_.back()->Start(); !e.empty()) return e;
+  }
+  // Their hello messages go through the master every 2 s.
+  if (!WaitFor(
+          [&] {
+            for (const auto& s : sentinels_)
+              if (s->Replicas() != 1 || s->OtherSentinels() != 2) return false;
+            return true;
+          },
+          30s))
+    return "the sentinels never knew each other and the replica";
+  return "";
+}
+
+std::string RedisHa::WaitFailover() {
+  if (!WaitFor(
+          [&] {
+            for (const auto& s : sentinels_)
+              if (s->MasterPort() != replica_->port()) return false;
+            return true;
+          },
+          30s))
+    return "no failover to the replica";
+  return "";
+}
+
+std::string RedisHa::RejoinAsReplica() {
+  if (std::string e = master_->Start(); !e.empty()) return e;
+  std::string error;
+  master_->Call({"REPLICAOF", "127.0.0.1", std::to_string(replica_->port())},
+                &error);
+  return error;
+}
+
+std::string RedisHa::SentinelList() const {
+  std::string list;
+  for (const auto& s : sentinels_)
+    list += (list.empty() ? "" : " ") + s->endpoint();
+  return list;
 }
 
 }  // namespace testing_support

@@ -11,6 +11,7 @@
 #define TESTS_SUPPORT_REDIS_SERVER_H_
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,40 @@ class RedisSentinel {
   const Options options_;
   int port_ = 0;
   Process process_;
+};
+
+// Issue 17's Redis: a master and one replica (both with `server_args`, and
+// no delay before a full resynchronisation), and three sentinels, quorum 2,
+// monitoring the master as "cdt", each in a directory under `dir`.
+class RedisHa {
+ public:
+  explicit RedisHa(std::string dir, std::vector<std::string> server_args = {});
+  // Starts the master and the replica and waits for the replica's link.
+  std::string StartServers();
+  // Starts the sentinels and waits until each knows the replica and the two
+  // others.
+  std::string StartSentinels();
+  // Waits until every sentinel names the replica as the master (after the
+  // master was killed).
+  std::string WaitFailover();
+  // Starts the old master again as the new one's replica.
+  std::string RejoinAsReplica();
+
+  RedisServer& master() { return *master_; }
+  RedisServer& replica() { return *replica_; }
+  std::vector<std::unique_ptr<RedisSentinel>>& sentinels() {
+    return sentinels_;
+  }
+  // "host:port host:port host:port", as redis_sentinels takes them.
+  std::string SentinelList() const;
+
+ private:
+  std::string Dir(const std::string& name) const;
+
+  const std::string dir_;
+  const std::vector<std::string> server_args_;
+  std::unique_ptr<RedisServer> master_, replica_;
+  std::vector<std::unique_ptr<RedisSentinel>> sentinels_;
 };
 
 }  // namespace testing_support
