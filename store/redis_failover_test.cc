@@ -72,9 +72,31 @@ class RedisFailoverTest : public ::testing::Test {
   // Puts key i and asks for a Sync: acked_ gets i once it is acknowledged.
   void Put(uint32_t i) {
     store_->Put(Key(i), "{}");
+    put_.push_back(i);
     store_->Sync([this, i](bool ok) {
       if (ok) acked_.insert(i);
     });
+  }
+
+  // Runs the loop until a Sync() answers true: everything put so far is
+  // acknowledged. A Sync answers false at once while the store is
+  // unwritable (a WAIT can time out on a loaded machine), hence again.
+  bool SyncUntilAcknowledged() {
+    bool answered = true, durable = false;
+    const std::vector<uint32_t> put = put_;
+    if (!RunUntil([&] {
+          if (!durable && answered) {
+            answered = false;
+            store_->Sync([&](bool ok) {
+              answered = true;
+              durable = ok;
+            });
+          }
+          return durable;
+        }))
+      return false;
+    acked_.insert(put.begin(), put.end());
+    return true;
   }
 
   // Runs the loop until `done` or the bound.
@@ -93,6 +115,7 @@ class RedisFailoverTest : public ::testing::Test {
   RedisOptions options_;
   testing_support::RedisHa ha_{dir_.path()};
   std::unique_ptr<RedisStore> store_;
+  std::vector<uint32_t> put_;
   std::set<uint32_t> acked_;
 };
 
@@ -104,7 +127,7 @@ TEST_F(RedisFailoverTest, AChangeIsAcknowledgedOnlyOnceAReplicaHasIt) {
   StartMasterAndReplica();
   Open();
   Put(1);
-  ASSERT_TRUE(RunUntil([&] { return acked_.count(1); }));
+  ASSERT_TRUE(SyncUntilAcknowledged());
   EXPECT_EQ(ha_.replica().HGetAll(kRequestsHash).count(Key(1)), 1u)
       << "WAIT answered: the replica has it";
 
@@ -118,7 +141,7 @@ TEST_F(RedisFailoverTest, AChangeIsAcknowledgedOnlyOnceAReplicaHasIt) {
   ASSERT_EQ(ha_.replica().Start(), "");
   ASSERT_TRUE(RunUntil([&] { return store_->writable(); }));
   Put(3);
-  ASSERT_TRUE(RunUntil([&] { return acked_.count(3); }));
+  ASSERT_TRUE(SyncUntilAcknowledged());
   EXPECT_EQ(ha_.replica().HGetAll(kRequestsHash).count(Key(2)), 1u);
   EXPECT_GE(store_->stats().reconnects, 1u);
 }
@@ -152,7 +175,7 @@ TEST_F(RedisFailoverTest, FollowsTheMasterTheSentinelsElectAndLosesNothing) {
 
   Open();
   for (uint32_t i = 0; i < 100; ++i) Put(i);
-  ASSERT_TRUE(RunUntil([&] { return acked_.size() == 100; }));
+  ASSERT_TRUE(SyncUntilAcknowledged());
   // More under way when the master dies: some acknowledged, some not.
   for (uint32_t i = 100; i < 200; ++i) Put(i);
   io_.restart();
@@ -178,7 +201,7 @@ TEST_F(RedisFailoverTest, FollowsTheMasterTheSentinelsElectAndLosesNothing) {
   ASSERT_EQ(ha_.RejoinAsReplica(), "");
   ASSERT_TRUE(RunUntil([&] { return store_->writable(); }, 40s));
   Put(1001);
-  ASSERT_TRUE(RunUntil([&] { return acked_.count(1001); }));
+  ASSERT_TRUE(SyncUntilAcknowledged());
   EXPECT_GE(acked_.size(), 101u);
 
   auto stored = ha_.replica().HGetAll(kRequestsHash);
