@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -76,6 +77,32 @@ std::optional<int64_t> ParseInteger(std::string_view text, int64_t min,
   if (errno != 0 || end != copy.c_str() + copy.size()) return std::nullopt;
   if (value < min || value > max) return std::nullopt;
   return value;
+}
+
+std::optional<std::pair<std::string, uint16_t>> ParseHostPort(
+    std::string_view text) {
+  std::string host;
+  std::string_view port;
+  if (text.starts_with('[')) {
+    size_t close = text.find("]:");
+    if (close == std::string_view::npos) return std::nullopt;
+    host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string::npos) return std::nullopt;
+  }
+  // Decimal digits only: ParseInteger would read "010" as octal.
+  const bool digits = !port.empty() && port.size() <= 5 &&
+                      (port.size() == 1 || port.front() != '0') &&
+                      std::all_of(port.begin(), port.end(),
+                                  [](char c) { return c >= '0' && c <= '9'; });
+  auto value = digits ? ParseInteger(port, 1, 65535) : std::nullopt;
+  if (host.empty() || !value) return std::nullopt;
+  return std::make_pair(std::move(host), static_cast<uint16_t>(*value));
 }
 
 std::optional<uint32_t> ParseSize(std::string_view text, std::string* warning,

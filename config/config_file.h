@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace config {
@@ -53,6 +54,11 @@ std::optional<int64_t> ParseInteger(std::string_view text, int64_t min,
 std::optional<uint32_t> ParseSize(std::string_view text, std::string* warning,
                                   std::string* error);
 inline constexpr uint32_t kUnlimited = 0xffffffffu;
+
+// "host:port" or "[v6]:port" (decimal port in 1..65535, no leading zero):
+// the host (without brackets) and the port; nullopt otherwise.
+std::optional<std::pair<std::string, uint16_t>> ParseHostPort(
+    std::string_view text);
 
 // Log levels by name (off, fatal, error, warn, normal, info, debug; any case)
 // to 0..6.

@@ -311,6 +311,60 @@ TEST(ServerSettingsTest, StoreKeys) {
             "0..9223372036854775807");
 }
 
+// Issue 17: Sentinel discovery and WAIT for replicas; a bad sentinel
+// address or count is a file:line error.
+TEST(ServerSettingsTest, RedisHighAvailabilityKeys) {
+  ServerSettings s;
+  EXPECT_TRUE(s.redis_sentinels.empty());
+  EXPECT_EQ(s.redis_wait_replicas, 0);
+  EXPECT_EQ(s.redis_wait_timeout_ms, 1000);
+  std::vector<std::string> warnings;
+  std::string error;
+  ASSERT_TRUE(ApplyServerFile(
+      ParseConfigText("c",
+                      "redis_sentinels a:26379  10.0.0.2:26380 [::1]:1\n"
+                      "redis_master_name cdt\nredis_wait_replicas 1\n"
+                      "redis_wait_timeout_ms 250\n"),
+      &s, &warnings, &error))
+      << error;
+  EXPECT_TRUE(s.redis_configured);
+  EXPECT_EQ(s.redis_sentinels,
+            (std::vector<std::string>{"a:26379", "10.0.0.2:26380", "[::1]:1"}));
+  EXPECT_EQ(s.redis_master_name, "cdt");
+  EXPECT_EQ(s.redis_wait_replicas, 1);
+  EXPECT_EQ(s.redis_wait_timeout_ms, 250);
+  ASSERT_TRUE(
+      ApplyServerEnv(FakeEnv({{"COORDINATOOL_REDIS_SENTINELS", "b:1"},
+                              {"COORDINATOOL_REDIS_WAIT_REPLICAS", "2"}}),
+                     &s, &warnings, &error))
+      << error;
+  EXPECT_EQ(s.redis_sentinels, std::vector<std::string>{"b:1"});
+  EXPECT_EQ(s.redis_wait_replicas, 2);
+  for (const char* bad :
+       {"a", "a:0", "a:65536", "a:026379", "a:x", ":1", "::1:5", "[::1]"}) {
+    ServerSettings t;
+    EXPECT_FALSE(ApplyServerFile(
+        ParseConfigText("c", std::string("\nredis_sentinels s:1 ") + bad), &t,
+        &warnings, &error))
+        << bad;
+    EXPECT_EQ(error, std::string("c:2: key 'redis_sentinels': '") + bad +
+                         "' is not HOST:PORT (port in 1..65535, [v6]:PORT "
+                         "for IPv6)");
+    EXPECT_TRUE(t.redis_sentinels.empty()) << "nothing applied";
+  }
+  EXPECT_FALSE(ApplyServerFile(ParseConfigText("c", "redis_wait_replicas -1\n"),
+                               &s, &warnings, &error));
+  EXPECT_EQ(error,
+            "c:1: key 'redis_wait_replicas': '-1' is not an integer in "
+            "0..1000");
+  EXPECT_FALSE(
+      ApplyServerFile(ParseConfigText("c", "redis_wait_timeout_ms 0\n"), &s,
+                      &warnings, &error));
+  EXPECT_EQ(error,
+            "c:1: key 'redis_wait_timeout_ms': '0' is not an integer in "
+            "1..600000");
+}
+
 // Issue 10: the connection keys, from the file and the environment.
 TEST(ServerSettingsTest, ExposureAndQueueKeys) {
   ServerSettings s;

@@ -83,6 +83,15 @@ struct ServerSettings {
   std::string redis_socket;    // unix socket; replaces host and port
   std::string redis_user;      // ACL user for AUTH
   std::string redis_password;  // empty: no AUTH
+  // Sentinel discovery (docs/redis.md): "host:port" of each sentinel,
+  // asked in order for the master monitored as redis_master_name; when
+  // given, redis_host/redis_port/redis_socket are not used.
+  std::vector<std::string> redis_sentinels;
+  std::string redis_master_name;
+  // A write batch counts as acknowledged once WAIT says this many replicas
+  // have it (0: on the master's reply), waiting at most the timeout.
+  int redis_wait_replicas = 0;
+  int redis_wait_timeout_ms = 1000;
   // Whether any redis_* key, COORDINATOOL_REDIS_* variable or --redis-*
   // option was given. The original's redis_host defaults to localhost, but
   // a server nobody pointed at Redis uses the embedded store (store auto).

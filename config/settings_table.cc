@@ -159,6 +159,21 @@ bool Redis(std::string_view value, ServerSettings* s, ValueContext* c) {
   return Inner(value, s, c);
 }
 
+// redis_sentinels HOST:PORT...: the whole list (a later line replaces it).
+bool RedisSentinels(std::string_view value, ServerSettings* s,
+                    ValueContext* c) {
+  auto words = SplitWords(value);
+  for (const std::string& word : words) {
+    if (!ParseHostPort(word)) {
+      c->error = fmt::format(
+          "'{}' is not HOST:PORT (port in 1..65535, [v6]:PORT for IPv6)", word);
+      return false;
+    }
+  }
+  s->redis_sentinels = std::move(words);
+  return true;
+}
+
 bool TlsClientCert(std::string_view value, ServerSettings* s, ValueContext* c) {
   if (value != "none" && value != "optional" && value != "required") {
     c->error =
@@ -444,6 +459,35 @@ const ServerSetting kServerSettings[] = {
      .value = "PASSWORD",
      .help = "Redis password (prefer COORDINATOOL_REDIS_PASSWORD)",
      .apply = Redis<Text<&S::redis_password>>},
+    {.key = "redis_sentinels",
+     .env = "COORDINATOOL_REDIS_SENTINELS",
+     .option = "--redis-sentinels",
+     .value = "HOST:PORT...",
+     .help = "Redis sentinels to find the master through (with "
+             "redis_master_name; replaces redis_host, redis_port, "
+             "redis_socket)",
+     .apply = Redis<RedisSentinels>},
+    {.key = "redis_master_name",
+     .env = "COORDINATOOL_REDIS_MASTER_NAME",
+     .option = "--redis-master-name",
+     .value = "NAME",
+     .help = "name the sentinels monitor the Redis master under",
+     .apply = Redis<Text<&S::redis_master_name>>},
+    {.key = "redis_wait_replicas",
+     .env = "COORDINATOOL_REDIS_WAIT_REPLICAS",
+     .option = "--redis-wait-replicas",
+     .value = "N",
+     .help = "Redis replicas that must have a change (WAIT) before it counts "
+             "as stored (0: the master's reply is enough)",
+     .apply = Redis<Integer<&S::redis_wait_replicas, 0, 1000>>},
+    {.key = "redis_wait_timeout_ms",
+     .env = "COORDINATOOL_REDIS_WAIT_TIMEOUT_MS",
+     .option = "--redis-wait-timeout",
+     .value = "MS",
+     .help = "milliseconds WAIT waits for the replicas before the change is "
+             "retried (the store is unwritable meanwhile)",
+     .apply = Redis<Integer<&S::redis_wait_timeout_ms, 1, 600000>>,
+     .unit = kMilliseconds},
     {.key = "store",
      .env = "COORDINATOOL_STORE",
      .option = "--store",

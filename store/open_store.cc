@@ -1,5 +1,6 @@
 #include "store/open_store.h"
 
+#include "config/config_file.h"
 #include "store/journal_store.h"
 #include "store/null_store.h"
 #include "store/redis_store.h"
@@ -14,7 +15,8 @@ std::unique_ptr<Store> OpenStore(boost::asio::io_context& io,
   std::string kind(config::Name(settings.store));
   if (kind == "auto")
     kind = settings.redis_configured && (!settings.redis_host.empty() ||
-                                         !settings.redis_socket.empty())
+                                         !settings.redis_socket.empty() ||
+                                         !settings.redis_sentinels.empty())
                ? "redis"
                : "embedded";
   if (kind == "none") return std::make_unique<NullStore>();
@@ -25,6 +27,20 @@ std::unique_ptr<Store> OpenStore(boost::asio::io_context& io,
     options.socket = settings.redis_socket;
     options.user = settings.redis_user;
     options.password = settings.redis_password;
+    for (const std::string& word : settings.redis_sentinels) {
+      auto sentinel = config::ParseHostPort(word);  // checked by config
+      if (sentinel)
+        options.sentinels.push_back({sentinel->first, sentinel->second});
+    }
+    options.master_name = settings.redis_master_name;
+    if (!options.sentinels.empty() && options.master_name.empty()) {
+      *error =
+          "redis_sentinels needs redis_master_name: the name the "
+          "sentinels monitor the master under";
+      return nullptr;
+    }
+    options.wait_replicas = settings.redis_wait_replicas;
+    options.wait_timeout_ms = settings.redis_wait_timeout_ms;
     return RedisStore::Open(io, options, error);
   }
   JournalOptions options;

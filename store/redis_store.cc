@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "store/redis_connect.h"
+
 namespace store {
 
 namespace {
@@ -51,40 +53,19 @@ RedisStore::~RedisStore() {
   Disconnect();
 }
 
-std::string RedisStore::Describe() const {
-  return options_.socket.empty()
-             ? fmt::format("redis {}:{}", options_.host, options_.port)
-             : fmt::format("redis unix:{}", options_.socket);
-}
+std::string RedisStore::Describe() const { return DescribeRedis(options_); }
 
 bool RedisStore::Connect(std::string* error) {
   Disconnect();
-  ctx_ = options_.socket.empty()
-             ? redisConnectWithTimeout(options_.host.c_str(), options_.port,
-                                       Timeval(options_.timeout_ms))
-             : redisConnectUnixWithTimeout(options_.socket.c_str(),
-                                           Timeval(options_.timeout_ms));
-  if (!ctx_ || ctx_->err) {
-    *error = fmt::format("cannot connect to {}: {}", Describe(),
-                         ctx_ ? ctx_->errstr : "out of memory");
-    Disconnect();
-    return false;
-  }
-  redisSetTimeout(ctx_, Timeval(options_.timeout_ms));
-  if (options_.socket.empty()) redisEnableKeepAlive(ctx_);
-  if (!options_.password.empty()) {
-    std::vector<std::string> auth = {"AUTH"};
-    if (!options_.user.empty()) auth.push_back(options_.user);
-    auth.push_back(options_.password);
-    Reply r = Call(ctx_, auth);
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-      *error = fmt::format("{}: AUTH{} failed: {}", Describe(),
-                           options_.user.empty() ? "" : " " + options_.user,
-                           r ? r->str : ctx_->errstr);
-      Disconnect();
-      return false;
-    }
-  }
+  std::string master;
+  ctx_ = ConnectRedis(options_, error, &master);
+  if (!ctx_) return false;
+  // WAIT holds its reply up to wait_timeout_ms: not a dead connection.
+  if (options_.wait_replicas > 0)
+    redisSetTimeout(ctx_,
+                    Timeval(options_.timeout_ms + options_.wait_timeout_ms));
+  if (!options_.sentinels.empty())
+    spdlog::info("store: {}: the master is {}", Describe(), master);
   return true;
 }
 
@@ -202,12 +183,27 @@ size_t RedisStore::Pipeline(const std::vector<Command>& batch,
     redisAppendCommandArgv(ctx_, static_cast<int>(command.size()), argv.data(),
                            lens.data());
   }
+  // With replicas to wait for, WAIT ends the pipeline: its reply comes
+  // once that many replicas have everything above (or at its timeout), and
+  // nothing of the batch is acknowledged before.
+  const std::string replicas = std::to_string(options_.wait_replicas);
+  const std::string wait_ms = std::to_string(options_.wait_timeout_ms);
+  if (options_.wait_replicas > 0) {
+    const char* wait[] = {"WAIT", replicas.c_str(), wait_ms.c_str()};
+    redisAppendCommandArgv(ctx_, 3, wait, nullptr);
+  }
   ++stats_.round_trips;
+  // Applied by the master is acknowledged without WAIT; with WAIT, only
+  // what WAIT confirmed.
+  wait_short_ = false;
+  auto acknowledged = [&](size_t applied) -> size_t {
+    return options_.wait_replicas > 0 ? 0 : applied;
+  };
   for (size_t i = 0; i < batch.size(); ++i) {
     void* raw = nullptr;
     if (redisGetReply(ctx_, &raw) != REDIS_OK) {
       *error = ctx_->errstr;
-      return i;
+      return acknowledged(i);
     }
     Reply r(static_cast<redisReply*>(raw));
     if (r->type == REDIS_REPLY_ERROR) {
@@ -217,10 +213,36 @@ size_t RedisStore::Pipeline(const std::vector<Command>& batch,
       // it in order is harmless (one field per command, last write wins).
       *error = fmt::format("{} {} {}: {}", batch[i][0], batch[i][1],
                            batch[i][2], std::string_view(r->str, r->len));
-      return i;
+      return acknowledged(i);
     }
   }
+  if (options_.wait_replicas > 0 && !WaitReplied(error)) return 0;
   return batch.size();
+}
+
+bool RedisStore::WaitReplied(std::string* error) {
+  wait_short_ = false;
+  void* raw = nullptr;
+  if (redisGetReply(ctx_, &raw) != REDIS_OK) {
+    *error = ctx_->errstr;
+    return false;
+  }
+  Reply r(static_cast<redisReply*>(raw));
+  if (r->type == REDIS_REPLY_INTEGER && r->integer >= options_.wait_replicas)
+    return true;
+  // Fewer replicas than asked: the batch is on the master only, and a
+  // failover now could lose it. Not acknowledged; replayed (idempotent)
+  // and waited for again until enough replicas have it.
+  wait_short_ = r->type == REDIS_REPLY_INTEGER;
+  *error =
+      r->type == REDIS_REPLY_INTEGER
+          ? fmt::format("WAIT: {} of {} replicas acknowledged within {} ms",
+                        r->integer, options_.wait_replicas,
+                        options_.wait_timeout_ms)
+          : fmt::format("WAIT: {}", r->type == REDIS_REPLY_ERROR
+                                        ? std::string(r->str, r->len)
+                                        : "unexpected reply");
+  return false;
 }
 
 void RedisStore::ThreadMain() {
@@ -278,7 +300,13 @@ void RedisStore::ThreadMain() {
       }
       if (quit_) return;
     }
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    // Too few replicas is no reason to wait longer and longer: WAIT's own
+    // timeout paces the retries, each on a new connection to whatever
+    // master the sentinels name then (after a partition that left us with
+    // an old master, WAIT is what fails).
+    backoff = wait_short_
+                  ? std::chrono::milliseconds(100)
+                  : std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
 }
 

@@ -24,6 +24,13 @@
 // Redis: configure Redis with appendonly (appendfsync everysec or always) to
 // survive a Redis crash.
 //
+// High availability (docs/redis.md): the thread connects through
+// ConnectRedis (redis_connect.h), so every reconnect asks the sentinels for
+// the master again, which is how it follows a failover. With
+// wait_replicas > 0 each batch ends with WAIT, and is acknowledged only
+// when that many replicas have it; a short WAIT is a failed batch like any
+// other (kept, replayed on a new connection), retried at WAIT's pace.
+//
 // Thread-safety: as Store; the queue is guarded by mu_.
 #ifndef STORE_REDIS_STORE_H_
 #define STORE_REDIS_STORE_H_
@@ -38,6 +45,7 @@
 
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
+#include "store/redis_connect.h"
 #include "store/store.h"
 
 struct redisContext;
@@ -46,15 +54,6 @@ namespace store {
 
 inline constexpr const char* kRequestsHash = "coordinatool_requests";
 inline constexpr const char* kAssignedHash = "coordinatool_assigned";
-
-struct RedisOptions {
-  std::string host = "localhost";
-  uint16_t port = 6379;
-  std::string socket;     // a unix socket path: used instead of host/port
-  std::string user;       // ACL user (AUTH user password); empty: default
-  std::string password;   // empty: no AUTH
-  int timeout_ms = 5000;  // connect and per-reply timeout
-};
 
 struct RedisStats {
   std::atomic<uint64_t> commands{0};     // acknowledged commands
@@ -101,6 +100,9 @@ class RedisStore : public Store {
   // Sends `batch` pipelined; returns how many were acknowledged, with
   // *error set if the connection failed before the end.
   size_t Pipeline(const std::vector<Command>& batch, std::string* error);
+  // Reads WAIT's reply after a pipelined batch: whether enough replicas
+  // have it, else *error.
+  bool WaitReplied(std::string* error);
   void Post(uint64_t acked, bool healthy);
 
   boost::asio::io_context& io_;
@@ -117,6 +119,7 @@ class RedisStore : public Store {
 
   // The thread (or the loop before the thread starts, for Load()).
   redisContext* ctx_ = nullptr;
+  bool wait_short_ = false;  // the last batch failed only on WAIT's count
 
   // Handlers posted to io_ hold it weakly: they do nothing once the store
   // is gone, even if the loop runs them later.

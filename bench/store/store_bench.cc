@@ -1,12 +1,12 @@
 // store_bench: requests per second through the coordinatool server with
-// each store (none, the embedded journal, Redis), and the store's share of
-// the cost. For each store it starts sim-mdt (the server needs a mount to
-// register on), redis-server when needed, and coordinatool; K in-process
-// movers ehlo, recv and answer `done` at once for every item; one client
-// injects N archive items with `queue` commands of 1,000. The time runs
-// from the first `queue` to the server counting N done. Every item is thus
-// persisted (Put), assigned (Assign, durable before the recv reply) and
-// forgotten (Forget) once.
+// each store (none, the embedded journal, Redis; Redis with a replica,
+// without and with WAIT for it), and the store's share of the cost. For each
+// store it starts sim-mdt (the server needs a mount to register on),
+// redis-server when needed, and coordinatool; K in-process movers ehlo, recv
+// and answer `done` at once for every item; one client injects N archive items
+// with `queue` commands of 1,000. The time runs from the first `queue` to the
+// server counting N done. Every item is thus persisted (Put), assigned (Assign,
+// durable before the recv reply) and forgotten (Forget) once.
 //
 // A benchmark, not a test: figures go in the notes, nothing is asserted.
 #include <fmt/format.h>
@@ -39,8 +39,9 @@ struct Config {
   int items = 50000;
   int movers = 4;
   int batch = 1000;
-  std::vector<std::string> stores = {"none", "embedded", "redis",
-                                     "redis-everysec"};
+  std::vector<std::string> stores = {"none",          "embedded",
+                                     "redis",         "redis-everysec",
+                                     "redis-replica", "redis-wait1"};
   std::string json_path;
 };
 
@@ -122,7 +123,7 @@ double Run(const Config& config, const std::string& store) {
     fmt::print(stderr, "sim-mdt: {}\n", e);
     return -1;
   }
-  std::unique_ptr<testing_support::RedisServer> redis;
+  std::unique_ptr<testing_support::RedisServer> redis, replica;
   std::vector<std::string> argv = {COORDINATOOL_BIN, "-H", "127.0.0.1", "-p",
                                    "0"};
   if (store == "none") {
@@ -142,6 +143,31 @@ double Run(const Config& config, const std::string& store) {
     }
     argv.insert(argv.end(), {"--redis-host", "127.0.0.1", "--redis-port",
                              std::to_string(redis->port())});
+    // A replica on the same host: its cost to the master alone, then with
+    // each batch waiting until the replica has it (issue 17).
+    if (store == "redis-replica" || store == "redis-wait1") {
+      std::string replica_dir = dir.Join("replica");
+      mkdir(replica_dir.c_str(), 0755);
+      replica = std::make_unique<testing_support::RedisServer>(
+          replica_dir, std::vector<std::string>{"--replicaof", "127.0.0.1",
+                                                std::to_string(redis->port())});
+      if (std::string e = replica->Start(); !e.empty()) {
+        fmt::print(stderr, "redis replica: {}\n", e);
+        return -1;
+      }
+      if (!testing_support::WaitFor(
+              [&] {
+                auto info = replica->Call({"INFO", "replication"});
+                return !info.empty() && info[0].find("master_link_status:up") !=
+                                            std::string::npos;
+              },
+              std::chrono::seconds(60))) {
+        fmt::print(stderr, "redis replica: not in sync\n");
+        return -1;
+      }
+    }
+    if (store == "redis-wait1")
+      argv.insert(argv.end(), {"--redis-wait-replicas", "1"});
   }
   argv.push_back(mount);
   testing_support::SpawnOptions options;
@@ -209,7 +235,8 @@ int main(int argc, char** argv) {
   app.add_option("--items", config.items, "archive items per run");
   app.add_option("--movers", config.movers, "movers");
   app.add_option("--stores", config.stores,
-                 "none, embedded, redis, redis-everysec");
+                 "none, embedded, redis, redis-everysec, redis-replica (a "
+                 "replica, no WAIT), redis-wait1 (WAIT 1 replica)");
   app.add_option("--json", config.json_path, "write the results here");
   CLI11_PARSE(app, argc, argv);
 

@@ -4,7 +4,11 @@
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
 
 #include "tests/support/wait_for.h"
 
@@ -36,6 +40,63 @@ void Flatten(const redisReply* r, std::vector<std::string>* out) {
   } else {
     out->emplace_back(r->str, r->len);
   }
+}
+
+// One command over the unix socket `socket` (when not empty) or to
+// 127.0.0.1:`port`, after AUTH when `password` is set.
+std::vector<std::string> RunCommand(const std::string& socket, int port,
+                                    const std::string& user,
+                                    const std::string& password,
+                                    const std::vector<std::string>& args,
+                                    std::string* error) {
+  std::string ignored;
+  if (!error) error = &ignored;
+  error->clear();
+  std::vector<std::string> out;
+  // As long as a test's other bounds: a loaded machine can hold a reply
+  // (an fsync of the append-only file) for seconds.
+  timeval tv{20, 0};
+  redisContext* ctx = !socket.empty()
+                          ? redisConnectUnixWithTimeout(socket.c_str(), tv)
+                          : redisConnectWithTimeout("127.0.0.1", port, tv);
+  if (!ctx || ctx->err) {
+    *error = ctx ? ctx->errstr : "no memory";
+    if (ctx) redisFree(ctx);
+    return out;
+  }
+  redisSetTimeout(ctx, tv);
+  auto run = [&](const std::vector<std::string>& command) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : command) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    auto* r = static_cast<redisReply*>(redisCommandArgv(
+        ctx, static_cast<int>(argv.size()), argv.data(), lens.data()));
+    if (!r) {
+      *error = ctx->errstr;
+      return false;
+    }
+    bool ok = r->type != REDIS_REPLY_ERROR;
+    if (!ok) *error = std::string(r->str, r->len);
+    out.clear();
+    if (ok) Flatten(r, &out);
+    freeReplyObject(r);
+    return ok;
+  };
+  if (!password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!user.empty()) auth.push_back(user);
+    auth.push_back(password);
+    if (!run(auth)) {
+      redisFree(ctx);
+      return {};
+    }
+  }
+  run(args);
+  redisFree(ctx);
+  return out;
 }
 
 }  // namespace
@@ -120,54 +181,8 @@ std::vector<std::string> RedisServer::CallUnix(
 std::vector<std::string> RedisServer::Run(bool unix_socket,
                                           const std::vector<std::string>& args,
                                           std::string* error) const {
-  std::string ignored;
-  if (!error) error = &ignored;
-  error->clear();
-  std::vector<std::string> out;
-  // As long as a test's other bounds: a loaded machine can hold a reply
-  // (an fsync of the append-only file) for seconds.
-  timeval tv{20, 0};
-  redisContext* ctx = unix_socket
-                          ? redisConnectUnixWithTimeout(socket().c_str(), tv)
-                          : redisConnectWithTimeout("127.0.0.1", port_, tv);
-  if (!ctx || ctx->err) {
-    *error = ctx ? ctx->errstr : "no memory";
-    if (ctx) redisFree(ctx);
-    return out;
-  }
-  redisSetTimeout(ctx, tv);
-  auto run = [&](const std::vector<std::string>& command) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& a : command) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    auto* r = static_cast<redisReply*>(redisCommandArgv(
-        ctx, static_cast<int>(argv.size()), argv.data(), lens.data()));
-    if (!r) {
-      *error = ctx->errstr;
-      return false;
-    }
-    bool ok = r->type != REDIS_REPLY_ERROR;
-    if (!ok) *error = std::string(r->str, r->len);
-    out.clear();
-    if (ok) Flatten(r, &out);
-    freeReplyObject(r);
-    return ok;
-  };
-  if (!password_.empty()) {
-    std::vector<std::string> auth = {"AUTH"};
-    if (!user_.empty()) auth.push_back(user_);
-    auth.push_back(password_);
-    if (!run(auth)) {
-      redisFree(ctx);
-      return {};
-    }
-  }
-  run(args);
-  redisFree(ctx);
-  return out;
+  return RunCommand(unix_socket ? socket() : "", port_, user_, password_, args,
+                    error);
 }
 
 std::map<std::string, std::string> RedisServer::HGetAll(
@@ -176,6 +191,150 @@ std::map<std::string, std::string> RedisServer::HGetAll(
   std::map<std::string, std::string> out;
   for (size_t i = 0; i + 1 < flat.size(); i += 2) out[flat[i]] = flat[i + 1];
   return out;
+}
+
+RedisSentinel::RedisSentinel(std::string dir, Options options)
+    : dir_(std::move(dir)), options_(std::move(options)) {}
+
+std::string RedisSentinel::Start() {
+  const std::string conf = dir_ + "/sentinel.conf";
+  if (port_ == 0) {
+    // Written once: Sentinel rewrites it with what it learnt (the current
+    // master, replicas, other sentinels, the epoch), which a restart keeps.
+    port_ = FreePort();
+    std::ofstream out(conf);
+    const std::string& n = options_.name;
+    out << "port " << port_ << "\nbind 127.0.0.1\ndir " << dir_
+        << "\nsentinel monitor " << n << " 127.0.0.1 " << options_.master_port
+        << " " << options_.quorum << "\nsentinel down-after-milliseconds " << n
+        << " " << options_.down_after_ms << "\nsentinel failover-timeout " << n
+        << " " << options_.failover_timeout_ms << "\n";
+    if (!options_.master_password.empty())
+      out << "sentinel auth-pass " << n << " " << options_.master_password
+          << "\n";
+    if (!out.flush()) return "cannot write " + conf;
+  }
+  SpawnOptions options;
+  options.stdout_path = options.stderr_path = dir_ + "/sentinel.log";
+  std::string error;
+  process_ = Process::Spawn({RedisServerBinary(), conf, "--sentinel"}, options,
+                            &error);
+  if (process_.pid() < 0) return error;
+  bool up = WaitFor(
+      [&] {
+        return !process_.Running() ||
+               Call({"PING"}) == std::vector<std::string>{"PONG"};
+      },
+      std::chrono::seconds(20));
+  if (up && process_.Running()) return "";
+  process_.Kill();
+  return "redis sentinel did not start on port " + std::to_string(port_) +
+         " (see " + dir_ + "/sentinel.log)";
+}
+
+std::vector<std::string> RedisSentinel::Call(
+    const std::vector<std::string>& args, std::string* error) const {
+  std::string ignored;
+  return RunCommand("", port_, "", "", args, error ? error : &ignored);
+}
+
+int RedisSentinel::MasterPort() const {
+  auto address = Call({"SENTINEL", "get-master-addr-by-name", options_.name});
+  return address.size() == 2 && !address[1].empty() ? std::stoi(address[1]) : 0;
+}
+
+// SENTINEL REPLICAS / SENTINELS answer an array of flattened field/value
+// arrays: count the "name" fields.
+size_t RedisSentinel::Replicas() const {
+  auto flat = Call({"SENTINEL", "replicas", options_.name});
+  return static_cast<size_t>(std::count(flat.begin(), flat.end(), "name"));
+}
+
+size_t RedisSentinel::OtherSentinels() const {
+  auto flat = Call({"SENTINEL", "sentinels", options_.name});
+  return static_cast<size_t>(std::count(flat.begin(), flat.end(), "name"));
+}
+
+RedisHa::RedisHa(std::string dir, std::vector<std::string> server_args)
+    : dir_(std::move(dir)), server_args_(std::move(server_args)) {}
+
+std::string RedisHa::Dir(const std::string& name) const {
+  std::string path = dir_ + "/" + name;
+  mkdir(path.c_str(), 0700);
+  return path;
+}
+
+namespace {
+
+bool LinkUp(const RedisServer& replica) {
+  auto info = replica.Call({"INFO", "replication"});
+  return !info.empty() &&
+         info[0].find("master_link_status:up") != std::string::npos;
+}
+
+}  // namespace
+
+std::string RedisHa::StartServers() {
+  // No 5 s pause before a full resynchronisation (Redis's default, to serve
+  // several replicas with one snapshot).
+  std::vector<std::string> args = server_args_;
+  args.insert(args.end(), {"--repl-diskless-sync-delay", "0"});
+  master_ = std::make_unique<RedisServer>(Dir("master"), args);
+  if (std::string e = master_->Start(); !e.empty()) return "master: " + e;
+  args.insert(args.end(),
+              {"--replicaof", "127.0.0.1", std::to_string(master_->port())});
+  replica_ = std::make_unique<RedisServer>(Dir("replica"), args);
+  if (std::string e = replica_->Start(); !e.empty()) return "replica: " + e;
+  if (!WaitFor([&] { return LinkUp(*replica_); }, 20s))
+    return "the replica never synchronised";
+  return "";
+}
+
+std::string RedisHa::StartSentinels() {
+  for (int i = 0; i < 3; ++i) {
+    RedisSentinel::Options o;
+    o.master_port = master_->port();
+    sentinels_.push_back(std::make_unique<RedisSentinel>(
+        Dir("sentinel" + std::to_string(i)), o));
+    if (std::string e = sentinels_.back()->Start(); !e.empty()) return e;
+  }
+  // Their hello messages go through the master every 2 s.
+  if (!WaitFor(
+          [&] {
+            for (const auto& s : sentinels_)
+              if (s->Replicas() != 1 || s->OtherSentinels() != 2) return false;
+            return true;
+          },
+          30s))
+    return "the sentinels never knew each other and the replica";
+  return "";
+}
+
+std::string RedisHa::WaitFailover() {
+  if (!WaitFor(
+          [&] {
+            for (const auto& s : sentinels_)
+              if (s->MasterPort() != replica_->port()) return false;
+            return true;
+          },
+          30s))
+    return "no failover to the replica";
+  return "";
+}
+
+std::string RedisHa::RejoinAsReplica() {
+  if (std::string e = master_->Start(); !e.empty()) return e;
+  std::string error;
+  master_->Call({"REPLICAOF", "127.0.0.1", std::to_string(replica_->port())},
+                &error);
+  return error;
+}
+
+std::string RedisHa::SentinelList() const {
+  std::string list;
+  for (const auto& s : sentinels_)
+    list += (list.empty() ? "" : " ") + s->endpoint();
+  return list;
 }
 
 }  // namespace testing_support
