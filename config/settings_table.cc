@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "config/config_file.h"
+#include "config/host_list.h"
 
 namespace config {
 
@@ -157,6 +158,11 @@ template <ServerSetting::Apply Inner>
 bool Redis(std::string_view value, ServerSettings* s, ValueContext* c) {
   s->redis_configured = true;
   return Inner(value, s, c);
+}
+
+// A `host` value of the client side: several servers (config/host_list.h).
+bool HostList(std::string_view value, ClientSettings* s, ValueContext* c) {
+  return SplitHostList(value, &s->hosts, &c->error);
 }
 
 bool TlsClientCert(std::string_view value, ServerSettings* s, ValueContext* c) {
@@ -648,9 +654,10 @@ const ClientSetting kClientSettings[] = {
     {.key = "host",
      .env = "COORDINATOOL_HOST",
      .option = "-H,--host",
-     .value = "HOST",
-     .help = "server host",
-     .apply = Text<&C::host>},
+     .value = "HOST[,HOST...]",
+     .help = "server hosts, tried in order (HOST or HOST:PORT; repeatable)",
+     .apply = HostList,
+     .clear = Clear<&C::hosts>},
     {.key = "port",
      .env = "COORDINATOOL_PORT",
      .option = "-p,--port",
