@@ -1,7 +1,7 @@
 // The servers a mover or the client connects to: the `host` key of the
 // client side takes several (`host1,host2`, repeated lines, the
 // COORDINATOOL_HOST variable with commas), tried in order
-// (docs/high-availability.md). Each entry is a host name or address, or
+// (docs/configuration.md, `host`). Each entry is a host name or address, or
 // HOST:PORT ([V6]:PORT for an IPv6 address) for a server on another port
 // than the `port` key's. A bare IPv6 address (several colons, no brackets)
 // is a host, as the original read it.
