@@ -3,13 +3,14 @@
 // re-announces there what it runs, and the work completes. The two servers
 // share one store (the embedded journal: the second starts on the first's
 // state once the first is dead, as a standby taking over would); no lease
-// is involved here (docs/high-availability.md).
+// is involved here.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "tests/server/coordinatool_setup.h"
+#include "tests/support/process.h"
 #include "tests/support/file_data.h"
 #include "tests/support/sim_mount.h"
 #include "tests/support/wait_for.h"
@@ -62,6 +63,15 @@ TEST(MoverFailoverTest, MoverMovesToTheSecondServerAndTheWorkCompletes) {
     return cdt.ClientNumber("m1", "done_archive") == 4;
   })) << cdt.Logs();
   EXPECT_EQ(cdt.Counter("running_archive"), 0);
+  // coordinatool-client with the same list goes past the dead server.
+  SpawnOptions quiet;
+  quiet.env = {{"COORDINATOOL_CONF", "/dev/null"}};
+  CommandResult status = RunCommand(
+      {CoordinatoolClientBinary(), "-H", first + "," + second, "--json"},
+      std::chrono::seconds(60), quiet);
+  ASSERT_TRUE(status.ok()) << status.Describe();
+  EXPECT_NE(status.out.find("\"client_id\": \"m1\""), std::string::npos)
+      << status.out;
   const std::string log = cdt.MoverLog("m1");
   EXPECT_NE(log.find("reconnected to " + second + " (was " + first + ")"),
             std::string::npos)
