@@ -5,12 +5,15 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <iterator>
+#include <thread>
 
 #include "client/active_requests.h"
+#include "client/failover.h"
 #include "client/mover_control.h"
 #include "client/reconciler.h"
 #include "client/session.h"
@@ -18,6 +21,7 @@
 #include "client/token_file.h"
 #include "common/version.h"
 #include "config/command_line.h"
+#include "config/host_list.h"
 #include "config/settings.h"
 #include "config/settings_table.h"
 #include "hsm/fid.h"
@@ -31,6 +35,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr int kReplyTimeoutMs = 60'000;
+// How long the client goes on asking when only standbys answer (a leader
+// is being chosen: a lease's time to live, 5 s by default).
+constexpr int kElectionWaitMs = 10'000;
 
 void PrintJson(const json::value& value, std::ostream& out,
                const std::string& indent = "") {
@@ -485,31 +492,43 @@ int main(int argc, char** argv) {
   }
 
   // Connects, authenticates and says ehlo; *instance is the server's.
-  // `definitive`: the server refused (waiting cannot fix it).
+  // `definitive`: the server refused (waiting cannot fix it). With several
+  // servers (`host`), each is tried in order and a standby's answer is
+  // followed to the leader (client/failover.h); while a leader is being
+  // chosen (standbys only), rounds go on for up to kElectionWaitMs.
   auto open_session = [&](client::Session* session, std::string* instance,
                           bool* definitive, std::string* error) {
     *definitive = false;
     // A -vv status of a million queued items is ~100 MB of JSON.
     session->set_max_reply_bytes(SIZE_MAX);
     session->set_tls(client::TlsFromSettings(settings));
-    if (!session->Connect(settings.host, settings.port, error)) return false;
-    if (!token.empty() && !session->Authenticate(token, error)) {
-      // A refusal is definitive; no answer is not.
-      *definitive = error->starts_with("auth refused");
-      return false;
-    }
     protocol::EhloRequest ehlo;
     if (!client_id.empty()) ehlo.id = client_id;
     ehlo.archive_ids = archives;
+    const json::object ehlo_json = protocol::ToJson(ehlo);
     json::object ehlo_reply;
-    if (!session->Call(protocol::ToJson(ehlo), &ehlo_reply, kReplyTimeoutMs,
-                       error)) {
-      *error = "ehlo: " + *error;
-      return false;
+    client::ServerList servers(config::ServerAddresses(settings));
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(kElectionWaitMs);
+    for (;;) {
+      const client::Attempt::Result result = client::TryRound(
+          servers,
+          [&](const client::ServerAddress& to) {
+            return client::Introduce(*session, to, token, ehlo_json,
+                                     &ehlo_reply, kReplyTimeoutMs);
+          },
+          error);
+      if (result == client::Attempt::Result::kConnected) break;
+      *definitive = result == client::Attempt::Result::kRefused;
+      if (*definitive || !servers.standby_seen() ||
+          std::chrono::steady_clock::now() >= deadline)
+        return false;
+      std::this_thread::sleep_for(client::kStandbyRetryCap / 4);
     }
     protocol::EhloReply parsed;
     protocol::Parse(ehlo_reply, &parsed);
     if (parsed.header.status) {
+      session->Close();
       *error = "ehlo refused: " + parsed.header.error + " (" +
                strerror(parsed.header.status) + ")";
       *definitive = true;

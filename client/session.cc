@@ -1,5 +1,6 @@
 #include "client/session.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -17,6 +18,42 @@
 namespace client {
 
 namespace json = boost::json;
+
+namespace {
+
+// connect() bounded by `timeout_ms` (negative: the system's bound); 0 or
+// -1 with errno set (ETIMEDOUT when the bound passed). The socket is left
+// blocking, as the rest of Session expects.
+int ConnectWithin(int fd, const sockaddr* address, socklen_t length,
+                  int timeout_ms) {
+  if (timeout_ms < 0) return connect(fd, address, length);
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return -1;
+  int rc = connect(fd, address, length);
+  if (rc < 0 && errno == EINPROGRESS) {
+    pollfd pfd{fd, POLLOUT, 0};
+    do {
+      rc = poll(&pfd, 1, timeout_ms);
+    } while (rc < 0 && errno == EINTR);
+    if (rc == 0) {
+      errno = ETIMEDOUT;
+      return -1;
+    }
+    if (rc < 0) return -1;
+    int failure = 0;
+    socklen_t size = sizeof(failure);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &size) < 0) return -1;
+    if (failure != 0) {
+      errno = failure;
+      return -1;
+    }
+    rc = 0;
+  }
+  if (rc < 0) return -1;
+  return fcntl(fd, F_SETFL, flags) < 0 ? -1 : 0;
+}
+
+}  // namespace
 
 bool Session::Connect(const std::string& host, const std::string& port,
                       std::string* error) {
@@ -39,7 +76,8 @@ bool Session::Connect(const std::string& host, const std::string& port,
       last_errno = errno;
       continue;
     }
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+    if (ConnectWithin(fd, ai->ai_addr, ai->ai_addrlen, connect_timeout_ms_) ==
+        0) {
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
       fd_.Reset(fd);
@@ -186,7 +224,7 @@ bool Session::Call(const json::object& request, json::object* reply,
 }
 
 bool Session::Authenticate(const std::string& token, std::string* error,
-                           bool* refused) {
+                           bool* refused, json::object* reply_out) {
   if (refused) *refused = false;
   json::object reply;
   if (!Call(protocol::ToJson(protocol::AuthRequest{token}), &reply, 30'000,
@@ -194,6 +232,7 @@ bool Session::Authenticate(const std::string& token, std::string* error,
     *error = "auth: " + *error;
     return false;
   }
+  if (reply_out) *reply_out = reply;
   protocol::AuthReply answer;
   protocol::Parse(reply, &answer);
   if (answer.header.status != 0) {

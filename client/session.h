@@ -23,9 +23,15 @@ class Session {
  public:
   // Connects to host:port (close-on-exec), then runs the TLS handshake if
   // TLS is on (the server's name: tls.server_name, else `host`). False
-  // with *error on failure, which names host and port.
+  // with *error on failure, which names host and port. An address that
+  // does not answer is given up after the connect timeout (a node that is
+  // down would otherwise hold the caller for the system's SYN retries,
+  // about two minutes, before the next server of a list is tried).
   bool Connect(const std::string& host, const std::string& port,
                std::string* error);
+  // For the next Connect(): how long one address may take to accept the
+  // TCP connection; negative: the system's bound.
+  void set_connect_timeout_ms(int ms) { connect_timeout_ms_ = ms; }
   void Close();
   // Largest object accepted from the server, for the next Connect(): the
   // CLI lifts it for status dumps of big queues (written in pieces by the
@@ -57,9 +63,11 @@ class Session {
   // Presents `token` to the server (`auth`, docs/auth.md); call it right
   // after connecting, before ehlo. False with *error when the server
   // refuses it or does not answer; *refused (if given) tells which: true
-  // when the server answered with a refusal.
+  // when the server answered with a refusal. *reply (if given) receives
+  // the server's reply (a standby's answer is a refusal: client/failover.h).
   bool Authenticate(const std::string& token, std::string* error,
-                    bool* refused = nullptr);
+                    bool* refused = nullptr,
+                    boost::json::object* reply = nullptr);
 
   // Sends `request` and waits for the reply with the same "command"
   // (replies to other commands received meanwhile are dropped).
@@ -77,6 +85,7 @@ class Session {
   // descriptor closes.
   std::unique_ptr<TlsChannel> channel_;
   size_t max_reply_bytes_ = protocol::kDefaultMaxValueBytes;
+  int connect_timeout_ms_ = 10'000;
   std::unique_ptr<protocol::JsonStreamReader> reader_ =
       std::make_unique<protocol::JsonStreamReader>();
   std::deque<boost::json::object> ready_;

@@ -488,13 +488,14 @@ TEST_F(SessionTlsTest, AForkedChildLeavesTheParentsSessionAlone) {
 
 TEST(TlsSettingsTest, OnWithTheKeyOrACaAndNamedByHostByDefault) {
   config::ClientSettings settings;
-  settings.host = "cdt.example";
+  settings.hosts = {"cdt1.example", "cdt2.example"};
   EXPECT_FALSE(TlsFromSettings(settings).enabled);
   settings.client_tls_ca = "/etc/ca.pem";
   TlsOptions tls = TlsFromSettings(settings);
   EXPECT_TRUE(tls.enabled);
   EXPECT_EQ(tls.ca_file, "/etc/ca.pem");
-  EXPECT_EQ(tls.server_name, "cdt.example");
+  // Empty: Session::Connect checks each server against its own host name.
+  EXPECT_EQ(tls.server_name, "");
   settings.client_tls_ca.clear();
   settings.client_tls = true;
   settings.client_tls_server_name = "coordinatool";

@@ -9,9 +9,9 @@ TlsOptions TlsFromSettings(const config::ClientSettings& settings) {
   tls.ca_file = settings.client_tls_ca;
   tls.cert_file = settings.client_tls_cert;
   tls.key_file = settings.client_tls_key;
-  tls.server_name = settings.client_tls_server_name.empty()
-                        ? settings.host
-                        : settings.client_tls_server_name;
+  // Empty: the name of the host each connection goes to (Session), so that
+  // with several servers each is checked against its own name.
+  tls.server_name = settings.client_tls_server_name;
   return tls;
 }
 

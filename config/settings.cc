@@ -111,6 +111,9 @@ bool ApplyEnv(const EnvLookup& env, std::span<const Setting<Settings>> table,
     if (!row.env || row.flag_value || !env(row.env, &value)) continue;
     ValueContext context{.source = ValueContext::Source::kEnvironment,
                          .unit = row.unit};
+    // A list key's variable replaces the file's list, as an option does
+    // (a refused value is an error: nothing is left to use the list).
+    if (row.clear && !row.env_bad_is_warning) row.clear(settings);
     bool ok = row.apply(value, settings, &context);
     if (warnings)
       for (const std::string& w : context.warnings)

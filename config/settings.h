@@ -196,7 +196,11 @@ struct ServerSettings {
 };
 
 struct ClientSettings {
-  std::string host = "coordinatool";
+  // The servers, tried in this order (config/host_list.h: each a host, or
+  // HOST:PORT for another port than `port`); empty: "coordinatool". Each
+  // line of the file adds to the list; the environment and the command line
+  // replace it.
+  std::vector<std::string> hosts;
   std::string port = "5123";
   std::string client_id;  // empty: DefaultClientId()
   uint32_t max_restore = kUnlimited;
@@ -210,7 +214,7 @@ struct ClientSettings {
   std::string client_tls_ca;           // empty: the system's CA store
   std::string client_tls_cert;         // this client's certificate; empty: none
   std::string client_tls_key;          // its key; empty: in client_tls_cert
-  std::string client_tls_server_name;  // empty: host
+  std::string client_tls_server_name;  // empty: the host connected to
 
   bool tls() const { return client_tls || !client_tls_ca.empty(); }
   // A file holding the token sent with `auth` right after connecting

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "config/config_file.h"
+#include "config/host_list.h"
 
 namespace config {
 
@@ -172,6 +173,11 @@ bool RedisSentinels(std::string_view value, ServerSettings* s,
   }
   s->redis_sentinels = std::move(words);
   return true;
+}
+
+// A `host` value of the client side: several servers (config/host_list.h).
+bool HostList(std::string_view value, ClientSettings* s, ValueContext* c) {
+  return SplitHostList(value, &s->hosts, &c->error);
 }
 
 bool TlsClientCert(std::string_view value, ServerSettings* s, ValueContext* c) {
@@ -697,9 +703,10 @@ const ClientSetting kClientSettings[] = {
     {.key = "host",
      .env = "COORDINATOOL_HOST",
      .option = "-H,--host",
-     .value = "HOST",
-     .help = "server host",
-     .apply = Text<&C::host>},
+     .value = "HOST[,HOST...]",
+     .help = "server hosts, tried in order (HOST or HOST:PORT; repeatable)",
+     .apply = HostList,
+     .clear = Clear<&C::hosts>},
     {.key = "port",
      .env = "COORDINATOOL_PORT",
      .option = "-p,--port",

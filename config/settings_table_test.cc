@@ -164,8 +164,34 @@ TEST(CommandLineTest, ClientTableGivesHostAndPort) {
   ClientSettings s;
   std::string error;
   ASSERT_TRUE(options.Apply(&s, &error)) << error;
-  EXPECT_EQ(s.host, "server");
+  EXPECT_EQ(s.hosts, std::vector<std::string>{"server"});
   EXPECT_EQ(s.port, "9");
+}
+
+// Several servers: -H repeated or with commas, replacing the file's list
+// at its first use; a bad entry is refused while parsing, naming it.
+TEST(CommandLineTest, ClientHostsRepeatedOrWithCommasReplaceTheFiles) {
+  CLI::App app;
+  CommandLine<ClientSettings> options(&app, ClientSettingTable());
+  const char* argv[] = {"coordinatool-client", "-H", "a,b:6000", "--host", "c"};
+  app.parse(5, const_cast<char**>(argv));
+  ClientSettings s;
+  s.hosts = {"from-the-file"};
+  std::string error;
+  ASSERT_TRUE(options.Apply(&s, &error)) << error;
+  EXPECT_EQ(s.hosts, (std::vector<std::string>{"a", "b:6000", "c"}));
+
+  CLI::App bad_app;
+  CommandLine<ClientSettings> bad(&bad_app, ClientSettingTable());
+  const char* bad_argv[] = {"coordinatool-client", "-H", "a,,b"};
+  try {
+    bad_app.parse(3, const_cast<char**>(bad_argv));
+    ADD_FAILURE() << "-H a,,b accepted";
+  } catch (const CLI::ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find("empty host in 'a,,b'"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(CommandLineTest, HelpListsEveryVariableAndOption) {

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include "client/tls_settings.h"
 #include "client/token_file.h"
@@ -52,7 +53,8 @@ Mover::Mover(config::ClientSettings settings, std::string fsname,
       backoff_(clock_, backoff,
                [random = std::mt19937_64(std::random_device()())]() mutable {
                  return random();
-               }) {
+               }),
+      servers_(config::ServerAddresses(settings_)) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
     pipe_read_.Reset(fds[0]);
@@ -67,21 +69,17 @@ bool Mover::Start(std::string* error) {
   const auto started = clock_.Now();
   const int64_t wait_ms = settings_.connect_wait_ms;
   for (int failures = 0;; ++failures) {
-    Attempt attempt;
-    {
-      common::MutexLock lock(&mu_);
-      attempt = Connect(error);
-    }
-    if (attempt == Attempt::kConnected) {
+    const client::Attempt::Result result = TryServers(error);
+    if (result == client::Attempt::Result::kConnected) {
       if (failures > 0)
-        Log(fmt::format("reached {}:{} after {} failed attempts",
-                        settings_.host, settings_.port, failures));
+        Log(fmt::format("reached {} after {} failed attempts",
+                        servers_.Current().ToString(), failures));
       break;
     }
-    if (attempt == Attempt::kRefused) return false;
+    if (result == client::Attempt::Result::kRefused) return false;
     const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
         clock_.Now() - started);
-    auto delay = backoff_.NextDelay();
+    auto delay = client::RoundDelay(backoff_, servers_);
     if (wait_ms >= 0) {
       const auto left = std::chrono::milliseconds(wait_ms) - waited;
       if (left <= std::chrono::milliseconds(0)) {
@@ -112,23 +110,30 @@ bool Mover::Start(std::string* error) {
   return true;
 }
 
+client::Attempt::Result Mover::TryServers(std::string* error) {
+  return client::TryRound(
+      servers_,
+      [this](const client::ServerAddress& to) {
+        common::MutexLock lock(&mu_);
+        return Connect(to);
+      },
+      error);
+}
+
 // The receiving thread (or Start, before it).
-Mover::Attempt Mover::Connect(std::string* error) {
+client::Attempt Mover::Connect(const client::ServerAddress& to) {
+  using Result = client::Attempt::Result;
   recv_pending_ = false;
   session_broken_ = false;
   session_.set_tls(client::TlsFromSettings(settings_));
   // Read at each connection: a token replaced in its file is used from the
   // next reconnect on.
   std::string token;
+  client::Attempt attempt;
   if (!settings_.token_file.empty() &&
-      !client::ReadTokenFile(settings_.token_file, &token, error))
-    return Attempt::kRefused;
-  if (!session_.Connect(settings_.host, settings_.port, error))
-    return Attempt::kFailed;
-  bool refused = false;
-  if (!token.empty() && !session_.Authenticate(token, error, &refused)) {
-    session_.Close();
-    return refused ? Attempt::kRefused : Attempt::kFailed;
+      !client::ReadTokenFile(settings_.token_file, &token, &attempt.error)) {
+    attempt.result = Result::kRefused;
+    return attempt;
   }
   protocol::EhloRequest ehlo;
   ehlo.fsname = fsname_;
@@ -145,57 +150,77 @@ Mover::Attempt Mover::Connect(std::string* error) {
     ehlo.hai_list.push_back(std::move(entry));
   }
   json::object message;
-  if (!session_.Call(protocol::ToJson(ehlo), &message, 30'000, error)) {
-    session_.Close();
-    return Attempt::kFailed;
-  }
+  attempt =
+      client::Introduce(session_, to, token, protocol::ToJson(ehlo), &message);
+  if (attempt.result != Result::kConnected) return attempt;
   protocol::EhloReply reply;
   protocol::Parse(message, &reply);
   if (int status = reply.header.status) {
-    *error = fmt::format("ehlo refused: {}", reply.header.error.empty()
-                                                 ? strerror(status)
-                                                 : reply.header.error);
+    attempt.error = fmt::format(
+        "{}: ehlo refused: {}", to.ToString(),
+        reply.header.error.empty() ? strerror(status) : reply.header.error);
     session_.Close();
     // EEXIST: the id is still held by a connection the server has not yet
     // found dead (this mover restarted quickly); it will be.
-    return status == EEXIST ? Attempt::kFailed : Attempt::kRefused;
+    attempt.result = status == EEXIST ? Result::kFailed : Result::kRefused;
+    return attempt;
   }
   server_takes_progress_ = reply.progress;
   FlushDonesLocked();
   if (session_broken_) {
-    *error = "lost the server while sending completions";
+    attempt.error = fmt::format("{}: lost the server while sending completions",
+                                to.ToString());
     session_.Close();
-    return Attempt::kFailed;
+    attempt.result = Result::kFailed;
   }
-  return Attempt::kConnected;
+  return attempt;
 }
 
 void Mover::Reconnect() {
+  const std::string lost = servers_.Current().ToString();
   {
     common::MutexLock lock(&mu_);
     session_.Close();
   }
-  // Every attempt waits its turn, the first one included: a server that
+  servers_.Lost(std::exchange(leader_hint_, std::nullopt));
+  // Every round waits its turn, the first one included: a server that
   // drops this mover as soon as it connects must not see it back at once.
+  // Within a round the servers are tried one after the other.
   for (;;) {
-    auto delay = backoff_.NextDelay();
+    auto delay = client::RoundDelay(backoff_, servers_);
     std::this_thread::sleep_for(delay);
     std::string error;
-    {
+    if (TryServers(&error) == client::Attempt::Result::kConnected) {
+      const std::string now = servers_.Current().ToString();
       common::MutexLock lock(&mu_);
-      if (Connect(&error) == Attempt::kConnected) {
-        Log(fmt::format(
-            "reconnected to {}:{} after {} ms, {} items "
-            "re-announced",
-            settings_.host, settings_.port, delay.count(), running_.size()));
-        break;
-      }
+      Log(fmt::format("reconnected to {}{} after {} ms, {} items re-announced",
+                      now, now == lost ? "" : " (was " + lost + ")",
+                      delay.count(), running_.size()));
+      break;
     }
-    Log(fmt::format("{}; next attempt within {} ms", error,
-                    backoff_.Ceiling().count()));
+    Log(fmt::format(
+        "{}; next attempt within {} ms", error,
+        servers_.standby_seen()
+            ? std::min(backoff_.Ceiling(), client::kStandbyRetryCap).count()
+            : backoff_.Ceiling().count()));
   }
   backoff_.Connected();
   SendRecv();
+}
+
+void Mover::FollowStandby(const std::string& command,
+                          const std::string& leader) {
+  const client::ServerAddress& here = servers_.Current();
+  std::string ignored;
+  leader_hint_.reset();
+  if (!leader.empty())
+    leader_hint_ = config::ParseServerAddress(leader, here.port, &ignored);
+  Log(fmt::format("{} answered {} as a standby ({}): moving", here.ToString(),
+                  command,
+                  leader_hint_ ? "the leader is " + leader_hint_->ToString()
+                               : std::string("no leader yet")));
+  common::MutexLock lock(&mu_);
+  BreakSessionLocked();
 }
 
 bool Mover::SendLocked(const json::object& message) {
@@ -308,6 +333,16 @@ int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {
   if (protocol::ReadCommand(reply, &command, &name, &error) !=
       protocol::CommandRead::kOk)
     return 0;
+  // The server stepped down and answers as a standby: this session is
+  // over; the copytool only sees the wait go on.
+  if (std::string leader; client::IsStandbyAnswer(reply, &leader)) {
+    if (command == protocol::Command::kRecv) {
+      common::MutexLock lock(&mu_);
+      recv_pending_ = false;
+    }
+    FollowStandby(name, leader);
+    return 0;
+  }
   if (command == protocol::Command::kHeartbeat) {
     // The server checks that this mover lives (docs/operations.md, "Dead
     // connections"): answer at once, whatever the copytool is doing.

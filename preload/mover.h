@@ -1,7 +1,10 @@
 // Mover: the preload library's state for one registered copytool: its
 // session with the coordinatool server, the items it is running (to
 // re-announce them after a reconnect), and the completions not yet
-// delivered.
+// delivered. With several servers (the `host` list) it connects to the
+// first that takes it, follows a standby's answer to the leader, and moves
+// to another server by itself when its server is lost
+// (client/failover.h), re-announcing what it runs there.
 //
 // Thread-safety: Recv() is called by one thread at a time (the copytool's
 // receiving thread); ReportDone() and the begin/end bookkeeping may be
@@ -18,11 +21,13 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "client/backoff.h"
+#include "client/failover.h"
 #include "client/session.h"
 #include "common/clock.h"
 #include "common/mutex.h"
@@ -100,13 +105,15 @@ class Mover {
   void ReportProgress(const protocol::ItemId& id) EXCLUDES(mu_);
 
  private:
-  enum class Attempt {
-    kConnected,
-    kFailed,   // worth trying again: the server may answer later
-    kRefused,  // definitive: the same attempt gets the same answer
-  };
-  Attempt Connect(std::string* error) REQUIRES(mu_);
+  // Connects to `to` and introduces itself (client/failover.h, Attempt).
+  client::Attempt Connect(const client::ServerAddress& to) REQUIRES(mu_);
+  // One round over the servers (client::TryRound).
+  client::Attempt::Result TryServers(std::string* error) EXCLUDES(mu_);
   void Reconnect() EXCLUDES(mu_);
+  // A standby's answer on the open session (the server stepped down):
+  // logged, the session broken, the leader it names tried first.
+  void FollowStandby(const std::string& command, const std::string& leader)
+      EXCLUDES(mu_);
   bool SendLocked(const boost::json::object& message) REQUIRES(mu_);
   // A send failed: the session is shut down and left for the receiving
   // thread to close and replace.
@@ -132,6 +139,10 @@ class Mover {
   const EndAtLustre end_at_lustre_;
   common::SteadyClock clock_;
   client::Backoff backoff_;  // used by the thread in Recv() only
+  // The servers and where the session is; used by the thread in Recv()
+  // (or Start(), before it) only.
+  client::ServerList servers_;
+  std::optional<client::ServerAddress> leader_hint_;  // from FollowStandby
   common::UniqueFd pipe_read_;
   common::UniqueFd pipe_write_;
 

@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -62,6 +63,13 @@ class StandIn {
   void Listen() {
     if (listen(listen_fd_, 8) != 0) return;
     thread_ = std::thread([this] { Run(); });
+  }
+
+  // What it answers to a `recv` (then it stops reading, as before); empty:
+  // nothing.
+  void ReplyToRecv(std::string reply) {
+    std::lock_guard lock(mu_);
+    recv_reply_ = std::move(reply);
   }
 
   // Connections from the `n`-th on are answered `ehlo_reply`.
@@ -140,6 +148,10 @@ class StandIn {
       }
       if (command == "recv") {
         ++ready_;
+        if (!recv_reply_.empty() &&
+            write(fd, recv_reply_.data(), recv_reply_.size()) !=
+                ssize_t(recv_reply_.size()))
+          return;
         return;
       }
     }
@@ -148,6 +160,7 @@ class StandIn {
   const std::string ehlo_reply_;
   size_t later_from_ = SIZE_MAX;
   std::string later_reply_;
+  std::string recv_reply_;
   int listen_fd_ = -1;
   std::string port_;
   std::thread thread_;
@@ -159,7 +172,7 @@ class StandIn {
 
 config::ClientSettings SettingsFor(const StandIn& stand_in) {
   config::ClientSettings settings;
-  settings.host = "127.0.0.1";
+  settings.hosts = {"127.0.0.1"};
   settings.port = stand_in.port();
   settings.client_id = "mover_test";
   return settings;
@@ -386,7 +399,8 @@ TEST(MoverTest, StartFailsAtOnceWhenTheServerRefusesTheEhlo) {
   Mover mover(SettingsFor(stand_in), "lustre", {}, {}, FastBackoff());
   std::string error;
   EXPECT_FALSE(mover.Start(&error));
-  EXPECT_EQ(error, "ehlo refused: mover id m9 not allowed");
+  EXPECT_EQ(error, "127.0.0.1:" + stand_in.port() +
+                       ": ehlo refused: mover id m9 not allowed");
   EXPECT_EQ(stand_in.connections(), 1u);
   EXPECT_EQ(log.Count("next attempt"), 0u) << log.text();
 }
@@ -438,6 +452,122 @@ TEST(MoverTest, StartGivesUpAfterConnectWait) {
   settings.connect_wait_ms = 0;  // not at all: the first failure is final
   Mover once(settings, "lustre", {}, {}, FastBackoff());
   EXPECT_FALSE(once.Start(&error));
+}
+
+// Issue 17: several servers (the `host` list). The first that answers is
+// used, in the order given.
+TEST(MoverFailoverTest, StartTakesTheFirstServerThatAnswers) {
+  StandIn down(R"({"command":"ehlo","status":0})", /*listening=*/false);
+  StandIn up;
+  ASSERT_NE(down.port(), "");
+  ASSERT_NE(up.port(), "");
+  config::ClientSettings settings = SettingsFor(up);
+  settings.hosts = {"127.0.0.1:" + down.port(), "127.0.0.1"};
+  StderrCapture log;
+  Mover mover(settings, "lustre", {}, {}, FastBackoff());
+  std::string error;
+  ASSERT_TRUE(mover.Start(&error)) << error;
+  ASSERT_TRUE(WaitFor([&] { return up.ready() == 1; }, 20s));
+  EXPECT_EQ(up.commands()[0], (std::vector<std::string>{"ehlo", "recv"}));
+  EXPECT_EQ(log.Count("next attempt"), 0u) << log.text();
+}
+
+std::string StandbyAnswer(const std::string& command,
+                          const std::string& leader) {
+  return R"({"command":")" + command +
+         R"(","status":11,"error":"standby: the leader is )" + leader +
+         R"(","leader":")" + leader + R"("})";
+}
+
+// A standby names the leader, which is tried next even when it is not in
+// the list.
+TEST(MoverFailoverTest, StartFollowsAStandbyToTheLeader) {
+  StandIn leader;
+  ASSERT_NE(leader.port(), "");
+  StandIn standby(StandbyAnswer("ehlo", "127.0.0.1:" + leader.port()));
+  ASSERT_NE(standby.port(), "");
+  Mover mover(SettingsFor(standby), "lustre", {}, {}, FastBackoff());
+  std::string error;
+  ASSERT_TRUE(mover.Start(&error)) << error;
+  ASSERT_TRUE(WaitFor([&] { return leader.ready() == 1; }, 20s));
+  EXPECT_EQ(standby.connections(), 1u);
+  EXPECT_EQ(standby.commands()[0], std::vector<std::string>{"ehlo"});
+  EXPECT_EQ(leader.commands()[0], (std::vector<std::string>{"ehlo", "recv"}));
+}
+
+// A standby that knows no leader yet, alone in the list: the mover waits
+// (at most kStandbyRetryCap between rounds) and does not give up.
+TEST(MoverFailoverTest, AStandbyWithoutLeaderIsWaitedFor) {
+  StandIn standby(R"({"command":"ehlo","status":11,"error":"standby"})");
+  ASSERT_NE(standby.port(), "");
+  standby.ReplyFrom(2, R"({"command":"ehlo","status":0})");
+  StderrCapture log;
+  Mover mover(SettingsFor(standby), "lustre", {}, {}, FastBackoff());
+  std::string error;
+  ASSERT_TRUE(mover.Start(&error)) << error;
+  EXPECT_EQ(standby.connections(), 3u);
+  EXPECT_EQ(log.Count(": standby, no leader yet; next attempt within"), 2u)
+      << log.text();
+}
+
+// The server is lost for good: the mover moves to the next server of its
+// list by itself, and re-announces there what it still runs.
+TEST(MoverFailoverTest, MovesToTheNextServerWhenItsServerDies) {
+  auto first = std::make_unique<StandIn>();
+  StandIn second;
+  ASSERT_NE(first->port(), "");
+  ASSERT_NE(second.port(), "");
+  config::ClientSettings settings = SettingsFor(second);
+  const std::string first_address = "127.0.0.1:" + first->port();
+  settings.hosts = {first_address, "127.0.0.1:" + second.port()};
+  StderrCapture log;
+  Mover mover(settings, "lustre", {}, {}, FastBackoff());
+  std::string error;
+  ASSERT_TRUE(mover.Start(&error)) << error;
+  ASSERT_TRUE(WaitFor([&] { return first->ready() == 1; }, 20s));
+  first.reset();  // the server dies: connections and port closed
+
+  char buffer[4096];
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        mover.Recv(buffer, sizeof(buffer), /*nonblocking=*/true);
+        return second.ready() == 1;
+      },
+      20s));
+  EXPECT_EQ(second.commands()[0], (std::vector<std::string>{"ehlo", "recv"}));
+  EXPECT_NE(log.text().find("reconnected to 127.0.0.1:" + second.port() +
+                            " (was " + first_address + ")"),
+            std::string::npos)
+      << log.text();
+}
+
+// A server that stepped down answers as a standby on the open session:
+// the mover leaves it for the leader it names.
+TEST(MoverFailoverTest, AStandbyAnswerOnTheSessionMovesToTheLeader) {
+  StandIn leader;
+  StandIn stepped_down;
+  ASSERT_NE(leader.port(), "");
+  ASSERT_NE(stepped_down.port(), "");
+  stepped_down.ReplyToRecv(StandbyAnswer("recv", "127.0.0.1:" + leader.port()));
+  StderrCapture log;
+  Mover mover(SettingsFor(stepped_down), "lustre", {}, {}, FastBackoff());
+  std::string error;
+  ASSERT_TRUE(mover.Start(&error)) << error;
+  char buffer[4096];
+  int rc = 0;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        rc = mover.Recv(buffer, sizeof(buffer), /*nonblocking=*/true);
+        return leader.ready() == 1;
+      },
+      20s))
+      << log.text();
+  EXPECT_EQ(rc, -EAGAIN);  // the copytool saw nothing but a wait
+  EXPECT_EQ(leader.commands()[0], (std::vector<std::string>{"ehlo", "recv"}));
+  EXPECT_EQ(log.Count("answered recv as a standby (the leader is 127.0.0.1:" +
+                      leader.port() + "): moving"),
+            1u)
+      << log.text();
 }
 
 }  // namespace

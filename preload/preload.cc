@@ -21,6 +21,7 @@
 
 #include "common/mutex.h"
 #include "common/thread_annotations.h"
+#include "config/host_list.h"
 #include "config/settings.h"
 #include "hsm/hal.h"
 #include "hsm/lustreapi.h"
@@ -171,8 +172,12 @@ PRELOAD_EXPORT int llapi_hsm_copytool_register(hsm_copytool_private** priv,
   };
   ct->mover = new preload::Mover(settings, fsname, archive_ids, end_at_lustre);
   if (!ct->mover->Start(&error)) {
-    Log(fmt::format("cannot register with coordinatool at {}:{}: {}",
-                    settings.host, settings.port, error));
+    std::string servers;
+    for (const config::ServerAddress& server :
+         config::ServerAddresses(settings))
+      servers += (servers.empty() ? "" : ",") + server.ToString();
+    Log(fmt::format("cannot register with coordinatool at {}: {}", servers,
+                    error));
     Free(ct);
     return -ENOTCONN;
   }

@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "client/failover.h"
 #include "client/tls_settings.h"
+#include "config/host_list.h"
 #include "hsm/fid.h"
 
 namespace client::upcall {
@@ -14,26 +16,35 @@ namespace json = boost::json;
 
 int OpenSession(const config::ClientSettings& settings,
                 const std::string& token, const protocol::EhloRequest& ehlo,
-                Session* session, std::string* error) {
+                Session* session, std::string* error, std::string* server) {
   session->set_tls(TlsFromSettings(settings));
-  if (!session->Connect(settings.host, settings.port, error))
-    return ECONNREFUSED;
-  if (!token.empty()) {
-    bool refused = false;
-    if (!session->Authenticate(token, error, &refused))
-      return refused ? EACCES : EIO;
-  }
+  // One round over the servers, following a standby to the leader
+  // (client/failover.h); the callers retry as they did with one server.
+  ServerList servers(config::ServerAddresses(settings));
+  const json::object ehlo_json = protocol::ToJson(ehlo);
   json::object reply;
-  if (!session->Call(protocol::ToJson(ehlo), &reply, 30'000, error)) {
-    *error = "ehlo: " + *error;
-    return EIO;
+  switch (TryRound(
+      servers,
+      [&](const ServerAddress& to) {
+        return Introduce(*session, to, token, ehlo_json, &reply);
+      },
+      error)) {
+    case Attempt::Result::kConnected:
+      break;
+    case Attempt::Result::kRefused:
+      return EACCES;
+    case Attempt::Result::kFailed:
+    case Attempt::Result::kStandby:
+      return ECONNREFUSED;
   }
   protocol::EhloReply parsed;
   protocol::Parse(reply, &parsed);
   if (parsed.header.status != 0) {
+    session->Close();
     *error = fmt::format("ehlo refused: {}", parsed.header.error);
     return parsed.header.status;
   }
+  if (server) *server = servers.Current().ToString();
   return 0;
 }
 
@@ -49,11 +60,10 @@ int QueueUpcall(const config::ClientSettings& settings,
   json::object reply;
   if (!session.Call(protocol::ToJson(request), &reply, timeout_ms, error)) {
     const bool timed_out = *error == "timed out";
-    *error =
-        fmt::format("no answer from {}:{}: {}", settings.host, settings.port,
-                    timed_out ? "timed out (the requests may not be "
-                                "durable)"
-                              : *error);
+    *error = fmt::format("no answer from the server: {}",
+                         timed_out ? "timed out (the requests may not be "
+                                     "durable)"
+                                   : *error);
     return timed_out ? ETIMEDOUT : EIO;
   }
   protocol::UpcallReply parsed;

@@ -20,11 +20,15 @@
 namespace client::upcall {
 
 // Connects to the server of `settings` (TLS and token as coordinatool-client
-// does), authenticates and sends `ehlo`. Returns 0, or an errno with
-// *error: ECONNREFUSED (cannot reach the server), EACCES (refused), EIO.
+// does; with several servers, the first that takes it, following a
+// standby to the leader: client/failover.h), authenticates and sends
+// `ehlo`. Returns 0 with *server (if given) the server's address, or an
+// errno with *error: ECONNREFUSED (cannot reach a server), EACCES
+// (refused), or the server's refusal of the ehlo.
 int OpenSession(const config::ClientSettings& settings,
                 const std::string& token, const protocol::EhloRequest& ehlo,
-                Session* session, std::string* error);
+                Session* session, std::string* error,
+                std::string* server = nullptr);
 
 // Sends `request` as an `upcall` and waits up to `timeout_ms` for the reply,
 // which the server sends only once the items are durable. Returns 0 (all

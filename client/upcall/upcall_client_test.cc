@@ -58,7 +58,7 @@ TEST(HsmUpcallCommandTest, LustreItemsAreNeverRunThroughTheBypass) {
 
 TEST(QueueUpcallTest, NoServerIsECONNREFUSEDWithAMessage) {
   config::ClientSettings settings;
-  settings.host = "127.0.0.1";
+  settings.hosts = {"127.0.0.1"};
   settings.port = "1";  // nothing listens on port 1 here
   protocol::UpcallRequest r;
   r.action = HSMA_ARCHIVE;

@@ -109,11 +109,11 @@ class Worker {
     for (const Result& r : unreported_)
       ehlo.hai_list.push_back(protocol::ListEntry{{}, {}, r.item});
     session_ = client::Session();
-    int rc =
-        client::upcall::OpenSession(settings_, token_, ehlo, &session_, error);
+    std::string server;
+    int rc = client::upcall::OpenSession(settings_, token_, ehlo, &session_,
+                                         error, &server);
     if (rc != 0) return false;
-    Log(fmt::format("connected to {}:{} as {}", settings_.host, settings_.port,
-                    id_));
+    Log(fmt::format("connected to {} as {}", server, id_));
     while (!unreported_.empty()) {
       if (!SendDone(unreported_.front().item, unreported_.front().status,
                     error))

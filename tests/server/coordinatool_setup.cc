@@ -56,8 +56,7 @@ CoordinatoolSetup::~CoordinatoolSetup() {
   server_.Kill();
 }
 
-// A port of 127.0.0.1 free now (the kernel's choice for port 0).
-static int FreePort() {
+int FreeLoopbackPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -75,7 +74,7 @@ static int FreePort() {
     const std::vector<std::string>& args) {
   if (!http_) return StartServerOnce(args);
   for (int attempt = 0;; ++attempt) {
-    if (http_port_ == 0) http_port_ = FreePort();
+    if (http_port_ == 0) http_port_ = FreeLoopbackPort();
     std::vector<std::string> with_http = {"--http-port",
                                           std::to_string(http_port_)};
     with_http.insert(with_http.end(), args.begin(), args.end());

@@ -20,6 +20,9 @@
 
 namespace testing_support {
 
+// A port of 127.0.0.1 free now (the kernel's choice for port 0).
+int FreeLoopbackPort();
+
 std::string CoordinatoolBinary();
 std::string CoordinatoolClientBinary();
 std::string PreloadLibrary();
@@ -63,6 +66,9 @@ class CoordinatoolSetup {
   void set_listen_from_config(bool on) { listen_from_config_ = on; }
   Process& server() { return server_; }
   int port() const { return port_; }
+  // The port the next StartServer() listens on (a second server of the
+  // same store, on a port its movers were told of in advance).
+  void set_port(int port) { port_ = port; }
   // From the next StartServer(), the HTTP listener on (http_port: a port
   // free when chosen, kept across restarts; a start that finds it taken
   // meanwhile tries another).
