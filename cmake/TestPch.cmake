@@ -47,6 +47,19 @@ function(coordinatool_test_pch)
     "$<$<COMPILE_LANGUAGE:CXX>:<gtest/gtest.h$<ANGLE-R>>"
     "$<$<COMPILE_LANGUAGE:C>:<stddef.h$<ANGLE-R>>")
   set_target_properties(test_pch PROPERTIES EXCLUDE_FROM_ALL ON)
+  # ccache caches a compile that uses a precompiled header only when told
+  # to ignore __TIME__ and the header's defines: the test programs' compiles
+  # go through ccache with those two settings (and the others in effect at
+  # configure time).
+  set(launcher "")
+  if(CMAKE_CXX_COMPILER_LAUNCHER MATCHES "ccache")
+    set(sloppiness "$ENV{CCACHE_SLOPPINESS}")
+    list(APPEND sloppiness pch_defines time_macros)
+    string(REPLACE ";" "," sloppiness "${sloppiness}")
+    set(launcher "${CMAKE_COMMAND}" -E env "CCACHE_SLOPPINESS=${sloppiness}"
+                 ${CMAKE_CXX_COMPILER_LAUNCHER})
+    set_property(TARGET test_pch PROPERTY CXX_COMPILER_LAUNCHER "${launcher}")
+  endif()
   coordinatool_targets_in("${PROJECT_SOURCE_DIR}" targets)
   foreach(target IN LISTS targets)
     get_target_property(type ${target} TYPE)
@@ -59,6 +72,10 @@ function(coordinatool_test_pch)
     endif()
     set_property(TARGET ${target} PROPERTY PRECOMPILE_HEADERS_REUSE_FROM
                  test_pch)
+    if(launcher)
+      set_property(TARGET ${target} PROPERTY CXX_COMPILER_LAUNCHER
+                   "${launcher}")
+    endif()
     # A test's C sources (hsm_test, lustre_api_names_test) go without: they
     # check C headers as a C program includes them.
     get_target_property(sources ${target} SOURCES)
