@@ -183,7 +183,7 @@ void Connection::ReadMore() {
     // The hot commands at the start of what was read, read without a DOM;
     // the rest (from the first other message on, or a message cut by the
     // end of the read) goes to the reader, so order is kept.
-    if (handler_.takes_hot_commands() && reader_.between_values()) {
+    if (handler_.takes_hot_commands(*this) && reader_.between_values()) {
       protocol::HotCommand hot;
       size_t used = 0;
       while (open_ && protocol::ScanHotCommand(bytes, &hot, &used)) {

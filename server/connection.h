@@ -47,8 +47,12 @@ class ConnectionHandler {
                          boost::json::object& message) = 0;
   // A `done` or `progress` read without a DOM (protocol/hot_command.h),
   // to handle exactly as OnMessage would the same command. Only called when
-  // takes_hot_commands(); other handlers see every message in OnMessage.
-  virtual bool takes_hot_commands() const { return false; }
+  // takes_hot_commands(connection); otherwise every message goes to
+  // OnMessage.
+  virtual bool takes_hot_commands(const Connection& connection) const {
+    (void)connection;
+    return false;
+  }
   virtual void OnHotCommand(Connection& connection,
                             const protocol::HotCommand& command) {
     (void)connection;

@@ -141,7 +141,11 @@ class Server : public ConnectionHandler, private CoreIo {
   // ConnectionHandler.
   void OnMessage(Connection& connection, boost::json::object& message) override;
   void OnClosed(Connection& connection, const std::string& why) override;
-  bool takes_hot_commands() const override { return true; }
+  // After ehlo only: whatever a server does before (authentication, the
+  // first exchange) sees the whole message.
+  bool takes_hot_commands(const Connection& c) const override {
+    return c.state != Connection::State::kInit;
+  }
   void OnHotCommand(Connection& connection,
                     const protocol::HotCommand& command) override;
 
