@@ -244,16 +244,10 @@ void Connection::SendText(std::string text) {
 }
 
 void Connection::ScheduleWrite() {
-  if (writing_ || !ready_ || flush_posted_) return;
-  // Not now: the replies to every message of this read (a mover's batch of
-  // `done`s and its next `recv`) go out in one send() at the end of the
-  // turn, not the first alone and the rest after it.
-  flush_posted_ = true;
-  auto self = shared_from_this();
-  asio::post(socket_.get_executor(), [this, self] {
-    flush_posted_ = false;
-    if (!writing_ && open_) WriteMore();
-  });
+  // At once, not posted to the end of the turn: a server that stops right
+  // after its reply (lock and quit) never runs the turn's end. What queues
+  // while this write is in flight leaves in the next one.
+  if (!writing_ && ready_) WriteMore();
 }
 
 void Connection::SendStream(std::shared_ptr<OutputStream> stream) {

@@ -99,9 +99,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Start();
   // Queues one object for sending (compact JSON, nothing after the brace).
   void Send(const boost::json::object& message);
-  // Queues text already serialised (one or more whole objects). Everything
-  // queued in one turn of the event loop leaves in one write, at the end
-  // of the turn.
+  // Queues text already serialised (one or more whole objects). What is
+  // queued while a write is in flight leaves in one write after it.
   void SendText(std::string text);
   void SendText(std::string_view text);
   void SendText(const char* text) { SendText(std::string_view(text)); }
@@ -148,8 +147,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void ReadMore();
   void WriteMore();
-  // Posts one WriteMore to the end of this turn of the loop, unless one is
-  // posted or a write is in flight (its completion writes what queued).
+  // Writes now unless a write is in flight (its completion writes what
+  // queued meanwhile).
   void ScheduleWrite();
   void Finish(const std::string& why);
   // TLS start: peek at the first byte, then Handshake() or
@@ -186,7 +185,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string current_;   // being written
   size_t out_bytes_ = 0;  // queued text and current_
   bool writing_ = false;
-  bool flush_posted_ = false;  // a WriteMore is posted for this turn
   bool open_ = true;
   bool finished_ = false;
   std::string peer_;
