@@ -45,6 +45,9 @@ class JsonStreamReader {
   // Moves the next complete object to *out; false if none is ready.
   bool Next(boost::json::object* out);
 
+  // True between values: nothing parsed and not handed out yet, so the
+  // next bytes start a new value (or blanks before one).
+  bool between_values() const { return !in_value_ && ready_.empty(); }
   // Bytes of the value being parsed so far (0 between values).
   size_t pending_bytes() const { return pending_bytes_; }
   const std::string& error() const { return error_; }

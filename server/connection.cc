@@ -179,7 +179,20 @@ void Connection::ReadMore() {
           ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
       return Finish(eof ? "peer closed the connection" : ec.message());
     }
-    if (!reader_.Feed(std::string_view(read_buffer_.data(), n))) {
+    std::string_view bytes(read_buffer_.data(), n);
+    // The hot commands at the start of what was read, read without a DOM;
+    // the rest (from the first other message on, or a message cut by the
+    // end of the read) goes to the reader, so order is kept.
+    if (handler_.takes_hot_commands(*this) && reader_.between_values()) {
+      protocol::HotCommand hot;
+      size_t used = 0;
+      while (open_ && protocol::ScanHotCommand(bytes, &hot, &used)) {
+        bytes.remove_prefix(used);
+        handler_.OnHotCommand(*this, hot);
+      }
+      if (!open_) return Finish("closed");
+    }
+    if (!reader_.Feed(bytes)) {
       spdlog::warn("{}: {}: closing", id, reader_.error());
       return Finish(reader_.error());
     }
@@ -196,20 +209,51 @@ void Connection::ReadMore() {
 
 void Connection::Send(const boost::json::object& message) {
   if (!open_) return;
-  std::string text = boost::json::serialize(message);
+  SendText(boost::json::serialize(message));
+}
+
+void Connection::SendText(std::string_view text) {
+  if (!open_) return;
+  if (!out_.empty() && !out_.back().stream &&
+      out_.back().text.size() + text.size() <= kJoinBytes) {
+    out_bytes_ += text.size();
+    out_.back().text += text;
+    if (out_bytes_ > kMaxQueuedBytes)
+      return Close(
+          fmt::format("peer reads too slowly ({} bytes queued)", out_bytes_));
+    return ScheduleWrite();
+  }
+  SendText(std::string(text));
+}
+
+void Connection::SendText(std::string text) {
+  if (!open_) return;
   out_bytes_ += text.size();
-  out_.push_back({std::move(text), nullptr});
+  // Small replies join the text queued before them: a mover's batch of
+  // `done`s makes one string, not one queue entry (and allocation) each.
+  if (!out_.empty() && !out_.back().stream &&
+      out_.back().text.size() + text.size() <= kJoinBytes)
+    out_.back().text += text;
+  else
+    out_.push_back({std::move(text), nullptr});
   if (out_bytes_ > kMaxQueuedBytes) {
     Close(fmt::format("peer reads too slowly ({} bytes queued)", out_bytes_));
     return;
   }
+  ScheduleWrite();
+}
+
+void Connection::ScheduleWrite() {
+  // At once, not posted to the end of the turn: a server that stops right
+  // after its reply (lock and quit) never runs the turn's end. What queues
+  // while this write is in flight leaves in the next one.
   if (!writing_ && ready_) WriteMore();
 }
 
 void Connection::SendStream(std::shared_ptr<OutputStream> stream) {
   if (!open_) return;
   out_.push_back({std::string(), std::move(stream)});
-  if (!writing_ && ready_) WriteMore();
+  ScheduleWrite();
 }
 
 void Connection::WriteMore() {

@@ -32,6 +32,7 @@
 
 #include "auth/authorizer.h"
 #include "common/clock.h"
+#include "protocol/hot_command.h"
 #include "protocol/json_stream.h"
 #include "server/scheduler.h"
 
@@ -44,6 +45,19 @@ class ConnectionHandler {
   virtual ~ConnectionHandler() = default;
   virtual void OnMessage(Connection& connection,
                          boost::json::object& message) = 0;
+  // A `done` or `progress` read without a DOM (protocol/hot_command.h),
+  // to handle exactly as OnMessage would the same command. Only called when
+  // takes_hot_commands(connection); otherwise every message goes to
+  // OnMessage.
+  virtual bool takes_hot_commands(const Connection& connection) const {
+    (void)connection;
+    return false;
+  }
+  virtual void OnHotCommand(Connection& connection,
+                            const protocol::HotCommand& command) {
+    (void)connection;
+    (void)command;
+  }
   // Called once, after the socket is closed for any reason.
   virtual void OnClosed(Connection& connection, const std::string& why) = 0;
 };
@@ -73,6 +87,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   enum class State { kInit, kReady, kWaiting };
   static constexpr size_t kMaxQueuedBytes = 64u << 20;
+  // Replies queued one after the other join in one text up to this size.
+  static constexpr size_t kJoinBytes = 256u << 10;
 
   // `tls`: the context of a TLS port (the one current when the peer
   // connected, kept for the connection's life); null: plain TCP.
@@ -83,6 +99,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Start();
   // Queues one object for sending (compact JSON, nothing after the brace).
   void Send(const boost::json::object& message);
+  // Queues text already serialised (one or more whole objects). What is
+  // queued while a write is in flight leaves in one write after it.
+  void SendText(std::string text);
+  void SendText(std::string_view text);
+  void SendText(const char* text) { SendText(std::string_view(text)); }
   // Queues a reply produced in pieces, after what is queued already; what
   // is sent later goes after it.
   void SendStream(std::shared_ptr<OutputStream> stream);
@@ -126,6 +147,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void ReadMore();
   void WriteMore();
+  // Writes now unless a write is in flight (its completion writes what
+  // queued meanwhile).
+  void ScheduleWrite();
   void Finish(const std::string& why);
   // TLS start: peek at the first byte, then Handshake() or
   // RefusePlaintext(); Ready() once messages may flow.

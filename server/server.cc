@@ -16,6 +16,7 @@
 #include "protocol/messages.h"
 #include "protocol/mover_id.h"
 #include "protocol/upcall.h"
+#include "protocol/wire_text.h"
 #include "server/exposure.h"
 #include "server/reload.h"
 #include "server/request_log.h"
@@ -327,10 +328,20 @@ void Server::StoreForget(const ItemId& id) {
 
 void Server::SendWhenDurable(Connection& c, json::object message,
                              bool acknowledges) {
+  SendTextWhenDurable(c, json::serialize(message), acknowledges);
+}
+
+void Server::SendTextWhenDurable(Connection& c, std::string text,
+                                 bool acknowledges) {
+  // A store that keeps nothing answers every sync at once, durable, and
+  // the outbox never holds anything for it: the reply leaves now, without
+  // the outbox's callbacks (two allocations per reply).
+  if (!store_->persistent() && outbox_->held() == 0)
+    return c.SendText(std::move(text));
   std::weak_ptr<Connection> weak = c.weak_from_this();
-  outbox_->Send(&c, acknowledges, [weak, message = std::move(message)] {
+  outbox_->Send(&c, acknowledges, [weak, text = std::move(text)]() mutable {
     if (auto connection = weak.lock(); connection && connection->open())
-      connection->Send(message);
+      connection->SendText(std::move(text));
   });
 }
 
@@ -969,6 +980,21 @@ void Server::Done(Connection& c, const json::object& m) {
   std::string error;
   if (!protocol::Parse(m, &request, &error))
     return Reply(c, "done", EINVAL, error);
+  Done(c, request);
+}
+
+void Server::OnHotCommand(Connection& c, const protocol::HotCommand& hot) {
+  // As OnMessage, for a message read without a DOM: nothing in it but
+  // what the command needs (the permission check reads the message only
+  // for ehlo).
+  c.last_heard = clock_.Now();
+  static const json::object kNoMessage;
+  if (!Permitted(c, protocol::CommandName(hot.command), kNoMessage)) return;
+  if (hot.command == protocol::Command::kDone) return Done(c, hot.done);
+  Progress(c, hot.progress);
+}
+
+void Server::Done(Connection& c, const protocol::DoneRequest& request) {
   const ItemId id = request.id;
   const int64_t status = request.status;
   const int64_t end_rc = request.end_rc;  // what Lustre answered to the end
@@ -1001,7 +1027,11 @@ void Server::Done(Connection& c, const json::object& m) {
     spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
                   hsm::FormatFid(id.dfid), id.cookie, status);
   }
-  Reply(c, "done", 0, "");
+  static const std::string kDoneReply = protocol::OkReplyText("done");
+  if (!store_->persistent() && outbox_->held() == 0)
+    c.SendText(std::string_view(kDoneReply));  // joins what is queued
+  else
+    SendTextWhenDurable(c, kDoneReply);
   if (owner_connection && owner_connection.get() != &c)
     DispatchTo(*owner_connection, ShareDivisor());
   DispatchTo(c, ShareDivisor());
@@ -1406,8 +1436,9 @@ void Server::SendList(Connection& c, DispatchReply reply) {
   header.archive_id = reply.archive_id;
   header.flags = reply.hal_flags;
   header.fsname = lustre_.fsname();
-  json::object message =
-      protocol::RecvReplyToJson(header, reply.cancels, reply.items);
+  // Written as text: no DOM of up to a MiB of items (protocol/wire_text.h).
+  std::string message;
+  protocol::AppendRecvReplyText(&message, header, reply.cancels, reply.items);
   c.state = Connection::State::kReady;
   // The assignments are durable before the mover hears of its items.
   auto now = clock_.Now();
@@ -1423,7 +1454,7 @@ void Server::SendList(Connection& c, DispatchReply reply) {
     NoteDispatched(type, item.timestamp_ns);
     if (c.sends_progress) movers_.Started(id, c.id, now);
   }
-  SendWhenDurable(c, std::move(message), !reply.items.empty());
+  SendTextWhenDurable(c, std::move(message), !reply.items.empty());
 }
 
 void Server::OnClosed(Connection& c, const std::string& why) {
@@ -1498,6 +1529,10 @@ void Server::Progress(Connection& c, const json::object& m) {
   std::string error;
   if (!protocol::Parse(m, &request, &error))
     return Reply(c, "progress", EINVAL, error);
+  Progress(c, request);
+}
+
+void Server::Progress(Connection& c, const protocol::ProgressRequest& request) {
   const ItemId& id = request.id;
   if (movers_.Progressed(id, c.id, clock_.Now())) {
     spdlog::info("{}: mover {} makes progress again", c.peer(), c.id);

@@ -141,6 +141,13 @@ class Server : public ConnectionHandler, private CoreIo {
   // ConnectionHandler.
   void OnMessage(Connection& connection, boost::json::object& message) override;
   void OnClosed(Connection& connection, const std::string& why) override;
+  // After ehlo only: whatever a server does before (authentication, the
+  // first exchange) sees the whole message.
+  bool takes_hot_commands(const Connection& c) const override {
+    return c.state != Connection::State::kInit;
+  }
+  void OnHotCommand(Connection& connection,
+                    const protocol::HotCommand& command) override;
 
  private:
   // Where to listen (server/exposure.h), logged; nullopt with *error when
@@ -215,6 +222,9 @@ class Server : public ConnectionHandler, private CoreIo {
   // requests queued, items handed out) waits until it can (store::Outbox).
   void SendWhenDurable(Connection& c, boost::json::object message,
                        bool acknowledges = false);
+  // The same, for a reply already written as text (protocol/wire_text.h).
+  void SendTextWhenDurable(Connection& c, std::string text,
+                           bool acknowledges = false);
 
   // Authentication (auth/, docs/auth.md). Loads the auth file into
   // authorizer_; false with *error.
@@ -243,6 +253,7 @@ class Server : public ConnectionHandler, private CoreIo {
   void Reconnect(Connection& c, std::vector<protocol::ListEntry>& hai_list);
   void Recv(Connection& c, const boost::json::object& m);
   void Done(Connection& c, const boost::json::object& m);
+  void Done(Connection& c, const protocol::DoneRequest& request);
   // Whether `c` may end *item (its own, or a late one taken back from it:
   // then *item becomes null, the done is ignored); else the refusal.
   std::optional<std::string> CheckDoneOwner(const Connection& c,
@@ -294,6 +305,7 @@ class Server : public ConnectionHandler, private CoreIo {
   // `drain` (drain true) or `resume` of one mover (ServerCore::SetDraining).
   void MoverControl(Connection& c, const boost::json::object& m, bool drain);
   void Progress(Connection& c, const boost::json::object& m);
+  void Progress(Connection& c, const protocol::ProgressRequest& request);
   void Reply(Connection& c, const std::string& command, int status,
              const std::string& error, boost::json::object fields = {},
              bool acknowledges = false);

@@ -13,7 +13,9 @@
 namespace bench {
 
 struct ProcStats {
-  double cpu_seconds = 0;    // utime + stime from /proc/PID/stat
+  // Time on CPU: the scheduler's (schedstat) when available, else utime +
+  // stime from /proc/PID/stat (10 ms ticks).
+  double cpu_seconds = 0;
   uint64_t rss_bytes = 0;    // VmRSS
   uint64_t hwm_bytes = 0;    // VmHWM: peak RSS
   uint64_t write_bytes = 0;  // /proc/PID/io write_bytes (0 if unreadable)
