@@ -45,6 +45,10 @@ std::string ShowVerbose(const S& s) {
   return std::to_string(s.verbose);
 }
 
+std::string ShowSentinels(const S& s) {
+  return fmt::format("{}", fmt::join(s.redis_sentinels, " "));
+}
+
 // A secret is compared as it is and never shown.
 std::string ShowPassword(const S& s) { return s.redis_password; }
 
@@ -132,6 +136,10 @@ const Row kRows[] = {
     {"archive_id", ShowArchiveIds, TakeNothing},
     {"redis_host", Show<&S::redis_host>, TakeNothing},
     {"redis_port", Show<&S::redis_port>, TakeNothing},
+    {"redis_sentinels", ShowSentinels, TakeNothing},
+    {"redis_master_name", Show<&S::redis_master_name>, TakeNothing},
+    {"redis_wait_replicas", Show<&S::redis_wait_replicas>, TakeNothing},
+    {"redis_wait_timeout_ms", Show<&S::redis_wait_timeout_ms>, TakeNothing},
     {"redis_socket", Show<&S::redis_socket>, TakeNothing},
     {"redis_user", Show<&S::redis_user>, TakeNothing},
     {"redis_password", ShowPassword, TakeNothing, nullptr, true},

@@ -478,6 +478,9 @@ TEST_F(FakeDaemonTest, FailedRestoreSendsNoDescriptorAndAbsoluteErrval) {
   hsm_action_item hai{};
   hai.hai_action = HSMA_RESTORE;
   hai.hai_fid = {0x200000401, 1, 0};
+  // As the MDT sends a restore not yet begun: its data FID is the file's
+  // (begin opens it).
+  hai.hai_dfid = hai.hai_fid;
   hsm_copyaction_private* hcp = nullptr;
   ASSERT_EQ(llapi_hsm_action_begin(&hcp, ct, &hai, -1, 0, false), 0);
   hsm_extent he{0, 0};
