@@ -162,13 +162,20 @@ bool ScanHotCommand(std::string_view text, HotCommand* out, size_t* consumed) {
     std::string_view key;
     if (!in.String(&key) || !in.Take(':')) return false;
     int field = -1;
-    if (key == "command") field = kCommand;
-    else if (key == "hai_cookie") field = kCookie;
-    else if (key == "hai_dfid") field = kDfid;
-    else if (key == "status") field = kStatus;
-    else if (key == "end_rc") field = kEndRc;
-    else if (key == "begin_rc") field = kBeginRc;
-    else if (key == "hp_flags") field = kHpFlags;
+    if (key == "command")
+      field = kCommand;
+    else if (key == "hai_cookie")
+      field = kCookie;
+    else if (key == "hai_dfid")
+      field = kDfid;
+    else if (key == "status")
+      field = kStatus;
+    else if (key == "end_rc")
+      field = kEndRc;
+    else if (key == "begin_rc")
+      field = kBeginRc;
+    else if (key == "hp_flags")
+      field = kHpFlags;
     if (field < 0) {
       // hai_fid and the like: read by neither command (an object there is
       // left to the reader).

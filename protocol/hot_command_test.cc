@@ -135,8 +135,8 @@ TEST(HotCommandTest, ReadsOneMessageOfManyAndNeverACutOne) {
   ASSERT_TRUE(ScanHotCommand(stream, &hot, &consumed));
   EXPECT_EQ(consumed, one.size());
   size_t second = 0;
-  ASSERT_TRUE(ScanHotCommand(std::string_view(stream).substr(consumed), &hot,
-                             &second));
+  ASSERT_TRUE(
+      ScanHotCommand(std::string_view(stream).substr(consumed), &hot, &second));
   EXPECT_EQ(second, one.size() + 1);
   EXPECT_FALSE(ScanHotCommand(
       std::string_view(stream).substr(consumed + second), &hot, &consumed));

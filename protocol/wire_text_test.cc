@@ -66,8 +66,7 @@ TEST(WireTextTest, RecvRepliesAreWrittenAsTheirDomIs) {
       header.fsname = fsname;
       std::string text;
       AppendRecvReplyText(&text, header, cancels, items);
-      EXPECT_EQ(text,
-                json::serialize(RecvReplyToJson(header, cancels, items)));
+      EXPECT_EQ(text, json::serialize(RecvReplyToJson(header, cancels, items)));
       // And it reads back as the list it is.
       RecvReply reply;
       std::string error;

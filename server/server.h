@@ -374,7 +374,7 @@ class Server : public ConnectionHandler, private CoreIo {
   UpcallCookies upcall_cookies_;        // of upcalled items
   DispatchRate dispatch_rate_{clock_};  // `show`'s estimate
   uint64_t refused_over_queue_cap_ = 0;  // restores failed with EDQUOT
-  RetryMemory retries_{clock_};         // requests ended with HP_FLAG_RETRY
+  RetryMemory retries_{clock_};          // requests ended with HP_FLAG_RETRY
   ItemQuery item_query_{scheduler_,     movers_, recent_done_,
                         dispatch_rate_, clock_,  &retries_};
   boost::asio::steady_timer timer_;  // core_'s next deadline

@@ -68,15 +68,15 @@ constexpr size_t kMovers = 16;
 constexpr uint64_t kUsers = 100;
 constexpr uint64_t kHints = 1000;
 constexpr uint32_t kArchiveIds = 4;
-constexpr size_t kBatch = 1000;     // enqueues per timed batch, at most
+constexpr size_t kBatch = 1000;  // enqueues per timed batch, at most
 // CTest's smoke run (policy_bench_smoke) sets COORDINATOOL_BENCH_SMOKE: a
 // tenth of the iterations through the same code, which is all a run that
 // only has to finish needs (figures come from full runs, scripts/bench).
 const bool kSmoke = std::getenv("COORDINATOOL_BENCH_SMOKE") != nullptr;
 const int64_t kBatches = kSmoke ? 20 : 200;   // enqueue iterations
 const int64_t kRounds = kSmoke ? 200 : 2000;  // dispatch iterations
-constexpr int kWarmupRounds = 200;  // untimed, after the fill
-constexpr size_t kDoneLag = 3;      // rounds an item runs, counting its own
+constexpr int kWarmupRounds = 200;            // untimed, after the fill
+constexpr size_t kDoneLag = 3;  // rounds an item runs, counting its own
 constexpr int64_t kStartNs = 1'700'000'000'000'000'000;  // Unix ns
 constexpr int64_t kStepNs = 1'000;    // injected clock per Dispatch() call
 constexpr int64_t kFillStepNs = 250;  // arrivals during the fill

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "tests/server/coordinatool_setup.h"
-#include "tests/support/process.h"
 #include "tests/support/file_data.h"
+#include "tests/support/process.h"
 #include "tests/support/sim_mount.h"
 #include "tests/support/wait_for.h"
 
