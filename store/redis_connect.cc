@@ -11,18 +11,27 @@
 
 namespace store {
 
+void RedisReplyDeleter::operator()(redisReply* reply) const {
+  if (reply) freeReplyObject(reply);
+}
+
+RedisReply RedisCommand(redisContext* ctx,
+                        const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  return RedisReply(static_cast<redisReply*>(redisCommandArgv(
+      ctx, static_cast<int>(args.size()), argv.data(), lens.data())));
+}
+
 // File-local names differ from redis_store.cc's: a unity build compiles
 // both in one file.
 namespace {
 
 timeval ConnectTimeval(int ms) { return {ms / 1000, (ms % 1000) * 1000}; }
-
-struct ConnectReplyDeleter {
-  void operator()(redisReply* r) const {
-    if (r) freeReplyObject(r);
-  }
-};
-using ConnectReply = std::unique_ptr<redisReply, ConnectReplyDeleter>;
 
 struct ContextDeleter {
   void operator()(redisContext* c) const {
@@ -31,20 +40,9 @@ struct ContextDeleter {
 };
 using Context = std::unique_ptr<redisContext, ContextDeleter>;
 
-ConnectReply Command(redisContext* ctx, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  return ConnectReply(static_cast<redisReply*>(redisCommandArgv(
-      ctx, static_cast<int>(args.size()), argv.data(), lens.data())));
-}
-
 // What went wrong with a reply: the connection's error, the error reply,
 // or "unexpected reply".
-std::string Why(redisContext* ctx, const ConnectReply& r) {
+std::string Why(redisContext* ctx, const RedisReply& r) {
   if (!r) return ctx->errstr;
   if (r->type == REDIS_REPLY_ERROR) return std::string(r->str, r->len);
   return "unexpected reply";
@@ -77,7 +75,7 @@ bool Authenticate(redisContext* ctx, const RedisOptions& options,
   std::vector<std::string> auth = {"AUTH"};
   if (!options.user.empty()) auth.push_back(options.user);
   auth.push_back(options.password);
-  ConnectReply r = Command(ctx, auth);
+  RedisReply r = RedisCommand(ctx, auth);
   if (r && r->type != REDIS_REPLY_ERROR) return true;
   *error =
       fmt::format("AUTH{} failed: {}",
@@ -89,7 +87,7 @@ bool Authenticate(redisContext* ctx, const RedisOptions& options,
 // gets the benefit of the doubt: a replica refuses its writes (READONLY)
 // and the caller connects again.
 bool IsMaster(redisContext* ctx, std::string* error) {
-  ConnectReply r = Command(ctx, {"ROLE"});
+  RedisReply r = RedisCommand(ctx, {"ROLE"});
   if (r && r->type == REDIS_REPLY_ERROR &&
       std::string_view(r->str, r->len).starts_with("NOPERM"))
     return true;
@@ -110,7 +108,7 @@ std::optional<RedisEndpoint> AskSentinel(const RedisEndpoint& sentinel,
                                          std::string* error) {
   Context ctx = Open(&sentinel, "", options.timeout_ms, error);
   if (!ctx) return std::nullopt;
-  ConnectReply r = Command(
+  RedisReply r = RedisCommand(
       ctx.get(), {"SENTINEL", "get-master-addr-by-name", options.master_name});
   if (r && r->type == REDIS_REPLY_NIL) {
     *error =

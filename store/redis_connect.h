@@ -18,10 +18,12 @@
 #define STORE_REDIS_CONNECT_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 struct redisContext;
+struct redisReply;
 
 namespace store {
 
@@ -49,6 +51,17 @@ struct RedisOptions {
   int wait_replicas = 0;
   int wait_timeout_ms = 1000;
 };
+
+// A reply of hiredis's, freed with it.
+struct RedisReplyDeleter {
+  void operator()(redisReply* reply) const;
+};
+using RedisReply = std::unique_ptr<redisReply, RedisReplyDeleter>;
+
+// Sends one command (arguments binary-safe) and reads its reply: nullptr
+// when the connection failed (ctx->errstr says why).
+RedisReply RedisCommand(redisContext* ctx,
+                        const std::vector<std::string>& args);
 
 // What the options point at, for logs: "redis 127.0.0.1:6379", "redis
 // unix:/run/redis.sock", "redis master 'm' via sentinels a:1,b:2".

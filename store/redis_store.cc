@@ -17,24 +17,6 @@ constexpr size_t kMaxBatch = 4096;
 
 timeval Timeval(int ms) { return {ms / 1000, (ms % 1000) * 1000}; }
 
-struct ReplyDeleter {
-  void operator()(redisReply* r) const {
-    if (r) freeReplyObject(r);
-  }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-Reply Call(redisContext* ctx, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  return Reply(static_cast<redisReply*>(redisCommandArgv(
-      ctx, static_cast<int>(args.size()), argv.data(), lens.data())));
-}
-
 }  // namespace
 
 RedisStore::RedisStore(boost::asio::io_context& io, RedisOptions options)
@@ -79,7 +61,8 @@ bool RedisStore::Load(LoadVisitor& visitor, std::string* error) {
   for (const char* hash : {kRequestsHash, kAssignedHash}) {
     std::string cursor = "0";
     do {
-      Reply r = Call(ctx_, {"HSCAN", hash, cursor, "COUNT", "1000"});
+      RedisReply r =
+          RedisCommand(ctx_, {"HSCAN", hash, cursor, "COUNT", "1000"});
       if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
           r->element[0]->type != REDIS_REPLY_STRING ||
           r->element[1]->type != REDIS_REPLY_ARRAY) {
@@ -205,7 +188,7 @@ size_t RedisStore::Pipeline(const std::vector<Command>& batch,
       *error = ctx_->errstr;
       return acknowledged(i);
     }
-    Reply r(static_cast<redisReply*>(raw));
+    RedisReply r(static_cast<redisReply*>(raw));
     if (r->type == REDIS_REPLY_ERROR) {
       // Every error reply is a failed write (OOM, READONLY, MISCONF,
       // NOPERM, WRONGTYPE...): not acknowledged, retried in order from
@@ -227,7 +210,7 @@ bool RedisStore::WaitReplied(std::string* error) {
     *error = ctx_->errstr;
     return false;
   }
-  Reply r(static_cast<redisReply*>(raw));
+  RedisReply r(static_cast<redisReply*>(raw));
   if (r->type == REDIS_REPLY_INTEGER && r->integer >= options_.wait_replicas)
     return true;
   // Fewer replicas than asked: the batch is on the master only, and a
