@@ -12,7 +12,6 @@
 
 #include "tests/server/coordinatool_setup.h"
 #include "tests/server/store_fixture.h"
-#include "tests/support/file_data.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -30,16 +29,6 @@ class SentinelFailoverTest : public StoreFixture {
                        ha_.SentinelList(), "--redis-master-name", "cdt",
                        "--redis-wait-replicas", "1", "--redis-wait-timeout",
                        "300"});
-  }
-
-  std::vector<std::string> MakeFiles(const std::string& name, int count) {
-    std::vector<std::string> paths;
-    for (int i = 0; i < count; ++i) {
-      std::string path = sim_.Path(name + std::to_string(i));
-      EXPECT_TRUE(WriteTestFile(path, 4096 + 17 * i, i));
-      paths.push_back(path);
-    }
-    return paths;
   }
 
   // Requests the new master (the old replica) holds.

@@ -19,7 +19,6 @@
 #include "store/journal_format.h"
 #include "tests/server/coordinatool_setup.h"
 #include "tests/server/store_fixture.h"
-#include "tests/support/file_data.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/sim_mount.h"
 #include "tests/support/temp_dir.h"
@@ -56,16 +55,6 @@ class StoreFaultFixture : public StoreFixture {
       redis_->Call({"CONFIG", "SET", "maxmemory", "0"});
     else
       LimitServerFiles(RLIM_INFINITY);
-  }
-
-  std::vector<std::string> MakeFiles(const std::string& name, int count) {
-    std::vector<std::string> paths;
-    for (int i = 0; i < count; ++i) {
-      std::string path = sim_.Path(name + std::to_string(i));
-      EXPECT_TRUE(WriteTestFile(path, 4096 + 17 * i, i));
-      paths.push_back(path);
-    }
-    return paths;
   }
 
   // Limits the size of any file the server writes (its journal) to

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tests/support/file_data.h"
+
 namespace testing_support {
 
 std::string CookieOf(const ActionRecord& r) {
@@ -37,6 +39,17 @@ void StoreFixture::Lfs(const std::string& command,
                        const std::vector<std::string>& paths) {
   if (paths.empty()) return;
   RunLfs(sim_, command, paths);
+}
+
+std::vector<std::string> StoreFixture::MakeFiles(const std::string& name,
+                                                 int count) {
+  std::vector<std::string> paths;
+  for (int i = 0; i < count; ++i) {
+    std::string path = sim_.Path(name + std::to_string(i));
+    EXPECT_TRUE(WriteTestFile(path, 4096 + 17 * i, i));
+    paths.push_back(path);
+  }
+  return paths;
 }
 
 }  // namespace testing_support

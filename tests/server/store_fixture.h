@@ -43,6 +43,10 @@ class StoreFixture : public ::testing::Test {
   // is no path.
   void Lfs(const std::string& command, const std::vector<std::string>& paths);
 
+  // `count` files NAME0, NAME1... on the mount, of 4096 + 17 * i bytes
+  // (a test failure if one cannot be written); their paths.
+  std::vector<std::string> MakeFiles(const std::string& name, int count);
+
   const std::string kind_;
   const std::vector<std::string> base_args_;
   TempDir redis_dir_{"redis"};
