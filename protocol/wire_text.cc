@@ -17,21 +17,23 @@ bool Plain(std::string_view text) {
   return true;
 }
 
-void AppendInt(std::string* out, int64_t value) {
+// `key` (the JSON text before the value: separator, name, colon), then
+// the value. One call a member keeps each line of the encoders a field.
+void AppendInt(std::string* out, std::string_view key, int64_t value) {
+  out->append(key);
   fmt::format_to(std::back_inserter(*out), "{}", value);
 }
 
-void AppendSigned(std::string* out, uint64_t value) {
-  AppendInt(out, static_cast<int64_t>(value));
+// The original's JSON holds Lustre's unsigned 64-bit fields as signed.
+void AppendSigned(std::string* out, std::string_view key, uint64_t value) {
+  AppendInt(out, key, static_cast<int64_t>(value));
 }
 
-void AppendFid(std::string* out, const lu_fid& fid) {
-  out->append(R"({"f_seq":)");
-  AppendSigned(out, fid.f_seq);
-  out->append(R"(,"f_oid":)");
-  AppendInt(out, fid.f_oid);
-  out->append(R"(,"f_ver":)");
-  AppendInt(out, fid.f_ver);
+void AppendFid(std::string* out, std::string_view key, const lu_fid& fid) {
+  out->append(key);
+  AppendSigned(out, R"({"f_seq":)", fid.f_seq);
+  AppendInt(out, R"(,"f_oid":)", fid.f_oid);
+  AppendInt(out, R"(,"f_ver":)", fid.f_ver);
   out->push_back('}');
 }
 
@@ -50,20 +52,13 @@ void AppendJsonString(std::string* out, std::string_view text) {
 
 void AppendItemText(std::string* out, const WireItem& wire) {
   const hsm_action_item& hai = wire.item.hai;
-  out->append(R"({"hai_action":)");
-  AppendInt(out, static_cast<int64_t>(hai.hai_action));
-  out->append(R"(,"hai_fid":)");
-  AppendFid(out, hai.hai_fid);
-  out->append(R"(,"hai_dfid":)");
-  AppendFid(out, hai.hai_dfid);
-  out->append(R"(,"hai_extent_offset":)");
-  AppendSigned(out, hai.hai_extent.offset);
-  out->append(R"(,"hai_extent_length":)");
-  AppendSigned(out, hai.hai_extent.length);
-  out->append(R"(,"hai_cookie":)");
-  AppendSigned(out, hai.hai_cookie);
-  out->append(R"(,"hai_gid":)");
-  AppendSigned(out, hai.hai_gid);
+  AppendInt(out, R"({"hai_action":)", static_cast<int64_t>(hai.hai_action));
+  AppendFid(out, R"(,"hai_fid":)", hai.hai_fid);
+  AppendFid(out, R"(,"hai_dfid":)", hai.hai_dfid);
+  AppendSigned(out, R"(,"hai_extent_offset":)", hai.hai_extent.offset);
+  AppendSigned(out, R"(,"hai_extent_length":)", hai.hai_extent.length);
+  AppendSigned(out, R"(,"hai_cookie":)", hai.hai_cookie);
+  AppendSigned(out, R"(,"hai_gid":)", hai.hai_gid);
   const std::string_view data = wire.item.data;
   if (IsValidUtf8(data)) {
     out->append(R"(,"hai_data":)");
@@ -72,12 +67,9 @@ void AppendItemText(std::string* out, const WireItem& wire) {
     out->append(R"(,"hai_data_base64":)");
     AppendJsonString(out, Base64Encode(data));
   }
-  out->append(R"(,"hal_archive_id":)");
-  AppendInt(out, wire.archive_id);
-  out->append(R"(,"hal_flags":)");
-  AppendSigned(out, wire.hal_flags);
-  out->append(R"(,"timestamp":)");
-  AppendInt(out, wire.timestamp_ns);
+  AppendInt(out, R"(,"hal_archive_id":)", wire.archive_id);
+  AppendSigned(out, R"(,"hal_flags":)", wire.hal_flags);
+  AppendInt(out, R"(,"timestamp":)", wire.timestamp_ns);
   out->push_back('}');
 }
 
@@ -86,8 +78,7 @@ void AppendRecvReplyText(std::string* out, const ActionListHeader& header,
                          std::span<const WireItem> items) {
   out->append(R"({"command":"recv","hsm_action_list":{"hal_version":)");
   fmt::format_to(std::back_inserter(*out), "{}", header.version);
-  out->append(R"(,"hal_archive_id":)");
-  AppendInt(out, header.archive_id);
+  AppendInt(out, R"(,"hal_archive_id":)", header.archive_id);
   out->append(R"(,"hal_fsname":)");
   AppendJsonString(out, header.fsname);
   out->append(R"(,"list":[)");
@@ -100,8 +91,7 @@ void AppendRecvReplyText(std::string* out, const ActionListHeader& header,
     }
   out->push_back(']');
   if (header.flags) {
-    out->append(R"(,"hal_flags":)");
-    AppendSigned(out, header.flags);
+    AppendSigned(out, R"(,"hal_flags":)", header.flags);
   }
   out->append("}}");
 }
