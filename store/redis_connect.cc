@@ -27,11 +27,11 @@ RedisReply RedisCommand(redisContext* ctx,
       ctx, static_cast<int>(args.size()), argv.data(), lens.data())));
 }
 
+timeval RedisTimeval(int ms) { return {ms / 1000, (ms % 1000) * 1000}; }
+
 // File-local names differ from redis_store.cc's: a unity build compiles
 // both in one file.
 namespace {
-
-timeval ConnectTimeval(int ms) { return {ms / 1000, (ms % 1000) * 1000}; }
 
 struct ContextDeleter {
   void operator()(redisContext* c) const {
@@ -57,14 +57,14 @@ std::string Format(const RedisEndpoint& e) {
 Context Open(const RedisEndpoint* tcp, const std::string& socket,
              int timeout_ms, std::string* error) {
   Context ctx(tcp ? redisConnectWithTimeout(tcp->host.c_str(), tcp->port,
-                                            ConnectTimeval(timeout_ms))
+                                            RedisTimeval(timeout_ms))
                   : redisConnectUnixWithTimeout(socket.c_str(),
-                                                ConnectTimeval(timeout_ms)));
+                                                RedisTimeval(timeout_ms)));
   if (!ctx || ctx->err) {
     *error = ctx ? ctx->errstr : "out of memory";
     return nullptr;
   }
-  redisSetTimeout(ctx.get(), ConnectTimeval(timeout_ms));
+  redisSetTimeout(ctx.get(), RedisTimeval(timeout_ms));
   if (tcp) redisEnableKeepAlive(ctx.get());
   return ctx;
 }

@@ -17,6 +17,8 @@
 #ifndef STORE_REDIS_CONNECT_H_
 #define STORE_REDIS_CONNECT_H_
 
+#include <sys/time.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,6 +64,9 @@ using RedisReply = std::unique_ptr<redisReply, RedisReplyDeleter>;
 // when the connection failed (ctx->errstr says why).
 RedisReply RedisCommand(redisContext* ctx,
                         const std::vector<std::string>& args);
+
+// `ms` milliseconds as the timeval hiredis's timeouts take.
+timeval RedisTimeval(int ms);
 
 // What the options point at, for logs: "redis 127.0.0.1:6379", "redis
 // unix:/run/redis.sock", "redis master 'm' via sentinels a:1,b:2".

@@ -15,8 +15,6 @@ namespace {
 
 constexpr size_t kMaxBatch = 4096;
 
-timeval Timeval(int ms) { return {ms / 1000, (ms % 1000) * 1000}; }
-
 }  // namespace
 
 RedisStore::RedisStore(boost::asio::io_context& io, RedisOptions options)
@@ -44,8 +42,8 @@ bool RedisStore::Connect(std::string* error) {
   if (!ctx_) return false;
   // WAIT holds its reply up to wait_timeout_ms: not a dead connection.
   if (options_.wait_replicas > 0)
-    redisSetTimeout(ctx_,
-                    Timeval(options_.timeout_ms + options_.wait_timeout_ms));
+    redisSetTimeout(
+        ctx_, RedisTimeval(options_.timeout_ms + options_.wait_timeout_ms));
   if (!options_.sentinels.empty())
     spdlog::info("store: {}: the master is {}", Describe(), master);
   return true;
