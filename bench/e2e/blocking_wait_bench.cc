@@ -43,6 +43,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/support/percentiles.h"
 #include "bench/support/sim_files.h"
 #include "client/session.h"
 #include "hsm/fid.h"
@@ -267,13 +268,6 @@ std::string ArchivedAndReleased(const std::string& mount,
   return "";
 }
 
-int64_t Percentile(std::vector<int64_t> v, double q) {
-  if (v.empty()) return -1;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1,
-                    static_cast<size_t>(q * static_cast<double>(v.size())))];
-}
-
 std::string Run(const Config& config, json::object* result) {
   testing_support::TempDir dir("blocking-wait-bench");
   const std::string mount = dir.Join("mnt");
@@ -361,12 +355,13 @@ std::string Run(const Config& config, json::object* result) {
   server.Kill();
   if (!movers.error().empty()) return "mover: " + movers.error();
 
-  auto ms = [](int64_t ns) { return ns < 0 ? -1.0 : ns / 1e6; };
+  // -1: no blocking restore was dispatched.
+  auto ms = [&](int64_t ns) { return waits.empty() ? -1.0 : ns / 1e6; };
+  const bench::Percentiles wait = bench::Summarize(waits);
   (*result)["blocking_sent"] = config.blocking;
   (*result)["blocking_dispatched"] = waits.size();
-  (*result)["wait_ms"] = {{"p50", ms(Percentile(waits, 0.50))},
-                          {"p99", ms(Percentile(waits, 0.99))},
-                          {"max", ms(Percentile(waits, 1.0))}};
+  (*result)["wait_ms"] = {
+      {"p50", ms(wait.p50)}, {"p99", ms(wait.p99)}, {"max", ms(wait.max)}};
   (*result)["pending_restore_at_end"] = pending_restore;
   (*result)["pending_archive_at_end"] = pending_archive;
   (*result)["items_dispatched"] = movers.items();

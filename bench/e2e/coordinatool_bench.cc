@@ -68,6 +68,7 @@
 
 #include "bench/e2e/null_mover.h"
 #include "bench/e2e/proc_stats.h"
+#include "bench/support/percentiles.h"
 #include "bench/support/sim_files.h"
 #include "client/session.h"
 #include "hsm/lustreapi.h"
@@ -83,6 +84,8 @@ namespace {
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 using bench::CreateFiles;
+using bench::Percentiles;
+using bench::Summarize;
 using testing_support::Process;
 
 struct Config {
@@ -358,25 +361,6 @@ std::string InjectBySim(const Config& config, const std::string& mount,
     if (rc < 0) return fmt::format("llapi_hsm_request: {}", strerror(-rc));
   }
   return "";
-}
-
-struct Percentiles {
-  int64_t p50 = 0, p99 = 0, max = 0;
-};
-
-Percentiles Summarize(std::vector<int64_t> values) {
-  Percentiles p;
-  if (values.empty()) return p;
-  std::sort(values.begin(), values.end());
-  auto at = [&](double q) {
-    return values[std::min(
-        values.size() - 1,
-        static_cast<size_t>(q * static_cast<double>(values.size())))];
-  };
-  p.p50 = at(0.50);
-  p.p99 = at(0.99);
-  p.max = values.back();
-  return p;
 }
 
 class Bench {
