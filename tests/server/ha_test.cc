@@ -134,9 +134,10 @@ class HaTest : public StoreFixture {
     return servers_[0]->address() + "," + servers_[1]->address();
   }
 
-  std::vector<std::string> HaArgs(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args =
-        ServerArgs({"--store", "redis", "--ha-lease", "1000", "-v"});
+  std::vector<std::string> HaArgs(std::vector<std::string> extra = {},
+                                  int lease_ms = 1000) {
+    std::vector<std::string> args = ServerArgs(
+        {"--store", "redis", "--ha-lease", std::to_string(lease_ms), "-v"});
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back(sim_.mount());
     return args;
@@ -329,8 +330,7 @@ TEST_F(HaTest, ALeaderThatMissedItsLeaseIsFencedAndSendsNothing) {
 TEST_F(HaTest, TwentyLeaderKillsUnderAMixedWorkloadLoseNothing) {
   constexpr int kLeaderKills = 20;
   constexpr int kLeaseMs = 600;
-  const std::vector<std::string> args =
-      HaArgs({"--ha-lease", std::to_string(kLeaseMs)});
+  const std::vector<std::string> args = HaArgs({}, kLeaseMs);
   ASSERT_TRUE(a().Start(args));
   ASSERT_TRUE(WaitFor([&] { return a().Role() == "leader"; })) << Logs();
   ASSERT_TRUE(b().Start(args));
