@@ -526,8 +526,10 @@ void Server::TakeLead(uint64_t epoch) {
   // Loading may have outlasted the lease (renewed meanwhile by the
   // keeper's thread, unless Redis went away).
   if (!Serving()) return;
-  spdlog::info("leadership: took over in {} ms: serving {} (fsname {})",
-               last_takeover_ms_, options_.mount, lustre_.fsname());
+  spdlog::info(
+      "leadership: took over in {} ms: serving {} (fsname {}) on {}:{}",
+      last_takeover_ms_, options_.mount, lustre_.fsname(),
+      options_.settings.host, listener_.port());
   WatchLustre();
   core_.Start();
   ArmTimer();
