@@ -550,6 +550,8 @@ void Server::StepDown(const std::string& why) {
 bool Server::Serving() {
   if (!lease_) return true;
   if (!leading_ || stepping_down_ || stopped_) return false;
+  // Fenced: another server leads, whatever the local lease says.
+  if (store_->fenced()) return false;
   if (lease_->Leading()) return true;
   // The lease's local end passed before the keeper's thread said so: from
   // this instant nothing goes out; the step-down runs from its own handler
