@@ -482,6 +482,12 @@ int main(int argc, char** argv) {
     if (items.empty()) return EXIT_SUCCESS;
   }
 
+  // No other command: the status.
+  const bool status_mode =
+      !(lock || unlock || lock_quit || queue || recv_mode || mark_done ||
+        reconcile || !drain_mover.empty() || !resume_mover.empty() || show ||
+        list);
+
   // The token (docs/auth.md) is read before connecting: a bad file sends
   // nothing.
   std::string token;
@@ -510,12 +516,25 @@ int main(int argc, char** argv) {
     client::ServerList servers(config::ServerAddresses(settings));
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::milliseconds(kElectionWaitMs);
+    // `status` of one server that is a standby: its own status, asked
+    // again on a new connection without token nor ehlo, which a standby
+    // answers with its role and leader (docs/protocol.md, "The standby's
+    // answer"). With several servers the leader's status is wanted: the
+    // standby's answer is followed.
+    const bool own_status_of_standby = status_mode && servers.size() == 1;
     for (;;) {
       const client::Attempt::Result result = client::TryRound(
           servers,
           [&](const client::ServerAddress& to) {
-            return client::Introduce(*session, to, token, ehlo_json,
-                                     &ehlo_reply, kReplyTimeoutMs);
+            client::Attempt attempt = client::Introduce(
+                *session, to, token, ehlo_json, &ehlo_reply, kReplyTimeoutMs);
+            if (attempt.result == client::Attempt::Result::kStandby &&
+                own_status_of_standby &&
+                session->Connect(to.host, to.port, &attempt.error)) {
+              attempt.result = client::Attempt::Result::kConnected;
+              ehlo_reply = json::object{{"command", "ehlo"}};
+            }
+            return attempt;
           },
           error);
       if (result == client::Attempt::Result::kConnected) break;

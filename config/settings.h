@@ -92,6 +92,12 @@ struct ServerSettings {
   // have it (0: on the master's reply), waiting at most the timeout.
   int redis_wait_replicas = 0;
   int redis_wait_timeout_ms = 1000;
+  // High availability (docs/high-availability.md): the leader's lease time
+  // to live in Redis (0: off, a single server as before), and the
+  // host:port this server's standbys send movers and clients to while it
+  // leads (empty: host:port as it listens).
+  int64_t ha_lease_ms = 0;
+  std::string ha_advertise;
   // Whether any redis_* key, COORDINATOOL_REDIS_* variable or --redis-*
   // option was given. The original's redis_host defaults to localhost, but
   // a server nobody pointed at Redis uses the embedded store (store auto).

@@ -175,6 +175,17 @@ bool RedisSentinels(std::string_view value, ServerSettings* s,
   return true;
 }
 
+// ha_advertise HOST:PORT: the address a standby names (one word).
+bool HaAdvertise(std::string_view value, ServerSettings* s, ValueContext* c) {
+  if (!ParseHostPort(value)) {
+    c->error = fmt::format(
+        "'{}' is not HOST:PORT (port in 1..65535, [v6]:PORT for IPv6)", value);
+    return false;
+  }
+  s->ha_advertise = std::string(value);
+  return true;
+}
+
 // A `host` value of the client side: several servers (config/host_list.h).
 bool HostList(std::string_view value, ClientSettings* s, ValueContext* c) {
   return SplitHostList(value, &s->hosts, &c->error);
@@ -494,6 +505,21 @@ const ServerSetting kServerSettings[] = {
              "retried (the store is unwritable meanwhile)",
      .apply = Redis<Integer<&S::redis_wait_timeout_ms, 1, 600000>>,
      .unit = kMilliseconds},
+    {.key = "ha_lease_ms",
+     .env = "COORDINATOOL_HA_LEASE_MS",
+     .option = "--ha-lease",
+     .value = "MS",
+     .help = "high availability: the leader's lease in Redis, in "
+             "milliseconds (0: off; needs the Redis store)",
+     .apply = Integer<&S::ha_lease_ms, 0, 3600000>,
+     .unit = kMilliseconds},
+    {.key = "ha_advertise",
+     .env = "COORDINATOOL_HA_ADVERTISE",
+     .option = "--ha-advertise",
+     .value = "HOST:PORT",
+     .help = "high availability: the address standbys send movers and "
+             "clients to while this server leads (default: host:port)",
+     .apply = HaAdvertise},
     {.key = "store",
      .env = "COORDINATOOL_STORE",
      .option = "--store",

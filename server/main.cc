@@ -72,8 +72,9 @@ int RunServer(const config::ServerSettings& settings, const std::string& mount,
   server::RequestLogger()->flush();  // what recovery and start logged
   // Start() returns once the store is recovered, the server registered on
   // Lustre and listening: only now may systemd start what comes after it.
-  server::NotifyReady(
-      fmt::format("serving {} on {}:{}", mount, settings.host, server.port()));
+  server::NotifyReady(fmt::format("{} {} on {}:{}",
+                                  server.leading() ? "serving" : "standby for",
+                                  mount, settings.host, server.port()));
   boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGQUIT);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int signo) {
@@ -109,7 +110,10 @@ int RunServer(const config::ServerSettings& settings, const std::string& mount,
     }
   }
   server::RequestLogger()->flush();
-  return EXIT_SUCCESS;
+  spdlog::default_logger()->flush();
+  // 75 after stepping down from leader (high availability): systemd's
+  // Restart=on-failure starts it again, as a standby.
+  return server.exit_status();
 }
 
 }  // namespace

@@ -143,6 +143,8 @@ const Row kRows[] = {
     {"redis_socket", Show<&S::redis_socket>, TakeNothing},
     {"redis_user", Show<&S::redis_user>, TakeNothing},
     {"redis_password", ShowPassword, TakeNothing, nullptr, true},
+    {"ha_lease_ms", Show<&S::ha_lease_ms>, TakeNothing},
+    {"ha_advertise", Show<&S::ha_advertise>, TakeNothing},
     {"store", ShowStore, TakeNothing},
     {"state_dir", Show<&S::state_dir>, TakeNothing},
     {"stale_timeout_ms", Show<&S::stale_timeout_ms>, Take<&S::stale_timeout_ms>,

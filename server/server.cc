@@ -20,6 +20,7 @@
 #include "server/exposure.h"
 #include "server/reload.h"
 #include "server/request_log.h"
+#include "server/standby_reply.h"
 #include "server/timed_store.h"
 #include "store/null_store.h"
 #include "store/open_store.h"
@@ -201,12 +202,12 @@ Server::~Server() {
   if (lustre_fd_) lustre_fd_->release();
 }
 
-bool Server::OpenStore(std::string* error) {
+bool Server::OpenStore(std::string* error, uint64_t fence_epoch) {
   std::string fsname;
   if (LustreAgent::FindFsname(options_.mount, &fsname, error) < 0) return false;
   std::vector<std::string> warnings;
-  auto opened =
-      store::OpenStore(io_, options_.settings, fsname, &warnings, error);
+  auto opened = store::OpenStore(io_, options_.settings, fsname, &warnings,
+                                 error, fence_epoch);
   for (const std::string& warning : warnings)
     spdlog::warn("store: {}", warning);
   if (!opened) {
@@ -269,6 +270,12 @@ bool Server::Recover(std::string* error) {
 }
 
 void Server::OnStoreHealth(bool writable) {
+  if (store_->fenced()) {
+    // Stepped down from a handler of its own, not from inside the store.
+    asio::post(
+        io_, [this] { StepDown("a write was fenced: another server leads"); });
+    return;
+  }
   if (!writable) {
     spdlog::error(
         "store {} cannot persist: not taking new requests from Lustre (they "
@@ -333,6 +340,19 @@ void Server::SendWhenDurable(Connection& c, json::object message,
 
 void Server::SendTextWhenDurable(Connection& c, std::string text,
                                  bool acknowledges) {
+  if (lease_) {
+    // High availability: a reply leaves only while the lease is held,
+    // checked again when the store lets it go.
+    if (!Serving()) return;
+    std::weak_ptr<Connection> weak = c.weak_from_this();
+    outbox_->Send(
+        &c, acknowledges, [this, weak, text = std::move(text)]() mutable {
+          if (!Serving()) return;
+          if (auto connection = weak.lock(); connection && connection->open())
+            connection->SendText(std::move(text));
+        });
+    return;
+  }
   // A store that keeps nothing answers every sync at once, durable, and
   // the outbox never holds anything for it: the reply leaves now, without
   // the outbox's callbacks (two allocations per reply).
@@ -348,13 +368,27 @@ void Server::SendTextWhenDurable(Connection& c, std::string text,
 bool Server::Start(std::string* error) {
   const config::ServerSettings& s = options_.settings;
   if (!LoadAuth(error)) return false;
-  if (!OpenStore(error) || !Recover(error)) return false;
+  const bool ha = s.ha_lease_ms > 0;
+  if (ha && !store::UsesRedis(s)) {
+    *error =
+        "ha_lease_ms needs the Redis store (store redis, or redis_host, "
+        "redis_socket or redis_sentinels): the lease and the state the "
+        "servers share are in Redis";
+    return false;
+  }
+  // A standby neither loads the state nor registers with Lustre: it does
+  // both once it leads (TakeLead).
+  if (!ha) {
+    if (!OpenStore(error) || !Recover(error)) return false;
 #ifdef __GLIBC__
-  // The load's temporary copies (a million requests: hundreds of MiB) are
-  // free now; give the pages back rather than keep them as resident heap.
-  malloc_trim(0);
+    // The load's temporary copies (a million requests: hundreds of MiB)
+    // are free now; give the pages back rather than keep them as resident
+    // heap.
+    malloc_trim(0);
 #endif
-  if (lustre_.Register(options_.mount, s.archive_ids, error) < 0) return false;
+    if (lustre_.Register(options_.mount, s.archive_ids, error) < 0)
+      return false;
+  }
 
   if (!StartTls(error)) return false;
   if (!s.queue_check_lustre)
@@ -366,11 +400,16 @@ bool Server::Start(std::string* error) {
   if (!exposure) return false;
   if (!listener_.Listen(exposure->listen_host, s.port, error)) return false;
   if (!StartHttp(exposure->listen_host, error)) return false;
-  spdlog::info("serving {} (fsname {}) on {}:{}", options_.mount,
-               lustre_.fsname(), exposure->listen_host, listener_.port());
+  if (ha)
+    spdlog::info("listening for {} on {}:{} (standby until it leads)",
+                 options_.mount, exposure->listen_host, listener_.port());
+  else
+    spdlog::info("serving {} (fsname {}) on {}:{}", options_.mount,
+                 lustre_.fsname(), exposure->listen_host, listener_.port());
   spdlog::info("serving at most {} connections", listener_.max_connections());
   spdlog::info("instance {}", reconcile_.instance());
   listener_.Start();
+  if (ha) return StartHa(error);
   WatchLustre();
   core_.Start();
   ArmTimer();
@@ -427,7 +466,113 @@ void Server::Shutdown(const std::string& why) {
   // Assignments stay in the store (unlike the original: docs/redis.md,
   // differences from the original): the movers
   // keep running their items and re-announce them to the next server.
-  store_->Close(10'000);
+  // A leader stepping down does not wait long: what it still writes is
+  // fenced once another leads.
+  store_->Close(stepping_down_ ? 1'000 : 10'000);
+  // Then the lease: released by a leader that stops on purpose, so that a
+  // standby takes over at once and finds everything written above.
+  if (lease_) lease_->Stop(/*release=*/leading_ && !stepping_down_);
+}
+
+bool Server::StartHa(std::string* error) {
+  const config::ServerSettings& s = options_.settings;
+  LeaseKeeperOptions lease;
+  if (!store::RedisOptionsOf(s, &lease.redis, error)) return false;
+  lease.ttl = std::chrono::milliseconds(s.ha_lease_ms);
+  lease.advertise = s.ha_advertise;
+  if (lease.advertise.empty())
+    lease.advertise = s.host.find(':') == std::string::npos
+                          ? fmt::format("{}:{}", s.host, listener_.port())
+                          : fmt::format("[{}]:{}", s.host, listener_.port());
+  // Test-only fault (tests/server/ha_test.cc): a leader that keeps
+  // serving past its lease, stopped by fencing alone.
+  lease.freeze_after_taking =
+      getenv("COORDINATOOL_TEST_FREEZE_LEASE") != nullptr;
+  LeaseEvents events;
+  events.took_lead = [this](uint64_t epoch) { TakeLead(epoch); };
+  events.stepped_down = [this](const std::string& why) { StepDown(why); };
+  spdlog::info(
+      "high availability: standby until this server holds the lease "
+      "({} ms) in {}; it names itself {}",
+      s.ha_lease_ms, store::DescribeRedis(lease.redis), lease.advertise);
+  lease_ = std::make_unique<LeaseKeeper>(io_, clock_, std::move(lease),
+                                         std::move(events));
+  lease_->Start();
+  return true;
+}
+
+void Server::TakeLead(uint64_t epoch) {
+  if (stopped_ || leading_ || stepping_down_) return;
+  const auto started = clock_.Now();
+  const int64_t started_unix_ns = clock_.UnixNanos();
+  spdlog::warn(
+      "leadership: this server leads now (epoch {}): loading the state, "
+      "registering with Lustre",
+      epoch);
+  std::string error;
+  if (!OpenStore(&error, epoch) || !Recover(&error))
+    return StepDown("takeover failed: " + error);
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+  if (lustre_.Register(options_.mount, options_.settings.archive_ids, &error) <
+      0)
+    return StepDown("takeover failed: " + error);
+  leading_ = true;
+  last_takeover_unix_ns_ = started_unix_ns;
+  last_takeover_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          clock_.Now() - started)
+                          .count();
+  // Loading may have outlasted the lease (renewed meanwhile by the
+  // keeper's thread, unless Redis went away).
+  if (!Serving()) return;
+  spdlog::info(
+      "leadership: took over in {} ms: serving {} (fsname {}) on {}:{}",
+      last_takeover_ms_, options_.mount, lustre_.fsname(),
+      options_.settings.host, listener_.port());
+  WatchLustre();
+  core_.Start();
+  ArmTimer();
+}
+
+void Server::StepDown(const std::string& why) {
+  if (stepping_down_ || stopped_) return;
+  stepping_down_ = true;
+  exit_status_ = kExitSteppedDown;
+  if (lease_) lease_->StepDown(why);
+  spdlog::critical(
+      "stepping down: {}; exiting with status {} to start again as a "
+      "standby",
+      why, kExitSteppedDown);
+  Shutdown("stepped down: " + why);
+}
+
+bool Server::Serving() {
+  if (!lease_) return true;
+  if (!leading_ || stepping_down_ || stopped_) return false;
+  // Fenced: another server leads, whatever the local lease says.
+  if (store_->fenced()) return false;
+  if (lease_->Leading()) return true;
+  // The lease's local end passed before the keeper's thread said so: from
+  // this instant nothing goes out; the step-down runs from its own handler
+  // (not from inside whatever asked).
+  asio::post(io_, [this] { StepDown("the lease's local end has passed"); });
+  return false;
+}
+
+std::optional<HaStatusView> Server::HaViewOf() const {
+  if (!lease_) return std::nullopt;
+  LeaseView lease = lease_->View();
+  HaStatusView view;
+  view.role = stepping_down_ ? RoleName(Role::kSteppedDown)
+              : lease.role == Role::kLeader && !leading_ ? "taking-over"
+                                                         : RoleName(lease.role);
+  view.epoch = lease.epoch;
+  view.lease_remaining_ms = lease.remaining.count();
+  view.leader = lease.leader;
+  view.last_takeover_unix_ns = last_takeover_unix_ns_;
+  view.last_takeover_ms = last_takeover_ms_;
+  return view;
 }
 
 bool Server::StartTls(std::string* error) {
@@ -554,6 +699,8 @@ void Server::WatchLustre() {
 }
 
 void Server::OnLustreReadable() {
+  // Past the lease's end, nothing more is taken from Lustre.
+  if (!Serving()) return;
   if (!store_->writable()) {
     // What Lustre sent stays in the channel until the store is back.
     lustre_paused_ = true;
@@ -779,6 +926,17 @@ void Server::OnMessage(Connection& c, json::object& m) {
       return;
     case protocol::CommandRead::kOk:
       break;
+  }
+  if (lease_ && !Serving()) {
+    // A standby answers every message but status with the leader's
+    // address and closes (docs/protocol.md, "The standby's answer"); it
+    // answers status (its role) even without ehlo or token. A leader
+    // stepping down answers nothing more.
+    if (leading_ || stepping_down_) return;
+    if (StandbyAnswers(command))
+      return AnswerAsStandby(c, protocol::CommandName(command),
+                             lease_->View().leader);
+    return Status(c, m);
   }
   if (!Permitted(c, protocol::CommandName(command), m)) return;
   switch (command) {
@@ -1252,6 +1410,7 @@ StatusView Server::StatusViewOf() const {
   view.store = store_->Describe();
   view.store_writable = store_->writable();
   view.instance = reconcile_.instance();
+  view.ha = HaViewOf();
   view.retries = retries_.Status(options_.settings.retry_max_attempts, 100);
   // Requests whose return keeps their file busy (one action per file).
   view.retries["awaiting"] = scheduler_.counters().awaiting_retry;
@@ -1312,6 +1471,7 @@ MetricsView Server::MetricsViewOf() const {
   view.report_errors = reporter_ ? reporter_->errors() : 0;
   view.locality_errors = placement_.locality_errors();
   view.process = metrics::ReadProcessStats();
+  view.ha = HaViewOf();
   return view;
 }
 
@@ -1383,7 +1543,7 @@ void Server::MoverControl(Connection& c, const json::object& m, bool drain) {
 }
 
 void Server::DispatchAll() {
-  if (core_.locked() || stopped_) return;
+  if (core_.locked() || stopped_ || !Serving()) return;
   std::vector<Connection*> waiting;
   for (const auto& c : connections_)
     if (c->state == Connection::State::kWaiting) waiting.push_back(c.get());
@@ -1417,7 +1577,7 @@ size_t Server::ShareDivisor() const {
 
 bool Server::DispatchTo(Connection& c, size_t share_divisor) {
   if (core_.locked() || stopped_ || c.state != Connection::State::kWaiting ||
-      !c.open() || movers_.stalled(c.id))
+      !c.open() || movers_.stalled(c.id) || !Serving())
     return false;
   DispatchReply reply =
       core_.Dispatch(c.id, c.archive_ids, c.limits, share_divisor);
@@ -1493,6 +1653,7 @@ void Server::ArmTimer() {
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_) return;  // re-armed (or shut down) meanwhile
     timer_deadline_.reset();
+    if (!Serving()) return;  // a standby, or past the lease
     core_.RunDue(clock_.Now());
     ArmTimer();
   });

@@ -77,7 +77,9 @@
 #include "server/dashboard.h"
 #include "server/dispatch_rate.h"
 #include "server/exposure.h"
+#include "server/ha_status.h"
 #include "server/item_query.h"
+#include "server/lease_keeper.h"
 #include "server/listener.h"
 #include "server/liveness.h"
 #include "server/lustre_agent.h"
@@ -137,6 +139,13 @@ class Server : public ConnectionHandler, private CoreIo {
   // The HTTP listener's port; 0 when off.
   uint16_t http_port() const { return http_ ? http_->port() : 0; }
   bool stopped() const { return stopped_; }
+  // What the process exits with once the loop ends: 0, or
+  // kExitSteppedDown after this server stepped down from leader (high
+  // availability): systemd starts it again, as a standby.
+  int exit_status() const { return exit_status_; }
+  // With high availability (ha_lease_ms), whether this server leads and
+  // serves; without, true.
+  bool leading() const { return !lease_ || leading_; }
 
   // ConnectionHandler.
   void OnMessage(Connection& connection, boost::json::object& message) override;
@@ -207,8 +216,26 @@ class Server : public ConnectionHandler, private CoreIo {
   void OnLustreCancel(const protocol::WireItem& cancel);
   void AnswerCancelled(const protocol::WireItem& target);
 
+  // High availability (docs/high-availability.md). The lease keeper, with
+  // this server as a standby: it listens, answers with the standby's
+  // answer (server/standby_reply.h) and its own status, and has neither
+  // registered with Lustre nor loaded the state.
+  bool StartHa(std::string* error);
+  // The lease is ours (epoch): load the state from Redis (its writes
+  // fenced by the epoch), register with Lustre, serve.
+  void TakeLead(uint64_t epoch);
+  // Final: the lease is lost, ran out, or a write was fenced. Nothing more
+  // goes out; the server shuts down and exits with kExitSteppedDown.
+  void StepDown(const std::string& why);
+  // Whether the server may act as the coordinator now: always without
+  // high availability; with it, while it leads and the lease's local end
+  // has not passed (checked before anything goes to a peer or Lustre). A
+  // leader past that end steps down (posted).
+  bool Serving();
+  std::optional<HaStatusView> HaViewOf() const;
+
   // Durability.
-  bool OpenStore(std::string* error);
+  bool OpenStore(std::string* error, uint64_t fence_epoch = 0);
   bool Recover(std::string* error);
   void OnStoreHealth(bool writable);
   // Store writes, skipped for a memory-only store.
@@ -393,7 +420,18 @@ class Server : public ConnectionHandler, private CoreIo {
   BacklogHistory backlog_history_;
   RestoreWaits restore_waits_;
   std::optional<boost::asio::steady_timer> backlog_timer_;  // http on
+  // High availability (ha_lease_ms); null: off.
+  std::unique_ptr<LeaseKeeper> lease_;
+  bool leading_ = false;        // took the lease, loaded, registered
+  bool stepping_down_ = false;  // final
+  int exit_status_ = 0;
+  int64_t last_takeover_unix_ns_ = 0;
+  int64_t last_takeover_ms_ = 0;
 };
+
+// EX_TEMPFAIL: a leader that stepped down exits with it, for systemd
+// (Restart=on-failure) to start it again as a standby.
+inline constexpr int kExitSteppedDown = 75;
 
 }  // namespace server
 

@@ -237,6 +237,29 @@ std::string ServerMetrics::Render(const MetricsView& view) {
              "Lustre.");
   out.Sample("coordinatool_store_writable", {}, view.store_writable ? 1 : 0);
 
+  if (view.ha) {
+    out.Family("coordinatool_ha_leader", Type::kGauge,
+               "1 while this server holds the lease and leads; 0: standby.");
+    out.Sample("coordinatool_ha_leader", {}, view.ha->role == "leader" ? 1 : 0);
+    out.Family("coordinatool_ha_epoch", Type::kGauge,
+               "The epoch of this server's lease (0: it never led).");
+    out.Sample("coordinatool_ha_epoch", {},
+               static_cast<double>(view.ha->epoch));
+    out.Family("coordinatool_ha_lease_remaining_seconds", Type::kGauge,
+               "What is left of the leader's lease by its own clock.");
+    out.Sample("coordinatool_ha_lease_remaining_seconds", {},
+               static_cast<double>(view.ha->lease_remaining_ms) / 1000.0);
+    out.Family("coordinatool_ha_last_takeover_timestamp_seconds", Type::kGauge,
+               "When this server last took the lease (Unix time; 0: never).");
+    out.Sample("coordinatool_ha_last_takeover_timestamp_seconds", {},
+               static_cast<double>(view.ha->last_takeover_unix_ns) / 1e9);
+    out.Family("coordinatool_ha_last_takeover_seconds", Type::kGauge,
+               "How long its last takeover took: loading the state and "
+               "registering with Lustre.");
+    out.Sample("coordinatool_ha_last_takeover_seconds", {},
+               static_cast<double>(view.ha->last_takeover_ms) / 1000.0);
+  }
+
   out.Family("coordinatool_store_write_seconds", Type::kHistogram,
              "Time from a store sync after changes to its completion (what a "
              "reply waits for).");

@@ -28,6 +28,7 @@
 #include "common/clock.h"
 #include "metrics/exposition.h"
 #include "metrics/process.h"
+#include "server/ha_status.h"
 #include "server/item.h"
 #include "server/scheduler.h"
 
@@ -65,6 +66,8 @@ struct MetricsView {
   uint64_t report_errors = 0;
   uint64_t locality_errors = 0;
   std::optional<metrics::ProcessStats> process;
+  // High availability; nullopt: off (no coordinatool_ha_* families).
+  std::optional<HaStatusView> ha;
 };
 
 // Fills the Scheduler's part of `view`: its counters, the waiting counts by

@@ -273,3 +273,28 @@ TEST_F(ServerMetricsTest, SchedulerStateInTheView) {
 
 }  // namespace
 }  // namespace server
+
+namespace server {
+namespace {
+
+TEST(ServerMetricsHaTest, HaFamiliesOnlyWithHighAvailability) {
+  common::ManualClock clock;
+  ServerMetrics metrics(clock, "1.0");
+  EXPECT_EQ(metrics.Render(MetricsView{}).find("coordinatool_ha_"),
+            std::string::npos);
+  MetricsView view;
+  view.ha = HaStatusView{
+      "leader", 7, 2500, "cdt1:5123", 1'700'000'000'000'000'000, 1250};
+  const std::string text = metrics.Render(view);
+  EXPECT_EQ(ValueOf(text, "coordinatool_ha_leader"), 1);
+  EXPECT_EQ(ValueOf(text, "coordinatool_ha_epoch"), 7);
+  EXPECT_EQ(ValueOf(text, "coordinatool_ha_lease_remaining_seconds"), 2.5);
+  EXPECT_EQ(ValueOf(text, "coordinatool_ha_last_takeover_timestamp_seconds"),
+            1.7e9);
+  EXPECT_EQ(ValueOf(text, "coordinatool_ha_last_takeover_seconds"), 1.25);
+  view.ha->role = "standby";
+  EXPECT_EQ(ValueOf(metrics.Render(view), "coordinatool_ha_leader"), 0);
+}
+
+}  // namespace
+}  // namespace server

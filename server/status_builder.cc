@@ -118,6 +118,16 @@ json::object StatusBuilder::Counters(const StatusView& view) const {
   o["store"] = view.store;
   o["store_state"] = view.store_writable ? "ok" : "cannot persist";
   if (!view.instance.empty()) o["instance"] = view.instance;
+  if (view.ha) {
+    o["role"] = view.ha->role;
+    o["epoch"] = view.ha->epoch;
+    o["lease_remaining_ms"] = view.ha->lease_remaining_ms;
+    if (!view.ha->leader.empty()) o["leader"] = view.ha->leader;
+    if (view.ha->last_takeover_unix_ns != 0) {
+      o["last_takeover_unix_ns"] = view.ha->last_takeover_unix_ns;
+      o["last_takeover_ms"] = view.ha->last_takeover_ms;
+    }
+  }
   return o;
 }
 

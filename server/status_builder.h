@@ -17,10 +17,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
+#include "server/ha_status.h"
 #include "server/item.h"
 #include "server/redispatch.h"
 #include "server/scheduler.h"
@@ -64,6 +66,8 @@ struct StatusView {
   // New restores failed with EDQUOT: their owner was at
   // max_queued_restores_per_owner.
   uint64_t restores_over_queue_cap = 0;
+  // High availability (docs/high-availability.md); nullopt: off.
+  std::optional<HaStatusView> ha;
 };
 
 class StatusBuilder {

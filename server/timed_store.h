@@ -53,6 +53,7 @@ class TimedStore final : public store::Store {
   }
   void Sync(SyncCallback done) override;
   bool writable() const override { return inner_->writable(); }
+  bool fenced() const override { return inner_->fenced(); }
   void SetHealthCallback(HealthCallback callback) override {
     inner_->SetHealthCallback(std::move(callback));
   }

@@ -14,20 +14,31 @@
 #include <vector>
 
 #include "config/settings.h"
+#include "store/redis_connect.h"
 #include "store/store.h"
 
 namespace store {
 
 inline constexpr const char* kDefaultStateRoot = "/var/lib/coordinatool";
 
+// Whether the settings choose the Redis store (store redis, or auto with
+// a redis_* key naming a host, a socket or sentinels).
+bool UsesRedis(const config::ServerSettings& settings);
+
+// The Redis options of the settings; false with *error when they do not
+// hold together (sentinels without a master name).
+bool RedisOptionsOf(const config::ServerSettings& settings,
+                    RedisOptions* options, std::string* error);
+
 // Returns nullptr with *error when the store cannot be opened (Redis
 // unreachable, state directory unusable). Non-fatal remarks (a torn journal
-// tail) go to *warnings.
+// tail) go to *warnings. `fence_epoch` (Redis only; 0: none): the
+// leader's epoch its writes are fenced with (store/redis_fence.h).
 std::unique_ptr<Store> OpenStore(boost::asio::io_context& io,
                                  const config::ServerSettings& settings,
                                  const std::string& fsname,
                                  std::vector<std::string>* warnings,
-                                 std::string* error);
+                                 std::string* error, uint64_t fence_epoch = 0);
 
 }  // namespace store
 

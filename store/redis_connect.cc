@@ -15,6 +15,10 @@ void RedisReplyDeleter::operator()(redisReply* reply) const {
   if (reply) freeReplyObject(reply);
 }
 
+void CloseRedis(redisContext* ctx) {
+  if (ctx) redisFree(ctx);
+}
+
 RedisReply RedisCommand(redisContext* ctx,
                         const std::vector<std::string>& args) {
   std::vector<const char*> argv;

@@ -52,6 +52,10 @@ struct RedisOptions {
   // wait_timeout_ms for them (RedisStore).
   int wait_replicas = 0;
   int wait_timeout_ms = 1000;
+  // RedisStore only: 0, no fencing (each change its own command, as the
+  // original); else every batch is applied only while coordinatool_epoch
+  // equals this epoch, the lease's (store/redis_fence.h).
+  uint64_t fence_epoch = 0;
 };
 
 // A reply of hiredis's, freed with it.
@@ -78,6 +82,9 @@ std::string DescribeRedis(const RedisOptions& options);
 // master's address as "host:port" (or "unix:path").
 redisContext* ConnectRedis(const RedisOptions& options, std::string* error,
                            std::string* master = nullptr);
+
+// Frees a context of ConnectRedis (nullptr: nothing).
+void CloseRedis(redisContext* ctx);
 
 }  // namespace store
 

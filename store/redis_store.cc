@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "store/redis_connect.h"
+#include "store/redis_fence.h"
 
 namespace store {
 
@@ -87,7 +88,7 @@ bool RedisStore::Load(LoadVisitor& visitor, std::string* error) {
 }
 
 void RedisStore::Issue(Command command) {
-  if (closed_) return;
+  if (closed_ || fenced_) return;
   ++issued_;
   common::MutexLock lock(&mu_);
   queue_.push_back(std::move(command));
@@ -116,11 +117,13 @@ void RedisStore::Sync(SyncCallback done) {
   waiting_.emplace_back(issued_, std::move(done));
 }
 
-void RedisStore::OnProgress(uint64_t acked, bool healthy) {
+void RedisStore::OnProgress(uint64_t acked, bool healthy, bool fenced) {
   if (closed_) return;
   acked_ = std::max(acked_, acked);
-  if (!healthy) {
-    if (writable_) {
+  if (fenced) fenced_ = true;
+  if (!healthy || fenced_) {
+    // Fenced: said even to a server that knew the store unwritable.
+    if (writable_ || fenced) {
       writable_ = false;
       if (health_) health_(false);
     }
@@ -143,11 +146,66 @@ void RedisStore::OnProgress(uint64_t acked, bool healthy) {
   }
 }
 
-void RedisStore::Post(uint64_t acked, bool healthy) {
-  boost::asio::post(io_,
-                    [this, alive = std::weak_ptr<int>(alive_), acked, healthy] {
-                      if (!alive.expired()) OnProgress(acked, healthy);
-                    });
+void RedisStore::Post(uint64_t acked, bool healthy, bool fenced) {
+  boost::asio::post(
+      io_, [this, alive = std::weak_ptr<int>(alive_), acked, healthy, fenced] {
+        if (!alive.expired()) OnProgress(acked, healthy, fenced);
+      });
+}
+
+size_t RedisStore::FencedPipeline(const std::vector<Command>& batch,
+                                  std::string* error, bool* fenced) {
+  ++stats_.round_trips;
+  wait_short_ = false;
+  const std::string replicas = std::to_string(options_.wait_replicas);
+  const std::string wait_ms = std::to_string(options_.wait_timeout_ms);
+  const char* wait[] = {"WAIT", replicas.c_str(), wait_ms.c_str()};
+  // The script by its SHA1 first; a Redis that lacks it gets its text.
+  for (bool by_sha : {true, false}) {
+    std::vector<std::string> args =
+        FencedBatch(batch, options_.fence_epoch, by_sha);
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(),
+                           lens.data());
+    if (options_.wait_replicas > 0)
+      redisAppendCommandArgv(ctx_, 3, wait, nullptr);
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK) {
+      *error = ctx_->errstr;
+      return 0;
+    }
+    RedisReply r(static_cast<redisReply*>(raw));
+    std::string_view why;
+    if (r->type == REDIS_REPLY_ERROR) why = std::string_view(r->str, r->len);
+    if (by_sha && IsNoScript(why)) {
+      // WAIT's reply after the refused script, read and dropped.
+      if (options_.wait_replicas > 0) {
+        raw = nullptr;
+        if (redisGetReply(ctx_, &raw) != REDIS_OK) {
+          *error = ctx_->errstr;
+          return 0;
+        }
+        RedisReply dropped(static_cast<redisReply*>(raw));
+      }
+      continue;
+    }
+    if (!why.empty() || r->type != REDIS_REPLY_INTEGER) {
+      *fenced = IsFenced(why);
+      *error = why.empty() ? "fenced batch: unexpected reply"
+                           : fmt::format("fenced batch: {}", why);
+      // WAIT's reply, if any, is read with the connection dropped.
+      return 0;
+    }
+    if (options_.wait_replicas > 0 && !WaitReplied(error)) return 0;
+    return batch.size();
+  }
+  *error = "fenced batch: NOSCRIPT after EVAL";
+  return 0;
 }
 
 size_t RedisStore::Pipeline(const std::vector<Command>& batch,
@@ -246,7 +304,28 @@ void RedisStore::ThreadMain() {
       spdlog::warn("store: reconnected to {}, replaying {}+ changes",
                    Describe(), batch.size());
     }
-    if (ctx_) acked = Pipeline(batch, &error);
+    bool fenced = false;
+    if (ctx_)
+      acked = options_.fence_epoch != 0 ? FencedPipeline(batch, &error, &fenced)
+                                        : Pipeline(batch, &error);
+    if (fenced) {
+      // Final: nothing queued may reach Redis; the loop learns it and the
+      // server steps down.
+      uint64_t total;
+      {
+        common::MutexLock lock(&mu_);
+        queue_.clear();
+        total = thread_acked_;
+        in_flight_ = false;
+        quit_ = true;
+        cv_.NotifyAll();
+      }
+      Disconnect();
+      spdlog::critical("store: {}: {}: another server leads now", Describe(),
+                       error);
+      Post(total, false, true);
+      return;
+    }
     uint64_t total;
     {
       common::MutexLock lock(&mu_);

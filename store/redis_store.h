@@ -31,6 +31,13 @@
 // when that many replicas have it; a short WAIT is a failed batch like any
 // other (kept, replayed on a new connection), retried at WAIT's pace.
 //
+// Fencing (high availability, store/redis_fence.h): with
+// options.fence_epoch set, each batch is one script that applies it only
+// while the epoch is still the leader's. A FENCED answer is final: the
+// queue is dropped (nothing of it may reach Redis), the store is
+// unwritable for good (fenced() true, the health callback says so) and its
+// thread ends; the server steps down.
+//
 // Thread-safety: as Store; the queue is guarded by mu_.
 #ifndef STORE_REDIS_STORE_H_
 #define STORE_REDIS_STORE_H_
@@ -79,6 +86,7 @@ class RedisStore : public Store {
   void Forget(const std::string& key) override;
   void Sync(SyncCallback done) override;
   bool writable() const override { return writable_; }
+  bool fenced() const override { return fenced_; }
   void SetHealthCallback(HealthCallback callback) override {
     health_ = std::move(callback);
   }
@@ -91,7 +99,7 @@ class RedisStore : public Store {
 
   RedisStore(boost::asio::io_context& io, RedisOptions options);
   void Issue(Command command);
-  void OnProgress(uint64_t acked, bool healthy);
+  void OnProgress(uint64_t acked, bool healthy, bool fenced);
 
   // Thread.
   void ThreadMain();
@@ -100,10 +108,14 @@ class RedisStore : public Store {
   // Sends `batch` pipelined; returns how many were acknowledged, with
   // *error set if the connection failed before the end.
   size_t Pipeline(const std::vector<Command>& batch, std::string* error);
+  // The same as one fenced script (options_.fence_epoch): all or nothing;
+  // *fenced when the epoch is no longer ours.
+  size_t FencedPipeline(const std::vector<Command>& batch, std::string* error,
+                        bool* fenced);
   // Reads WAIT's reply after a pipelined batch: whether enough replicas
   // have it, else *error.
   bool WaitReplied(std::string* error);
-  void Post(uint64_t acked, bool healthy);
+  void Post(uint64_t acked, bool healthy, bool fenced = false);
 
   boost::asio::io_context& io_;
   const RedisOptions options_;
@@ -114,6 +126,7 @@ class RedisStore : public Store {
   uint64_t acked_ = 0;
   std::deque<std::pair<uint64_t, SyncCallback>> waiting_;
   bool writable_ = true;
+  bool fenced_ = false;
   bool closed_ = false;
   HealthCallback health_;
 

@@ -72,6 +72,10 @@ class Store {
 
   // False while changes cannot be made durable.
   virtual bool writable() const = 0;
+  // True once a write was refused because another server took the lead
+  // (high availability, store/redis_fence.h): the store is unwritable for
+  // good.
+  virtual bool fenced() const { return false; }
   virtual void SetHealthCallback(HealthCallback callback) = 0;
 
   // Makes every change durable if the store can within `timeout_ms`, then

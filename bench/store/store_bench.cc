@@ -145,7 +145,9 @@ double Run(const Config& config, const std::string& store) {
                              std::to_string(redis->port())});
     // A replica on the same host: its cost to the master alone, then with
     // each batch waiting until the replica has it (issue 17).
-    if (store == "redis-replica" || store == "redis-wait1") {
+    const bool ha = store.starts_with("redis-ha");
+    if (store == "redis-replica" || store == "redis-wait1" ||
+        store == "redis-ha-wait1") {
       std::string replica_dir = dir.Join("replica");
       mkdir(replica_dir.c_str(), 0755);
       replica = std::make_unique<testing_support::RedisServer>(
@@ -166,8 +168,11 @@ double Run(const Config& config, const std::string& store) {
         return -1;
       }
     }
-    if (store == "redis-wait1")
+    if (store == "redis-wait1" || store == "redis-ha-wait1")
       argv.insert(argv.end(), {"--redis-wait-replicas", "1"});
+    // A leader of high availability (issue 17): every batch one fenced
+    // script; it starts as a standby and takes the lease at once.
+    if (ha) argv.insert(argv.end(), {"--ha-lease", "5000"});
   }
   argv.push_back(mount);
   testing_support::SpawnOptions options;
@@ -179,14 +184,18 @@ double Run(const Config& config, const std::string& store) {
                  {"COORDINATOOL_QUEUE_CHECK_LUSTRE", "false"}};
   std::string error;
   Process server = Process::Spawn(argv, options, &error);
-  std::regex serving(R"(serving .* on 127\.0\.0\.1:(\d+))");
+  std::regex serving(R"((serving|listening for) .* on 127\.0\.0\.1:(\d+))");
   std::smatch match;
   std::string port;
   testing_support::WaitFor(
       [&] {
         std::string text = ReadFile(log);
         if (!std::regex_search(text, match, serving)) return !server.Running();
-        port = match[1];
+        // A leader of high availability serves once it took the lease.
+        if (match[1] == "listening for" &&
+            text.find("took over") == std::string::npos)
+          return !server.Running();
+        port = match[2];
         return true;
       },
       std::chrono::seconds(30));
@@ -236,7 +245,9 @@ int main(int argc, char** argv) {
   app.add_option("--movers", config.movers, "movers");
   app.add_option("--stores", config.stores,
                  "none, embedded, redis, redis-everysec, redis-replica (a "
-                 "replica, no WAIT), redis-wait1 (WAIT 1 replica)");
+                 "replica, no WAIT), redis-wait1 (WAIT 1 replica), redis-ha "
+                 "(a leader: fenced writes), redis-ha-wait1 (fenced, WAIT 1 "
+                 "replica)");
   app.add_option("--json", config.json_path, "write the results here");
   CLI11_PARSE(app, argc, argv);
 

@@ -25,22 +25,47 @@ class SentinelFailoverTest : public StoreFixture {
   SentinelFailoverTest() : StoreFixture("sentinel") {}
 
   std::vector<std::string> Args() const {
-    return ServerArgs({"--store", "redis", "--redis-sentinels",
-                       ha_.SentinelList(), "--redis-master-name", "cdt",
-                       "--redis-wait-replicas", "1", "--redis-wait-timeout",
-                       "300"});
+    std::vector<std::string> args = {"--store",
+                                     "redis",
+                                     "--redis-sentinels",
+                                     ha_.SentinelList(),
+                                     "--redis-master-name",
+                                     "cdt",
+                                     "--redis-wait-replicas",
+                                     "1",
+                                     "--redis-wait-timeout",
+                                     "300"};
+    // A leader of high availability: its lease (longer than Sentinel's
+    // failover) renewed on the new master, its writes fenced there.
+    if (leader_) args.insert(args.end(), {"--ha-lease", "15000"});
+    return ServerArgs(args);
   }
+
+  void RunFailover();
 
   // Requests the new master (the old replica) holds.
   size_t OnReplica() {
     return ha_.replica().HGetAll("coordinatool_requests").size();
   }
 
+  bool leader_ = false;
   TempDir ha_dir_{"redis_ha"};
   RedisHa ha_{ha_dir_.path()};
 };
 
 TEST_F(SentinelFailoverTest, FollowsTheElectedMasterAndLosesNoRequest) {
+  RunFailover();
+}
+
+// The same with the server leading a high-availability pair (issue 17):
+// the lease and the fenced writes follow the new master too, and the
+// leader keeps leading.
+TEST_F(SentinelFailoverTest, AnHaLeaderFollowsTheElectedMasterAndKeepsLeading) {
+  leader_ = true;
+  RunFailover();
+}
+
+void SentinelFailoverTest::RunFailover() {
   ASSERT_EQ(ha_.StartServers(), "");
   ASSERT_EQ(ha_.StartSentinels(), "");
   ASSERT_TRUE(cdt_.StartServer(Args()));
@@ -55,9 +80,16 @@ TEST_F(SentinelFailoverTest, FollowsTheElectedMasterAndLosesNoRequest) {
   ASSERT_TRUE(WaitFor([&] {
     return OnReplica() == 8 && cdt_.Status()["store_state"] == "ok";
   })) << cdt_.Logs();
+  if (leader_) {
+    EXPECT_EQ(cdt_.Status()["role"], "leader") << cdt_.Logs();
+    EXPECT_EQ(ha_.replica().Call({"GET", "coordinatool_epoch"}),
+              std::vector<std::string>{"1"});
+  }
 
   // A server started afresh finds everything on the new master.
   cdt_.KillServer();
+  // The dead leader's lease lapses at once rather than in 15 s.
+  if (leader_) ha_.replica().Call({"DEL", "coordinatool_leader"});
   ASSERT_TRUE(cdt_.StartServer(Args()));
   auto lines = cdt_.ServerLogLines("recovered \\d+ requests");
   ASSERT_FALSE(lines.empty()) << cdt_.Logs();
