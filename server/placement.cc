@@ -287,8 +287,8 @@ void Placement::Put(const protocol::WireItem& wire,
 
 void Placement::Hold(const Item& item, bool newly_held) {
   if (newly_held && item.affinity != kChecking && item.affinity != kLocating)
-    held_affinity_[item.id] = item.affinity.str();
-  scheduler_.Reassign(item.id, kChecking);
+    held_affinity_[item.id()] = item.affinity.str();
+  scheduler_.Reassign(item.id(), kChecking);
 }
 
 MoverId Placement::TakeHeldAffinity(const ItemId& id) {
@@ -300,13 +300,13 @@ MoverId Placement::TakeHeldAffinity(const ItemId& id) {
 }
 
 void Placement::GiveBack(const Item& item) {
-  MoverId back = TakeHeldAffinity(item.id);
+  MoverId back = TakeHeldAffinity(item.id());
   // A restore located on a mover that is gone may go anywhere now (the
   // server unpins those that were waiting when it forgets a mover).
   if (item.type == ItemType::kRestore && !back.empty() && back != kOnMedium &&
       hooks_.presence(back) == policy::MoverPresence::kUnknown)
     back.clear();
-  scheduler_.Reassign(item.id, back);
+  scheduler_.Reassign(item.id(), back);
 }
 
 }  // namespace server
