@@ -122,7 +122,7 @@ void ServerCore::ExpireGrace(TimePoint now) {
 void ServerCore::ForgetMover(const MoverId& id) {
   std::vector<ItemId> running;
   scheduler_.ForEachRunning(
-      id, [&](const Item& item) { running.push_back(item.id); });
+      id, [&](const Item& item) { running.push_back(item.id()); });
   std::vector<protocol::WireItem> orphans;
   size_t requeued = scheduler_.Release(id, &orphans);
   for (const ItemId& item : running) {

@@ -30,7 +30,7 @@ json::object ItemQuery::Describe(const Item& item) const {
   const hsm_action_item& hai = item.wire.item.hai;
   json::object o{{"fid", hsm::FormatFid(hai.hai_fid)},
                  {"dfid", hsm::FormatFid(hai.hai_dfid)},
-                 {"cookie", static_cast<int64_t>(item.id.cookie)},
+                 {"cookie", static_cast<int64_t>(item.id().cookie)},
                  {"type", TypeName(item.type)},
                  {"archive_id", item.wire.archive_id},
                  {"state", StateOf(item)}};
@@ -54,7 +54,7 @@ json::object ItemQuery::Describe(const Item& item) const {
       if (item.wire.timestamp_ns > 0)
         o["waited_s"] = Seconds(item.since - item.wire.timestamp_ns);
     }
-    if (auto last = movers_.LastActivity(item.id))
+    if (auto last = movers_.LastActivity(item.id()))
       o["last_progress_s"] =
           std::chrono::duration<double>(clock_.Now() - *last).count();
     if (item.slot >= 0) o["batch_slot"] = item.slot;
@@ -78,7 +78,7 @@ json::object ItemQuery::Describe(const Item& item) const {
     // Fair-share owner of a restore, batch hint of an archive: bytes.
     protocol::PutBytes(
         o, item.type == ItemType::kArchive ? "batch_hint" : "share_owner",
-        item.group);
+        item.group.str());
     if (item.type == ItemType::kArchive && scheduler_.batching()) {
       if (auto holder = scheduler_.HolderOf(item.group)) {
         o["batch_mover"] = holder->first;

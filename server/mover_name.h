@@ -1,6 +1,7 @@
 // MoverName: a mover id interned as a 4-byte handle, so that a million
 // queued items do not each carry two 32-byte strings (the mover running the
 // item and the one it must run on). It reads as a `const std::string&`.
+// Items intern their fair-share owner or batch hint the same way.
 //
 // Names are reference counted: a name no item or queue uses any more is
 // forgotten and its slot reused, so anonymous clients ("host:port" ids, one
@@ -11,8 +12,11 @@
 #ifndef SERVER_MOVER_NAME_H_
 #define SERVER_MOVER_NAME_H_
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace server {
 
@@ -48,5 +52,13 @@ class MoverName {
 };
 
 }  // namespace server
+
+template <>
+struct fmt::formatter<server::MoverName> : fmt::formatter<std::string_view> {
+  template <class Context>
+  auto format(const server::MoverName& name, Context& context) const {
+    return fmt::formatter<std::string_view>::format(name.str(), context);
+  }
+};
 
 #endif  // SERVER_MOVER_NAME_H_

@@ -324,7 +324,7 @@ TEST_F(PlacementTest, LocatedRestoreGoesToTheConnectedMoverTheHelperNames) {
   // A helper that names a mover that is not connected (the reference one
   // names only connected movers): any mover. Its answer comes first here.
   ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 2, 1, "tape=VOL002")));
-  placement.OnLocated(Find(2).id, {"mover2", "", 0});
+  placement.OnLocated(Find(2).id(), {"mover2", "", 0});
   ASSERT_TRUE(RunUntilLocated(3));
   EXPECT_EQ(located_, (std::vector<MoverId>{"mover1", "", ""}));
   EXPECT_EQ(Find(2).affinity.str(), "");
@@ -343,8 +343,8 @@ TEST_F(PlacementTest, AnswerWithAMediumPlacesTheRestoreOnIt) {
   Placement& placement = Make({});
   ASSERT_TRUE(scheduler_.Enqueue(MakeItem(HSMA_RESTORE, 1), kLocating));
   ASSERT_TRUE(scheduler_.Enqueue(MakeItem(HSMA_RESTORE, 2), kLocating));
-  placement.OnLocated(Find(1).id, {"mover1", "T1", 40});
-  placement.OnLocated(Find(2).id, {"mover1", "", 0});
+  placement.OnLocated(Find(1).id(), {"mover1", "T1", 40});
+  placement.OnLocated(Find(2).id(), {"mover1", "", 0});
   EXPECT_EQ(Find(1).affinity, kOnMedium);
   EXPECT_EQ(Find(2).affinity.str(), "mover1");
   EXPECT_EQ(scheduler_.MediumOf(Find(1)),
@@ -361,7 +361,7 @@ TEST_F(PlacementTest, WithoutTapeOrderAMediumAnswerIsIgnored) {
   movers_ = {{"mover1", MoverPresence::kConnected}};
   Placement& placement = Make({});
   ASSERT_TRUE(scheduler_.Enqueue(MakeItem(HSMA_RESTORE, 1), kLocating));
-  placement.OnLocated(Find(1).id, {"mover1", "T1", 40});
+  placement.OnLocated(Find(1).id(), {"mover1", "T1", 40});
   EXPECT_EQ(Find(1).affinity.str(), "mover1");
 }
 
@@ -387,11 +387,11 @@ TEST_F(PlacementTest,
   Placement& placement = Make({.locator = TableLocator(io_, table)});
   ASSERT_TRUE(placement.Enqueue(MakeItem(HSMA_RESTORE, 1, 1, "tape=VOL001")));
   stopped_ = true;
-  placement.OnLocated(Find(1).id, {"mover1", "", 0});
+  placement.OnLocated(Find(1).id(), {"mover1", "", 0});
   EXPECT_EQ(Find(1).affinity, kLocating);
   stopped_ = false;
-  ASSERT_TRUE(scheduler_.Reassign(Find(1).id, "mover2"));
-  placement.OnLocated(Find(1).id, {"mover1", "", 0});  // placed already
+  ASSERT_TRUE(scheduler_.Reassign(Find(1).id(), "mover2"));
+  placement.OnLocated(Find(1).id(), {"mover1", "", 0});  // placed already
   EXPECT_EQ(Find(1).affinity.str(), "mover2");
   placement.OnLocated(ItemId{99, {}}, {"mover1", "", 0});  // unknown
   EXPECT_TRUE(located_.empty());
@@ -422,10 +422,10 @@ TEST_F(PlacementTest, HeldItemGetsItsOwnAffinityBack) {
 
   // Back with its mover (re-announced) or forgotten.
   placement.Hold(Find(1), true);
-  EXPECT_EQ(placement.TakeHeldAffinity(Find(1).id), "m1");
-  EXPECT_EQ(placement.TakeHeldAffinity(Find(1).id), "");
+  EXPECT_EQ(placement.TakeHeldAffinity(Find(1).id()), "m1");
+  EXPECT_EQ(placement.TakeHeldAffinity(Find(1).id()), "");
   placement.Hold(Find(3), true);
-  placement.ForgetHeld(Find(3).id);
+  placement.ForgetHeld(Find(3).id());
   EXPECT_EQ(placement.held(), 0u);
 }
 

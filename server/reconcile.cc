@@ -98,16 +98,16 @@ Reconcile::Verdict Reconcile::Decide(Pass& pass, const Scheduler& scheduler,
   scheduler.ForEachItem([&](const Item& item) {
     // Upcalled requests (docs/upcall.md) are never in Lustre's list: the
     // server holds the only copy of them.
-    if (protocol::IsUpcalledCookie(item.id.cookie)) return;
-    switch (Judge(pass, {item.id, item.seq, item.running()},
-                  listed.contains(item.id))) {
+    if (protocol::IsUpcalledCookie(item.id().cookie)) return;
+    switch (Judge(pass, {item.id(), item.seq, item.running()},
+                  listed.contains(item.id()))) {
       case Fate::kKeep:
         break;
       case Fate::kDrop:
-        verdict.drop.push_back(item.id);
+        verdict.drop.push_back(item.id());
         break;
       case Fate::kRunningGone:
-        verdict.report.push_back(item.id);
+        verdict.report.push_back(item.id());
         ++verdict.running_gone;
         break;
       case Fate::kRunningGoneQuiet:

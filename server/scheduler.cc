@@ -515,6 +515,7 @@ Scheduler::~Scheduler() {
   behind_fid_.clear();
   for (auto& [id, mover] : movers_) mover.running.clear();
   for (auto& [bucket, items] : by_seq_) items.clear();
+  for (Item* item : items_) slab_.Delete(item);
 }
 
 template <class F>
@@ -539,18 +540,18 @@ void Scheduler::VisitInArrivalOrder(
 }
 
 Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type) {
-  auto item = std::make_unique<Item>();
-  item->id = ItemId::Of(wire.item.hai);
-  item->type = type;
-  item->seq = next_seq_++;
-  item->wire = wire;
-  Item* raw = item.get();
+  Item* raw = slab_.New();
+  raw->type = type;
+  raw->seq = next_seq_++;
+  raw->wire = wire;
   // The youngest: at the end of the last bucket.
   by_seq_[raw->seq / kSeqBucket].push_back(*raw);
-  Item*& newest = by_fid_[wire.item.hai.hai_fid];
-  raw->same_fid = newest;
-  newest = raw;
-  items_.insert(std::move(item));
+  auto [chain, first] = by_fid_.insert(FidChain{raw});
+  if (!first) {
+    raw->same_fid = chain->newest;
+    chain->newest = raw;
+  }
+  items_.insert(raw);
   return raw;
 }
 
@@ -691,12 +692,15 @@ void Scheduler::Forget(Item* item) {
   const lu_fid fid = item->wire.item.hai.hai_fid;
   auto of_fid = by_fid_.find(fid);
   if (of_fid != by_fid_.end()) {
-    for (Item** link = &of_fid->second; *link; link = &(*link)->same_fid)
+    for (Item** link = &of_fid->newest; *link; link = &(*link)->same_fid)
       if (*link == item) {
         *link = item->same_fid;
         break;
       }
-    if (!of_fid->second) by_fid_.erase(of_fid);
+    if (!of_fid->newest) {
+      of_fid->newest = item;  // still alive: the entry keeps a valid hash
+      by_fid_.erase(of_fid);
+    }
   }
   // Unlinked above: `item` no longer counts as active for its file.
   StartNextOfFid(fid);
@@ -704,8 +708,8 @@ void Scheduler::Forget(Item* item) {
   item->by_seq.unlink();
   if (bucket != by_seq_.end() && bucket->second.empty()) by_seq_.erase(bucket);
   if (tape_) TapeForgot(*item);
-  const ItemId id = item->id;  // the key outlives the item it names
-  items_.erase(items_.find(id));
+  items_.erase(items_.find(item->id()));
+  slab_.Delete(item);
 }
 
 void Scheduler::LeftWaiting(const Item& item) {
@@ -754,7 +758,7 @@ bool Scheduler::FidActive(const lu_fid& fid, const Item* except) const {
   if (awaiting_retry_.contains(fid)) return true;
   auto it = by_fid_.find(fid);
   if (it == by_fid_.end()) return false;
-  for (const Item* other = it->second; other; other = other->same_fid)
+  for (const Item* other = it->newest; other; other = other->same_fid)
     if (other != except && !other->behind_fid) return true;
   return false;
 }
@@ -776,7 +780,7 @@ void Scheduler::StartNextOfFid(const lu_fid& fid) {
   auto it = by_fid_.find(fid);
   if (it == by_fid_.end()) return;
   Item* earliest = nullptr;
-  for (Item* other = it->second; other; other = other->same_fid) {
+  for (Item* other = it->newest; other; other = other->same_fid) {
     if (!other->behind_fid) return;  // one still active: the rest wait
     if (!earliest || other->seq < earliest->seq) earliest = other;
   }
@@ -809,11 +813,11 @@ size_t Scheduler::Unpin(const MoverId& mover, ItemType type) {
   if (mover.empty()) return 0;
   std::vector<ItemId> ids;
   ForEachQueue(mover, type, nullptr, [&](const ItemList& queue) {
-    for (const Item& item : queue) ids.push_back(item.id);
+    for (const Item& item : queue) ids.push_back(item.id());
   });
   // Held ones would enter that mover's queue later: few, seen in a walk.
   for (const Item& item : behind_fid_)
-    if (item.type == type && item.affinity == mover) ids.push_back(item.id);
+    if (item.type == type && item.affinity == mover) ids.push_back(item.id());
   for (const ItemId& id : ids) Reassign(id, "");
   return ids.size();
 }
@@ -1060,7 +1064,7 @@ DispatchReply Scheduler::Dispatch(const MoverId& mover,
       const size_t cost = ReplyCost(item.wire);
       if (cost > limits.max_bytes) {
         // Never fits this mover: set aside, so it blocks nobody.
-        reply.parked.push_back({item.id, cost, limits.max_bytes});
+        reply.parked.push_back({item.id(), cost, limits.max_bytes});
         Park(&item, now_ns);
         continue;
       }
@@ -1345,7 +1349,7 @@ void Scheduler::ForEachOfFid(
     const lu_fid& fid, const std::function<void(const Item&)>& visit) const {
   auto it = by_fid_.find(fid);
   if (it == by_fid_.end()) return;
-  for (const Item* item = it->second; item; item = item->same_fid) visit(*item);
+  for (const Item* item = it->newest; item; item = item->same_fid) visit(*item);
 }
 
 std::optional<size_t> Scheduler::PositionInQueue(const Item& item,
@@ -1425,7 +1429,7 @@ std::vector<ItemId> Scheduler::WaitingIds(ItemType type) const {
   while (!cursors.empty()) {
     std::pop_heap(cursors.begin(), cursors.end(), later);
     Cursor& next = cursors.back();
-    ids.push_back(next.at->id);
+    ids.push_back(next.at->id());
     if (++next.at == next.end)
       cursors.pop_back();
     else
@@ -1507,7 +1511,7 @@ void Scheduler::ForEachRunning(
 
 void Scheduler::ForEachItem(
     const std::function<void(const Item&)>& visit) const {
-  for (const auto& item : items_) visit(*item);
+  for (const Item* item : items_) visit(*item);
 }
 
 }  // namespace server

@@ -330,7 +330,7 @@ TEST(SchedulerBatchTest, WaitingArchivesOfAHintAreListedInArrivalOrder) {
   auto listed = [&](const MoverId& mover) {
     std::vector<uint64_t> cookies;
     s.ForEachWaitingOfHint(mover, "A", [&](const Item& item) {
-      cookies.push_back(item.id.cookie);
+      cookies.push_back(item.id().cookie);
     });
     return cookies;
   };

@@ -127,12 +127,13 @@ TEST_F(SchedulerFidTest, HeldItemsAreSeenByFileAndInTheHeldList) {
   ASSERT_TRUE(s_.Enqueue(OfFile(HSMA_ARCHIVE, 1)));
   ASSERT_TRUE(s_.Enqueue(OfFile(HSMA_RESTORE, 2)));
   std::vector<uint64_t> of_fid;
-  s_.ForEachOfFid(OfFile(HSMA_ARCHIVE, 1).item.hai.hai_fid,
-                  [&](const Item& item) { of_fid.push_back(item.id.cookie); });
+  s_.ForEachOfFid(
+      OfFile(HSMA_ARCHIVE, 1).item.hai.hai_fid,
+      [&](const Item& item) { of_fid.push_back(item.id().cookie); });
   EXPECT_EQ(of_fid, (std::vector<uint64_t>{2, 1}));  // newest first
   std::vector<uint64_t> held;
   s_.ForEachHeldSameFid(
-      [&](const Item& item) { held.push_back(item.id.cookie); });
+      [&](const Item& item) { held.push_back(item.id().cookie); });
   EXPECT_EQ(held, (std::vector<uint64_t>{2}));
   const Item* item = s_.Find(IdOf(OfFile(HSMA_RESTORE, 2)));
   ASSERT_NE(item, nullptr);

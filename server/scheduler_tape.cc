@@ -109,7 +109,7 @@ class Scheduler::TapeSource : public Scheduler::Source {
                                turn.now)) {
       Item* item = locations_.at(*seq).item;
       media_.Sent(turn.mover, *seq, turn.now);
-      s_.Reassign(item->id, StagingOf(turn.mover));
+      s_.Reassign(item->id(), StagingOf(turn.mover));
       if (ItemList* staged = Staging(turn)) return staged;
     }
     return nullptr;  // the blocking stage and the base go on
@@ -123,7 +123,7 @@ class Scheduler::TapeSource : public Scheduler::Source {
   void ReleaseMover(const MoverId& mover) {
     std::vector<ItemId> staged;
     ForEachStaging(mover, [&](ItemList& queue) {
-      for (const Item& item : queue) staged.push_back(item.id);
+      for (const Item& item : queue) staged.push_back(item.id());
     });
     for (const ItemId& id : staged) Unstage(id);
     media_.Release(mover);
@@ -164,7 +164,7 @@ class Scheduler::TapeSource : public Scheduler::Source {
                         turn.key->second == head.wire.hal_flags))
         found = &queue;
       else
-        back.push_back(head.id);
+        back.push_back(head.id());
     });
     for (const ItemId& id : back) Unstage(id);
     return found;

@@ -226,7 +226,7 @@ TEST(SchedulerAffinityTest, OwnAndGlobalQueuesMergeInArrivalOrder) {
   s.Enqueue(MakeItem(HSMA_ARCHIVE, 3));
   std::vector<uint64_t> waiting;
   s.ForEachWaiting(ItemType::kArchive, [&](const Item& item) {
-    waiting.push_back(item.id.cookie);
+    waiting.push_back(item.id().cookie);
   });
   EXPECT_EQ(waiting, (std::vector<uint64_t>{1, 2, 3}));
   EXPECT_EQ(Cookies(s.Dispatch("m1", {}, MoverLimits{}).items),
@@ -581,7 +581,7 @@ TEST(SchedulerQueryTest, ItemsOfAFileNewestFirst) {
   auto cookies = [&](const lu_fid& fid) {
     std::vector<uint64_t> out;
     s.ForEachOfFid(fid,
-                   [&](const Item& item) { out.push_back(item.id.cookie); });
+                   [&](const Item& item) { out.push_back(item.id().cookie); });
     return out;
   };
   EXPECT_EQ(cookies(archive.item.hai.hai_fid), (std::vector<uint64_t>{2, 1}));
@@ -599,7 +599,7 @@ TEST(SchedulerQueryTest, VisitFromResumesAfterTheCursor) {
     ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_ARCHIVE, c)));
   std::vector<uint64_t> seen;
   auto collect = [&](const Item& item) {
-    seen.push_back(item.id.cookie);
+    seen.push_back(item.id().cookie);
     return true;
   };
   uint64_t cursor = s.VisitFrom(0, 4, collect);
@@ -627,9 +627,9 @@ TEST(SchedulerOldestTest, OldestWaitingMergesQueueHeads) {
   ASSERT_TRUE(s.Enqueue(test::MakeItem(HSMA_RESTORE, 11)));
   std::vector<const Item*> oldest = s.OldestWaiting(ItemType::kArchive, 3);
   ASSERT_EQ(oldest.size(), 3u);
-  EXPECT_EQ(oldest[0]->id.cookie, 1u);
-  EXPECT_EQ(oldest[1]->id.cookie, 2u);
-  EXPECT_EQ(oldest[2]->id.cookie, 3u);
+  EXPECT_EQ(oldest[0]->id().cookie, 1u);
+  EXPECT_EQ(oldest[1]->id().cookie, 2u);
+  EXPECT_EQ(oldest[2]->id().cookie, 3u);
   ASSERT_EQ(s.OldestWaiting(ItemType::kRestore, 3).size(), 1u);
   EXPECT_TRUE(s.OldestWaiting(ItemType::kRemove, 3).empty());
   // Running items are not waiting.

@@ -60,8 +60,12 @@ struct Recovered : store::LoadVisitor {
   std::vector<std::pair<std::string, std::string>> assignments;
 
   void OnRequest(std::string_view key, std::string_view text) override {
+    // The DOM's memory from a block on the stack: a million parses at
+    // start without a million sets of allocations.
+    unsigned char memory[4096];
+    json::monotonic_resource resource(memory, sizeof(memory));
     boost::system::error_code ec;
-    json::value value = json::parse(text, ec);
+    json::value value = json::parse(text, ec, &resource);
     protocol::WireItem wire;
     std::string why = ec ? ec.message() : "";
     if (why.empty() && !value.is_object()) why = "not an object";
@@ -232,14 +236,20 @@ bool Server::Recover(std::string* error) {
   }
   for (const std::string& key : found.dropped) store_->Forget(key);
   // Arrival order: the timestamp each item got when first seen.
-  std::stable_sort(found.requests.begin(), found.requests.end(),
-                   [](const auto& a, const auto& b) {
-                     return a.timestamp_ns < b.timestamp_ns;
-                   });
+  // (The journal lists them in that order already, unless compacted.)
+  auto by_arrival = [](const auto& a, const auto& b) {
+    return a.timestamp_ns < b.timestamp_ns;
+  };
+  if (!std::is_sorted(found.requests.begin(), found.requests.end(), by_arrival))
+    std::stable_sort(found.requests.begin(), found.requests.end(), by_arrival);
+  static const std::string kNowhere;
   for (const protocol::WireItem& wire : found.requests) {
-    auto placed = found.placed_on.find(KeyOf(ItemId::Of(wire.item.hai)));
-    placement_.EnqueueRecovered(
-        wire, placed == found.placed_on.end() ? "" : placed->second);
+    const std::string* placed = &kNowhere;
+    if (!found.placed_on.empty()) {
+      auto it = found.placed_on.find(KeyOf(ItemId::Of(wire.item.hai)));
+      if (it != found.placed_on.end()) placed = &it->second;
+    }
+    placement_.EnqueueRecovered(wire, *placed);
   }
   // Assignments by key (few: the work movers had in hand), matched against
   // the requests; an assignment without request is dropped.
@@ -1064,7 +1074,7 @@ void Server::Reconnect(Connection& c,
   // Items this id was running: kept if re-announced, else placed again.
   std::vector<ItemId> set_aside;
   scheduler_.ForEachRunning(
-      id, [&](const Item& item) { set_aside.push_back(item.id); });
+      id, [&](const Item& item) { set_aside.push_back(item.id()); });
   std::vector<ItemId> claimed;
   for (protocol::ListEntry& entry : hai_list) {
     if (!entry.ok()) {
@@ -1230,7 +1240,7 @@ bool Server::ComesBack(const Item& item) {
 
 std::shared_ptr<Connection> Server::Finish(const Item& item, int status,
                                            bool await_retry) {
-  const ItemId id = item.id;
+  const ItemId id = item.id();
   const MoverId owner = item.owner;
   const ItemType type = item.type;
   if (reporter_) reporter_->Done(item.wire.item.data, id.dfid, status);
@@ -1669,8 +1679,9 @@ void Server::Report() {
         owner, ItemType::kRestore,
         [&](const Item& item) { queue.push_back(&item); });
     for (size_t pos = 0; pos < queue.size(); ++pos)
-      reporter_->Progress(queue[pos]->wire.item.data, queue[pos]->id.dfid, name,
-                          pos + 1, queue.size());
+      reporter_->Progress(queue[pos]->wire.item.data,
+                          queue[pos]->wire.item.hai.hai_dfid, name, pos + 1,
+                          queue.size());
   };
   for (const auto& [id, client] : movers_.entries())
     if (client.connection) report(id, id);

@@ -175,7 +175,7 @@ bool Server::MayReannounce(const Connection& c, const Item& item) {
   spdlog::warn(
       "{}: mover {} re-announces {} cookie {:#x}, which runs on mover {} of "
       "another identity: not taken",
-      c.peer(), c.id, hsm::FormatFid(item.id.dfid), item.id.cookie, owner);
+      c.peer(), c.id, hsm::FormatFid(item.id().dfid), item.id().cookie, owner);
   return false;
 }
 

@@ -14,8 +14,8 @@ namespace {
 
 json::object QueueEntry(const Item& item) {
   const std::string& data = item.wire.item.data;
-  json::object entry{{"hai_fid", protocol::FidToJson(item.id.dfid)},
-                     {"hai_cookie", static_cast<int64_t>(item.id.cookie)}};
+  json::object entry{{"hai_fid", protocol::FidToJson(item.id().dfid)},
+                     {"hai_cookie", static_cast<int64_t>(item.id().cookie)}};
   // Cut at the first NUL as the original; a byte string like any data.
   protocol::PutBytes(entry, "hai_data",
                      std::string_view(data).substr(0, data.find('\0')));
@@ -188,7 +188,7 @@ json::object StatusBuilder::MoverStatus(const MoverStatusView& mover,
   if (verbose >= 6) {
     std::vector<ItemId> running;
     scheduler_.ForEachRunning(
-        id, [&](const Item& item) { running.push_back(item.id); });
+        id, [&](const Item& item) { running.push_back(item.id()); });
     o["active_requests"] =
         stream.AddArray(std::move(running),
                         [this, id](const ItemId& item_id, json::object* entry) {
@@ -230,7 +230,7 @@ json::array StatusBuilder::Batches(const MoverId& id, int verbose,
       std::vector<ItemId> waiting;
       if (!slot.hint.empty())
         scheduler_.ForEachWaitingOfHint(id, slot.hint, [&](const Item& item) {
-          waiting.push_back(item.id);
+          waiting.push_back(item.id());
         });
       batch["waiting_archive"] =
           stream.AddArray(std::move(waiting), WaitingEntry());

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 namespace store {
 
@@ -70,15 +71,9 @@ std::string_view RecordValue(std::string_view record) {
 
 }  // namespace
 
-size_t JournalStore::PackedKeyHash::operator()(
-    const PackedKey& key) const noexcept {
-  return std::hash<std::string_view>()(
-      std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
-}
-
 template <class F>
 void JournalStore::ForEachEntry(F f) {
-  for (auto& [key, entry] : packed_) f(entry);
+  packed_.ForEach([&](const PackedKey&, const Entry& entry) { f(entry); });
   for (auto& [key, entry] : other_) f(entry);
 }
 
@@ -99,7 +94,7 @@ std::unique_ptr<JournalStore> JournalStore::Open(
 }
 
 JournalScan JournalStore::Index(std::string_view data) {
-  packed_.clear();
+  packed_.Clear();
   other_.clear();
   stats_.live_bytes = 0;
   return ScanJournal(data, [&](const JournalRecord& r, size_t at, size_t size) {
@@ -221,6 +216,9 @@ bool JournalStore::OpenFiles(std::vector<std::string>* warnings,
   offset_ = end;
   base_ = end;
   stats_.file_bytes = end;
+  // Load() reads the values from these bytes rather than from the file
+  // again (the repaired journal's, if Repair() wrote one).
+  if (scan.header && replayed_.empty()) replayed_ = std::move(data);
   return true;
 }
 
@@ -291,6 +289,7 @@ bool JournalStore::Repair(std::string_view data, const JournalScan& scan,
   file_ = std::move(out);
   Index(clean);
   offset_ = clean.size();
+  replayed_ = std::move(clean);
   warnings->push_back(fmt::format(
       "journal {}: {} damaged places, {} requests dropped{}; the journal as "
       "it was is kept as {}. Lustre still holds every live request: requeue "
@@ -308,7 +307,7 @@ bool JournalStore::Repair(std::string_view data, const JournalScan& scan,
 
 bool JournalStore::Known(const std::string& key) const {
   PackedKey packed;
-  return Pack(key, &packed) ? packed_.contains(packed) : other_.contains(key);
+  return Pack(key, &packed) ? packed_.Contains(packed) : other_.contains(key);
 }
 
 JournalStore::~JournalStore() { Close(10'000); }
@@ -319,25 +318,32 @@ std::string JournalStore::Describe() const {
 
 bool JournalStore::Load(LoadVisitor& visitor, std::string* error) {
   // Only before the first change: the writer has had no job, the file is
-  // all there is.
-  std::string data(base_, '\0');
-  if (int e = ReadFully(*file_, 0, data.data(), data.size())) {
-    *error = Error("cannot read " + path(), e);
-    return false;
+  // all there is, and it is still in memory after Open() unless Load() ran
+  // before.
+  std::string data = std::move(replayed_);
+  replayed_ = std::string();
+  if (data.size() < base_) {
+    data.assign(base_, '\0');
+    if (int e = ReadFully(*file_, 0, data.data(), data.size())) {
+      *error = Error("cannot read " + path(), e);
+      return false;
+    }
   }
   auto value = [&](uint64_t at, uint32_t size) {
     return RecordValue(std::string_view(data).substr(at, size));
   };
-  for (const auto& [key, entry] : packed_)
+  packed_.ForEach([&](const PackedKey& key, const Entry& entry) {
     if (entry.put_len)
       visitor.OnRequest(Unpack(key), value(entry.put_at, entry.put_len));
+  });
   for (const auto& [key, entry] : other_)
     if (entry.put_len)
       visitor.OnRequest(key, value(entry.put_at, entry.put_len));
-  for (const auto& [key, entry] : packed_)
+  packed_.ForEach([&](const PackedKey& key, const Entry& entry) {
     if (entry.assign_len)
       visitor.OnAssignment(Unpack(key),
                            value(entry.assign_at, entry.assign_len));
+  });
   for (const auto& [key, entry] : other_)
     if (entry.assign_len)
       visitor.OnAssignment(key, value(entry.assign_at, entry.assign_len));
@@ -348,15 +354,13 @@ void JournalStore::Apply(char type, const std::string& key, uint64_t at,
                          uint32_t size) {
   PackedKey packed;
   bool is_packed = Pack(key, &packed);
-  Entry* entry = nullptr;
+  std::optional<Entry> before;
   if (is_packed) {
-    auto it = packed_.find(packed);
-    if (it != packed_.end()) entry = &it->second;
-  } else {
-    auto it = other_.find(key);
-    if (it != other_.end()) entry = &it->second;
+    before = packed_.Find(packed);
+  } else if (auto it = other_.find(key); it != other_.end()) {
+    before = it->second;
   }
-  Entry after = entry ? *entry : Entry{};
+  Entry after = before.value_or(Entry{});
   stats_.live_bytes -= after.put_len + after.assign_len;
   if (type == 'P') {
     after.put_at = at;
@@ -371,24 +375,19 @@ void JournalStore::Apply(char type, const std::string& key, uint64_t at,
     after = Entry{};
   }
   stats_.live_bytes += after.put_len + after.assign_len;
-  if (after.put_len == 0 && after.assign_len == 0) {
-    if (!entry) return;
-    if (is_packed)
-      packed_.erase(packed);
-    else
-      other_.erase(key);
-  } else if (entry) {
-    *entry = after;
-  } else if (is_packed) {
-    packed_.emplace(packed, after);
+  if (is_packed) {
+    packed_.Set(packed, after);  // an empty entry erases
+  } else if (after.empty()) {
+    if (before) other_.erase(key);
   } else {
-    other_.emplace(key, after);
+    other_[key] = after;
   }
 }
 
 void JournalStore::Append(char type, const std::string& key,
                           const std::string* value) {
   if (closed_) return;
+  if (!replayed_.empty()) replayed_ = std::string();  // no Load() any more
   size_t start = pending_.size();
   std::string_view v = value ? std::string_view(*value) : std::string_view();
   EncodeJournalRecord(&pending_, type, key, value ? &v : nullptr);
@@ -467,10 +466,12 @@ void JournalStore::Relocate(const Job& job) {
     }
     return it->to;
   };
-  ForEachEntry([&](Entry& e) {
+  auto move = [&](Entry& e) {
     if (e.put_len) e.put_at = moved(e.put_at);
     if (e.assign_len) e.assign_at = moved(e.assign_at);
-  });
+  };
+  packed_.MovePositions(move);
+  for (auto& [key, entry] : other_) move(entry);
   base_ = base_ - job.old_end + job.snapshot_bytes;
 }
 

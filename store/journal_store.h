@@ -30,9 +30,9 @@
 // journal.tmp, which is synced and renamed over the journal.
 //
 // Memory: the store keeps no copy of the live state, only, per live key,
-// where its latest Put and Assign records are in the journal (about 70
-// bytes per key for the 48-hex-digit keys of RequestKey()). Load() reads
-// the values from the file.
+// where its latest Put and Assign records are in the journal (about 50
+// bytes per key for the 48-hex-digit keys of RequestKey(), see
+// store/journal_index.h). Load() reads the values from the file.
 //
 // A write or sync error (disk full, I/O error, short write) makes the store
 // unwritable: the batch is kept and rewritten at the same place, retried
@@ -65,6 +65,7 @@
 #include "common/thread_annotations.h"
 #include "store/env.h"
 #include "store/journal_format.h"
+#include "store/journal_index.h"
 #include "store/store.h"
 
 namespace store {
@@ -116,18 +117,10 @@ class JournalStore : public Store {
   // Where the latest Put and Assign records of a key are: their position
   // in the current journal (where they are, or will be once the pending
   // and in-flight records are written) and their length, 0 for none.
-  struct Entry {
-    uint64_t put_at = 0;
-    uint64_t assign_at = 0;
-    uint32_t put_len = 0;
-    uint32_t assign_len = 0;
-  };
+  using Entry = JournalIndex::Entry;
   // A RequestKey() (48 lowercase hex digits) as 24 bytes; other keys are
   // kept as they are.
-  using PackedKey = std::array<unsigned char, 24>;
-  struct PackedKeyHash {
-    size_t operator()(const PackedKey& key) const noexcept;
-  };
+  using PackedKey = JournalIndex::Key;
   // One record of a snapshot: where it is in the journal once `data` is
   // appended, where it goes in the new one. Sorted by `from`.
   struct Copy {
@@ -186,8 +179,11 @@ class JournalStore : public Store {
   boost::asio::steady_timer retry_timer_;
 
   // Event loop only.
-  std::unordered_map<PackedKey, Entry, PackedKeyHash> packed_;
+  JournalIndex packed_;
   std::unordered_map<std::string, Entry> other_;
+  // The journal's bytes as Open() replayed them, for Load(); released by
+  // Load() or the first change.
+  std::string replayed_;
   // Position in the journal where pending_ will be written.
   uint64_t base_ = 0;
   std::string pending_;
