@@ -101,6 +101,7 @@ struct Config {
   int64_t max_bytes = 1 << 20;
   int64_t max_running = -1;
   bool end_on_sim = false;
+  bool single_dones = false;  // never many dones per message
   bool tls = false;
   bool tls_client_cert = false;  // implies tls
   std::string store = "none";
@@ -398,6 +399,7 @@ class Bench {
     result_["max_bytes"] = config.max_bytes;
     result_["max_running"] = config.max_running;
     result_["end_on_sim"] = config.end_on_sim;
+    result_["single_dones"] = config.single_dones;
     result_["tls"] = config.tls || config.tls_client_cert;
     result_["tls_client_cert"] = config.tls_client_cert;
     json::array args;
@@ -475,6 +477,7 @@ class Bench {
     options.max_bytes = config_.max_bytes;
     options.max_running = config_.max_running;
     if (config_.end_on_sim) options.end_on_mount = mount_;
+    options.done_items = !config_.single_dones;
     movers_ = std::make_unique<bench::NullMovers>(options);
     std::string error;
     movers_->Start(config_.movers, &error);
@@ -753,6 +756,8 @@ int main(int argc, char** argv) {
                "TLS on every connection (certificates made at start)");
   app.add_flag("--tls-client-cert", config.tls_client_cert,
                "mutual TLS: the server requires client certificates");
+  app.add_flag("--single-dones", config.single_dones,
+               "one `done` per message even when the server takes many");
   app.add_flag("--end-on-sim", config.end_on_sim,
                "movers also begin and end each item on the simulator");
   app.add_option("--store", config.store,
