@@ -278,10 +278,10 @@ void Mover::FlushDonesLocked() {
         flushing_ = false;
         return;
       }
-      const size_t n = server_takes_done_items_
-                           ? std::min(undelivered_.size(),
-                                      protocol::kDoneItemsPerMessage)
-                           : undelivered_.size();
+      const size_t n =
+          server_takes_done_items_
+              ? std::min(undelivered_.size(), protocol::kDoneItemsPerMessage)
+              : undelivered_.size();
       batch.assign(undelivered_.begin(), undelivered_.begin() + n);
     }
     auto request_of = [](const DoneRecord& done) {
@@ -312,8 +312,9 @@ void Mover::FlushDonesLocked() {
     for (const DoneRecord& done : batch)
       running_.erase(protocol::ItemId{done.cookie, done.dfid});
     common::MutexLock lock(&done_mu_);
-    undelivered_.erase(undelivered_.begin(),
-                       undelivered_.begin() + static_cast<ptrdiff_t>(batch.size()));
+    undelivered_.erase(
+        undelivered_.begin(),
+        undelivered_.begin() + static_cast<ptrdiff_t>(batch.size()));
   }
 }
 

@@ -311,10 +311,10 @@ std::vector<std::string> CommandsAfterReconnect(const std::string& ehlo) {
 }
 
 TEST(MoverTest, CompletionsReadyTogetherGoInOneMessageOnlyWhenAnnounced) {
-  EXPECT_EQ(CommandsAfterReconnect(
-                R"({"command":"ehlo","status":0,"progress":true,)"
-                R"("done_items":true})"),
-            (std::vector<std::string>{"ehlo", "done[3]", "recv"}));
+  EXPECT_EQ(
+      CommandsAfterReconnect(R"({"command":"ehlo","status":0,"progress":true,)"
+                             R"("done_items":true})"),
+      (std::vector<std::string>{"ehlo", "done[3]", "recv"}));
   EXPECT_EQ(CommandsAfterReconnect(
                 R"({"command":"ehlo","status":0,"progress":true})"),
             (std::vector<std::string>{"ehlo", "done", "done", "done", "recv"}));

@@ -1,6 +1,5 @@
 #include "protocol/done_items.h"
 
-
 #include <cerrno>
 #include <climits>
 

@@ -180,8 +180,7 @@ std::string Entry(int cookie, const std::string& rest = "") {
 bool ReadBatchWithDom(const std::string& text, std::vector<DoneRequest>* out) {
   boost::system::error_code ec;
   json::value value = json::parse(text, ec);
-  if (ec || !value.is_object() || !IsDoneItems(value.as_object()))
-    return false;
+  if (ec || !value.is_object() || !IsDoneItems(value.as_object())) return false;
   DoneItemsRequest request;
   std::string error;
   if (!Parse(value.as_object(), &request, &error)) return false;
@@ -211,9 +210,9 @@ TEST(HotCommandTest, TakesABatchOfPlainDonesAndReadsItAsTheReaderDoes) {
       Batch(Entry(1, R"(,"status":5,"end_rc":-2,"hp_flags":2)") + " , " +
             Entry(2, R"(,"begin_rc":-95,"hai_fid":"x")")),
       R"( { "items" : [ )" + Entry(3) + R"( ] , "command" : "done" } )",
-      json::serialize(ToJson(DoneItemsRequest{
-          {{"", DoneRequest{{5, {1, 2, 3}}, 4, -2, 0, 1}},
-           {"", DoneRequest{{6, {1, 2, 3}}, 0, 0, 0, 0}}}})),
+      json::serialize(ToJson(
+          DoneItemsRequest{{{"", DoneRequest{{5, {1, 2, 3}}, 4, -2, 0, 1}},
+                            {"", DoneRequest{{6, {1, 2, 3}}, 0, 0, 0, 0}}}})),
   };
   for (const std::string& text : taken) {
     HotCommand hot;
@@ -228,8 +227,8 @@ TEST(HotCommandTest, TakesABatchOfPlainDonesAndReadsItAsTheReaderDoes) {
   // A single done after a batch is read as one again (the struct reused).
   HotCommand hot;
   size_t consumed = 0;
-  ASSERT_TRUE(ScanHotCommand(Batch(Entry(1) + "," + Entry(2)), &hot,
-                             &consumed));
+  ASSERT_TRUE(
+      ScanHotCommand(Batch(Entry(1) + "," + Entry(2)), &hot, &consumed));
   ASSERT_TRUE(ScanHotCommand(Done(""), &hot, &consumed));
   EXPECT_FALSE(hot.batch);
   EXPECT_TRUE(hot.dones.empty());
@@ -237,13 +236,13 @@ TEST(HotCommandTest, TakesABatchOfPlainDonesAndReadsItAsTheReaderDoes) {
 
 TEST(HotCommandTest, LeavesABatchWithAnythingUnusualToTheReader) {
   const std::vector<std::string> left = {
-      Batch(""),                                   // empty
+      Batch(""),                                      // empty
       Batch(Entry(1) + "," + R"({"hai_cookie":2})"),  // no FID
-      Batch(Entry(1) + ",7"),                      // not an object
-      Batch(Entry(1, R"(,"status":"x")")),         // refused by the reader
-      Batch(Entry(1, R"(,"command":"done")")),     // a command in an entry
-      Batch(Entry(1, R"(,"items":[])")),           // nested batch
-      Batch(Entry(1) + ","),                       // trailing comma
+      Batch(Entry(1) + ",7"),                         // not an object
+      Batch(Entry(1, R"(,"status":"x")")),            // refused by the reader
+      Batch(Entry(1, R"(,"command":"done")")),        // a command in an entry
+      Batch(Entry(1, R"(,"items":[])")),              // nested batch
+      Batch(Entry(1) + ","),                          // trailing comma
       R"({"command":"progress","items":[)" + Entry(1) + "]}",
       R"({"command":"done","hai_cookie":1,"items":[)" + Entry(1) + "]}",
       R"({"command":"done","items":[)" + Entry(1) + R"(],"items":[]})",

@@ -1079,10 +1079,10 @@ void Server::EndItems(Connection& c, size_t count,
     else
       SendTextWhenDurable(c, std::move(text));
   } else {
-    reply.header = {reply.failed.front().status,
-                    fmt::format("{} of {} entries refused, first: {}",
-                                reply.failed.size(), count,
-                                reply.failed.front().error)};
+    reply.header = {
+        reply.failed.front().status,
+        fmt::format("{} of {} entries refused, first: {}", reply.failed.size(),
+                    count, reply.failed.front().error)};
     spdlog::info("{}: done refused: {}", c.id, reply.header.error);
     SendWhenDurable(c, protocol::ToJson(reply));
   }

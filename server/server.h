@@ -269,8 +269,8 @@ class Server : public ConnectionHandler, private CoreIo {
                 const protocol::DoneRequest* dones);
   // What ending one item for `c` gave.
   struct Ended {
-    int status = 0;     // 0, or the refusal's errno (nothing changed)
-    std::string error;  // the refusal
+    int status = 0;            // 0, or the refusal's errno (nothing changed)
+    std::string error;         // the refusal
     bool end_refused = false;  // Lustre still holds it: retried later
     // The connection of the mover whose running count fell, if not null.
     std::shared_ptr<Connection> owner;

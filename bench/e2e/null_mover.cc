@@ -98,8 +98,7 @@ void NullMovers::AppendDones(const Mover& mover,
     }
     return;
   }
-  for (size_t at = 0; at < items.size();
-       at += protocol::kDoneItemsPerMessage) {
+  for (size_t at = 0; at < items.size(); at += protocol::kDoneItemsPerMessage) {
     protocol::DoneItemsRequest request;
     const size_t end =
         std::min(items.size(), at + protocol::kDoneItemsPerMessage);

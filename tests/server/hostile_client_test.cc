@@ -186,10 +186,10 @@ TEST(DoneItemsTest, ABadEntryIsRefusedAloneAndTheOthersEnd) {
     ASSERT_TRUE(reply.contains("hsm_action_list")) << json::serialize(reply);
     for (const json::value& item :
          reply.at("hsm_action_list").at("list").as_array())
-      entries.push_back(json::serialize(json::object{
-          {"hai_cookie", item.at("hai_cookie")},
-          {"hai_dfid", item.at("hai_dfid")},
-          {"status", 0}}));
+      entries.push_back(
+          json::serialize(json::object{{"hai_cookie", item.at("hai_cookie")},
+                                       {"hai_dfid", item.at("hai_dfid")},
+                                       {"status", 0}}));
   }
   ASSERT_EQ(cdt.Counter("running_archive"), 2);
   const std::string batch =
@@ -216,8 +216,8 @@ TEST(DoneItemsTest, ABadEntryIsRefusedAloneAndTheOthersEnd) {
   common::UniqueFd other = ConnectTo(cdt.port());
   ASSERT_TRUE(SendAll(other.get(), R"({"command":"ehlo","id":"other"})"));
   json::parse(ReadObject(other.get()));
-  ASSERT_TRUE(SendAll(other.get(), R"({"command":"done","items":[)" +
-                                       entries[0] + "]}"));
+  ASSERT_TRUE(SendAll(other.get(),
+                      R"({"command":"done","items":[)" + entries[0] + "]}"));
   reply = json::parse(ReadObject(other.get())).as_object();
   EXPECT_EQ(reply.at("done").as_int64(), 1) << json::serialize(reply);
   ASSERT_TRUE(SendAll(other.get(), R"({"command":"done","items":5})"));
