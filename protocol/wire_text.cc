@@ -18,7 +18,10 @@ bool Plain(std::string_view text) {
 }
 
 void AppendInt(std::string* out, int64_t value) {
-  fmt::format_to(std::back_inserter(*out), "{}", value);
+  // format_int: no format string to parse (a recv reply has several
+  // numbers per item).
+  const fmt::format_int text(value);
+  out->append(text.data(), text.size());
 }
 
 void AppendSigned(std::string* out, uint64_t value) {

@@ -599,7 +599,8 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
         continue;
       }
       if (added == Placement::AddOutcome::kKnown) {
-        spdlog::debug("cookie {:#x} {} already known",
+        if (spdlog::should_log(spdlog::level::debug))
+          spdlog::debug("cookie {:#x} {} already known",
                       uint64_t{item.hai.hai_cookie},
                       hsm::FormatFid(item.hai.hai_dfid));
         continue;
@@ -1127,8 +1128,10 @@ Server::Ended Server::EndItem(Connection& c,
       retries_.Forget(retry_key);
     }
     ended.owner = Finish(*item, static_cast<int>(status), await_retry);
-    spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
-                  hsm::FormatFid(id.dfid), id.cookie, status);
+    // The arguments are built even when debug is off: checked first.
+    if (spdlog::should_log(spdlog::level::debug))
+      spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
+                    hsm::FormatFid(id.dfid), id.cookie, status);
   }
   return ended;
 }
