@@ -6,9 +6,9 @@
 
 #include <chrono>
 #include <cinttypes>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <string_view>
 

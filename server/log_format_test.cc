@@ -37,22 +37,20 @@ TEST(LogFormatTest, SameLinesAsThePatternFormatter) {
   for (LogTarget target : {LogTarget::kTerminal, LogTarget::kJournal}) {
     auto fast = EscapingLogFormatter(target);
     auto reference = PatternLogFormatter(target);
-    for (auto level : {spdlog::level::trace, spdlog::level::debug,
-                       spdlog::level::info, spdlog::level::warn,
-                       spdlog::level::err, spdlog::level::critical}) {
-      for (auto offset : {std::chrono::milliseconds(0),
-                          std::chrono::milliseconds(7),
-                          std::chrono::milliseconds(45),
-                          std::chrono::milliseconds(999),
-                          std::chrono::milliseconds(1000),
-                          std::chrono::milliseconds(86'400'123)}) {
+    for (auto level :
+         {spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
+          spdlog::level::warn, spdlog::level::err, spdlog::level::critical}) {
+      for (auto offset :
+           {std::chrono::milliseconds(0), std::chrono::milliseconds(7),
+            std::chrono::milliseconds(45), std::chrono::milliseconds(999),
+            std::chrono::milliseconds(1000),
+            std::chrono::milliseconds(86'400'123)}) {
         for (std::string_view text :
              {std::string_view("request done [0x200000401:0x1:0x0] "
                                "cookie=0x5f action=ARCHIVE mover=m1"),
               std::string_view("peer \n bytes\x1b]0;\x07 caf\xc3\xa9"),
               std::string_view("")}) {
-          spdlog::details::log_msg a(base + offset, {}, "request", level,
-                                     text);
+          spdlog::details::log_msg a(base + offset, {}, "request", level, text);
           spdlog::details::log_msg b = a;
           spdlog::memory_buf_t fast_out, reference_out;
           fast->format(a, fast_out);

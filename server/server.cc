@@ -601,8 +601,8 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
       if (added == Placement::AddOutcome::kKnown) {
         if (spdlog::should_log(spdlog::level::debug))
           spdlog::debug("cookie {:#x} {} already known",
-                      uint64_t{item.hai.hai_cookie},
-                      hsm::FormatFid(item.hai.hai_dfid));
+                        uint64_t{item.hai.hai_cookie},
+                        hsm::FormatFid(item.hai.hai_dfid));
         continue;
       }
       metrics_.Received(*TypeOfAction(item.hai.hai_action),
