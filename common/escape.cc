@@ -52,6 +52,11 @@ size_t KeptLength(std::string_view bytes, size_t pos) {
 
 bool IsValidUtf8(std::string_view bytes) {
   for (size_t pos = 0; pos < bytes.size();) {
+    // ASCII, the usual case, one compare per byte.
+    if (static_cast<unsigned char>(bytes[pos]) < 0x80) {
+      ++pos;
+      continue;
+    }
     size_t n = SequenceLength(bytes, pos);
     if (n == 0) return false;
     pos += n;
@@ -61,6 +66,13 @@ bool IsValidUtf8(std::string_view bytes) {
 
 bool IsPrintable(std::string_view bytes) {
   for (size_t pos = 0; pos < bytes.size();) {
+    // Printable ASCII, the usual case (every log line), one compare per
+    // byte; anything else the whole check.
+    const auto c = static_cast<unsigned char>(bytes[pos]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      ++pos;
+      continue;
+    }
     size_t n = KeptLength(bytes, pos);
     if (n == 0) return false;
     pos += n;

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_util.h"
+#include "protocol/done_items.h"
 #include "protocol/upcall.h"
 
 namespace {
@@ -71,6 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckStrict<protocol::EhloRequest>(m);
   CheckStrict<protocol::RecvRequest>(m);
   CheckStrict<protocol::DoneRequest>(m);
+  CheckStrict<protocol::DoneItemsRequest>(m);
   CheckStrict<protocol::ProgressRequest>(m);
   CheckStrict<protocol::QueueRequest>(m);
   CheckStrict<protocol::LockRequest>(m);
@@ -79,6 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckLenient<protocol::StatusRequest>(m);
   CheckLenient<protocol::EhloReply>(m);
   CheckLenient<protocol::QueueReply>(m);
+  CheckLenient<protocol::DoneItemsReply>(m);
   CheckLenient<protocol::AuthReply>(m);
   CheckLenient<protocol::UpcallReply>(m);
   protocol::RecvReply recv;

@@ -112,6 +112,20 @@ def messages_seeds():
     write("messages", "done-end-refused",
           dumps({"command": "done", "hai_cookie": -1, "hai_dfid": FID,
                  "status": 16, "begin_rc": -2, "end_rc": -16}))
+    # Many dones in one message, with a bad entry among good ones, and its
+    # reply listing the refusal.
+    write("messages", "done-items",
+          dumps({"command": "done", "items": [
+              {"hai_cookie": 1705095876, "hai_dfid": FID, "status": 0},
+              {"hai_cookie": 2, "hai_dfid": FID, "status": 5, "end_rc": -2,
+               "hp_flags": 2},
+              {"hai_cookie": 3}, 7]}))
+    write("messages", "done-items-reply",
+          dumps({"done": 2, "failed": [
+              {"index": 2, "status": 22,
+               "error": "items[2]: cookie or fid not set -- old client?"}],
+              "command": "done", "status": 22,
+              "error": "1 of 3 entries refused"}))
     write("messages", "queue-items",
           dumps({"command": "queue", "hal_fsname": "testfs",
                  "hsm_action_items": [ITEM, 3]}))

@@ -22,6 +22,7 @@
 #include "hsm/hal.h"
 #include "protocol/action_item.h"
 #include "protocol/byte_string.h"
+#include "protocol/done_items.h"
 #include "protocol/messages.h"
 
 namespace preload {
@@ -166,6 +167,7 @@ client::Attempt Mover::Connect(const client::ServerAddress& to) {
     return attempt;
   }
   server_takes_progress_ = reply.progress;
+  server_takes_done_items_ = protocol::AnnouncesDoneItems(message);
   FlushDonesLocked();
   if (session_broken_) {
     attempt.error = fmt::format("{}: lost the server while sending completions",
@@ -268,19 +270,51 @@ int Mover::fd() {
 }
 
 void Mover::FlushDonesLocked() {
-  while (!undelivered_.empty() && UsableLocked()) {
-    const DoneRecord& done = undelivered_.front();
-    protocol::DoneRequest message{{done.cookie, done.dfid},
-                                  done.status,
-                                  done.end_rc,
-                                  done.begin_rc,
-                                  static_cast<uint16_t>(done.hp_flags)};
-    if (!SendLocked(protocol::ToJson(message))) {
+  for (;;) {
+    std::vector<DoneRecord> batch;
+    {
+      common::MutexLock lock(&done_mu_);
+      if (undelivered_.empty() || !UsableLocked()) {
+        flushing_ = false;
+        return;
+      }
+      const size_t n =
+          server_takes_done_items_
+              ? std::min(undelivered_.size(), protocol::kDoneItemsPerMessage)
+              : undelivered_.size();
+      batch.assign(undelivered_.begin(), undelivered_.begin() + n);
+    }
+    auto request_of = [](const DoneRecord& done) {
+      return protocol::DoneRequest{{done.cookie, done.dfid},
+                                   done.status,
+                                   done.end_rc,
+                                   done.begin_rc,
+                                   static_cast<uint16_t>(done.hp_flags)};
+    };
+    std::string text;
+    if (server_takes_done_items_ && batch.size() > 1) {
+      protocol::DoneItemsRequest request;
+      for (const DoneRecord& done : batch)
+        request.items.push_back({std::string(), request_of(done)});
+      text = json::serialize(protocol::ToJson(request));
+    } else {
+      for (const DoneRecord& done : batch)
+        text += json::serialize(protocol::ToJson(request_of(done)));
+    }
+    std::string error;
+    if (!session_.SendText(text, &error)) {
+      Log(fmt::format("send: {}", error));
       BreakSessionLocked();
+      common::MutexLock lock(&done_mu_);
+      flushing_ = false;
       return;
     }
-    running_.erase(protocol::ItemId{done.cookie, done.dfid});
-    undelivered_.pop_front();
+    for (const DoneRecord& done : batch)
+      running_.erase(protocol::ItemId{done.cookie, done.dfid});
+    common::MutexLock lock(&done_mu_);
+    undelivered_.erase(
+        undelivered_.begin(),
+        undelivered_.begin() + static_cast<ptrdiff_t>(batch.size()));
   }
 }
 
@@ -305,8 +339,14 @@ void Mover::ReportDone(const protocol::ItemId& id, int status, int end_rc,
                       strerror(errno)));
     return;
   }
+  {
+    common::MutexLock lock(&done_mu_);
+    undelivered_.push_back(record);
+    // Another thread is sending: its next message takes this one.
+    if (flushing_) return;
+    flushing_ = true;
+  }
   common::MutexLock lock(&mu_);
-  undelivered_.push_back(record);
   FlushDonesLocked();
 }
 
@@ -319,12 +359,18 @@ void Mover::ReportProgress(const protocol::ItemId& id) {
 }
 
 void Mover::DrainPipe() {
+  // Every completion the children sent so far, then one flush: those that
+  // arrived together leave together.
   DoneRecord record;
+  bool any = false;
   while (read(pipe_read_.get(), &record, sizeof(record)) == sizeof(record)) {
-    common::MutexLock lock(&mu_);
+    common::MutexLock lock(&done_mu_);
     undelivered_.push_back(record);
-    FlushDonesLocked();
+    any = true;
   }
+  if (!any) return;
+  common::MutexLock lock(&mu_);
+  FlushDonesLocked();
 }
 
 int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {

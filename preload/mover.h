@@ -6,6 +6,12 @@
 // to another server by itself when its server is lost
 // (client/failover.h), re-announcing what it runs there.
 //
+// Completions that are ready at the same time (reported while another is
+// being sent, read together from forked children, held over a reconnect)
+// go in one `done` message when the server announced it takes many
+// (docs/protocol.md, "Many dones in one message"); never to a server that
+// did not.
+//
 // Thread-safety: Recv() is called by one thread at a time (the copytool's
 // receiving thread); ReportDone() and the begin/end bookkeeping may be
 // called from any thread, and from forked children (through a pipe). The
@@ -123,7 +129,10 @@ class Mover {
   // Moves the next reply already received to *reply; false if none.
   bool TakeBuffered(boost::json::object* reply) EXCLUDES(mu_);
   bool SendRecv() EXCLUDES(mu_);
-  void FlushDonesLocked() REQUIRES(mu_);
+  // Sends the completions not yet delivered: many in one message when the
+  // server takes that (its ehlo reply's `done_items`), else one message
+  // each, in one write.
+  void FlushDonesLocked() REQUIRES(mu_) EXCLUDES(done_mu_);
   void DrainPipe() EXCLUDES(mu_);
   int HandleReply(boost::json::object& reply, char* buffer, size_t capacity)
       EXCLUDES(mu_);
@@ -158,7 +167,14 @@ class Mover {
   std::unordered_map<protocol::ItemId, boost::json::object,
                      protocol::ItemIdHash>
       running_ GUARDED_BY(mu_);
-  std::deque<DoneRecord> undelivered_ GUARDED_BY(mu_);
+  bool server_takes_done_items_ GUARDED_BY(mu_) = false;
+  // Completions not yet delivered. Under their own lock so that a worker
+  // reporting one while another thread sends does not wait for the send:
+  // it queues it and returns, and the sending thread (`flushing_`) takes it
+  // in its next message, at once (no added latency, fewer messages).
+  common::Mutex done_mu_;  // taken after mu_ when both are
+  std::deque<DoneRecord> undelivered_ GUARDED_BY(done_mu_);
+  bool flushing_ GUARDED_BY(done_mu_) = false;
 };
 
 }  // namespace preload

@@ -138,6 +138,10 @@ class StandIn {
         if (got <= 0 || !reader.Feed(std::string_view(buffer, got))) return;
       }
       std::string command(message["command"].as_string());
+      // Many dones in one message: "done[N]".
+      if (const auto* items = message.if_contains("items");
+          items && items->is_array())
+        command += "[" + std::to_string(items->get_array().size()) + "]";
       std::lock_guard lock(mu_);
       commands_[n].push_back(command);
       if (command == "ehlo") {
@@ -278,6 +282,42 @@ TEST(MoverTest, WorkerFailingToSendLeavesTheSessionToTheReceivingThread) {
   // The completion the worker could not send follows the new ehlo.
   EXPECT_EQ(stand_in.commands()[1],
             (std::vector<std::string>{"ehlo", "done", "recv"}));
+}
+
+// Completions ready at the same time (here: held while the server was
+// lost) go in one message to a server that says it takes many, and one per
+// message to a server that does not (the original): never the batch form
+// to a server that did not announce it.
+std::vector<std::string> CommandsAfterReconnect(const std::string& ehlo) {
+  StandIn stand_in;
+  if (stand_in.port().empty()) return {"no port"};
+  stand_in.ReplyFrom(1, ehlo);
+  Mover mover(SettingsFor(stand_in), "lustre", {}, {}, FastBackoff());
+  std::string error;
+  if (!mover.Start(&error)) return {error};
+  if (!WaitFor([&] { return stand_in.ready() == 1; }, 20s)) return {"ready"};
+  const int fd = mover.fd();
+  stand_in.Reset(0);
+  if (!WaitFor([&] { return HungUp(fd); }, 20s)) return {"hung up"};
+  const lu_fid fid{0x200000401, 1, 0};
+  for (uint64_t cookie : {41, 42, 43})
+    mover.ReportDone(protocol::ItemId{cookie, fid}, 0);
+  char buffer[4096];
+  const int rc = mover.Recv(buffer, sizeof(buffer), /*nonblocking=*/true);
+  if (rc != -EAGAIN) return {"recv " + std::to_string(rc)};
+  if (!WaitFor([&] { return stand_in.ready() == 2; }, 20s))
+    return {"no reconnect"};
+  return stand_in.commands()[1];
+}
+
+TEST(MoverTest, CompletionsReadyTogetherGoInOneMessageOnlyWhenAnnounced) {
+  EXPECT_EQ(
+      CommandsAfterReconnect(R"({"command":"ehlo","status":0,"progress":true,)"
+                             R"("done_items":true})"),
+      (std::vector<std::string>{"ehlo", "done[3]", "recv"}));
+  EXPECT_EQ(CommandsAfterReconnect(
+                R"({"command":"ehlo","status":0,"progress":true})"),
+            (std::vector<std::string>{"ehlo", "done", "done", "done", "recv"}));
 }
 
 // Issue 13: a mover started before its server waits for it (the original

@@ -1,5 +1,6 @@
 #include "protocol/hot_command.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -9,12 +10,16 @@ namespace {
 
 class Scanner {
  public:
-  explicit Scanner(std::string_view text)
+  Scanner(std::string_view text, size_t max_bytes)
       : p_(text.data()),
-        end_(text.data() + std::min(text.size(), kMaxHotCommandBytes)),
-        begin_(text.data()) {}
+        end_(text.data() + std::min(text.size(), max_bytes)),
+        begin_(text.data()),
+        end_is_text_end_(text.size() <= max_bytes) {}
 
   size_t consumed() const { return static_cast<size_t>(p_ - begin_); }
+  // The scan stopped at the end of the text (not at the bound): the rest
+  // of the message may still come.
+  bool cut() const { return hit_end_ && end_is_text_end_; }
 
   void SkipBlanks() {
     while (p_ < end_ &&
@@ -23,13 +28,13 @@ class Scanner {
   }
   bool Take(char c) {
     SkipBlanks();
-    if (p_ == end_ || *p_ != c) return false;
+    if (AtEnd() || *p_ != c) return false;
     ++p_;
     return true;
   }
   bool Peek(char c) {
     SkipBlanks();
-    return p_ < end_ && *p_ == c;
+    return !AtEnd() && *p_ == c;
   }
   // A string of printable ASCII without escapes (anything else, UTF-8
   // that the reader must check included: not ours).
@@ -41,7 +46,7 @@ class Scanner {
       if (c == '\\' || c < 0x20 || c >= 0x80) return false;
       ++p_;
     }
-    if (p_ == end_) return false;
+    if (AtEnd()) return false;
     *out = std::string_view(start, static_cast<size_t>(p_ - start));
     ++p_;
     return true;
@@ -53,7 +58,7 @@ class Scanner {
     SkipBlanks();
     *negative = p_ < end_ && *p_ == '-';
     if (*negative) ++p_;
-    if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
+    if (AtEnd() || *p_ < '0' || *p_ > '9') return false;
     if (*p_ == '0' && p_ + 1 < end_ && p_[1] >= '0' && p_[1] <= '9')
       return false;
     uint64_t value = 0;
@@ -66,7 +71,7 @@ class Scanner {
     }
     // A number must end here: '.', 'e' and the like are not ours; the end
     // of the buffer may be the middle of the number.
-    if (p_ == end_ || *p_ == '.' || *p_ == 'e' || *p_ == 'E') return false;
+    if (AtEnd() || *p_ == '.' || *p_ == 'e' || *p_ == 'E') return false;
     if (*negative) {
       if (value > uint64_t{1} << 63) return false;
       *bits = uint64_t{0} - value;
@@ -118,7 +123,7 @@ class Scanner {
   // not ours.
   bool SkipScalar() {
     SkipBlanks();
-    if (p_ == end_) return false;
+    if (AtEnd()) return false;
     if (*p_ == '"') {
       std::string_view ignored;
       return String(&ignored);
@@ -128,33 +133,86 @@ class Scanner {
       bool negative;
       return Integer(&bits, &negative);
     }
+    const auto left = static_cast<size_t>(end_ - p_);
     for (std::string_view word : {"true", "false", "null"}) {
-      if (static_cast<size_t>(end_ - p_) >= word.size() &&
-          std::string_view(p_, word.size()) == word) {
+      if (left >= word.size() && std::string_view(p_, word.size()) == word) {
         p_ += word.size();
         return true;
       }
+      if (left < word.size() && word.starts_with(std::string_view(p_, left)))
+        hit_end_ = true;  // "tr" at the end: may be "true"
     }
     return false;
   }
 
  private:
+  bool AtEnd() {
+    if (p_ != end_) return false;
+    hit_end_ = true;
+    return true;
+  }
+
   const char* p_;
   const char* end_;
   const char* begin_;
+  const bool end_is_text_end_;
+  bool hit_end_ = false;
 };
 
-enum Field { kCommand, kCookie, kDfid, kStatus, kEndRc, kBeginRc, kHpFlags };
+enum Field {
+  kCommand,
+  kCookie,
+  kDfid,
+  kStatus,
+  kEndRc,
+  kBeginRc,
+  kHpFlags,
+  kItems,
+  kFieldCount
+};
 
-}  // namespace
-
-bool ScanHotCommand(std::string_view text, HotCommand* out, size_t* consumed) {
-  Scanner in(text);
-  if (!in.Take('{')) return false;
-  bool seen[7] = {};
+// The fields of one object: a whole message, or an entry of a batch.
+struct Fields {
+  bool seen[kFieldCount] = {};
   std::string_view command;
   ItemId id;
   int64_t status = 0, end_rc = 0, begin_rc = 0, hp_flags = 0;
+
+  bool any_done_field() const {
+    return seen[kCookie] || seen[kDfid] || seen[kStatus] || seen[kEndRc] ||
+           seen[kBeginRc] || seen[kHpFlags];
+  }
+  DoneRequest done() const {
+    DoneRequest out;
+    out.id = id;
+    out.status = static_cast<int32_t>(status);
+    out.end_rc = static_cast<int32_t>(end_rc);
+    out.begin_rc = static_cast<int32_t>(begin_rc);
+    out.hp_flags = static_cast<uint16_t>(hp_flags);
+    return out;
+  }
+};
+
+bool ReadObject(Scanner& in, Fields* f, std::vector<DoneRequest>* items);
+
+// `[{entry}, ...]`, at least one entry; each a plain done without
+// "command".
+bool ReadItems(Scanner& in, std::vector<DoneRequest>* items) {
+  if (!in.Take('[')) return false;
+  do {
+    Fields entry;
+    if (!ReadObject(in, &entry, nullptr)) return false;
+    if (entry.seen[kCommand] || !entry.seen[kCookie] || !entry.seen[kDfid])
+      return false;
+    items->push_back(entry.done());
+  } while (in.Take(','));
+  return in.Take(']');
+}
+
+// Reads `{...}` into *f. `items`: where the entries of "items" go (a
+// message); null in an entry, where "items" is not ours.
+bool ReadObject(Scanner& in, Fields* f, std::vector<DoneRequest>* items) {
+  if (!in.Take('{')) return false;
   bool first = true;
   while (!in.Peek('}')) {
     if (!first && !in.Take(',')) return false;
@@ -176,6 +234,8 @@ bool ScanHotCommand(std::string_view text, HotCommand* out, size_t* consumed) {
       field = kBeginRc;
     else if (key == "hp_flags")
       field = kHpFlags;
+    else if (key == "items")
+      field = kItems;
     if (field < 0) {
       // hai_fid and the like: read by neither command (an object there is
       // left to the reader).
@@ -183,58 +243,90 @@ bool ScanHotCommand(std::string_view text, HotCommand* out, size_t* consumed) {
       continue;
     }
     // A key given twice: which one counts is the reader's business.
-    if (seen[field]) return false;
-    seen[field] = true;
+    if (f->seen[field]) return false;
+    f->seen[field] = true;
     bool ok = false;
     bool negative;
     switch (field) {
       case kCommand:
-        ok = in.String(&command);
+        ok = in.String(&f->command);
         break;
       case kCookie:
-        ok = in.Integer(&id.cookie, &negative);
+        ok = in.Integer(&f->id.cookie, &negative);
         break;
       case kDfid:
-        ok = in.Fid(&id.dfid);
+        ok = in.Fid(&f->id.dfid);
         break;
       case kStatus:
-        ok = in.IntIn(INT32_MIN, INT32_MAX, &status);
+        ok = in.IntIn(INT32_MIN, INT32_MAX, &f->status);
         break;
       case kEndRc:
-        ok = in.IntIn(INT32_MIN, INT32_MAX, &end_rc);
+        ok = in.IntIn(INT32_MIN, INT32_MAX, &f->end_rc);
         break;
       case kBeginRc:
-        ok = in.IntIn(INT32_MIN, INT32_MAX, &begin_rc);
+        ok = in.IntIn(INT32_MIN, INT32_MAX, &f->begin_rc);
         break;
       case kHpFlags:
-        ok = in.IntIn(0, UINT16_MAX, &hp_flags);
+        ok = in.IntIn(0, UINT16_MAX, &f->hp_flags);
+        break;
+      case kItems:
+        ok = items != nullptr && ReadItems(in, items);
         break;
     }
     if (!ok) return false;
   }
-  if (!in.Take('}')) return false;
-  // Without the identity, the reader's path gives the error reply.
-  if (!seen[kCommand] || !seen[kCookie] || !seen[kDfid]) return false;
-  if (command == "done") {
+  return in.Take('}');
+}
+
+bool Decide(const Fields& f, HotCommand* out) {
+  if (!f.seen[kCommand]) return false;
+  if (f.seen[kItems]) {
+    // The batch form: its fields are in the entries; anything else at the
+    // top is the reader's to judge.
+    if (f.command != "done" || f.any_done_field()) return false;
     out->command = Command::kDone;
-    out->done = DoneRequest();
-    out->done.id = id;
-    out->done.status = static_cast<int32_t>(status);
-    out->done.end_rc = static_cast<int32_t>(end_rc);
-    out->done.begin_rc = static_cast<int32_t>(begin_rc);
-    out->done.hp_flags = static_cast<uint16_t>(hp_flags);
-  } else if (command == "progress") {
+    out->batch = true;
+    return true;
+  }
+  out->batch = false;
+  // Without the identity, the reader's path gives the error reply.
+  if (!f.seen[kCookie] || !f.seen[kDfid]) return false;
+  if (f.command == "done") {
+    out->command = Command::kDone;
+    out->done = f.done();
+  } else if (f.command == "progress") {
     // Only the identity counts; a status and the like are the reader's.
-    if (seen[kStatus] || seen[kEndRc] || seen[kBeginRc] || seen[kHpFlags])
+    if (f.seen[kStatus] || f.seen[kEndRc] || f.seen[kBeginRc] ||
+        f.seen[kHpFlags])
       return false;
     out->command = Command::kProgress;
     out->progress = ProgressRequest();
-    out->progress.id = id;
+    out->progress.id = f.id;
   } else {
     return false;
   }
-  *consumed = in.consumed();
   return true;
+}
+
+}  // namespace
+
+HotScan ScanHot(std::string_view text, HotCommand* out, size_t* consumed,
+                size_t max_bytes) {
+  Scanner in(text, std::min(max_bytes, kMaxHotBatchBytes));
+  out->dones.clear();
+  Fields f;
+  if (!ReadObject(in, &f, &out->dones))
+    return in.cut() ? HotScan::kCut : HotScan::kNotHot;
+  // A single command stays within its own bound, as before.
+  if (!f.seen[kItems] && in.consumed() > kMaxHotCommandBytes)
+    return HotScan::kNotHot;
+  if (!Decide(f, out)) return HotScan::kNotHot;
+  *consumed = in.consumed();
+  return HotScan::kTaken;
+}
+
+bool ScanHotCommand(std::string_view text, HotCommand* out, size_t* consumed) {
+  return ScanHot(text, out, consumed) == HotScan::kTaken;
 }
 
 }  // namespace protocol

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "protocol/done_items.h"
+
 namespace protocol {
 namespace {
 
@@ -161,6 +163,146 @@ TEST(HotCommandTest, NeverTakesWhatTheReaderRefuses) {
       Reference ref = ReadWithDom(text.substr(0, consumed));
       ASSERT_TRUE(ref.parses) << text;
       ExpectSame(hot, ref.hot, text);
+    }
+  }
+}
+
+std::string Batch(const std::string& entries) {
+  return R"({"command":"done","items":[)" + entries + "]}";
+}
+
+std::string Entry(int cookie, const std::string& rest = "") {
+  return R"({"hai_cookie":)" + std::to_string(cookie) + R"(,"hai_dfid":)" +
+         kDfid + rest + "}";
+}
+
+// The batch form, as the reader reads it (every entry read, none refused).
+bool ReadBatchWithDom(const std::string& text, std::vector<DoneRequest>* out) {
+  boost::system::error_code ec;
+  json::value value = json::parse(text, ec);
+  if (ec || !value.is_object() || !IsDoneItems(value.as_object())) return false;
+  DoneItemsRequest request;
+  std::string error;
+  if (!Parse(value.as_object(), &request, &error)) return false;
+  out->clear();
+  for (const DoneItemsEntry& entry : request.items) {
+    if (!entry.error.empty()) return false;
+    out->push_back(entry.done);
+  }
+  return true;
+}
+
+void ExpectSameDones(const std::vector<DoneRequest>& a,
+                     const std::vector<DoneRequest>& b,
+                     const std::string& text) {
+  ASSERT_EQ(a.size(), b.size()) << text;
+  for (size_t i = 0; i < a.size(); ++i) {
+    HotCommand x, y;
+    x.done = a[i];
+    y.done = b[i];
+    ExpectSame(x, y, text);
+  }
+}
+
+TEST(HotCommandTest, TakesABatchOfPlainDonesAndReadsItAsTheReaderDoes) {
+  const std::vector<std::string> taken = {
+      Batch(Entry(1)),
+      Batch(Entry(1, R"(,"status":5,"end_rc":-2,"hp_flags":2)") + " , " +
+            Entry(2, R"(,"begin_rc":-95,"hai_fid":"x")")),
+      R"( { "items" : [ )" + Entry(3) + R"( ] , "command" : "done" } )",
+      json::serialize(ToJson(
+          DoneItemsRequest{{{"", DoneRequest{{5, {1, 2, 3}}, 4, -2, 0, 1}},
+                            {"", DoneRequest{{6, {1, 2, 3}}, 0, 0, 0, 0}}}})),
+  };
+  for (const std::string& text : taken) {
+    HotCommand hot;
+    size_t consumed = 0;
+    ASSERT_EQ(ScanHot(text, &hot, &consumed), HotScan::kTaken) << text;
+    EXPECT_TRUE(hot.batch) << text;
+    EXPECT_EQ(hot.command, Command::kDone);
+    std::vector<DoneRequest> reference;
+    ASSERT_TRUE(ReadBatchWithDom(text, &reference)) << text;
+    ExpectSameDones(hot.dones, reference, text);
+  }
+  // A single done after a batch is read as one again (the struct reused).
+  HotCommand hot;
+  size_t consumed = 0;
+  ASSERT_TRUE(
+      ScanHotCommand(Batch(Entry(1) + "," + Entry(2)), &hot, &consumed));
+  ASSERT_TRUE(ScanHotCommand(Done(""), &hot, &consumed));
+  EXPECT_FALSE(hot.batch);
+  EXPECT_TRUE(hot.dones.empty());
+}
+
+TEST(HotCommandTest, LeavesABatchWithAnythingUnusualToTheReader) {
+  const std::vector<std::string> left = {
+      Batch(""),                                      // empty
+      Batch(Entry(1) + "," + R"({"hai_cookie":2})"),  // no FID
+      Batch(Entry(1) + ",7"),                         // not an object
+      Batch(Entry(1, R"(,"status":"x")")),            // refused by the reader
+      Batch(Entry(1, R"(,"command":"done")")),        // a command in an entry
+      Batch(Entry(1, R"(,"items":[])")),              // nested batch
+      Batch(Entry(1) + ","),                          // trailing comma
+      R"({"command":"progress","items":[)" + Entry(1) + "]}",
+      R"({"command":"done","hai_cookie":1,"items":[)" + Entry(1) + "]}",
+      R"({"command":"done","items":[)" + Entry(1) + R"(],"items":[]})",
+      R"({"command":"done","items":{}})",
+  };
+  for (const std::string& text : left) {
+    HotCommand hot;
+    size_t consumed = 0;
+    EXPECT_EQ(ScanHot(text, &hot, &consumed), HotScan::kNotHot) << text;
+  }
+}
+
+TEST(HotCommandTest, ACutMessageIsToldFromOneThatIsNotHot) {
+  // Every prefix of a hot message may be completed by the next read:
+  // kCut, never kNotHot (that would send it to the reader's DOM) nor taken.
+  for (const std::string& whole :
+       {Done(R"(,"status":3,"flag":true)"),
+        Batch(Entry(1, R"(,"n":null)") + "," + Entry(22, R"(,"s":false)"))}) {
+    for (size_t n = 0; n < whole.size(); ++n) {
+      HotCommand hot;
+      size_t consumed = 0;
+      EXPECT_EQ(ScanHot(whole.substr(0, n), &hot, &consumed), HotScan::kCut)
+          << whole.substr(0, n);
+    }
+  }
+  HotCommand hot;
+  size_t consumed = 0;
+  EXPECT_EQ(ScanHot(R"({"command":"recv")", &hot, &consumed),
+            HotScan::kCut);  // told only once whole: the caller waits
+  EXPECT_EQ(ScanHot(R"({"command":"recv"})", &hot, &consumed),
+            HotScan::kNotHot);
+  EXPECT_EQ(ScanHot(R"({"command":"done","x":{)", &hot, &consumed),
+            HotScan::kNotHot);
+  // Past the bound: never taken, never waited for.
+  std::string big = R"({"command":"done","items":[)";
+  while (big.size() <= kMaxHotBatchBytes) big += Entry(1) + ",";
+  EXPECT_EQ(ScanHot(big, &hot, &consumed), HotScan::kNotHot);
+  // A smaller bound given by the caller (its own message limit).
+  const std::string batch = Batch(Entry(1) + "," + Entry(2));
+  EXPECT_EQ(ScanHot(batch, &hot, &consumed, batch.size() - 1),
+            HotScan::kNotHot);
+  EXPECT_EQ(ScanHot(batch, &hot, &consumed, batch.size()), HotScan::kTaken);
+}
+
+TEST(HotCommandTest, NeverTakesABatchTheReaderRefuses) {
+  const std::string base =
+      Batch(Entry(12, R"(,"status":-12,"end_rc":3)") + "," + Entry(3));
+  const std::string bytes = "{}[]\":,-0123456789.eE \\tfnu\x01\x80x";
+  for (size_t at = 0; at < base.size(); ++at) {
+    for (char c : bytes) {
+      std::string text = base;
+      text[at] = c;
+      HotCommand hot;
+      size_t consumed = 0;
+      if (ScanHot(text, &hot, &consumed) != HotScan::kTaken) continue;
+      if (!hot.batch) continue;
+      std::vector<DoneRequest> reference;
+      ASSERT_TRUE(ReadBatchWithDom(text.substr(0, consumed), &reference))
+          << text;
+      ExpectSameDones(hot.dones, reference, text);
     }
   }
 }

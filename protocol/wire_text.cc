@@ -21,7 +21,10 @@ bool Plain(std::string_view text) {
 // the value. One call a member keeps each line of the encoders a field.
 void AppendInt(std::string* out, std::string_view key, int64_t value) {
   out->append(key);
-  fmt::format_to(std::back_inserter(*out), "{}", value);
+  // format_int: no format string to parse (a recv reply has several
+  // numbers per item).
+  const fmt::format_int text(value);
+  out->append(text.data(), text.size());
 }
 
 // The original's JSON holds Lustre's unsigned 64-bit fields as signed.

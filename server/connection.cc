@@ -44,7 +44,8 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionHandler& handler,
     : socket_(std::move(socket)),
       tls_context_(std::move(tls)),
       handler_(handler),
-      reader_(options.max_message_bytes, options.max_message_memory) {
+      reader_(options.max_message_bytes, options.max_message_memory),
+      max_message_bytes_(options.max_message_bytes) {
   boost::system::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown:0"
@@ -179,32 +180,80 @@ void Connection::ReadMore() {
           ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
       return Finish(eof ? "peer closed the connection" : ec.message());
     }
-    std::string_view bytes(read_buffer_.data(), n);
-    // The hot commands at the start of what was read, read without a DOM;
-    // the rest (from the first other message on, or a message cut by the
-    // end of the read) goes to the reader, so order is kept.
-    if (handler_.takes_hot_commands(*this) && reader_.between_values()) {
-      protocol::HotCommand hot;
-      size_t used = 0;
-      while (open_ && protocol::ScanHotCommand(bytes, &hot, &used)) {
-        bytes.remove_prefix(used);
-        handler_.OnHotCommand(*this, hot);
-      }
-      if (!open_) return Finish("closed");
-    }
-    if (!reader_.Feed(bytes)) {
-      spdlog::warn("{}: {}: closing", id, reader_.error());
-      return Finish(reader_.error());
-    }
-    // Same storage as the reader's objects: Next() moves, not copies.
-    boost::json::object message(reader_.storage());
-    while (open_ && reader_.Next(&message)) handler_.OnMessage(*this, message);
-    if (!open_) return Finish("closed");
+    std::string why = "closed";
+    if (!Consume(std::string_view(read_buffer_.data(), n), &why))
+      return Finish(why);
     ReadMore();
   };
   WithStream([&](auto& stream) {
     stream.async_read_some(asio::buffer(read_buffer_), std::move(on_read));
   });
+}
+
+bool Connection::Consume(std::string_view bytes, std::string* why) {
+  // The hot commands at the start of what was read, read without a DOM;
+  // the rest (from the first other message on) goes to the reader, so
+  // order is kept. A hot command cut by the end of the read waits in
+  // hot_carry_ for the rest.
+  if (!hot_carry_.empty()) {
+    const size_t old = hot_carry_.size();
+    const size_t added =
+        std::min(bytes.size(), protocol::kMaxHotBatchBytes - old);
+    hot_carry_.append(bytes.data(), added);
+    size_t used = 0;
+    switch (protocol::ScanHot(hot_carry_, &hot_, &used, max_message_bytes_)) {
+      case protocol::HotScan::kTaken:
+        bytes.remove_prefix(used - old);
+        hot_carry_.clear();
+        handler_.OnHotCommand(*this, hot_);
+        if (!open_) return false;
+        break;
+      case protocol::HotScan::kCut:
+        if (added == bytes.size()) return true;  // still cut: wait for more
+        [[fallthrough]];
+      case protocol::HotScan::kNotHot: {
+        // Not one after all: the reader reads it from its start.
+        hot_carry_.resize(old);
+        const std::string held = std::move(hot_carry_);
+        hot_carry_.clear();
+        if (!reader_.Feed(held)) {
+          spdlog::warn("{}: {}: closing", id, reader_.error());
+          *why = reader_.error();
+          return false;
+        }
+        break;
+      }
+    }
+  }
+  if (handler_.takes_hot_commands(*this) && reader_.between_values()) {
+    size_t used = 0;
+    for (;;) {
+      const protocol::HotScan scan =
+          protocol::ScanHot(bytes, &hot_, &used, max_message_bytes_);
+      if (scan == protocol::HotScan::kTaken) {
+        bytes.remove_prefix(used);
+        handler_.OnHotCommand(*this, hot_);
+        if (!open_) return false;
+        continue;
+      }
+      if (scan == protocol::HotScan::kCut && !bytes.empty() &&
+          bytes.size() < protocol::kMaxHotBatchBytes &&
+          bytes.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+        hot_carry_.assign(bytes.data(), bytes.size());
+        return true;
+      }
+      break;
+    }
+  }
+  if (!reader_.Feed(bytes)) {
+    spdlog::warn("{}: {}: closing", id, reader_.error());
+    *why = reader_.error();
+    return false;
+  }
+  // Same storage as the reader's objects: Next() moves, not copies.
+  boost::json::object message(reader_.storage());
+  while (open_ && reader_.Next(&message)) handler_.OnMessage(*this, message);
+  return open_;
 }
 
 void Connection::Send(const boost::json::object& message) {

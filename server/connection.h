@@ -146,6 +146,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void ReadMore();
+  // Handles what was read: hot commands without a DOM while they come
+  // first, the rest through the reader. False (and *why) once the
+  // connection is to end.
+  bool Consume(std::string_view bytes, std::string* why);
   void WriteMore();
   // Writes now unless a write is in flight (its completion writes what
   // queued meanwhile).
@@ -175,7 +179,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string tls_failure_;
   ConnectionHandler& handler_;
   protocol::JsonStreamReader reader_;
+  const size_t max_message_bytes_;
   std::array<char, 64 * 1024> read_buffer_;
+  // The start of a hot command cut by the end of a read (at most
+  // protocol::kMaxHotBatchBytes), read again with what follows: a batch of
+  // `done`s is often cut, and the reader's DOM would cost it all it saves.
+  std::string hot_carry_;
+  protocol::HotCommand hot_;  // reused: its batch's capacity
   // Queued replies, in order: text, or a stream producing text.
   struct Pending {
     std::string text;

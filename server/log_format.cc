@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <string_view>
 
@@ -63,9 +65,72 @@ class JournalPriority : public spdlog::custom_flag_formatter {
   }
 };
 
+// What PatternLogFormatter writes, without its general machinery: the
+// time's text is made once per second, the rest appended.
+class LineFormatter : public spdlog::formatter {
+ public:
+  explicit LineFormatter(LogTarget target) : target_(target) {}
+
+  void format(const spdlog::details::log_msg& msg,
+              spdlog::memory_buf_t& dest) override {
+    if (target_ == LogTarget::kJournal) {
+      JournalPriority().format(msg, std::tm{}, dest);
+    } else {
+      const auto since_epoch = msg.time.time_since_epoch();
+      const auto seconds =
+          std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+      if (seconds != cached_second_) {
+        cached_second_ = seconds;
+        const std::time_t t = seconds.count();
+        std::tm tm{};
+        localtime_r(&t, &tm);
+        cached_length_ =
+            std::strftime(cached_, sizeof(cached_), "%Y-%m-%dT%H:%M:%S.", &tm);
+      }
+      dest.append(cached_, cached_ + cached_length_);
+      const auto ms = static_cast<unsigned>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch -
+                                                                seconds)
+              .count());
+      const char millis[3] = {static_cast<char>('0' + ms / 100),
+                              static_cast<char>('0' + ms / 10 % 10),
+                              static_cast<char>('0' + ms % 10)};
+      dest.append(millis, millis + 3);
+      dest.push_back(' ');
+    }
+    // %^%l%$ (the level, the colour range of a colour sink); the
+    // journal's lines have no colour.
+    const size_t start = dest.size();
+    const auto level = spdlog::level::to_string_view(msg.level);
+    dest.append(level.data(), level.data() + level.size());
+    if (target_ == LogTarget::kTerminal) {
+      msg.color_range_start = start;
+      msg.color_range_end = dest.size();
+    }
+    dest.push_back(' ');
+    EscapedMessage().format(msg, std::tm{}, dest);
+    const std::string_view eol = spdlog::details::os::default_eol;
+    dest.append(eol.data(), eol.data() + eol.size());
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<LineFormatter>(target_);
+  }
+
+ private:
+  const LogTarget target_;
+  std::chrono::seconds cached_second_{-1};
+  char cached_[64] = {};
+  size_t cached_length_ = 0;
+};
+
 }  // namespace
 
 std::unique_ptr<spdlog::formatter> EscapingLogFormatter(LogTarget target) {
+  return std::make_unique<LineFormatter>(target);
+}
+
+std::unique_ptr<spdlog::formatter> PatternLogFormatter(LogTarget target) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   formatter->add_flag<EscapedMessage>('*');
   if (target == LogTarget::kJournal) {

@@ -5,6 +5,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -24,6 +25,43 @@ std::string LogOnce(const std::string& id,
   logger.log(level, "{}: mover {} ready, {} items re-announced",
              "127.0.0.1:4000", id, 0);
   return out.str();
+}
+
+// The hand-written formatter writes what spdlog's pattern formatter
+// writes: every target, level, time (the milliseconds' zeros, a new
+// second) and message, colour range included.
+TEST(LogFormatTest, SameLinesAsThePatternFormatter) {
+  using Clock = spdlog::log_clock;
+  const Clock::time_point base =
+      Clock::time_point(std::chrono::seconds(1796000000));
+  for (LogTarget target : {LogTarget::kTerminal, LogTarget::kJournal}) {
+    auto fast = EscapingLogFormatter(target);
+    auto reference = PatternLogFormatter(target);
+    for (auto level :
+         {spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
+          spdlog::level::warn, spdlog::level::err, spdlog::level::critical}) {
+      for (auto offset :
+           {std::chrono::milliseconds(0), std::chrono::milliseconds(7),
+            std::chrono::milliseconds(45), std::chrono::milliseconds(999),
+            std::chrono::milliseconds(1000),
+            std::chrono::milliseconds(86'400'123)}) {
+        for (std::string_view text :
+             {std::string_view("request done [0x200000401:0x1:0x0] "
+                               "cookie=0x5f action=ARCHIVE mover=m1"),
+              std::string_view("peer \n bytes\x1b]0;\x07 caf\xc3\xa9"),
+              std::string_view("")}) {
+          spdlog::details::log_msg a(base + offset, {}, "request", level, text);
+          spdlog::details::log_msg b = a;
+          spdlog::memory_buf_t fast_out, reference_out;
+          fast->format(a, fast_out);
+          reference->format(b, reference_out);
+          EXPECT_EQ(fmt::to_string(fast_out), fmt::to_string(reference_out));
+          EXPECT_EQ(a.color_range_start, b.color_range_start);
+          EXPECT_EQ(a.color_range_end, b.color_range_end);
+        }
+      }
+    }
+  }
 }
 
 // A mover id (or any peer text) with a newline cannot add a log line.

@@ -1,5 +1,7 @@
 #include "server/request_log.h"
 
+#include <fmt/compile.h>
+
 #include <iterator>
 
 #include "hsm/fid.h"
@@ -45,18 +47,39 @@ const char* RequestEventName(RequestEvent event) {
   return "?";
 }
 
-std::string FormatRequestEvent(RequestEvent event, const hsm_action_item& hai,
-                               std::string_view details) {
+void AppendRequestEventHead(fmt::memory_buffer* line, RequestEvent event,
+                            const hsm_action_item& hai) {
   // Copies: the item's fields are packed.
   const lu_fid dfid = hai.hai_dfid;
   const uint64_t cookie = hai.hai_cookie;
   const auto action = static_cast<hsm_copytool_action>(hai.hai_action);
-  fmt::memory_buffer line;
-  // FormatFid: exactly Lustre's DFID ("[0x200000401:0x1:0x0]").
-  fmt::format_to(std::back_inserter(line),
-                 "request {} {} cookie={:#x} action={}",
-                 RequestEventName(event), hsm::FormatFid(dfid), cookie,
+  // The FID exactly as Lustre's DFID prints it ("[0x200000401:0x1:0x0]";
+  // printf's %#llx writes a zero sequence as "0"), as hsm::FormatFid does,
+  // without its temporary string.
+  // FMT_COMPILE: formatted by code made at compile time, no format string
+  // parsed at run time (several lines per request).
+  fmt::format_to(std::back_inserter(*line),
+                 FMT_COMPILE("request {} [{}{:x}:{:#x}:{:#x}] cookie={:#x} "
+                             "action={}"),
+                 RequestEventName(event), dfid.f_seq != 0 ? "0x" : "",
+                 dfid.f_seq, dfid.f_oid, dfid.f_ver, cookie,
                  hsm_copytool_action2name(action));
+}
+
+fmt::memory_buffer& RequestLineBuffer() {
+  thread_local fmt::memory_buffer line;
+  return line;
+}
+
+void LogRequestLine(const fmt::memory_buffer& line) {
+  RequestLogger()->log(spdlog::level::info,
+                       spdlog::string_view_t(line.data(), line.size()));
+}
+
+std::string FormatRequestEvent(RequestEvent event, const hsm_action_item& hai,
+                               std::string_view details) {
+  fmt::memory_buffer line;
+  AppendRequestEventHead(&line, event, hai);
   if (!details.empty()) {
     line.push_back(' ');
     line.append(details.data(), details.data() + details.size());
@@ -66,7 +89,23 @@ std::string FormatRequestEvent(RequestEvent event, const hsm_action_item& hai,
 
 std::string PlacedDetails(const Item& item, std::string_view why) {
   fmt::memory_buffer out;
-  auto to = std::back_inserter(out);
+  AppendPlacedDetails(&out, item, why);
+  return fmt::to_string(out);
+}
+
+void LogPlacedEvent(const Item& item, std::string_view why) {
+  if (!RequestEventsLogged()) return;
+  fmt::memory_buffer& line = RequestLineBuffer();
+  line.clear();
+  AppendRequestEventHead(&line, RequestEvent::kPlaced, item.wire.item.hai);
+  line.push_back(' ');
+  AppendPlacedDetails(&line, item, why);
+  LogRequestLine(line);
+}
+
+void AppendPlacedDetails(fmt::memory_buffer* out, const Item& item,
+                         std::string_view why) {
+  auto to = std::back_inserter(*out);
   const bool archive = item.wire.item.hai.hai_action == HSMA_ARCHIVE;
   if (item.affinity.empty()) {
     fmt::format_to(to, "queue=any");
@@ -88,7 +127,6 @@ std::string PlacedDetails(const Item& item, std::string_view why) {
       fmt::format_to(to, " fair_share_owner={}", item.group);
   }
   if (!why.empty()) fmt::format_to(to, " reason=\"{}\"", why);
-  return fmt::to_string(out);
 }
 
 }  // namespace server

@@ -10,8 +10,10 @@
 // "cookie=0x1f " (with the space) gives one request's whole story.
 //
 // These lines are on the path of every request: nothing is formatted when
-// info is not logged (RequestEventsLogged), and the line is built in one
-// buffer.
+// info is not logged (RequestEventsLogged), and the whole line (head and
+// details) is formatted once, into one buffer reused from line to line,
+// and handed to the logger as it is (no temporary strings, no second
+// formatting pass).
 //
 // Thread-safety: the event loop's thread only, as the server.
 #ifndef SERVER_REQUEST_LOG_H_
@@ -20,6 +22,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -49,6 +52,10 @@ std::string FormatRequestEvent(RequestEvent event, const hsm_action_item& hai,
 // "queue=mover:ID", "queue=locating" while the restore locality helper is
 // asked), the policy that chose it, and `why` when given (reason=...).
 std::string PlacedDetails(const Item& item, std::string_view why = {});
+void AppendPlacedDetails(fmt::memory_buffer* out, const Item& item,
+                         std::string_view why = {});
+// Logs the `placed` line of `item` (details as PlacedDetails).
+void LogPlacedEvent(const Item& item, std::string_view why = {});
 
 // The logger of these lines: by default the default logger; the server
 // gives them one of their own (named kRequestLoggerName) on the same sink,
@@ -62,14 +69,28 @@ inline bool RequestEventsLogged() {
   return RequestLogger()->should_log(spdlog::level::info);
 }
 
+// Appends "request EVENT [FID] cookie=0x... action=ACTION" to *line.
+void AppendRequestEventHead(fmt::memory_buffer* line, RequestEvent event,
+                            const hsm_action_item& hai);
+// The calling thread's line buffer, reused (its capacity stays).
+fmt::memory_buffer& RequestLineBuffer();
+// Logs `line` as it is, at info, on the request logger.
+void LogRequestLine(const fmt::memory_buffer& line);
+
 // Logs the event at info; `details` formatted only if it is logged.
 template <typename... Args>
 void LogRequestEvent(RequestEvent event, const hsm_action_item& hai,
                      fmt::format_string<Args...> details, Args&&... args) {
   if (!RequestEventsLogged()) return;
-  RequestLogger()->info(
-      "{}", FormatRequestEvent(
-                event, hai, fmt::format(details, std::forward<Args>(args)...)));
+  fmt::memory_buffer& line = RequestLineBuffer();
+  line.clear();
+  AppendRequestEventHead(&line, event, hai);
+  const size_t head = line.size();
+  line.push_back(' ');
+  fmt::format_to(std::back_inserter(line), details,
+                 std::forward<Args>(args)...);
+  if (line.size() == head + 1) line.resize(head);  // no details
+  LogRequestLine(line);
 }
 
 }  // namespace server

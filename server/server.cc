@@ -756,9 +756,10 @@ void Server::OnActionList(const hsm::DecodedHal& hal) {
         continue;
       }
       if (added == Placement::AddOutcome::kKnown) {
-        spdlog::debug("cookie {:#x} {} already known",
-                      uint64_t{item.hai.hai_cookie},
-                      hsm::FormatFid(item.hai.hai_dfid));
+        if (spdlog::should_log(spdlog::level::debug))
+          spdlog::debug("cookie {:#x} {} already known",
+                        uint64_t{item.hai.hai_cookie},
+                        hsm::FormatFid(item.hai.hai_dfid));
         continue;
       }
       metrics_.Received(*TypeOfAction(item.hai.hai_action),
@@ -1038,9 +1039,12 @@ void Server::Ehlo(Connection& c, const json::object& m) {
     c.heartbeats = request.heartbeat;
     reply.heartbeat_ms = liveness_.heartbeat_interval().count();
   }
-  if (!identified) return SendWhenDurable(c, protocol::ToJson(reply));
+  json::object reply_json = protocol::ToJson(reply);
+  // And many `done`s in one message (protocol/done_items.h).
+  protocol::AnnounceDoneItems(&reply_json);
+  if (!identified) return SendWhenDurable(c, std::move(reply_json));
   Reconnect(c, request.hai_list);
-  SendWhenDurable(c, protocol::ToJson(reply));
+  SendWhenDurable(c, std::move(reply_json));
   ArmTimer();
   DispatchAll();
 }
@@ -1144,6 +1148,7 @@ void Server::Recv(Connection& c, const json::object& m) {
 }
 
 void Server::Done(Connection& c, const json::object& m) {
+  if (protocol::IsDoneItems(m)) return DoneItems(c, m);
   protocol::DoneRequest request;
   std::string error;
   if (!protocol::Parse(m, &request, &error))
@@ -1158,21 +1163,120 @@ void Server::OnHotCommand(Connection& c, const protocol::HotCommand& hot) {
   c.last_heard = clock_.Now();
   static const json::object kNoMessage;
   if (!Permitted(c, protocol::CommandName(hot.command), kNoMessage)) return;
-  if (hot.command == protocol::Command::kDone) return Done(c, hot.done);
+  if (hot.command == protocol::Command::kDone) {
+    if (hot.batch) return DoneItems(c, hot.dones);
+    return Done(c, hot.done);
+  }
   Progress(c, hot.progress);
 }
 
+namespace {
+
+const std::string& DoneReplyText() {
+  static const std::string text = protocol::OkReplyText("done");
+  return text;
+}
+
+}  // namespace
+
 void Server::Done(Connection& c, const protocol::DoneRequest& request) {
+  Ended ended = EndItem(c, request);
+  if (ended.status != 0) return Reply(c, "done", ended.status, ended.error);
+  if (ended.end_refused) {
+    Reply(c, "done", 0, "");
+  } else if (!store_->persistent() && outbox_->held() == 0) {
+    c.SendText(std::string_view(DoneReplyText()));  // joins what is queued
+  } else {
+    SendTextWhenDurable(c, DoneReplyText());
+  }
+  if (ended.owner && ended.owner.get() != &c)
+    DispatchTo(*ended.owner, ShareDivisor());
+  DispatchTo(c, ShareDivisor());
+  core_.MaybeQuit();
+}
+
+void Server::DoneItems(Connection& c, const json::object& m) {
+  protocol::DoneItemsRequest request;
+  std::string error;
+  if (!protocol::Parse(m, &request, &error))
+    return Reply(c, "done", EINVAL, error);
+  DoneItems(c, request.items);
+}
+
+void Server::DoneItems(Connection& c,
+                       std::span<const protocol::DoneItemsEntry> entries) {
+  // The reader's path: entries it could not read are refused alone.
+  EndItems(c, entries.size(), entries.data(), nullptr);
+}
+
+void Server::DoneItems(Connection& c,
+                       std::span<const protocol::DoneRequest> dones) {
+  // The hot path: every entry was read plainly (protocol/hot_command.h).
+  EndItems(c, dones.size(), nullptr, dones.data());
+}
+
+void Server::EndItems(Connection& c, size_t count,
+                      const protocol::DoneItemsEntry* entries,
+                      const protocol::DoneRequest* dones) {
+  protocol::DoneItemsReply reply;
+  std::vector<std::shared_ptr<Connection>> owners;
+  auto refuse = [&](size_t i, int status, const std::string& why) {
+    reply.failed.push_back({static_cast<int64_t>(i), status,
+                            fmt::format("items[{}]: {}", i, why)});
+  };
+  for (size_t i = 0; i < count; ++i) {
+    if (entries && !entries[i].error.empty()) {
+      refuse(i, EINVAL, entries[i].error);
+      continue;
+    }
+    Ended ended = EndItem(c, entries ? entries[i].done : dones[i]);
+    if (ended.status != 0) {
+      refuse(i, ended.status, ended.error);
+      continue;
+    }
+    ++reply.done;
+    if (ended.owner && ended.owner.get() != &c &&
+        std::find(owners.begin(), owners.end(), ended.owner) == owners.end())
+      owners.push_back(std::move(ended.owner));
+  }
+  if (reply.failed.empty()) {
+    // The usual reply, written without a DOM (what ToJson(reply) gives).
+    std::string text =
+        fmt::format(R"({{"done":{},"command":"done"}})", reply.done);
+    if (!store_->persistent() && outbox_->held() == 0)
+      c.SendText(std::string_view(text));
+    else
+      SendTextWhenDurable(c, std::move(text));
+  } else {
+    reply.header = {
+        reply.failed.front().status,
+        fmt::format("{} of {} entries refused, first: {}", reply.failed.size(),
+                    count, reply.failed.front().error)};
+    spdlog::info("{}: done refused: {}", c.id, reply.header.error);
+    SendWhenDurable(c, protocol::ToJson(reply));
+  }
+  for (const auto& owner : owners) DispatchTo(*owner, ShareDivisor());
+  DispatchTo(c, ShareDivisor());
+  core_.MaybeQuit();
+}
+
+Server::Ended Server::EndItem(Connection& c,
+                              const protocol::DoneRequest& request) {
+  Ended ended;
   const ItemId id = request.id;
   const int64_t status = request.status;
   const int64_t end_rc = request.end_rc;  // what Lustre answered to the end
   const Item* item = scheduler_.Find(id);
-  if (auto refusal = CheckDoneOwner(c, id, &item))
-    return Reply(c, "done", EPERM, *refusal);
-  if (item && end_rc < 0 && end_rc != -ENOENT && item->owner == c.id)
-    return OnEndRefused(c, id, static_cast<int>(status),
-                        static_cast<int>(end_rc));
-  std::shared_ptr<Connection> owner_connection;
+  if (auto refusal = CheckDoneOwner(c, id, &item)) {
+    ended.status = EPERM;
+    ended.error = std::move(*refusal);
+    return ended;
+  }
+  if (item && end_rc < 0 && end_rc != -ENOENT && item->owner == c.id) {
+    EndRefused(c, id, static_cast<int>(status), static_cast<int>(end_rc));
+    ended.end_refused = true;
+    return ended;
+  }
   if (item) {
     // Received to done: the time Lustre's request spent in coordinatool.
     LogRequestEvent(
@@ -1191,19 +1295,13 @@ void Server::Done(Connection& c, const protocol::DoneRequest& request) {
     } else {
       retries_.Forget(retry_key);
     }
-    owner_connection = Finish(*item, static_cast<int>(status), await_retry);
-    spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
-                  hsm::FormatFid(id.dfid), id.cookie, status);
+    ended.owner = Finish(*item, static_cast<int>(status), await_retry);
+    // The arguments are built even when debug is off: checked first.
+    if (spdlog::should_log(spdlog::level::debug))
+      spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
+                    hsm::FormatFid(id.dfid), id.cookie, status);
   }
-  static const std::string kDoneReply = protocol::OkReplyText("done");
-  if (!store_->persistent() && outbox_->held() == 0)
-    c.SendText(std::string_view(kDoneReply));  // joins what is queued
-  else
-    SendTextWhenDurable(c, kDoneReply);
-  if (owner_connection && owner_connection.get() != &c)
-    DispatchTo(*owner_connection, ShareDivisor());
-  DispatchTo(c, ShareDivisor());
-  core_.MaybeQuit();
+  return ended;
 }
 
 std::optional<std::string> Server::CheckDoneOwner(const Connection& c,
@@ -1787,9 +1885,8 @@ void Server::RunChecks() {
 }
 
 void Server::LogPlaced(const Item* item, std::string_view why) {
-  if (item == nullptr || !RequestEventsLogged()) return;
-  LogRequestEvent(RequestEvent::kPlaced, item->wire.item.hai, "{}",
-                  PlacedDetails(*item, why));
+  if (item == nullptr) return;
+  LogPlacedEvent(*item, why);
 }
 
 void Server::ForgetEnded(const ItemId& id, const char* why) {
@@ -1883,8 +1980,8 @@ void Server::OnRetryVerdict(const ItemId& id, Redispatch::Verdict verdict,
   }
 }
 
-void Server::OnEndRefused(Connection& c, const ItemId& id, int status,
-                          int end_rc) {
+void Server::EndRefused(Connection& c, const ItemId& id, int status,
+                        int end_rc) {
   spdlog::warn(
       "{}: {} {:#x} status {}: Lustre refused its end ({}) and still holds "
       "it (attempt {} of {})",
@@ -1894,9 +1991,6 @@ void Server::OnEndRefused(Connection& c, const ItemId& id, int status,
   movers_.Stopped(id);
   int errval = status != 0 ? status : -end_rc;
   OnRetryVerdict(id, redispatch_.OnFailedRedispatch(id), errval);
-  Reply(c, "done", 0, "");
-  DispatchTo(c, ShareDivisor());
-  core_.MaybeQuit();
 }
 
 PeerTimes Server::TimesOf(const Connection& c) const {

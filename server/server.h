@@ -60,6 +60,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -71,6 +72,7 @@
 #include "http/http_server.h"
 #include "http/router.h"
 #include "policy/reporter.h"
+#include "protocol/done_items.h"
 #include "protocol/messages.h"
 #include "server/connection.h"
 #include "server/core.h"
@@ -281,6 +283,28 @@ class Server : public ConnectionHandler, private CoreIo {
   void Recv(Connection& c, const boost::json::object& m);
   void Done(Connection& c, const boost::json::object& m);
   void Done(Connection& c, const protocol::DoneRequest& request);
+  // Many dones in one message (protocol::DoneItemsRequest): each entry as
+  // a `done` of its own, one reply, one dispatch for the lot.
+  void DoneItems(Connection& c, const boost::json::object& m);
+  void DoneItems(Connection& c,
+                 std::span<const protocol::DoneItemsEntry> entries);
+  void DoneItems(Connection& c, std::span<const protocol::DoneRequest> dones);
+  // Ends `count` items, from `entries` (read by the reader, some maybe
+  // refused) or else `dones`; replies once and dispatches.
+  void EndItems(Connection& c, size_t count,
+                const protocol::DoneItemsEntry* entries,
+                const protocol::DoneRequest* dones);
+  // What ending one item for `c` gave.
+  struct Ended {
+    int status = 0;            // 0, or the refusal's errno (nothing changed)
+    std::string error;         // the refusal
+    bool end_refused = false;  // Lustre still holds it: retried later
+    // The connection of the mover whose running count fell, if not null.
+    std::shared_ptr<Connection> owner;
+  };
+  // The heart of a `done`: checks, logs, ends the item (or, when Lustre
+  // refused its end, puts it back). Replies and dispatches nothing.
+  Ended EndItem(Connection& c, const protocol::DoneRequest& request);
   // Whether `c` may end *item (its own, or a late one taken back from it:
   // then *item becomes null, the done is ignored); else the refusal.
   std::optional<std::string> CheckDoneOwner(const Connection& c,
@@ -353,7 +377,7 @@ class Server : public ConnectionHandler, private CoreIo {
   void RunChecks() override;
   // A mover ended `id` but Lustre refused the end (`end_rc`): Lustre still
   // holds it. Retried later, then ended at Lustre as failed.
-  void OnEndRefused(Connection& c, const ItemId& id, int status, int end_rc);
+  void EndRefused(Connection& c, const ItemId& id, int status, int end_rc);
   // Acts on kRetryLater (end with HP_FLAG_RETRY, hold) or kEndFailed.
   void OnRetryVerdict(const ItemId& id, Redispatch::Verdict verdict,
                       int errval);

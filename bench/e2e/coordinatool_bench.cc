@@ -60,6 +60,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -104,6 +105,11 @@ struct Config {
   int64_t max_bytes = 1 << 20;
   int64_t max_running = -1;
   bool end_on_sim = false;
+  bool single_dones = false;  // never many dones per message
+  // Movers through the real preload library: each a process running a
+  // no-op copytool (noop_mover) under LD_PRELOAD, with this many workers.
+  bool preload_movers = false;
+  int preload_workers = 4;
   bool tls = false;
   bool tls_client_cert = false;  // implies tls
   std::string store = "none";
@@ -256,7 +262,12 @@ class ServerUnderTest {
   }
 
   // Items the server knows (pending + running + done), or -1.
-  int64_t Known() const {
+  int64_t Known() const { return Count({"pending", "running", "done"}); }
+  // Items done, or -1.
+  int64_t Done() const { return Count({"done"}); }
+
+  // The sum of the status counters STATE_TYPE, or -1.
+  int64_t Count(std::initializer_list<const char*> states) const {
     client::Session session;
     json::object reply;
     std::string error;
@@ -266,7 +277,7 @@ class ServerUnderTest {
       return -1;
     int64_t total = 0;
     for (const char* type : {"archive", "restore", "remove"})
-      for (const char* state : {"pending", "running", "done"})
+      for (const char* state : states)
         if (const json::value* v =
                 reply.if_contains(fmt::format("{}_{}", state, type));
             v && v->is_number())
@@ -382,6 +393,8 @@ class Bench {
     result_["max_bytes"] = config.max_bytes;
     result_["max_running"] = config.max_running;
     result_["end_on_sim"] = config.end_on_sim;
+    result_["single_dones"] = config.single_dones;
+    result_["preload_movers"] = config.preload_movers;
     result_["tls"] = config.tls || config.tls_client_cert;
     result_["tls_client_cert"] = config.tls_client_cert;
     json::array args;
@@ -453,19 +466,68 @@ class Bench {
   }
 
   std::string StartMovers() {
+    if (config_.preload_movers) return StartPreloadMovers();
     bench::NullMoverOptions options;
     options.port = std::to_string(server_.port());
     options.tls = server_.client_tls();
     options.max_bytes = config_.max_bytes;
     options.max_running = config_.max_running;
     if (config_.end_on_sim) options.end_on_mount = mount_;
+    options.done_items = !config_.single_dones;
     movers_ = std::make_unique<bench::NullMovers>(options);
     std::string error;
     movers_->Start(config_.movers, &error);
     return error;
   }
 
+#ifdef NOOP_MOVER_BIN
+  // K processes, each a no-op copytool under the preload library.
+  std::string StartPreloadMovers() {
+    if (config_.inject != "sim")
+      return "--preload-movers needs --inject sim: the copytool begins and "
+             "ends each item at (simulated) Lustre";
+    if (config_.tls || config_.tls_client_cert)
+      return "--preload-movers runs without TLS";
+    done_before_ = server_.Done();
+    for (int i = 0; i < config_.movers; ++i) {
+      testing_support::SpawnOptions options;
+      options.stdout_path = options.stderr_path =
+          dir_.Join(fmt::format("noop-{}.log", i));
+      options.env = {{"LD_PRELOAD", PRELOAD_LIB},
+                     {"COORDINATOOL_HOST", "127.0.0.1"},
+                     {"COORDINATOOL_PORT", std::to_string(server_.port())},
+                     {"COORDINATOOL_CLIENT_ID", fmt::format("noop-{}", i)}};
+      std::string error;
+      Process mover = Process::Spawn(
+          {NOOP_MOVER_BIN, mount_, std::to_string(config_.preload_workers)},
+          options, &error);
+      if (mover.pid() < 0) return "noop_mover: " + error;
+      preload_movers_.push_back(std::move(mover));
+    }
+    return "";
+  }
+#else
+  std::string StartPreloadMovers() {
+    return "built without the preload library";
+  }
+#endif
+
+  // Completed items seen by the server since the movers started.
+  int64_t PreloadCompleted() const {
+    const int64_t done = server_.Done();
+    return done < 0 ? 0 : done - done_before_;
+  }
+
   std::string WaitForMovers() {
+    if (config_.preload_movers) {
+      if (!testing_support::WaitFor(
+              [&] { return PreloadCompleted() >= config_.requests; },
+              std::chrono::seconds(config_.timeout_s),
+              std::chrono::milliseconds(20)))
+        return fmt::format("preload movers completed {} of {}",
+                           PreloadCompleted(), config_.requests);
+      return "";
+    }
     if (!movers_->WaitForCompleted(static_cast<uint64_t>(config_.requests),
                                    std::chrono::seconds(config_.timeout_s)))
       return fmt::format("movers completed {} of {}: {}", movers_->completed(),
@@ -488,6 +550,19 @@ class Bench {
     result_["server_write_bytes_per_request"] =
         static_cast<double>(s1.write_bytes - s0.write_bytes) / n;
     result_["server_peak_rss_bytes"] = s1.hwm_bytes;
+    if (config_.preload_movers) {
+      // Their whole life's CPU: start (registration) included.
+      double mover_cpu = 0;
+      for (Process& mover : preload_movers_) {
+        bench::ProcStats stats;
+        if (bench::ReadProcStats(mover.pid(), &stats))
+          mover_cpu += stats.cpu_seconds;
+        mover.Terminate(std::chrono::seconds(10));
+      }
+      result_["mover_cpu_seconds_per_1000"] = mover_cpu / n * 1000;
+      result_["completed"] = PreloadCompleted();
+      return;
+    }
     movers_->Stop();
     Percentiles p = Summarize(movers_->Latencies());
     result_["dispatch_latency_ns"] = {
@@ -681,6 +756,8 @@ class Bench {
   std::unique_ptr<testing_support::TestPki> pki_;
   ServerUnderTest server_;
   std::unique_ptr<bench::NullMovers> movers_;
+  std::vector<Process> preload_movers_;  // --preload-movers
+  int64_t done_before_ = 0;              // done when they started
   std::vector<lu_fid> fids_;
   json::object result_;
 };
@@ -737,6 +814,13 @@ int main(int argc, char** argv) {
                "TLS on every connection (certificates made at start)");
   app.add_flag("--tls-client-cert", config.tls_client_cert,
                "mutual TLS: the server requires client certificates");
+  app.add_flag("--preload-movers", config.preload_movers,
+               "movers through the preload library: noop_mover processes "
+               "(needs --inject sim)");
+  app.add_option("--preload-workers", config.preload_workers,
+                 "worker threads of each preload mover's copytool");
+  app.add_flag("--single-dones", config.single_dones,
+               "one `done` per message even when the server takes many");
   app.add_flag("--end-on-sim", config.end_on_sim,
                "movers also begin and end each item on the simulator");
   app.add_option("--store", config.store,

@@ -12,6 +12,7 @@
 #include "client/session.h"
 #include "hsm/lustreapi.h"
 #include "protocol/action_item.h"
+#include "protocol/done_items.h"
 #include "protocol/messages.h"
 
 // The leading fields of Lustre's copytool handle, which the (simulated)
@@ -82,8 +83,33 @@ bool EndOnLustre(const hsm_copytool_private* ct,
 
 struct NullMovers::Mover {
   client::Session session;
+  bool done_items = false;  // the server takes many dones per message
   std::vector<int64_t> latencies;
 };
+
+void NullMovers::AppendDones(const Mover& mover,
+                             const std::vector<protocol::ItemId>& items,
+                             std::string* out) {
+  if (!mover.done_items || items.size() < 2) {
+    for (const protocol::ItemId& id : items) {
+      protocol::DoneRequest done;
+      done.id = id;
+      *out += json::serialize(protocol::ToJson(done));
+    }
+    return;
+  }
+  for (size_t at = 0; at < items.size(); at += protocol::kDoneItemsPerMessage) {
+    protocol::DoneItemsRequest request;
+    const size_t end =
+        std::min(items.size(), at + protocol::kDoneItemsPerMessage);
+    for (size_t i = at; i < end; ++i) {
+      protocol::DoneRequest done;
+      done.id = items[i];
+      request.items.push_back({std::string(), done});
+    }
+    *out += json::serialize(protocol::ToJson(request));
+  }
+}
 
 NullMovers::NullMovers(NullMoverOptions options)
     : options_(std::move(options)) {}
@@ -104,6 +130,8 @@ bool NullMovers::Start(int count, std::string* error) {
       *error = fmt::format("ehlo refused: {}", json::serialize(reply));
       return false;
     }
+    mover->done_items =
+        options_.done_items && protocol::AnnouncesDoneItems(reply);
     movers_.push_back(std::move(mover));
   }
   for (auto& mover : movers_)
@@ -174,7 +202,10 @@ void NullMovers::Run(Mover* mover) {
       break;
     }
     if (name == protocol::CommandName(protocol::Command::kDone)) {
-      ++completed_;
+      // A batch's reply counts its entries ("done"); a single one, one.
+      protocol::DoneItemsReply done;
+      protocol::Parse(m, &done);
+      completed_ += m.contains("done") ? static_cast<uint64_t>(done.done) : 1;
       continue;
     }
     if (name != protocol::CommandName(protocol::Command::kRecv)) continue;
@@ -186,6 +217,8 @@ void NullMovers::Run(Mover* mover) {
       break;
     }
     bool unreadable = false;
+    std::vector<protocol::ItemId> ids;
+    ids.reserve(reply.list.size());
     for (const protocol::ListEntry& entry : reply.list) {
       if (!entry.ok()) {
         Fail(fmt::format("unreadable item: {}", entry.error));
@@ -196,11 +229,10 @@ void NullMovers::Run(Mover* mover) {
       if (item.timestamp_ns != 0)
         mover->latencies.push_back(now - item.timestamp_ns);
       if (ct && !EndOnLustre(ct, item)) ++end_failures_;
-      protocol::DoneRequest done;
-      done.id = protocol::ItemId::Of(item.item.hai);
-      out += json::serialize(protocol::ToJson(done));
+      ids.push_back(protocol::ItemId::Of(item.item.hai));
     }
     if (unreadable) break;
+    AppendDones(*mover, ids, &out);
     out += recv;
     if (!mover->session.SendText(out, &error)) {
       if (!stop_) Fail(error);

@@ -2,7 +2,9 @@
 // protocol (protocol/messages.h), to measure the coordinator and not the
 // copies. Each mover is a thread with its own client::Session: `ehlo` with
 // an id, then `recv`; for
-// every item of a reply it sends `done` (status 0). The dones and the next
+// every item of a reply it sends `done` (status 0): in the batch form, up
+// to protocol::kDoneItemsPerMessage per message, when the server's ehlo
+// reply says it takes it (and options allow). The dones and the next
 // `recv` go out in one write, and the replies to the dones are counted as
 // they arrive, not waited for one by one (the protocol allows it: the server
 // handles a connection's messages in order).
@@ -33,6 +35,7 @@
 
 #include "client/tls.h"
 #include "hsm/hal.h"
+#include "protocol/item_id.h"
 
 namespace bench {
 
@@ -43,6 +46,9 @@ struct NullMoverOptions {
   int64_t max_running = -1;              // per type; negative: unlimited
   std::string end_on_mount;  // non-empty: end each item on this mount
   client::TlsOptions tls;    // enabled: every mover speaks TLS
+  // Many dones in one message (protocol::DoneItemsRequest) when the server
+  // announces it takes them; false: one message per done, always.
+  bool done_items = true;
 };
 
 class NullMovers {
@@ -73,6 +79,10 @@ class NullMovers {
  private:
   struct Mover;
   void Run(Mover* mover);
+  // Appends the dones of `items` to *out in the form the server takes.
+  static void AppendDones(const Mover& mover,
+                          const std::vector<protocol::ItemId>& items,
+                          std::string* out);
   void Fail(const std::string& why);
 
   const NullMoverOptions options_;

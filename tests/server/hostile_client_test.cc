@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "common/unique_fd.h"
 #include "hsm/fid.h"
@@ -159,6 +160,72 @@ TEST_F(HostileClientTest, WrongTypesGetAnErrorReplyAndTheConnectionLives) {
   EXPECT_EQ(reply.at("command"), "status");
   EXPECT_FALSE(reply.contains("pending_archive"));
   ExpectServiceContinues();
+}
+
+// Many dones in one message (docs/protocol.md): taken only from a mover
+// that said ehlo; a bad entry is refused alone, named by its index, and the
+// others end their items; the message may come in pieces.
+TEST(DoneItemsTest, ABadEntryIsRefusedAloneAndTheOthersEnd) {
+  SimMount sim;
+  CoordinatoolSetup cdt{sim};
+  ASSERT_TRUE(sim.StartDaemon());
+  ASSERT_TRUE(cdt.StartServer());
+  common::UniqueFd fd = ConnectTo(cdt.port());
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"ehlo","id":"raw"})"));
+  json::object reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("done_items"), true) << "the server announces it";
+  for (int i = 0; i < 2; ++i) {
+    std::string path = sim.Path("batch" + std::to_string(i));
+    ASSERT_TRUE(WriteTestFile(path, 1000, i).has_value());
+    ASSERT_TRUE(sim.Lfs({"hsm_archive", path}).ok());
+  }
+  std::vector<std::string> entries;  // the items received, as done entries
+  while (entries.size() < 2) {
+    ASSERT_TRUE(SendAll(fd.get(), R"({"command":"recv"})"));
+    reply = json::parse(ReadObject(fd.get())).as_object();
+    ASSERT_TRUE(reply.contains("hsm_action_list")) << json::serialize(reply);
+    for (const json::value& item :
+         reply.at("hsm_action_list").at("list").as_array())
+      entries.push_back(
+          json::serialize(json::object{{"hai_cookie", item.at("hai_cookie")},
+                                       {"hai_dfid", item.at("hai_dfid")},
+                                       {"status", 0}}));
+  }
+  ASSERT_EQ(cdt.Counter("running_archive"), 2);
+  const std::string batch =
+      R"({"command":"done","items":[)" + entries[0] +
+      R"(,{"hai_cookie":"x","hai_dfid":{"f_seq":1,"f_oid":2,"f_ver":3}},)" +
+      entries[1] + "]}";
+  // In two writes: the server reads the first part alone when it can.
+  ASSERT_TRUE(SendAll(fd.get(), batch.substr(0, batch.size() / 2)));
+  ASSERT_TRUE(SendAll(fd.get(), batch.substr(batch.size() / 2)));
+  reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("command"), "done");
+  EXPECT_EQ(reply.at("done").as_int64(), 2);
+  EXPECT_EQ(reply.at("status").as_int64(), EINVAL);
+  ASSERT_EQ(reply.at("failed").as_array().size(), 1u) << json::serialize(reply);
+  const json::value& failed = reply.at("failed").as_array()[0];
+  EXPECT_EQ(failed.at("index").as_int64(), 1);
+  EXPECT_EQ(failed.at("error"), "items[1]: 'hai_cookie' must be an integer");
+  EXPECT_EQ(cdt.Counter("running_archive"), 0);
+  EXPECT_EQ(cdt.Counter("pending_archive"), 0);
+
+  // An item that ended already, from another connection: answered as done
+  // and nothing changes, as for a single `done`; a batch that is not a
+  // list is refused whole, and the connection lives on.
+  common::UniqueFd other = ConnectTo(cdt.port());
+  ASSERT_TRUE(SendAll(other.get(), R"({"command":"ehlo","id":"other"})"));
+  json::parse(ReadObject(other.get()));
+  ASSERT_TRUE(SendAll(other.get(),
+                      R"({"command":"done","items":[)" + entries[0] + "]}"));
+  reply = json::parse(ReadObject(other.get())).as_object();
+  EXPECT_EQ(reply.at("done").as_int64(), 1) << json::serialize(reply);
+  ASSERT_TRUE(SendAll(other.get(), R"({"command":"done","items":5})"));
+  reply = json::parse(ReadObject(other.get())).as_object();
+  EXPECT_EQ(reply.at("error"), "'items' must be an array");
+  ASSERT_TRUE(SendAll(other.get(), R"({"command":"status"})"));
+  reply = json::parse(ReadObject(other.get())).as_object();
+  EXPECT_EQ(reply.at("command"), "status");
 }
 
 // A mover id is written to logs, report files and the store: one with a
