@@ -22,11 +22,10 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <thread>
 #include <vector>
 
+#include "bench/support/queue_item.h"
 #include "client/session.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
@@ -39,26 +38,6 @@ namespace {
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 using testing_support::Process;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-json::object Item(int i) {
-  json::object fid{{"f_seq", 0x200000401}, {"f_oid", i + 1}, {"f_ver", 0}};
-  return {{"hai_action", 20},
-          {"hai_fid", fid},
-          {"hai_dfid", fid},
-          {"hai_extent_offset", 0},
-          {"hai_extent_length", -1},
-          {"hai_cookie", i + 1},
-          {"hai_gid", 0},
-          {"hai_data", ""},
-          {"hal_archive_id", 1}};
-}
 
 json::object Status(int port) {
   client::Session s;
@@ -120,8 +99,8 @@ bool StartServer(Server* server, const std::vector<std::string>& args,
   server->process = Process::Spawn(argv, options, &error);
   return testing_support::WaitFor(
              [&] {
-               return ReadFile(log).find("listening for") !=
-                          std::string::npos ||
+               return testing_support::ReadWholeFile(log).find(
+                          "listening for") != std::string::npos ||
                       !server->process.Running();
              },
              std::chrono::seconds(30)) &&
@@ -157,7 +136,7 @@ bool Run(int queued, int lease_ms, Figures* out) {
   Server leader, standby;
   if (!StartServer(&leader, args, logs + "/a.log")) {
     fmt::print(stderr, "leader did not start:\n{}\n",
-               ReadFile(logs + "/a.log"));
+               testing_support::ReadWholeFile(logs + "/a.log"));
     return false;
   }
   testing_support::WaitFor(
@@ -176,7 +155,7 @@ bool Run(int queued, int lease_ms, Figures* out) {
   for (int first = 0; first < queued; first += 1000) {
     json::array items;
     for (int i = first; i < std::min(queued, first + 1000); ++i)
-      items.push_back(Item(i));
+      items.push_back(bench::ArchiveQueueItem(i));
     json::object reply;
     if (!injector.Call(
             {{"command", "queue"}, {"hsm_action_items", std::move(items)}},

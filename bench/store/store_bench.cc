@@ -16,12 +16,11 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <thread>
 #include <vector>
 
+#include "bench/support/queue_item.h"
 #include "client/session.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
@@ -44,26 +43,6 @@ struct Config {
                                      "redis-replica", "redis-wait1"};
   std::string json_path;
 };
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-json::object Item(int i) {
-  json::object fid{{"f_seq", 0x200000401}, {"f_oid", i + 1}, {"f_ver", 0}};
-  return {{"hai_action", 20},
-          {"hai_fid", fid},
-          {"hai_dfid", fid},
-          {"hai_extent_offset", 0},
-          {"hai_extent_length", -1},
-          {"hai_cookie", i + 1},
-          {"hai_gid", 0},
-          {"hai_data", ""},
-          {"hal_archive_id", 1}};
-}
 
 // A mover that finishes everything it gets at once.
 void MoverLoop(const std::string& port, const std::string& id,
@@ -189,7 +168,7 @@ double Run(const Config& config, const std::string& store) {
   std::string port;
   testing_support::WaitFor(
       [&] {
-        std::string text = ReadFile(log);
+        std::string text = testing_support::ReadWholeFile(log);
         if (!std::regex_search(text, match, serving)) return !server.Running();
         // A leader of high availability serves once it took the lease.
         if (match[1] == "listening for" &&
@@ -200,7 +179,8 @@ double Run(const Config& config, const std::string& store) {
       },
       std::chrono::seconds(30));
   if (port.empty()) {
-    fmt::print(stderr, "coordinatool did not start:\n{}\n", ReadFile(log));
+    fmt::print(stderr, "coordinatool did not start:\n{}\n",
+               testing_support::ReadWholeFile(log));
     return -1;
   }
   std::atomic<bool> stop{false};
@@ -217,7 +197,7 @@ double Run(const Config& config, const std::string& store) {
   for (int first = 0; first < config.items; first += config.batch) {
     json::array items;
     for (int i = first; i < std::min(config.items, first + config.batch); ++i)
-      items.push_back(Item(i));
+      items.push_back(bench::ArchiveQueueItem(i));
     json::object reply;
     if (!injector.Call(
             {{"command", "queue"}, {"hsm_action_items", std::move(items)}},
