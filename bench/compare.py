@@ -12,6 +12,7 @@ Usage:
   bench/compare.py --server ours=build/server/coordinatool \
       --server original=/path/to/lhsmd_coordinatool \
       [--sizes 10000,100000] [--movers 1,64] [--rounds 3] [--out DIR] \
+      [--store none|embedded|...] \
       [--bench build/bench/e2e/coordinatool_bench] [-- EXTRA BENCH ARGS]
 
 Writes each run's JSON to DIR (default: a new temporary directory) and the
@@ -42,6 +43,8 @@ def parse_args():
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--movers", default="1,64")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--store", default="none",
+                        help="store given to servers that have --store")
     parser.add_argument("--out")
     parser.add_argument("--bench", default="build/bench/e2e/coordinatool_bench")
     parser.add_argument("extra", nargs="*",
@@ -63,7 +66,7 @@ def parse_args():
 def run_once(args, out, name, path, size, movers, round_no):
     result = os.path.join(out, f"{name}-n{size}-m{movers}-r{round_no}.json")
     command = [args.bench, "--mode", "backlog", "-n", str(size), "-m",
-               str(movers), "--store", "none", "--server", path, "--json",
+               str(movers), "--store", args.store, "--server", path, "--json",
                result] + args.extra
     with open(result + ".log", "w") as log:
         code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
