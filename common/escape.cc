@@ -65,7 +65,7 @@ bool EightPlainAscii(const char* p) {
   // has its high bit set here, so no borrow or carry crosses bytes.
   if (w & kHigh) return false;
   const uint64_t below = w + (kHigh - 0x20 * kOnes);  // high bit: >= 0x20
-  const uint64_t above = w + kOnes;                  // high bit: >= 0x7f
+  const uint64_t above = w + kOnes;                   // high bit: >= 0x7f
   const uint64_t x = w ^ ('\\' * kOnes);
   const uint64_t backslash = x + (kHigh - kOnes);  // high bit: x >= 1
   return ((below & ~above & backslash) & kHigh) == kHigh;

@@ -103,8 +103,8 @@ template <typename... Args>
 void LogRequestEvent(RequestEvent event, const hsm_action_item& hai,
                      fmt::format_string<Args...> details, Args&&... args) {
   if (!RequestEventsLogged()) return;
-  LogRequestLine(FormatRequestLine(event, hai, details,
-                                   std::forward<Args>(args)...));
+  LogRequestLine(
+      FormatRequestLine(event, hai, details, std::forward<Args>(args)...));
 }
 
 // As LogRequestEvent, the line stamped `unix_ns`.

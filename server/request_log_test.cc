@@ -67,12 +67,11 @@ TEST(RequestLogTest, HeadAsFormatted) {
           AppendRequestEventHead(&line, static_cast<RequestEvent>(event), hai);
           EXPECT_EQ(
               fmt::to_string(line),
-              fmt::format(
-                  "request {} {} cookie={:#x} action={}",
-                  RequestEventName(static_cast<RequestEvent>(event)),
-                  hsm::FormatFid(fid), cookie,
-                  hsm_copytool_action2name(
-                      static_cast<hsm_copytool_action>(action))));
+              fmt::format("request {} {} cookie={:#x} action={}",
+                          RequestEventName(static_cast<RequestEvent>(event)),
+                          hsm::FormatFid(fid), cookie,
+                          hsm_copytool_action2name(
+                              static_cast<hsm_copytool_action>(action))));
         }
 }
 

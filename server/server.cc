@@ -1308,8 +1308,7 @@ Server::Ended Server::EndItem(Connection& c,
     } else {
       retries_.Forget(retry_key);
     }
-    ended.owner =
-        Finish(*item, static_cast<int>(status), await_retry, now_ns);
+    ended.owner = Finish(*item, static_cast<int>(status), await_retry, now_ns);
     // The arguments are built even when debug is off: checked first.
     if (spdlog::should_log(spdlog::level::debug))
       spdlog::debug("{}: done {} cookie {:#x} status {}", c.id,
