@@ -56,5 +56,20 @@ TEST(EscapeTest, Utf8Validity) {
   EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
 }
 
+// IsPrintable reads plain text a word at a time: every byte value, at
+// every place of a word and of the tail after the last whole word, must
+// give what Escape says.
+TEST(EscapeTest, IsPrintableAgreesWithEscapeForEveryByteAnywhere) {
+  const std::string plain = "request sent [0x200000401:0x2a:0x0] m";  // 37
+  for (int byte = 0; byte < 256; ++byte) {
+    for (size_t at = 0; at < plain.size(); ++at) {
+      std::string text = plain;
+      text[at] = static_cast<char>(byte);
+      EXPECT_EQ(IsPrintable(text), Escape(text) == text)
+          << "byte " << byte << " at " << at;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace common

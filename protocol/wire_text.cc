@@ -76,9 +76,30 @@ void AppendItemText(std::string* out, const WireItem& wire) {
   out->push_back('}');
 }
 
+namespace {
+
+// Room for an item's text with plain hsm data: the names, the eleven
+// numbers at their longest, the data. Data to escape or base64 may need
+// more; the string grows then, as it would have.
+constexpr size_t kItemTextBytes = 512;
+
+size_t ReplyBytes(std::string_view fsname, std::span<const WireItem> cancels,
+                  std::span<const WireItem> items) {
+  size_t bytes = 160 + fsname.size();
+  for (auto list : {cancels, items})
+    for (const WireItem& item : list)
+      bytes += kItemTextBytes + item.item.data.size();
+  return bytes;
+}
+
+}  // namespace
+
 void AppendRecvReplyText(std::string* out, const ActionListHeader& header,
                          std::span<const WireItem> cancels,
                          std::span<const WireItem> items) {
+  // Room for the whole reply at once: grown append by append, a reply of
+  // a thousand items was copied a dozen times over.
+  out->reserve(out->size() + ReplyBytes(header.fsname, cancels, items));
   out->append(R"({"command":"recv","hsm_action_list":{"hal_version":)");
   fmt::format_to(std::back_inserter(*out), "{}", header.version);
   AppendInt(out, R"(,"hal_archive_id":)", header.archive_id);

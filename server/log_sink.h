@@ -40,7 +40,7 @@ class BufferedFdSink : public spdlog::sinks::base_sink<std::mutex> {
   const int fd_;
   const std::string held_logger_;
   const size_t max_held_;
-  std::string buffer_;
+  spdlog::memory_buf_t buffer_;
 };
 
 }  // namespace server

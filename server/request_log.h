@@ -74,14 +74,19 @@ void AppendRequestEventHead(fmt::memory_buffer* line, RequestEvent event,
                             const hsm_action_item& hai);
 // The calling thread's line buffer, reused (its capacity stays).
 fmt::memory_buffer& RequestLineBuffer();
-// Logs `line` as it is, at info, on the request logger.
+// Logs `line` as it is, at info, on the request logger, stamped now.
 void LogRequestLine(const fmt::memory_buffer& line);
+// The same, stamped `unix_ns` (ns since the Unix epoch): the lines of one
+// batch (a `done` of many items, a `recv` reply) share one clock read,
+// taken when the batch is handled, instead of one each.
+void LogRequestLine(const fmt::memory_buffer& line, int64_t unix_ns);
 
-// Logs the event at info; `details` formatted only if it is logged.
+// The whole line in the calling thread's line buffer, returned.
 template <typename... Args>
-void LogRequestEvent(RequestEvent event, const hsm_action_item& hai,
-                     fmt::format_string<Args...> details, Args&&... args) {
-  if (!RequestEventsLogged()) return;
+const fmt::memory_buffer& FormatRequestLine(RequestEvent event,
+                                            const hsm_action_item& hai,
+                                            fmt::format_string<Args...> details,
+                                            Args&&... args) {
   fmt::memory_buffer& line = RequestLineBuffer();
   line.clear();
   AppendRequestEventHead(&line, event, hai);
@@ -90,7 +95,27 @@ void LogRequestEvent(RequestEvent event, const hsm_action_item& hai,
   fmt::format_to(std::back_inserter(line), details,
                  std::forward<Args>(args)...);
   if (line.size() == head + 1) line.resize(head);  // no details
-  LogRequestLine(line);
+  return line;
+}
+
+// Logs the event at info; `details` formatted only if it is logged.
+template <typename... Args>
+void LogRequestEvent(RequestEvent event, const hsm_action_item& hai,
+                     fmt::format_string<Args...> details, Args&&... args) {
+  if (!RequestEventsLogged()) return;
+  LogRequestLine(
+      FormatRequestLine(event, hai, details, std::forward<Args>(args)...));
+}
+
+// As LogRequestEvent, the line stamped `unix_ns`.
+template <typename... Args>
+void LogRequestEventAt(int64_t unix_ns, RequestEvent event,
+                       const hsm_action_item& hai,
+                       fmt::format_string<Args...> details, Args&&... args) {
+  if (!RequestEventsLogged()) return;
+  LogRequestLine(
+      FormatRequestLine(event, hai, details, std::forward<Args>(args)...),
+      unix_ns);
 }
 
 }  // namespace server

@@ -48,6 +48,33 @@ TEST(RequestLogTest, FixedShape) {
             std::string::npos);
 }
 
+// The head is written by hand: the same text as fmt's formatting of
+// Lustre's DFID form, for every event and extreme values.
+TEST(RequestLogTest, HeadAsFormatted) {
+  const lu_fid fids[] = {{0, 0, 0},
+                         {0x200000401, 0x1, 0},
+                         {0xffffffffffffffff, 0xffffffff, 0xffffffff},
+                         {0x10, 0xabcdef, 0x9}};
+  const uint64_t cookies[] = {0, 1, 0x5f, 0xffffffffffffffff};
+  const uint32_t actions[] = {HSMA_ARCHIVE, HSMA_RESTORE, HSMA_REMOVE,
+                              HSMA_CANCEL, 77};
+  for (int event = 0; event <= static_cast<int>(RequestEvent::kRetry); ++event)
+    for (const lu_fid& fid : fids)
+      for (uint64_t cookie : cookies)
+        for (uint32_t action : actions) {
+          const hsm_action_item hai = LoggedItem(action, cookie, fid);
+          fmt::memory_buffer line;
+          AppendRequestEventHead(&line, static_cast<RequestEvent>(event), hai);
+          EXPECT_EQ(
+              fmt::to_string(line),
+              fmt::format("request {} {} cookie={:#x} action={}",
+                          RequestEventName(static_cast<RequestEvent>(event)),
+                          hsm::FormatFid(fid), cookie,
+                          hsm_copytool_action2name(
+                              static_cast<hsm_copytool_action>(action))));
+        }
+}
+
 TEST(RequestLogTest, EveryEventHasItsName) {
   EXPECT_STREQ(RequestEventName(RequestEvent::kPlaced), "placed");
   EXPECT_STREQ(RequestEventName(RequestEvent::kCancelled), "cancelled");

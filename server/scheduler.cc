@@ -691,6 +691,7 @@ void Scheduler::Forget(Item* item) {
   }
   const lu_fid fid = item->wire.item.hai.hai_fid;
   auto of_fid = by_fid_.find(fid);
+  bool others_of_fid = false;
   if (of_fid != by_fid_.end()) {
     for (Item** link = &of_fid->newest; *link; link = &(*link)->same_fid)
       if (*link == item) {
@@ -700,10 +701,13 @@ void Scheduler::Forget(Item* item) {
     if (!of_fid->newest) {
       of_fid->newest = item;  // still alive: the entry keeps a valid hash
       by_fid_.erase(of_fid);
+    } else {
+      others_of_fid = true;
     }
   }
-  // Unlinked above: `item` no longer counts as active for its file.
-  StartNextOfFid(fid);
+  // Unlinked above: `item` no longer counts as active for its file. The
+  // file's last request (the usual case): none left to start, no lookup.
+  if (others_of_fid) StartNextOfFid(fid);
   auto bucket = by_seq_.find(item->seq / kSeqBucket);
   item->by_seq.unlink();
   if (bucket != by_seq_.end() && bucket->second.empty()) by_seq_.erase(bucket);
@@ -866,8 +870,15 @@ bool Scheduler::Requeue(const ItemId& id) {
 }
 
 bool Scheduler::Done(const ItemId& id, bool failed, bool await_retry) {
-  Item* item = FindItem(id);
+  const Item* item = FindItem(id);
   if (!item) return false;
+  Done(*item, failed, await_retry);
+  return true;
+}
+
+void Scheduler::Done(const Item& found, bool failed, bool await_retry) {
+  // One of ours, handed out as const by Find.
+  Item* item = const_cast<Item*>(&found);
   ++counters_.done[Index(item->type)];
   if (failed) ++counters_.failed[Index(item->type)];
   if (await_retry) {
@@ -882,7 +893,6 @@ bool Scheduler::Done(const ItemId& id, bool failed, bool await_retry) {
     }
   }
   Forget(item);
-  return true;
 }
 
 bool Scheduler::TakeAwaited(const ItemId& key) {
@@ -1051,6 +1061,19 @@ DispatchReply Scheduler::Dispatch(const MoverId& mover,
       TakeOversized(type, name, m, archive_ids, limits, share, now_ns, &key,
                     &used, &reply);
     Turn turn{mover, m, archive_ids, key, limits, now_ns};
+    // When the list is full, room for what this type may still add at
+    // most, at once: grown item by item, a list of thousands was
+    // reallocated a dozen times, and malloc of such blocks cost as much as
+    // the rest of the dispatch. Only once an item is taken: a mover that
+    // takes nothing costs no allocation.
+    auto make_room = [&](size_t taken) {
+      if (reply.items.size() < reply.items.capacity()) return;
+      // `taken`, `used` and the running count include the item to add.
+      const uint64_t more = std::min<uint64_t>(
+          {share - taken, limits.max_running[t] - m.running_count[t],
+           (limits.max_bytes - used) / (2 * hsm::kHaiFixedSize)});
+      reply.items.reserve(reply.items.size() + 1 + more);
+    };
     for (size_t taken = reply.items.size() - before;
          taken < share && m.running_count[t] < limits.max_running[t];) {
       ItemList* queue = source.Next(turn);
@@ -1073,6 +1096,7 @@ DispatchReply Scheduler::Dispatch(const MoverId& mover,
       used += cost;
       key = std::make_pair(item.wire.archive_id, item.wire.hal_flags);
       MakeRunning(&item, name, m, now_ns);  // may drop `queue`, now empty
+      make_room(taken);
       reply.items.push_back(item.wire);
       source.Sent(item, turn);
     }
@@ -1301,6 +1325,15 @@ size_t Scheduler::HeldSlots(const MoverId& mover) const {
 }
 
 const Item* Scheduler::Find(const ItemId& id) const { return FindItem(id); }
+
+void Scheduler::WarmUp(const ItemId& id) const {
+  const Item* item = FindItem(id);
+  if (!item) return;
+  const bool chained =
+      by_fid_.find(item->wire.item.hai.hai_fid) != by_fid_.end();
+  // Only the loads matter: kept although their results are not used.
+  asm volatile("" : : "r"(item), "r"(chained) : "memory");
+}
 
 std::optional<int64_t> Scheduler::OldestArrivalIn(const MoverId& owner,
                                                   ItemType type) const {

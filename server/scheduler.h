@@ -273,6 +273,9 @@ class Scheduler {
   // of the file stay held until it comes back (Enqueue of that cookie and
   // hai_fid, which then runs first) or EndAwaitRetry says it never will.
   bool Done(const ItemId& id, bool failed = false, bool await_retry = false);
+  // The same for `item` as Find gave it: not looked up again (a `done`
+  // found it already; one lookup fewer per request).
+  void Done(const Item& item, bool failed, bool await_retry);
   // Retry awaits, by RetryMemory::KeyOf (cookie and file FID, not the data
   // FID a restore changes). The request will not come back (given up,
   // cancelled, forgotten by the retry memory): the file's earliest held
@@ -354,6 +357,11 @@ class Scheduler {
   const TapeMedia* tape_media() const;
 
   const Item* Find(const ItemId& id) const;
+  // Reads what Find(id) and Done(id) will read (the item sets' slots, the
+  // item), changing nothing: a batch of `done`s warms up a few items at a
+  // time, so that their cache misses (scattered items among a million)
+  // overlap instead of coming one after the other.
+  void WarmUp(const ItemId& id) const;
   // Visits the items of file `fid` (hai_fid, the file's FID: what
   // llapi_path2fid gives; a restore Lustre lists under its volatile data
   // FID is found by its file's FID too), newest first. One lookup.

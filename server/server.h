@@ -187,7 +187,7 @@ class Server : public ConnectionHandler, private CoreIo {
   DashboardView DashboardViewOf() const;
   void SampleBacklog();
   // A request of `type` that arrived at `arrival_ns` (Unix ns) was sent.
-  void NoteDispatched(ItemType type, int64_t arrival_ns);
+  void NoteDispatched(ItemType type, int64_t arrival_ns, int64_t now_ns);
   // A peer refused at the TLS start (plaintext, failed handshake): logged
   // at debug level each, as a warning the first time and then at most once
   // a minute per kind.
@@ -304,7 +304,9 @@ class Server : public ConnectionHandler, private CoreIo {
   };
   // The heart of a `done`: checks, logs, ends the item (or, when Lustre
   // refused its end, puts it back). Replies and dispatches nothing.
-  Ended EndItem(Connection& c, const protocol::DoneRequest& request);
+  // `now_ns`: the Unix time in ns, read once for a whole batch.
+  Ended EndItem(Connection& c, const protocol::DoneRequest& request,
+                int64_t now_ns);
   // Whether `c` may end *item (its own, or a late one taken back from it:
   // then *item becomes null, the done is ignored); else the refusal.
   std::optional<std::string> CheckDoneOwner(const Connection& c,
@@ -314,6 +316,8 @@ class Server : public ConnectionHandler, private CoreIo {
   // `await_retry`: Lustre sends it again (Scheduler::Done).
   std::shared_ptr<Connection> Finish(const Item& item, int status,
                                      bool await_retry = false);
+  std::shared_ptr<Connection> Finish(const Item& item, int status,
+                                     bool await_retry, int64_t now_ns);
   // Whether Lustre put `item`, just ended by its mover with HP_FLAG_RETRY,
   // back to WAITING (it comes back): not under NRA, its default policy,
   // which fails it. Asked of Lustre (the file's current action); an

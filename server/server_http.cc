@@ -101,10 +101,9 @@ void Server::SampleBacklog() {
   });
 }
 
-void Server::NoteDispatched(ItemType type, int64_t arrival_ns) {
+void Server::NoteDispatched(ItemType type, int64_t arrival_ns, int64_t now_ns) {
   if (type != ItemType::kRestore || arrival_ns <= 0) return;
-  restore_waits_.Record(
-      std::chrono::nanoseconds(clock_.UnixNanos() - arrival_ns));
+  restore_waits_.Record(std::chrono::nanoseconds(now_ns - arrival_ns));
 }
 
 bool Server::StartHttp(const std::string& host, std::string* error) {

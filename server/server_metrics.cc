@@ -64,7 +64,10 @@ void ServerMetrics::Received(ItemType type, RequestSource source,
 }
 
 void ServerMetrics::Sent(ItemType type, int64_t arrival_ns) {
-  const int64_t now = clock_.UnixNanos();
+  Sent(type, arrival_ns, clock_.UnixNanos());
+}
+
+void ServerMetrics::Sent(ItemType type, int64_t arrival_ns, int64_t now) {
   // A clock stepped back, or a timestamp given by a `queue` client from
   // another host ahead of ours: no negative wait.
   wait_[Index(type)].Observe(
@@ -73,12 +76,17 @@ void ServerMetrics::Sent(ItemType type, int64_t arrival_ns) {
 
 void ServerMetrics::Completed(ItemType type, const MoverId& mover, int status,
                               int64_t sent_ns) {
+  Completed(type, mover, status, sent_ns, clock_.UnixNanos());
+}
+
+void ServerMetrics::Completed(ItemType type, const MoverId& mover, int status,
+                              int64_t sent_ns, int64_t now_ns) {
   const size_t result = status == 0 ? 0 : 1;
   ++completed_[Index(type)][result];
   ++mover_completed_[mover][Index(type)][result];
   if (sent_ns > 0)
     run_[Index(type)].Observe(
-        NsToSeconds(std::max<int64_t>(0, clock_.UnixNanos() - sent_ns)));
+        NsToSeconds(std::max<int64_t>(0, now_ns - sent_ns)));
 }
 
 void ServerMetrics::FailedByServer(ItemType type) {

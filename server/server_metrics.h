@@ -94,10 +94,15 @@ class ServerMetrics {
   // An item was handed to a mover: its wait since it arrived (`arrival_ns`,
   // WireItem::timestamp_ns, Unix ns) is observed.
   void Sent(ItemType type, int64_t arrival_ns);
+  // The same, `now_ns` the time read once for a whole list sent.
+  void Sent(ItemType type, int64_t arrival_ns, int64_t now_ns);
   // A mover reported an item done with `status` (0: succeeded). `sent_ns`
   // (Item::since): when it was sent, 0 if unknown (no run time observed).
   void Completed(ItemType type, const MoverId& mover, int status,
                  int64_t sent_ns);
+  // The same, `now_ns` the time read once for a whole batch of dones.
+  void Completed(ItemType type, const MoverId& mover, int status,
+                 int64_t sent_ns, int64_t now_ns);
   // The server failed an item at Lustre itself (no mover ran it to its end:
   // too large for every mover, or retries exhausted): completed, failed.
   void FailedByServer(ItemType type);
