@@ -71,6 +71,10 @@ Mover::Mover(config::ClientSettings settings, std::string fsname,
 }
 
 Mover::~Mover() {
+  if (getpid() != owner_pid_) {
+    LeaveSenderInChild();
+    return;
+  }
   std::unique_ptr<std::thread> sender;
   {
     common::MutexLock lock(&done_mu_);
@@ -78,23 +82,22 @@ Mover::~Mover() {
     sender = std::move(sender_);
   }
   held_cv_.NotifyAll();
-  if (sender) {
-    // A forked child has the parent's memory but not its threads: the
-    // object is left alone there.
-    if (getpid() == owner_pid_)
-      sender->join();
-    else
-      (void)sender.release();
-  }
-  if (getpid() != owner_pid_) return;
+  if (sender) sender->join();
   // What the linger still holds leaves now, not never.
   common::MutexLock lock(&mu_);
   {
     common::MutexLock done_lock(&done_mu_);
-    if (flushing_) return;  // cannot be: no other thread is left
+    if (flushing_) return;  // a copytool thread still reporting: it sends
     flushing_ = true;
   }
   FlushDonesLocked();
+}
+
+void Mover::LeaveSenderInChild() {
+  // A forked child has the parent's memory but neither its threads nor
+  // the state of their locks: the thread's object is left as it is (a
+  // joinable std::thread destroyed would end the process), no lock taken.
+  (void)sender_.release();
 }
 
 bool Mover::Start(std::string* error) {

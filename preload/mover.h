@@ -74,7 +74,8 @@ int EndFlags(const config::ClientSettings& settings, uint32_t hai_action,
 
 // How long completions wait after a `done` message for the next one: at
 // most that much later at the server, which then reads one message per
-// linger from a busy mover (docs/preload.md, "Completions").
+// linger from a busy mover (docs/protocol.md,
+// "Many dones in one message").
 inline constexpr std::chrono::microseconds kDoneLinger{5000};
 
 class Mover {
@@ -157,6 +158,7 @@ class Mover {
   void DrainPipe() EXCLUDES(mu_);
   // The thread that sends completions held by the linger.
   void SendHeld() EXCLUDES(mu_, done_mu_);
+  void LeaveSenderInChild() NO_THREAD_SAFETY_ANALYSIS;
   int HandleReply(boost::json::object& reply, char* buffer, size_t capacity)
       EXCLUDES(mu_);
   // An item of a reply that cannot be decoded: ended at Lustre as failed
