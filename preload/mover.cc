@@ -45,7 +45,8 @@ int64_t Limit(uint32_t value) {
 
 Mover::Mover(config::ClientSettings settings, std::string fsname,
              std::vector<uint32_t> archive_ids, EndAtLustre end_at_lustre,
-             client::BackoffOptions backoff)
+             client::BackoffOptions backoff,
+             std::chrono::microseconds done_linger)
     : settings_(std::move(settings)),
       fsname_(std::move(fsname)),
       archive_ids_(std::move(archive_ids)),
@@ -55,7 +56,10 @@ Mover::Mover(config::ClientSettings settings, std::string fsname,
                [random = std::mt19937_64(std::random_device()())]() mutable {
                  return random();
                }),
-      servers_(config::ServerAddresses(settings_)) {
+      servers_(config::ServerAddresses(settings_)),
+      slots_(std::min({settings_.max_archive, settings_.max_restore,
+                       settings_.max_remove})),
+      done_linger_(done_linger) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
     pipe_read_.Reset(fds[0]);
@@ -64,6 +68,36 @@ Mover::Mover(config::ClientSettings settings, std::string fsname,
     // lose a completion.
     fcntl(fds[1], F_SETFL, 0);
   }
+}
+
+Mover::~Mover() {
+  if (getpid() != owner_pid_) {
+    LeaveSenderInChild();
+    return;
+  }
+  std::unique_ptr<std::thread> sender;
+  {
+    common::MutexLock lock(&done_mu_);
+    stopping_ = true;
+    sender = std::move(sender_);
+  }
+  held_cv_.NotifyAll();
+  if (sender) sender->join();
+  // What the linger still holds leaves now, not never.
+  common::MutexLock lock(&mu_);
+  {
+    common::MutexLock done_lock(&done_mu_);
+    if (flushing_) return;  // a copytool thread still reporting: it sends
+    flushing_ = true;
+  }
+  FlushDonesLocked();
+}
+
+void Mover::LeaveSenderInChild() {
+  // A forked child has the parent's memory but neither its threads nor
+  // the state of their locks: the thread's object is left as it is (a
+  // joinable std::thread destroyed would end the process), no lock taken.
+  (void)sender_.release();
 }
 
 bool Mover::Start(std::string* error) {
@@ -150,9 +184,13 @@ client::Attempt Mover::Connect(const client::ServerAddress& to) {
     entry.raw = item;
     ehlo.hai_list.push_back(std::move(entry));
   }
+  json::object ehlo_json = protocol::ToJson(ehlo);
+  // This library drops `done` acknowledgements unread: a server that takes
+  // the hint sends none (the original ignores it).
+  protocol::SayQuietDone(&ehlo_json);
   json::object message;
   attempt =
-      client::Introduce(session_, to, token, protocol::ToJson(ehlo), &message);
+      client::Introduce(session_, to, token, std::move(ehlo_json), &message);
   if (attempt.result != Result::kConnected) return attempt;
   protocol::EhloReply reply;
   protocol::Parse(message, &reply);
@@ -311,7 +349,9 @@ void Mover::FlushDonesLocked() {
     }
     for (const DoneRecord& done : batch)
       running_.erase(protocol::ItemId{done.cookie, done.dfid});
+    running_count_.store(running_.size(), std::memory_order_relaxed);
     common::MutexLock lock(&done_mu_);
+    linger_end_ = clock_.Now() + done_linger_;
     undelivered_.erase(
         undelivered_.begin(),
         undelivered_.begin() + static_cast<ptrdiff_t>(batch.size()));
@@ -344,10 +384,47 @@ void Mover::ReportDone(const protocol::ItemId& id, int status, int end_rc,
     undelivered_.push_back(record);
     // Another thread is sending: its next message takes this one.
     if (flushing_) return;
+    // Failures leave at once: the server acts on them (a retry, a request
+    // Lustre still holds).
+    const bool may_wait =
+        done_linger_.count() > 0 && !stopping_ && status == 0 && end_rc == 0 &&
+        begin_rc == 0 &&
+        running_count_.load(std::memory_order_relaxed) < slots_;
+    if (may_wait && (held_ || clock_.Now() < linger_end_)) {
+      if (!held_) {
+        held_ = true;
+        if (!sender_)
+          sender_ = std::make_unique<std::thread>([this] { SendHeld(); });
+        held_cv_.NotifyAll();
+      }
+      return;
+    }
+    held_ = false;  // those held leave with this one
     flushing_ = true;
   }
   common::MutexLock lock(&mu_);
   FlushDonesLocked();
+}
+
+void Mover::SendHeld() {
+  for (;;) {
+    {
+      common::MutexLock lock(&done_mu_);
+      while (!stopping_ && !held_) held_cv_.Wait(&done_mu_);
+      if (stopping_) return;
+      // The linger's end; a flush by another thread meanwhile (the
+      // receiving thread's, a reconnect's) takes the held ones too.
+      while (!stopping_ && held_ && clock_.Now() < linger_end_)
+        held_cv_.WaitUntil(&done_mu_, linger_end_);
+      if (stopping_) return;  // the destructor sends them
+      if (!held_) continue;
+      held_ = false;
+      if (flushing_ || undelivered_.empty()) continue;
+      flushing_ = true;
+    }
+    common::MutexLock lock(&mu_);
+    FlushDonesLocked();
+  }
 }
 
 void Mover::ReportProgress(const protocol::ItemId& id) {
@@ -433,6 +510,7 @@ int Mover::HandleReply(json::object& reply, char* buffer, size_t capacity) {
   {
     common::MutexLock lock(&mu_);
     for (auto& [id, item] : received) running_[id] = std::move(item);
+    running_count_.store(running_.size(), std::memory_order_relaxed);
   }
   // Keep one recv outstanding, for the same reason as in Start(); the
   // server still honours this mover's limits.

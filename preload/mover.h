@@ -10,7 +10,14 @@
 // being sent, read together from forked children, held over a reconnect)
 // go in one `done` message when the server announced it takes many
 // (docs/protocol.md, "Many dones in one message"); never to a server that
-// did not.
+// did not. A completion leaves at once unless a `done` message left less
+// than the linger ago: then it waits, with those that follow, until the
+// linger is over (a thread of the library sends them). A mover finishing
+// items faster than one per linger so sends one message per linger, not
+// one per item, and a slower one sends each at once. Failures are never
+// held, nor any completion when the mover may be at one of its limits
+// (max_archive, ...): the server may be waiting for that slot to give it
+// more work.
 //
 // Thread-safety: Recv() is called by one thread at a time (the copytool's
 // receiving thread); ReportDone() and the begin/end bookkeeping may be
@@ -23,12 +30,16 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -61,6 +72,12 @@ struct DoneRecord {  // fixed size: written to the pipe in one write()
 int EndFlags(const config::ClientSettings& settings, uint32_t hai_action,
              int errval, int hp_flags);
 
+// How long completions wait after a `done` message for the next one: at
+// most that much later at the server, which then reads one message per
+// linger from a busy mover (docs/protocol.md,
+// "Many dones in one message").
+inline constexpr std::chrono::microseconds kDoneLinger{5000};
+
 class Mover {
  public:
   // Ends an item at Lustre without running it (begin with is_error, then
@@ -69,7 +86,12 @@ class Mover {
 
   Mover(config::ClientSettings settings, std::string fsname,
         std::vector<uint32_t> archive_ids, EndAtLustre end_at_lustre = {},
-        client::BackoffOptions backoff = {});
+        client::BackoffOptions backoff = {},
+        std::chrono::microseconds done_linger = kDoneLinger);
+  // Sends the completions still held (the linger), if the session is up.
+  ~Mover();
+  Mover(const Mover&) = delete;
+  Mover& operator=(const Mover&) = delete;
 
   // Connects and introduces itself. A server that cannot be reached (not
   // started yet, restarting, the network) is waited for, with the backoff
@@ -134,6 +156,9 @@ class Mover {
   // each, in one write.
   void FlushDonesLocked() REQUIRES(mu_) EXCLUDES(done_mu_);
   void DrainPipe() EXCLUDES(mu_);
+  // The thread that sends completions held by the linger.
+  void SendHeld() EXCLUDES(mu_, done_mu_);
+  void LeaveSenderInChild() NO_THREAD_SAFETY_ANALYSIS;
   int HandleReply(boost::json::object& reply, char* buffer, size_t capacity)
       EXCLUDES(mu_);
   // An item of a reply that cannot be decoded: ended at Lustre as failed
@@ -175,6 +200,20 @@ class Mover {
   common::Mutex done_mu_;  // taken after mu_ when both are
   std::deque<DoneRecord> undelivered_ GUARDED_BY(done_mu_);
   bool flushing_ GUARDED_BY(done_mu_) = false;
+  // The linger: completions wait until `linger_end_` (the last message's
+  // time plus the linger) for the thread `sender_` (started at the first
+  // wait, in the registering process only) to send them.
+  // The smallest of the mover's limits (config::kUnlimited: none); a
+  // completion is held only while the items running are fewer.
+  const uint32_t slots_;
+  // running_.size(), read without mu_.
+  std::atomic<size_t> running_count_{0};
+  const std::chrono::microseconds done_linger_;
+  std::chrono::steady_clock::time_point linger_end_ GUARDED_BY(done_mu_);
+  bool held_ GUARDED_BY(done_mu_) = false;  // waiting for the linger's end
+  bool stopping_ GUARDED_BY(done_mu_) = false;
+  common::CondVar held_cv_;
+  std::unique_ptr<std::thread> sender_ GUARDED_BY(done_mu_);
 };
 
 }  // namespace preload

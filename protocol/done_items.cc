@@ -18,6 +18,13 @@ void AnnounceDoneItems(json::object* ehlo_reply) {
   (*ehlo_reply)[kDoneItemsKey] = true;
 }
 
+bool SaysQuietDone(const json::object& ehlo) {
+  const json::value* quiet = ehlo.if_contains(kQuietDoneKey);
+  return quiet && quiet->is_bool() && quiet->get_bool();
+}
+
+void SayQuietDone(json::object* ehlo) { (*ehlo)[kQuietDoneKey] = true; }
+
 bool IsDoneItems(const json::object& m) { return m.contains("items"); }
 
 bool Parse(const json::object& m, DoneItemsRequest* out, std::string* error) {

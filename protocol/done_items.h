@@ -33,6 +33,20 @@ bool AnnouncesDoneItems(const boost::json::object& ehlo_reply);
 // Adds the announcement to an ehlo reply.
 void AnnounceDoneItems(boost::json::object* ehlo_reply);
 
+// Quiet dones (docs/protocol.md, "Quiet dones"): a mover that reads no
+// `done` acknowledgement (the preload library) asks in its ehlo for none,
+// `"quiet_done": true`; a server that honours it says the same in its ehlo
+// reply, and then answers that connection's `done`s only to refuse one. It
+// saves the server a write and the mover a wake-up per `done`. The
+// original ignores the field and acknowledges every `done`, which such a
+// mover reads and drops as before.
+inline constexpr const char* kQuietDoneKey = "quiet_done";
+// True if an ehlo (request or reply) says `"quiet_done": true` (not any
+// other value).
+bool SaysQuietDone(const boost::json::object& ehlo);
+// Adds `"quiet_done": true` to an ehlo request or reply.
+void SayQuietDone(boost::json::object* ehlo);
+
 struct DoneItemsEntry {
   std::string error;  // the entry's refusal, as Parse(DoneRequest) says it
   DoneRequest done;   // meaningful when `error` is empty

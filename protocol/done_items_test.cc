@@ -26,6 +26,15 @@ TEST(DoneItemsTest, AnnouncedOnlyByABooleanTrue) {
       AnnouncesDoneItems(Obj(R"({"command":"ehlo","done_items":false})")));
 }
 
+TEST(DoneItemsTest, QuietDoneSaidOnlyByABooleanTrue) {
+  json::object ehlo = ToJson(EhloRequest{});
+  EXPECT_FALSE(SaysQuietDone(ehlo)) << "an original mover never asks";
+  SayQuietDone(&ehlo);
+  EXPECT_TRUE(SaysQuietDone(Wire(ehlo)));
+  EXPECT_FALSE(SaysQuietDone(Obj(R"({"command":"ehlo","quiet_done":1})")));
+  EXPECT_FALSE(SaysQuietDone(Obj(R"({"command":"ehlo","quiet_done":"true"})")));
+}
+
 TEST(DoneItemsTest, RoundTripsInTheFormOfADone) {
   DoneItemsRequest request;
   request.items.push_back({"", DoneRequest{{1, {2, 3, 4}}, 0, 0, 0, 0}});

@@ -130,6 +130,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool sends_progress = false;  // announced progress heartbeats in ehlo
   bool warned_slots = false;    // max_archive vs batch slots, logged once
   bool heartbeats = false;      // announced heartbeats in ehlo
+  // Asked in ehlo for no acknowledgement of its `done`s, only refusals
+  // (protocol/done_items.h, quiet dones).
+  bool quiet_done = false;
   // Liveness (server/liveness.h): when it connected, when it last sent a
   // whole message.
   common::Clock::TimePoint connected_at{};

@@ -1042,6 +1042,9 @@ void Server::Ehlo(Connection& c, const json::object& m) {
   json::object reply_json = protocol::ToJson(reply);
   // And many `done`s in one message (protocol/done_items.h).
   protocol::AnnounceDoneItems(&reply_json);
+  // A mover that reads no acknowledgement of its `done`s gets none.
+  c.quiet_done = protocol::SaysQuietDone(m);
+  if (c.quiet_done) protocol::SayQuietDone(&reply_json);
   if (!identified) return SendWhenDurable(c, std::move(reply_json));
   Reconnect(c, request.hai_list);
   SendWhenDurable(c, std::move(reply_json));
@@ -1182,7 +1185,9 @@ const std::string& DoneReplyText() {
 void Server::Done(Connection& c, const protocol::DoneRequest& request) {
   Ended ended = EndItem(c, request, clock_.UnixNanos());
   if (ended.status != 0) return Reply(c, "done", ended.status, ended.error);
-  if (ended.end_refused) {
+  if (c.quiet_done) {
+    // Taken: a quiet mover is told refusals only.
+  } else if (ended.end_refused) {
     Reply(c, "done", 0, "");
   } else if (!store_->persistent() && outbox_->held() == 0) {
     c.SendText(std::string_view(DoneReplyText()));  // joins what is queued
@@ -1248,7 +1253,9 @@ void Server::EndItems(Connection& c, size_t count,
         std::find(owners.begin(), owners.end(), ended.owner) == owners.end())
       owners.push_back(std::move(ended.owner));
   }
-  if (reply.failed.empty()) {
+  if (reply.failed.empty() && c.quiet_done) {
+    // All taken: a quiet mover is told refusals only.
+  } else if (reply.failed.empty()) {
     // The usual reply, written without a DOM (what ToJson(reply) gives).
     std::string text =
         fmt::format(R"({{"done":{},"command":"done"}})", reply.done);

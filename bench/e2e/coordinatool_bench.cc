@@ -110,6 +110,10 @@ struct Config {
   // no-op copytool (noop_mover) under LD_PRELOAD, with this many workers.
   bool preload_movers = false;
   int preload_workers = 4;
+#ifdef PRELOAD_LIB
+  // The preload library the movers load (another build's, to compare).
+  std::string preload_lib = PRELOAD_LIB;
+#endif
   bool tls = false;
   bool tls_client_cert = false;  // implies tls
   std::string store = "none";
@@ -493,7 +497,7 @@ class Bench {
       testing_support::SpawnOptions options;
       options.stdout_path = options.stderr_path =
           dir_.Join(fmt::format("noop-{}.log", i));
-      options.env = {{"LD_PRELOAD", PRELOAD_LIB},
+      options.env = {{"LD_PRELOAD", config_.preload_lib},
                      {"COORDINATOOL_HOST", "127.0.0.1"},
                      {"COORDINATOOL_PORT", std::to_string(server_.port())},
                      {"COORDINATOOL_CLIENT_ID", fmt::format("noop-{}", i)}};
@@ -819,6 +823,10 @@ int main(int argc, char** argv) {
                "(needs --inject sim)");
   app.add_option("--preload-workers", config.preload_workers,
                  "worker threads of each preload mover's copytool");
+#ifdef PRELOAD_LIB
+  app.add_option("--preload-lib", config.preload_lib,
+                 "preload library of the preload movers");
+#endif
   app.add_flag("--single-dones", config.single_dones,
                "one `done` per message even when the server takes many");
   app.add_flag("--end-on-sim", config.end_on_sim,

@@ -228,6 +228,61 @@ TEST(DoneItemsTest, ABadEntryIsRefusedAloneAndTheOthersEnd) {
   EXPECT_EQ(reply.at("command"), "status");
 }
 
+// Quiet dones (docs/protocol.md): a mover that asks for them at ehlo gets
+// no reply to a `done` the server takes, single or many, and still gets
+// the refusals; the next reply it reads is the refusal, not an
+// acknowledgement.
+TEST(DoneItemsTest, AQuietMoverIsToldRefusalsOnly) {
+  SimMount sim;
+  CoordinatoolSetup cdt{sim};
+  ASSERT_TRUE(sim.StartDaemon());
+  ASSERT_TRUE(cdt.StartServer());
+  common::UniqueFd fd = ConnectTo(cdt.port());
+  ASSERT_TRUE(SendAll(fd.get(),
+                      R"({"command":"ehlo","id":"quiet","quiet_done":true})"));
+  json::object reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("quiet_done"), true) << "the server says it honours it";
+  for (int i = 0; i < 2; ++i) {
+    std::string path = sim.Path("quiet" + std::to_string(i));
+    ASSERT_TRUE(WriteTestFile(path, 1000, i).has_value());
+    ASSERT_TRUE(sim.Lfs({"hsm_archive", path}).ok());
+  }
+  std::vector<std::string> entries;  // the items received, as done entries
+  while (entries.size() < 2) {
+    ASSERT_TRUE(SendAll(fd.get(), R"({"command":"recv"})"));
+    reply = json::parse(ReadObject(fd.get())).as_object();
+    ASSERT_TRUE(reply.contains("hsm_action_list")) << json::serialize(reply);
+    for (const json::value& item :
+         reply.at("hsm_action_list").at("list").as_array())
+      entries.push_back(
+          json::serialize(json::object{{"hai_cookie", item.at("hai_cookie")},
+                                       {"hai_dfid", item.at("hai_dfid")},
+                                       {"status", 0}}));
+  }
+  ASSERT_EQ(cdt.Counter("running_archive"), 2);
+  std::string single = entries[0];
+  single.insert(1, R"("command":"done",)");
+  ASSERT_TRUE(SendAll(fd.get(), single));
+  ASSERT_TRUE(
+      SendAll(fd.get(), R"({"command":"done","items":[)" + entries[1] + "]}"));
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"done","hai_cookie":"x"})"));
+  reply = json::parse(ReadObject(fd.get())).as_object();
+  EXPECT_EQ(reply.at("command"), "done");
+  EXPECT_EQ(reply.at("status").as_int64(), EINVAL) << json::serialize(reply);
+  EXPECT_EQ(cdt.Counter("running_archive"), 0);
+  EXPECT_EQ(cdt.Counter("pending_archive"), 0);
+
+  // Without the hint, every `done` is acknowledged, as the original does.
+  common::UniqueFd loud = ConnectTo(cdt.port());
+  ASSERT_TRUE(SendAll(loud.get(), R"({"command":"ehlo","id":"loud"})"));
+  reply = json::parse(ReadObject(loud.get())).as_object();
+  EXPECT_FALSE(reply.contains("quiet_done"));
+  ASSERT_TRUE(SendAll(loud.get(), single));  // ended already: answered
+  reply = json::parse(ReadObject(loud.get())).as_object();
+  EXPECT_EQ(reply.at("command"), "done");
+  EXPECT_FALSE(reply.contains("status")) << json::serialize(reply);
+}
+
 // A mover id is written to logs, report files and the store: one with a
 // newline (or any control byte, a space, or too long) is refused at ehlo,
 // the connection stays open for a good one, and no forged line appears.
