@@ -65,8 +65,8 @@ struct Item {
     return sizeof(Item) + data_size;
   }
 
-  QueueHook hook;  // in a waiting queue, its owner's list, or behind_fid_
-  uint64_t seq = 0;          // arrival order; FIFO across queues
+  QueueHook hook;    // in a waiting queue, its owner's list, or behind_fid_
+  uint64_t seq = 0;  // arrival order; FIFO across queues
   // Unix ns. Parked: when it was set aside. Running: when a dispatch sent it
   // (its run time is measured from there; 0 when unknown: claimed from a
   // mover's re-announce or from the store). One field for both, as an item

@@ -34,8 +34,7 @@ json::object ItemQuery::Describe(const Item& item) const {
                  {"type", TypeName(item.type)},
                  {"archive_id", item.archive_id},
                  {"state", StateOf(item)}};
-  if (item.timestamp_ns > 0)
-    o["waited_s"] = Seconds(now - item.timestamp_ns);
+  if (item.timestamp_ns > 0) o["waited_s"] = Seconds(now - item.timestamp_ns);
   // A request Lustre sent again after retryable failures: its attempt (2
   // for the first retry) and the movers that failed it.
   if (const RetryEntry* retry =
@@ -139,8 +138,8 @@ json::object ItemQuery::List(const protocol::ListRequest& request) const {
     if (!request.mover.empty() && item.owner.str() != request.mover &&
         item.affinity.str() != request.mover)
       return false;
-    if (older_than_ns > 0 && (item.timestamp_ns <= 0 ||
-                              now - item.timestamp_ns < older_than_ns))
+    if (older_than_ns > 0 &&
+        (item.timestamp_ns <= 0 || now - item.timestamp_ns < older_than_ns))
       return false;
     return true;
   };

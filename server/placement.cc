@@ -254,8 +254,7 @@ void Placement::OnLocated(const ItemId& id, policy::Locality answer) {
                                  : there ? "locality helper"
                                          : "locality helper: its mover "
                                            "is not connected or drained"));
-  if (there && reporter_)
-    reporter_->Assign(item->data(), id.dfid, target);
+  if (there && reporter_) reporter_->Assign(item->data(), id.dfid, target);
   hooks_.located(target);
 }
 

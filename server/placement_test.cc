@@ -78,7 +78,8 @@ class PlacementTest : public ::testing::Test {
     const Item* item =
         scheduler_.Find(ItemId::Of(MakeItem(0, cookie).item.hai));
     EXPECT_NE(item, nullptr) << cookie;
-    static Item none;
+    // No data: an Item of its own size alone is whole.
+    static Item none(protocol::WireItem{}, ItemType::kArchive);
     return item ? *item : none;
   }
   // Runs the loop until the located hook was called `n` times in all.

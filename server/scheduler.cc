@@ -221,8 +221,8 @@ class Scheduler::BatchSource : public Scheduler::Source {
     auto holder = s_.holders_.find(item.group);
     if (holder == s_.holders_.end()) return;
     Slot& slot = s_.MoverOf(holder->second.first).slots[holder->second.second];
-    slot.idle_deadline = std::max(
-        slot.idle_deadline, item.timestamp_ns + s_.batch_.idle.count());
+    slot.idle_deadline = std::max(slot.idle_deadline,
+                                  item.timestamp_ns + s_.batch_.idle.count());
   }
   ItemList* Next(Turn& turn) override {
     static const std::string kNoHint;
@@ -572,9 +572,9 @@ void Scheduler::SetBatching(BatchOptions options) {
 }
 
 void Scheduler::PushWaiting(Item* item) {
-  auto [q, inserted] = queues_.try_emplace(
-      QueueKey{item->affinity, item->type, item->group, item->archive_id,
-               item->hal_flags});
+  auto [q, inserted] =
+      queues_.try_emplace(QueueKey{item->affinity, item->type, item->group,
+                                   item->archive_id, item->hal_flags});
   ItemList& queue = q->second;
   const uint64_t old_head = queue.empty() ? 0 : queue.front().seq;
   sources_[Index(item->type)]->Queued(*item);
@@ -1212,8 +1212,7 @@ std::optional<int64_t> Scheduler::OldestArchive(
   static const std::string kNoHint;
   std::optional<int64_t> oldest;
   auto consider = [&](const Item& item) {
-    if (!oldest || item.timestamp_ns < *oldest)
-      oldest = item.timestamp_ns;
+    if (!oldest || item.timestamp_ns < *oldest) oldest = item.timestamp_ns;
   };
   if (!batching()) {
     if (ItemList* q = BestQueue(ItemType::kArchive, mover, archive_ids, key))
@@ -1408,8 +1407,8 @@ std::optional<size_t> Scheduler::PositionInQueue(const Item& item,
   // Towards the head: the cost is the position (bounded), whatever the
   // queue's length. The list has no end marker reachable from an item, so
   // the queue's head is found through its key.
-  auto q = queues_.find({item.affinity, item.type, item.group,
-                         item.archive_id, item.hal_flags});
+  auto q = queues_.find(
+      {item.affinity, item.type, item.group, item.archive_id, item.hal_flags});
   if (q == queues_.end()) return std::nullopt;
   const ItemList& queue = q->second;
   size_t ahead = 0;

@@ -1280,9 +1280,8 @@ Server::Ended Server::EndItem(Connection& c,
   if (item) {
     // Received to done: the time Lustre's request spent in coordinatool.
     LogRequestEvent(
-        RequestEvent::kDone, item->hai,
-        "mover={} status={} duration_ms={}{}", c.id, status,
-        (clock_.UnixNanos() - item->timestamp_ns) / 1'000'000,
+        RequestEvent::kDone, item->hai, "mover={} status={} duration_ms={}{}",
+        c.id, status, (clock_.UnixNanos() - item->timestamp_ns) / 1'000'000,
         status != 0 && (request.hp_flags & HP_FLAG_RETRY) ? " retry=yes" : "");
     metrics_.Completed(item->type, c.id, static_cast<int>(status), item->since);
     // Ended retryable at Lustre: it comes back, and is known then.
@@ -1342,8 +1341,8 @@ std::shared_ptr<Connection> Server::Finish(const Item& item, int status,
   const MoverId owner = item.owner;
   const ItemType type = item.type;
   if (reporter_) reporter_->Done(item.data(), id.dfid, status);
-  recent_done_.Add({id, item.hai.hai_fid, type, status,
-                    clock_.UnixNanos(), owner});
+  recent_done_.Add(
+      {id, item.hai.hai_fid, type, status, clock_.UnixNanos(), owner});
   scheduler_.Done(id, status != 0, await_retry);  // `item` is gone
   StoreForget(id);
   movers_.Ended(id);
@@ -1777,9 +1776,8 @@ void Server::Report() {
         owner, ItemType::kRestore,
         [&](const Item& item) { queue.push_back(&item); });
     for (size_t pos = 0; pos < queue.size(); ++pos)
-      reporter_->Progress(queue[pos]->data(),
-                          queue[pos]->hai.hai_dfid, name, pos + 1,
-                          queue.size());
+      reporter_->Progress(queue[pos]->data(), queue[pos]->hai.hai_dfid, name,
+                          pos + 1, queue.size());
   };
   for (const auto& [id, client] : movers_.entries())
     if (client.connection) report(id, id);
@@ -1894,8 +1892,7 @@ void Server::ForgetEnded(const ItemId& id, const char* why) {
   if (!item) return;
   spdlog::warn("{} {:#x} ({}): {}", hsm::FormatFid(id.dfid), id.cookie,
                TypeName(item->type), why);
-  LogRequestEvent(RequestEvent::kDropped, item->hai, "reason=\"{}\"",
-                  why);
+  LogRequestEvent(RequestEvent::kDropped, item->hai, "reason=\"{}\"", why);
   ForgetUnrun(id, true);
 }
 
@@ -1904,8 +1901,8 @@ void Server::ForgetUnrun(const ItemId& id, bool as_done) {
   if (!item) return;
   if (reporter_) reporter_->Done(item->data(), id.dfid, ECANCELED);
   if (as_done) {
-    recent_done_.Add({id, item->hai.hai_fid, item->type, ECANCELED,
-                      clock_.UnixNanos(), ""});
+    recent_done_.Add(
+        {id, item->hai.hai_fid, item->type, ECANCELED, clock_.UnixNanos(), ""});
     scheduler_.Done(id, true);  // never ran to its end: failed
   } else
     scheduler_.Drop(id);

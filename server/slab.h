@@ -199,8 +199,8 @@ class SizedSlab {
     }
     std::unique_ptr<SlabPool>& pool = pools_[ClassOf(bytes)];
     if (!pool)
-      pool = std::make_unique<SlabPool>((ClassOf(bytes) + 1) * kGranule,
-                                        kGranule);
+      pool =
+          std::make_unique<SlabPool>((ClassOf(bytes) + 1) * kGranule, kGranule);
     return pool->Allocate();
   }
   // REQUIRES: `p` came from Allocate(bytes) with the same `bytes`.

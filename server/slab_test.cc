@@ -110,7 +110,6 @@ TEST(SlabTest, OverAlignedObjects) {
   EXPECT_EQ(slab.size(), 0u);
 }
 
-
 TEST(SizedSlabTest, BlocksOfManySizesKeepTheirBytes) {
   // Sizes across many classes, the largest pooled one and heap ones:
   // every block keeps what was written in it until freed, in any order.
@@ -122,13 +121,20 @@ TEST(SizedSlabTest, BlocksOfManySizesKeepTheirBytes) {
     size_t bytes;
   };
   std::vector<Block> blocks;
-  const size_t sizes[] = {0, 1, 8, 9, SizedSlab::kMaxPooledBytes,
-                          SizedSlab::kMaxPooledBytes + 1, 100000};
+  const size_t sizes[] = {0,
+                          1,
+                          8,
+                          9,
+                          SizedSlab::kMaxPooledBytes,
+                          SizedSlab::kMaxPooledBytes + 1,
+                          100000};
   for (size_t bytes : sizes)
-    blocks.push_back({static_cast<unsigned char*>(slab.Allocate(bytes)), bytes});
+    blocks.push_back(
+        {static_cast<unsigned char*>(slab.Allocate(bytes)), bytes});
   for (int i = 0; i < 20000; ++i) {
     const size_t bytes = size_of(random);
-    blocks.push_back({static_cast<unsigned char*>(slab.Allocate(bytes)), bytes});
+    blocks.push_back(
+        {static_cast<unsigned char*>(slab.Allocate(bytes)), bytes});
   }
   EXPECT_EQ(slab.size(), blocks.size());
   EXPECT_EQ(slab.heap_blocks(), 2u);
