@@ -169,7 +169,7 @@ void ServerCore::TakeBack(const ItemId& id) {
       "{} {:#x}: no progress on mover {} for {} ms: cancelling it "
       "there and placing it again",
       hsm::FormatFid(id.dfid), id.cookie, owner, Ms(options_.stale));
-  protocol::WireItem cancel = item->wire;
+  protocol::WireItem cancel = item->ToWire();
   cancel.item.hai.hai_action = HSMA_CANCEL;
   protocol::WireItem target;
   MoverId mover;

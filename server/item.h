@@ -8,9 +8,11 @@
 #define SERVER_ITEM_H_
 
 #include <boost/intrusive/list.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "hsm/fid.h"
 #include "protocol/action_item.h"
@@ -42,27 +44,46 @@ using MoverId = std::string;
 using QueueHook = boost::intrusive::list_member_hook<
     boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
 
-// A million of these are held at once: the fields are ordered so that no
-// padding is left between them (208 bytes on x86-64), and the identity is
-// read from the hsm data rather than stored twice.
+// A million of these are held at once, so the hsm data is kept at the
+// item's end rather than in a string of its own (a heap block each: 80
+// bytes for 64 bytes of data, and a 32-byte string header): an Item is
+// created by the Scheduler only, in a block of BytesFor(data size) bytes
+// (server/slab.h, SizedSlab), and is neither copied nor moved. The fields
+// are ordered so that no padding is left but the 2 bytes before `hai`
+// (152 bytes and the data on x86-64), and the identity is read from the
+// hsm data rather than stored twice. The edges (replies, the store, the
+// log) get a protocol::WireItem from ToWire().
 struct Item {
+  // The item of `wire`, with its data copied after the item.
+  // REQUIRES: the block holds BytesFor(wire.item.data.size()) bytes.
+  Item(const protocol::WireItem& wire, ItemType item_type);
+  Item(const Item&) = delete;
+  Item& operator=(const Item&) = delete;
+
+  // The bytes an item with `data_size` bytes of hsm data takes.
+  static constexpr size_t BytesFor(size_t data_size) {
+    return sizeof(Item) + data_size;
+  }
+
   QueueHook hook;    // in a waiting queue, its owner's list, or behind_fid_
-  QueueHook by_seq;  // in the Scheduler's arrival index
-  Item* same_fid = nullptr;  // the next item of the same hai_fid, if any
-  uint64_t seq = 0;          // arrival order; FIFO across queues
+  uint64_t seq = 0;  // arrival order; FIFO across queues
   // Unix ns. Parked: when it was set aside. Running: when a dispatch sent it
   // (its run time is measured from there; 0 when unknown: claimed from a
   // mover's re-announce or from the store). One field for both, as an item
   // is never parked and running at once: no byte more per item.
   int64_t since = 0;
-  int32_t slot = -1;   // running: the batch slot it was sent from, or -1
-  MoverName owner;     // mover running it; empty while queued
-  MoverName affinity;  // the only mover that may run it; empty: any
+  uint64_t hal_flags = 0;    // of the list it came in
+  int64_t timestamp_ns = 0;  // when the server first saw it; 0 = unset
+  int32_t slot = -1;         // running: the batch slot it was sent from, or -1
+  MoverName owner;           // mover running it; empty while queued
+  MoverName affinity;        // the only mover that may run it; empty: any
   // Restores: the fair-share owner. Archives with batching on: the batch
   // hint (the whole data). Empty: the default owner, or not batched.
   // Interned as mover names are (a 4-byte handle, not a 32-byte string in
   // each of a million items): there are few owners and hints.
   MoverName group;
+  uint32_t archive_id = 0;  // hal_archive_id of the list it came in
+  uint32_t data_size = 0;   // bytes of hsm data after the item
   ItemType type = ItemType::kArchive;
   // Waiting, but set aside: larger than the buffer of a mover that reached
   // it (Scheduler, "oversized"); in no queue then.
@@ -71,20 +92,30 @@ struct Item {
   // action per file at a time): in no queue, in the Scheduler's list of
   // such items, until that request ends.
   bool behind_fid = false;
-  // Last: WireItem ends with a flexible array member.
-  protocol::WireItem wire;
+  // Its place in its bucket of the Scheduler's arrival index (by_seq_),
+  // which holds at most Scheduler::kSeqBucket items.
+  uint16_t seq_pos = 0;
+  // An older item of the same hai_fid is chained to this one (Scheduler,
+  // older_of_fid_): rare, so kept apart rather than a pointer in each item.
+  bool has_older_of_fid = false;
+  // Last, and the data right after it (hsm_action_item ends with a
+  // flexible array member). Packed in the Lustre headers: aligned here so
+  // that its 64-bit fields read at their natural place.
+  alignas(8) hsm_action_item hai{};
 
+  // The hsm data (hai_data), kept right after the item.
+  std::string_view data() const {
+    return {reinterpret_cast<const char*>(this) + sizeof(Item), data_size};
+  }
+  // The item as movers, the store and the CLI exchange it.
+  protocol::WireItem ToWire() const;
   // The identity: the cookie and dfid of the hsm data.
-  ItemId id() const { return ItemId::Of(wire.item.hai); }
+  ItemId id() const { return ItemId::Of(hai); }
   bool running() const { return !owner.empty(); }
 };
 
 using ItemList = boost::intrusive::list<
     Item, boost::intrusive::member_hook<Item, QueueHook, &Item::hook>,
-    boost::intrusive::constant_time_size<false>>;
-// Items in arrival order (Scheduler's arrival index, `list`).
-using SeqList = boost::intrusive::list<
-    Item, boost::intrusive::member_hook<Item, QueueHook, &Item::by_seq>,
     boost::intrusive::constant_time_size<false>>;
 
 }  // namespace server

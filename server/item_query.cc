@@ -27,15 +27,14 @@ const char* ItemQuery::StateOf(const Item& item) {
 
 json::object ItemQuery::Describe(const Item& item) const {
   const int64_t now = clock_.UnixNanos();
-  const hsm_action_item& hai = item.wire.item.hai;
+  const hsm_action_item& hai = item.hai;
   json::object o{{"fid", hsm::FormatFid(hai.hai_fid)},
                  {"dfid", hsm::FormatFid(hai.hai_dfid)},
                  {"cookie", static_cast<int64_t>(item.id().cookie)},
                  {"type", TypeName(item.type)},
-                 {"archive_id", item.wire.archive_id},
+                 {"archive_id", item.archive_id},
                  {"state", StateOf(item)}};
-  if (item.wire.timestamp_ns > 0)
-    o["waited_s"] = Seconds(now - item.wire.timestamp_ns);
+  if (item.timestamp_ns > 0) o["waited_s"] = Seconds(now - item.timestamp_ns);
   // A request Lustre sent again after retryable failures: its attempt (2
   // for the first retry) and the movers that failed it.
   if (const RetryEntry* retry =
@@ -51,8 +50,8 @@ json::object ItemQuery::Describe(const Item& item) const {
     if (item.since > 0) {
       o["running_since_ns"] = item.since;
       o["running_s"] = Seconds(now - item.since);
-      if (item.wire.timestamp_ns > 0)
-        o["waited_s"] = Seconds(item.since - item.wire.timestamp_ns);
+      if (item.timestamp_ns > 0)
+        o["waited_s"] = Seconds(item.since - item.timestamp_ns);
     }
     if (auto last = movers_.LastActivity(item.id()))
       o["last_progress_s"] =
@@ -139,8 +138,8 @@ json::object ItemQuery::List(const protocol::ListRequest& request) const {
     if (!request.mover.empty() && item.owner.str() != request.mover &&
         item.affinity.str() != request.mover)
       return false;
-    if (older_than_ns > 0 && (item.wire.timestamp_ns <= 0 ||
-                              now - item.wire.timestamp_ns < older_than_ns))
+    if (older_than_ns > 0 &&
+        (item.timestamp_ns <= 0 || now - item.timestamp_ns < older_than_ns))
       return false;
     return true;
   };

@@ -231,7 +231,7 @@ void Placement::OnLocated(const ItemId& id, policy::Locality answer) {
     if (RequestEventsLogged())
       if (const Item* placed = scheduler_.Find(id))
         LogRequestEvent(
-            RequestEvent::kPlaced, placed->wire.item.hai, "{}",
+            RequestEvent::kPlaced, placed->hai, "{}",
             PlacedDetails(*placed,
                           fmt::format("locality helper: medium {} position {}",
                                       answer.medium, answer.position)));
@@ -249,13 +249,12 @@ void Placement::OnLocated(const ItemId& id, policy::Locality answer) {
   if (RequestEventsLogged())
     if (const Item* placed = scheduler_.Find(id))
       LogRequestEvent(
-          RequestEvent::kPlaced, placed->wire.item.hai, "{}",
+          RequestEvent::kPlaced, placed->hai, "{}",
           PlacedDetails(*placed, !mover  ? "locality helper: no answer"
                                  : there ? "locality helper"
                                          : "locality helper: its mover "
                                            "is not connected or drained"));
-  if (there && reporter_)
-    reporter_->Assign(item->wire.item.data, id.dfid, target);
+  if (there && reporter_) reporter_->Assign(item->data(), id.dfid, target);
   hooks_.located(target);
 }
 

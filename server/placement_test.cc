@@ -78,7 +78,8 @@ class PlacementTest : public ::testing::Test {
     const Item* item =
         scheduler_.Find(ItemId::Of(MakeItem(0, cookie).item.hai));
     EXPECT_NE(item, nullptr) << cookie;
-    static Item none;
+    // No data: an Item of its own size alone is whole.
+    static Item none(protocol::WireItem{}, ItemType::kArchive);
     return item ? *item : none;
   }
   // Runs the loop until the located hook was called `n` times in all.
@@ -123,7 +124,7 @@ TEST_F(PlacementTest, HostRuleSendsATaggedArchiveToAConnectedMoverOfIt) {
   EXPECT_EQ(Find(3).affinity.str(), "");    // rules are for archives
   // A known identity changes nothing.
   EXPECT_FALSE(placement.Enqueue(MakeItem(HSMA_ARCHIVE, 1, 1, "project=b")));
-  EXPECT_EQ(Find(1).wire.item.data, "project=a");
+  EXPECT_EQ(Find(1).data(), "project=a");
   EXPECT_EQ(scheduler_.size(), 3u);
 }
 
@@ -173,14 +174,14 @@ TEST_F(PlacementTest, ConsistentHashRewritesTheValueOnceAndStoresTheOriginal) {
   ASSERT_TRUE(placement.Enqueue(wire));
   placement.PutItem(wire);
   const Item& item = Find(1);
-  EXPECT_EQ(item.wire.item.data, *first->rewritten_data);
-  EXPECT_EQ(item.wire.item.hai.hai_len,
+  EXPECT_EQ(item.data(), *first->rewritten_data);
+  EXPECT_EQ(item.hai.hai_len,
             hsm::kHaiFixedSize + first->rewritten_data->size());
   EXPECT_EQ(item.affinity.str(), first->host);
 
   // A mover re-announces an item the store lost, with the data it got
   // (rewritten already): stored with the mover the rules chose.
-  protocol::WireItem reannounced = item.wire;
+  protocol::WireItem reannounced = item.ToWire();
   reannounced.item.hai.hai_cookie = 2;
   placement.PutReannounced(reannounced, "m3");
   store::State state;
@@ -211,9 +212,9 @@ TEST_F(PlacementTest, ConsistentHashRewritesTheValueOnceAndStoresTheOriginal) {
   const Item* r1 = recovered.Find(ItemId::Of(back1.item.hai));
   const Item* r2 = recovered.Find(ItemId::Of(back2.item.hai));
   ASSERT_TRUE(r1 && r2);
-  EXPECT_EQ(r1->wire.item.data, *first->rewritten_data);
+  EXPECT_EQ(r1->data(), *first->rewritten_data);
   EXPECT_EQ(r1->affinity.str(), first->host);
-  EXPECT_EQ(r2->wire.item.data, *first->rewritten_data);
+  EXPECT_EQ(r2->data(), *first->rewritten_data);
   EXPECT_EQ(r2->affinity.str(), "m3");
   reopened->Close(10'000);
 }

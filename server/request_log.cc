@@ -143,7 +143,7 @@ void LogPlacedEvent(const Item& item, std::string_view why) {
   if (!RequestEventsLogged()) return;
   fmt::memory_buffer& line = RequestLineBuffer();
   line.clear();
-  AppendRequestEventHead(&line, RequestEvent::kPlaced, item.wire.item.hai);
+  AppendRequestEventHead(&line, RequestEvent::kPlaced, item.hai);
   line.push_back(' ');
   AppendPlacedDetails(&line, item, why);
   LogRequestLine(line);
@@ -152,7 +152,7 @@ void LogPlacedEvent(const Item& item, std::string_view why) {
 void AppendPlacedDetails(fmt::memory_buffer* out, const Item& item,
                          std::string_view why) {
   auto to = std::back_inserter(*out);
-  const bool archive = item.wire.item.hai.hai_action == HSMA_ARCHIVE;
+  const bool archive = item.hai.hai_action == HSMA_ARCHIVE;
   if (item.affinity.empty()) {
     fmt::format_to(to, "queue=any");
   } else if (item.affinity == kLocating) {

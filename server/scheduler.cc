@@ -221,8 +221,8 @@ class Scheduler::BatchSource : public Scheduler::Source {
     auto holder = s_.holders_.find(item.group);
     if (holder == s_.holders_.end()) return;
     Slot& slot = s_.MoverOf(holder->second.first).slots[holder->second.second];
-    slot.idle_deadline = std::max(
-        slot.idle_deadline, item.wire.timestamp_ns + s_.batch_.idle.count());
+    slot.idle_deadline = std::max(slot.idle_deadline,
+                                  item.timestamp_ns + s_.batch_.idle.count());
   }
   ItemList* Next(Turn& turn) override {
     static const std::string kNoHint;
@@ -514,8 +514,13 @@ Scheduler::~Scheduler() {
   for (auto& [key, queue] : queues_) queue.clear();
   behind_fid_.clear();
   for (auto& [id, mover] : movers_) mover.running.clear();
-  for (auto& [bucket, items] : by_seq_) items.clear();
-  for (Item* item : items_) slab_.Delete(item);
+  for (Item* item : items_) Destroy(item);
+}
+
+void Scheduler::Destroy(Item* item) {
+  const size_t bytes = Item::BytesFor(item->data_size);
+  item->~Item();
+  slab_.Free(item, bytes);
 }
 
 template <class F>
@@ -540,15 +545,17 @@ void Scheduler::VisitInArrivalOrder(
 }
 
 Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type) {
-  Item* raw = slab_.New();
-  raw->type = type;
+  Item* raw = new (slab_.Allocate(Item::BytesFor(wire.item.data.size())))
+      Item(wire, type);
   raw->seq = next_seq_++;
-  raw->wire = wire;
   // The youngest: at the end of the last bucket.
-  by_seq_[raw->seq / kSeqBucket].push_back(*raw);
+  SeqBucket& bucket = by_seq_[raw->seq / kSeqBucket];
+  raw->seq_pos = static_cast<uint16_t>(bucket.items.size());
+  bucket.items.push_back(raw);
+  ++bucket.live;
   auto [chain, first] = by_fid_.insert(FidChain{raw});
   if (!first) {
-    raw->same_fid = chain->newest;
+    SetOlderOfFid(raw, chain->newest);
     chain->newest = raw;
   }
   items_.insert(raw);
@@ -565,9 +572,9 @@ void Scheduler::SetBatching(BatchOptions options) {
 }
 
 void Scheduler::PushWaiting(Item* item) {
-  auto [q, inserted] = queues_.try_emplace(
-      QueueKey{item->affinity, item->type, item->group, item->wire.archive_id,
-               item->wire.hal_flags});
+  auto [q, inserted] =
+      queues_.try_emplace(QueueKey{item->affinity, item->type, item->group,
+                                   item->archive_id, item->hal_flags});
   ItemList& queue = q->second;
   const uint64_t old_head = queue.empty() ? 0 : queue.front().seq;
   sources_[Index(item->type)]->Queued(*item);
@@ -602,7 +609,7 @@ void Scheduler::Unqueue(Item* item) {
     return;
   }
   auto q = queues_.find({item->affinity, item->type, item->group,
-                         item->wire.archive_id, item->wire.hal_flags});
+                         item->archive_id, item->hal_flags});
   const uint64_t old_head = q->second.front().seq;
   item->hook.unlink();
   if (q->second.empty() || q->second.front().seq != old_head)
@@ -630,11 +637,11 @@ void Scheduler::CountPending(const Item& item, bool add) {
   const size_t t = Index(item.type);
   if (add) {
     ++counters_.pending[t];
-    ++pending_by_archive_[item.wire.archive_id][t];
+    ++pending_by_archive_[item.archive_id][t];
     return;
   }
   --counters_.pending[t];
-  auto it = pending_by_archive_.find(item.wire.archive_id);
+  auto it = pending_by_archive_.find(item.archive_id);
   if (--it->second[t] == 0 &&
       it->second == std::array<uint64_t, kItemTypeCount>{})
     pending_by_archive_.erase(it);
@@ -689,13 +696,20 @@ void Scheduler::Forget(Item* item) {
     if (known != owner_known_.end() && --known->second == 0)
       owner_known_.erase(known);
   }
-  const lu_fid fid = item->wire.item.hai.hai_fid;
+  const lu_fid fid = item->hai.hai_fid;
   auto of_fid = by_fid_.find(fid);
   bool others_of_fid = false;
   if (of_fid != by_fid_.end()) {
-    for (Item** link = &of_fid->newest; *link; link = &(*link)->same_fid)
-      if (*link == item) {
-        *link = item->same_fid;
+    Item* newer = nullptr;
+    for (Item* other = of_fid->newest; other;
+         newer = other, other = OlderOfFid(other))
+      if (other == item) {
+        Item* older = OlderOfFid(item);
+        SetOlderOfFid(item, nullptr);
+        if (newer)
+          SetOlderOfFid(newer, older);
+        else
+          of_fid->newest = older;
         break;
       }
     if (!of_fid->newest) {
@@ -708,12 +722,31 @@ void Scheduler::Forget(Item* item) {
   // Unlinked above: `item` no longer counts as active for its file. The
   // file's last request (the usual case): none left to start, no lookup.
   if (others_of_fid) StartNextOfFid(fid);
-  auto bucket = by_seq_.find(item->seq / kSeqBucket);
-  item->by_seq.unlink();
-  if (bucket != by_seq_.end() && bucket->second.empty()) by_seq_.erase(bucket);
+  LeaveSeqIndex(*item);
   if (tape_) TapeForgot(*item);
   items_.erase(items_.find(item->id()));
-  slab_.Delete(item);
+  Destroy(item);
+}
+
+void Scheduler::LeaveSeqIndex(const Item& item) {
+  auto b = by_seq_.find(item.seq / kSeqBucket);
+  SeqBucket& bucket = b->second;
+  bucket.items[item.seq_pos] = nullptr;
+  if (--bucket.live == 0) {
+    by_seq_.erase(b);
+    return;
+  }
+  // Half holes: packed again (amortized: at least as many forgets as
+  // items moved), still in arrival order.
+  if (bucket.live * 2 > bucket.items.size()) return;
+  std::vector<Item*> packed;
+  packed.reserve(bucket.live);
+  for (Item* kept : bucket.items)
+    if (kept) {
+      kept->seq_pos = static_cast<uint16_t>(packed.size());
+      packed.push_back(kept);
+    }
+  bucket.items = std::move(packed);
 }
 
 void Scheduler::LeftWaiting(const Item& item) {
@@ -762,9 +795,23 @@ bool Scheduler::FidActive(const lu_fid& fid, const Item* except) const {
   if (awaiting_retry_.contains(fid)) return true;
   auto it = by_fid_.find(fid);
   if (it == by_fid_.end()) return false;
-  for (const Item* other = it->newest; other; other = other->same_fid)
+  for (const Item* other = it->newest; other; other = OlderOfFid(other))
     if (other != except && !other->behind_fid) return true;
   return false;
+}
+
+Item* Scheduler::OlderOfFid(const Item* item) const {
+  return item->has_older_of_fid ? older_of_fid_.find(item)->second : nullptr;
+}
+
+void Scheduler::SetOlderOfFid(Item* item, Item* older) {
+  if (older) {
+    older_of_fid_[item] = older;
+    item->has_older_of_fid = true;
+  } else if (item->has_older_of_fid) {
+    older_of_fid_.erase(item);
+    item->has_older_of_fid = false;
+  }
 }
 
 void Scheduler::HoldBehindFid(Item* item) {
@@ -784,7 +831,7 @@ void Scheduler::StartNextOfFid(const lu_fid& fid) {
   auto it = by_fid_.find(fid);
   if (it == by_fid_.end()) return;
   Item* earliest = nullptr;
-  for (Item* other = it->newest; other; other = other->same_fid) {
+  for (Item* other = it->newest; other; other = OlderOfFid(other)) {
     if (!other->behind_fid) return;  // one still active: the rest wait
     if (!earliest || other->seq < earliest->seq) earliest = other;
   }
@@ -844,7 +891,7 @@ Scheduler::CancelOutcome Scheduler::Cancel(const protocol::WireItem& cancel,
                                            MoverId* mover) {
   Item* item = FindItem(ItemId::Of(cancel.item.hai));
   if (!item) return CancelOutcome::kUnknown;
-  *target = item->wire;
+  *target = item->ToWire();
   if (!item->running()) {
     Forget(item);
     ++counters_.done_cancel;
@@ -884,8 +931,8 @@ void Scheduler::Done(const Item& found, bool failed, bool await_retry) {
   if (await_retry) {
     // Before Forget: it must not start the file's next held request.
     // Copies: the item's fields are packed.
-    const lu_fid fid = item->wire.item.hai.hai_fid;
-    const uint64_t cookie = item->wire.item.hai.hai_cookie;
+    const lu_fid fid = item->hai.hai_fid;
+    const uint64_t cookie = item->hai.hai_cookie;
     std::vector<uint64_t>& cookies = awaiting_retry_[fid];
     if (std::find(cookies.begin(), cookies.end(), cookie) == cookies.end()) {
       cookies.push_back(cookie);
@@ -1084,7 +1131,7 @@ DispatchReply Scheduler::Dispatch(const MoverId& mover,
       // does (or arrival order, where all restores are one owner) ends
       // the restore turn here.
       if (type == ItemType::kRestore && OwnerFull(item.group)) break;
-      const size_t cost = ReplyCost(item.wire);
+      const size_t cost = ReplyCost(item);
       if (cost > limits.max_bytes) {
         // Never fits this mover: set aside, so it blocks nobody.
         reply.parked.push_back({item.id(), cost, limits.max_bytes});
@@ -1094,10 +1141,10 @@ DispatchReply Scheduler::Dispatch(const MoverId& mover,
       if (used + cost > limits.max_bytes) break;
       ++taken;
       used += cost;
-      key = std::make_pair(item.wire.archive_id, item.wire.hal_flags);
+      key = std::make_pair(item.archive_id, item.hal_flags);
       MakeRunning(&item, name, m, now_ns);  // may drop `queue`, now empty
       make_room(taken);
-      reply.items.push_back(item.wire);
+      reply.items.push_back(item.ToWire());
       source.Sent(item, turn);
     }
   }
@@ -1114,12 +1161,12 @@ void Scheduler::Park(Item* item, int64_t now) {
   item->parked = true;
   item->since = now;
   oversized_[Index(item->type)].emplace(
-      std::make_pair(ReplyCost(item->wire), item->seq), item);
+      std::make_pair(ReplyCost(*item), item->seq), item);
   ++counters_.oversized;
 }
 
 void Scheduler::Unpark(Item* item) {
-  oversized_[Index(item->type)].erase({ReplyCost(item->wire), item->seq});
+  oversized_[Index(item->type)].erase({ReplyCost(*item), item->seq});
   item->parked = false;
   --counters_.oversized;
 }
@@ -1145,8 +1192,8 @@ void Scheduler::TakeOversized(ItemType type, const MoverName& name,
     if (*used + cost > limits.max_bytes) break;  // by cost: none further fits
     ++looked;
     Item* item = it->second;
-    const uint32_t archive_id = item->wire.archive_id;
-    const uint64_t flags = item->wire.hal_flags;
+    const uint32_t archive_id = item->archive_id;
+    const uint64_t flags = item->hal_flags;
     if ((!item->affinity.empty() && item->affinity != name) ||
         (type == ItemType::kRestore && OwnerFull(item->group)) ||
         (*key ? (archive_id != (*key)->first || flags != (*key)->second)
@@ -1158,7 +1205,7 @@ void Scheduler::TakeOversized(ItemType type, const MoverName& name,
     *used += cost;
     *key = std::make_pair(archive_id, flags);
     MakeRunning(item, name, m, now);
-    reply->items.push_back(item->wire);
+    reply->items.push_back(item->ToWire());
     ++taken;
   }
 }
@@ -1171,7 +1218,7 @@ std::vector<protocol::WireItem> Scheduler::ExpireOversized(
       if (item->since <= older_than_ns) expired.push_back(item);
   std::vector<protocol::WireItem> wires;
   for (Item* item : expired) {
-    wires.push_back(item->wire);
+    wires.push_back(item->ToWire());
     Forget(item);
   }
   return wires;
@@ -1189,8 +1236,7 @@ std::optional<int64_t> Scheduler::OldestArchive(
   static const std::string kNoHint;
   std::optional<int64_t> oldest;
   auto consider = [&](const Item& item) {
-    if (!oldest || item.wire.timestamp_ns < *oldest)
-      oldest = item.wire.timestamp_ns;
+    if (!oldest || item.timestamp_ns < *oldest) oldest = item.timestamp_ns;
   };
   if (!batching()) {
     if (ItemList* q = BestQueue(ItemType::kArchive, mover, archive_ids, key))
@@ -1330,7 +1376,7 @@ void Scheduler::WarmUp(const ItemId& id) const {
   const Item* item = FindItem(id);
   if (!item) return;
   const bool chained =
-      by_fid_.find(item->wire.item.hai.hai_fid) != by_fid_.end();
+      by_fid_.find(item->hai.hai_fid) != by_fid_.end();
   // Only the loads matter: kept although their results are not used.
   asm volatile("" : : "r"(item), "r"(chained) : "memory");
 }
@@ -1341,9 +1387,9 @@ std::optional<int64_t> Scheduler::OldestArrivalIn(const MoverId& owner,
   std::optional<int64_t> oldest;
   auto consider = [&](const ItemList& queue) {
     // 0: an arrival time unknown (never older than the others).
-    if (!queue.empty() && queue.front().wire.timestamp_ns > 0 &&
-        (!oldest || queue.front().wire.timestamp_ns < *oldest))
-      oldest = queue.front().wire.timestamp_ns;
+    if (!queue.empty() && queue.front().timestamp_ns > 0 &&
+        (!oldest || queue.front().timestamp_ns < *oldest))
+      oldest = queue.front().timestamp_ns;
   };
   // Batched archives: their queues (one per hint, possibly one per item)
   // are seen through the index of their heads, oldest first per owner;
@@ -1382,7 +1428,8 @@ void Scheduler::ForEachOfFid(
     const lu_fid& fid, const std::function<void(const Item&)>& visit) const {
   auto it = by_fid_.find(fid);
   if (it == by_fid_.end()) return;
-  for (const Item* item = it->newest; item; item = item->same_fid) visit(*item);
+  for (const Item* item = it->newest; item; item = OlderOfFid(item))
+    visit(*item);
 }
 
 std::optional<size_t> Scheduler::PositionInQueue(const Item& item,
@@ -1393,8 +1440,8 @@ std::optional<size_t> Scheduler::PositionInQueue(const Item& item,
   // Towards the head: the cost is the position (bounded), whatever the
   // queue's length. The list has no end marker reachable from an item, so
   // the queue's head is found through its key.
-  auto q = queues_.find({item.affinity, item.type, item.group,
-                         item.wire.archive_id, item.wire.hal_flags});
+  auto q = queues_.find(
+      {item.affinity, item.type, item.group, item.archive_id, item.hal_flags});
   if (q == queues_.end()) return std::nullopt;
   const ItemList& queue = q->second;
   size_t ahead = 0;
@@ -1417,14 +1464,18 @@ uint64_t Scheduler::VisitFrom(
   size_t examined = 0;
   for (auto b = by_seq_.lower_bound(after / kSeqBucket); b != by_seq_.end();
        ++b) {
-    for (auto it = b->second.begin(); it != b->second.end(); ++it) {
-      if (it->seq <= after) continue;  // the cursor's bucket: at most 1024
+    const std::vector<Item*>& items = b->second.items;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const Item* item = items[i];
+      // Holes; the cursor's bucket: at most 1024.
+      if (!item || item->seq <= after) continue;
       if (examined++ == max_examined) return last;
-      last = it->seq;
-      if (!visit(*it)) {
-        const bool end =
-            std::next(it) == b->second.end() && std::next(b) == by_seq_.end();
-        return end ? 0 : last;
+      last = item->seq;
+      if (!visit(*item)) {
+        if (std::next(b) != by_seq_.end()) return last;
+        for (size_t j = i + 1; j < items.size(); ++j)
+          if (items[j]) return last;
+        return 0;  // the end
       }
     }
   }

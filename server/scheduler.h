@@ -60,6 +60,9 @@ struct MoverLimits {
 inline size_t ReplyCost(const protocol::WireItem& wire) {
   return 2 * hsm::kHaiFixedSize + wire.item.data.size();
 }
+inline size_t ReplyCost(const Item& item) {
+  return 2 * hsm::kHaiFixedSize + item.data_size;
+}
 
 // An item set aside by a dispatch: it needs `cost` bytes, more than the
 // buffer of the mover that asked.
@@ -641,18 +644,31 @@ class Scheduler {
     auto it = items_.find(id);
     return it == items_.end() ? nullptr : *it;
   }
-  // Where the items live (server/slab.h): chunks, not a heap block each.
+  // Where the items live (server/slab.h): chunks, not a heap block each,
+  // by size class, as each item keeps its hsm data at its end.
   // Before every index of them: the indexes go first.
-  Slab<Item> slab_;
+  SizedSlab slab_;
+  // Ends `item` and gives its block back (it is in no index any more).
+  void Destroy(Item* item);
   boost::unordered_flat_set<Item*, ItemHash, ItemEq> items_;
   // The same items by arrival, in buckets of kSeqBucket consecutive arrival
   // numbers (none empty): a new item goes at the end of the last bucket, a
-  // forgotten one unlinks in O(1), and a cursor finds its place through the
-  // small map of buckets, then at most a bucket's items.
+  // forgotten one leaves a hole at its place (Item::seq_pos), and a bucket
+  // is packed again once half holes; a cursor finds its place through the
+  // small map of buckets, then at most a bucket's items. A pointer per
+  // item: 8 bytes instead of a list hook's 16.
   static constexpr uint64_t kSeqBucket = 1024;
-  std::map<uint64_t, SeqList> by_seq_;
-  // The same items by hai_fid: the newest, chained through Item::same_fid
-  // (a file rarely has more than one request). The FID is read through the
+  static_assert(kSeqBucket <= 65536, "Item::seq_pos is 16 bits");
+  struct SeqBucket {
+    std::vector<Item*> items;  // by seq; nullptr: forgotten
+    uint32_t live = 0;
+  };
+  std::map<uint64_t, SeqBucket> by_seq_;
+  // Takes `item` out of by_seq_.
+  void LeaveSeqIndex(const Item& item);
+  // The same items by hai_fid: the newest, chained to the older ones
+  // through older_of_fid_ (a file rarely has more than one request, so the
+  // link is not a pointer in every item). The FID is read through the
   // item, not stored again: 8 bytes per slot instead of 24.
   struct FidEq {
     bool operator()(const lu_fid& a, const lu_fid& b) const {
@@ -663,7 +679,7 @@ class Scheduler {
     // Replaced by another item of the same file only, so the set's hash of
     // the entry never changes.
     mutable Item* newest;
-    const lu_fid& fid() const { return newest->wire.item.hai.hai_fid; }
+    const lu_fid& fid() const { return newest->hai.hai_fid; }
   };
   struct FidChainHash {
     using is_transparent = void;
@@ -680,6 +696,12 @@ class Scheduler {
     }
   };
   boost::unordered_flat_set<FidChain, FidChainHash, FidChainEq> by_fid_;
+  // Item -> the next older item of its hai_fid, for the items that have
+  // one (Item::has_older_of_fid).
+  boost::unordered_flat_map<const Item*, Item*> older_of_fid_;
+  Item* OlderOfFid(const Item* item) const;
+  // `older` nullptr: none.
+  void SetOlderOfFid(Item* item, Item* older);
   QueueMap queues_;
   // Items held behind an earlier request of their file, in hold order.
   ItemList behind_fid_;

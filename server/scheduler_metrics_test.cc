@@ -129,8 +129,7 @@ TEST(SchedulerMetricsTest, OldestWaitingItemsAcrossManyBatchHints) {
     s.Enqueue(At(HSMA_ARCHIVE, 5001 + i, kT0 + int64_t(400 + i) * kSec));
   std::vector<const Item*> oldest = s.OldestWaiting(ItemType::kArchive, 4);
   ASSERT_EQ(oldest.size(), 4u);
-  for (uint64_t i = 0; i < 4; ++i)
-    EXPECT_EQ(oldest[i]->wire.item.hai.hai_cookie, 1 + i);
+  for (uint64_t i = 0; i < 4; ++i) EXPECT_EQ(oldest[i]->hai.hai_cookie, 1 + i);
   // The first three hints gone: the next oldest are hints 3 to 6.
   for (uint64_t i = 0; i < 3; ++i) {
     ASSERT_TRUE(s.Done(IdOf(HSMA_ARCHIVE, 1 + i)));
@@ -138,8 +137,7 @@ TEST(SchedulerMetricsTest, OldestWaitingItemsAcrossManyBatchHints) {
   }
   oldest = s.OldestWaiting(ItemType::kArchive, 4);
   ASSERT_EQ(oldest.size(), 4u);
-  for (uint64_t i = 0; i < 4; ++i)
-    EXPECT_EQ(oldest[i]->wire.item.hai.hai_cookie, 4 + i);
+  for (uint64_t i = 0; i < 4; ++i) EXPECT_EQ(oldest[i]->hai.hai_cookie, 4 + i);
 }
 
 TEST(SchedulerMetricsTest, OldestArrivalSeesBatchedAndFairShareQueues) {

@@ -79,10 +79,10 @@ class Scheduler::TapeSource : public Scheduler::Source {
       media_.Add(at.medium,
                  {.id = item.seq,
                   .position = at.position,
-                  .archive_id = item.wire.archive_id,
-                  .hal_flags = item.wire.hal_flags,
-                  .blocking = IsBlocking(item.wire.hal_flags)},
-                 std::max(now_, item.wire.timestamp_ns));
+                  .archive_id = item.archive_id,
+                  .hal_flags = item.hal_flags,
+                  .blocking = IsBlocking(item.hal_flags)},
+                 std::max(now_, item.timestamp_ns));
       return;
     }
   }
@@ -160,8 +160,8 @@ class Scheduler::TapeSource : public Scheduler::Source {
     ForEachStaging(turn.mover, [&](ItemList& queue) {
       if (queue.empty() || found) return;
       const Item& head = queue.front();
-      if (!turn.key || (turn.key->first == head.wire.archive_id &&
-                        turn.key->second == head.wire.hal_flags))
+      if (!turn.key || (turn.key->first == head.archive_id &&
+                        turn.key->second == head.hal_flags))
         found = &queue;
       else
         back.push_back(head.id());

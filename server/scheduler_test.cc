@@ -613,6 +613,56 @@ TEST(SchedulerQueryTest, VisitFromResumesAfterTheCursor) {
   EXPECT_EQ(cursor, 0u);  // the end
 }
 
+TEST(SchedulerQueryTest, ArrivalWalkAndDataAfterManyForgets) {
+  // Items of many data sizes (in several slab classes, one beyond the
+  // largest, from the heap) over several arrival buckets; most are
+  // forgotten in a scattered order, which packs the buckets: the walk
+  // still yields the others in arrival order, each with its own data.
+  Scheduler s;
+  auto data_of = [](uint64_t c) {
+    const size_t size = c % 7 == 0 ? 5000 : c % 97;
+    return std::string(size, static_cast<char>('a' + c % 26));
+  };
+  const uint64_t n = 3000;
+  for (uint64_t c = 1; c <= n; ++c)
+    ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_ARCHIVE, c, 1, data_of(c))));
+  std::vector<uint64_t> kept;
+  for (uint64_t c = 1; c <= n; ++c) {
+    if (c % 4 == 1 || c % 1000 == 999)
+      kept.push_back(c);
+    else
+      ASSERT_TRUE(s.Drop(ItemId::Of(MakeItem(HSMA_ARCHIVE, c).item.hai)));
+  }
+  // Newcomers after the holes: the youngest, at the end of the walk.
+  for (uint64_t c = n + 1; c <= n + 5; ++c) {
+    ASSERT_TRUE(s.Enqueue(MakeItem(HSMA_ARCHIVE, c, 1, data_of(c))));
+    kept.push_back(c);
+  }
+  std::vector<uint64_t> seen;
+  uint64_t cursor = 0;
+  do {
+    cursor = s.VisitFrom(cursor, 100, [&](const Item& item) {
+      const uint64_t c = item.id().cookie;
+      seen.push_back(c);
+      EXPECT_EQ(item.data(), data_of(c)) << c;
+      const protocol::WireItem wire = item.ToWire();
+      EXPECT_EQ(wire.item.data, data_of(c));
+      EXPECT_EQ(wire.item.hai.hai_cookie, c);
+      EXPECT_EQ(wire.archive_id, 1u);
+      return true;
+    });
+  } while (cursor != 0);
+  EXPECT_EQ(seen, kept);
+  // A walk stopped by its visitor on the very last item says it ended.
+  uint64_t last_seq = 0;
+  s.VisitFrom(0, n + 5, [&](const Item& item) {
+    last_seq = item.seq;
+    return true;
+  });
+  EXPECT_EQ(s.VisitFrom(last_seq - 1, 10, [](const Item&) { return false; }),
+            0u);
+}
+
 }  // namespace
 }  // namespace server
 

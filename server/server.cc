@@ -268,7 +268,7 @@ bool Server::Recover(std::string* error) {
     // Placeholder: a mover that has not come back yet, whose grace time
     // starts now.
     movers_.AddPlaceholder(mover, clock_.Now(), clock_.UnixNanos());
-    protocol::WireItem claimed = item->wire;
+    protocol::WireItem claimed = item->ToWire();
     scheduler_.Claim(mover, claimed);
     ++running;
   }
@@ -1296,15 +1296,14 @@ Server::Ended Server::EndItem(Connection& c,
   }
   if (item) {
     // Received to done: the time Lustre's request spent in coordinatool.
-    LogRequestEventAt(
-        now_ns, RequestEvent::kDone, item->wire.item.hai,
-        "mover={} status={} duration_ms={}{}", c.id, status,
-        (now_ns - item->wire.timestamp_ns) / 1'000'000,
+    LogRequestEventAt(now_ns, RequestEvent::kDone, item->hai,
+                      "mover={} status={} duration_ms={}{}", c.id, status,
+                      (now_ns - item->timestamp_ns) / 1'000'000,
         status != 0 && (request.hp_flags & HP_FLAG_RETRY) ? " retry=yes" : "");
     metrics_.Completed(item->type, c.id, static_cast<int>(status), item->since,
                        now_ns);
     // Ended retryable at Lustre: it comes back, and is known then.
-    const ItemId retry_key = RetryMemory::KeyOf(item->wire.item.hai);
+    const ItemId retry_key = RetryMemory::KeyOf(item->hai);
     bool await_retry = false;
     if (status != 0 && (request.hp_flags & HP_FLAG_RETRY)) {
       retries_.Failed(retry_key, c.id, static_cast<int32_t>(status));
@@ -1346,7 +1345,7 @@ std::optional<std::string> Server::CheckDoneOwner(const Connection& c,
 }
 
 bool Server::ComesBack(const Item& item) {
-  const hsm_action_item& hai = item.wire.item.hai;
+  const hsm_action_item& hai = item.hai;
   // Upcalled requests are not Lustre's: nothing sends them again.
   if (protocol::IsUpcalledCookie(hai.hai_cookie)) return false;
   hsm_current_action hca{};
@@ -1364,9 +1363,8 @@ std::shared_ptr<Connection> Server::Finish(const Item& item, int status,
   const ItemId id = item.id();
   const MoverId owner = item.owner;
   const ItemType type = item.type;
-  if (reporter_) reporter_->Done(item.wire.item.data, id.dfid, status);
-  recent_done_.Add(
-      {id, item.wire.item.hai.hai_fid, type, status, now_ns, owner});
+  if (reporter_) reporter_->Done(item.data(), id.dfid, status);
+  recent_done_.Add({id, item.hai.hai_fid, type, status, now_ns, owner});
   scheduler_.Done(item, status != 0, await_retry);  // `item` is gone
   StoreForget(id);
   movers_.Ended(id);
@@ -1510,7 +1508,7 @@ void Server::DropGone(const ItemId& id) {
       "cookie {:#x} {} {}: dropped, never sent: Lustre no longer has it",
       id.cookie, hsm::FormatFid(id.dfid), TypeName(item->type));
   // And in the request log's one shape (docs/operations.md).
-  LogRequestEvent(RequestEvent::kDropped, item->wire.item.hai,
+  LogRequestEvent(RequestEvent::kDropped, item->hai,
                   "reason=\"Lustre no longer has it\"");
   metrics_.Dropped(item->type);
   ForgetUnrun(id, false);
@@ -1807,9 +1805,8 @@ void Server::Report() {
         owner, ItemType::kRestore,
         [&](const Item& item) { queue.push_back(&item); });
     for (size_t pos = 0; pos < queue.size(); ++pos)
-      reporter_->Progress(queue[pos]->wire.item.data,
-                          queue[pos]->wire.item.hai.hai_dfid, name, pos + 1,
-                          queue.size());
+      reporter_->Progress(queue[pos]->data(), queue[pos]->hai.hai_dfid, name,
+                          pos + 1, queue.size());
   };
   for (const auto& [id, client] : movers_.entries())
     if (client.connection) report(id, id);
@@ -1867,7 +1864,7 @@ void Server::RunChecks() {
       placement_.ForgetHeld(id);
       continue;
     }
-    const hsm_action_item& hai = item->wire.item.hai;
+    const hsm_action_item& hai = item->hai;
     hsm_current_action hca{};
     // An upcalled request is not at Lustre's coordinator (docs/upcall.md):
     // nothing to ask, it is live as long as the server holds it.
@@ -1924,18 +1921,17 @@ void Server::ForgetEnded(const ItemId& id, const char* why) {
   if (!item) return;
   spdlog::warn("{} {:#x} ({}): {}", hsm::FormatFid(id.dfid), id.cookie,
                TypeName(item->type), why);
-  LogRequestEvent(RequestEvent::kDropped, item->wire.item.hai, "reason=\"{}\"",
-                  why);
+  LogRequestEvent(RequestEvent::kDropped, item->hai, "reason=\"{}\"", why);
   ForgetUnrun(id, true);
 }
 
 void Server::ForgetUnrun(const ItemId& id, bool as_done) {
   const Item* item = scheduler_.Find(id);
   if (!item) return;
-  if (reporter_) reporter_->Done(item->wire.item.data, id.dfid, ECANCELED);
+  if (reporter_) reporter_->Done(item->data(), id.dfid, ECANCELED);
   if (as_done) {
-    recent_done_.Add({id, item->wire.item.hai.hai_fid, item->type, ECANCELED,
-                      clock_.UnixNanos(), ""});
+    recent_done_.Add(
+        {id, item->hai.hai_fid, item->type, ECANCELED, clock_.UnixNanos(), ""});
     scheduler_.Done(id, true);  // never ran to its end: failed
   } else
     scheduler_.Drop(id);
@@ -1956,7 +1952,7 @@ void Server::EndAtLustre(const ItemId& id, int errval, int hp_flags) {
     ForgetEnded(id, "upcalled request given up after its retries");
     return;
   }
-  int rc = lustre_.EndWithoutRunning(item->wire.item.hai, errval, hp_flags);
+  int rc = lustre_.EndWithoutRunning(item->hai, errval, hp_flags);
   if (hp_flags & HP_FLAG_RETRY) {
     // Lustre puts it back to WAITING and sends it again (never a bound
     // restore: OnRetryVerdict fails those); the server keeps holding it
@@ -2057,7 +2053,7 @@ void Server::NoteParked(const Connection& c, const DispatchReply& reply) {
         "{} {:#x} (archive id {}): needs {} bytes, more than the buffer of "
         "mover {} ({} bytes): set aside for a mover with a larger buffer{}",
         hsm::FormatFid(note.id.dfid), note.id.cookie,
-        item ? item->wire.archive_id : 0, note.cost, c.id, note.max_bytes,
+        item ? item->archive_id : 0, note.cost, c.id, note.max_bytes,
         options_.settings.oversized_timeout_ms > 0
             ? fmt::format(", failed at Lustre after {} ms",
                           options_.settings.oversized_timeout_ms)

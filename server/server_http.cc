@@ -75,11 +75,11 @@ DashboardView Server::DashboardViewOf() const {
   for (ItemType type : kDispatchOrder)
     for (const Item* item : scheduler_.OldestWaiting(type, kDashboardOldest))
       view.oldest[static_cast<size_t>(type)].push_back(
-          {hsm::FormatFid(item->wire.item.hai.hai_fid),
-           item->wire.timestamp_ns > 0
-               ? (now_ns - item->wire.timestamp_ns) / 1'000'000'000
+          {hsm::FormatFid(item->hai.hai_fid),
+           item->timestamp_ns > 0
+               ? (now_ns - item->timestamp_ns) / 1'000'000'000
                : 0,
-           item->wire.archive_id});
+           item->archive_id});
   return view;
 }
 

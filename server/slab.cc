@@ -4,7 +4,8 @@
 
 #include <cstdint>
 
-namespace server::slab_internal {
+namespace server {
+namespace slab_internal {
 
 void* MapChunk() {
   // Twice the size, then the unaligned ends are given back: an aligned
@@ -24,4 +25,39 @@ void* MapChunk() {
 
 void UnmapChunk(void* chunk) { munmap(chunk, kChunkBytes); }
 
-}  // namespace server::slab_internal
+}  // namespace slab_internal
+
+SlabPool::SlabPool(size_t slot_bytes, size_t align)
+    : slot_bytes_(SlotBytes(slot_bytes, align)),
+      header_(HeaderBytes(align)),
+      per_chunk_(static_cast<uint32_t>(PerChunk(slot_bytes, align))) {}
+
+void SlabPool::Open() {
+  void* memory = slab_internal::MapChunk();
+  if (!memory) throw std::bad_alloc();
+  Reopen(new (memory) Chunk);
+  ++chunks_;
+}
+
+void SlabPool::Release(Chunk* chunk) {
+  Close(chunk);
+  chunk->~Chunk();
+  slab_internal::UnmapChunk(chunk);
+  --chunks_;
+}
+
+size_t SizedSlab::size() const {
+  size_t n = heap_blocks_;
+  for (const auto& pool : pools_)
+    if (pool) n += pool->size();
+  return n;
+}
+
+size_t SizedSlab::chunks() const {
+  size_t n = 0;
+  for (const auto& pool : pools_)
+    if (pool) n += pool->chunks();
+  return n;
+}
+
+}  // namespace server

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 #include <set>
 #include <string>
@@ -107,6 +108,80 @@ TEST(SlabTest, OverAlignedObjects) {
   }
   for (Wide* w : objects) slab.Delete(w);
   EXPECT_EQ(slab.size(), 0u);
+}
+
+TEST(SizedSlabTest, BlocksOfManySizesKeepTheirBytes) {
+  // Sizes across many classes, the largest pooled one and heap ones:
+  // every block keeps what was written in it until freed, in any order.
+  SizedSlab slab;
+  std::mt19937 random(11);
+  std::uniform_int_distribution<size_t> size_of(1, 600);
+  struct Block {
+    unsigned char* p;
+    size_t bytes;
+  };
+  std::vector<Block> blocks;
+  const size_t sizes[] = {0,
+                          1,
+                          8,
+                          9,
+                          SizedSlab::kMaxPooledBytes,
+                          SizedSlab::kMaxPooledBytes + 1,
+                          100000};
+  for (size_t bytes : sizes)
+    blocks.push_back(
+        {static_cast<unsigned char*>(slab.Allocate(bytes)), bytes});
+  for (int i = 0; i < 20000; ++i) {
+    const size_t bytes = size_of(random);
+    blocks.push_back(
+        {static_cast<unsigned char*>(slab.Allocate(bytes)), bytes});
+  }
+  EXPECT_EQ(slab.size(), blocks.size());
+  EXPECT_EQ(slab.heap_blocks(), 2u);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(blocks[i].p) % 8, 0u);
+    std::memset(blocks[i].p, static_cast<int>(i & 0xff), blocks[i].bytes);
+  }
+  std::shuffle(blocks.begin(), blocks.end(), random);
+  std::set<unsigned char*> distinct;
+  for (const Block& b : blocks) distinct.insert(b.p);
+  EXPECT_EQ(distinct.size(), blocks.size());
+  // Each block's bytes are one value, none overwritten by a neighbour.
+  for (const Block& b : blocks) {
+    for (size_t k = 1; k < b.bytes; ++k) ASSERT_EQ(b.p[k], b.p[0]);
+    slab.Free(b.p, b.bytes);
+  }
+  EXPECT_EQ(slab.size(), 0u);
+  EXPECT_EQ(slab.heap_blocks(), 0u);
+  // At most one chunk kept per size class used.
+  EXPECT_LE(slab.chunks(), 600 / SizedSlab::kGranule + 2);
+}
+
+TEST(SizedSlabTest, ClassesRoundUpToEightBytes) {
+  EXPECT_EQ(SizedSlab::BlockBytes(1), 8u);
+  EXPECT_EQ(SizedSlab::BlockBytes(8), 8u);
+  EXPECT_EQ(SizedSlab::BlockBytes(9), 16u);
+  EXPECT_EQ(SizedSlab::BlockBytes(240), 240u);
+  EXPECT_EQ(SizedSlab::BlockBytes(241), 248u);
+  // Blocks of one class are packed back to back in a chunk.
+  SizedSlab slab;
+  auto* a = static_cast<unsigned char*>(slab.Allocate(241));
+  auto* b = static_cast<unsigned char*>(slab.Allocate(248));
+  EXPECT_EQ(b - a, 248);
+  slab.Free(a, 241);
+  slab.Free(b, 248);
+}
+
+TEST(SlabPoolTest, ChunksGoBackAsTheyEmpty) {
+  SlabPool pool(100, 8);
+  EXPECT_EQ(pool.slot_bytes(), 104u);
+  std::vector<void*> slots;
+  const size_t n = 3 * pool.per_chunk() + 1;
+  for (size_t i = 0; i < n; ++i) slots.push_back(pool.Allocate());
+  EXPECT_EQ(pool.chunks(), 4u);
+  for (void* p : slots) pool.Free(p);
+  EXPECT_EQ(pool.size(), 0u);
+  EXPECT_EQ(pool.chunks(), 1u);
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ namespace json = boost::json;
 namespace {
 
 json::object QueueEntry(const Item& item) {
-  const std::string& data = item.wire.item.data;
+  const std::string_view data = item.data();
   json::object entry{{"hai_fid", protocol::FidToJson(item.id().dfid)},
                      {"hai_cookie", static_cast<int64_t>(item.id().cookie)}};
   // Cut at the first NUL as the original; a byte string like any data.
@@ -140,7 +140,7 @@ void StatusBuilder::AddItemLists(json::object& o, StatusStream& stream) const {
   json::array oversized;
   scheduler_.ForEachOversized([&](const Item& item) {
     json::object entry = QueueEntry(item);
-    entry["bytes"] = ReplyCost(item.wire);
+    entry["bytes"] = ReplyCost(item);
     oversized.push_back(std::move(entry));
   });
   o["oversized_items"] = std::move(oversized);

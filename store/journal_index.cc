@@ -17,25 +17,28 @@ size_t JournalIndex::Hash::operator()(const Key& key) const {
   return static_cast<size_t>(h ^ (h >> 31));
 }
 
+static_assert(sizeof(JournalIndex::Key) + sizeof(uint64_t) == 32);
+
 JournalIndex::Entry JournalIndex::Get(uint32_t n) const {
   const Record& r = At(n);
+  if (r.put == kApart) return apart_.find(n)->second;
   Entry entry;
-  entry.put_at = r.put_at;
-  entry.put_len = r.put_len;
-  entry.assign_len = r.assign_len;
-  if (r.assign_len) entry.assign_at = assign_at_.find(n)->second;
+  entry.put_at = r.put & ((uint64_t{1} << kPositionBits) - 1);
+  entry.put_len = static_cast<uint32_t>(r.put >> kPositionBits);
   return entry;
 }
 
+// REQUIRES: `n` is in use (Set wrote its key), and At(n).put is either set
+// or was never read.
 void JournalIndex::Put(uint32_t n, const Entry& entry) {
   Record& r = At(n);
-  r.put_at = entry.put_at;
-  r.put_len = entry.put_len;
-  r.assign_len = entry.assign_len;
-  if (entry.assign_len)
-    assign_at_[n] = entry.assign_at;
-  else
-    assign_at_.erase(n);
+  if (Packs(entry)) {
+    if (r.put == kApart) apart_.erase(n);
+    r.put = entry.put_at | (uint64_t{entry.put_len} << kPositionBits);
+  } else {
+    r.put = kApart;
+    apart_[n] = entry;
+  }
 }
 
 std::optional<JournalIndex::Entry> JournalIndex::Find(const Key& key) const {
@@ -50,7 +53,7 @@ void JournalIndex::Set(const Key& key, const Entry& entry) {
     const uint32_t n = *it;
     if (entry.empty()) {
       index_.erase(it);
-      assign_at_.erase(n);
+      if (At(n).put == kApart) apart_.erase(n);
       free_.push_back(n);
       if (index_.empty()) Clear();  // a drained store gives its memory back
     } else {
@@ -69,13 +72,14 @@ void JournalIndex::Set(const Key& key, const Entry& entry) {
       blocks_.push_back(std::make_unique_for_overwrite<Record[]>(kBlock));
   }
   At(n).key = key;
+  At(n).put = 0;  // a reused place may hold kApart: apart_ has no `n` now
   Put(n, entry);
   index_.insert(n);  // hashes the key just written
 }
 
 void JournalIndex::Clear() {
   index_.clear();
-  assign_at_.clear();
+  apart_.clear();
   free_.clear();
   blocks_.clear();
   used_ = 0;

@@ -5,10 +5,13 @@
 //
 // Dense: the entries sit in blocks of 4,096, a forgotten entry's place is
 // reused, and a hash set of 4-byte entry numbers finds them by key (the key
-// is read through the entry, not stored twice). About 50 bytes per live
-// request, against 72 for a node-based map of key to entry. Most requests
-// are never assigned (they wait, or run for a short time): the position of
-// an Assign record is kept apart, for those that have one.
+// is read through the entry, not stored twice). Each entry is the key and
+// one 64-bit word: the Put record's position (40 bits: journals up to 1
+// TiB) and length (24 bits). Most requests are never assigned (they wait,
+// or run for a short time): an entry with an Assign record, or whose Put
+// does not fit the word, keeps its whole Entry apart, in a map of the few
+// such. About 42 bytes per live request, against 72 for a node-based map
+// of key to entry.
 //
 // Thread-safety: none (the store's event loop).
 #ifndef STORE_JOURNAL_INDEX_H_
@@ -61,19 +64,25 @@ class JournalIndex {
     for (uint32_t n : index_) {
       Entry entry = Get(n);
       f(entry);
-      Record& r = At(n);
-      r.put_at = entry.put_at;
-      if (entry.assign_len) assign_at_[n] = entry.assign_at;
+      Put(n, entry);
     }
   }
 
  private:
   struct Record {
     Key key;
-    uint32_t put_len;
-    uint32_t assign_len;  // its position in assign_at_ when not 0
-    uint64_t put_at;
+    // kApart: the entry is in apart_. Else the Put's position (low 40
+    // bits) and length (high 24 bits), and no Assign.
+    uint64_t put;
   };
+  static constexpr uint64_t kApart = ~uint64_t{0};
+  static constexpr int kPositionBits = 40;
+  // Whether `entry` is kept in Record::put alone.
+  static bool Packs(const Entry& entry) {
+    return entry.assign_len == 0 &&
+           entry.put_at < (uint64_t{1} << kPositionBits) &&
+           entry.put_len < (uint32_t{1} << (64 - kPositionBits)) - 1;
+  }
   static constexpr uint32_t kBlockBits = 12;
   static constexpr uint32_t kBlock = 1u << kBlockBits;
 
@@ -104,7 +113,8 @@ class JournalIndex {
   uint32_t used_ = 0;           // entry numbers handed out so far
   std::vector<uint32_t> free_;  // numbers of erased entries, for reuse
   boost::unordered_flat_set<uint32_t, Hash, Eq> index_;
-  boost::unordered_flat_map<uint32_t, uint64_t> assign_at_;
+  // Entries with an Assign record, or a Put that Record::put cannot hold.
+  boost::unordered_flat_map<uint32_t, Entry> apart_;
 };
 
 }  // namespace store

@@ -105,5 +105,35 @@ TEST(JournalIndexTest, AnAssignmentWithoutPut) {
   EXPECT_FALSE(index.Contains(KeyOf(5)));
 }
 
+TEST(JournalIndexTest, PositionsAndLengthsBeyondThePackedWord) {
+  // A Put beyond 1 TiB, or longer than 16 MiB, is kept apart, exactly; it
+  // goes back to the packed word when it fits again, and a reused place
+  // does not inherit it.
+  JournalIndex index;
+  const Entry far{.put_at = (1ull << 40) + 5, .put_len = 9};
+  const Entry long_put{.put_at = 64, .put_len = (1u << 24) + 1};
+  const Entry edge{.put_at = (1ull << 40) - 1, .put_len = (1u << 24) - 2};
+  const Entry near{.put_at = 128, .put_len = 10};
+  index.Set(KeyOf(1), far);
+  index.Set(KeyOf(2), long_put);
+  index.Set(KeyOf(3), edge);
+  EXPECT_EQ(*index.Find(KeyOf(1)), far);
+  EXPECT_EQ(*index.Find(KeyOf(2)), long_put);
+  EXPECT_EQ(*index.Find(KeyOf(3)), edge);
+  index.Set(KeyOf(1), near);
+  EXPECT_EQ(*index.Find(KeyOf(1)), near);
+  index.Set(KeyOf(2), Entry{});  // forgotten: its place is reused
+  index.Set(KeyOf(4), near);
+  EXPECT_EQ(*index.Find(KeyOf(4)), near);
+  index.MovePositions([](Entry& e) { e.put_at += 1ull << 40; });
+  EXPECT_EQ(index.Find(KeyOf(1))->put_at, 128 + (1ull << 40));
+  EXPECT_EQ(index.Find(KeyOf(3))->put_at, (1ull << 41) - 1);
+  EXPECT_EQ(index.Find(KeyOf(4))->put_len, 10u);
+  index.MovePositions([](Entry& e) { e.put_at -= 1ull << 40; });
+  EXPECT_EQ(*index.Find(KeyOf(1)), near);
+  EXPECT_EQ(*index.Find(KeyOf(3)), edge);
+  EXPECT_EQ(index.size(), 3u);
+}
+
 }  // namespace
 }  // namespace store

@@ -266,7 +266,7 @@ class Workload {
   size_t RestoreQueues() const {
     std::set<std::pair<std::string, uint32_t>> queues;
     scheduler.ForEachWaiting(ItemType::kRestore, [&](const server::Item& item) {
-      queues.emplace(item.group, item.wire.archive_id);
+      queues.emplace(item.group, item.archive_id);
     });
     return queues.size();
   }
