@@ -110,6 +110,24 @@ TEST(RequestKeyTest, IsTheOriginalRedisFieldName) {
   // docs/redis.md's example.
   EXPECT_EQ(RequestKey(0x65a1b2c4, {0x200000401, 0x2a, 0}),
             "0000000065a1b2c400000002000004010000002a00000000");
+  // Every digit of every field, the largest values included.
+  const lu_fid max{~uint64_t{0}, ~uint32_t{0}, ~uint32_t{0}};
+  EXPECT_EQ(RequestKey(~uint64_t{0}, max), std::string(48, 'f'));
+  EXPECT_EQ(RequestKey(0x0123456789abcdef, {0xfedcba9876543210, 0x1, 0x80}),
+            "0123456789abcdeffedcba98765432100000000100000080");
+}
+
+TEST(RequestKeyTest, IsRequestKeyComparesWithoutBuildingTheKey) {
+  const lu_fid fid{0x200000401, 0x2a, 0};
+  const std::string key = RequestKey(7, fid);
+  EXPECT_TRUE(IsRequestKey(key, 7, fid));
+  EXPECT_FALSE(IsRequestKey(key, 8, fid));
+  EXPECT_FALSE(IsRequestKey(key, 7, {0x200000401, 0x2a, 1}));
+  EXPECT_FALSE(IsRequestKey(key.substr(1), 7, fid));
+  EXPECT_FALSE(IsRequestKey(key + "0", 7, fid));
+  std::string upper = key;
+  upper[upper.find('a')] = 'A';  // of 0x2a: keys are lowercase
+  EXPECT_FALSE(IsRequestKey(upper, 7, fid));
 }
 
 TEST_F(JournalStoreTest, ChangesSurviveAReopen) {

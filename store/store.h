@@ -26,6 +26,9 @@ namespace store {
 // The 48 lowercase hex digits of the original's Redis fields (docs/redis.md):
 // cookie on 16, FID sequence on 16, oid on 8, version on 8.
 std::string RequestKey(uint64_t cookie, const lu_fid& dfid);
+// key == RequestKey(cookie, dfid), without building the string (recovery
+// checks a million stored keys).
+bool IsRequestKey(std::string_view key, uint64_t cookie, const lu_fid& dfid);
 
 // What Load() finds, in two passes: every request, then every assignment.
 class LoadVisitor {
