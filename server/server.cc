@@ -61,6 +61,7 @@ struct Recovered : store::LoadVisitor {
   std::vector<std::string> dropped;  // keys of unreadable requests
   std::vector<std::pair<std::string, std::string>> assignments;
 
+  void ExpectRequests(size_t count) override { requests.reserve(count); }
   void OnRequest(std::string_view key, std::string_view text) override {
     protocol::WireItem wire;
     std::string_view placed;

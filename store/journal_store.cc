@@ -89,7 +89,7 @@ JournalScan JournalStore::Index(std::string_view data) {
   other_.clear();
   stats_.live_bytes = 0;
   return ScanJournal(data, [&](const JournalRecord& r, size_t at, size_t size) {
-    Apply(r.type, std::string(r.key), at, static_cast<uint32_t>(size));
+    Apply(r.type, r.key, at, static_cast<uint32_t>(size));
   });
 }
 
@@ -338,6 +338,7 @@ bool JournalStore::Load(LoadVisitor& visitor, std::string* error) {
   });
   std::sort(puts.begin(), puts.end());
   std::sort(assigns.begin(), assigns.end());
+  visitor.ExpectRequests(puts.size());
   const std::string_view bytes = data;
   for (const Span& put : puts) {
     const auto [key, value] = RecordKeyValue(bytes.substr(put.at, put.size));
@@ -351,14 +352,16 @@ bool JournalStore::Load(LoadVisitor& visitor, std::string* error) {
   return true;
 }
 
-void JournalStore::Apply(char type, const std::string& key, uint64_t at,
+void JournalStore::Apply(char type, std::string_view key, uint64_t at,
                          uint32_t size) {
+  // A view: the replay applies every record of the journal, and a string
+  // is built only for the rare keys that do not pack.
   PackedKey packed;
   bool is_packed = Pack(key, &packed);
   std::optional<Entry> before;
   if (is_packed) {
     before = packed_.Find(packed);
-  } else if (auto it = other_.find(key); it != other_.end()) {
+  } else if (auto it = other_.find(std::string(key)); it != other_.end()) {
     before = it->second;
   }
   Entry after = before.value_or(Entry{});
@@ -379,9 +382,9 @@ void JournalStore::Apply(char type, const std::string& key, uint64_t at,
   if (is_packed) {
     packed_.Set(packed, after);  // an empty entry erases
   } else if (after.empty()) {
-    if (before) other_.erase(key);
+    if (before) other_.erase(std::string(key));
   } else {
-    other_[key] = after;
+    other_[std::string(key)] = after;
   }
 }
 

@@ -504,6 +504,71 @@ TEST_F(JournalStoreTest, CompactionKeepsTheLiveStateAndShrinksTheFile) {
   EXPECT_EQ(after.assigned, before.assigned);
 }
 
+// What Load() reports, in its order, and the count it announced.
+struct Visits : LoadVisitor {
+  std::vector<std::string> requests, assigned;
+  std::vector<size_t> expected;  // ExpectRequests() calls
+  size_t expected_before_first = 0;
+  void ExpectRequests(size_t count) override {
+    expected.push_back(count);
+    expected_before_first = requests.size();
+  }
+  void OnRequest(std::string_view key, std::string_view json) override {
+    requests.push_back(std::string(key) + "=" + std::string(json));
+  }
+  void OnAssignment(std::string_view key, std::string_view mover) override {
+    assigned.push_back(std::string(key) + "=" + std::string(mover));
+  }
+};
+
+// Requests come back in journal order (the order of each one's latest
+// Put: arrival order, which the server would otherwise sort), before and
+// after a compaction and a reopen, and their number is announced first.
+TEST_F(JournalStoreTest, LoadVisitsInJournalOrderAndAnnouncesTheCount) {
+  options_.min_compact_bytes = 4 << 10;
+  options_.compact_ratio = 1;
+  Open();
+  std::vector<std::string> order, assigned;
+  std::mt19937 random(7);
+  for (uint32_t i = 0; i < 300; ++i) {
+    // Keys in no order of their own, packed or not.
+    std::string key = i % 10 == 3 ? "key-" + std::to_string(random())
+                                  : RequestKey(random(), Fid(random()));
+    std::string json = "{\"n\":" + std::to_string(i) + "}";
+    store_->Put(key, json);
+    order.push_back(key + "=" + json);
+    if (i % 7 == 0) {
+      store_->Assign(key, "m" + std::to_string(i));
+      assigned.push_back(key + "=m" + std::to_string(i));
+    }
+    if (i % 5 == 0) {
+      store_->Forget(key);
+      order.pop_back();
+      if (i % 7 == 0) assigned.pop_back();
+    }
+    if (i % 50 == 0) {
+      ASSERT_TRUE(SyncNow());
+    }
+  }
+  // A Put again moves a request to the end.
+  const std::string moved = order[10].substr(0, order[10].find('='));
+  store_->Put(moved, "{\"n\":-1}");
+  order.erase(order.begin() + 10);
+  order.push_back(moved + "={\"n\":-1}");
+  ASSERT_TRUE(SyncNow());
+  EXPECT_GE(store_->stats().compactions, 1u);
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    Visits visits;
+    std::string error;
+    ASSERT_TRUE(store_->Load(visits, &error)) << error;
+    EXPECT_EQ(visits.requests, order);
+    EXPECT_EQ(visits.assigned, assigned);
+    EXPECT_EQ(visits.expected, std::vector<size_t>{order.size()});
+    EXPECT_EQ(visits.expected_before_first, 0u);
+    Open();
+  }
+}
+
 // The store keeps only where each key's latest records are; a compaction
 // copies them from the journal. Random changes, some made while a
 // compaction is in flight, over RequestKey()s and other keys: the compacted

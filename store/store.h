@@ -16,6 +16,7 @@
 
 #include <linux/lustre/lustre_user.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -34,6 +35,10 @@ bool IsRequestKey(std::string_view key, uint64_t cookie, const lu_fid& dfid);
 class LoadVisitor {
  public:
   virtual ~LoadVisitor() = default;
+  // How many OnRequest() calls follow, from a store that knows before it
+  // visits them (at most once, first): lets the visitor size what it fills
+  // once rather than grow it a million times.
+  virtual void ExpectRequests(size_t count) { (void)count; }
   virtual void OnRequest(std::string_view key, std::string_view json) = 0;
   virtual void OnAssignment(std::string_view key, std::string_view mover) = 0;
 };
