@@ -13,6 +13,7 @@
 #include "auth/auth_file.h"
 #include "common/version.h"
 #include "protocol/byte_string.h"
+#include "protocol/item_scan.h"
 #include "protocol/messages.h"
 #include "protocol/mover_id.h"
 #include "protocol/upcall.h"
@@ -24,6 +25,7 @@
 #include "server/timed_store.h"
 #include "store/null_store.h"
 #include "store/open_store.h"
+#include "store/store.h"
 
 namespace server {
 
@@ -59,32 +61,50 @@ struct Recovered : store::LoadVisitor {
   std::vector<std::string> dropped;  // keys of unreadable requests
   std::vector<std::pair<std::string, std::string>> assignments;
 
+  void ExpectRequests(size_t count) override { requests.reserve(count); }
   void OnRequest(std::string_view key, std::string_view text) override {
-    // The DOM's memory from a block on the stack: a million parses at
-    // start without a million sets of allocations.
-    unsigned char memory[4096];
-    json::monotonic_resource resource(memory, sizeof(memory));
-    boost::system::error_code ec;
-    json::value value = json::parse(text, ec, &resource);
     protocol::WireItem wire;
-    std::string why = ec ? ec.message() : "";
-    if (why.empty() && !value.is_object()) why = "not an object";
-    if (why.empty() && !protocol::ItemFromJson(value.get_object(), &wire, &why))
-      why = why.empty() ? "bad item" : why;
+    std::string_view placed;
+    std::string placed_by_dom, why;
+    // The writer's own form (Placement::Put) without a DOM; anything else
+    // parsed and judged as always.
+    if (!protocol::ScanItemText(text, kPlacedOnKey, &wire, &placed)) {
+      why = ReadWithDom(text, &wire, &placed_by_dom);
+      placed = placed_by_dom;
+    }
     if (why.empty() && !TypeOfAction(wire.item.hai.hai_action))
       why = "not an archive, restore or remove";
-    if (why.empty() && KeyOf(ItemId::Of(wire.item.hai)) != key)
+    if (why.empty() && !store::IsRequestKey(key, wire.item.hai.hai_cookie,
+                                            wire.item.hai.hai_dfid))
       why = "key does not match the item's cookie and dfid";
     if (!why.empty()) {
       spdlog::error("store: request {} dropped: {}: {:.200}", key, why, text);
       dropped.emplace_back(key);
       return;
     }
-    if (const json::value* placed =
-            value.get_object().if_contains(kPlacedOnKey);
-        placed && placed->is_string() && !placed->get_string().empty())
-      placed_on.emplace(key, placed->get_string());
+    if (!placed.empty()) placed_on.emplace(key, placed);
     requests.push_back(std::move(wire));
+  }
+
+  // The item in `text` parsed into a DOM: "" or why it is unreadable.
+  // *placed: its kPlacedOnKey when that is a string.
+  static std::string ReadWithDom(std::string_view text,
+                                 protocol::WireItem* wire,
+                                 std::string* placed) {
+    // The DOM's memory from a block on the stack.
+    unsigned char memory[4096];
+    json::monotonic_resource resource(memory, sizeof(memory));
+    boost::system::error_code ec;
+    json::value value = json::parse(text, ec, &resource);
+    if (ec) return ec.message();
+    if (!value.is_object()) return "not an object";
+    std::string why;
+    if (!protocol::ItemFromJson(value.get_object(), wire, &why))
+      return why.empty() ? "bad item" : why;
+    if (const json::value* found = value.get_object().if_contains(kPlacedOnKey);
+        found && found->is_string())
+      *placed = found->get_string();
+    return "";
   }
   void OnAssignment(std::string_view key, std::string_view mover) override {
     assignments.emplace_back(key, mover);

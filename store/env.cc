@@ -140,8 +140,21 @@ int ReadWhole(File& file, std::string* out) {
   out->resize(size);
   uint64_t offset = 0;
   for (;;) {
-    // The file may have grown since Size(): then in blocks past it.
-    if (offset == out->size()) out->resize(offset + kBlock);
+    if (offset == out->size()) {
+      // At the size the file had: one byte tells its end from growth
+      // since Size() without growing the buffer (growing it copies all
+      // that was read: half a gigabyte, twice the memory at its peak).
+      char probe;
+      ssize_t n = file.ReadAt(offset, &probe, 1);
+      if (n < 0) {
+        out->clear();
+        return static_cast<int>(-n);
+      }
+      if (n == 0) break;
+      // It grew: the rest in blocks past it.
+      out->resize(offset + kBlock);
+      (*out)[offset++] = probe;
+    }
     size_t want = std::min<uint64_t>(out->size() - offset, kBlock);
     ssize_t n = file.ReadAt(offset, out->data() + offset, want);
     if (n < 0) {

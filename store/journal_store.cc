@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace store {
 
@@ -38,21 +40,10 @@ bool Pack(std::string_view key, Key* packed) {
   return true;
 }
 
-template <class Key>
-std::string Unpack(const Key& packed) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string key;
-  key.reserve(2 * packed.size());
-  for (unsigned char b : packed) {
-    key.push_back(kDigits[b >> 4]);
-    key.push_back(kDigits[b & 15]);
-  }
-  return key;
-}
-
-// The value of the Put or Assign record at the start of `record`, a record
-// the replay found valid.
-std::string_view RecordValue(std::string_view record) {
+// The key and value of the Put or Assign record `record`, a record the
+// replay found valid.
+std::pair<std::string_view, std::string_view> RecordKeyValue(
+    std::string_view record) {
   auto skip_string = [](std::string_view* in) {
     if (in->size() < 4) return std::string_view();
     const auto* u = reinterpret_cast<const unsigned char*>(in->data());
@@ -65,8 +56,8 @@ std::string_view RecordValue(std::string_view record) {
   };
   if (record.size() < kRecordHeader + 1) return {};
   std::string_view rest = record.substr(kRecordHeader + 1);
-  skip_string(&rest);
-  return skip_string(&rest);
+  std::string_view key = skip_string(&rest);
+  return {key, skip_string(&rest)};
 }
 
 }  // namespace
@@ -98,7 +89,7 @@ JournalScan JournalStore::Index(std::string_view data) {
   other_.clear();
   stats_.live_bytes = 0;
   return ScanJournal(data, [&](const JournalRecord& r, size_t at, size_t size) {
-    Apply(r.type, std::string(r.key), at, static_cast<uint32_t>(size));
+    Apply(r.type, r.key, at, static_cast<uint32_t>(size));
   });
 }
 
@@ -329,35 +320,48 @@ bool JournalStore::Load(LoadVisitor& visitor, std::string* error) {
       return false;
     }
   }
-  auto value = [&](uint64_t at, uint32_t size) {
-    return RecordValue(std::string_view(data).substr(at, size));
+  // The live records in journal order, which is arrival order (a
+  // compaction keeps it): the file is read front to back, not in the
+  // index's hash order, and the server need not sort what it recovers.
+  // Each record names its key: the one Apply() packed, as it was given.
+  struct Span {
+    uint64_t at;
+    uint32_t size;
+    bool operator<(const Span& other) const { return at < other.at; }
   };
-  packed_.ForEach([&](const PackedKey& key, const Entry& entry) {
-    if (entry.put_len)
-      visitor.OnRequest(Unpack(key), value(entry.put_at, entry.put_len));
-  });
-  for (const auto& [key, entry] : other_)
-    if (entry.put_len)
-      visitor.OnRequest(key, value(entry.put_at, entry.put_len));
-  packed_.ForEach([&](const PackedKey& key, const Entry& entry) {
+  std::vector<Span> puts, assigns;
+  puts.reserve(packed_.size() + other_.size());
+  ForEachEntry([&](const Entry& entry) {
+    if (entry.put_len) puts.push_back({entry.put_at, entry.put_len});
     if (entry.assign_len)
-      visitor.OnAssignment(Unpack(key),
-                           value(entry.assign_at, entry.assign_len));
+      assigns.push_back({entry.assign_at, entry.assign_len});
   });
-  for (const auto& [key, entry] : other_)
-    if (entry.assign_len)
-      visitor.OnAssignment(key, value(entry.assign_at, entry.assign_len));
+  std::sort(puts.begin(), puts.end());
+  std::sort(assigns.begin(), assigns.end());
+  visitor.ExpectRequests(puts.size());
+  const std::string_view bytes = data;
+  for (const Span& put : puts) {
+    const auto [key, value] = RecordKeyValue(bytes.substr(put.at, put.size));
+    visitor.OnRequest(key, value);
+  }
+  for (const Span& assign : assigns) {
+    const auto [key, value] =
+        RecordKeyValue(bytes.substr(assign.at, assign.size));
+    visitor.OnAssignment(key, value);
+  }
   return true;
 }
 
-void JournalStore::Apply(char type, const std::string& key, uint64_t at,
+void JournalStore::Apply(char type, std::string_view key, uint64_t at,
                          uint32_t size) {
+  // A view: the replay applies every record of the journal, and a string
+  // is built only for the rare keys that do not pack.
   PackedKey packed;
   bool is_packed = Pack(key, &packed);
   std::optional<Entry> before;
   if (is_packed) {
     before = packed_.Find(packed);
-  } else if (auto it = other_.find(key); it != other_.end()) {
+  } else if (auto it = other_.find(std::string(key)); it != other_.end()) {
     before = it->second;
   }
   Entry after = before.value_or(Entry{});
@@ -378,9 +382,9 @@ void JournalStore::Apply(char type, const std::string& key, uint64_t at,
   if (is_packed) {
     packed_.Set(packed, after);  // an empty entry erases
   } else if (after.empty()) {
-    if (before) other_.erase(key);
+    if (before) other_.erase(std::string(key));
   } else {
-    other_[key] = after;
+    other_[std::string(key)] = after;
   }
 }
 

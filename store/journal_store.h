@@ -155,7 +155,7 @@ class JournalStore : public Store {
   bool Known(const std::string& key) const;
   void Append(char type, const std::string& key, const std::string* value);
   // Records that the latest record of `key` of `type` is at `at`.
-  void Apply(char type, const std::string& key, uint64_t at, uint32_t size);
+  void Apply(char type, std::string_view key, uint64_t at, uint32_t size);
   template <class F>
   void ForEachEntry(F f);
   void ScheduleFlush();

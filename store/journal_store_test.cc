@@ -110,6 +110,24 @@ TEST(RequestKeyTest, IsTheOriginalRedisFieldName) {
   // docs/redis.md's example.
   EXPECT_EQ(RequestKey(0x65a1b2c4, {0x200000401, 0x2a, 0}),
             "0000000065a1b2c400000002000004010000002a00000000");
+  // Every digit of every field, the largest values included.
+  const lu_fid max{~uint64_t{0}, ~uint32_t{0}, ~uint32_t{0}};
+  EXPECT_EQ(RequestKey(~uint64_t{0}, max), std::string(48, 'f'));
+  EXPECT_EQ(RequestKey(0x0123456789abcdef, {0xfedcba9876543210, 0x1, 0x80}),
+            "0123456789abcdeffedcba98765432100000000100000080");
+}
+
+TEST(RequestKeyTest, IsRequestKeyComparesWithoutBuildingTheKey) {
+  const lu_fid fid{0x200000401, 0x2a, 0};
+  const std::string key = RequestKey(7, fid);
+  EXPECT_TRUE(IsRequestKey(key, 7, fid));
+  EXPECT_FALSE(IsRequestKey(key, 8, fid));
+  EXPECT_FALSE(IsRequestKey(key, 7, {0x200000401, 0x2a, 1}));
+  EXPECT_FALSE(IsRequestKey(key.substr(1), 7, fid));
+  EXPECT_FALSE(IsRequestKey(key + "0", 7, fid));
+  std::string upper = key;
+  upper[upper.find('a')] = 'A';  // of 0x2a: keys are lowercase
+  EXPECT_FALSE(IsRequestKey(upper, 7, fid));
 }
 
 TEST_F(JournalStoreTest, ChangesSurviveAReopen) {
@@ -484,6 +502,71 @@ TEST_F(JournalStoreTest, CompactionKeepsTheLiveStateAndShrinksTheFile) {
   State after = Load();
   EXPECT_EQ(after.requests, before.requests);
   EXPECT_EQ(after.assigned, before.assigned);
+}
+
+// What Load() reports, in its order, and the count it announced.
+struct Visits : LoadVisitor {
+  std::vector<std::string> requests, assigned;
+  std::vector<size_t> expected;  // ExpectRequests() calls
+  size_t expected_before_first = 0;
+  void ExpectRequests(size_t count) override {
+    expected.push_back(count);
+    expected_before_first = requests.size();
+  }
+  void OnRequest(std::string_view key, std::string_view json) override {
+    requests.push_back(std::string(key) + "=" + std::string(json));
+  }
+  void OnAssignment(std::string_view key, std::string_view mover) override {
+    assigned.push_back(std::string(key) + "=" + std::string(mover));
+  }
+};
+
+// Requests come back in journal order (the order of each one's latest
+// Put: arrival order, which the server would otherwise sort), before and
+// after a compaction and a reopen, and their number is announced first.
+TEST_F(JournalStoreTest, LoadVisitsInJournalOrderAndAnnouncesTheCount) {
+  options_.min_compact_bytes = 4 << 10;
+  options_.compact_ratio = 1;
+  Open();
+  std::vector<std::string> order, assigned;
+  std::mt19937 random(7);
+  for (uint32_t i = 0; i < 300; ++i) {
+    // Keys in no order of their own, packed or not.
+    std::string key = i % 10 == 3 ? "key-" + std::to_string(random())
+                                  : RequestKey(random(), Fid(random()));
+    std::string json = "{\"n\":" + std::to_string(i) + "}";
+    store_->Put(key, json);
+    order.push_back(key + "=" + json);
+    if (i % 7 == 0) {
+      store_->Assign(key, "m" + std::to_string(i));
+      assigned.push_back(key + "=m" + std::to_string(i));
+    }
+    if (i % 5 == 0) {
+      store_->Forget(key);
+      order.pop_back();
+      if (i % 7 == 0) assigned.pop_back();
+    }
+    if (i % 50 == 0) {
+      ASSERT_TRUE(SyncNow());
+    }
+  }
+  // A Put again moves a request to the end.
+  const std::string moved = order[10].substr(0, order[10].find('='));
+  store_->Put(moved, "{\"n\":-1}");
+  order.erase(order.begin() + 10);
+  order.push_back(moved + "={\"n\":-1}");
+  ASSERT_TRUE(SyncNow());
+  EXPECT_GE(store_->stats().compactions, 1u);
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    Visits visits;
+    std::string error;
+    ASSERT_TRUE(store_->Load(visits, &error)) << error;
+    EXPECT_EQ(visits.requests, order);
+    EXPECT_EQ(visits.assigned, assigned);
+    EXPECT_EQ(visits.expected, std::vector<size_t>{order.size()});
+    EXPECT_EQ(visits.expected_before_first, 0u);
+    Open();
+  }
 }
 
 // The store keeps only where each key's latest records are; a compaction

@@ -16,6 +16,7 @@
 
 #include <linux/lustre/lustre_user.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -26,11 +27,18 @@ namespace store {
 // The 48 lowercase hex digits of the original's Redis fields (docs/redis.md):
 // cookie on 16, FID sequence on 16, oid on 8, version on 8.
 std::string RequestKey(uint64_t cookie, const lu_fid& dfid);
+// key == RequestKey(cookie, dfid), without building the string (recovery
+// checks a million stored keys).
+bool IsRequestKey(std::string_view key, uint64_t cookie, const lu_fid& dfid);
 
 // What Load() finds, in two passes: every request, then every assignment.
 class LoadVisitor {
  public:
   virtual ~LoadVisitor() = default;
+  // How many OnRequest() calls follow, from a store that knows before it
+  // visits them (at most once, first): lets the visitor size what it fills
+  // once rather than grow it a million times.
+  virtual void ExpectRequests(size_t count) { (void)count; }
   virtual void OnRequest(std::string_view key, std::string_view json) = 0;
   virtual void OnAssignment(std::string_view key, std::string_view mover) = 0;
 };
