@@ -1316,9 +1316,10 @@ Server::Ended Server::EndItem(Connection& c,
   }
   if (item) {
     // Received to done: the time Lustre's request spent in coordinatool.
-    LogRequestEventAt(now_ns, RequestEvent::kDone, item->hai,
-                      "mover={} status={} duration_ms={}{}", c.id, status,
-                      (now_ns - item->timestamp_ns) / 1'000'000,
+    LogRequestEventAt(
+        now_ns, RequestEvent::kDone, item->hai,
+        "mover={} status={} duration_ms={}{}", c.id, status,
+        (now_ns - item->timestamp_ns) / 1'000'000,
         status != 0 && (request.hp_flags & HP_FLAG_RETRY) ? " retry=yes" : "");
     metrics_.Completed(item->type, c.id, static_cast<int>(status), item->since,
                        now_ns);
