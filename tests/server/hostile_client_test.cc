@@ -162,6 +162,28 @@ TEST_F(HostileClientTest, WrongTypesGetAnErrorReplyAndTheConnectionLives) {
   ExpectServiceContinues();
 }
 
+// Archives two files named PREFIX0 and PREFIX1 and receives their items on
+// `fd` (a mover that said ehlo), as `done` entries with status 0.
+void ArchiveTwoAndReceive(SimMount& sim, int fd, const std::string& prefix,
+                          std::vector<std::string>* entries) {
+  for (int i = 0; i < 2; ++i) {
+    std::string path = sim.Path(prefix + std::to_string(i));
+    ASSERT_TRUE(WriteTestFile(path, 1000, i).has_value());
+    ASSERT_TRUE(sim.Lfs({"hsm_archive", path}).ok());
+  }
+  while (entries->size() < 2) {
+    ASSERT_TRUE(SendAll(fd, R"({"command":"recv"})"));
+    json::object reply = json::parse(ReadObject(fd)).as_object();
+    ASSERT_TRUE(reply.contains("hsm_action_list")) << json::serialize(reply);
+    for (const json::value& item :
+         reply.at("hsm_action_list").at("list").as_array())
+      entries->push_back(
+          json::serialize(json::object{{"hai_cookie", item.at("hai_cookie")},
+                                       {"hai_dfid", item.at("hai_dfid")},
+                                       {"status", 0}}));
+  }
+}
+
 // Many dones in one message (docs/protocol.md): taken only from a mover
 // that said ehlo; a bad entry is refused alone, named by its index, and the
 // others end their items; the message may come in pieces.
@@ -174,23 +196,9 @@ TEST(DoneItemsTest, ABadEntryIsRefusedAloneAndTheOthersEnd) {
   ASSERT_TRUE(SendAll(fd.get(), R"({"command":"ehlo","id":"raw"})"));
   json::object reply = json::parse(ReadObject(fd.get())).as_object();
   EXPECT_EQ(reply.at("done_items"), true) << "the server announces it";
-  for (int i = 0; i < 2; ++i) {
-    std::string path = sim.Path("batch" + std::to_string(i));
-    ASSERT_TRUE(WriteTestFile(path, 1000, i).has_value());
-    ASSERT_TRUE(sim.Lfs({"hsm_archive", path}).ok());
-  }
   std::vector<std::string> entries;  // the items received, as done entries
-  while (entries.size() < 2) {
-    ASSERT_TRUE(SendAll(fd.get(), R"({"command":"recv"})"));
-    reply = json::parse(ReadObject(fd.get())).as_object();
-    ASSERT_TRUE(reply.contains("hsm_action_list")) << json::serialize(reply);
-    for (const json::value& item :
-         reply.at("hsm_action_list").at("list").as_array())
-      entries.push_back(
-          json::serialize(json::object{{"hai_cookie", item.at("hai_cookie")},
-                                       {"hai_dfid", item.at("hai_dfid")},
-                                       {"status", 0}}));
-  }
+  ASSERT_NO_FATAL_FAILURE(
+      ArchiveTwoAndReceive(sim, fd.get(), "batch", &entries));
   ASSERT_EQ(cdt.Counter("running_archive"), 2);
   const std::string batch =
       R"({"command":"done","items":[)" + entries[0] +
@@ -242,23 +250,9 @@ TEST(DoneItemsTest, AQuietMoverIsToldRefusalsOnly) {
                       R"({"command":"ehlo","id":"quiet","quiet_done":true})"));
   json::object reply = json::parse(ReadObject(fd.get())).as_object();
   EXPECT_EQ(reply.at("quiet_done"), true) << "the server says it honours it";
-  for (int i = 0; i < 2; ++i) {
-    std::string path = sim.Path("quiet" + std::to_string(i));
-    ASSERT_TRUE(WriteTestFile(path, 1000, i).has_value());
-    ASSERT_TRUE(sim.Lfs({"hsm_archive", path}).ok());
-  }
   std::vector<std::string> entries;  // the items received, as done entries
-  while (entries.size() < 2) {
-    ASSERT_TRUE(SendAll(fd.get(), R"({"command":"recv"})"));
-    reply = json::parse(ReadObject(fd.get())).as_object();
-    ASSERT_TRUE(reply.contains("hsm_action_list")) << json::serialize(reply);
-    for (const json::value& item :
-         reply.at("hsm_action_list").at("list").as_array())
-      entries.push_back(
-          json::serialize(json::object{{"hai_cookie", item.at("hai_cookie")},
-                                       {"hai_dfid", item.at("hai_dfid")},
-                                       {"status", 0}}));
-  }
+  ASSERT_NO_FATAL_FAILURE(
+      ArchiveTwoAndReceive(sim, fd.get(), "quiet", &entries));
   ASSERT_EQ(cdt.Counter("running_archive"), 2);
   std::string single = entries[0];
   single.insert(1, R"("command":"done",)");
