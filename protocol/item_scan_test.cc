@@ -8,6 +8,9 @@
 #include "protocol/wire_text.h"
 
 namespace protocol {
+// Named: the sanitizer builds compile tests in batches (unity), where
+// hot_command_test's helpers of the same names would meet these.
+namespace item_scan_test {
 namespace {
 
 namespace json = boost::json;
@@ -224,4 +227,5 @@ TEST(ItemScanTest, ReadsIntegersAsTheDomDoesAtTheirLimits) {
 }
 
 }  // namespace
+}  // namespace item_scan_test
 }  // namespace protocol
