@@ -126,7 +126,8 @@ TEST(ItemScanTest, TakesWhatTheWriterWritesAndReadsItAsTheDomDoes) {
   WireItem item;
   std::string_view extra;
   const WireItem sample = Sample(std::string("\xff\x00\x01", 3));
-  ASSERT_TRUE(ScanItemText(Text(sample, "m"), kExtraKey, &item, &extra));
+  const std::string text = Text(sample, "m");  // `extra` points into it
+  ASSERT_TRUE(ScanItemText(text, kExtraKey, &item, &extra));
   ExpectSame(item, sample, "round trip");
   EXPECT_EQ(extra, "m");
 }
