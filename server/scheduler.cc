@@ -514,7 +514,12 @@ Scheduler::~Scheduler() {
   for (auto& [key, queue] : queues_) queue.clear();
   behind_fid_.clear();
   for (auto& [id, mover] : movers_) mover.running.clear();
-  for (Item* item : items_) Destroy(item);
+  for (ItemHandle item : items_) Destroy(ItemAt(item));
+}
+
+void Scheduler::Reserve(size_t items) {
+  items_.reserve(items);
+  by_fid_.reserve(items);
 }
 
 void Scheduler::Destroy(Item* item) {
@@ -545,20 +550,22 @@ void Scheduler::VisitInArrivalOrder(
 }
 
 Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type) {
-  Item* raw = new (slab_.Allocate(Item::BytesFor(wire.item.data.size())))
-      Item(wire, type);
+  const size_t bytes = Item::BytesFor(wire.item.data.size());
+  void* block = slab_.Allocate(bytes);
+  const ItemHandle handle = slab_.HandleOf(block, bytes);
+  Item* raw = new (block) Item(wire, type);
   raw->seq = next_seq_++;
   // The youngest: at the end of the last bucket.
   SeqBucket& bucket = by_seq_[raw->seq / kSeqBucket];
   raw->seq_pos = static_cast<uint16_t>(bucket.items.size());
-  bucket.items.push_back(raw);
+  bucket.items.push_back(handle);
   ++bucket.live;
-  auto [chain, first] = by_fid_.insert(FidChain{raw});
+  auto [chain, first] = by_fid_.insert(FidChain{handle});
   if (!first) {
-    SetOlderOfFid(raw, chain->newest);
-    chain->newest = raw;
+    SetOlderOfFid(raw, ItemAt(chain->newest));
+    chain->newest = handle;
   }
-  items_.insert(raw);
+  items_.insert(handle);
   return raw;
 }
 
@@ -700,24 +707,25 @@ void Scheduler::Forget(Item* item) {
   auto of_fid = by_fid_.find(fid);
   bool others_of_fid = false;
   if (of_fid != by_fid_.end()) {
+    bool was_last = false;
     Item* newer = nullptr;
-    for (Item* other = of_fid->newest; other;
+    for (Item* other = ItemAt(of_fid->newest); other;
          newer = other, other = OlderOfFid(other))
       if (other == item) {
         Item* older = OlderOfFid(item);
         SetOlderOfFid(item, nullptr);
         if (newer)
           SetOlderOfFid(newer, older);
+        else if (older)
+          of_fid->newest = HandleOf(older);
         else
-          of_fid->newest = older;
+          was_last = true;  // `item` still alive: the entry's hash holds
         break;
       }
-    if (!of_fid->newest) {
-      of_fid->newest = item;  // still alive: the entry keeps a valid hash
+    if (was_last)
       by_fid_.erase(of_fid);
-    } else {
+    else
       others_of_fid = true;
-    }
   }
   // Unlinked above: `item` no longer counts as active for its file. The
   // file's last request (the usual case): none left to start, no lookup.
@@ -731,7 +739,7 @@ void Scheduler::Forget(Item* item) {
 void Scheduler::LeaveSeqIndex(const Item& item) {
   auto b = by_seq_.find(item.seq / kSeqBucket);
   SeqBucket& bucket = b->second;
-  bucket.items[item.seq_pos] = nullptr;
+  bucket.items[item.seq_pos] = SizedSlab::kNoHandle;
   if (--bucket.live == 0) {
     by_seq_.erase(b);
     return;
@@ -739,11 +747,11 @@ void Scheduler::LeaveSeqIndex(const Item& item) {
   // Half holes: packed again (amortized: at least as many forgets as
   // items moved), still in arrival order.
   if (bucket.live * 2 > bucket.items.size()) return;
-  std::vector<Item*> packed;
+  std::vector<ItemHandle> packed;
   packed.reserve(bucket.live);
-  for (Item* kept : bucket.items)
-    if (kept) {
-      kept->seq_pos = static_cast<uint16_t>(packed.size());
+  for (ItemHandle kept : bucket.items)
+    if (kept != SizedSlab::kNoHandle) {
+      ItemAt(kept)->seq_pos = static_cast<uint16_t>(packed.size());
       packed.push_back(kept);
     }
   bucket.items = std::move(packed);
@@ -795,7 +803,7 @@ bool Scheduler::FidActive(const lu_fid& fid, const Item* except) const {
   if (awaiting_retry_.contains(fid)) return true;
   auto it = by_fid_.find(fid);
   if (it == by_fid_.end()) return false;
-  for (const Item* other = it->newest; other; other = OlderOfFid(other))
+  for (const Item* other = ItemAt(it->newest); other; other = OlderOfFid(other))
     if (other != except && !other->behind_fid) return true;
   return false;
 }
@@ -831,7 +839,7 @@ void Scheduler::StartNextOfFid(const lu_fid& fid) {
   auto it = by_fid_.find(fid);
   if (it == by_fid_.end()) return;
   Item* earliest = nullptr;
-  for (Item* other = it->newest; other; other = OlderOfFid(other)) {
+  for (Item* other = ItemAt(it->newest); other; other = OlderOfFid(other)) {
     if (!other->behind_fid) return;  // one still active: the rest wait
     if (!earliest || other->seq < earliest->seq) earliest = other;
   }
@@ -1427,7 +1435,7 @@ void Scheduler::ForEachOfFid(
     const lu_fid& fid, const std::function<void(const Item&)>& visit) const {
   auto it = by_fid_.find(fid);
   if (it == by_fid_.end()) return;
-  for (const Item* item = it->newest; item; item = OlderOfFid(item))
+  for (const Item* item = ItemAt(it->newest); item; item = OlderOfFid(item))
     visit(*item);
 }
 
@@ -1463,17 +1471,18 @@ uint64_t Scheduler::VisitFrom(
   size_t examined = 0;
   for (auto b = by_seq_.lower_bound(after / kSeqBucket); b != by_seq_.end();
        ++b) {
-    const std::vector<Item*>& items = b->second.items;
+    const std::vector<ItemHandle>& items = b->second.items;
     for (size_t i = 0; i < items.size(); ++i) {
-      const Item* item = items[i];
       // Holes; the cursor's bucket: at most 1024.
-      if (!item || item->seq <= after) continue;
+      if (items[i] == SizedSlab::kNoHandle) continue;
+      const Item* item = ItemAt(items[i]);
+      if (item->seq <= after) continue;
       if (examined++ == max_examined) return last;
       last = item->seq;
       if (!visit(*item)) {
         if (std::next(b) != by_seq_.end()) return last;
         for (size_t j = i + 1; j < items.size(); ++j)
-          if (items[j]) return last;
+          if (items[j] != SizedSlab::kNoHandle) return last;
         return 0;  // the end
       }
     }
@@ -1594,7 +1603,7 @@ void Scheduler::ForEachRunning(
 
 void Scheduler::ForEachItem(
     const std::function<void(const Item&)>& visit) const {
-  for (const Item* item : items_) visit(*item);
+  for (ItemHandle item : items_) visit(*ItemAt(item));
 }
 
 }  // namespace server

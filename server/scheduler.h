@@ -225,6 +225,10 @@ class Scheduler {
   }
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
+  // Room for `items` items in all, held at once: the indexes are sized
+  // once (recovery knows how many requests follow) instead of doubling and
+  // rehashing every item on the way.
+  void Reserve(size_t items);
 
   // Queues a new item. Returns false (and changes nothing) if an item with
   // that identity is already known, queued or running. With an `affinity`
@@ -620,21 +624,39 @@ class Scheduler {
                       const std::string* group = nullptr,
                       uint64_t skip_flags = 0);
 
+  // Where the items live (server/slab.h): chunks, not a heap block each,
+  // by size class, as each item keeps its hsm data at its end. The indexes
+  // below name an item by its 4-byte slab handle, not an 8-byte pointer:
+  // half the bytes per slot of a table a million items long.
+  // Before every index of them: the indexes go first.
+  SizedSlab slab_;
+  using ItemHandle = SizedSlab::Handle;
+  Item* ItemAt(ItemHandle handle) const {
+    return static_cast<Item*>(slab_.At(handle));
+  }
+  ItemHandle HandleOf(const Item* item) const {
+    return slab_.HandleOf(item, Item::BytesFor(item->data_size));
+  }
+  // Ends `item` and gives its block back (it is in no index any more).
+  void Destroy(Item* item);
+
   // Open addressing: a lookup costs one cache miss, not a bucket and a node,
   // which matters once a million items are no longer in cache.
   // Every item, found by identity through the item itself (the key is not
-  // stored twice): 8 bytes per slot instead of 32, 48 MiB less at 1e6.
+  // stored twice): 4 bytes per slot.
   struct ItemHash {
     using is_transparent = void;
+    const Scheduler* s;
     size_t operator()(const ItemId& id) const { return ItemIdHash()(id); }
-    size_t operator()(const Item* item) const {
-      return ItemIdHash()(item->id());
+    size_t operator()(ItemHandle item) const {
+      return ItemIdHash()(s->ItemAt(item)->id());
     }
   };
   struct ItemEq {
     using is_transparent = void;
-    static const ItemId& Id(const ItemId& id) { return id; }
-    static ItemId Id(const Item* item) { return item->id(); }
+    const Scheduler* s;
+    const ItemId& Id(const ItemId& id) const { return id; }
+    ItemId Id(ItemHandle item) const { return s->ItemAt(item)->id(); }
     template <class A, class B>
     bool operator()(const A& a, const B& b) const {
       return Id(a) == Id(b);
@@ -642,15 +664,10 @@ class Scheduler {
   };
   Item* FindItem(const ItemId& id) const {
     auto it = items_.find(id);
-    return it == items_.end() ? nullptr : *it;
+    return it == items_.end() ? nullptr : ItemAt(*it);
   }
-  // Where the items live (server/slab.h): chunks, not a heap block each,
-  // by size class, as each item keeps its hsm data at its end.
-  // Before every index of them: the indexes go first.
-  SizedSlab slab_;
-  // Ends `item` and gives its block back (it is in no index any more).
-  void Destroy(Item* item);
-  boost::unordered_flat_set<Item*, ItemHash, ItemEq> items_;
+  boost::unordered_flat_set<ItemHandle, ItemHash, ItemEq> items_{
+      0, ItemHash{this}, ItemEq{this}};
   // The same items by arrival, in buckets of kSeqBucket consecutive arrival
   // numbers (none empty): a new item goes at the end of the last bucket, a
   // forgotten one leaves a hole at its place (Item::seq_pos), and a bucket
@@ -660,7 +677,7 @@ class Scheduler {
   static constexpr uint64_t kSeqBucket = 1024;
   static_assert(kSeqBucket <= 65536, "Item::seq_pos is 16 bits");
   struct SeqBucket {
-    std::vector<Item*> items;  // by seq; nullptr: forgotten
+    std::vector<ItemHandle> items;  // by seq; kNoHandle: forgotten
     uint32_t live = 0;
   };
   std::map<uint64_t, SeqBucket> by_seq_;
@@ -669,7 +686,7 @@ class Scheduler {
   // The same items by hai_fid: the newest, chained to the older ones
   // through older_of_fid_ (a file rarely has more than one request, so the
   // link is not a pointer in every item). The FID is read through the
-  // item, not stored again: 8 bytes per slot instead of 24.
+  // item, not stored again: 4 bytes per slot instead of 24.
   struct FidEq {
     bool operator()(const lu_fid& a, const lu_fid& b) const {
       return hsm::operator==(a, b);
@@ -678,24 +695,30 @@ class Scheduler {
   struct FidChain {
     // Replaced by another item of the same file only, so the set's hash of
     // the entry never changes.
-    mutable Item* newest;
-    const lu_fid& fid() const { return newest->hai.hai_fid; }
+    mutable ItemHandle newest;
   };
   struct FidChainHash {
     using is_transparent = void;
+    const Scheduler* s;
     size_t operator()(const lu_fid& fid) const { return hsm::FidHash()(fid); }
-    size_t operator()(const FidChain& c) const { return (*this)(c.fid()); }
+    size_t operator()(const FidChain& c) const {
+      return (*this)(s->ItemAt(c.newest)->hai.hai_fid);
+    }
   };
   struct FidChainEq {
     using is_transparent = void;
-    static const lu_fid& Fid(const lu_fid& fid) { return fid; }
-    static const lu_fid& Fid(const FidChain& c) { return c.fid(); }
+    const Scheduler* s;
+    const lu_fid& Fid(const lu_fid& fid) const { return fid; }
+    const lu_fid& Fid(const FidChain& c) const {
+      return s->ItemAt(c.newest)->hai.hai_fid;
+    }
     template <class A, class B>
     bool operator()(const A& a, const B& b) const {
       return hsm::operator==(Fid(a), Fid(b));
     }
   };
-  boost::unordered_flat_set<FidChain, FidChainHash, FidChainEq> by_fid_;
+  boost::unordered_flat_set<FidChain, FidChainHash, FidChainEq> by_fid_{
+      0, FidChainHash{this}, FidChainEq{this}};
   // Item -> the next older item of its hai_fid, for the items that have
   // one (Item::has_older_of_fid).
   boost::unordered_flat_map<const Item*, Item*> older_of_fid_;

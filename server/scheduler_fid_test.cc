@@ -36,6 +36,46 @@ TEST_F(SchedulerFidTest, ASecondArchiveWaitsForTheFirstToEnd) {
   EXPECT_EQ(Send("m2"), (std::vector<uint64_t>{2}));
 }
 
+TEST_F(SchedulerFidTest, ChainsOfLargeAndSmallItemsUnlinkInAnyOrder) {
+  // The file's chain names its newest item by slab handle: items beyond
+  // the largest slab class (from the heap) and pooled ones, the newest
+  // ended first, then the middle one, then the oldest.
+  const std::string large(6000, 'L');
+  s_.Reserve(16);
+  ASSERT_TRUE(s_.Enqueue(OfFile(HSMA_ARCHIVE, 1, test::kSharedFile, "small")));
+  ASSERT_TRUE(s_.Enqueue(OfFile(HSMA_ARCHIVE, 2, test::kSharedFile, large)));
+  ASSERT_TRUE(
+      s_.Enqueue(OfFile(HSMA_ARCHIVE, 3, test::kSharedFile, large + "x")));
+  EXPECT_EQ(Held(), 2u);
+  ASSERT_TRUE(s_.Drop(IdOf(OfFile(HSMA_ARCHIVE, 3))));
+  std::vector<uint64_t> of_file;
+  auto collect = [&] {
+    of_file.clear();
+    s_.ForEachOfFid(OfFile(HSMA_ARCHIVE, 1).item.hai.hai_fid,
+                    [&](const Item& item) {
+                      of_file.push_back(item.id().cookie);
+                      EXPECT_EQ(item.data(), item.id().cookie == 1
+                                                 ? std::string_view("small")
+                                                 : std::string_view(large));
+                    });
+  };
+  collect();
+  EXPECT_EQ(of_file, (std::vector<uint64_t>{2, 1}));
+  ASSERT_TRUE(s_.Enqueue(OfFile(HSMA_ARCHIVE, 4, test::kSharedFile, "s4")));
+  ASSERT_TRUE(s_.Drop(IdOf(OfFile(HSMA_ARCHIVE, 2))));
+  of_file.clear();
+  s_.ForEachOfFid(
+      OfFile(HSMA_ARCHIVE, 1).item.hai.hai_fid,
+      [&](const Item& item) { of_file.push_back(item.id().cookie); });
+  EXPECT_EQ(of_file, (std::vector<uint64_t>{4, 1}));
+  EXPECT_EQ(Send("m1"), (std::vector<uint64_t>{1}));
+  ASSERT_TRUE(s_.Done(IdOf(OfFile(HSMA_ARCHIVE, 1))));
+  EXPECT_EQ(Send("m1"), (std::vector<uint64_t>{4}));
+  ASSERT_TRUE(s_.Done(IdOf(OfFile(HSMA_ARCHIVE, 4))));
+  EXPECT_EQ(s_.size(), 0u);
+  EXPECT_FALSE(s_.Find(IdOf(OfFile(HSMA_ARCHIVE, 2))));
+}
+
 TEST_F(SchedulerFidTest, EveryPairOfActionsConflicts) {
   const uint32_t actions[] = {HSMA_ARCHIVE, HSMA_RESTORE, HSMA_REMOVE};
   for (uint32_t first : actions)

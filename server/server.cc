@@ -262,6 +262,9 @@ bool Server::Recover(std::string* error) {
   };
   if (!std::is_sorted(found.requests.begin(), found.requests.end(), by_arrival))
     std::stable_sort(found.requests.begin(), found.requests.end(), by_arrival);
+  // The scheduler's indexes sized once for all of them, not grown by
+  // doubling (a rehash of every item each time) on the way.
+  scheduler_.Reserve(scheduler_.size() + found.requests.size());
   static const std::string kNowhere;
   for (const protocol::WireItem& wire : found.requests) {
     const std::string* placed = &kNowhere;

@@ -27,23 +27,69 @@ void UnmapChunk(void* chunk) { munmap(chunk, kChunkBytes); }
 
 }  // namespace slab_internal
 
-SlabPool::SlabPool(size_t slot_bytes, size_t align)
+uint32_t ChunkTable::Add(unsigned char* base) {
+  if (!free_.empty()) {
+    const uint32_t number = free_.back();
+    free_.pop_back();
+    bases_[number] = base;
+    return number;
+  }
+  if (bases_.size() > kMaxNumber) throw std::bad_alloc();
+  bases_.push_back(base);
+  return static_cast<uint32_t>(bases_.size() - 1);
+}
+
+SlabPool::SlabPool(size_t slot_bytes, size_t align, ChunkTable* table)
     : slot_bytes_(SlotBytes(slot_bytes, align)),
       header_(HeaderBytes(align)),
-      per_chunk_(static_cast<uint32_t>(PerChunk(slot_bytes, align))) {}
+      per_chunk_(static_cast<uint32_t>(PerChunk(slot_bytes, align))),
+      table_(table) {}
 
 void SlabPool::Open() {
   void* memory = slab_internal::MapChunk();
   if (!memory) throw std::bad_alloc();
-  Reopen(new (memory) Chunk);
+  uint32_t number = 0;
+  if (table_) {
+    try {
+      number = table_->Add(static_cast<unsigned char*>(memory));
+    } catch (...) {
+      slab_internal::UnmapChunk(memory);
+      throw;
+    }
+  }
+  Chunk* chunk = new (memory) Chunk;
+  chunk->number = number;
+  Reopen(chunk);
   ++chunks_;
 }
 
 void SlabPool::Release(Chunk* chunk) {
   Close(chunk);
+  if (table_) table_->Remove(chunk->number);
   chunk->~Chunk();
   slab_internal::UnmapChunk(chunk);
   --chunks_;
+}
+
+void* SizedSlab::AllocateLarge(size_t bytes) {
+  auto* raw = static_cast<unsigned char*>(::operator new(kLargeHeader + bytes));
+  unsigned char* block = raw + kLargeHeader;
+  uint32_t number;
+  try {
+    number = table_.Add(block);
+  } catch (...) {
+    ::operator delete(raw);
+    throw;
+  }
+  std::memcpy(raw, &number, sizeof(number));
+  ++heap_blocks_;
+  return block;
+}
+
+void SizedSlab::FreeLarge(void* p) {
+  table_.Remove(LargeNumberOf(p));
+  --heap_blocks_;
+  ::operator delete(static_cast<unsigned char*>(p) - kLargeHeader);
 }
 
 size_t SizedSlab::size() const {

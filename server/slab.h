@@ -18,6 +18,9 @@
 // size: a slot finds its chunk by masking its address, so a free costs no
 // lookup. A chunk's pages are touched only as its slots are first used.
 //
+// SizedSlab also names each block by a 4-byte handle (see ChunkTable), so
+// that an index of a million blocks keeps 4 bytes per entry, not a pointer.
+//
 // Thread-safety: none; one thread owns a pool.
 #ifndef SERVER_SLAB_H_
 #define SERVER_SLAB_H_
@@ -29,6 +32,7 @@
 #include <memory>
 #include <new>
 #include <utility>
+#include <vector>
 
 namespace server {
 
@@ -39,11 +43,44 @@ void* MapChunk();
 void UnmapChunk(void* chunk);
 }  // namespace slab_internal
 
+// Numbers for chunks (and for blocks too large for a chunk), so that a block
+// is named by a 4-byte handle: its chunk's number (17 bits) and its offset in
+// the chunk in 8-byte steps (15 bits: 256 KiB). Number 0 is never given, so
+// handle 0 names no block. A number freed is given again first.
+class ChunkTable {
+ public:
+  static constexpr unsigned kOffsetBits = 15;
+  static constexpr uint32_t kOffsetMask = (uint32_t{1} << kOffsetBits) - 1;
+  // Numbers 1 to kMaxNumber: 32 GiB of chunks.
+  static constexpr uint32_t kMaxNumber =
+      (uint32_t{1} << (32 - kOffsetBits)) - 1;
+  static_assert(slab_internal::kChunkBytes / 8 - 1 == kOffsetMask);
+
+  ChunkTable() : bases_(1, nullptr) {}
+  ChunkTable(const ChunkTable&) = delete;
+  ChunkTable& operator=(const ChunkTable&) = delete;
+
+  // A number for `base`. Throws std::bad_alloc when every number is taken.
+  uint32_t Add(unsigned char* base);
+  void Remove(uint32_t number) {
+    bases_[number] = nullptr;
+    free_.push_back(number);
+  }
+  unsigned char* base(uint32_t number) const { return bases_[number]; }
+  // Numbers in use.
+  size_t size() const { return bases_.size() - 1 - free_.size(); }
+
+ private:
+  std::vector<unsigned char*> bases_;  // by number; [0] unused
+  std::vector<uint32_t> free_;
+};
+
 class SlabPool {
  public:
   // Slots of `slot_bytes` (rounded up to `align`, at least a pointer),
-  // aligned on `align` (a power of two, at most 4096).
-  SlabPool(size_t slot_bytes, size_t align);
+  // aligned on `align` (a power of two, at most 4096). With `table`, each
+  // chunk gets a number there while it is mapped (ChunkNumberOf).
+  SlabPool(size_t slot_bytes, size_t align, ChunkTable* table = nullptr);
   SlabPool(const SlabPool&) = delete;
   SlabPool& operator=(const SlabPool&) = delete;
   // REQUIRES: every slot was freed.
@@ -84,6 +121,17 @@ class SlabPool {
   size_t slot_bytes() const { return slot_bytes_; }
   size_t per_chunk() const { return per_chunk_; }
 
+  // The number in the pool's ChunkTable of the chunk holding `slot`, and
+  // the slot's offset in its chunk. REQUIRES: a live slot of a pool with
+  // a table.
+  static uint32_t ChunkNumberOf(const void* slot) {
+    return ChunkOf(slot)->number;
+  }
+  static size_t OffsetInChunk(const void* slot) {
+    return reinterpret_cast<uintptr_t>(slot) &
+           (uintptr_t{slab_internal::kChunkBytes} - 1);
+  }
+
   static constexpr size_t SlotBytes(size_t bytes, size_t align) {
     if (bytes < sizeof(void*)) bytes = sizeof(void*);
     return (bytes + align - 1) / align * align;
@@ -103,13 +151,14 @@ class SlabPool {
     unsigned char* free = nullptr;  // freed slots of this chunk, chained
     uint32_t fresh = 0;             // slots never used start here
     uint32_t live = 0;
+    uint32_t number = 0;  // in table_; 0: the pool has none
   };
 
   unsigned char* SlotAt(Chunk* chunk, uint32_t i) const {
     return reinterpret_cast<unsigned char*>(chunk) + header_ +
            size_t{i} * slot_bytes_;
   }
-  static Chunk* ChunkOf(unsigned char* slot) {
+  static Chunk* ChunkOf(const void* slot) {
     return reinterpret_cast<Chunk*>(
         reinterpret_cast<uintptr_t>(slot) &
         ~(uintptr_t{slab_internal::kChunkBytes} - 1));
@@ -135,6 +184,7 @@ class SlabPool {
   const size_t slot_bytes_;
   const size_t header_;
   const uint32_t per_chunk_;
+  ChunkTable* const table_;
   Chunk* open_ = nullptr;  // chunks with a free slot
   size_t size_ = 0;
   size_t chunks_ = 0;
@@ -180,10 +230,16 @@ class Slab {
 // Blocks of any size, 8-byte aligned: up to kMaxPooledBytes from a
 // SlabPool per 8-byte size class (made when first needed), larger ones
 // from the heap. The caller gives the size again when it frees a block.
+// Every block, pooled or not, has a 4-byte handle (HandleOf, At): a large
+// block gets a number of the chunk table for itself, kept in a header
+// before it.
 class SizedSlab {
  public:
   static constexpr size_t kGranule = 8;
   static constexpr size_t kMaxPooledBytes = 4096;
+  // Names a live block; 0 names none.
+  using Handle = uint32_t;
+  static constexpr Handle kNoHandle = 0;
 
   SizedSlab() = default;
   SizedSlab(const SizedSlab&) = delete;
@@ -191,26 +247,35 @@ class SizedSlab {
   // REQUIRES: every block was freed.
   ~SizedSlab() = default;
 
-  // `bytes` bytes aligned on 8. Throws std::bad_alloc as new does.
+  // `bytes` bytes aligned on 8. Throws std::bad_alloc as new does, and
+  // when the handles are all taken (32 GiB of blocks).
   void* Allocate(size_t bytes) {
-    if (bytes > kMaxPooledBytes) {
-      ++heap_blocks_;
-      return ::operator new(bytes);
-    }
+    if (bytes > kMaxPooledBytes) return AllocateLarge(bytes);
     std::unique_ptr<SlabPool>& pool = pools_[ClassOf(bytes)];
     if (!pool)
-      pool =
-          std::make_unique<SlabPool>((ClassOf(bytes) + 1) * kGranule, kGranule);
+      pool = std::make_unique<SlabPool>((ClassOf(bytes) + 1) * kGranule,
+                                        kGranule, &table_);
     return pool->Allocate();
   }
   // REQUIRES: `p` came from Allocate(bytes) with the same `bytes`.
   void Free(void* p, size_t bytes) {
     if (bytes > kMaxPooledBytes) {
-      --heap_blocks_;
-      ::operator delete(p);
+      FreeLarge(p);
       return;
     }
     pools_[ClassOf(bytes)]->Free(p);
+  }
+
+  // The handle of block `p`. REQUIRES: as Free().
+  Handle HandleOf(const void* p, size_t bytes) const {
+    if (bytes > kMaxPooledBytes) return LargeNumberOf(p) << kOffsetBits;
+    return SlabPool::ChunkNumberOf(p) << kOffsetBits |
+           static_cast<Handle>(SlabPool::OffsetInChunk(p) / kGranule);
+  }
+  // The block named by `handle`. REQUIRES: a handle of a live block.
+  void* At(Handle handle) const {
+    return table_.base(handle >> kOffsetBits) +
+           size_t{handle & ChunkTable::kOffsetMask} * kGranule;
   }
 
   // The bytes a block of `bytes` bytes takes when pooled.
@@ -224,9 +289,24 @@ class SizedSlab {
   size_t heap_blocks() const { return heap_blocks_; }
 
  private:
+  static constexpr unsigned kOffsetBits = ChunkTable::kOffsetBits;
+  // A large block's header: its number, padded to keep the block aligned.
+  static constexpr size_t kLargeHeader = kGranule;
+
   static constexpr size_t ClassOf(size_t bytes) {
     return bytes == 0 ? 0 : (bytes - 1) / kGranule;
   }
+  void* AllocateLarge(size_t bytes);
+  void FreeLarge(void* p);
+  static uint32_t LargeNumberOf(const void* p) {
+    uint32_t number;
+    std::memcpy(&number, static_cast<const unsigned char*>(p) - kLargeHeader,
+                sizeof(number));
+    return number;
+  }
+
+  // Before the pools: they give their chunks' numbers back as they go.
+  ChunkTable table_;
   std::array<std::unique_ptr<SlabPool>, kMaxPooledBytes / kGranule> pools_;
   size_t heap_blocks_ = 0;
 };

@@ -172,6 +172,128 @@ TEST(SizedSlabTest, ClassesRoundUpToEightBytes) {
   slab.Free(b, 248);
 }
 
+// Handles: every block, of every size class and from the heap, has one of
+// its own that leads back to it.
+TEST(SizedSlabHandleTest, EverySizeClassAndHeapBlocksRoundTrip) {
+  SizedSlab slab;
+  struct Block {
+    void* p;
+    size_t bytes;
+    SizedSlab::Handle handle;
+  };
+  std::vector<Block> blocks;
+  std::vector<size_t> sizes;
+  for (size_t bytes = 1; bytes <= SizedSlab::kMaxPooledBytes;
+       bytes += SizedSlab::kGranule)
+    sizes.push_back(bytes);
+  for (size_t bytes :
+       {SizedSlab::kMaxPooledBytes, SizedSlab::kMaxPooledBytes + 1,
+        size_t{5000}, size_t{300000}})
+    sizes.push_back(bytes);
+  // Two of each, so a class's second block is not at its chunk's start.
+  for (int round = 0; round < 2; ++round)
+    for (size_t bytes : sizes) {
+      void* p = slab.Allocate(bytes);
+      std::memset(p, 0x5a, bytes);
+      blocks.push_back({p, bytes, slab.HandleOf(p, bytes)});
+    }
+  EXPECT_EQ(slab.heap_blocks(), 6u);
+  std::set<SizedSlab::Handle> distinct;
+  for (const Block& b : blocks) {
+    EXPECT_NE(b.handle, SizedSlab::kNoHandle) << b.bytes;
+    EXPECT_EQ(slab.At(b.handle), b.p) << b.bytes;
+    distinct.insert(b.handle);
+  }
+  EXPECT_EQ(distinct.size(), blocks.size());
+  for (const Block& b : blocks) slab.Free(b.p, b.bytes);
+  EXPECT_EQ(slab.size(), 0u);
+  EXPECT_EQ(slab.heap_blocks(), 0u);
+}
+
+TEST(SizedSlabHandleTest, HandlesAreReusedAfterFree) {
+  SizedSlab slab;
+  void* a = slab.Allocate(216);
+  const SizedSlab::Handle ha = slab.HandleOf(a, 216);
+  void* big = slab.Allocate(9000);
+  const SizedSlab::Handle hbig = slab.HandleOf(big, 9000);
+  slab.Free(a, 216);
+  slab.Free(big, 9000);
+  // The freed slot comes back with its handle; the heap block's number is
+  // given to the next large block, at whatever address it lands.
+  void* b = slab.Allocate(216);
+  EXPECT_EQ(b, a);
+  EXPECT_EQ(slab.HandleOf(b, 216), ha);
+  void* big2 = slab.Allocate(20000);
+  const SizedSlab::Handle hbig2 = slab.HandleOf(big2, 20000);
+  EXPECT_EQ(hbig2, hbig);
+  EXPECT_EQ(slab.At(hbig2), big2);
+  std::memset(big2, 1, 20000);
+  slab.Free(b, 216);
+  slab.Free(big2, 20000);
+}
+
+TEST(SizedSlabHandleTest, ManyBlocksOverManyChunks) {
+  // 200,000 items of the bench's size (216 bytes): about 160 chunks. Half
+  // freed in a scattered order, chunks emptied and mapped again: every
+  // live handle still leads to its block and its bytes, and the chunk
+  // numbers freed are taken again rather than new ones.
+  SizedSlab slab;
+  constexpr size_t kBytes = 216;
+  constexpr size_t kCount = 200000;
+  std::vector<std::pair<uint32_t*, SizedSlab::Handle>> blocks;
+  for (uint32_t i = 0; i < kCount; ++i) {
+    auto* p = static_cast<uint32_t*>(slab.Allocate(kBytes));
+    *p = i;
+    blocks.emplace_back(p, slab.HandleOf(p, kBytes));
+  }
+  const size_t peak_chunks = slab.chunks();
+  EXPECT_GT(peak_chunks, 100u);
+  SizedSlab::Handle highest = 0;
+  for (const auto& [p, handle] : blocks) {
+    ASSERT_EQ(slab.At(handle), p);
+    highest = std::max(highest, handle);
+  }
+  // The first half as whole chunks (they go back to the system), then
+  // every other block of the rest.
+  for (size_t i = 0; i < kCount / 2; ++i) slab.Free(blocks[i].first, kBytes);
+  EXPECT_LT(slab.chunks(), peak_chunks * 2 / 3);
+  std::vector<std::pair<uint32_t*, SizedSlab::Handle>> live;
+  for (size_t i = kCount / 2; i < kCount; ++i)
+    if (i % 2)
+      slab.Free(blocks[i].first, kBytes);
+    else
+      live.push_back(blocks[i]);
+  for (uint32_t i = 0; i < kCount / 2; ++i) {
+    auto* p = static_cast<uint32_t*>(slab.Allocate(kBytes));
+    *p = static_cast<uint32_t>(kCount + i);
+    live.emplace_back(p, slab.HandleOf(p, kBytes));
+  }
+  std::set<SizedSlab::Handle> distinct;
+  for (const auto& [p, handle] : live) {
+    ASSERT_EQ(slab.At(handle), p);
+    // Chunk numbers taken again, none past the peak's.
+    ASSERT_LE(handle >> ChunkTable::kOffsetBits,
+              highest >> ChunkTable::kOffsetBits);
+    distinct.insert(handle);
+  }
+  EXPECT_EQ(distinct.size(), live.size());
+  EXPECT_EQ(slab.size(), live.size());
+  for (const auto& [p, handle] : live) slab.Free(p, kBytes);
+  EXPECT_EQ(slab.chunks(), 1u);
+}
+
+TEST(ChunkTableTest, NumbersStartAtOneAndRunOut) {
+  ChunkTable table;
+  unsigned char byte = 0;
+  EXPECT_EQ(table.Add(&byte), 1u);  // 0 names nothing
+  for (uint32_t n = 2; n <= ChunkTable::kMaxNumber; ++n)
+    ASSERT_EQ(table.Add(&byte), n);
+  EXPECT_THROW(table.Add(&byte), std::bad_alloc);
+  table.Remove(77);
+  EXPECT_EQ(table.Add(&byte), 77u);
+  EXPECT_EQ(table.size(), size_t{ChunkTable::kMaxNumber});
+}
+
 TEST(SlabPoolTest, ChunksGoBackAsTheyEmpty) {
   SlabPool pool(100, 8);
   EXPECT_EQ(pool.slot_bytes(), 104u);
