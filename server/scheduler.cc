@@ -1372,14 +1372,6 @@ size_t Scheduler::HeldSlots(const MoverId& mover) const {
 
 const Item* Scheduler::Find(const ItemId& id) const { return FindItem(id); }
 
-void Scheduler::WarmUp(const ItemId& id) const {
-  const Item* item = FindItem(id);
-  if (!item) return;
-  const bool chained = by_fid_.find(item->hai.hai_fid) != by_fid_.end();
-  // Only the loads matter: kept although their results are not used.
-  asm volatile("" : : "r"(item), "r"(chained) : "memory");
-}
-
 std::optional<int64_t> Scheduler::OldestArrivalIn(const MoverId& owner,
                                                   ItemType type) const {
   static const std::string kNoGroup;

@@ -360,11 +360,6 @@ class Scheduler {
   const TapeMedia* tape_media() const;
 
   const Item* Find(const ItemId& id) const;
-  // Reads what Find(id) and Done(id) will read (the item sets' slots, the
-  // item), changing nothing: a batch of `done`s warms up a few items at a
-  // time, so that their cache misses (scattered items among a million)
-  // overlap instead of coming one after the other.
-  void WarmUp(const ItemId& id) const;
   // Visits the items of file `fid` (hai_fid, the file's FID: what
   // llapi_path2fid gives; a restore Lustre lists under its volatile data
   // FID is found by its file's FID too), newest first. One lookup.

@@ -1251,14 +1251,7 @@ void Server::EndItems(Connection& c, size_t count,
   };
   // One clock read for the batch: its lines and durations share it.
   const int64_t now_ns = clock_.UnixNanos();
-  // The items are looked up a few at a time before they are ended
-  // (Scheduler::WarmUp), back to back: their cache misses overlap, and
-  // they are few enough to stay in cache until ended.
-  constexpr size_t kWarmUp = 16;
   for (size_t i = 0; i < count; ++i) {
-    if (i % kWarmUp == 0)
-      for (size_t j = i; j < std::min(count, i + kWarmUp); ++j)
-        scheduler_.WarmUp(entries ? entries[j].done.id : dones[j].id);
     if (entries && !entries[i].error.empty()) {
       refuse(i, EINVAL, entries[i].error);
       continue;
