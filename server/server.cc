@@ -1309,11 +1309,9 @@ Server::Ended Server::EndItem(Connection& c,
   }
   if (item) {
     // Received to done: the time Lustre's request spent in coordinatool.
-    LogRequestEventAt(
-        now_ns, RequestEvent::kDone, item->hai,
-        "mover={} status={} duration_ms={}{}", c.id, status,
-        (now_ns - item->timestamp_ns) / 1'000'000,
-        status != 0 && (request.hp_flags & HP_FLAG_RETRY) ? " retry=yes" : "");
+    LogDoneEventAt(now_ns, item->hai, c.id, status,
+                   (now_ns - item->timestamp_ns) / 1'000'000,
+                   status != 0 && (request.hp_flags & HP_FLAG_RETRY));
     metrics_.Completed(item->type, c.id, static_cast<int>(status), item->since,
                        now_ns);
     // Ended retryable at Lustre: it comes back, and is known then.
