@@ -1144,7 +1144,7 @@ DispatchReply Scheduler::Dispatch(const MoverId& mover,
       key = std::make_pair(item.archive_id, item.hal_flags);
       MakeRunning(&item, name, m, now_ns);  // may drop `queue`, now empty
       make_room(taken);
-      reply.items.push_back(item.ToWire());
+      reply.items.push_back(&item);
       source.Sent(item, turn);
     }
   }
@@ -1205,7 +1205,7 @@ void Scheduler::TakeOversized(ItemType type, const MoverName& name,
     *used += cost;
     *key = std::make_pair(archive_id, flags);
     MakeRunning(item, name, m, now);
-    reply->items.push_back(item->ToWire());
+    reply->items.push_back(item);
     ++taken;
   }
 }

@@ -76,7 +76,11 @@ struct DispatchReply {
   uint32_t archive_id = 0;
   uint64_t hal_flags = 0;
   std::vector<protocol::WireItem> cancels;  // sent first
-  std::vector<protocol::WireItem> items;
+  // The items sent, running on the mover now. They are the Scheduler's
+  // own, not copies (a copy of each one's hsm data cost an allocation per
+  // item): valid until the Scheduler next changes (a done, a requeue, a
+  // drop), so read them before anything else reaches the Scheduler.
+  std::vector<const Item*> items;
   std::vector<ParkedNote> parked;  // for the log; not part of the reply
   bool empty() const { return cancels.empty() && items.empty(); }
 };
