@@ -98,22 +98,6 @@ TEST_F(HostileClientTest, GarbageBytesCloseOnlyThatConnection) {
   ExpectServiceContinues();
 }
 
-// The replies to one read leave together at its end; a message in it that
-// closes the connection (an unknown command) still lets the replies to
-// what came before it out, before the close.
-TEST_F(HostileClientTest, RepliesBeforeAClosingMessageInTheSameReadArrive) {
-  common::UniqueFd fd = Connect();
-  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"status"})"
-                                R"({"command":"status"})"
-                                R"({"command":"fly"})"));
-  for (int i = 0; i < 2; ++i) {
-    json::object reply = json::parse(ReadObject(fd.get())).as_object();
-    EXPECT_EQ(reply.at("command"), "status") << i;
-  }
-  EXPECT_TRUE(ClosedWithNothingMore(fd.get()));
-  ExpectServiceContinues();
-}
-
 TEST_F(HostileClientTest, HundredMegabyteObjectIsCutOff) {
   common::UniqueFd fd = Connect();
   ASSERT_TRUE(SendAll(fd.get(), R"({"command":"ehlo","id":")"));
