@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <limits>
+
+#include "protocol/decimal.h"
 
 namespace protocol {
 
@@ -61,14 +62,8 @@ class Scanner {
     if (AtEnd() || *p_ < '0' || *p_ > '9') return false;
     if (*p_ == '0' && p_ + 1 < end_ && p_[1] >= '0' && p_[1] <= '9')
       return false;
-    uint64_t value = 0;
-    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
-      const uint64_t digit = static_cast<uint64_t>(*p_ - '0');
-      if (value > (std::numeric_limits<uint64_t>::max() - digit) / 10)
-        return false;
-      value = value * 10 + digit;
-      ++p_;
-    }
+    uint64_t value;
+    if (!ReadDecimalDigits(&p_, end_, &value)) return false;
     // A number must end here: '.', 'e' and the like are not ours; the end
     // of the buffer may be the middle of the number.
     if (AtEnd() || *p_ == '.' || *p_ == 'e' || *p_ == 'E') return false;

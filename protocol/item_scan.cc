@@ -2,9 +2,9 @@
 
 #include <cstdint>
 #include <cstring>
-#include <limits>
 
 #include "protocol/byte_string.h"
+#include "protocol/decimal.h"
 
 namespace protocol {
 
@@ -35,14 +35,8 @@ class Cursor {
     const bool negative = p_ < end_ && *p_ == '-';
     if (negative) ++p_;
     const char* first = p_;
-    uint64_t value = 0;
-    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
-      const auto digit = static_cast<uint64_t>(*p_ - '0');
-      if (value > (std::numeric_limits<uint64_t>::max() - digit) / 10)
-        return false;
-      value = value * 10 + digit;
-      ++p_;
-    }
+    uint64_t value;
+    if (!ReadDecimalDigits(&p_, end_, &value)) return false;
     const auto digits = p_ - first;
     if (digits == 0 || (*first == '0' && digits > 1)) return false;
     if (negative) {

@@ -53,8 +53,8 @@ void AppendJsonString(std::string* out, std::string_view text) {
   out->push_back('"');
 }
 
-void AppendItemText(std::string* out, const WireItem& wire) {
-  const hsm_action_item& hai = wire.item.hai;
+void AppendItemText(std::string* out, const ItemFields& item) {
+  const hsm_action_item& hai = item.hai;
   AppendInt(out, R"({"hai_action":)", static_cast<int64_t>(hai.hai_action));
   AppendFid(out, R"(,"hai_fid":)", hai.hai_fid);
   AppendFid(out, R"(,"hai_dfid":)", hai.hai_dfid);
@@ -62,7 +62,7 @@ void AppendItemText(std::string* out, const WireItem& wire) {
   AppendSigned(out, R"(,"hai_extent_length":)", hai.hai_extent.length);
   AppendSigned(out, R"(,"hai_cookie":)", hai.hai_cookie);
   AppendSigned(out, R"(,"hai_gid":)", hai.hai_gid);
-  const std::string_view data = wire.item.data;
+  const std::string_view data = item.data;
   if (IsValidUtf8(data)) {
     out->append(R"(,"hai_data":)");
     AppendJsonString(out, data);
@@ -70,42 +70,54 @@ void AppendItemText(std::string* out, const WireItem& wire) {
     out->append(R"(,"hai_data_base64":)");
     AppendJsonString(out, Base64Encode(data));
   }
-  AppendInt(out, R"(,"hal_archive_id":)", wire.archive_id);
-  AppendSigned(out, R"(,"hal_flags":)", wire.hal_flags);
-  AppendInt(out, R"(,"timestamp":)", wire.timestamp_ns);
+  AppendInt(out, R"(,"hal_archive_id":)", item.archive_id);
+  AppendSigned(out, R"(,"hal_flags":)", item.hal_flags);
+  AppendInt(out, R"(,"timestamp":)", item.timestamp_ns);
   out->push_back('}');
 }
 
-namespace {
-
-// Room for an item's text with plain hsm data: the names, the eleven
-// numbers at their longest, the data. Data to escape or base64 may need
-// more; the string grows then, as it would have.
-constexpr size_t kItemTextBytes = 512;
-
-size_t ReplyBytes(std::string_view fsname, std::span<const WireItem> cancels,
-                  std::span<const WireItem> items) {
-  size_t bytes = 160 + fsname.size();
-  for (auto list : {cancels, items})
-    for (const WireItem& item : list)
-      bytes += kItemTextBytes + item.item.data.size();
-  return bytes;
+void AppendItemText(std::string* out, const WireItem& wire) {
+  AppendItemText(out, ItemFields{wire.item.hai, wire.item.data, wire.archive_id,
+                                 wire.hal_flags, wire.timestamp_ns});
 }
 
-}  // namespace
+size_t ItemTextBytes(size_t data_size) {
+  // The names, the eleven numbers at their longest, the data.
+  return 512 + data_size;
+}
 
-void AppendRecvReplyText(std::string* out, const ActionListHeader& header,
-                         std::span<const WireItem> cancels,
-                         std::span<const WireItem> items) {
-  // Room for the whole reply at once: grown append by append, a reply of
-  // a thousand items was copied a dozen times over.
-  out->reserve(out->size() + ReplyBytes(header.fsname, cancels, items));
+size_t RecvReplyFrameBytes(const ActionListHeader& header) {
+  return 160 + header.fsname.size();
+}
+
+void AppendRecvReplyHead(std::string* out, const ActionListHeader& header) {
   out->append(R"({"command":"recv","hsm_action_list":{"hal_version":)");
   fmt::format_to(std::back_inserter(*out), "{}", header.version);
   AppendInt(out, R"(,"hal_archive_id":)", header.archive_id);
   out->append(R"(,"hal_fsname":)");
   AppendJsonString(out, header.fsname);
   out->append(R"(,"list":[)");
+}
+
+void AppendRecvReplyTail(std::string* out, const ActionListHeader& header) {
+  out->push_back(']');
+  if (header.flags) {
+    AppendSigned(out, R"(,"hal_flags":)", header.flags);
+  }
+  out->append("}}");
+}
+
+void AppendRecvReplyText(std::string* out, const ActionListHeader& header,
+                         std::span<const WireItem> cancels,
+                         std::span<const WireItem> items) {
+  // Room for the whole reply at once: grown append by append, a reply of
+  // a thousand items was copied a dozen times over.
+  size_t bytes = RecvReplyFrameBytes(header);
+  for (auto list : {cancels, items})
+    for (const WireItem& item : list)
+      bytes += ItemTextBytes(item.item.data.size());
+  out->reserve(out->size() + bytes);
+  AppendRecvReplyHead(out, header);
   bool first = true;
   for (auto list : {cancels, items})
     for (const WireItem& item : list) {
@@ -113,11 +125,7 @@ void AppendRecvReplyText(std::string* out, const ActionListHeader& header,
       first = false;
       AppendItemText(out, item);
     }
-  out->push_back(']');
-  if (header.flags) {
-    AppendSigned(out, R"(,"hal_flags":)", header.flags);
-  }
-  out->append("}}");
+  AppendRecvReplyTail(out, header);
 }
 
 std::string OkReplyText(std::string_view command) {

@@ -21,13 +21,37 @@ namespace protocol {
 // Appends `text` as a JSON string (quoted, escaped as boost::json does).
 void AppendJsonString(std::string* out, std::string_view text);
 
+// An item's fields as the wire carries them, wherever they are held: a
+// WireItem, or the server's own item (its hsm data after it), which is then
+// written without a copy of its data.
+struct ItemFields {
+  const hsm_action_item& hai;
+  std::string_view data;
+  uint32_t archive_id = 0;
+  uint64_t hal_flags = 0;
+  int64_t timestamp_ns = 0;
+};
+
 // Appends serialize(ItemToJson(item)).
+void AppendItemText(std::string* out, const ItemFields& item);
 void AppendItemText(std::string* out, const WireItem& item);
+
+// Room for an item's text with `data_size` bytes of plain hsm data (data to
+// escape or base64 may need more: the string grows then).
+size_t ItemTextBytes(size_t data_size);
 
 // Appends serialize(RecvReplyToJson(header, cancels, items)).
 void AppendRecvReplyText(std::string* out, const ActionListHeader& header,
                          std::span<const WireItem> cancels,
                          std::span<const WireItem> items);
+
+// The same reply in pieces, for items not held as WireItems:
+// AppendRecvReplyHead, then each item's AppendItemText with a ',' between
+// them, then AppendRecvReplyTail give what AppendRecvReplyText gives.
+// RecvReplyFrameBytes is the room the head and tail take.
+size_t RecvReplyFrameBytes(const ActionListHeader& header);
+void AppendRecvReplyHead(std::string* out, const ActionListHeader& header);
+void AppendRecvReplyTail(std::string* out, const ActionListHeader& header);
 
 // serialize(MakeReply(command, {})): the reply of a `done` (or any command)
 // that went well, `{"command":"done"}`.

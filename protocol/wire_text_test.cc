@@ -78,6 +78,34 @@ TEST(WireTextTest, RecvRepliesAreWrittenAsTheirDomIs) {
   }
 }
 
+// The pieces, with the items' fields held apart from a WireItem (as the
+// server holds its items), give the same reply; so does an empty list.
+TEST(WireTextTest, ARecvReplyInPiecesIsTheWholeReply) {
+  const std::vector<WireItem> items = Items();
+  ActionListHeader header;
+  header.archive_id = 5;
+  header.flags = 2;
+  header.fsname = "lustre";
+  for (size_t count : {size_t{0}, size_t{1}, items.size()}) {
+    const std::span<const WireItem> list(items.data(), count);
+    std::string text = "x";
+    AppendRecvReplyHead(&text, header);
+    for (size_t i = 0; i < count; ++i) {
+      if (i > 0) text.push_back(',');
+      const std::string data = items[i].item.data;  // held elsewhere
+      AppendItemText(&text,
+                     ItemFields{items[i].item.hai, data, items[i].archive_id,
+                                items[i].hal_flags, items[i].timestamp_ns});
+    }
+    AppendRecvReplyTail(&text, header);
+    std::string whole = "x";
+    AppendRecvReplyText(&whole, header, {}, list);
+    EXPECT_EQ(text, whole) << count;
+    EXPECT_LE(whole.size() - 1,
+              RecvReplyFrameBytes(header) + count * ItemTextBytes(20));
+  }
+}
+
 TEST(WireTextTest, EmptyListsAndAppending) {
   ActionListHeader header;
   header.fsname = "lustre";

@@ -33,8 +33,7 @@ struct RecordingIo : CoreIo, ConnectionHandler {
       DispatchReply reply =
           core ? core->Dispatch(mover, {}, {}, 1)
                : scheduler.Dispatch(mover, {}, {}, 1, clock.UnixNanos());
-      for (const auto& wire : reply.items)
-        sent.push_back(wire.item.hai.hai_cookie);
+      for (const Item* item : reply.items) sent.push_back(item->hai.hai_cookie);
       for (const auto& wire : reply.cancels)
         cancels_sent.push_back({mover, wire.item.hai.hai_cookie});
     }

@@ -122,6 +122,50 @@ void LogRequestLine(const fmt::memory_buffer& line, int64_t unix_ns) {
                        spdlog::string_view_t(line.data(), line.size()));
 }
 
+namespace {
+
+void AppendText(fmt::memory_buffer* line, std::string_view text) {
+  line->append(text.data(), text.data() + text.size());
+}
+
+void AppendDecimal(fmt::memory_buffer* line, int64_t value) {
+  const fmt::format_int text(value);
+  line->append(text.data(), text.data() + text.size());
+}
+
+// The line's head and " mover=MOVER", in the calling thread's buffer.
+fmt::memory_buffer& StartMoverLine(RequestEvent event,
+                                   const hsm_action_item& hai,
+                                   std::string_view mover) {
+  fmt::memory_buffer& line = RequestLineBuffer();
+  line.clear();
+  AppendRequestEventHead(&line, event, hai);
+  AppendText(&line, " mover=");
+  AppendText(&line, mover);
+  return line;
+}
+
+}  // namespace
+
+void LogSentEventAt(int64_t unix_ns, const hsm_action_item& hai,
+                    std::string_view mover) {
+  if (!RequestEventsLogged()) return;
+  LogRequestLine(StartMoverLine(RequestEvent::kSent, hai, mover), unix_ns);
+}
+
+void LogDoneEventAt(int64_t unix_ns, const hsm_action_item& hai,
+                    std::string_view mover, int64_t status, int64_t duration_ms,
+                    bool retry) {
+  if (!RequestEventsLogged()) return;
+  fmt::memory_buffer& line = StartMoverLine(RequestEvent::kDone, hai, mover);
+  AppendText(&line, " status=");
+  AppendDecimal(&line, status);
+  AppendText(&line, " duration_ms=");
+  AppendDecimal(&line, duration_ms);
+  if (retry) AppendText(&line, " retry=yes");
+  LogRequestLine(line, unix_ns);
+}
+
 std::string FormatRequestEvent(RequestEvent event, const hsm_action_item& hai,
                                std::string_view details) {
   fmt::memory_buffer line;

@@ -102,5 +102,43 @@ TEST(RequestLogTest, NothingFormattedBelowInfo) {
             "mover=m1\n");
 }
 
+// The sent and done lines are written by hand: the same text as the
+// formatted details give, stamped with the time given, and nothing below
+// info.
+TEST(RequestLogTest, SentAndDoneLinesAsFormatted) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto logger = std::make_shared<spdlog::logger>("request_log_test", sink);
+  logger->set_pattern("%E %v");  // seconds since the epoch, then the line
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  const hsm_action_item hai =
+      LoggedItem(HSMA_RESTORE, 0x1f, {0x200000401, 0x1f, 0});
+  const int64_t t = int64_t{1'700'000'123} * 1'000'000'000 + 5;
+  const int64_t values[] = {0, 1, -2, INT64_MAX, INT64_MIN, 1234567};
+  std::string expected;
+  for (int64_t status : values)
+    for (int64_t duration : values)
+      for (bool retry : {false, true}) {
+        LogDoneEventAt(t, hai, "m-1", status, duration, retry);
+        expected += fmt::format(
+            "1700000123 {}\n",
+            FormatRequestEvent(
+                RequestEvent::kDone, hai,
+                fmt::format("mover={} status={} duration_ms={}{}", "m-1",
+                            status, duration, retry ? " retry=yes" : "")));
+      }
+  LogSentEventAt(t, hai, "mover.example:1");
+  expected +=
+      "1700000123 " +
+      FormatRequestEvent(RequestEvent::kSent, hai, "mover=mover.example:1") +
+      "\n";
+  logger->set_level(spdlog::level::warn);
+  LogSentEventAt(t, hai, "quiet");
+  LogDoneEventAt(t, hai, "quiet", 0, 0, false);
+  spdlog::set_default_logger(previous);
+  EXPECT_EQ(out.str(), expected);
+}
+
 }  // namespace
 }  // namespace server

@@ -1152,7 +1152,7 @@ DispatchReply Scheduler::Dispatch(const MoverId& mover,
       key = std::make_pair(item.archive_id, item.hal_flags);
       MakeRunning(&item, name, m, now_ns);  // may drop `queue`, now empty
       make_room(taken);
-      reply.items.push_back(item.ToWire());
+      reply.items.push_back(&item);
       source.Sent(item, turn);
     }
   }
@@ -1213,7 +1213,7 @@ void Scheduler::TakeOversized(ItemType type, const MoverName& name,
     *used += cost;
     *key = std::make_pair(archive_id, flags);
     MakeRunning(item, name, m, now);
-    reply->items.push_back(item->ToWire());
+    reply->items.push_back(item);
     ++taken;
   }
 }
@@ -1379,14 +1379,6 @@ size_t Scheduler::HeldSlots(const MoverId& mover) const {
 }
 
 const Item* Scheduler::Find(const ItemId& id) const { return FindItem(id); }
-
-void Scheduler::WarmUp(const ItemId& id) const {
-  const Item* item = FindItem(id);
-  if (!item) return;
-  const bool chained = by_fid_.find(item->hai.hai_fid) != by_fid_.end();
-  // Only the loads matter: kept although their results are not used.
-  asm volatile("" : : "r"(item), "r"(chained) : "memory");
-}
 
 std::optional<int64_t> Scheduler::OldestArrivalIn(const MoverId& owner,
                                                   ItemType type) const {

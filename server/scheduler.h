@@ -76,7 +76,11 @@ struct DispatchReply {
   uint32_t archive_id = 0;
   uint64_t hal_flags = 0;
   std::vector<protocol::WireItem> cancels;  // sent first
-  std::vector<protocol::WireItem> items;
+  // The items sent, running on the mover now. They are the Scheduler's
+  // own, not copies (a copy of each one's hsm data cost an allocation per
+  // item): valid until the Scheduler next changes (a done, a requeue, a
+  // drop), so read them before anything else reaches the Scheduler.
+  std::vector<const Item*> items;
   std::vector<ParkedNote> parked;  // for the log; not part of the reply
   bool empty() const { return cancels.empty() && items.empty(); }
 };
@@ -364,11 +368,6 @@ class Scheduler {
   const TapeMedia* tape_media() const;
 
   const Item* Find(const ItemId& id) const;
-  // Reads what Find(id) and Done(id) will read (the item sets' slots, the
-  // item), changing nothing: a batch of `done`s warms up a few items at a
-  // time, so that their cache misses (scattered items among a million)
-  // overlap instead of coming one after the other.
-  void WarmUp(const ItemId& id) const;
   // Visits the items of file `fid` (hai_fid, the file's FID: what
   // llapi_path2fid gives; a restore Lustre lists under its volatile data
   // FID is found by its file's FID too), newest first. One lookup.

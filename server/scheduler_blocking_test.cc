@@ -37,9 +37,9 @@ std::string Serve(Scheduler& s, int n) {
   for (int i = 0; i < n; ++i) {
     DispatchReply reply = s.Dispatch("m1", {}, OneRestore());
     if (reply.items.empty()) break;
-    const auto& wire = reply.items.front();
-    classes += (wire.hal_flags & HSM_REQ_BLOCKING) ? 'B' : 'b';
-    EXPECT_TRUE(s.Done(ItemId::Of(wire.item.hai)));
+    const Item* item = reply.items.front();
+    classes += (item->hal_flags & HSM_REQ_BLOCKING) ? 'B' : 'b';
+    EXPECT_TRUE(s.Done(item->id()));
   }
   return classes;
 }
@@ -140,7 +140,7 @@ TEST_F(SchedulerBlockingTest, ComposesWithFairShare) {
   for (int i = 0; i < 6; ++i) {
     DispatchReply reply = s_.Dispatch("m1", {}, OneRestore());
     ASSERT_EQ(reply.items.size(), 1u);
-    sent.push_back(reply.items[0].item.hai.hai_cookie);
+    sent.push_back(reply.items[0]->hai.hai_cookie);
     ASSERT_TRUE(s_.Done(test::IdOf(reply.items[0])));
   }
   // Blocking and bulk alternate; the bulk turns share alice and bob.
@@ -190,7 +190,7 @@ TEST(SchedulerBlockingTest, InertWithoutTheFlag) {
   limits.max_running = {1, 0, 0};
   DispatchReply reply = s.Dispatch("m1", {}, limits);
   ASSERT_EQ(reply.items.size(), 1u);
-  EXPECT_EQ(reply.items[0].item.hai.hai_cookie, 1u);  // arrival order
+  EXPECT_EQ(reply.items[0]->hai.hai_cookie, 1u);  // arrival order
 }
 
 #endif

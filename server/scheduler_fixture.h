@@ -22,6 +22,7 @@ namespace server::test {
 inline ItemId IdOf(const protocol::WireItem& wire) {
   return ItemId::Of(wire.item.hai);
 }
+inline ItemId IdOf(const Item* item) { return item->id(); }
 
 // A mover's limits: at most `restores` restores at once, and nothing else.
 inline MoverLimits OnlyRestores(uint32_t restores) {

@@ -17,6 +17,11 @@ std::vector<uint64_t> Cookies(const std::vector<protocol::WireItem>& items) {
   for (const auto& item : items) cookies.push_back(item.item.hai.hai_cookie);
   return cookies;
 }
+std::vector<uint64_t> Cookies(const std::vector<const Item*>& items) {
+  std::vector<uint64_t> cookies;
+  for (const Item* item : items) cookies.push_back(item->hai.hai_cookie);
+  return cookies;
+}
 
 TEST(SchedulerTest, RestoreBeforeRemoveBeforeArchive) {
   Scheduler s;
@@ -255,8 +260,8 @@ std::map<std::string, int> Serve(Scheduler& s, int rounds, uint32_t per_reply) {
   std::map<std::string, int> served;
   for (int i = 0; i < rounds; ++i) {
     for (const auto& item : s.Dispatch("m1", {}, limits).items) {
-      ++served[item.item.data.substr(5)];
-      EXPECT_TRUE(s.Done(ItemId::Of(item.item.hai)));
+      ++served[std::string(item->data().substr(5))];
+      EXPECT_TRUE(s.Done(item->id()));
     }
   }
   return served;
@@ -359,8 +364,8 @@ TEST(SchedulerFairShareTest, OwnersGivenByTheCallerAreShared) {
   for (int i = 0; i < 4; ++i) {
     auto reply = s.Dispatch("m1", {}, one);
     ASSERT_EQ(reply.items.size(), 1u);
-    order.push_back(reply.items[0].item.hai.hai_cookie);
-    s.Done(ItemId::Of(reply.items[0].item.hai));
+    order.push_back(reply.items[0]->hai.hai_cookie);
+    s.Done(ItemId::Of(reply.items[0]->hai));
   }
   // Weight 3 against 1: three of 1002's for one of 1001's.
   EXPECT_EQ(std::count_if(order.begin(), order.end(),

@@ -1254,14 +1254,7 @@ void Server::EndItems(Connection& c, size_t count,
   };
   // One clock read for the batch: its lines and durations share it.
   const int64_t now_ns = clock_.UnixNanos();
-  // The items are looked up a few at a time before they are ended
-  // (Scheduler::WarmUp), back to back: their cache misses overlap, and
-  // they are few enough to stay in cache until ended.
-  constexpr size_t kWarmUp = 16;
   for (size_t i = 0; i < count; ++i) {
-    if (i % kWarmUp == 0)
-      for (size_t j = i; j < std::min(count, i + kWarmUp); ++j)
-        scheduler_.WarmUp(entries ? entries[j].done.id : dones[j].id);
     if (entries && !entries[i].error.empty()) {
       refuse(i, EINVAL, entries[i].error);
       continue;
@@ -1319,11 +1312,9 @@ Server::Ended Server::EndItem(Connection& c,
   }
   if (item) {
     // Received to done: the time Lustre's request spent in coordinatool.
-    LogRequestEventAt(
-        now_ns, RequestEvent::kDone, item->hai,
-        "mover={} status={} duration_ms={}{}", c.id, status,
-        (now_ns - item->timestamp_ns) / 1'000'000,
-        status != 0 && (request.hp_flags & HP_FLAG_RETRY) ? " retry=yes" : "");
+    LogDoneEventAt(now_ns, item->hai, c.id, status,
+                   (now_ns - item->timestamp_ns) / 1'000'000,
+                   status != 0 && (request.hp_flags & HP_FLAG_RETRY));
     metrics_.Completed(item->type, c.id, static_cast<int>(status), item->since,
                        now_ns);
     // Ended retryable at Lustre: it comes back, and is known then.
@@ -1749,26 +1740,48 @@ void Server::SendList(Connection& c, DispatchReply reply) {
   header.archive_id = reply.archive_id;
   header.flags = reply.hal_flags;
   header.fsname = lustre_.fsname();
-  // Written as text: no DOM of up to a MiB of items (protocol/wire_text.h).
+  // Written as text: no DOM of up to a MiB of items (protocol/wire_text.h),
+  // and the items' text straight from the Scheduler's items, no copy of
+  // their hsm data. Room for the whole reply at once: grown append by
+  // append, a reply of a thousand items was copied a dozen times over.
+  size_t bytes = protocol::RecvReplyFrameBytes(header);
+  for (const protocol::WireItem& cancel : reply.cancels)
+    bytes += protocol::ItemTextBytes(cancel.item.data.size());
+  for (const Item* item : reply.items)
+    bytes += protocol::ItemTextBytes(item->data_size);
   std::string message;
-  protocol::AppendRecvReplyText(&message, header, reply.cancels, reply.items);
+  message.reserve(bytes);
+  protocol::AppendRecvReplyHead(&message, header);
+  bool first = true;
+  for (const protocol::WireItem& cancel : reply.cancels) {
+    if (!first) message.push_back(',');
+    first = false;
+    protocol::AppendItemText(&message, cancel);
+  }
+  for (const Item* item : reply.items) {
+    if (!first) message.push_back(',');
+    first = false;
+    protocol::AppendItemText(
+        &message,
+        protocol::ItemFields{item->hai, item->data(), item->archive_id,
+                             item->hal_flags, item->timestamp_ns});
+  }
+  protocol::AppendRecvReplyTail(&message, header);
   c.state = Connection::State::kReady;
   // The assignments are durable before the mover hears of its items.
   // One read of each clock for the whole list.
   const auto now = clock_.Now();
   const int64_t now_ns = clock_.UnixNanos();
   std::array<uint64_t, 3> sent{};  // by ItemType
-  for (const auto& item : reply.items) {
-    ItemId id = ItemId::Of(item.item.hai);
-    // Dispatch hands out items of an action type only.
-    const ItemType type = *TypeOfAction(item.item.hai.hai_action);
-    if (reporter_) reporter_->Sent(item.item.data, id.dfid, c.id);
-    LogRequestEventAt(now_ns, RequestEvent::kSent, item.item.hai, "mover={}",
-                      c.id);
-    metrics_.Sent(type, item.timestamp_ns, now_ns);
+  for (const Item* item : reply.items) {
+    const ItemId id = item->id();
+    const ItemType type = item->type;
+    if (reporter_) reporter_->Sent(item->data(), id.dfid, c.id);
+    LogSentEventAt(now_ns, item->hai, c.id);
+    metrics_.Sent(type, item->timestamp_ns, now_ns);
     ++sent[static_cast<size_t>(type)];
     StoreAssign(id, c.id);
-    NoteDispatched(type, item.timestamp_ns, now_ns);
+    NoteDispatched(type, item->timestamp_ns, now_ns);
     if (c.sends_progress) movers_.Started(id, c.id, now);
   }
   for (size_t type = 0; type < sent.size(); ++type)

@@ -38,8 +38,7 @@ constexpr int64_t kT0 = 1'700'000'000 * kSec;
 // The cookies of a reply's items, in the reply's order.
 inline std::vector<uint64_t> Cookies(const DispatchReply& reply) {
   std::vector<uint64_t> cookies;
-  for (const auto& item : reply.items)
-    cookies.push_back(item.item.hai.hai_cookie);
+  for (const Item* item : reply.items) cookies.push_back(item->hai.hai_cookie);
   return cookies;
 }
 

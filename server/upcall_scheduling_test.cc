@@ -21,7 +21,7 @@ TEST(UpcallSchedulingTest, OnlyUpcallWorkersTakeUpcalledItems) {
   // An ordinary mover of every archive, or of archive 1: the Lustre item.
   DispatchReply reply = s.Dispatch("copytool", {}, MoverLimits{});
   ASSERT_EQ(reply.items.size(), 1u);
-  EXPECT_EQ(reply.items[0].item.hai.hai_cookie, 8u);
+  EXPECT_EQ(reply.items[0]->hai.hai_cookie, 8u);
   EXPECT_TRUE(s.Dispatch("copytool2", {1}, MoverLimits{}).empty());
   // A worker of another archive: nothing.
   EXPECT_TRUE(
@@ -29,7 +29,7 @@ TEST(UpcallSchedulingTest, OnlyUpcallWorkersTakeUpcalledItems) {
   // A worker of archive 1 (or of all, kUpcallArchiveBit alone).
   reply = s.Dispatch("worker", {kUpcallArchiveBit | 1}, MoverLimits{});
   ASSERT_EQ(reply.items.size(), 1u);
-  EXPECT_EQ(reply.items[0].item.hai.hai_cookie, kUpcallCookieBit | 7);
+  EXPECT_EQ(reply.items[0]->hai.hai_cookie, kUpcallCookieBit | 7);
   EXPECT_EQ(reply.archive_id, kUpcallArchiveBit | 1);
 }
 
@@ -41,7 +41,7 @@ TEST(UpcallSchedulingTest, AWorkerOfEveryArchiveTakesNoLustreItem) {
   DispatchReply reply =
       s.Dispatch("worker", {kUpcallArchiveBit}, MoverLimits{});
   ASSERT_EQ(reply.items.size(), 1u);
-  EXPECT_EQ(reply.items[0].item.hai.hai_cookie, kUpcallCookieBit | 9);
+  EXPECT_EQ(reply.items[0]->hai.hai_cookie, kUpcallCookieBit | 9);
   EXPECT_TRUE(s.Dispatch("worker", {kUpcallArchiveBit}, MoverLimits{}).empty());
 }
 

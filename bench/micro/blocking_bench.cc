@@ -79,7 +79,8 @@ class Backlog {
       server::DispatchReply reply =
           scheduler.Dispatch(movers_[m], {}, limits_, 1, now_ns_);
       elapsed += std::chrono::duration<double>(Clock::now() - start).count();
-      for (auto& wire : reply.items) sent.push_back(std::move(wire));
+      for (const server::Item* item : reply.items)
+        sent.push_back(item->ToWire());
     }
     auto& finishing = running_[round_ % kRunRounds];
     for (const ItemId& id : finishing) scheduler.Done(id);

@@ -221,17 +221,16 @@ class Workload {
     size_t count = 0;
     for (size_t m = 0; m < kMovers; ++m) {
       const auto& items = replies[m].items;
-      for (const auto& wire : items) {
-        const ItemId id = ItemId::Of(wire.item.hai);
-        const ItemType type = *server::TypeOfAction(wire.item.hai.hai_action);
+      for (const server::Item* item : items) {
+        const ItemId id = item->id();
+        const ItemType type = item->type;
         if (type == ItemType::kRestore) ++running_restores_[m];
-        if (stats) Note(*stats, id, type, wire);
+        if (stats) Note(*stats, id, type, *item);
         sent.push_back({id, type, m});
       }
       count += items.size();
       if (stats && !items.empty() && restore_room[m] && restores_waiting[m] &&
-          *server::TypeOfAction(items.front().item.hai.hai_action) ==
-              ItemType::kArchive)
+          items.front()->type == ItemType::kArchive)
         ++stats->aged_calls;
     }
     if (stats) {
@@ -289,12 +288,12 @@ class Workload {
   }
 
   void Note(DispatchStats& stats, const ItemId& id, ItemType type,
-            const protocol::WireItem& wire) {
+            const server::Item& item) {
     if (type == ItemType::kRestore) {
       ++stats.restores;
-      const std::string& data = wire.item.data;
-      const std::string owner = data.substr(data.find('=') + 1);
-      const double wait = static_cast<double>(now_ns_ - wire.timestamp_ns);
+      const std::string_view data = item.data();
+      const std::string owner(data.substr(data.find('=') + 1));
+      const double wait = static_cast<double>(now_ns_ - item.timestamp_ns);
       if (owner == "u0") {
         ++stats.u0_restores;
         stats.u0_wait_ns += wait;

@@ -130,8 +130,7 @@ void BM_Dispatch(benchmark::State& state) {
       reply = q.scheduler.Dispatch("mover", all_archives, limits);
     state.SetIterationTime(Since(start));
     for (const auto& reply : replies)
-      for (const auto& wire : reply.items)
-        q.scheduler.Done(ItemId::Of(wire.item.hai));
+      for (const server::Item* item : reply.items) q.scheduler.Done(item->id());
     q.Refill(batch);
   }
   ReportPerOp(state, batch);
@@ -150,8 +149,7 @@ void BM_DispatchBurst64(benchmark::State& state) {
       reply = q.scheduler.Dispatch("mover", all_archives, limits);
     state.SetIterationTime(Since(start));
     for (const auto& reply : replies)
-      for (const auto& wire : reply.items)
-        q.scheduler.Done(ItemId::Of(wire.item.hai));
+      for (const server::Item* item : reply.items) q.scheduler.Done(item->id());
     q.Refill(calls * kBurst);
   }
   ReportPerOp(state, calls * kBurst);
@@ -164,8 +162,7 @@ void BM_Done(benchmark::State& state) {
   for (auto _ : state) {
     server::DispatchReply reply = q.scheduler.Dispatch("mover", {}, limits);
     std::vector<ItemId> ids;
-    for (const auto& wire : reply.items)
-      ids.push_back(ItemId::Of(wire.item.hai));
+    for (const server::Item* item : reply.items) ids.push_back(item->id());
     auto start = Clock::now();
     for (const ItemId& id : ids) benchmark::DoNotOptimize(q.scheduler.Done(id));
     state.SetIterationTime(Since(start));

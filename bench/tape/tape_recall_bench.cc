@@ -147,7 +147,7 @@ Result Run(Mode mode, const std::vector<File>& files,
       events.push({next, d});
       continue;
     }
-    const uint64_t n = reply.items[0].item.hai.hai_cookie;
+    const uint64_t n = reply.items[0]->hai.hai_cookie;
     const File& f = files[n];
     double t = now;
     if (me.tape != static_cast<int>(f.tape)) {

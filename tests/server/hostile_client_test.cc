@@ -22,15 +22,36 @@ namespace {
 
 namespace json = boost::json;
 
-class HostileClientTest : public ::testing::Test {
+// A simulated Lustre and a server on it, reached over real TCP: what every
+// test here starts from.
+class ServerOverTcpTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(sim_.StartDaemon());
     ASSERT_TRUE(cdt_.StartServer());
-    ASSERT_NE(cdt_.StartMover("m1"), nullptr);
   }
 
   common::UniqueFd Connect() { return ConnectTo(cdt_.port()); }
+
+  // A new connection that sent `ehlo` (its JSON text); *reply is the
+  // server's answer.
+  common::UniqueFd Introduce(const std::string& ehlo, json::object* reply) {
+    common::UniqueFd fd = Connect();
+    EXPECT_TRUE(SendAll(fd.get(), ehlo));
+    *reply = json::parse(ReadObject(fd.get())).as_object();
+    return fd;
+  }
+
+  SimMount sim_;
+  CoordinatoolSetup cdt_{sim_};
+};
+
+class HostileClientTest : public ServerOverTcpTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(ServerOverTcpTest::SetUp());
+    ASSERT_NE(cdt_.StartMover("m1"), nullptr);
+  }
 
   // The movers still work: one more archive completes.
   void ExpectServiceContinues() {
@@ -41,9 +62,33 @@ class HostileClientTest : public ::testing::Test {
         << cdt_.Logs();
   }
 
-  SimMount sim_;
-  CoordinatoolSetup cdt_{sim_};
   int files_ = 0;
+};
+
+// Raw movers that end their items with `done`s of their own making.
+class DoneItemsTest : public ServerOverTcpTest {
+ protected:
+  // Archives two files named PREFIX0 and PREFIX1 and receives their items on
+  // `fd` (a mover that said ehlo), as `done` entries with status 0.
+  void ArchiveTwoAndReceive(int fd, const std::string& prefix,
+                            std::vector<std::string>* entries) {
+    for (int i = 0; i < 2; ++i) {
+      std::string path = sim_.Path(prefix + std::to_string(i));
+      ASSERT_TRUE(WriteTestFile(path, 1000, i).has_value());
+      ASSERT_TRUE(sim_.Lfs({"hsm_archive", path}).ok());
+    }
+    while (entries->size() < 2) {
+      ASSERT_TRUE(SendAll(fd, R"({"command":"recv"})"));
+      json::object reply = json::parse(ReadObject(fd)).as_object();
+      ASSERT_TRUE(reply.contains("hsm_action_list")) << json::serialize(reply);
+      for (const json::value& item :
+           reply.at("hsm_action_list").at("list").as_array())
+        entries->push_back(
+            json::serialize(json::object{{"hai_cookie", item.at("hai_cookie")},
+                                         {"hai_dfid", item.at("hai_dfid")},
+                                         {"status", 0}}));
+    }
+  }
 };
 
 TEST_F(HostileClientTest, GarbageBytesCloseOnlyThatConnection) {
@@ -162,44 +207,16 @@ TEST_F(HostileClientTest, WrongTypesGetAnErrorReplyAndTheConnectionLives) {
   ExpectServiceContinues();
 }
 
-// Archives two files named PREFIX0 and PREFIX1 and receives their items on
-// `fd` (a mover that said ehlo), as `done` entries with status 0.
-void ArchiveTwoAndReceive(SimMount& sim, int fd, const std::string& prefix,
-                          std::vector<std::string>* entries) {
-  for (int i = 0; i < 2; ++i) {
-    std::string path = sim.Path(prefix + std::to_string(i));
-    ASSERT_TRUE(WriteTestFile(path, 1000, i).has_value());
-    ASSERT_TRUE(sim.Lfs({"hsm_archive", path}).ok());
-  }
-  while (entries->size() < 2) {
-    ASSERT_TRUE(SendAll(fd, R"({"command":"recv"})"));
-    json::object reply = json::parse(ReadObject(fd)).as_object();
-    ASSERT_TRUE(reply.contains("hsm_action_list")) << json::serialize(reply);
-    for (const json::value& item :
-         reply.at("hsm_action_list").at("list").as_array())
-      entries->push_back(
-          json::serialize(json::object{{"hai_cookie", item.at("hai_cookie")},
-                                       {"hai_dfid", item.at("hai_dfid")},
-                                       {"status", 0}}));
-  }
-}
-
 // Many dones in one message (docs/protocol.md): taken only from a mover
 // that said ehlo; a bad entry is refused alone, named by its index, and the
 // others end their items; the message may come in pieces.
-TEST(DoneItemsTest, ABadEntryIsRefusedAloneAndTheOthersEnd) {
-  SimMount sim;
-  CoordinatoolSetup cdt{sim};
-  ASSERT_TRUE(sim.StartDaemon());
-  ASSERT_TRUE(cdt.StartServer());
-  common::UniqueFd fd = ConnectTo(cdt.port());
-  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"ehlo","id":"raw"})"));
-  json::object reply = json::parse(ReadObject(fd.get())).as_object();
+TEST_F(DoneItemsTest, ABadEntryIsRefusedAloneAndTheOthersEnd) {
+  json::object reply;
+  common::UniqueFd fd = Introduce(R"({"command":"ehlo","id":"raw"})", &reply);
   EXPECT_EQ(reply.at("done_items"), true) << "the server announces it";
   std::vector<std::string> entries;  // the items received, as done entries
-  ASSERT_NO_FATAL_FAILURE(
-      ArchiveTwoAndReceive(sim, fd.get(), "batch", &entries));
-  ASSERT_EQ(cdt.Counter("running_archive"), 2);
+  ASSERT_NO_FATAL_FAILURE(ArchiveTwoAndReceive(fd.get(), "batch", &entries));
+  ASSERT_EQ(cdt_.Counter("running_archive"), 2);
   const std::string batch =
       R"({"command":"done","items":[)" + entries[0] +
       R"(,{"hai_cookie":"x","hai_dfid":{"f_seq":1,"f_oid":2,"f_ver":3}},)" +
@@ -215,15 +232,14 @@ TEST(DoneItemsTest, ABadEntryIsRefusedAloneAndTheOthersEnd) {
   const json::value& failed = reply.at("failed").as_array()[0];
   EXPECT_EQ(failed.at("index").as_int64(), 1);
   EXPECT_EQ(failed.at("error"), "items[1]: 'hai_cookie' must be an integer");
-  EXPECT_EQ(cdt.Counter("running_archive"), 0);
-  EXPECT_EQ(cdt.Counter("pending_archive"), 0);
+  EXPECT_EQ(cdt_.Counter("running_archive"), 0);
+  EXPECT_EQ(cdt_.Counter("pending_archive"), 0);
 
   // An item that ended already, from another connection: answered as done
   // and nothing changes, as for a single `done`; a batch that is not a
   // list is refused whole, and the connection lives on.
-  common::UniqueFd other = ConnectTo(cdt.port());
-  ASSERT_TRUE(SendAll(other.get(), R"({"command":"ehlo","id":"other"})"));
-  json::parse(ReadObject(other.get()));
+  common::UniqueFd other =
+      Introduce(R"({"command":"ehlo","id":"other"})", &reply);
   ASSERT_TRUE(SendAll(other.get(),
                       R"({"command":"done","items":[)" + entries[0] + "]}"));
   reply = json::parse(ReadObject(other.get())).as_object();
@@ -240,20 +256,14 @@ TEST(DoneItemsTest, ABadEntryIsRefusedAloneAndTheOthersEnd) {
 // no reply to a `done` the server takes, single or many, and still gets
 // the refusals; the next reply it reads is the refusal, not an
 // acknowledgement.
-TEST(DoneItemsTest, AQuietMoverIsToldRefusalsOnly) {
-  SimMount sim;
-  CoordinatoolSetup cdt{sim};
-  ASSERT_TRUE(sim.StartDaemon());
-  ASSERT_TRUE(cdt.StartServer());
-  common::UniqueFd fd = ConnectTo(cdt.port());
-  ASSERT_TRUE(SendAll(fd.get(),
-                      R"({"command":"ehlo","id":"quiet","quiet_done":true})"));
-  json::object reply = json::parse(ReadObject(fd.get())).as_object();
+TEST_F(DoneItemsTest, AQuietMoverIsToldRefusalsOnly) {
+  json::object reply;
+  common::UniqueFd fd =
+      Introduce(R"({"command":"ehlo","id":"quiet","quiet_done":true})", &reply);
   EXPECT_EQ(reply.at("quiet_done"), true) << "the server says it honours it";
   std::vector<std::string> entries;  // the items received, as done entries
-  ASSERT_NO_FATAL_FAILURE(
-      ArchiveTwoAndReceive(sim, fd.get(), "quiet", &entries));
-  ASSERT_EQ(cdt.Counter("running_archive"), 2);
+  ASSERT_NO_FATAL_FAILURE(ArchiveTwoAndReceive(fd.get(), "quiet", &entries));
+  ASSERT_EQ(cdt_.Counter("running_archive"), 2);
   std::string single = entries[0];
   single.insert(1, R"("command":"done",)");
   ASSERT_TRUE(SendAll(fd.get(), single));
@@ -263,13 +273,12 @@ TEST(DoneItemsTest, AQuietMoverIsToldRefusalsOnly) {
   reply = json::parse(ReadObject(fd.get())).as_object();
   EXPECT_EQ(reply.at("command"), "done");
   EXPECT_EQ(reply.at("status").as_int64(), EINVAL) << json::serialize(reply);
-  EXPECT_EQ(cdt.Counter("running_archive"), 0);
-  EXPECT_EQ(cdt.Counter("pending_archive"), 0);
+  EXPECT_EQ(cdt_.Counter("running_archive"), 0);
+  EXPECT_EQ(cdt_.Counter("pending_archive"), 0);
 
   // Without the hint, every `done` is acknowledged, as the original does.
-  common::UniqueFd loud = ConnectTo(cdt.port());
-  ASSERT_TRUE(SendAll(loud.get(), R"({"command":"ehlo","id":"loud"})"));
-  reply = json::parse(ReadObject(loud.get())).as_object();
+  common::UniqueFd loud =
+      Introduce(R"({"command":"ehlo","id":"loud"})", &reply);
   EXPECT_FALSE(reply.contains("quiet_done"));
   ASSERT_TRUE(SendAll(loud.get(), single));  // ended already: answered
   reply = json::parse(ReadObject(loud.get())).as_object();
