@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <limits>
 
 #include "common/unique_fd.h"
 
@@ -31,6 +32,24 @@ class PosixFile : public File {
                          static_cast<off_t>(offset));
       if (n >= 0) return n;
       if (errno != EINTR) return -errno;
+    }
+  }
+  ssize_t CopyFrom(File& from, uint64_t from_offset, uint64_t offset,
+                   size_t size) override {
+    auto* source = dynamic_cast<PosixFile*>(&from);
+    if (!source) return -EOPNOTSUPP;
+    auto in = static_cast<off_t>(from_offset);
+    auto out = static_cast<off_t>(offset);
+    for (;;) {
+      ssize_t n =
+          copy_file_range(source->fd_.get(), &in, fd_.get(), &out, size, 0);
+      if (n >= 0) return n;
+      if (errno == EINTR) continue;
+      // Not between these files, or not on this kernel or filesystem.
+      if (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+          errno == EOPNOTSUPP || errno == EBADF)
+        return -EOPNOTSUPP;
+      return -errno;
     }
   }
   int Sync() override { return fdatasync(fd_.get()) == 0 ? 0 : errno; }
@@ -125,6 +144,25 @@ int WriteFully(File& file, uint64_t offset, std::string_view data) {
     if (n < 0) return static_cast<int>(-n);
     if (n == 0) return ENOSPC;
     data.remove_prefix(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+  return 0;
+}
+
+ssize_t File::CopyFrom(File&, uint64_t, uint64_t, size_t) {
+  return -EOPNOTSUPP;
+}
+
+int CopyFully(File& from, uint64_t from_offset, File& to, uint64_t offset,
+              uint64_t size) {
+  while (size > 0) {
+    ssize_t n = to.CopyFrom(from, from_offset, offset,
+                            static_cast<size_t>(std::min<uint64_t>(
+                                size, std::numeric_limits<ssize_t>::max())));
+    if (n < 0) return static_cast<int>(-n);
+    if (n == 0) return EIO;
+    size -= static_cast<uint64_t>(n);
+    from_offset += static_cast<uint64_t>(n);
     offset += static_cast<uint64_t>(n);
   }
   return 0;

@@ -28,6 +28,14 @@ class File {
   virtual ssize_t ReadAt(uint64_t offset, char* out, size_t size) = 0;
   // Bytes written at `offset` (possibly fewer than `data`), or -errno.
   virtual ssize_t WriteAt(uint64_t offset, std::string_view data) = 0;
+  // Copies `size` bytes at `from_offset` of `from` to `offset` of this file
+  // inside the kernel (copy_file_range(2)): the bytes are not copied into
+  // the process and out again. Bytes copied (possibly fewer; 0 at the end
+  // of `from`), or -errno; -EOPNOTSUPP when these two files cannot be
+  // copied that way (the caller reads and writes instead), which is what a
+  // File that does not override this says.
+  virtual ssize_t CopyFrom(File& from, uint64_t from_offset, uint64_t offset,
+                           size_t size);
   // fdatasync: what was written is on disk. 0 or errno.
   virtual int Sync() = 0;
   virtual int Truncate(uint64_t size) = 0;
@@ -64,6 +72,11 @@ Env* PosixEnv();
 // ends early, ENOSPC for a write that makes no progress).
 int ReadFully(File& file, uint64_t offset, char* out, size_t size);
 int WriteFully(File& file, uint64_t offset, std::string_view data);
+// File::CopyFrom until `size` bytes are copied: 0, EOPNOTSUPP (nothing or
+// only part copied: read and write them instead), or errno (EIO when
+// `from` ends early).
+int CopyFully(File& from, uint64_t from_offset, File& to, uint64_t offset,
+              uint64_t size);
 // The whole file.
 int ReadWhole(File& file, std::string* out);
 

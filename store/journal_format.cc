@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "store/crc32c.h"
 
@@ -10,21 +11,25 @@ namespace store {
 
 namespace {
 
-void PutU32(std::string* out, uint32_t v) {
-  char b[4] = {static_cast<char>(v), static_cast<char>(v >> 8),
-               static_cast<char>(v >> 16), static_cast<char>(v >> 24)};
-  out->append(b, 4);
-}
-
 uint32_t GetU32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
   return uint32_t{u[0]} | uint32_t{u[1]} << 8 | uint32_t{u[2]} << 16 |
          uint32_t{u[3]} << 24;
 }
 
-void PutString(std::string* out, std::string_view s) {
-  PutU32(out, static_cast<uint32_t>(s.size()));
-  out->append(s);
+// Writes `v` little-endian at `p`; returns the byte after it.
+char* StoreU32(char* p, uint32_t v) {
+  p[0] = static_cast<char>(v);
+  p[1] = static_cast<char>(v >> 8);
+  p[2] = static_cast<char>(v >> 16);
+  p[3] = static_cast<char>(v >> 24);
+  return p + 4;
+}
+
+char* StoreString(char* p, std::string_view s) {
+  p = StoreU32(p, static_cast<uint32_t>(s.size()));
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  return p + s.size();
 }
 
 bool GetString(std::string_view* in, std::string_view* out) {
@@ -128,17 +133,18 @@ std::vector<std::string> KeysIn(std::string_view bytes) {
 
 void EncodeJournalRecord(std::string* out, char type, std::string_view key,
                          const std::string_view* value) {
-  size_t length = 1 + 4 + key.size() + (value ? 4 + value->size() : 0);
-  size_t start = out->size();
-  out->reserve(start + kJournalRecordHeader + length);
-  PutU32(out, static_cast<uint32_t>(length));
-  PutU32(out, 0);  // the checksum, once the body is there
-  out->push_back(type);
-  PutString(out, key);
-  if (value) PutString(out, *value);
-  std::string crc;
-  PutU32(&crc, Crc32c(out->data() + start + kJournalRecordHeader, length));
-  out->replace(start + 4, 4, crc);
+  // Sized once and filled in place: every change the server makes goes
+  // through here, on the event loop.
+  const size_t length = 1 + 4 + key.size() + (value ? 4 + value->size() : 0);
+  const size_t start = out->size();
+  out->resize(start + kJournalRecordHeader + length);
+  char* const body = out->data() + start + kJournalRecordHeader;
+  char* p = body;
+  *p++ = type;
+  p = StoreString(p, key);
+  if (value) StoreString(p, *value);
+  StoreU32(out->data() + start, static_cast<uint32_t>(length));
+  StoreU32(out->data() + start + 4, Crc32c(body, length));
 }
 
 JournalScan ScanJournal(

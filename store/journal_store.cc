@@ -18,6 +18,10 @@ namespace {
 
 constexpr std::string_view kMagic = kJournalMagic;
 constexpr size_t kRecordHeader = kJournalRecordHeader;
+// A written batch's buffer is kept for the next one up to this size: the
+// batches of a busy loop, not the odd huge one (a queue of 100,000
+// requests), whose memory would then stay held.
+constexpr size_t kSpareBufferBytes = 1u << 20;
 
 std::string Error(const std::string& what, int error) {
   return fmt::format("{}: {}", what, strerror(error));
@@ -436,20 +440,28 @@ void JournalStore::PlanSnapshot(Job* job) {
   size_t count = 0;
   ForEachEntry(
       [&](const Entry& e) { count += (e.put_len != 0) + (e.assign_len != 0); });
-  job->copies.reserve(count);
-  // `to` holds the length until the copies are sorted.
+  std::vector<Copy>& copies = job->copies;
+  copies.reserve(count);
   ForEachEntry([&](const Entry& e) {
-    if (e.put_len) job->copies.push_back({e.put_at, e.put_len});
-    if (e.assign_len) job->copies.push_back({e.assign_at, e.assign_len});
+    if (e.put_len) copies.push_back({e.put_at, 0, e.put_len});
+    if (e.assign_len) copies.push_back({e.assign_at, 0, e.assign_len});
   });
-  std::sort(job->copies.begin(), job->copies.end(),
+  std::sort(copies.begin(), copies.end(),
             [](const Copy& a, const Copy& b) { return a.from < b.from; });
+  // Records back to back become one run, in place.
   uint64_t to = kMagic.size();
-  for (Copy& copy : job->copies) {
-    uint64_t size = copy.to;
-    copy.to = to;
-    to += size;
+  size_t runs = 0;
+  for (size_t i = 0; i < copies.size(); ++i) {
+    const Copy record = copies[i];
+    if (runs > 0 &&
+        copies[runs - 1].from + copies[runs - 1].size == record.from) {
+      copies[runs - 1].size += record.size;
+    } else {
+      copies[runs++] = {record.from, to, record.size};
+    }
+    to += record.size;
   }
+  copies.resize(runs);
   job->snapshot_bytes = to;
   job->old_end = base_;
 }
@@ -460,15 +472,17 @@ void JournalStore::Relocate(const Job& job) {
   const std::vector<Copy>& copies = job.copies;
   auto moved = [&](uint64_t at) {
     if (at >= job.old_end) return at - job.old_end + job.snapshot_bytes;
-    auto it = std::lower_bound(
+    auto it = std::upper_bound(
         copies.begin(), copies.end(), at,
-        [](const Copy& c, uint64_t from) { return c.from < from; });
-    if (it == copies.end() || it->from != at) {
+        [](uint64_t from, const Copy& c) { return from < c.from; });
+    if (it == copies.begin() ||
+        at - std::prev(it)->from >= std::prev(it)->size) {
       spdlog::critical("store: journal {}: record at {} not in the snapshot",
                        path(), at);
       std::abort();
     }
-    return it->to;
+    --it;
+    return it->to + (at - it->from);
   };
   auto move = [&](Entry& e) {
     if (e.put_len) e.put_at = moved(e.put_at);
@@ -493,7 +507,12 @@ void JournalStore::Flush() {
   uint64_t limit = std::max(
       {options_.min_compact_bytes, compact_floor_,
        options_.compact_ratio * std::max<uint64_t>(stats_.live_bytes, 1)});
-  job.data = std::move(pending_);
+  // The batch's buffer goes to the writer and the spare one (the last
+  // batch's, emptied) takes its place: the loop encodes into memory that
+  // is already allocated, touched and in the cache, instead of growing a
+  // new string from nothing each batch.
+  job.data.swap(pending_);
+  pending_.swap(spare_);
   job.records = pending_records_;
   base_ += job.data.size();
   if (writable_ && stats_.file_bytes + job.data.size() > limit) {
@@ -501,7 +520,6 @@ void JournalStore::Flush() {
     job.snapshot = true;
     PlanSnapshot(&job);
   }
-  pending_.clear();
   pending_records_ = 0;
   inflight_ = std::move(waiting_);
   waiting_.clear();
@@ -542,6 +560,11 @@ void JournalStore::OnWritten(Job job, std::string error, uint64_t file_bytes) {
     return;
   }
   backoff_ = std::chrono::milliseconds(100);
+  if (job.data.capacity() <= kSpareBufferBytes &&
+      job.data.capacity() > spare_.capacity()) {
+    job.data.clear();
+    spare_ = std::move(job.data);
+  }
   stats_.file_bytes = file_bytes;
   ++stats_.batches;
   stats_.records += job.records;
@@ -646,28 +669,41 @@ std::string JournalStore::WriteSnapshot(Job& job) {
     return Error(what, e);
   };
   constexpr uint64_t kRun = 1u << 20, kBuffer = 4u << 20;
-  const std::vector<Copy>& copies = job.copies;
+  // Runs at least this long are copied by the kernel (File::CopyFrom), the
+  // rest gathered in `buffer`: a copy in the kernel saves copying the bytes
+  // into the process and out again (most of a compaction's cost when it
+  // went through the buffer), one system call per run.
+  constexpr uint64_t kKernelCopy = 64u << 10;
+  bool kernel_copy = true;  // until the files say they cannot
   std::string buffer(kMagic);
   uint64_t written = 0;
-  auto length = [&](size_t i) {
-    return (i + 1 < copies.size() ? copies[i + 1].to : job.snapshot_bytes) -
-           copies[i].to;
-  };
-  for (size_t i = 0; i < copies.size();) {
-    // Adjacent records are read together.
-    uint64_t from = copies[i].from, size = 0;
-    for (; i < copies.size() && copies[i].from == from + size && size < kRun;
-         ++i)
-      size += length(i);
-    size_t at = buffer.size();
-    buffer.resize(at + size);
-    if (int e = ReadFully(*file_, from, buffer.data() + at, size))
-      return fail("cannot read " + path(), e);
-    if (buffer.size() >= kBuffer) {
+  for (const Copy& run : job.copies) {
+    if (kernel_copy && run.size >= kKernelCopy) {
       if (int e = WriteFully(*out, written, buffer))
         return fail("cannot write " + tmp, e);
       written += buffer.size();
       buffer.clear();
+      int e = CopyFully(*file_, run.from, *out, written, run.size);
+      if (!e) {
+        written += run.size;
+        continue;
+      }
+      if (e != EOPNOTSUPP) return fail("cannot copy to " + tmp, e);
+      kernel_copy = false;  // read and written below, from now on
+    }
+    for (uint64_t done = 0; done < run.size;) {
+      const uint64_t size = std::min(run.size - done, kRun);
+      size_t at = buffer.size();
+      buffer.resize(at + size);
+      if (int e = ReadFully(*file_, run.from + done, buffer.data() + at, size))
+        return fail("cannot read " + path(), e);
+      done += size;
+      if (buffer.size() >= kBuffer) {
+        if (int e = WriteFully(*out, written, buffer))
+          return fail("cannot write " + tmp, e);
+        written += buffer.size();
+        buffer.clear();
+      }
     }
   }
   if (int e = WriteFully(*out, written, buffer))

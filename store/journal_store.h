@@ -121,18 +121,21 @@ class JournalStore : public Store {
   // A RequestKey() (48 lowercase hex digits) as 24 bytes; other keys are
   // kept as they are.
   using PackedKey = JournalIndex::Key;
-  // One record of a snapshot: where it is in the journal once `data` is
-  // appended, where it goes in the new one. Sorted by `from`.
+  // A run of live records that lie back to back in the journal: where it
+  // is once `data` is appended, where it goes in the new one, its length.
+  // Sorted by `from`. A queue drained in arrival order leaves few runs, so
+  // finding a record's new place is a search in a short array.
   struct Copy {
     uint64_t from;
     uint64_t to;
+    uint64_t size;
   };
   struct Job {
     bool snapshot = false;
     std::string data;  // records to append to the current journal
     uint64_t records = 0;
-    // Snapshot: the live records, the size of the new file, and the end of
-    // the current one once `data` is appended.
+    // Snapshot: the runs of live records, the size of the new file, and
+    // the end of the current one once `data` is appended.
     std::vector<Copy> copies;
     uint64_t snapshot_bytes = 0;
     uint64_t old_end = 0;
@@ -187,6 +190,9 @@ class JournalStore : public Store {
   // Position in the journal where pending_ will be written.
   uint64_t base_ = 0;
   std::string pending_;
+  // An empty buffer for the next batch: the one the writer last wrote
+  // (Flush() swaps pending_ with it).
+  std::string spare_;
   uint64_t pending_records_ = 0;
   std::vector<SyncCallback> waiting_;   // need pending_ (and the job) done
   std::vector<SyncCallback> inflight_;  // need the job in flight done

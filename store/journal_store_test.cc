@@ -688,6 +688,96 @@ TEST_F(JournalStoreTest, CompactionReproducesTheLiveStateExactly) {
   EXPECT_EQ(file.assigned, model.assigned);
 }
 
+// File::CopyFrom copies inside the kernel between two files of the POSIX
+// Env; a File that cannot (here FaultEnv's) says so and writes nothing, and
+// CopyFully says when the source ends early.
+TEST_F(JournalStoreTest, CopyFullyCopiesInTheKernelOrSaysItCannot) {
+  std::string bytes;
+  for (uint32_t i = 0; bytes.size() < (300u << 10); ++i)
+    bytes += std::to_string(i * 2654435761u) + ",";
+  std::unique_ptr<File> from, to;
+  ASSERT_EQ(PosixEnv()->Open(dir_ + "/from", Env::Mode::kTruncate, &from), 0);
+  ASSERT_EQ(WriteFully(*from, 0, bytes), 0);
+  ASSERT_EQ(PosixEnv()->Open(dir_ + "/to", Env::Mode::kTruncate, &to), 0);
+  ASSERT_EQ(WriteFully(*to, 0, "head"), 0);
+  ASSERT_EQ(CopyFully(*from, 1000, *to, 4, 200'000), 0);
+  EXPECT_EQ(ReadBytes(dir_ + "/to"), "head" + bytes.substr(1000, 200'000));
+
+  EXPECT_EQ(CopyFully(*from, bytes.size() - 10, *to, 0, 20), EIO);
+
+  FaultEnv env;
+  std::unique_ptr<File> faulty;
+  ASSERT_EQ(env.Open(dir_ + "/faulty", Env::Mode::kTruncate, &faulty), 0);
+  EXPECT_EQ(CopyFully(*from, 0, *faulty, 0, 100), EOPNOTSUPP);
+  EXPECT_EQ(ReadBytes(dir_ + "/faulty"), "");
+}
+
+// A compaction copies long runs of live records in the kernel and gathers
+// short ones in a buffer; through an Env whose files cannot copy in the
+// kernel (FaultEnv, without faults) it reads and writes them all. Both give
+// the same file, byte for byte, and positions that Load(), later changes
+// and a reopen find right.
+TEST_F(JournalStoreTest, CompactionGivesTheSameFileWithAndWithoutKernelCopy) {
+  FaultEnv no_kernel_copy;
+  std::map<Env*, std::string> compacted;
+  for (Env* env : {PosixEnv(), static_cast<Env*>(&no_kernel_copy)}) {
+    SCOPED_TRACE(env == PosixEnv() ? "posix" : "fault env");
+    options_.env = env;
+    options_.dir = dir_ + (env == PosixEnv() ? "/posix" : "/fault");
+    options_.min_compact_bytes = 64u << 20;
+    options_.compact_ratio = 4;
+    Open();
+    State model;
+    std::string json(300, 'j');
+    auto key = [](uint32_t i) { return RequestKey(i, Fid(i)); };
+    auto forget = [&](uint32_t i) {
+      store_->Forget(key(i));
+      model.requests.erase(key(i));
+      model.assigned.erase(key(i));
+    };
+    for (uint32_t i = 0; i < 1500; ++i) {
+      store_->Put(key(i), json + std::to_string(i));
+      model.requests[key(i)] = json + std::to_string(i);
+    }
+    ASSERT_TRUE(SyncNow());
+    // Dead: a prefix, one request in 250 (live runs of about 90 KiB), and
+    // every other one at the end (runs of one record).
+    for (uint32_t i = 0; i < 1500; ++i)
+      if (i < 300 || i % 250 == 0 || (i >= 1300 && i % 2 == 0)) forget(i);
+    store_->Assign(key(1001), "mover-a");
+    model.assigned[key(1001)] = "mover-a";
+    ASSERT_TRUE(SyncNow());
+    // The next batch compacts.
+    options_.min_compact_bytes = 0;
+    options_.compact_ratio = 1;
+    Open();
+    store_->Assign(key(1002), "mover-b");
+    model.assigned[key(1002)] = "mover-b";
+    ASSERT_TRUE(SyncNow());
+    ASSERT_EQ(store_->stats().compactions, 1u);
+    compacted[env] = ReadBytes(store_->path());
+    // Changes after the compaction go where Relocate() says the records
+    // are.
+    forget(700);
+    store_->Put(key(701), "{}");
+    model.requests[key(701)] = "{}";
+    store_->Unassign(key(1001));
+    model.assigned.erase(key(1001));
+    ASSERT_TRUE(SyncNow());
+    State loaded = Load();
+    EXPECT_EQ(loaded.requests, model.requests);
+    EXPECT_EQ(loaded.assigned, model.assigned);
+    Open();
+    EXPECT_TRUE(warnings_.empty());
+    State reopened = Load();
+    EXPECT_EQ(reopened.requests, model.requests);
+    EXPECT_EQ(reopened.assigned, model.assigned);
+  }
+  ASSERT_EQ(compacted.size(), 2u);
+  EXPECT_GT(compacted[PosixEnv()].size(), 300u << 10);
+  EXPECT_TRUE(compacted[PosixEnv()] == compacted[&no_kernel_copy]);
+}
+
 TEST_F(JournalStoreTest, SecondOpenOfOneDirectoryIsRefused) {
   Open();
   std::vector<std::string> warnings;
