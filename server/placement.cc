@@ -298,8 +298,9 @@ void Placement::Put(const protocol::WireItem& wire,
   // gives it back, and gets the same).
   const ItemId id = ItemId::Of(wire.item.hai);
   const Item* item = scheduler_.Find(id);
-  const store::Handle handle = store_->Put(
-      KeyOf(id), text, item ? item->store_handle : store::kNoHandle);
+  const store::Handle handle =
+      store_->Put(store::RequestKeyText(id.cookie, id.dfid), text,
+                  item ? item->store_handle : store::kNoHandle);
   if (item) item->store_handle = handle;
 }
 

@@ -366,15 +366,18 @@ PlacementHooks Server::PlacementHooksOf() {
 
 void Server::StoreAssign(const ItemId& id, store::Handle handle,
                          const std::string& mover) {
-  if (store_->persistent()) store_->Assign(KeyOf(id), mover, handle);
+  if (store_->persistent())
+    store_->Assign(store::RequestKeyText(id.cookie, id.dfid), mover, handle);
 }
 
 void Server::StoreUnassign(const ItemId& id, store::Handle handle) {
-  if (store_->persistent()) store_->Unassign(KeyOf(id), handle);
+  if (store_->persistent())
+    store_->Unassign(store::RequestKeyText(id.cookie, id.dfid), handle);
 }
 
 void Server::StoreForget(const ItemId& id, store::Handle handle) {
-  if (store_->persistent()) store_->Forget(KeyOf(id), handle);
+  if (store_->persistent())
+    store_->Forget(store::RequestKeyText(id.cookie, id.dfid), handle);
 }
 
 void Server::SendWhenDurable(Connection& c, json::object message,

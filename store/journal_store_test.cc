@@ -117,6 +117,13 @@ TEST(RequestKeyTest, IsTheOriginalRedisFieldName) {
             "0123456789abcdeffedcba98765432100000000100000080");
 }
 
+TEST(RequestKeyTest, RequestKeyTextIsTheSameKey) {
+  const lu_fid fid{0xfedcba9876543210, 0x1, 0x80};
+  const RequestKeyText text(0x0123456789abcdef, fid);
+  EXPECT_EQ(std::string_view(text), RequestKey(0x0123456789abcdef, fid));
+  EXPECT_EQ(std::string_view(RequestKeyText(0, {})), std::string(48, '0'));
+}
+
 TEST(RequestKeyTest, IsRequestKeyComparesWithoutBuildingTheKey) {
   const lu_fid fid{0x200000401, 0x2a, 0};
   const std::string key = RequestKey(7, fid);

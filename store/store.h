@@ -38,6 +38,16 @@ inline constexpr Handle kNoHandle = ~Handle{0};
 // The 48 lowercase hex digits of the original's Redis fields (docs/redis.md):
 // cookie on 16, FID sequence on 16, oid on 8, version on 8.
 std::string RequestKey(uint64_t cookie, const lu_fid& dfid);
+// RequestKey() in the object itself: no heap block for the key of each
+// change the server makes (a Put, Assign and Forget per request).
+class RequestKeyText {
+ public:
+  RequestKeyText(uint64_t cookie, const lu_fid& dfid);
+  operator std::string_view() const { return {digits_, sizeof(digits_)}; }
+
+ private:
+  char digits_[48];
+};
 // key == RequestKey(cookie, dfid), without building the string (recovery
 // checks a million stored keys).
 bool IsRequestKey(std::string_view key, uint64_t cookie, const lu_fid& dfid);
