@@ -25,11 +25,13 @@ namespace {
 struct State : store::LoadVisitor {
   std::map<std::string, std::string> requests;
   std::map<std::string, std::string> assignments;
-  void OnRequest(std::string_view key, std::string_view json) override {
+  void OnRequest(std::string_view key, std::string_view json,
+                 store::Handle) override {
     // Each key once: the latest Put.
     FUZZ_CHECK(requests.emplace(key, json).second);
   }
-  void OnAssignment(std::string_view key, std::string_view mover) override {
+  void OnAssignment(std::string_view key, std::string_view mover,
+                    store::Handle) override {
     FUZZ_CHECK(assignments.emplace(key, mover).second);
   }
 };

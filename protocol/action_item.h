@@ -22,6 +22,9 @@ namespace protocol {
 // An action item as movers, the server and the CLI exchange it.
 struct WireItem {
   uint32_t archive_id = 0;  // hal_archive_id of the list it came in
+  // Never on the wire: the server's store handle of the item it was made
+  // from (store::Handle, store/store.h), ~0 for none. In what was padding.
+  uint32_t store_handle = ~uint32_t{0};
   uint64_t hal_flags = 0;
   int64_t timestamp_ns = 0;  // when the server first saw it; 0 = unset
   // Last: hsm_action_item ends with a flexible array member.

@@ -31,6 +31,7 @@ Item::Item(const protocol::WireItem& wire, ItemType item_type)
       archive_id(wire.archive_id),
       data_size(static_cast<uint32_t>(wire.item.data.size())),
       type(item_type),
+      store_handle(wire.store_handle),
       hai(wire.item.hai) {
   if (data_size)
     std::memcpy(reinterpret_cast<char*>(this) + sizeof(Item),
@@ -40,6 +41,7 @@ Item::Item(const protocol::WireItem& wire, ItemType item_type)
 protocol::WireItem Item::ToWire() const {
   protocol::WireItem wire;
   wire.archive_id = archive_id;
+  wire.store_handle = store_handle;
   wire.hal_flags = hal_flags;
   wire.timestamp_ns = timestamp_ns;
   wire.item.data.assign(data());

@@ -49,8 +49,8 @@ using QueueHook = boost::intrusive::list_member_hook<
 // bytes for 64 bytes of data, and a 32-byte string header): an Item is
 // created by the Scheduler only, in a block of BytesFor(data size) bytes
 // (server/slab.h, SizedSlab), and is neither copied nor moved. The fields
-// are ordered so that no padding is left but the 2 bytes before `hai`
-// (152 bytes and the data on x86-64), and the identity is read from the
+// are ordered so that no padding is left (152 bytes and the data on
+// x86-64, static_assert in item.cc), and the identity is read from the
 // hsm data rather than stored twice. The edges (replies, the store, the
 // log) get a protocol::WireItem from ToWire().
 struct Item {
@@ -85,19 +85,25 @@ struct Item {
   uint32_t archive_id = 0;  // hal_archive_id of the list it came in
   uint32_t data_size = 0;   // bytes of hsm data after the item
   ItemType type = ItemType::kArchive;
+  // The flags in one byte (bit fields), to leave room for store_handle.
   // Waiting, but set aside: larger than the buffer of a mover that reached
   // it (Scheduler, "oversized"); in no queue then.
-  bool parked = false;
+  bool parked : 1 = false;
   // Waiting behind an earlier request of the same hai_fid (Scheduler, one
   // action per file at a time): in no queue, in the Scheduler's list of
   // such items, until that request ends.
-  bool behind_fid = false;
+  bool behind_fid : 1 = false;
+  // An older item of the same hai_fid is chained to this one (Scheduler,
+  // older_of_fid_): rare, so kept apart rather than a pointer in each item.
+  bool has_older_of_fid : 1 = false;
   // Its place in its bucket of the Scheduler's arrival index (by_seq_),
   // which holds at most Scheduler::kSeqBucket items.
   uint16_t seq_pos = 0;
-  // An older item of the same hai_fid is chained to this one (Scheduler,
-  // older_of_fid_): rare, so kept apart rather than a pointer in each item.
-  bool has_older_of_fid = false;
+  // What the store gave for it (store::Handle, store/store.h): given back
+  // with each change of it, so that the embedded store finds its records
+  // without keeping its key. Not the Scheduler's: mutable, the server sets
+  // it on the item the Scheduler's Find() gives.
+  mutable uint32_t store_handle = ~uint32_t{0};
   // Last, and the data right after it (hsm_action_item ends with a
   // flexible array member). Packed in the Lustre headers: aligned here so
   // that its 64-bit fields read at their natural place.

@@ -294,7 +294,14 @@ void Placement::Put(const protocol::WireItem& wire,
     protocol::AppendJsonString(&text, placed_on);
     text += '}';
   }
-  store_->Put(KeyOf(ItemId::Of(wire.item.hai)), text);
+  // The item keeps its store handle (a Put of an item the store holds
+  // gives it back, and gets the same).
+  const ItemId id = ItemId::Of(wire.item.hai);
+  const Item* item = scheduler_.Find(id);
+  const store::Handle handle =
+      store_->Put(store::RequestKeyText(id.cookie, id.dfid), text,
+                  item ? item->store_handle : store::kNoHandle);
+  if (item) item->store_handle = handle;
 }
 
 void Placement::Hold(const Item& item, bool newly_held) {

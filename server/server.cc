@@ -55,14 +55,23 @@ const char* StateName(Connection::State state) {
 // A stored item whose host rules were applied before it was stored (a
 // re-announced item the store had lost) names its mover (kPlacedOnKey):
 // recovery places it there as it is.
+// Each request's store handle goes with it (WireItem::store_handle), into
+// its Item.
 struct Recovered : store::LoadVisitor {
+  struct Assignment {
+    std::string key, mover;
+    store::Handle handle;
+  };
   std::vector<protocol::WireItem> requests;
   std::unordered_map<std::string, std::string> placed_on;  // key -> mover
-  std::vector<std::string> dropped;  // keys of unreadable requests
-  std::vector<std::pair<std::string, std::string>> assignments;
+  // Keys and handles of unreadable requests.
+  std::vector<std::pair<std::string, store::Handle>> dropped;
+  std::vector<Assignment> assignments;
 
   void ExpectRequests(size_t count) override { requests.reserve(count); }
-  void OnRequest(std::string_view key, std::string_view text) override {
+  bool KeepsHandles() const override { return true; }
+  void OnRequest(std::string_view key, std::string_view text,
+                 store::Handle handle) override {
     protocol::WireItem wire;
     std::string_view placed;
     std::string placed_by_dom, why;
@@ -79,10 +88,11 @@ struct Recovered : store::LoadVisitor {
       why = "key does not match the item's cookie and dfid";
     if (!why.empty()) {
       spdlog::error("store: request {} dropped: {}: {:.200}", key, why, text);
-      dropped.emplace_back(key);
+      dropped.emplace_back(key, handle);
       return;
     }
     if (!placed.empty()) placed_on.emplace(key, placed);
+    wire.store_handle = handle;
     requests.push_back(std::move(wire));
   }
 
@@ -106,8 +116,9 @@ struct Recovered : store::LoadVisitor {
       *placed = found->get_string();
     return "";
   }
-  void OnAssignment(std::string_view key, std::string_view mover) override {
-    assignments.emplace_back(key, mover);
+  void OnAssignment(std::string_view key, std::string_view mover,
+                    store::Handle handle) override {
+    assignments.push_back({std::string(key), std::string(mover), handle});
   }
 };
 
@@ -254,7 +265,7 @@ bool Server::Recover(std::string* error) {
     *error = fmt::format("store: {}: {}", store_->Describe(), *error);
     return false;
   }
-  for (const std::string& key : found.dropped) store_->Forget(key);
+  for (const auto& [key, handle] : found.dropped) store_->Forget(key, handle);
   // Arrival order: the timestamp each item got when first seen.
   // (The journal lists them in that order already, unless compacted.)
   auto by_arrival = [](const auto& a, const auto& b) {
@@ -276,15 +287,16 @@ bool Server::Recover(std::string* error) {
   }
   // Assignments by key (few: the work movers had in hand), matched against
   // the requests; an assignment without request is dropped.
-  std::unordered_map<std::string_view, const std::string*> mover_of;
-  for (const auto& [key, mover] : found.assignments) mover_of[key] = &mover;
+  std::unordered_map<std::string_view, const Recovered::Assignment*> mover_of;
+  for (const auto& assignment : found.assignments)
+    mover_of[assignment.key] = &assignment;
   size_t running = 0;
   for (const protocol::WireItem& wire : found.requests) {
     if (mover_of.empty()) break;
     ItemId id = ItemId::Of(wire.item.hai);
     auto it = mover_of.find(KeyOf(id));
     if (it == mover_of.end()) continue;
-    const std::string mover = *it->second;
+    const std::string mover = it->second->mover;
     mover_of.erase(it);
     const Item* item = scheduler_.Find(id);
     if (!item) continue;  // a duplicate identity
@@ -295,7 +307,8 @@ bool Server::Recover(std::string* error) {
     scheduler_.Claim(mover, claimed);
     ++running;
   }
-  for (const auto& [key, mover] : mover_of) store_->Unassign(std::string(key));
+  for (const auto& [key, assignment] : mover_of)
+    store_->Unassign(key, assignment->handle);
   spdlog::info("recovered {} requests from {}, {} of them running on {} movers",
                found.requests.size(), store_->Describe(), running,
                movers_.entries().size());
@@ -354,16 +367,20 @@ PlacementHooks Server::PlacementHooksOf() {
   return hooks;
 }
 
-void Server::StoreAssign(const ItemId& id, const std::string& mover) {
-  if (store_->persistent()) store_->Assign(KeyOf(id), mover);
+void Server::StoreAssign(const ItemId& id, store::Handle handle,
+                         const std::string& mover) {
+  if (store_->persistent())
+    store_->Assign(store::RequestKeyText(id.cookie, id.dfid), mover, handle);
 }
 
-void Server::StoreUnassign(const ItemId& id) {
-  if (store_->persistent()) store_->Unassign(KeyOf(id));
+void Server::StoreUnassign(const ItemId& id, store::Handle handle) {
+  if (store_->persistent())
+    store_->Unassign(store::RequestKeyText(id.cookie, id.dfid), handle);
 }
 
-void Server::StoreForget(const ItemId& id) {
-  if (store_->persistent()) store_->Forget(KeyOf(id));
+void Server::StoreForget(const ItemId& id, store::Handle handle) {
+  if (store_->persistent())
+    store_->Forget(store::RequestKeyText(id.cookie, id.dfid), handle);
 }
 
 void Server::SendWhenDurable(Connection& c, json::object message,
@@ -919,7 +936,7 @@ void Server::OnLustreCancel(const protocol::WireItem& cancel) {
       movers_.Stopped(ItemId::Of(target.item.hai));
       redispatch_.Forget(ItemId::Of(target.item.hai));
       placement_.ForgetHeld(ItemId::Of(target.item.hai));
-      StoreForget(ItemId::Of(target.item.hai));
+      StoreForget(ItemId::Of(target.item.hai), target.store_handle);
       // Only once forgotten for good: a cancelled request that came back
       // after a crash would be run. Held by pointer: clang cannot capture a
       // struct that ends with a flexible array member (hsm_action_item) by
@@ -1126,7 +1143,8 @@ void Server::Reconnect(Connection& c,
     // Unknown (the store lost it): its data is as the mover got it, host
     // rules already applied; recovery must not apply them again.
     if (!known) placement_.PutReannounced(wire, id);
-    StoreAssign(item_id, id);
+    if (const Item* claimed_item = scheduler_.Find(item_id))
+      StoreAssign(item_id, claimed_item->store_handle, id);
     movers_.Unrevoke(item_id);
     if (c.sends_progress) movers_.Started(item_id, id, clock_.Now());
     claimed.push_back(item_id);
@@ -1378,10 +1396,11 @@ std::shared_ptr<Connection> Server::Finish(const Item& item, int status,
   const ItemId id = item.id();
   const MoverId owner = item.owner;
   const ItemType type = item.type;
+  const store::Handle handle = item.store_handle;
   if (reporter_) reporter_->Done(item.data(), id.dfid, status);
   recent_done_.Add({id, item.hai.hai_fid, type, status, now_ns, owner});
   scheduler_.Done(item, status != 0, await_retry);  // `item` is gone
-  StoreForget(id);
+  StoreForget(id, handle);
   movers_.Ended(id);
   redispatch_.Forget(id);
   return movers_.CountDone(owner, type);
@@ -1780,7 +1799,7 @@ void Server::SendList(Connection& c, DispatchReply reply) {
     LogSentEventAt(now_ns, item->hai, c.id);
     metrics_.Sent(type, item->timestamp_ns, now_ns);
     ++sent[static_cast<size_t>(type)];
-    StoreAssign(id, c.id);
+    StoreAssign(id, item->store_handle, c.id);
     NoteDispatched(type, item->timestamp_ns, now_ns);
     if (c.sends_progress) movers_.Started(id, c.id, now);
   }
@@ -1965,6 +1984,7 @@ void Server::ForgetEnded(const ItemId& id, const char* why) {
 void Server::ForgetUnrun(const ItemId& id, bool as_done) {
   const Item* item = scheduler_.Find(id);
   if (!item) return;
+  const store::Handle handle = item->store_handle;
   if (reporter_) reporter_->Done(item->data(), id.dfid, ECANCELED);
   if (as_done) {
     recent_done_.Add(
@@ -1972,7 +1992,7 @@ void Server::ForgetUnrun(const ItemId& id, bool as_done) {
     scheduler_.Done(id, true);  // never ran to its end: failed
   } else
     scheduler_.Drop(id);
-  StoreForget(id);
+  StoreForget(id, handle);
   movers_.Ended(id);
   redispatch_.Forget(id);
   placement_.ForgetHeld(id);
@@ -2107,7 +2127,7 @@ void Server::FailOversized(const protocol::WireItem& wire, int64_t timeout_ms) {
       timeout_ms);
   LogRequestEvent(RequestEvent::kDropped, hai,
                   "reason=\"no mover buffer fits it\" status={}", E2BIG);
-  StoreForget(ItemId::Of(hai));
+  StoreForget(ItemId::Of(hai), wire.store_handle);
   metrics_.FailedByServer(*TypeOfAction(hai.hai_action));
   // An upcalled request has nothing at Lustre to end (docs/upcall.md).
   int rc = protocol::IsUpcalledCookie(hai.hai_cookie)

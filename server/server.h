@@ -241,9 +241,11 @@ class Server : public ConnectionHandler, private CoreIo {
   bool Recover(std::string* error);
   void OnStoreHealth(bool writable);
   // Store writes, skipped for a memory-only store.
-  void StoreAssign(const ItemId& id, const std::string& mover);
-  void StoreUnassign(const ItemId& id);
-  void StoreForget(const ItemId& id);
+  // `handle`: the item's store_handle.
+  void StoreAssign(const ItemId& id, store::Handle handle,
+                   const std::string& mover);
+  void StoreUnassign(const ItemId& id, store::Handle handle);
+  void StoreForget(const ItemId& id, store::Handle handle);
   // What placement (server/placement.h) asks of the mover table.
   PlacementHooks PlacementHooksOf();
   // Sends `message` to `c` once every change made so far is durable; when

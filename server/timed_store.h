@@ -35,21 +35,25 @@ class TimedStore final : public store::Store {
   bool Load(store::LoadVisitor& visitor, std::string* error) override {
     return inner_->Load(visitor, error);
   }
-  void Put(const std::string& key, const std::string& json) override {
+  store::Handle Put(std::string_view key, std::string_view json,
+                    store::Handle handle = store::kNoHandle) override {
     changed_ = true;
-    inner_->Put(key, json);
+    return inner_->Put(key, json, handle);
   }
-  void Assign(const std::string& key, const std::string& mover) override {
+  void Assign(std::string_view key, std::string_view mover,
+              store::Handle handle = store::kNoHandle) override {
     changed_ = true;
-    inner_->Assign(key, mover);
+    inner_->Assign(key, mover, handle);
   }
-  void Unassign(const std::string& key) override {
+  void Unassign(std::string_view key,
+                store::Handle handle = store::kNoHandle) override {
     changed_ = true;
-    inner_->Unassign(key);
+    inner_->Unassign(key, handle);
   }
-  void Forget(const std::string& key) override {
+  void Forget(std::string_view key,
+              store::Handle handle = store::kNoHandle) override {
     changed_ = true;
-    inner_->Forget(key);
+    inner_->Forget(key, handle);
   }
   void Sync(SyncCallback done) override;
   bool writable() const override { return inner_->writable(); }

@@ -60,8 +60,10 @@ class TimedStoreTest : public ::testing::Test {
 TEST_F(TimedStoreTest, TimesSyncsAfterChanges) {
   std::string error;
   struct None : store::LoadVisitor {
-    void OnRequest(std::string_view, std::string_view) override {}
-    void OnAssignment(std::string_view, std::string_view) override {}
+    void OnRequest(std::string_view, std::string_view, store::Handle) override {
+    }
+    void OnAssignment(std::string_view, std::string_view,
+                      store::Handle) override {}
   } none;
   ASSERT_TRUE(store_->Load(none, &error)) << error;
   store_->Put("k1", "{}");

@@ -4,7 +4,7 @@
 
 namespace store {
 
-JournalIndex::JournalIndex() : index_(0, Hash{this}, Eq{this}) {}
+JournalIndex::JournalIndex() : by_key_(0, Hash{this}, Eq{this}) {}
 
 size_t JournalIndex::Hash::operator()(const Key& key) const {
   // The cookie and the FID are spread over the three words; the set mixes
@@ -17,72 +17,80 @@ size_t JournalIndex::Hash::operator()(const Key& key) const {
   return static_cast<size_t>(h ^ (h >> 31));
 }
 
-static_assert(sizeof(JournalIndex::Key) + sizeof(uint64_t) == 32);
-
-JournalIndex::Entry JournalIndex::Get(uint32_t n) const {
-  const Record& r = At(n);
-  if (r.put == kApart) return apart_.find(n)->second;
+JournalIndex::Entry JournalIndex::Get(Handle n) const {
+  const uint64_t word = words_[n];
+  if (word == kApart) return apart_.find(n)->second;
   Entry entry;
-  entry.put_at = r.put & ((uint64_t{1} << kPositionBits) - 1);
-  entry.put_len = static_cast<uint32_t>(r.put >> kPositionBits);
+  entry.put_at = word & ((uint64_t{1} << kPositionBits) - 1);
+  entry.put_len = static_cast<uint32_t>(word >> kPositionBits);
   return entry;
 }
 
-// REQUIRES: `n` is in use (Set wrote its key), and At(n).put is either set
-// or was never read.
-void JournalIndex::Put(uint32_t n, const Entry& entry) {
-  Record& r = At(n);
+// REQUIRES: `entry` is not empty.
+void JournalIndex::Store(Handle n, const Entry& entry) {
+  uint64_t& word = words_[n];
   if (Packs(entry)) {
-    if (r.put == kApart) apart_.erase(n);
-    r.put = entry.put_at | (uint64_t{entry.put_len} << kPositionBits);
+    if (word == kApart) apart_.erase(n);
+    word = entry.put_at | (uint64_t{entry.put_len} << kPositionBits);
   } else {
-    r.put = kApart;
+    word = kApart;
     apart_[n] = entry;
   }
 }
 
-std::optional<JournalIndex::Entry> JournalIndex::Find(const Key& key) const {
-  auto it = index_.find(key);
-  if (it == index_.end()) return std::nullopt;
-  return Get(*it);
-}
-
-void JournalIndex::Set(const Key& key, const Entry& entry) {
-  auto it = index_.find(key);
-  if (it != index_.end()) {
-    const uint32_t n = *it;
-    if (entry.empty()) {
-      index_.erase(it);
-      if (At(n).put == kApart) apart_.erase(n);
-      free_.push_back(n);
-      if (index_.empty()) Clear();  // a drained store gives its memory back
-    } else {
-      Put(n, entry);
-    }
-    return;
-  }
-  if (entry.empty()) return;
-  uint32_t n;
+JournalIndex::Handle JournalIndex::Add(const Key& key, const Entry& entry) {
+  Handle n;
   if (!free_.empty()) {
     n = free_.back();
     free_.pop_back();
   } else {
-    n = used_++;
-    if ((n >> kBlockBits) == blocks_.size())
-      blocks_.push_back(std::make_unique_for_overwrite<Record[]>(kBlock));
+    n = static_cast<Handle>(words_.size());
+    words_.push_back(kFree);
+    if (keyed_) keys_.emplace_back();
   }
-  At(n).key = key;
-  At(n).put = 0;  // a reused place may hold kApart: apart_ has no `n` now
-  Put(n, entry);
-  index_.insert(n);  // hashes the key just written
+  ++live_;
+  Store(n, entry);
+  if (keyed_) {
+    keys_[n] = key;
+    by_key_.insert(n);  // hashes the key just written
+  }
+  return n;
+}
+
+void JournalIndex::Set(Handle n, const Entry& entry) {
+  if (!entry.empty()) return Store(n, entry);
+  if (keyed_) by_key_.erase(n);
+  if (words_[n] == kApart) apart_.erase(n);
+  words_[n] = kFree;
+  free_.push_back(n);
+  if (--live_ == 0) {
+    // A drained store gives its memory back (no handle is held any more).
+    const bool keyed = keyed_;
+    Clear();
+    if (!keyed) DropKeys();
+  }
+}
+
+JournalIndex::Handle JournalIndex::Find(const Key& key) const {
+  if (!keyed_) return kNone;
+  auto it = by_key_.find(key);
+  return it == by_key_.end() ? kNone : *it;
+}
+
+void JournalIndex::DropKeys() {
+  keyed_ = false;
+  by_key_ = decltype(by_key_)(0, Hash{this}, Eq{this});
+  keys_ = std::vector<Key>();
 }
 
 void JournalIndex::Clear() {
-  index_.clear();
-  apart_.clear();
-  free_.clear();
-  blocks_.clear();
-  used_ = 0;
+  words_ = std::vector<uint64_t>();
+  live_ = 0;
+  free_ = std::vector<Handle>();
+  apart_ = decltype(apart_)();
+  keyed_ = true;
+  keys_ = std::vector<Key>();
+  by_key_ = decltype(by_key_)(0, Hash{this}, Eq{this});
 }
 
 }  // namespace store

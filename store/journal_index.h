@@ -1,17 +1,23 @@
 // JournalIndex: where the latest Put and Assign records of each live
-// request are in the journal, by request key (RequestKey(): 48 hex digits
-// packed into 24 bytes). The only per-request memory the embedded store
-// keeps: the values stay in the file.
+// request are in the journal. The only per-request memory the embedded
+// store keeps: the values, and the keys, stay in the file.
 //
-// Dense: the entries sit in blocks of 4,096, a forgotten entry's place is
-// reused, and a hash set of 4-byte entry numbers finds them by key (the key
-// is read through the entry, not stored twice). Each entry is the key and
-// one 64-bit word: the Put record's position (40 bits: journals up to 1
-// TiB) and length (24 bits). Most requests are never assigned (they wait,
-// or run for a short time): an entry with an Assign record, or whose Put
-// does not fit the word, keeps its whole Entry apart, in a map of the few
-// such. About 42 bytes per live request, against 72 for a node-based map
-// of key to entry.
+// Each live request has an entry number, its handle (Store::Handle): the
+// store hands it out at Put and Load, the server keeps it with the request
+// and gives it back with each later change, so the index needs no key to
+// find the entry. Entries sit in a dense vector of one 64-bit word each: the
+// Put record's position (40 bits: journals up to 1 TiB) and length (24
+// bits); a forgotten entry's number is reused. Most requests are never
+// assigned (they wait, or run for a short time): an entry with an Assign
+// record, or whose Put does not fit the word, keeps its whole Entry apart,
+// in a map of the few such. About 8 bytes per live request (against 42 with
+// the 24-byte key in each entry and a hash set over the keys).
+//
+// Keys: while the journal is replayed, and for as long as its user names
+// requests by key alone (tests, tools), a key index maps each RequestKey()
+// (48 hex digits packed into 24 bytes) to its handle. DropKeys() frees it
+// once the user gives handles back: from then on a request is found by
+// handle only, and Find() finds nothing.
 //
 // Thread-safety: none (the store's event loop).
 #ifndef STORE_JOURNAL_INDEX_H_
@@ -21,8 +27,6 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <cstdint>
-#include <memory>
-#include <optional>
 #include <vector>
 
 namespace store {
@@ -30,7 +34,9 @@ namespace store {
 class JournalIndex {
  public:
   using Key = std::array<unsigned char, 24>;
-  // Positions and lengths of a key's latest Put and Assign records; a
+  using Handle = uint32_t;
+  static constexpr Handle kNone = ~Handle{0};
+  // Positions and lengths of a request's latest Put and Assign records; a
   // length of 0: none.
   struct Entry {
     uint64_t put_at = 0;
@@ -45,76 +51,88 @@ class JournalIndex {
   JournalIndex(const JournalIndex&) = delete;
   JournalIndex& operator=(const JournalIndex&) = delete;
 
-  std::optional<Entry> Find(const Key& key) const;
-  bool Contains(const Key& key) const { return index_.contains(key); }
-  // Inserts or replaces; an empty entry erases the key.
-  void Set(const Key& key, const Entry& entry);
-  size_t size() const { return index_.size(); }
+  // A new entry for `entry` (not empty), with its key while keyed().
+  // REQUIRES: keyed() implies no entry has `key`.
+  Handle Add(const Key& key, const Entry& entry);
+  // Whether `handle` names a live entry.
+  bool Live(Handle handle) const {
+    return handle < words_.size() && words_[handle] != kFree;
+  }
+  // REQUIRES: Live(handle).
+  Entry Get(Handle handle) const;
+  // Replaces the entry; an empty one ends it (its handle is free for
+  // reuse). REQUIRES: Live(handle).
+  void Set(Handle handle, const Entry& entry);
+  size_t size() const { return live_; }
+  // Forgets every entry; keyed() again.
   void Clear();
 
-  // f(const Key&, const Entry&) for every key, in no particular order.
+  // Whether the key index is kept.
+  bool keyed() const { return keyed_; }
+  // Frees the key index for good (until Clear()).
+  void DropKeys();
+  // The handle of `key`'s entry; kNone if it has none, or !keyed().
+  Handle Find(const Key& key) const;
+
+  // f(Handle, const Entry&) for every live entry, in handle order.
   template <class F>
   void ForEach(F f) const {
-    for (uint32_t n : index_) f(At(n).key, Get(n));
+    for (Handle n = 0; n < words_.size(); ++n)
+      if (words_[n] != kFree) f(n, Get(n));
   }
-  // f(Entry&) for every key, which may change the positions (not the
-  // lengths: a compaction moves records, it does not drop them).
+  // f(Entry&) for every live entry, which may change the positions (not
+  // the lengths: a compaction moves records, it does not drop them). The
+  // handles stay.
   template <class F>
   void MovePositions(F f) {
-    for (uint32_t n : index_) {
+    for (Handle n = 0; n < words_.size(); ++n) {
+      if (words_[n] == kFree) continue;
       Entry entry = Get(n);
       f(entry);
-      Put(n, entry);
+      Store(n, entry);
     }
   }
 
  private:
-  struct Record {
-    Key key;
-    // kApart: the entry is in apart_. Else the Put's position (low 40
-    // bits) and length (high 24 bits), and no Assign.
-    uint64_t put;
-  };
+  // A word: kFree, kApart (the entry is in apart_), or the Put's position
+  // (low 40 bits) and length (high 24 bits, never 0), and no Assign.
+  static constexpr uint64_t kFree = 0;
   static constexpr uint64_t kApart = ~uint64_t{0};
   static constexpr int kPositionBits = 40;
-  // Whether `entry` is kept in Record::put alone.
+  // Whether `entry` is kept in its word alone.
   static bool Packs(const Entry& entry) {
-    return entry.assign_len == 0 &&
+    return entry.assign_len == 0 && entry.put_len != 0 &&
            entry.put_at < (uint64_t{1} << kPositionBits) &&
            entry.put_len < (uint32_t{1} << (64 - kPositionBits)) - 1;
   }
-  static constexpr uint32_t kBlockBits = 12;
-  static constexpr uint32_t kBlock = 1u << kBlockBits;
-
-  Record& At(uint32_t n) const {
-    return blocks_[n >> kBlockBits][n & (kBlock - 1)];
-  }
-  Entry Get(uint32_t n) const;
-  void Put(uint32_t n, const Entry& entry);
+  void Store(Handle n, const Entry& entry);
 
   struct Hash {
     using is_transparent = void;
     const JournalIndex* index;
     size_t operator()(const Key& key) const;
-    size_t operator()(uint32_t n) const { return (*this)(index->At(n).key); }
+    size_t operator()(Handle n) const { return (*this)(index->keys_[n]); }
   };
   struct Eq {
     using is_transparent = void;
     const JournalIndex* index;
     const Key& KeyOf(const Key& key) const { return key; }
-    const Key& KeyOf(uint32_t n) const { return index->At(n).key; }
+    const Key& KeyOf(Handle n) const { return index->keys_[n]; }
     template <class A, class B>
     bool operator()(const A& a, const B& b) const {
       return KeyOf(a) == KeyOf(b);
     }
   };
 
-  std::vector<std::unique_ptr<Record[]>> blocks_;
-  uint32_t used_ = 0;           // entry numbers handed out so far
-  std::vector<uint32_t> free_;  // numbers of erased entries, for reuse
-  boost::unordered_flat_set<uint32_t, Hash, Eq> index_;
-  // Entries with an Assign record, or a Put that Record::put cannot hold.
-  boost::unordered_flat_map<uint32_t, Entry> apart_;
+  std::vector<uint64_t> words_;  // by handle
+  size_t live_ = 0;
+  std::vector<Handle> free_;  // handles of ended entries, for reuse
+  // Entries with an Assign record, or a Put that a word cannot hold.
+  boost::unordered_flat_map<Handle, Entry> apart_;
+  // The key index: keys by handle, and a set of handles by key.
+  bool keyed_ = true;
+  std::vector<Key> keys_;
+  boost::unordered_flat_set<Handle, Hash, Eq> by_key_;
 };
 
 }  // namespace store

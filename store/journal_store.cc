@@ -68,8 +68,8 @@ std::pair<std::string_view, std::string_view> RecordKeyValue(
 
 template <class F>
 void JournalStore::ForEachEntry(F f) {
-  packed_.ForEach([&](const PackedKey&, const Entry& entry) { f(entry); });
-  for (auto& [key, entry] : other_) f(entry);
+  packed_.ForEach([&](Handle handle, const Entry& entry) { f(entry, handle); });
+  for (auto& [key, entry] : other_) f(entry, kNoHandle);
 }
 
 JournalStore::JournalStore(boost::asio::io_context& io, JournalOptions options)
@@ -263,7 +263,7 @@ bool JournalStore::Repair(std::string_view data, const JournalScan& scan,
   }
   // A clean journal of what is left: the live records, in journal order.
   std::vector<std::pair<uint64_t, uint32_t>> live;
-  ForEachEntry([&](const Entry& entry) {
+  ForEachEntry([&](const Entry& entry, Handle) {
     if (entry.put_len) live.emplace_back(entry.put_at, entry.put_len);
     if (entry.assign_len) live.emplace_back(entry.assign_at, entry.assign_len);
   });
@@ -302,7 +302,8 @@ bool JournalStore::Repair(std::string_view data, const JournalScan& scan,
 
 bool JournalStore::Known(const std::string& key) const {
   PackedKey packed;
-  return Pack(key, &packed) ? packed_.Contains(packed) : other_.contains(key);
+  return Pack(key, &packed) ? packed_.Find(packed) != kNoHandle
+                            : other_.contains(key);
 }
 
 JournalStore::~JournalStore() { Close(10'000); }
@@ -331,14 +332,15 @@ bool JournalStore::Load(LoadVisitor& visitor, std::string* error) {
   struct Span {
     uint64_t at;
     uint32_t size;
+    Handle handle;
     bool operator<(const Span& other) const { return at < other.at; }
   };
   std::vector<Span> puts, assigns;
   puts.reserve(packed_.size() + other_.size());
-  ForEachEntry([&](const Entry& entry) {
-    if (entry.put_len) puts.push_back({entry.put_at, entry.put_len});
+  ForEachEntry([&](const Entry& entry, Handle handle) {
+    if (entry.put_len) puts.push_back({entry.put_at, entry.put_len, handle});
     if (entry.assign_len)
-      assigns.push_back({entry.assign_at, entry.assign_len});
+      assigns.push_back({entry.assign_at, entry.assign_len, handle});
   });
   std::sort(puts.begin(), puts.end());
   std::sort(assigns.begin(), assigns.end());
@@ -346,25 +348,36 @@ bool JournalStore::Load(LoadVisitor& visitor, std::string* error) {
   const std::string_view bytes = data;
   for (const Span& put : puts) {
     const auto [key, value] = RecordKeyValue(bytes.substr(put.at, put.size));
-    visitor.OnRequest(key, value);
+    visitor.OnRequest(key, value, put.handle);
   }
   for (const Span& assign : assigns) {
     const auto [key, value] =
         RecordKeyValue(bytes.substr(assign.at, assign.size));
-    visitor.OnAssignment(key, value);
+    visitor.OnAssignment(key, value, assign.handle);
   }
+  // The visitor names every request by its handle from now on: the keys
+  // the replay indexed are not needed any more.
+  if (visitor.KeepsHandles()) packed_.DropKeys();
   return true;
 }
 
-void JournalStore::Apply(char type, std::string_view key, uint64_t at,
-                         uint32_t size) {
+Handle JournalStore::Apply(char type, std::string_view key, uint64_t at,
+                           uint32_t size, Handle handle) {
   // A view: the replay applies every record of the journal, and a string
   // is built only for the rare keys that do not pack.
   PackedKey packed;
   bool is_packed = Pack(key, &packed);
   std::optional<Entry> before;
   if (is_packed) {
-    before = packed_.Find(packed);
+    if (handle != kNoHandle && !packed_.Live(handle)) {
+      // Not a handle this store gave out for a live request: a caller's
+      // mistake; the key decides, if it still can.
+      spdlog::error("store: journal {}: request {} given handle {}, not live",
+                    path(), key, handle);
+      handle = kNoHandle;
+    }
+    if (handle == kNoHandle) handle = packed_.Find(packed);
+    if (handle != kNoHandle) before = packed_.Get(handle);
   } else if (auto it = other_.find(std::string(key)); it != other_.end()) {
     before = it->second;
   }
@@ -384,37 +397,60 @@ void JournalStore::Apply(char type, std::string_view key, uint64_t at,
   }
   stats_.live_bytes += after.put_len + after.assign_len;
   if (is_packed) {
-    packed_.Set(packed, after);  // an empty entry erases
-  } else if (after.empty()) {
+    if (handle != kNoHandle) {
+      packed_.Set(handle, after);  // an empty entry ends it
+      return after.empty() ? kNoHandle : handle;
+    }
+    if (!after.empty() && (type == 'P' || packed_.keyed()))
+      return packed_.Add(packed, after);
+    if (type != 'P' && !packed_.keyed() && !lost_track_) {
+      // A change without handle, and no key index to find the request
+      // by: the record is in the journal (a replay applies it), but the
+      // index may hold an entry it ends or changes. Compacting would
+      // copy that entry as it is: no compaction from now on.
+      lost_track_ = true;
+      spdlog::error(
+          "store: journal {}: a change of request {} came without its "
+          "handle; the journal is no longer compacted until a restart",
+          path(), key);
+    }
+    return kNoHandle;
+  }
+  if (after.empty()) {
     if (before) other_.erase(std::string(key));
   } else {
     other_[std::string(key)] = after;
   }
+  return kNoHandle;
 }
 
-void JournalStore::Append(char type, const std::string& key,
-                          const std::string* value) {
-  if (closed_) return;
+Handle JournalStore::Append(char type, std::string_view key,
+                            const std::string_view* value, Handle handle) {
+  if (closed_) return handle;
   if (!replayed_.empty()) replayed_ = std::string();  // no Load() any more
   size_t start = pending_.size();
-  std::string_view v = value ? std::string_view(*value) : std::string_view();
-  EncodeJournalRecord(&pending_, type, key, value ? &v : nullptr);
-  Apply(type, key, base_ + start,
-        static_cast<uint32_t>(pending_.size() - start));
+  EncodeJournalRecord(&pending_, type, key, value);
+  handle = Apply(type, key, base_ + start,
+                 static_cast<uint32_t>(pending_.size() - start), handle);
   ++pending_records_;
   ScheduleFlush();
+  return handle;
 }
 
-void JournalStore::Put(const std::string& key, const std::string& json) {
-  Append('P', key, &json);
+Handle JournalStore::Put(std::string_view key, std::string_view json,
+                         Handle handle) {
+  return Append('P', key, &json, handle);
 }
-void JournalStore::Assign(const std::string& key, const std::string& mover) {
-  Append('A', key, &mover);
+void JournalStore::Assign(std::string_view key, std::string_view mover,
+                          Handle handle) {
+  Append('A', key, &mover, handle);
 }
-void JournalStore::Unassign(const std::string& key) {
-  Append('U', key, nullptr);
+void JournalStore::Unassign(std::string_view key, Handle handle) {
+  Append('U', key, nullptr, handle);
 }
-void JournalStore::Forget(const std::string& key) { Append('F', key, nullptr); }
+void JournalStore::Forget(std::string_view key, Handle handle) {
+  Append('F', key, nullptr, handle);
+}
 
 void JournalStore::Sync(SyncCallback done) {
   if (closed_) return;
@@ -438,11 +474,12 @@ void JournalStore::ScheduleFlush() {
 
 void JournalStore::PlanSnapshot(Job* job) {
   size_t count = 0;
-  ForEachEntry(
-      [&](const Entry& e) { count += (e.put_len != 0) + (e.assign_len != 0); });
+  ForEachEntry([&](const Entry& e, Handle) {
+    count += (e.put_len != 0) + (e.assign_len != 0);
+  });
   std::vector<Copy>& copies = job->copies;
   copies.reserve(count);
-  ForEachEntry([&](const Entry& e) {
+  ForEachEntry([&](const Entry& e, Handle) {
     if (e.put_len) copies.push_back({e.put_at, 0, e.put_len});
     if (e.assign_len) copies.push_back({e.assign_at, 0, e.assign_len});
   });
@@ -515,7 +552,8 @@ void JournalStore::Flush() {
   pending_.swap(spare_);
   job.records = pending_records_;
   base_ += job.data.size();
-  if (writable_ && stats_.file_bytes + job.data.size() > limit) {
+  if (writable_ && !lost_track_ &&
+      stats_.file_bytes + job.data.size() > limit) {
     // The snapshot holds every change, pending ones included.
     job.snapshot = true;
     PlanSnapshot(&job);

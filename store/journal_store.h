@@ -29,10 +29,13 @@
 // and Assign record of every live key is copied from the journal to
 // journal.tmp, which is synced and renamed over the journal.
 //
-// Memory: the store keeps no copy of the live state, only, per live key,
-// where its latest Put and Assign records are in the journal (about 50
-// bytes per key for the 48-hex-digit keys of RequestKey(), see
-// store/journal_index.h). Load() reads the values from the file.
+// Memory: the store keeps no copy of the live state, only, per live
+// request, where its latest Put and Assign records are in the journal,
+// found by the request's handle (Store::Handle): about 8 bytes per request
+// once Load() has handed the handles to a visitor that keeps them
+// (LoadVisitor::KeepsHandles()); until then, and for users that name
+// requests by key alone, also a key index (about 34 bytes more per
+// request; store/journal_index.h). Load() reads the values from the file.
 //
 // A write or sync error (disk full, I/O error, short write) makes the store
 // unwritable: the batch is kept and rewritten at the same place, retried
@@ -99,10 +102,12 @@ class JournalStore : public Store {
 
   std::string Describe() const override;
   bool Load(LoadVisitor& visitor, std::string* error) override;
-  void Put(const std::string& key, const std::string& json) override;
-  void Assign(const std::string& key, const std::string& mover) override;
-  void Unassign(const std::string& key) override;
-  void Forget(const std::string& key) override;
+  Handle Put(std::string_view key, std::string_view json,
+             Handle handle = kNoHandle) override;
+  void Assign(std::string_view key, std::string_view mover,
+              Handle handle = kNoHandle) override;
+  void Unassign(std::string_view key, Handle handle = kNoHandle) override;
+  void Forget(std::string_view key, Handle handle = kNoHandle) override;
   void Sync(SyncCallback done) override;
   bool writable() const override { return writable_; }
   void SetHealthCallback(HealthCallback callback) override {
@@ -156,9 +161,14 @@ class JournalStore : public Store {
               std::vector<std::string>* warnings, std::string* error);
   std::string Aside(const std::string& kind);
   bool Known(const std::string& key) const;
-  void Append(char type, const std::string& key, const std::string* value);
-  // Records that the latest record of `key` of `type` is at `at`.
-  void Apply(char type, std::string_view key, uint64_t at, uint32_t size);
+  Handle Append(char type, std::string_view key, const std::string_view* value,
+                Handle handle);
+  // Records that the latest record of `key` (whose entry is `handle`, or
+  // kNoHandle: found by key while the index is keyed, else a new one) of
+  // `type` is at `at`. Returns the entry's handle: kNoHandle once it has
+  // ended, or for a key that does not pack (other_).
+  Handle Apply(char type, std::string_view key, uint64_t at, uint32_t size,
+               Handle handle = kNoHandle);
   template <class F>
   void ForEachEntry(F f);
   void ScheduleFlush();
@@ -182,8 +192,14 @@ class JournalStore : public Store {
   boost::asio::steady_timer retry_timer_;
 
   // Event loop only.
+  // Entries by handle: RequestKey()s. Keys that do not pack are few (tests
+  // and tools name requests otherwise), kept by key, with kNoHandle.
   JournalIndex packed_;
   std::unordered_map<std::string, Entry> other_;
+  // A change came without its handle once the index had no keys: the
+  // index may be wrong about that request, and a compaction would copy
+  // it so; none until a restart (replay is by key, and right).
+  bool lost_track_ = false;
   // The journal's bytes as Open() replayed them, for Load(); released by
   // Load() or the first change.
   std::string replayed_;

@@ -117,6 +117,13 @@ TEST(RequestKeyTest, IsTheOriginalRedisFieldName) {
             "0123456789abcdeffedcba98765432100000000100000080");
 }
 
+TEST(RequestKeyTest, RequestKeyTextIsTheSameKey) {
+  const lu_fid fid{0xfedcba9876543210, 0x1, 0x80};
+  const RequestKeyText text(0x0123456789abcdef, fid);
+  EXPECT_EQ(std::string_view(text), RequestKey(0x0123456789abcdef, fid));
+  EXPECT_EQ(std::string_view(RequestKeyText(0, {})), std::string(48, '0'));
+}
+
 TEST(RequestKeyTest, IsRequestKeyComparesWithoutBuildingTheKey) {
   const lu_fid fid{0x200000401, 0x2a, 0};
   const std::string key = RequestKey(7, fid);
@@ -513,10 +520,11 @@ struct Visits : LoadVisitor {
     expected.push_back(count);
     expected_before_first = requests.size();
   }
-  void OnRequest(std::string_view key, std::string_view json) override {
+  void OnRequest(std::string_view key, std::string_view json, Handle) override {
     requests.push_back(std::string(key) + "=" + std::string(json));
   }
-  void OnAssignment(std::string_view key, std::string_view mover) override {
+  void OnAssignment(std::string_view key, std::string_view mover,
+                    Handle) override {
     assigned.push_back(std::string(key) + "=" + std::string(mover));
   }
 };
@@ -792,6 +800,134 @@ TEST_F(JournalStoreTest, CloseWritesWhatIsPending) {
   store_->Close(5000);
   Open();
   EXPECT_EQ(Load().requests.size(), 1u);
+}
+
+}  // namespace
+}  // namespace store
+
+namespace store {
+namespace {
+
+// A visitor that keeps each request's handle, as the server does.
+struct HandleState : State {
+  std::map<std::string, Handle> handles;
+  bool KeepsHandles() const override { return true; }
+  void OnRequest(std::string_view key, std::string_view json,
+                 Handle handle) override {
+    State::OnRequest(key, json, handle);
+    handles[std::string(key)] = handle;
+  }
+};
+
+// Once Load() gave the handles to a visitor that keeps them, requests are
+// found by handle only: a Put of a held request keeps its handle, a
+// forgotten request's handle is reused, and the handles stay right across
+// compactions (records move) and are given again by the next Load().
+TEST_F(JournalStoreTest, HandlesFindRequestsWithoutKeys) {
+  options_.min_compact_bytes = 4 << 10;
+  options_.compact_ratio = 2;
+  Open();
+  {
+    HandleState none;
+    std::string error;
+    ASSERT_TRUE(store_->Load(none, &error)) << error;
+  }
+  std::map<std::string, std::string> model;
+  std::map<std::string, Handle> handle_of;
+  std::map<std::string, std::string> assigned;
+  auto put = [&](uint32_t i, const std::string& json) {
+    const std::string key = RequestKey(i, Fid(i));
+    auto it = handle_of.find(key);
+    const Handle given = it == handle_of.end() ? kNoHandle : it->second;
+    const Handle handle = store_->Put(key, json, given);
+    ASSERT_NE(handle, kNoHandle);
+    if (given != kNoHandle) {
+      ASSERT_EQ(handle, given);  // same request
+    }
+    handle_of[key] = handle;
+    model[key] = json;
+  };
+  auto forget = [&](uint32_t i) {
+    const std::string key = RequestKey(i, Fid(i));
+    store_->Forget(key, handle_of.at(key));
+    handle_of.erase(key);
+    model.erase(key);
+    assigned.erase(key);
+  };
+  for (uint32_t i = 0; i < 20; ++i)
+    put(i, R"({"n":)" + std::to_string(i) + "}");
+  put(3, R"({"n":"three"})");  // a Put of a held request
+  const Handle freed = handle_of.at(RequestKey(5, Fid(5)));
+  forget(5);
+  put(100, R"({"n":100})");
+  EXPECT_EQ(handle_of.at(RequestKey(100, Fid(100))), freed);  // reused
+  store_->Assign(RequestKey(7, Fid(7)), "m1",
+                 handle_of.at(RequestKey(7, Fid(7))));
+  assigned[RequestKey(7, Fid(7))] = "m1";
+  ASSERT_TRUE(SyncNow());
+  // Churn past the compaction threshold, in batches: records move.
+  std::mt19937 random(28);
+  for (int round = 0; round < 30; ++round) {
+    for (int k = 0; k < 20; ++k) {
+      const uint32_t i = 200 + random() % 40;
+      if (handle_of.count(RequestKey(i, Fid(i))) && random() % 2)
+        forget(i);
+      else
+        put(i, std::string(100 + random() % 50, 'a' + round % 26));
+    }
+    ASSERT_TRUE(SyncNow());
+  }
+  EXPECT_GE(store_->stats().compactions, 1u);
+  // The handles from before the compactions still name their requests.
+  store_->Unassign(RequestKey(7, Fid(7)), handle_of.at(RequestKey(7, Fid(7))));
+  assigned.erase(RequestKey(7, Fid(7)));
+  store_->Assign(RequestKey(8, Fid(8)), "m2",
+                 handle_of.at(RequestKey(8, Fid(8))));
+  assigned[RequestKey(8, Fid(8))] = "m2";
+  forget(9);
+  put(3, R"({"n":3})");
+  ASSERT_TRUE(SyncNow());
+  Open();
+  HandleState loaded;
+  std::string error;
+  ASSERT_TRUE(store_->Load(loaded, &error)) << error;
+  EXPECT_EQ(loaded.requests, model);
+  EXPECT_EQ(loaded.assigned, assigned);
+  // The handles the Load() gave work as the old ones did.
+  store_->Forget(RequestKey(3, Fid(3)),
+                 loaded.handles.at(RequestKey(3, Fid(3))));
+  model.erase(RequestKey(3, Fid(3)));
+  store_->Put(RequestKey(4, Fid(4)), "{}",
+              loaded.handles.at(RequestKey(4, Fid(4))));
+  model[RequestKey(4, Fid(4))] = "{}";
+  ASSERT_TRUE(SyncNow());
+  Open();
+  EXPECT_EQ(Load().requests, model);
+}
+
+// A change without handle once the store has no keys (a caller's
+// mistake) is in the journal all the same, and stops compaction rather
+// than let one copy the request as if it were still live.
+TEST_F(JournalStoreTest, AChangeWithoutHandleStopsCompaction) {
+  options_.min_compact_bytes = 2 << 10;
+  options_.compact_ratio = 1;
+  Open();
+  {
+    HandleState none;
+    std::string error;
+    ASSERT_TRUE(store_->Load(none, &error)) << error;
+  }
+  store_->Put(RequestKey(1, Fid(1)), "{}");
+  store_->Forget(RequestKey(1, Fid(1)));  // no handle
+  for (uint32_t i = 2; i < 40; ++i) {
+    store_->Put(RequestKey(i, Fid(i)), std::string(200, 'x'));
+    ASSERT_TRUE(SyncNow());
+  }
+  EXPECT_EQ(store_->stats().compactions, 0u);
+  Open();
+  State state = Load();
+  EXPECT_EQ(state.requests.size(), 38u);
+  EXPECT_EQ(state.requests.count(RequestKey(1, Fid(1))), 0u);
 }
 
 }  // namespace

@@ -15,10 +15,13 @@ class NullStore : public Store {
   std::string Describe() const override { return "no store (memory only)"; }
   bool persistent() const override { return false; }
   bool Load(LoadVisitor&, std::string*) override { return true; }
-  void Put(const std::string&, const std::string&) override {}
-  void Assign(const std::string&, const std::string&) override {}
-  void Unassign(const std::string&) override {}
-  void Forget(const std::string&) override {}
+  Handle Put(std::string_view, std::string_view, Handle = kNoHandle) override {
+    return kNoHandle;
+  }
+  void Assign(std::string_view, std::string_view, Handle = kNoHandle) override {
+  }
+  void Unassign(std::string_view, Handle = kNoHandle) override {}
+  void Forget(std::string_view, Handle = kNoHandle) override {}
   void Sync(SyncCallback done) override { done(true); }
   bool writable() const override { return true; }
   void SetHealthCallback(HealthCallback) override {}

@@ -78,9 +78,9 @@ bool RedisStore::Load(LoadVisitor& visitor, std::string* error) {
         std::string_view value(pairs->element[i + 1]->str,
                                pairs->element[i + 1]->len);
         if (std::string_view(hash) == kRequestsHash)
-          visitor.OnRequest(field, value);
+          visitor.OnRequest(field, value, kNoHandle);
         else
-          visitor.OnAssignment(field, value);
+          visitor.OnAssignment(field, value, kNoHandle);
       }
     } while (cursor != "0");
   }
@@ -96,18 +96,20 @@ void RedisStore::Issue(Command command) {
   cv_.NotifyAll();
 }
 
-void RedisStore::Put(const std::string& key, const std::string& json) {
-  Issue({"HSET", kRequestsHash, key, json});
+// Redis finds a field by its name: the handles are not used.
+Handle RedisStore::Put(std::string_view key, std::string_view json, Handle) {
+  Issue({"HSET", kRequestsHash, std::string(key), std::string(json)});
+  return kNoHandle;
 }
-void RedisStore::Assign(const std::string& key, const std::string& mover) {
-  Issue({"HSET", kAssignedHash, key, mover});
+void RedisStore::Assign(std::string_view key, std::string_view mover, Handle) {
+  Issue({"HSET", kAssignedHash, std::string(key), std::string(mover)});
 }
-void RedisStore::Unassign(const std::string& key) {
-  Issue({"HDEL", kAssignedHash, key});
+void RedisStore::Unassign(std::string_view key, Handle) {
+  Issue({"HDEL", kAssignedHash, std::string(key)});
 }
-void RedisStore::Forget(const std::string& key) {
-  Issue({"HDEL", kRequestsHash, key});
-  Issue({"HDEL", kAssignedHash, key});
+void RedisStore::Forget(std::string_view key, Handle) {
+  Issue({"HDEL", kRequestsHash, std::string(key)});
+  Issue({"HDEL", kAssignedHash, std::string(key)});
 }
 
 void RedisStore::Sync(SyncCallback done) {

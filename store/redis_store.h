@@ -80,10 +80,12 @@ class RedisStore : public Store {
   std::string Describe() const override;
   // HSCANs both hashes (on the calling thread: start-up only).
   bool Load(LoadVisitor& visitor, std::string* error) override;
-  void Put(const std::string& key, const std::string& json) override;
-  void Assign(const std::string& key, const std::string& mover) override;
-  void Unassign(const std::string& key) override;
-  void Forget(const std::string& key) override;
+  Handle Put(std::string_view key, std::string_view json,
+             Handle handle = kNoHandle) override;
+  void Assign(std::string_view key, std::string_view mover,
+              Handle handle = kNoHandle) override;
+  void Unassign(std::string_view key, Handle handle = kNoHandle) override;
+  void Forget(std::string_view key, Handle handle = kNoHandle) override;
   void Sync(SyncCallback done) override;
   bool writable() const override { return writable_; }
   bool fenced() const override { return fenced_; }

@@ -33,6 +33,11 @@ std::string RequestKey(uint64_t cookie, const lu_fid& dfid) {
   return key;
 }
 
+RequestKeyText::RequestKeyText(uint64_t cookie, const lu_fid& dfid) {
+  static_assert(sizeof(digits_) == kRequestKeySize);
+  FormatRequestKey(digits_, cookie, dfid);
+}
+
 bool IsRequestKey(std::string_view key, uint64_t cookie, const lu_fid& dfid) {
   if (key.size() != kRequestKeySize) return false;
   char expected[kRequestKeySize];

@@ -8,6 +8,14 @@
 // Records are keyed by RequestKey() of the item identity, the original's
 // Redis field name, whatever the implementation.
 //
+// Handles: Put() and Load() give each request a Handle, which the caller
+// keeps with the request and gives back with every later change of it
+// (Assign, Unassign, Forget, another Put): a store that indexes its records
+// in memory (the journal) then finds the request's entry without keeping
+// its key. A store that needs none (Redis, none) gives kNoHandle. A caller
+// that has no handle for a request (a new one) passes kNoHandle. The
+// handle of a forgotten request may be given to a later one.
+//
 // Thread-safety: every call is made on the server's event loop thread, and
 // every callback runs there (posted, or directly from Sync() when nothing is
 // outstanding, see Sync()).
@@ -24,9 +32,22 @@
 
 namespace store {
 
+using Handle = uint32_t;
+inline constexpr Handle kNoHandle = ~Handle{0};
+
 // The 48 lowercase hex digits of the original's Redis fields (docs/redis.md):
 // cookie on 16, FID sequence on 16, oid on 8, version on 8.
 std::string RequestKey(uint64_t cookie, const lu_fid& dfid);
+// RequestKey() in the object itself: no heap block for the key of each
+// change the server makes (a Put, Assign and Forget per request).
+class RequestKeyText {
+ public:
+  RequestKeyText(uint64_t cookie, const lu_fid& dfid);
+  operator std::string_view() const { return {digits_, sizeof(digits_)}; }
+
+ private:
+  char digits_[48];
+};
 // key == RequestKey(cookie, dfid), without building the string (recovery
 // checks a million stored keys).
 bool IsRequestKey(std::string_view key, uint64_t cookie, const lu_fid& dfid);
@@ -39,8 +60,16 @@ class LoadVisitor {
   // visits them (at most once, first): lets the visitor size what it fills
   // once rather than grow it a million times.
   virtual void ExpectRequests(size_t count) { (void)count; }
-  virtual void OnRequest(std::string_view key, std::string_view json) = 0;
-  virtual void OnAssignment(std::string_view key, std::string_view mover) = 0;
+  // True if the visitor's owner gives back, with every later change of a
+  // request, the handle OnRequest() gave (the server does): a store may
+  // then drop what it kept to find requests by key.
+  virtual bool KeepsHandles() const { return false; }
+  // `handle`: what later changes of the request give back (kNoHandle from
+  // a store that needs none).
+  virtual void OnRequest(std::string_view key, std::string_view json,
+                         Handle handle) = 0;
+  virtual void OnAssignment(std::string_view key, std::string_view mover,
+                            Handle handle) = 0;
 };
 
 class Store {
@@ -65,12 +94,16 @@ class Store {
   // *error if the store cannot be read.
   virtual bool Load(LoadVisitor& visitor, std::string* error) = 0;
 
-  // Changes. Each is ordered after the previous ones.
-  virtual void Put(const std::string& key, const std::string& json) = 0;
-  virtual void Assign(const std::string& key, const std::string& mover) = 0;
-  virtual void Unassign(const std::string& key) = 0;
-  // Removes the request and its assignment.
-  virtual void Forget(const std::string& key) = 0;
+  // Changes. Each is ordered after the previous ones. `handle`: the
+  // request's, from Put() or Load(), or kNoHandle (see above).
+  // Put returns the request's handle (`handle` itself when it had one).
+  virtual Handle Put(std::string_view key, std::string_view json,
+                     Handle handle = kNoHandle) = 0;
+  virtual void Assign(std::string_view key, std::string_view mover,
+                      Handle handle = kNoHandle) = 0;
+  virtual void Unassign(std::string_view key, Handle handle = kNoHandle) = 0;
+  // Removes the request and its assignment. The handle is free afterwards.
+  virtual void Forget(std::string_view key, Handle handle = kNoHandle) = 0;
 
   // Calls `done` once every change made before this call is durable (or has
   // failed to become so). Callbacks run in the order of their Sync() calls.

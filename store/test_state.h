@@ -20,10 +20,11 @@ inline lu_fid Fid(uint32_t oid) { return {0x200000401, oid, 0}; }
 
 struct State : LoadVisitor {
   std::map<std::string, std::string> requests, assigned;
-  void OnRequest(std::string_view key, std::string_view json) override {
+  void OnRequest(std::string_view key, std::string_view json, Handle) override {
     requests[std::string(key)] = json;
   }
-  void OnAssignment(std::string_view key, std::string_view mover) override {
+  void OnAssignment(std::string_view key, std::string_view mover,
+                    Handle) override {
     assigned[std::string(key)] = mover;
   }
 };
