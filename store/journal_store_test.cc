@@ -62,6 +62,19 @@ class JournalStoreTest : public ::testing::Test {
     return state;
   }
 
+  // What the open store loads is `model`, and so is what a reopen of its
+  // directory loads, without a warning.
+  void ExpectLoadsAndReopensAs(const State& model) {
+    State loaded = Load();
+    EXPECT_EQ(loaded.requests, model.requests);
+    EXPECT_EQ(loaded.assigned, model.assigned);
+    Open();
+    EXPECT_TRUE(warnings_.empty());
+    State reopened = Load();
+    EXPECT_EQ(reopened.requests, model.requests);
+    EXPECT_EQ(reopened.assigned, model.assigned);
+  }
+
   // Runs the loop until `done` holds, for at most `bound`.
   bool RunUntil(const std::function<bool()>& done,
                 std::chrono::milliseconds bound = std::chrono::seconds(20)) {
@@ -660,17 +673,10 @@ TEST_F(JournalStoreTest, CompactionReproducesTheLiveStateExactly) {
     }
     ASSERT_TRUE(SyncNow());
     EXPECT_GE(store_->stats().compactions, compactions + 2);
-    State loaded = Load();
-    EXPECT_EQ(loaded.requests, model.requests);
-    EXPECT_EQ(loaded.assigned, model.assigned);
     State file = replayed();
     EXPECT_EQ(file.requests, model.requests);
     EXPECT_EQ(file.assigned, model.assigned);
-    Open();
-    EXPECT_TRUE(warnings_.empty());
-    State reopened = Load();
-    EXPECT_EQ(reopened.requests, model.requests);
-    EXPECT_EQ(reopened.assigned, model.assigned);
+    ExpectLoadsAndReopensAs(model);
   }
   // A snapshot holds one record per live request and assignment.
   store_->Put(keys[0], "{}");
@@ -772,14 +778,7 @@ TEST_F(JournalStoreTest, CompactionGivesTheSameFileWithAndWithoutKernelCopy) {
     store_->Unassign(key(1001));
     model.assigned.erase(key(1001));
     ASSERT_TRUE(SyncNow());
-    State loaded = Load();
-    EXPECT_EQ(loaded.requests, model.requests);
-    EXPECT_EQ(loaded.assigned, model.assigned);
-    Open();
-    EXPECT_TRUE(warnings_.empty());
-    State reopened = Load();
-    EXPECT_EQ(reopened.requests, model.requests);
-    EXPECT_EQ(reopened.assigned, model.assigned);
+    ExpectLoadsAndReopensAs(model);
   }
   ASSERT_EQ(compacted.size(), 2u);
   EXPECT_GT(compacted[PosixEnv()].size(), 300u << 10);
