@@ -199,8 +199,13 @@ TEST_F(HaTest, StandbyAnswersWithTheLeaderAndItsOwnStatus) {
   ASSERT_TRUE(a().Start(HaArgs()));
   ASSERT_TRUE(WaitFor([&] { return a().Role() == "leader"; })) << Logs();
   ASSERT_TRUE(b().Start(HaArgs()));
-  ASSERT_TRUE(WaitFor([&] { return b().Role() == "standby"; })) << Logs();
-  json::object status = b().Status();
+  // A standby says so from its start, and names the leader once its first
+  // look at the lease has answered: wait for both.
+  json::object status;
+  ASSERT_TRUE(WaitFor([&] {
+    status = b().Status();
+    return status["role"] == "standby" && status.contains("leader");
+  })) << Logs();
   EXPECT_EQ(status["leader"], a().address().c_str());
   EXPECT_EQ(a().Status()["epoch"], 1);
   // Only the leader registered with Lustre.
