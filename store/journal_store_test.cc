@@ -818,6 +818,14 @@ struct HandleState : State {
   }
 };
 
+// Loads the empty store as the server does: from then on the store finds
+// requests by handle only.
+void LoadKeepingHandles(JournalStore* store) {
+  HandleState none;
+  std::string error;
+  ASSERT_TRUE(store->Load(none, &error)) << error;
+}
+
 // Once Load() gave the handles to a visitor that keeps them, requests are
 // found by handle only: a Put of a held request keeps its handle, a
 // forgotten request's handle is reused, and the handles stay right across
@@ -826,11 +834,7 @@ TEST_F(JournalStoreTest, HandlesFindRequestsWithoutKeys) {
   options_.min_compact_bytes = 4 << 10;
   options_.compact_ratio = 2;
   Open();
-  {
-    HandleState none;
-    std::string error;
-    ASSERT_TRUE(store_->Load(none, &error)) << error;
-  }
+  LoadKeepingHandles(store_.get());
   std::map<std::string, std::string> model;
   std::map<std::string, Handle> handle_of;
   std::map<std::string, std::string> assigned;
@@ -911,11 +915,7 @@ TEST_F(JournalStoreTest, AChangeWithoutHandleStopsCompaction) {
   options_.min_compact_bytes = 2 << 10;
   options_.compact_ratio = 1;
   Open();
-  {
-    HandleState none;
-    std::string error;
-    ASSERT_TRUE(store_->Load(none, &error)) << error;
-  }
+  LoadKeepingHandles(store_.get());
   store_->Put(RequestKey(1, Fid(1)), "{}");
   store_->Forget(RequestKey(1, Fid(1)));  // no handle
   for (uint32_t i = 2; i < 40; ++i) {
