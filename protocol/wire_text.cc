@@ -76,9 +76,15 @@ void AppendItemText(std::string* out, const ItemFields& item) {
   out->push_back('}');
 }
 
+namespace {
+ItemFields FieldsOf(const WireItem& wire) {
+  return {wire.item.hai, wire.item.data, wire.archive_id, wire.hal_flags,
+          wire.timestamp_ns};
+}
+}  // namespace
+
 void AppendItemText(std::string* out, const WireItem& wire) {
-  AppendItemText(out, ItemFields{wire.item.hai, wire.item.data, wire.archive_id,
-                                 wire.hal_flags, wire.timestamp_ns});
+  AppendItemText(out, FieldsOf(wire));
 }
 
 size_t ItemTextBytes(size_t data_size) {
@@ -110,22 +116,7 @@ void AppendRecvReplyTail(std::string* out, const ActionListHeader& header) {
 void AppendRecvReplyText(std::string* out, const ActionListHeader& header,
                          std::span<const WireItem> cancels,
                          std::span<const WireItem> items) {
-  // Room for the whole reply at once: grown append by append, a reply of
-  // a thousand items was copied a dozen times over.
-  size_t bytes = RecvReplyFrameBytes(header);
-  for (auto list : {cancels, items})
-    for (const WireItem& item : list)
-      bytes += ItemTextBytes(item.item.data.size());
-  out->reserve(out->size() + bytes);
-  AppendRecvReplyHead(out, header);
-  bool first = true;
-  for (auto list : {cancels, items})
-    for (const WireItem& item : list) {
-      if (!first) out->push_back(',');
-      first = false;
-      AppendItemText(out, item);
-    }
-  AppendRecvReplyTail(out, header);
+  AppendRecvReplyText(out, header, cancels, items, FieldsOf);
 }
 
 std::string OkReplyText(std::string_view command) {

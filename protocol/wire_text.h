@@ -40,18 +40,49 @@ void AppendItemText(std::string* out, const WireItem& item);
 // escape or base64 may need more: the string grows then).
 size_t ItemTextBytes(size_t data_size);
 
-// Appends serialize(RecvReplyToJson(header, cancels, items)).
-void AppendRecvReplyText(std::string* out, const ActionListHeader& header,
-                         std::span<const WireItem> cancels,
-                         std::span<const WireItem> items);
-
-// The same reply in pieces, for items not held as WireItems:
-// AppendRecvReplyHead, then each item's AppendItemText with a ',' between
-// them, then AppendRecvReplyTail give what AppendRecvReplyText gives.
-// RecvReplyFrameBytes is the room the head and tail take.
+// The reply in pieces: AppendRecvReplyHead, then each item's
+// AppendItemText with a ',' between them, then AppendRecvReplyTail give
+// what AppendRecvReplyText gives. RecvReplyFrameBytes is the room the head
+// and tail take.
 size_t RecvReplyFrameBytes(const ActionListHeader& header);
 void AppendRecvReplyHead(std::string* out, const ActionListHeader& header);
 void AppendRecvReplyTail(std::string* out, const ActionListHeader& header);
+
+// Appends serialize(RecvReplyToJson(header, cancels, items)), for items
+// held any way: fields_of(item) gives an item's ItemFields (the server
+// writes its own items so, without copying their data into WireItems).
+template <class Items, class FieldsOf>
+void AppendRecvReplyText(std::string* out, const ActionListHeader& header,
+                         std::span<const WireItem> cancels, const Items& items,
+                         FieldsOf fields_of) {
+  // Room for the whole reply at once: grown append by append, a reply of
+  // a thousand items was copied a dozen times over.
+  size_t bytes = RecvReplyFrameBytes(header);
+  for (const WireItem& cancel : cancels)
+    bytes += ItemTextBytes(cancel.item.data.size());
+  for (const auto& item : items)
+    bytes += ItemTextBytes(fields_of(item).data.size());
+  out->reserve(out->size() + bytes);
+  AppendRecvReplyHead(out, header);
+  bool first = true;
+  auto separate = [&] {
+    if (!first) out->push_back(',');
+    first = false;
+  };
+  for (const WireItem& cancel : cancels) {
+    separate();
+    AppendItemText(out, cancel);
+  }
+  for (const auto& item : items) {
+    separate();
+    AppendItemText(out, fields_of(item));
+  }
+  AppendRecvReplyTail(out, header);
+}
+// The same for WireItems.
+void AppendRecvReplyText(std::string* out, const ActionListHeader& header,
+                         std::span<const WireItem> cancels,
+                         std::span<const WireItem> items);
 
 // serialize(MakeReply(command, {})): the reply of a `done` (or any command)
 // that went well, `{"command":"done"}`.

@@ -1761,31 +1761,13 @@ void Server::SendList(Connection& c, DispatchReply reply) {
   header.fsname = lustre_.fsname();
   // Written as text: no DOM of up to a MiB of items (protocol/wire_text.h),
   // and the items' text straight from the Scheduler's items, no copy of
-  // their hsm data. Room for the whole reply at once: grown append by
-  // append, a reply of a thousand items was copied a dozen times over.
-  size_t bytes = protocol::RecvReplyFrameBytes(header);
-  for (const protocol::WireItem& cancel : reply.cancels)
-    bytes += protocol::ItemTextBytes(cancel.item.data.size());
-  for (const Item* item : reply.items)
-    bytes += protocol::ItemTextBytes(item->data_size);
+  // their hsm data.
   std::string message;
-  message.reserve(bytes);
-  protocol::AppendRecvReplyHead(&message, header);
-  bool first = true;
-  for (const protocol::WireItem& cancel : reply.cancels) {
-    if (!first) message.push_back(',');
-    first = false;
-    protocol::AppendItemText(&message, cancel);
-  }
-  for (const Item* item : reply.items) {
-    if (!first) message.push_back(',');
-    first = false;
-    protocol::AppendItemText(
-        &message,
-        protocol::ItemFields{item->hai, item->data(), item->archive_id,
-                             item->hal_flags, item->timestamp_ns});
-  }
-  protocol::AppendRecvReplyTail(&message, header);
+  protocol::AppendRecvReplyText(
+      &message, header, reply.cancels, reply.items, [](const Item* item) {
+        return protocol::ItemFields{item->hai, item->data(), item->archive_id,
+                                    item->hal_flags, item->timestamp_ns};
+      });
   c.state = Connection::State::kReady;
   // The assignments are durable before the mover hears of its items.
   // One read of each clock for the whole list.
