@@ -77,14 +77,14 @@ void AppendItemText(std::string* out, const ItemFields& item) {
 }
 
 namespace {
-ItemFields FieldsOf(const WireItem& wire) {
+ItemFields WireFields(const WireItem& wire) {
   return {wire.item.hai, wire.item.data, wire.archive_id, wire.hal_flags,
           wire.timestamp_ns};
 }
 }  // namespace
 
 void AppendItemText(std::string* out, const WireItem& wire) {
-  AppendItemText(out, FieldsOf(wire));
+  AppendItemText(out, WireFields(wire));
 }
 
 size_t ItemTextBytes(size_t data_size) {
@@ -116,7 +116,7 @@ void AppendRecvReplyTail(std::string* out, const ActionListHeader& header) {
 void AppendRecvReplyText(std::string* out, const ActionListHeader& header,
                          std::span<const WireItem> cancels,
                          std::span<const WireItem> items) {
-  AppendRecvReplyText(out, header, cancels, items, FieldsOf);
+  AppendRecvReplyText(out, header, cancels, items, WireFields);
 }
 
 std::string OkReplyText(std::string_view command) {
