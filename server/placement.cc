@@ -98,6 +98,10 @@ Placement::~Placement() = default;
 
 bool Placement::Enqueue(const protocol::WireItem& wire) {
   if (scheduler_.Find(ItemId::Of(wire.item.hai))) return false;
+  return EnqueueUnknown(wire);
+}
+
+bool Placement::EnqueueUnknown(const protocol::WireItem& wire) {
   if (reporter_) reporter_->New(wire.item.data, wire.item.hai.hai_dfid);
   if (wire.item.hai.hai_action == HSMA_RESTORE) return EnqueueRestore(wire);
   if (wire.item.hai.hai_action == HSMA_ARCHIVE) return EnqueueArchive(wire);
@@ -149,10 +153,11 @@ bool Placement::AddListed(const protocol::WireItem& wire) {
 }
 
 void Placement::EnqueueRecovered(const protocol::WireItem& wire,
-                                 const std::string& placed_on) {
+                                 const std::string& placed_on, bool unknown) {
+  if (!unknown && scheduler_.Find(ItemId::Of(wire.item.hai))) return;
   if (placed_on.empty())
-    Enqueue(wire);
-  else if (!scheduler_.Find(ItemId::Of(wire.item.hai)))
+    EnqueueUnknown(wire);
+  else
     scheduler_.Enqueue(wire, placed_on);
 }
 

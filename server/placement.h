@@ -123,6 +123,9 @@ class Placement {
 
   // Places a new item. False (nothing changed) if its identity is known.
   bool Enqueue(const protocol::WireItem& wire);
+  // The same, its identity not looked up first (the caller knows it is
+  // not held).
+  bool EnqueueUnknown(const protocol::WireItem& wire);
   // A new request from Lustre: placed, then stored. False (nothing
   // changed) if its identity is known.
   bool Add(const protocol::WireItem& wire);
@@ -142,9 +145,12 @@ class Placement {
   // stored. False (nothing changed) if its identity is known.
   bool AddRetried(const protocol::WireItem& wire, const MoverId& mover);
   // Places a recovered item: on `placed_on` as it is when the host rules
-  // were applied before it was stored, else as a new item.
+  // were applied before it was stored, else as a new item. `unknown`: the
+  // caller knows no item of its identity is held (a recovery into an
+  // empty scheduler, of requests the store keeps under distinct keys), so
+  // it is not looked up first: the scheduler's insert is the only probe.
   void EnqueueRecovered(const protocol::WireItem& wire,
-                        const std::string& placed_on);
+                        const std::string& placed_on, bool unknown = false);
   // The locality helper's answer for `id` (nullopt: no preference).
   void OnLocated(const ItemId& id, policy::Locality answer);
 

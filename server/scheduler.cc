@@ -549,24 +549,38 @@ void Scheduler::VisitInArrivalOrder(
   for (const Item* item : items) visit(*item);
 }
 
-Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type) {
+Item* Scheduler::Create(const protocol::WireItem& wire, ItemType type,
+                        ItemHandle* handle) {
   const size_t bytes = Item::BytesFor(wire.item.data.size());
   void* block = slab_.Allocate(bytes);
-  const ItemHandle handle = slab_.HandleOf(block, bytes);
+  *handle = slab_.HandleOf(block, bytes);
   Item* raw = new (block) Item(wire, type);
-  raw->seq = next_seq_++;
+  if (!items_.insert(*handle).second) {
+    Destroy(raw);
+    return nullptr;
+  }
+  return raw;
+}
+
+bool Scheduler::Link(Item* item, ItemHandle handle) {
+  item->seq = next_seq_++;
   // The youngest: at the end of the last bucket.
-  SeqBucket& bucket = by_seq_[raw->seq / kSeqBucket];
-  raw->seq_pos = static_cast<uint16_t>(bucket.items.size());
+  SeqBucket& bucket = by_seq_[item->seq / kSeqBucket];
+  item->seq_pos = static_cast<uint16_t>(bucket.items.size());
   bucket.items.push_back(handle);
   ++bucket.live;
+  // What FidActive(fid) says before the item joins the chain.
+  bool active = awaiting_retry_.contains(item->hai.hai_fid);
   auto [chain, first] = by_fid_.insert(FidChain{handle});
   if (!first) {
-    SetOlderOfFid(raw, ItemAt(chain->newest));
+    Item* newest = ItemAt(chain->newest);
+    for (const Item* other = newest; other && !active;
+         other = OlderOfFid(other))
+      active = !other->behind_fid;
+    SetOlderOfFid(item, newest);
     chain->newest = handle;
   }
-  items_.insert(handle);
-  return raw;
+  return active;
 }
 
 void Scheduler::SetBatching(BatchOptions options) {
@@ -770,13 +784,14 @@ Scheduler::MoverQueues& Scheduler::MoverOf(const MoverId& mover) {
 bool Scheduler::Enqueue(const protocol::WireItem& wire, const MoverId& affinity,
                         const std::string& share_owner) {
   auto type = TypeOfAction(wire.item.hai.hai_action);
-  if (!type || items_.contains(ItemId::Of(wire.item.hai))) return false;
+  if (!type) return false;
+  ItemHandle handle;
+  Item* item = Create(wire, *type, &handle);
+  if (!item) return false;  // known
   // A request ended with HP_FLAG_RETRY is back: no longer awaited, it is
   // the file's earlier request, so it waits only for what is active.
   TakeAwaited({wire.item.hai.hai_cookie, wire.item.hai.hai_fid});
-  // Before Create: the new item is not in its file's chain yet.
-  const bool behind = FidActive(wire.item.hai.hai_fid);
-  Item* item = Create(wire, *type);
+  const bool behind = Link(item, handle);
   item->affinity = affinity;
   Source& source = *sources_[Index(*type)];
   item->group = source.GroupOf(wire, share_owner);
@@ -886,7 +901,9 @@ bool Scheduler::Claim(const MoverId& mover, const protocol::WireItem& wire) {
   if (!item) {
     auto type = TypeOfAction(wire.item.hai.hai_action);
     if (!type) return false;
-    item = Create(wire, *type);
+    ItemHandle handle;
+    item = Create(wire, *type, &handle);  // not known: never nullptr
+    Link(item, handle);
     if (*type == ItemType::kRestore) ++owner_known_[item->group];
   }
   if (item->behind_fid) Unhold(item);

@@ -553,7 +553,17 @@ class Scheduler {
       std::vector<const Item*> items,
       const std::function<void(const Item&)>& visit);
 
-  Item* Create(const protocol::WireItem& wire, ItemType type);
+  // Makes the item of `wire` and enters it in the identity index, with
+  // its slab handle in *handle; nullptr (nothing changed) if an item of
+  // that identity is known. One probe of the index: the insert is the
+  // check. Link() then puts it in the other indexes.
+  Item* Create(const protocol::WireItem& wire, ItemType type,
+               SizedSlab::Handle* handle);
+  // Enters a created item in the arrival index (the youngest) and its
+  // file's chain. Returns FidActive() of its file as it was before (an
+  // item of the file active, or a retry of one awaited): the insert into
+  // the file index finds the chain, no lookup apart.
+  bool Link(Item* item, SizedSlab::Handle handle);
   // One action per file: whether an item of `fid` other than `except` is
   // waiting in a queue, set aside or running (not held). Walks the file's
   // chain of items (by_fid_): a file rarely has more than two.

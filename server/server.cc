@@ -276,6 +276,10 @@ bool Server::Recover(std::string* error) {
   // The scheduler's indexes sized once for all of them, not grown by
   // doubling (a rehash of every item each time) on the way.
   scheduler_.Reserve(scheduler_.size() + found.requests.size());
+  // The store keeps each request under its key, RequestKey(cookie, dfid),
+  // which Recovered checked against the item: the recovered identities
+  // are distinct, and none is held when the scheduler starts empty.
+  const bool unknown = scheduler_.size() == 0;
   static const std::string kNowhere;
   for (const protocol::WireItem& wire : found.requests) {
     const std::string* placed = &kNowhere;
@@ -283,7 +287,7 @@ bool Server::Recover(std::string* error) {
       auto it = found.placed_on.find(KeyOf(ItemId::Of(wire.item.hai)));
       if (it != found.placed_on.end()) placed = &it->second;
     }
-    placement_.EnqueueRecovered(wire, *placed);
+    placement_.EnqueueRecovered(wire, *placed, unknown);
   }
   // Assignments by key (few: the work movers had in hand), matched against
   // the requests; an assignment without request is dropped.

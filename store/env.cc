@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <limits>
+#include <utility>
 
 #include "common/unique_fd.h"
 
@@ -61,6 +63,23 @@ class PosixFile : public File {
     if (fstat(fd_.get(), &st) < 0) return errno;
     *size = static_cast<uint64_t>(st.st_size);
     return 0;
+  }
+  const char* Map(uint64_t size, int* error) override {
+    void* data = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd_.get(), 0);
+    if (data == MAP_FAILED) {
+      *error = errno;
+      return nullptr;
+    }
+    // Read ahead in large steps, and every page in now: an I/O error is
+    // an errno here, where a first touch later would be a SIGBUS.
+    madvise(data, size, MADV_SEQUENTIAL);
+    if (madvise(data, size, MADV_POPULATE_READ) < 0) {
+      // EINVAL: a kernel before 5.14; EFAULT: a page could not be read.
+      *error = errno == EINVAL ? EOPNOTSUPP : errno;
+      munmap(data, size);
+      return nullptr;
+    }
+    return static_cast<const char*>(data);
   }
 
  private:
@@ -153,6 +172,59 @@ ssize_t File::CopyFrom(File&, uint64_t, uint64_t, size_t) {
   return -EOPNOTSUPP;
 }
 
+const char* File::Map(uint64_t, int* error) {
+  *error = EOPNOTSUPP;
+  return nullptr;
+}
+
+void UnmapFile(const char* data, uint64_t size) {
+  munmap(const_cast<char*>(data), size);
+}
+
+FileBytes& FileBytes::operator=(FileBytes&& other) noexcept {
+  if (this == &other) return *this;
+  Reset();
+  mapped_ = std::exchange(other.mapped_, nullptr);
+  mapped_size_ = std::exchange(other.mapped_size_, 0);
+  text_ = std::move(other.text_);
+  other.text_.clear();
+  return *this;
+}
+
+void FileBytes::Reset() {
+  if (mapped_) UnmapFile(mapped_, mapped_size_);
+  mapped_ = nullptr;
+  mapped_size_ = 0;
+  text_ = std::string();
+}
+
+namespace {
+
+// The pages wholly inside [from, to) of a mapping of `size` bytes at
+// `base`: [begin, end) addresses, begin == end if none.
+std::pair<uintptr_t, uintptr_t> InnerPages(const char* base, uint64_t size,
+                                           uint64_t from, uint64_t to) {
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  to = std::min(to, size);
+  from = std::min(from, to);
+  const uintptr_t begin =
+      (reinterpret_cast<uintptr_t>(base) + from + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(base) + to) / page * page;
+  return {begin, std::max(begin, end)};
+}
+
+}  // namespace
+
+void FileBytes::Release(uint64_t from, uint64_t to) {
+  if (!mapped_) return;
+  // Only pages wholly in the range: the one it shares with bytes still
+  // wanted stays. The mapping is private and never written: its pages
+  // are the page cache's, dropped here and found there again if needed.
+  auto [begin, end] = InnerPages(mapped_, mapped_size_, from, to);
+  if (begin < end)
+    madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 int CopyFully(File& from, uint64_t from_offset, File& to, uint64_t offset,
               uint64_t size) {
   while (size > 0) {
@@ -204,6 +276,27 @@ int ReadWhole(File& file, std::string* out) {
   }
   out->resize(offset);
   return 0;
+}
+
+int ReadWhole(File& file, FileBytes* out) {
+  *out = FileBytes();
+  uint64_t size = 0;
+  if (file.Size(&size) == 0 && size > 0) {
+    int error = 0;
+    if (const char* data = file.Map(size, &error)) {
+      // The end of the file where it was when mapped: one byte past it
+      // tells (as the read below does). Grown, or anything unusual: the
+      // mapping is dropped and the file read, which says what is wrong.
+      char probe;
+      if (file.ReadAt(size, &probe, 1) == 0) {
+        out->mapped_ = data;
+        out->mapped_size_ = size;
+        return 0;
+      }
+      UnmapFile(data, size);
+    }
+  }
+  return ReadWhole(file, &out->text_);
 }
 
 }  // namespace store

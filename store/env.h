@@ -40,6 +40,51 @@ class File {
   virtual int Sync() = 0;
   virtual int Truncate(uint64_t size) = 0;
   virtual int Size(uint64_t* size) = 0;
+  // The first `size` bytes (not 0) mapped read-only in memory, private to
+  // the process, every page read in now (MADV_POPULATE_READ): an I/O
+  // error is returned here, never met later as a SIGBUS. Returns the
+  // address or nullptr with *error set; EOPNOTSUPP (what a File that does
+  // not override this says) when the file cannot be mapped so: the caller
+  // reads it instead. Unmap with UnmapFile().
+  virtual const char* Map(uint64_t size, int* error);
+};
+
+// Undoes File::Map.
+void UnmapFile(const char* data, uint64_t size);
+
+// The bytes of a file, read whole: mapped from the page cache when the
+// file can be mapped (no copy, no zero-filled buffer, no second half
+// gigabyte for a large journal), else held in a string. Move-only; what
+// it maps is unmapped with it.
+class FileBytes {
+ public:
+  FileBytes() = default;
+  // Bytes held in memory (a journal written afresh, a file read).
+  FileBytes(std::string text)  // NOLINT: a string is such bytes
+      : text_(std::move(text)) {}
+  FileBytes(FileBytes&& other) noexcept { *this = std::move(other); }
+  FileBytes& operator=(FileBytes&& other) noexcept;
+  ~FileBytes() { Reset(); }
+
+  std::string_view view() const {
+    return mapped_ ? std::string_view(mapped_, mapped_size_) : text_;
+  }
+  size_t size() const { return view().size(); }
+  bool empty() const { return size() == 0; }
+  bool mapped() const { return mapped_ != nullptr; }
+  // Says the bytes of [from, to) will not be read again: a mapping gives
+  // their pages back (held bytes stay). What a long read front to back
+  // calls behind itself, so that the file is not all in memory at once.
+  // Pages given back would be read from the file again if touched, where
+  // an I/O error is a SIGBUS: do not read them again.
+  void Release(uint64_t from, uint64_t to);
+
+ private:
+  friend int ReadWhole(File& file, FileBytes* out);
+  void Reset();
+  const char* mapped_ = nullptr;
+  uint64_t mapped_size_ = 0;
+  std::string text_;
 };
 
 class Env {
@@ -79,6 +124,10 @@ int CopyFully(File& from, uint64_t from_offset, File& to, uint64_t offset,
               uint64_t size);
 // The whole file.
 int ReadWhole(File& file, std::string* out);
+// The same, mapped when File::Map can (else read as above). A file that
+// grows while it is mapped is read instead: the bytes are the file's at
+// one moment, as the read's are.
+int ReadWhole(File& file, FileBytes* out);
 
 }  // namespace store
 

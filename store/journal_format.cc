@@ -213,6 +213,23 @@ size_t ReplayJournal(std::string_view data,
   return scan.end;
 }
 
+size_t EstimateLiveRequests(std::string_view data) {
+  if (!data.starts_with(kJournalMagic)) return 0;
+  size_t puts = 0, forgets = 0;
+  for (size_t at = kJournalMagic.size();
+       data.size() - at > kJournalRecordHeader;) {
+    const uint32_t length = GetU32(data.data() + at);
+    if (length == 0 || length > kJournalMaxRecord ||
+        data.size() - at - kJournalRecordHeader < length)
+      break;
+    const char type = data[at + kJournalRecordHeader];
+    puts += type == 'P';
+    forgets += type == 'F';
+    at += kJournalRecordHeader + length;
+  }
+  return puts > forgets ? puts - forgets : 0;
+}
+
 std::string DescribeRequestKey(std::string_view key) {
   if (key.size() != 48 ||
       !std::all_of(key.begin(), key.end(), [](char c) { return IsHex(c); }))

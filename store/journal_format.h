@@ -73,6 +73,12 @@ size_t ReplayJournal(std::string_view data,
                      const std::function<void(const JournalRecord&)>& visit,
                      std::string* why);
 
+// About how many requests `data` (a journal, magic included) holds live:
+// its Put records less its Forget records, read from the record headers
+// alone (no checksum), up to the first that does not look like a record.
+// An estimate to size an index before a replay, not a count to trust.
+size_t EstimateLiveRequests(std::string_view data);
+
 // "cookie 0x2a fid [0x200000401:0x1:0x0]" for a RequestKey(), else the key.
 std::string DescribeRequestKey(std::string_view key);
 

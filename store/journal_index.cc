@@ -77,6 +77,13 @@ JournalIndex::Handle JournalIndex::Find(const Key& key) const {
   return it == by_key_.end() ? kNone : *it;
 }
 
+void JournalIndex::Reserve(size_t entries) {
+  words_.reserve(entries);
+  if (!keyed_) return;
+  keys_.reserve(entries);
+  by_key_.reserve(entries);
+}
+
 void JournalIndex::DropKeys() {
   keyed_ = false;
   by_key_ = decltype(by_key_)(0, Hash{this}, Eq{this});

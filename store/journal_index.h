@@ -64,6 +64,9 @@ class JournalIndex {
   // reuse). REQUIRES: Live(handle).
   void Set(Handle handle, const Entry& entry);
   size_t size() const { return live_; }
+  // Room for `entries` live entries (with their keys while keyed()): a
+  // replay sized from the journal grows nothing on the way.
+  void Reserve(size_t entries);
   // Forgets every entry; keyed() again.
   void Clear();
 

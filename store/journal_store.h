@@ -202,7 +202,7 @@ class JournalStore : public Store {
   bool lost_track_ = false;
   // The journal's bytes as Open() replayed them, for Load(); released by
   // Load() or the first change.
-  std::string replayed_;
+  FileBytes replayed_;
   // Position in the journal where pending_ will be written.
   uint64_t base_ = 0;
   std::string pending_;

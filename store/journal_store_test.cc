@@ -726,6 +726,65 @@ TEST_F(JournalStoreTest, CopyFullyCopiesInTheKernelOrSaysItCannot) {
   EXPECT_EQ(ReadBytes(dir_ + "/faulty"), "");
 }
 
+// A file is mapped where it can be (PosixEnv), read into memory where not
+// (FaultEnv's files do not map), with the same bytes either way; pages
+// given back behind a reader leave the rest readable.
+TEST_F(JournalStoreTest, ReadWholeMapsOrReadsTheSameBytes) {
+  std::string bytes;
+  for (uint32_t i = 0; bytes.size() < (200u << 10); ++i)
+    bytes += std::to_string(i * 2654435761u) + ",";
+  ASSERT_EQ(PosixEnv()->MakeDirs(dir_), 0);
+  std::unique_ptr<File> file;
+  ASSERT_EQ(PosixEnv()->Open(dir_ + "/f", Env::Mode::kTruncate, &file), 0);
+  ASSERT_EQ(WriteFully(*file, 0, bytes), 0);
+
+  FileBytes mapped;
+  ASSERT_EQ(ReadWhole(*file, &mapped), 0);
+  EXPECT_TRUE(mapped.mapped());
+  EXPECT_TRUE(mapped.view() == bytes);
+  mapped.Release(0, 100'000);
+  EXPECT_TRUE(mapped.view().substr(100'000) == bytes.substr(100'000));
+  FileBytes moved = std::move(mapped);
+  EXPECT_TRUE(mapped.empty());
+  EXPECT_TRUE(moved.view().substr(150'000) == bytes.substr(150'000));
+
+  FaultEnv env;
+  std::unique_ptr<File> unmappable;
+  ASSERT_EQ(env.Open(dir_ + "/f", Env::Mode::kReadOnly, &unmappable), 0);
+  FileBytes read;
+  ASSERT_EQ(ReadWhole(*unmappable, &read), 0);
+  EXPECT_FALSE(read.mapped());
+  EXPECT_TRUE(read.view() == bytes);
+  read.Release(0, bytes.size());  // held bytes stay
+  EXPECT_TRUE(read.view() == bytes);
+
+  std::unique_ptr<File> empty;
+  ASSERT_EQ(PosixEnv()->Open(dir_ + "/e", Env::Mode::kTruncate, &empty), 0);
+  FileBytes none = std::string("stale");
+  ASSERT_EQ(ReadWhole(*empty, &none), 0);
+  EXPECT_TRUE(none.empty());
+}
+
+// The estimate that sizes the replay's index: Puts less Forgets, from the
+// headers, up to the first thing that is not a record.
+TEST(EstimateLiveRequestsTest, CountsPutsLessForgetsUpToDamage) {
+  std::string journal(kJournalMagic);
+  const std::string_view value = "{}";
+  for (int i = 0; i < 5; ++i)
+    EncodeJournalRecord(&journal, 'P', RequestKey(i, Fid(i)), &value);
+  EncodeJournalRecord(&journal, 'A', RequestKey(0, Fid(0)), &value);
+  EncodeJournalRecord(&journal, 'F', RequestKey(1, Fid(1)), nullptr);
+  EncodeJournalRecord(&journal, 'U', RequestKey(0, Fid(0)), nullptr);
+  EXPECT_EQ(EstimateLiveRequests(journal), 4u);
+  const size_t clean = journal.size();
+  journal += std::string(4, '\xff');  // a length past the end
+  EncodeJournalRecord(&journal, 'P', RequestKey(9, Fid(9)), &value);
+  EXPECT_EQ(EstimateLiveRequests(journal), 4u);
+  EXPECT_EQ(EstimateLiveRequests(journal.substr(0, clean - 3)), 4u);
+  EXPECT_EQ(EstimateLiveRequests("not a journal"), 0u);
+  EXPECT_EQ(EstimateLiveRequests(""), 0u);
+}
+
 // A compaction copies long runs of live records in the kernel and gathers
 // short ones in a buffer; through an Env whose files cannot copy in the
 // kernel (FaultEnv, without faults) it reads and writes them all. Both give
