@@ -287,25 +287,28 @@ void Placement::Put(const protocol::WireItem& wire,
   if (!store_->persistent()) return;
   // Straight to text, byte for byte what serialising ItemToJson() with the
   // key added last gives: a DOM built and freed per request was most of
-  // the cost of a Put.
-  std::string text;
-  text.reserve(448 + wire.item.data.size());
-  protocol::AppendItemText(&text, wire);
-  if (!placed_on.empty()) {
-    text.pop_back();  // the closing brace
-    text += ',';
-    protocol::AppendJsonString(&text, kPlacedOnKey);
-    text += ':';
-    protocol::AppendJsonString(&text, placed_on);
-    text += '}';
-  }
+  // the cost of a Put. Written where the store keeps it (the journal's
+  // batch), not in a string of its own that the store copies.
+  auto write = [&](std::string* out) {
+    out->reserve(out->size() + protocol::ItemTextBytes(wire.item.data.size()) +
+                 (placed_on.empty() ? 0 : 32 + placed_on.size()));
+    protocol::AppendItemText(out, wire);
+    if (!placed_on.empty()) {
+      out->pop_back();  // the closing brace
+      *out += ',';
+      protocol::AppendJsonString(out, kPlacedOnKey);
+      *out += ':';
+      protocol::AppendJsonString(out, placed_on);
+      *out += '}';
+    }
+  };
   // The item keeps its store handle (a Put of an item the store holds
   // gives it back, and gets the same).
   const ItemId id = ItemId::Of(wire.item.hai);
   const Item* item = scheduler_.Find(id);
   const store::Handle handle =
-      store_->Put(store::RequestKeyText(id.cookie, id.dfid), text,
-                  item ? item->store_handle : store::kNoHandle);
+      store_->PutWritten(store::RequestKeyText(id.cookie, id.dfid), write,
+                         item ? item->store_handle : store::kNoHandle);
   if (item) item->store_handle = handle;
 }
 

@@ -40,6 +40,12 @@ class TimedStore final : public store::Store {
     changed_ = true;
     return inner_->Put(key, json, handle);
   }
+  store::Handle PutWritten(std::string_view key,
+                           const store::ValueWriter& write,
+                           store::Handle handle = store::kNoHandle) override {
+    changed_ = true;
+    return inner_->PutWritten(key, write, handle);
+  }
   void Assign(std::string_view key, std::string_view mover,
               store::Handle handle = store::kNoHandle) override {
     changed_ = true;

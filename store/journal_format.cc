@@ -147,6 +147,26 @@ void EncodeJournalRecord(std::string* out, char type, std::string_view key,
   StoreU32(out->data() + start + 4, Crc32c(body, length));
 }
 
+size_t BeginJournalRecord(std::string* out, char type, std::string_view key) {
+  const size_t start = out->size();
+  // The value's length (4 bytes) too: a placeholder until the value is in.
+  out->resize(start + kJournalRecordHeader + 1 + 4 + key.size() + 4);
+  char* p = out->data() + start + kJournalRecordHeader;
+  *p++ = type;
+  StoreString(p, key);
+  return start;
+}
+
+void FinishJournalRecord(std::string* out, size_t start, size_t key_size) {
+  const size_t value_at = start + kJournalRecordHeader + 1 + 4 + key_size + 4;
+  StoreU32(out->data() + value_at - 4,
+           static_cast<uint32_t>(out->size() - value_at));
+  const size_t length = out->size() - start - kJournalRecordHeader;
+  char* const body = out->data() + start + kJournalRecordHeader;
+  StoreU32(out->data() + start, static_cast<uint32_t>(length));
+  StoreU32(out->data() + start + 4, Crc32c(body, length));
+}
+
 JournalScan ScanJournal(
     std::string_view data,
     const std::function<void(const JournalRecord&, size_t at, size_t size)>&

@@ -38,6 +38,14 @@ struct JournalRecord {
 void EncodeJournalRecord(std::string* out, char type, std::string_view key,
                          const std::string_view* value);
 
+// The same record in two steps, for a value its writer appends in place:
+// BeginJournalRecord() appends the record up to its value and returns where
+// the record starts; the caller appends the value to *out; then
+// FinishJournalRecord() fills in the value's length, the record's length
+// and its checksum. Gives the bytes EncodeJournalRecord() gives.
+size_t BeginJournalRecord(std::string* out, char type, std::string_view key);
+void FinishJournalRecord(std::string* out, size_t start, size_t key_size);
+
 // Bytes skipped between two valid records.
 struct JournalDamage {
   uint64_t offset = 0;

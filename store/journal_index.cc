@@ -19,23 +19,37 @@ size_t JournalIndex::Hash::operator()(const Key& key) const {
 
 JournalIndex::Entry JournalIndex::Get(Handle n) const {
   const uint64_t word = words_[n];
-  if (word == kApart) return apart_.find(n)->second;
+  if (IsApart(word)) return apart_[word & kPositionMask];
   Entry entry;
-  entry.put_at = word & ((uint64_t{1} << kPositionBits) - 1);
+  entry.put_at = word & kPositionMask;
   entry.put_len = static_cast<uint32_t>(word >> kPositionBits);
   return entry;
+}
+
+void JournalIndex::FreeSlot(uint64_t word) {
+  free_slots_.push_back(word & kPositionMask);
 }
 
 // REQUIRES: `entry` is not empty.
 void JournalIndex::Store(Handle n, const Entry& entry) {
   uint64_t& word = words_[n];
   if (Packs(entry)) {
-    if (word == kApart) apart_.erase(n);
+    if (IsApart(word)) FreeSlot(word);
     word = entry.put_at | (uint64_t{entry.put_len} << kPositionBits);
-  } else {
-    word = kApart;
-    apart_[n] = entry;
+    return;
   }
+  if (!IsApart(word)) {
+    uint64_t slot;
+    if (free_slots_.empty()) {
+      slot = apart_.size();
+      apart_.emplace_back();
+    } else {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    }
+    word = kApart | slot;
+  }
+  apart_[word & kPositionMask] = entry;
 }
 
 JournalIndex::Handle JournalIndex::Add(const Key& key, const Entry& entry) {
@@ -60,7 +74,7 @@ JournalIndex::Handle JournalIndex::Add(const Key& key, const Entry& entry) {
 void JournalIndex::Set(Handle n, const Entry& entry) {
   if (!entry.empty()) return Store(n, entry);
   if (keyed_) by_key_.erase(n);
-  if (words_[n] == kApart) apart_.erase(n);
+  if (IsApart(words_[n])) FreeSlot(words_[n]);
   words_[n] = kFree;
   free_.push_back(n);
   if (--live_ == 0) {
@@ -94,7 +108,8 @@ void JournalIndex::Clear() {
   words_ = std::vector<uint64_t>();
   live_ = 0;
   free_ = std::vector<Handle>();
-  apart_ = decltype(apart_)();
+  apart_ = std::vector<Entry>();
+  free_slots_ = std::vector<uint64_t>();
   keyed_ = true;
   keys_ = std::vector<Key>();
   by_key_ = decltype(by_key_)(0, Hash{this}, Eq{this});

@@ -183,5 +183,38 @@ TEST(JournalIndexTest, PositionsAndLengthsBeyondThePackedWord) {
   EXPECT_EQ(index.size(), 3u);
 }
 
+TEST(JournalIndexTest, EntriesApartReuseTheirSlots) {
+  // A queue drained by a few movers: each request is put, assigned, then
+  // forgotten, never more than three assigned at once. The entries apart
+  // take three slots, whatever the number of requests, and each keeps its
+  // own values.
+  JournalIndex index;
+  std::vector<Handle> running;
+  for (uint32_t n = 0; n < 10000; ++n) {
+    const Handle h = index.Add(KeyOf(n), Entry{.put_at = 8 + n, .put_len = 3});
+    index.Set(h, Entry{.put_at = 8 + n,
+                       .assign_at = 100000 + n,
+                       .put_len = 3,
+                       .assign_len = 5});
+    running.push_back(h);
+    if (running.size() == 3) {
+      EXPECT_EQ(index.Get(running[1]).assign_at, 100000 + n - 1);
+      index.Set(running[0], Entry{});
+      running.erase(running.begin());
+    }
+  }
+  EXPECT_EQ(index.apart_slots(), 3u);
+  EXPECT_EQ(index.size(), 2u);
+  // Unassigned: back in its word, its slot free for the next.
+  index.Set(running[0], Entry{.put_at = 7, .put_len = 3});
+  const Handle h = index.Add(KeyOf(20000), Entry{.put_at = 9, .put_len = 3});
+  index.Set(h,
+            Entry{.put_at = 9, .assign_at = 40, .put_len = 3, .assign_len = 5});
+  EXPECT_EQ(index.apart_slots(), 3u);
+  EXPECT_EQ(index.Get(running[0]), (Entry{.put_at = 7, .put_len = 3}));
+  EXPECT_EQ(index.Get(running[1]).assign_at, 100000u + 9999);
+  EXPECT_EQ(index.Get(h).assign_at, 40u);
+}
+
 }  // namespace
 }  // namespace store

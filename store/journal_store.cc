@@ -392,20 +392,23 @@ bool JournalStore::Load(LoadVisitor& visitor, std::string* error) {
 
 Handle JournalStore::Apply(char type, std::string_view key, uint64_t at,
                            uint32_t size, Handle handle) {
-  // A view: the replay applies every record of the journal, and a string
-  // is built only for the rare keys that do not pack.
+  // A live handle finds the entry: no key to decode (a handle is only
+  // ever given out for a key that packs). Else the key decides: the
+  // replay applies every record of the journal, and a string is built
+  // only for the rare keys that do not pack.
   PackedKey packed;
-  bool is_packed = Pack(key, &packed);
+  bool is_packed = true;
   std::optional<Entry> before;
-  if (is_packed) {
-    if (handle != kNoHandle && !packed_.Live(handle)) {
+  if (handle != kNoHandle && packed_.Live(handle)) {
+    before = packed_.Get(handle);
+  } else if ((is_packed = Pack(key, &packed))) {
+    if (handle != kNoHandle) {
       // Not a handle this store gave out for a live request: a caller's
       // mistake; the key decides, if it still can.
       spdlog::error("store: journal {}: request {} given handle {}, not live",
                     path(), key, handle);
-      handle = kNoHandle;
     }
-    if (handle == kNoHandle) handle = packed_.Find(packed);
+    handle = packed_.Find(packed);
     if (handle != kNoHandle) before = packed_.Get(handle);
   } else if (auto it = other_.find(std::string(key)); it != other_.end()) {
     before = it->second;
@@ -459,6 +462,11 @@ Handle JournalStore::Append(char type, std::string_view key,
   if (!replayed_.empty()) replayed_ = std::string();  // no Load() any more
   size_t start = pending_.size();
   EncodeJournalRecord(&pending_, type, key, value);
+  return Appended(type, key, start, handle);
+}
+
+Handle JournalStore::Appended(char type, std::string_view key, size_t start,
+                              Handle handle) {
   handle = Apply(type, key, base_ + start,
                  static_cast<uint32_t>(pending_.size() - start), handle);
   ++pending_records_;
@@ -469,6 +477,16 @@ Handle JournalStore::Append(char type, std::string_view key,
 Handle JournalStore::Put(std::string_view key, std::string_view json,
                          Handle handle) {
   return Append('P', key, &json, handle);
+}
+
+Handle JournalStore::PutWritten(std::string_view key, const ValueWriter& write,
+                                Handle handle) {
+  if (closed_) return handle;
+  if (!replayed_.empty()) replayed_ = std::string();  // no Load() any more
+  size_t start = BeginJournalRecord(&pending_, 'P', key);
+  write(&pending_);
+  FinishJournalRecord(&pending_, start, key.size());
+  return Appended('P', key, start, handle);
 }
 void JournalStore::Assign(std::string_view key, std::string_view mover,
                           Handle handle) {
@@ -502,18 +520,27 @@ void JournalStore::ScheduleFlush() {
 }
 
 void JournalStore::PlanSnapshot(Job* job) {
-  size_t count = 0;
-  ForEachEntry([&](const Entry& e, Handle) {
-    count += (e.put_len != 0) + (e.assign_len != 0);
-  });
+  // One walk of the index, Puts and Assigns apart: each kind is already
+  // in journal order when requests got their handles in arrival order and
+  // were assigned in that order too (a queue drained as it came), and then
+  // a check replaces the sort, and a merge joins the two. Any other order
+  // is sorted.
   std::vector<Copy>& copies = job->copies;
-  copies.reserve(count);
+  std::vector<Copy> assigns;
+  copies.reserve(packed_.size() + other_.size());
   ForEachEntry([&](const Entry& e, Handle) {
     if (e.put_len) copies.push_back({e.put_at, 0, e.put_len});
-    if (e.assign_len) copies.push_back({e.assign_at, 0, e.assign_len});
+    if (e.assign_len) assigns.push_back({e.assign_at, 0, e.assign_len});
   });
-  std::sort(copies.begin(), copies.end(),
-            [](const Copy& a, const Copy& b) { return a.from < b.from; });
+  auto by_from = [](const Copy& a, const Copy& b) { return a.from < b.from; };
+  if (!std::is_sorted(copies.begin(), copies.end(), by_from))
+    std::sort(copies.begin(), copies.end(), by_from);
+  if (!std::is_sorted(assigns.begin(), assigns.end(), by_from))
+    std::sort(assigns.begin(), assigns.end(), by_from);
+  const auto puts_end = static_cast<std::ptrdiff_t>(copies.size());
+  copies.insert(copies.end(), assigns.begin(), assigns.end());
+  std::inplace_merge(copies.begin(), copies.begin() + puts_end, copies.end(),
+                     by_from);
   // Records back to back become one run, in place.
   uint64_t to = kMagic.size();
   size_t runs = 0;

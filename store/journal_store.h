@@ -104,6 +104,9 @@ class JournalStore : public Store {
   bool Load(LoadVisitor& visitor, std::string* error) override;
   Handle Put(std::string_view key, std::string_view json,
              Handle handle = kNoHandle) override;
+  // The value is written straight into the pending batch.
+  Handle PutWritten(std::string_view key, const ValueWriter& write,
+                    Handle handle = kNoHandle) override;
   void Assign(std::string_view key, std::string_view mover,
               Handle handle = kNoHandle) override;
   void Unassign(std::string_view key, Handle handle = kNoHandle) override;
@@ -163,6 +166,9 @@ class JournalStore : public Store {
   bool Known(const std::string& key) const;
   Handle Append(char type, std::string_view key, const std::string_view* value,
                 Handle handle);
+  // The record of `type` and `key` that pending_ holds from `start` on is
+  // the latest change of the request: indexes it and schedules its write.
+  Handle Appended(char type, std::string_view key, size_t start, Handle handle);
   // Records that the latest record of `key` (whose entry is `handle`, or
   // kNoHandle: found by key while the index is keyed, else a new one) of
   // `type` is at `at`. Returns the entry's handle: kNoHandle once it has

@@ -81,16 +81,21 @@ TEST_F(RedisStoreTest, WritesTheOriginalSchema) {
   ASSERT_EQ(key, "0000000065a1b2c400000002000004010000002a00000000");
   store_->Put(key, R"({"hai_cookie":1705095876})");
   store_->Put(RequestKey(7, Fid(7)), "{}");
+  // A value written in place is the same field value.
+  store_->PutWritten(RequestKey(8, Fid(8)),
+                     [](std::string* out) { *out += R"({"n":8})"; });
   store_->Assign(key, "mover1");
   ASSERT_TRUE(SyncNow());
-  EXPECT_EQ(
-      redis_->HGetAll("coordinatool_requests"),
-      (std::map<std::string, std::string>{{key, R"({"hai_cookie":1705095876})"},
-                                          {RequestKey(7, Fid(7)), "{}"}}));
+  EXPECT_EQ(redis_->HGetAll("coordinatool_requests"),
+            (std::map<std::string, std::string>{
+                {key, R"({"hai_cookie":1705095876})"},
+                {RequestKey(7, Fid(7)), "{}"},
+                {RequestKey(8, Fid(8)), R"({"n":8})"}}));
   EXPECT_EQ(redis_->HGetAll("coordinatool_assigned"),
             (std::map<std::string, std::string>{{key, "mover1"}}));
   store_->Unassign(key);
   store_->Forget(RequestKey(7, Fid(7)));
+  store_->Forget(RequestKey(8, Fid(8)));
   ASSERT_TRUE(SyncNow());
   EXPECT_EQ(redis_->HGetAll("coordinatool_assigned").size(), 0u);
   EXPECT_EQ(redis_->HGetAll("coordinatool_requests").size(), 1u);

@@ -1,6 +1,6 @@
 #include "store/store.h"
 
-#include <cstring>
+#include <string>
 
 namespace store {
 
@@ -18,31 +18,30 @@ char* AppendHex(char* out, uint64_t value, int digits) {
   return out + digits;
 }
 
-void FormatRequestKey(char* out, uint64_t cookie, const lu_fid& dfid) {
-  out = AppendHex(out, cookie, 16);
+}  // namespace
+
+RequestKeyText::RequestKeyText(uint64_t cookie, const lu_fid& dfid) {
+  static_assert(sizeof(digits_) == kRequestKeySize);
+  char* out = AppendHex(digits_, cookie, 16);
   out = AppendHex(out, dfid.f_seq, 16);
   out = AppendHex(out, dfid.f_oid, 8);
   AppendHex(out, dfid.f_ver, 8);
 }
 
-}  // namespace
-
+// Both through RequestKeyText: one place formats the key.
 std::string RequestKey(uint64_t cookie, const lu_fid& dfid) {
-  std::string key(kRequestKeySize, '0');
-  FormatRequestKey(key.data(), cookie, dfid);
-  return key;
-}
-
-RequestKeyText::RequestKeyText(uint64_t cookie, const lu_fid& dfid) {
-  static_assert(sizeof(digits_) == kRequestKeySize);
-  FormatRequestKey(digits_, cookie, dfid);
+  return std::string(std::string_view(RequestKeyText(cookie, dfid)));
 }
 
 bool IsRequestKey(std::string_view key, uint64_t cookie, const lu_fid& dfid) {
-  if (key.size() != kRequestKeySize) return false;
-  char expected[kRequestKeySize];
-  FormatRequestKey(expected, cookie, dfid);
-  return std::memcmp(key.data(), expected, kRequestKeySize) == 0;
+  return key == std::string_view(RequestKeyText(cookie, dfid));
+}
+
+Handle Store::PutWritten(std::string_view key, const ValueWriter& write,
+                         Handle handle) {
+  std::string value;
+  write(&value);
+  return Put(key, value, handle);
 }
 
 }  // namespace store

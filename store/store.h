@@ -72,6 +72,24 @@ class LoadVisitor {
                             Handle handle) = 0;
 };
 
+// Writes a value by appending it to a buffer it is given, without touching
+// what the buffer held before: lets a store put the value straight where
+// it keeps it (the journal's batch) instead of taking a copy of a string
+// built for it. A reference to a callable: cheap to pass, never stored.
+class ValueWriter {
+ public:
+  template <class F>
+  ValueWriter(const F& f)  // NOLINT(google-explicit-constructor)
+      : target_(&f), call_([](const void* target, std::string* out) {
+          (*static_cast<const F*>(target))(out);
+        }) {}
+  void operator()(std::string* out) const { call_(target_, out); }
+
+ private:
+  const void* target_;
+  void (*call_)(const void*, std::string*);
+};
+
 class Store {
  public:
   // `durable` is false when the changes before the Sync() could not be made
@@ -99,6 +117,10 @@ class Store {
   // Put returns the request's handle (`handle` itself when it had one).
   virtual Handle Put(std::string_view key, std::string_view json,
                      Handle handle = kNoHandle) = 0;
+  // Put(key, what `write` appends, handle): for a store that can take the
+  // value in place. The default builds the string and calls Put().
+  virtual Handle PutWritten(std::string_view key, const ValueWriter& write,
+                            Handle handle = kNoHandle);
   virtual void Assign(std::string_view key, std::string_view mover,
                       Handle handle = kNoHandle) = 0;
   virtual void Unassign(std::string_view key, Handle handle = kNoHandle) = 0;
