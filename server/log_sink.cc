@@ -19,6 +19,24 @@ void BufferedFdSink::sink_it_(const spdlog::details::log_msg& msg) {
   if (name != held_logger_ || buffer_.size() >= max_held_) flush_();
 }
 
+bool BufferedFdSink::HoldLine(std::chrono::system_clock::time_point time,
+                              std::string_view message) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (line_formatter_ == nullptr || !should_log(spdlog::level::info))
+    return false;
+  size_t color_start = 0, color_end = 0;
+  line_formatter_->FormatLine(time, spdlog::level::info, message, buffer_,
+                              &color_start, &color_end);
+  if (buffer_.size() >= max_held_) flush_();
+  return true;
+}
+
+void BufferedFdSink::set_formatter_(
+    std::unique_ptr<spdlog::formatter> formatter) {
+  line_formatter_ = dynamic_cast<LineFormatter*>(formatter.get());
+  formatter_ = std::move(formatter);
+}
+
 void BufferedFdSink::flush_() {
   size_t written = 0;
   while (written < buffer_.size()) {

@@ -6,25 +6,53 @@
 #include <string_view>
 
 #include "hsm/fid.h"
+#include "server/log_sink.h"
 #include "server/placement.h"
 
 namespace server {
 
 namespace {
 
-std::shared_ptr<spdlog::logger>& OwnLogger() {
-  static auto* logger = new std::shared_ptr<spdlog::logger>;
-  return *logger;
+struct OwnLog {
+  std::shared_ptr<spdlog::logger> logger;
+  // The logger's one sink when it is the server's BufferedFdSink holding
+  // this logger's lines: the lines go straight to it (HoldLine).
+  BufferedFdSink* sink = nullptr;
+};
+
+OwnLog& Own() {
+  static auto* own = new OwnLog;
+  return *own;
+}
+
+// Logs `text` at info on the request logger, stamped `time`: straight
+// into the sink's held buffer when it can take it, else through spdlog.
+// The logger's own path adds nothing the sink's way in lacks unless it
+// flushes on info lines (flush_on), so then it is taken.
+void LogRequestText(std::string_view text, spdlog::log_clock::time_point time) {
+  const OwnLog& own = Own();
+  if (own.sink != nullptr && own.logger->flush_level() > spdlog::level::info &&
+      own.sink->HoldLine(time, text))
+    return;
+  RequestLogger()->log(time, spdlog::source_loc{}, spdlog::level::info,
+                       spdlog::string_view_t(text.data(), text.size()));
 }
 
 }  // namespace
 
 void SetRequestLogger(std::shared_ptr<spdlog::logger> logger) {
-  OwnLogger() = std::move(logger);
+  OwnLog& own = Own();
+  own.sink = nullptr;
+  if (logger && logger->sinks().size() == 1) {
+    auto* sink = dynamic_cast<BufferedFdSink*>(logger->sinks().front().get());
+    if (sink != nullptr && sink->held_logger() == logger->name())
+      own.sink = sink;
+  }
+  own.logger = std::move(logger);
 }
 
 spdlog::logger* RequestLogger() {
-  const auto& own = OwnLogger();
+  const auto& own = Own().logger;
   return own ? own.get() : spdlog::default_logger_raw();
 }
 
@@ -110,16 +138,15 @@ fmt::memory_buffer& RequestLineBuffer() {
 }
 
 void LogRequestLine(const fmt::memory_buffer& line) {
-  RequestLogger()->log(spdlog::level::info,
-                       spdlog::string_view_t(line.data(), line.size()));
+  LogRequestText(std::string_view(line.data(), line.size()),
+                 spdlog::log_clock::now());
 }
 
 void LogRequestLine(const fmt::memory_buffer& line, int64_t unix_ns) {
   const spdlog::log_clock::time_point time(
       std::chrono::duration_cast<spdlog::log_clock::duration>(
           std::chrono::nanoseconds(unix_ns)));
-  RequestLogger()->log(time, spdlog::source_loc{}, spdlog::level::info,
-                       spdlog::string_view_t(line.data(), line.size()));
+  LogRequestText(std::string_view(line.data(), line.size()), time);
 }
 
 namespace {

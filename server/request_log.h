@@ -60,7 +60,10 @@ void LogPlacedEvent(const Item& item, std::string_view why = {});
 // The logger of these lines: by default the default logger; the server
 // gives them one of their own (named kRequestLoggerName) on the same sink,
 // whose lines the sink may hold until the end of the event loop's turn
-// (server/log_sink.h). Set before any thread logs.
+// (server/log_sink.h). When that sink is the logger's only one, the lines
+// go straight into it (BufferedFdSink::HoldLine), not through spdlog's
+// logger: the same text, held and flushed as before. Set before any
+// thread logs; the logger's sinks are not changed afterwards.
 inline constexpr const char* kRequestLoggerName = "request";
 void SetRequestLogger(std::shared_ptr<spdlog::logger> logger);
 spdlog::logger* RequestLogger();

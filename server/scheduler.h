@@ -37,6 +37,7 @@
 
 #include "config/config_file.h"
 #include "hsm/hal.h"
+#include "server/huge_page_allocator.h"
 #include "server/item.h"
 #include "server/slab.h"
 #include "server/tape_media.h"
@@ -675,8 +676,11 @@ class Scheduler {
     auto it = items_.find(id);
     return it == items_.end() ? nullptr : ItemAt(*it);
   }
-  boost::unordered_flat_set<ItemHandle, ItemHash, ItemEq> items_{
-      0, ItemHash{this}, ItemEq{this}};
+  // Both big tables on huge pages (server/huge_page_allocator.h): each
+  // `done` reads a random slot of each.
+  boost::unordered_flat_set<ItemHandle, ItemHash, ItemEq,
+                            HugePageAllocator<ItemHandle>>
+      items_{0, ItemHash{this}, ItemEq{this}};
   // The same items by arrival, in buckets of kSeqBucket consecutive arrival
   // numbers (none empty): a new item goes at the end of the last bucket, a
   // forgotten one leaves a hole at its place (Item::seq_pos), and a bucket
@@ -726,8 +730,9 @@ class Scheduler {
       return hsm::operator==(Fid(a), Fid(b));
     }
   };
-  boost::unordered_flat_set<FidChain, FidChainHash, FidChainEq> by_fid_{
-      0, FidChainHash{this}, FidChainEq{this}};
+  boost::unordered_flat_set<FidChain, FidChainHash, FidChainEq,
+                            HugePageAllocator<FidChain>>
+      by_fid_{0, FidChainHash{this}, FidChainEq{this}};
   // Item -> the next older item of its hai_fid, for the items that have
   // one (Item::has_older_of_fid).
   boost::unordered_flat_map<const Item*, Item*> older_of_fid_;
