@@ -38,6 +38,11 @@ std::string HandshakeError(const boost::system::error_code& ec, SSL* ssl) {
 
 }  // namespace
 
+void ConnectionHandler::OnUnreadable(Connection& connection,
+                                     const std::string& why) {
+  connection.CloseWhenWritten(why);
+}
+
 Connection::Connection(asio::ip::tcp::socket socket, ConnectionHandler& handler,
                        const ConnectionOptions& options,
                        std::shared_ptr<asio::ssl::context> tls)
@@ -172,7 +177,8 @@ void Connection::DrainRefused(size_t drained) {
 void Connection::ReadMore() {
   auto self = shared_from_this();
   auto on_read = [this, self](const boost::system::error_code& ec, size_t n) {
-    if (!open_) return Finish("closed");
+    // Closed meanwhile: Close() reports it, with its reason.
+    if (!open_) return;
     if (ec) {
       // A TLS peer that closes without close_notify: the same as EOF
       // (messages are whole JSON objects; a cut one is never handled).
@@ -180,9 +186,11 @@ void Connection::ReadMore() {
           ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
       return Finish(eof ? "peer closed the connection" : ec.message());
     }
-    std::string why = "closed";
-    if (!Consume(std::string_view(read_buffer_.data(), n), &why))
-      return Finish(why);
+    // Once the connection is to end, what the peer sends is read (a
+    // close with bytes unread would reset the connection and could drop
+    // the replies still owed) and dropped.
+    if (handling_) Consume(std::string_view(read_buffer_.data(), n));
+    if (!open_) return;
     ReadMore();
   };
   WithStream([&](auto& stream) {
@@ -190,7 +198,7 @@ void Connection::ReadMore() {
   });
 }
 
-bool Connection::Consume(std::string_view bytes, std::string* why) {
+void Connection::Consume(std::string_view bytes) {
   // The hot commands at the start of what was read, read without a DOM;
   // the rest (from the first other message on) goes to the reader, so
   // order is kept. A hot command cut by the end of the read waits in
@@ -206,21 +214,17 @@ bool Connection::Consume(std::string_view bytes, std::string* why) {
         bytes.remove_prefix(used - old);
         hot_carry_.clear();
         handler_.OnHotCommand(*this, hot_);
-        if (!open_) return false;
+        if (!open_ || !handling_) return;
         break;
       case protocol::HotScan::kCut:
-        if (added == bytes.size()) return true;  // still cut: wait for more
+        if (added == bytes.size()) return;  // still cut: wait for more
         [[fallthrough]];
       case protocol::HotScan::kNotHot: {
         // Not one after all: the reader reads it from its start.
         hot_carry_.resize(old);
         const std::string held = std::move(hot_carry_);
         hot_carry_.clear();
-        if (!reader_.Feed(held)) {
-          spdlog::warn("{}: {}: closing", id, reader_.error());
-          *why = reader_.error();
-          return false;
-        }
+        if (!FeedReader(held)) return;
         break;
       }
     }
@@ -233,27 +237,49 @@ bool Connection::Consume(std::string_view bytes, std::string* why) {
       if (scan == protocol::HotScan::kTaken) {
         bytes.remove_prefix(used);
         handler_.OnHotCommand(*this, hot_);
-        if (!open_) return false;
+        if (!open_ || !handling_) return;
         continue;
       }
       if (scan == protocol::HotScan::kCut && !bytes.empty() &&
           bytes.size() < protocol::kMaxHotBatchBytes &&
           bytes.find_first_not_of(" \t\r\n") != std::string_view::npos) {
         hot_carry_.assign(bytes.data(), bytes.size());
-        return true;
+        return;
       }
       break;
     }
   }
-  if (!reader_.Feed(bytes)) {
-    spdlog::warn("{}: {}: closing", id, reader_.error());
-    *why = reader_.error();
-    return false;
-  }
+  FeedReader(bytes);
+}
+
+bool Connection::FeedReader(std::string_view bytes) {
+  const bool fed = reader_.Feed(bytes);
+  // The messages completed before any bad bytes are handled first, as
+  // the original handles each message before reading the next.
   // Same storage as the reader's objects: Next() moves, not copies.
   boost::json::object message(reader_.storage());
-  while (open_ && reader_.Next(&message)) handler_.OnMessage(*this, message);
-  return open_;
+  while (open_ && handling_ && reader_.Next(&message))
+    handler_.OnMessage(*this, message);
+  if (!open_ || !handling_) return false;
+  if (!fed) {
+    Unreadable(reader_.error());
+    return false;
+  }
+  return true;
+}
+
+void Connection::Unreadable(const std::string& why) {
+  spdlog::warn("{}: {}: closing", id, why);
+  handling_ = false;
+  handler_.OnUnreadable(*this, why);
+}
+
+void Connection::CloseWhenWritten(const std::string& why) {
+  if (!open_) return;
+  handling_ = false;
+  close_when_written_ = why;
+  // Nothing left to write (or nothing can be written yet): now.
+  if (!ready_ || (!writing_ && out_.empty())) Close(why);
 }
 
 void Connection::Send(const boost::json::object& message) {
@@ -330,7 +356,10 @@ void Connection::WriteMore() {
       current_ += front.text;
     out_.pop_front();
   }
-  if (current_.empty()) return;
+  if (current_.empty()) {
+    if (close_when_written_) Close(*close_when_written_);
+    return;
+  }
   writing_ = true;
   auto self = shared_from_this();
   auto on_written = [this, self](const boost::system::error_code& ec, size_t) {

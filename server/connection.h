@@ -16,6 +16,14 @@
 // in the middle of it is closed like any peer that sends no ehlo in time
 // (handshake_timeout_ms, server/liveness.h), by Close().
 //
+// A peer that sends what ends its connection (bytes that are not JSON, a
+// message the server closes on) is not closed at once: the connection
+// stops handling what it sends (StopHandling(); what is read from then on
+// is dropped), the server queues the close behind the replies it still
+// owes for the messages before (they may wait for the store), and
+// CloseWhenWritten() closes once those are written. The original answers
+// each message before reading the next, so its peers get those replies.
+//
 // Thread-safety: none; lives on the server's io_context.
 #ifndef SERVER_CONNECTION_H_
 #define SERVER_CONNECTION_H_
@@ -58,6 +66,10 @@ class ConnectionHandler {
     (void)connection;
     (void)command;
   }
+  // The peer sent bytes that cannot be read as messages (`why` says what):
+  // the messages before them were handled, nothing after them will be.
+  // The connection must end once the replies owed to it are written.
+  virtual void OnUnreadable(Connection& connection, const std::string& why);
   // Called once, after the socket is closed for any reason.
   virtual void OnClosed(Connection& connection, const std::string& why) = 0;
 };
@@ -107,12 +119,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Queues a reply produced in pieces, after what is queued already; what
   // is sent later goes after it.
   void SendStream(std::shared_ptr<OutputStream> stream);
-  // Closes the socket; OnClosed follows from the event loop.
+  // Closes the socket; OnClosed follows from the event loop. What is
+  // queued and not written yet is dropped.
   void Close(const std::string& why);
+  // Nothing more the peer sends is handled, from the next message on (the
+  // one being handled ends as usual); what it sends is read and dropped.
+  void StopHandling() { handling_ = false; }
+  // Stops handling and closes once everything queued until now, and
+  // anything queued before the close, is written: Close(why) then.
+  void CloseWhenWritten(const std::string& why);
 
   // The peer address as "host:port": the id of an anonymous client.
   const std::string& peer() const { return peer_; }
   bool open() const { return open_; }
+  // False once the connection is to end (StopHandling()): open, but
+  // neither handling messages nor to be given work.
+  bool handling() const { return handling_; }
   // Why the TLS start failed (a plaintext peer, a failed handshake), or "".
   const std::string& tls_failure() const { return tls_failure_; }
   bool plaintext_refused() const { return plaintext_refused_; }
@@ -150,9 +172,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void ReadMore();
   // Handles what was read: hot commands without a DOM while they come
-  // first, the rest through the reader. False (and *why) once the
-  // connection is to end.
-  bool Consume(std::string_view bytes, std::string* why);
+  // first, the rest through the reader. Bytes the reader refuses end the
+  // handling (Unreadable()); the messages before them are handled first.
+  void Consume(std::string_view bytes);
+  // Feeds the reader and handles the messages it completes; false once
+  // the connection handles nothing more.
+  bool FeedReader(std::string_view bytes);
+  void Unreadable(const std::string& why);
   void WriteMore();
   // Writes now unless a write is in flight (its completion writes what
   // queued meanwhile).
@@ -199,6 +225,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t out_bytes_ = 0;  // queued text and current_
   bool writing_ = false;
   bool open_ = true;
+  bool handling_ = true;
+  // Set by CloseWhenWritten(): closes once the queue is written.
+  std::optional<std::string> close_when_written_;
   bool finished_ = false;
   std::string peer_;
 };

@@ -419,6 +419,24 @@ void Server::SendTextWhenDurable(Connection& c, std::string text,
   });
 }
 
+void Server::CloseAfterReplies(Connection& c, const std::string& why) {
+  c.StopHandling();
+  // Nothing owed can be waiting for the store: as SendTextWhenDurable.
+  if (!lease_ && !store_->persistent() && outbox_->held() == 0)
+    return c.CloseWhenWritten(why);
+  // Behind the replies of this connection, in order (store::Outbox); with
+  // high availability, whether or not this server still serves them.
+  std::weak_ptr<Connection> weak = c.weak_from_this();
+  outbox_->Send(&c, /*needs_durable=*/false, [weak, why] {
+    if (auto connection = weak.lock(); connection && connection->open())
+      connection->CloseWhenWritten(why);
+  });
+}
+
+void Server::OnUnreadable(Connection& c, const std::string& why) {
+  CloseAfterReplies(c, why);
+}
+
 bool Server::Start(std::string* error) {
   const config::ServerSettings& s = options_.settings;
   if (!LoadAuth(error)) return false;
@@ -973,11 +991,11 @@ void Server::OnMessage(Connection& c, json::object& m) {
   switch (protocol::ReadCommand(m, &command, &name, &error)) {
     case protocol::CommandRead::kMissing:
       spdlog::warn("{}: {}, closing", c.id, error);
-      c.Close("no command");
+      CloseAfterReplies(c, "no command");
       return;
     case protocol::CommandRead::kUnknown:
       spdlog::warn("{}: {}, closing", c.id, error);
-      c.Close("unknown command");
+      CloseAfterReplies(c, "unknown command");
       return;
     case protocol::CommandRead::kOk:
       break;
@@ -1744,7 +1762,7 @@ size_t Server::ShareDivisor() const {
 
 bool Server::DispatchTo(Connection& c, size_t share_divisor) {
   if (core_.locked() || stopped_ || c.state != Connection::State::kWaiting ||
-      !c.open() || movers_.stalled(c.id) || !Serving())
+      !c.open() || !c.handling() || movers_.stalled(c.id) || !Serving())
     return false;
   DispatchReply reply =
       core_.Dispatch(c.id, c.archive_ids, c.limits, share_divisor);

@@ -152,6 +152,7 @@ class Server : public ConnectionHandler, private CoreIo {
   // ConnectionHandler.
   void OnMessage(Connection& connection, boost::json::object& message) override;
   void OnClosed(Connection& connection, const std::string& why) override;
+  void OnUnreadable(Connection& connection, const std::string& why) override;
   // After ehlo only: whatever a server does before (authentication, the
   // first exchange) sees the whole message.
   bool takes_hot_commands(const Connection& c) const override {
@@ -256,6 +257,12 @@ class Server : public ConnectionHandler, private CoreIo {
   // The same, for a reply already written as text (protocol/wire_text.h).
   void SendTextWhenDurable(Connection& c, std::string text,
                            bool acknowledges = false);
+  // Ends `c` for what its peer sent: nothing more it sends is handled, and
+  // it closes once the replies owed for what it sent before are written,
+  // those that wait for the store included (queued behind them in the
+  // outbox). The server's own closes (shutdown, liveness, a takeover)
+  // call Connection::Close() instead: they drop what is not written.
+  void CloseAfterReplies(Connection& c, const std::string& why);
 
   // Authentication (auth/, docs/auth.md). Loads the auth file into
   // authorizer_; false with *error.

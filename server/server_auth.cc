@@ -137,8 +137,8 @@ void Server::Auth(Connection& c, const json::object& m) {
                  kMaxFailedAuths);
     reply.header = {EACCES, "unknown token"};
     if (c.failed_auths >= kMaxFailedAuths) {
-      c.Send(protocol::ToJson(reply));
-      c.Close("too many unknown tokens");
+      SendWhenDurable(c, protocol::ToJson(reply));
+      CloseAfterReplies(c, "too many unknown tokens");
       return;
     }
     return SendWhenDurable(c, protocol::ToJson(reply));

@@ -286,6 +286,63 @@ TEST_F(DoneItemsTest, AQuietMoverIsToldRefusalsOnly) {
   EXPECT_FALSE(reply.contains("status")) << json::serialize(reply);
 }
 
+// A message that closes the connection (here an unknown command) after one
+// whose reply waits for the store (the test server's embedded journal), in
+// one write (docs/protocol.md): the earlier message is answered first, as
+// the original answers each message before reading the next, and nothing
+// after the bad one is handled.
+TEST_F(DoneItemsTest, AHeldDoneReplyLeavesBeforeAnUnknownCommandCloses) {
+  json::object reply;
+  common::UniqueFd fd = Introduce(R"({"command":"ehlo","id":"raw"})", &reply);
+  std::vector<std::string> entries;  // the items received, as done entries
+  ASSERT_NO_FATAL_FAILURE(ArchiveTwoAndReceive(fd.get(), "held", &entries));
+  ASSERT_EQ(cdt_.Counter("running_archive"), 2);
+  std::string single = entries[0];
+  single.insert(1, R"("command":"done",)");
+  std::string after = entries[1];
+  after.insert(1, R"("command":"done",)");
+  // The done's reply waits for its Forget to be durable in the journal.
+  ASSERT_TRUE(SendAll(fd.get(), single + R"({"command":"fly"})" + after));
+  std::string text = ReadObject(fd.get());
+  ASSERT_FALSE(text.empty()) << "closed before the done's reply\n"
+                             << cdt_.Logs();
+  reply = json::parse(text).as_object();
+  EXPECT_EQ(reply.at("command"), "done");
+  EXPECT_FALSE(reply.contains("status")) << text;
+  EXPECT_TRUE(ClosedWithNothingMore(fd.get()));
+  // The done was taken; the one after the bad message was not: its item
+  // still runs on "raw", whose work waits for its grace time as after any
+  // disconnection.
+  EXPECT_EQ(cdt_.Counter("running_archive"), 1);
+}
+
+// The same for bytes that are not JSON (the connection's own check), after
+// an ehlo and a recv whose reply hands out an item (its assignment waits
+// for the journal).
+TEST_F(DoneItemsTest, AHeldRecvReplyLeavesBeforeBytesThatAreNotJsonClose) {
+  json::object reply;
+  common::UniqueFd fd = Connect();
+  std::string path = sim_.Path("held_recv");
+  ASSERT_TRUE(WriteTestFile(path, 1000, 3).has_value());
+  ASSERT_TRUE(sim_.Lfs({"hsm_archive", path}).ok());
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_archive") == 1; }));
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"ehlo","id":"raw2"})"
+                                R"({"command":"recv"})"
+                                "\x01garbage"));
+  std::string text = ReadObject(fd.get());
+  ASSERT_FALSE(text.empty()) << "closed before the ehlo's reply\n"
+                             << cdt_.Logs();
+  reply = json::parse(text).as_object();
+  EXPECT_EQ(reply.at("command"), "ehlo");
+  text = ReadObject(fd.get());
+  ASSERT_FALSE(text.empty()) << "closed before the recv's reply\n"
+                             << cdt_.Logs();
+  reply = json::parse(text).as_object();
+  ASSERT_TRUE(reply.contains("hsm_action_list")) << text;
+  EXPECT_EQ(reply.at("hsm_action_list").at("list").as_array().size(), 1u);
+  EXPECT_TRUE(ClosedWithNothingMore(fd.get()));
+}
+
 // A mover id is written to logs, report files and the store: one with a
 // newline (or any control byte, a space, or too long) is refused at ehlo,
 // the connection stays open for a good one, and no forged line appears.

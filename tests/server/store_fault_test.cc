@@ -16,8 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.h"
 #include "store/journal_format.h"
 #include "tests/server/coordinatool_setup.h"
+#include "tests/server/raw_peer.h"
 #include "tests/server/store_fixture.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/sim_mount.h"
@@ -182,6 +184,41 @@ TEST_P(StoreFaultTest, FullStoreHandsOutAndAcknowledgesNothingUntilDurable) {
   ASSERT_FALSE(lines.empty());
   EXPECT_NE(lines.back().find("recovered 0 requests"), std::string::npos)
       << lines.back();
+}
+
+// A mover's `recv` and an unknown command in one write while the store
+// cannot persist: the recv's reply (an item handed out) waits for the store,
+// and the connection closes only after it, however long that takes
+// (docs/operations.md, "When the store is unreachable").
+TEST_P(StoreFaultTest, ACloseWaitsBehindTheRepliesHeldForTheStore) {
+  ASSERT_TRUE(cdt_.StartServer(ServerArgs()));
+  common::UniqueFd fd = ConnectTo(cdt_.port());
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"ehlo","id":"raw"})"));
+  ASSERT_NE(ReadObject(fd.get()).find(R"("command":"ehlo")"),
+            std::string::npos);
+  FillStore();
+  // The request's first write fails: the store cannot persist, and the
+  // request waits in memory.
+  Lfs("hsm_archive", MakeFiles("held", 1));
+  ASSERT_TRUE(WaitFor([&] {
+    return cdt_.Status()["store_state"] == "cannot persist";
+  })) << cdt_.Logs();
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_archive") == 1; }));
+  ASSERT_TRUE(SendAll(fd.get(), R"({"command":"recv"})"
+                                R"({"command":"fly"})"));
+  // Handled (the item handed out, its reply held) with the unknown command
+  // that follows it in the same read. (The server's log cannot grow
+  // either while the journal's file limit holds.)
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("running_archive") == 1; }))
+      << cdt_.Logs();
+
+  FreeStore();
+  std::string reply = ReadObject(fd.get());
+  ASSERT_NE(reply.find("hsm_action_list"), std::string::npos)
+      << "not the recv's reply: '" << reply << "'\n"
+      << cdt_.Logs();
+  EXPECT_TRUE(ClosedWithNothingMore(fd.get()));
+  EXPECT_EQ(cdt_.Status()["store_state"], "ok");
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreFaultTest,
