@@ -1916,7 +1916,10 @@ void Server::HoldForCheck(const ItemId& id) {
 }
 
 void Server::RunChecks() {
-  bool handed_out = false;
+  // Any item handed out again or gone from the queue (forgotten, ended at
+  // Lustre) may free a file a later request waits on (one action per
+  // file): the movers' open `recv`s are served once the checks are done.
+  bool changed = false;
   for (const ItemId& id : redispatch_.Due(kChecksPerTurn)) {
     const Item* item = scheduler_.Find(id);
     if (!item || item->running()) {  // cancelled, done or re-announced
@@ -1940,11 +1943,12 @@ void Server::RunChecks() {
                      hsm::FormatFid(id.dfid), id.cookie, TypeName(item->type));
         placement_.GiveBack(*item);
         LogPlaced(scheduler_.Find(id), "checked at Lustre");
-        handed_out = true;
+        changed = true;
         break;
       case Redispatch::Verdict::kForget:
         metrics_.Dropped(item->type);
         ForgetEnded(id, "Lustre ended it already: forgotten, not replayed");
+        changed = true;
         break;
       case Redispatch::Verdict::kRetryLater:
       case Redispatch::Verdict::kEndFailed:
@@ -1955,6 +1959,7 @@ void Server::RunChecks() {
             hsm::FormatFid(id.dfid), id.cookie, redispatch_.attempts(id),
             RedispatchOptions{}.max_attempts);
         OnRetryVerdict(id, verdict, EIO);
+        changed = true;
         break;
       case Redispatch::Verdict::kWait:
         spdlog::warn(
@@ -1967,7 +1972,7 @@ void Server::RunChecks() {
         break;
     }
   }
-  if (handed_out) DispatchAll();
+  if (changed) DispatchAll();
   ArmTimer();
 }
 

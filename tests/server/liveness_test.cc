@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/server/coordinatool_setup.h"
+#include "tests/server/raw_peer.h"
 #include "tests/support/file_data.h"
 #include "tests/support/sim_mount.h"
 #include "tests/support/wait_for.h"
@@ -110,6 +111,55 @@ TEST_F(LivenessTest, RemoveThatLustreEndedIsNeverReplayed) {
   ASSERT_TRUE(Reaches(file, "RESTORE", "SUCCEED"));
   EXPECT_EQ(DigestFile(file), digest);
   EXPECT_EQ(sim_.CountActions("REMOVE", "SUCCEED"), 1u);
+}
+
+// A check that finds Lustre ended a request frees its file at once: the
+// request waiting behind it (one action per file) goes to a mover whose
+// `recv` was waiting, with nothing else to wake the server. (A check's
+// forget once served no `recv`: the waiting request stayed queued until
+// some other event, for ever on a quiet server.)
+TEST_F(LivenessTest, ARequestFreedByACheckGoesToAWaitingMover) {
+  ASSERT_TRUE(sim_.SetParam("hsm.active_request_timeout", "2"));
+  ASSERT_TRUE(cdt_.StartServer({"--client-grace", "5000"}));
+  const std::string file = sim_.Path("f");
+  ASSERT_TRUE(WriteTestFile(file, 1000, 5));
+  // A copy in archive 1 to remove; none archived, so an archive is taken.
+  Lfs({"hsm_set", "--exists", "--archive-id", "1", file});
+
+  // m1 takes the REMOVE and goes; Lustre times the request out.
+  Lfs({"hsm_remove", file});
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_remove") == 1; }))
+      << cdt_.Logs();
+  {
+    common::UniqueFd m1 = ConnectTo(cdt_.port());
+    ASSERT_TRUE(SendAll(m1.get(), R"({"command":"ehlo","id":"m1"})"
+                                  R"({"command":"recv"})"));
+    ASSERT_NE(ReadObject(m1.get()).find("ehlo"), std::string::npos);
+    const std::string taken = ReadObject(m1.get());
+    ASSERT_NE(taken.find("hsm_action_list"), std::string::npos) << taken;
+  }
+  ASSERT_TRUE(WaitFor([&] {
+    return sim_.CountActions("REMOVE", "CANCELED") == 1;
+  })) << sim_.GetParam("hsm.actions");
+
+  // An ARCHIVE of the file waits behind m1's REMOVE, whose fate the
+  // server learns only when m1's grace ends; m2 asks for work meanwhile.
+  Lfs({"hsm_archive", file});
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("held_same_fid") == 1; }))
+      << cdt_.Logs();
+  common::UniqueFd m2 = ConnectTo(cdt_.port());
+  ASSERT_TRUE(SendAll(m2.get(), R"({"command":"ehlo","id":"m2"})"
+                                R"({"command":"recv"})"));
+  ASSERT_NE(ReadObject(m2.get()).find("ehlo"), std::string::npos);
+
+  // Grace over: the check forgets the REMOVE and m2's recv gets the
+  // ARCHIVE (ReadObject waits up to 30 s).
+  const std::string given = ReadObject(m2.get());
+  ASSERT_NE(given.find("hsm_action_list"), std::string::npos) << given << "\n"
+                                                              << cdt_.Logs();
+  EXPECT_NE(given.find(R"("hai_action":20,)"), std::string::npos)  // ARCHIVE
+      << given;
+  EXPECT_EQ(Redispatch("forgotten"), 1) << cdt_.Logs();
 }
 
 // Defect 3: a reader waits in hsm_read for a restore whose mover is killed
