@@ -651,9 +651,13 @@ int main(int argc, char** argv) {
     // Requests Lustre no longer holds ended since the list was read (or
     // were never made): nothing to give back. Named, but not a failure
     // when they are the only refusals.
+    // A refusal of the whole command (a wrong filesystem, a store that
+    // cannot persist) names no item: a failure with the server's reason.
     const int64_t not_live = queued.not_live;
-    const bool failed = queued.header.status != 0 &&
-                        static_cast<int64_t>(queued.failed.size()) != not_live;
+    const bool failed =
+        queued.header.status != 0 &&
+        (queued.failed.empty() ||
+         static_cast<int64_t>(queued.failed.size()) != not_live);
     if (queued.header.status) {
       if (failed) std::cerr << "queue: " << queued.header.error << "\n";
       // Which items were refused and why; the others are queued.

@@ -297,6 +297,12 @@ TEST_F(CoordinatoolTest, RequeueFromActiveRequestsAfterRestart) {
 
   std::string active = sim_.GetParam("hsm.active_requests");
   ASSERT_EQ(std::count(active.begin(), active.end(), '\n'), 20) << active;
+  // Refused whole (another filesystem's): the server's reason, a failure,
+  // nothing queued, and not "Lustre holds them no more".
+  CommandResult wrong = cdt_.Client({"-Q", "--fsname", "otherfs"}, active);
+  EXPECT_FALSE(wrong.ok()) << wrong.Describe();
+  EXPECT_EQ(wrong.err, "queue: Bad fsname\n") << wrong.Describe();
+  EXPECT_EQ(cdt_.Counter("pending_archive"), 0);
   CommandResult first = cdt_.Client({"-Q"}, active);
   ASSERT_TRUE(first.ok()) << first.Describe();
   EXPECT_EQ(first.out, "queued 20 new requests, 0 already known\n");
