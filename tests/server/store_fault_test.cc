@@ -126,6 +126,13 @@ TEST_P(StoreFaultTest, FullStoreHandsOutAndAcknowledgesNothingUntilDurable) {
   ASSERT_TRUE(WaitFor([&] {
     return sim_.CountActions("ARCHIVE", "SUCCEED") == 3;
   })) << cdt_.Logs();
+  // The mover ends each action at Lustre before it tells the server: wait
+  // for the server's three dones, so that their store changes are made
+  // now, and durable once `status` answers (it waits for every change
+  // before it). Else one could meet the full disk first, and the store
+  // would refuse the `queue` below at once (EAGAIN) instead of holding it.
+  ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("done_archive") == 3; }))
+      << cdt_.Logs();
   ASSERT_EQ(cdt_.Status()["store_state"], "ok");
   ASSERT_EQ(Begun(), 3u);
 
