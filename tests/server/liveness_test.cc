@@ -49,6 +49,16 @@ class LivenessTest : public ::testing::Test {
     return v && v->is_int64() ? v->get_int64() : -1;
   }
 
+  // A raw mover `id` that said ehlo (its reply read) and asked for work:
+  // the `recv` reply is the next object to read.
+  common::UniqueFd AskForWork(const std::string& id) {
+    common::UniqueFd fd = ConnectTo(cdt_.port());
+    EXPECT_TRUE(SendAll(fd.get(), R"({"command":"ehlo","id":")" + id +
+                                      R"("}{"command":"recv"})"));
+    EXPECT_NE(ReadObject(fd.get()).find("ehlo"), std::string::npos) << id;
+    return fd;
+  }
+
   SimMount sim_;
   CoordinatoolSetup cdt_{sim_};
 };
@@ -131,10 +141,7 @@ TEST_F(LivenessTest, ARequestFreedByACheckGoesToAWaitingMover) {
   ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("pending_remove") == 1; }))
       << cdt_.Logs();
   {
-    common::UniqueFd m1 = ConnectTo(cdt_.port());
-    ASSERT_TRUE(SendAll(m1.get(), R"({"command":"ehlo","id":"m1"})"
-                                  R"({"command":"recv"})"));
-    ASSERT_NE(ReadObject(m1.get()).find("ehlo"), std::string::npos);
+    common::UniqueFd m1 = AskForWork("m1");
     const std::string taken = ReadObject(m1.get());
     ASSERT_NE(taken.find("hsm_action_list"), std::string::npos) << taken;
   }
@@ -147,10 +154,7 @@ TEST_F(LivenessTest, ARequestFreedByACheckGoesToAWaitingMover) {
   Lfs({"hsm_archive", file});
   ASSERT_TRUE(WaitFor([&] { return cdt_.Counter("held_same_fid") == 1; }))
       << cdt_.Logs();
-  common::UniqueFd m2 = ConnectTo(cdt_.port());
-  ASSERT_TRUE(SendAll(m2.get(), R"({"command":"ehlo","id":"m2"})"
-                                R"({"command":"recv"})"));
-  ASSERT_NE(ReadObject(m2.get()).find("ehlo"), std::string::npos);
+  common::UniqueFd m2 = AskForWork("m2");
 
   // Grace over: the check forgets the REMOVE and m2's recv gets the
   // ARCHIVE (ReadObject waits up to 30 s).
