@@ -108,7 +108,7 @@ TEST(BufferedFdSinkTest, HoldLineIsTheLoggersLine) {
   const auto time = std::chrono::system_clock::time_point(
       std::chrono::milliseconds(int64_t{1'700'000'123'456}));
   const std::string messages[] = {"request sent mover=m1",
-                                  std::string("mover=\x01\n\xff", 16),
+                                  std::string("mover=\x01\n\xff"),
                                   std::string("a\nb\0c", 5), ""};
   for (LogTarget target : {LogTarget::kTerminal, LogTarget::kJournal}) {
     Pipe by_logger, by_hold;
