@@ -574,9 +574,7 @@ bool Scheduler::Link(Item* item, ItemHandle handle) {
   auto [chain, first] = by_fid_.insert(FidChain{handle});
   if (!first) {
     Item* newest = ItemAt(chain->newest);
-    for (const Item* other = newest; other && !active;
-         other = OlderOfFid(other))
-      active = !other->behind_fid;
+    active = active || ChainActive(newest);
     SetOlderOfFid(item, newest);
     chain->newest = handle;
   }
@@ -817,8 +815,11 @@ bool Scheduler::FidActive(const lu_fid& fid, const Item* except) const {
   // with it (Lustre runs it again before anything held behind it).
   if (awaiting_retry_.contains(fid)) return true;
   auto it = by_fid_.find(fid);
-  if (it == by_fid_.end()) return false;
-  for (const Item* other = ItemAt(it->newest); other; other = OlderOfFid(other))
+  return it != by_fid_.end() && ChainActive(ItemAt(it->newest), except);
+}
+
+bool Scheduler::ChainActive(const Item* newest, const Item* except) const {
+  for (const Item* other = newest; other; other = OlderOfFid(other))
     if (other != except && !other->behind_fid) return true;
   return false;
 }

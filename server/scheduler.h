@@ -737,6 +737,9 @@ class Scheduler {
   // one (Item::has_older_of_fid).
   boost::unordered_flat_map<const Item*, Item*> older_of_fid_;
   Item* OlderOfFid(const Item* item) const;
+  // Whether an item of the chain from `newest` down, other than `except`,
+  // is active (not held): FidActive's walk, for a chain already found.
+  bool ChainActive(const Item* newest, const Item* except = nullptr) const;
   // `older` nullptr: none.
   void SetOlderOfFid(Item* item, Item* older);
   QueueMap queues_;
