@@ -129,6 +129,15 @@ std::vector<std::string> KeysIn(std::string_view bytes) {
   return keys;
 }
 
+// Writes the header of the record that starts at `start` and runs to the
+// end of `out`: its body's length and checksum.
+void SealJournalRecord(std::string* out, size_t start) {
+  const size_t length = out->size() - start - kJournalRecordHeader;
+  const char* body = out->data() + start + kJournalRecordHeader;
+  StoreU32(out->data() + start, static_cast<uint32_t>(length));
+  StoreU32(out->data() + start + 4, Crc32c(body, length));
+}
+
 }  // namespace
 
 void EncodeJournalRecord(std::string* out, char type, std::string_view key,
@@ -138,13 +147,11 @@ void EncodeJournalRecord(std::string* out, char type, std::string_view key,
   const size_t length = 1 + 4 + key.size() + (value ? 4 + value->size() : 0);
   const size_t start = out->size();
   out->resize(start + kJournalRecordHeader + length);
-  char* const body = out->data() + start + kJournalRecordHeader;
-  char* p = body;
+  char* p = out->data() + start + kJournalRecordHeader;
   *p++ = type;
   p = StoreString(p, key);
   if (value) StoreString(p, *value);
-  StoreU32(out->data() + start, static_cast<uint32_t>(length));
-  StoreU32(out->data() + start + 4, Crc32c(body, length));
+  SealJournalRecord(out, start);
 }
 
 size_t BeginJournalRecord(std::string* out, char type, std::string_view key) {
@@ -161,10 +168,7 @@ void FinishJournalRecord(std::string* out, size_t start, size_t key_size) {
   const size_t value_at = start + kJournalRecordHeader + 1 + 4 + key_size + 4;
   StoreU32(out->data() + value_at - 4,
            static_cast<uint32_t>(out->size() - value_at));
-  const size_t length = out->size() - start - kJournalRecordHeader;
-  char* const body = out->data() + start + kJournalRecordHeader;
-  StoreU32(out->data() + start, static_cast<uint32_t>(length));
-  StoreU32(out->data() + start + 4, Crc32c(body, length));
+  SealJournalRecord(out, start);
 }
 
 JournalScan ScanJournal(
